@@ -1,0 +1,43 @@
+//! Operations endpoints.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::error::{AppError, ErrorBody};
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// 200 when the database answers, 503 when it does not.
+#[utoipa::path(
+    get, path = "/healthz", tag = "ops",
+    responses(
+        (status = 200, body = Health),
+        (status = 503, description = "The database does not answer", body = ErrorBody),
+    )
+)]
+pub async fn health(State(state): State<AppState>) -> Response {
+    match sqlx::query_scalar::<_, i32>("select 1")
+        .fetch_one(state.db.global())
+        .await
+    {
+        Ok(_) => (
+            StatusCode::OK,
+            axum::Json(Health {
+                status: "ok".into(),
+            }),
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "health check: database unavailable");
+            AppError::Unavailable.into_response()
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The application: its shared state, every route in one table, the middleware stack, and
+//! `serve`, which runs it on a listener until told to stop (tests bind port 0).
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::middleware;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::api;
+use crate::auth::session::SessionKeys;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::http::{assets, errors, metrics, security};
+use crate::secrets::Keys;
+use crate::services::tenants::TenantDirectory;
+use crate::web::{account, admin_markets, admin_staff, public, workspace};
+
+/// Everything a request may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    /// Request-side database access, logged in as `nightmarket_app` (row-level security applies).
+    pub db: Db,
+    /// Settings from the command line and environment.
+    pub config: Config,
+    /// Keys derived from the master key (blind indexes, personal-data encryption).
+    pub keys: Keys,
+    /// Signs and checks session tokens.
+    pub sessions: SessionKeys,
+    /// Sign-in attempts per account and per client address.
+    pub login_throttle: LoginThrottle,
+    /// Tenants by slug and id, briefly cached.
+    pub tenants: TenantDirectory,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, master_key: &[u8; 32]) -> AppState {
+        let keys = Keys::derive(master_key);
+        let sessions = SessionKeys::new(&keys.session, config.session_ttl);
+        let login_throttle = LoginThrottle::new(&config.login_throttle);
+        AppState(Arc::new(Inner {
+            db,
+            config,
+            keys,
+            sessions,
+            login_throttle,
+            tenants: TenantDirectory::default(),
+            metrics: metrics::handle(),
+        }))
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The one router: pages, the JSON API, static files and operations endpoints.
+pub fn router(state: AppState) -> Router {
+    let (api_routes, openapi) = api::router();
+    let openapi = Arc::new(openapi);
+
+    let pages = Router::new()
+        // public
+        .route("/", get(public::home))
+        .route("/t/{tenant}", get(public::tenant))
+        .route("/t/{tenant}/m/{market}", get(public::market))
+        .route("/lang/{code}", get(public::switch_lang))
+        // sessions
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/logout", post(account::logout))
+        .route(
+            "/account/password",
+            get(account::password_page).post(account::change_password),
+        )
+        .route("/workspace", get(account::workspace))
+        // officials and vendors
+        .route("/official", get(workspace::official))
+        .route("/vendor", get(workspace::vendor))
+        // tenant admins
+        .route("/admin", get(admin_markets::home))
+        .route(
+            "/admin/markets",
+            get(admin_markets::list).post(admin_markets::create),
+        )
+        .route("/admin/markets/new", get(admin_markets::new_form))
+        .route(
+            "/admin/markets/{id}",
+            get(admin_markets::show).post(admin_markets::update),
+        )
+        .route("/admin/markets/{id}/edit", get(admin_markets::edit_form))
+        .route("/admin/markets/{id}/slots", post(admin_markets::add_slot))
+        .route(
+            "/admin/markets/{id}/slots/range",
+            post(admin_markets::add_range),
+        )
+        .route(
+            "/admin/markets/{id}/slots/{slot}/delete",
+            post(admin_markets::delete_slot),
+        )
+        .route(
+            "/admin/staff",
+            get(admin_staff::list).post(admin_staff::create),
+        )
+        .route(
+            "/admin/staff/{id}/permissions",
+            post(admin_staff::set_permissions),
+        )
+        .route(
+            "/admin/staff/{id}/reset-password",
+            post(admin_staff::reset_password),
+        )
+        .route("/admin/staff/{id}/disable", post(admin_staff::disable))
+        .route("/admin/staff/{id}/enable", post(admin_staff::enable))
+        // infrastructure
+        .route("/static/{*path}", get(assets::serve))
+        .route("/metrics", get(metrics::render))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { axum::Json(openapi.as_ref().clone()) }),
+        );
+
+    let timeout = state.config.request_timeout;
+    let body_limit = state.config.body_limit;
+    let app_layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    // The path only: query strings may carry codes and are not needed in logs.
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(errors::render))
+        .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), security::cross_site_check));
+
+    pages
+        .merge(api_routes)
+        .fallback(|| async { AppError::NotFound })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(metrics::track))
+        .layer(app_layers)
+        .with_state(state)
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then lets requests in
+/// flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state.clone());
+    let pruner = tokio::spawn({
+        let state = state.clone();
+        async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                state.login_throttle.prune();
+            }
+        }
+    });
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    pruner.abort();
+    result
+}

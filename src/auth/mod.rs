@@ -1,0 +1,241 @@
+//! Who is asking: session cookies and bearer tokens, the signed-in user, and role checks.
+
+pub mod password;
+pub mod session;
+pub mod throttle;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::config::Config;
+use crate::db::users;
+use crate::domain::people::{Permission, Role};
+use crate::domain::tenant::{Tenant, TenantId};
+use crate::error::{AppError, AppResult};
+use crate::services::audit::Actor;
+use session::Claims;
+
+/// Paths a person who must still replace a one-time password may use.
+const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &[
+    "/account/password",
+    "/logout",
+    "/api/v1/auth/password",
+    "/api/v1/auth/logout",
+    "/api/v1/me",
+];
+
+/// The session token of a request: a bearer token wins over the cookie.
+fn token_of(parts: &Parts, config: &Config) -> Option<String> {
+    if let Some(value) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return value.strip_prefix("Bearer ").map(|t| t.trim().to_string());
+    }
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers);
+    jar.get(config.session_cookie_name())
+        .map(|c| c.value().to_string())
+}
+
+/// The request id set by the request-id layer, for audit records.
+pub fn request_id(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// A signed-in person whose session was checked against the database just now: the token is
+/// genuine and current, the account exists, is enabled, and has not revoked its sessions.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub tenant: Tenant,
+    pub id: Uuid,
+    pub role: Role,
+    pub login: String,
+    pub display_name: String,
+    permissions: Vec<Permission>,
+    pub request_id: Option<String>,
+}
+
+impl AuthUser {
+    pub fn require_admin(&self) -> AppResult<()> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn require_staff(&self) -> AppResult<()> {
+        if self.role.is_staff() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn require_vendor(&self) -> AppResult<()> {
+        if self.role == Role::Vendor {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Admins hold every permission; officials hold what they were granted.
+    pub fn has(&self, permission: Permission) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Official => self.permissions.contains(&permission),
+            Role::Vendor => false,
+        }
+    }
+
+    pub fn require(&self, permission: Permission) -> AppResult<()> {
+        if self.has(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn permissions(&self) -> &[Permission] {
+        &self.permissions
+    }
+
+    /// For routes that name a tenant in their path: another tenant's resources do not exist for
+    /// this user (404, exactly as for a missing resource).
+    pub fn require_tenant(&self, slug: &str) -> AppResult<()> {
+        if self.tenant.slug == slug {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    }
+
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant.id
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::user(
+            self.id,
+            format!("{}:{}", self.role.as_str(), self.display_name),
+            self.request_id.clone(),
+        )
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<AuthUser>() {
+            return Ok(user.clone());
+        }
+        let token = token_of(parts, &state.config).ok_or(AppError::Unauthorized)?;
+        let claims = state
+            .sessions
+            .verify(&token)
+            .ok_or(AppError::Unauthorized)?;
+        let tenant = state
+            .tenants
+            .by_id(&state.db, TenantId(claims.tid))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let mut tx = state.db.tenant(tenant.id).await?;
+        let row = users::by_id(&mut tx, claims.sub)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        drop(tx); // read-only: rolled back
+        let current = row.token_version == claims.ver
+            && row.disabled_at.is_none()
+            && row.role() == Some(claims.role);
+        if !current {
+            return Err(AppError::Unauthorized);
+        }
+        if row.must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        let user = AuthUser {
+            tenant,
+            id: row.id,
+            role: claims.role,
+            permissions: row.permissions(),
+            login: row.login,
+            display_name: row.display_name,
+            request_id: request_id(parts),
+        };
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(user) => Ok(Some(user)),
+            Err(AppError::Unauthorized) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// Who the session cookie says is signed in, without asking the database: enough for the page
+/// header of public pages, never for deciding what someone may do.
+#[derive(Clone, Debug)]
+pub struct SessionHint {
+    pub name: String,
+    pub role: Role,
+}
+
+impl OptionalFromRequestParts<AppState> for SessionHint {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let claims: Option<Claims> =
+            token_of(parts, &state.config).and_then(|t| state.sessions.verify(&t));
+        Ok(claims.map(|c| SessionHint {
+            name: c.name,
+            role: c.role,
+        }))
+    }
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, and `__Host-` + Secure when served over HTTPS.
+pub fn session_cookie(
+    config: &Config,
+    token: String,
+    max_age: chrono::Duration,
+) -> Cookie<'static> {
+    Cookie::build((config.session_cookie_name(), token))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(config.secure_cookies())
+        .path("/")
+        .max_age(time::Duration::seconds(max_age.num_seconds()))
+        .build()
+}
+
+/// A cookie that removes the session cookie.
+pub fn expired_session_cookie(config: &Config) -> Cookie<'static> {
+    session_cookie(config, String::new(), chrono::Duration::zero())
+}

@@ -1,0 +1,162 @@
+//! The command line: `nightmarket [serve]` and the platform operator's commands.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nightmarket",
+    version,
+    about = "Digital night markets for city and district governments",
+    long_about = "Digital night markets for city and district governments.\n\n\
+        Without a command, `nightmarket` serves the web application (same as `nightmarket serve`).\n\
+        Without DATABASE_URL it runs its own private PostgreSQL under <data-dir>/pg, using the PostgreSQL \
+        server programs installed on this machine, and seeds a demo on first start.",
+    after_help = "Environment: NIGHTMARKET_MASTER_KEY (64 hex digits; root of every key, generated into \
+        <data-dir>/secrets.json when unset), RUST_LOG (log filter, default info), NIGHTMARKET_LOG_FORMAT \
+        (text or json), NIGHTMARKET_PG_USER (the user to run the private PostgreSQL as when started as root; \
+        default postgres).",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Options of `serve`, also accepted without the word `serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct StorageArgs {
+    /// Folder for the private PostgreSQL cluster (<data-dir>/pg), generated secrets and the demo logins.
+    #[arg(
+        long,
+        env = "NIGHTMARKET_DATA",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Use this PostgreSQL instead of a private one. It connects as the owner of the schema (runs
+    /// migrations). Example: postgres://nightmarket:secret@db.internal/nightmarket
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// With DATABASE_URL: how requests log in, as the role nightmarket_app (or a member of it).
+    /// When not given, the server creates nightmarket_app with a generated password (needs CREATEROLE).
+    #[arg(long, env = "DATABASE_APP_URL", global = true, hide_env_values = true)]
+    pub database_app_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "NIGHTMARKET_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// The URL people use to reach the server (default http://<addr>). With https, cookies become
+    /// Secure and __Host- prefixed, and HSTS is sent.
+    #[arg(long, env = "NIGHTMARKET_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+
+    /// Do not seed the demo tenants into an empty database.
+    #[arg(long, env = "NIGHTMARKET_NO_DEMO")]
+    pub no_demo: bool,
+
+    /// Trust X-Forwarded-For (its last entry) as the client address. Only behind your own proxy.
+    #[arg(long, env = "NIGHTMARKET_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
+    /// Most database connections requests may use at once.
+    #[arg(long, env = "NIGHTMARKET_DB_MAX_CONNECTIONS", default_value_t = 32)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web application (the default).
+    Serve(ServeArgs),
+    /// Manage tenants (platform operator).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and its first admin; prints the admin's one-time password.
+    Create {
+        /// URL name: lowercase letters, digits and hyphens, e.g. nanan
+        #[arg(long)]
+        slug: String,
+        /// Full name, e.g. 重庆市南岸区
+        #[arg(long)]
+        name: String,
+        /// Sign-in name of the first admin
+        #[arg(long)]
+        admin_login: String,
+        /// Display name of the first admin
+        #[arg(long, default_value = "管理员")]
+        admin_name: String,
+        /// IANA time zone of the tenant
+        #[arg(long, default_value = "Asia/Shanghai")]
+        timezone: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check a tenant's hash chain; exits with status 1 if any record was changed or removed.
+    Verify {
+        /// Tenant slug
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default() {
+        let cli = Cli::try_parse_from(["nightmarket", "--addr", "0.0.0.0:9000"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.addr.port(), 9000);
+        let cli = Cli::try_parse_from(["nightmarket", "serve", "--no-demo"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Serve(ServeArgs { no_demo: true, .. }))
+        ));
+    }
+
+    #[test]
+    fn storage_options_go_anywhere() {
+        let cli = Cli::try_parse_from([
+            "nightmarket",
+            "audit",
+            "verify",
+            "--tenant",
+            "nanan",
+            "--data-dir",
+            "/tmp/x",
+        ])
+        .unwrap();
+        assert_eq!(cli.storage.data_dir, PathBuf::from("/tmp/x"));
+    }
+}

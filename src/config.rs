@@ -1,0 +1,52 @@
+//! Run-time settings of the HTTP application (the command line and environment fill them in).
+
+use std::time::Duration;
+use url::Url;
+
+use crate::auth::throttle::ThrottleSettings;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The address people use to reach the server; decides Secure cookies and HSTS, and is the
+    /// origin that state-changing requests must come from.
+    pub public_url: Url,
+    /// Take the client address from the last X-Forwarded-For entry (only behind a proxy you run).
+    pub trust_proxy: bool,
+    pub session_ttl: chrono::Duration,
+    pub login_throttle: ThrottleSettings,
+    /// Requests that take longer are answered 503.
+    pub request_timeout: Duration,
+    /// Largest request body accepted, in bytes (413 beyond).
+    pub body_limit: usize,
+}
+
+impl Config {
+    pub fn new(public_url: Url) -> Config {
+        Config {
+            public_url,
+            trust_proxy: false,
+            session_ttl: chrono::Duration::hours(12),
+            login_throttle: ThrottleSettings::default(),
+            request_timeout: Duration::from_secs(30),
+            body_limit: 1024 * 1024,
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// `__Host-` binds the cookie to this exact origin, which browsers allow only with Secure.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-nm_session"
+        } else {
+            "nm_session"
+        }
+    }
+
+    /// "scheme://host[:port]" of the public URL, as browsers send it in Origin.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}

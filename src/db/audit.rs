@@ -1,0 +1,195 @@
+//! The audit trail and its hash chain (see migrations/0002_audit.sql).
+
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::TenantTx;
+
+pub struct NewRecord<'a> {
+    pub actor_kind: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub actor_label: &'a str,
+    pub action: &'a str,
+    pub subject_type: &'a str,
+    pub subject_id: &'a str,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub request_id: Option<&'a str>,
+}
+
+/// Appends a record; the trigger assigns its sequence number and hashes. Returns the sequence.
+pub async fn insert(tx: &mut TenantTx, r: NewRecord<'_>) -> Result<i64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_scalar!(
+        "insert into audit_log (tenant_id, seq, actor_kind, actor_id, actor_label, action, subject_type,
+                                subject_id, before, after, request_id, prev_hash, hash)
+         values ($1, 0, $2, $3, $4, $5, $6, $7, $8, $9, $10, '', '')
+         returning seq",
+        tenant,
+        r.actor_kind,
+        r.actor_id,
+        r.actor_label,
+        r.action,
+        r.subject_type,
+        r.subject_id,
+        r.before,
+        r.after,
+        r.request_id
+    )
+    .fetch_one(tx.conn())
+    .await
+}
+
+#[derive(Clone, Debug)]
+pub struct RecordRow {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub actor_label: String,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// The most recent records about one subject, newest first.
+pub async fn for_subject(
+    tx: &mut TenantTx,
+    subject_type: &str,
+    subject_id: &str,
+    limit: i64,
+) -> Result<Vec<RecordRow>, sqlx::Error> {
+    sqlx::query_as!(
+        RecordRow,
+        "select seq, at, actor_kind, actor_label, action, subject_type, subject_id, before, after
+         from audit_log
+         where subject_type = $1 and subject_id = $2
+         order by seq desc
+         limit $3",
+        subject_type,
+        subject_id,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// One link of the chain as stored, with the hash recomputed from its content.
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub seq: i64,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+    pub recomputed: Vec<u8>,
+}
+
+/// What verification found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainBreak {
+    /// A record's content no longer matches its hash (it was edited).
+    Altered { seq: i64 },
+    /// A record does not point at the one before it (one was removed or re-linked).
+    Relinked { seq: i64 },
+    /// Sequence numbers jump (records were removed).
+    Gap { after: i64, next: i64 },
+    /// The chain ends before the head says it should (the newest records were removed).
+    Truncated { last: i64, head: i64 },
+}
+
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainBreak::Altered { seq } => write!(
+                f,
+                "record {seq} was altered: its content does not match its hash"
+            ),
+            ChainBreak::Relinked { seq } => {
+                write!(f, "record {seq} does not link to the record before it")
+            }
+            ChainBreak::Gap { after, next } => {
+                write!(f, "records {} to {} are missing", after + 1, next - 1)
+            }
+            ChainBreak::Truncated { last, head } => {
+                write!(
+                    f,
+                    "the chain ends at record {last} but its head says {head}: the newest records were removed"
+                )
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Verification {
+    pub records: i64,
+    pub breaks: Vec<ChainBreak>,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.breaks.is_empty()
+    }
+}
+
+/// Walks the tenant's whole chain, oldest first, in the given transaction.
+pub async fn verify(tx: &mut TenantTx) -> Result<Verification, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let genesis: Vec<u8> = sqlx::query_scalar!(r#"select audit_genesis_hash($1) as "h!""#, tenant)
+        .fetch_one(tx.conn())
+        .await?;
+    let head = sqlx::query!(
+        "select seq, hash from audit_chain_heads where tenant_id = $1",
+        tenant
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+
+    let mut breaks = Vec::new();
+    let mut records = 0i64;
+    let mut last_seq = 0i64;
+    let mut last_hash = genesis;
+    {
+        let mut links = sqlx::query_as!(
+            Link,
+            r#"select seq, prev_hash, hash,
+                      audit_record_hash(prev_hash, tenant_id, seq, at, actor_kind, actor_id, actor_label, action,
+                                        subject_type, subject_id, before, after, request_id) as "recomputed!"
+               from audit_log
+               order by seq"#
+        )
+        .fetch(tx.conn());
+        while let Some(link) = links.try_next().await? {
+            records += 1;
+            if link.seq != last_seq + 1 {
+                breaks.push(ChainBreak::Gap {
+                    after: last_seq,
+                    next: link.seq,
+                });
+            } else if link.prev_hash != last_hash {
+                breaks.push(ChainBreak::Relinked { seq: link.seq });
+            }
+            if link.recomputed != link.hash {
+                breaks.push(ChainBreak::Altered { seq: link.seq });
+            }
+            last_seq = link.seq;
+            last_hash = link.hash;
+        }
+    }
+    match head {
+        Some(h) if h.seq != last_seq || h.hash != last_hash => {
+            breaks.push(ChainBreak::Truncated {
+                last: last_seq,
+                head: h.seq,
+            });
+        }
+        None if records > 0 => breaks.push(ChainBreak::Truncated {
+            last: last_seq,
+            head: 0,
+        }),
+        _ => {}
+    }
+    Ok(Verification { records, breaks })
+}

@@ -1,0 +1,207 @@
+//! Database access: pools, migrations, the application role, and the tenant-scoped transaction.
+//!
+//! Every function in the submodules takes the connection or transaction it runs on and knows
+//! nothing of HTTP. Functions that touch tenant tables take a [`TenantTx`], which cannot exist
+//! without having set `app.tenant_id`, so tenant code that forgets its tenant does not compile.
+
+pub mod audit;
+pub mod markets;
+pub mod tenants;
+pub mod users;
+
+use anyhow::{Context, bail};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Postgres, Transaction};
+use std::time::Duration;
+
+use crate::domain::tenant::TenantId;
+
+/// The role every request runs as (see migrations/0001_tenancy.sql).
+pub const APP_ROLE: &str = "nightmarket_app";
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Limits for the request pool.
+#[derive(Clone, Debug)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503.
+    pub acquire_timeout: Duration,
+    /// No statement of a request runs longer than this.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 32,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A pool for the owner connection: migrations, the demo seed and operator commands.
+pub async fn owner_pool(options: PgConnectOptions) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options.application_name("nightmarket-owner"))
+        .await
+        .context("connecting to PostgreSQL as the owner")
+}
+
+/// The pool requests use, logged in as `nightmarket_app`.
+pub async fn app_pool(
+    options: PgConnectOptions,
+    settings: &PoolSettings,
+) -> anyhow::Result<PgPool> {
+    let statement_timeout = format!("{}ms", settings.statement_timeout.as_millis());
+    let options = options.application_name("nightmarket").options([
+        ("statement_timeout", statement_timeout.as_str()),
+        ("idle_in_transaction_session_timeout", "60s"),
+    ]);
+    PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .min_connections(1)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_with(options)
+        .await
+        .context("connecting to PostgreSQL as nightmarket_app")
+}
+
+/// Gives `nightmarket_app` a login with `password`, creating the role if needed. Run as the owner
+/// before migrations when the server manages the role itself.
+pub async fn bootstrap_app_role(owner: &PgPool, password: &str) -> anyhow::Result<()> {
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_roles where rolname = $1)")
+            .bind(APP_ROLE)
+            .fetch_one(owner)
+            .await?;
+    let verb = if exists { "alter" } else { "create" };
+    // DDL takes no bind parameters; format() with %L quotes the password as a literal.
+    let statement: String = sqlx::query_scalar(
+        "select format('%s role nightmarket_app login password %L nosuperuser nocreatedb nocreaterole nobypassrls noreplication', $1::text, $2::text)",
+    )
+    .bind(verb)
+    .bind(password)
+    .fetch_one(owner)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(statement))
+        .execute(owner)
+        .await
+        .context("creating the role nightmarket_app (the owner connection needs CREATEROLE, or give DATABASE_APP_URL)")?;
+    Ok(())
+}
+
+pub async fn migrate(owner: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(owner).await.context("running migrations")
+}
+
+/// Refuses to serve when the request connection could escape row-level security: it must not be
+/// a superuser, must not bypass RLS, and must own no table (owners can disable RLS).
+pub async fn check_app_role(app: &PgPool) -> anyhow::Result<()> {
+    let (user, superuser, bypass, owned): (String, bool, bool, i64) = sqlx::query_as(
+        "select r.rolname::text, r.rolsuper, r.rolbypassrls,
+                (select count(*) from pg_class c where c.relowner = r.oid)
+         from pg_roles r where r.rolname = current_user",
+    )
+    .fetch_one(app)
+    .await?;
+    if superuser || bypass || owned > 0 {
+        bail!(
+            "the request connection logs in as {user:?}, which {}; tenant isolation needs a role without \
+             SUPERUSER/BYPASSRLS that owns nothing (nightmarket_app)",
+            if superuser {
+                "is a superuser"
+            } else if bypass {
+                "has BYPASSRLS"
+            } else {
+                "owns tables"
+            }
+        );
+    }
+    let is_member: bool =
+        sqlx::query_scalar("select pg_has_role(current_user, 'nightmarket_app', 'usage')")
+            .fetch_one(app)
+            .await?;
+    if !is_member {
+        bail!(
+            "the request connection logs in as {user:?}, which is not nightmarket_app nor a member of it"
+        );
+    }
+    Ok(())
+}
+
+/// The request-side database handle.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    pub fn new(pool: PgPool) -> Db {
+        Db { pool }
+    }
+
+    /// For tables that belong to no tenant (the tenant registry). Tenant tables read through this
+    /// pool show no rows, because no tenant is set.
+    pub fn global(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Opens a transaction scoped to `tenant`.
+    pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
+        TenantTx::begin(&self.pool, tenant).await
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A transaction in which `app.tenant_id` is set: row-level security shows and accepts only this
+/// tenant's rows. The setting is transaction-local, so a pooled connection carries nothing over
+/// to the next request.
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    pub async fn begin(pool: &PgPool, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
+        // One round trip: BEGIN and the setting travel together. A Uuid formats as hex digits and
+        // hyphens only, so it is safe inside the literal.
+        let tx = pool
+            .begin_with(sqlx::AssertSqlSafe(format!(
+                "begin; select set_config('app.tenant_id', '{}', true)",
+                tenant.0.hyphenated()
+            )))
+            .await?;
+        Ok(TenantTx { tx, tenant })
+    }
+
+    /// Scopes a transaction already under way (e.g. one that has just created the tenant).
+    pub async fn scope(
+        mut tx: Transaction<'static, Postgres>,
+        tenant: TenantId,
+    ) -> Result<TenantTx, sqlx::Error> {
+        sqlx::query("select set_config('app.tenant_id', $1, true)")
+            .bind(tenant.0.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(TenantTx { tx, tenant })
+    }
+
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}

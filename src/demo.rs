@@ -1,0 +1,329 @@
+//! The demo a fresh server seeds into an empty database: two districts, so isolation can be
+//! seen, with markets, slots and accounts for every role. Passwords are random per data
+//! directory and written, with the URL, to `<data-dir>/demo-credentials.json`.
+//!
+//! Each part of the product seeds its own data through a function below, called from [`seed`] in
+//! order; a later part adds its function there and its ids to `samples`.
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use crate::auth::password;
+use crate::db::{self, TenantTx};
+use crate::domain::market::{Category, MarketDraft, SlotRange};
+use crate::domain::people::{Permission, Phone, Role};
+use crate::domain::tenant::TenantId;
+use crate::secrets::{Keys, random_password};
+use crate::services::accounts::phone_login_key;
+use crate::services::audit::{self, Actor, Change};
+use crate::services::tenants::{self, NewTenant};
+
+pub const CREDENTIALS_FILE: &str = "demo-credentials.json";
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DemoAccount {
+    pub tenant: String,
+    pub role: String,
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DemoCredentials {
+    pub url: String,
+    pub accounts: Vec<DemoAccount>,
+    /// External-system API keys: `{"tenant", "key_id", "secret"}`.
+    #[serde(default)]
+    pub api_keys: Vec<serde_json::Value>,
+    /// Ids worth trying the API on (markets, vendors, codes …), by name.
+    #[serde(default)]
+    pub samples: serde_json::Map<String, serde_json::Value>,
+}
+
+pub fn load(data_dir: &Path) -> Option<DemoCredentials> {
+    let text = std::fs::read_to_string(data_dir.join(CREDENTIALS_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+pub fn save(data_dir: &Path, creds: &DemoCredentials) -> anyhow::Result<()> {
+    let path = data_dir.join(CREDENTIALS_FILE);
+    let tmp = data_dir.join(format!("{CREDENTIALS_FILE}.tmp"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    file.write_all(serde_json::to_string_pretty(creds)?.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}
+
+struct MarketSpec {
+    name: &'static str,
+    address: &'static str,
+    description: &'static str,
+    lat: f64,
+    lng: f64,
+    radius_m: i64,
+    opens: &'static str,
+    closes: &'static str,
+    /// (prefix, count, category)
+    rows: &'static [(&'static str, u32, Category)],
+}
+
+struct TenantSpec {
+    slug: &'static str,
+    name: &'static str,
+    admin_name: &'static str,
+    official: (&'static str, &'static str),
+    vendor_phone: Option<&'static str>,
+    markets: &'static [MarketSpec],
+}
+
+const TENANTS: &[TenantSpec] = &[
+    TenantSpec {
+        slug: "nanan",
+        name: "重庆市南岸区",
+        admin_name: "南岸区商务委",
+        official: ("official", "李巡查"),
+        vendor_phone: Some("13983330101"),
+        markets: &[
+            MarketSpec {
+                name: "金辉铜元道数字化便民夜市",
+                address: "重庆市南岸区南滨路铜元道",
+                description: "西南首个数字化夜市街区：左边餐饮，右边地摊。",
+                lat: 29.548_41,
+                lng: 106.581_03,
+                radius_m: 300,
+                opens: "18:00",
+                closes: "02:00",
+                rows: &[
+                    ("A", 24, Category::Food),
+                    ("B", 20, Category::Retail),
+                    ("C", 10, Category::Culture),
+                    ("D", 6, Category::Games),
+                ],
+            },
+            MarketSpec {
+                name: "弹子石老街夜市",
+                address: "重庆市南岸区弹子石老街",
+                description: "市级夜市街区，临江老街。",
+                lat: 29.574_18,
+                lng: 106.588_52,
+                radius_m: 250,
+                opens: "18:30",
+                closes: "23:30",
+                rows: &[
+                    ("A", 12, Category::Food),
+                    ("B", 8, Category::Produce),
+                    ("C", 6, Category::Culture),
+                ],
+            },
+        ],
+    },
+    TenantSpec {
+        slug: "shangcheng",
+        name: "杭州市上城区",
+        admin_name: "上城区商务局",
+        official: ("official", "王监管"),
+        vendor_phone: None,
+        markets: &[MarketSpec {
+            name: "南宋御街夜市",
+            address: "浙江省杭州市上城区中山中路",
+            description: "御街沿线便民夜市。",
+            lat: 30.244_02,
+            lng: 120.168_05,
+            radius_m: 400,
+            opens: "17:30",
+            closes: "22:30",
+            rows: &[
+                ("A", 10, Category::Food),
+                ("B", 6, Category::Culture),
+                ("C", 4, Category::Produce),
+            ],
+        }],
+    },
+];
+
+/// Seeds the demo into an empty database and writes the credentials file.
+pub async fn seed(
+    owner: &PgPool,
+    keys: &Keys,
+    url: &str,
+    data_dir: &Path,
+) -> anyhow::Result<DemoCredentials> {
+    let actor = Actor::system("demo-seed");
+    let mut creds = DemoCredentials {
+        url: url.to_string(),
+        ..Default::default()
+    };
+    for spec in TENANTS {
+        let tenant = seed_tenant(owner, &actor, spec, &mut creds).await?;
+        seed_people(owner, keys, &actor, tenant, spec, &mut creds).await?;
+        seed_markets(owner, &actor, tenant, spec, &mut creds).await?;
+    }
+    save(data_dir, &creds)?;
+    Ok(creds)
+}
+
+async fn seed_tenant(
+    owner: &PgPool,
+    actor: &Actor,
+    spec: &TenantSpec,
+    creds: &mut DemoCredentials,
+) -> anyhow::Result<TenantId> {
+    let created = tenants::create(
+        owner,
+        actor,
+        NewTenant {
+            slug: spec.slug.into(),
+            name: spec.name.into(),
+            timezone: "Asia/Shanghai".into(),
+            admin_login: "admin".into(),
+            admin_name: spec.admin_name.into(),
+        },
+        false,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("seeding tenant {}: {e}", spec.slug))?;
+    creds.accounts.push(DemoAccount {
+        tenant: spec.slug.into(),
+        role: "admin".into(),
+        login: created.admin_login,
+        password: created.admin_password,
+    });
+    Ok(created.tenant)
+}
+
+async fn seed_people(
+    owner: &PgPool,
+    keys: &Keys,
+    actor: &Actor,
+    tenant: TenantId,
+    spec: &TenantSpec,
+    creds: &mut DemoCredentials,
+) -> anyhow::Result<()> {
+    let mut tx = TenantTx::begin(owner, tenant).await?;
+    let (login, name) = spec.official;
+    let pass = random_password(12);
+    let hash = password::hash(pass.clone()).await?;
+    let id = db::users::insert(
+        &mut tx,
+        &db::users::NewUser {
+            role: Role::Official,
+            login,
+            display_name: name,
+            password_hash: &hash,
+            permissions: &Permission::ALL,
+            must_change_password: false,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Change::new("user.create", "user", id).after(
+            &serde_json::json!({ "role": "official", "login": login, "display_name": name }),
+        ),
+    )
+    .await?;
+    creds.accounts.push(DemoAccount {
+        tenant: spec.slug.into(),
+        role: "official".into(),
+        login: login.into(),
+        password: pass,
+    });
+
+    if let Some(phone) = spec.vendor_phone.and_then(Phone::parse) {
+        let pass = random_password(12);
+        let hash = password::hash(pass.clone()).await?;
+        let key = phone_login_key(keys, tenant, &phone);
+        let masked = phone.masked();
+        let id = db::users::insert(
+            &mut tx,
+            &db::users::NewUser {
+                role: Role::Vendor,
+                login: &key,
+                display_name: &masked,
+                password_hash: &hash,
+                permissions: &[],
+                must_change_password: false,
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change::new("user.create", "user", id)
+                .after(&serde_json::json!({ "role": "vendor", "display_name": masked })),
+        )
+        .await?;
+        creds.accounts.push(DemoAccount {
+            tenant: spec.slug.into(),
+            role: "vendor".into(),
+            login: phone.as_str().into(),
+            password: pass,
+        });
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn seed_markets(
+    owner: &PgPool,
+    actor: &Actor,
+    tenant: TenantId,
+    spec: &TenantSpec,
+    creds: &mut DemoCredentials,
+) -> anyhow::Result<()> {
+    let mut tx = TenantTx::begin(owner, tenant).await?;
+    for (i, m) in spec.markets.iter().enumerate() {
+        let valid = MarketDraft {
+            name: m.name.into(),
+            address: m.address.into(),
+            description: m.description.into(),
+            center_lat: Some(m.lat),
+            center_lng: Some(m.lng),
+            radius_m: Some(m.radius_m),
+            opens_at: m.opens.into(),
+            closes_at: m.closes.into(),
+        }
+        .validate()
+        .map_err(|e| anyhow::anyhow!("demo market {} is invalid: {e:?}", m.name))?;
+        let id = db::markets::insert(&mut tx, &valid).await?;
+        let mut slots = Vec::new();
+        for (prefix, count, category) in m.rows {
+            let codes = SlotRange {
+                prefix: (*prefix).into(),
+                from: 1,
+                to: *count,
+            }
+            .codes()
+            .map_err(|e| anyhow::anyhow!("demo slots {prefix}: {e:?}"))?;
+            slots.extend(codes.into_iter().map(|c| (c, *category)));
+        }
+        db::markets::insert_slots(&mut tx, id, &slots).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change::new("market.create", "market", id)
+                .after(&serde_json::json!({ "name": m.name, "slots": slots.len(), "hours": format!("{}-{}", m.opens, m.closes) })),
+        )
+        .await?;
+        if i == 0 {
+            creds.samples.insert(
+                format!("{}_market_id", spec.slug),
+                serde_json::Value::String(id.to_string()),
+            );
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

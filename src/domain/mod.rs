@@ -1,0 +1,8 @@
+//! Types and rules with no I/O: identifiers, validated values, states and their transitions.
+//! Everything here is unit-tested beside the code.
+
+pub mod geo;
+pub mod hours;
+pub mod market;
+pub mod people;
+pub mod tenant;

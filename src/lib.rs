@@ -1,0 +1,26 @@
+//! nightmarket: a multi-tenant platform on which city and district governments run digital
+//! night markets. See README.md for how to run it and docs/ARCHITECTURE.md for how it is built.
+//!
+//! The binary (`src/main.rs`) only parses the command line; everything else is here so that the
+//! integration tests in `tests/` can start the real application.
+
+// Every user-facing string is looked up in locales/app.yml through `i18n::Lang`.
+rust_i18n::i18n!("locales", fallback = "zh-CN");
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod embedded_pg;
+pub mod error;
+pub mod http;
+pub mod i18n;
+pub mod secrets;
+pub mod services;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

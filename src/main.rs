@@ -1,0 +1,28 @@
+use clap::Parser;
+use std::process::ExitCode;
+
+use nightmarket::cli::{Cli, Command};
+use nightmarket::{startup, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+    let result = match &cli.command {
+        None => startup::serve(&cli.storage, &cli.serve)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Some(Command::Serve(args)) => startup::serve(&cli.storage, args)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Some(Command::Tenant(cmd)) => startup::tenant(&cli.storage, cmd).await,
+        Some(Command::Audit(cmd)) => startup::audit(&cli.storage, cmd).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

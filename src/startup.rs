@@ -1,0 +1,370 @@
+//! Starting up: the data directory and its lock, secrets, the database (private or given),
+//! migrations, the two pools; and the commands that `main` runs.
+
+use anyhow::{Context, bail};
+use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use std::fs::{File, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+use tokio::net::TcpListener;
+
+use crate::app::{self, AppState};
+use crate::cli::{AuditCommand, ServeArgs, StorageArgs, TenantCommand};
+use crate::config::Config;
+use crate::db::{self, Db, PoolSettings, TenantTx};
+use crate::embedded_pg::{self, ClusterOptions, RunningCluster};
+use crate::secrets::{self, Secrets};
+use crate::services::audit::Actor;
+use crate::{demo, services};
+
+/// The database name of the private cluster.
+pub const DATABASE: &str = "nightmarket";
+
+/// Whether this process must be the only one on the data directory (a server), or may share it
+/// with a running server (operator commands use that server's PostgreSQL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Exclusive,
+    Shared,
+}
+
+/// An open database: the owner pool (migrations, seeding, operator commands) and the request pool.
+pub struct Storage {
+    pub owner: PgPool,
+    pub app: PgPool,
+    pub secrets: Secrets,
+    pub data_dir: PathBuf,
+    cluster: Option<RunningCluster>,
+    _lock: Option<File>,
+}
+
+impl Storage {
+    /// Closes both pools, then stops the private PostgreSQL if this process started it.
+    pub async fn close(self) {
+        self.app.close().await;
+        self.owner.close().await;
+        if let Some(cluster) = self.cluster {
+            tracing::info!("stopping the private PostgreSQL");
+            cluster.stop().await;
+        }
+    }
+}
+
+/// Takes the data directory's lock; `Ok(None)` when another process holds it.
+fn lock_data_dir(dir: &Path) -> anyhow::Result<Option<File>> {
+    let path = dir.join("nightmarket.lock");
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)?;
+            file.rewind()?;
+            write!(file, "{}", std::process::id())?;
+            file.sync_all()?;
+            Ok(Some(file))
+        }
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
+fn lock_holder(dir: &Path) -> String {
+    let mut text = String::new();
+    let _ = File::open(dir.join("nightmarket.lock")).and_then(|mut f| f.read_to_string(&mut text));
+    if text.trim().is_empty() {
+        "another process".into()
+    } else {
+        format!("pid {}", text.trim())
+    }
+}
+
+pub async fn open(
+    args: &StorageArgs,
+    access: Access,
+    pool: &PoolSettings,
+) -> anyhow::Result<Storage> {
+    let data_dir = std::path::absolute(&args.data_dir)
+        .with_context(|| format!("resolving {}", args.data_dir.display()))?;
+    if !data_dir.exists() {
+        // Traversable but not listable by others: the private PostgreSQL may run as another user
+        // (`postgres`, when we are root) and must reach <data-dir>/pg; every file with a secret
+        // in it is itself 0600.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o711)
+            .create(&data_dir)
+            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    }
+    let lock = lock_data_dir(&data_dir)?;
+    if lock.is_none() && access == Access::Exclusive {
+        bail!(
+            "another nightmarket server ({}) is already using the data directory {}.\n\
+             Stop it first, or start this one with another --data-dir.",
+            lock_holder(&data_dir),
+            data_dir.display()
+        );
+    }
+    let master_key_env = std::env::var("NIGHTMARKET_MASTER_KEY").ok();
+    let secrets = secrets::load_or_create(&data_dir, master_key_env.as_deref())?;
+
+    let (owner_options, cluster) = match &args.database_url {
+        Some(url) => (
+            PgConnectOptions::from_str(url)
+                .context("DATABASE_URL is not a valid PostgreSQL URL")?,
+            None,
+        ),
+        None => {
+            let root = data_dir.join("pg");
+            if lock.is_some() {
+                let bins = embedded_pg::find_binaries()
+                    .ok_or_else(|| anyhow::anyhow!(embedded_pg::MISSING_POSTGRES_HELP))?;
+                let options = ClusterOptions {
+                    root,
+                    superuser_password: secrets.pg_superuser_password.clone(),
+                    throwaway: false,
+                };
+                let cluster = embedded_pg::start(&bins, &options, DATABASE).await?;
+                (cluster.connect_options(DATABASE), Some(cluster))
+            } else {
+                // A running server holds the directory: use its PostgreSQL.
+                (
+                    embedded_pg::connect_options_for_running(
+                        &root,
+                        &secrets.pg_superuser_password,
+                        DATABASE,
+                    ),
+                    None,
+                )
+            }
+        }
+    };
+
+    let owner = db::owner_pool(owner_options.clone()).await?;
+    let app_options = match &args.database_app_url {
+        Some(url) => PgConnectOptions::from_str(url)
+            .context("DATABASE_APP_URL is not a valid PostgreSQL URL")?,
+        None => {
+            db::bootstrap_app_role(&owner, &secrets.app_password).await?;
+            owner_options
+                .username(db::APP_ROLE)
+                .password(&secrets.app_password)
+        }
+    };
+    db::migrate(&owner).await?;
+    let app = db::app_pool(app_options, pool).await?;
+    db::check_app_role(&app).await?;
+    Ok(Storage {
+        owner,
+        app,
+        secrets,
+        data_dir,
+        cluster,
+        _lock: lock,
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn default_public_url(addr: std::net::SocketAddr) -> anyhow::Result<url::Url> {
+    let host = if addr.ip().is_unspecified() {
+        "localhost".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let host = if addr.is_ipv6() && !addr.ip().is_unspecified() {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    Ok(url::Url::parse(&format!("http://{host}:{}", addr.port()))?)
+}
+
+pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    // Bind first: a port in use is found before PostgreSQL is started for nothing.
+    let listener = TcpListener::bind(args.addr).await.with_context(|| {
+        format!(
+            "cannot listen on {} (in use? choose another with --addr)",
+            args.addr
+        )
+    })?;
+    let local = listener.local_addr()?;
+    let public_url = match &args.public_url {
+        Some(u) => u.clone(),
+        None => default_public_url(local)?,
+    };
+
+    let pool = PoolSettings {
+        max_connections: args.db_max_connections,
+        ..PoolSettings::default()
+    };
+    let storage = open(storage_args, Access::Exclusive, &pool).await?;
+
+    let mut credentials = None;
+    if !args.no_demo && db::tenants::count(&storage.owner).await? == 0 {
+        tracing::info!("empty database: seeding the demo");
+        let keys = secrets::Keys::derive(&storage.secrets.master_key);
+        credentials = Some(
+            demo::seed(
+                &storage.owner,
+                &keys,
+                public_url.as_str(),
+                &storage.data_dir,
+            )
+            .await?,
+        );
+    } else if let Some(mut existing) = demo::load(&storage.data_dir) {
+        existing.url = public_url.to_string();
+        demo::save(&storage.data_dir, &existing)?;
+        credentials = Some(existing);
+    }
+
+    let mut config = Config::new(public_url.clone());
+    config.trust_proxy = args.trust_proxy;
+    let state = AppState::new(
+        Db::new(storage.app.clone()),
+        config,
+        &storage.secrets.master_key,
+    );
+
+    println!("\nnightmarket is serving at {public_url}");
+    if let Some(c) = &credentials {
+        println!(
+            "Demo sign-ins ({}):",
+            storage.data_dir.join(demo::CREDENTIALS_FILE).display()
+        );
+        for a in &c.accounts {
+            println!(
+                "  {:<12} {:<9} {:<14} {}",
+                a.tenant, a.role, a.login, a.password
+            );
+        }
+    }
+    println!("Stop with Ctrl-C.\n");
+
+    app::serve(listener, state, shutdown_signal()).await?;
+    storage.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub async fn tenant(storage_args: &StorageArgs, cmd: &TenantCommand) -> anyhow::Result<ExitCode> {
+    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+    let result = async {
+        match cmd {
+            TenantCommand::Create {
+                slug,
+                name,
+                admin_login,
+                admin_name,
+                timezone,
+            } => {
+                let input = services::tenants::NewTenant {
+                    slug: slug.clone(),
+                    name: name.clone(),
+                    timezone: timezone.clone(),
+                    admin_login: admin_login.clone(),
+                    admin_name: admin_name.clone(),
+                };
+                match services::tenants::create(&storage.owner, &Actor::operator(), input, true)
+                    .await
+                {
+                    Ok(created) => {
+                        println!("Created tenant {slug} ({name}).");
+                        println!("First admin: {}", created.admin_login);
+                        println!("One-time password: {}", created.admin_password);
+                        println!(
+                            "It must be replaced at the first sign-in; it is not shown again."
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(err) => {
+                        eprintln!("{}", describe(&err));
+                        Ok(ExitCode::from(2))
+                    }
+                }
+            }
+            TenantCommand::List => {
+                for t in db::tenants::list(&storage.owner).await? {
+                    println!("{:<16} {:<20} {}", t.slug, t.timezone.name(), t.name);
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    }
+    .await;
+    storage.close().await;
+    result
+}
+
+/// An error of a service, told to a person at a terminal (in Chinese and English both would be
+/// noisy; operators get English).
+fn describe(err: &crate::error::AppError) -> String {
+    use crate::error::AppError;
+    let lang = crate::i18n::Lang::En;
+    match err {
+        AppError::Validation(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.msg.render(lang)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        AppError::Conflict(msg) | AppError::BadRequest(msg) => msg.render(lang),
+        other => format!("{other}"),
+    }
+}
+
+pub async fn audit(storage_args: &StorageArgs, cmd: &AuditCommand) -> anyhow::Result<ExitCode> {
+    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+    let result = async {
+        match cmd {
+            AuditCommand::Verify { tenant } => {
+                let Some(t) = db::tenants::by_slug(&storage.owner, tenant).await? else {
+                    eprintln!("no tenant {tenant:?}");
+                    return Ok(ExitCode::from(2));
+                };
+                let mut tx = TenantTx::begin(&storage.owner, t.id).await?;
+                let v = db::audit::verify(&mut tx).await?;
+                if v.ok() {
+                    println!("audit chain of {tenant}: {} records, intact", v.records);
+                    Ok(ExitCode::SUCCESS)
+                } else {
+                    println!("audit chain of {tenant}: {} records, BROKEN:", v.records);
+                    for b in &v.breaks {
+                        println!("  {b}");
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+    .await;
+    storage.close().await;
+    result
+}

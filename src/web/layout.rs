@@ -1,0 +1,228 @@
+//! What every page shares: the language, the signed-in person for the header, the language
+//! switch, asset URLs, form error messages, and rendering.
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+use std::convert::Infallible;
+
+use crate::app::AppState;
+use crate::auth::SessionHint;
+use crate::domain::people::Role;
+use crate::error::{AppError, AppResult, ErrorReport, FieldError};
+use crate::http::assets;
+use crate::i18n::Lang;
+
+/// The signed-in person, as the page header shows them.
+#[derive(Clone, Debug)]
+pub struct NavUser {
+    pub name: String,
+    pub role: Role,
+}
+
+impl NavUser {
+    pub fn home(&self) -> &'static str {
+        match self.role {
+            Role::Admin => "/admin",
+            Role::Official => "/official",
+            Role::Vendor => "/vendor",
+        }
+    }
+}
+
+/// Context every template receives as `page`.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub lang: Lang,
+    /// Path and query of this page, for the language switch and sign-in redirects.
+    pub path: String,
+    pub user: Option<NavUser>,
+}
+
+impl Page {
+    pub fn new(lang: Lang, path: impl Into<String>) -> Page {
+        Page {
+            lang,
+            path: path.into(),
+            user: None,
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    pub fn tr(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
+        self.lang.tr(key, &[(name, &value.to_string())])
+    }
+
+    pub fn tr2(
+        &self,
+        key: &str,
+        n1: &str,
+        v1: impl std::fmt::Display,
+        n2: &str,
+        v2: impl std::fmt::Display,
+    ) -> String {
+        self.lang
+            .tr(key, &[(n1, &v1.to_string()), (n2, &v2.to_string())])
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    pub fn asset(&self, name: &str) -> String {
+        assets::url(name)
+    }
+
+    /// The link that switches language and comes back here.
+    pub fn switch_lang_href(&self) -> String {
+        let back: String = url::form_urlencoded::byte_serialize(self.path.as_bytes()).collect();
+        format!("/lang/{}?back={back}", self.lang.other().code())
+    }
+
+    pub fn other_lang_name(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "English",
+            Lang::En => "中文",
+        }
+    }
+
+    pub fn role_label(&self, role: &Role) -> String {
+        self.t(role.label_key())
+    }
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(&parts.headers);
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let hint =
+            <SessionHint as axum::extract::OptionalFromRequestParts<AppState>>::from_request_parts(
+                parts, state,
+            )
+            .await
+            .unwrap_or(None);
+        Ok(Page {
+            lang,
+            path,
+            user: hint.map(|h| NavUser {
+                name: h.name,
+                role: h.role,
+            }),
+        })
+    }
+}
+
+/// Field messages of a form that did not pass, translated.
+#[derive(Clone, Debug, Default)]
+pub struct FormErrors {
+    messages: Vec<(&'static str, String)>,
+}
+
+impl FormErrors {
+    pub fn new(lang: Lang, errors: &[FieldError]) -> FormErrors {
+        FormErrors {
+            messages: errors
+                .iter()
+                .map(|e| (e.field, e.msg.render(lang)))
+                .collect(),
+        }
+    }
+
+    pub fn from_error(lang: Lang, err: &AppError) -> Option<FormErrors> {
+        match err {
+            AppError::Validation(fields) => Some(FormErrors::new(lang, fields)),
+            AppError::Conflict(msg) | AppError::BadRequest(msg) => Some(FormErrors {
+                messages: vec![("form", msg.render(lang))],
+            }),
+            _ => None,
+        }
+    }
+
+    /// The message for one field, if any.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.messages
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// Every message, for the summary at the top of the form.
+    pub fn all(&self) -> Vec<&str> {
+        self.messages.iter().map(|(_, m)| m.as_str()).collect()
+    }
+}
+
+pub fn render(template: &impl Template) -> AppResult<Html<String>> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// A form page re-rendered with its errors: 422, or the error itself when it is not about input.
+pub fn form_failed(template_result: AppResult<Html<String>>, err: &AppError) -> Response {
+    match template_result {
+        Ok(html) => (err.status(), html).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage<'a> {
+    page: Page,
+    status: u16,
+    title: String,
+    message: String,
+    details: Vec<String>,
+    report: &'a ErrorReport,
+}
+
+/// The friendly error page; shows nothing of an internal error's cause.
+pub fn error_page(lang: Lang, path: &str, report: &ErrorReport) -> Html<String> {
+    let title_key = match report.status.as_u16() {
+        404 => "error.title_not_found",
+        403 => "error.title_forbidden",
+        429 => "error.title_rate_limited",
+        s if s >= 500 => "error.title_server",
+        _ => "error.title_bad_request",
+    };
+    let page = ErrorPage {
+        page: Page::new(lang, path),
+        status: report.status.as_u16(),
+        title: lang.t(title_key),
+        message: report.message.render(lang),
+        details: report
+            .fields
+            .iter()
+            .skip(1)
+            .map(|f| f.msg.render(lang))
+            .collect(),
+        report,
+    };
+    match page.render() {
+        Ok(html) => Html(html),
+        // The error page itself failed: plain text is all that is left.
+        Err(_) => Html(format!(
+            "<!doctype html><title>{0}</title><p>{0}</p>",
+            report.status
+        )),
+    }
+}

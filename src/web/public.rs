@@ -1,0 +1,129 @@
+//! Public pages: the list of tenants, a tenant's markets, one market; the language switch.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::layout::{Page, render};
+use crate::app::AppState;
+use crate::db;
+use crate::domain::tenant::Tenant;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{Path, Query};
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::services::markets::{self, Market, MarketDetail};
+
+#[derive(Template)]
+#[template(path = "public/home.html")]
+struct HomePage {
+    page: Page,
+    tenants: Vec<Tenant>,
+}
+
+pub async fn home(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    let tenants = db::tenants::list(state.db.global()).await?;
+    render(&HomePage { page, tenants })
+}
+
+#[derive(Template)]
+#[template(path = "public/tenant.html")]
+struct TenantPage {
+    page: Page,
+    tenant: Tenant,
+    markets: Vec<Market>,
+}
+
+pub async fn tenant(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let markets = markets::list(&state, tenant.id).await?;
+    render(&TenantPage {
+        page,
+        tenant,
+        markets,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "public/market.html")]
+struct MarketPage {
+    page: Page,
+    tenant: Tenant,
+    market: MarketDetail,
+}
+
+pub async fn market(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, id)): Path<(String, Uuid)>,
+) -> AppResult<Html<String>> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let market = markets::get(&state, tenant.id, id).await?;
+    render(&MarketPage {
+        page,
+        tenant,
+        market,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Back {
+    back: Option<String>,
+}
+
+/// Remembers the chosen language for a year and returns to the page it was chosen on.
+pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<Back>) -> AppResult<Response> {
+    let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
+    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(365))
+        .build();
+    let mut response = Redirect::to(&local_path(q.back.as_deref())).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// `target` if it is a path on this site, otherwise `/` (no open redirects).
+pub fn local_path(target: Option<&str>) -> String {
+    match target {
+        Some(t)
+            if t.starts_with('/')
+                && !t.starts_with("//")
+                && !t.starts_with("/\\")
+                && !t.contains(['\r', '\n']) =>
+        {
+            t.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path(Some("/t/nanan?x=1")), "/t/nanan?x=1");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a\r\nSet-Cookie: x=1",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+}
