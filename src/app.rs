@@ -17,7 +17,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api;
@@ -100,13 +100,11 @@ pub fn router(state: AppState) -> Router {
         .route("/workspace", get(account::workspace))
         // officials and vendors
         .route("/official", get(workspace::official))
+        .route("/official/markets/{id}", get(workspace::official_market))
         .route("/vendor", get(workspace::vendor))
         // tenant admins
         .route("/admin", get(admin_markets::home))
-        .route(
-            "/admin/markets",
-            get(admin_markets::list).post(admin_markets::create),
-        )
+        .route("/admin/markets", get(admin_markets::list).post(admin_markets::create))
         .route("/admin/markets/new", get(admin_markets::new_form))
         .route(
             "/admin/markets/{id}",
@@ -114,26 +112,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/markets/{id}/edit", get(admin_markets::edit_form))
         .route("/admin/markets/{id}/slots", post(admin_markets::add_slot))
-        .route(
-            "/admin/markets/{id}/slots/range",
-            post(admin_markets::add_range),
-        )
+        .route("/admin/markets/{id}/slots/range", post(admin_markets::add_range))
         .route(
             "/admin/markets/{id}/slots/{slot}/delete",
             post(admin_markets::delete_slot),
         )
-        .route(
-            "/admin/staff",
-            get(admin_staff::list).post(admin_staff::create),
-        )
-        .route(
-            "/admin/staff/{id}/permissions",
-            post(admin_staff::set_permissions),
-        )
-        .route(
-            "/admin/staff/{id}/reset-password",
-            post(admin_staff::reset_password),
-        )
+        .route("/admin/staff", get(admin_staff::list).post(admin_staff::create))
+        .route("/admin/staff/{id}/permissions", post(admin_staff::set_permissions))
+        .route("/admin/staff/{id}/reset-password", post(admin_staff::reset_password))
         .route("/admin/staff/{id}/disable", post(admin_staff::disable))
         .route("/admin/staff/{id}/enable", post(admin_staff::enable))
         // infrastructure
@@ -151,19 +137,31 @@ pub fn router(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
-                    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    let request_id = request
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
                     // The path only: query strings may carry codes and are not needed in logs.
                     tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // A 500 is logged once, with its cause, where it happens (error.rs).
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(middleware::from_fn_with_state(state.clone(), security::headers))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(errors::render))
         .layer(CatchPanicLayer::custom(errors::panic_response))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
-        .layer(middleware::from_fn_with_state(state.clone(), security::cross_site_check));
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::cross_site_check,
+        ));
 
     pages
         .merge(api_routes)
@@ -192,12 +190,9 @@ pub async fn serve(
             }
         }
     });
-    let result = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
     pruner.abort();
     result
 }

@@ -16,7 +16,8 @@ use std::path::PathBuf;
     after_help = "Environment: NIGHTMARKET_MASTER_KEY (64 hex digits; root of every key, generated into \
         <data-dir>/secrets.json when unset), RUST_LOG (log filter, default info), NIGHTMARKET_LOG_FORMAT \
         (text or json), NIGHTMARKET_PG_USER (the user to run the private PostgreSQL as when started as root; \
-        default postgres).",
+        default postgres), NIGHTMARKET_PG_BINDIR (where initdb and postgres are, when not on PATH or in \
+        /usr/lib/postgresql/*/bin).",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -34,12 +35,7 @@ pub struct Cli {
 #[derive(Clone, Debug, Args)]
 pub struct StorageArgs {
     /// Folder for the private PostgreSQL cluster (<data-dir>/pg), generated secrets and the demo logins.
-    #[arg(
-        long,
-        env = "NIGHTMARKET_DATA",
-        default_value = "./data",
-        global = true
-    )]
+    #[arg(long, env = "NIGHTMARKET_DATA", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
     /// Use this PostgreSQL instead of a private one. It connects as the owner of the schema (runs

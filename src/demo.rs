@@ -153,12 +153,7 @@ const TENANTS: &[TenantSpec] = &[
 ];
 
 /// Seeds the demo into an empty database and writes the credentials file.
-pub async fn seed(
-    owner: &PgPool,
-    keys: &Keys,
-    url: &str,
-    data_dir: &Path,
-) -> anyhow::Result<DemoCredentials> {
+pub async fn seed(owner: &PgPool, keys: &Keys, url: &str, data_dir: &Path) -> anyhow::Result<DemoCredentials> {
     let actor = Actor::system("demo-seed");
     let mut creds = DemoCredentials {
         url: url.to_string(),
@@ -229,9 +224,8 @@ async fn seed_people(
     audit::record(
         &mut tx,
         actor,
-        Change::new("user.create", "user", id).after(
-            &serde_json::json!({ "role": "official", "login": login, "display_name": name }),
-        ),
+        Change::new("user.create", "user", id)
+            .after(&serde_json::json!({ "role": "official", "login": login, "display_name": name })),
     )
     .await?;
     creds.accounts.push(DemoAccount {

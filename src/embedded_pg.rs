@@ -41,15 +41,17 @@ pub const MISSING_POSTGRES_HELP: &str = "PostgreSQL server programs (initdb, pos
 /usr/lib/postgresql/*/bin.\nInstall them, e.g. on Debian/Ubuntu: `sudo apt-get install postgresql`, \
 or point nightmarket at an existing server with DATABASE_URL=postgres://user:password@host/db.";
 
-/// Finds `initdb` and `postgres`: first on PATH (both in one folder), then the newest version in
-/// Debian's versioned folders.
+/// Finds `initdb` and `postgres`: in `NIGHTMARKET_PG_BINDIR` when set (and only there), else
+/// first on PATH (both in one folder), then the newest version in Debian's versioned folders.
 pub fn find_binaries() -> Option<PgBinaries> {
     let from_dir = |dir: &Path| {
         let initdb = dir.join("initdb");
         let postgres = dir.join("postgres");
-        (is_executable(&initdb) && is_executable(&postgres))
-            .then_some(PgBinaries { initdb, postgres })
+        (is_executable(&initdb) && is_executable(&postgres)).then_some(PgBinaries { initdb, postgres })
     };
+    if let Some(dir) = std::env::var_os("NIGHTMARKET_PG_BINDIR") {
+        return from_dir(Path::new(&dir));
+    }
     if let Some(path) = std::env::var_os("PATH")
         && let Some(found) = std::env::split_paths(&path).find_map(|dir| from_dir(&dir))
     {
@@ -59,18 +61,10 @@ pub fn find_binaries() -> Option<PgBinaries> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| {
-            Some((
-                e.file_name().to_str()?.parse::<u32>().ok()?,
-                e.path().join("bin"),
-            ))
-        })
+        .filter_map(|e| Some((e.file_name().to_str()?.parse::<u32>().ok()?, e.path().join("bin"))))
         .collect();
     versions.sort();
-    versions
-        .into_iter()
-        .rev()
-        .find_map(|(_, dir)| from_dir(&dir))
+    versions.into_iter().rev().find_map(|(_, dir)| from_dir(&dir))
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -123,19 +117,13 @@ impl RunningCluster {
     pub async fn stop(self) {
         let (done_tx, done_rx) = mpsc::channel();
         if self.stop_tx.send(done_tx).is_ok() {
-            let _ =
-                tokio::task::spawn_blocking(move || done_rx.recv_timeout(Duration::from_secs(60)))
-                    .await;
+            let _ = tokio::task::spawn_blocking(move || done_rx.recv_timeout(Duration::from_secs(60))).await;
         }
     }
 }
 
 /// Options to reach a cluster that another process (a running server) started in `root`.
-pub fn connect_options_for_running(
-    root: &Path,
-    password: &str,
-    database: &str,
-) -> PgConnectOptions {
+pub fn connect_options_for_running(root: &Path, password: &str, database: &str) -> PgConnectOptions {
     socket_options(&root.join("run"), password, database)
 }
 
@@ -197,8 +185,7 @@ fn check_reachable(dir: &Path, user: &User) -> anyhow::Result<()> {
 fn make_private_dir(dir: &Path, owner: Option<&User>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if let Some(user) = owner {
-        nix::unistd::chown(dir, Some(user.uid), Some(user.gid))
-            .with_context(|| format!("chown {}", dir.display()))?;
+        nix::unistd::chown(dir, Some(user.uid), Some(user.gid)).with_context(|| format!("chown {}", dir.display()))?;
     }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     Ok(())
@@ -213,14 +200,9 @@ fn apply_user(cmd: &mut Command, user: Option<&User>) {
 
 /// Creates the cluster if needed, starts it and waits until it accepts connections; ensures the
 /// `database` exists.
-pub async fn start(
-    bins: &PgBinaries,
-    opts: &ClusterOptions,
-    database: &str,
-) -> anyhow::Result<RunningCluster> {
+pub async fn start(bins: &PgBinaries, opts: &ClusterOptions, database: &str) -> anyhow::Result<RunningCluster> {
     let user = run_as_user()?;
-    let root = std::path::absolute(&opts.root)
-        .with_context(|| format!("resolving {}", opts.root.display()))?;
+    let root = std::path::absolute(&opts.root).with_context(|| format!("resolving {}", opts.root.display()))?;
     let data = root.join("data");
     let socket_dir = root.join("run");
     let socket_path = socket_dir.join(format!(".s.PGSQL.{PORT}"));
@@ -244,10 +226,7 @@ pub async fn start(
     wait_for_previous_postmaster(&data).await?;
 
     let log_path = root.join("postgres.log");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)?;
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
     if let Some(user) = &user {
         nix::unistd::chown(&log_path, Some(user.uid), Some(user.gid))?;
     }
@@ -257,9 +236,7 @@ pub async fn start(
     for (name, value) in server_settings(&socket_dir, opts.throwaway) {
         cmd.arg("-c").arg(format!("{name}={value}"));
     }
-    cmd.stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
+    cmd.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
     // Own process group: a Ctrl-C in the terminal reaches only us, and we stop PostgreSQL after
     // HTTP has drained.
     cmd.process_group(0);
@@ -363,11 +340,7 @@ async fn wait_for_previous_postmaster(data: &Path) -> anyhow::Result<()> {
         let Ok(text) = std::fs::read_to_string(&pid_file) else {
             return Ok(());
         };
-        let Some(pid) = text
-            .lines()
-            .next()
-            .and_then(|l| l.trim().parse::<i32>().ok())
-        else {
+        let Some(pid) = text.lines().next().and_then(|l| l.trim().parse::<i32>().ok()) else {
             return Ok(());
         };
         if kill(Pid::from_raw(pid), None).is_err() {
@@ -422,11 +395,7 @@ fn shutdown_child(child: &mut Child) {
         return;
     };
     let pid = Pid::from_raw(raw);
-    for (signal, grace) in [
-        (Signal::SIGINT, 30),
-        (Signal::SIGQUIT, 10),
-        (Signal::SIGKILL, 5),
-    ] {
+    for (signal, grace) in [(Signal::SIGINT, 30), (Signal::SIGQUIT, 10), (Signal::SIGKILL, 5)] {
         if matches!(child.try_wait(), Ok(Some(_))) {
             return;
         }
@@ -471,11 +440,10 @@ async fn wait_until_ready(cluster: &RunningCluster, log_path: &Path) -> anyhow::
 
 async fn ensure_database(cluster: &RunningCluster, database: &str) -> anyhow::Result<()> {
     let mut conn = sqlx::PgConnection::connect_with(&cluster.connect_options("postgres")).await?;
-    let exists: bool =
-        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-            .bind(database)
-            .fetch_one(&mut conn)
-            .await?;
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+        .bind(database)
+        .fetch_one(&mut conn)
+        .await?;
     if !exists {
         let quoted = format!("\"{}\"", database.replace('"', "\"\""));
         sqlx::query(sqlx::AssertSqlSafe(format!("create database {quoted}")))

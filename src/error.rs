@@ -114,7 +114,7 @@ pub enum AppError {
     #[error("service unavailable")]
     Unavailable,
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -128,9 +128,7 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CrossSite | AppError::PasswordChangeRequired => {
-                StatusCode::FORBIDDEN
-            }
+            AppError::Forbidden | AppError::CrossSite | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -162,14 +160,8 @@ impl AppError {
             }
             AppError::BadRequest(msg) => ("bad_request", msg.clone(), vec![]),
             AppError::Conflict(msg) => ("conflict", msg.clone(), vec![]),
-            AppError::PayloadTooLarge => (
-                "payload_too_large",
-                Msg::new("error.payload_too_large"),
-                vec![],
-            ),
-            AppError::RateLimited { .. } => {
-                ("rate_limited", Msg::new("error.rate_limited"), vec![])
-            }
+            AppError::PayloadTooLarge => ("payload_too_large", Msg::new("error.payload_too_large"), vec![]),
+            AppError::RateLimited { .. } => ("rate_limited", Msg::new("error.rate_limited"), vec![]),
             AppError::Unavailable => ("unavailable", Msg::new("error.unavailable"), vec![]),
             AppError::Internal(_) => ("internal", Msg::new("error.internal"), vec![]),
         };
@@ -194,15 +186,11 @@ impl AppError {
             StatusCode::UNAUTHORIZED => AppError::Unauthorized,
             StatusCode::FORBIDDEN => AppError::Forbidden,
             StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
-            StatusCode::TOO_MANY_REQUESTS => AppError::RateLimited {
-                retry_after_secs: 1,
-            },
-            StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::REQUEST_TIMEOUT
-            | StatusCode::GATEWAY_TIMEOUT => AppError::Unavailable,
-            s if s.is_server_error() => {
-                AppError::Internal(anyhow::anyhow!("status {s} from a layer"))
+            StatusCode::TOO_MANY_REQUESTS => AppError::RateLimited { retry_after_secs: 1 },
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => {
+                AppError::Unavailable
             }
+            s if s.is_server_error() => AppError::Internal(anyhow::anyhow!("status {s} from a layer")),
             _ => AppError::BadRequest(Msg::new("error.bad_request")),
         };
         let mut report = err.report();
@@ -287,6 +275,17 @@ impl IntoResponse for AppError {
         report.apply_headers(&mut response);
         response.extensions_mut().insert(report);
         response
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    /// A database error keeps its meaning (503 when the database is away) even when it travelled
+    /// inside an `anyhow::Error`.
+    fn from(err: anyhow::Error) -> AppError {
+        match err.downcast::<sqlx::Error>() {
+            Ok(db) => AppError::from(db),
+            Err(other) => AppError::Internal(other),
+        }
     }
 }
 

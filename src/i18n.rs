@@ -83,10 +83,7 @@ fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
 /// The first of zh/en named in Accept-Language, ignoring quality values other than 0
 /// (browsers list languages in order of preference).
 fn accept_language(headers: &HeaderMap) -> Option<Lang> {
-    let value = headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)?
-        .to_str()
-        .ok()?;
+    let value = headers.get(axum::http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
     value
         .split(',')
         .filter(|part| !part.contains("q=0") || part.contains("q=0."))
@@ -141,14 +138,8 @@ mod tests {
 
     #[test]
     fn placeholders_are_filled() {
-        assert_eq!(
-            Lang::Zh.tr("test.greeting", &[("name", "张三")]),
-            "你好，张三"
-        );
-        assert_eq!(
-            Lang::En.tr("test.greeting", &[("name", "Ann")]),
-            "Hello, Ann"
-        );
+        assert_eq!(Lang::Zh.tr("test.greeting", &[("name", "张三")]), "你好，张三");
+        assert_eq!(Lang::En.tr("test.greeting", &[("name", "Ann")]), "Hello, Ann");
     }
 
     /// Every key of locales/app.yml has both languages, and no translation is empty.

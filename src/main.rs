@@ -12,9 +12,7 @@ async fn main() -> ExitCode {
         None => startup::serve(&cli.storage, &cli.serve)
             .await
             .map(|()| ExitCode::SUCCESS),
-        Some(Command::Serve(args)) => startup::serve(&cli.storage, args)
-            .await
-            .map(|()| ExitCode::SUCCESS),
+        Some(Command::Serve(args)) => startup::serve(&cli.storage, args).await.map(|()| ExitCode::SUCCESS),
         Some(Command::Tenant(cmd)) => startup::tenant(&cli.storage, cmd).await,
         Some(Command::Audit(cmd)) => startup::audit(&cli.storage, cmd).await,
     };

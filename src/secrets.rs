@@ -63,8 +63,7 @@ impl std::fmt::Debug for Secrets {
 }
 
 pub fn parse_master_key(hex_text: &str) -> anyhow::Result<[u8; 32]> {
-    let bytes =
-        hex::decode(hex_text.trim()).context("NIGHTMARKET_MASTER_KEY is not hexadecimal")?;
+    let bytes = hex::decode(hex_text.trim()).context("NIGHTMARKET_MASTER_KEY is not hexadecimal")?;
     bytes
         .try_into()
         .map_err(|_| anyhow::anyhow!("NIGHTMARKET_MASTER_KEY must be 32 bytes (64 hex digits)"))
@@ -80,10 +79,8 @@ pub fn load_or_create(data_dir: &Path, master_key_env: Option<&str>) -> anyhow::
         .transpose()?;
 
     let stored = if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_str::<StoredSecrets>(&text)
-            .with_context(|| format!("{} is not valid", path.display()))?
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str::<StoredSecrets>(&text).with_context(|| format!("{} is not valid", path.display()))?
     } else {
         let stored = StoredSecrets {
             master_key: env_key.is_none().then(|| hex::encode(random_bytes::<32>())),
@@ -143,8 +140,8 @@ impl Keys {
     /// A keyed hash for looking up personal data without storing it in clear. It is bound to a
     /// tenant and a purpose, so the same number gives unrelated values in two districts.
     pub fn blind_index(&self, tenant: TenantId, purpose: &str, value: &str) -> String {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.blind_index)
-            .expect("HMAC accepts any key length");
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.blind_index).expect("HMAC accepts any key length");
         mac.update(tenant.0.as_bytes());
         mac.update(&[0]);
         mac.update(purpose.as_bytes());
@@ -204,10 +201,7 @@ mod tests {
     fn random_passwords_use_the_alphabet() {
         let p = random_password(24);
         assert_eq!(p.len(), 24);
-        assert!(
-            p.chars()
-                .all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c))
-        );
+        assert!(p.chars().all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c)));
         assert_ne!(p, random_password(24));
     }
 }

@@ -73,9 +73,7 @@ fn lock_data_dir(dir: &Path) -> anyhow::Result<Option<File>> {
             Ok(Some(file))
         }
         Err(TryLockError::WouldBlock) => Ok(None),
-        Err(TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("locking {}", path.display()))
-        }
+        Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
     }
 }
 
@@ -89,13 +87,9 @@ fn lock_holder(dir: &Path) -> String {
     }
 }
 
-pub async fn open(
-    args: &StorageArgs,
-    access: Access,
-    pool: &PoolSettings,
-) -> anyhow::Result<Storage> {
-    let data_dir = std::path::absolute(&args.data_dir)
-        .with_context(|| format!("resolving {}", args.data_dir.display()))?;
+pub async fn open(args: &StorageArgs, access: Access, pool: &PoolSettings) -> anyhow::Result<Storage> {
+    let data_dir =
+        std::path::absolute(&args.data_dir).with_context(|| format!("resolving {}", args.data_dir.display()))?;
     if !data_dir.exists() {
         // Traversable but not listable by others: the private PostgreSQL may run as another user
         // (`postgres`, when we are root) and must reach <data-dir>/pg; every file with a secret
@@ -120,15 +114,14 @@ pub async fn open(
 
     let (owner_options, cluster) = match &args.database_url {
         Some(url) => (
-            PgConnectOptions::from_str(url)
-                .context("DATABASE_URL is not a valid PostgreSQL URL")?,
+            PgConnectOptions::from_str(url).context("DATABASE_URL is not a valid PostgreSQL URL")?,
             None,
         ),
         None => {
             let root = data_dir.join("pg");
             if lock.is_some() {
-                let bins = embedded_pg::find_binaries()
-                    .ok_or_else(|| anyhow::anyhow!(embedded_pg::MISSING_POSTGRES_HELP))?;
+                let bins =
+                    embedded_pg::find_binaries().ok_or_else(|| anyhow::anyhow!(embedded_pg::MISSING_POSTGRES_HELP))?;
                 let options = ClusterOptions {
                     root,
                     superuser_password: secrets.pg_superuser_password.clone(),
@@ -139,11 +132,7 @@ pub async fn open(
             } else {
                 // A running server holds the directory: use its PostgreSQL.
                 (
-                    embedded_pg::connect_options_for_running(
-                        &root,
-                        &secrets.pg_superuser_password,
-                        DATABASE,
-                    ),
+                    embedded_pg::connect_options_for_running(&root, &secrets.pg_superuser_password, DATABASE),
                     None,
                 )
             }
@@ -152,13 +141,10 @@ pub async fn open(
 
     let owner = db::owner_pool(owner_options.clone()).await?;
     let app_options = match &args.database_app_url {
-        Some(url) => PgConnectOptions::from_str(url)
-            .context("DATABASE_APP_URL is not a valid PostgreSQL URL")?,
+        Some(url) => PgConnectOptions::from_str(url).context("DATABASE_APP_URL is not a valid PostgreSQL URL")?,
         None => {
             db::bootstrap_app_role(&owner, &secrets.app_password).await?;
-            owner_options
-                .username(db::APP_ROLE)
-                .password(&secrets.app_password)
+            owner_options.username(db::APP_ROLE).password(&secrets.app_password)
         }
     };
     db::migrate(&owner).await?;
@@ -209,12 +195,9 @@ fn default_public_url(addr: std::net::SocketAddr) -> anyhow::Result<url::Url> {
 
 pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Result<()> {
     // Bind first: a port in use is found before PostgreSQL is started for nothing.
-    let listener = TcpListener::bind(args.addr).await.with_context(|| {
-        format!(
-            "cannot listen on {} (in use? choose another with --addr)",
-            args.addr
-        )
-    })?;
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (in use? choose another with --addr)", args.addr))?;
     let local = listener.local_addr()?;
     let public_url = match &args.public_url {
         Some(u) => u.clone(),
@@ -231,15 +214,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     if !args.no_demo && db::tenants::count(&storage.owner).await? == 0 {
         tracing::info!("empty database: seeding the demo");
         let keys = secrets::Keys::derive(&storage.secrets.master_key);
-        credentials = Some(
-            demo::seed(
-                &storage.owner,
-                &keys,
-                public_url.as_str(),
-                &storage.data_dir,
-            )
-            .await?,
-        );
+        credentials = Some(demo::seed(&storage.owner, &keys, public_url.as_str(), &storage.data_dir).await?);
     } else if let Some(mut existing) = demo::load(&storage.data_dir) {
         existing.url = public_url.to_string();
         demo::save(&storage.data_dir, &existing)?;
@@ -248,11 +223,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
 
     let mut config = Config::new(public_url.clone());
     config.trust_proxy = args.trust_proxy;
-    let state = AppState::new(
-        Db::new(storage.app.clone()),
-        config,
-        &storage.secrets.master_key,
-    );
+    let state = AppState::new(Db::new(storage.app.clone()), config, &storage.secrets.master_key);
 
     println!("\nnightmarket is serving at {public_url}");
     if let Some(c) = &credentials {
@@ -261,10 +232,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
             storage.data_dir.join(demo::CREDENTIALS_FILE).display()
         );
         for a in &c.accounts {
-            println!(
-                "  {:<12} {:<9} {:<14} {}",
-                a.tenant, a.role, a.login, a.password
-            );
+            println!("  {:<12} {:<9} {:<14} {}", a.tenant, a.role, a.login, a.password);
         }
     }
     println!("Stop with Ctrl-C.\n");
@@ -293,16 +261,12 @@ pub async fn tenant(storage_args: &StorageArgs, cmd: &TenantCommand) -> anyhow::
                     admin_login: admin_login.clone(),
                     admin_name: admin_name.clone(),
                 };
-                match services::tenants::create(&storage.owner, &Actor::operator(), input, true)
-                    .await
-                {
+                match services::tenants::create(&storage.owner, &Actor::operator(), input, true).await {
                     Ok(created) => {
                         println!("Created tenant {slug} ({name}).");
                         println!("First admin: {}", created.admin_login);
                         println!("One-time password: {}", created.admin_password);
-                        println!(
-                            "It must be replaced at the first sign-in; it is not shown again."
-                        );
+                        println!("It must be replaced at the first sign-in; it is not shown again.");
                         Ok(ExitCode::SUCCESS)
                     }
                     Err(err) => {

@@ -76,10 +76,7 @@ pub async fn login(
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
-pub async fn logout(
-    State(state): State<AppState>,
-    user: AuthUser,
-) -> AppResult<axum::http::StatusCode> {
+pub async fn logout(State(state): State<AppState>, user: AuthUser) -> AppResult<axum::http::StatusCode> {
     accounts::sign_out(&state, &user).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
@@ -104,10 +101,7 @@ pub struct Me {
     )
 )]
 pub async fn me(user: AuthUser) -> Json<Me> {
-    let permissions = Permission::ALL
-        .into_iter()
-        .filter(|p| user.has(*p))
-        .collect();
+    let permissions = Permission::ALL.into_iter().filter(|p| user.has(*p)).collect();
     Json(Me {
         id: user.id,
         tenant: user.tenant.slug.clone(),

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::TenantUser;
 use crate::db;
 use crate::domain::market::MarketDraft;
 use crate::error::{AppResult, ErrorBody};
@@ -46,10 +46,7 @@ pub async fn tenants(State(state): State<AppState>) -> AppResult<Json<Vec<Tenant
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = [Market]), (status = 404, description = "No such tenant", body = ErrorBody))
 )]
-pub async fn list(
-    State(state): State<AppState>,
-    Path(tenant): Path<String>,
-) -> AppResult<Json<Vec<Market>>> {
+pub async fn list(State(state): State<AppState>, Path(tenant): Path<String>) -> AppResult<Json<Vec<Market>>> {
     let tenant = state.tenants.require(&state.db, &tenant).await?;
     Ok(Json(markets::list(&state, tenant.id).await?))
 }
@@ -124,11 +121,10 @@ impl From<MarketInput> for MarketDraft {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    user: AuthUser,
-    Path(tenant): Path<String>,
+    TenantUser(user): TenantUser,
+    Path(_tenant): Path<String>,
     Json(body): Json<MarketInput>,
 ) -> AppResult<(StatusCode, Json<Market>)> {
-    user.require_tenant(&tenant)?;
     let market = markets::create(&state, &user, &body.into()).await?;
     Ok((StatusCode::CREATED, Json(market)))
 }
@@ -150,14 +146,11 @@ pub async fn create(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    user: AuthUser,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantUser(user): TenantUser,
+    Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<MarketInput>,
 ) -> AppResult<Json<Market>> {
-    user.require_tenant(&tenant)?;
-    Ok(Json(
-        markets::update(&state, &user, id, &body.into()).await?,
-    ))
+    Ok(Json(markets::update(&state, &user, id, &body.into()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -192,11 +185,10 @@ pub struct AddSlotsRequest {
 )]
 pub async fn add_slots(
     State(state): State<AppState>,
-    user: AuthUser,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantUser(user): TenantUser,
+    Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<AddSlotsRequest>,
 ) -> AppResult<(StatusCode, Json<Vec<Slot>>)> {
-    user.require_tenant(&tenant)?;
     if body.slots.len() > crate::domain::market::MAX_SLOTS_PER_REQUEST as usize {
         return Err(crate::error::AppError::field("slots", "slot.too_many"));
     }
@@ -230,10 +222,9 @@ pub async fn add_slots(
 )]
 pub async fn delete_slot(
     State(state): State<AppState>,
-    user: AuthUser,
-    Path((tenant, id, slot)): Path<(String, Uuid, Uuid)>,
+    TenantUser(user): TenantUser,
+    Path((_tenant, id, slot)): Path<(String, Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
-    user.require_tenant(&tenant)?;
     markets::remove_slot(&state, &user, id, slot).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -28,13 +28,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
         .fetch_one(state.db.global())
         .await
     {
-        Ok(_) => (
-            StatusCode::OK,
-            axum::Json(Health {
-                status: "ok".into(),
-            }),
-        )
-            .into_response(),
+        Ok(_) => (StatusCode::OK, axum::Json(Health { status: "ok".into() })).into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "health check: database unavailable");
             AppError::Unavailable.into_response()

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::TenantUser;
 use crate::domain::people::{Permission, Role};
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
@@ -25,12 +25,7 @@ use crate::services::accounts::{self, NewStaff, StaffMember};
         (status = 404, description = "Not your tenant", body = ErrorBody),
     )
 )]
-pub async fn list(
-    State(state): State<AppState>,
-    user: AuthUser,
-    Path(tenant): Path<String>,
-) -> AppResult<Json<Vec<StaffMember>>> {
-    user.require_tenant(&tenant)?;
+pub async fn list(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<StaffMember>>> {
     Ok(Json(accounts::list_staff(&state, &user).await?))
 }
 
@@ -71,11 +66,10 @@ pub struct StaffWithPassword {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    user: AuthUser,
-    Path(tenant): Path<String>,
+    TenantUser(user): TenantUser,
+    Path(_tenant): Path<String>,
     Json(body): Json<CreateStaffRequest>,
 ) -> AppResult<(StatusCode, Json<StaffWithPassword>)> {
-    user.require_tenant(&tenant)?;
     let input = NewStaff {
         role: body.role,
         login: body.login,
@@ -112,11 +106,10 @@ pub struct PermissionsRequest {
 )]
 pub async fn set_permissions(
     State(state): State<AppState>,
-    user: AuthUser,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantUser(user): TenantUser,
+    Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<PermissionsRequest>,
 ) -> AppResult<Json<StaffMember>> {
-    user.require_tenant(&tenant)?;
     Ok(Json(
         accounts::set_permissions(&state, &user, id, body.permissions).await?,
     ))
@@ -135,10 +128,9 @@ pub async fn set_permissions(
 )]
 pub async fn reset_password(
     State(state): State<AppState>,
-    user: AuthUser,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantUser(user): TenantUser,
+    Path((_tenant, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<StaffWithPassword>> {
-    user.require_tenant(&tenant)?;
     let (member, one_time_password) = accounts::reset_password(&state, &user, id).await?;
     Ok(Json(StaffWithPassword {
         member,
@@ -166,12 +158,9 @@ pub struct DisabledRequest {
 )]
 pub async fn set_disabled(
     State(state): State<AppState>,
-    user: AuthUser,
-    Path((tenant, id)): Path<(String, Uuid)>,
+    TenantUser(user): TenantUser,
+    Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<DisabledRequest>,
 ) -> AppResult<Json<StaffMember>> {
-    user.require_tenant(&tenant)?;
-    Ok(Json(
-        accounts::set_disabled(&state, &user, id, body.disabled).await?,
-    ))
+    Ok(Json(accounts::set_disabled(&state, &user, id, body.disabled).await?))
 }

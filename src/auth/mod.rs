@@ -4,7 +4,7 @@ pub mod password;
 pub mod session;
 pub mod throttle;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -30,16 +30,11 @@ const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &[
 
 /// The session token of a request: a bearer token wins over the cookie.
 fn token_of(parts: &Parts, config: &Config) -> Option<String> {
-    if let Some(value) = parts
-        .headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(value) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         return value.strip_prefix("Bearer ").map(|t| t.trim().to_string());
     }
     let jar = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers);
-    jar.get(config.session_cookie_name())
-        .map(|c| c.value().to_string())
+    jar.get(config.session_cookie_name()).map(|c| c.value().to_string())
 }
 
 /// The request id set by the request-id layer, for audit records.
@@ -136,31 +131,21 @@ impl AuthUser {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(user) = parts.extensions.get::<AuthUser>() {
             return Ok(user.clone());
         }
         let token = token_of(parts, &state.config).ok_or(AppError::Unauthorized)?;
-        let claims = state
-            .sessions
-            .verify(&token)
-            .ok_or(AppError::Unauthorized)?;
+        let claims = state.sessions.verify(&token).ok_or(AppError::Unauthorized)?;
         let tenant = state
             .tenants
             .by_id(&state.db, TenantId(claims.tid))
             .await?
             .ok_or(AppError::Unauthorized)?;
         let mut tx = state.db.tenant(tenant.id).await?;
-        let row = users::by_id(&mut tx, claims.sub)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let row = users::by_id(&mut tx, claims.sub).await?.ok_or(AppError::Unauthorized)?;
         drop(tx); // read-only: rolled back
-        let current = row.token_version == claims.ver
-            && row.disabled_at.is_none()
-            && row.role() == Some(claims.role);
+        let current = row.token_version == claims.ver && row.disabled_at.is_none() && row.role() == Some(claims.role);
         if !current {
             return Err(AppError::Unauthorized);
         }
@@ -184,15 +169,35 @@ impl FromRequestParts<AppState> for AuthUser {
 impl OptionalFromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
         match <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
             Ok(user) => Ok(Some(user)),
             Err(AppError::Unauthorized) => Ok(None),
             Err(other) => Err(other),
         }
+    }
+}
+
+/// A signed-in user acting on the tenant named `{tenant}` in the route's path. Another tenant's
+/// routes answer 404, as if they did not exist, before the request body is even read.
+#[derive(Clone, Debug)]
+pub struct TenantUser(pub AuthUser);
+
+impl FromRequestParts<AppState> for TenantUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        let slug = params
+            .iter()
+            .find(|(name, _)| *name == "tenant")
+            .map(|(_, value)| value)
+            .ok_or(AppError::NotFound)?;
+        user.require_tenant(slug)?;
+        Ok(TenantUser(user))
     }
 }
 
@@ -207,12 +212,8 @@ pub struct SessionHint {
 impl OptionalFromRequestParts<AppState> for SessionHint {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        let claims: Option<Claims> =
-            token_of(parts, &state.config).and_then(|t| state.sessions.verify(&t));
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+        let claims: Option<Claims> = token_of(parts, &state.config).and_then(|t| state.sessions.verify(&t));
         Ok(claims.map(|c| SessionHint {
             name: c.name,
             role: c.role,
@@ -221,11 +222,7 @@ impl OptionalFromRequestParts<AppState> for SessionHint {
 }
 
 /// The session cookie: HttpOnly, SameSite=Lax, and `__Host-` + Secure when served over HTTPS.
-pub fn session_cookie(
-    config: &Config,
-    token: String,
-    max_age: chrono::Duration,
-) -> Cookie<'static> {
+pub fn session_cookie(config: &Config, token: String, max_age: chrono::Duration) -> Cookie<'static> {
     Cookie::build((config.session_cookie_name(), token))
         .http_only(true)
         .same_site(SameSite::Lax)

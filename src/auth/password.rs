@@ -12,8 +12,7 @@ const ITERATIONS: u32 = 2;
 const PARALLELISM: u32 = 1;
 
 fn argon2() -> anyhow::Result<Argon2<'static>> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
-        .map_err(|e| anyhow!("argon2 params: {e}"))?;
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).map_err(|e| anyhow!("argon2 params: {e}"))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -43,9 +42,7 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
             return false;
         };
         // The parameters come from the stored hash, so old hashes keep verifying after a change.
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         ok && real
     })
     .await

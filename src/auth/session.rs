@@ -104,11 +104,7 @@ impl SessionKeys {
 
     /// For tests and tools that need to make a token with chosen claims (e.g. an expired one).
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
-        Ok(encode(
-            &Header::new(Algorithm::HS256),
-            claims,
-            &self.encoding,
-        )?)
+        Ok(encode(&Header::new(Algorithm::HS256), claims, &self.encoding)?)
     }
 }
 
@@ -161,10 +157,7 @@ mod tests {
             nbf: now + 3600,
             ..good.clone()
         };
-        assert!(
-            k.verify(&k.sign(&early).unwrap()).is_none(),
-            "not yet valid"
-        );
+        assert!(k.verify(&k.sign(&early).unwrap()).is_none(), "not yet valid");
 
         let other_aud = Claims {
             aud: "someone-else".into(),
@@ -179,18 +172,12 @@ mod tests {
         assert!(k.verify(&k.sign(&other_iss).unwrap()).is_none(), "issuer");
 
         let other_key = SessionKeys::new(&[1u8; 32], Duration::hours(1));
-        assert!(
-            k.verify(&other_key.sign(&good).unwrap()).is_none(),
-            "wrong key"
-        );
+        assert!(k.verify(&other_key.sign(&good).unwrap()).is_none(), "wrong key");
 
         // alg: none, with the signature stripped
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&good).unwrap());
-        assert!(
-            k.verify(&format!("{header}.{payload}.")).is_none(),
-            "alg none"
-        );
+        assert!(k.verify(&format!("{header}.{payload}.")).is_none(), "alg none");
 
         // HS512 with the right key is still refused: the algorithm is pinned.
         let hs512 = encode(

@@ -60,9 +60,7 @@ impl LoginThrottle {
             retry_after_secs: not_until.wait_time_from(now).as_secs().max(1),
         };
         self.addresses.check_key(&address).map_err(wait)?;
-        self.accounts
-            .check_key(&account.to_string())
-            .map_err(wait)?;
+        self.accounts.check_key(&account.to_string()).map_err(wait)?;
         Ok(())
     }
 
@@ -86,14 +84,9 @@ mod tests {
         for i in 0..3u8 {
             assert!(t.check("nanan/admin", IpAddr::from([10, 0, 0, i])).is_ok());
         }
-        let err = t
-            .check("nanan/admin", IpAddr::from([10, 0, 0, 9]))
-            .unwrap_err();
+        let err = t.check("nanan/admin", IpAddr::from([10, 0, 0, 9])).unwrap_err();
         assert!(matches!(err, AppError::RateLimited { retry_after_secs } if retry_after_secs >= 1));
-        assert!(
-            t.check("nanan/official", IpAddr::from([10, 0, 0, 9]))
-                .is_ok()
-        );
+        assert!(t.check("nanan/official", IpAddr::from([10, 0, 0, 9])).is_ok());
     }
 
     #[test]

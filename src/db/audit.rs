@@ -66,12 +66,13 @@ pub async fn for_subject(
         RecordRow,
         "select seq, at, actor_kind, actor_label, action, subject_type, subject_id, before, after
          from audit_log
-         where subject_type = $1 and subject_id = $2
+         where tenant_id = $4 and subject_type = $1 and subject_id = $2
          order by seq desc
          limit $3",
         subject_type,
         subject_id,
-        limit
+        limit,
+        tx.tenant().0
     )
     .fetch_all(tx.conn())
     .await
@@ -102,10 +103,7 @@ pub enum ChainBreak {
 impl std::fmt::Display for ChainBreak {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ChainBreak::Altered { seq } => write!(
-                f,
-                "record {seq} was altered: its content does not match its hash"
-            ),
+            ChainBreak::Altered { seq } => write!(f, "record {seq} was altered: its content does not match its hash"),
             ChainBreak::Relinked { seq } => {
                 write!(f, "record {seq} does not link to the record before it")
             }
@@ -140,12 +138,9 @@ pub async fn verify(tx: &mut TenantTx) -> Result<Verification, sqlx::Error> {
     let genesis: Vec<u8> = sqlx::query_scalar!(r#"select audit_genesis_hash($1) as "h!""#, tenant)
         .fetch_one(tx.conn())
         .await?;
-    let head = sqlx::query!(
-        "select seq, hash from audit_chain_heads where tenant_id = $1",
-        tenant
-    )
-    .fetch_optional(tx.conn())
-    .await?;
+    let head = sqlx::query!("select seq, hash from audit_chain_heads where tenant_id = $1", tenant)
+        .fetch_optional(tx.conn())
+        .await?;
 
     let mut breaks = Vec::new();
     let mut records = 0i64;
@@ -158,7 +153,9 @@ pub async fn verify(tx: &mut TenantTx) -> Result<Verification, sqlx::Error> {
                       audit_record_hash(prev_hash, tenant_id, seq, at, actor_kind, actor_id, actor_label, action,
                                         subject_type, subject_id, before, after, request_id) as "recomputed!"
                from audit_log
-               order by seq"#
+               where tenant_id = $1
+               order by seq"#,
+            tenant
         )
         .fetch(tx.conn());
         while let Some(link) = links.try_next().await? {

@@ -66,7 +66,9 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<MarketRow>, sqlx::Error> {
                   m.opens_at, m.closes_at, m.created_at, m.updated_at,
                   (select count(*) from slots s where s.tenant_id = m.tenant_id and s.market_id = m.id) as "slot_count!"
            from markets m
-           order by m.created_at, m.name"#
+           where m.tenant_id = $1
+           order by m.created_at, m.name"#,
+        tx.tenant().0
     )
     .fetch_all(tx.conn())
     .await
@@ -79,7 +81,8 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<Option<MarketRow>, sqlx:
                   m.opens_at, m.closes_at, m.created_at, m.updated_at,
                   (select count(*) from slots s where s.tenant_id = m.tenant_id and s.market_id = m.id) as "slot_count!"
            from markets m
-           where m.id = $1"#,
+           where m.tenant_id = $1 and m.id = $2"#,
+        tx.tenant().0,
         id
     )
     .fetch_optional(tx.conn())
@@ -88,12 +91,9 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<Option<MarketRow>, sqlx:
 
 /// Locks the market row for the rest of the transaction (edits read-modify-write it).
 pub async fn lock(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Error> {
-    let found = sqlx::query_scalar!(
-        "select true as \"found!\" from markets where id = $1 for update",
-        id
-    )
-    .fetch_optional(tx.conn())
-    .await?;
+    let found = sqlx::query_scalar!("select true as \"found!\" from markets where id = $1 for update", id)
+        .fetch_optional(tx.conn())
+        .await?;
     Ok(found.is_some())
 }
 
@@ -121,7 +121,7 @@ pub async fn update(tx: &mut TenantTx, id: Uuid, m: &ValidMarket) -> Result<bool
     let done = sqlx::query!(
         "update markets set name = $2, address = $3, description = $4, center_lat = $5, center_lng = $6,
                 radius_m = $7, opens_at = $8, closes_at = $9, updated_at = now()
-         where id = $1",
+         where tenant_id = $10 and id = $1",
         id,
         m.name,
         m.address,
@@ -130,7 +130,8 @@ pub async fn update(tx: &mut TenantTx, id: Uuid, m: &ValidMarket) -> Result<bool
         m.fence.center.lng,
         i32::try_from(m.fence.radius_m).unwrap_or(i32::MAX),
         m.hours.opens,
-        m.hours.closes
+        m.hours.closes,
+        tx.tenant().0
     )
     .execute(tx.conn())
     .await?;
@@ -141,8 +142,9 @@ pub async fn slots(tx: &mut TenantTx, market_id: Uuid) -> Result<Vec<SlotRow>, s
     sqlx::query_as!(
         SlotRow,
         "select id, market_id, code, category, created_at from slots
-         where market_id = $1
+         where tenant_id = $1 and market_id = $2
          order by code",
+        tx.tenant().0,
         market_id
     )
     .fetch_all(tx.conn())
@@ -172,14 +174,11 @@ pub async fn insert_slots(
     .await
 }
 
-pub async fn get_slot(
-    tx: &mut TenantTx,
-    market_id: Uuid,
-    slot_id: Uuid,
-) -> Result<Option<SlotRow>, sqlx::Error> {
+pub async fn get_slot(tx: &mut TenantTx, market_id: Uuid, slot_id: Uuid) -> Result<Option<SlotRow>, sqlx::Error> {
     sqlx::query_as!(
         SlotRow,
-        "select id, market_id, code, category, created_at from slots where market_id = $1 and id = $2",
+        "select id, market_id, code, category, created_at from slots where tenant_id = $1 and market_id = $2 and id = $3",
+        tx.tenant().0,
         market_id,
         slot_id
     )
@@ -187,17 +186,9 @@ pub async fn get_slot(
     .await
 }
 
-pub async fn delete_slot(
-    tx: &mut TenantTx,
-    market_id: Uuid,
-    slot_id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        "delete from slots where market_id = $1 and id = $2",
-        market_id,
-        slot_id
-    )
-    .execute(tx.conn())
-    .await?;
+pub async fn delete_slot(tx: &mut TenantTx, market_id: Uuid, slot_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!("delete from slots where market_id = $1 and id = $2", market_id, slot_id)
+        .execute(tx.conn())
+        .await?;
     Ok(done.rows_affected() == 1)
 }

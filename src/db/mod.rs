@@ -52,10 +52,7 @@ pub async fn owner_pool(options: PgConnectOptions) -> anyhow::Result<PgPool> {
 }
 
 /// The pool requests use, logged in as `nightmarket_app`.
-pub async fn app_pool(
-    options: PgConnectOptions,
-    settings: &PoolSettings,
-) -> anyhow::Result<PgPool> {
+pub async fn app_pool(options: PgConnectOptions, settings: &PoolSettings) -> anyhow::Result<PgPool> {
     let statement_timeout = format!("{}ms", settings.statement_timeout.as_millis());
     let options = options.application_name("nightmarket").options([
         ("statement_timeout", statement_timeout.as_str()),
@@ -73,11 +70,10 @@ pub async fn app_pool(
 /// Gives `nightmarket_app` a login with `password`, creating the role if needed. Run as the owner
 /// before migrations when the server manages the role itself.
 pub async fn bootstrap_app_role(owner: &PgPool, password: &str) -> anyhow::Result<()> {
-    let exists: bool =
-        sqlx::query_scalar("select exists (select 1 from pg_roles where rolname = $1)")
-            .bind(APP_ROLE)
-            .fetch_one(owner)
-            .await?;
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_roles where rolname = $1)")
+        .bind(APP_ROLE)
+        .fetch_one(owner)
+        .await?;
     let verb = if exists { "alter" } else { "create" };
     // DDL takes no bind parameters; format() with %L quotes the password as a literal.
     let statement: String = sqlx::query_scalar(
@@ -90,7 +86,9 @@ pub async fn bootstrap_app_role(owner: &PgPool, password: &str) -> anyhow::Resul
     sqlx::query(sqlx::AssertSqlSafe(statement))
         .execute(owner)
         .await
-        .context("creating the role nightmarket_app (the owner connection needs CREATEROLE, or give DATABASE_APP_URL)")?;
+        .context(
+            "creating the role nightmarket_app (the owner connection needs CREATEROLE, or give DATABASE_APP_URL)",
+        )?;
     Ok(())
 }
 
@@ -121,14 +119,11 @@ pub async fn check_app_role(app: &PgPool) -> anyhow::Result<()> {
             }
         );
     }
-    let is_member: bool =
-        sqlx::query_scalar("select pg_has_role(current_user, 'nightmarket_app', 'usage')")
-            .fetch_one(app)
-            .await?;
+    let is_member: bool = sqlx::query_scalar("select pg_has_role(current_user, 'nightmarket_app', 'usage')")
+        .fetch_one(app)
+        .await?;
     if !is_member {
-        bail!(
-            "the request connection logs in as {user:?}, which is not nightmarket_app nor a member of it"
-        );
+        bail!("the request connection logs in as {user:?}, which is not nightmarket_app nor a member of it");
     }
     Ok(())
 }
@@ -182,10 +177,7 @@ impl TenantTx {
     }
 
     /// Scopes a transaction already under way (e.g. one that has just created the tenant).
-    pub async fn scope(
-        mut tx: Transaction<'static, Postgres>,
-        tenant: TenantId,
-    ) -> Result<TenantTx, sqlx::Error> {
+    pub async fn scope(mut tx: Transaction<'static, Postgres>, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
         sqlx::query("select set_config('app.tenant_id', $1, true)")
             .bind(tenant.0.to_string())
             .execute(&mut *tx)

@@ -17,8 +17,8 @@ impl TryFrom<Row> for Tenant {
     type Error = anyhow::Error;
 
     fn try_from(r: Row) -> anyhow::Result<Tenant> {
-        let timezone = parse_timezone(&r.timezone)
-            .ok_or_else(|| anyhow!("tenant {} has unknown zone {}", r.slug, r.timezone))?;
+        let timezone =
+            parse_timezone(&r.timezone).ok_or_else(|| anyhow!("tenant {} has unknown zone {}", r.slug, r.timezone))?;
         Ok(Tenant {
             id: TenantId(r.id),
             slug: r.slug,
@@ -50,23 +50,14 @@ pub async fn by_slug(db: impl PgExecutor<'_>, slug: &str) -> anyhow::Result<Opti
 }
 
 pub async fn by_id(db: impl PgExecutor<'_>, id: TenantId) -> anyhow::Result<Option<Tenant>> {
-    let row = sqlx::query_as!(
-        Row,
-        "select id, slug, name, timezone from tenants where id = $1",
-        id.0
-    )
-    .fetch_optional(db)
-    .await?;
+    let row = sqlx::query_as!(Row, "select id, slug, name, timezone from tenants where id = $1", id.0)
+        .fetch_optional(db)
+        .await?;
     row.map(Tenant::try_from).transpose()
 }
 
 /// Owner connection only: the application role may not insert tenants.
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    slug: &str,
-    name: &str,
-    timezone: &str,
-) -> Result<TenantId, sqlx::Error> {
+pub async fn insert(db: impl PgExecutor<'_>, slug: &str, name: &str, timezone: &str) -> Result<TenantId, sqlx::Error> {
     let id = sqlx::query_scalar!(
         "insert into tenants (slug, name, timezone) values ($1, $2, $3) returning id",
         slug,

@@ -26,10 +26,7 @@ impl UserRow {
     }
 
     pub fn permissions(&self) -> Vec<Permission> {
-        self.permissions
-            .iter()
-            .filter_map(|p| Permission::parse(p))
-            .collect()
+        self.permissions.iter().filter_map(|p| Permission::parse(p)).collect()
     }
 }
 
@@ -38,7 +35,8 @@ pub async fn by_login(tx: &mut TenantTx, login: &str) -> Result<Option<UserRow>,
         UserRow,
         "select id, role, login, display_name, password_hash, permissions, token_version,
                 must_change_password, disabled_at, created_at
-         from users where login = $1",
+         from users where tenant_id = $1 and login = $2",
+        tx.tenant().0,
         login
     )
     .fetch_optional(tx.conn())
@@ -50,7 +48,8 @@ pub async fn by_id(tx: &mut TenantTx, id: Uuid) -> Result<Option<UserRow>, sqlx:
         UserRow,
         "select id, role, login, display_name, password_hash, permissions, token_version,
                 must_change_password, disabled_at, created_at
-         from users where id = $1",
+         from users where tenant_id = $1 and id = $2",
+        tx.tenant().0,
         id
     )
     .fetch_optional(tx.conn())
@@ -63,8 +62,9 @@ pub async fn list_staff(tx: &mut TenantTx) -> Result<Vec<UserRow>, sqlx::Error> 
         UserRow,
         "select id, role, login, display_name, password_hash, permissions, token_version,
                 must_change_password, disabled_at, created_at
-         from users where role in ('admin', 'official')
-         order by role, login"
+         from users where tenant_id = $1 and role in ('admin', 'official')
+         order by role, login",
+        tx.tenant().0
     )
     .fetch_all(tx.conn())
     .await
@@ -81,11 +81,7 @@ pub struct NewUser<'a> {
 
 pub async fn insert(tx: &mut TenantTx, user: &NewUser<'_>) -> Result<Uuid, sqlx::Error> {
     let tenant = tx.tenant().0;
-    let permissions: Vec<String> = user
-        .permissions
-        .iter()
-        .map(|p| p.as_str().to_string())
-        .collect();
+    let permissions: Vec<String> = user.permissions.iter().map(|p| p.as_str().to_string()).collect();
     sqlx::query_scalar!(
         "insert into users (tenant_id, role, login, display_name, password_hash, permissions, must_change_password)
          values ($1, $2, $3, $4, $5, $6, $7)
@@ -103,19 +99,15 @@ pub async fn insert(tx: &mut TenantTx, user: &NewUser<'_>) -> Result<Uuid, sqlx:
 }
 
 /// Sets a new password and ends every session of the account.
-pub async fn set_password(
-    tx: &mut TenantTx,
-    id: Uuid,
-    hash: &str,
-    must_change: bool,
-) -> Result<(), sqlx::Error> {
+pub async fn set_password(tx: &mut TenantTx, id: Uuid, hash: &str, must_change: bool) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "update users set password_hash = $2, must_change_password = $3,
                 token_version = token_version + 1, updated_at = now()
-         where id = $1",
+         where tenant_id = $4 and id = $1",
         id,
         hash,
-        must_change
+        must_change,
+        tx.tenant().0
     )
     .execute(tx.conn())
     .await?;
@@ -133,11 +125,7 @@ pub async fn revoke_sessions(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Er
     Ok(())
 }
 
-pub async fn set_permissions(
-    tx: &mut TenantTx,
-    id: Uuid,
-    permissions: &[Permission],
-) -> Result<(), sqlx::Error> {
+pub async fn set_permissions(tx: &mut TenantTx, id: Uuid, permissions: &[Permission]) -> Result<(), sqlx::Error> {
     let permissions: Vec<String> = permissions.iter().map(|p| p.as_str().to_string()).collect();
     sqlx::query!(
         "update users set permissions = $2, updated_at = now() where id = $1",
@@ -154,9 +142,10 @@ pub async fn set_disabled(tx: &mut TenantTx, id: Uuid, disabled: bool) -> Result
     sqlx::query!(
         "update users set disabled_at = case when $2 then coalesce(disabled_at, now()) end,
                 token_version = token_version + 1, updated_at = now()
-         where id = $1",
+         where tenant_id = $3 and id = $1",
         id,
-        disabled
+        disabled,
+        tx.tenant().0
     )
     .execute(tx.conn())
     .await?;
@@ -168,8 +157,9 @@ pub async fn set_disabled(tx: &mut TenantTx, id: Uuid, disabled: bool) -> Result
 pub async fn active_admin_count(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"select count(*) as "n!" from (
-               select 1 from users where role = 'admin' and disabled_at is null for update
-           ) as active"#
+               select 1 from users where tenant_id = $1 and role = 'admin' and disabled_at is null for update
+           ) as active"#,
+        tx.tenant().0
     )
     .fetch_one(tx.conn())
     .await

@@ -15,10 +15,7 @@ pub struct LatLng {
 impl LatLng {
     /// A position, if both coordinates are finite and in range.
     pub fn new(lat: f64, lng: f64) -> Option<LatLng> {
-        let ok = lat.is_finite()
-            && lng.is_finite()
-            && (-90.0..=90.0).contains(&lat)
-            && (-180.0..=180.0).contains(&lng);
+        let ok = lat.is_finite() && lng.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng);
         ok.then_some(LatLng { lat, lng })
     }
 

@@ -41,11 +41,7 @@ impl HoursError {
 pub fn parse_time(text: &str) -> Option<NaiveTime> {
     let text = text.trim();
     let (h, m) = text.split_once(':')?;
-    if h.is_empty()
-        || h.len() > 2
-        || m.len() != 2
-        || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
-    {
+    if h.is_empty() || h.len() > 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
         return None;
     }
     NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
@@ -89,11 +85,7 @@ impl OpeningHours {
     }
 
     /// Start and end of the business night of `date`, as instants.
-    pub fn night_window<Tz: TimeZone>(
-        &self,
-        date: NaiveDate,
-        tz: &Tz,
-    ) -> (DateTime<Utc>, DateTime<Utc>) {
+    pub fn night_window<Tz: TimeZone>(&self, date: NaiveDate, tz: &Tz) -> (DateTime<Utc>, DateTime<Utc>) {
         let end_date = if self.crosses_midnight() {
             date + Duration::days(1)
         } else {
@@ -106,11 +98,7 @@ impl OpeningHours {
     }
 
     pub fn label(&self) -> String {
-        format!(
-            "{}–{}",
-            self.opens.format("%H:%M"),
-            self.closes.format("%H:%M")
-        )
+        format!("{}–{}", self.opens.format("%H:%M"), self.closes.format("%H:%M"))
     }
 }
 
@@ -137,9 +125,7 @@ mod tests {
     }
 
     fn at(date: &str, time: &str) -> NaiveDateTime {
-        NaiveDate::parse_from_str(date, "%Y-%m-%d")
-            .unwrap()
-            .and_time(t(time))
+        NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap().and_time(t(time))
     }
 
     #[test]
@@ -164,18 +150,9 @@ mod tests {
 
     #[test]
     fn equal_times_are_not_hours() {
-        assert_eq!(
-            OpeningHours::parse("18:00", "18:00"),
-            Err(HoursError::Equal)
-        );
-        assert_eq!(
-            OpeningHours::parse("xx", "18:00"),
-            Err(HoursError::OpensMalformed)
-        );
-        assert_eq!(
-            OpeningHours::parse("18:00", "25:00"),
-            Err(HoursError::ClosesMalformed)
-        );
+        assert_eq!(OpeningHours::parse("18:00", "18:00"), Err(HoursError::Equal));
+        assert_eq!(OpeningHours::parse("xx", "18:00"), Err(HoursError::OpensMalformed));
+        assert_eq!(OpeningHours::parse("18:00", "25:00"), Err(HoursError::ClosesMalformed));
     }
 
     #[test]

@@ -63,12 +63,9 @@ pub fn parse_slot_code(text: &str) -> Option<String> {
     let code = text.trim().to_ascii_uppercase();
     let ok = !code.is_empty()
         && code.len() <= 16
-        && code.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        });
+        && code
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
     ok.then_some(code)
 }
 
@@ -96,21 +93,12 @@ pub struct ValidMarket {
     pub hours: OpeningHours,
 }
 
-fn text_field(
-    value: &str,
-    field: &'static str,
-    max: usize,
-    required: bool,
-    errors: &mut Vec<FieldError>,
-) -> String {
+fn text_field(value: &str, field: &'static str, max: usize, required: bool, errors: &mut Vec<FieldError>) -> String {
     let value = value.trim().to_string();
     if required && value.is_empty() {
         errors.push(FieldError::new(field, "form.required"));
     } else if value.chars().count() > max {
-        errors.push(FieldError::with(
-            field,
-            Msg::new("form.too_long").arg("max", max),
-        ));
+        errors.push(FieldError::with(field, Msg::new("form.too_long").arg("max", max)));
     } else if value
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
@@ -131,10 +119,7 @@ impl MarketDraft {
             (Some(lat), Some(lng)) => {
                 let c = LatLng::new(lat, lng);
                 if c.is_none() {
-                    errors.push(FieldError::new(
-                        "center_lat",
-                        "market.position_out_of_range",
-                    ));
+                    errors.push(FieldError::new("center_lat", "market.position_out_of_range"));
                 }
                 c
             }
@@ -203,9 +188,7 @@ impl SlotRange {
         let prefix = self.prefix.trim().to_ascii_uppercase();
         if prefix.is_empty()
             || prefix.len() > 8
-            || !prefix
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            || !prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         {
             errors.push(FieldError::new("prefix", "slot.prefix_invalid"));
         }
@@ -221,9 +204,7 @@ impl SlotRange {
             return Err(errors);
         }
         let width = self.to.to_string().len().max(2);
-        let codes: Vec<String> = (self.from..=self.to)
-            .map(|n| format!("{prefix}-{n:0width$}"))
-            .collect();
+        let codes: Vec<String> = (self.from..=self.to).map(|n| format!("{prefix}-{n:0width$}")).collect();
         if codes.iter().any(|c| parse_slot_code(c).is_none()) {
             return Err(vec![FieldError::new("prefix", "slot.code_invalid")]);
         }
@@ -249,12 +230,7 @@ mod tests {
     }
 
     fn fields(d: &MarketDraft) -> Vec<&'static str> {
-        d.validate()
-            .err()
-            .unwrap_or_default()
-            .iter()
-            .map(|e| e.field)
-            .collect()
+        d.validate().err().unwrap_or_default().iter().map(|e| e.field).collect()
     }
 
     #[test]
@@ -296,17 +272,7 @@ mod tests {
         assert_eq!(parse_slot_code(" a-01 ").as_deref(), Some("A-01"));
         assert_eq!(parse_slot_code("B12").as_deref(), Some("B12"));
         assert_eq!(parse_slot_code("C-1-2").as_deref(), Some("C-1-2"));
-        for bad in [
-            "",
-            "-",
-            "A--1",
-            "A-",
-            "-A",
-            "A 1",
-            "甲-01",
-            "A_01",
-            &"A".repeat(17),
-        ] {
+        for bad in ["", "-", "A--1", "A-", "-A", "A 1", "甲-01", "A_01", &"A".repeat(17)] {
             assert_eq!(parse_slot_code(bad), None, "{bad:?}");
         }
     }

@@ -56,11 +56,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 3] = [
-        Permission::Review,
-        Permission::Complaints,
-        Permission::Inspect,
-    ];
+    pub const ALL: [Permission; 3] = [Permission::Review, Permission::Complaints, Permission::Inspect];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -124,11 +120,7 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(text: &str) -> Option<Phone> {
-        let compact: String = text
-            .trim()
-            .chars()
-            .filter(|c| *c != ' ' && *c != '-')
-            .collect();
+        let compact: String = text.trim().chars().filter(|c| *c != ' ' && *c != '-').collect();
         let digits = compact
             .strip_prefix("+86")
             .or_else(|| compact.strip_prefix("0086"))
@@ -191,9 +183,7 @@ mod tests {
             ("14512345678", "14512345678"),
         ] {
             assert_eq!(
-                Phone::parse(input)
-                    .map(|p| p.as_str().to_string())
-                    .as_deref(),
+                Phone::parse(input).map(|p| p.as_str().to_string()).as_deref(),
                 Some(want),
                 "{input}"
             );

@@ -24,10 +24,7 @@ static VERSIONS: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
     Assets::iter()
         .filter_map(|name| {
             let file = Assets::get(&name)?;
-            Some((
-                name.to_string(),
-                hex::encode(&file.metadata.sha256_hash()[..6]),
-            ))
+            Some((name.to_string(), hex::encode(&file.metadata.sha256_hash()[..6])))
         })
         .collect()
 });
@@ -45,11 +42,7 @@ pub struct VersionQuery {
     v: Option<String>,
 }
 
-pub async fn serve(
-    Path(path): Path<String>,
-    Query(q): Query<VersionQuery>,
-    headers: HeaderMap,
-) -> Response {
+pub async fn serve(Path(path): Path<String>, Query(q): Query<VersionQuery>, headers: HeaderMap) -> Response {
     let Some(file) = Assets::get(&path) else {
         return AppError::NotFound.into_response();
     };
@@ -60,11 +53,7 @@ pub async fn serve(
     } else {
         "public, max-age=300"
     };
-    let mut response = if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        == Some(etag.as_str())
-    {
+    let mut response = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         file.data.into_owned().into_response()

@@ -20,23 +20,14 @@ pub fn forwarded_for(parts: &Parts) -> Option<IpAddr> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .next_back()?;
-    value
-        .rsplit(',')
-        .next()
-        .and_then(|last| last.trim().parse().ok())
+    value.rsplit(',').next().and_then(|last| last.trim().parse().ok())
 }
 
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ci| ci.0.ip());
         let ip = if state.config.trust_proxy {
             forwarded_for(parts).or(peer)
         } else {

@@ -32,8 +32,8 @@ pub async fn render(request: Request, next: Next) -> Response {
         Some(report) => report,
         // An error status from a layer or from axum itself (405, 408, 413), with no body of ours.
         None if response.status().is_client_error() || response.status().is_server_error() => {
-            let has_own_body = response.headers().contains_key(header::CONTENT_TYPE)
-                && response.body().size_hint().exact() != Some(0);
+            let has_own_body =
+                response.headers().contains_key(header::CONTENT_TYPE) && response.body().size_hint().exact() != Some(0);
             if has_own_body {
                 return response;
             }
@@ -51,8 +51,7 @@ pub async fn render(request: Request, next: Next) -> Response {
         r
     } else if report.status == StatusCode::UNAUTHORIZED && report.code == "unauthorized" {
         // A page that needs a session: sign in, then come back.
-        let next =
-            url::form_urlencoded::byte_serialize(path_and_query.as_bytes()).collect::<String>();
+        let next = url::form_urlencoded::byte_serialize(path_and_query.as_bytes()).collect::<String>();
         Redirect::to(&format!("/login?next={next}")).into_response()
     } else if report.code == "password_change_required" {
         Redirect::to("/account/password").into_response()

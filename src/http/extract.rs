@@ -42,12 +42,8 @@ impl From<JsonRejection> for AppError {
             return AppError::PayloadTooLarge;
         }
         match rejection {
-            JsonRejection::MissingJsonContentType(_) => {
-                AppError::BadRequest(Msg::new("error.json_content_type"))
-            }
-            other => {
-                AppError::BadRequest(Msg::with_detail("error.json_invalid", other.body_text()))
-            }
+            JsonRejection::MissingJsonContentType(_) => AppError::BadRequest(Msg::new("error.json_content_type")),
+            other => AppError::BadRequest(Msg::with_detail("error.json_invalid", other.body_text())),
         }
     }
 }
@@ -57,10 +53,7 @@ impl From<axum_extra::extract::FormRejection> for AppError {
         if too_large(rejection.status()) {
             return AppError::PayloadTooLarge;
         }
-        AppError::BadRequest(Msg::with_detail(
-            "error.form_invalid",
-            rejection.body_text(),
-        ))
+        AppError::BadRequest(Msg::with_detail("error.form_invalid", rejection.body_text()))
     }
 }
 
@@ -73,9 +66,6 @@ impl From<PathRejection> for AppError {
 
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> AppError {
-        AppError::BadRequest(Msg::with_detail(
-            "error.query_invalid",
-            rejection.body_text(),
-        ))
+        AppError::BadRequest(Msg::with_detail("error.query_invalid", rejection.body_text()))
     }
 }

@@ -32,10 +32,7 @@ pub async fn headers(State(state): State<AppState>, request: Request, next: Next
         "same-origin",
     );
     if state.config.secure_cookies() {
-        set(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        );
+        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
     }
     response
 }
@@ -46,11 +43,7 @@ pub async fn headers(State(state): State<AppState>, request: Request, next: Next
 /// site posting here (with our SameSite=Lax cookie withheld anyway) is refused with 403 before
 /// any handler runs. Requests without either header (API clients, external systems) pass: they
 /// carry no ambient browser credentials to abuse.
-pub async fn cross_site_check(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn cross_site_check(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if is_cross_site(&state, &request) {
         return AppError::CrossSite.into_response();
     }
@@ -58,10 +51,7 @@ pub async fn cross_site_check(
 }
 
 fn is_cross_site(state: &AppState, request: &Request) -> bool {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return false;
     }
     let headers = request.headers();
@@ -73,14 +63,9 @@ fn is_cross_site(state: &AppState, request: &Request) -> bool {
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         let matches_public = origin == state.config.public_origin();
-        let matches_host = origin
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest == host);
+        let matches_host = origin.split_once("://").is_some_and(|(_, rest)| rest == host);
         if origin == "null" || !(matches_public || matches_host) {
             return true;
         }

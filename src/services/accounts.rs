@@ -24,10 +24,7 @@ pub fn login_key(keys: &Keys, tenant: TenantId, typed: &str) -> Option<String> {
 }
 
 pub fn phone_login_key(keys: &Keys, tenant: TenantId, phone: &Phone) -> String {
-    format!(
-        "phone:{}",
-        keys.blind_index(tenant, "phone", phone.as_str())
-    )
+    format!("phone:{}", keys.blind_index(tenant, "phone", phone.as_str()))
 }
 
 /// A new session.
@@ -52,9 +49,7 @@ pub async fn sign_in(
     pass: &str,
 ) -> AppResult<Session> {
     let tenant = state.tenants.by_slug(&state.db, tenant_slug.trim()).await?;
-    let key = tenant
-        .as_ref()
-        .and_then(|t| login_key(&state.keys, t.id, typed_login));
+    let key = tenant.as_ref().and_then(|t| login_key(&state.keys, t.id, typed_login));
     let throttle_key = format!(
         "{}/{}",
         tenant_slug.trim(),
@@ -69,11 +64,7 @@ pub async fn sign_in(
         }
         _ => None,
     };
-    let ok = password::verify(
-        pass.to_string(),
-        row.as_ref().map(|r| r.password_hash.clone()),
-    )
-    .await;
+    let ok = password::verify(pass.to_string(), row.as_ref().map(|r| r.password_hash.clone())).await;
     let (Some(tenant), Some(row)) = (tenant, row) else {
         return Err(AppError::BadCredentials);
     };
@@ -89,13 +80,9 @@ pub async fn sign_in(
 }
 
 fn issue(state: &AppState, tenant: Tenant, row: &UserRow, role: Role) -> AppResult<Session> {
-    let (token, expires_at) = state.sessions.issue(
-        tenant.id,
-        row.id,
-        role,
-        &row.display_name,
-        row.token_version,
-    )?;
+    let (token, expires_at) = state
+        .sessions
+        .issue(tenant.id, row.id, role, &row.display_name, row.token_version)?;
     Ok(Session {
         token,
         expires_at,
@@ -111,12 +98,7 @@ fn issue(state: &AppState, tenant: Tenant, row: &UserRow, role: Role) -> AppResu
 pub async fn sign_out(state: &AppState, user: &AuthUser) -> AppResult<()> {
     let mut tx = state.db.tenant(user.tenant_id()).await?;
     users::revoke_sessions(&mut tx, user.id).await?;
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        Change::new("user.sign_out", "user", user.id),
-    )
-    .await?;
+    audit::record(&mut tx, &user.actor(), Change::new("user.sign_out", "user", user.id)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -140,14 +122,9 @@ pub async fn change_password(
     check(errors)?;
 
     let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let row = users::by_id(&mut tx, user.id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let row = users::by_id(&mut tx, user.id).await?.ok_or(AppError::Unauthorized)?;
     if !password::verify(current.to_string(), Some(row.password_hash.clone())).await {
-        return Err(AppError::field(
-            "current_password",
-            "password.current_wrong",
-        ));
+        return Err(AppError::field("current_password", "password.current_wrong"));
     }
     let hash = password::hash(new.to_string()).await?;
     users::set_password(&mut tx, user.id, &hash, false).await?;
@@ -157,9 +134,7 @@ pub async fn change_password(
         Change::new("user.change_password", "user", user.id),
     )
     .await?;
-    let row = users::by_id(&mut tx, user.id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let row = users::by_id(&mut tx, user.id).await?.ok_or(AppError::Unauthorized)?;
     tx.commit().await?;
     issue(state, user.tenant.clone(), &row, user.role)
 }
@@ -216,11 +191,7 @@ pub struct NewStaff {
 }
 
 /// Creates an admin or official with a one-time password, returned once.
-pub async fn create_staff(
-    state: &AppState,
-    admin: &AuthUser,
-    input: NewStaff,
-) -> AppResult<(StaffMember, String)> {
+pub async fn create_staff(state: &AppState, admin: &AuthUser, input: NewStaff) -> AppResult<(StaffMember, String)> {
     admin.require_admin()?;
     let mut errors = Vec::new();
     if !input.role.is_staff() {
@@ -308,11 +279,7 @@ pub async fn set_permissions(
 }
 
 /// Replaces a staff member's password with a one-time one (returned once) and ends their sessions.
-pub async fn reset_password(
-    state: &AppState,
-    admin: &AuthUser,
-    id: Uuid,
-) -> AppResult<(StaffMember, String)> {
+pub async fn reset_password(state: &AppState, admin: &AuthUser, id: Uuid) -> AppResult<(StaffMember, String)> {
     admin.require_admin()?;
     let one_time = random_password(12);
     let hash = password::hash(one_time.clone()).await?;
@@ -320,50 +287,30 @@ pub async fn reset_password(
     staff_target(&mut tx, id).await?;
     users::set_password(&mut tx, id, &hash, true).await?;
     let after = staff_target(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        &admin.actor(),
-        Change::new("user.reset_password", "user", id),
-    )
-    .await?;
+    audit::record(&mut tx, &admin.actor(), Change::new("user.reset_password", "user", id)).await?;
     tx.commit().await?;
     Ok((after, one_time))
 }
 
 /// Disables (ending their sessions) or re-enables a staff account. An admin cannot disable
 /// themself, and the last enabled admin cannot be disabled.
-pub async fn set_disabled(
-    state: &AppState,
-    admin: &AuthUser,
-    id: Uuid,
-    disabled: bool,
-) -> AppResult<StaffMember> {
+pub async fn set_disabled(state: &AppState, admin: &AuthUser, id: Uuid, disabled: bool) -> AppResult<StaffMember> {
     admin.require_admin()?;
     if disabled && id == admin.id {
         return Err(AppError::Conflict(Msg::new("staff.cannot_disable_self")));
     }
     let mut tx = state.db.tenant(admin.tenant_id()).await?;
     let before = staff_target(&mut tx, id).await?;
-    if disabled
-        && before.role == Role::Admin
-        && !before.disabled
-        && users::active_admin_count(&mut tx).await? <= 1
-    {
+    if disabled && before.role == Role::Admin && !before.disabled && users::active_admin_count(&mut tx).await? <= 1 {
         return Err(AppError::Conflict(Msg::new("staff.last_admin")));
     }
     users::set_disabled(&mut tx, id, disabled).await?;
     let after = staff_target(&mut tx, id).await?;
-    let action = if disabled {
-        "user.disable"
-    } else {
-        "user.enable"
-    };
+    let action = if disabled { "user.disable" } else { "user.enable" };
     audit::record(
         &mut tx,
         &admin.actor(),
-        Change::new(action, "user", id)
-            .before(&before)
-            .after(&after),
+        Change::new(action, "user", id).before(&before).after(&after),
     )
     .await?;
     tx.commit().await?;

@@ -106,11 +106,7 @@ impl<'a> Change<'a> {
 
 /// Appends the record in the caller's transaction, so it commits or rolls back with the change.
 /// Call it last before commit: it holds the tenant's chain lock until then.
-pub async fn record(
-    tx: &mut TenantTx,
-    actor: &Actor,
-    change: Change<'_>,
-) -> Result<(), sqlx::Error> {
+pub async fn record(tx: &mut TenantTx, actor: &Actor, change: Change<'_>) -> Result<(), sqlx::Error> {
     audit::insert(
         tx,
         audit::NewRecord {

@@ -120,12 +120,7 @@ pub async fn create(state: &AppState, admin: &AuthUser, draft: &MarketDraft) -> 
     Ok(market)
 }
 
-pub async fn update(
-    state: &AppState,
-    admin: &AuthUser,
-    id: Uuid,
-    draft: &MarketDraft,
-) -> AppResult<Market> {
+pub async fn update(state: &AppState, admin: &AuthUser, id: Uuid, draft: &MarketDraft) -> AppResult<Market> {
     admin.require_admin()?;
     let valid = draft.validate().map_err(AppError::Validation)?;
     let mut tx = state.db.tenant(admin.tenant_id()).await?;
@@ -144,9 +139,7 @@ pub async fn update(
     audit::record(
         &mut tx,
         &admin.actor(),
-        Change::new("market.update", "market", id)
-            .before(&before)
-            .after(&after),
+        Change::new("market.update", "market", id).before(&before).after(&after),
     )
     .await?;
     tx.commit().await?;
@@ -175,10 +168,9 @@ pub fn validate_slots(input: &[SlotInput]) -> Result<Vec<(String, Category)>, Ve
                 "code",
                 Msg::new("slot.code_invalid_named").arg("code", slot.code.trim()),
             )),
-            Some(c) if !seen.insert(c.clone()) => errors.push(FieldError::with(
-                "code",
-                Msg::new("slot.code_repeated").arg("code", c),
-            )),
+            Some(c) if !seen.insert(c.clone()) => {
+                errors.push(FieldError::with("code", Msg::new("slot.code_repeated").arg("code", c)))
+            }
             Some(_) => {}
         }
         if category.is_none() {
@@ -188,11 +180,7 @@ pub fn validate_slots(input: &[SlotInput]) -> Result<Vec<(String, Category)>, Ve
             valid.push((c, k));
         }
     }
-    if errors.is_empty() {
-        Ok(valid)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(valid) } else { Err(errors) }
 }
 
 pub async fn add_slots(
@@ -219,12 +207,7 @@ pub async fn add_slots(
     Ok(created)
 }
 
-pub async fn remove_slot(
-    state: &AppState,
-    admin: &AuthUser,
-    market_id: Uuid,
-    slot_id: Uuid,
-) -> AppResult<()> {
+pub async fn remove_slot(state: &AppState, admin: &AuthUser, market_id: Uuid, slot_id: Uuid) -> AppResult<()> {
     admin.require_admin()?;
     let mut tx = state.db.tenant(admin.tenant_id()).await?;
     let slot = markets::get_slot(&mut tx, market_id, slot_id)

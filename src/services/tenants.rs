@@ -96,9 +96,7 @@ pub async fn create(
     if name.is_empty() || name.chars().count() > 100 {
         errors.push(FieldError::with(
             "name",
-            Msg::new("form.length_between")
-                .arg("min", 1)
-                .arg("max", 100),
+            Msg::new("form.length_between").arg("min", 1).arg("max", 100),
         ));
     }
     if parse_timezone(&input.timezone).is_none() {
@@ -144,17 +142,15 @@ pub async fn create(
     audit::record(
         &mut tx,
         actor,
-        Change::new("tenant.create", "tenant", tenant).after(
-            &serde_json::json!({ "slug": slug, "name": name, "timezone": input.timezone.trim() }),
-        ),
+        Change::new("tenant.create", "tenant", tenant)
+            .after(&serde_json::json!({ "slug": slug, "name": name, "timezone": input.timezone.trim() })),
     )
     .await?;
     audit::record(
         &mut tx,
         actor,
-        Change::new("user.create", "user", user).after(
-            &serde_json::json!({ "role": "admin", "login": login, "display_name": admin_name }),
-        ),
+        Change::new("user.create", "user", user)
+            .after(&serde_json::json!({ "role": "admin", "login": login, "display_name": admin_name })),
     )
     .await?;
     tx.commit().await?;

@@ -88,19 +88,13 @@ pub async fn login(
             } else {
                 local_path(Some(&form.next))
             };
-            Ok(with_session(
-                &state,
-                Redirect::to(&target).into_response(),
-                &session,
-            ))
+            Ok(with_session(&state, Redirect::to(&target).into_response(), &session))
         }
         Err(err @ (AppError::BadCredentials | AppError::RateLimited { .. })) => {
             let tenants = db::tenants::list(state.db.global()).await?;
             let status = err.status();
             let message = match &err {
-                AppError::RateLimited { retry_after_secs } => {
-                    page.tr("login.throttled", "s", retry_after_secs)
-                }
+                AppError::RateLimited { retry_after_secs } => page.tr("login.throttled", "s", retry_after_secs),
                 _ => page.t("login.invalid"),
             };
             let html = render(&LoginPage {

@@ -28,11 +28,7 @@ struct HomePage {
     staff_count: usize,
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    page: Page,
-    user: AuthUser,
-) -> AppResult<Html<String>> {
+pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_admin()?;
     let markets = markets::list(&state, user.tenant_id()).await?;
     let mut tx = state.db.tenant(user.tenant_id()).await?;
@@ -58,17 +54,11 @@ struct ListPage {
 
 impl ListPage {
     fn local_time(&self, at: &DateTime<Utc>) -> String {
-        at.with_timezone(&self.tz)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
+        at.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
     }
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    page: Page,
-    user: AuthUser,
-) -> AppResult<Html<String>> {
+pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_admin()?;
     let markets = markets::list(&state, user.tenant_id()).await?;
     render(&ListPage {
@@ -100,11 +90,7 @@ pub struct MarketForm {
     closes_at: String,
 }
 
-fn number<T: std::str::FromStr>(
-    text: &str,
-    field: &'static str,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
+fn number<T: std::str::FromStr>(text: &str, field: &'static str, errors: &mut Vec<FieldError>) -> Option<T> {
     let text = text.trim();
     if text.is_empty() {
         return None; // reported as "required" by the domain check
@@ -205,9 +191,7 @@ pub async fn create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(market) => Ok(
-            Redirect::to(&format!("/admin/markets/{}?notice=created", market.id)).into_response(),
-        ),
+        Ok(market) => Ok(Redirect::to(&format!("/admin/markets/{}?notice=created", market.id)).into_response()),
         Err(err) => refill(page, &user, None, form, err),
     }
 }
@@ -390,9 +374,7 @@ pub async fn add_slot(
         category: form.category.clone(),
     }];
     match markets::add_slots(&state, &user, id, &input).await {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slots_added")).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slots_added")).into_response()),
         Err(err) => slots_failed(&state, page, &user, id, err, form, RangeForm::default()).await,
     }
 }
@@ -432,9 +414,7 @@ pub async fn add_range(
         _ => Err(AppError::field("to", "slot.range_invalid")),
     };
     match result {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slots_added")).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slots_added")).into_response()),
         Err(err) => slots_failed(&state, page, &user, id, err, SlotForm::default(), form).await,
     }
 }

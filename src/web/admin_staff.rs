@@ -32,10 +32,7 @@ impl StaffForm {
     }
 
     fn permissions(&self) -> Vec<Permission> {
-        Permission::ALL
-            .into_iter()
-            .filter(|p| self.has(p))
-            .collect()
+        Permission::ALL.into_iter().filter(|p| self.has(p)).collect()
     }
 }
 
@@ -82,21 +79,9 @@ fn blank_form() -> StaffForm {
     }
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    page: Page,
-    user: AuthUser,
-) -> AppResult<Html<String>> {
+pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_admin()?;
-    staff_page(
-        &state,
-        page,
-        &user,
-        blank_form(),
-        FormErrors::default(),
-        None,
-    )
-    .await
+    staff_page(&state, page, &user, blank_form(), FormErrors::default(), None).await
 }
 
 pub async fn create(
@@ -150,10 +135,8 @@ pub async fn set_permissions(
 ) -> AppResult<Response> {
     let mut permissions = Vec::new();
     for p in &form.permission {
-        permissions.push(
-            Permission::parse(p)
-                .ok_or_else(|| AppError::field("permission", "staff.permission_invalid"))?,
-        );
+        permissions
+            .push(Permission::parse(p).ok_or_else(|| AppError::field("permission", "staff.permission_invalid"))?);
     }
     accounts::set_permissions(&state, &user, id, permissions).await?;
     Ok(axum::response::Redirect::to("/admin/staff").into_response())
@@ -178,13 +161,7 @@ pub async fn reset_password(
     Ok(html.into_response())
 }
 
-async fn set_disabled(
-    state: AppState,
-    page: Page,
-    user: AuthUser,
-    id: Uuid,
-    disabled: bool,
-) -> AppResult<Response> {
+async fn set_disabled(state: AppState, page: Page, user: AuthUser, id: Uuid, disabled: bool) -> AppResult<Response> {
     match accounts::set_disabled(&state, &user, id, disabled).await {
         Ok(_) => Ok(axum::response::Redirect::to("/admin/staff").into_response()),
         Err(err @ AppError::Conflict(_)) => {

@@ -57,16 +57,8 @@ impl Page {
         self.lang.tr(key, &[(name, &value.to_string())])
     }
 
-    pub fn tr2(
-        &self,
-        key: &str,
-        n1: &str,
-        v1: impl std::fmt::Display,
-        n2: &str,
-        v2: impl std::fmt::Display,
-    ) -> String {
-        self.lang
-            .tr(key, &[(n1, &v1.to_string()), (n2, &v2.to_string())])
+    pub fn tr2(&self, key: &str, n1: &str, v1: impl std::fmt::Display, n2: &str, v2: impl std::fmt::Display) -> String {
+        self.lang.tr(key, &[(n1, &v1.to_string()), (n2, &v2.to_string())])
     }
 
     pub fn lang_code(&self) -> &'static str {
@@ -98,20 +90,14 @@ impl Page {
 impl FromRequestParts<AppState> for Page {
     type Rejection = Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_headers(&parts.headers);
         let path = parts
             .uri
             .path_and_query()
             .map(|p| p.as_str().to_string())
             .unwrap_or_else(|| "/".into());
-        let hint =
-            <SessionHint as axum::extract::OptionalFromRequestParts<AppState>>::from_request_parts(
-                parts, state,
-            )
+        let hint = <SessionHint as axum::extract::OptionalFromRequestParts<AppState>>::from_request_parts(parts, state)
             .await
             .unwrap_or(None);
         Ok(Page {
@@ -134,10 +120,7 @@ pub struct FormErrors {
 impl FormErrors {
     pub fn new(lang: Lang, errors: &[FieldError]) -> FormErrors {
         FormErrors {
-            messages: errors
-                .iter()
-                .map(|e| (e.field, e.msg.render(lang)))
-                .collect(),
+            messages: errors.iter().map(|e| (e.field, e.msg.render(lang))).collect(),
         }
     }
 
@@ -153,10 +136,7 @@ impl FormErrors {
 
     /// The message for one field, if any.
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.messages
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.as_str())
+        self.messages.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -170,10 +150,7 @@ impl FormErrors {
 }
 
 pub fn render(template: &impl Template) -> AppResult<Html<String>> {
-    template
-        .render()
-        .map(Html)
-        .map_err(|e| AppError::Internal(e.into()))
+    template.render().map(Html).map_err(|e| AppError::Internal(e.into()))
 }
 
 /// A form page re-rendered with its errors: 422, or the error itself when it is not about input.
@@ -209,20 +186,12 @@ pub fn error_page(lang: Lang, path: &str, report: &ErrorReport) -> Html<String> 
         status: report.status.as_u16(),
         title: lang.t(title_key),
         message: report.message.render(lang),
-        details: report
-            .fields
-            .iter()
-            .skip(1)
-            .map(|f| f.msg.render(lang))
-            .collect(),
+        details: report.fields.iter().skip(1).map(|f| f.msg.render(lang)).collect(),
         report,
     };
     match page.render() {
         Ok(html) => Html(html),
         // The error page itself failed: plain text is all that is left.
-        Err(_) => Html(format!(
-            "<!doctype html><title>{0}</title><p>{0}</p>",
-            report.status
-        )),
+        Err(_) => Html(format!("<!doctype html><title>{0}</title><p>{0}</p>", report.status)),
     }
 }

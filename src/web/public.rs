@@ -37,18 +37,10 @@ struct TenantPage {
     markets: Vec<Market>,
 }
 
-pub async fn tenant(
-    State(state): State<AppState>,
-    page: Page,
-    Path(slug): Path<String>,
-) -> AppResult<Html<String>> {
+pub async fn tenant(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Html<String>> {
     let tenant = state.tenants.require(&state.db, &slug).await?;
     let markets = markets::list(&state, tenant.id).await?;
-    render(&TenantPage {
-        page,
-        tenant,
-        markets,
-    })
+    render(&TenantPage { page, tenant, markets })
 }
 
 #[derive(Template)]
@@ -66,11 +58,7 @@ pub async fn market(
 ) -> AppResult<Html<String>> {
     let tenant = state.tenants.require(&state.db, &slug).await?;
     let market = markets::get(&state, tenant.id, id).await?;
-    render(&MarketPage {
-        page,
-        tenant,
-        market,
-    })
+    render(&MarketPage { page, tenant, market })
 }
 
 #[derive(Deserialize)]
@@ -96,12 +84,7 @@ pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<Back>) -> App
 /// `target` if it is a path on this site, otherwise `/` (no open redirects).
 pub fn local_path(target: Option<&str>) -> String {
     match target {
-        Some(t)
-            if t.starts_with('/')
-                && !t.starts_with("//")
-                && !t.starts_with("/\\")
-                && !t.contains(['\r', '\n']) =>
-        {
+        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.starts_with("/\\") && !t.contains(['\r', '\n']) => {
             t.to_string()
         }
         _ => "/".to_string(),

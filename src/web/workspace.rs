@@ -9,24 +9,21 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::domain::people::{Permission, Role};
 use crate::error::AppResult;
-use crate::services::markets::{self, Market};
+use crate::http::extract::Path;
+use crate::services::markets::{self, Market, MarketDetail};
+use uuid::Uuid;
 
 #[derive(Template)]
 #[template(path = "official/home.html")]
 struct OfficialHome {
     page: Page,
     tenant_name: String,
-    tenant_slug: String,
     name: String,
     permissions: Vec<Permission>,
     markets: Vec<Market>,
 }
 
-pub async fn official(
-    State(state): State<AppState>,
-    page: Page,
-    user: AuthUser,
-) -> AppResult<Html<String>> {
+pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_staff()?;
     let markets = markets::list(&state, user.tenant_id()).await?;
     let permissions = if user.role == Role::Admin {
@@ -37,7 +34,6 @@ pub async fn official(
     render(&OfficialHome {
         page,
         tenant_name: user.tenant.name.clone(),
-        tenant_slug: user.tenant.slug.clone(),
         name: user.display_name.clone(),
         permissions,
         markets,
@@ -54,11 +50,7 @@ struct VendorHome {
     markets: Vec<Market>,
 }
 
-pub async fn vendor(
-    State(state): State<AppState>,
-    page: Page,
-    user: AuthUser,
-) -> AppResult<Html<String>> {
+pub async fn vendor(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_vendor()?;
     let markets = markets::list(&state, user.tenant_id()).await?;
     render(&VendorHome {
@@ -68,4 +60,23 @@ pub async fn vendor(
         name: user.display_name.clone(),
         markets,
     })
+}
+
+#[derive(Template)]
+#[template(path = "official/market.html")]
+struct OfficialMarket {
+    page: Page,
+    market: MarketDetail,
+}
+
+/// A market of the official's own tenant; any other market does not exist for them.
+pub async fn official_market(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Html<String>> {
+    user.require_staff()?;
+    let market = markets::get(&state, user.tenant_id(), id).await?;
+    render(&OfficialMarket { page, market })
 }

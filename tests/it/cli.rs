@@ -1,0 +1,274 @@
+//! The binary as an operator uses it: serving on a fresh data directory with its own PostgreSQL,
+//! refusing a second server, explaining a missing PostgreSQL, and the tenant command.
+
+use crate::audit::tempdir;
+use crate::helpers::{TestApp, cluster};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn nightmarket() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nightmarket"));
+    cmd.env_remove("DATABASE_URL")
+        .env_remove("DATABASE_APP_URL")
+        .env_remove("NIGHTMARKET_MASTER_KEY")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Starts `nightmarket` on a free port and returns it with the URL it printed.
+fn start_server(data: &std::path::Path) -> (Child, String) {
+    let mut child = nightmarket()
+        .args(["--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starting nightmarket");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("nightmarket is serving at ") {
+                let _ = tx.send(url.trim_end_matches('/').to_string());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the server printed its URL");
+    (child, url)
+}
+
+fn stop(child: &mut Child) -> std::process::ExitStatus {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn postmaster_running(data: &std::path::Path) -> bool {
+    std::fs::read_to_string(data.join("pg/data/postmaster.pid"))
+        .ok()
+        .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<i32>().ok()))
+        .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+#[tokio::test]
+async fn the_run_command_serves_the_seeded_demo_on_its_own_postgres_and_stops_it() {
+    let data = tempdir();
+    let (mut child, url) = start_server(&data);
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
+
+    // The demo logins are written for a newcomer, with the URL.
+    let creds: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).unwrap()).unwrap();
+    assert_eq!(creds["url"].as_str().unwrap().trim_end_matches('/'), url);
+    assert!(creds["api_keys"].is_array() && creds["samples"].is_object());
+    let accounts = creds["accounts"].as_array().unwrap();
+    for role in ["admin", "official", "vendor"] {
+        assert!(
+            accounts.iter().any(|a| a["tenant"] == "nanan" && a["role"] == role),
+            "a demo {role}"
+        );
+    }
+    let admin = accounts
+        .iter()
+        .find(|a| a["tenant"] == "nanan" && a["role"] == "admin")
+        .unwrap();
+    let r = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"tenant": "nanan", "login": admin["login"], "password": admin["password"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let tenants: Value = client
+        .get(format!("{url}/api/v1/tenants"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tenants.as_array().unwrap().len(), 2);
+    assert!(postmaster_running(&data));
+
+    // A second server on the same data directory is refused, clearly.
+    let out = nightmarket()
+        .args(["--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already using the data directory"), "{err}");
+
+    // An operator command works beside the running server, through its PostgreSQL.
+    let out = nightmarket()
+        .args(["tenant", "list", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nanan"));
+
+    let status = stop(&mut child);
+    assert!(status.success(), "{status}");
+    assert!(!postmaster_running(&data), "PostgreSQL stops with the server");
+
+    // Started again: the same cluster, no second seed, the same passwords.
+    let (mut child, url) = start_server(&data);
+    let r = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"tenant": "nanan", "login": admin["login"], "password": admin["password"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let tenants: Value = client
+        .get(format!("{url}/api/v1/tenants"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tenants.as_array().unwrap().len(), 2);
+
+    // Killed outright, it still takes its PostgreSQL down with it.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while postmaster_running(&data) {
+        assert!(Instant::now() < deadline, "PostgreSQL outlived a killed server");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn without_postgresql_programs_it_says_what_to_install() {
+    let data = tempdir();
+    let empty = tempdir();
+    let out = nightmarket()
+        .args(["--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("NIGHTMARKET_PG_BINDIR", &empty)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("apt-get install postgresql") && err.contains("DATABASE_URL"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_dir_all(&empty);
+}
+
+#[test]
+fn help_explains_the_commands_and_settings() {
+    let out = nightmarket().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "serve",
+        "tenant",
+        "audit",
+        "--data-dir",
+        "DATABASE_URL",
+        "NIGHTMARKET_ADDR",
+        "NIGHTMARKET_MASTER_KEY",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}");
+    }
+}
+
+#[tokio::test]
+async fn the_operator_creates_a_tenant_whose_admin_must_choose_a_password() {
+    let app = TestApp::spawn().await;
+    let data = tempdir();
+    let run = |args: &[&str]| {
+        nightmarket()
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("DATABASE_URL", cluster().url(&app.db_name))
+            .env("DATABASE_APP_URL", cluster().app_url(&app.db_name))
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "tenant",
+        "create",
+        "--slug",
+        "xihu",
+        "--name",
+        "杭州市西湖区",
+        "--admin-login",
+        "chief",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let password = text
+        .lines()
+        .find_map(|l| l.strip_prefix("One-time password: "))
+        .expect("a password")
+        .trim()
+        .to_string();
+
+    let (status, session) = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            &json!({"tenant": "xihu", "login": "chief", "password": password}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(session["must_change_password"], true);
+
+    let out = run(&[
+        "tenant",
+        "create",
+        "--slug",
+        "xihu",
+        "--name",
+        "重复",
+        "--admin-login",
+        "chief",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already taken"));
+    let out = run(&[
+        "tenant",
+        "create",
+        "--slug",
+        "Bad Slug",
+        "--name",
+        "x",
+        "--admin-login",
+        "chief",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("slug"));
+
+    // Recorded as the operator's action.
+    let actor: String = sqlx::query_scalar("select actor_kind from audit_log where action = 'tenant.create' and subject_id = (select id::text from tenants where slug = 'xihu')")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(actor, "operator");
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real application over HTTP against a real PostgreSQL.
+//! One test binary (one link, one private cluster per run); one module per area.
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod browser;
+mod cli;
+mod isolation;
+mod markets;
+mod ops;

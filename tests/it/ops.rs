@@ -1,0 +1,288 @@
+//! What a service needs: health, metrics, headers, request ids, limits, error shapes, static
+//! files, languages, and the OpenAPI document.
+
+use crate::helpers::{Options, TestApp, texts};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_answers_when_the_database_does() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get_json("/healthz", None).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+}
+
+#[tokio::test]
+async fn health_answers_503_quickly_when_the_database_is_gone() {
+    let app = TestApp::spawn().await;
+    app.state.db.close().await;
+    let started = std::time::Instant::now();
+    let (status, body) = app.get_json("/healthz", None).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let r = app.client().get(app.url("/t/nanan")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_the_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/api/v1/tenants", "/nowhere", "/static/app.css"] {
+        let r = app.client().get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-request-id"].len(), 36, "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+        assert!(!h.contains_key("strict-transport-security"), "no HSTS over plain http");
+    }
+    // A request id sent by a proxy is kept.
+    let r = app
+        .client()
+        .get(app.url("/"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+}
+
+#[tokio::test]
+async fn metrics_are_exposed_in_prometheus_text() {
+    let app = TestApp::spawn().await;
+    app.client().get(app.url("/t/nanan")).send().await.unwrap();
+    let r = app.client().get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("http_requests_total{") && text.contains("route=\"/t/{tenant}\""),
+        "{text}"
+    );
+    assert!(text.contains("http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let app = TestApp::spawn_with(Options {
+        configure: |c| c.body_limit = 64 * 1024,
+        ..Default::default()
+    })
+    .await;
+    let token = app.token("nanan", "admin").await;
+    let big = "x".repeat(200 * 1024);
+    let r = app
+        .client()
+        .post(app.url("/api/v1/t/nanan/markets"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(format!("{{\"name\":\"{big}\"}}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+
+    let admin = app.signed_in("nanan", "admin").await;
+    let r = admin
+        .post(app.url("/admin/markets"))
+        .form(&[("name", big.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().await.unwrap().contains("提交的内容太大"));
+}
+
+#[tokio::test]
+async fn errors_are_json_for_the_api_and_pages_for_people() {
+    let app = TestApp::spawn().await;
+    let r = app.client().get(app.url("/api/v1/nothing-here")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+
+    let r = app.client().delete(app.url("/api/v1/tenants")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+
+    let r = app.client().get(app.url("/nothing-here")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    assert_eq!(texts(&html, "h1"), vec!["找不到页面"]);
+
+    let r = app
+        .client()
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
+
+    let r = app
+        .client()
+        .get(app.url("/api/v1/t/nanan/markets/not-a-uuid"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn english_is_one_switch_away() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let r = client.get(app.url("/lang/en?back=/t/nanan")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/t/nanan");
+    let html = client
+        .get(app.url("/t/nanan"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<html lang=\"en\">") && html.contains("Night markets"),
+        "English after the switch"
+    );
+    assert!(
+        html.contains("href=\"/lang/zh-CN?back=%2Ft%2Fnanan\""),
+        "and a way back"
+    );
+    // The API follows Accept-Language.
+    let r = app
+        .client()
+        .get(app.url("/api/v1/t/atlantis/markets"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "What you are looking for does not exist or was removed."
+    );
+    // An off-site "back" is not followed.
+    let r = client
+        .get(app.url("/lang/en?back=//evil.example/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn static_files_are_cached_by_version_and_the_file_system_is_out_of_reach() {
+    let app = TestApp::spawn().await;
+    let home = app
+        .client()
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let css = texts(&home, "title"); // page renders
+    assert!(!css.is_empty());
+    let href = home
+        .split("href=\"/static/app.css?v=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = app
+        .client()
+        .get(app.url(&format!("/static/app.css?v={href}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let r = app
+        .client()
+        .get(app.url("/static/app.css"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    let r = app.client().get(app.url("/static/app.css?v=old")).send().await.unwrap();
+    assert_eq!(r.headers()["cache-control"], "public, max-age=300");
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/..%2f..%2fetc%2fpasswd",
+        "/static//etc/passwd",
+    ] {
+        let r = app.client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_api_route() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get_json("/api/openapi.json", None).await;
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        ("/healthz", "get"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/auth/password", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/tenants", "get"),
+        ("/api/v1/t/{tenant}/markets", "get"),
+        ("/api/v1/t/{tenant}/markets", "post"),
+        ("/api/v1/t/{tenant}/markets/{market}", "get"),
+        ("/api/v1/t/{tenant}/markets/{market}", "put"),
+        ("/api/v1/t/{tenant}/markets/{market}/slots", "post"),
+        ("/api/v1/t/{tenant}/markets/{market}/slots/{slot}", "delete"),
+        ("/api/v1/t/{tenant}/staff", "get"),
+        ("/api/v1/t/{tenant}/staff", "post"),
+        ("/api/v1/t/{tenant}/staff/{user}/permissions", "put"),
+        ("/api/v1/t/{tenant}/staff/{user}/reset-password", "post"),
+        ("/api/v1/t/{tenant}/staff/{user}/disabled", "put"),
+    ];
+    for (path, method) in expected {
+        let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];
+        assert!(op.is_object(), "{method} {path} missing");
+        assert!(
+            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+            "{method} {path} has no responses"
+        );
+    }
+    // Nothing documented that the server does not serve, and every API route is documented:
+    // each documented operation answers something other than 404/405 for a plausible request.
+    let total: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        total,
+        expected.len(),
+        "documented operations: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
