@@ -286,3 +286,56 @@ async fn the_openapi_document_covers_every_api_route() {
     );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn responses_are_compressed_for_clients_that_ask() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client()
+        .get(app.url(&format!("/t/nanan/m/{}", app.market_id("nanan"))))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let r = app
+        .client()
+        .get(app.url("/static/app.css"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "br");
+}
+
+/// The Content-Security-Policy forbids inline script and style, so no template may contain them.
+#[test]
+fn no_template_has_inline_script_or_style() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut stack = vec![root];
+    let mut offenders = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lower = text.to_lowercase();
+            let inline_script = lower
+                .match_indices("<script")
+                .any(|(i, _)| !lower[i..].split('>').next().unwrap_or("").contains("src="));
+            if inline_script
+                || lower.contains(" style=")
+                || lower.contains("<style")
+                || lower.contains(" onclick=")
+                || lower.contains("javascript:")
+            {
+                offenders.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "inline script or style in {offenders:?}");
+}
