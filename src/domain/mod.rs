@@ -3,6 +3,7 @@
 
 pub mod geo;
 pub mod hours;
+pub mod identity;
 pub mod market;
 pub mod people;
 pub mod tenant;
