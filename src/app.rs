@@ -22,14 +22,14 @@ use tracing::Level;
 
 use crate::api;
 use crate::auth::session::SessionKeys;
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle::Throttle;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::http::{assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
-use crate::web::{account, admin_markets, admin_staff, public, workspace};
+use crate::web::{account, admin_markets, admin_settings, admin_staff, codes, public, review, signup, vendor, workspace};
 
 /// Everything a request may need, cheap to clone.
 #[derive(Clone)]
@@ -45,7 +45,11 @@ pub struct Inner {
     /// Signs and checks session tokens.
     pub sessions: SessionKeys,
     /// Sign-in attempts per account and per client address.
-    pub login_throttle: LoginThrottle,
+    pub login_throttle: Throttle,
+    /// SMS codes requested per number and per client address.
+    pub otp_throttle: Throttle,
+    /// Where text messages go (a copy of `config.sms`).
+    pub sms: crate::services::sms::Gateway,
     /// Tenants by slug and id, briefly cached.
     pub tenants: TenantDirectory,
     /// Renders `/metrics`.
@@ -64,18 +68,26 @@ impl AppState {
     pub fn new(db: Db, config: Config, master_key: &[u8; 32]) -> AppState {
         let keys = Keys::derive(master_key);
         let sessions = SessionKeys::new(&keys.session, config.session_ttl);
-        let login_throttle = LoginThrottle::new(&config.login_throttle);
+        let login_throttle = Throttle::new(&config.login_throttle);
+        let otp_throttle = Throttle::new(&config.otp_throttle);
+        let sms = config.sms.clone();
         AppState(Arc::new(Inner {
             db,
             config,
             keys,
             sessions,
             login_throttle,
+            otp_throttle,
+            sms,
             tenants: TenantDirectory::default(),
             metrics: metrics::handle(),
         }))
     }
 }
+
+/// Uploads of documents: 5 MB a file is refused with a clear message up to here, and beyond this
+/// the body is cut off with 413.
+pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -90,6 +102,10 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{tenant}", get(public::tenant))
         .route("/t/{tenant}/m/{market}", get(public::market))
         .route("/lang/{code}", get(public::switch_lang))
+        .route("/t/{tenant}/code-key", get(codes::key_document))
+        // what a QR code opens (and /c/{code}.svg, /c/{code}.png)
+        .route("/c/{code}", get(codes::scan))
+        .route("/c/{code}/print", get(codes::placard))
         // sessions
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))
@@ -101,7 +117,31 @@ pub fn router(state: AppState) -> Router {
         // officials and vendors
         .route("/official", get(workspace::official))
         .route("/official/markets/{id}", get(workspace::official_market))
-        .route("/vendor", get(workspace::vendor))
+        .route("/official/review", get(review::queue))
+        .route("/official/applications/{id}", get(review::application))
+        .route("/official/applications/{id}/claim", post(review::claim))
+        .route("/official/applications/{id}/decision", post(review::decide))
+        .route("/official/applications/{id}/documents/{doc}", get(review::document))
+        .route("/official/codes/{id}", get(review::code))
+        .route("/official/codes/{id}/suspend", post(review::suspend))
+        .route("/official/codes/{id}/restore", post(review::restore))
+        // vendors
+        .route("/t/{tenant}/signup", get(signup::page).post(signup::send_code))
+        .route("/t/{tenant}/signup/verify", post(signup::verify))
+        .route("/vendor", get(vendor::home))
+        .route("/vendor/inbox", get(vendor::inbox))
+        .route("/vendor/inbox/read", post(vendor::mark_read))
+        .route("/vendor/apply", get(vendor::choose_market))
+        .route("/vendor/apply/{market}", get(vendor::apply_form).post(vendor::apply))
+        .route("/vendor/applications/{id}", get(vendor::show).post(vendor::update))
+        .route(
+            "/vendor/applications/{id}/documents",
+            post(vendor::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/vendor/applications/{id}/documents/{doc}", get(vendor::document))
+        .route("/vendor/applications/{id}/documents/{doc}/delete", post(vendor::delete_document))
+        .route("/vendor/applications/{id}/submit", post(vendor::submit))
+        .route("/vendor/applications/{id}/withdraw", post(vendor::withdraw))
         // tenant admins
         .route("/admin", get(admin_markets::home))
         .route("/admin/markets", get(admin_markets::list).post(admin_markets::create))
@@ -117,6 +157,8 @@ pub fn router(state: AppState) -> Router {
             "/admin/markets/{id}/slots/{slot}/delete",
             post(admin_markets::delete_slot),
         )
+        .route("/admin/settings", get(admin_settings::show).post(admin_settings::save))
+        .route("/admin/settings/rotate-key", post(admin_settings::rotate_key))
         .route("/admin/staff", get(admin_staff::list).post(admin_staff::create))
         .route("/admin/staff/{id}/permissions", post(admin_staff::set_permissions))
         .route("/admin/staff/{id}/reset-password", post(admin_staff::reset_password))
@@ -187,6 +229,7 @@ pub async fn serve(
             loop {
                 tick.tick().await;
                 state.login_throttle.prune();
+                state.otp_throttle.prune();
             }
         }
     });

@@ -71,6 +71,15 @@ pub struct ServeArgs {
     /// Most database connections requests may use at once.
     #[arg(long, env = "NIGHTMARKET_DB_MAX_CONNECTIONS", default_value_t = 32)]
     pub db_max_connections: u32,
+
+    /// Deliver text messages to this HTTP gateway (POST {"to","text"} as JSON); without it they
+    /// go to the log and the outbox (`nightmarket sms outbox`).
+    #[arg(long, env = "NIGHTMARKET_SMS_URL")]
+    pub sms_url: Option<url::Url>,
+
+    /// Bearer token for the SMS gateway.
+    #[arg(long, env = "NIGHTMARKET_SMS_TOKEN", hide_env_values = true)]
+    pub sms_token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +92,44 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Text messages the platform sent.
+    #[command(subcommand)]
+    Sms(SmsCommand),
+    /// Operating codes: check a code's signature, rotate a tenant's signing key.
+    #[command(subcommand)]
+    Code(CodeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SmsCommand {
+    /// List recent messages (numbers masked), newest first.
+    Outbox {
+        /// Only this tenant (slug); all tenants when omitted.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// How many per tenant.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CodeCommand {
+    /// Check that a code URL was signed by its tenant. With --keys it works offline, from the
+    /// document published at /t/{tenant}/code-key; exits 1 if the code is not genuine.
+    Verify {
+        /// The URL a QR code opens, e.g. https://…/c/0123456789abc?k=nanan-1&s=…
+        url: String,
+        /// The tenant's key document (JSON from /t/{tenant}/code-key); without it the database is asked.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
+    /// Make a new signing key for a tenant; codes signed before keep verifying.
+    RotateKey {
+        /// Tenant slug
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

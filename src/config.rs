@@ -4,6 +4,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::auth::throttle::ThrottleSettings;
+use crate::services::sms::Gateway;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -14,6 +15,9 @@ pub struct Config {
     pub trust_proxy: bool,
     pub session_ttl: chrono::Duration,
     pub login_throttle: ThrottleSettings,
+    pub otp_throttle: ThrottleSettings,
+    /// Where text messages go.
+    pub sms: Gateway,
     /// Requests that take longer are answered 503.
     pub request_timeout: Duration,
     /// Largest request body accepted, in bytes (413 beyond).
@@ -27,6 +31,8 @@ impl Config {
             trust_proxy: false,
             session_ttl: chrono::Duration::hours(12),
             login_throttle: ThrottleSettings::default(),
+            otp_throttle: ThrottleSettings::sms_codes(),
+            sms: Gateway::default(),
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
         }

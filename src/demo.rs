@@ -22,6 +22,8 @@ use crate::services::accounts::phone_login_key;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::tenants::{self, NewTenant};
 
+mod stalls;
+
 pub const CREDENTIALS_FILE: &str = "demo-credentials.json";
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -65,7 +67,7 @@ pub fn save(data_dir: &Path, creds: &DemoCredentials) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct MarketSpec {
+pub(crate) struct MarketSpec {
     name: &'static str,
     address: &'static str,
     description: &'static str,
@@ -78,12 +80,12 @@ struct MarketSpec {
     rows: &'static [(&'static str, u32, Category)],
 }
 
-struct TenantSpec {
-    slug: &'static str,
+pub(crate) struct TenantSpec {
+    pub(crate) slug: &'static str,
     name: &'static str,
     admin_name: &'static str,
     official: (&'static str, &'static str),
-    vendor_phone: Option<&'static str>,
+    pub(crate) vendor_phone: Option<&'static str>,
     markets: &'static [MarketSpec],
 }
 
@@ -163,6 +165,7 @@ pub async fn seed(owner: &PgPool, keys: &Keys, url: &str, data_dir: &Path) -> an
         let tenant = seed_tenant(owner, &actor, spec, &mut creds).await?;
         seed_people(owner, keys, &actor, tenant, spec, &mut creds).await?;
         seed_markets(owner, &actor, tenant, spec, &mut creds).await?;
+        stalls::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
     }
     save(data_dir, &creds)?;
     Ok(creds)

@@ -313,6 +313,9 @@ fn constraint_error(name: &str) -> Option<AppError> {
         "slots_market_code_key" => AppError::Conflict(Msg::new("slot.code_taken")),
         "users_login_key" => AppError::Conflict(Msg::new("staff.login_taken")),
         "tenants_slug_key" => AppError::Conflict(Msg::new("tenant.slug_taken")),
+        "applications_one_open_per_person" => AppError::Conflict(Msg::new("application.already_open")),
+        "codes_one_per_slot" => AppError::Conflict(Msg::new("slot.taken")),
+        "codes_slot_fkey" | "applications_slot_fkey" => AppError::Conflict(Msg::new("slot.in_use")),
         _ => return None,
     })
 }

@@ -19,6 +19,7 @@ pub mod embedded_pg;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod pii;
 pub mod secrets;
 pub mod services;
 pub mod startup;

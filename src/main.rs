@@ -8,6 +8,8 @@ use nightmarket::{startup, telemetry};
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init();
+    // TLS for outgoing requests (the SMS gateway) uses ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let result = match &cli.command {
         None => startup::serve(&cli.storage, &cli.serve)
             .await
@@ -15,6 +17,8 @@ async fn main() -> ExitCode {
         Some(Command::Serve(args)) => startup::serve(&cli.storage, args).await.map(|()| ExitCode::SUCCESS),
         Some(Command::Tenant(cmd)) => startup::tenant(&cli.storage, cmd).await,
         Some(Command::Audit(cmd)) => startup::audit(&cli.storage, cmd).await,
+        Some(Command::Sms(cmd)) => startup::sms(&cli.storage, cmd).await,
+        Some(Command::Code(cmd)) => startup::code(&cli.storage, cmd).await,
     };
     match result {
         Ok(code) => code,

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use tokio::net::TcpListener;
 
 use crate::app::{self, AppState};
-use crate::cli::{AuditCommand, ServeArgs, StorageArgs, TenantCommand};
+use crate::cli::{AuditCommand, CodeCommand, ServeArgs, SmsCommand, StorageArgs, TenantCommand};
 use crate::config::Config;
 use crate::db::{self, Db, PoolSettings, TenantTx};
 use crate::embedded_pg::{self, ClusterOptions, RunningCluster};
@@ -223,7 +223,11 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
 
     let mut config = Config::new(public_url.clone());
     config.trust_proxy = args.trust_proxy;
+    if let Some(url) = &args.sms_url {
+        config.sms = crate::services::sms::Gateway::http(url.clone(), args.sms_token.clone())?;
+    }
     let state = AppState::new(Db::new(storage.app.clone()), config, &storage.secrets.master_key);
+    let dispatcher = crate::services::sms::spawn_dispatcher(state.clone());
 
     println!("\nnightmarket is serving at {public_url}");
     if let Some(c) = &credentials {
@@ -238,6 +242,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     println!("Stop with Ctrl-C.\n");
 
     app::serve(listener, state, shutdown_signal()).await?;
+    dispatcher.abort();
     storage.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -331,4 +336,101 @@ pub async fn audit(storage_args: &StorageArgs, cmd: &AuditCommand) -> anyhow::Re
     .await;
     storage.close().await;
     result
+}
+
+pub async fn sms(storage_args: &StorageArgs, cmd: &SmsCommand) -> anyhow::Result<ExitCode> {
+    let SmsCommand::Outbox { tenant, limit } = cmd;
+    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+    let result = async {
+        for t in db::tenants::list(&storage.owner).await? {
+            if tenant.as_ref().is_some_and(|s| *s != t.slug) {
+                continue;
+            }
+            let mut tx = TenantTx::begin(&storage.owner, t.id).await?;
+            for m in db::sms::recent(&mut tx, *limit).await? {
+                let at = m.created_at.with_timezone(&t.timezone).format("%Y-%m-%d %H:%M:%S");
+                println!("{at}  {:<10} {}  {:<7} {}", t.slug, m.phone_masked, m.status, m.body);
+            }
+        }
+        Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
+    }
+    .await;
+    storage.close().await;
+    result
+}
+
+pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        CodeCommand::Verify { url, keys: Some(path) } => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let doc: crate::services::codes::KeyDocument =
+                serde_json::from_str(&text).with_context(|| format!("{} is not a key document", path.display()))?;
+            Ok(report_verification(crate::services::codes::verify_offline(url, &doc)))
+        }
+        CodeCommand::Verify { url, keys: None } => {
+            let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+            let result = async {
+                let Some(parsed) = crate::domain::code::parse_code_url(url) else {
+                    return Ok(report_verification(Err("not a code URL")));
+                };
+                let slug = crate::domain::code::tenant_of_kid(&parsed.kid).unwrap_or_default();
+                let Some(t) = db::tenants::by_slug(&storage.owner, slug).await? else {
+                    return Ok(report_verification(Err("the URL names an unknown tenant")));
+                };
+                let mut tx = TenantTx::begin(&storage.owner, t.id).await?;
+                let keys = db::codes::keys(&mut tx).await?;
+                let doc = crate::services::codes::KeyDocument {
+                    tenant: t.slug.clone(),
+                    algorithm: "Ed25519".into(),
+                    message_format: String::new(),
+                    keys: keys
+                        .into_iter()
+                        .map(|k| crate::services::codes::PublicKey {
+                            kid: k.kid,
+                            public_key: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &k.public_key),
+                            created_at: k.created_at,
+                            retired: k.retired_at.is_some(),
+                        })
+                        .collect(),
+                };
+                Ok(report_verification(crate::services::codes::verify_offline(url, &doc)))
+            }
+            .await;
+            storage.close().await;
+            result
+        }
+        CodeCommand::RotateKey { tenant } => {
+            let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+            let result = async {
+                let Some(t) = db::tenants::by_slug(&storage.owner, tenant).await? else {
+                    eprintln!("no tenant {tenant:?}");
+                    return Ok(ExitCode::from(2));
+                };
+                let keys = crate::secrets::Keys::derive(&storage.secrets.master_key);
+                let mut tx = TenantTx::begin(&storage.owner, t.id).await?;
+                let key = crate::services::codes::rotate_key(&mut tx, &keys, &t, &Actor::operator())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                tx.commit().await?;
+                println!("new signing key {} for {tenant}; earlier codes keep verifying", key.kid);
+                Ok(ExitCode::SUCCESS)
+            }
+            .await;
+            storage.close().await;
+            result
+        }
+    }
+}
+
+fn report_verification(result: Result<(String, String), &'static str>) -> ExitCode {
+    match result {
+        Ok((code, kid)) => {
+            println!("genuine: code {code}, signed with key {kid}");
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            println!("NOT GENUINE: {why}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -3,10 +3,14 @@
 //! Every route is registered through `utoipa_axum::routes!`, which takes the path from the
 //! handler's `#[utoipa::path]`, so a route cannot exist without being in the document.
 
+pub mod applications;
 pub mod auth;
+pub mod codes;
 pub mod markets;
+pub mod me;
 pub mod ops;
 pub mod staff;
+pub mod vendors;
 
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -31,7 +35,11 @@ use crate::error::ErrorBody;
     tags(
         (name = "auth", description = "Sessions and one's own account"),
         (name = "markets", description = "Tenants, markets and stall slots"),
-        (name = "staff", description = "A tenant's admins and officials"),
+        (name = "staff", description = "A tenant's admins, officials and settings"),
+        (name = "vendors", description = "Vendors signing up"),
+        (name = "applications", description = "Vendors' applications for stalls"),
+        (name = "review", description = "Officials deciding applications"),
+        (name = "codes", description = "Operating codes (经营码): stalls, colours, keys"),
         (name = "ops", description = "Health"),
     )
 )]
@@ -71,5 +79,26 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(staff::set_permissions))
         .routes(routes!(staff::reset_password))
         .routes(routes!(staff::set_disabled))
+        .routes(routes!(me::notifications))
+        .routes(routes!(me::mark_read))
+        .routes(routes!(me::get_settings, me::put_settings))
+        .routes(routes!(vendors::request_code))
+        .routes(routes!(vendors::sign_up))
+        .routes(routes!(applications::mine, applications::create))
+        .routes(routes!(applications::get, applications::update))
+        .routes(routes!(applications::upload))
+        .routes(routes!(applications::document, applications::delete_document))
+        .routes(routes!(applications::submit))
+        .routes(routes!(applications::withdraw))
+        .routes(routes!(applications::queue))
+        .routes(routes!(applications::review_one))
+        .routes(routes!(applications::claim))
+        .routes(routes!(applications::decide))
+        .routes(routes!(codes::stalls))
+        .routes(routes!(codes::get))
+        .routes(routes!(codes::mine))
+        .routes(routes!(codes::suspend))
+        .routes(routes!(codes::restore))
+        .routes(routes!(codes::key_document))
         .split_for_parts()
 }

@@ -1,4 +1,5 @@
-//! Sign-in throttling: attempts are limited per account and per client address, in memory.
+//! Throttling of guessable things (sign-in, SMS codes): attempts are limited per account and per
+//! client address, in memory.
 //! (Several server instances each keep their own counts; the limits are per instance.)
 
 use governor::clock::{Clock, DefaultClock};
@@ -20,6 +21,7 @@ pub struct ThrottleSettings {
 }
 
 impl Default for ThrottleSettings {
+    /// Sign-in: five tries per account, then one a minute; thirty per address, then one every 10 s.
     fn default() -> Self {
         ThrottleSettings {
             account_burst: 5,
@@ -30,7 +32,20 @@ impl Default for ThrottleSettings {
     }
 }
 
-pub struct LoginThrottle {
+impl ThrottleSettings {
+    /// SMS codes: three per number in a burst, then one every two minutes; ten per address, then
+    /// one a minute (the database also allows one a minute and ten a day per number).
+    pub fn sms_codes() -> ThrottleSettings {
+        ThrottleSettings {
+            account_burst: 3,
+            account_period: Duration::from_secs(120),
+            address_burst: 10,
+            address_period: Duration::from_secs(60),
+        }
+    }
+}
+
+pub struct Throttle {
     accounts: DefaultKeyedRateLimiter<String>,
     addresses: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
@@ -43,9 +58,9 @@ fn quota(burst: u32, period: Duration) -> Quota {
         .allow_burst(burst)
 }
 
-impl LoginThrottle {
-    pub fn new(settings: &ThrottleSettings) -> LoginThrottle {
-        LoginThrottle {
+impl Throttle {
+    pub fn new(settings: &ThrottleSettings) -> Throttle {
+        Throttle {
             accounts: RateLimiter::keyed(quota(settings.account_burst, settings.account_period)),
             addresses: RateLimiter::keyed(quota(settings.address_burst, settings.address_period)),
             clock: DefaultClock::default(),
@@ -77,7 +92,7 @@ mod tests {
 
     #[test]
     fn an_account_is_limited_whatever_the_address() {
-        let t = LoginThrottle::new(&ThrottleSettings {
+        let t = Throttle::new(&ThrottleSettings {
             account_burst: 3,
             ..Default::default()
         });
@@ -91,7 +106,7 @@ mod tests {
 
     #[test]
     fn an_address_is_limited_whatever_the_account() {
-        let t = LoginThrottle::new(&ThrottleSettings {
+        let t = Throttle::new(&ThrottleSettings {
             address_burst: 2,
             ..Default::default()
         });

@@ -4,8 +4,14 @@
 //! nothing of HTTP. Functions that touch tenant tables take a [`TenantTx`], which cannot exist
 //! without having set `app.tenant_id`, so tenant code that forgets its tenant does not compile.
 
+pub mod applications;
 pub mod audit;
+pub mod codes;
 pub mod markets;
+pub mod notifications;
+pub mod otp;
+pub mod settings;
+pub mod sms;
 pub mod tenants;
 pub mod users;
 

@@ -18,6 +18,7 @@ pub struct UserRow {
     pub must_change_password: bool,
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub phone_enc: Option<Vec<u8>>,
 }
 
 impl UserRow {
@@ -34,7 +35,7 @@ pub async fn by_login(tx: &mut TenantTx, login: &str) -> Result<Option<UserRow>,
     sqlx::query_as!(
         UserRow,
         "select id, role, login, display_name, password_hash, permissions, token_version,
-                must_change_password, disabled_at, created_at
+                must_change_password, disabled_at, created_at, phone_enc
          from users where tenant_id = $1 and login = $2",
         tx.tenant().0,
         login
@@ -47,7 +48,7 @@ pub async fn by_id(tx: &mut TenantTx, id: Uuid) -> Result<Option<UserRow>, sqlx:
     sqlx::query_as!(
         UserRow,
         "select id, role, login, display_name, password_hash, permissions, token_version,
-                must_change_password, disabled_at, created_at
+                must_change_password, disabled_at, created_at, phone_enc
          from users where tenant_id = $1 and id = $2",
         tx.tenant().0,
         id
@@ -61,7 +62,7 @@ pub async fn list_staff(tx: &mut TenantTx) -> Result<Vec<UserRow>, sqlx::Error> 
     sqlx::query_as!(
         UserRow,
         "select id, role, login, display_name, password_hash, permissions, token_version,
-                must_change_password, disabled_at, created_at
+                must_change_password, disabled_at, created_at, phone_enc
          from users where tenant_id = $1 and role in ('admin', 'official')
          order by role, login",
         tx.tenant().0
@@ -163,4 +164,29 @@ pub async fn active_admin_count(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
     )
     .fetch_one(tx.conn())
     .await
+}
+
+/// A vendor signing up: the id is chosen by the caller, because the sealed number is bound to it.
+pub async fn insert_vendor(
+    tx: &mut TenantTx,
+    id: Uuid,
+    login: &str,
+    display_name: &str,
+    password_hash: &str,
+    phone_enc: &[u8],
+) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query!(
+        "insert into users (tenant_id, id, role, login, display_name, password_hash, phone_enc)
+         values ($1, $2, 'vendor', $3, $4, $5, $6)",
+        tenant,
+        id,
+        login,
+        display_name,
+        password_hash,
+        phone_enc
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }

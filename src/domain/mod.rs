@@ -1,9 +1,12 @@
 //! Types and rules with no I/O: identifiers, validated values, states and their transitions.
 //! Everything here is unit-tested beside the code.
 
+pub mod application;
+pub mod code;
 pub mod geo;
 pub mod hours;
 pub mod identity;
 pub mod market;
+pub mod notice;
 pub mod people;
 pub mod tenant;

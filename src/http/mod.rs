@@ -5,5 +5,6 @@ pub mod assets;
 pub mod client;
 pub mod errors;
 pub mod extract;
+pub mod files;
 pub mod metrics;
 pub mod security;

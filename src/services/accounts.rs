@@ -76,10 +76,11 @@ pub async fn sign_in(
         return Err(AppError::BadCredentials);
     }
     tracing::info!(tenant = %tenant.slug, user = %row.id, role = role.as_str(), "signed in");
-    issue(state, tenant, &row, role)
+    issue_session(state, tenant, &row, role)
 }
 
-fn issue(state: &AppState, tenant: Tenant, row: &UserRow, role: Role) -> AppResult<Session> {
+/// A session for an account that just proved who it is.
+pub fn issue_session(state: &AppState, tenant: Tenant, row: &UserRow, role: Role) -> AppResult<Session> {
     let (token, expires_at) = state
         .sessions
         .issue(tenant.id, row.id, role, &row.display_name, row.token_version)?;
@@ -136,7 +137,7 @@ pub async fn change_password(
     .await?;
     let row = users::by_id(&mut tx, user.id).await?.ok_or(AppError::Unauthorized)?;
     tx.commit().await?;
-    issue(state, user.tenant.clone(), &row, user.role)
+    issue_session(state, user.tenant.clone(), &row, user.role)
 }
 
 /// A staff account as admins see it.

@@ -3,6 +3,14 @@
 //! JSON API (`api`) are thin layers over these functions.
 
 pub mod accounts;
+pub mod applications;
 pub mod audit;
+pub mod codes;
 pub mod markets;
+pub mod notices;
+pub mod otp;
+pub mod review;
+pub mod settings;
+pub mod sms;
 pub mod tenants;
+pub mod vendors;

@@ -195,3 +195,39 @@ pub fn error_page(lang: Lang, path: &str, report: &ErrorReport) -> Html<String> 
         Err(_) => Html(format!("<!doctype html><title>{0}</title><p>{0}</p>", report.status)),
     }
 }
+
+/// Formats instants in the tenant's time zone.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    pub tz: chrono_tz::Tz,
+}
+
+impl Clock {
+    pub fn at(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    pub fn time(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.tz).format("%H:%M").to_string()
+    }
+}
+
+/// A notice as a list shows it, in the reader's language.
+#[derive(Clone, Debug)]
+pub struct NoticeLine {
+    pub text: String,
+    pub link: Option<String>,
+    pub when: String,
+    pub read: bool,
+}
+
+impl NoticeLine {
+    pub fn from(n: &crate::db::notifications::Notification, lang: Lang, clock: &Clock) -> NoticeLine {
+        NoticeLine {
+            text: crate::services::notices::render(lang, &n.kind, &n.args),
+            link: n.link.clone(),
+            when: clock.at(&n.created_at),
+            read: n.read_at.is_some(),
+        }
+    }
+}

@@ -3,7 +3,12 @@
 
 pub mod account;
 pub mod admin_markets;
+pub mod admin_settings;
 pub mod admin_staff;
+pub mod codes;
 pub mod layout;
 pub mod public;
+pub mod review;
+pub mod signup;
+pub mod vendor;
 pub mod workspace;

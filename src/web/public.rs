@@ -15,6 +15,8 @@ use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Path, Query};
 use crate::i18n::{LANG_COOKIE, Lang};
+use crate::domain::code::Colour;
+use crate::services::codes;
 use crate::services::markets::{self, Market, MarketDetail};
 
 #[derive(Template)]
@@ -49,6 +51,21 @@ struct MarketPage {
     page: Page,
     tenant: Tenant,
     market: MarketDetail,
+    stalls: Vec<StallLink>,
+}
+
+/// An approved stall on the public market page.
+struct StallLink {
+    slot_id: Uuid,
+    name: String,
+    colour: Colour,
+    path: String,
+}
+
+impl MarketPage {
+    fn stall(&self, slot: &Uuid) -> Option<&StallLink> {
+        self.stalls.iter().find(|s| s.slot_id == *slot)
+    }
 }
 
 pub async fn market(
@@ -58,7 +75,17 @@ pub async fn market(
 ) -> AppResult<Html<String>> {
     let tenant = state.tenants.require(&state.db, &slug).await?;
     let market = markets::get(&state, tenant.id, id).await?;
-    render(&MarketPage { page, tenant, market })
+    let stalls = codes::for_market(&state, &tenant, id)
+        .await?
+        .into_iter()
+        .map(|c| StallLink {
+            slot_id: c.slot_id,
+            colour: Colour::parse(&c.colour).unwrap_or(Colour::Green),
+            path: codes::url_path(&c),
+            name: c.stall_name,
+        })
+        .collect();
+    render(&MarketPage { page, tenant, market, stalls })
 }
 
 #[derive(Deserialize)]

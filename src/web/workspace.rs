@@ -10,6 +10,9 @@ use crate::auth::AuthUser;
 use crate::domain::people::{Permission, Role};
 use crate::error::AppResult;
 use crate::http::extract::Path;
+use crate::db::codes::CodeRow;
+use crate::domain::code::Colour;
+use crate::services::codes;
 use crate::services::markets::{self, Market, MarketDetail};
 use uuid::Uuid;
 
@@ -17,6 +20,7 @@ use uuid::Uuid;
 #[template(path = "official/home.html")]
 struct OfficialHome {
     page: Page,
+    can_review: bool,
     tenant_name: String,
     name: String,
     permissions: Vec<Permission>,
@@ -33,31 +37,10 @@ pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser)
     };
     render(&OfficialHome {
         page,
+        can_review: user.has(Permission::Review),
         tenant_name: user.tenant.name.clone(),
         name: user.display_name.clone(),
         permissions,
-        markets,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "vendor/home.html")]
-struct VendorHome {
-    page: Page,
-    tenant_name: String,
-    tenant_slug: String,
-    name: String,
-    markets: Vec<Market>,
-}
-
-pub async fn vendor(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
-    user.require_vendor()?;
-    let markets = markets::list(&state, user.tenant_id()).await?;
-    render(&VendorHome {
-        page,
-        tenant_name: user.tenant.name.clone(),
-        tenant_slug: user.tenant.slug.clone(),
-        name: user.display_name.clone(),
         markets,
     })
 }
@@ -67,6 +50,17 @@ pub async fn vendor(State(state): State<AppState>, page: Page, user: AuthUser) -
 struct OfficialMarket {
     page: Page,
     market: MarketDetail,
+    stalls: Vec<CodeRow>,
+}
+
+impl OfficialMarket {
+    fn stall(&self, slot: &Uuid) -> Option<&CodeRow> {
+        self.stalls.iter().find(|c| c.slot_id == *slot)
+    }
+
+    fn colour_label(&self, colour: &str) -> &'static str {
+        Colour::parse(colour).unwrap_or(Colour::Green).label_key()
+    }
 }
 
 /// A market of the official's own tenant; any other market does not exist for them.
@@ -78,5 +72,6 @@ pub async fn official_market(
 ) -> AppResult<Html<String>> {
     user.require_staff()?;
     let market = markets::get(&state, user.tenant_id(), id).await?;
-    render(&OfficialMarket { page, market })
+    let stalls = codes::for_market(&state, &user.tenant, id).await?;
+    render(&OfficialMarket { page, market, stalls })
 }

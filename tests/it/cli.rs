@@ -67,7 +67,7 @@ fn postmaster_running(data: &std::path::Path) -> bool {
 async fn the_run_command_serves_the_seeded_demo_on_its_own_postgres_and_stops_it() {
     let data = tempdir();
     let (mut child, url) = start_server(&data);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http();
     assert_eq!(client.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
 
     // The demo logins are written for a newcomer, with the URL.

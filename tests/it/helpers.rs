@@ -16,6 +16,12 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use tokio::sync::oneshot;
 
+/// A plain HTTP client (TLS for reqwest is ring, installed once per process as in main.rs).
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// Every test database uses this master key, so blind indexes in the templates stay valid.
 pub const MASTER_KEY: [u8; 32] = [42u8; 32];
 pub const TEMPLATE_EMPTY: &str = "nm_template_empty";
@@ -265,6 +271,7 @@ impl TestApp {
 
     /// A client that keeps cookies and does not follow redirects (so tests can see them).
     pub fn client(&self) -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())

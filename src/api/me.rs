@@ -1,0 +1,91 @@
+//! The signed-in person's own things: notices, and the tenant's settings.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{AuthUser, TenantUser};
+use crate::db;
+use crate::db::settings::Settings;
+use crate::error::{AppResult, ErrorBody};
+use crate::i18n::Lang;
+use crate::http::extract::Json;
+use crate::services::{notices, settings};
+
+#[derive(Serialize, ToSchema)]
+pub struct Notice {
+    pub id: Uuid,
+    pub kind: String,
+    /// In the request's language.
+    pub text: String,
+    pub link: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub read: bool,
+}
+
+/// The signed-in person's notices, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/me/notifications", tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, body = [Notice]), (status = 401, description = "Not signed in", body = ErrorBody))
+)]
+pub async fn notifications(State(state): State<AppState>, lang: Lang, user: AuthUser) -> AppResult<Json<Vec<Notice>>> {
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let list = db::notifications::for_user(&mut tx, user.id, 200).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|n| Notice {
+                text: notices::render(lang, &n.kind, &n.args),
+                id: n.id,
+                kind: n.kind,
+                link: n.link,
+                created_at: n.created_at,
+                read: n.read_at.is_some(),
+            })
+            .collect(),
+    ))
+}
+
+/// Mark every notice read.
+#[utoipa::path(
+    post, path = "/api/v1/me/notifications/read", tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Done"), (status = 401, description = "Not signed in", body = ErrorBody))
+)]
+pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    db::notifications::mark_all_read(&mut tx, user.id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The tenant's settings (staff).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/settings", tag = "staff",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, body = Settings), (status = 403, description = "Not staff", body = ErrorBody))
+)]
+pub async fn get_settings(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Settings>> {
+    user.require_staff()?;
+    Ok(Json(settings::get(&state, &user).await?))
+}
+
+/// Change the tenant's settings (tenant admin).
+#[utoipa::path(
+    put, path = "/api/v1/t/{tenant}/settings", tag = "staff",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = Settings,
+    responses(
+        (status = 200, body = Settings),
+        (status = 403, description = "Not a tenant admin", body = ErrorBody),
+        (status = 422, description = "Out of range", body = ErrorBody),
+    )
+)]
+pub async fn put_settings(State(state): State<AppState>, TenantUser(user): TenantUser, Json(body): Json<Settings>) -> AppResult<Json<Settings>> {
+    Ok(Json(settings::save(&state, &user, &body).await?))
+}

@@ -1,0 +1,83 @@
+//! Vendors sign up over JSON: a code to the phone, then the code and a password.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::LoginResponse;
+use crate::app::AppState;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::client::ClientIp;
+use crate::http::extract::{Json, Path};
+use crate::services::vendors;
+
+#[derive(Deserialize, ToSchema)]
+pub struct CodeRequest {
+    /// A mainland mobile number; +86 or 0086 may lead.
+    #[schema(example = "13912345678")]
+    pub phone: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeSent {
+    /// The number the code went to, masked.
+    pub phone: String,
+    /// How long the code is valid.
+    pub expires_in_seconds: i64,
+}
+
+/// Send a sign-up code by SMS (at most one a minute and ten a day per number).
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/signup/code", tag = "vendors",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = CodeRequest,
+    responses(
+        (status = 202, body = CodeSent),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "The number is already registered here", body = ErrorBody),
+        (status = 422, description = "Not a mainland mobile number", body = ErrorBody),
+        (status = 429, description = "Too soon or too many; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn request_code(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(tenant): Path<String>,
+    Json(body): Json<CodeRequest>,
+) -> AppResult<(StatusCode, Json<CodeSent>)> {
+    let tenant = state.tenants.require(&state.db, &tenant).await?;
+    let phone = vendors::request_code(&state, &tenant, &body.phone, ip).await?;
+    Ok((StatusCode::ACCEPTED, Json(CodeSent { phone: phone.masked(), expires_in_seconds: crate::services::otp::TTL_MINUTES * 60 })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignupRequest {
+    pub phone: String,
+    /// The six digits sent by SMS.
+    pub code: String,
+    /// At least 8 characters.
+    pub password: String,
+}
+
+/// Create the vendor account; answers a session token.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/signup", tag = "vendors",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = SignupRequest,
+    responses(
+        (status = 201, body = LoginResponse),
+        (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "Already registered", body = ErrorBody),
+        (status = 422, description = "Wrong, used or expired code; weak password", body = ErrorBody),
+    )
+)]
+pub async fn sign_up(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(body): Json<SignupRequest>,
+) -> AppResult<(StatusCode, Json<LoginResponse>)> {
+    let tenant = state.tenants.require(&state.db, &tenant).await?;
+    let session = vendors::sign_up(&state, &tenant, &body.phone, &body.code, &body.password, &body.password).await?;
+    Ok((StatusCode::CREATED, Json(session.into())))
+}

@@ -1,0 +1,71 @@
+//! Vendors sign up per tenant with a mainland mobile number, verified by an SMS code, and a password.
+
+use std::net::IpAddr;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::password;
+use crate::db;
+use crate::domain::people::{Phone, Role, check_password};
+use crate::domain::tenant::Tenant;
+use crate::error::{AppError, AppResult, FieldError, Msg, check};
+use crate::services::accounts::{Session, phone_login_key, issue_session};
+use crate::services::audit::{self, Actor, Change};
+use crate::services::notices::user_phone_place;
+use crate::services::otp::{self, Purpose};
+
+fn phone_or_error(text: &str) -> AppResult<Phone> {
+    Phone::parse(text).ok_or_else(|| AppError::field("phone", "phone.invalid"))
+}
+
+/// Step one: a code to the number, unless it is already registered here.
+pub async fn request_code(state: &AppState, tenant: &Tenant, phone: &str, client: IpAddr) -> AppResult<Phone> {
+    let phone = phone_or_error(phone)?;
+    let mut tx = state.db.tenant(tenant.id).await?;
+    if db::users::by_login(&mut tx, &phone_login_key(&state.keys, tenant.id, &phone)).await?.is_some() {
+        return Err(AppError::Conflict(Msg::new("signup.already_registered")));
+    }
+    drop(tx);
+    otp::send(state, tenant, Purpose::VendorSignup, &phone, client).await?;
+    Ok(phone)
+}
+
+/// Step two: the code, and a password; returns a session for the new vendor.
+pub async fn sign_up(state: &AppState, tenant: &Tenant, phone: &str, code: &str, pass: &str, confirm: &str) -> AppResult<Session> {
+    let mut errors = Vec::new();
+    let phone = Phone::parse(phone);
+    if phone.is_none() {
+        errors.push(FieldError::new("phone", "phone.invalid"));
+    }
+    if let Err(key) = check_password(pass) {
+        errors.push(FieldError::with("password", Msg::new(key)));
+    } else if pass != confirm {
+        errors.push(FieldError::new("confirm_password", "password.mismatch"));
+    }
+    check(errors)?;
+    let Some(phone) = phone else { return Err(AppError::Validation(vec![])) };
+    let login = phone_login_key(&state.keys, tenant.id, &phone);
+    {
+        let mut tx = state.db.tenant(tenant.id).await?;
+        if db::users::by_login(&mut tx, &login).await?.is_some() {
+            return Err(AppError::Conflict(Msg::new("signup.already_registered")));
+        }
+    }
+    otp::verify(state, tenant, Purpose::VendorSignup, &phone, code).await?;
+
+    let hash = password::hash(pass.to_string()).await?;
+    let mut tx = state.db.tenant(tenant.id).await?;
+    let id = Uuid::new_v4();
+    let sealed = state.keys.seal_str(&user_phone_place(&tx, id), phone.as_str());
+    db::users::insert_vendor(&mut tx, id, &login, &phone.masked(), &hash, &sealed).await?;
+    let actor = Actor::user(id, format!("vendor:{}", phone.masked()), None);
+    audit::record(
+        &mut tx,
+        &actor,
+        Change::new("vendor.sign_up", "user", id).after(&serde_json::json!({ "role": "vendor", "display_name": phone.masked() })),
+    )
+    .await?;
+    let row = db::users::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    issue_session(state, tenant.clone(), &row, Role::Vendor)
+}

@@ -1,0 +1,184 @@
+//! What a QR code opens: the scan page `/c/{code}`, the QR images, the placard to print, and the
+//! tenant's published public keys. The scan page needs no login and no script.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use image::{ImageEncoder, Luma};
+use qrcode::render::svg;
+use qrcode::{EcLevel, QrCode};
+use serde::Deserialize;
+
+use super::layout::{Page, render};
+use crate::app::AppState;
+use crate::db::codes::CodeRow;
+use crate::domain::code::{Colour, cause};
+use crate::domain::market::Category;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{Json, Path, Query};
+use crate::services::codes::{self, KeyDocument, Scan};
+
+#[derive(Deserialize)]
+pub struct Signed {
+    k: Option<String>,
+    s: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "public/scan.html")]
+struct ScanPage {
+    page: Page,
+    code: CodeRow,
+    colour: Colour,
+    causes: Vec<String>,
+    facts: Vec<(&'static str, String)>,
+    tenant_name: String,
+    hotline: String,
+}
+
+impl ScanPage {
+    fn category_label(&self) -> &'static str {
+        Category::parse(&self.code.category).map(Category::label_key).unwrap_or("category.retail")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/scan_problem.html")]
+struct ProblemPage {
+    page: Page,
+    title: String,
+    message: String,
+    stall: Option<String>,
+}
+
+/// The licence facts as shown: masked numbers, expiry dates.
+fn facts(code: &CodeRow, page: &Page) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (key, label) in [("food_licence", "scan.food_licence"), ("health_cert", "scan.health_cert"), ("uscc", "scan.uscc")] {
+        let Some(f) = code.licence_facts.get(key) else { continue };
+        let number = f.get("number").and_then(|v| v.as_str()).unwrap_or("");
+        let text = match f.get("expires").and_then(|v| v.as_str()) {
+            Some(e) => format!("{number} · {}", page.tr("scan.valid_until", "date", e)),
+            None => number.to_string(),
+        };
+        out.push((label, text));
+    }
+    out
+}
+
+/// `/c/{code}`, and `/c/{code}.svg` / `/c/{code}.png` for the QR image of the same signed URL.
+pub async fn scan(State(state): State<AppState>, page: Page, Path(code): Path<String>, Query(q): Query<Signed>) -> AppResult<Response> {
+    if let Some(code) = code.strip_suffix(".svg") {
+        return qr(&state, code, &q, Image::Svg).await;
+    }
+    if let Some(code) = code.strip_suffix(".png") {
+        return qr(&state, code, &q, Image::Png).await;
+    }
+    match codes::scan(&state, &code, q.k.as_deref(), q.s.as_deref()).await? {
+        Scan::Genuine { tenant, code, causes } => {
+            let colour = Colour::parse(&code.colour).unwrap_or(Colour::Green);
+            let hotline = codes::settings(&state, &tenant).await?.complaint_hotline;
+            let causes = causes
+                .iter()
+                .filter(|c| c.colour == "red" || colour != Colour::Red)
+                .map(|c| page.t(cause::label_key(&c.kind)))
+                .collect();
+            let facts = facts(&code, &page);
+            let html = render(&ScanPage { page, colour, causes, facts, tenant_name: tenant.name, hotline, code })?;
+            let mut response = html.into_response();
+            // A colour can change at any moment: never serve it from a cache.
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+        Scan::Revoked { code, .. } => {
+            let html = render(&ProblemPage {
+                title: page.t("scan.revoked_title"),
+                message: page.t("scan.revoked"),
+                stall: Some(format!("{} · {}", code.stall_name, code.slot_code)),
+                page,
+            })?;
+            Ok((StatusCode::GONE, html).into_response())
+        }
+        Scan::NotGenuine => {
+            let html = render(&ProblemPage { title: page.t("scan.unknown_title"), message: page.t("scan.unknown"), stall: None, page })?;
+            Ok((StatusCode::NOT_FOUND, html).into_response())
+        }
+    }
+}
+
+enum Image {
+    Svg,
+    Png,
+}
+
+/// The QR image encodes the full signed URL, with error correction level M.
+async fn qr(state: &AppState, code: &str, q: &Signed, kind: Image) -> AppResult<Response> {
+    let row = match codes::scan(state, code, q.k.as_deref(), q.s.as_deref()).await? {
+        Scan::Genuine { code, .. } | Scan::Revoked { code, .. } => code,
+        Scan::NotGenuine => return Err(AppError::NotFound),
+    };
+    let url = absolute_url(state, &codes::url_path(&row));
+    let qr = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M).map_err(|e| AppError::Internal(e.into()))?;
+    let (content_type, body) = match kind {
+        Image::Svg => {
+            let svg = qr
+                .render::<svg::Color>()
+                .min_dimensions(300, 300)
+                .quiet_zone(true)
+                .dark_color(svg::Color("#000000"))
+                .light_color(svg::Color("#ffffff"))
+                .build();
+            ("image/svg+xml", svg.into_bytes())
+        }
+        Image::Png => {
+            let img = qr.render::<Luma<u8>>().module_dimensions(8, 8).quiet_zone(true).build();
+            let mut png = Vec::new();
+            image::codecs::png::PngEncoder::new(&mut png)
+                .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::L8)
+                .map_err(|e| AppError::Internal(e.into()))?;
+            ("image/png", png)
+        }
+    };
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // The image of a URL never changes.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    Ok(response)
+}
+
+/// The URL as printed: the server's public URL and the code's path.
+pub fn absolute_url(state: &AppState, path: &str) -> String {
+    format!("{}{path}", state.config.public_url.as_str().trim_end_matches('/'))
+}
+
+#[derive(Template)]
+#[template(path = "public/placard.html")]
+struct Placard {
+    page: Page,
+    code: CodeRow,
+    svg_path: String,
+    scan_path: String,
+    hotline: String,
+    tenant_name: String,
+}
+
+/// `/c/{code}/print`: an A6 placard to hang at the stall.
+pub async fn placard(State(state): State<AppState>, page: Page, Path(code): Path<String>, Query(q): Query<Signed>) -> AppResult<Response> {
+    let (tenant, row) = match codes::scan(&state, &code, q.k.as_deref(), q.s.as_deref()).await? {
+        Scan::Genuine { tenant, code, .. } => (tenant, code),
+        Scan::Revoked { .. } => return Err(AppError::Conflict(crate::error::Msg::new("code.revoked"))),
+        Scan::NotGenuine => return Err(AppError::NotFound),
+    };
+    let scan_path = codes::url_path(&row);
+    let svg_path = scan_path.replacen('?', ".svg?", 1);
+    let hotline = codes::settings(&state, &tenant).await?.complaint_hotline;
+    Ok(render(&Placard { page, code: row, svg_path, scan_path, hotline, tenant_name: tenant.name })?.into_response())
+}
+
+/// `/t/{tenant}/code-key`: the tenant's public keys, to check codes offline.
+pub async fn key_document(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Json<KeyDocument>> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    Ok(Json(codes::key_document(&state, &tenant).await?))
+}

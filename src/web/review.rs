@@ -1,0 +1,322 @@
+//! Officials' pages: the review queue, an application to decide, documents, and a code.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use super::layout::{Clock, FormErrors, Page, form_failed, render};
+use super::vendor::{field_label, kind_label};
+use crate::http::files::document_response;
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::codes::{CauseRow, CodeRow};
+use crate::domain::application::{AppState as AState, Decision, FIELDS};
+use crate::domain::code::{Colour, cause};
+use crate::domain::market::Category;
+use crate::domain::people::Permission;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{Form, Path, Query};
+use crate::services::applications::{self, ApplicationView};
+use crate::services::review::{self, DecisionInput, Queue, QueueFilter, Review};
+use crate::services::{codes, markets};
+
+#[derive(Template)]
+#[template(path = "official/queue.html")]
+struct QueuePage {
+    page: Page,
+    queue: Queue,
+    markets: Vec<markets::Market>,
+    categories: [Category; 5],
+    states: [AState; 7],
+    filter_market: String,
+    filter_category: String,
+    filter_state: String,
+    clock: Clock,
+}
+
+impl QueuePage {
+    /// "3 h 20 min left", "overdue by 2 h", or "—".
+    fn left(&self, a: &ApplicationView) -> String {
+        let Some(deadline) = a.deadline else { return "—".into() };
+        let minutes = (deadline - chrono::Utc::now()).num_minutes();
+        let span = |m: i64| {
+            let m = m.abs();
+            if m >= 60 { self.page.tr2("review.hours_minutes", "h", m / 60, "m", m % 60) } else { self.page.tr("review.minutes", "m", m) }
+        };
+        if minutes >= 0 { self.page.tr("review.left", "span", span(minutes)) } else { self.page.tr("review.late", "span", span(minutes)) }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    #[serde(default)]
+    market: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    state: String,
+}
+
+pub async fn queue(State(state): State<AppState>, page: Page, user: AuthUser, Query(q): Query<QueueQuery>) -> AppResult<Html<String>> {
+    user.require(Permission::Review)?;
+    let filter = QueueFilter {
+        market: q.market.parse().ok(),
+        category: Category::parse(&q.category),
+        state: AState::parse(&q.state),
+    };
+    let queue = review::queue(&state, &user, &filter).await?;
+    let markets = markets::list(&state, user.tenant_id()).await?;
+    render(&QueuePage {
+        page,
+        queue,
+        markets,
+        categories: Category::ALL,
+        states: AState::ALL,
+        filter_market: q.market,
+        filter_category: q.category,
+        filter_state: q.state,
+        clock: Clock { tz: user.tenant.timezone },
+    })
+}
+
+#[derive(Template)]
+#[template(path = "official/application.html")]
+struct ApplicationPage {
+    page: Page,
+    a: ApplicationView,
+    review: Review,
+    fields: [&'static str; 13],
+    notice: Option<String>,
+    errors: FormErrors,
+    clock: Clock,
+}
+
+impl ApplicationPage {
+    fn field_label(&self, field: &str) -> &'static str {
+        field_label(field)
+    }
+
+    fn kind_label(&self, kind: &str) -> &'static str {
+        kind_label(kind)
+    }
+
+    fn distance(&self, metres: &f64) -> String {
+        if *metres >= 1000.0 {
+            self.page.tr("review.distance_km", "km", format!("{:.1}", metres / 1000.0))
+        } else {
+            self.page.tr("review.distance_m", "m", format!("{metres:.0}"))
+        }
+    }
+
+    fn round(&self, x: &f64) -> String {
+        format!("{x:.0}")
+    }
+
+    fn not_asked(&self, slot: &Uuid) -> bool {
+        self.a.slot_id != Some(*slot)
+    }
+
+    fn claim_until(&self) -> String {
+        self.a.claimed_until.map(|t| self.clock.time(&t)).unwrap_or_default()
+    }
+
+    fn action_label(&self, action: &str) -> &'static str {
+        match action {
+            "application.create" => "history.create",
+            "application.update" => "history.update",
+            "application.add_document" => "history.add_document",
+            "application.remove_document" => "history.remove_document",
+            "application.submit" => "history.submit",
+            "application.resubmit" => "history.resubmit",
+            "application.claim" => "history.claim",
+            "application.approve" => "history.approve",
+            "application.reject" => "history.reject",
+            "application.return" => "history.return",
+            "application.withdraw" => "history.withdraw",
+            _ => "history.other",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReviewQuery {
+    reveal: Option<String>,
+    notice: Option<String>,
+}
+
+fn notice_text(page: &Page, code: Option<&str>) -> Option<String> {
+    let key = match code? {
+        "claimed" => "review.notice_claimed",
+        "decided" => "review.notice_decided",
+        _ => return None,
+    };
+    Some(page.t(key))
+}
+
+async fn application_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    id: Uuid,
+    reveal: bool,
+    notice: Option<String>,
+    errors: FormErrors,
+) -> AppResult<Html<String>> {
+    let review = review::review(state, user, id, reveal).await?;
+    render(&ApplicationPage {
+        page,
+        a: review.application.clone(),
+        review,
+        fields: FIELDS,
+        notice,
+        errors,
+        clock: Clock { tz: user.tenant.timezone },
+    })
+}
+
+pub async fn application(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ReviewQuery>,
+) -> AppResult<Html<String>> {
+    let notice = notice_text(&page, q.notice.as_deref());
+    application_page(&state, page, &user, id, q.reveal.is_some(), notice, FormErrors::default()).await
+}
+
+async fn failed(state: &AppState, page: Page, user: &AuthUser, id: Uuid, err: AppError) -> AppResult<Response> {
+    let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
+    let html = application_page(state, page, user, id, false, None, errors).await;
+    Ok(form_failed(html, &err))
+}
+
+pub async fn claim(State(state): State<AppState>, page: Page, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+    match review::claim(&state, &user, id).await {
+        Ok(()) => Ok(Redirect::to(&format!("/official/applications/{id}?notice=claimed")).into_response()),
+        Err(err) => failed(&state, page, &user, id, err).await,
+    }
+}
+
+/// The decision forms: `decision`, `version`, and `slot_id`, `reason` or `note_<field>`.
+pub async fn decide(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> AppResult<Response> {
+    let get = |k: &str| form.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let input = DecisionInput {
+        decision: Decision::parse(&get("decision")).ok_or_else(|| AppError::field("decision", "decision.unknown"))?,
+        version: get("version").parse().map_err(|_| AppError::field("version", "decision.changed"))?,
+        slot_id: get("slot_id").parse().ok(),
+        reason: get("reason"),
+        notes: form
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("note_").map(|f| (f.to_string(), v.clone())))
+            .collect(),
+    };
+    match review::decide(&state, &user, id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/official/applications/{id}?notice=decided")).into_response()),
+        Err(err) => failed(&state, page, &user, id, err).await,
+    }
+}
+
+pub async fn document(State(state): State<AppState>, user: AuthUser, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<Response> {
+    user.require(Permission::Review)?;
+    let (content_type, bytes) = applications::document(&state, &user, id, doc).await?;
+    Ok(document_response(content_type, bytes))
+}
+
+#[derive(Template)]
+#[template(path = "official/code.html")]
+struct CodePage {
+    page: Page,
+    code: CodeRow,
+    colour: Colour,
+    causes: Vec<CauseRow>,
+    suspended: bool,
+    can_act: bool,
+    path: String,
+    print_path: String,
+    notice: Option<String>,
+    errors: FormErrors,
+    clock: Clock,
+}
+
+impl CodePage {
+    fn cause_label(&self, kind: &str) -> &'static str {
+        cause::label_key(kind)
+    }
+}
+
+async fn code_page(state: &AppState, page: Page, user: &AuthUser, id: Uuid, notice: Option<String>, errors: FormErrors) -> AppResult<Html<String>> {
+    user.require_staff()?;
+    let (code, causes) = codes::detail(state, user, id).await?;
+    let path = codes::url_path(&code);
+    render(&CodePage {
+        page,
+        colour: Colour::parse(&code.colour).unwrap_or(Colour::Green),
+        suspended: causes.iter().any(|c| c.kind == cause::SUSPENDED),
+        can_act: user.has(Permission::Inspect) && code.revoked_at.is_none(),
+        print_path: path.replacen('?', "/print?", 1),
+        path,
+        code,
+        causes,
+        notice,
+        errors,
+        clock: Clock { tz: user.tenant.timezone },
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CodeQuery {
+    notice: Option<String>,
+}
+
+pub async fn code(State(state): State<AppState>, page: Page, user: AuthUser, Path(id): Path<Uuid>, Query(q): Query<CodeQuery>) -> AppResult<Html<String>> {
+    let notice = match q.notice.as_deref() {
+        Some("suspended") => Some(page.t("code.notice_suspended")),
+        Some("restored") => Some(page.t("code.notice_restored")),
+        _ => None,
+    };
+    code_page(&state, page, &user, id, notice, FormErrors::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct SuspendForm {
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn suspend(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<SuspendForm>,
+) -> AppResult<Response> {
+    match codes::suspend(&state, &user, id, &form.reason).await {
+        Ok(_) => Ok(Redirect::to(&format!("/official/codes/{id}?notice=suspended")).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
+            let html = code_page(&state, page, &user, id, None, errors).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+pub async fn restore(State(state): State<AppState>, page: Page, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+    match codes::restore(&state, &user, id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/official/codes/{id}?notice=restored")).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
+            let html = code_page(&state, page, &user, id, None, errors).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Vendors sign up on a phone: their number, the code sent to it, a password.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::layout::{FormErrors, Page, form_failed, render};
+use crate::app::AppState;
+use crate::auth::session_cookie;
+use crate::domain::people::Phone;
+use crate::domain::tenant::Tenant;
+use crate::error::AppResult;
+use crate::http::client::ClientIp;
+use crate::http::extract::{Form, Path};
+use crate::services::vendors;
+
+#[derive(Template)]
+#[template(path = "vendor/signup.html")]
+struct SignupPage {
+    page: Page,
+    tenant: Tenant,
+    step: u8,
+    phone: String,
+    phone_masked: String,
+    errors: FormErrors,
+}
+
+pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Html<String>> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    render(&SignupPage { page, tenant, step: 1, phone: String::new(), phone_masked: String::new(), errors: FormErrors::default() })
+}
+
+#[derive(Deserialize)]
+pub struct PhoneForm {
+    #[serde(default)]
+    phone: String,
+}
+
+/// Step one: send the code, then show the form for it.
+pub async fn send_code(
+    State(state): State<AppState>,
+    page: Page,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    Form(form): Form<PhoneForm>,
+) -> AppResult<Response> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    match vendors::request_code(&state, &tenant, &form.phone, ip).await {
+        Ok(phone) => Ok(render(&SignupPage {
+            page,
+            tenant,
+            step: 2,
+            phone: phone.as_str().to_string(),
+            phone_masked: phone.masked(),
+            errors: FormErrors::default(),
+        })?
+        .into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err).or_else(|| rate_limited(&page, &err)) else {
+                return Err(err);
+            };
+            let html = render(&SignupPage { page, tenant, step: 1, phone: form.phone, phone_masked: String::new(), errors });
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+fn rate_limited(page: &Page, err: &crate::error::AppError) -> Option<FormErrors> {
+    match err {
+        crate::error::AppError::RateLimited { retry_after_secs } => Some(FormErrors::new(
+            page.lang,
+            &[crate::error::FieldError::with("phone", crate::error::Msg::new("signup.wait").arg("s", retry_after_secs))],
+        )),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+/// Step two: the code and a password; signed in as the new vendor.
+pub async fn verify(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    Form(form): Form<VerifyForm>,
+) -> AppResult<Response> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    match vendors::sign_up(&state, &tenant, &form.phone, &form.code, &form.password, &form.confirm_password).await {
+        Ok(session) => {
+            let mut response = Redirect::to("/vendor").into_response();
+            let cookie = session_cookie(&state.config, session.token, state.sessions.ttl());
+            if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(response)
+        }
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
+            let phone_masked = Phone::parse(&form.phone).map(|p| p.masked()).unwrap_or_default();
+            let html = render(&SignupPage { page, tenant, step: 2, phone: form.phone, phone_masked, errors });
+            Ok(form_failed(html, &err))
+        }
+    }
+}
