@@ -29,7 +29,9 @@ use crate::error::AppError;
 use crate::http::{assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
-use crate::web::{account, admin_markets, admin_settings, admin_staff, codes, public, review, signup, vendor, workspace};
+use crate::web::{
+    account, admin_markets, admin_settings, admin_staff, codes, public, review, signup, vendor, workspace,
+};
 
 /// Everything a request may need, cheap to clone.
 #[derive(Clone)]
@@ -139,7 +141,10 @@ pub fn router(state: AppState) -> Router {
             post(vendor::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/vendor/applications/{id}/documents/{doc}", get(vendor::document))
-        .route("/vendor/applications/{id}/documents/{doc}/delete", post(vendor::delete_document))
+        .route(
+            "/vendor/applications/{id}/documents/{doc}/delete",
+            post(vendor::delete_document),
+        )
         .route("/vendor/applications/{id}/submit", post(vendor::submit))
         .route("/vendor/applications/{id}/withdraw", post(vendor::withdraw))
         // tenant admins

@@ -280,8 +280,9 @@ async fn seed_markets(
     spec: &TenantSpec,
     creds: &mut DemoCredentials,
 ) -> anyhow::Result<()> {
-    let mut tx = TenantTx::begin(owner, tenant).await?;
+    // One transaction per market, so they are listed in the order written here.
     for (i, m) in spec.markets.iter().enumerate() {
+        let mut tx = TenantTx::begin(owner, tenant).await?;
         let valid = MarketDraft {
             name: m.name.into(),
             address: m.address.into(),
@@ -320,7 +321,7 @@ async fn seed_markets(
                 serde_json::Value::String(id.to_string()),
             );
         }
+        tx.commit().await?;
     }
-    tx.commit().await?;
     Ok(())
 }

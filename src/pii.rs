@@ -27,7 +27,11 @@ pub struct Place<'a> {
 
 impl Place<'_> {
     fn aad(&self) -> Vec<u8> {
-        format!("nightmarket-pii\0{}\0{}\0{}\0{}", self.tenant, self.table, self.column, self.row).into_bytes()
+        format!(
+            "nightmarket-pii\0{}\0{}\0{}\0{}",
+            self.tenant, self.table, self.column, self.row
+        )
+        .into_bytes()
     }
 }
 
@@ -58,7 +62,13 @@ impl Keys {
         out.extend_from_slice(&nonce_bytes);
         // Encryption with a 32-byte key and a fresh nonce cannot fail.
         if let Ok(cipher) = self.cipher(KEY_VERSION)
-            && let Ok(ct) = cipher.encrypt(&nonce, Payload { msg: plaintext, aad: &aad })
+            && let Ok(ct) = cipher.encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
         {
             out.extend_from_slice(&ct);
         }
@@ -77,7 +87,13 @@ impl Keys {
         let nonce_bytes: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().map_err(|_| PiiError::Malformed)?;
         let aad = place.aad();
         cipher
-            .decrypt(&XNonce::from(nonce_bytes), Payload { msg: &sealed[1 + NONCE_LEN..], aad: &aad })
+            .decrypt(
+                &XNonce::from(nonce_bytes),
+                Payload {
+                    msg: &sealed[1 + NONCE_LEN..],
+                    aad: &aad,
+                },
+            )
             .map_err(|_| PiiError::Tampered)
     }
 
@@ -91,7 +107,12 @@ mod tests {
     use super::*;
 
     fn place(row: u128) -> Place<'static> {
-        Place { tenant: TenantId(Uuid::from_u128(1)), table: "applications", column: "id_number_enc", row: Uuid::from_u128(row) }
+        Place {
+            tenant: TenantId(Uuid::from_u128(1)),
+            table: "applications",
+            column: "id_number_enc",
+            row: Uuid::from_u128(row),
+        }
     }
 
     #[test]
@@ -102,18 +123,39 @@ mod tests {
         assert!(!String::from_utf8_lossy(&sealed).contains("11010519491231002X"));
         assert_eq!(keys.open_str(&place(7), &sealed).unwrap(), "11010519491231002X");
 
-        assert!(matches!(keys.open(&place(8), &sealed), Err(PiiError::Tampered)), "another row");
-        let other_column = Place { column: "phone_enc", ..place(7) };
-        assert!(matches!(keys.open(&other_column, &sealed), Err(PiiError::Tampered)), "another column");
-        let other_tenant = Place { tenant: TenantId(Uuid::from_u128(2)), ..place(7) };
-        assert!(matches!(keys.open(&other_tenant, &sealed), Err(PiiError::Tampered)), "another tenant");
+        assert!(
+            matches!(keys.open(&place(8), &sealed), Err(PiiError::Tampered)),
+            "another row"
+        );
+        let other_column = Place {
+            column: "phone_enc",
+            ..place(7)
+        };
+        assert!(
+            matches!(keys.open(&other_column, &sealed), Err(PiiError::Tampered)),
+            "another column"
+        );
+        let other_tenant = Place {
+            tenant: TenantId(Uuid::from_u128(2)),
+            ..place(7)
+        };
+        assert!(
+            matches!(keys.open(&other_tenant, &sealed), Err(PiiError::Tampered)),
+            "another tenant"
+        );
         let other_key = Keys::derive(&[4u8; 32]);
-        assert!(matches!(other_key.open(&place(7), &sealed), Err(PiiError::Tampered)), "another key");
+        assert!(
+            matches!(other_key.open(&place(7), &sealed), Err(PiiError::Tampered)),
+            "another key"
+        );
 
         let mut flipped = sealed.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        assert!(matches!(keys.open(&place(7), &flipped), Err(PiiError::Tampered)), "a changed byte");
+        assert!(
+            matches!(keys.open(&place(7), &flipped), Err(PiiError::Tampered)),
+            "a changed byte"
+        );
         let mut unknown = sealed.clone();
         unknown[0] = 9;
         assert!(matches!(keys.open(&place(7), &unknown), Err(PiiError::UnknownKey(9))));

@@ -387,7 +387,10 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
                         .into_iter()
                         .map(|k| crate::services::codes::PublicKey {
                             kid: k.kid,
-                            public_key: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &k.public_key),
+                            public_key: base64::Engine::encode(
+                                &base64::engine::general_purpose::STANDARD,
+                                &k.public_key,
+                            ),
                             created_at: k.created_at,
                             retired: k.retired_at.is_some(),
                         })

@@ -16,7 +16,11 @@
         form.elements.accuracy.value = Math.round(pos.coords.accuracy || 0);
         have = true;
         say((form.dataset.okText || "").replace("{m}", Math.round(pos.coords.accuracy || 0)));
-        if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+        // Submit after the current submit event has finished: a form ignores a new submission
+        // requested while it is still dispatching one.
+        setTimeout(function () {
+          if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+        }, 0);
       }, function () {
         say(form.dataset.errorText || "");
       }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });

@@ -13,9 +13,9 @@ use crate::domain::application::{AppState as AState, ApplicationInput};
 use crate::domain::market::Category;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{Json, Path, Query};
+use crate::http::files::{document_response, read_upload};
 use crate::services::applications::{self, ApplicationView};
 use crate::services::review::{self, DecisionInput, Queue, QueueFilter, Review};
-use crate::http::files::{document_response, read_upload};
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewApplication {
@@ -42,9 +42,16 @@ pub struct NewApplication {
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
-pub async fn create(State(state): State<AppState>, TenantUser(user): TenantUser, Json(body): Json<NewApplication>) -> AppResult<(StatusCode, Json<ApplicationView>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Json(body): Json<NewApplication>,
+) -> AppResult<(StatusCode, Json<ApplicationView>)> {
     let id = applications::create(&state, &user, body.market_id, body.slot_id, &body.details).await?;
-    Ok((StatusCode::CREATED, Json(applications::one_of_mine(&state, &user, id).await?.view)))
+    Ok((
+        StatusCode::CREATED,
+        Json(applications::one_of_mine(&state, &user, id).await?.view),
+    ))
 }
 
 /// The vendor's own applications, newest first.
@@ -54,7 +61,10 @@ pub async fn create(State(state): State<AppState>, TenantUser(user): TenantUser,
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = [ApplicationView]), (status = 403, description = "Not a vendor", body = ErrorBody))
 )]
-pub async fn mine(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<ApplicationView>>> {
+pub async fn mine(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+) -> AppResult<Json<Vec<ApplicationView>>> {
     Ok(Json(applications::mine(&state, &user).await?))
 }
 
@@ -65,7 +75,11 @@ pub async fn mine(State(state): State<AppState>, TenantUser(user): TenantUser) -
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Application id")),
     responses((status = 200, body = ApplicationView), (status = 404, description = "No such application of yours", body = ErrorBody))
 )]
-pub async fn get(State(state): State<AppState>, TenantUser(user): TenantUser, Path((_t, id)): Path<(String, Uuid)>) -> AppResult<Json<ApplicationView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<Json<ApplicationView>> {
     Ok(Json(applications::one_of_mine(&state, &user, id).await?.view))
 }
 
@@ -154,7 +168,11 @@ pub async fn upload(
         (status = 404, description = "No such document", body = ErrorBody),
     )
 )]
-pub async fn document(State(state): State<AppState>, TenantUser(user): TenantUser, Path((_t, id, doc)): Path<(String, Uuid, Uuid)>) -> AppResult<Response> {
+pub async fn document(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id, doc)): Path<(String, Uuid, Uuid)>,
+) -> AppResult<Response> {
     let (content_type, bytes) = applications::document(&state, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
 }
@@ -170,7 +188,11 @@ pub async fn document(State(state): State<AppState>, TenantUser(user): TenantUse
     ),
     responses((status = 204, description = "Removed"), (status = 404, description = "No such document", body = ErrorBody))
 )]
-pub async fn delete_document(State(state): State<AppState>, TenantUser(user): TenantUser, Path((_t, id, doc)): Path<(String, Uuid, Uuid)>) -> AppResult<StatusCode> {
+pub async fn delete_document(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id, doc)): Path<(String, Uuid, Uuid)>,
+) -> AppResult<StatusCode> {
     applications::remove_document(&state, &user, id, doc).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -218,7 +240,11 @@ pub async fn submit(
         (status = 409, description = "Already decided or withdrawn", body = ErrorBody),
     )
 )]
-pub async fn withdraw(State(state): State<AppState>, TenantUser(user): TenantUser, Path((_t, id)): Path<(String, Uuid)>) -> AppResult<Json<ApplicationView>> {
+pub async fn withdraw(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<Json<ApplicationView>> {
     applications::withdraw(&state, &user, id).await?;
     Ok(Json(applications::one_of_mine(&state, &user, id).await?.view))
 }
@@ -245,12 +271,24 @@ pub struct QueueQuery {
         (status = 403, description = "No review permission", body = ErrorBody),
     )
 )]
-pub async fn queue(State(state): State<AppState>, TenantUser(user): TenantUser, Query(q): Query<QueueQuery>) -> AppResult<Json<Queue>> {
+pub async fn queue(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Json<Queue>> {
     let bad = |field: &'static str| AppError::field(field, "review.filter_unknown");
     let filter = QueueFilter {
         market: q.market,
-        category: q.category.as_deref().map(|c| Category::parse(c).ok_or_else(|| bad("category"))).transpose()?,
-        state: q.state.as_deref().map(|s| AState::parse(s).ok_or_else(|| bad("state"))).transpose()?,
+        category: q
+            .category
+            .as_deref()
+            .map(|c| Category::parse(c).ok_or_else(|| bad("category")))
+            .transpose()?,
+        state: q
+            .state
+            .as_deref()
+            .map(|s| AState::parse(s).ok_or_else(|| bad("state")))
+            .transpose()?,
     };
     Ok(Json(review::queue(&state, &user, &filter).await?))
 }
@@ -294,7 +332,11 @@ pub async fn review_one(
         (status = 409, description = "Claimed by a colleague, or not waiting for review", body = ErrorBody),
     )
 )]
-pub async fn claim(State(state): State<AppState>, TenantUser(user): TenantUser, Path((_t, id)): Path<(String, Uuid)>) -> AppResult<StatusCode> {
+pub async fn claim(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<StatusCode> {
     review::claim(&state, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

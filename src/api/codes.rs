@@ -44,10 +44,19 @@ impl Stall {
     params(("tenant" = String, Path, description = "Tenant slug"), ("market" = Uuid, Path, description = "Market id")),
     responses((status = 200, body = [Stall]), (status = 404, description = "No such tenant or market", body = ErrorBody))
 )]
-pub async fn stalls(State(state): State<AppState>, Path((tenant, market)): Path<(String, Uuid)>) -> AppResult<Json<Vec<Stall>>> {
+pub async fn stalls(
+    State(state): State<AppState>,
+    Path((tenant, market)): Path<(String, Uuid)>,
+) -> AppResult<Json<Vec<Stall>>> {
     let tenant = state.tenants.require(&state.db, &tenant).await?;
     crate::services::markets::get(&state, tenant.id, market).await?;
-    Ok(Json(codes::for_market(&state, &tenant, market).await?.iter().map(|c| Stall::of(&state, c)).collect()))
+    Ok(Json(
+        codes::for_market(&state, &tenant, market)
+            .await?
+            .iter()
+            .map(|c| Stall::of(&state, c))
+            .collect(),
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -77,7 +86,12 @@ fn detail(state: &AppState, c: &CodeRow, causes: &[CauseRow]) -> CodeDetail {
         revoked: c.revoked_at.is_some(),
         causes: causes
             .iter()
-            .map(|k| Cause { kind: k.kind.clone(), colour: Colour::parse(&k.colour).unwrap_or(Colour::Red), note: k.note.clone(), since: k.created_at })
+            .map(|k| Cause {
+                kind: k.kind.clone(),
+                colour: Colour::parse(&k.colour).unwrap_or(Colour::Red),
+                note: k.note.clone(),
+                since: k.created_at,
+            })
             .collect(),
     }
 }
@@ -89,7 +103,11 @@ fn detail(state: &AppState, c: &CodeRow, causes: &[CauseRow]) -> CodeDetail {
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Code id")),
     responses((status = 200, body = CodeDetail), (status = 404, description = "No such code of yours", body = ErrorBody))
 )]
-pub async fn get(State(state): State<AppState>, TenantUser(user): TenantUser, Path((_t, id)): Path<(String, Uuid)>) -> AppResult<Json<CodeDetail>> {
+pub async fn get(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<Json<CodeDetail>> {
     let (code, causes) = codes::detail(&state, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))
 }
@@ -103,7 +121,13 @@ pub async fn get(State(state): State<AppState>, TenantUser(user): TenantUser, Pa
 )]
 pub async fn mine(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<CodeDetail>>> {
     user.require_vendor()?;
-    Ok(Json(codes::for_vendor(&state, &user).await?.iter().map(|(c, k)| detail(&state, c, k)).collect()))
+    Ok(Json(
+        codes::for_vendor(&state, &user)
+            .await?
+            .iter()
+            .map(|(c, k)| detail(&state, c, k))
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -149,7 +173,11 @@ pub async fn suspend(
         (status = 409, description = "Not suspended", body = ErrorBody),
     )
 )]
-pub async fn restore(State(state): State<AppState>, TenantUser(user): TenantUser, Path((_t, id)): Path<(String, Uuid)>) -> AppResult<Json<CodeDetail>> {
+pub async fn restore(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<Json<CodeDetail>> {
     codes::restore(&state, &user, id).await?;
     let (code, causes) = codes::detail(&state, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))

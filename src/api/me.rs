@@ -11,8 +11,8 @@ use crate::auth::{AuthUser, TenantUser};
 use crate::db;
 use crate::db::settings::Settings;
 use crate::error::{AppResult, ErrorBody};
-use crate::i18n::Lang;
 use crate::http::extract::Json;
+use crate::i18n::Lang;
 use crate::services::{notices, settings};
 
 #[derive(Serialize, ToSchema)]
@@ -86,6 +86,10 @@ pub async fn get_settings(State(state): State<AppState>, TenantUser(user): Tenan
         (status = 422, description = "Out of range", body = ErrorBody),
     )
 )]
-pub async fn put_settings(State(state): State<AppState>, TenantUser(user): TenantUser, Json(body): Json<Settings>) -> AppResult<Json<Settings>> {
+pub async fn put_settings(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Json(body): Json<Settings>,
+) -> AppResult<Json<Settings>> {
     Ok(Json(settings::save(&state, &user, &body).await?))
 }

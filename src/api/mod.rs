@@ -13,9 +13,10 @@ pub mod staff;
 pub mod vendors;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::app::AppState;
@@ -86,7 +87,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(vendors::sign_up))
         .routes(routes!(applications::mine, applications::create))
         .routes(routes!(applications::get, applications::update))
-        .routes(routes!(applications::upload))
+        .routes(routes!(applications::upload).layer(DefaultBodyLimit::max(crate::app::UPLOAD_BODY_LIMIT)))
         .routes(routes!(applications::document, applications::delete_document))
         .routes(routes!(applications::submit))
         .routes(routes!(applications::withdraw))

@@ -48,7 +48,13 @@ pub async fn request_code(
 ) -> AppResult<(StatusCode, Json<CodeSent>)> {
     let tenant = state.tenants.require(&state.db, &tenant).await?;
     let phone = vendors::request_code(&state, &tenant, &body.phone, ip).await?;
-    Ok((StatusCode::ACCEPTED, Json(CodeSent { phone: phone.masked(), expires_in_seconds: crate::services::otp::TTL_MINUTES * 60 })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(CodeSent {
+            phone: phone.masked(),
+            expires_in_seconds: crate::services::otp::TTL_MINUTES * 60,
+        }),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

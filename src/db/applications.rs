@@ -115,7 +115,16 @@ pub async fn list(tx: &mut TenantTx, f: &Filter) -> Result<Vec<ApplicationRow>, 
 }
 
 pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<Option<ApplicationRow>, sqlx::Error> {
-    Ok(list(tx, &Filter { id: Some(id), limit: 1, ..Default::default() }).await?.pop())
+    Ok(list(
+        tx,
+        &Filter {
+            id: Some(id),
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await?
+    .pop())
 }
 
 /// Locks the application for the rest of the transaction (every state change goes through here).
@@ -133,7 +142,10 @@ pub async fn lock(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Error> {
 
 /// How many applications are in each state, and how many of those waiting were submitted before
 /// `overdue_before`.
-pub async fn counts(tx: &mut TenantTx, overdue_before: DateTime<Utc>) -> Result<(Vec<(String, i64)>, i64), sqlx::Error> {
+pub async fn counts(
+    tx: &mut TenantTx,
+    overdue_before: DateTime<Utc>,
+) -> Result<(Vec<(String, i64)>, i64), sqlx::Error> {
     let tenant = tx.tenant().0;
     let rows = sqlx::query!(
         r#"select state, count(*) as "n!" from applications where tenant_id = $1 group by state"#,
@@ -173,7 +185,13 @@ pub struct Details<'a> {
     pub health_cert_expires: Option<NaiveDate>,
 }
 
-pub async fn insert(tx: &mut TenantTx, id: Uuid, vendor: Uuid, market: Uuid, d: &Details<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    tx: &mut TenantTx,
+    id: Uuid,
+    vendor: Uuid,
+    market: Uuid,
+    d: &Details<'_>,
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
         "insert into applications (tenant_id, id, vendor_id, market_id, slot_id, stall_name, category, goods,
@@ -284,7 +302,12 @@ pub async fn withdraw(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error> {
 }
 
 /// Holds the application for `by` until `until`.
-pub async fn claim(tx: &mut TenantTx, id: Uuid, by: Option<Uuid>, until: Option<DateTime<Utc>>) -> Result<(), sqlx::Error> {
+pub async fn claim(
+    tx: &mut TenantTx,
+    id: Uuid,
+    by: Option<Uuid>,
+    until: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
         "update applications set claimed_by = $3, claimed_until = $4 where tenant_id = $1 and id = $2",
@@ -352,7 +375,11 @@ pub async fn documents(tx: &mut TenantTx, application: Uuid) -> Result<Vec<Docum
     .await
 }
 
-pub async fn document_data(tx: &mut TenantTx, application: Uuid, id: Uuid) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+pub async fn document_data(
+    tx: &mut TenantTx,
+    application: Uuid,
+    id: Uuid,
+) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
     let tenant = tx.tenant().0;
     let row = sqlx::query!(
         "select content_type, data_enc from application_documents where tenant_id = $1 and application_id = $2 and id = $3",

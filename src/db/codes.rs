@@ -42,7 +42,13 @@ pub async fn key_by_kid(tx: &mut TenantTx, kid: &str) -> Result<Option<KeyRow>, 
     .await
 }
 
-pub async fn insert_key(tx: &mut TenantTx, id: Uuid, kid: &str, public: &[u8], secret_enc: &[u8]) -> Result<(), sqlx::Error> {
+pub async fn insert_key(
+    tx: &mut TenantTx,
+    id: Uuid,
+    kid: &str,
+    public: &[u8],
+    secret_enc: &[u8],
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
         "insert into signing_keys (tenant_id, id, kid, public_key, secret_key_enc) values ($1, $2, $3, $4, $5)",
@@ -73,9 +79,12 @@ pub async fn retire_others(tx: &mut TenantTx, keep: Uuid) -> Result<(), sqlx::Er
 /// Serialises key creation per tenant (two first approvals at once must not make two keys).
 pub async fn lock_keys(tx: &mut TenantTx) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
-    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('signing_keys:' || $1::uuid::text, 0))", tenant)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended('signing_keys:' || $1::uuid::text, 0))",
+        tenant
+    )
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
@@ -144,15 +153,26 @@ pub async fn list(tx: &mut TenantTx, f: &CodeFilter) -> Result<Vec<CodeRow>, sql
 }
 
 pub async fn by_code(tx: &mut TenantTx, code: &str) -> Result<Option<CodeRow>, sqlx::Error> {
-    Ok(list(tx, &CodeFilter { code: Some(code.to_string()), ..Default::default() }).await?.pop())
+    Ok(list(
+        tx,
+        &CodeFilter {
+            code: Some(code.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?
+    .pop())
 }
 
 pub async fn lock(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Error> {
     let tenant = tx.tenant().0;
-    let found =
-        sqlx::query_scalar!(r#"select true as "found!" from codes where tenant_id = $1 and id = $2 for update"#, tenant, id)
-            .fetch_optional(tx.conn())
-            .await?;
+    let found = sqlx::query_scalar!(
+        r#"select true as "found!" from codes where tenant_id = $1 and id = $2 for update"#,
+        tenant,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
     Ok(found.is_some())
 }
 

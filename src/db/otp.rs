@@ -38,7 +38,11 @@ pub async fn insert(
 }
 
 /// The newest code sent for this purpose and number, locked for the check.
-pub async fn latest_for_update(tx: &mut TenantTx, purpose: &str, phone_index: &str) -> Result<Option<OtpRow>, sqlx::Error> {
+pub async fn latest_for_update(
+    tx: &mut TenantTx,
+    purpose: &str,
+    phone_index: &str,
+) -> Result<Option<OtpRow>, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         OtpRow,
@@ -77,16 +81,24 @@ pub async fn sent_since(
 
 pub async fn count_attempt(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
-    sqlx::query!("update otp_codes set attempts = attempts + 1 where tenant_id = $1 and id = $2", tenant, id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "update otp_codes set attempts = attempts + 1 where tenant_id = $1 and id = $2",
+        tenant,
+        id
+    )
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
 pub async fn consume(tx: &mut TenantTx, id: Uuid) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
-    sqlx::query!("update otp_codes set consumed_at = now() where tenant_id = $1 and id = $2", tenant, id)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query!(
+        "update otp_codes set consumed_at = now() where tenant_id = $1 and id = $2",
+        tenant,
+        id
+    )
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }

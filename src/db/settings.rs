@@ -14,7 +14,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { review_deadline_hours: 24, complaint_hotline: "12345".into() }
+        Settings {
+            review_deadline_hours: 24,
+            complaint_hotline: "12345".into(),
+        }
     }
 }
 

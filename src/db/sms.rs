@@ -5,7 +5,13 @@ use uuid::Uuid;
 
 use super::TenantTx;
 
-pub async fn insert(tx: &mut TenantTx, id: Uuid, phone_enc: &[u8], phone_masked: &str, body: &str) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    tx: &mut TenantTx,
+    id: Uuid,
+    phone_enc: &[u8],
+    phone_masked: &str,
+    body: &str,
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
         "insert into sms_outbox (tenant_id, id, phone_enc, phone_masked, body) values ($1, $2, $3, $4, $5)",

@@ -19,8 +19,14 @@ use crate::services::accounts::phone_login_key;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::{codes, notices};
 
-const SURNAMES: &[&str] = &["张", "王", "李", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "罗", "高", "林"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "桂兰", "建华", "德明", "小红"];
+const SURNAMES: &[&str] = &[
+    "张", "王", "李", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "罗", "高",
+    "林",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英",
+    "桂兰", "建华", "德明", "小红",
+];
 const FOOD: &[(&str, &str)] = &[
     ("烤苕皮", "烤苕皮、烤豆干、烤脑花"),
     ("酸辣粉", "重庆酸辣粉、红油抄手"),
@@ -38,9 +44,17 @@ const RETAIL: &[(&str, &str)] = &[
     ("玩具屋", "脸谱玩具、打水枪"),
     ("手机配件", "数据线、手机壳"),
 ];
-const CULTURE: &[(&str, &str)] = &[("川剧脸谱", "手绘脸谱、书签"), ("糖画", "现场糖画"), ("剪纸", "手工剪纸、窗花")];
+const CULTURE: &[(&str, &str)] = &[
+    ("川剧脸谱", "手绘脸谱、书签"),
+    ("糖画", "现场糖画"),
+    ("剪纸", "手工剪纸、窗花"),
+];
 const GAMES: &[(&str, &str)] = &[("套圈", "套圈游戏"), ("射击气球", "气球射击")];
-const PRODUCE: &[(&str, &str)] = &[("涪陵榨菜", "榨菜、泡菜"), ("磁器口麻花", "麻花、陈麻花"), ("自家油辣子", "油辣子、豆瓣")];
+const PRODUCE: &[(&str, &str)] = &[
+    ("涪陵榨菜", "榨菜、泡菜"),
+    ("磁器口麻花", "麻花、陈麻花"),
+    ("自家油辣子", "油辣子、豆瓣"),
+];
 
 /// A deterministic generator, so a demo looks the same each time it is seeded.
 struct Dice(u64);
@@ -65,7 +79,9 @@ impl Dice {
 
 /// A grey card-sized PNG standing in for the photo of a document.
 fn placeholder_png() -> Vec<u8> {
-    let img = image::GrayImage::from_fn(120, 76, |x, y| image::Luma([if (x / 8 + y / 8) % 2 == 0 { 200 } else { 225 }]));
+    let img = image::GrayImage::from_fn(120, 76, |x, y| {
+        image::Luma([if (x / 8 + y / 8) % 2 == 0 { 200 } else { 225 }])
+    });
     let mut png = Vec::new();
     let _ = image::ImageEncoder::write_image(
         image::codecs::png::PngEncoder::new(&mut png),
@@ -122,7 +138,14 @@ fn fates(big: bool) -> Vec<Fate> {
     let submitted: &[i64] = if big { &[2, 5, 9, 20, 30, 50] } else { &[3, 40] };
     f.extend(submitted.iter().map(|h| Fate::Submitted { hours_ago: *h }));
     if big {
-        f.extend([Fate::Resubmitted, Fate::Returned, Fate::Rejected, Fate::Rejected, Fate::Withdrawn, Fate::Draft]);
+        f.extend([
+            Fate::Resubmitted,
+            Fate::Returned,
+            Fate::Rejected,
+            Fate::Rejected,
+            Fate::Withdrawn,
+            Fate::Draft,
+        ]);
     } else {
         f.extend([Fate::Returned, Fate::Draft]);
     }
@@ -148,7 +171,9 @@ pub(super) async fn seed(
     spec: &TenantSpec,
     creds: &mut DemoCredentials,
 ) -> anyhow::Result<()> {
-    let tenant: Tenant = db::tenants::by_id(owner, tenant_id).await?.ok_or_else(|| anyhow::anyhow!("demo tenant vanished"))?;
+    let tenant: Tenant = db::tenants::by_id(owner, tenant_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo tenant vanished"))?;
     let today = Utc::now().with_timezone(&tenant.timezone).date_naive();
     let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ u64::from_le_bytes(*b"nightmkt") ^ spec.slug.len() as u64);
     // Demo vendors other than the one with published credentials share a password nobody knows.
@@ -156,7 +181,14 @@ pub(super) async fn seed(
     let png = placeholder_png();
     let area = if spec.slug == "nanan" { "500108" } else { "330102" };
     let mut tx = TenantTx::begin(owner, tenant.id).await?;
-    db::settings::save(&mut tx, &db::settings::Settings { review_deadline_hours: 24, complaint_hotline: "12345".into() }).await?;
+    db::settings::save(
+        &mut tx,
+        &db::settings::Settings {
+            review_deadline_hours: 24,
+            complaint_hotline: "12345".into(),
+        },
+    )
+    .await?;
 
     let markets = db::markets::list(&mut tx).await?;
     let mut all = fates(spec.slug == "nanan");
@@ -169,7 +201,16 @@ pub(super) async fn seed(
     let demo_vendor = match spec.vendor_phone.and_then(Phone::parse) {
         Some(phone) => {
             let login = phone_login_key(keys, tenant.id, &phone);
-            db::users::by_login(&mut tx, &login).await?.map(|u| (u.id, Person { name: "陈小红".into(), phone, ..person(&mut dice, area, today) }))
+            db::users::by_login(&mut tx, &login).await?.map(|u| {
+                (
+                    u.id,
+                    Person {
+                        name: "陈小红".into(),
+                        phone,
+                        ..person(&mut dice, area, today)
+                    },
+                )
+            })
         }
         None => None,
     };
@@ -195,18 +236,50 @@ pub(super) async fn seed(
                 _ => false,
             };
             let (vendor, p) = match (&demo_vendor, for_demo) {
-                (Some((id, p)), true) => (*id, Person { name: p.name.clone(), id: p.id.clone(), phone: p.phone.clone() }),
+                (Some((id, p)), true) => (
+                    *id,
+                    Person {
+                        name: p.name.clone(),
+                        id: p.id.clone(),
+                        phone: p.phone.clone(),
+                    },
+                ),
                 _ => {
                     let p = person(&mut dice, area, today);
                     (seed_vendor(&mut tx, keys, actor, &tenant, &p, &nobody).await?, p)
                 }
             };
             let stall_name = format!("{}记{stall}", p.name.chars().next().unwrap_or('张'));
-            let app = seed_application(&mut tx, keys, &tenant, vendor, market.id, slot.id, category, &stall_name, goods, &p, today).await?;
+            let app = seed_application(
+                &mut tx,
+                keys,
+                &tenant,
+                vendor,
+                market.id,
+                slot.id,
+                category,
+                &stall_name,
+                goods,
+                &p,
+                today,
+            )
+            .await?;
             let doc = Uuid::new_v4();
-            let sealed = keys.seal(&Place { tenant: tenant.id, table: "application_documents", column: "data_enc", row: doc }, &png);
-            db::applications::insert_document(&mut tx, doc, app, "id_card", "image/png", png.len() as i32, &sealed).await?;
-            let (lat, lng) = (market.center_lat + 0.0004 * (dice.below(5) as f64 - 2.0), market.center_lng + 0.0004 * (dice.below(5) as f64 - 2.0));
+            let sealed = keys.seal(
+                &Place {
+                    tenant: tenant.id,
+                    table: "application_documents",
+                    column: "data_enc",
+                    row: doc,
+                },
+                &png,
+            );
+            db::applications::insert_document(&mut tx, doc, app, "id_card", "image/png", png.len() as i32, &sealed)
+                .await?;
+            let (lat, lng) = (
+                market.center_lat + 0.0004 * (dice.below(5) as f64 - 2.0),
+                market.center_lng + 0.0004 * (dice.below(5) as f64 - 2.0),
+            );
             audit::record(&mut tx, actor, Change::new("application.create", "application", app)).await?;
             if fate != Fate::Draft {
                 db::applications::submit(&mut tx, app, "submitted", (lat, lng, Some(15.0), 60.0)).await?;
@@ -245,10 +318,28 @@ pub(super) async fn seed(
                     )
                     .await
                     .map_err(|e| anyhow::anyhow!("demo code: {e}"))?;
-                    notices::notify(&mut tx, keys, vendor, NoticeKind::ApplicationApproved, &[("market", &market.name), ("slot", &slot.code), ("stall", &stall_name)], Some("/vendor")).await?;
+                    notices::notify(
+                        &mut tx,
+                        keys,
+                        vendor,
+                        NoticeKind::ApplicationApproved,
+                        &[("market", &market.name), ("slot", &slot.code), ("stall", &stall_name)],
+                        Some("/vendor"),
+                    )
+                    .await?;
                     if let Fate::Suspended(reason) = fate {
-                        db::codes::add_cause(&mut tx, code.id, cause::SUSPENDED, Colour::Red.as_str(), reason, Some(reviewer)).await?;
-                        codes::recompute_colour(&mut tx, actor, code.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                        db::codes::add_cause(
+                            &mut tx,
+                            code.id,
+                            cause::SUSPENDED,
+                            Colour::Red.as_str(),
+                            reason,
+                            Some(reviewer),
+                        )
+                        .await?;
+                        codes::recompute_colour(&mut tx, actor, code.id)
+                            .await
+                            .map_err(|e| anyhow::anyhow!("{e}"))?;
                     } else if first_green.is_none() || for_demo {
                         first_green = Some((vendor, codes::url_path(&code)));
                     }
@@ -260,12 +351,28 @@ pub(super) async fn seed(
                 Fate::Returned => {
                     let notes = serde_json::json!({"documents": "身份证照片看不清，请重新拍摄上传"});
                     decide(&mut tx, app, "returned", reviewer, None, notes).await?;
-                    notices::notify(&mut tx, keys, vendor, NoticeKind::ApplicationReturned, &[("market", &market.name), ("count", "1")], Some(&format!("/vendor/applications/{app}"))).await?;
+                    notices::notify(
+                        &mut tx,
+                        keys,
+                        vendor,
+                        NoticeKind::ApplicationReturned,
+                        &[("market", &market.name), ("count", "1")],
+                        Some(&format!("/vendor/applications/{app}")),
+                    )
+                    .await?;
                 }
                 Fate::Rejected => {
                     let reason = "经营品类与夜市规划不符";
                     decide(&mut tx, app, "rejected", reviewer, Some(reason), serde_json::json!({})).await?;
-                    notices::notify(&mut tx, keys, vendor, NoticeKind::ApplicationRejected, &[("market", &market.name), ("reason", reason)], Some(&format!("/vendor/applications/{app}"))).await?;
+                    notices::notify(
+                        &mut tx,
+                        keys,
+                        vendor,
+                        NoticeKind::ApplicationRejected,
+                        &[("market", &market.name), ("reason", reason)],
+                        Some(&format!("/vendor/applications/{app}")),
+                    )
+                    .await?;
                 }
                 Fate::Withdrawn => db::applications::withdraw(&mut tx, app).await?,
                 Fate::Submitted { .. } | Fate::Draft => {}
@@ -273,24 +380,59 @@ pub(super) async fn seed(
         }
     }
     if let Some((vendor, path)) = first_green {
-        creds.samples.insert(format!("{}_vendor_id", spec.slug), serde_json::Value::String(vendor.to_string()));
-        creds.samples.insert(format!("{}_code_url", spec.slug), serde_json::Value::String(format!("{}{path}", creds.url.trim_end_matches('/'))));
+        creds.samples.insert(
+            format!("{}_vendor_id", spec.slug),
+            serde_json::Value::String(vendor.to_string()),
+        );
+        creds.samples.insert(
+            format!("{}_code_url", spec.slug),
+            serde_json::Value::String(format!("{}{path}", creds.url.trim_end_matches('/'))),
+        );
     }
     // A sign-up code, used long ago (so the table of codes is not empty in either tenant).
     let p = person(&mut dice, area, today);
     let phone_index = keys.blind_index(tenant.id, "phone", p.phone.as_str());
     let otp = Uuid::new_v4();
-    db::otp::insert(&mut tx, otp, "vendor_signup", &phone_index, &random_bytes::<32>(), Utc::now() - Duration::days(30)).await?;
+    db::otp::insert(
+        &mut tx,
+        otp,
+        "vendor_signup",
+        &phone_index,
+        &random_bytes::<32>(),
+        Utc::now() - Duration::days(30),
+    )
+    .await?;
     db::otp::consume(&mut tx, otp).await?;
     tx.commit().await?;
     Ok(())
 }
 
-async fn seed_vendor(tx: &mut TenantTx, keys: &Keys, actor: &Actor, tenant: &Tenant, p: &Person, hash: &str) -> anyhow::Result<Uuid> {
+async fn seed_vendor(
+    tx: &mut TenantTx,
+    keys: &Keys,
+    actor: &Actor,
+    tenant: &Tenant,
+    p: &Person,
+    hash: &str,
+) -> anyhow::Result<Uuid> {
     let id = Uuid::new_v4();
     let sealed = keys.seal_str(&notices::user_phone_place(tx, id), p.phone.as_str());
-    db::users::insert_vendor(tx, id, &phone_login_key(keys, tenant.id, &p.phone), &p.phone.masked(), hash, &sealed).await?;
-    audit::record(tx, actor, Change::new("user.create", "user", id).after(&serde_json::json!({"role": "vendor", "display_name": p.phone.masked()}))).await?;
+    db::users::insert_vendor(
+        tx,
+        id,
+        &phone_login_key(keys, tenant.id, &p.phone),
+        &p.phone.masked(),
+        hash,
+        &sealed,
+    )
+    .await?;
+    audit::record(
+        tx,
+        actor,
+        Change::new("user.create", "user", id)
+            .after(&serde_json::json!({"role": "vendor", "display_name": p.phone.masked()})),
+    )
+    .await?;
     Ok(id)
 }
 
@@ -309,7 +451,17 @@ async fn seed_application(
     today: NaiveDate,
 ) -> anyhow::Result<Uuid> {
     let id = Uuid::new_v4();
-    let seal = |column: &'static str, v: &str| keys.seal_str(&Place { tenant: tenant.id, table: "applications", column, row: id }, v);
+    let seal = |column: &'static str, v: &str| {
+        keys.seal_str(
+            &Place {
+                tenant: tenant.id,
+                table: "applications",
+                column,
+                row: id,
+            },
+            v,
+        )
+    };
     let food = category == Category::Food;
     let d = Details {
         slot_id: Some(slot),
@@ -353,10 +505,22 @@ async fn backdate(tx: &mut TenantTx, app: Uuid, hours_ago: i64) -> anyhow::Resul
 
 async fn official(tx: &mut TenantTx) -> anyhow::Result<Uuid> {
     let staff = db::users::list_staff(tx).await?;
-    staff.iter().find(|u| u.role == "official").or(staff.first()).map(|u| u.id).ok_or_else(|| anyhow::anyhow!("no demo official"))
+    staff
+        .iter()
+        .find(|u| u.role == "official")
+        .or(staff.first())
+        .map(|u| u.id)
+        .ok_or_else(|| anyhow::anyhow!("no demo official"))
 }
 
-async fn decide(tx: &mut TenantTx, app: Uuid, state: &str, by: Uuid, reason: Option<&str>, notes: serde_json::Value) -> anyhow::Result<()> {
+async fn decide(
+    tx: &mut TenantTx,
+    app: Uuid,
+    state: &str,
+    by: Uuid,
+    reason: Option<&str>,
+    notes: serde_json::Value,
+) -> anyhow::Result<()> {
     let version = db::applications::get(tx, app).await?.map(|a| a.version).unwrap_or(0);
     db::applications::decide(tx, app, version, state, by, reason, &notes, None).await?;
     Ok(())

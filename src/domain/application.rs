@@ -64,7 +64,10 @@ impl AppState {
 
     /// Still in play: counts against "one open application per person per market".
     pub fn is_open(self) -> bool {
-        matches!(self, AppState::Draft | AppState::Submitted | AppState::Returned | AppState::Resubmitted)
+        matches!(
+            self,
+            AppState::Draft | AppState::Submitted | AppState::Returned | AppState::Resubmitted
+        )
     }
 
     /// Waiting in the officials' queue.
@@ -208,7 +211,10 @@ fn parse_name(text: &str) -> Result<String, &'static str> {
     if !(2..=20).contains(&n) {
         return Err("application.name_length");
     }
-    if !name.chars().all(|c| c.is_alphabetic() || c == '·' || c == ' ' || c == '•') {
+    if !name
+        .chars()
+        .all(|c| c.is_alphabetic() || c == '·' || c == ' ' || c == '•')
+    {
         return Err("application.name_characters");
     }
     Ok(name.to_string())
@@ -249,12 +255,16 @@ impl ApplicationInput {
         }
 
         let real_name = if need(&self.real_name, "real_name", &mut errors) {
-            parse_name(&self.real_name).map_err(|k| errors.push(FieldError::new("real_name", k))).ok()
+            parse_name(&self.real_name)
+                .map_err(|k| errors.push(FieldError::new("real_name", k)))
+                .ok()
         } else {
             None
         };
         let id_number = if need(&self.id_number, "id_number", &mut errors) {
-            ResidentId::parse(&self.id_number, today).map_err(|e| errors.push(FieldError::new("id_number", e.key()))).ok()
+            ResidentId::parse(&self.id_number, today)
+                .map_err(|e| errors.push(FieldError::new("id_number", e.key())))
+                .ok()
         } else {
             None
         };
@@ -270,38 +280,54 @@ impl ApplicationInput {
         let uscc = if self.uscc.trim().is_empty() {
             None
         } else {
-            parse_uscc(&self.uscc).map_err(|e| errors.push(FieldError::new("uscc", e.key()))).ok()
+            parse_uscc(&self.uscc)
+                .map_err(|e| errors.push(FieldError::new("uscc", e.key())))
+                .ok()
         };
 
         let is_food = category == Some(Category::Food);
-        let licence = |number: &str, expires: &str, nf: &'static str, ef: &'static str, errors: &mut Vec<FieldError>| {
-            let required = complete && is_food;
-            let number = number.trim();
-            let expires = expires.trim();
-            if number.is_empty() && expires.is_empty() {
-                if required {
-                    errors.push(FieldError::new(nf, "application.food_requires"));
+        let licence =
+            |number: &str, expires: &str, nf: &'static str, ef: &'static str, errors: &mut Vec<FieldError>| {
+                let required = complete && is_food;
+                let number = number.trim();
+                let expires = expires.trim();
+                if number.is_empty() && expires.is_empty() {
+                    if required {
+                        errors.push(FieldError::new(nf, "application.food_requires"));
+                    }
+                    return None;
                 }
-                return None;
-            }
-            let n = parse_licence_number(number);
-            if n.is_none() {
-                errors.push(FieldError::new(nf, "application.licence_number"));
-            }
-            let e = NaiveDate::parse_from_str(expires, "%Y-%m-%d").ok();
-            match e {
-                None => errors.push(FieldError::new(ef, "application.date_format")),
-                Some(d) if d < today => {
-                    errors.push(FieldError::with(ef, Msg::new("application.expired").arg("date", d)));
+                let n = parse_licence_number(number);
+                if n.is_none() {
+                    errors.push(FieldError::new(nf, "application.licence_number"));
                 }
-                _ => {}
-            }
-            Some(Licence { number: n?, expires: e.filter(|d| *d >= today)? })
-        };
-        let food_licence =
-            licence(&self.food_licence_no, &self.food_licence_expires, "food_licence_no", "food_licence_expires", &mut errors);
-        let health_cert =
-            licence(&self.health_cert_no, &self.health_cert_expires, "health_cert_no", "health_cert_expires", &mut errors);
+                let e = NaiveDate::parse_from_str(expires, "%Y-%m-%d").ok();
+                match e {
+                    None => errors.push(FieldError::new(ef, "application.date_format")),
+                    Some(d) if d < today => {
+                        errors.push(FieldError::with(ef, Msg::new("application.expired").arg("date", d)));
+                    }
+                    _ => {}
+                }
+                Some(Licence {
+                    number: n?,
+                    expires: e.filter(|d| *d >= today)?,
+                })
+            };
+        let food_licence = licence(
+            &self.food_licence_no,
+            &self.food_licence_expires,
+            "food_licence_no",
+            "food_licence_expires",
+            &mut errors,
+        );
+        let health_cert = licence(
+            &self.health_cert_no,
+            &self.health_cert_expires,
+            "health_cert_no",
+            "health_cert_expires",
+            &mut errors,
+        );
 
         match category {
             Some(category) if errors.is_empty() => Ok(ValidApplication {
@@ -335,7 +361,10 @@ pub fn check_position(
     let distance = market.center.distance_m(point);
     if distance > MAX_DISTANCE_M {
         let km = format!("{:.0}", distance / 1000.0);
-        return Err(FieldError::with("position", Msg::new("application.position_too_far").arg("km", km)));
+        return Err(FieldError::with(
+            "position",
+            Msg::new("application.position_too_far").arg("km", km),
+        ));
     }
     Ok((point, distance, accuracy))
 }
@@ -351,7 +380,10 @@ pub fn check_return_notes(notes: &BTreeMap<String, String>) -> Result<BTreeMap<S
         return Err(FieldError::new("notes", "decision.notes_required"));
     }
     if let Some((field, _)) = cleaned.iter().find(|(k, _)| !FIELDS.contains(&k.as_str())) {
-        return Err(FieldError::with("notes", Msg::new("decision.notes_unknown_field").arg("field", field)));
+        return Err(FieldError::with(
+            "notes",
+            Msg::new("decision.notes_unknown_field").arg("field", field),
+        ));
     }
     if cleaned.values().any(|v| v.chars().count() > 200) {
         return Err(FieldError::with("notes", Msg::new("form.too_long").arg("max", 200)));
@@ -390,19 +422,29 @@ mod tests {
     }
 
     fn failing_fields(input: &ApplicationInput, complete: bool) -> Vec<&'static str> {
-        input.validate(today(), complete).err().unwrap_or_default().iter().map(|e| e.field).collect()
+        input
+            .validate(today(), complete)
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.field)
+            .collect()
     }
 
     #[test]
     fn a_complete_food_application_is_valid() {
         let v = food().validate(today(), true).unwrap();
         assert_eq!(v.category, Category::Food);
-        assert_eq!(v.food_licence.unwrap().expires, NaiveDate::from_ymd_opt(2027, 6, 30).unwrap());
+        assert_eq!(
+            v.food_licence.unwrap().expires,
+            NaiveDate::from_ymd_opt(2027, 6, 30).unwrap()
+        );
     }
 
     #[test]
     fn each_problem_names_its_field() {
-        let cases: Vec<(fn(&mut ApplicationInput), &str)> = vec![
+        type Case = (fn(&mut ApplicationInput), &'static str);
+        let cases: Vec<Case> = vec![
             (|a| a.stall_name = String::new(), "stall_name"),
             (|a| a.stall_name = "摊".repeat(41), "stall_name"),
             (|a| a.category = "weapons".into(), "category"),
@@ -434,10 +476,17 @@ mod tests {
 
     #[test]
     fn a_draft_may_be_incomplete_but_not_wrong() {
-        let draft = ApplicationInput { category: "retail".into(), ..Default::default() };
+        let draft = ApplicationInput {
+            category: "retail".into(),
+            ..Default::default()
+        };
         assert!(draft.validate(today(), false).is_ok());
         assert!(draft.validate(today(), true).is_err());
-        let wrong = ApplicationInput { category: "retail".into(), id_number: "123".into(), ..Default::default() };
+        let wrong = ApplicationInput {
+            category: "retail".into(),
+            id_number: "123".into(),
+            ..Default::default()
+        };
         assert_eq!(failing_fields(&wrong, false), vec!["id_number"]);
     }
 
@@ -466,20 +515,33 @@ mod tests {
 
     #[test]
     fn positions_far_from_the_market_are_refused_with_the_distance() {
-        let fence = Geofence { center: LatLng { lat: 29.548, lng: 106.581 }, radius_m: 300 };
+        let fence = Geofence {
+            center: LatLng {
+                lat: 29.548,
+                lng: 106.581,
+            },
+            radius_m: 300,
+        };
         assert!(check_position(Some(29.55), Some(106.58), Some(20.0), &fence).is_ok());
         // Chengdu is about 270 km away.
         let err = check_position(Some(30.66), Some(104.06), None, &fence).unwrap_err();
         assert_eq!(err.field, "position");
         assert_eq!(err.msg.key(), "application.position_too_far");
-        assert!(err.msg.render(crate::i18n::Lang::En).contains("27"), "{}", err.msg.render(crate::i18n::Lang::En));
+        assert!(
+            err.msg.render(crate::i18n::Lang::En).contains("27"),
+            "{}",
+            err.msg.render(crate::i18n::Lang::En)
+        );
         assert!(check_position(None, Some(1.0), None, &fence).is_err());
         assert!(check_position(Some(99.0), Some(1.0), None, &fence).is_err());
     }
 
     #[test]
     fn return_notes_need_a_known_field() {
-        let ok = BTreeMap::from([("id_number".to_string(), "照片模糊".to_string()), ("goods".into(), " ".into())]);
+        let ok = BTreeMap::from([
+            ("id_number".to_string(), "照片模糊".to_string()),
+            ("goods".into(), " ".into()),
+        ]);
         assert_eq!(check_return_notes(&ok).unwrap().len(), 1);
         assert!(check_return_notes(&BTreeMap::new()).is_err());
         assert!(check_return_notes(&BTreeMap::from([("password".into(), "x".into())])).is_err());

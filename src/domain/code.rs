@@ -39,7 +39,8 @@ pub fn signed_message(kid: &str, code: &str) -> Vec<u8> {
 pub fn tenant_of_kid(kid: &str) -> Option<&str> {
     let (slug, n) = kid.rsplit_once('-')?;
     let ok = !slug.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && n.len() <= 6;
-    ok.then_some(slug).and_then(|s| crate::domain::tenant::parse_slug(s).map(|_| s))
+    ok.then_some(slug)
+        .and_then(|s| crate::domain::tenant::parse_slug(s).map(|_| s))
 }
 
 /// The parts of a code URL as scanned.
@@ -77,7 +78,11 @@ pub fn parse_code_url(text: &str) -> Option<CodeUrl> {
     let kid = kid?;
     tenant_of_kid(kid)?;
     let signature = URL_SAFE_NO_PAD.decode(sig?).ok().filter(|s| s.len() == 64)?;
-    Some(CodeUrl { code: code.to_string(), kid: kid.to_string(), signature })
+    Some(CodeUrl {
+        code: code.to_string(),
+        kid: kid.to_string(),
+        signature,
+    })
 }
 
 /// The path and query of a code's URL.
@@ -189,7 +194,11 @@ mod tests {
     fn code_urls_are_parsed_strictly() {
         let sig = encode_signature(&[7u8; 64]);
         let path = code_path("0123456789abc", "nanan-1", &sig);
-        let want = Some(CodeUrl { code: "0123456789abc".into(), kid: "nanan-1".into(), signature: vec![7u8; 64] });
+        let want = Some(CodeUrl {
+            code: "0123456789abc".into(),
+            kid: "nanan-1".into(),
+            signature: vec![7u8; 64],
+        });
         assert_eq!(parse_code_url(&path), want);
         assert_eq!(parse_code_url(&format!("https://market.example.cn{path}")), want);
         assert_eq!(parse_code_url(&format!("http://127.0.0.1:8080{path}&x=1")), want);

@@ -41,4 +41,3 @@ pub fn document_response(content_type: String, bytes: Vec<u8>) -> Response {
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("inline"));
     response
 }
-

@@ -29,7 +29,12 @@ pub fn today(tenant: &Tenant) -> NaiveDate {
 }
 
 pub(crate) fn place(tx: &TenantTx, id: Uuid, column: &'static str) -> Place<'static> {
-    Place { tenant: tx.tenant(), table: "applications", column, row: id }
+    Place {
+        tenant: tx.tenant(),
+        table: "applications",
+        column,
+        row: id,
+    }
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -94,7 +99,10 @@ pub struct ApplicationView {
 impl ApplicationView {
     pub fn from_row(row: &ApplicationRow, deadline_hours: i32, now: DateTime<Utc>) -> ApplicationView {
         let state = State::parse(&row.state).unwrap_or(State::Draft);
-        let deadline = row.submitted_at.filter(|_| state.awaits_review()).map(|s| s + Duration::hours(i64::from(deadline_hours)));
+        let deadline = row
+            .submitted_at
+            .filter(|_| state.awaits_review())
+            .map(|s| s + Duration::hours(i64::from(deadline_hours)));
         let claim_live = row.claimed_until.is_some_and(|u| u > now);
         ApplicationView {
             id: row.id,
@@ -115,9 +123,13 @@ impl ApplicationView {
             health_cert_no: row.health_cert_no.as_deref().map(mask_licence),
             health_cert_expires: row.health_cert_expires,
             position: match (row.position_lat, row.position_lng, row.position_distance_m) {
-                (Some(lat), Some(lng), Some(distance_m)) => {
-                    Some(Position { lat, lng, accuracy_m: row.position_accuracy_m, distance_m, at: row.position_at })
-                }
+                (Some(lat), Some(lng), Some(distance_m)) => Some(Position {
+                    lat,
+                    lng,
+                    accuracy_m: row.position_accuracy_m,
+                    distance_m,
+                    at: row.position_at,
+                }),
                 _ => None,
             },
             return_notes: serde_json::from_value(row.return_notes.clone()).unwrap_or_default(),
@@ -141,7 +153,9 @@ impl ApplicationView {
     /// Replaces the masks with the clear values (for officials who asked, and are audited).
     pub fn reveal(&mut self, tx: &TenantTx, keys: &Keys, row: &ApplicationRow) {
         let open = |column: &'static str, sealed: &Option<Vec<u8>>| {
-            sealed.as_ref().and_then(|s| keys.open_str(&place(tx, row.id, column), s).ok())
+            sealed
+                .as_ref()
+                .and_then(|s| keys.open_str(&place(tx, row.id, column), s).ok())
         };
         self.real_name = open("real_name_enc", &row.real_name_enc).or(self.real_name.take());
         self.id_number = open("id_number_enc", &row.id_number_enc).or(self.id_number.take());
@@ -165,19 +179,34 @@ pub(crate) async fn with_documents(tx: &mut TenantTx, mut view: ApplicationView)
     view.documents = db_apps::documents(tx, view.id)
         .await?
         .into_iter()
-        .map(|d| Document { id: d.id, kind: d.kind, content_type: d.content_type, size_bytes: d.size_bytes })
+        .map(|d| Document {
+            id: d.id,
+            kind: d.kind,
+            content_type: d.content_type,
+            size_bytes: d.size_bytes,
+        })
         .collect();
     Ok(view)
 }
 
 /// Seals what the vendor typed; blank personal fields keep what is stored (they are shown masked,
 /// so a vendor correcting one field does not retype the others).
-fn details<'a>(keys: &Keys, tx: &TenantTx, id: Uuid, v: &'a ValidApplication, slot: Option<Uuid>, old: Option<&ApplicationRow>) -> Details<'a> {
+fn details<'a>(
+    keys: &Keys,
+    tx: &TenantTx,
+    id: Uuid,
+    v: &'a ValidApplication,
+    slot: Option<Uuid>,
+    old: Option<&ApplicationRow>,
+) -> Details<'a> {
     let tenant = tx.tenant();
     let seal = |column: &'static str, value: &str| keys.seal_str(&place(tx, id, column), value);
     let (real_name_enc, real_name_masked) = match &v.real_name {
         Some(n) => (Some(seal("real_name_enc", n)), Some(mask_name(n))),
-        None => (old.and_then(|o| o.real_name_enc.clone()), old.and_then(|o| o.real_name_masked.clone())),
+        None => (
+            old.and_then(|o| o.real_name_enc.clone()),
+            old.and_then(|o| o.real_name_masked.clone()),
+        ),
     };
     let (id_number_enc, id_number_index, id_number_masked) = match &v.id_number {
         Some(n) => (
@@ -234,17 +263,29 @@ pub struct FreeSlot {
 
 /// The market's free slots, those of `category` first.
 pub async fn free_slots(tx: &mut TenantTx, market: Uuid, category: Option<Category>) -> AppResult<Vec<FreeSlot>> {
-    let taken: Vec<Uuid> =
-        db::codes::list(tx, &db::codes::CodeFilter { market: Some(market), live: true, ..Default::default() })
-            .await?
-            .iter()
-            .map(|c| c.slot_id)
-            .collect();
+    let taken: Vec<Uuid> = db::codes::list(
+        tx,
+        &db::codes::CodeFilter {
+            market: Some(market),
+            live: true,
+            ..Default::default()
+        },
+    )
+    .await?
+    .iter()
+    .map(|c| c.slot_id)
+    .collect();
     let mut free: Vec<FreeSlot> = db::markets::slots(tx, market)
         .await?
         .into_iter()
         .filter(|s| !taken.contains(&s.id))
-        .filter_map(|s| Some(FreeSlot { id: s.id, category: s.category()?, code: s.code }))
+        .filter_map(|s| {
+            Some(FreeSlot {
+                id: s.id,
+                category: s.category()?,
+                code: s.code,
+            })
+        })
         .collect();
     free.sort_by_key(|s| (Some(s.category) != category, s.code.clone()));
     Ok(free)
@@ -281,7 +322,10 @@ async fn check_slot(tx: &mut TenantTx, market: Uuid, slot: Option<Uuid>, categor
         )]));
     }
     if db::codes::slot_taken(tx, slot).await? {
-        return Err(AppError::Validation(vec![FieldError::with("slot_id", Msg::new("slot.taken_named").arg("slot", &row.code))]));
+        return Err(AppError::Validation(vec![FieldError::with(
+            "slot_id",
+            Msg::new("slot.taken_named").arg("slot", &row.code),
+        )]));
     }
     Ok(())
 }
@@ -307,9 +351,13 @@ pub async fn create(
     input: &ApplicationInput,
 ) -> AppResult<Uuid> {
     vendor.require_vendor()?;
-    let valid = input.validate(today(&vendor.tenant), false).map_err(AppError::Validation)?;
+    let valid = input
+        .validate(today(&vendor.tenant), false)
+        .map_err(AppError::Validation)?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
-    db::markets::get(&mut tx, market).await?.ok_or_else(|| AppError::field("market_id", "application.market_unknown"))?;
+    db::markets::get(&mut tx, market)
+        .await?
+        .ok_or_else(|| AppError::field("market_id", "application.market_unknown"))?;
     check_slot(&mut tx, market, slot, valid.category).await?;
     let id = Uuid::new_v4();
     let d = details(&state.keys, &tx, id, &valid, slot, None);
@@ -326,9 +374,17 @@ pub async fn create(
 }
 
 /// Changes a draft or a returned application.
-pub async fn update(state: &AppState, vendor: &AuthUser, id: Uuid, slot: Option<Uuid>, input: &ApplicationInput) -> AppResult<()> {
+pub async fn update(
+    state: &AppState,
+    vendor: &AuthUser,
+    id: Uuid,
+    slot: Option<Uuid>,
+    input: &ApplicationInput,
+) -> AppResult<()> {
     vendor.require_vendor()?;
-    let valid = input.validate(today(&vendor.tenant), false).map_err(AppError::Validation)?;
+    let valid = input
+        .validate(today(&vendor.tenant), false)
+        .map_err(AppError::Validation)?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
     if !State::parse(&row.state).is_some_and(State::editable) {
@@ -371,7 +427,10 @@ pub async fn add_document(state: &AppState, vendor: &AuthUser, id: Uuid, kind: &
     }
     if bytes.len() > MAX_DOCUMENT_BYTES {
         let mb = format!("{:.1}", bytes.len() as f64 / 1_048_576.0);
-        return Err(AppError::Validation(vec![FieldError::with("file", Msg::new("document.too_large").arg("size", mb))]));
+        return Err(AppError::Validation(vec![FieldError::with(
+            "file",
+            Msg::new("document.too_large").arg("size", mb),
+        )]));
     }
     let content_type = sniff(bytes).ok_or_else(|| AppError::field("file", "document.type"))?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
@@ -380,10 +439,21 @@ pub async fn add_document(state: &AppState, vendor: &AuthUser, id: Uuid, kind: &
         return Err(AppError::Conflict(Msg::new("application.not_editable")));
     }
     if db_apps::documents(&mut tx, id).await?.len() >= MAX_DOCUMENTS {
-        return Err(AppError::Validation(vec![FieldError::with("file", Msg::new("document.too_many").arg("max", MAX_DOCUMENTS))]));
+        return Err(AppError::Validation(vec![FieldError::with(
+            "file",
+            Msg::new("document.too_many").arg("max", MAX_DOCUMENTS),
+        )]));
     }
     let doc = Uuid::new_v4();
-    let sealed = state.keys.seal(&Place { tenant: tx.tenant(), table: "application_documents", column: "data_enc", row: doc }, bytes);
+    let sealed = state.keys.seal(
+        &Place {
+            tenant: tx.tenant(),
+            table: "application_documents",
+            column: "data_enc",
+            row: doc,
+        },
+        bytes,
+    );
     let size = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
     db_apps::insert_document(&mut tx, doc, id, kind, content_type, size, &sealed).await?;
     db_apps::bump_version(&mut tx, id).await?;
@@ -422,7 +492,10 @@ pub async fn remove_document(state: &AppState, vendor: &AuthUser, id: Uuid, doc:
 /// The stored application as typed, for checking it is complete.
 fn stored_input(tx: &TenantTx, keys: &Keys, row: &ApplicationRow) -> ApplicationInput {
     let open = |column: &'static str, sealed: &Option<Vec<u8>>| {
-        sealed.as_ref().and_then(|s| keys.open_str(&place(tx, row.id, column), s).ok()).unwrap_or_default()
+        sealed
+            .as_ref()
+            .and_then(|s| keys.open_str(&place(tx, row.id, column), s).ok())
+            .unwrap_or_default()
     };
     ApplicationInput {
         stall_name: row.stall_name.clone(),
@@ -470,10 +543,18 @@ pub async fn submit(
         missing.extend(["food_licence", "health_cert"].into_iter().filter(|k| !has(k)));
     }
     if !missing.is_empty() {
-        let names: Vec<String> = missing.iter().map(|k| crate::i18n::Lang::Zh.t(&format!("document.kind_{k}"))).collect();
-        errors.push(FieldError::with("documents", Msg::new("application.documents_missing").arg("kinds", names.join("、"))));
+        let names: Vec<String> = missing
+            .iter()
+            .map(|k| crate::i18n::Lang::Zh.t(&format!("document.kind_{k}")))
+            .collect();
+        errors.push(FieldError::with(
+            "documents",
+            Msg::new("application.documents_missing").arg("kinds", names.join("、")),
+        ));
     }
-    let market = db::markets::get(&mut tx, row.market_id).await?.ok_or(AppError::NotFound)?;
+    let market = db::markets::get(&mut tx, row.market_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let position = match check_position(lat, lng, accuracy_m, &market.fence()) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -482,19 +563,30 @@ pub async fn submit(
         }
     };
     if let Some(category) = Category::parse(&row.category)
-        && let Err(AppError::Validation(mut slot_errors)) = check_slot(&mut tx, row.market_id, row.slot_id, category).await
+        && let Err(AppError::Validation(mut slot_errors)) =
+            check_slot(&mut tx, row.market_id, row.slot_id, category).await
     {
         errors.append(&mut slot_errors);
     }
     check(errors)?;
-    let Some((point, distance, accuracy)) = position else { return Err(AppError::Validation(vec![])) };
+    let Some((point, distance, accuracy)) = position else {
+        return Err(AppError::Validation(vec![]));
+    };
     db_apps::submit(&mut tx, id, next.as_str(), (point.lat, point.lng, accuracy, distance)).await?;
     audit::record(
         &mut tx,
         &vendor.actor(),
-        Change::new(if next == State::Resubmitted { "application.resubmit" } else { "application.submit" }, "application", id)
-            .before(&serde_json::json!({ "state": current }))
-            .after(&serde_json::json!({ "state": next, "distance_m": distance.round() })),
+        Change::new(
+            if next == State::Resubmitted {
+                "application.resubmit"
+            } else {
+                "application.submit"
+            },
+            "application",
+            id,
+        )
+        .before(&serde_json::json!({ "state": current }))
+        .after(&serde_json::json!({ "state": next, "distance_m": distance.round() })),
     )
     .await?;
     tx.commit().await?;
@@ -528,7 +620,14 @@ pub async fn mine(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<Applicat
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let hours = deadline_hours(&mut tx).await?;
     let now = Utc::now();
-    let mut rows = db_apps::list(&mut tx, &Filter { vendor: Some(vendor.id), ..Default::default() }).await?;
+    let mut rows = db_apps::list(
+        &mut tx,
+        &Filter {
+            vendor: Some(vendor.id),
+            ..Default::default()
+        },
+    )
+    .await?;
     rows.reverse();
     Ok(rows.iter().map(|r| ApplicationView::from_row(r, hours, now)).collect())
 }
@@ -545,7 +644,10 @@ pub struct Mine {
 pub async fn one_of_mine(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppResult<Mine> {
     vendor.require_vendor()?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
-    let row = db_apps::get(&mut tx, id).await?.filter(|r| r.vendor_id == vendor.id).ok_or(AppError::NotFound)?;
+    let row = db_apps::get(&mut tx, id)
+        .await?
+        .filter(|r| r.vendor_id == vendor.id)
+        .ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
     let view = with_documents(&mut tx, ApplicationView::from_row(&row, hours, Utc::now())).await?;
     let mut free = free_slots(&mut tx, row.market_id, Category::parse(&row.category)).await?;
@@ -553,9 +655,20 @@ pub async fn one_of_mine(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppRe
     if let (Some(id), Some(code)) = (row.slot_id, &row.slot_code)
         && !free.iter().any(|s| s.id == id)
     {
-        free.insert(0, FreeSlot { id, code: code.clone(), category: view.category });
+        free.insert(
+            0,
+            FreeSlot {
+                id,
+                code: code.clone(),
+                category: view.category,
+            },
+        );
     }
-    Ok(Mine { prefill: prefill(&row), view, free_slots: free })
+    Ok(Mine {
+        prefill: prefill(&row),
+        view,
+        free_slots: free,
+    })
 }
 
 /// A document's bytes: for its vendor, or for an official who may review (audited).
@@ -564,12 +677,26 @@ pub async fn document(state: &AppState, user: &AuthUser, id: Uuid, doc: Uuid) ->
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let allowed = row.vendor_id == user.id || user.has(crate::domain::people::Permission::Review);
     if !allowed {
-        return Err(if user.role.is_staff() { AppError::Forbidden } else { AppError::NotFound });
+        return Err(if user.role.is_staff() {
+            AppError::Forbidden
+        } else {
+            AppError::NotFound
+        });
     }
-    let (content_type, sealed) = db_apps::document_data(&mut tx, id, doc).await?.ok_or(AppError::NotFound)?;
+    let (content_type, sealed) = db_apps::document_data(&mut tx, id, doc)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let bytes = state
         .keys
-        .open(&Place { tenant: tx.tenant(), table: "application_documents", column: "data_enc", row: doc }, &sealed)
+        .open(
+            &Place {
+                tenant: tx.tenant(),
+                table: "application_documents",
+                column: "data_enc",
+                row: doc,
+            },
+            &sealed,
+        )
         .map_err(|e| AppError::Internal(anyhow::anyhow!("document {doc}: {e}")))?;
     if user.role.is_staff() {
         audit::record(

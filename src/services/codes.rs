@@ -22,7 +22,12 @@ use crate::services::audit::{self, Actor, Change};
 use crate::services::notices;
 
 fn secret_place(tx: &TenantTx, key: Uuid) -> Place<'static> {
-    Place { tenant: tx.tenant(), table: "signing_keys", column: "secret_key_enc", row: key }
+    Place {
+        tenant: tx.tenant(),
+        table: "signing_keys",
+        column: "secret_key_enc",
+        row: key,
+    }
 }
 
 /// The key new codes are signed with, made on first use.
@@ -64,7 +69,9 @@ fn sign(tx: &TenantTx, keys: &Keys, key: &KeyRow, code: &str) -> AppResult<Strin
     let secret = keys
         .open(&secret_place(tx, key.id), &key.secret_key_enc)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("signing key {}: {e}", key.kid)))?;
-    let secret: [u8; 32] = secret.try_into().map_err(|_| AppError::Internal(anyhow::anyhow!("signing key length")))?;
+    let secret: [u8; 32] = secret
+        .try_into()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("signing key length")))?;
     let signature = SigningKey::from_bytes(&secret).sign(&signed_message(&key.kid, code));
     Ok(encode_signature(&signature.to_bytes()))
 }
@@ -105,7 +112,16 @@ pub async fn issue(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Acto
         },
     )
     .await?;
-    let row = db_codes::list(tx, &CodeFilter { id: Some(id), ..Default::default() }).await?.pop().ok_or(AppError::NotFound)?;
+    let row = db_codes::list(
+        tx,
+        &CodeFilter {
+            id: Some(id),
+            ..Default::default()
+        },
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)?;
     audit::record(
         tx,
         actor,
@@ -124,7 +140,11 @@ pub fn url_path(row: &CodeRow) -> String {
 
 /// What a scanned URL turned out to be.
 pub enum Scan {
-    Genuine { tenant: Tenant, code: CodeRow, causes: Vec<CauseRow> },
+    Genuine {
+        tenant: Tenant,
+        code: CodeRow,
+        causes: Vec<CauseRow>,
+    },
     /// Genuine, but withdrawn by the platform.
     Revoked { tenant: Tenant, code: CodeRow },
     /// Not issued here, or the signature does not verify.
@@ -132,29 +152,45 @@ pub enum Scan {
 }
 
 fn verifies(key: &KeyRow, code: &str, signature: &[u8]) -> bool {
-    let Ok(public): Result<[u8; 32], _> = key.public_key.clone().try_into() else { return false };
-    let Ok(public) = VerifyingKey::from_bytes(&public) else { return false };
-    let Ok(sig) = Signature::from_slice(signature) else { return false };
+    let Ok(public): Result<[u8; 32], _> = key.public_key.clone().try_into() else {
+        return false;
+    };
+    let Ok(public) = VerifyingKey::from_bytes(&public) else {
+        return false;
+    };
+    let Ok(sig) = Signature::from_slice(signature) else {
+        return false;
+    };
     public.verify_strict(&signed_message(&key.kid, code), &sig).is_ok()
 }
 
 /// Looks a scanned code up and checks its signature.
 pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scan> {
-    let (Some(kid), Some(signature)) = (kid, signature) else { return Ok(Scan::NotGenuine) };
+    let (Some(kid), Some(signature)) = (kid, signature) else {
+        return Ok(Scan::NotGenuine);
+    };
     if !code::is_code(code) {
         return Ok(Scan::NotGenuine);
     }
-    let Some(slug) = tenant_of_kid(kid) else { return Ok(Scan::NotGenuine) };
+    let Some(slug) = tenant_of_kid(kid) else {
+        return Ok(Scan::NotGenuine);
+    };
     let Some(signature) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).ok() else {
         return Ok(Scan::NotGenuine);
     };
-    let Some(tenant) = state.tenants.by_slug(&state.db, slug).await? else { return Ok(Scan::NotGenuine) };
+    let Some(tenant) = state.tenants.by_slug(&state.db, slug).await? else {
+        return Ok(Scan::NotGenuine);
+    };
     let mut tx = state.db.tenant(tenant.id).await?;
-    let Some(key) = db_codes::key_by_kid(&mut tx, kid).await? else { return Ok(Scan::NotGenuine) };
+    let Some(key) = db_codes::key_by_kid(&mut tx, kid).await? else {
+        return Ok(Scan::NotGenuine);
+    };
     if !verifies(&key, code, &signature) {
         return Ok(Scan::NotGenuine);
     }
-    let Some(row) = db_codes::by_code(&mut tx, code).await? else { return Ok(Scan::NotGenuine) };
+    let Some(row) = db_codes::by_code(&mut tx, code).await? else {
+        return Ok(Scan::NotGenuine);
+    };
     if row.kid != kid {
         return Ok(Scan::NotGenuine);
     }
@@ -162,7 +198,11 @@ pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Op
         return Ok(Scan::Revoked { tenant, code: row });
     }
     let causes = db_codes::open_causes(&mut tx, row.id).await?;
-    Ok(Scan::Genuine { tenant, code: row, causes })
+    Ok(Scan::Genuine {
+        tenant,
+        code: row,
+        causes,
+    })
 }
 
 /// A tenant's public keys, as published at `/t/{tenant}/code-key`.
@@ -210,8 +250,14 @@ pub fn verify_offline(url: &str, doc: &KeyDocument) -> Result<(String, String), 
     if tenant_of_kid(&parsed.kid) != Some(doc.tenant.as_str()) {
         return Err("the URL names a key of another tenant");
     }
-    let key = doc.keys.iter().find(|k| k.kid == parsed.kid).ok_or("the URL names a key this tenant never published")?;
-    let public = STANDARD.decode(&key.public_key).map_err(|_| "the published key is not base64")?;
+    let key = doc
+        .keys
+        .iter()
+        .find(|k| k.kid == parsed.kid)
+        .ok_or("the URL names a key this tenant never published")?;
+    let public = STANDARD
+        .decode(&key.public_key)
+        .map_err(|_| "the published key is not base64")?;
     let row = KeyRow {
         id: Uuid::nil(),
         kid: key.kid.clone(),
@@ -220,13 +266,26 @@ pub fn verify_offline(url: &str, doc: &KeyDocument) -> Result<(String, String), 
         created_at: key.created_at,
         retired_at: None,
     };
-    if verifies(&row, &parsed.code, &parsed.signature) { Ok((parsed.code, parsed.kid)) } else { Err("the signature does not verify") }
+    if verifies(&row, &parsed.code, &parsed.signature) {
+        Ok((parsed.code, parsed.kid))
+    } else {
+        Err("the signature does not verify")
+    }
 }
 
 /// Recomputes a code's colour from its open causes (the one rule, in domain::code), stores it and
 /// audits a change. Returns the old and new colour.
 pub async fn recompute_colour(tx: &mut TenantTx, actor: &Actor, code_id: Uuid) -> AppResult<(Colour, Colour)> {
-    let row = db_codes::list(tx, &CodeFilter { id: Some(code_id), ..Default::default() }).await?.pop().ok_or(AppError::NotFound)?;
+    let row = db_codes::list(
+        tx,
+        &CodeFilter {
+            id: Some(code_id),
+            ..Default::default()
+        },
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)?;
     let causes = db_codes::open_causes(tx, code_id).await?;
     let old = Colour::parse(&row.colour).unwrap_or(Colour::Green);
     let new = colour_of(causes.iter().filter_map(|c| Colour::parse(&c.colour)));
@@ -258,7 +317,16 @@ pub async fn suspend(state: &AppState, official: &AuthUser, code_id: Uuid, reaso
     if !db_codes::lock(&mut tx, code_id).await? {
         return Err(AppError::NotFound);
     }
-    let row = db_codes::list(&mut tx, &CodeFilter { id: Some(code_id), ..Default::default() }).await?.pop().ok_or(AppError::NotFound)?;
+    let row = db_codes::list(
+        &mut tx,
+        &CodeFilter {
+            id: Some(code_id),
+            ..Default::default()
+        },
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)?;
     if row.revoked_at.is_some() {
         return Err(AppError::Conflict(Msg::new("code.revoked")));
     }
@@ -266,8 +334,12 @@ pub async fn suspend(state: &AppState, official: &AuthUser, code_id: Uuid, reaso
         return Err(AppError::Conflict(Msg::new("code.already_suspended")));
     }
     let actor = official.actor();
-    audit::record(&mut tx, &actor, Change::new("code.suspend", "code", code_id).after(&serde_json::json!({ "reason": reason })))
-        .await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        Change::new("code.suspend", "code", code_id).after(&serde_json::json!({ "reason": reason })),
+    )
+    .await?;
     let (_, colour) = recompute_colour(&mut tx, &actor, code_id).await?;
     notices::notify(
         &mut tx,
@@ -289,7 +361,16 @@ pub async fn restore(state: &AppState, official: &AuthUser, code_id: Uuid) -> Ap
     if !db_codes::lock(&mut tx, code_id).await? {
         return Err(AppError::NotFound);
     }
-    let row = db_codes::list(&mut tx, &CodeFilter { id: Some(code_id), ..Default::default() }).await?.pop().ok_or(AppError::NotFound)?;
+    let row = db_codes::list(
+        &mut tx,
+        &CodeFilter {
+            id: Some(code_id),
+            ..Default::default()
+        },
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)?;
     if !db_codes::clear_cause(&mut tx, code_id, cause::SUSPENDED, Some(official.id)).await? {
         return Err(AppError::Conflict(Msg::new("code.not_suspended")));
     }
@@ -301,7 +382,11 @@ pub async fn restore(state: &AppState, official: &AuthUser, code_id: Uuid) -> Ap
         &state.keys,
         row.vendor_id,
         NoticeKind::CodeRestored,
-        &[("stall", &row.stall_name), ("slot", &row.slot_code), ("colour", &crate::i18n::Lang::Zh.t(colour.label_key()))],
+        &[
+            ("stall", &row.stall_name),
+            ("slot", &row.slot_code),
+            ("colour", &crate::i18n::Lang::Zh.t(colour.label_key())),
+        ],
         Some("/vendor"),
     )
     .await?;
@@ -312,13 +397,30 @@ pub async fn restore(state: &AppState, official: &AuthUser, code_id: Uuid) -> Ap
 /// Codes of one market (live ones), for the public market page and officials.
 pub async fn for_market(state: &AppState, tenant: &Tenant, market: Uuid) -> AppResult<Vec<CodeRow>> {
     let mut tx = state.db.tenant(tenant.id).await?;
-    Ok(db_codes::list(&mut tx, &CodeFilter { market: Some(market), live: true, ..Default::default() }).await?)
+    Ok(db_codes::list(
+        &mut tx,
+        &CodeFilter {
+            market: Some(market),
+            live: true,
+            ..Default::default()
+        },
+    )
+    .await?)
 }
 
 /// A code with its open causes, for officials and its vendor.
 pub async fn detail(state: &AppState, user: &AuthUser, code_id: Uuid) -> AppResult<(CodeRow, Vec<CauseRow>)> {
     let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let row = db_codes::list(&mut tx, &CodeFilter { id: Some(code_id), ..Default::default() }).await?.pop().ok_or(AppError::NotFound)?;
+    let row = db_codes::list(
+        &mut tx,
+        &CodeFilter {
+            id: Some(code_id),
+            ..Default::default()
+        },
+    )
+    .await?
+    .pop()
+    .ok_or(AppError::NotFound)?;
     if !(user.role.is_staff() || row.vendor_id == user.id) {
         return Err(AppError::NotFound);
     }
@@ -328,7 +430,14 @@ pub async fn detail(state: &AppState, user: &AuthUser, code_id: Uuid) -> AppResu
 
 pub async fn for_vendor(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<(CodeRow, Vec<CauseRow>)>> {
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
-    let rows = db_codes::list(&mut tx, &CodeFilter { vendor: Some(vendor.id), ..Default::default() }).await?;
+    let rows = db_codes::list(
+        &mut tx,
+        &CodeFilter {
+            vendor: Some(vendor.id),
+            ..Default::default()
+        },
+    )
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let causes = db_codes::open_causes(&mut tx, row.id).await?;
@@ -371,7 +480,10 @@ mod tests {
         assert!(verify_offline(&url.replace("0123456789abc", "0123456789abd"), &doc).is_err());
         let mut bad = sig.clone().into_bytes();
         bad[10] = if bad[10] == b'A' { b'B' } else { b'A' };
-        let forged = format!("https://x.example{}", code_path(code, kid, &String::from_utf8(bad).unwrap()));
+        let forged = format!(
+            "https://x.example{}",
+            code_path(code, kid, &String::from_utf8(bad).unwrap())
+        );
         assert_eq!(verify_offline(&forged, &doc), Err("the signature does not verify"));
         assert!(verify_offline(&url.replace("nanan-1", "nanan-2"), &doc).is_err());
         assert!(verify_offline(&url.replace("nanan-1", "other-1"), &doc).is_err());

@@ -14,10 +14,21 @@ use crate::services::sms;
 
 /// The text of a notice in `lang`.
 pub fn render(lang: Lang, kind: &str, args: &Value) -> String {
-    let Some(kind) = NoticeKind::parse(kind) else { return kind.to_string() };
+    let Some(kind) = NoticeKind::parse(kind) else {
+        return kind.to_string();
+    };
     let pairs: Vec<(String, String)> = args
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     lang.tr(kind.text_key(), &refs)
@@ -25,7 +36,12 @@ pub fn render(lang: Lang, kind: &str, args: &Value) -> String {
 
 /// Where a user's number is sealed.
 pub fn user_phone_place(tx: &TenantTx, user: Uuid) -> Place<'static> {
-    Place { tenant: tx.tenant(), table: "users", column: "phone_enc", row: user }
+    Place {
+        tenant: tx.tenant(),
+        table: "users",
+        column: "phone_enc",
+        row: user,
+    }
 }
 
 /// Puts a notice in the user's inbox and, when the user has a number (vendors), sends it by SMS.
@@ -37,7 +53,11 @@ pub async fn notify(
     args: &[(&str, &str)],
     link: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let args: Value = Value::Object(args.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect::<Map<_, _>>());
+    let args: Value = Value::Object(
+        args.iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect::<Map<_, _>>(),
+    );
     db::notifications::insert(tx, user, kind.as_str(), &args, link).await?;
     let sealed = db::users::by_id(tx, user).await?.and_then(|u| u.phone_enc);
     let phone = sealed

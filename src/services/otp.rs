@@ -62,13 +62,22 @@ pub async fn send(state: &AppState, tenant: &Tenant, purpose: Purpose, phone: &P
     if let Some(last) = last {
         let wait = RESEND_AFTER_SECS - (now - last).num_seconds();
         if wait > 0 {
-            return Err(AppError::RateLimited { retry_after_secs: wait as u64 });
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait as u64,
+            });
         }
     }
     let id = Uuid::new_v4();
     let code = six_digits();
-    db::otp::insert(&mut tx, id, purpose.as_str(), &index, &code_hash(&state.keys, tenant, id, &code), now + Duration::minutes(TTL_MINUTES))
-        .await?;
+    db::otp::insert(
+        &mut tx,
+        id,
+        purpose.as_str(),
+        &index,
+        &code_hash(&state.keys, tenant, id, &code),
+        now + Duration::minutes(TTL_MINUTES),
+    )
+    .await?;
     let text = crate::i18n::Lang::Zh.tr("otp.sms", &[("code", &code), ("minutes", &TTL_MINUTES.to_string())]);
     sms::queue(&mut tx, &state.keys, phone, &text).await?;
     tx.commit().await?;
@@ -91,14 +100,20 @@ pub async fn verify(state: &AppState, tenant: &Tenant, purpose: Purpose, phone: 
         return Err(AppError::Validation(vec![FieldError::new("code", "otp.expired")]));
     }
     if row.attempts >= MAX_GUESSES {
-        return Err(AppError::Validation(vec![FieldError::new("code", "otp.too_many_guesses")]));
+        return Err(AppError::Validation(vec![FieldError::new(
+            "code",
+            "otp.too_many_guesses",
+        )]));
     }
     let expected = code_hash(&state.keys, tenant, row.id, code);
     if !constant_time_eq(&expected, &row.code_hash) {
         db::otp::count_attempt(&mut tx, row.id).await?;
         tx.commit().await?;
         let left = MAX_GUESSES - row.attempts - 1;
-        return Err(AppError::Validation(vec![FieldError::with("code", Msg::new("otp.wrong").arg("left", left))]));
+        return Err(AppError::Validation(vec![FieldError::with(
+            "code",
+            Msg::new("otp.wrong").arg("left", left),
+        )]));
     }
     db::otp::consume(&mut tx, row.id).await?;
     tx.commit().await?;

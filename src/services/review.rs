@@ -72,7 +72,13 @@ pub async fn queue(state: &AppState, official: &AuthUser, filter: &QueueFilter) 
     )
     .await?;
     let (by_state, overdue) = db_apps::counts(&mut tx, now - Duration::hours(i64::from(hours))).await?;
-    let n = |s: &[State]| by_state.iter().filter(|(k, _)| s.iter().any(|x| x.as_str() == k)).map(|(_, n)| n).sum();
+    let n = |s: &[State]| {
+        by_state
+            .iter()
+            .filter(|(k, _)| s.iter().any(|x| x.as_str() == k))
+            .map(|(_, n)| n)
+            .sum()
+    };
     Ok(Queue {
         counts: QueueCounts {
             waiting: n(&[State::Submitted, State::Resubmitted]),
@@ -109,7 +115,12 @@ pub struct HistoryEntry {
 
 impl From<RecordRow> for HistoryEntry {
     fn from(r: RecordRow) -> HistoryEntry {
-        HistoryEntry { at: r.at, action: r.action, by: r.actor_label, details: r.after.unwrap_or(serde_json::Value::Null) }
+        HistoryEntry {
+            at: r.at,
+            action: r.action,
+            by: r.actor_label,
+            details: r.after.unwrap_or(serde_json::Value::Null),
+        }
     }
 }
 
@@ -124,14 +135,26 @@ pub async fn review(state: &AppState, official: &AuthUser, id: Uuid, reveal: boo
     let mut application = with_documents(&mut tx, ApplicationView::from_row(&row, hours, now)).await?;
     if reveal {
         application.reveal(&tx, &state.keys, &row);
-        audit::record(&mut tx, &official.actor(), Change::new("application.reveal", "application", id)).await?;
+        audit::record(
+            &mut tx,
+            &official.actor(),
+            Change::new("application.reveal", "application", id),
+        )
+        .await?;
     }
     let same_person = match &row.id_number_index {
-        Some(index) => db_apps::list(&mut tx, &Filter { person: Some(index.clone()), except: Some(id), ..Default::default() })
-            .await?
-            .iter()
-            .map(|r| ApplicationView::from_row(r, hours, now))
-            .collect(),
+        Some(index) => db_apps::list(
+            &mut tx,
+            &Filter {
+                person: Some(index.clone()),
+                except: Some(id),
+                ..Default::default()
+            },
+        )
+        .await?
+        .iter()
+        .map(|r| ApplicationView::from_row(r, hours, now))
+        .collect(),
         None => Vec::new(),
     };
     let history = db::audit::for_subject(&mut tx, "application", &id.to_string(), 50)
@@ -140,12 +163,20 @@ pub async fn review(state: &AppState, official: &AuthUser, id: Uuid, reveal: boo
         .filter(|r| r.action != "application.reveal" && r.action != "application.view_document")
         .map(HistoryEntry::from)
         .collect();
-    let market = db::markets::get(&mut tx, row.market_id).await?.ok_or(AppError::NotFound)?;
+    let market = db::markets::get(&mut tx, row.market_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let free_slots = free_slots(&mut tx, row.market_id, Some(application.category)).await?;
     if reveal {
         tx.commit().await?;
     }
-    Ok(Review { application, same_person, history, free_slots, market_radius_m: market.radius_m })
+    Ok(Review {
+        application,
+        same_person,
+        history,
+        free_slots,
+        market_radius_m: market.radius_m,
+    })
 }
 
 /// Holds an application for this official for a while, so colleagues see it is being worked on.
@@ -168,8 +199,19 @@ pub async fn claim(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult
             Msg::new("decision.claimed").arg("name", row.claimed_by_name.unwrap_or_default()),
         ));
     }
-    db_apps::claim(&mut tx, id, Some(official.id), Some(now + Duration::minutes(CLAIM_MINUTES))).await?;
-    audit::record(&mut tx, &official.actor(), Change::new("application.claim", "application", id)).await?;
+    db_apps::claim(
+        &mut tx,
+        id,
+        Some(official.id),
+        Some(now + Duration::minutes(CLAIM_MINUTES)),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &official.actor(),
+        Change::new("application.claim", "application", id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -193,7 +235,12 @@ pub struct DecisionInput {
 
 /// Decides an application and, on approval, issues its code: all in one transaction, audited,
 /// and the vendor told (inbox and SMS).
-pub async fn decide(state: &AppState, official: &AuthUser, id: Uuid, input: &DecisionInput) -> AppResult<ApplicationView> {
+pub async fn decide(
+    state: &AppState,
+    official: &AuthUser,
+    id: Uuid,
+    input: &DecisionInput,
+) -> AppResult<ApplicationView> {
     official.require(Permission::Review)?;
     let reason = input.reason.trim();
     let mut tx = state.db.tenant(official.tenant_id()).await?;
@@ -205,7 +252,9 @@ pub async fn decide(state: &AppState, official: &AuthUser, id: Uuid, input: &Dec
     if !current.awaits_review() {
         let by = row.decided_by_name.clone().unwrap_or_default();
         return Err(AppError::Conflict(
-            Msg::new("decision.already").arg("state", crate::i18n::Lang::Zh.t(current.label_key())).arg("name", by),
+            Msg::new("decision.already")
+                .arg("state", crate::i18n::Lang::Zh.t(current.label_key()))
+                .arg("name", by),
         ));
     }
     let now = Utc::now();
@@ -213,7 +262,9 @@ pub async fn decide(state: &AppState, official: &AuthUser, id: Uuid, input: &Dec
         && by != official.id
         && until > now
     {
-        return Err(AppError::Conflict(Msg::new("decision.claimed").arg("name", row.claimed_by_name.clone().unwrap_or_default())));
+        return Err(AppError::Conflict(
+            Msg::new("decision.claimed").arg("name", row.claimed_by_name.clone().unwrap_or_default()),
+        ));
     }
     if row.version != input.version {
         return Err(AppError::Conflict(Msg::new("decision.changed")));
@@ -224,24 +275,44 @@ pub async fn decide(state: &AppState, official: &AuthUser, id: Uuid, input: &Dec
     match input.decision {
         Decision::Reject => {
             if reason.chars().count() < 2 || reason.chars().count() > 500 {
-                return Err(AppError::Validation(vec![FieldError::new("reason", "decision.reason_required")]));
+                return Err(AppError::Validation(vec![FieldError::new(
+                    "reason",
+                    "decision.reason_required",
+                )]));
             }
         }
         Decision::Return => notes = check_return_notes(&input.notes).map_err(|e| AppError::Validation(vec![e]))?,
         Decision::Approve => {
-            let chosen = input.slot_id.or(row.slot_id).ok_or_else(|| AppError::field("slot_id", "decision.slot_required"))?;
+            let chosen = input
+                .slot_id
+                .or(row.slot_id)
+                .ok_or_else(|| AppError::field("slot_id", "decision.slot_required"))?;
             let s = db::markets::get_slot(&mut tx, row.market_id, chosen)
                 .await?
                 .ok_or_else(|| AppError::field("slot_id", "application.slot_unknown"))?;
             if db::codes::slot_taken(&mut tx, chosen).await? {
-                return Err(AppError::Validation(vec![FieldError::with("slot_id", Msg::new("slot.taken_named").arg("slot", &s.code))]));
+                return Err(AppError::Validation(vec![FieldError::with(
+                    "slot_id",
+                    Msg::new("slot.taken_named").arg("slot", &s.code),
+                )]));
             }
             slot = Some(chosen);
         }
     }
     let target = input.decision.target();
     let stored_reason = (!reason.is_empty()).then_some(reason);
-    if !db_apps::decide(&mut tx, id, input.version, target.as_str(), official.id, stored_reason, &serde_json::json!(notes), slot).await? {
+    if !db_apps::decide(
+        &mut tx,
+        id,
+        input.version,
+        target.as_str(),
+        official.id,
+        stored_reason,
+        &serde_json::json!(notes),
+        slot,
+    )
+    .await?
+    {
         return Err(AppError::Conflict(Msg::new("decision.changed")));
     }
     let actor = official.actor();
@@ -287,7 +358,11 @@ pub async fn decide(state: &AppState, official: &AuthUser, id: Uuid, input: &Dec
                 &state.keys,
                 row.vendor_id,
                 NoticeKind::ApplicationApproved,
-                &[("market", &row.market_name), ("slot", &code.slot_code), ("stall", &row.stall_name)],
+                &[
+                    ("market", &row.market_name),
+                    ("slot", &code.slot_code),
+                    ("stall", &row.stall_name),
+                ],
                 Some("/vendor"),
             )
             .await?;
@@ -327,10 +402,16 @@ fn licence_facts(row: &db_apps::ApplicationRow) -> serde_json::Value {
     use crate::domain::identity::{mask_id_number, mask_licence};
     let mut facts = serde_json::Map::new();
     if let (Some(n), Some(e)) = (&row.food_licence_no, row.food_licence_expires) {
-        facts.insert("food_licence".into(), serde_json::json!({ "number": mask_licence(n), "expires": e }));
+        facts.insert(
+            "food_licence".into(),
+            serde_json::json!({ "number": mask_licence(n), "expires": e }),
+        );
     }
     if let (Some(n), Some(e)) = (&row.health_cert_no, row.health_cert_expires) {
-        facts.insert("health_cert".into(), serde_json::json!({ "number": mask_licence(n), "expires": e }));
+        facts.insert(
+            "health_cert".into(),
+            serde_json::json!({ "number": mask_licence(n), "expires": e }),
+        );
     }
     if let Some(u) = &row.uscc {
         facts.insert("uscc".into(), serde_json::json!({ "number": mask_id_number(u) }));

@@ -22,13 +22,21 @@ pub async fn save(state: &AppState, admin: &AuthUser, wanted: &Settings) -> AppR
         errors.push(FieldError::new("complaint_hotline", "settings.hotline_format"));
     }
     check(errors)?;
-    let new = Settings { review_deadline_hours: wanted.review_deadline_hours, complaint_hotline: hotline };
+    let new = Settings {
+        review_deadline_hours: wanted.review_deadline_hours,
+        complaint_hotline: hotline,
+    };
     let mut tx = state.db.tenant(admin.tenant_id()).await?;
     let before = db::settings::get(&mut tx).await?;
     db::settings::save(&mut tx, &new).await?;
-    audit::record(&mut tx, &admin.actor(), Change::new("settings.update", "tenant", admin.tenant_id()).before(&before).after(&new))
-        .await?;
+    audit::record(
+        &mut tx,
+        &admin.actor(),
+        Change::new("settings.update", "tenant", admin.tenant_id())
+            .before(&before)
+            .after(&new),
+    )
+    .await?;
     tx.commit().await?;
     Ok(new)
 }
-

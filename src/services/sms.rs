@@ -24,7 +24,11 @@ pub enum Gateway {
     Log,
     /// `POST {url}` with `{"to": "13800138000", "text": "…"}` and `Authorization: Bearer {token}`;
     /// any 2xx is a delivery.
-    Http { url: url::Url, token: Option<String>, client: reqwest::Client },
+    Http {
+        url: url::Url,
+        token: Option<String>,
+        client: reqwest::Client,
+    },
 }
 
 impl Gateway {
@@ -41,7 +45,9 @@ impl Gateway {
                 Ok("logged")
             }
             Gateway::Http { url, token, client } => {
-                let mut req = client.post(url.clone()).json(&json!({ "to": to.as_str(), "text": text }));
+                let mut req = client
+                    .post(url.clone())
+                    .json(&json!({ "to": to.as_str(), "text": text }));
                 if let Some(t) = token {
                     req = req.bearer_auth(t);
                 }
@@ -56,7 +62,12 @@ impl Gateway {
 }
 
 fn place(tx: &TenantTx, id: Uuid) -> Place<'static> {
-    Place { tenant: tx.tenant(), table: "sms_outbox", column: "phone_enc", row: id }
+    Place {
+        tenant: tx.tenant(),
+        table: "sms_outbox",
+        column: "phone_enc",
+        row: id,
+    }
 }
 
 /// Queues a message in the caller's transaction.
@@ -73,7 +84,11 @@ pub async fn dispatch_once(state: &AppState) -> anyhow::Result<usize> {
         let mut tx = state.db.tenant(tenant.id).await?;
         let queued = db::sms::take_queued(&mut tx, 50).await?;
         for m in queued {
-            let phone = state.keys.open_str(&place(&tx, m.id), &m.phone_enc).ok().and_then(|p| Phone::parse(&p));
+            let phone = state
+                .keys
+                .open_str(&place(&tx, m.id), &m.phone_enc)
+                .ok()
+                .and_then(|p| Phone::parse(&p));
             let outcome = match &phone {
                 Some(p) => state.sms.deliver(p, &m.body).await,
                 None => Err("the stored number does not open".to_string()),
@@ -82,7 +97,11 @@ pub async fn dispatch_once(state: &AppState) -> anyhow::Result<usize> {
                 Ok(status) => db::sms::mark(&mut tx, m.id, status, None).await?,
                 Err(e) => {
                     tracing::warn!(to = %m.phone_masked, error = %e, "sms delivery failed");
-                    let status = if m.attempts + 1 >= MAX_ATTEMPTS || phone.is_none() { "failed" } else { "queued" };
+                    let status = if m.attempts + 1 >= MAX_ATTEMPTS || phone.is_none() {
+                        "failed"
+                    } else {
+                        "queued"
+                    };
                     db::sms::mark(&mut tx, m.id, status, Some(&e)).await?;
                 }
             }

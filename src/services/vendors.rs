@@ -9,7 +9,7 @@ use crate::db;
 use crate::domain::people::{Phone, Role, check_password};
 use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
-use crate::services::accounts::{Session, phone_login_key, issue_session};
+use crate::services::accounts::{Session, issue_session, phone_login_key};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::notices::user_phone_place;
 use crate::services::otp::{self, Purpose};
@@ -22,7 +22,10 @@ fn phone_or_error(text: &str) -> AppResult<Phone> {
 pub async fn request_code(state: &AppState, tenant: &Tenant, phone: &str, client: IpAddr) -> AppResult<Phone> {
     let phone = phone_or_error(phone)?;
     let mut tx = state.db.tenant(tenant.id).await?;
-    if db::users::by_login(&mut tx, &phone_login_key(&state.keys, tenant.id, &phone)).await?.is_some() {
+    if db::users::by_login(&mut tx, &phone_login_key(&state.keys, tenant.id, &phone))
+        .await?
+        .is_some()
+    {
         return Err(AppError::Conflict(Msg::new("signup.already_registered")));
     }
     drop(tx);
@@ -31,7 +34,14 @@ pub async fn request_code(state: &AppState, tenant: &Tenant, phone: &str, client
 }
 
 /// Step two: the code, and a password; returns a session for the new vendor.
-pub async fn sign_up(state: &AppState, tenant: &Tenant, phone: &str, code: &str, pass: &str, confirm: &str) -> AppResult<Session> {
+pub async fn sign_up(
+    state: &AppState,
+    tenant: &Tenant,
+    phone: &str,
+    code: &str,
+    pass: &str,
+    confirm: &str,
+) -> AppResult<Session> {
     let mut errors = Vec::new();
     let phone = Phone::parse(phone);
     if phone.is_none() {
@@ -43,7 +53,9 @@ pub async fn sign_up(state: &AppState, tenant: &Tenant, phone: &str, code: &str,
         errors.push(FieldError::new("confirm_password", "password.mismatch"));
     }
     check(errors)?;
-    let Some(phone) = phone else { return Err(AppError::Validation(vec![])) };
+    let Some(phone) = phone else {
+        return Err(AppError::Validation(vec![]));
+    };
     let login = phone_login_key(&state.keys, tenant.id, &phone);
     {
         let mut tx = state.db.tenant(tenant.id).await?;
@@ -62,7 +74,8 @@ pub async fn sign_up(state: &AppState, tenant: &Tenant, phone: &str, code: &str,
     audit::record(
         &mut tx,
         &actor,
-        Change::new("vendor.sign_up", "user", id).after(&serde_json::json!({ "role": "vendor", "display_name": phone.masked() })),
+        Change::new("vendor.sign_up", "user", id)
+            .after(&serde_json::json!({ "role": "vendor", "display_name": phone.masked() })),
     )
     .await?;
     let row = db::users::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;

@@ -26,9 +26,24 @@ struct SettingsPage {
     errors: FormErrors,
 }
 
-async fn settings_page(state: &AppState, page: Page, admin: &AuthUser, form: (String, String), errors: FormErrors, notice: Option<String>) -> AppResult<Html<String>> {
+async fn settings_page(
+    state: &AppState,
+    page: Page,
+    admin: &AuthUser,
+    form: (String, String),
+    errors: FormErrors,
+    notice: Option<String>,
+) -> AppResult<Html<String>> {
     let keys = codes::key_document(state, &admin.tenant).await?;
-    render(&SettingsPage { page, section: "settings", tenant_slug: admin.tenant.slug.clone(), form, keys, notice, errors })
+    render(&SettingsPage {
+        page,
+        section: "settings",
+        tenant_slug: admin.tenant.slug.clone(),
+        form,
+        keys,
+        notice,
+        errors,
+    })
 }
 
 #[derive(Deserialize)]
@@ -36,7 +51,12 @@ pub struct NoticeQuery {
     notice: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, page: Page, admin: AuthUser, Query(q): Query<NoticeQuery>) -> AppResult<Html<String>> {
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    admin: AuthUser,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Html<String>> {
     admin.require_admin()?;
     let s = settings::get(&state, &admin).await?;
     let notice = match q.notice.as_deref() {
@@ -44,7 +64,15 @@ pub async fn show(State(state): State<AppState>, page: Page, admin: AuthUser, Qu
         Some("rotated") => Some(page.t("settings.notice_rotated")),
         _ => None,
     };
-    settings_page(&state, page, &admin, (s.review_deadline_hours.to_string(), s.complaint_hotline), FormErrors::default(), notice).await
+    settings_page(
+        &state,
+        page,
+        &admin,
+        (s.review_deadline_hours.to_string(), s.complaint_hotline),
+        FormErrors::default(),
+        notice,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -55,21 +83,41 @@ pub struct SettingsForm {
     complaint_hotline: String,
 }
 
-pub async fn save(State(state): State<AppState>, page: Page, admin: AuthUser, Form(form): Form<SettingsForm>) -> AppResult<Response> {
+pub async fn save(
+    State(state): State<AppState>,
+    page: Page,
+    admin: AuthUser,
+    Form(form): Form<SettingsForm>,
+) -> AppResult<Response> {
     admin.require_admin()?;
     let result = match form.review_deadline_hours.trim().parse::<i32>() {
-        Ok(hours) => {
-            settings::save(&state, &admin, &Settings { review_deadline_hours: hours, complaint_hotline: form.complaint_hotline.clone() })
-                .await
-                .map(|_| ())
-        }
+        Ok(hours) => settings::save(
+            &state,
+            &admin,
+            &Settings {
+                review_deadline_hours: hours,
+                complaint_hotline: form.complaint_hotline.clone(),
+            },
+        )
+        .await
+        .map(|_| ()),
         Err(_) => Err(AppError::field("review_deadline_hours", "form.not_a_number")),
     };
     match result {
         Ok(()) => Ok(Redirect::to("/admin/settings?notice=saved").into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
-            let html = settings_page(&state, page, &admin, (form.review_deadline_hours, form.complaint_hotline), errors, None).await;
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = settings_page(
+                &state,
+                page,
+                &admin,
+                (form.review_deadline_hours, form.complaint_hotline),
+                errors,
+                None,
+            )
+            .await;
             Ok(form_failed(html, &err))
         }
     }

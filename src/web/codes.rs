@@ -39,7 +39,9 @@ struct ScanPage {
 
 impl ScanPage {
     fn category_label(&self) -> &'static str {
-        Category::parse(&self.code.category).map(Category::label_key).unwrap_or("category.retail")
+        Category::parse(&self.code.category)
+            .map(Category::label_key)
+            .unwrap_or("category.retail")
     }
 }
 
@@ -55,7 +57,11 @@ struct ProblemPage {
 /// The licence facts as shown: masked numbers, expiry dates.
 fn facts(code: &CodeRow, page: &Page) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
-    for (key, label) in [("food_licence", "scan.food_licence"), ("health_cert", "scan.health_cert"), ("uscc", "scan.uscc")] {
+    for (key, label) in [
+        ("food_licence", "scan.food_licence"),
+        ("health_cert", "scan.health_cert"),
+        ("uscc", "scan.uscc"),
+    ] {
         let Some(f) = code.licence_facts.get(key) else { continue };
         let number = f.get("number").and_then(|v| v.as_str()).unwrap_or("");
         let text = match f.get("expires").and_then(|v| v.as_str()) {
@@ -68,7 +74,12 @@ fn facts(code: &CodeRow, page: &Page) -> Vec<(&'static str, String)> {
 }
 
 /// `/c/{code}`, and `/c/{code}.svg` / `/c/{code}.png` for the QR image of the same signed URL.
-pub async fn scan(State(state): State<AppState>, page: Page, Path(code): Path<String>, Query(q): Query<Signed>) -> AppResult<Response> {
+pub async fn scan(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Query(q): Query<Signed>,
+) -> AppResult<Response> {
     if let Some(code) = code.strip_suffix(".svg") {
         return qr(&state, code, &q, Image::Svg).await;
     }
@@ -85,10 +96,20 @@ pub async fn scan(State(state): State<AppState>, page: Page, Path(code): Path<St
                 .map(|c| page.t(cause::label_key(&c.kind)))
                 .collect();
             let facts = facts(&code, &page);
-            let html = render(&ScanPage { page, colour, causes, facts, tenant_name: tenant.name, hotline, code })?;
+            let html = render(&ScanPage {
+                page,
+                colour,
+                causes,
+                facts,
+                tenant_name: tenant.name,
+                hotline,
+                code,
+            })?;
             let mut response = html.into_response();
             // A colour can change at any moment: never serve it from a cache.
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }
         Scan::Revoked { code, .. } => {
@@ -101,7 +122,12 @@ pub async fn scan(State(state): State<AppState>, page: Page, Path(code): Path<St
             Ok((StatusCode::GONE, html).into_response())
         }
         Scan::NotGenuine => {
-            let html = render(&ProblemPage { title: page.t("scan.unknown_title"), message: page.t("scan.unknown"), stall: None, page })?;
+            let html = render(&ProblemPage {
+                title: page.t("scan.unknown_title"),
+                message: page.t("scan.unknown"),
+                stall: None,
+                page,
+            })?;
             Ok((StatusCode::NOT_FOUND, html).into_response())
         }
     }
@@ -119,7 +145,8 @@ async fn qr(state: &AppState, code: &str, q: &Signed, kind: Image) -> AppResult<
         Scan::NotGenuine => return Err(AppError::NotFound),
     };
     let url = absolute_url(state, &codes::url_path(&row));
-    let qr = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M).map_err(|e| AppError::Internal(e.into()))?;
+    let qr =
+        QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M).map_err(|e| AppError::Internal(e.into()))?;
     let (content_type, body) = match kind {
         Image::Svg => {
             let svg = qr
@@ -164,8 +191,18 @@ struct Placard {
     tenant_name: String,
 }
 
-/// `/c/{code}/print`: an A6 placard to hang at the stall.
-pub async fn placard(State(state): State<AppState>, page: Page, Path(code): Path<String>, Query(q): Query<Signed>) -> AppResult<Response> {
+/// `/c/{code}/print`: an A6 placard to hang at the stall. Always in Chinese: it is read by the
+/// market's shoppers, whatever language the printing browser prefers.
+pub async fn placard(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Query(q): Query<Signed>,
+) -> AppResult<Response> {
+    let page = Page {
+        lang: crate::i18n::Lang::Zh,
+        ..page
+    };
     let (tenant, row) = match codes::scan(&state, &code, q.k.as_deref(), q.s.as_deref()).await? {
         Scan::Genuine { tenant, code, .. } => (tenant, code),
         Scan::Revoked { .. } => return Err(AppError::Conflict(crate::error::Msg::new("code.revoked"))),
@@ -174,7 +211,15 @@ pub async fn placard(State(state): State<AppState>, page: Page, Path(code): Path
     let scan_path = codes::url_path(&row);
     let svg_path = scan_path.replacen('?', ".svg?", 1);
     let hotline = codes::settings(&state, &tenant).await?.complaint_hotline;
-    Ok(render(&Placard { page, code: row, svg_path, scan_path, hotline, tenant_name: tenant.name })?.into_response())
+    Ok(render(&Placard {
+        page,
+        code: row,
+        svg_path,
+        scan_path,
+        hotline,
+        tenant_name: tenant.name,
+    })?
+    .into_response())
 }
 
 /// `/t/{tenant}/code-key`: the tenant's public keys, to check codes offline.

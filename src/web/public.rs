@@ -11,11 +11,11 @@ use uuid::Uuid;
 use super::layout::{Page, render};
 use crate::app::AppState;
 use crate::db;
+use crate::domain::code::Colour;
 use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Path, Query};
 use crate::i18n::{LANG_COOKIE, Lang};
-use crate::domain::code::Colour;
 use crate::services::codes;
 use crate::services::markets::{self, Market, MarketDetail};
 
@@ -85,7 +85,12 @@ pub async fn market(
             name: c.stall_name,
         })
         .collect();
-    render(&MarketPage { page, tenant, market, stalls })
+    render(&MarketPage {
+        page,
+        tenant,
+        market,
+        stalls,
+    })
 }
 
 #[derive(Deserialize)]

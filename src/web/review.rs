@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use super::vendor::{field_label, kind_label};
-use crate::http::files::document_response;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::codes::{CauseRow, CodeRow};
@@ -19,6 +18,7 @@ use crate::domain::market::Category;
 use crate::domain::people::Permission;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path, Query};
+use crate::http::files::document_response;
 use crate::services::applications::{self, ApplicationView};
 use crate::services::review::{self, DecisionInput, Queue, QueueFilter, Review};
 use crate::services::{codes, markets};
@@ -40,13 +40,23 @@ struct QueuePage {
 impl QueuePage {
     /// "3 h 20 min left", "overdue by 2 h", or "—".
     fn left(&self, a: &ApplicationView) -> String {
-        let Some(deadline) = a.deadline else { return "—".into() };
+        let Some(deadline) = a.deadline else {
+            return "—".into();
+        };
         let minutes = (deadline - chrono::Utc::now()).num_minutes();
         let span = |m: i64| {
             let m = m.abs();
-            if m >= 60 { self.page.tr2("review.hours_minutes", "h", m / 60, "m", m % 60) } else { self.page.tr("review.minutes", "m", m) }
+            if m >= 60 {
+                self.page.tr2("review.hours_minutes", "h", m / 60, "m", m % 60)
+            } else {
+                self.page.tr("review.minutes", "m", m)
+            }
         };
-        if minutes >= 0 { self.page.tr("review.left", "span", span(minutes)) } else { self.page.tr("review.late", "span", span(minutes)) }
+        if minutes >= 0 {
+            self.page.tr("review.left", "span", span(minutes))
+        } else {
+            self.page.tr("review.late", "span", span(minutes))
+        }
     }
 }
 
@@ -60,7 +70,12 @@ pub struct QueueQuery {
     state: String,
 }
 
-pub async fn queue(State(state): State<AppState>, page: Page, user: AuthUser, Query(q): Query<QueueQuery>) -> AppResult<Html<String>> {
+pub async fn queue(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Html<String>> {
     user.require(Permission::Review)?;
     let filter = QueueFilter {
         market: q.market.parse().ok(),
@@ -78,7 +93,9 @@ pub async fn queue(State(state): State<AppState>, page: Page, user: AuthUser, Qu
         filter_market: q.market,
         filter_category: q.category,
         filter_state: q.state,
-        clock: Clock { tz: user.tenant.timezone },
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
     })
 }
 
@@ -105,7 +122,8 @@ impl ApplicationPage {
 
     fn distance(&self, metres: &f64) -> String {
         if *metres >= 1000.0 {
-            self.page.tr("review.distance_km", "km", format!("{:.1}", metres / 1000.0))
+            self.page
+                .tr("review.distance_km", "km", format!("{:.1}", metres / 1000.0))
         } else {
             self.page.tr("review.distance_m", "m", format!("{metres:.0}"))
         }
@@ -173,7 +191,9 @@ async fn application_page(
         fields: FIELDS,
         notice,
         errors,
-        clock: Clock { tz: user.tenant.timezone },
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
     })
 }
 
@@ -185,16 +205,32 @@ pub async fn application(
     Query(q): Query<ReviewQuery>,
 ) -> AppResult<Html<String>> {
     let notice = notice_text(&page, q.notice.as_deref());
-    application_page(&state, page, &user, id, q.reveal.is_some(), notice, FormErrors::default()).await
+    application_page(
+        &state,
+        page,
+        &user,
+        id,
+        q.reveal.is_some(),
+        notice,
+        FormErrors::default(),
+    )
+    .await
 }
 
 async fn failed(state: &AppState, page: Page, user: &AuthUser, id: Uuid, err: AppError) -> AppResult<Response> {
-    let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
+    let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+        return Err(err);
+    };
     let html = application_page(state, page, user, id, false, None, errors).await;
     Ok(form_failed(html, &err))
 }
 
-pub async fn claim(State(state): State<AppState>, page: Page, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn claim(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     match review::claim(&state, &user, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/official/applications/{id}?notice=claimed")).into_response()),
         Err(err) => failed(&state, page, &user, id, err).await,
@@ -212,7 +248,9 @@ pub async fn decide(
     let get = |k: &str| form.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let input = DecisionInput {
         decision: Decision::parse(&get("decision")).ok_or_else(|| AppError::field("decision", "decision.unknown"))?,
-        version: get("version").parse().map_err(|_| AppError::field("version", "decision.changed"))?,
+        version: get("version")
+            .parse()
+            .map_err(|_| AppError::field("version", "decision.changed"))?,
         slot_id: get("slot_id").parse().ok(),
         reason: get("reason"),
         notes: form
@@ -226,7 +264,11 @@ pub async fn decide(
     }
 }
 
-pub async fn document(State(state): State<AppState>, user: AuthUser, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<Response> {
+pub async fn document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, doc)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
     user.require(Permission::Review)?;
     let (content_type, bytes) = applications::document(&state, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
@@ -254,7 +296,14 @@ impl CodePage {
     }
 }
 
-async fn code_page(state: &AppState, page: Page, user: &AuthUser, id: Uuid, notice: Option<String>, errors: FormErrors) -> AppResult<Html<String>> {
+async fn code_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    id: Uuid,
+    notice: Option<String>,
+    errors: FormErrors,
+) -> AppResult<Html<String>> {
     user.require_staff()?;
     let (code, causes) = codes::detail(state, user, id).await?;
     let path = codes::url_path(&code);
@@ -269,7 +318,9 @@ async fn code_page(state: &AppState, page: Page, user: &AuthUser, id: Uuid, noti
         causes,
         notice,
         errors,
-        clock: Clock { tz: user.tenant.timezone },
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
     })
 }
 
@@ -278,7 +329,13 @@ pub struct CodeQuery {
     notice: Option<String>,
 }
 
-pub async fn code(State(state): State<AppState>, page: Page, user: AuthUser, Path(id): Path<Uuid>, Query(q): Query<CodeQuery>) -> AppResult<Html<String>> {
+pub async fn code(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<CodeQuery>,
+) -> AppResult<Html<String>> {
     let notice = match q.notice.as_deref() {
         Some("suspended") => Some(page.t("code.notice_suspended")),
         Some("restored") => Some(page.t("code.notice_restored")),
@@ -303,18 +360,27 @@ pub async fn suspend(
     match codes::suspend(&state, &user, id, &form.reason).await {
         Ok(_) => Ok(Redirect::to(&format!("/official/codes/{id}?notice=suspended")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
             let html = code_page(&state, page, &user, id, None, errors).await;
             Ok(form_failed(html, &err))
         }
     }
 }
 
-pub async fn restore(State(state): State<AppState>, page: Page, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn restore(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     match codes::restore(&state, &user, id).await {
         Ok(_) => Ok(Redirect::to(&format!("/official/codes/{id}?notice=restored")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
             let html = code_page(&state, page, &user, id, None, errors).await;
             Ok(form_failed(html, &err))
         }

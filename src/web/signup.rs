@@ -29,7 +29,14 @@ struct SignupPage {
 
 pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Html<String>> {
     let tenant = state.tenants.require(&state.db, &slug).await?;
-    render(&SignupPage { page, tenant, step: 1, phone: String::new(), phone_masked: String::new(), errors: FormErrors::default() })
+    render(&SignupPage {
+        page,
+        tenant,
+        step: 1,
+        phone: String::new(),
+        phone_masked: String::new(),
+        errors: FormErrors::default(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -61,7 +68,14 @@ pub async fn send_code(
             let Some(errors) = FormErrors::from_error(page.lang, &err).or_else(|| rate_limited(&page, &err)) else {
                 return Err(err);
             };
-            let html = render(&SignupPage { page, tenant, step: 1, phone: form.phone, phone_masked: String::new(), errors });
+            let html = render(&SignupPage {
+                page,
+                tenant,
+                step: 1,
+                phone: form.phone,
+                phone_masked: String::new(),
+                errors,
+            });
             Ok(form_failed(html, &err))
         }
     }
@@ -71,7 +85,10 @@ fn rate_limited(page: &Page, err: &crate::error::AppError) -> Option<FormErrors>
     match err {
         crate::error::AppError::RateLimited { retry_after_secs } => Some(FormErrors::new(
             page.lang,
-            &[crate::error::FieldError::with("phone", crate::error::Msg::new("signup.wait").arg("s", retry_after_secs))],
+            &[crate::error::FieldError::with(
+                "phone",
+                crate::error::Msg::new("signup.wait").arg("s", retry_after_secs),
+            )],
         )),
         _ => None,
     }
@@ -97,7 +114,16 @@ pub async fn verify(
     Form(form): Form<VerifyForm>,
 ) -> AppResult<Response> {
     let tenant = state.tenants.require(&state.db, &slug).await?;
-    match vendors::sign_up(&state, &tenant, &form.phone, &form.code, &form.password, &form.confirm_password).await {
+    match vendors::sign_up(
+        &state,
+        &tenant,
+        &form.phone,
+        &form.code,
+        &form.password,
+        &form.confirm_password,
+    )
+    .await
+    {
         Ok(session) => {
             let mut response = Redirect::to("/vendor").into_response();
             let cookie = session_cookie(&state.config, session.token, state.sessions.ttl());
@@ -107,9 +133,18 @@ pub async fn verify(
             Ok(response)
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
             let phone_masked = Phone::parse(&form.phone).map(|p| p.masked()).unwrap_or_default();
-            let html = render(&SignupPage { page, tenant, step: 2, phone: form.phone, phone_masked, errors });
+            let html = render(&SignupPage {
+                page,
+                tenant,
+                step: 2,
+                phone: form.phone,
+                phone_masked,
+                errors,
+            });
             Ok(form_failed(html, &err))
         }
     }

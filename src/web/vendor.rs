@@ -45,7 +45,9 @@ struct HomePage {
 
 pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_vendor()?;
-    let clock = Clock { tz: user.tenant.timezone };
+    let clock = Clock {
+        tz: user.tenant.timezone,
+    };
     let applications = applications::mine(&state, &user).await?;
     let codes = codes::for_vendor(&state, &user)
         .await?
@@ -59,7 +61,17 @@ pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> 
                 colour: Colour::parse(&c.colour).unwrap_or(Colour::Green),
                 causes: causes
                     .iter()
-                    .map(|k| format!("{}{}", page.t(cause::label_key(&k.kind)), if k.note.is_empty() { String::new() } else { format!("：{}", k.note) }))
+                    .map(|k| {
+                        format!(
+                            "{}{}",
+                            page.t(cause::label_key(&k.kind)),
+                            if k.note.is_empty() {
+                                String::new()
+                            } else {
+                                format!("：{}", k.note)
+                            }
+                        )
+                    })
                     .collect(),
                 stall_name: c.stall_name,
                 slot_code: c.slot_code,
@@ -69,7 +81,11 @@ pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> 
         .collect();
     let mut tx = state.db.tenant(user.tenant_id()).await?;
     let unread = db::notifications::unread_count(&mut tx, user.id).await?;
-    let notices = db::notifications::for_user(&mut tx, user.id, 5).await?.iter().map(|n| NoticeLine::from(n, page.lang, &clock)).collect();
+    let notices = db::notifications::for_user(&mut tx, user.id, 5)
+        .await?
+        .iter()
+        .map(|n| NoticeLine::from(n, page.lang, &clock))
+        .collect();
     drop(tx);
     render(&HomePage {
         page,
@@ -92,9 +108,15 @@ struct InboxPage {
 
 pub async fn inbox(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_vendor()?;
-    let clock = Clock { tz: user.tenant.timezone };
+    let clock = Clock {
+        tz: user.tenant.timezone,
+    };
     let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let notices = db::notifications::for_user(&mut tx, user.id, 200).await?.iter().map(|n| NoticeLine::from(n, page.lang, &clock)).collect();
+    let notices = db::notifications::for_user(&mut tx, user.id, 200)
+        .await?
+        .iter()
+        .map(|n| NoticeLine::from(n, page.lang, &clock))
+        .collect();
     drop(tx);
     render(&InboxPage { page, notices })
 }
@@ -133,7 +155,11 @@ impl AppForm {
         if self.slot_id.trim().is_empty() {
             return Ok(None);
         }
-        self.slot_id.trim().parse().map(Some).map_err(|_| AppError::field("slot_id", "application.slot_unknown"))
+        self.slot_id
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::field("slot_id", "application.slot_unknown"))
     }
 }
 
@@ -199,7 +225,14 @@ impl ApplyPage {
     }
 }
 
-async fn apply_page(state: &AppState, page: Page, user: &AuthUser, market: Uuid, form: FormValues, errors: FormErrors) -> AppResult<Html<String>> {
+async fn apply_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    market: Uuid,
+    form: FormValues,
+    errors: FormErrors,
+) -> AppResult<Html<String>> {
     let detail = markets::get(state, user.tenant_id(), market).await?;
     let mut tx = state.db.tenant(user.tenant_id()).await?;
     let free_slots = applications::free_slots(&mut tx, market, Category::parse(&form.category)).await?;
@@ -216,10 +249,26 @@ async fn apply_page(state: &AppState, page: Page, user: &AuthUser, market: Uuid,
     })
 }
 
-pub async fn apply_form(State(state): State<AppState>, page: Page, user: AuthUser, Path(market): Path<Uuid>) -> AppResult<Html<String>> {
+pub async fn apply_form(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(market): Path<Uuid>,
+) -> AppResult<Html<String>> {
     user.require_vendor()?;
-    let blank = ApplicationInput { category: "food".into(), ..Default::default() };
-    apply_page(&state, page, &user, market, FormValues::of(String::new(), blank), FormErrors::default()).await
+    let blank = ApplicationInput {
+        category: "food".into(),
+        ..Default::default()
+    };
+    apply_page(
+        &state,
+        page,
+        &user,
+        market,
+        FormValues::of(String::new(), blank),
+        FormErrors::default(),
+    )
+    .await
 }
 
 pub async fn apply(
@@ -237,8 +286,18 @@ pub async fn apply(
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=saved")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
-            let html = apply_page(&state, page, &user, market, FormValues::of(form.slot_id, form.input), errors).await;
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = apply_page(
+                &state,
+                page,
+                &user,
+                market,
+                FormValues::of(form.slot_id, form.input),
+                errors,
+            )
+            .await;
             Ok(form_failed(html, &err))
         }
     }
@@ -274,7 +333,11 @@ impl ApplicationPage {
 
     fn size(&self, bytes: &i32) -> String {
         let b = f64::from(*bytes);
-        if b >= 1_048_576.0 { format!("{:.1} MB", b / 1_048_576.0) } else { format!("{:.0} KB", (b / 1024.0).max(1.0)) }
+        if b >= 1_048_576.0 {
+            format!("{:.1} MB", b / 1_048_576.0)
+        } else {
+            format!("{:.0} KB", (b / 1024.0).max(1.0))
+        }
     }
 }
 
@@ -335,8 +398,17 @@ async fn application_page(
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
     let mine = applications::one_of_mine(state, user, id).await?;
-    let form = form.unwrap_or_else(|| FormValues::of(mine.view.slot_id.map(|s| s.to_string()).unwrap_or_default(), mine.prefill));
-    let stored = Stored { real_name: mine.view.real_name.clone(), id_number: mine.view.id_number.clone(), phone: mine.view.phone.clone() };
+    let form = form.unwrap_or_else(|| {
+        FormValues::of(
+            mine.view.slot_id.map(|s| s.to_string()).unwrap_or_default(),
+            mine.prefill,
+        )
+    });
+    let stored = Stored {
+        real_name: mine.view.real_name.clone(),
+        id_number: mine.view.id_number.clone(),
+        phone: mine.view.phone.clone(),
+    };
     render(&ApplicationPage {
         page,
         app: mine.view,
@@ -347,7 +419,9 @@ async fn application_page(
         free_slots: mine.free_slots,
         document_kinds: DOCUMENT_KINDS,
         notice,
-        clock: Clock { tz: user.tenant.timezone },
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
     })
 }
 
@@ -364,8 +438,17 @@ pub async fn show(
 }
 
 /// Renders the page again with what went wrong, or passes the error on when it is not about input.
-async fn failed(state: &AppState, page: Page, user: &AuthUser, id: Uuid, form: Option<FormValues>, err: AppError) -> AppResult<Response> {
-    let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
+async fn failed(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    id: Uuid,
+    form: Option<FormValues>,
+    err: AppError,
+) -> AppResult<Response> {
+    let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+        return Err(err);
+    };
     let html = application_page(state, page, user, id, form, errors, None).await;
     Ok(form_failed(html, &err))
 }
@@ -384,7 +467,17 @@ pub async fn update(
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=saved")).into_response()),
-        Err(err) => failed(&state, page, &user, id, Some(FormValues::of(form.slot_id, form.input)), err).await,
+        Err(err) => {
+            failed(
+                &state,
+                page,
+                &user,
+                id,
+                Some(FormValues::of(form.slot_id, form.input)),
+                err,
+            )
+            .await
+        }
     }
 }
 
@@ -397,7 +490,9 @@ pub async fn upload(
 ) -> AppResult<Response> {
     user.require_vendor()?;
     let result = match read_upload(multipart).await {
-        Ok((kind, bytes)) => applications::add_document(&state, &user, id, &kind, &bytes).await.map(|_| ()),
+        Ok((kind, bytes)) => applications::add_document(&state, &user, id, &kind, &bytes)
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
     match result {
@@ -406,12 +501,20 @@ pub async fn upload(
     }
 }
 
-pub async fn delete_document(State(state): State<AppState>, user: AuthUser, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<Response> {
+pub async fn delete_document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, doc)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
     applications::remove_document(&state, &user, id, doc).await?;
     Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=removed#docs-h")).into_response())
 }
 
-pub async fn document(State(state): State<AppState>, user: AuthUser, Path((id, doc)): Path<(Uuid, Uuid)>) -> AppResult<Response> {
+pub async fn document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, doc)): Path<(Uuid, Uuid)>,
+) -> AppResult<Response> {
     user.require_vendor()?;
     let (content_type, bytes) = applications::document(&state, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
@@ -439,13 +542,27 @@ pub async fn submit(
     Form(form): Form<PositionForm>,
 ) -> AppResult<Response> {
     user.require_vendor()?;
-    match applications::submit(&state, &user, id, number(&form.lat), number(&form.lng), number(&form.accuracy)).await {
+    match applications::submit(
+        &state,
+        &user,
+        id,
+        number(&form.lat),
+        number(&form.lng),
+        number(&form.accuracy),
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=submitted")).into_response()),
         Err(err) => failed(&state, page, &user, id, None, err).await,
     }
 }
 
-pub async fn withdraw(State(state): State<AppState>, page: Page, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn withdraw(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
     user.require_vendor()?;
     match applications::withdraw(&state, &user, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=withdrawn")).into_response()),

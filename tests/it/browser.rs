@@ -31,10 +31,11 @@ fn which(names: &[&str]) -> Option<std::path::PathBuf> {
         .find_map(|name| std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()))
 }
 
-/// Desktop-sized windows (phone-sized ones come with the vendor and shopper pages).
+/// Phone-sized (390×844) or desktop-sized windows.
 #[derive(Clone, Copy)]
 pub enum Window {
     Desktop,
+    Phone,
 }
 
 /// A headless Chromium, or `None` (after a loud warning) when none is installed outside CI.
@@ -68,6 +69,7 @@ pub async fn browser(window: Window) -> Option<Browser> {
     let profile = std::env::temp_dir().join(format!("nm-chrome-{}", uuid::Uuid::new_v4().simple()));
     let size = match window {
         Window::Desktop => "--window-size=1280,900",
+        Window::Phone => "--window-size=390,844",
     };
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -134,10 +136,15 @@ pub async fn click(c: &Client, css: &str) {
         .expect("click");
 }
 
+/// The texts of the elements matching `css`. A page that is navigating away answers with what it
+/// had (or nothing); the waiting helpers simply look again.
 pub async fn texts(c: &Client, css: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for e in c.find_all(Locator::Css(css)).await.expect("find_all") {
-        out.push(e.text().await.expect("text").trim().to_string());
+    for e in c.find_all(Locator::Css(css)).await.unwrap_or_default() {
+        match e.text().await {
+            Ok(t) => out.push(t.trim().to_string()),
+            Err(_) => return Vec::new(),
+        }
     }
     out
 }
@@ -241,5 +248,153 @@ async fn an_admin_creates_a_market_with_two_slots_and_sees_it_on_the_public_page
             .await
             .contains(&"长嘉汇夜市".to_string())
     );
+    browser.client.clone().close().await.ok();
+}
+
+/// Replaces the browser's geolocation with a fixed position (as a phone at the market would report).
+pub async fn mock_position(c: &Client, lat: f64, lng: f64) {
+    let script = format!(
+        "navigator.geolocation.getCurrentPosition = function (ok) {{ ok({{ coords: {{ latitude: {lat}, longitude: {lng}, accuracy: 12 }} }}); }};"
+    );
+    c.execute(&script, vec![]).await.expect("mock geolocation");
+}
+
+/// Sets an input's value directly (date inputs take typing in the browser's locale format).
+pub async fn set_value(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![json!(id), json!(value)],
+    )
+    .await
+    .expect("set value");
+}
+
+pub async fn wait_for_text(c: &Client, css: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if texts(c, css).await.iter().any(|t| t.contains(needle)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {css} containing {needle:?}; at {}",
+            c.current_url().await.map(|u| u.to_string()).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
+    c.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
+}
+
+#[tokio::test]
+async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
+    use crate::applications::{NEAR, code_from_outbox, png, valid_id};
+    let Some(browser) = browser(Window::Phone).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+
+    // Sign up with a mobile number and the code sent to it.
+    c.goto(&app.url("/t/nanan/signup")).await.unwrap();
+    fill(c, "#phone", "13712340001").await;
+    click(c, "form[action='/t/nanan/signup'] button[type=submit]").await;
+    wait_for_text(c, "#code-sent", "137****0001").await;
+    let code = code_from_outbox(&app, "137****0001").await;
+    fill(c, "#code", &code).await;
+    fill(c, "#password", "夜市摊主2026").await;
+    fill(c, "#confirm_password", "夜市摊主2026").await;
+    click(c, "form[action='/t/nanan/signup/verify'] button[type=submit]").await;
+    wait_for_path(c, "/vendor").await;
+
+    // Apply to the main market.
+    click(c, "a[href='/vendor/apply']").await;
+    wait_for_path(c, "/vendor/apply").await;
+    click(c, &format!("a[href='/vendor/apply/{}']", app.market_id("nanan"))).await;
+    fill(c, "#stall_name", "王记冰粉").await;
+    c.find(Locator::Css("#category"))
+        .await
+        .unwrap()
+        .select_by_value("food")
+        .await
+        .unwrap();
+    fill(c, "#goods", "手搓冰粉、凉糕").await;
+    fill(c, "#real_name", "王小二").await;
+    fill(c, "#id_number", &valid_id(77)).await;
+    fill(c, "#phone", "13712340001").await;
+    fill(c, "#food_licence_no", "JY15001080099887").await;
+    set_value(c, "food_licence_expires", "2030-06-30").await;
+    fill(c, "#health_cert_no", "JK2026-0777").await;
+    set_value(c, "health_cert_expires", "2030-01-31").await;
+    click(c, "form[action^='/vendor/apply/'] button[type=submit]").await;
+    wait_for_text(c, ".notice", "已保存").await;
+
+    // Photos of the documents, from the phone's files.
+    let photo = std::env::temp_dir().join(format!("nm-photo-{}.png", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&photo, png()).unwrap();
+    for kind in ["id_card", "food_licence", "health_cert"] {
+        c.find(Locator::Css("#kind"))
+            .await
+            .unwrap()
+            .select_by_value(kind)
+            .await
+            .unwrap();
+        c.find(Locator::Css("#file"))
+            .await
+            .unwrap()
+            .send_keys(&photo.display().to_string())
+            .await
+            .unwrap();
+        click(c, "form[enctype='multipart/form-data'] button[type=submit]").await;
+        wait_for_text(c, ".notice", "已上传").await;
+    }
+    let _ = std::fs::remove_file(&photo);
+    assert_eq!(c.find_all(Locator::Css(".documents li")).await.unwrap().len(), 3);
+
+    // Submit at the market: the page asks the (mocked) browser for the position.
+    mock_position(c, NEAR.0, NEAR.1).await;
+    click(c, "#submit-application").await;
+    wait_for_text(c, ".notice", "已提交").await;
+    assert_eq!(attr(c, "#app-state", "data-state").await.as_deref(), Some("submitted"));
+    let app_path = c.current_url().await.unwrap().path().to_string();
+    let id = app_path.trim_start_matches("/vendor/applications/").to_string();
+    let distance: f64 = sqlx::query_scalar("select position_distance_m from applications where id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert!(distance < 100.0, "the mocked position was recorded ({distance} m)");
+
+    // An official approves it from a desktop.
+    c.delete_all_cookies().await.unwrap();
+    c.set_window_size(1280, 900).await.unwrap();
+    sign_in(c, &app, "nanan", "official").await;
+    wait_for_path(c, "/official").await;
+    click(c, "a[href='/official/review']").await;
+    wait_for_path(c, "/official/review").await;
+    click(c, &format!("a[href='/official/applications/{id}']")).await;
+    wait_for_path(c, &format!("/official/applications/{id}")).await;
+    assert!(
+        texts(c, "[data-field=real_name]").await[0].contains("王**"),
+        "masked until revealed"
+    );
+    assert_eq!(
+        c.find_all(Locator::Css(".documents-grid figure")).await.unwrap().len(),
+        3
+    );
+    click(c, "#approve-form button[type=submit]").await;
+    wait_for_text(c, ".notice", "已作出决定").await;
+    assert_eq!(attr(c, "#app-state", "data-state").await.as_deref(), Some("approved"));
+
+    // The stall now has a green code, on the public market page too.
+    c.goto(&app.url(&format!("/t/nanan/m/{}", app.market_id("nanan"))))
+        .await
+        .unwrap();
+    let link = attr(c, "a[href^='/c/']:not([href=''])", "href").await;
+    assert!(link.is_some());
+    let stalls = texts(c, "tr[data-slot] td:nth-child(3) a").await;
+    assert!(stalls.contains(&"王记冰粉".to_string()), "{stalls:?}");
     browser.client.clone().close().await.ok();
 }
