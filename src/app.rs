@@ -127,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .route("/official/codes/{id}", get(review::code))
         .route("/official/codes/{id}/suspend", post(review::suspend))
         .route("/official/codes/{id}/restore", post(review::restore))
+        .route("/official/codes/{id}/revoke", post(review::revoke))
         // vendors
         .route("/t/{tenant}/signup", get(signup::page).post(signup::send_code))
         .route("/t/{tenant}/signup/verify", post(signup::verify))

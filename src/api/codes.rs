@@ -183,6 +183,32 @@ pub async fn restore(
     Ok(Json(detail(&state, &code, &causes)))
 }
 
+/// Withdraw a code for good, with a reason (officials with the review permission); its slot is
+/// free again and its scan page says it was revoked.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/codes/{id}/revoke", tag = "codes",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Code id")),
+    request_body = SuspendRequest,
+    responses(
+        (status = 200, body = CodeDetail),
+        (status = 403, description = "No review permission", body = ErrorBody),
+        (status = 404, description = "No such code in your tenant", body = ErrorBody),
+        (status = 409, description = "Already revoked", body = ErrorBody),
+        (status = 422, description = "Reason missing", body = ErrorBody),
+    )
+)]
+pub async fn revoke(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<SuspendRequest>,
+) -> AppResult<Json<CodeDetail>> {
+    codes::revoke(&state, &user, id, &body.reason).await?;
+    let (code, causes) = codes::detail(&state, &user, id).await?;
+    Ok(Json(detail(&state, &code, &causes)))
+}
+
 /// The tenant's public keys for checking code signatures offline (also at /t/{tenant}/code-key).
 #[utoipa::path(
     get, path = "/api/v1/t/{tenant}/code-key", tag = "codes",

@@ -100,6 +100,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(codes::mine))
         .routes(routes!(codes::suspend))
         .routes(routes!(codes::restore))
+        .routes(routes!(codes::revoke))
         .routes(routes!(codes::key_document))
         .split_for_parts()
 }

@@ -217,6 +217,21 @@ pub async fn insert(tx: &mut TenantTx, c: &NewCode<'_>) -> Result<(), sqlx::Erro
     Ok(())
 }
 
+/// Withdraws a code for good; its slot is free again.
+pub async fn revoke(tx: &mut TenantTx, id: Uuid, reason: &str) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let done = sqlx::query!(
+        "update codes set revoked_at = now(), revoked_reason = $3, updated_at = now()
+         where tenant_id = $1 and id = $2 and revoked_at is null",
+        tenant,
+        id,
+        reason
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn set_colour(tx: &mut TenantTx, id: Uuid, colour: &str) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(

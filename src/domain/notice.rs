@@ -10,15 +10,17 @@ pub enum NoticeKind {
     ApplicationReturned,
     CodeSuspended,
     CodeRestored,
+    CodeRevoked,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 5] = [
+    pub const ALL: [NoticeKind; 6] = [
         NoticeKind::ApplicationApproved,
         NoticeKind::ApplicationRejected,
         NoticeKind::ApplicationReturned,
         NoticeKind::CodeSuspended,
         NoticeKind::CodeRestored,
+        NoticeKind::CodeRevoked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -28,6 +30,7 @@ impl NoticeKind {
             NoticeKind::ApplicationReturned => "application_returned",
             NoticeKind::CodeSuspended => "code_suspended",
             NoticeKind::CodeRestored => "code_restored",
+            NoticeKind::CodeRevoked => "code_revoked",
         }
     }
 
@@ -43,6 +46,7 @@ impl NoticeKind {
             NoticeKind::ApplicationReturned => "notice.application_returned",
             NoticeKind::CodeSuspended => "notice.code_suspended",
             NoticeKind::CodeRestored => "notice.code_restored",
+            NoticeKind::CodeRevoked => "notice.code_revoked",
         }
     }
 }

@@ -394,6 +394,46 @@ pub async fn restore(state: &AppState, official: &AuthUser, code_id: Uuid) -> Ap
     Ok(colour)
 }
 
+/// Withdraws a vendor's code for good (the licence ends); the slot is free for another vendor.
+/// Officials who review applications may do it, with a reason the vendor is told.
+pub async fn revoke(state: &AppState, official: &AuthUser, code_id: Uuid, reason: &str) -> AppResult<()> {
+    official.require(Permission::Review)?;
+    let reason = reason.trim();
+    if reason.chars().count() < 2 || reason.chars().count() > 200 {
+        return Err(AppError::Validation(vec![FieldError::with(
+            "reason",
+            Msg::new("form.length_between").arg("min", 2).arg("max", 200),
+        )]));
+    }
+    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    if !db_codes::lock(&mut tx, code_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let row = db_codes::list(&mut tx, &CodeFilter { id: Some(code_id), ..Default::default() }).await?.pop().ok_or(AppError::NotFound)?;
+    if !db_codes::revoke(&mut tx, code_id, reason).await? {
+        return Err(AppError::Conflict(Msg::new("code.revoked")));
+    }
+    audit::record(
+        &mut tx,
+        &official.actor(),
+        Change::new("code.revoke", "code", code_id)
+            .before(&serde_json::json!({ "slot": row.slot_code, "colour": row.colour }))
+            .after(&serde_json::json!({ "revoked": true, "reason": reason })),
+    )
+    .await?;
+    notices::notify(
+        &mut tx,
+        &state.keys,
+        row.vendor_id,
+        NoticeKind::CodeRevoked,
+        &[("stall", &row.stall_name), ("slot", &row.slot_code), ("reason", reason)],
+        Some("/vendor"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Codes of one market (live ones), for the public market page and officials.
 pub async fn for_market(state: &AppState, tenant: &Tenant, market: Uuid) -> AppResult<Vec<CodeRow>> {
     let mut tx = state.db.tenant(tenant.id).await?;

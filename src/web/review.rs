@@ -283,6 +283,7 @@ struct CodePage {
     causes: Vec<CauseRow>,
     suspended: bool,
     can_act: bool,
+    can_revoke: bool,
     path: String,
     print_path: String,
     notice: Option<String>,
@@ -312,6 +313,7 @@ async fn code_page(
         colour: Colour::parse(&code.colour).unwrap_or(Colour::Green),
         suspended: causes.iter().any(|c| c.kind == cause::SUSPENDED),
         can_act: user.has(Permission::Inspect) && code.revoked_at.is_none(),
+        can_revoke: user.has(Permission::Review) && code.revoked_at.is_none(),
         print_path: path.replacen('?', "/print?", 1),
         path,
         code,
@@ -339,6 +341,7 @@ pub async fn code(
     let notice = match q.notice.as_deref() {
         Some("suspended") => Some(page.t("code.notice_suspended")),
         Some("restored") => Some(page.t("code.notice_restored")),
+        Some("revoked") => Some(page.t("code.notice_revoked")),
         _ => None,
     };
     code_page(&state, page, &user, id, notice, FormErrors::default()).await
@@ -363,6 +366,23 @@ pub async fn suspend(
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err);
             };
+            let html = code_page(&state, page, &user, id, None, errors).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<SuspendForm>,
+) -> AppResult<Response> {
+    match codes::revoke(&state, &user, id, &form.reason).await {
+        Ok(()) => Ok(Redirect::to(&format!("/official/codes/{id}?notice=revoked")).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
             let html = code_page(&state, page, &user, id, None, errors).await;
             Ok(form_failed(html, &err))
         }

@@ -1228,3 +1228,60 @@ async fn queued_messages_are_delivered_by_the_dispatcher() {
         .unwrap();
     assert_eq!(logged, "logged");
 }
+
+#[tokio::test]
+async fn a_revoked_code_says_so_and_frees_its_slot() {
+    let app = TestApp::spawn().await;
+    let url = app.demo.samples["nanan_code_url"].as_str().unwrap().to_string();
+    let path = url[url.find("/c/").unwrap()..].to_string();
+    let (code_id, slot_id): (uuid::Uuid, uuid::Uuid) = sqlx::query_as("select id, slot_id from codes where code = $1")
+        .bind(&path[3..16])
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let official = app.token("nanan", "official").await;
+    let revoke = |reason: &'static str| {
+        let app = &app;
+        let official = official.clone();
+        async move {
+            app.send_json(Method::POST, &format!("/api/v1/t/nanan/codes/{code_id}/revoke"), Some(&official), &json!({"reason": reason})).await
+        }
+    };
+    let (status, _) = revoke("").await;
+    assert_eq!(status, 422);
+    let (status, body) = revoke("摊主主动退出夜市").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["revoked"], true);
+    let (status, _) = revoke("再次注销").await;
+    assert_eq!(status, 409);
+
+    let r = app.client().get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(r.text().await.unwrap().contains("已被注销"));
+    let vendor = app.token("nanan", "vendor").await;
+    let (_, notices) = app.get_json("/api/v1/me/notifications", Some(&vendor)).await;
+    assert!(notices[0]["text"].as_str().unwrap().contains("摊主主动退出夜市"));
+
+    // The slot can be given to someone else now.
+    let (_, id) = submitted_application(&app, "13712345617", 17).await;
+    let (_, review) = app.get_json(&format!("/api/v1/t/nanan/review/applications/{id}"), Some(&official)).await;
+    assert!(review["free_slots"].as_array().unwrap().iter().any(|s| s["id"] == slot_id.to_string()));
+    let (status, body) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/t/nanan/review/applications/{id}/decision"),
+            Some(&official),
+            &json!({"decision": "approve", "version": review["application"]["version"], "slot_id": slot_id}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // An inspector without the review permission cannot revoke.
+    let admin = app.token("nanan", "admin").await;
+    let (_, me) = app.get_json("/api/v1/me", Some(&official)).await;
+    app.send_json(Method::PUT, &format!("/api/v1/t/nanan/staff/{}/permissions", me["id"].as_str().unwrap()), Some(&admin), &json!({"permissions": ["inspect"]})).await;
+    let new_code: uuid::Uuid = sqlx::query_scalar("select id from codes where application_id = $1::uuid").bind(&id).fetch_one(&app.owner).await.unwrap();
+    let (status, _) = app
+        .send_json(Method::POST, &format!("/api/v1/t/nanan/codes/{new_code}/revoke"), Some(&official), &json!({"reason": "越权"}))
+        .await;
+    assert_eq!(status, 403);
+}

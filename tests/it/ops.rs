@@ -290,6 +290,7 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/my/codes", "get"),
         ("/api/v1/t/{tenant}/codes/{id}/suspend", "post"),
         ("/api/v1/t/{tenant}/codes/{id}/restore", "post"),
+        ("/api/v1/t/{tenant}/codes/{id}/revoke", "post"),
         ("/api/v1/t/{tenant}/code-key", "get"),
     ];
     for (path, method) in expected {
