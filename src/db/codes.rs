@@ -152,6 +152,18 @@ pub async fn list(tx: &mut TenantTx, f: &CodeFilter) -> Result<Vec<CodeRow>, sql
     .await
 }
 
+pub async fn get(tx: &mut TenantTx, id: Uuid) -> Result<Option<CodeRow>, sqlx::Error> {
+    Ok(list(
+        tx,
+        &CodeFilter {
+            id: Some(id),
+            ..Default::default()
+        },
+    )
+    .await?
+    .pop())
+}
+
 pub async fn by_code(tx: &mut TenantTx, code: &str) -> Result<Option<CodeRow>, sqlx::Error> {
     Ok(list(
         tx,

@@ -112,16 +112,7 @@ pub async fn issue(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Acto
         },
     )
     .await?;
-    let row = db_codes::list(
-        tx,
-        &CodeFilter {
-            id: Some(id),
-            ..Default::default()
-        },
-    )
-    .await?
-    .pop()
-    .ok_or(AppError::NotFound)?;
+    let row = db_codes::get(tx, id).await?.ok_or(AppError::NotFound)?;
     audit::record(
         tx,
         actor,
@@ -276,16 +267,7 @@ pub fn verify_offline(url: &str, doc: &KeyDocument) -> Result<(String, String), 
 /// Recomputes a code's colour from its open causes (the one rule, in domain::code), stores it and
 /// audits a change. Returns the old and new colour.
 pub async fn recompute_colour(tx: &mut TenantTx, actor: &Actor, code_id: Uuid) -> AppResult<(Colour, Colour)> {
-    let row = db_codes::list(
-        tx,
-        &CodeFilter {
-            id: Some(code_id),
-            ..Default::default()
-        },
-    )
-    .await?
-    .pop()
-    .ok_or(AppError::NotFound)?;
+    let row = db_codes::get(tx, code_id).await?.ok_or(AppError::NotFound)?;
     let causes = db_codes::open_causes(tx, code_id).await?;
     let old = Colour::parse(&row.colour).unwrap_or(Colour::Green);
     let new = colour_of(causes.iter().filter_map(|c| Colour::parse(&c.colour)));
@@ -303,30 +285,33 @@ pub async fn recompute_colour(tx: &mut TenantTx, actor: &Actor, code_id: Uuid) -
     Ok((old, new))
 }
 
+/// A reason the vendor is told: 2–200 characters.
+fn check_reason(reason: &str) -> AppResult<&str> {
+    let reason = reason.trim();
+    if (2..=200).contains(&reason.chars().count()) {
+        Ok(reason)
+    } else {
+        Err(AppError::Validation(vec![FieldError::with(
+            "reason",
+            Msg::new("form.length_between").arg("min", 2).arg("max", 200),
+        )]))
+    }
+}
+
+/// The code, locked for the rest of the transaction (every change to a code goes through here).
+async fn locked(tx: &mut TenantTx, code_id: Uuid) -> AppResult<CodeRow> {
+    if !db_codes::lock(tx, code_id).await? {
+        return Err(AppError::NotFound);
+    }
+    db_codes::get(tx, code_id).await?.ok_or(AppError::NotFound)
+}
+
 /// An official suspends a code (red, with a reason).
 pub async fn suspend(state: &AppState, official: &AuthUser, code_id: Uuid, reason: &str) -> AppResult<Colour> {
     official.require(Permission::Inspect)?;
-    let reason = reason.trim();
-    if reason.chars().count() < 2 || reason.chars().count() > 200 {
-        return Err(AppError::Validation(vec![FieldError::with(
-            "reason",
-            Msg::new("form.length_between").arg("min", 2).arg("max", 200),
-        )]));
-    }
+    let reason = check_reason(reason)?;
     let mut tx = state.db.tenant(official.tenant_id()).await?;
-    if !db_codes::lock(&mut tx, code_id).await? {
-        return Err(AppError::NotFound);
-    }
-    let row = db_codes::list(
-        &mut tx,
-        &CodeFilter {
-            id: Some(code_id),
-            ..Default::default()
-        },
-    )
-    .await?
-    .pop()
-    .ok_or(AppError::NotFound)?;
+    let row = locked(&mut tx, code_id).await?;
     if row.revoked_at.is_some() {
         return Err(AppError::Conflict(Msg::new("code.revoked")));
     }
@@ -358,19 +343,7 @@ pub async fn suspend(state: &AppState, official: &AuthUser, code_id: Uuid, reaso
 pub async fn restore(state: &AppState, official: &AuthUser, code_id: Uuid) -> AppResult<Colour> {
     official.require(Permission::Inspect)?;
     let mut tx = state.db.tenant(official.tenant_id()).await?;
-    if !db_codes::lock(&mut tx, code_id).await? {
-        return Err(AppError::NotFound);
-    }
-    let row = db_codes::list(
-        &mut tx,
-        &CodeFilter {
-            id: Some(code_id),
-            ..Default::default()
-        },
-    )
-    .await?
-    .pop()
-    .ok_or(AppError::NotFound)?;
+    let row = locked(&mut tx, code_id).await?;
     if !db_codes::clear_cause(&mut tx, code_id, cause::SUSPENDED, Some(official.id)).await? {
         return Err(AppError::Conflict(Msg::new("code.not_suspended")));
     }
@@ -398,18 +371,9 @@ pub async fn restore(state: &AppState, official: &AuthUser, code_id: Uuid) -> Ap
 /// Officials who review applications may do it, with a reason the vendor is told.
 pub async fn revoke(state: &AppState, official: &AuthUser, code_id: Uuid, reason: &str) -> AppResult<()> {
     official.require(Permission::Review)?;
-    let reason = reason.trim();
-    if reason.chars().count() < 2 || reason.chars().count() > 200 {
-        return Err(AppError::Validation(vec![FieldError::with(
-            "reason",
-            Msg::new("form.length_between").arg("min", 2).arg("max", 200),
-        )]));
-    }
+    let reason = check_reason(reason)?;
     let mut tx = state.db.tenant(official.tenant_id()).await?;
-    if !db_codes::lock(&mut tx, code_id).await? {
-        return Err(AppError::NotFound);
-    }
-    let row = db_codes::list(&mut tx, &CodeFilter { id: Some(code_id), ..Default::default() }).await?.pop().ok_or(AppError::NotFound)?;
+    let row = locked(&mut tx, code_id).await?;
     if !db_codes::revoke(&mut tx, code_id, reason).await? {
         return Err(AppError::Conflict(Msg::new("code.revoked")));
     }
@@ -451,16 +415,7 @@ pub async fn for_market(state: &AppState, tenant: &Tenant, market: Uuid) -> AppR
 /// A code with its open causes, for officials and its vendor.
 pub async fn detail(state: &AppState, user: &AuthUser, code_id: Uuid) -> AppResult<(CodeRow, Vec<CauseRow>)> {
     let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let row = db_codes::list(
-        &mut tx,
-        &CodeFilter {
-            id: Some(code_id),
-            ..Default::default()
-        },
-    )
-    .await?
-    .pop()
-    .ok_or(AppError::NotFound)?;
+    let row = db_codes::get(&mut tx, code_id).await?.ok_or(AppError::NotFound)?;
     if !(user.role.is_staff() || row.vendor_id == user.id) {
         return Err(AppError::NotFound);
     }

@@ -353,6 +353,27 @@ pub struct SuspendForm {
     reason: String,
 }
 
+/// After an action on a code: back to its page with a notice, or the page again with what was wrong.
+async fn code_done<T>(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    id: Uuid,
+    result: AppResult<T>,
+    notice: &str,
+) -> AppResult<Response> {
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/official/codes/{id}?notice={notice}")).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = code_page(state, page, user, id, None, errors).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
 pub async fn suspend(
     State(state): State<AppState>,
     page: Page,
@@ -360,16 +381,8 @@ pub async fn suspend(
     Path(id): Path<Uuid>,
     Form(form): Form<SuspendForm>,
 ) -> AppResult<Response> {
-    match codes::suspend(&state, &user, id, &form.reason).await {
-        Ok(_) => Ok(Redirect::to(&format!("/official/codes/{id}?notice=suspended")).into_response()),
-        Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
-            };
-            let html = code_page(&state, page, &user, id, None, errors).await;
-            Ok(form_failed(html, &err))
-        }
-    }
+    let result = codes::suspend(&state, &user, id, &form.reason).await;
+    code_done(&state, page, &user, id, result, "suspended").await
 }
 
 pub async fn revoke(
@@ -379,14 +392,8 @@ pub async fn revoke(
     Path(id): Path<Uuid>,
     Form(form): Form<SuspendForm>,
 ) -> AppResult<Response> {
-    match codes::revoke(&state, &user, id, &form.reason).await {
-        Ok(()) => Ok(Redirect::to(&format!("/official/codes/{id}?notice=revoked")).into_response()),
-        Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else { return Err(err) };
-            let html = code_page(&state, page, &user, id, None, errors).await;
-            Ok(form_failed(html, &err))
-        }
-    }
+    let result = codes::revoke(&state, &user, id, &form.reason).await;
+    code_done(&state, page, &user, id, result, "revoked").await
 }
 
 pub async fn restore(
@@ -395,14 +402,6 @@ pub async fn restore(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    match codes::restore(&state, &user, id).await {
-        Ok(_) => Ok(Redirect::to(&format!("/official/codes/{id}?notice=restored")).into_response()),
-        Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
-            };
-            let html = code_page(&state, page, &user, id, None, errors).await;
-            Ok(form_failed(html, &err))
-        }
-    }
+    let result = codes::restore(&state, &user, id).await;
+    code_done(&state, page, &user, id, result, "restored").await
 }

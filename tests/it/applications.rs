@@ -1244,7 +1244,13 @@ async fn a_revoked_code_says_so_and_frees_its_slot() {
         let app = &app;
         let official = official.clone();
         async move {
-            app.send_json(Method::POST, &format!("/api/v1/t/nanan/codes/{code_id}/revoke"), Some(&official), &json!({"reason": reason})).await
+            app.send_json(
+                Method::POST,
+                &format!("/api/v1/t/nanan/codes/{code_id}/revoke"),
+                Some(&official),
+                &json!({"reason": reason}),
+            )
+            .await
         }
     };
     let (status, _) = revoke("").await;
@@ -1264,8 +1270,16 @@ async fn a_revoked_code_says_so_and_frees_its_slot() {
 
     // The slot can be given to someone else now.
     let (_, id) = submitted_application(&app, "13712345617", 17).await;
-    let (_, review) = app.get_json(&format!("/api/v1/t/nanan/review/applications/{id}"), Some(&official)).await;
-    assert!(review["free_slots"].as_array().unwrap().iter().any(|s| s["id"] == slot_id.to_string()));
+    let (_, review) = app
+        .get_json(&format!("/api/v1/t/nanan/review/applications/{id}"), Some(&official))
+        .await;
+    assert!(
+        review["free_slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == slot_id.to_string())
+    );
     let (status, body) = app
         .send_json(
             Method::POST,
@@ -1278,10 +1292,25 @@ async fn a_revoked_code_says_so_and_frees_its_slot() {
     // An inspector without the review permission cannot revoke.
     let admin = app.token("nanan", "admin").await;
     let (_, me) = app.get_json("/api/v1/me", Some(&official)).await;
-    app.send_json(Method::PUT, &format!("/api/v1/t/nanan/staff/{}/permissions", me["id"].as_str().unwrap()), Some(&admin), &json!({"permissions": ["inspect"]})).await;
-    let new_code: uuid::Uuid = sqlx::query_scalar("select id from codes where application_id = $1::uuid").bind(&id).fetch_one(&app.owner).await.unwrap();
+    app.send_json(
+        Method::PUT,
+        &format!("/api/v1/t/nanan/staff/{}/permissions", me["id"].as_str().unwrap()),
+        Some(&admin),
+        &json!({"permissions": ["inspect"]}),
+    )
+    .await;
+    let new_code: uuid::Uuid = sqlx::query_scalar("select id from codes where application_id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     let (status, _) = app
-        .send_json(Method::POST, &format!("/api/v1/t/nanan/codes/{new_code}/revoke"), Some(&official), &json!({"reason": "越权"}))
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/t/nanan/codes/{new_code}/revoke"),
+            Some(&official),
+            &json!({"reason": "越权"}),
+        )
         .await;
     assert_eq!(status, 403);
 }
