@@ -54,6 +54,8 @@ pub struct Inner {
     pub sms: crate::services::sms::Gateway,
     /// Tenants by slug and id, briefly cached.
     pub tenants: TenantDirectory,
+    /// Live notices for officials' pages (fed by `services::live::spawn_listener`).
+    pub live: crate::services::live::Live,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
 }
@@ -82,6 +84,7 @@ impl AppState {
             otp_throttle,
             sms,
             tenants: TenantDirectory::default(),
+            live: crate::services::live::Live::default(),
             metrics: metrics::handle(),
         }))
     }
@@ -228,6 +231,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
+    let listener_task = crate::services::live::spawn_listener(state.db.global().clone(), state.live.clone());
     let pruner = tokio::spawn({
         let state = state.clone();
         async move {
@@ -243,5 +247,6 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     pruner.abort();
+    listener_task.abort();
     result
 }

@@ -98,6 +98,10 @@ pub enum Command {
     /// Operating codes: check a code's signature, rotate a tenant's signing key.
     #[command(subcommand)]
     Code(CodeCommand),
+    /// Expire lapsed credentials and bring every code's colour up to date (credentials expiring
+    /// or expired, penalty points after the month's turn). The server does this every five
+    /// minutes; running it again changes nothing.
+    Sweep,
 }
 
 #[derive(Debug, Subcommand)]

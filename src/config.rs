@@ -4,6 +4,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::auth::throttle::ThrottleSettings;
+use crate::clock::Clock;
 use crate::services::sms::Gateway;
 
 #[derive(Clone, Debug)]
@@ -18,6 +19,8 @@ pub struct Config {
     pub otp_throttle: ThrottleSettings,
     /// Where text messages go.
     pub sms: Gateway,
+    /// The time (the system's, except in tests).
+    pub clock: Clock,
     /// Requests that take longer are answered 503.
     pub request_timeout: Duration,
     /// Largest request body accepted, in bytes (413 beyond).
@@ -33,6 +36,7 @@ impl Config {
             login_throttle: ThrottleSettings::default(),
             otp_throttle: ThrottleSettings::sms_codes(),
             sms: Gateway::default(),
+            clock: Clock::system(),
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
         }

@@ -96,6 +96,9 @@ pub enum AppError {
     BadCredentials,
     #[error("forbidden")]
     Forbidden,
+    /// An external system's request whose API key, timestamp or signature does not hold.
+    #[error("api key rejected: {}", .0.key())]
+    ApiKey(Msg),
     #[error("cross-site request refused")]
     CrossSite,
     /// Signed in with a one-time password: nothing but choosing a new one is allowed yet.
@@ -127,7 +130,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::BadCredentials | AppError::ApiKey(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CrossSite | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -145,6 +148,7 @@ impl AppError {
             AppError::Unauthorized => ("unauthorized", Msg::new("error.unauthorized"), vec![]),
             AppError::BadCredentials => ("invalid_credentials", Msg::new("login.invalid"), vec![]),
             AppError::Forbidden => ("forbidden", Msg::new("error.forbidden"), vec![]),
+            AppError::ApiKey(msg) => ("api_key_rejected", msg.clone(), vec![]),
             AppError::CrossSite => ("cross_site_request", Msg::new("error.cross_site"), vec![]),
             AppError::PasswordChangeRequired => (
                 "password_change_required",
@@ -316,6 +320,8 @@ fn constraint_error(name: &str) -> Option<AppError> {
         "applications_one_open_per_person" => AppError::Conflict(Msg::new("application.already_open")),
         "codes_one_per_slot" => AppError::Conflict(Msg::new("slot.taken")),
         "codes_slot_fkey" | "applications_slot_fkey" => AppError::Conflict(Msg::new("slot.in_use")),
+        "check_ins_once_per_night" => AppError::Conflict(Msg::new("checkin.already")),
+        "appeals_one_per_deduction" => AppError::Conflict(Msg::new("appeal.already")),
         _ => return None,
     })
 }

@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
         Some(Command::Audit(cmd)) => startup::audit(&cli.storage, cmd).await,
         Some(Command::Sms(cmd)) => startup::sms(&cli.storage, cmd).await,
         Some(Command::Code(cmd)) => startup::code(&cli.storage, cmd).await,
+        Some(Command::Sweep) => startup::sweep(&cli.storage).await,
     };
     match result {
         Ok(code) => code,

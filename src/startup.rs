@@ -228,6 +228,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     }
     let state = AppState::new(Db::new(storage.app.clone()), config, &storage.secrets.master_key);
     let dispatcher = crate::services::sms::spawn_dispatcher(state.clone());
+    let sweeper = crate::services::supervision::spawn_sweeper(state.clone());
 
     println!("\nnightmarket is serving at {public_url}");
     if let Some(c) = &credentials {
@@ -243,9 +244,23 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
 
     app::serve(listener, state, shutdown_signal()).await?;
     dispatcher.abort();
+    sweeper.abort();
     storage.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+pub async fn sweep(storage_args: &StorageArgs) -> anyhow::Result<ExitCode> {
+    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+    let keys = secrets::Keys::derive(&storage.secrets.master_key);
+    let result = services::supervision::sweep(&Db::new(storage.app.clone()), &keys, chrono::Utc::now()).await;
+    storage.close().await;
+    let r = result?;
+    println!(
+        "swept {} tenants, {} vendors: {} credentials expired, {} codes changed colour",
+        r.tenants, r.vendors, r.expired_credentials, r.colour_changes
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn tenant(storage_args: &StorageArgs, cmd: &TenantCommand) -> anyhow::Result<ExitCode> {

@@ -6,7 +6,10 @@
 
 pub mod applications;
 pub mod audit;
+pub mod checkins;
 pub mod codes;
+pub mod credentials;
+pub mod inspections;
 pub mod markets;
 pub mod notifications;
 pub mod otp;

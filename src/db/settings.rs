@@ -4,12 +4,22 @@ use serde::{Deserialize, Serialize};
 
 use super::TenantTx;
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Settings {
     /// Hours officials have to decide a submitted application.
     pub review_deadline_hours: i32,
     /// Printed on placards and the scan page.
     pub complaint_hotline: String,
+    /// How early before opening vendors may check in (minutes).
+    pub checkin_early_minutes: i32,
+    /// A check-in this long after opening is late (minutes).
+    pub late_after_minutes: i32,
+    /// A credential expiring within this many days turns the code yellow.
+    pub expiry_warning_days: i32,
+    /// Penalty points a vendor may lose in a month before the code turns red.
+    pub monthly_points: i32,
+    /// Days after a deduction within which the vendor may appeal.
+    pub appeal_days: i32,
 }
 
 impl Default for Settings {
@@ -17,6 +27,11 @@ impl Default for Settings {
         Settings {
             review_deadline_hours: 24,
             complaint_hotline: "12345".into(),
+            checkin_early_minutes: 60,
+            late_after_minutes: 30,
+            expiry_warning_days: 14,
+            monthly_points: 12,
+            appeal_days: 7,
         }
     }
 }
@@ -25,7 +40,9 @@ pub async fn get(tx: &mut TenantTx) -> Result<Settings, sqlx::Error> {
     let tenant = tx.tenant().0;
     let row = sqlx::query_as!(
         Settings,
-        "select review_deadline_hours, complaint_hotline from tenant_settings where tenant_id = $1",
+        "select review_deadline_hours, complaint_hotline, checkin_early_minutes, late_after_minutes,
+                expiry_warning_days, monthly_points, appeal_days
+         from tenant_settings where tenant_id = $1",
         tenant
     )
     .fetch_optional(tx.conn())
@@ -36,14 +53,26 @@ pub async fn get(tx: &mut TenantTx) -> Result<Settings, sqlx::Error> {
 pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
-        "insert into tenant_settings (tenant_id, review_deadline_hours, complaint_hotline) values ($1, $2, $3)
+        "insert into tenant_settings (tenant_id, review_deadline_hours, complaint_hotline, checkin_early_minutes,
+                                      late_after_minutes, expiry_warning_days, monthly_points, appeal_days)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (tenant_id) do update
          set review_deadline_hours = excluded.review_deadline_hours,
              complaint_hotline = excluded.complaint_hotline,
+             checkin_early_minutes = excluded.checkin_early_minutes,
+             late_after_minutes = excluded.late_after_minutes,
+             expiry_warning_days = excluded.expiry_warning_days,
+             monthly_points = excluded.monthly_points,
+             appeal_days = excluded.appeal_days,
              updated_at = now()",
         tenant,
         s.review_deadline_hours,
-        s.complaint_hotline
+        s.complaint_hotline,
+        s.checkin_early_minutes,
+        s.late_after_minutes,
+        s.expiry_warning_days,
+        s.monthly_points,
+        s.appeal_days
     )
     .execute(tx.conn())
     .await?;

@@ -181,14 +181,7 @@ pub(super) async fn seed(
     let png = placeholder_png();
     let area = if spec.slug == "nanan" { "500108" } else { "330102" };
     let mut tx = TenantTx::begin(owner, tenant.id).await?;
-    db::settings::save(
-        &mut tx,
-        &db::settings::Settings {
-            review_deadline_hours: 24,
-            complaint_hotline: "12345".into(),
-        },
-    )
-    .await?;
+    db::settings::save(&mut tx, &db::settings::Settings::default()).await?;
 
     let markets = db::markets::list(&mut tx).await?;
     let mut all = fates(spec.slug == "nanan");

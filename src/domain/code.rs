@@ -150,11 +150,31 @@ pub fn colour_of(open_causes: impl IntoIterator<Item = Colour>) -> Colour {
 pub mod cause {
     /// An official suspended the code (red).
     pub const SUSPENDED: &str = "suspended";
+    /// Penalty points reached the monthly allowance (red until the month turns).
+    pub const PENALTY: &str = "penalty_points";
+
+    /// Causes a service derives from its own tables (and so may clear again); an official's
+    /// suspension is cleared only by an official.
+    pub fn is_derived(kind: &str) -> bool {
+        kind == PENALTY || kind.starts_with("credential_")
+    }
 
     /// The locale key that explains a cause to people.
     pub fn label_key(kind: &str) -> &'static str {
         match kind {
             SUSPENDED => "cause.suspended",
+            PENALTY => "cause.penalty_points",
+            "credential_missing:health" => "cause.missing_health",
+            "credential_missing:food_licence" => "cause.missing_food_licence",
+            "credential_invalid:health" => "cause.invalid_health",
+            "credential_invalid:food_licence" => "cause.invalid_food_licence",
+            "credential_invalid:business_licence" => "cause.invalid_business_licence",
+            "credential_expired:health" => "cause.expired_health",
+            "credential_expired:food_licence" => "cause.expired_food_licence",
+            "credential_expired:business_licence" => "cause.expired_business_licence",
+            "credential_expiring:health" => "cause.expiring_health",
+            "credential_expiring:food_licence" => "cause.expiring_food_licence",
+            "credential_expiring:business_licence" => "cause.expiring_business_licence",
             _ => "cause.other",
         }
     }

@@ -2,7 +2,9 @@
 //! Everything here is unit-tested beside the code.
 
 pub mod application;
+pub mod checkin;
 pub mod code;
+pub mod credential;
 pub mod geo;
 pub mod hours;
 pub mod identity;

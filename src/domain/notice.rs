@@ -11,16 +11,37 @@ pub enum NoticeKind {
     CodeSuspended,
     CodeRestored,
     CodeRevoked,
+    /// A code changed colour because of its causes (credentials, points): to the vendor and staff.
+    CodeColour,
+    /// An external system reported a credential's status: to staff.
+    CredentialEvent,
+    /// A vendor uploaded a renewal of a credential: to staff.
+    RenewalFiled,
+    /// An official accepted or refused a renewal: to the vendor.
+    RenewalDecided,
+    /// An inspection was recorded at the vendor's stall: to the vendor.
+    InspectionRecorded,
+    /// A vendor appealed a deduction: to staff.
+    AppealFiled,
+    /// An official decided an appeal: to the vendor.
+    AppealDecided,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 6] = [
+    pub const ALL: [NoticeKind; 13] = [
         NoticeKind::ApplicationApproved,
         NoticeKind::ApplicationRejected,
         NoticeKind::ApplicationReturned,
         NoticeKind::CodeSuspended,
         NoticeKind::CodeRestored,
         NoticeKind::CodeRevoked,
+        NoticeKind::CodeColour,
+        NoticeKind::CredentialEvent,
+        NoticeKind::RenewalFiled,
+        NoticeKind::RenewalDecided,
+        NoticeKind::InspectionRecorded,
+        NoticeKind::AppealFiled,
+        NoticeKind::AppealDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,6 +52,13 @@ impl NoticeKind {
             NoticeKind::CodeSuspended => "code_suspended",
             NoticeKind::CodeRestored => "code_restored",
             NoticeKind::CodeRevoked => "code_revoked",
+            NoticeKind::CodeColour => "code_colour",
+            NoticeKind::CredentialEvent => "credential_event",
+            NoticeKind::RenewalFiled => "renewal_filed",
+            NoticeKind::RenewalDecided => "renewal_decided",
+            NoticeKind::InspectionRecorded => "inspection_recorded",
+            NoticeKind::AppealFiled => "appeal_filed",
+            NoticeKind::AppealDecided => "appeal_decided",
         }
     }
 
@@ -47,6 +75,13 @@ impl NoticeKind {
             NoticeKind::CodeSuspended => "notice.code_suspended",
             NoticeKind::CodeRestored => "notice.code_restored",
             NoticeKind::CodeRevoked => "notice.code_revoked",
+            NoticeKind::CodeColour => "notice.code_colour",
+            NoticeKind::CredentialEvent => "notice.credential_event",
+            NoticeKind::RenewalFiled => "notice.renewal_filed",
+            NoticeKind::RenewalDecided => "notice.renewal_decided",
+            NoticeKind::InspectionRecorded => "notice.inspection_recorded",
+            NoticeKind::AppealFiled => "notice.appeal_filed",
+            NoticeKind::AppealDecided => "notice.appeal_decided",
         }
     }
 }

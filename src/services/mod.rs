@@ -5,12 +5,17 @@
 pub mod accounts;
 pub mod applications;
 pub mod audit;
+pub mod checkins;
 pub mod codes;
+pub mod credentials;
+pub mod inspections;
+pub mod live;
 pub mod markets;
 pub mod notices;
 pub mod otp;
 pub mod review;
 pub mod settings;
 pub mod sms;
+pub mod supervision;
 pub mod tenants;
 pub mod vendors;

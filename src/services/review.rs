@@ -18,7 +18,7 @@ use crate::domain::people::Permission;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::applications::{ApplicationView, FreeSlot, deadline_hours, free_slots, with_documents};
 use crate::services::audit::{self, Change};
-use crate::services::{codes, notices};
+use crate::services::{codes, credentials, notices, supervision};
 
 /// How long opening an application holds it for the official.
 pub const CLAIM_MINUTES: i64 = 15;
@@ -351,6 +351,20 @@ pub async fn decide(
                     vendor_name_masked: decided.real_name_masked.as_deref().unwrap_or("**"),
                     licence_facts: facts,
                 },
+            )
+            .await?;
+            // The licences the application carried become the vendor's credentials, and the new
+            // code takes the colour they (and any penalty points) give.
+            credentials::from_application(&mut tx, &decided).await?;
+            let settings = db::settings::get(&mut tx).await?;
+            supervision::sync_vendor(
+                &mut tx,
+                &state.keys,
+                &actor,
+                decided.vendor_id,
+                state.config.clock.now(),
+                official.tenant.timezone,
+                &settings,
             )
             .await?;
             notices::notify(

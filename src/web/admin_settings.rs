@@ -1,4 +1,4 @@
-//! Tenant admin: settings (review deadline, hotline) and the code-signing keys.
+//! Tenant admin: settings (deadlines, hotline, check-in and penalty rules) and code-signing keys.
 
 use askama::Template;
 use axum::extract::State;
@@ -9,10 +9,116 @@ use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::settings::Settings;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Query};
 use crate::services::codes::{self, KeyDocument};
 use crate::services::settings;
+
+/// The settings form as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    review_deadline_hours: String,
+    #[serde(default)]
+    complaint_hotline: String,
+    #[serde(default)]
+    checkin_early_minutes: String,
+    #[serde(default)]
+    late_after_minutes: String,
+    #[serde(default)]
+    expiry_warning_days: String,
+    #[serde(default)]
+    monthly_points: String,
+    #[serde(default)]
+    appeal_days: String,
+}
+
+impl SettingsForm {
+    fn of(s: &Settings) -> SettingsForm {
+        SettingsForm {
+            review_deadline_hours: s.review_deadline_hours.to_string(),
+            complaint_hotline: s.complaint_hotline.clone(),
+            checkin_early_minutes: s.checkin_early_minutes.to_string(),
+            late_after_minutes: s.late_after_minutes.to_string(),
+            expiry_warning_days: s.expiry_warning_days.to_string(),
+            monthly_points: s.monthly_points.to_string(),
+            appeal_days: s.appeal_days.to_string(),
+        }
+    }
+
+    fn parse(&self) -> AppResult<Settings> {
+        let mut errors = Vec::new();
+        let mut n = |field: &'static str, text: &str| match text.trim().parse::<i32>() {
+            Ok(v) => v,
+            Err(_) => {
+                errors.push(FieldError::new(field, "form.not_a_number"));
+                0
+            }
+        };
+        let s = Settings {
+            review_deadline_hours: n("review_deadline_hours", &self.review_deadline_hours),
+            complaint_hotline: self.complaint_hotline.clone(),
+            checkin_early_minutes: n("checkin_early_minutes", &self.checkin_early_minutes),
+            late_after_minutes: n("late_after_minutes", &self.late_after_minutes),
+            expiry_warning_days: n("expiry_warning_days", &self.expiry_warning_days),
+            monthly_points: n("monthly_points", &self.monthly_points),
+            appeal_days: n("appeal_days", &self.appeal_days),
+        };
+        if errors.is_empty() {
+            Ok(s)
+        } else {
+            Err(AppError::Validation(errors))
+        }
+    }
+
+    /// (field, label key, hint key, value) for the template.
+    fn fields(&self) -> Vec<(&'static str, &'static str, &'static str, &str)> {
+        vec![
+            (
+                "review_deadline_hours",
+                "settings.review_deadline",
+                "settings.review_deadline_hint",
+                &self.review_deadline_hours,
+            ),
+            (
+                "complaint_hotline",
+                "settings.hotline",
+                "settings.hotline_hint",
+                &self.complaint_hotline,
+            ),
+            (
+                "checkin_early_minutes",
+                "settings.checkin_early",
+                "settings.checkin_early_hint",
+                &self.checkin_early_minutes,
+            ),
+            (
+                "late_after_minutes",
+                "settings.late_after",
+                "settings.late_after_hint",
+                &self.late_after_minutes,
+            ),
+            (
+                "expiry_warning_days",
+                "settings.expiry_warning",
+                "settings.expiry_warning_hint",
+                &self.expiry_warning_days,
+            ),
+            (
+                "monthly_points",
+                "settings.monthly_points",
+                "settings.monthly_points_hint",
+                &self.monthly_points,
+            ),
+            (
+                "appeal_days",
+                "settings.appeal_days",
+                "settings.appeal_days_hint",
+                &self.appeal_days,
+            ),
+        ]
+    }
+}
 
 #[derive(Template)]
 #[template(path = "admin/settings.html")]
@@ -20,7 +126,7 @@ struct SettingsPage {
     page: Page,
     section: &'static str,
     tenant_slug: String,
-    form: (String, String),
+    form: SettingsForm,
     keys: KeyDocument,
     notice: Option<String>,
     errors: FormErrors,
@@ -30,7 +136,7 @@ async fn settings_page(
     state: &AppState,
     page: Page,
     admin: &AuthUser,
-    form: (String, String),
+    form: SettingsForm,
     errors: FormErrors,
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
@@ -68,19 +174,11 @@ pub async fn show(
         &state,
         page,
         &admin,
-        (s.review_deadline_hours.to_string(), s.complaint_hotline),
+        SettingsForm::of(&s),
         FormErrors::default(),
         notice,
     )
     .await
-}
-
-#[derive(Deserialize)]
-pub struct SettingsForm {
-    #[serde(default)]
-    review_deadline_hours: String,
-    #[serde(default)]
-    complaint_hotline: String,
 }
 
 pub async fn save(
@@ -90,18 +188,9 @@ pub async fn save(
     Form(form): Form<SettingsForm>,
 ) -> AppResult<Response> {
     admin.require_admin()?;
-    let result = match form.review_deadline_hours.trim().parse::<i32>() {
-        Ok(hours) => settings::save(
-            &state,
-            &admin,
-            &Settings {
-                review_deadline_hours: hours,
-                complaint_hotline: form.complaint_hotline.clone(),
-            },
-        )
-        .await
-        .map(|_| ()),
-        Err(_) => Err(AppError::field("review_deadline_hours", "form.not_a_number")),
+    let result = match form.parse() {
+        Ok(s) => settings::save(&state, &admin, &s).await.map(|_| ()),
+        Err(e) => Err(e),
     };
     match result {
         Ok(()) => Ok(Redirect::to("/admin/settings?notice=saved").into_response()),
@@ -109,15 +198,7 @@ pub async fn save(
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err);
             };
-            let html = settings_page(
-                &state,
-                page,
-                &admin,
-                (form.review_deadline_hours, form.complaint_hotline),
-                errors,
-                None,
-            )
-            .await;
+            let html = settings_page(&state, page, &admin, form, errors, None).await;
             Ok(form_failed(html, &err))
         }
     }

@@ -1,0 +1,265 @@
+//! Nightly check-in (打卡签到) at the stall, check-out, and who is open, late or absent tonight.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::codes::{CodeFilter, CodeRow};
+use crate::db::{self, checkins::NewCheckIn};
+use crate::domain::checkin::{Refusal, Rules};
+use crate::domain::code::Colour;
+use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::services::audit::{self, Change};
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CheckedIn {
+    /// The business night this check-in counts for (the date it started, in the tenant's zone).
+    pub business_date: NaiveDate,
+    pub late: bool,
+    pub distance_m: f64,
+    pub at: DateTime<Utc>,
+}
+
+/// The market's check-in rules with the tenant's settings.
+async fn rules(tx: &mut db::TenantTx, code: &CodeRow) -> AppResult<Rules> {
+    let market = db::markets::get(tx, code.market_id).await?.ok_or(AppError::NotFound)?;
+    let s = db::settings::get(tx).await?;
+    Ok(Rules {
+        hours: market.hours(),
+        fence: market.fence(),
+        early: Duration::minutes(i64::from(s.checkin_early_minutes)),
+        late_after: Duration::minutes(i64::from(s.late_after_minutes)),
+    })
+}
+
+/// A live code of this vendor, or 404.
+async fn vendors_code(tx: &mut db::TenantTx, vendor: &AuthUser, code_id: Uuid) -> AppResult<CodeRow> {
+    vendor.require_vendor()?;
+    db::codes::get(tx, code_id)
+        .await?
+        .filter(|c| c.vendor_id == vendor.id && c.revoked_at.is_none())
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn check_in(
+    state: &AppState,
+    vendor: &AuthUser,
+    code_id: Uuid,
+    lat: Option<f64>,
+    lng: Option<f64>,
+    accuracy_m: Option<f64>,
+) -> AppResult<CheckedIn> {
+    let now = state.config.clock.now();
+    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let code = vendors_code(&mut tx, vendor, code_id).await?;
+    if Colour::parse(&code.colour) == Some(Colour::Red) {
+        return Err(AppError::Conflict(Msg::new("checkin.code_red")));
+    }
+    let (Some(lat), Some(lng)) = (lat, lng) else {
+        return Err(AppError::field("position", "checkin.position_required"));
+    };
+    let rules = rules(&mut tx, &code).await?;
+    let local = now.with_timezone(&vendor.tenant.timezone).naive_local();
+    let accepted = match rules.check(local, lat, lng, accuracy_m) {
+        Ok(a) => a,
+        Err(Refusal::Outside { by_m }) => {
+            return Err(AppError::Validation(vec![FieldError::with(
+                "position",
+                Msg::new("checkin.outside").arg("m", format!("{by_m:.0}")),
+            )]));
+        }
+        Err(Refusal::Closed) => {
+            return Err(AppError::Conflict(
+                Msg::new("checkin.closed")
+                    .arg("hours", rules.hours.label())
+                    .arg("early", rules.early.num_minutes()),
+            ));
+        }
+        Err(Refusal::BadPosition) => return Err(AppError::field("position", "market.position_out_of_range")),
+    };
+    let distance_m = rules.fence.center.distance_m(crate::domain::geo::LatLng { lat, lng });
+    db::checkins::insert(
+        &mut tx,
+        &NewCheckIn {
+            code_id,
+            vendor_id: vendor.id,
+            market_id: code.market_id,
+            business_date: accepted.business_date,
+            at: now,
+            lat,
+            lng,
+            accuracy_m,
+            distance_m,
+            late: accepted.late,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &vendor.actor(),
+        Change::new("checkin.create", "code", code_id).after(&serde_json::json!({
+            "night": accepted.business_date, "late": accepted.late, "distance_m": distance_m.round()
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CheckedIn {
+        business_date: accepted.business_date,
+        late: accepted.late,
+        distance_m,
+        at: now,
+    })
+}
+
+/// Leaving for the night (optional).
+pub async fn check_out(state: &AppState, vendor: &AuthUser, code_id: Uuid) -> AppResult<()> {
+    let now = state.config.clock.now();
+    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let code = vendors_code(&mut tx, vendor, code_id).await?;
+    let rules = rules(&mut tx, &code).await?;
+    let night = rules.night_of(now.with_timezone(&vendor.tenant.timezone).naive_local());
+    let Some(row) = db::checkins::for_night(&mut tx, code_id, night).await? else {
+        return Err(AppError::Conflict(Msg::new("checkin.not_checked_in")));
+    };
+    if !db::checkins::check_out(&mut tx, row.id, now).await? {
+        return Err(AppError::Conflict(Msg::new("checkin.already_out")));
+    }
+    audit::record(
+        &mut tx,
+        &vendor.actor(),
+        Change::new("checkin.check_out", "code", code_id).after(&serde_json::json!({ "night": night })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Tonight at the vendor's stall: the night and its check-in, if any.
+pub async fn tonight(
+    state: &AppState,
+    vendor: &AuthUser,
+    code: &CodeRow,
+) -> AppResult<(NaiveDate, Option<db::checkins::CheckInRow>)> {
+    let now = state.config.clock.now();
+    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let rules = rules(&mut tx, code).await?;
+    let night = rules.night_of(now.with_timezone(&vendor.tenant.timezone).naive_local());
+    Ok((night, db::checkins::for_night(&mut tx, code.id, night).await?))
+}
+
+/// Where a stall stands on a night.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// Checked in and not checked out.
+    Open,
+    /// Checked in, then checked out.
+    Left,
+    /// No check-in that night.
+    Absent,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct StallNight {
+    pub code_id: Uuid,
+    pub slot: String,
+    pub stall_name: String,
+    pub vendor: String,
+    pub colour: Colour,
+    pub presence: Presence,
+    pub late: bool,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub checked_out_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct NightCounts {
+    pub stalls: usize,
+    pub open: usize,
+    pub left: usize,
+    pub late: usize,
+    pub absent: usize,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Night {
+    pub market_id: Uuid,
+    pub market_name: String,
+    pub date: NaiveDate,
+    /// Whether `date` is the night under way now.
+    pub tonight: bool,
+    pub counts: NightCounts,
+    pub stalls: Vec<StallNight>,
+}
+
+/// A market's night for officials: every approved stall, open now, late or absent.
+pub async fn night(
+    state: &AppState,
+    official: &AuthUser,
+    market_id: Uuid,
+    date: Option<NaiveDate>,
+) -> AppResult<Night> {
+    official.require_staff()?;
+    let now = state.config.clock.now();
+    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let market = db::markets::get(&mut tx, market_id).await?.ok_or(AppError::NotFound)?;
+    let current = market
+        .hours()
+        .business_date(now.with_timezone(&official.tenant.timezone).naive_local());
+    let date = date.unwrap_or(current);
+    let codes = db::codes::list(
+        &mut tx,
+        &CodeFilter {
+            market: Some(market_id),
+            live: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let checkins = db::checkins::market_night(&mut tx, market_id, date).await?;
+    let mut counts = NightCounts {
+        stalls: codes.len(),
+        ..Default::default()
+    };
+    let stalls = codes
+        .iter()
+        .map(|c| {
+            let ci = checkins.iter().find(|x| x.code_id == c.id);
+            let presence = match ci {
+                Some(x) if x.checked_out_at.is_some() => Presence::Left,
+                Some(_) => Presence::Open,
+                None => Presence::Absent,
+            };
+            match presence {
+                Presence::Open => counts.open += 1,
+                Presence::Left => counts.left += 1,
+                Presence::Absent => counts.absent += 1,
+            }
+            let late = ci.is_some_and(|x| x.late);
+            if late {
+                counts.late += 1;
+            }
+            StallNight {
+                code_id: c.id,
+                slot: c.slot_code.clone(),
+                stall_name: c.stall_name.clone(),
+                vendor: c.vendor_name_masked.clone(),
+                colour: Colour::parse(&c.colour).unwrap_or(Colour::Green),
+                presence,
+                late,
+                checked_in_at: ci.map(|x| x.checked_in_at),
+                checked_out_at: ci.and_then(|x| x.checked_out_at),
+            }
+        })
+        .collect();
+    Ok(Night {
+        market_id,
+        market_name: market.name,
+        date,
+        tonight: date == current,
+        counts,
+        stalls,
+    })
+}

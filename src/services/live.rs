@@ -1,0 +1,132 @@
+//! Live notices for officials: a notice goes into every staff member's inbox (so it survives a
+//! reload) and onto a PostgreSQL channel in the same transaction; NOTIFY is delivered only at
+//! commit, to every server instance. Each instance listens once and fans notices out to the
+//! server-sent-event streams of the notice's tenant — never another's.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use crate::db::{self, TenantTx};
+use crate::domain::notice::NoticeKind;
+
+pub const CHANNEL: &str = "nightmarket_notices";
+
+/// A notice as it travels to live streams.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LiveNotice {
+    pub tenant: Uuid,
+    pub kind: String,
+    pub args: Value,
+    pub link: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The fan-out to this instance's streams.
+#[derive(Clone)]
+pub struct Live {
+    sender: broadcast::Sender<LiveNotice>,
+    /// Whether this instance is listening on the channel now.
+    listening: watch::Sender<bool>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        // A stream that falls this far behind skips ahead (its inbox still has everything).
+        Live {
+            sender: broadcast::channel(1024).0,
+            listening: watch::channel(false).0,
+        }
+    }
+}
+
+impl Live {
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveNotice> {
+        self.sender.subscribe()
+    }
+
+    /// Waits (up to `limit`) until the instance listens on the channel; false if it does not.
+    /// A stream tells its page it is live only then, so nothing committed after that is missed.
+    pub async fn ready(&self, limit: Duration) -> bool {
+        let mut rx = self.listening.subscribe();
+        tokio::time::timeout(limit, rx.wait_for(|on| *on))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    fn publish(&self, notice: LiveNotice) {
+        // No stream listening is not an error.
+        let _ = self.sender.send(notice);
+    }
+}
+
+fn to_args(args: &[(&str, &str)]) -> Value {
+    Value::Object(
+        args.iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// Tells every active admin and official of the tenant, in the caller's transaction.
+pub async fn notify_staff(
+    tx: &mut TenantTx,
+    kind: NoticeKind,
+    args: &[(&str, &str)],
+    link: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let args = to_args(args);
+    for user in db::users::list_staff(tx)
+        .await?
+        .iter()
+        .filter(|u| u.disabled_at.is_none())
+    {
+        db::notifications::insert(tx, user.id, kind.as_str(), &args, link).await?;
+    }
+    let notice = LiveNotice {
+        tenant: tx.tenant().0,
+        kind: kind.as_str().into(),
+        args,
+        link: link.map(str::to_string),
+        at: Utc::now(),
+    };
+    let payload = serde_json::to_string(&notice).unwrap_or_default();
+    sqlx::query!("select pg_notify($1, $2)", CHANNEL, payload)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Listens on the channel until the server stops, reconnecting after a lost connection.
+pub fn spawn_listener(pool: PgPool, live: Live) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match listen(&pool, &live).await {
+                Ok(()) => return,
+                Err(e) => {
+                    live.listening.send_replace(false);
+                    tracing::warn!(error = %e, "live notices: listener lost, reconnecting");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    })
+}
+
+async fn listen(pool: &PgPool, live: &Live) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    live.listening.send_replace(true);
+    loop {
+        let n = listener.recv().await?;
+        match serde_json::from_str::<LiveNotice>(n.payload()) {
+            Ok(notice) => live.publish(notice),
+            Err(e) => tracing::warn!(error = %e, "live notices: unreadable payload"),
+        }
+    }
+}
