@@ -30,7 +30,8 @@ use crate::http::{assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
-    account, admin_markets, admin_settings, admin_staff, codes, public, review, signup, vendor, workspace,
+    account, admin_markets, admin_settings, admin_staff, admin_supervision, codes, oversight, public, review, signup,
+    stall, vendor, workspace,
 };
 
 /// Everything a request may need, cheap to clone.
@@ -131,6 +132,20 @@ pub fn router(state: AppState) -> Router {
         .route("/official/codes/{id}/suspend", post(review::suspend))
         .route("/official/codes/{id}/restore", post(review::restore))
         .route("/official/codes/{id}/revoke", post(review::revoke))
+        .route(
+            "/official/codes/{id}/inspections",
+            post(oversight::inspect).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/official/markets/{id}/night", get(oversight::night))
+        .route("/official/appeals", get(oversight::appeals))
+        .route("/official/appeals/{id}/decision", post(oversight::decide_appeal))
+        .route("/official/renewals", get(oversight::renewals))
+        .route("/official/renewals/{id}/decision", post(oversight::decide_renewal))
+        .route("/official/renewals/{id}/document", get(oversight::renewal_document))
+        .route("/official/notices", get(oversight::notices_list))
+        .route("/official/notices/read", post(oversight::notices_read))
+        .route("/official/events", get(oversight::events))
+        .route("/inspection-photos/{id}", get(stall::inspection_photo))
         // vendors
         .route("/t/{tenant}/signup", get(signup::page).post(signup::send_code))
         .route("/t/{tenant}/signup/verify", post(signup::verify))
@@ -151,6 +166,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/vendor/applications/{id}/submit", post(vendor::submit))
         .route("/vendor/applications/{id}/withdraw", post(vendor::withdraw))
+        .route("/vendor/stalls/{id}", get(stall::show))
+        .route("/vendor/stalls/{id}/check-in", post(stall::check_in))
+        .route("/vendor/stalls/{id}/check-out", post(stall::check_out))
+        .route(
+            "/vendor/stalls/{id}/renewals",
+            post(stall::renew).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/vendor/stalls/{id}/deductions/{deduction}/appeal", post(stall::appeal))
+        .route("/vendor/renewals/{id}/document", get(stall::renewal_document))
         // tenant admins
         .route("/admin", get(admin_markets::home))
         .route("/admin/markets", get(admin_markets::list).post(admin_markets::create))
@@ -169,6 +193,15 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/settings", get(admin_settings::show).post(admin_settings::save))
         .route("/admin/settings/rotate-key", post(admin_settings::rotate_key))
         .route("/admin/staff", get(admin_staff::list).post(admin_staff::create))
+        .route(
+            "/admin/api-keys",
+            get(admin_supervision::keys).post(admin_supervision::create_key),
+        )
+        .route("/admin/api-keys/{id}/revoke", post(admin_supervision::revoke_key))
+        .route(
+            "/admin/problems",
+            get(admin_supervision::problems).post(admin_supervision::save_problem),
+        )
         .route("/admin/staff/{id}/permissions", post(admin_staff::set_permissions))
         .route("/admin/staff/{id}/reset-password", post(admin_staff::reset_password))
         .route("/admin/staff/{id}/disable", post(admin_staff::disable))

@@ -202,7 +202,7 @@ mod tests {
                 let Ok(text) = std::fs::read_to_string(&path) else {
                     continue;
                 };
-                for marker in ["t(\"", "tr(\"", "Msg::new(\"", "msg(\""] {
+                for marker in ["t(\"", "tr(\"", "tr2(\"", "Msg::new(\"", "msg(\"", "label_key(\""] {
                     for (i, _) in text.match_indices(marker) {
                         // skip identifiers that merely end in t/tr (e.g. `get(`, `attr(`)
                         let before = text[..i].chars().next_back();

@@ -10,11 +10,12 @@ pub mod markets;
 pub mod me;
 pub mod ops;
 pub mod staff;
+pub mod supervision;
 pub mod vendors;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
@@ -41,6 +42,7 @@ use crate::error::ErrorBody;
         (name = "applications", description = "Vendors' applications for stalls"),
         (name = "review", description = "Officials deciding applications"),
         (name = "codes", description = "Operating codes (经营码): stalls, colours, keys"),
+        (name = "supervision", description = "Check-in, credentials and the external credential feed, inspections, appeals"),
         (name = "ops", description = "Health"),
     )
 )]
@@ -59,6 +61,15 @@ impl Modify for SecurityAddon {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        // External systems sign each request with a tenant API key (see credential-events).
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Api-Key",
+                "Key id of a tenant API key; the request also carries X-Timestamp and X-Signature \
+                 (hex HMAC-SHA256 of timestamp + \".\" + body under the key's secret).",
+            ))),
         );
     }
 }
@@ -102,5 +113,22 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(codes::restore))
         .routes(routes!(codes::revoke))
         .routes(routes!(codes::key_document))
+        .routes(routes!(supervision::check_in))
+        .routes(routes!(supervision::check_out))
+        .routes(routes!(supervision::night))
+        .routes(routes!(supervision::credential_event))
+        .routes(routes!(supervision::my_credentials))
+        .routes(routes!(supervision::vendor_credentials))
+        .routes(routes!(supervision::renew).layer(DefaultBodyLimit::max(crate::app::UPLOAD_BODY_LIMIT)))
+        .routes(routes!(supervision::renewals))
+        .routes(routes!(supervision::decide_renewal))
+        .routes(routes!(supervision::problems, supervision::save_problem))
+        .routes(routes!(supervision::inspect, supervision::inspections_of))
+        .routes(routes!(supervision::my_deductions))
+        .routes(routes!(supervision::appeal))
+        .routes(routes!(supervision::appeals))
+        .routes(routes!(supervision::decide_appeal))
+        .routes(routes!(supervision::api_keys, supervision::create_api_key))
+        .routes(routes!(supervision::revoke_api_key))
         .split_for_parts()
 }

@@ -132,11 +132,12 @@ pub async fn insert_renewal(
     Ok(())
 }
 
-/// Renewals, pending ones first; of one vendor when given.
+/// Renewals, pending ones first; of one vendor, or one renewal, when given.
 pub async fn renewals(
     tx: &mut TenantTx,
     vendor: Option<Uuid>,
     pending_only: bool,
+    id: Option<Uuid>,
 ) -> Result<Vec<RenewalRow>, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_as!(
@@ -146,10 +147,12 @@ pub async fn renewals(
          from credential_renewals r
          join users u on u.tenant_id = r.tenant_id and u.id = r.vendor_id
          where r.tenant_id = $1 and ($2::uuid is null or r.vendor_id = $2) and (not $3 or r.state = 'pending')
-         order by r.state <> 'pending', r.created_at",
+           and ($4::uuid is null or r.id = $4)
+         order by r.state <> 'pending', r.created_at desc",
         tenant,
         vendor,
-        pending_only
+        pending_only,
+        id
     )
     .fetch_all(tx.conn())
     .await
@@ -191,7 +194,7 @@ pub async fn decide_renewal(
     if done.rows_affected() == 0 {
         return Ok(None);
     }
-    Ok(renewals(tx, None, false).await?.into_iter().find(|r| r.id == id))
+    Ok(renewals(tx, None, false, Some(id)).await?.pop())
 }
 
 #[derive(Clone, Debug)]

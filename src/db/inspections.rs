@@ -5,12 +5,22 @@ use uuid::Uuid;
 
 use super::TenantTx;
 
-#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+/// A problem of the tenant's inspection scheme and the points it costs.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// Short identifier: lowercase letters, digits and underscores, e.g. `hygiene`.
     pub code: String,
+    /// As officials and vendors read it, e.g. 卫生不达标.
     pub label: String,
+    /// Points deducted, 1–100.
     pub points: i32,
+    /// Inactive problems stay on past inspections but cannot be chosen any more.
+    #[serde(default = "yes")]
     pub active: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 pub async fn problems(tx: &mut TenantTx) -> Result<Vec<Problem>, sqlx::Error> {

@@ -22,6 +22,61 @@ pub async fn read_upload(mut multipart: Multipart) -> AppResult<(String, Vec<u8>
     Ok((kind.unwrap_or_else(|| "other".into()), bytes))
 }
 
+/// A multipart form with text fields (a name may repeat, as with checkboxes) and files. A file
+/// part sent empty (a file input left blank) is dropped.
+#[derive(Debug, Default)]
+pub struct Form {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Form {
+    pub async fn read(mut multipart: Multipart) -> AppResult<Form> {
+        let mut form = Form::default();
+        while let Some(field) = multipart.next_field().await.map_err(upload_error)? {
+            let Some(name) = field.name().map(str::to_string) else {
+                continue;
+            };
+            if field.file_name().is_some() {
+                let bytes = field.bytes().await.map_err(upload_error)?;
+                if !bytes.is_empty() {
+                    form.files.push((name, bytes.to_vec()));
+                }
+            } else {
+                form.fields.push((name, field.text().await.map_err(upload_error)?));
+            }
+        }
+        Ok(form)
+    }
+
+    /// The first value of a text field, or "".
+    pub fn text(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// Every value of a text field.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// Every file sent under `name`.
+    pub fn files(&self, name: &str) -> Vec<Vec<u8>> {
+        self.files
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+}
+
 fn upload_error(e: axum::extract::multipart::MultipartError) -> AppError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         AppError::PayloadTooLarge

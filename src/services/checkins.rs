@@ -136,17 +136,35 @@ pub async fn check_out(state: &AppState, vendor: &AuthUser, code_id: Uuid) -> Ap
     Ok(())
 }
 
-/// Tonight at the vendor's stall: the night and its check-in, if any.
-pub async fn tonight(
-    state: &AppState,
-    vendor: &AuthUser,
-    code: &CodeRow,
-) -> AppResult<(NaiveDate, Option<db::checkins::CheckInRow>)> {
+/// A stall's nights as its pages show them.
+#[derive(Clone, Debug)]
+pub struct StallNights {
+    /// The business night under way (or coming) now.
+    pub night: NaiveDate,
+    /// Tonight's check-in, if any.
+    pub tonight: Option<db::checkins::CheckInRow>,
+    /// The last nights checked in, newest first.
+    pub recent: Vec<db::checkins::CheckInRow>,
+    /// The market's hours, e.g. "18:00–02:00".
+    pub hours: String,
+    /// How early before opening a check-in is accepted, in minutes.
+    pub early_minutes: i64,
+}
+
+/// Tonight and the last nights at a stall (`code` already checked to be the caller's to see).
+pub async fn for_stall(state: &AppState, user: &AuthUser, code: &CodeRow) -> AppResult<StallNights> {
     let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
     let rules = rules(&mut tx, code).await?;
-    let night = rules.night_of(now.with_timezone(&vendor.tenant.timezone).naive_local());
-    Ok((night, db::checkins::for_night(&mut tx, code.id, night).await?))
+    let night = rules.night_of(now.with_timezone(&user.tenant.timezone).naive_local());
+    let recent = db::checkins::recent(&mut tx, code.id, 14).await?;
+    Ok(StallNights {
+        night,
+        tonight: recent.iter().find(|c| c.business_date == night).cloned(),
+        recent,
+        hours: rules.hours.label(),
+        early_minutes: rules.early.num_minutes(),
+    })
 }
 
 /// Where a stall stands on a night.

@@ -482,6 +482,12 @@ pub async fn decide_renewal(
     }
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(official.tenant_id()).await?;
+    if db::credentials::renewals(&mut tx, None, false, Some(id))
+        .await?
+        .is_empty()
+    {
+        return Err(AppError::NotFound);
+    }
     let state_name = if accept { "accepted" } else { "refused" };
     let renewal = db::credentials::decide_renewal(&mut tx, id, state_name, official.id, note)
         .await?
@@ -549,6 +555,27 @@ pub async fn decide_renewal(
     .await?;
     tx.commit().await?;
     Ok(changes)
+}
+
+/// Renewals for officials who review: pending ones first (oldest first), then the decided.
+pub async fn renewals(
+    state: &AppState,
+    official: &AuthUser,
+    pending_only: bool,
+) -> AppResult<Vec<db::credentials::RenewalRow>> {
+    official.require(Permission::Review)?;
+    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut list = db::credentials::renewals(&mut tx, None, pending_only, None).await?;
+    let pending = list.iter().take_while(|r| r.state == "pending").count();
+    list[..pending].reverse();
+    Ok(list)
+}
+
+/// The vendor's own renewals, newest first.
+pub async fn my_renewals(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<db::credentials::RenewalRow>> {
+    vendor.require_vendor()?;
+    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    Ok(db::credentials::renewals(&mut tx, Some(vendor.id), false, None).await?)
 }
 
 /// A renewal's document (officials who review, audited; or the vendor who sent it).

@@ -72,7 +72,7 @@ pub async fn save_problem(state: &AppState, admin: &AuthUser, p: &Problem) -> Ap
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !ok_code {
-        errors.push(FieldError::new("code", "inspection.problem_code"));
+        errors.push(FieldError::new("code", "inspection.problem_code_rule"));
     }
     let label = p.label.trim().to_string();
     if label.is_empty() || label.chars().count() > 40 {
@@ -488,4 +488,46 @@ pub async fn photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<(St
         )
         .map_err(|e| AppError::Internal(anyhow::anyhow!("photo {id}: {e}")))?;
     Ok((content_type, bytes))
+}
+
+/// An inspection as the stall's pages show it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct InspectionView {
+    pub id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub passed: bool,
+    pub notes: String,
+    /// The official who inspected.
+    pub official: String,
+    pub photo_ids: Vec<Uuid>,
+    pub deductions: Vec<Deduction>,
+}
+
+/// The latest inspections of a stall (officials, or the vendor whose stall it is).
+pub async fn for_code(state: &AppState, user: &AuthUser, code_id: Uuid) -> AppResult<Vec<InspectionView>> {
+    let now = state.config.clock.now();
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let code = db::codes::get(&mut tx, code_id).await?.ok_or(AppError::NotFound)?;
+    if !(user.role.is_staff() || code.vendor_id == user.id) {
+        return Err(AppError::NotFound);
+    }
+    let settings = db::settings::get(&mut tx).await?;
+    let deductions = db::inspections::deductions(&mut tx, Some(code.vendor_id), None).await?;
+    Ok(db::inspections::for_code(&mut tx, code_id, 20)
+        .await?
+        .into_iter()
+        .map(|i| InspectionView {
+            deductions: deductions
+                .iter()
+                .filter(|d| d.inspection_id == i.id)
+                .map(|d| deduction_view(d, settings.appeal_days, now))
+                .collect(),
+            id: i.id,
+            at: i.inspected_at,
+            passed: i.passed,
+            notes: i.notes,
+            official: i.official_name,
+            photo_ids: i.photo_ids,
+        })
+        .collect())
 }

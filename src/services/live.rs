@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use std::time::Duration;
@@ -65,14 +65,6 @@ impl Live {
     }
 }
 
-fn to_args(args: &[(&str, &str)]) -> Value {
-    Value::Object(
-        args.iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-            .collect::<Map<_, _>>(),
-    )
-}
-
 /// Tells every active admin and official of the tenant, in the caller's transaction.
 pub async fn notify_staff(
     tx: &mut TenantTx,
@@ -80,7 +72,7 @@ pub async fn notify_staff(
     args: &[(&str, &str)],
     link: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let args = to_args(args);
+    let args = crate::services::notices::args_value(args);
     for user in db::users::list_staff(tx)
         .await?
         .iter()

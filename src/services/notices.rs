@@ -34,6 +34,15 @@ pub fn render(lang: Lang, kind: &str, args: &Value) -> String {
     lang.tr(kind.text_key(), &refs)
 }
 
+/// A notice's arguments as stored: a JSON object of strings.
+pub fn args_value(args: &[(&str, &str)]) -> Value {
+    Value::Object(
+        args.iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect::<Map<_, _>>(),
+    )
+}
+
 /// Where a user's number is sealed.
 pub fn user_phone_place(tx: &TenantTx, user: Uuid) -> Place<'static> {
     Place {
@@ -53,11 +62,7 @@ pub async fn notify(
     args: &[(&str, &str)],
     link: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let args: Value = Value::Object(
-        args.iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-            .collect::<Map<_, _>>(),
-    );
+    let args = args_value(args);
     db::notifications::insert(tx, user, kind.as_str(), &args, link).await?;
     let sealed = db::users::by_id(tx, user).await?.and_then(|u| u.phone_enc);
     let phone = sealed

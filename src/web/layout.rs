@@ -22,6 +22,11 @@ pub struct NavUser {
 }
 
 impl NavUser {
+    /// Admins and officials: their pages carry the live notices.
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Official)
+    }
+
     pub fn home(&self) -> &'static str {
         match self.role {
             Role::Admin => "/admin",

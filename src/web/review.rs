@@ -289,15 +289,28 @@ struct CodePage {
     notice: Option<String>,
     errors: FormErrors,
     clock: Clock,
+    can_inspect: bool,
+    problems: Vec<crate::db::inspections::Problem>,
+    inspections: Vec<crate::services::inspections::InspectionView>,
+    credentials: Vec<crate::services::credentials::CredentialView>,
+    nights: Option<crate::services::checkins::StallNights>,
 }
 
 impl CodePage {
     fn cause_label(&self, kind: &str) -> &'static str {
         cause::label_key(kind)
     }
+
+    fn credential_state_key(&self, c: &crate::services::credentials::CredentialView) -> &'static str {
+        super::stall::credential_state_key(c)
+    }
+
+    fn appeal_state_key(&self, state: &str) -> &'static str {
+        super::stall::appeal_state_key(state)
+    }
 }
 
-async fn code_page(
+pub(crate) async fn code_page(
     state: &AppState,
     page: Page,
     user: &AuthUser,
@@ -308,7 +321,29 @@ async fn code_page(
     user.require_staff()?;
     let (code, causes) = codes::detail(state, user, id).await?;
     let path = codes::url_path(&code);
+    let can_inspect = user.has(Permission::Inspect) && code.revoked_at.is_none();
+    let problems = if can_inspect {
+        crate::services::inspections::list_problems(state, user)
+            .await?
+            .into_iter()
+            .filter(|p| p.active)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let inspections = crate::services::inspections::for_code(state, user, id).await?;
+    let credentials = crate::services::credentials::for_vendor(state, user, code.vendor_id).await?;
+    let nights = if code.revoked_at.is_none() {
+        Some(crate::services::checkins::for_stall(state, user, &code).await?)
+    } else {
+        None
+    };
     render(&CodePage {
+        can_inspect,
+        problems,
+        inspections,
+        credentials,
+        nights,
         page,
         colour: Colour::parse(&code.colour).unwrap_or(Colour::Green),
         suspended: causes.iter().any(|c| c.kind == cause::SUSPENDED),
@@ -342,6 +377,8 @@ pub async fn code(
         Some("suspended") => Some(page.t("code.notice_suspended")),
         Some("restored") => Some(page.t("code.notice_restored")),
         Some("revoked") => Some(page.t("code.notice_revoked")),
+        Some("inspected") => Some(page.t("inspection.recorded_passed")),
+        Some("deducted") => Some(page.t("inspection.recorded_deducted")),
         _ => None,
     };
     code_page(&state, page, &user, id, notice, FormErrors::default()).await

@@ -21,6 +21,7 @@ use crate::services::{codes, markets};
 
 /// A code as the vendor's workspace shows it.
 pub struct CodeCard {
+    pub id: uuid::Uuid,
     pub stall_name: String,
     pub slot_code: String,
     pub market_name: String,
@@ -56,6 +57,7 @@ pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> 
         .map(|(c, causes)| {
             let path = codes::url_path(&c);
             CodeCard {
+                id: c.id,
                 print_path: path.replacen('?', "/print?", 1),
                 path,
                 colour: Colour::parse(&c.colour).unwrap_or(Colour::Green),

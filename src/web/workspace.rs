@@ -21,6 +21,7 @@ use uuid::Uuid;
 struct OfficialHome {
     page: Page,
     can_review: bool,
+    can_inspect: bool,
     tenant_name: String,
     name: String,
     permissions: Vec<Permission>,
@@ -38,6 +39,7 @@ pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser)
     render(&OfficialHome {
         page,
         can_review: user.has(Permission::Review),
+        can_inspect: user.has(Permission::Inspect),
         tenant_name: user.tenant.name.clone(),
         name: user.display_name.clone(),
         permissions,

@@ -1,0 +1,381 @@
+//! Officials' supervision pages: a market's night (open, late, absent), recording an inspection,
+//! appeals and renewals to decide, the notice list, and the live notice stream (server-sent
+//! events) that every staff page listens to.
+
+use askama::Template;
+use axum::extract::{Multipart, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use futures::{Stream, StreamExt};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio_stream::wrappers::BroadcastStream;
+use uuid::Uuid;
+
+use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
+use super::stall::{appeal_state_key, renewal_state_key};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db;
+use crate::db::credentials::RenewalRow;
+use crate::db::inspections::AppealRow;
+use crate::domain::credential::Kind;
+use crate::domain::people::Permission;
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{Form, Path, Query};
+use crate::http::files::{self, document_response};
+use crate::i18n::Lang;
+use crate::services::checkins::{self, Night, Presence};
+use crate::services::{credentials, inspections, notices};
+
+#[derive(Template)]
+#[template(path = "official/night.html")]
+struct NightPage {
+    page: Page,
+    night: Night,
+    previous: NaiveDate,
+    next: NaiveDate,
+    clock: Clock,
+}
+
+impl NightPage {
+    fn presence_key(&self, p: &Presence) -> &'static str {
+        match p {
+            Presence::Open => "night.open",
+            Presence::Left => "night.left",
+            Presence::Absent => "night.absent",
+        }
+    }
+
+    fn presence(&self, p: &Presence) -> &'static str {
+        match p {
+            Presence::Open => "open",
+            Presence::Left => "left",
+            Presence::Absent => "absent",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NightQuery {
+    #[serde(default)]
+    date: String,
+}
+
+/// A market's night: every approved stall, open now, late or absent, with counts.
+pub async fn night(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<NightQuery>,
+) -> AppResult<Html<String>> {
+    let date = match q.date.trim() {
+        "" => None,
+        d => Some(
+            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| AppError::field("date", "application.date_format"))?,
+        ),
+    };
+    let night = checkins::night(&state, &user, id, date).await?;
+    render(&NightPage {
+        previous: night.date - chrono::Duration::days(1),
+        next: night.date + chrono::Duration::days(1),
+        night,
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+        page,
+    })
+}
+
+/// Records an inspection: problems found (checkboxes `problem`), notes, photos (`photo`).
+pub async fn inspect(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let form = files::Form::read(multipart).await?;
+    let result = inspections::record(
+        &state,
+        &user,
+        id,
+        &form.all("problem"),
+        form.text("notes"),
+        &form.files("photo"),
+    )
+    .await;
+    match result {
+        Ok((recorded, _)) => {
+            let notice = if recorded.passed { "inspected" } else { "deducted" };
+            Ok(Redirect::to(&format!("/official/codes/{id}?notice={notice}")).into_response())
+        }
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = super::review::code_page(&state, page, &user, id, None, errors).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "official/appeals.html")]
+struct AppealsPage {
+    page: Page,
+    appeals: Vec<AppealRow>,
+    all: bool,
+    notice: Option<String>,
+    errors: FormErrors,
+    failed: Option<Uuid>,
+    clock: Clock,
+}
+
+impl AppealsPage {
+    fn state_key(&self, state: &str) -> &'static str {
+        appeal_state_key(state)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    all: bool,
+    notice: Option<String>,
+}
+
+async fn appeals_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    all: bool,
+    notice: Option<String>,
+    errors: FormErrors,
+    failed: Option<Uuid>,
+) -> AppResult<Html<String>> {
+    let appeals = inspections::appeals(state, user, !all).await?;
+    render(&AppealsPage {
+        page,
+        appeals,
+        all,
+        notice,
+        errors,
+        failed,
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+    })
+}
+
+pub async fn appeals(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Html<String>> {
+    let notice = q.notice.as_deref().map(|n| match n {
+        "cancelled" => page.t("appeal.done_cancelled"),
+        _ => page.t("appeal.done_upheld"),
+    });
+    appeals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await
+}
+
+#[derive(Deserialize)]
+pub struct VerdictForm {
+    /// "cancel" or "uphold" (appeals); "accept" or "refuse" (renewals).
+    #[serde(default)]
+    verdict: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn decide_appeal(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<VerdictForm>,
+) -> AppResult<Response> {
+    let cancel = match form.verdict.as_str() {
+        "cancel" => true,
+        "uphold" => false,
+        _ => return Err(AppError::field("verdict", "appeal.verdict_missing")),
+    };
+    match inspections::decide_appeal(&state, &user, id, cancel, &form.reason).await {
+        Ok(_) => {
+            let notice = if cancel { "cancelled" } else { "upheld" };
+            Ok(Redirect::to(&format!("/official/appeals?notice={notice}")).into_response())
+        }
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = appeals_page(&state, page, &user, false, None, errors, Some(id)).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "official/renewals.html")]
+struct RenewalsPage {
+    page: Page,
+    renewals: Vec<RenewalRow>,
+    all: bool,
+    notice: Option<String>,
+    errors: FormErrors,
+    failed: Option<Uuid>,
+    clock: Clock,
+}
+
+impl RenewalsPage {
+    fn kind_key(&self, kind: &str) -> &'static str {
+        Kind::parse(kind).map(Kind::label_key).unwrap_or("credential.other")
+    }
+
+    fn state_key(&self, state: &str) -> &'static str {
+        renewal_state_key(state)
+    }
+}
+
+async fn renewals_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    all: bool,
+    notice: Option<String>,
+    errors: FormErrors,
+    failed: Option<Uuid>,
+) -> AppResult<Html<String>> {
+    let renewals = credentials::renewals(state, user, !all).await?;
+    render(&RenewalsPage {
+        page,
+        renewals,
+        all,
+        notice,
+        errors,
+        failed,
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+    })
+}
+
+pub async fn renewals(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Html<String>> {
+    let notice = q.notice.as_deref().map(|n| match n {
+        "accepted" => page.t("credential.done_accepted"),
+        _ => page.t("credential.done_refused"),
+    });
+    renewals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await
+}
+
+pub async fn decide_renewal(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<VerdictForm>,
+) -> AppResult<Response> {
+    let accept = match form.verdict.as_str() {
+        "accept" => true,
+        "refuse" => false,
+        _ => return Err(AppError::field("verdict", "appeal.verdict_missing")),
+    };
+    match credentials::decide_renewal(&state, &user, id, accept, &form.reason).await {
+        Ok(_) => {
+            let notice = if accept { "accepted" } else { "refused" };
+            Ok(Redirect::to(&format!("/official/renewals?notice={notice}")).into_response())
+        }
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = renewals_page(&state, page, &user, false, None, errors, Some(id)).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+pub async fn renewal_document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    user.require(Permission::Review)?;
+    let (content_type, bytes) = credentials::renewal_document(&state, &user, id).await?;
+    Ok(document_response(content_type, bytes))
+}
+
+#[derive(Template)]
+#[template(path = "official/notices.html")]
+struct NoticesPage {
+    page: Page,
+    notices: Vec<NoticeLine>,
+}
+
+/// The staff member's notices (the live ones land here too, so they survive a reload).
+pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+    user.require_staff()?;
+    let clock = Clock {
+        tz: user.tenant.timezone,
+    };
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let notices = db::notifications::for_user(&mut tx, user.id, 200)
+        .await?
+        .iter()
+        .map(|n| NoticeLine::from(n, page.lang, &clock))
+        .collect();
+    drop(tx);
+    render(&NoticesPage { page, notices })
+}
+
+pub async fn notices_read(State(state): State<AppState>, user: AuthUser) -> AppResult<Response> {
+    user.require_staff()?;
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    db::notifications::mark_all_read(&mut tx, user.id).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/official/notices").into_response())
+}
+
+/// The live notice stream of the signed-in staff member's tenant, as server-sent events. The
+/// first event (`ready`) says the stream is live; each `notice` event carries
+/// `{"text", "link", "kind", "at"}` in the reader's language.
+pub async fn events(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    user.require_staff()?;
+    let tenant = user.tenant_id().0;
+    let lang: Lang = page.lang;
+    let receiver = state.live.subscribe();
+    let live = state.live.ready(Duration::from_secs(5)).await;
+    let ready = futures::stream::once(async move {
+        Ok(Event::default()
+            .event("ready")
+            .data(if live { "live" } else { "degraded" }))
+    });
+    let notices = BroadcastStream::new(receiver).filter_map(move |item| {
+        let event = match item {
+            Ok(n) if n.tenant == tenant => {
+                let text = notices::render(lang, &n.kind, &n.args);
+                let body = serde_json::json!({ "text": text, "link": n.link, "kind": n.kind, "at": n.at });
+                Some(Ok(Event::default().event("notice").data(body.to_string())))
+            }
+            Ok(_) => None,
+            // Fell behind: the page can reload its list.
+            Err(_) => Some(Ok(Event::default().event("lagged").data("reload"))),
+        };
+        std::future::ready(event)
+    });
+    Ok(Sse::new(ready.chain(notices)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
+}

@@ -1,0 +1,321 @@
+//! The vendor's stall page, made for a phone at the stall: tonight's check-in (打卡), check-out,
+//! the credentials the code depends on with renewals, and inspections with appeals.
+
+use askama::Template;
+use axum::extract::{Multipart, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::checkins::CheckInRow;
+use crate::db::codes::CodeRow;
+use crate::db::credentials::RenewalRow;
+use crate::domain::code::{Colour, cause};
+use crate::domain::credential::{Kind, month_of};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{Form, Path, Query};
+use crate::http::files::{self, document_response};
+use crate::services::credentials::{self, CredentialView};
+use crate::services::inspections::{self, InspectionView};
+use crate::services::supervision::local_date;
+use crate::services::{checkins, codes};
+
+#[derive(Template)]
+#[template(path = "vendor/stall.html")]
+struct StallPage {
+    page: Page,
+    code: CodeRow,
+    colour: Colour,
+    causes: Vec<String>,
+    night: NaiveDate,
+    tonight: Option<CheckInRow>,
+    recent: Vec<CheckInRow>,
+    hours: String,
+    early_minutes: i64,
+    credentials: Vec<CredentialView>,
+    renewals: Vec<RenewalRow>,
+    kinds: [Kind; 3],
+    inspections: Vec<InspectionView>,
+    month_points: i64,
+    allowance: i32,
+    path: String,
+    notice: Option<String>,
+    errors: FormErrors,
+    /// Which form the errors belong to (check-in, renewal, or an appeal's deduction id).
+    failed: String,
+    clock: Clock,
+}
+
+impl StallPage {
+    fn credential_state(&self, c: &CredentialView) -> &'static str {
+        credential_state(c)
+    }
+
+    fn credential_state_key(&self, c: &CredentialView) -> &'static str {
+        credential_state_key(c)
+    }
+
+    fn kind_key(&self, kind: &str) -> &'static str {
+        Kind::parse(kind).map(Kind::label_key).unwrap_or("credential.other")
+    }
+
+    fn renewal_state_key(&self, state: &str) -> &'static str {
+        renewal_state_key(state)
+    }
+
+    fn appeal_state_key(&self, state: &str) -> &'static str {
+        appeal_state_key(state)
+    }
+}
+
+/// How a credential stands, as a word for styles and tests: missing, invalid, expired, expiring, valid.
+pub fn credential_state(c: &CredentialView) -> &'static str {
+    match c.status {
+        None => "missing",
+        Some(s) if s != crate::domain::credential::Status::Valid => s.as_str(),
+        Some(_) if c.expiring => "expiring",
+        Some(s) => s.as_str(),
+    }
+}
+
+pub fn credential_state_key(c: &CredentialView) -> &'static str {
+    match credential_state(c) {
+        "missing" => "credential.missing",
+        "expiring" => "credential.expiring",
+        "invalid" => "credential.status_invalid",
+        "expired" => "credential.status_expired",
+        _ => "credential.status_valid",
+    }
+}
+
+pub fn renewal_state_key(state: &str) -> &'static str {
+    match state {
+        "accepted" => "credential.renewal_accepted",
+        "refused" => "credential.renewal_refused",
+        _ => "credential.renewal_pending",
+    }
+}
+
+pub fn appeal_state_key(state: &str) -> &'static str {
+    match state {
+        "upheld" => "appeal.verdict_upheld",
+        "cancelled" => "appeal.verdict_cancelled",
+        _ => "appeal.pending",
+    }
+}
+
+async fn stall_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    id: Uuid,
+    notice: Option<String>,
+    errors: FormErrors,
+    failed: &str,
+) -> AppResult<Html<String>> {
+    user.require_vendor()?;
+    let (code, causes) = codes::detail(state, user, id).await?;
+    if code.revoked_at.is_some() {
+        return Err(AppError::NotFound);
+    }
+    let nights = checkins::for_stall(state, user, &code).await?;
+    let credentials = credentials::for_vendor(state, user, user.id).await?;
+    let renewals = credentials::my_renewals(state, user).await?;
+    let inspections = inspections::for_code(state, user, id).await?;
+    let deductions = inspections::deductions_of(state, user, user.id).await?;
+    let month = month_of(local_date(state.config.clock.now(), user.tenant.timezone));
+    let month_points = deductions
+        .iter()
+        .filter(|d| d.month == month && !d.cancelled)
+        .map(|d| i64::from(d.points))
+        .sum();
+    let settings = crate::services::settings::get(state, user).await?;
+    let causes = causes
+        .iter()
+        .map(|k| {
+            let label = page.t(cause::label_key(&k.kind));
+            if k.note.is_empty() {
+                label
+            } else {
+                format!("{label}：{}", k.note)
+            }
+        })
+        .collect();
+    render(&StallPage {
+        colour: Colour::parse(&code.colour).unwrap_or(Colour::Green),
+        path: codes::url_path(&code),
+        causes,
+        night: nights.night,
+        tonight: nights.tonight,
+        recent: nights.recent,
+        hours: nights.hours,
+        early_minutes: nights.early_minutes,
+        credentials,
+        renewals,
+        kinds: Kind::ALL,
+        inspections,
+        month_points,
+        allowance: settings.monthly_points,
+        code,
+        notice,
+        errors,
+        failed: failed.to_string(),
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+        page,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct StallQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<StallQuery>,
+) -> AppResult<Html<String>> {
+    let notice = match q.notice.as_deref() {
+        Some("checked_in") => Some(page.t("checkin.done")),
+        Some("checked_in_late") => Some(page.t("checkin.done_late")),
+        Some("checked_out") => Some(page.t("checkin.out_done")),
+        Some("renewal") => Some(page.t("credential.renewal_sent")),
+        Some("appeal") => Some(page.t("appeal.sent")),
+        _ => None,
+    };
+    stall_page(&state, page, &user, id, notice, FormErrors::default(), "").await
+}
+
+/// After an action: back to the stall page with a notice, or the page again with what was wrong.
+async fn done<T>(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    id: Uuid,
+    result: AppResult<T>,
+    notice: impl FnOnce(&T) -> &'static str,
+    failed: &str,
+) -> AppResult<Response> {
+    match result {
+        Ok(value) => Ok(Redirect::to(&format!("/vendor/stalls/{id}?notice={}", notice(&value))).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = stall_page(state, page, user, id, None, errors, failed).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+/// The position the browser filled in (see static/geo.js); blank when it had none.
+#[derive(Deserialize)]
+pub struct PositionForm {
+    #[serde(default)]
+    lat: String,
+    #[serde(default)]
+    lng: String,
+    #[serde(default)]
+    accuracy: String,
+}
+
+fn number(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+pub async fn check_in(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<PositionForm>,
+) -> AppResult<Response> {
+    let result = checkins::check_in(
+        &state,
+        &user,
+        id,
+        number(&form.lat),
+        number(&form.lng),
+        number(&form.accuracy),
+    )
+    .await;
+    let notice = |c: &checkins::CheckedIn| if c.late { "checked_in_late" } else { "checked_in" };
+    done(&state, page, &user, id, result, notice, "checkin").await
+}
+
+pub async fn check_out(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let result = checkins::check_out(&state, &user, id).await;
+    done(&state, page, &user, id, result, |_| "checked_out", "checkin").await
+}
+
+/// A renewed credential: kind, number, expires_on and a photo or scan (`file`).
+pub async fn renew(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    multipart: Multipart,
+) -> AppResult<Response> {
+    let form = files::Form::read(multipart).await?;
+    let file = form.files("file").into_iter().next().unwrap_or_default();
+    let result = credentials::renew(
+        &state,
+        &user,
+        form.text("kind"),
+        form.text("number"),
+        form.text("expires_on"),
+        &file,
+    )
+    .await;
+    done(&state, page, &user, id, result, |_| "renewal", "renewal").await
+}
+
+#[derive(Deserialize)]
+pub struct AppealForm {
+    #[serde(default)]
+    text: String,
+}
+
+pub async fn appeal(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path((id, deduction)): Path<(Uuid, Uuid)>,
+    Form(form): Form<AppealForm>,
+) -> AppResult<Response> {
+    let result = inspections::appeal(&state, &user, deduction, &form.text).await;
+    done(&state, page, &user, id, result, |_| "appeal", &deduction.to_string()).await
+}
+
+/// The vendor's own renewal document.
+pub async fn renewal_document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let (content_type, bytes) = credentials::renewal_document(&state, &user, id).await?;
+    Ok(document_response(content_type, bytes))
+}
+
+/// A photo of an inspection of the vendor's stall (or, for officials, any in their tenant).
+pub async fn inspection_photo(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let (content_type, bytes) = inspections::photo(&state, &user, id).await?;
+    Ok(document_response(content_type, bytes))
+}
