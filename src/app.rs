@@ -264,7 +264,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
-    let listener_task = crate::services::live::spawn_listener(state.db.global().clone(), state.live.clone());
+    let listener_task = crate::services::live::spawn_listener(state.db.global(), state.live.clone());
     let pruner = tokio::spawn({
         let state = state.clone();
         async move {

@@ -23,6 +23,7 @@ use crate::services::audit::{self, Actor, Change};
 use crate::services::tenants::{self, NewTenant};
 
 mod stalls;
+mod supervision;
 
 pub const CREDENTIALS_FILE: &str = "demo-credentials.json";
 
@@ -166,6 +167,14 @@ pub async fn seed(owner: &PgPool, keys: &Keys, url: &str, data_dir: &Path) -> an
         seed_people(owner, keys, &actor, tenant, spec, &mut creds).await?;
         seed_markets(owner, &actor, tenant, spec, &mut creds).await?;
         stalls::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
+        supervision::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
+    }
+    // The first district's green stall, under plain names, to try the credential feed on.
+    let first = TENANTS[0].slug;
+    for name in ["vendor_id", "code_url"] {
+        if let Some(v) = creds.samples.get(&format!("{first}_{name}")).cloned() {
+            creds.samples.insert(name.to_string(), v);
+        }
     }
     save(data_dir, &creds)?;
     Ok(creds)

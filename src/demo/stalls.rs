@@ -57,10 +57,10 @@ const PRODUCE: &[(&str, &str)] = &[
 ];
 
 /// A deterministic generator, so a demo looks the same each time it is seeded.
-struct Dice(u64);
+pub(super) struct Dice(pub(super) u64);
 
 impl Dice {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         // xorshift64*
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -68,17 +68,17 @@ impl Dice {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next() % items.len() as u64) as usize]
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
 
 /// A grey card-sized PNG standing in for the photo of a document.
-fn placeholder_png() -> Vec<u8> {
+pub(super) fn placeholder_png() -> Vec<u8> {
     let img = image::GrayImage::from_fn(120, 76, |x, y| {
         image::Luma([if (x / 8 + y / 8) % 2 == 0 { 200 } else { 225 }])
     });
@@ -496,7 +496,7 @@ async fn backdate(tx: &mut TenantTx, app: Uuid, hours_ago: i64) -> anyhow::Resul
     Ok(())
 }
 
-async fn official(tx: &mut TenantTx) -> anyhow::Result<Uuid> {
+pub(super) async fn official(tx: &mut TenantTx) -> anyhow::Result<Uuid> {
     let staff = db::users::list_staff(tx).await?;
     staff
         .iter()

@@ -94,8 +94,14 @@ pub async fn notify_staff(
     Ok(())
 }
 
-/// Listens on the channel until the server stops, reconnecting after a lost connection.
-pub fn spawn_listener(pool: PgPool, live: Live) -> tokio::task::JoinHandle<()> {
+/// Listens on the channel until the server stops, reconnecting after a lost connection. The
+/// listener holds a connection of its own, made with the request pool's settings but outside it,
+/// so a small pool is never one connection short.
+pub fn spawn_listener(requests: &PgPool, live: Live) -> tokio::task::JoinHandle<()> {
+    let options = requests.connect_options().as_ref().clone();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with(options);
     tokio::spawn(async move {
         loop {
             match listen(&pool, &live).await {

@@ -398,3 +398,90 @@ async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
     assert!(stalls.contains(&"王记冰粉".to_string()), "{stalls:?}");
     browser.client.clone().close().await.ok();
 }
+
+#[tokio::test]
+async fn a_vendor_checks_in_from_the_phone_at_the_stall() {
+    use crate::supervision::{app_with_clock, at, demo_stall, today};
+    let Some(browser) = browser(Window::Phone).await else {
+        return;
+    };
+    let app = app_with_clock().await;
+    let stall = demo_stall(&app).await;
+    app.state
+        .config
+        .clock
+        .set(at(today() + chrono::Duration::days(6), "18:10"));
+    let c = &browser.client;
+    sign_in(c, &app, "nanan", "vendor").await;
+    wait_for_path(c, "/vendor").await;
+    let page = format!("/vendor/stalls/{}", stall.id);
+    click(c, &format!("a[href='{page}']")).await;
+    wait_for_path(c, &page).await;
+    assert_eq!(attr(c, "#checkin-state", "data-state").await.as_deref(), Some("absent"));
+
+    // From across the river: refused, saying how far.
+    mock_position(c, stall.lat + 0.012, stall.lng).await;
+    click(c, "#check-in").await;
+    wait_for_text(c, "#checkin-errors", "米").await;
+
+    // At the stall.
+    mock_position(c, stall.lat + 0.0003, stall.lng - 0.0002).await;
+    click(c, "#check-in").await;
+    wait_for_text(c, "#stall-notice", "打卡成功").await;
+    assert_eq!(attr(c, "#checkin-state", "data-state").await.as_deref(), Some("open"));
+    let (distance, late): (f64, bool) =
+        sqlx::query_as("select distance_m, late from check_ins where code_id = $1 order by checked_in_at desc limit 1")
+            .bind(stall.id)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert!(distance < 60.0, "the mocked position was used ({distance} m)");
+    assert!(!late);
+
+    // Leaving for the night.
+    click(c, "#check-out").await;
+    wait_for_text(c, "#stall-notice", "签退").await;
+    assert_eq!(attr(c, "#checkin-state", "data-state").await.as_deref(), Some("left"));
+    browser.client.clone().close().await.ok();
+}
+
+#[tokio::test]
+async fn an_official_page_shows_a_live_notice_when_a_code_turns_red() {
+    use crate::supervision::{demo_stall, event, feed_key, send_event};
+    let Some(browser) = browser(Window::Desktop).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let stall = demo_stall(&app).await;
+    let c = &browser.client;
+    sign_in(c, &app, "nanan", "official").await;
+    wait_for_path(c, "/official").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while attr(c, "html", "data-live-notices").await.as_deref() != Some("live") {
+        assert!(Instant::now() < deadline, "the page did not go live");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let key = feed_key(&app, "nanan");
+    let (status, _) = send_event(
+        &app,
+        "nanan",
+        &key,
+        chrono::Utc::now().timestamp(),
+        &event("live-1", stall.vendor, "invalid"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    wait_for_text(c, "#live-notices li", "健康码系统").await;
+    wait_for_text(c, "#live-notices li", "红码").await;
+    assert_eq!(texts(c, "#live-count").await, vec!["2"]);
+    // The notice links to the code, which shows why it is red.
+    click(c, &format!("#live-notices a[href='/official/codes/{}']", stall.id)).await;
+    wait_for_path(c, &format!("/official/codes/{}", stall.id)).await;
+    assert_eq!(attr(c, "#code-colour", "data-colour").await.as_deref(), Some("red"));
+    wait_for_text(c, "#causes li", "健康").await;
+    // And the list keeps it after a reload.
+    c.goto(&app.url("/official/notices")).await.unwrap();
+    wait_for_text(c, "#notice-list li", "健康码系统").await;
+    browser.client.clone().close().await.ok();
+}

@@ -382,8 +382,11 @@ impl Drop for TestApp {
         let c = cluster();
         let options = c.options("postgres");
         // Drop the database on a thread of its own: Drop cannot await, and the test's runtime
-        // may be shutting down. WITH (FORCE) ends connections that are still open.
-        let _ = std::thread::spawn(move || {
+        // may be shutting down. WITH (FORCE) ends connections that are still open. The thread is
+        // not joined: the runtime must go on to close this app's sockets (a connection caught
+        // half-way through signing in would otherwise hold the drop for PostgreSQL's
+        // authentication timeout).
+        std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -397,8 +400,7 @@ impl Drop for TestApp {
                 .await
                 .ok()
             })
-        })
-        .join();
+        });
     }
 }
 

@@ -11,3 +11,4 @@ mod cli;
 mod isolation;
 mod markets;
 mod ops;
+mod supervision;

@@ -292,6 +292,26 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/codes/{id}/restore", "post"),
         ("/api/v1/t/{tenant}/codes/{id}/revoke", "post"),
         ("/api/v1/t/{tenant}/code-key", "get"),
+        ("/api/v1/t/{tenant}/codes/{id}/check-in", "post"),
+        ("/api/v1/t/{tenant}/codes/{id}/check-out", "post"),
+        ("/api/v1/t/{tenant}/markets/{market}/night", "get"),
+        ("/api/v1/t/{tenant}/credential-events", "post"),
+        ("/api/v1/t/{tenant}/my/credentials", "get"),
+        ("/api/v1/t/{tenant}/vendors/{id}/credentials", "get"),
+        ("/api/v1/t/{tenant}/my/renewals", "post"),
+        ("/api/v1/t/{tenant}/renewals", "get"),
+        ("/api/v1/t/{tenant}/renewals/{id}/decision", "post"),
+        ("/api/v1/t/{tenant}/inspection-problems", "get"),
+        ("/api/v1/t/{tenant}/inspection-problems", "post"),
+        ("/api/v1/t/{tenant}/codes/{id}/inspections", "post"),
+        ("/api/v1/t/{tenant}/codes/{id}/inspections", "get"),
+        ("/api/v1/t/{tenant}/my/deductions", "get"),
+        ("/api/v1/t/{tenant}/deductions/{id}/appeal", "post"),
+        ("/api/v1/t/{tenant}/appeals", "get"),
+        ("/api/v1/t/{tenant}/appeals/{id}/decision", "post"),
+        ("/api/v1/t/{tenant}/api-keys", "get"),
+        ("/api/v1/t/{tenant}/api-keys", "post"),
+        ("/api/v1/t/{tenant}/api-keys/{id}/revoke", "post"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];
@@ -311,6 +331,7 @@ async fn the_openapi_document_covers_every_api_route() {
         paths.keys().collect::<Vec<_>>()
     );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert_eq!(doc["components"]["securitySchemes"]["api_key"]["name"], "X-Api-Key");
 }
 
 #[tokio::test]
