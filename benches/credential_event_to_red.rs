@@ -48,7 +48,10 @@ fn ms(d: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
     let data = std::env::temp_dir().join(format!("nm-bench-{}", std::process::id()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_nightmarket"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
@@ -69,11 +72,18 @@ async fn main() {
             }
         }
     });
-    let base = rx.recv_timeout(Duration::from_secs(300)).expect("the server printed its URL");
+    let base = rx
+        .recv_timeout(Duration::from_secs(300))
+        .expect("the server printed its URL");
     let creds: Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).expect("demo credentials"))
             .expect("json");
-    let key = creds["api_keys"].as_array().expect("api keys").iter().find(|k| k["tenant"] == "nanan").expect("a key");
+    let key = creds["api_keys"]
+        .as_array()
+        .expect("api keys")
+        .iter()
+        .find(|k| k["tenant"] == "nanan")
+        .expect("a key");
     let (key_id, secret) = (key["key_id"].as_str().unwrap(), key["secret"].as_str().unwrap());
     let vendor = creds["samples"]["vendor_id"].as_str().expect("a sample vendor");
     let code_url = creds["samples"]["code_url"].as_str().expect("a sample code");
@@ -95,7 +105,15 @@ async fn main() {
             .body(body)
             .send()
     };
-    let scan = || async { http.get(code_url).send().await.expect("scan").text().await.expect("html") };
+    let scan = || async {
+        http.get(code_url)
+            .send()
+            .await
+            .expect("scan")
+            .text()
+            .await
+            .expect("html")
+    };
     assert_eq!(colour(&scan().await), Some("green"), "the sample code starts green");
 
     let mut samples = Vec::with_capacity(rounds);
@@ -110,7 +128,10 @@ async fn main() {
             if colour(&scan().await) == Some("red") {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "the scan page never showed red");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the scan page never showed red"
+            );
         }
         samples.push(started.elapsed());
         polls_beyond_first += polls - 1;

@@ -1299,10 +1299,28 @@ async fn an_official_records_an_inspection_with_photos_from_the_code_page() {
     let stall = demo_stall(&app).await;
     let client = app.signed_in("nanan", "official").await;
     // An official who scans the code is one tap from the inspection form; a shopper is not.
-    let scan = client.get(app.url(&stall.path)).send().await.unwrap().text().await.unwrap();
+    let scan = client
+        .get(app.url(&stall.path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let page = format!("/official/codes/{}", stall.id);
-    assert_eq!(crate::helpers::texts(&scan, &format!("#inspect-link[href='{page}']")).len(), 1);
-    let shopper = app.client().get(app.url(&stall.path)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        crate::helpers::texts(&scan, &format!("#inspect-link[href='{page}']")).len(),
+        1
+    );
+    let shopper = app
+        .client()
+        .get(app.url(&stall.path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(crate::helpers::texts(&shopper, "#inspect-link").is_empty());
     let html = client.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
     assert!(crate::helpers::texts(&html, "#inspect-form input[name=problem]").len() >= 6);
