@@ -208,6 +208,8 @@ pub struct Night {
     pub date: NaiveDate,
     /// Whether `date` is the night under way now.
     pub tonight: bool,
+    /// Whether the night's opening time has passed (before it, nobody is absent yet).
+    pub opened: bool,
     pub counts: NightCounts,
     pub stalls: Vec<StallNight>,
 }
@@ -223,10 +225,10 @@ pub async fn night(
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(official.tenant_id()).await?;
     let market = db::markets::get(&mut tx, market_id).await?.ok_or(AppError::NotFound)?;
-    let current = market
-        .hours()
-        .business_date(now.with_timezone(&official.tenant.timezone).naive_local());
+    let local = now.with_timezone(&official.tenant.timezone).naive_local();
+    let current = market.hours().business_date(local);
     let date = date.unwrap_or(current);
+    let opened = date < current || (date == current && local >= date.and_time(market.hours().opens));
     let codes = db::codes::list(
         &mut tx,
         &CodeFilter {
@@ -277,6 +279,7 @@ pub async fn night(
         market_name: market.name,
         date,
         tonight: date == current,
+        opened,
         counts,
         stalls,
     })

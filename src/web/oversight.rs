@@ -45,6 +45,7 @@ impl NightPage {
         match p {
             Presence::Open => "night.open",
             Presence::Left => "night.left",
+            Presence::Absent if !self.night.opened => "night.not_yet",
             Presence::Absent => "night.absent",
         }
     }

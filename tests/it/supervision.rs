@@ -253,15 +253,24 @@ async fn officials_see_who_is_open_late_and_absent_per_night() {
     let vendor = app.token("nanan", "vendor").await;
     let official = app.token("nanan", "official").await;
     let night = today() + Duration::days(4);
+    let path = format!("/api/v1/t/nanan/markets/{}/night", stall.market);
+    // At noon the night has not opened: nobody is absent yet.
+    app.state.config.clock.set(at(night, "12:00"));
+    let (status, body) = app.get_json(&path, Some(&official)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["date"].as_str(), body["opened"].as_bool()),
+        (Some(night.to_string().as_str()), Some(false))
+    );
+
     app.state.config.clock.set(at(night, "18:45"));
     let (status, _) = check_in(&app, &vendor, stall.id, stall.lat, stall.lng).await;
     assert_eq!(status, 201);
-
-    let path = format!("/api/v1/t/nanan/markets/{}/night", stall.market);
     let (status, body) = app.get_json(&path, Some(&official)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["date"], night.to_string());
     assert_eq!(body["tonight"], true);
+    assert_eq!(body["opened"], true);
     let stalls = body["stalls"].as_array().unwrap();
     let counts = &body["counts"];
     assert_eq!(counts["stalls"].as_u64().unwrap() as usize, stalls.len());
