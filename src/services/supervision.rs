@@ -50,6 +50,8 @@ pub async fn sync_vendor(
     settings: &Settings,
 ) -> AppResult<Vec<ColourChange>> {
     let today = local_date(now, tz);
+    // One change of a vendor's causes at a time (a credential event, an inspection, the sweeper).
+    db::credentials::lock_vendor(tx, vendor).await?;
     let codes_of = db::codes::list(
         tx,
         &CodeFilter {
@@ -176,15 +178,18 @@ pub async fn sweep(database: &db::Db, keys: &Keys, now: DateTime<Utc>) -> anyhow
         .collect();
         vendors.sort();
         vendors.dedup();
+        tx.commit().await?;
+        // Each vendor in a transaction of its own, so a sweep never holds many vendors at once.
         for vendor in &vendors {
+            let mut tx = database.tenant(tenant.id).await?;
             let changes = sync_vendor(&mut tx, keys, &actor, *vendor, now, tenant.timezone, &settings)
                 .await
                 .map_err(|e| anyhow::anyhow!("sweeping vendor {vendor}: {e}"))?;
+            tx.commit().await?;
             report.colour_changes += changes.len();
         }
         report.vendors += vendors.len();
         report.tenants += 1;
-        tx.commit().await?;
     }
     Ok(report)
 }
