@@ -10,14 +10,19 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 /// Crockford's base32 alphabet, lower-case: no i, l, o, u to misread on a placard.
-const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+pub const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 pub const CODE_LEN: usize = 13;
 
 /// A fresh code: 13 base32 characters, 65 random bits.
 pub fn new_code() -> String {
+    random_base32(CODE_LEN)
+}
+
+/// `len` (at most 25) random characters of the code alphabet: 5 bits each.
+pub fn random_base32(len: usize) -> String {
     let bytes = crate::secrets::random_bytes::<16>();
     let mut n = u128::from_le_bytes(bytes);
-    (0..CODE_LEN)
+    (0..len.min(25))
         .map(|_| {
             let c = ALPHABET[(n & 31) as usize];
             n >>= 5;

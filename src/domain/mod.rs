@@ -4,6 +4,7 @@
 pub mod application;
 pub mod checkin;
 pub mod code;
+pub mod complaint;
 pub mod credential;
 pub mod geo;
 pub mod hours;
@@ -11,4 +12,6 @@ pub mod identity;
 pub mod market;
 pub mod notice;
 pub mod people;
+pub mod rating;
+pub mod score;
 pub mod tenant;

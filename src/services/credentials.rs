@@ -654,7 +654,7 @@ pub async fn create_api_key(
         )]));
     }
     let id = Uuid::new_v4();
-    let key_id = format!("nmk_{}", &crate::domain::code::new_code()[..13]) + &crate::domain::code::new_code()[..3];
+    let key_id = format!("nmk_{}", crate::domain::code::random_base32(16));
     let secret = hex::encode(random_bytes::<32>());
     let sealed = keys.seal_str(&secret_place(tx, id), &secret);
     db::credentials::insert_api_key(tx, id, &key_id, name, &sealed, actor.id).await?;

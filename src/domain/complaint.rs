@@ -1,0 +1,306 @@
+//! Complaints (投诉): categories with their deadlines, the tracking number, and the states of the
+//! 12345 flow in the vocabulary of Open311 (受理 open → 签收 acknowledged → 办理 in_progress →
+//! 办结 resolved | rejected; a resolved complaint may be reopened once within seven days).
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// 食品安全
+    FoodSafety,
+    /// 价格欺诈
+    PriceFraud,
+    /// 缺斤短两
+    ShortWeight,
+    /// 卫生
+    Hygiene,
+    /// 服务态度
+    Service,
+    /// 占道经营
+    RoadOccupation,
+    /// 噪音扰民
+    Noise,
+    /// 其他
+    Other,
+}
+
+/// How fast a complaint must be acknowledged (hours) and resolved (days).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Deadlines {
+    pub ack_hours: i32,
+    pub resolve_days: i32,
+}
+
+impl Category {
+    pub const ALL: [Category; 8] = [
+        Category::FoodSafety,
+        Category::PriceFraud,
+        Category::ShortWeight,
+        Category::Hygiene,
+        Category::Service,
+        Category::RoadOccupation,
+        Category::Noise,
+        Category::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::FoodSafety => "food_safety",
+            Category::PriceFraud => "price_fraud",
+            Category::ShortWeight => "short_weight",
+            Category::Hygiene => "hygiene",
+            Category::Service => "service",
+            Category::RoadOccupation => "road_occupation",
+            Category::Noise => "noise",
+            Category::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Category::FoodSafety => "complaint_category.food_safety",
+            Category::PriceFraud => "complaint_category.price_fraud",
+            Category::ShortWeight => "complaint_category.short_weight",
+            Category::Hygiene => "complaint_category.hygiene",
+            Category::Service => "complaint_category.service",
+            Category::RoadOccupation => "complaint_category.road_occupation",
+            Category::Noise => "complaint_category.noise",
+            Category::Other => "complaint_category.other",
+        }
+    }
+
+    /// The platform's deadlines, until a tenant sets its own: food safety first.
+    pub fn default_deadlines(self) -> Deadlines {
+        let (ack_hours, resolve_days) = match self {
+            Category::FoodSafety => (2, 1),
+            Category::PriceFraud | Category::ShortWeight => (4, 3),
+            Category::Noise => (4, 2),
+            Category::Hygiene | Category::RoadOccupation => (8, 3),
+            Category::Service => (24, 5),
+            Category::Other => (24, 7),
+        };
+        Deadlines {
+            ack_hours,
+            resolve_days,
+        }
+    }
+}
+
+impl Deadlines {
+    pub fn ack_due(&self, from: DateTime<Utc>) -> DateTime<Utc> {
+        from + Duration::hours(i64::from(self.ack_hours))
+    }
+
+    pub fn resolve_due(&self, from: DateTime<Utc>) -> DateTime<Utc> {
+        from + Duration::days(i64::from(self.resolve_days))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Open,
+    Acknowledged,
+    InProgress,
+    Resolved,
+    Rejected,
+}
+
+/// What an official (or the shopper, for reopen) does to a complaint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Acknowledge,
+    Start,
+    Resolve,
+    Reject,
+    Reopen,
+}
+
+/// How long after its resolution a shopper may reopen a complaint.
+pub const REOPEN_DAYS: i64 = 7;
+
+impl State {
+    pub const ALL: [State; 5] = [
+        State::Open,
+        State::Acknowledged,
+        State::InProgress,
+        State::Resolved,
+        State::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Open => "open",
+            State::Acknowledged => "acknowledged",
+            State::InProgress => "in_progress",
+            State::Resolved => "resolved",
+            State::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        State::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            State::Open => "complaint_state.open",
+            State::Acknowledged => "complaint_state.acknowledged",
+            State::InProgress => "complaint_state.in_progress",
+            State::Resolved => "complaint_state.resolved",
+            State::Rejected => "complaint_state.rejected",
+        }
+    }
+
+    /// Still waiting for an outcome (counts toward the unresolved-complaints yellow).
+    pub fn is_unresolved(self) -> bool {
+        matches!(self, State::Open | State::Acknowledged | State::InProgress)
+    }
+
+    /// Open311's two states.
+    pub fn open311(self) -> &'static str {
+        if self.is_unresolved() { "open" } else { "closed" }
+    }
+
+    /// The state `action` leads to from here, if it is allowed.
+    pub fn after(self, action: Action) -> Option<State> {
+        use Action::*;
+        use State::*;
+        match (self, action) {
+            (Open, Acknowledge) => Some(Acknowledged),
+            (Open | Acknowledged, Start) => Some(InProgress),
+            (Acknowledged | InProgress, Resolve) => Some(Resolved),
+            (Open | Acknowledged | InProgress, Reject) => Some(Rejected),
+            (Resolved, Reopen) => Some(Open),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a shopper may still reopen: resolved, never reopened, within seven days.
+pub fn may_reopen(state: State, reopen_count: i16, closed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    state == State::Resolved && reopen_count == 0 && closed_at.is_some_and(|c| now <= c + Duration::days(REOPEN_DAYS))
+}
+
+/// Where a complaint stands against its deadlines `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Timing {
+    /// The deadline that applies now (acknowledgement while open, then resolution), if any.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Past that deadline.
+    pub overdue: bool,
+}
+
+pub fn timing(state: State, ack_due: DateTime<Utc>, resolve_due: DateTime<Utc>, now: DateTime<Utc>) -> Timing {
+    let due_at = match state {
+        State::Open => Some(ack_due),
+        State::Acknowledged | State::InProgress => Some(resolve_due),
+        State::Resolved | State::Rejected => None,
+    };
+    Timing {
+        due_at,
+        overdue: due_at.is_some_and(|d| now > d),
+    }
+}
+
+pub const TRACKING_RANDOM_LEN: usize = 20;
+
+/// A new tracking number: the tenant's slug and 100 random bits, e.g. `nanan-7k2m…`.
+pub fn new_tracking(slug: &str) -> String {
+    format!("{slug}-{}", super::code::random_base32(TRACKING_RANDOM_LEN))
+}
+
+/// The tenant slug of a well-formed tracking number.
+pub fn tenant_of_tracking(tracking: &str) -> Option<&str> {
+    let (slug, random) = tracking.rsplit_once('-')?;
+    let random_ok = random.len() == TRACKING_RANDOM_LEN && random.bytes().all(|b| super::code::ALPHABET.contains(&b));
+    (random_ok && super::tenant::parse_slug(slug).as_deref() == Some(slug)).then_some(slug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_flow_allows_what_the_hotline_does_and_nothing_else() {
+        use Action::*;
+        use State::*;
+        assert_eq!(Open.after(Acknowledge), Some(Acknowledged));
+        assert_eq!(Acknowledged.after(Start), Some(InProgress));
+        assert_eq!(InProgress.after(Resolve), Some(Resolved));
+        assert_eq!(Acknowledged.after(Resolve), Some(Resolved));
+        assert_eq!(Open.after(Reject), Some(Rejected));
+        assert_eq!(Resolved.after(Reopen), Some(Open));
+        for (from, action) in [
+            (Open, Resolve),
+            (Resolved, Acknowledge),
+            (Rejected, Reopen),
+            (Rejected, Start),
+            (InProgress, Acknowledge),
+        ] {
+            assert_eq!(from.after(action), None, "{from:?} {action:?}");
+        }
+        assert_eq!(Acknowledged.open311(), "open");
+        assert_eq!(Rejected.open311(), "closed");
+    }
+
+    #[test]
+    fn reopening_is_once_and_within_seven_days() {
+        let closed = t("2026-11-01T12:00:00Z");
+        assert!(may_reopen(State::Resolved, 0, Some(closed), t("2026-11-08T12:00:00Z")));
+        assert!(!may_reopen(State::Resolved, 0, Some(closed), t("2026-11-08T12:00:01Z")));
+        assert!(!may_reopen(State::Resolved, 1, Some(closed), t("2026-11-02T12:00:00Z")));
+        assert!(!may_reopen(State::Rejected, 0, Some(closed), t("2026-11-02T12:00:00Z")));
+    }
+
+    #[test]
+    fn deadlines_and_overdue() {
+        let filed = t("2026-11-21T20:00:00Z");
+        let d = Category::FoodSafety.default_deadlines();
+        assert_eq!(d.ack_due(filed), t("2026-11-21T22:00:00Z"));
+        assert_eq!(d.resolve_due(filed), t("2026-11-22T20:00:00Z"));
+        let (ack, res) = (d.ack_due(filed), d.resolve_due(filed));
+        assert!(!timing(State::Open, ack, res, t("2026-11-21T22:00:00Z")).overdue);
+        assert!(timing(State::Open, ack, res, t("2026-11-21T22:00:01Z")).overdue);
+        assert!(!timing(State::Acknowledged, ack, res, t("2026-11-21T23:00:00Z")).overdue);
+        assert!(timing(State::InProgress, ack, res, t("2026-11-23T00:00:00Z")).overdue);
+        assert_eq!(
+            timing(State::Resolved, ack, res, t("2026-12-30T00:00:00Z")),
+            Timing {
+                due_at: None,
+                overdue: false
+            }
+        );
+        assert!(Category::ALL.iter().all(|c| c.default_deadlines().ack_hours >= 1));
+    }
+
+    #[test]
+    fn tracking_numbers_name_their_tenant_and_are_unguessable() {
+        let a = new_tracking("nanan");
+        let b = new_tracking("xi-hu");
+        assert_eq!(tenant_of_tracking(&a), Some("nanan"));
+        assert_eq!(tenant_of_tracking(&b), Some("xi-hu"));
+        assert_ne!(a, new_tracking("nanan"));
+        for bad in [
+            "nanan",
+            "nanan-",
+            "nanan-short",
+            "Nanan-0123456789abcdefghjk",
+            "nanan-0123456789abcdefghjl",
+            "-0123456789abcdefghjk",
+        ] {
+            assert_eq!(tenant_of_tracking(bad), None, "{bad}");
+        }
+    }
+}
