@@ -57,6 +57,10 @@ pub struct Inner {
     pub tenants: TenantDirectory,
     /// Live notices for officials' pages (fed by `services::live::spawn_listener`).
     pub live: crate::services::live::Live,
+    /// Ratings and complaints per shopper device and per client address.
+    pub shopper_throttle: Throttle,
+    /// Scan pages' data (services::scan).
+    pub scan_cache: crate::services::scan::ScanCache,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
 }
@@ -76,6 +80,9 @@ impl AppState {
         let login_throttle = Throttle::new(&config.login_throttle);
         let otp_throttle = Throttle::new(&config.otp_throttle);
         let sms = config.sms.clone();
+        let shopper_throttle = Throttle::new(&config.shopper_throttle);
+        let scan_cache = crate::services::scan::ScanCache::default();
+        db.set_commit_hook(scan_cache.commit_hook());
         AppState(Arc::new(Inner {
             db,
             config,
@@ -86,6 +93,8 @@ impl AppState {
             sms,
             tenants: TenantDirectory::default(),
             live: crate::services::live::Live::default(),
+            shopper_throttle,
+            scan_cache,
             metrics: metrics::handle(),
         }))
     }
@@ -264,7 +273,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
-    let listener_task = crate::services::live::spawn_listener(state.db.global(), state.live.clone());
+    let listener_task = crate::services::live::spawn_listener(state.db.global(), state.live.clone(), state.scan_cache.clone());
     let pruner = tokio::spawn({
         let state = state.clone();
         async move {
@@ -273,6 +282,7 @@ pub async fn serve(
                 tick.tick().await;
                 state.login_throttle.prune();
                 state.otp_throttle.prune();
+                state.shopper_throttle.prune();
             }
         }
     });

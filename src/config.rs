@@ -17,6 +17,8 @@ pub struct Config {
     pub session_ttl: chrono::Duration,
     pub login_throttle: ThrottleSettings,
     pub otp_throttle: ThrottleSettings,
+    /// Ratings and complaints: per shopper device, and per client address.
+    pub shopper_throttle: ThrottleSettings,
     /// Where text messages go.
     pub sms: Gateway,
     /// The time (the system's, except in tests).
@@ -35,6 +37,7 @@ impl Config {
             session_ttl: chrono::Duration::hours(12),
             login_throttle: ThrottleSettings::default(),
             otp_throttle: ThrottleSettings::sms_codes(),
+            shopper_throttle: ThrottleSettings::shoppers(),
             sms: Gateway::default(),
             clock: Clock::system(),
             request_timeout: Duration::from_secs(30),

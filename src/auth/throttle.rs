@@ -45,6 +45,20 @@ impl ThrottleSettings {
     }
 }
 
+impl ThrottleSettings {
+    /// Shoppers' ratings and complaints: ten per device in a burst, then one a minute; sixty per
+    /// client address (a market's shoppers may share a mobile carrier's address), then one every
+    /// five seconds. The database also allows one rating per device, stall and night.
+    pub fn shoppers() -> ThrottleSettings {
+        ThrottleSettings {
+            account_burst: 10,
+            account_period: Duration::from_secs(60),
+            address_burst: 60,
+            address_period: Duration::from_secs(5),
+        }
+    }
+}
+
 pub struct Throttle {
     accounts: DefaultKeyedRateLimiter<String>,
     addresses: DefaultKeyedRateLimiter<IpAddr>,

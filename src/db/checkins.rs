@@ -31,6 +31,7 @@ pub struct NewCheckIn {
 
 /// Records a check-in; a second one for the same code and night violates `check_ins_once_per_night`.
 pub async fn insert(tx: &mut TenantTx, c: &NewCheckIn) -> Result<Uuid, sqlx::Error> {
+    tx.touch(c.code_id);
     let tenant = tx.tenant().0;
     sqlx::query_scalar!(
         "insert into check_ins (tenant_id, code_id, vendor_id, market_id, business_date, checked_in_at,
@@ -99,13 +100,17 @@ pub async fn recent(tx: &mut TenantTx, code: Uuid, limit: i64) -> Result<Vec<Che
 
 pub async fn check_out(tx: &mut TenantTx, id: Uuid, at: DateTime<Utc>) -> Result<bool, sqlx::Error> {
     let tenant = tx.tenant().0;
-    let done = sqlx::query!(
-        "update check_ins set checked_out_at = $3 where tenant_id = $1 and id = $2 and checked_out_at is null",
+    let code = sqlx::query_scalar!(
+        "update check_ins set checked_out_at = $3 where tenant_id = $1 and id = $2 and checked_out_at is null
+         returning code_id",
         tenant,
         id,
         at
     )
-    .execute(tx.conn())
+    .fetch_optional(tx.conn())
     .await?;
-    Ok(done.rows_affected() == 1)
+    if let Some(code) = code {
+        tx.touch(code);
+    }
+    Ok(code.is_some())
 }

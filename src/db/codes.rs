@@ -231,6 +231,7 @@ pub async fn insert(tx: &mut TenantTx, c: &NewCode<'_>) -> Result<(), sqlx::Erro
 
 /// Withdraws a code for good; its slot is free again.
 pub async fn revoke(tx: &mut TenantTx, id: Uuid, reason: &str) -> Result<bool, sqlx::Error> {
+    tx.touch(id);
     let tenant = tx.tenant().0;
     let done = sqlx::query!(
         "update codes set revoked_at = now(), revoked_reason = $3, updated_at = now()
@@ -245,6 +246,7 @@ pub async fn revoke(tx: &mut TenantTx, id: Uuid, reason: &str) -> Result<bool, s
 }
 
 pub async fn set_colour(tx: &mut TenantTx, id: Uuid, colour: &str) -> Result<(), sqlx::Error> {
+    tx.touch(id);
     let tenant = tx.tenant().0;
     sqlx::query!(
         "update codes set colour = $3, updated_at = now() where tenant_id = $1 and id = $2",
@@ -292,6 +294,7 @@ pub async fn add_cause(
     note: &str,
     by: Option<Uuid>,
 ) -> Result<bool, sqlx::Error> {
+    tx.touch(code);
     let tenant = tx.tenant().0;
     let done = sqlx::query!(
         "insert into code_causes (tenant_id, code_id, kind, colour, note, created_by) values ($1, $2, $3, $4, $5, $6)
@@ -310,6 +313,7 @@ pub async fn add_cause(
 
 /// Clears the open cause of `kind`; `false` when there was none.
 pub async fn clear_cause(tx: &mut TenantTx, code: Uuid, kind: &str, by: Option<Uuid>) -> Result<bool, sqlx::Error> {
+    tx.touch(code);
     let tenant = tx.tenant().0;
     let done = sqlx::query!(
         "update code_causes set cleared_at = now(), cleared_by = $4

@@ -8,11 +8,14 @@ pub mod applications;
 pub mod audit;
 pub mod checkins;
 pub mod codes;
+pub mod complaints;
 pub mod credentials;
 pub mod inspections;
 pub mod markets;
 pub mod notifications;
 pub mod otp;
+pub mod ratings;
+pub mod scores;
 pub mod settings;
 pub mod sms;
 pub mod tenants;
@@ -21,7 +24,9 @@ pub mod users;
 use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, Transaction};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+use uuid::Uuid;
 
 use crate::domain::tenant::TenantId;
 
@@ -137,15 +142,35 @@ pub async fn check_app_role(app: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Told, after a transaction commits, which codes it changed something about that a scan page
+/// shows (their colour, causes, check-ins, ratings, score): the scan page cache of this instance
+/// forgets them at once. Other instances learn it from the `nightmarket_scan` channel.
+pub type CommitHook = Arc<dyn Fn(TenantId, &[Uuid]) + Send + Sync>;
+
 /// The request-side database handle.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    on_commit: Arc<OnceLock<CommitHook>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("pool", &self.pool).finish_non_exhaustive()
+    }
 }
 
 impl Db {
     pub fn new(pool: PgPool) -> Db {
-        Db { pool }
+        Db {
+            pool,
+            on_commit: Arc::default(),
+        }
+    }
+
+    /// Sets the hook told about changed codes at commit (once; later calls are ignored).
+    pub fn set_commit_hook(&self, hook: CommitHook) {
+        let _ = self.on_commit.set(hook);
     }
 
     /// For tables that belong to no tenant (the tenant registry). Tenant tables read through this
@@ -156,7 +181,9 @@ impl Db {
 
     /// Opens a transaction scoped to `tenant`.
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
-        TenantTx::begin(&self.pool, tenant).await
+        let mut tx = TenantTx::begin(&self.pool, tenant).await?;
+        tx.on_commit = self.on_commit.get().cloned();
+        Ok(tx)
     }
 
     pub async fn close(&self) {
@@ -170,6 +197,9 @@ impl Db {
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     tenant: TenantId,
+    /// Codes whose scan page this transaction changed.
+    touched: Vec<Uuid>,
+    on_commit: Option<CommitHook>,
 }
 
 impl TenantTx {
@@ -182,7 +212,12 @@ impl TenantTx {
                 tenant.0.hyphenated()
             )))
             .await?;
-        Ok(TenantTx { tx, tenant })
+        Ok(TenantTx {
+            tx,
+            tenant,
+            touched: Vec::new(),
+            on_commit: None,
+        })
     }
 
     /// Scopes a transaction already under way (e.g. one that has just created the tenant).
@@ -191,7 +226,12 @@ impl TenantTx {
             .bind(tenant.0.to_string())
             .execute(&mut *tx)
             .await?;
-        Ok(TenantTx { tx, tenant })
+        Ok(TenantTx {
+            tx,
+            tenant,
+            touched: Vec::new(),
+            on_commit: None,
+        })
     }
 
     pub fn tenant(&self) -> TenantId {
@@ -202,7 +242,18 @@ impl TenantTx {
         &mut self.tx
     }
 
+    /// Notes that what the scan page of `code` shows changes with this transaction.
+    pub fn touch(&mut self, code: Uuid) {
+        if !self.touched.contains(&code) {
+            self.touched.push(code);
+        }
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if let (Some(hook), false) = (&self.on_commit, self.touched.is_empty()) {
+            hook(self.tenant, &self.touched);
+        }
+        Ok(())
     }
 }

@@ -20,6 +20,30 @@ pub struct Settings {
     pub monthly_points: i32,
     /// Days after a deduction within which the vendor may appeal.
     pub appeal_days: i32,
+    /// Below this score (0–100) a code turns yellow.
+    #[serde(default = "defaults::score_threshold")]
+    pub score_threshold: i32,
+    /// This many complaints about a stall waiting for an outcome turn its code yellow.
+    #[serde(default = "defaults::unresolved_complaints_yellow")]
+    pub unresolved_complaints_yellow: i32,
+    /// How many ratings' worth of weight the tenant-wide mean carries in a stall's average.
+    #[serde(default = "defaults::rating_prior_weight")]
+    pub rating_prior_weight: i32,
+    /// Words masked in shoppers' comments.
+    #[serde(default)]
+    pub word_filter: Vec<String>,
+}
+
+mod defaults {
+    pub fn score_threshold() -> i32 {
+        60
+    }
+    pub fn unresolved_complaints_yellow() -> i32 {
+        3
+    }
+    pub fn rating_prior_weight() -> i32 {
+        10
+    }
 }
 
 impl Default for Settings {
@@ -32,6 +56,10 @@ impl Default for Settings {
             expiry_warning_days: 14,
             monthly_points: 12,
             appeal_days: 7,
+            score_threshold: defaults::score_threshold(),
+            unresolved_complaints_yellow: defaults::unresolved_complaints_yellow(),
+            rating_prior_weight: defaults::rating_prior_weight(),
+            word_filter: Vec::new(),
         }
     }
 }
@@ -41,7 +69,8 @@ pub async fn get(tx: &mut TenantTx) -> Result<Settings, sqlx::Error> {
     let row = sqlx::query_as!(
         Settings,
         "select review_deadline_hours, complaint_hotline, checkin_early_minutes, late_after_minutes,
-                expiry_warning_days, monthly_points, appeal_days
+                expiry_warning_days, monthly_points, appeal_days, score_threshold,
+                unresolved_complaints_yellow, rating_prior_weight, word_filter
          from tenant_settings where tenant_id = $1",
         tenant
     )
@@ -54,8 +83,9 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
         "insert into tenant_settings (tenant_id, review_deadline_hours, complaint_hotline, checkin_early_minutes,
-                                      late_after_minutes, expiry_warning_days, monthly_points, appeal_days)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)
+                                      late_after_minutes, expiry_warning_days, monthly_points, appeal_days,
+                                      score_threshold, unresolved_complaints_yellow, rating_prior_weight, word_filter)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          on conflict (tenant_id) do update
          set review_deadline_hours = excluded.review_deadline_hours,
              complaint_hotline = excluded.complaint_hotline,
@@ -64,6 +94,10 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
              expiry_warning_days = excluded.expiry_warning_days,
              monthly_points = excluded.monthly_points,
              appeal_days = excluded.appeal_days,
+             score_threshold = excluded.score_threshold,
+             unresolved_complaints_yellow = excluded.unresolved_complaints_yellow,
+             rating_prior_weight = excluded.rating_prior_weight,
+             word_filter = excluded.word_filter,
              updated_at = now()",
         tenant,
         s.review_deadline_hours,
@@ -72,7 +106,11 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
         s.late_after_minutes,
         s.expiry_warning_days,
         s.monthly_points,
-        s.appeal_days
+        s.appeal_days,
+        s.score_threshold,
+        s.unresolved_complaints_yellow,
+        s.rating_prior_weight,
+        &s.word_filter
     )
     .execute(tx.conn())
     .await?;

@@ -157,11 +157,15 @@ pub mod cause {
     pub const SUSPENDED: &str = "suspended";
     /// Penalty points reached the monthly allowance (red until the month turns).
     pub const PENALTY: &str = "penalty_points";
+    /// The stall's score fell below the tenant's threshold (yellow).
+    pub const SCORE_LOW: &str = "score_low";
+    /// Too many complaints about the stall wait for an outcome (yellow).
+    pub const COMPLAINTS: &str = "complaints_unresolved";
 
     /// Causes a service derives from its own tables (and so may clear again); an official's
     /// suspension is cleared only by an official.
     pub fn is_derived(kind: &str) -> bool {
-        kind == PENALTY || kind.starts_with("credential_")
+        kind == PENALTY || kind == SCORE_LOW || kind == COMPLAINTS || kind.starts_with("credential_")
     }
 
     /// The locale key that explains a cause to people.
@@ -169,6 +173,8 @@ pub mod cause {
         match kind {
             SUSPENDED => "cause.suspended",
             PENALTY => "cause.penalty_points",
+            SCORE_LOW => "cause.score_low",
+            COMPLAINTS => "cause.complaints_unresolved",
             "credential_missing:health" => "cause.missing_health",
             "credential_missing:food_licence" => "cause.missing_food_licence",
             "credential_invalid:health" => "cause.invalid_health",

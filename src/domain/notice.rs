@@ -25,10 +25,16 @@ pub enum NoticeKind {
     AppealFiled,
     /// An official decided an appeal: to the vendor.
     AppealDecided,
+    /// A shopper or a hotline filed (or reopened) a complaint: to staff who handle complaints.
+    ComplaintFiled,
+    /// A complaint about the vendor's stall was filed: to the vendor.
+    ComplaintAboutStall,
+    /// A complaint about the vendor's stall was decided: to the vendor.
+    ComplaintDecided,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 13] = [
+    pub const ALL: [NoticeKind; 16] = [
         NoticeKind::ApplicationApproved,
         NoticeKind::ApplicationRejected,
         NoticeKind::ApplicationReturned,
@@ -42,6 +48,9 @@ impl NoticeKind {
         NoticeKind::InspectionRecorded,
         NoticeKind::AppealFiled,
         NoticeKind::AppealDecided,
+        NoticeKind::ComplaintFiled,
+        NoticeKind::ComplaintAboutStall,
+        NoticeKind::ComplaintDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +68,9 @@ impl NoticeKind {
             NoticeKind::InspectionRecorded => "inspection_recorded",
             NoticeKind::AppealFiled => "appeal_filed",
             NoticeKind::AppealDecided => "appeal_decided",
+            NoticeKind::ComplaintFiled => "complaint_filed",
+            NoticeKind::ComplaintAboutStall => "complaint_about_stall",
+            NoticeKind::ComplaintDecided => "complaint_decided",
         }
     }
 
@@ -82,6 +94,9 @@ impl NoticeKind {
             NoticeKind::InspectionRecorded => "notice.inspection_recorded",
             NoticeKind::AppealFiled => "notice.appeal_filed",
             NoticeKind::AppealDecided => "notice.appeal_decided",
+            NoticeKind::ComplaintFiled => "notice.complaint_filed",
+            NoticeKind::ComplaintAboutStall => "notice.complaint_about_stall",
+            NoticeKind::ComplaintDecided => "notice.complaint_decided",
         }
     }
 }

@@ -59,6 +59,16 @@ impl Actor {
         }
     }
 
+    /// A shopper, known only by a short prefix of their device's keyed hash.
+    pub fn public(device_hash: &str) -> Actor {
+        Actor {
+            kind: ActorKind::Public,
+            id: None,
+            label: format!("shopper:{}", device_hash.get(..12).unwrap_or(device_hash)),
+            request_id: None,
+        }
+    }
+
     /// The operator at the command line, named by the OS account that ran the command.
     pub fn operator() -> Actor {
         let who = std::env::var("SUDO_USER")

@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 use crate::db::{self, TenantTx};
 use crate::domain::notice::NoticeKind;
+use crate::domain::people::Permission;
+use crate::services::scan::ScanCache;
 
 pub const CHANNEL: &str = "nightmarket_notices";
 
@@ -25,6 +27,9 @@ pub struct LiveNotice {
     pub args: Value,
     pub link: Option<String>,
     pub at: DateTime<Utc>,
+    /// Only staff holding this permission see it (admins hold all).
+    #[serde(default)]
+    pub permission: Option<Permission>,
 }
 
 /// The fan-out to this instance's streams.
@@ -72,12 +77,22 @@ pub async fn notify_staff(
     args: &[(&str, &str)],
     link: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    notify_staff_with(tx, None, kind, args, link).await
+}
+
+/// Tells the tenant's active admins and the officials holding `permission` (all when None).
+pub async fn notify_staff_with(
+    tx: &mut TenantTx,
+    permission: Option<Permission>,
+    kind: NoticeKind,
+    args: &[(&str, &str)],
+    link: Option<&str>,
+) -> Result<(), sqlx::Error> {
     let args = crate::services::notices::args_value(args);
-    for user in db::users::list_staff(tx)
-        .await?
-        .iter()
-        .filter(|u| u.disabled_at.is_none())
-    {
+    for user in db::users::list_staff(tx).await?.iter().filter(|u| {
+        u.disabled_at.is_none()
+            && permission.is_none_or(|p| u.role == "admin" || u.permissions.iter().any(|h| h == p.as_str()))
+    }) {
         db::notifications::insert(tx, user.id, kind.as_str(), &args, link).await?;
     }
     let notice = LiveNotice {
@@ -86,6 +101,7 @@ pub async fn notify_staff(
         args,
         link: link.map(str::to_string),
         at: Utc::now(),
+        permission,
     };
     let payload = serde_json::to_string(&notice).unwrap_or_default();
     sqlx::query!("select pg_notify($1, $2)", CHANNEL, payload)
@@ -97,17 +113,19 @@ pub async fn notify_staff(
 /// Listens on the channel until the server stops, reconnecting after a lost connection. The
 /// listener holds a connection of its own, made with the request pool's settings but outside it,
 /// so a small pool is never one connection short.
-pub fn spawn_listener(requests: &PgPool, live: Live) -> tokio::task::JoinHandle<()> {
+pub fn spawn_listener(requests: &PgPool, live: Live, scans: ScanCache) -> tokio::task::JoinHandle<()> {
     let options = requests.connect_options().as_ref().clone();
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect_lazy_with(options);
     tokio::spawn(async move {
         loop {
-            match listen(&pool, &live).await {
+            match listen(&pool, &live, &scans).await {
                 Ok(()) => return,
                 Err(e) => {
                     live.listening.send_replace(false);
+                    // Changes may be missed while disconnected.
+                    scans.forget_all();
                     tracing::warn!(error = %e, "live notices: listener lost, reconnecting");
                     tokio::time::sleep(Duration::from_secs(2)).await;
                 }
@@ -116,12 +134,17 @@ pub fn spawn_listener(requests: &PgPool, live: Live) -> tokio::task::JoinHandle<
     })
 }
 
-async fn listen(pool: &PgPool, live: &Live) -> Result<(), sqlx::Error> {
+async fn listen(pool: &PgPool, live: &Live, scans: &ScanCache) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, crate::services::scan::CHANNEL]).await?;
+    scans.forget_all();
     live.listening.send_replace(true);
     loop {
         let n = listener.recv().await?;
+        if n.channel() == crate::services::scan::CHANNEL {
+            scans.forget_payload(n.payload());
+            continue;
+        }
         match serde_json::from_str::<LiveNotice>(n.payload()) {
             Ok(notice) => live.publish(notice),
             Err(e) => tracing::warn!(error = %e, "live notices: unreadable payload"),

@@ -12,14 +12,21 @@ pub async fn get(state: &AppState, user: &AuthUser) -> AppResult<Settings> {
 }
 
 /// The allowed range of each number, as the database also enforces.
-const RANGES: [(&str, i32, i32); 6] = [
+const RANGES: [(&str, i32, i32); 9] = [
     ("review_deadline_hours", 1, 720),
     ("checkin_early_minutes", 0, 240),
     ("late_after_minutes", 0, 240),
     ("expiry_warning_days", 1, 90),
     ("monthly_points", 1, 100),
     ("appeal_days", 1, 60),
+    ("score_threshold", 0, 100),
+    ("unresolved_complaints_yellow", 1, 50),
+    ("rating_prior_weight", 1, 1000),
 ];
+
+/// The most words a tenant's filter may list, and the longest word.
+const MAX_FILTER_WORDS: usize = 500;
+const MAX_FILTER_WORD_CHARS: usize = 20;
 
 pub fn validate(wanted: &Settings) -> Result<Settings, Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -30,6 +37,9 @@ pub fn validate(wanted: &Settings) -> Result<Settings, Vec<FieldError>> {
         wanted.expiry_warning_days,
         wanted.monthly_points,
         wanted.appeal_days,
+        wanted.score_threshold,
+        wanted.unresolved_complaints_yellow,
+        wanted.rating_prior_weight,
     ];
     for ((field, min, max), value) in RANGES.iter().zip(values) {
         if !(*min..=*max).contains(&value) {
@@ -43,9 +53,26 @@ pub fn validate(wanted: &Settings) -> Result<Settings, Vec<FieldError>> {
     if hotline.len() < 3 || hotline.len() > 20 || !hotline.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
         errors.push(FieldError::new("complaint_hotline", "settings.hotline_format"));
     }
+    let mut words: Vec<String> = wanted
+        .word_filter
+        .iter()
+        .map(|w| w.trim().to_string())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.sort();
+    words.dedup();
+    if words.len() > MAX_FILTER_WORDS || words.iter().any(|w| w.chars().count() > MAX_FILTER_WORD_CHARS) {
+        errors.push(FieldError::with(
+            "word_filter",
+            Msg::new("settings.word_filter_size")
+                .arg("max", MAX_FILTER_WORDS)
+                .arg("chars", MAX_FILTER_WORD_CHARS),
+        ));
+    }
     if errors.is_empty() {
         Ok(Settings {
             complaint_hotline: hotline,
+            word_filter: words,
             ..wanted.clone()
         })
     } else {

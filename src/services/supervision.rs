@@ -19,6 +19,7 @@ use crate::db::{self, TenantTx};
 use crate::domain::code::{Colour, cause};
 use crate::domain::credential::{self, Held, Kind, Status};
 use crate::domain::market::Category;
+use crate::domain::score;
 use crate::domain::notice::NoticeKind;
 use crate::error::AppResult;
 use crate::i18n::Lang;
@@ -84,10 +85,19 @@ pub async fn sync_vendor(
     );
     let points = db::inspections::points_in_month(tx, vendor, credential::month_of(today)).await?;
     desired.extend(credential::penalty_cause(points, i64::from(settings.monthly_points)));
-    let wanted: BTreeSet<&str> = desired.iter().map(|c| c.kind.as_str()).collect();
 
     let mut changes = Vec::new();
     for code in &codes_of {
+        // The causes of this code alone: its score and its complaints waiting for an outcome.
+        let mut desired = desired.clone();
+        let score = refresh_score(tx, code, today, now, tz, settings).await?;
+        if score.score < settings.score_threshold {
+            desired.push(yellow(cause::SCORE_LOW));
+        }
+        if db::complaints::unresolved_count(tx, code.id).await? >= i64::from(settings.unresolved_complaints_yellow) {
+            desired.push(yellow(cause::COMPLAINTS));
+        }
+        let wanted: BTreeSet<&str> = desired.iter().map(|c| c.kind.as_str()).collect();
         let open = db::codes::open_causes(tx, code.id).await?;
         for c in &desired {
             if !open.iter().any(|o| o.kind == c.kind) {
@@ -133,6 +143,38 @@ pub async fn sync_vendor(
         }
     }
     Ok(changes)
+}
+
+fn yellow(kind: &str) -> credential::Cause {
+    credential::Cause {
+        kind: kind.to_string(),
+        colour: Colour::Yellow,
+    }
+}
+
+/// Recomputes a code's score from its inputs and stores it when it changed.
+pub async fn refresh_score(
+    tx: &mut TenantTx,
+    code: &db::codes::CodeRow,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    tz: Tz,
+    settings: &Settings,
+) -> AppResult<score::Score> {
+    let first_night = local_date(code.created_at, tz);
+    let inputs = db::scores::inputs(
+        tx,
+        code.id,
+        code.vendor_id,
+        first_night,
+        today,
+        now,
+        i64::from(settings.rating_prior_weight),
+    )
+    .await?;
+    let s = score::compute(inputs);
+    db::scores::put(tx, code.id, &s).await?;
+    Ok(s)
 }
 
 /// What a sweep did.

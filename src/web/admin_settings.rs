@@ -31,6 +31,15 @@ pub struct SettingsForm {
     monthly_points: String,
     #[serde(default)]
     appeal_days: String,
+    #[serde(default)]
+    score_threshold: String,
+    #[serde(default)]
+    unresolved_complaints_yellow: String,
+    #[serde(default)]
+    rating_prior_weight: String,
+    /// One word a line (or separated by commas).
+    #[serde(default)]
+    word_filter: String,
 }
 
 impl SettingsForm {
@@ -43,6 +52,10 @@ impl SettingsForm {
             expiry_warning_days: s.expiry_warning_days.to_string(),
             monthly_points: s.monthly_points.to_string(),
             appeal_days: s.appeal_days.to_string(),
+            score_threshold: s.score_threshold.to_string(),
+            unresolved_complaints_yellow: s.unresolved_complaints_yellow.to_string(),
+            rating_prior_weight: s.rating_prior_weight.to_string(),
+            word_filter: s.word_filter.join("\n"),
         }
     }
 
@@ -63,6 +76,10 @@ impl SettingsForm {
             expiry_warning_days: n("expiry_warning_days", &self.expiry_warning_days),
             monthly_points: n("monthly_points", &self.monthly_points),
             appeal_days: n("appeal_days", &self.appeal_days),
+            score_threshold: n("score_threshold", &self.score_threshold),
+            unresolved_complaints_yellow: n("unresolved_complaints_yellow", &self.unresolved_complaints_yellow),
+            rating_prior_weight: n("rating_prior_weight", &self.rating_prior_weight),
+            word_filter: crate::domain::rating::parse_word_list(&self.word_filter),
         };
         if errors.is_empty() {
             Ok(s)
@@ -115,6 +132,24 @@ impl SettingsForm {
                 "settings.appeal_days",
                 "settings.appeal_days_hint",
                 &self.appeal_days,
+            ),
+            (
+                "score_threshold",
+                "settings.score_threshold",
+                "settings.score_threshold_hint",
+                &self.score_threshold,
+            ),
+            (
+                "unresolved_complaints_yellow",
+                "settings.unresolved_complaints",
+                "settings.unresolved_complaints_hint",
+                &self.unresolved_complaints_yellow,
+            ),
+            (
+                "rating_prior_weight",
+                "settings.prior_weight",
+                "settings.prior_weight_hint",
+                &self.rating_prior_weight,
             ),
         ]
     }
