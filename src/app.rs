@@ -30,8 +30,8 @@ use crate::http::{assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
-    account, admin_markets, admin_settings, admin_staff, admin_supervision, codes, oversight, public, review, signup,
-    stall, vendor, workspace,
+    account, admin_markets, admin_settings, admin_staff, admin_supervision, codes, oversight, public, review, shopper,
+    signup, stall, vendor, workspace,
 };
 
 /// Everything a request may need, cheap to clone.
@@ -121,6 +121,16 @@ pub fn router(state: AppState) -> Router {
         // what a QR code opens (and /c/{code}.svg, /c/{code}.png)
         .route("/c/{code}", get(codes::scan))
         .route("/c/{code}/print", get(codes::placard))
+        .route("/c/{code}/rate", get(shopper::rate_form).post(shopper::rate))
+        .route(
+            "/c/{code}/complain",
+            get(shopper::complain_form)
+                .post(shopper::complain)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/c/{code}/complain/code", post(shopper::complain_code))
+        .route("/complaints/{tracking}", get(shopper::tracking))
+        .route("/complaints/{tracking}/reopen", post(shopper::reopen))
         // sessions
         .route("/login", get(account::login_page).post(account::login))
         .route("/logout", post(account::logout))
@@ -273,7 +283,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
-    let listener_task = crate::services::live::spawn_listener(state.db.global(), state.live.clone(), state.scan_cache.clone());
+    let listener_task =
+        crate::services::live::spawn_listener(state.db.global(), state.live.clone(), state.scan_cache.clone());
     let pruner = tokio::spawn({
         let state = state.clone();
         async move {

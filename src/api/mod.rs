@@ -8,7 +8,9 @@ pub mod auth;
 pub mod codes;
 pub mod markets;
 pub mod me;
+pub mod open311;
 pub mod ops;
+pub mod scan;
 pub mod staff;
 pub mod supervision;
 pub mod vendors;
@@ -43,6 +45,8 @@ use crate::error::ErrorBody;
         (name = "review", description = "Officials deciding applications"),
         (name = "codes", description = "Operating codes (经营码): stalls, colours, keys"),
         (name = "supervision", description = "Check-in, credentials and the external credential feed, inspections, appeals"),
+        (name = "scan", description = "Ratings, complaints and their handling, stall scores"),
+        (name = "open311", description = "Open311 GeoReport v2 for 12345 hotline systems"),
         (name = "ops", description = "Health"),
     )
 )]
@@ -130,5 +134,20 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(supervision::decide_appeal))
         .routes(routes!(supervision::api_keys, supervision::create_api_key))
         .routes(routes!(supervision::revoke_api_key))
+        .routes(routes!(scan::score))
+        .routes(routes!(scan::code_ratings))
+        .routes(routes!(scan::reply))
+        .routes(routes!(scan::moderate))
+        .routes(routes!(scan::queue))
+        .routes(routes!(scan::complaint))
+        .routes(routes!(scan::claim))
+        .routes(routes!(scan::step))
+        .routes(routes!(scan::stall_complaints))
+        .routes(routes!(scan::answer))
+        .routes(routes!(scan::deadlines, scan::set_deadlines))
+        .routes(routes!(open311::services))
+        .routes(routes!(open311::service_definition))
+        .routes(routes!(open311::post_request, open311::get_requests))
+        .routes(routes!(open311::get_request))
         .split_for_parts()
 }

@@ -265,7 +265,13 @@ pub async fn reopen(
 }
 
 /// Takes a complaint for `minutes`, unless someone else holds it; false when they do.
-pub async fn claim(tx: &mut TenantTx, id: Uuid, by: Uuid, until: DateTime<Utc>, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+pub async fn claim(
+    tx: &mut TenantTx,
+    id: Uuid,
+    by: Uuid,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     let tenant = tx.tenant().0;
     let n = sqlx::query!(
         "update complaints set claimed_by = $3, claimed_until = $4
@@ -307,7 +313,13 @@ pub struct EventRow {
     pub note: String,
 }
 
-pub async fn add_event(tx: &mut TenantTx, complaint: Uuid, kind: &str, note: &str, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn add_event(
+    tx: &mut TenantTx,
+    complaint: Uuid,
+    kind: &str,
+    note: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
         "insert into complaint_events (tenant_id, complaint_id, kind, note, at) values ($1, $2, $3, $4, $5)",
@@ -356,10 +368,18 @@ pub async fn deadlines(tx: &mut TenantTx) -> Result<Vec<(String, i32, i32)>, sql
     )
     .fetch_all(tx.conn())
     .await?;
-    Ok(rows.into_iter().map(|r| (r.category, r.ack_hours, r.resolve_days)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.category, r.ack_hours, r.resolve_days))
+        .collect())
 }
 
-pub async fn set_deadline(tx: &mut TenantTx, category: &str, ack_hours: i32, resolve_days: i32) -> Result<(), sqlx::Error> {
+pub async fn set_deadline(
+    tx: &mut TenantTx,
+    category: &str,
+    ack_hours: i32,
+    resolve_days: i32,
+) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
         "insert into complaint_deadlines (tenant_id, category, ack_hours, resolve_days) values ($1, $2, $3, $4)

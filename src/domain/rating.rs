@@ -88,7 +88,7 @@ impl RatingInput {
         let stars = match stars.trim().parse::<i16>() {
             Ok(n) if (1..=5).contains(&n) => n,
             _ => {
-                errors.push(FieldError::new("stars", "rating.stars"));
+                errors.push(FieldError::new("stars", "rating.stars_invalid"));
                 0
             }
         };

@@ -113,7 +113,7 @@ fn check(f: &Filing, source: Source) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
     let category = Category::parse(f.category.trim());
     if category.is_none() {
-        errors.push(FieldError::new("category", "complaint.category"));
+        errors.push(FieldError::new("category", "complaint.category_invalid"));
     }
     let description = f.description.trim().to_string();
     let n = description.chars().count();
@@ -204,7 +204,9 @@ pub async fn file(
     });
     let id = Uuid::new_v4();
     let tracking = complaint::new_tracking(&tenant.slug);
-    let sealed = phone.as_ref().map(|p| state.keys.seal_str(&phone_place(&tx, id), p.as_str()));
+    let sealed = phone
+        .as_ref()
+        .map(|p| state.keys.seal_str(&phone_place(&tx, id), p.as_str()));
     let masked = phone.as_ref().map(Phone::masked);
     let index = phone
         .as_ref()
@@ -368,7 +370,10 @@ impl ComplaintView {
         let text = if m >= 48 * 60 {
             lang.tr("time.days", &[("n", &(m / (24 * 60)).to_string())])
         } else {
-            lang.tr("time.hours_minutes", &[("h", &(m / 60).to_string()), ("m", &(m % 60).to_string())])
+            lang.tr(
+                "time.hours_minutes",
+                &[("h", &(m / 60).to_string()), ("m", &(m % 60).to_string())],
+            )
         };
         if d < Duration::zero() {
             lang.tr("complaint.overdue_by", &[("time", &text)])
@@ -406,7 +411,7 @@ pub async fn queue(state: &AppState, official: &AuthUser, f: &QueueFilter) -> Ap
     let category = match f.category.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(
             Category::parse(c)
-                .ok_or(AppError::field("category", "complaint.category"))?
+                .ok_or(AppError::field("category", "complaint.category_invalid"))?
                 .as_str()
                 .to_string(),
         ),
@@ -448,7 +453,11 @@ async fn load(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> AppResult<(Com
 }
 
 /// One complaint with its timeline, for an official.
-pub async fn get(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult<(ComplaintView, Vec<db::complaints::EventRow>)> {
+pub async fn get(
+    state: &AppState,
+    official: &AuthUser,
+    id: Uuid,
+) -> AppResult<(ComplaintView, Vec<db::complaints::EventRow>)> {
     official.require(Permission::Complaints)?;
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(official.tenant_id()).await?;
@@ -474,7 +483,12 @@ pub async fn claim(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult
             Msg::new("complaint.claimed_by").arg("name", view.claimed_by.unwrap_or_default()),
         ));
     }
-    audit::record(&mut tx, &official.actor(), Change::new("complaint.claim", "complaint", id)).await?;
+    audit::record(
+        &mut tx,
+        &official.actor(),
+        Change::new("complaint.claim", "complaint", id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -579,7 +593,11 @@ pub async fn act(state: &AppState, official: &AuthUser, id: Uuid, step: &Step) -
     .await?;
     if closing {
         let outcome = Lang::Zh.t(next.label_key());
-        let args = [("stall", row.stall_name.as_str()), ("outcome", outcome.as_str()), ("note", note)];
+        let args = [
+            ("stall", row.stall_name.as_str()),
+            ("outcome", outcome.as_str()),
+            ("note", note),
+        ];
         notices::notify(
             &mut tx,
             &state.keys,
@@ -740,7 +758,16 @@ pub async fn reopen(state: &AppState, tracking: &str, shopper: &Shopper, reason:
     )
     .await?;
     let settings = db::settings::get(&mut tx).await?;
-    supervision::sync_vendor(&mut tx, &state.keys, &actor, row.vendor_id, now, tenant.timezone, &settings).await?;
+    supervision::sync_vendor(
+        &mut tx,
+        &state.keys,
+        &actor,
+        row.vendor_id,
+        now,
+        tenant.timezone,
+        &settings,
+    )
+    .await?;
     let category_label = Lang::Zh.t(category.label_key());
     live::notify_staff_with(
         &mut tx,
@@ -841,13 +868,19 @@ pub async fn deadlines(state: &AppState, user: &AuthUser) -> AppResult<Vec<(Cate
 /// An admin sets the deadlines of a category.
 pub async fn set_deadlines(state: &AppState, admin: &AuthUser, category: &str, d: Deadlines) -> AppResult<()> {
     admin.require_admin()?;
-    let category = Category::parse(category).ok_or(AppError::field("category", "complaint.category"))?;
+    let category = Category::parse(category).ok_or(AppError::field("category", "complaint.category_invalid"))?;
     let mut errors = Vec::new();
     if !(1..=720).contains(&d.ack_hours) {
-        errors.push(FieldError::with("ack_hours", Msg::new("settings.range").arg("min", 1).arg("max", 720)));
+        errors.push(FieldError::with(
+            "ack_hours",
+            Msg::new("settings.range").arg("min", 1).arg("max", 720),
+        ));
     }
     if !(1..=90).contains(&d.resolve_days) {
-        errors.push(FieldError::with("resolve_days", Msg::new("settings.range").arg("min", 1).arg("max", 90)));
+        errors.push(FieldError::with(
+            "resolve_days",
+            Msg::new("settings.range").arg("min", 1).arg("max", 90),
+        ));
     }
     crate::error::check(errors)?;
     let mut tx = state.db.tenant(admin.tenant_id()).await?;

@@ -678,6 +678,25 @@ pub async fn create_api_key(
     ))
 }
 
+/// Checks a key presented whole, as Open311's `api_key` parameter carries it: `{key_id}.{secret}`.
+/// Every failure reads the same (403 at the caller).
+pub async fn check_plain_key(tx: &mut TenantTx, keys: &crate::secrets::Keys, presented: &str) -> AppResult<Uuid> {
+    let rejected = || AppError::ApiKey(Msg::new("api_key.unknown"));
+    let (key_id, secret) = presented.trim().split_once('.').ok_or_else(rejected)?;
+    let key = db::credentials::api_key(tx, key_id)
+        .await?
+        .filter(|k| k.revoked_at.is_none())
+        .ok_or_else(rejected)?;
+    let stored = keys
+        .open_str(&secret_place(tx, key.id), &key.secret_enc)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("api key {}: {e}", key.key_id)))?;
+    if !crate::services::otp::constant_time_eq(stored.as_bytes(), secret.as_bytes()) {
+        return Err(rejected());
+    }
+    db::credentials::touch_api_key(tx, key.id).await?;
+    Ok(key.id)
+}
+
 pub async fn new_api_key(state: &AppState, admin: &AuthUser, name: &str) -> AppResult<(ApiKey, String)> {
     admin.require_admin()?;
     let mut tx = state.db.tenant(admin.tenant_id()).await?;

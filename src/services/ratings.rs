@@ -45,7 +45,12 @@ impl Tonight {
 }
 
 /// The business night under way at `now` and where the stall stands in it.
-pub async fn tonight(tx: &mut TenantTx, tenant: &Tenant, code: &CodeRow, now: DateTime<Utc>) -> AppResult<(NaiveDate, Tonight)> {
+pub async fn tonight(
+    tx: &mut TenantTx,
+    tenant: &Tenant,
+    code: &CodeRow,
+    now: DateTime<Utc>,
+) -> AppResult<(NaiveDate, Tonight)> {
     let hours = OpeningHours {
         opens: code.market_opens,
         closes: code.market_closes,
@@ -176,7 +181,11 @@ impl RatingView {
             id: r.id,
             stars: r.stars,
             tags: r.tags.clone(),
-            comment: if hidden && public { String::new() } else { r.comment.clone() },
+            comment: if hidden && public {
+                String::new()
+            } else {
+                r.comment.clone()
+            },
             hidden,
             hidden_reason: if public { None } else { r.hidden_reason.clone() },
             reply: r.reply.clone(),
@@ -187,7 +196,11 @@ impl RatingView {
 
     /// The labels of its tags in the reader's language.
     pub fn tag_keys(&self) -> Vec<&'static str> {
-        self.tags.iter().filter_map(|t| Tag::parse(t)).map(Tag::label_key).collect()
+        self.tags
+            .iter()
+            .filter_map(|t| Tag::parse(t))
+            .map(Tag::label_key)
+            .collect()
     }
 }
 
@@ -244,7 +257,11 @@ pub async fn moderate(state: &AppState, official: &AuthUser, rating: Uuid, hide:
     let mut tx = state.db.tenant(official.tenant_id()).await?;
     let (row, _) = db::ratings::get(&mut tx, rating).await?.ok_or(AppError::NotFound)?;
     if row.hidden_at.is_some() == hide {
-        return Err(AppError::Conflict(Msg::new(if hide { "rating.already_hidden" } else { "rating.not_hidden" })));
+        return Err(AppError::Conflict(Msg::new(if hide {
+            "rating.already_hidden"
+        } else {
+            "rating.not_hidden"
+        })));
     }
     db::ratings::set_hidden(&mut tx, rating, hide.then_some((reason, official.id, now))).await?;
     audit::record(

@@ -15,9 +15,13 @@ use crate::app::AppState;
 use crate::db::codes::CodeRow;
 use crate::domain::code::{Colour, cause};
 use crate::domain::market::Category;
+use crate::domain::rating::stars_text;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::services::codes::{self, KeyDocument, Scan};
+use crate::services::ratings::Tonight;
+use crate::services::scan::{self, ScanData, Scanned};
+use std::sync::Arc;
 
 #[derive(Deserialize)]
 pub struct Signed {
@@ -29,19 +33,42 @@ pub struct Signed {
 #[template(path = "public/scan.html")]
 struct ScanPage {
     page: Page,
-    code: CodeRow,
+    data: Arc<ScanData>,
     colour: Colour,
     causes: Vec<String>,
     facts: Vec<(&'static str, String)>,
-    tenant_name: String,
-    hotline: String,
+    tonight: Tonight,
+    /// The signed query of the code's URL, for the links to rate and complain.
+    query: String,
+    notice: Option<String>,
 }
 
 impl ScanPage {
     fn category_label(&self) -> &'static str {
-        Category::parse(&self.code.category)
+        Category::parse(&self.data.code.category)
             .map(Category::label_key)
             .unwrap_or("category.retail")
+    }
+
+    /// "★★★★☆ 4.3 · 128 ratings", or that there are none yet.
+    fn rating_line(&self) -> String {
+        match self
+            .data
+            .score
+            .as_ref()
+            .and_then(|s| s.average.map(|a| (a, s.inputs.rating_count)))
+        {
+            Some((avg, n)) => format!(
+                "{} {avg:.1} · {}",
+                stars_text(avg.round() as i16),
+                self.page.tr("scan.rating_count", "n", n)
+            ),
+            None => self.page.t("scan.no_ratings"),
+        }
+    }
+
+    fn stars(&self, n: &i16) -> String {
+        stars_text(*n)
     }
 }
 
@@ -73,37 +100,56 @@ fn facts(code: &CodeRow, page: &Page) -> Vec<(&'static str, String)> {
     out
 }
 
+#[derive(Deserialize)]
+pub struct ScanQuery {
+    k: Option<String>,
+    s: Option<String>,
+    /// A notice after a rating or complaint (`rated`).
+    done: Option<String>,
+}
+
 /// `/c/{code}`, and `/c/{code}.svg` / `/c/{code}.png` for the QR image of the same signed URL.
 pub async fn scan(
     State(state): State<AppState>,
     page: Page,
     Path(code): Path<String>,
-    Query(q): Query<Signed>,
+    Query(q): Query<ScanQuery>,
 ) -> AppResult<Response> {
+    let signed = Signed { k: q.k, s: q.s };
     if let Some(code) = code.strip_suffix(".svg") {
-        return qr(&state, code, &q, Image::Svg).await;
+        return qr(&state, code, &signed, Image::Svg).await;
     }
     if let Some(code) = code.strip_suffix(".png") {
-        return qr(&state, code, &q, Image::Png).await;
+        return qr(&state, code, &signed, Image::Png).await;
     }
-    match codes::scan(&state, &code, q.k.as_deref(), q.s.as_deref()).await? {
-        Scan::Genuine { tenant, code, causes } => {
-            let colour = Colour::parse(&code.colour).unwrap_or(Colour::Green);
-            let hotline = codes::settings(&state, &tenant).await?.complaint_hotline;
-            let causes = causes
+    match scan::scan(&state, &code, signed.k.as_deref(), signed.s.as_deref()).await? {
+        Scanned::Genuine(data) => {
+            let colour = Colour::parse(&data.code.colour).unwrap_or(Colour::Green);
+            let causes = data
+                .causes
                 .iter()
                 .filter(|c| c.colour == "red" || colour != Colour::Red)
                 .map(|c| page.t(cause::label_key(&c.kind)))
                 .collect();
-            let facts = facts(&code, &page);
+            let facts = facts(&data.code, &page);
+            let tonight = data.tonight(state.config.clock.now());
+            let query = codes::url_path(&data.code)
+                .split_once('?')
+                .map(|(_, q)| q.to_string())
+                .unwrap_or_default();
+            let notice = match q.done.as_deref() {
+                Some("rated") => Some(page.t("rating.thanks")),
+                _ => None,
+            };
             let html = render(&ScanPage {
                 page,
                 colour,
                 causes,
                 facts,
-                tenant_name: tenant.name,
-                hotline,
-                code,
+                tonight,
+                query,
+                notice,
+                data,
             })?;
             let mut response = html.into_response();
             // A colour can change at any moment: never serve it from a cache.
@@ -112,25 +158,28 @@ pub async fn scan(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }
-        Scan::Revoked { code, .. } => {
+        Scanned::Revoked(data) => {
             let html = render(&ProblemPage {
                 title: page.t("scan.revoked_title"),
                 message: page.t("scan.revoked"),
-                stall: Some(format!("{} · {}", code.stall_name, code.slot_code)),
+                stall: Some(format!("{} · {}", data.code.stall_name, data.code.slot_code)),
                 page,
             })?;
             Ok((StatusCode::GONE, html).into_response())
         }
-        Scan::NotGenuine => {
-            let html = render(&ProblemPage {
-                title: page.t("scan.unknown_title"),
-                message: page.t("scan.unknown"),
-                stall: None,
-                page,
-            })?;
-            Ok((StatusCode::NOT_FOUND, html).into_response())
-        }
+        Scanned::NotGenuine => Ok(not_genuine(page)?),
     }
+}
+
+/// The page for a code that was not issued here or whose signature does not verify (404).
+pub fn not_genuine(page: Page) -> AppResult<Response> {
+    let html = render(&ProblemPage {
+        title: page.t("scan.unknown_title"),
+        message: page.t("scan.unknown"),
+        stall: None,
+        page,
+    })?;
+    Ok((StatusCode::NOT_FOUND, html).into_response())
 }
 
 enum Image {

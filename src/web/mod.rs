@@ -11,6 +11,7 @@ pub mod layout;
 pub mod oversight;
 pub mod public;
 pub mod review;
+pub mod shopper;
 pub mod signup;
 pub mod stall;
 pub mod vendor;

@@ -1,0 +1,473 @@
+//! Open311 GeoReport v2 (<https://wiki.open311.org/GeoReport_v2>) for each tenant, so that a
+//! city's 12345 hotline system can exchange complaints: the complaint categories are the
+//! services, a complaint is a service request, its tracking number the `service_request_id`.
+//!
+//! JSON only (the `.json` format). Errors use the standard's body, `[{"code", "description"}]`:
+//! 400 for bad input, 403 for a missing or wrong `api_key`, 404 for an unknown tenant, service
+//! or request. Posting needs a tenant API key, sent whole as `api_key={key_id}.{secret}`.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::db::complaints::{ComplaintFilter, ComplaintRow};
+use crate::db::{self, TenantTx};
+use crate::domain::code::parse_code_url;
+use crate::domain::complaint::{Category, State as ComplaintState};
+use crate::domain::tenant::Tenant;
+use crate::error::AppError;
+use crate::http::extract::{Json, Path};
+use crate::i18n::Lang;
+use crate::services::complaints::{self, Filing, Source};
+use crate::services::credentials;
+
+/// The standard's error entry.
+#[derive(Serialize, ToSchema)]
+pub struct Open311Error {
+    pub code: u16,
+    pub description: String,
+}
+
+fn error(status: StatusCode, description: impl Into<String>) -> Response {
+    (
+        status,
+        Json(vec![Open311Error {
+            code: status.as_u16(),
+            description: description.into(),
+        }]),
+    )
+        .into_response()
+}
+
+/// The application's errors in the standard's shape (messages in Chinese, the tenant's language).
+fn from_app(e: AppError) -> Response {
+    let lang = Lang::Zh;
+    match &e {
+        AppError::Validation(fields) => {
+            let text = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.msg.render(lang)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            error(StatusCode::BAD_REQUEST, text)
+        }
+        AppError::BadRequest(m) | AppError::Conflict(m) => error(StatusCode::BAD_REQUEST, m.render(lang)),
+        AppError::ApiKey(_) | AppError::Unauthorized | AppError::Forbidden => {
+            error(StatusCode::FORBIDDEN, "api_key missing, unknown or revoked")
+        }
+        AppError::NotFound => error(StatusCode::NOT_FOUND, "not found"),
+        AppError::RateLimited { .. } => error(StatusCode::TOO_MANY_REQUESTS, "too many requests"),
+        _ => {
+            // Logged with its cause by the error's own response.
+            let status = e.status();
+            let _ = e.into_response();
+            error(status, "internal error")
+        }
+    }
+}
+
+/// A service: one complaint category.
+#[derive(Serialize, ToSchema)]
+pub struct Service {
+    pub service_code: String,
+    pub service_name: String,
+    pub description: String,
+    /// Always true: requests carry the stall in `attribute[code]`.
+    pub metadata: bool,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub keywords: String,
+    pub group: String,
+}
+
+fn service(c: Category) -> Service {
+    let d = c.default_deadlines();
+    Service {
+        service_code: c.as_str().to_string(),
+        service_name: Lang::Zh.t(c.label_key()),
+        description: format!(
+            "{} / {} (by default acknowledged within {} h, resolved within {} d)",
+            Lang::Zh.t(c.label_key()),
+            Lang::En.t(c.label_key()),
+            d.ack_hours,
+            d.resolve_days
+        ),
+        metadata: true,
+        kind: "batch".into(),
+        keywords: "night market,stall,投诉".into(),
+        group: "夜市".into(),
+    }
+}
+
+async fn tenant(state: &AppState, slug: &str) -> Result<Tenant, Response> {
+    match state.tenants.by_slug(&state.db, slug).await {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no jurisdiction {slug:?}"))),
+        Err(e) => Err(from_app(e)),
+    }
+}
+
+/// `GET /open311/v2/{tenant}/services.json`: the complaint categories.
+#[utoipa::path(
+    get, path = "/open311/v2/{tenant}/services.json", tag = "open311",
+    params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
+    responses((status = 200, body = [Service]), (status = 404, body = [Open311Error]))
+)]
+pub async fn services(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    if let Err(r) = tenant(&state, &slug).await {
+        return r;
+    }
+    Json(Category::ALL.into_iter().map(service).collect::<Vec<_>>()).into_response()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Attribute {
+    pub variable: bool,
+    pub code: String,
+    pub datatype: String,
+    pub required: bool,
+    pub datatype_description: String,
+    pub order: u32,
+    pub description: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ServiceDefinition {
+    pub service_code: String,
+    pub attributes: Vec<Attribute>,
+}
+
+/// `GET /open311/v2/{tenant}/services/{service_code}.json`: the one attribute every request
+/// carries, the stall's operating code.
+#[utoipa::path(
+    get, path = "/open311/v2/{tenant}/services/{service_code_json}", tag = "open311",
+    params(
+        ("tenant" = String, Path, description = "Tenant slug (the jurisdiction)"),
+        ("service_code_json" = String, Path, description = "`{service_code}.json`"),
+    ),
+    responses((status = 200, body = ServiceDefinition), (status = 404, body = [Open311Error]))
+)]
+pub async fn service_definition(State(state): State<AppState>, Path((slug, file)): Path<(String, String)>) -> Response {
+    if let Err(r) = tenant(&state, &slug).await {
+        return r;
+    }
+    let Some(category) = file.strip_suffix(".json").and_then(Category::parse) else {
+        return error(StatusCode::NOT_FOUND, format!("no service {file:?}"));
+    };
+    Json(ServiceDefinition {
+        service_code: category.as_str().to_string(),
+        attributes: vec![Attribute {
+            variable: true,
+            code: "code".into(),
+            datatype: "string".into(),
+            required: true,
+            datatype_description: "The stall's operating code (13 characters), or the URL its QR code holds".into(),
+            order: 1,
+            description: "经营码 / operating code of the stall".into(),
+        }],
+    })
+    .into_response()
+}
+
+/// The answer to a posted request.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub service_request_id: String,
+    pub service_notice: String,
+    pub account_id: Option<String>,
+}
+
+/// Form fields as sent (a key may appear in the query string or the body).
+fn fields(query: Option<&str>, body: &[u8]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    if let Some(q) = query {
+        out.extend(url::form_urlencoded::parse(q.as_bytes()).into_owned());
+    }
+    out
+}
+
+fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
+    f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+}
+
+/// `POST /open311/v2/{tenant}/requests.json`: files a complaint about the stall named by
+/// `attribute[code]` (form-encoded, with `api_key`).
+#[utoipa::path(
+    post, path = "/open311/v2/{tenant}/requests.json", tag = "open311",
+    params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "api_key, service_code, attribute[code], description; optional phone, first_name, last_name, email, media_url, lat, long"),
+    responses(
+        (status = 201, body = [Created]),
+        (status = 400, description = "Bad input", body = [Open311Error]),
+        (status = 403, description = "Missing or wrong api_key", body = [Open311Error]),
+        (status = 404, body = [Open311Error]),
+    )
+)]
+pub async fn post_request(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    let tenant = match tenant(&state, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let f = fields(query.as_deref(), &body);
+    let key = field(&f, "api_key");
+    if key.is_empty() {
+        return error(StatusCode::FORBIDDEN, "api_key required");
+    }
+    // The key first, in a transaction of its own: a wrong key learns nothing else.
+    let checked = async {
+        let mut tx = state.db.tenant(tenant.id).await?;
+        credentials::check_plain_key(&mut tx, &state.keys, key).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    if let Err(e) = checked {
+        return from_app(e);
+    }
+    let service_code = field(&f, "service_code");
+    if Category::parse(service_code).is_none() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("service_code {service_code:?} is not a service here"),
+        );
+    }
+    let named = field(&f, "attribute[code]").trim();
+    let code_text = parse_code_url(named)
+        .map(|c| c.code)
+        .unwrap_or_else(|| named.to_string());
+    let code = async {
+        let mut tx = state.db.tenant(tenant.id).await?;
+        Ok::<_, AppError>(db::codes::by_code(&mut tx, &code_text).await?)
+    }
+    .await;
+    let code = match code {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "attribute[code] names no stall of this jurisdiction",
+            );
+        }
+        Err(e) => return from_app(e),
+    };
+    let name = format!("{}{}", field(&f, "last_name"), field(&f, "first_name"));
+    let mut description = field(&f, "description").trim().to_string();
+    if !name.trim().is_empty() {
+        // The caller's name stays with the hotline; only that one was given is noted.
+        description = format!("{description}（12345 来电）");
+    }
+    let reference = field(&f, "service_request_ref");
+    let filing = Filing {
+        category: service_code.to_string(),
+        description,
+        phone: field(&f, "phone").to_string(),
+        sms_code: String::new(),
+        photos: Vec::new(),
+        source_ref: (!reference.is_empty()).then(|| reference.chars().take(100).collect()),
+    };
+    match complaints::file(&state, &tenant, &code, Source::Open311, None, filing).await {
+        Ok(filed) => (
+            StatusCode::CREATED,
+            Json(vec![Created {
+                service_request_id: filed.tracking,
+                service_notice: format!("acknowledged by {}", filed.ack_due_at.to_rfc3339()),
+                account_id: None,
+            }]),
+        )
+            .into_response(),
+        Err(e) => from_app(e),
+    }
+}
+
+/// A service request as the standard shows it.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceRequest {
+    pub service_request_id: String,
+    /// open or closed.
+    pub status: String,
+    pub status_notes: String,
+    pub service_name: String,
+    pub service_code: String,
+    pub description: String,
+    pub agency_responsible: String,
+    pub service_notice: String,
+    pub requested_datetime: DateTime<Utc>,
+    pub updated_datetime: DateTime<Utc>,
+    pub expected_datetime: Option<DateTime<Utc>>,
+    pub address: String,
+    pub address_id: String,
+    pub zipcode: Option<String>,
+    pub lat: f64,
+    pub long: f64,
+    pub media_url: Option<String>,
+}
+
+async fn to_request(tx: &mut TenantTx, tenant: &Tenant, c: ComplaintRow) -> Result<ServiceRequest, AppError> {
+    let state = ComplaintState::parse(&c.state).unwrap_or(ComplaintState::Open);
+    let category = Category::parse(&c.category).unwrap_or(Category::Other);
+    let market = db::markets::get(tx, c.market_id).await?;
+    let notes = match (&c.resolution, state.is_unresolved()) {
+        (Some(r), false) => r.clone(),
+        _ => Lang::Zh.t(state.label_key()),
+    };
+    Ok(ServiceRequest {
+        service_request_id: c.tracking,
+        status: state.open311().to_string(),
+        status_notes: notes,
+        service_name: Lang::Zh.t(category.label_key()),
+        service_code: category.as_str().to_string(),
+        description: c.description,
+        agency_responsible: tenant.name.clone(),
+        service_notice: String::new(),
+        requested_datetime: c.created_at,
+        updated_datetime: c.updated_at,
+        expected_datetime: state.is_unresolved().then_some(c.resolve_due_at),
+        address: format!(
+            "{} {} {}",
+            market.as_ref().map(|m| m.address.as_str()).unwrap_or(""),
+            c.market_name,
+            c.slot_code
+        )
+        .trim()
+        .to_string(),
+        address_id: c.code_id.to_string(),
+        zipcode: None,
+        lat: market.as_ref().map(|m| m.center_lat).unwrap_or(0.0),
+        long: market.as_ref().map(|m| m.center_lng).unwrap_or(0.0),
+        media_url: None,
+    })
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// `GET /open311/v2/{tenant}/requests.json`: requests by id (`service_request_id`, comma
+/// separated), or filtered by `service_code`, `status` (open, closed), `start_date`, `end_date`
+/// (the last 90 days and at most 1000 by default, as the standard suggests).
+#[utoipa::path(
+    get, path = "/open311/v2/{tenant}/requests.json", tag = "open311",
+    params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
+    responses((status = 200, body = [ServiceRequest]), (status = 400, body = [Open311Error]), (status = 404, body = [Open311Error]))
+)]
+pub async fn get_requests(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let tenant = match tenant(&state, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let f = fields(query.as_deref(), b"");
+    let ids: Vec<String> = field(&f, "service_request_id")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let service = field(&f, "service_code");
+    if !service.is_empty() && Category::parse(service).is_none() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("service_code {service:?} is not a service here"),
+        );
+    }
+    let status = field(&f, "status");
+    let wanted: Vec<&str> = status.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if wanted.iter().any(|s| *s != "open" && *s != "closed") {
+        return error(StatusCode::BAD_REQUEST, "status is open, closed or both");
+    }
+    let mut bounds = [None, None];
+    for (i, name) in ["start_date", "end_date"].iter().enumerate() {
+        let v = field(&f, name);
+        if !v.is_empty() {
+            match parse_time(v) {
+                Some(t) => bounds[i] = Some(t),
+                None => return error(StatusCode::BAD_REQUEST, format!("{name} is not a W3C date-time")),
+            }
+        }
+    }
+    let now = state.config.clock.now();
+    let start = bounds[0].unwrap_or(now - chrono::Duration::days(90));
+    let end = bounds[1].unwrap_or(now);
+    let result = async {
+        let mut tx = state.db.tenant(tenant.id).await?;
+        let rows = db::complaints::list(
+            &mut tx,
+            &ComplaintFilter {
+                category: (!service.is_empty()).then(|| service.to_string()),
+                limit: Some(1000),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let mut out = Vec::new();
+        for c in rows {
+            let st = ComplaintState::parse(&c.state).unwrap_or(ComplaintState::Open);
+            let keep = if ids.is_empty() {
+                c.created_at >= start && c.created_at <= end && (wanted.is_empty() || wanted.contains(&st.open311()))
+            } else {
+                ids.contains(&c.tracking)
+            };
+            if keep {
+                out.push(to_request(&mut tx, &tenant, c).await?);
+            }
+        }
+        Ok::<_, AppError>(out)
+    }
+    .await;
+    match result {
+        Ok(list) => Json(list).into_response(),
+        Err(e) => from_app(e),
+    }
+}
+
+/// `GET /open311/v2/{tenant}/requests/{service_request_id}.json`: one request, in a list as the
+/// standard has it.
+#[utoipa::path(
+    get, path = "/open311/v2/{tenant}/requests/{request_json}", tag = "open311",
+    params(
+        ("tenant" = String, Path, description = "Tenant slug (the jurisdiction)"),
+        ("request_json" = String, Path, description = "`{service_request_id}.json`"),
+    ),
+    responses((status = 200, body = [ServiceRequest]), (status = 404, body = [Open311Error]))
+)]
+pub async fn get_request(State(state): State<AppState>, Path((slug, file)): Path<(String, String)>) -> Response {
+    let tenant = match tenant(&state, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let Some(id) = file.strip_suffix(".json") else {
+        return error(StatusCode::NOT_FOUND, "only .json is served");
+    };
+    let result = async {
+        let mut tx = state.db.tenant(tenant.id).await?;
+        let row = db::complaints::list(
+            &mut tx,
+            &ComplaintFilter {
+                tracking: Some(id.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+        to_request(&mut tx, &tenant, row).await
+    }
+    .await;
+    match result {
+        Ok(r) => Json(vec![r]).into_response(),
+        Err(e) => from_app(e),
+    }
+}

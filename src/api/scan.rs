@@ -1,0 +1,315 @@
+//! Ratings, complaints and scores over JSON: the vendor's replies and answers, officials' complaint
+//! queue and moderation, each stall's score with its evidence, and the tenant's deadlines.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::TenantUser;
+use crate::domain::complaint::{Category, Deadlines};
+use crate::error::{AppResult, ErrorBody};
+use crate::http::extract::{Json, Path, Query};
+use crate::services::complaints::{self, ComplaintView, QueueFilter, Step};
+use crate::services::ratings::{self, RatingView};
+use crate::services::scores::{self, Breakdown};
+
+/// A stall's score: each component with its inputs, and the evidence behind every deduction
+/// (staff, or the vendor whose stall it is).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/codes/{id}/score", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Code id")),
+    responses((status = 200, body = Breakdown), (status = 404, description = "No such code (of yours)", body = ErrorBody))
+)]
+pub async fn score(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<Json<Breakdown>> {
+    Ok(Json(scores::breakdown(&state, &user, id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Limit {
+    /// At most this many (default 50, at most 200).
+    limit: Option<i64>,
+}
+
+/// A stall's ratings, newest first, hidden ones included with their reason.
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/codes/{id}/ratings", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Code id"), Limit),
+    responses((status = 200, body = [RatingView]), (status = 404, description = "No such code (of yours)", body = ErrorBody))
+)]
+pub async fn code_ratings(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Query(q): Query<Limit>,
+) -> AppResult<Json<Vec<RatingView>>> {
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    scores::visible_code(&mut tx, &user, id).await?;
+    drop(tx);
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    Ok(Json(ratings::for_code(&state, &user, id, limit).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReplyRequest {
+    /// 1–200 characters, public.
+    pub reply: String,
+}
+
+/// The vendor's one public reply to a rating of their stall.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/ratings/{id}/reply", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Rating id")),
+    request_body = ReplyRequest,
+    responses(
+        (status = 204, description = "Replied"),
+        (status = 404, description = "No such rating of your stall", body = ErrorBody),
+        (status = 409, description = "Already replied", body = ErrorBody),
+        (status = 422, description = "Empty or too long", body = ErrorBody),
+    )
+)]
+pub async fn reply(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<ReplyRequest>,
+) -> AppResult<StatusCode> {
+    ratings::reply(&state, &user, id, &body.reply).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ModerationRequest {
+    /// Hide (true) or show again (false).
+    pub hidden: bool,
+    /// Why (required to hide; kept and audited).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// An official hides a rating's comment (the text is kept) or shows it again.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/ratings/{id}/moderation", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Rating id")),
+    request_body = ModerationRequest,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 403, description = "Not an official with the complaints permission", body = ErrorBody),
+        (status = 404, description = "No such rating", body = ErrorBody),
+        (status = 409, description = "Already so", body = ErrorBody),
+        (status = 422, description = "No reason", body = ErrorBody),
+    )
+)]
+pub async fn moderate(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<ModerationRequest>,
+) -> AppResult<StatusCode> {
+    ratings::moderate(&state, &user, id, body.hidden, &body.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The complaint queue (officials with the complaints permission): oldest first, with deadlines.
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/complaints", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), QueueFilter),
+    responses(
+        (status = 200, body = [ComplaintView]),
+        (status = 403, description = "No complaints permission", body = ErrorBody),
+        (status = 422, description = "Unknown filter", body = ErrorBody),
+    )
+)]
+pub async fn queue(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+    Query(f): Query<QueueFilter>,
+) -> AppResult<Json<Vec<ComplaintView>>> {
+    Ok(Json(complaints::queue(&state, &user, &f).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ComplaintDetail {
+    pub complaint: ComplaintView,
+    pub timeline: Vec<complaints::TrackingEvent>,
+}
+
+/// One complaint with its timeline.
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/complaints/{id}", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Complaint id")),
+    responses((status = 200, body = ComplaintDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn complaint(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<Json<ComplaintDetail>> {
+    let (complaint, events) = complaints::get(&state, &user, id).await?;
+    Ok(Json(ComplaintDetail {
+        complaint,
+        timeline: events
+            .into_iter()
+            .map(|e| complaints::TrackingEvent {
+                at: e.at,
+                kind: e.kind,
+                note: e.note,
+            })
+            .collect(),
+    }))
+}
+
+/// Takes a complaint for 30 minutes so that no other official works it meanwhile.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/complaints/{id}/claim", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Complaint id")),
+    responses((status = 204, description = "Claimed"), (status = 409, description = "Someone else holds it, or closed", body = ErrorBody))
+)]
+pub async fn claim(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<StatusCode> {
+    complaints::claim(&state, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Acknowledge, start, resolve (with `upheld` and a note) or reject (with a note) a complaint.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/complaints/{id}/steps", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Complaint id")),
+    request_body = Step,
+    responses(
+        (status = 200, body = ComplaintView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not possible in this state, or claimed by another", body = ErrorBody),
+        (status = 422, description = "A note or the outcome is missing", body = ErrorBody),
+    )
+)]
+pub async fn step(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(step): Json<Step>,
+) -> AppResult<Json<ComplaintView>> {
+    Ok(Json(complaints::act(&state, &user, id, &step).await?))
+}
+
+/// Complaints about the vendor's own stall (no contact details).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/codes/{id}/complaints", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Code id")),
+    responses((status = 200, body = [ComplaintView]), (status = 403, body = ErrorBody))
+)]
+pub async fn stall_complaints(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<Json<Vec<ComplaintView>>> {
+    Ok(Json(complaints::for_vendor(&state, &user, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AnswerRequest {
+    /// 2–500 characters; the shopper reads it.
+    pub answer: String,
+}
+
+/// The vendor's answer to a complaint about their stall (once).
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/complaints/{id}/answer", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Complaint id")),
+    request_body = AnswerRequest,
+    responses(
+        (status = 204, description = "Answered"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Already answered", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn answer(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<AnswerRequest>,
+) -> AppResult<StatusCode> {
+    complaints::answer(&state, &user, id, &body.answer).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CategoryDeadlines {
+    pub category: Category,
+    pub ack_hours: i32,
+    pub resolve_days: i32,
+}
+
+/// The tenant's complaint deadlines per category.
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/complaint-deadlines", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, body = [CategoryDeadlines]), (status = 403, body = ErrorBody))
+)]
+pub async fn deadlines(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+) -> AppResult<Json<Vec<CategoryDeadlines>>> {
+    Ok(Json(
+        complaints::deadlines(&state, &user)
+            .await?
+            .into_iter()
+            .map(|(category, d)| CategoryDeadlines {
+                category,
+                ack_hours: d.ack_hours,
+                resolve_days: d.resolve_days,
+            })
+            .collect(),
+    ))
+}
+
+/// Sets one category's deadlines (admins).
+#[utoipa::path(
+    put, path = "/api/v1/t/{tenant}/complaint-deadlines", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = CategoryDeadlines,
+    responses((status = 204, description = "Saved"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn set_deadlines(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+    Json(body): Json<CategoryDeadlines>,
+) -> AppResult<StatusCode> {
+    complaints::set_deadlines(
+        &state,
+        &user,
+        body.category.as_str(),
+        Deadlines {
+            ack_hours: body.ack_hours,
+            resolve_days: body.resolve_days,
+        },
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
