@@ -166,6 +166,8 @@ create table complaint_events (
     tenant_id    uuid        not null references tenants (id),
     id           uuid        not null default gen_random_uuid(),
     complaint_id uuid        not null,
+    -- Orders events that share a moment.
+    seq          bigint      generated always as identity,
     at           timestamptz not null default now(),
     -- filed, acknowledged, started, answered, resolved, rejected, reopened
     kind         text        not null constraint complaint_events_kind check (kind in
@@ -175,7 +177,7 @@ create table complaint_events (
     constraint complaint_events_complaint_fkey foreign key (tenant_id, complaint_id) references complaints (tenant_id, id)
 );
 
-create index complaint_events_idx on complaint_events (tenant_id, complaint_id, at);
+create index complaint_events_idx on complaint_events (tenant_id, complaint_id, at, seq);
 
 call enable_tenant_isolation('complaint_events');
 grant select, insert on complaint_events to nightmarket_app;
@@ -185,28 +187,21 @@ grant select, insert on complaint_events to nightmarket_app;
 create function notify_scan_change() returns trigger
     language plpgsql as $$
 declare
-    row_tenant uuid;
-    row_code   uuid;
+    -- The column naming the code: tg_argv[0] ('id' on codes, 'code_id' elsewhere).
+    changed jsonb := to_jsonb(case when tg_op = 'DELETE' then old else new end);
 begin
-    if tg_op = 'DELETE' then
-        row_tenant := old.tenant_id;
-        row_code := case when tg_table_name = 'codes' then old.id else old.code_id end;
-    else
-        row_tenant := new.tenant_id;
-        row_code := case when tg_table_name = 'codes' then new.id else new.code_id end;
-    end if;
-    perform pg_notify('nightmarket_scan', row_tenant::text || ':' || row_code::text);
+    perform pg_notify('nightmarket_scan', (changed ->> 'tenant_id') || ':' || (changed ->> tg_argv[0]));
     return null;
 end;
 $$;
 
 create trigger codes_scan_change after update on codes
-    for each row execute function notify_scan_change();
+    for each row execute function notify_scan_change('id');
 create trigger code_causes_scan_change after insert or update or delete on code_causes
-    for each row execute function notify_scan_change();
+    for each row execute function notify_scan_change('code_id');
 create trigger check_ins_scan_change after insert or update on check_ins
-    for each row execute function notify_scan_change();
+    for each row execute function notify_scan_change('code_id');
 create trigger ratings_scan_change after insert or update on ratings
-    for each row execute function notify_scan_change();
+    for each row execute function notify_scan_change('code_id');
 create trigger stall_scores_scan_change after insert or update on stall_scores
-    for each row execute function notify_scan_change();
+    for each row execute function notify_scan_change('code_id');

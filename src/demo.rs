@@ -22,6 +22,7 @@ use crate::services::accounts::phone_login_key;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::tenants::{self, NewTenant};
 
+mod scan;
 mod stalls;
 mod supervision;
 
@@ -168,10 +169,11 @@ pub async fn seed(owner: &PgPool, keys: &Keys, url: &str, data_dir: &Path) -> an
         seed_markets(owner, &actor, tenant, spec, &mut creds).await?;
         stalls::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
         supervision::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
+        scan::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
     }
     // The first district's green stall, under plain names, to try the credential feed on.
     let first = TENANTS[0].slug;
-    for name in ["vendor_id", "code_url"] {
+    for name in ["vendor_id", "code_url", "tracking"] {
         if let Some(v) = creds.samples.get(&format!("{first}_{name}")).cloned() {
             creds.samples.insert(name.to_string(), v);
         }

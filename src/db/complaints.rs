@@ -338,7 +338,7 @@ pub async fn events(tx: &mut TenantTx, complaint: Uuid) -> Result<Vec<EventRow>,
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         EventRow,
-        "select at, kind, note from complaint_events where tenant_id = $1 and complaint_id = $2 order by at, id",
+        "select at, kind, note from complaint_events where tenant_id = $1 and complaint_id = $2 order by at, seq",
         tenant,
         complaint
     )

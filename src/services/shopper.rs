@@ -9,7 +9,7 @@ use crate::secrets::Keys;
 
 /// The cookie that names a shopper's device (random; no personal data).
 pub const DEVICE_COOKIE: &str = "nm_device";
-const DEVICE_ID_LEN: usize = 26;
+const DEVICE_ID_LEN: usize = 25;
 
 #[derive(Clone, Debug)]
 pub struct Shopper {
@@ -27,7 +27,7 @@ impl Shopper {
     }
 }
 
-/// A fresh device id (130 random bits).
+/// A fresh device id (125 random bits).
 pub fn new_device_id() -> String {
     random_base32(DEVICE_ID_LEN)
 }

@@ -11,4 +11,5 @@ mod cli;
 mod isolation;
 mod markets;
 mod ops;
+mod scan;
 mod supervision;

@@ -312,6 +312,23 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/api-keys", "get"),
         ("/api/v1/t/{tenant}/api-keys", "post"),
         ("/api/v1/t/{tenant}/api-keys/{id}/revoke", "post"),
+        ("/api/v1/t/{tenant}/codes/{id}/score", "get"),
+        ("/api/v1/t/{tenant}/codes/{id}/ratings", "get"),
+        ("/api/v1/t/{tenant}/ratings/{id}/reply", "post"),
+        ("/api/v1/t/{tenant}/ratings/{id}/moderation", "post"),
+        ("/api/v1/t/{tenant}/complaints", "get"),
+        ("/api/v1/t/{tenant}/complaints/{id}", "get"),
+        ("/api/v1/t/{tenant}/complaints/{id}/claim", "post"),
+        ("/api/v1/t/{tenant}/complaints/{id}/steps", "post"),
+        ("/api/v1/t/{tenant}/codes/{id}/complaints", "get"),
+        ("/api/v1/t/{tenant}/complaints/{id}/answer", "post"),
+        ("/api/v1/t/{tenant}/complaint-deadlines", "get"),
+        ("/api/v1/t/{tenant}/complaint-deadlines", "put"),
+        ("/open311/v2/{tenant}/services.json", "get"),
+        ("/open311/v2/{tenant}/services/{service_code_json}", "get"),
+        ("/open311/v2/{tenant}/requests.json", "post"),
+        ("/open311/v2/{tenant}/requests.json", "get"),
+        ("/open311/v2/{tenant}/requests/{request_json}", "get"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];
