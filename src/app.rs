@@ -30,8 +30,8 @@ use crate::http::{assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
-    account, admin_markets, admin_settings, admin_staff, admin_supervision, codes, oversight, public, review, shopper,
-    signup, stall, vendor, workspace,
+    account, admin_markets, admin_settings, admin_staff, admin_supervision, codes, complaints, oversight, public,
+    review, shopper, signup, stall, vendor, workspace,
 };
 
 /// Everything a request may need, cheap to clone.
@@ -161,6 +161,12 @@ pub fn router(state: AppState) -> Router {
         .route("/official/renewals", get(oversight::renewals))
         .route("/official/renewals/{id}/decision", post(oversight::decide_renewal))
         .route("/official/renewals/{id}/document", get(oversight::renewal_document))
+        .route("/official/complaints", get(complaints::queue))
+        .route("/official/complaints/{id}", get(complaints::show))
+        .route("/official/complaints/{id}/claim", post(complaints::claim))
+        .route("/official/complaints/{id}/step", post(complaints::step))
+        .route("/complaint-photos/{id}", get(complaints::photo))
+        .route("/official/ratings/{id}/moderation", post(complaints::moderate))
         .route("/official/notices", get(oversight::notices_list))
         .route("/official/notices/read", post(oversight::notices_read))
         .route("/official/events", get(oversight::events))
@@ -194,6 +200,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/vendor/stalls/{id}/deductions/{deduction}/appeal", post(stall::appeal))
         .route("/vendor/renewals/{id}/document", get(stall::renewal_document))
+        .route("/vendor/ratings/{id}/reply", post(stall::reply))
+        .route("/vendor/complaints/{id}/answer", post(stall::answer))
         // tenant admins
         .route("/admin", get(admin_markets::home))
         .route("/admin/markets", get(admin_markets::list).post(admin_markets::create))

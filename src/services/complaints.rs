@@ -322,6 +322,7 @@ pub struct ComplaintView {
     pub vendor_answer: Option<String>,
     pub reopened: bool,
     pub claimed_by: Option<String>,
+    pub claimed_by_id: Option<Uuid>,
     pub claimed_until: Option<DateTime<Utc>>,
     pub photo_ids: Vec<Uuid>,
     pub updated_at: DateTime<Utc>,
@@ -354,6 +355,7 @@ impl ComplaintView {
             vendor_answer: c.vendor_answer.clone(),
             reopened: c.reopen_count > 0,
             claimed_by: if claimed { c.claimed_by_name.clone() } else { None },
+            claimed_by_id: if claimed { c.claimed_by } else { None },
             claimed_until: if claimed { c.claimed_until } else { None },
             photo_ids: c.photo_ids.clone(),
             updated_at: c.updated_at,
@@ -804,6 +806,7 @@ pub async fn for_vendor(state: &AppState, vendor: &AuthUser, code: Uuid) -> AppR
     .map(|c| ComplaintView {
         contact_phone_masked: None,
         claimed_by: None,
+        claimed_by_id: None,
         ..ComplaintView::of(c, now)
     })
     .collect())

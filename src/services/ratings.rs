@@ -160,6 +160,7 @@ pub async fn rate(
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RatingView {
     pub id: Uuid,
+    pub code_id: Uuid,
     pub stars: i16,
     pub tags: Vec<String>,
     /// Empty when hidden (for the public) or not given.
@@ -179,6 +180,7 @@ impl RatingView {
         let hidden = r.hidden_at.is_some();
         RatingView {
             id: r.id,
+            code_id: r.code_id,
             stars: r.stars,
             tags: r.tags.clone(),
             comment: if hidden && public {

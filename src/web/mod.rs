@@ -7,6 +7,7 @@ pub mod admin_settings;
 pub mod admin_staff;
 pub mod admin_supervision;
 pub mod codes;
+pub mod complaints;
 pub mod layout;
 pub mod oversight;
 pub mod public;

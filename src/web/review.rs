@@ -294,9 +294,21 @@ struct CodePage {
     inspections: Vec<crate::services::inspections::InspectionView>,
     credentials: Vec<crate::services::credentials::CredentialView>,
     nights: Option<crate::services::checkins::StallNights>,
+    ratings: Vec<crate::services::ratings::RatingView>,
+    score: Option<crate::services::scores::Breakdown>,
+    can_moderate: bool,
+    can_reply: bool,
 }
 
 impl CodePage {
+    fn stars(&self, n: &i16) -> String {
+        crate::domain::rating::stars_text(*n)
+    }
+
+    fn one_decimal(&self, x: &f64) -> String {
+        format!("{x:.1}")
+    }
+
     fn cause_label(&self, kind: &str) -> &'static str {
         cause::label_key(kind)
     }
@@ -338,7 +350,17 @@ pub(crate) async fn code_page(
     } else {
         None
     };
+    let ratings = crate::services::ratings::for_code(state, user, id, 20).await?;
+    let score = if code.revoked_at.is_none() {
+        Some(crate::services::scores::breakdown(state, user, id).await?)
+    } else {
+        None
+    };
     render(&CodePage {
+        ratings,
+        score,
+        can_moderate: user.has(Permission::Complaints),
+        can_reply: false,
         can_inspect,
         problems,
         inspections,

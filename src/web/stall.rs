@@ -48,9 +48,22 @@ struct StallPage {
     /// Which form the errors belong to (check-in, renewal, or an appeal's deduction id).
     failed: String,
     clock: Clock,
+    ratings: Vec<crate::services::ratings::RatingView>,
+    score: Option<crate::services::scores::Breakdown>,
+    complaints: Vec<crate::services::complaints::ComplaintView>,
+    can_moderate: bool,
+    can_reply: bool,
 }
 
 impl StallPage {
+    fn stars(&self, n: &i16) -> String {
+        crate::domain::rating::stars_text(*n)
+    }
+
+    fn one_decimal(&self, x: &f64) -> String {
+        format!("{x:.1}")
+    }
+
     fn credential_state(&self, c: &CredentialView) -> &'static str {
         credential_state(c)
     }
@@ -134,6 +147,9 @@ async fn stall_page(
         .map(|d| i64::from(d.points))
         .sum();
     let settings = crate::services::settings::get(state, user).await?;
+    let ratings = crate::services::ratings::for_code(state, user, id, 20).await?;
+    let score = Some(crate::services::scores::breakdown(state, user, id).await?);
+    let complaints = crate::services::complaints::for_vendor(state, user, id).await?;
     let causes = causes
         .iter()
         .map(|k| {
@@ -146,6 +162,11 @@ async fn stall_page(
         })
         .collect();
     render(&StallPage {
+        ratings,
+        score,
+        complaints,
+        can_moderate: false,
+        can_reply: true,
         colour: Colour::parse(&code.colour).unwrap_or(Colour::Green),
         path: codes::url_path(&code),
         causes,
@@ -189,6 +210,8 @@ pub async fn show(
         Some("checked_out") => Some(page.t("checkin.out_done")),
         Some("renewal") => Some(page.t("credential.renewal_sent")),
         Some("appeal") => Some(page.t("appeal.sent")),
+        Some("replied") => Some(page.t("rating.replied_notice")),
+        Some("answered") => Some(page.t("complaint.answered_notice")),
         _ => None,
     };
     stall_page(&state, page, &user, id, notice, FormErrors::default(), "").await
@@ -318,4 +341,63 @@ pub async fn inspection_photo(
 ) -> AppResult<Response> {
     let (content_type, bytes) = inspections::photo(&state, &user, id).await?;
     Ok(document_response(content_type, bytes))
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    #[serde(default)]
+    reply: String,
+    code: Uuid,
+}
+
+/// The vendor's reply to a rating, from the stall page.
+pub async fn reply(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<ReplyForm>,
+) -> AppResult<Response> {
+    let result = crate::services::ratings::reply(&state, &user, id, &form.reply).await;
+    after(&state, page, &user, form.code, result, "replied", "ratings").await
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    answer: String,
+    code: Uuid,
+}
+
+/// The vendor's answer to a complaint, from the stall page.
+pub async fn answer(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<AnswerForm>,
+) -> AppResult<Response> {
+    let result = crate::services::complaints::answer(&state, &user, id, &form.answer).await;
+    after(&state, page, &user, form.code, result, "answered", "complaints").await
+}
+
+async fn after(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    code: Uuid,
+    result: AppResult<()>,
+    notice: &str,
+    section: &str,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/vendor/stalls/{code}?notice={notice}#{section}")).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = stall_page(state, page, user, code, None, errors, section).await;
+            Ok(form_failed(html, &err))
+        }
+    }
 }

@@ -1091,3 +1091,135 @@ async fn open311_serves_services_takes_requests_with_a_key_and_reports_their_sta
         .await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn officials_and_vendors_work_complaints_and_ratings_from_their_pages() {
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    let (s, loc) = complain(
+        &app,
+        &app.client(),
+        &stall,
+        &[("category", "service"), ("description", "老板态度很差，还骂人")],
+    )
+    .await;
+    assert_eq!(s, 303, "{loc}");
+    let id = complaint_id(&app, &tracking_of(&loc)).await;
+
+    // The official's queue and the complaint's page; steps through forms.
+    let official = app.signed_in("nanan", "official").await;
+    let page = official
+        .get(app.url("/official/complaints"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("data-complaint=\"{id}\"")), "{page}");
+    let page = official
+        .get(app.url("/official/complaints?state=closed&category=noise&overdue=1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(&format!("data-complaint=\"{id}\"")));
+    let detail = format!("/official/complaints/{id}");
+    let r = official.get(app.url(&detail)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = official.post(app.url(&format!("{detail}/claim"))).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let r = official
+        .post(app.url(&format!("{detail}/step")))
+        .form(&[("action", "acknowledge")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = official
+        .post(app.url(&format!("{detail}/step")))
+        .form(&[("action", "resolve"), ("note", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "the form shows what is missing");
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("处理说明") && html.contains("id=\"form-errors\""),
+        "{html}"
+    );
+    let r = official
+        .post(app.url(&format!("{detail}/step")))
+        .form(&[
+            ("action", "resolve"),
+            ("upheld", "no"),
+            ("note", "现场调解，双方无异议"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let state: String = sqlx::query_scalar("select state from complaints where id = $1")
+        .bind(id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(state, "resolved");
+    // The code page lists ratings with the score's parts.
+    let page = official
+        .get(app.url(&format!("/official/codes/{}", stall.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"code-ratings\"") && page.contains("出摊签到"),
+        "{page}"
+    );
+
+    // A vendor cannot open the queue; an official of another tenant cannot open the complaint.
+    let vendor = app.signed_in("nanan", "vendor").await;
+    let r = vendor.get(app.url("/official/complaints")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let stranger = app.signed_in("shangcheng", "official").await;
+    let r = stranger.get(app.url(&detail)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+
+    // The vendor's stall page: the score with its parts, ratings to reply to, complaints to answer.
+    let page = vendor
+        .get(app.url(&format!("/vendor/stalls/{}", stall.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"score\"") && page.contains(&format!("data-complaint=\"{id}\"")),
+        "{page}"
+    );
+    let r = vendor
+        .post(app.url(&format!("/vendor/complaints/{id}/answer")))
+        .form(&[("answer", ""), ("code", &stall.id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = vendor
+        .post(app.url(&format!("/vendor/complaints/{id}/answer")))
+        .form(&[("answer", "那天太忙，向顾客道歉"), ("code", &stall.id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let answer: Option<String> = sqlx::query_scalar("select vendor_answer from complaints where id = $1")
+        .bind(id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(answer.as_deref(), Some("那天太忙，向顾客道歉"));
+}

@@ -1,0 +1,278 @@
+//! Officials' complaint pages: the queue (oldest first, time left, overdue, filters), one
+//! complaint with its evidence and timeline and the steps to take, photos, and hiding a rating's
+//! comment.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::complaints::EventRow;
+use crate::domain::complaint::{Action, Category, State as CState};
+use crate::domain::people::Permission;
+use crate::error::AppResult;
+use crate::http::extract::{Form, Path, Query};
+use crate::http::files::document_response;
+use crate::services::complaints::{self, ComplaintView, QueueFilter, Step};
+use crate::services::{markets, ratings};
+
+#[derive(Template)]
+#[template(path = "official/complaints.html")]
+struct QueuePage {
+    page: Page,
+    items: Vec<ComplaintView>,
+    markets: Vec<markets::Market>,
+    categories: [Category; 8],
+    states: [CState; 5],
+    f_state: String,
+    f_category: String,
+    f_market: String,
+    f_overdue: bool,
+    clock: Clock,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl QueuePage {
+    fn left(&self, c: &ComplaintView) -> String {
+        c.time_left(self.now, self.page.lang)
+    }
+
+    fn overdue_count(&self) -> usize {
+        self.items.iter().filter(|c| c.timing.overdue).count()
+    }
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    market: String,
+    #[serde(default)]
+    overdue: String,
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Html<String>> {
+    user.require(Permission::Complaints)?;
+    let filter = QueueFilter {
+        state: (!q.state.is_empty()).then(|| q.state.clone()),
+        category: (!q.category.is_empty()).then(|| q.category.clone()),
+        market: q.market.parse().ok(),
+        overdue: !q.overdue.is_empty(),
+    };
+    let items = complaints::queue(&state, &user, &filter).await?;
+    render(&QueuePage {
+        page,
+        items,
+        markets: markets::list(&state, user.tenant_id()).await?,
+        categories: Category::ALL,
+        states: CState::ALL,
+        f_overdue: filter.overdue,
+        f_state: q.state,
+        f_category: q.category,
+        f_market: q.market,
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+        now: state.config.clock.now(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "official/complaint.html")]
+struct ComplaintPage {
+    page: Page,
+    c: ComplaintView,
+    events: Vec<EventRow>,
+    clock: Clock,
+    now: chrono::DateTime<chrono::Utc>,
+    mine: bool,
+    notice: Option<String>,
+    errors: FormErrors,
+}
+
+impl ComplaintPage {
+    fn left(&self) -> String {
+        self.c.time_left(self.now, self.page.lang)
+    }
+
+    fn can(&self, action: &str) -> bool {
+        let a = match action {
+            "acknowledge" => Action::Acknowledge,
+            "start" => Action::Start,
+            "resolve" => Action::Resolve,
+            _ => Action::Reject,
+        };
+        self.c.state.after(a).is_some()
+    }
+
+    fn event_key(&self, kind: &str) -> String {
+        format!("complaint_event.{kind}")
+    }
+
+    fn evidence(&self, key: &str) -> String {
+        self.c.evidence.get(key).map(|v| v.to_string()).unwrap_or_default()
+    }
+}
+
+async fn complaint_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    id: Uuid,
+    notice: Option<String>,
+    errors: FormErrors,
+) -> AppResult<Html<String>> {
+    let (c, events) = complaints::get(state, user, id).await?;
+    render(&ComplaintPage {
+        mine: c.claimed_by_id == Some(user.id),
+        c,
+        events,
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+        now: state.config.clock.now(),
+        page,
+        notice,
+        errors,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Html<String>> {
+    let notice = match q.notice.as_deref() {
+        Some("claimed") => Some(page.t("complaint.notice_claimed")),
+        Some("done") => Some(page.t("complaint.notice_done")),
+        _ => None,
+    };
+    complaint_page(&state, page, &user, id, notice, FormErrors::default()).await
+}
+
+async fn done(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    id: Uuid,
+    result: AppResult<()>,
+    notice: &str,
+) -> AppResult<Response> {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/official/complaints/{id}?notice={notice}")).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = complaint_page(state, page, user, id, None, errors).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+pub async fn claim(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Response> {
+    let result = complaints::claim(&state, &user, id).await;
+    done(&state, page, &user, id, result, "claimed").await
+}
+
+#[derive(Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    upheld: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn step(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<StepForm>,
+) -> AppResult<Response> {
+    let action = match form.action.as_str() {
+        "acknowledge" => Action::Acknowledge,
+        "start" => Action::Start,
+        "resolve" => Action::Resolve,
+        "reject" => Action::Reject,
+        _ => Action::Reopen,
+    };
+    let step = Step {
+        action,
+        upheld: match form.upheld.as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
+        note: form.note,
+    };
+    let result = complaints::act(&state, &user, id, &step).await.map(|_| ());
+    done(&state, page, &user, id, result, "done").await
+}
+
+pub async fn photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+    let (content_type, bytes) = complaints::photo(&state, &user, id).await?;
+    Ok(document_response(content_type, bytes))
+}
+
+#[derive(Deserialize)]
+pub struct ModerationForm {
+    #[serde(default)]
+    hidden: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Hides or shows a rating's comment from the code page; back to that page.
+pub async fn moderate(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<ModerationForm>,
+) -> AppResult<Response> {
+    let code: Option<Uuid> = {
+        let mut tx = state.db.tenant(user.tenant_id()).await?;
+        crate::db::ratings::get(&mut tx, id).await?.map(|(r, _)| r.code_id)
+    };
+    let result = ratings::moderate(&state, &user, id, form.hidden == "true", &form.reason).await;
+    let Some(code) = code else {
+        return Err(crate::error::AppError::NotFound);
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/official/codes/{code}#code-ratings")).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = super::review::code_page(&state, page, &user, code, None, errors).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
