@@ -219,6 +219,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/settings", get(admin_settings::show).post(admin_settings::save))
         .route("/admin/settings/rotate-key", post(admin_settings::rotate_key))
+        .route("/admin/complaint-deadlines", post(admin_settings::save_deadlines))
         .route("/admin/staff", get(admin_staff::list).post(admin_staff::create))
         .route(
             "/admin/api-keys",

@@ -9,6 +9,7 @@ use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::settings::Settings;
+use crate::domain::complaint::{Category, Deadlines};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Query};
 use crate::services::codes::{self, KeyDocument};
@@ -165,6 +166,7 @@ struct SettingsPage {
     keys: KeyDocument,
     notice: Option<String>,
     errors: FormErrors,
+    deadlines: Vec<(Category, Deadlines)>,
 }
 
 async fn settings_page(
@@ -176,7 +178,9 @@ async fn settings_page(
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
     let keys = codes::key_document(state, &admin.tenant).await?;
+    let deadlines = crate::services::complaints::deadlines(state, admin).await?;
     render(&SettingsPage {
+        deadlines,
         page,
         section: "settings",
         tenant_slug: admin.tenant.slug.clone(),
@@ -203,6 +207,7 @@ pub async fn show(
     let notice = match q.notice.as_deref() {
         Some("saved") => Some(page.t("admin.notice_saved")),
         Some("rotated") => Some(page.t("settings.notice_rotated")),
+        Some("deadlines") => Some(page.t("admin.notice_saved")),
         _ => None,
     };
     settings_page(
@@ -245,4 +250,46 @@ pub async fn rotate_key(State(state): State<AppState>, admin: AuthUser) -> AppRe
     codes::rotate_key(&mut tx, &state.keys, &admin.tenant, &admin.actor()).await?;
     tx.commit().await?;
     Ok(Redirect::to("/admin/settings?notice=rotated").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DeadlineForm {
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    ack_hours: String,
+    #[serde(default)]
+    resolve_days: String,
+}
+
+/// One category's complaint deadlines.
+pub async fn save_deadlines(
+    State(state): State<AppState>,
+    page: Page,
+    admin: AuthUser,
+    Form(form): Form<DeadlineForm>,
+) -> AppResult<Response> {
+    admin.require_admin()?;
+    let parsed = match (form.ack_hours.trim().parse(), form.resolve_days.trim().parse()) {
+        (Ok(ack_hours), Ok(resolve_days)) => Ok(Deadlines {
+            ack_hours,
+            resolve_days,
+        }),
+        _ => Err(AppError::field("ack_hours", "form.not_a_number")),
+    };
+    let result = match parsed {
+        Ok(d) => crate::services::complaints::set_deadlines(&state, &admin, &form.category, d).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/admin/settings?notice=deadlines#deadlines").into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let s = settings::get(&state, &admin).await?;
+            let html = settings_page(&state, page, &admin, SettingsForm::of(&s), errors, None).await;
+            Ok(form_failed(html, &err))
+        }
+    }
 }

@@ -1222,4 +1222,40 @@ async fn officials_and_vendors_work_complaints_and_ratings_from_their_pages() {
         .await
         .unwrap();
     assert_eq!(answer.as_deref(), Some("那天太忙，向顾客道歉"));
+
+    // Admins set a category's deadlines; bad numbers are refused; officials may not.
+    let admin = app.signed_in("nanan", "admin").await;
+    let page = admin
+        .get(app.url("/admin/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"deadlines\""));
+    for (ack, days, status) in [("0", "3", 422), ("x", "3", 422), ("2", "91", 422), ("3", "2", 303)] {
+        let r = admin
+            .post(app.url("/admin/complaint-deadlines"))
+            .form(&[("category", "hygiene"), ("ack_hours", ack), ("resolve_days", days)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{ack} {days}");
+    }
+    let r = official
+        .post(app.url("/admin/complaint-deadlines"))
+        .form(&[("category", "hygiene"), ("ack_hours", "1"), ("resolve_days", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let (ack, days): (i32, i32) = sqlx::query_as(
+        "select ack_hours, resolve_days from complaint_deadlines d join tenants t on t.id = d.tenant_id
+         where t.slug = 'nanan' and category = 'hygiene'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!((ack, days), (3, 2));
 }
