@@ -425,8 +425,10 @@ pub async fn tracking(
     let mut response = render(&p)?.into_response();
     let h: &mut HeaderMap = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The number is the key: never let it leak to another site.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // The number is the key: never let it leak to another site in a Referer. (Not `no-referrer`:
+    // browsers then send `Origin: null` with the page's own forms, which the cross-site check
+    // rightly refuses.)
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     Ok(response)
 }
 

@@ -485,3 +485,98 @@ async fn an_official_page_shows_a_live_notice_when_a_code_turns_red() {
     wait_for_text(c, "#notice-list li", "健康码系统").await;
     browser.client.clone().close().await.ok();
 }
+
+#[tokio::test]
+async fn a_shopper_rates_and_complains_from_a_phone_and_follows_the_complaint() {
+    use crate::scan::{app, check_in};
+    use crate::supervision::{at, demo_stall, today};
+    let Some(browser) = browser(Window::Phone).await else {
+        return;
+    };
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    let night = today() + chrono::Duration::days(4);
+    check_in(&app, &stall, night).await;
+    app.state.config.clock.set(at(night, "19:30"));
+    let c = &browser.client;
+    let code = &stall.path[3..16];
+
+    // The scan page fits a 320 px screen without sideways scrolling.
+    c.set_window_size(320, 700).await.expect("resize");
+    c.goto(&app.url(&stall.path)).await.expect("scan page");
+    wait_for_text(c, "#tonight", "正在营业").await;
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("measure");
+    assert!(overflow.as_i64().unwrap_or(1) <= 0, "sideways scroll of {overflow} px");
+    c.set_window_size(390, 844).await.expect("resize");
+
+    // Rate: four stars, a tag, a comment.
+    click(c, "#rate-link").await;
+    wait_for_path(c, &format!("/c/{code}/rate")).await;
+    click(c, "input[name=stars][value='4']").await;
+    click(c, "input[name=tags][value='friendly']").await;
+    fill(c, "#comment", "老板很热情，味道不错").await;
+    click(c, "#rate-form button[type=submit]").await;
+    wait_for_path(c, &format!("/c/{code}")).await;
+    wait_for_text(c, ".notice", "谢谢").await;
+    wait_for_text(c, "#ratings", "老板很热情").await;
+
+    // Complain.
+    click(c, "#complain-link").await;
+    wait_for_path(c, &format!("/c/{code}/complain")).await;
+    c.find(Locator::Css("#category"))
+        .await
+        .expect("category")
+        .select_by_value("short_weight")
+        .await
+        .expect("choose");
+    fill(c, "#description", "称重时秤盘上压着东西，一斤少了二两").await;
+    click(c, "#complain-form button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let tracking = loop {
+        let url = c.current_url().await.expect("url");
+        if let Some(t) = url.path().strip_prefix("/complaints/") {
+            break t.to_string();
+        }
+        assert!(Instant::now() < deadline, "still at {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    wait_for_text(c, "#filed", "投诉已提交").await;
+    assert_eq!(texts(c, "#tracking").await, vec![tracking.clone()]);
+    assert_eq!(attr(c, "#state", "data-state").await.as_deref(), Some("open"));
+
+    // An official resolves it; the shopper reads the outcome and reopens it.
+    let id: uuid::Uuid = sqlx::query_scalar("select id from complaints where tracking = $1")
+        .bind(&tracking)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let official = app.token("nanan", "official").await;
+    for body in [
+        json!({"action": "acknowledge"}),
+        json!({"action": "resolve", "upheld": true, "note": "已现场核秤并责令整改"}),
+    ] {
+        let (s, b) = app
+            .send_json(
+                reqwest::Method::POST,
+                &format!("/api/v1/t/nanan/complaints/{id}/steps"),
+                Some(&official),
+                &body,
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    c.refresh().await.expect("reload");
+    wait_for_text(c, "#resolution", "责令整改").await;
+    assert_eq!(attr(c, "#state", "data-state").await.as_deref(), Some("resolved"));
+    fill(c, "#reason", "第二天去还是缺斤短两").await;
+    click(c, "#reopen-form button[type=submit]").await;
+    wait_for_text(c, ".notice", "重新处理").await;
+    assert_eq!(attr(c, "#state", "data-state").await.as_deref(), Some("open"));
+    browser.client.clone().close().await.ok();
+}

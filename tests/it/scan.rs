@@ -12,7 +12,7 @@ use std::io::Write;
 use uuid::Uuid;
 
 /// A clock that stands still and small shopper limits (5 per device, 8 per address).
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     TestApp::spawn_with(Options {
         configure: |c| {
             c.clock = Clock::fixed(Utc::now());
@@ -44,7 +44,7 @@ async fn rate(app: &TestApp, client: &reqwest::Client, stall: &Stall, form: &[(&
 }
 
 /// Checks the stall in for `night` at 18:30 (through the API, as the vendor's phone does).
-async fn check_in(app: &TestApp, stall: &Stall, night: NaiveDate) {
+pub(crate) async fn check_in(app: &TestApp, stall: &Stall, night: NaiveDate) {
     app.state.config.clock.set(at(night, "18:30"));
     let vendor = app.token("nanan", "vendor").await;
     let (status, body) = app
