@@ -77,6 +77,11 @@ pub struct ServeArgs {
     #[arg(long, env = "NIGHTMARKET_SMS_URL")]
     pub sms_url: Option<url::Url>,
 
+    /// Seconds between sweeps (expired credentials, month turns, scores as nights pass); the
+    /// first runs at start. 0 turns the sweeper off (then run `nightmarket sweep` from cron).
+    #[arg(long, env = "NIGHTMARKET_SWEEP_SECS", default_value_t = 300)]
+    pub sweep_secs: u64,
+
     /// Bearer token for the SMS gateway.
     #[arg(long, env = "NIGHTMARKET_SMS_TOKEN", hide_env_values = true)]
     pub sms_token: Option<String>,
@@ -102,6 +107,20 @@ pub enum Command {
     /// or expired, penalty points after the month's turn). The server does this every five
     /// minutes; running it again changes nothing.
     Sweep,
+    /// Seed a large data set for load benchmarks into an empty database: tenants load-1…load-N
+    /// with one market each and many approved stalls. Writes the path of every code, one a line.
+    #[command(hide = true)]
+    BenchSeed {
+        /// Approved stalls in all.
+        #[arg(long, default_value_t = 10_000)]
+        stalls: usize,
+        /// Tenants to share them.
+        #[arg(long, default_value_t = 3)]
+        tenants: usize,
+        /// Where to write the code paths.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -22,6 +22,7 @@ use crate::services::accounts::phone_login_key;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::tenants::{self, NewTenant};
 
+pub mod load;
 mod scan;
 mod stalls;
 mod supervision;

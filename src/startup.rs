@@ -228,7 +228,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     }
     let state = AppState::new(Db::new(storage.app.clone()), config, &storage.secrets.master_key);
     let dispatcher = crate::services::sms::spawn_dispatcher(state.clone());
-    let sweeper = crate::services::supervision::spawn_sweeper(state.clone());
+    let sweeper = crate::services::supervision::spawn_sweeper(state.clone(), args.sweep_secs);
 
     println!("\nnightmarket is serving at {public_url}");
     if let Some(c) = &credentials {
@@ -259,6 +259,29 @@ pub async fn sweep(storage_args: &StorageArgs) -> anyhow::Result<ExitCode> {
     println!(
         "swept {} tenants, {} vendors: {} credentials expired, {} codes changed colour",
         r.tenants, r.vendors, r.expired_credentials, r.colour_changes
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn bench_seed(
+    storage_args: &StorageArgs,
+    stalls: usize,
+    tenants: usize,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+    let keys = secrets::Keys::derive(&storage.secrets.master_key);
+    let started = std::time::Instant::now();
+    let result = crate::demo::load::seed(&storage.owner, &keys, tenants.max(1), stalls).await;
+    storage.close().await;
+    let paths = result?;
+    std::fs::write(out, paths.join("\n") + "\n").with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "seeded {} stalls in {} tenants in {:.0} s; code paths in {}",
+        paths.len(),
+        tenants.max(1),
+        started.elapsed().as_secs_f64(),
+        out.display()
     );
     Ok(ExitCode::SUCCESS)
 }

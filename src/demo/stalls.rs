@@ -93,13 +93,13 @@ pub(super) fn placeholder_png() -> Vec<u8> {
     png
 }
 
-struct Person {
-    name: String,
-    id: ResidentId,
-    phone: Phone,
+pub(super) struct Person {
+    pub(super) name: String,
+    pub(super) id: ResidentId,
+    pub(super) phone: Phone,
 }
 
-fn person(dice: &mut Dice, area: &str, today: NaiveDate) -> Person {
+pub(super) fn person(dice: &mut Dice, area: &str, today: NaiveDate) -> Person {
     let name = format!("{}{}", dice.pick(SURNAMES), dice.pick(GIVEN));
     let birth = NaiveDate::from_ymd_opt(1960, 1, 1).unwrap_or(today) + Duration::days(dice.below(40 * 365) as i64);
     let first17 = format!("{area}{}{:03}", birth.format("%Y%m%d"), dice.below(1000));
@@ -400,7 +400,7 @@ pub(super) async fn seed(
     Ok(())
 }
 
-async fn seed_vendor(
+pub(super) async fn seed_vendor(
     tx: &mut TenantTx,
     keys: &Keys,
     actor: &Actor,
@@ -430,7 +430,7 @@ async fn seed_vendor(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn seed_application(
+pub(super) async fn seed_application(
     tx: &mut TenantTx,
     keys: &Keys,
     tenant: &Tenant,
@@ -506,7 +506,7 @@ pub(super) async fn official(tx: &mut TenantTx) -> anyhow::Result<Uuid> {
         .ok_or_else(|| anyhow::anyhow!("no demo official"))
 }
 
-async fn decide(
+pub(super) async fn decide(
     tx: &mut TenantTx,
     app: Uuid,
     state: &str,

@@ -236,10 +236,13 @@ pub async fn sweep(database: &db::Db, keys: &Keys, now: DateTime<Utc>) -> anyhow
     Ok(report)
 }
 
-/// Sweeps at start and then every five minutes until the server stops.
-pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+/// Sweeps at start and then every `every_secs` seconds until the server stops (never when 0).
+pub fn spawn_sweeper(state: AppState, every_secs: u64) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        if every_secs == 0 {
+            return;
+        }
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;

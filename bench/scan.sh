@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The scan page's speed against /healthz, on a private database with 10,000 approved stalls in
+# 3 tenants. Builds the release binary, seeds a fresh data directory (its own PostgreSQL), starts
+# the server, warms both endpoints, then measures each with wrk (64 connections, 20 s): requests/s,
+# p50, p99, the ratio scan/healthz, and the server's peak memory (VmHWM of the nightmarket
+# process; PostgreSQL is separate). Figures go in BENCHMARKS.md.
+#
+#   bench/scan.sh                       # 10,000 stalls, 64 connections, 20 s each
+#   STALLS=2000 DURATION=10s bench/scan.sh
+#
+# Needs wrk (apt-get install wrk) and the PostgreSQL server programs the server uses anyway.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STALLS=${STALLS:-10000}
+TENANTS=${TENANTS:-3}
+CONNECTIONS=${CONNECTIONS:-64}
+DURATION=${DURATION:-20s}
+THREADS=${THREADS:-2}
+
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+cargo build --release --quiet
+BIN=target/release/nightmarket
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/nm-scan-bench.XXXXXX")
+chmod 711 "$DIR"
+SERVER=
+cleanup() {
+  if [ -n "$SERVER" ]; then kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+echo "== seeding $STALLS stalls in $TENANTS tenants into $DIR"
+env -u DATABASE_URL RUST_LOG=warn "$BIN" --data-dir "$DIR/data" bench-seed \
+  --stalls "$STALLS" --tenants "$TENANTS" --out "$DIR/codes.txt"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The sweeper is off so that a sweep of every stall does not run inside the measurement.
+env -u DATABASE_URL RUST_LOG=warn "$BIN" --data-dir "$DIR/data" serve --no-demo \
+  --addr "127.0.0.1:$PORT" --sweep-secs 0 >"$DIR/server.log" 2>&1 &
+SERVER=$!
+BASE="http://127.0.0.1:$PORT"
+for _ in $(seq 1 300); do
+  curl -fs "$BASE/healthz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fs "$BASE/healthz" >/dev/null || { cat "$DIR/server.log"; exit 1; }
+SAMPLE=$(head -1 "$DIR/codes.txt")
+curl -fs -o /dev/null "$BASE$SAMPLE" || { echo "a seeded code does not open"; exit 1; }
+
+export CODES="$DIR/codes.txt"
+echo "== warming up (5 s each, not measured)"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -H 'Accept-Encoding: gzip' "$BASE/healthz" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s bench/scan.lua "$BASE" >/dev/null
+
+echo "== /healthz: $CONNECTIONS connections, $DURATION"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H 'Accept-Encoding: gzip' "$BASE/healthz" | tee "$DIR/healthz.txt"
+echo "== /c/{code} over $(wc -l <"$CODES") random codes: $CONNECTIONS connections, $DURATION"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/scan.lua "$BASE" | tee "$DIR/scan.txt"
+
+rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
+pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
+errors() { awk '/Non-2xx|Socket errors/ {print}' "$1"; }
+H=$(rps "$DIR/healthz.txt"); S=$(rps "$DIR/scan.txt")
+RSS=$(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/$SERVER/status")
+echo
+echo "== summary"
+printf '%-10s %12s %10s %10s\n' endpoint 'req/s' p50 p99
+printf '%-10s %12s %10s %10s\n' /healthz "$H" "$(pct "$DIR/healthz.txt" 50%)" "$(pct "$DIR/healthz.txt" 99%)"
+printf '%-10s %12s %10s %10s\n' '/c/{code}' "$S" "$(pct "$DIR/scan.txt" 50%)" "$(pct "$DIR/scan.txt" 99%)"
+echo "ratio scan/healthz: $(awk -v s="$S" -v h="$H" 'BEGIN {printf "%.2f", s/h}')"
+echo "server peak RSS: $RSS"
+E="$(errors "$DIR/healthz.txt")$(errors "$DIR/scan.txt")"
+[ -z "$E" ] || { echo "errors during the run:"; echo "$E"; }
