@@ -31,12 +31,12 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== seeding $STALLS stalls in $TENANTS tenants into $DIR"
-env -u DATABASE_URL RUST_LOG=warn "$BIN" --data-dir "$DIR/data" bench-seed \
+env -u DATABASE_URL RUST_LOG=warn "$BIN" bench-seed --data-dir "$DIR/data" \
   --stalls "$STALLS" --tenants "$TENANTS" --out "$DIR/codes.txt"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # The sweeper is off so that a sweep of every stall does not run inside the measurement.
-env -u DATABASE_URL RUST_LOG=warn "$BIN" --data-dir "$DIR/data" serve --no-demo \
+env -u DATABASE_URL RUST_LOG=warn "$BIN" serve --data-dir "$DIR/data" --no-demo \
   --addr "127.0.0.1:$PORT" --sweep-secs 0 >"$DIR/server.log" 2>&1 &
 SERVER=$!
 BASE="http://127.0.0.1:$PORT"
@@ -48,10 +48,10 @@ curl -fs "$BASE/healthz" >/dev/null || { cat "$DIR/server.log"; exit 1; }
 SAMPLE=$(head -1 "$DIR/codes.txt")
 curl -fs -o /dev/null "$BASE$SAMPLE" || { echo "a seeded code does not open"; exit 1; }
 
-export CODES="$DIR/codes.txt"
-echo "== warming up (5 s each, not measured)"
+export CODES="$DIR/codes.txt" THREADS
+echo "== warming up: /healthz for 5 s, then every code once (not measured)"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -H 'Accept-Encoding: gzip' "$BASE/healthz" >/dev/null
-wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s bench/scan.lua "$BASE" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d120s -s bench/warm.lua "$BASE" | awk '/requests in/ {print "   " $0}'
 
 echo "== /healthz: $CONNECTIONS connections, $DURATION"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H 'Accept-Encoding: gzip' "$BASE/healthz" | tee "$DIR/healthz.txt"

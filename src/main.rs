@@ -20,7 +20,9 @@ async fn main() -> ExitCode {
         Some(Command::Sms(cmd)) => startup::sms(&cli.storage, cmd).await,
         Some(Command::Code(cmd)) => startup::code(&cli.storage, cmd).await,
         Some(Command::Sweep) => startup::sweep(&cli.storage).await,
-        Some(Command::BenchSeed { stalls, tenants, out }) => startup::bench_seed(&cli.storage, *stalls, *tenants, out).await,
+        Some(Command::BenchSeed { stalls, tenants, out }) => {
+            startup::bench_seed(&cli.storage, *stalls, *tenants, out).await
+        }
     };
     match result {
         Ok(code) => code,
