@@ -51,7 +51,7 @@ curl -fs -o /dev/null "$BASE$SAMPLE" || { echo "a seeded code does not open"; ex
 export CODES="$DIR/codes.txt" THREADS
 echo "== warming up: /healthz for 5 s, then every code once (not measured)"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -H 'Accept-Encoding: gzip' "$BASE/healthz" >/dev/null
-wrk -t"$THREADS" -c"$CONNECTIONS" -d120s -s bench/warm.lua "$BASE" | awk '/requests in/ {print "   " $0}'
+wrk -t"$THREADS" -c"$CONNECTIONS" -d30s -s bench/warm.lua "$BASE" | awk '/requests in/ {print "   " $0}'
 
 echo "== /healthz: $CONNECTIONS connections, $DURATION"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H 'Accept-Encoding: gzip' "$BASE/healthz" | tee "$DIR/healthz.txt"
