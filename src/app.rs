@@ -61,6 +61,10 @@ pub struct Inner {
     pub shopper_throttle: Throttle,
     /// Scan pages' data (services::scan).
     pub scan_cache: crate::services::scan::ScanCache,
+    /// Signs and checks shoppers' sessions.
+    pub shopper_keys: crate::auth::shopper::ShopperKeys,
+    /// The voucher claim workers of this instance.
+    pub claims: crate::services::vouchers::ClaimQueues,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
 }
@@ -82,6 +86,7 @@ impl AppState {
         let sms = config.sms.clone();
         let shopper_throttle = Throttle::new(&config.shopper_throttle);
         let scan_cache = crate::services::scan::ScanCache::default();
+        let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
         db.set_commit_hook(scan_cache.commit_hook());
         AppState(Arc::new(Inner {
             db,
@@ -95,6 +100,8 @@ impl AppState {
             live: crate::services::live::Live::default(),
             shopper_throttle,
             scan_cache,
+            shopper_keys,
+            claims: crate::services::vouchers::ClaimQueues::default(),
             metrics: metrics::handle(),
         }))
     }

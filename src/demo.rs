@@ -26,6 +26,7 @@ pub mod load;
 mod scan;
 mod stalls;
 mod supervision;
+mod vouchers;
 
 pub const CREDENTIALS_FILE: &str = "demo-credentials.json";
 
@@ -171,6 +172,7 @@ pub async fn seed(owner: &PgPool, keys: &Keys, url: &str, data_dir: &Path) -> an
         stalls::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
         supervision::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
         scan::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
+        vouchers::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
     }
     // The first district's green stall, under plain names, to try the credential feed on.
     let first = TENANTS[0].slug;

@@ -14,6 +14,7 @@ pub mod scan;
 pub mod staff;
 pub mod supervision;
 pub mod vendors;
+pub mod vouchers;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -46,6 +47,7 @@ use crate::error::ErrorBody;
         (name = "codes", description = "Operating codes (经营码): stalls, colours, keys"),
         (name = "supervision", description = "Check-in, credentials and the external credential feed, inspections, appeals"),
         (name = "scan", description = "Ratings, complaints and their handling, stall scores"),
+        (name = "vouchers", description = "Consumption vouchers: campaigns, shoppers, claims"),
         (name = "open311", description = "Open311 GeoReport v2 for 12345 hotline systems"),
         (name = "ops", description = "Health"),
     )
@@ -63,6 +65,18 @@ impl Modify for SecurityAddon {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "shopper",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "A shopper token from POST /api/v1/t/{tenant}/shoppers/session (also the nm_shopper cookie)",
+                    ))
                     .build(),
             ),
         );
@@ -149,5 +163,13 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(open311::service_definition))
         .routes(routes!(open311::post_request, open311::get_requests))
         .routes(routes!(open311::get_request))
+        .routes(routes!(vouchers::list, vouchers::create))
+        .routes(routes!(vouchers::get, vouchers::update))
+        .routes(routes!(vouchers::step))
+        .routes(routes!(vouchers::public_list))
+        .routes(routes!(vouchers::send_code))
+        .routes(routes!(vouchers::sign_in))
+        .routes(routes!(vouchers::my_vouchers))
+        .routes(routes!(vouchers::claim))
         .split_for_parts()
 }

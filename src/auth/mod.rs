@@ -2,6 +2,7 @@
 
 pub mod password;
 pub mod session;
+pub mod shopper;
 pub mod throttle;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, RawPathParams};

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod sms;
 pub mod tenants;
 pub mod users;
+pub mod vouchers;
 
 use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

@@ -15,3 +15,4 @@ pub mod people;
 pub mod rating;
 pub mod score;
 pub mod tenant;
+pub mod voucher;

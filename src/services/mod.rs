@@ -24,3 +24,4 @@ pub mod sms;
 pub mod supervision;
 pub mod tenants;
 pub mod vendors;
+pub mod vouchers;

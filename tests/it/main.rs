@@ -13,3 +13,4 @@ mod markets;
 mod ops;
 mod scan;
 mod supervision;
+mod vouchers;

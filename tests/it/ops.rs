@@ -329,6 +329,16 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/open311/v2/{tenant}/requests.json", "post"),
         ("/open311/v2/{tenant}/requests.json", "get"),
         ("/open311/v2/{tenant}/requests/{request_json}", "get"),
+        ("/api/v1/t/{tenant}/campaigns", "get"),
+        ("/api/v1/t/{tenant}/campaigns", "post"),
+        ("/api/v1/t/{tenant}/campaigns/{id}", "get"),
+        ("/api/v1/t/{tenant}/campaigns/{id}", "put"),
+        ("/api/v1/t/{tenant}/campaigns/{id}/steps", "post"),
+        ("/api/v1/t/{tenant}/campaigns/{id}/claims", "post"),
+        ("/api/v1/t/{tenant}/shoppers/campaigns", "get"),
+        ("/api/v1/t/{tenant}/shoppers/code", "post"),
+        ("/api/v1/t/{tenant}/shoppers/session", "post"),
+        ("/api/v1/t/{tenant}/shoppers/me/vouchers", "get"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

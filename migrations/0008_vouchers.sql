@@ -1,0 +1,88 @@
+-- Consumption vouchers (消费券): a tenant's campaigns, the shoppers who claim (known by a verified
+-- phone number, sealed and blind-indexed), and the vouchers themselves — made in full when a
+-- campaign is scheduled, so that a claim takes an existing row and can never over-issue.
+
+-- A shopper: a verified mobile number, nothing else.
+create table shoppers (
+    tenant_id    uuid        not null references tenants (id),
+    id           uuid        not null default gen_random_uuid(),
+    phone_enc    bytea       not null,
+    phone_index  text        not null,
+    phone_masked text        not null,
+    created_at   timestamptz not null default now(),
+    primary key (tenant_id, id),
+    constraint shoppers_phone_key unique (tenant_id, phone_index)
+);
+
+call enable_tenant_isolation('shoppers');
+grant select, insert on shoppers to nightmarket_app;
+
+-- A voucher campaign. Money is in fen. The stored state is what an admin chose; "running" is a
+-- scheduled campaign inside its claim window (services::vouchers::effective_state).
+create table campaigns (
+    tenant_id        uuid        not null references tenants (id),
+    id               uuid        not null default gen_random_uuid(),
+    name             text        not null constraint campaigns_name check (char_length(name) between 2 and 60),
+    -- 满 threshold 减 value: a bill of at least threshold_fen takes value_fen off.
+    value_fen        integer     not null constraint campaigns_value check (value_fen between 1 and 100000),
+    threshold_fen    integer     not null constraint campaigns_threshold check (threshold_fen between 0 and 10000000),
+    total            integer     not null constraint campaigns_total check (total between 1 and 10000000),
+    per_person       smallint    not null constraint campaigns_per_person check (per_person between 1 and 100),
+    claim_start      timestamptz not null,
+    claim_end        timestamptz not null,
+    -- Either a fixed use window end, or a number of days after each claim.
+    use_until        timestamptz,
+    use_days         integer     constraint campaigns_use_days check (use_days between 1 and 365),
+    -- Empty means every market / every stall category.
+    market_ids       uuid[]      not null default '{}',
+    categories       text[]      not null default '{}',
+    daily_budget_fen bigint      constraint campaigns_daily_budget check (daily_budget_fen > 0),
+    state            text        not null default 'draft'
+        constraint campaigns_state check (state in ('draft', 'scheduled', 'paused', 'ended')),
+    created_at       timestamptz not null default now(),
+    updated_at       timestamptz not null default now(),
+    primary key (tenant_id, id),
+    constraint campaigns_claim_window check (claim_end > claim_start),
+    constraint campaigns_use_window check ((use_until is null) <> (use_days is null)),
+    constraint campaigns_use_after_claims check (use_until is null or use_until > claim_start),
+    constraint campaigns_threshold_covers_value check (threshold_fen = 0 or threshold_fen >= value_fen)
+);
+
+call enable_tenant_isolation('campaigns');
+grant select, insert, update on campaigns to nightmarket_app;
+
+-- Every voucher of a campaign, made when it is scheduled. A claim gives a free row to a shopper;
+-- the database itself guarantees that no voucher goes to two people (one row, one shopper), that
+-- nobody holds more than the campaign's limit (the slot is 1..per_person and unique per person),
+-- and that a request id is answered with the same voucher when repeated.
+create table vouchers (
+    tenant_id    uuid        not null references tenants (id),
+    campaign_id  uuid        not null,
+    seq          integer     not null constraint vouchers_seq check (seq >= 1),
+    per_person   smallint    not null,
+    shopper_id   uuid,
+    slot         smallint,
+    -- The shopper's Idempotency-Key, as `shopper:key`.
+    request_key  text        constraint vouchers_request_key_length check (char_length(request_key) <= 200),
+    claimed_at   timestamptz,
+    expires_at   timestamptz,
+    used_at      timestamptz,
+    primary key (tenant_id, campaign_id, seq),
+    constraint vouchers_campaign_fkey foreign key (tenant_id, campaign_id) references campaigns (tenant_id, id),
+    constraint vouchers_shopper_fkey foreign key (tenant_id, shopper_id) references shoppers (tenant_id, id),
+    constraint vouchers_one_slot_per_person unique (tenant_id, campaign_id, shopper_id, slot),
+    constraint vouchers_request_once unique (tenant_id, campaign_id, request_key),
+    constraint vouchers_slot_within_limit check (slot between 1 and per_person),
+    constraint vouchers_claimed_whole check (
+        (shopper_id is null) = (claimed_at is null) and (shopper_id is null) = (slot is null)
+        and (shopper_id is null) = (expires_at is null)),
+    constraint vouchers_used_only_claimed check (used_at is null or shopper_id is not null)
+);
+
+-- Free vouchers, in order: what a claim takes (FOR UPDATE SKIP LOCKED).
+create index vouchers_free_idx on vouchers (tenant_id, campaign_id, seq) where shopper_id is null;
+create index vouchers_shopper_idx on vouchers (tenant_id, shopper_id) where shopper_id is not null;
+
+call enable_tenant_isolation('vouchers');
+grant select, insert, update on vouchers to nightmarket_app;
+grant delete on vouchers to nightmarket_app;

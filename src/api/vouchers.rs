@@ -1,0 +1,260 @@
+//! Consumption vouchers over JSON: campaigns (tenant admins), shoppers signing in, and the claim.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::TenantUser;
+use crate::auth::shopper::{self, Shopper};
+use crate::domain::voucher::{Step, Terms};
+use crate::error::{AppResult, ErrorBody, ErrorDetail};
+use crate::http::client::ClientIp;
+use crate::http::extract::{Json, Path};
+use crate::i18n::Lang;
+use crate::services::vouchers::{self, Campaign, Claimed, ClaimedVoucher, HeldVoucher, ShopperSession};
+
+/// The tenant's campaigns (admins and officials).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/campaigns", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, body = [Campaign]), (status = 403, body = ErrorBody))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+) -> AppResult<Json<Vec<Campaign>>> {
+    user.require_staff()?;
+    Ok(Json(vouchers::list(&state, user.tenant_id(), true).await?))
+}
+
+/// A new campaign, as a draft (admins). Money in fen.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/campaigns", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = Terms,
+    responses((status = 201, body = Campaign), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+    Json(terms): Json<Terms>,
+) -> AppResult<(StatusCode, Json<Campaign>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(vouchers::create(&state, &user, &terms).await?),
+    ))
+}
+
+/// One campaign (staff).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/campaigns/{id}", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Campaign id")),
+    responses((status = 200, body = Campaign), (status = 404, body = ErrorBody))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<Json<Campaign>> {
+    user.require_staff()?;
+    Ok(Json(vouchers::get(&state, user.tenant_id(), id, true).await?))
+}
+
+/// Changes a campaign's terms (admins). Face value, threshold, count and limit are fixed once the
+/// claim window has opened.
+#[utoipa::path(
+    put, path = "/api/v1/t/{tenant}/campaigns/{id}", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Campaign id")),
+    request_body = Terms,
+    responses((status = 200, body = Campaign), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(terms): Json<Terms>,
+) -> AppResult<Json<Campaign>> {
+    Ok(Json(vouchers::update(&state, &user, id, &terms).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct StepRequest {
+    pub step: Step,
+}
+
+/// Schedule (makes the vouchers), pause, resume or end a campaign (admins).
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/campaigns/{id}/steps", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Campaign id")),
+    request_body = StepRequest,
+    responses((status = 200, body = Campaign), (status = 409, body = ErrorBody))
+)]
+pub async fn step(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<StepRequest>,
+) -> AppResult<Json<Campaign>> {
+    Ok(Json(vouchers::step(&state, &user, id, body.step).await?))
+}
+
+/// The campaigns shoppers may see (no drafts).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/shoppers/campaigns", tag = "vouchers",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, body = [Campaign]), (status = 404, body = ErrorBody))
+)]
+pub async fn public_list(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Json<Vec<Campaign>>> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    Ok(Json(vouchers::list(&state, tenant.id, false).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PhoneRequest {
+    pub phone: String,
+}
+
+/// Sends a shopper a sign-in code by SMS.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/shoppers/code", tag = "vouchers",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = PhoneRequest,
+    responses((status = 204, description = "Sent"), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody))
+)]
+pub async fn send_code(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    Json(body): Json<PhoneRequest>,
+) -> AppResult<StatusCode> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    vouchers::send_code(&state, &tenant, &body.phone, ip).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignInRequest {
+    pub phone: String,
+    pub code: String,
+}
+
+/// Signs a shopper in with the code (registering the number on first use): a token for
+/// `Authorization: Bearer`, also set as the `nm_shopper` cookie.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/shoppers/session", tag = "vouchers",
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = SignInRequest,
+    responses((status = 200, body = ShopperSession), (status = 422, body = ErrorBody))
+)]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Json(body): Json<SignInRequest>,
+) -> AppResult<Response> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let session = vouchers::sign_in(&state, &tenant, &body.phone, &body.code).await?;
+    let cookie = shopper::cookie(&state.config, session.token.clone());
+    let mut response = Json(session).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// The signed-in shopper's vouchers: claimed, used, expired.
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/shoppers/me/vouchers", tag = "vouchers",
+    security(("shopper" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, body = [HeldVoucher]), (status = 401, body = ErrorBody))
+)]
+pub async fn my_vouchers(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path(_t): Path<String>,
+) -> AppResult<Json<Vec<HeldVoucher>>> {
+    Ok(Json(vouchers::mine(&state, shopper.tenant, shopper.id).await?))
+}
+
+fn error(status: StatusCode, code: &str, key: &str, lang: Lang) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: lang.t(key),
+                fields: Vec::new(),
+            },
+        }),
+    )
+        .into_response()
+}
+
+/// Claims a voucher. Send a client request id in `Idempotency-Key`: repeating it answers 200 with
+/// the voucher it got. 201 a new voucher; 409 `limit_reached` or `closed`; 410 `sold_out`; 425
+/// `not_open` (with Retry-After); 429 when the server sheds load (with Retry-After) — never a 5xx
+/// because of the rush. A 201 or 200 is committed before it is sent.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/campaigns/{id}/claims", tag = "vouchers",
+    security(("shopper" = [])),
+    params(
+        ("tenant" = String, Path, description = "Tenant slug"),
+        ("id" = Uuid, Path, description = "Campaign id"),
+        ("Idempotency-Key" = String, Header, description = "The client's id for this claim (1–100 visible ASCII characters)"),
+    ),
+    responses(
+        (status = 201, body = ClaimedVoucher),
+        (status = 200, description = "The voucher this request id got before", body = ClaimedVoucher),
+        (status = 400, description = "No Idempotency-Key", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The person's limit is reached, or the campaign is paused or over", body = ErrorBody),
+        (status = 410, description = "Sold out", body = ErrorBody),
+        (status = 425, description = "The claim window has not opened", body = ErrorBody),
+        (status = 429, description = "Shedding load: retry after the Retry-After seconds", body = ErrorBody),
+    )
+)]
+pub async fn claim(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path((_t, id)): Path<(String, Uuid)>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let lang = Lang::from_headers(&headers);
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let now = state.config.clock.now();
+    Ok(
+        match vouchers::claim(&state, shopper.tenant, id, shopper.id, key).await? {
+            Claimed::Voucher { voucher, new } => {
+                let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+                (status, Json(voucher)).into_response()
+            }
+            Claimed::Limit => error(StatusCode::CONFLICT, "limit_reached", "claim.limit", lang),
+            Claimed::Closed => error(StatusCode::CONFLICT, "closed", "claim.closed", lang),
+            Claimed::SoldOut => error(StatusCode::GONE, "sold_out", "claim.sold_out", lang),
+            Claimed::Unknown => error(StatusCode::NOT_FOUND, "not_found", "error.not_found", lang),
+            Claimed::NotYet(at) => {
+                let mut r = error(StatusCode::TOO_EARLY, "not_open", "claim.not_open", lang);
+                let wait = ((at - now).num_milliseconds() + 999).div_euclid(1000).clamp(1, 3600);
+                if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                r
+            }
+        },
+    )
+}

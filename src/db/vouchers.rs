@@ -1,0 +1,309 @@
+//! Campaigns, shoppers and vouchers.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::TenantTx;
+use crate::domain::voucher::Terms;
+
+#[derive(Clone, Debug)]
+pub struct CampaignRow {
+    pub id: Uuid,
+    pub name: String,
+    pub value_fen: i32,
+    pub threshold_fen: i32,
+    pub total: i32,
+    pub per_person: i16,
+    pub claim_start: DateTime<Utc>,
+    pub claim_end: DateTime<Utc>,
+    pub use_until: Option<DateTime<Utc>>,
+    pub use_days: Option<i32>,
+    pub market_ids: Vec<Uuid>,
+    pub categories: Vec<String>,
+    pub daily_budget_fen: Option<i64>,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn insert(tx: &mut TenantTx, t: &Terms) -> Result<Uuid, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_scalar!(
+        "insert into campaigns (tenant_id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end,
+                                use_until, use_days, market_ids, categories, daily_budget_fen)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         returning id",
+        tenant,
+        t.name.trim(),
+        t.value_fen as i32,
+        t.threshold_fen as i32,
+        t.total as i32,
+        t.per_person as i16,
+        t.claim_start,
+        t.claim_end,
+        t.use_until,
+        t.use_days,
+        &t.market_ids,
+        &t.categories,
+        t.daily_budget_fen
+    )
+    .fetch_one(tx.conn())
+    .await
+}
+
+pub async fn update(tx: &mut TenantTx, id: Uuid, t: &Terms) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query!(
+        "update campaigns set name = $3, value_fen = $4, threshold_fen = $5, total = $6, per_person = $7,
+                claim_start = $8, claim_end = $9, use_until = $10, use_days = $11, market_ids = $12,
+                categories = $13, daily_budget_fen = $14, updated_at = now()
+         where tenant_id = $1 and id = $2",
+        tenant,
+        id,
+        t.name.trim(),
+        t.value_fen as i32,
+        t.threshold_fen as i32,
+        t.total as i32,
+        t.per_person as i16,
+        t.claim_start,
+        t.claim_end,
+        t.use_until,
+        t.use_days,
+        &t.market_ids,
+        &t.categories,
+        t.daily_budget_fen
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A campaign, locked for a change when `lock`.
+pub async fn get(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<CampaignRow>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    if lock {
+        sqlx::query!(
+            "select 1 as x from campaigns where tenant_id = $1 and id = $2 for update",
+            tenant,
+            id
+        )
+        .fetch_optional(tx.conn())
+        .await?;
+    }
+    sqlx::query_as!(
+        CampaignRow,
+        "select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
+                market_ids, categories, daily_budget_fen, state, created_at, updated_at
+         from campaigns where tenant_id = $1 and id = $2",
+        tenant,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await
+}
+
+pub async fn list(tx: &mut TenantTx) -> Result<Vec<CampaignRow>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_as!(
+        CampaignRow,
+        "select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
+                market_ids, categories, daily_budget_fen, state, created_at, updated_at
+         from campaigns where tenant_id = $1 order by claim_start desc, created_at desc",
+        tenant
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+pub async fn set_state(tx: &mut TenantTx, id: Uuid, state: &str) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query!(
+        "update campaigns set state = $3, updated_at = now() where tenant_id = $1 and id = $2",
+        tenant,
+        id,
+        state
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Makes every voucher of a campaign (once, when it is scheduled).
+pub async fn make_vouchers(tx: &mut TenantTx, campaign: Uuid, total: i32, per_person: i16) -> Result<u64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    Ok(sqlx::query!(
+        "insert into vouchers (tenant_id, campaign_id, seq, per_person)
+         select $1, $2, s, $4 from generate_series(1, $3::int) as s
+         on conflict do nothing",
+        tenant,
+        campaign,
+        total,
+        per_person
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
+/// How many vouchers a campaign has, and how many are claimed and used.
+pub async fn counts(tx: &mut TenantTx, campaign: Uuid) -> Result<(i64, i64, i64), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let r = sqlx::query!(
+        r#"select count(*) as "made!", count(shopper_id) as "claimed!", count(used_at) as "used!"
+           from vouchers where tenant_id = $1 and campaign_id = $2"#,
+        tenant,
+        campaign
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok((r.made, r.claimed, r.used))
+}
+
+/// The shopper with this phone index, made if new. Returns (id, created).
+pub async fn shopper(
+    tx: &mut TenantTx,
+    phone_index: &str,
+    new_id: Uuid,
+    phone_enc: &[u8],
+    phone_masked: &str,
+) -> Result<(Uuid, bool), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let inserted = sqlx::query_scalar!(
+        "insert into shoppers (tenant_id, id, phone_enc, phone_index, phone_masked) values ($1, $2, $3, $4, $5)
+         on conflict (tenant_id, phone_index) do nothing returning id",
+        tenant,
+        new_id,
+        phone_enc,
+        phone_index,
+        phone_masked
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(id) = inserted {
+        return Ok((id, true));
+    }
+    let id = sqlx::query_scalar!(
+        "select id from shoppers where tenant_id = $1 and phone_index = $2",
+        tenant,
+        phone_index
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok((id, false))
+}
+
+pub async fn shopper_masked(tx: &mut TenantTx, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_scalar!(
+        "select phone_masked from shoppers where tenant_id = $1 and id = $2",
+        tenant,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await
+}
+
+/// A claimed voucher.
+#[derive(Clone, Debug)]
+pub struct VoucherRow {
+    pub campaign_id: Uuid,
+    pub seq: i32,
+    pub shopper_id: Option<Uuid>,
+    pub slot: Option<i16>,
+    pub request_key: Option<String>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// What the shoppers of a batch already hold in a campaign.
+pub async fn held(tx: &mut TenantTx, campaign: Uuid, shoppers: &[Uuid]) -> Result<Vec<VoucherRow>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_as!(
+        VoucherRow,
+        "select campaign_id, seq, shopper_id, slot, request_key, claimed_at, expires_at, used_at from vouchers
+         where tenant_id = $1 and campaign_id = $2 and shopper_id = any($3)",
+        tenant,
+        campaign,
+        shoppers
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// One claim to make in a batch: who, which of their slots, under which request key.
+pub struct Take {
+    pub shopper: Uuid,
+    pub slot: i16,
+    pub request_key: String,
+}
+
+/// Gives free vouchers to the takers, in order, in one statement: as many as are free (fewer when
+/// the campaign runs out). Free rows are taken with SKIP LOCKED, so several server instances can
+/// claim at once; the constraints refuse anything a bug would let through.
+pub async fn take(
+    tx: &mut TenantTx,
+    campaign: Uuid,
+    takes: &[Take],
+    at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<Vec<VoucherRow>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let shoppers: Vec<Uuid> = takes.iter().map(|t| t.shopper).collect();
+    let slots: Vec<i16> = takes.iter().map(|t| t.slot).collect();
+    let keys: Vec<String> = takes.iter().map(|t| t.request_key.clone()).collect();
+    sqlx::query_as!(
+        VoucherRow,
+        r#"with free as (
+               select seq from vouchers
+               where tenant_id = $1 and campaign_id = $2 and shopper_id is null
+               order by seq limit $3
+               for update skip locked),
+             numbered as (select seq, row_number() over (order by seq) as n from free),
+             wanted as (select * from unnest($4::uuid[], $5::int2[], $6::text[]) with ordinality as w(shopper, slot, key, n))
+           update vouchers v
+           set shopper_id = w.shopper, slot = w.slot, request_key = w.key, claimed_at = $7, expires_at = $8
+           from numbered f join wanted w on w.n = f.n
+           where v.tenant_id = $1 and v.campaign_id = $2 and v.seq = f.seq
+           returning v.campaign_id, v.seq, v.shopper_id, v.slot, v.request_key, v.claimed_at, v.expires_at, v.used_at"#,
+        tenant,
+        campaign,
+        takes.len() as i64,
+        &shoppers,
+        &slots,
+        &keys,
+        at,
+        expires_at
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// A shopper's vouchers, newest first, with their campaign's terms.
+#[derive(Clone, Debug)]
+pub struct MyVoucher {
+    pub campaign_id: Uuid,
+    pub campaign_name: String,
+    pub seq: i32,
+    pub value_fen: i32,
+    pub threshold_fen: i32,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+pub async fn of_shopper(tx: &mut TenantTx, shopper: Uuid) -> Result<Vec<MyVoucher>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_as!(
+        MyVoucher,
+        "select v.campaign_id, c.name as campaign_name, v.seq, c.value_fen, c.threshold_fen, v.claimed_at,
+                v.expires_at, v.used_at
+         from vouchers v join campaigns c on c.tenant_id = v.tenant_id and c.id = v.campaign_id
+         where v.tenant_id = $1 and v.shopper_id = $2
+         order by v.claimed_at desc",
+        tenant,
+        shopper
+    )
+    .fetch_all(tx.conn())
+    .await
+}

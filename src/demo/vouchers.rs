@@ -1,0 +1,110 @@
+//! The demo's consumption vouchers: shoppers with verified numbers, a finished round whose
+//! vouchers were claimed, and a round that opens a few minutes after the demo starts, so a
+//! newcomer can watch the rush.
+
+use chrono::{Duration, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::stalls::Dice;
+use super::{DemoCredentials, TenantSpec};
+use crate::db::{self, TenantTx};
+use crate::domain::people::Phone;
+use crate::domain::tenant::{Tenant, TenantId};
+use crate::domain::voucher::Terms;
+use crate::pii::Place;
+use crate::secrets::Keys;
+use crate::services::audit::{self, Actor, Change};
+
+pub(super) async fn seed(
+    owner: &PgPool,
+    keys: &Keys,
+    actor: &Actor,
+    tenant_id: TenantId,
+    spec: &TenantSpec,
+    creds: &mut DemoCredentials,
+) -> anyhow::Result<()> {
+    let tenant: Tenant = db::tenants::by_id(owner, tenant_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo tenant vanished"))?;
+    let now = Utc::now();
+    let mut dice = Dice(0xC0FF_EE00_5EED_0001 ^ spec.slug.len() as u64);
+    let mut tx = TenantTx::begin(owner, tenant.id).await?;
+
+    // Shoppers: verified numbers, sealed and indexed like every phone.
+    let mut shoppers = Vec::new();
+    for i in 0..40u32 {
+        let phone = Phone::parse(&format!("1391234{:04}", 1000 + i + 100 * spec.slug.len() as u32))
+            .ok_or_else(|| anyhow::anyhow!("demo shopper number"))?;
+        let id = Uuid::new_v4();
+        let sealed = keys.seal_str(
+            &Place {
+                tenant: tenant.id,
+                table: "shoppers",
+                column: "phone_enc",
+                row: id,
+            },
+            phone.as_str(),
+        );
+        let index = keys.blind_index(tenant.id, "phone", phone.as_str());
+        let (id, _) = db::vouchers::shopper(&mut tx, &index, id, &sealed, &phone.masked()).await?;
+        shoppers.push(id);
+    }
+
+    let rounds = [
+        // A finished round, three days ago: 满50减10, one per person.
+        (
+            "夜市消费券 第一轮",
+            now - Duration::days(3),
+            if spec.slug == "nanan" { 60 } else { 30 },
+            true,
+        ),
+        // The next round opens five minutes after the demo starts.
+        ("夜市消费券 第二轮", now + Duration::minutes(5), 500, false),
+    ];
+    for (name, start, total, claim) in rounds {
+        let terms = Terms {
+            name: name.into(),
+            value_fen: 1000,
+            threshold_fen: 5000,
+            total,
+            per_person: 1,
+            claim_start: start,
+            claim_end: start + Duration::hours(2),
+            use_until: None,
+            use_days: Some(7),
+            ..Terms::default()
+        };
+        let id = db::vouchers::insert(&mut tx, &terms).await?;
+        db::vouchers::make_vouchers(&mut tx, id, total as i32, 1).await?;
+        db::vouchers::set_state(&mut tx, id, "scheduled").await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Change::new("campaign.create", "campaign", id)
+                .after(&serde_json::json!({ "name": name, "total": total, "state": "scheduled" })),
+        )
+        .await?;
+        creds.samples.insert(
+            format!("{}_campaign_{}", spec.slug, if claim { "finished" } else { "next" }),
+            serde_json::json!(id),
+        );
+        if claim {
+            // Most shoppers got one within the first two minutes.
+            let takes: Vec<db::vouchers::Take> = shoppers
+                .iter()
+                .take(total as usize)
+                .enumerate()
+                .map(|(i, s)| db::vouchers::Take {
+                    shopper: *s,
+                    slot: 1,
+                    request_key: format!("{s}:demo-{i}"),
+                })
+                .collect();
+            let at = start + Duration::seconds(5 + dice.below(100) as i64);
+            db::vouchers::take(&mut tx, id, &takes, at, terms.expires(at)).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,354 @@
+//! Consumption vouchers: campaigns, shoppers, and the claim under contention.
+
+use crate::helpers::{Options, TestApp};
+use chrono::{DateTime, Duration, Utc};
+use nightmarket::clock::Clock;
+use nightmarket::domain::tenant::TenantId;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+async fn app() -> TestApp {
+    TestApp::spawn_with(Options {
+        configure: |c| c.clock = Clock::fixed(Utc::now()),
+        app_max_connections: 8,
+        ..Options::default()
+    })
+    .await
+}
+
+fn terms(start: DateTime<Utc>, total: i64, per_person: i64) -> Value {
+    json!({
+        "name": "夜市消费券 第一轮", "value_fen": 1000, "threshold_fen": 5000, "total": total,
+        "per_person": per_person, "claim_start": start, "claim_end": start + Duration::hours(2),
+        "use_days": 7
+    })
+}
+
+/// A scheduled campaign whose claims open at `start`.
+async fn campaign(app: &TestApp, start: DateTime<Utc>, total: i64, per_person: i64) -> String {
+    let admin = app.token("nanan", "admin").await;
+    let (s, c) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/t/nanan/campaigns",
+            Some(&admin),
+            &terms(start, total, per_person),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["id"].as_str().unwrap().to_string();
+    let (s, c) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/t/nanan/campaigns/{id}/steps"),
+            Some(&admin),
+            &json!({"step": "schedule"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{c}");
+    id
+}
+
+/// `n` shoppers of a tenant, made directly, with their tokens.
+async fn shoppers(app: &TestApp, tenant: &str, n: usize) -> Vec<(Uuid, String)> {
+    let tid = app.tenant_id(tenant).await;
+    let mut out = Vec::new();
+    for i in 0..n {
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "insert into shoppers (tenant_id, id, phone_enc, phone_index, phone_masked) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(tid)
+        .bind(id)
+        .bind(vec![0u8; 8])
+        .bind(format!("test-{i}-{id}"))
+        .bind("139****0000")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+        let token = app.state.shopper_keys.issue(TenantId(tid), id, "139****0000").unwrap();
+        out.push((id, token));
+    }
+    out
+}
+
+async fn claim(app: &TestApp, client: &reqwest::Client, campaign: &str, token: &str, key: &str) -> (u16, Value) {
+    let r = client
+        .post(app.url(&format!("/api/v1/t/nanan/campaigns/{campaign}/claims")))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn admins_make_schedule_and_fix_campaigns_and_nobody_else_can() {
+    let app = app().await;
+    let now = app.state.config.clock.now();
+    let admin = app.token("nanan", "admin").await;
+    let official = app.token("nanan", "official").await;
+    // Bad terms: every problem at once, nothing written.
+    let before = app.count("campaigns").await;
+    let mut bad = terms(now + Duration::hours(1), 0, 0);
+    bad["threshold_fen"] = json!(500);
+    bad["use_days"] = Value::Null;
+    let (s, body) = app
+        .send_json(Method::POST, "/api/v1/t/nanan/campaigns", Some(&admin), &bad)
+        .await;
+    assert_eq!(s, 422, "{body}");
+    let fields: Vec<&str> = body["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["threshold_fen", "total", "per_person", "use_days"]);
+    let (s, _) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/t/nanan/campaigns",
+            Some(&official),
+            &terms(now, 10, 1),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let other = app.token("shangcheng", "admin").await;
+    let (s, _) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/t/nanan/campaigns",
+            Some(&other),
+            &terms(now, 10, 1),
+        )
+        .await;
+    assert_eq!(s, 404);
+    assert_eq!(app.count("campaigns").await, before);
+
+    // Scheduling makes every voucher; the terms may change until claims open, then not.
+    let id = campaign(&app, now + Duration::hours(1), 50, 2).await;
+    let made: i64 = sqlx::query_scalar("select count(*) from vouchers where campaign_id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(made, 50);
+    let path = format!("/api/v1/t/nanan/campaigns/{id}");
+    let (s, c) = app
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&admin),
+            &terms(now + Duration::hours(1), 80, 2),
+        )
+        .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["state"], "scheduled");
+    let made: i64 = sqlx::query_scalar("select count(*) from vouchers where campaign_id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(made, 80, "the vouchers follow the count before opening");
+    app.state
+        .config
+        .clock
+        .set(now + Duration::hours(1) + Duration::minutes(1));
+    let (s, c) = app.get_json(&path, Some(&official)).await;
+    assert_eq!((s, c["state"].as_str()), (200, Some("running")));
+    let (s, body) = app
+        .send_json(
+            Method::PUT,
+            &path,
+            Some(&admin),
+            &terms(now + Duration::hours(1), 90, 2),
+        )
+        .await;
+    assert_eq!(s, 409, "{body}");
+    let mut renamed = terms(now + Duration::hours(1), 80, 2);
+    renamed["name"] = json!("夜市消费券 第一轮（更正）");
+    let (s, _) = app.send_json(Method::PUT, &path, Some(&admin), &renamed).await;
+    assert_eq!(s, 200, "the name may still change");
+    // Pause, resume, end; nothing after the end.
+    let steps = format!("{path}/steps");
+    for (step, state) in [("pause", "paused"), ("resume", "running"), ("end", "ended")] {
+        let (s, c) = app
+            .send_json(Method::POST, &steps, Some(&admin), &json!({"step": step}))
+            .await;
+        assert_eq!((s, c["state"].as_str()), (200, Some(state)), "{step}: {c}");
+    }
+    let (s, _) = app
+        .send_json(Method::POST, &steps, Some(&admin), &json!({"step": "resume"}))
+        .await;
+    assert_eq!(s, 409);
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where subject_id = $1 and action like 'campaign.%'")
+            .bind(&id)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(audited, 7, "create, schedule, two updates, pause, resume, end");
+}
+
+#[tokio::test]
+async fn a_shopper_signs_in_with_an_sms_code_and_claims_once_per_request_id() {
+    let app = app().await;
+    let now = app.state.config.clock.now();
+    let id = campaign(&app, now + Duration::minutes(10), 10, 3).await;
+    let client = app.client();
+    let r = client
+        .post(app.url("/api/v1/t/nanan/shoppers/code"))
+        .json(&json!({"phone": "13700137000"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let body: String = sqlx::query_scalar(
+        "select body from sms_outbox where phone_masked = '137****7000' order by created_at desc limit 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let code: String = body.chars().filter(|c| c.is_ascii_digit()).take(6).collect();
+    let r = client
+        .post(app.url("/api/v1/t/nanan/shoppers/session"))
+        .json(&json!({"phone": "13700137000", "code": "000000"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = client
+        .post(app.url("/api/v1/t/nanan/shoppers/session"))
+        .json(&json!({"phone": "13700137000", "code": code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let session: Value = r.json().await.unwrap();
+    let token = session["token"].as_str().unwrap().to_string();
+    assert_eq!(session["phone_masked"], "137****7000");
+
+    // Before the window: 425 with Retry-After.
+    let r = client
+        .post(app.url(&format!("/api/v1/t/nanan/campaigns/{id}/claims")))
+        .bearer_auth(&token)
+        .header("idempotency-key", "a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 425);
+    assert_eq!(r.headers()["retry-after"], "600");
+    app.state.config.clock.set(now + Duration::minutes(11));
+    // No request id, no token, another tenant's token.
+    let r = client
+        .post(app.url(&format!("/api/v1/t/nanan/campaigns/{id}/claims")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let (s, _) = claim(&app, &app.client(), &id, "nonsense", "a").await;
+    assert_eq!(s, 401);
+    let (_, other) = shoppers(&app, "shangcheng", 1).await.remove(0);
+    let (s, _) = claim(&app, &app.client(), &id, &other, "a").await;
+    assert_eq!(s, 404);
+
+    // The cookie works as well as the bearer token; a repeated id gets the same voucher.
+    let (s, first) = claim(&app, &client, &id, &token, "req-1").await;
+    assert_eq!(s, 201, "{first}");
+    let (s, again) = claim(&app, &client, &id, &token, "req-1").await;
+    assert_eq!(s, 200);
+    assert_eq!(first["seq"], again["seq"]);
+    // The limit of 3.
+    for k in ["req-2", "req-3"] {
+        let (s, _) = claim(&app, &client, &id, &token, k).await;
+        assert_eq!(s, 201);
+    }
+    let (s, body) = claim(&app, &client, &id, &token, "req-4").await;
+    assert_eq!((s, body["error"]["code"].as_str()), (409, Some("limit_reached")));
+    let (s, mine) = app.get_json("/api/v1/t/nanan/shoppers/me/vouchers", Some(&token)).await;
+    assert_eq!(s, 200);
+    assert_eq!(mine.as_array().unwrap().len(), 3);
+    assert_eq!(mine[0]["status"], "claimed");
+    // After the window: closed.
+    app.state.config.clock.set(now + Duration::hours(3));
+    let (_, fresh) = shoppers(&app, "nanan", 1).await.remove(0);
+    let (s, body) = claim(&app, &client, &id, &fresh, "late").await;
+    assert_eq!((s, body["error"]["code"].as_str()), (409, Some("closed")));
+}
+
+#[tokio::test]
+async fn two_thousand_concurrent_claims_for_two_hundred_vouchers_give_exactly_two_hundred() {
+    let app = app().await;
+    let now = app.state.config.clock.now();
+    let id = campaign(&app, now - Duration::minutes(1), 200, 1).await;
+    let people = shoppers(&app, "nanan", 400).await;
+    let client = app.client();
+    // Each person claims five times: three with their own ids and twice repeating the first.
+    let mut handles = Vec::new();
+    for (i, (_, token)) in people.iter().enumerate() {
+        for k in ["a", "b", "c", "a", "a"] {
+            let (app_url, token, client, id) = (app.url(""), token.clone(), client.clone(), id.clone());
+            let key = format!("{i}-{k}");
+            handles.push(tokio::spawn(async move {
+                let r = client
+                    .post(format!("{app_url}/api/v1/t/nanan/campaigns/{id}/claims"))
+                    .bearer_auth(&token)
+                    .header("idempotency-key", key.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                let s = r.status().as_u16();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                (token, key, s, body)
+            }));
+        }
+    }
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    let mut acknowledged = std::collections::HashMap::<String, i64>::new();
+    for h in handles {
+        let (_, key, s, body) = h.await.unwrap();
+        *statuses.entry(s).or_default() += 1;
+        assert!(s < 500, "no 5xx in the rush: {s} {body}");
+        if s == 200 || s == 201 {
+            let seq = body["seq"].as_i64().unwrap();
+            if let Some(prev) = acknowledged.insert(key.clone(), seq) {
+                assert_eq!(prev, seq, "a repeated id got another voucher");
+            }
+        }
+    }
+    let claimed: i64 =
+        sqlx::query_scalar("select count(*) from vouchers where campaign_id = $1::uuid and shopper_id is not null")
+            .bind(&id)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(claimed, 200, "{statuses:?}");
+    let doubled: i64 = sqlx::query_scalar(
+        "select count(*) from (select shopper_id from vouchers where campaign_id = $1::uuid and shopper_id is not null
+                               group by shopper_id having count(*) > 1) x",
+    )
+    .bind(&id)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(doubled, 0);
+    // Every acknowledged voucher is in the database, held under that request id.
+    let distinct: std::collections::HashSet<i64> = acknowledged.values().copied().collect();
+    assert_eq!(distinct.len(), 200, "{statuses:?}");
+    for (key, seq) in &acknowledged {
+        let held: Option<String> =
+            sqlx::query_scalar("select request_key from vouchers where campaign_id = $1::uuid and seq = $2")
+                .bind(&id)
+                .bind(*seq as i32)
+                .fetch_one(&app.owner)
+                .await
+                .unwrap();
+        assert!(held.unwrap().ends_with(&format!(":{key}")));
+    }
+    assert_eq!(statuses.get(&201).copied().unwrap_or(0), 200);
+    assert!(statuses.get(&410).copied().unwrap_or(0) > 0, "{statuses:?}");
+}
