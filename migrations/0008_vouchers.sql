@@ -86,3 +86,60 @@ create index vouchers_shopper_idx on vouchers (tenant_id, shopper_id) where shop
 call enable_tenant_isolation('vouchers');
 grant select, insert, update on vouchers to nightmarket_app;
 grant delete on vouchers to nightmarket_app;
+
+-- A voucher used at a stall. One live redemption per voucher (a reversed one frees it again);
+-- a request id is answered with the same redemption when repeated.
+create table redemptions (
+    tenant_id       uuid        not null references tenants (id),
+    id              uuid        not null default gen_random_uuid(),
+    campaign_id     uuid        not null,
+    seq             integer     not null,
+    shopper_id      uuid        not null,
+    code_id         uuid        not null,
+    vendor_id       uuid        not null,
+    market_id       uuid        not null,
+    business_date   date        not null,
+    bill_fen        integer     not null constraint redemptions_bill check (bill_fen between 1 and 10000000),
+    value_fen       integer     not null constraint redemptions_value check (value_fen > 0),
+    -- Shown large on the shopper's phone and on the vendor's page, to match the two.
+    verification    text        not null constraint redemptions_verification check (verification ~ '^[0-9]{6}$'),
+    request_key     text        not null constraint redemptions_request_key_length check (char_length(request_key) <= 200),
+    created_at      timestamptz not null default now(),
+    reversed_at     timestamptz,
+    reversed_by     uuid,
+    reversed_reason text,
+    primary key (tenant_id, id),
+    constraint redemptions_voucher_fkey foreign key (tenant_id, campaign_id, seq) references vouchers (tenant_id, campaign_id, seq),
+    constraint redemptions_shopper_fkey foreign key (tenant_id, shopper_id) references shoppers (tenant_id, id),
+    constraint redemptions_code_fkey foreign key (tenant_id, code_id) references codes (tenant_id, id),
+    constraint redemptions_vendor_fkey foreign key (tenant_id, vendor_id) references users (tenant_id, id),
+    constraint redemptions_reversed_by_fkey foreign key (tenant_id, reversed_by) references users (tenant_id, id),
+    constraint redemptions_request_once unique (tenant_id, request_key),
+    constraint redemptions_reversal_whole check ((reversed_at is null) = (reversed_reason is null))
+);
+
+-- A voucher is used at most once at a time: the database refuses a second live redemption.
+create unique index redemptions_voucher_once on redemptions (tenant_id, campaign_id, seq) where reversed_at is null;
+create index redemptions_stall_idx on redemptions (tenant_id, code_id, business_date);
+create index redemptions_vendor_day_idx on redemptions (tenant_id, vendor_id, business_date);
+
+call enable_tenant_isolation('redemptions');
+grant select, insert, update on redemptions to nightmarket_app;
+
+-- Redemptions the platform refused (stall not checked in, outside hours, red...): counted for the
+-- officials' fraud flags.
+create table redemption_attempts (
+    tenant_id  uuid        not null references tenants (id),
+    id         uuid        not null default gen_random_uuid(),
+    shopper_id uuid        not null,
+    code_id    uuid        not null,
+    bill_fen   integer     not null,
+    reason     text        not null,
+    at         timestamptz not null default now(),
+    primary key (tenant_id, id),
+    constraint redemption_attempts_shopper_fkey foreign key (tenant_id, shopper_id) references shoppers (tenant_id, id),
+    constraint redemption_attempts_code_fkey foreign key (tenant_id, code_id) references codes (tenant_id, id)
+);
+
+call enable_tenant_isolation('redemption_attempts');
+grant select, insert on redemption_attempts to nightmarket_app;

@@ -171,5 +171,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(vouchers::sign_in))
         .routes(routes!(vouchers::my_vouchers))
         .routes(routes!(vouchers::claim))
+        .routes(routes!(vouchers::redeem))
+        .routes(routes!(vouchers::stall_redemptions))
+        .routes(routes!(vouchers::reverse))
         .split_for_parts()
 }

@@ -258,3 +258,124 @@ pub async fn claim(
         },
     )
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct RedeemRequest {
+    /// The stall's operating code (13 characters), as its QR code names it.
+    pub code: String,
+    /// The bill in fen (> 0, at most 5,000,000).
+    pub bill_fen: i64,
+}
+
+/// Uses the signed-in shopper's best eligible voucher on a bill at a stall (send `Idempotency-Key`;
+/// repeating it answers 200 with the same redemption). 409 says why none could be used: the stall
+/// is not green or not trading now, no voucher takes this stall, the bill is under every
+/// threshold, or today's budget is spent.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/redemptions", tag = "vouchers",
+    security(("shopper" = [])),
+    params(
+        ("tenant" = String, Path, description = "Tenant slug"),
+        ("Idempotency-Key" = String, Header, description = "The client's id for this redemption"),
+    ),
+    request_body = RedeemRequest,
+    responses(
+        (status = 201, body = vouchers::Redemption),
+        (status = 200, description = "The redemption this request id made before", body = vouchers::Redemption),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such stall", body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, description = "The bill is not a sane amount", body = ErrorBody),
+    )
+)]
+pub async fn redeem(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<RedeemRequest>,
+) -> AppResult<Response> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let code = {
+        let mut tx = state.db.tenant(tenant.id).await?;
+        crate::db::codes::by_code(&mut tx, body.code.trim())
+            .await?
+            .ok_or(crate::error::AppError::NotFound)?
+    };
+    let (r, new) = vouchers::redeem(&state, &tenant, &code, shopper.id, body.bill_fen, key).await?;
+    let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(r)).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct NightQuery {
+    /// The business night (YYYY-MM-DD); tonight's when omitted.
+    pub date: Option<chrono::NaiveDate>,
+}
+
+/// A stall's redemptions on a night (its vendor, or staff).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/codes/{id}/redemptions", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Code id"), NightQuery),
+    responses((status = 200, body = [vouchers::Redemption]), (status = 404, body = ErrorBody))
+)]
+pub async fn stall_redemptions(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    crate::http::extract::Query(q): crate::http::extract::Query<NightQuery>,
+) -> AppResult<Json<Vec<vouchers::Redemption>>> {
+    let night = match q.date {
+        Some(d) => d,
+        None => tonight_of(&state, &user, id).await?,
+    };
+    Ok(Json(vouchers::of_stall(&state, &user, id, night).await?))
+}
+
+/// The business night under way at a stall's market.
+pub async fn tonight_of(state: &AppState, user: &crate::auth::AuthUser, code: Uuid) -> AppResult<chrono::NaiveDate> {
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let row = crate::db::codes::get(&mut tx, code)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    let hours = crate::domain::hours::OpeningHours {
+        opens: row.market_opens,
+        closes: row.market_closes,
+    };
+    Ok(hours.business_date(
+        state
+            .config
+            .clock
+            .now()
+            .with_timezone(&user.tenant.timezone)
+            .naive_local(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReversalRequest {
+    pub reason: String,
+}
+
+/// Reverses a redemption (staff), with a reason; the voucher may be used again.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/redemptions/{id}/reversal", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Redemption id")),
+    request_body = ReversalRequest,
+    responses((status = 200, body = vouchers::Redemption), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn reverse(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<ReversalRequest>,
+) -> AppResult<Json<vouchers::Redemption>> {
+    Ok(Json(vouchers::reverse(&state, &user, id, &body.reason).await?))
+}

@@ -339,6 +339,9 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/shoppers/code", "post"),
         ("/api/v1/t/{tenant}/shoppers/session", "post"),
         ("/api/v1/t/{tenant}/shoppers/me/vouchers", "get"),
+        ("/api/v1/t/{tenant}/redemptions", "post"),
+        ("/api/v1/t/{tenant}/codes/{id}/redemptions", "get"),
+        ("/api/v1/t/{tenant}/redemptions/{id}/reversal", "post"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

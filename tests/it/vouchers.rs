@@ -352,3 +352,189 @@ async fn two_thousand_concurrent_claims_for_two_hundred_vouchers_give_exactly_tw
     assert_eq!(statuses.get(&201).copied().unwrap_or(0), 200);
     assert!(statuses.get(&410).copied().unwrap_or(0) > 0, "{statuses:?}");
 }
+
+async fn redeem(app: &TestApp, token: &str, code: &str, bill_fen: i64, key: &str) -> (u16, Value) {
+    let r = app
+        .client()
+        .post(app.url("/api/v1/t/nanan/redemptions"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(&json!({"code": code, "bill_fen": bill_fen}))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed() {
+    use crate::scan::check_in;
+    use crate::supervision::{at, demo_stall, today};
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    let code = stall.path[3..16].to_string();
+    let night = today() + Duration::days(2);
+    app.state.config.clock.set(at(night, "18:00"));
+    let id = campaign(&app, at(night, "17:00"), 100, 2).await;
+    let (shopper, token) = shoppers(&app, "nanan", 1).await.remove(0);
+    let client = app.client();
+    for k in ["x", "y"] {
+        let (s, _) = claim(&app, &client, &id, &token, k).await;
+        assert_eq!(s, 201);
+    }
+    let used = |app: &TestApp| {
+        let owner = app.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("select count(*) from vouchers where shopper_id = $1 and used_at is not null")
+                .bind(shopper)
+                .fetch_one(&owner)
+                .await
+                .unwrap()
+        }
+    };
+
+    // Not checked in: refused and counted as an attempt.
+    app.state.config.clock.set(at(night, "19:00"));
+    let (s, body) = redeem(&app, &token, &code, 6800, "r0").await;
+    assert_eq!(s, 409, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("签到"), "{body}");
+    let attempts: i64 = sqlx::query_scalar("select count(*) from redemption_attempts where shopper_id = $1")
+        .bind(shopper)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 1);
+    check_in(&app, &stall, night).await;
+    app.state.config.clock.set(at(night, "19:30"));
+
+    // Bad bills and a bill under the threshold (满50减10).
+    for bill in [0, -5, 5_000_001] {
+        let (s, _) = redeem(&app, &token, &code, bill, &format!("bad{bill}")).await;
+        assert_eq!(s, 422, "{bill}");
+    }
+    let (s, body) = redeem(&app, &token, &code, 4999, "r1").await;
+    assert_eq!(s, 409);
+    assert!(body["error"]["message"].as_str().unwrap().contains("50.00"), "{body}");
+    assert_eq!(used(&app).await, 0, "refusals use nothing");
+
+    // 68.00 元: the voucher takes 10.00 off; repeating the request id changes nothing.
+    let (s, r) = redeem(&app, &token, &code, 6800, "r2").await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(
+        (r["bill_fen"].as_i64(), r["value_fen"].as_i64(), r["pay_fen"].as_i64()),
+        (Some(6800), Some(1000), Some(5800))
+    );
+    assert_eq!(r["verification"].as_str().unwrap().len(), 6);
+    let (s, again) = redeem(&app, &token, &code, 6800, "r2").await;
+    assert_eq!((s, &again["id"]), (200, &r["id"]));
+    assert_eq!(used(&app).await, 1);
+    // The vendor sees it tonight; another tenant's staff do not.
+    let vendor = app.token("nanan", "vendor").await;
+    let (s, list) = app
+        .get_json(
+            &format!("/api/v1/t/nanan/codes/{}/redemptions", stall.id),
+            Some(&vendor),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(list[0]["verification"], r["verification"]);
+    let stranger = app.token("shangcheng", "official").await;
+    let (s, _) = app
+        .get_json(
+            &format!("/api/v1/t/shangcheng/codes/{}/redemptions", stall.id),
+            Some(&stranger),
+        )
+        .await;
+    assert_eq!(s, 404);
+
+    // Two at once with the second voucher: one wins; nothing is used twice.
+    let (a, b) = tokio::join!(
+        redeem(&app, &token, &code, 5000, "c1"),
+        redeem(&app, &token, &code, 5000, "c2")
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "{a:?} {b:?}");
+    assert_eq!(used(&app).await, 2);
+    let (s, _) = redeem(&app, &token, &code, 9000, "r3").await;
+    assert_eq!(s, 409, "no voucher left");
+
+    // An official reverses the first, with a reason; the voucher is usable again.
+    let official = app.token("nanan", "official").await;
+    let rid = r["id"].as_str().unwrap();
+    let path = format!("/api/v1/t/nanan/redemptions/{rid}/reversal");
+    let (s, _) = app
+        .send_json(Method::POST, &path, Some(&vendor), &json!({"reason": "误操作"}))
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .send_json(Method::POST, &path, Some(&official), &json!({"reason": ""}))
+        .await;
+    assert_eq!(s, 422);
+    let (s, body) = app
+        .send_json(
+            Method::POST,
+            &path,
+            Some(&official),
+            &json!({"reason": "摊主误操作，顾客未消费"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body["reversed_at"].is_string());
+    let (s, _) = app
+        .send_json(Method::POST, &path, Some(&official), &json!({"reason": "再来一次"}))
+        .await;
+    assert_eq!(s, 409);
+    assert_eq!(used(&app).await, 1);
+
+    // The stall turns red: refused. A market the campaign does not take: refused.
+    sqlx::query("update codes set colour = 'red' where id = $1")
+        .bind(stall.id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let (s, body) = redeem(&app, &token, &code, 6000, "r4").await;
+    assert_eq!(s, 409, "{body}");
+    sqlx::query("update codes set colour = 'green' where id = $1")
+        .bind(stall.id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    sqlx::query("update campaigns set market_ids = array[gen_random_uuid()] where id = $1::uuid")
+        .bind(&id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let (s, body) = redeem(&app, &token, &code, 6000, "r5").await;
+    assert_eq!(s, 409, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("没有可在此摊位使用"),
+        "{body}"
+    );
+    sqlx::query("update campaigns set market_ids = '{}' where id = $1::uuid")
+        .bind(&id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    // Expired: a week and a day later, nothing is usable.
+    let later = night + Duration::days(8);
+    check_in(&app, &stall, later).await;
+    app.state.config.clock.set(at(later, "19:30"));
+    let (s, _) = redeem(&app, &token, &code, 6000, "r6").await;
+    assert_eq!(s, 409);
+    let (_, mine) = app.get_json("/api/v1/t/nanan/shoppers/me/vouchers", Some(&token)).await;
+    let statuses: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.contains(&"used") && statuses.contains(&"expired"),
+        "{statuses:?}"
+    );
+}
