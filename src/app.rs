@@ -31,7 +31,7 @@ use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
     account, admin_markets, admin_settings, admin_staff, admin_supervision, codes, complaints, oversight, public,
-    review, shopper, signup, stall, vendor, workspace,
+    review, shopper, signup, stall, vendor, vouchers, workspace,
 };
 
 /// Everything a request may need, cheap to clone.
@@ -136,6 +136,13 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/c/{code}/complain/code", post(shopper::complain_code))
+        .route("/c/{code}/redeem", get(vouchers::redeem_form).post(vouchers::redeem))
+        .route("/t/{tenant}/me", get(vouchers::me))
+        .route("/t/{tenant}/me/code", post(vouchers::send_code))
+        .route("/t/{tenant}/me/session", post(vouchers::sign_in))
+        .route("/t/{tenant}/vouchers", get(vouchers::campaigns))
+        .route("/t/{tenant}/vouchers/{id}", get(vouchers::campaign))
+        .route("/t/{tenant}/vouchers/{id}/claim", post(vouchers::claim))
         .route("/complaints/{tracking}", get(shopper::tracking))
         .route("/complaints/{tracking}/reopen", post(shopper::reopen))
         // sessions

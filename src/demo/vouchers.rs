@@ -102,7 +102,64 @@ pub(super) async fn seed(
                 })
                 .collect();
             let at = start + Duration::seconds(5 + dice.below(100) as i64);
-            db::vouchers::take(&mut tx, id, &takes, at, terms.expires(at)).await?;
+            let given = db::vouchers::take(&mut tx, id, &takes, at, terms.expires(at)).await?;
+            // Two thirds were used that evening at green stalls, for bills around 50–120 元.
+            let green: Vec<db::codes::CodeRow> = db::codes::list(
+                &mut tx,
+                &db::codes::CodeFilter {
+                    live: true,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .filter(|c| c.colour == "green")
+            .collect();
+            let evening = (start + Duration::hours(7))
+                .with_timezone(&tenant.timezone)
+                .date_naive();
+            for (i, v) in given.iter().enumerate().filter(|(i, _)| i % 3 != 2) {
+                let (Some(shopper), Some(code)) =
+                    (v.shopper_id, green.get(dice.below(green.len().max(1) as u64) as usize))
+                else {
+                    continue;
+                };
+                let used = start + Duration::hours(7) + Duration::minutes(dice.below(180) as i64);
+                db::vouchers::mark_used(&mut tx, id, v.seq, used).await?;
+                db::vouchers::insert_redemption(
+                    &mut tx,
+                    &db::vouchers::NewRedemption {
+                        id: Uuid::new_v4(),
+                        campaign_id: id,
+                        seq: v.seq,
+                        shopper_id: shopper,
+                        code_id: code.id,
+                        vendor_id: code.vendor_id,
+                        market_id: code.market_id,
+                        business_date: evening,
+                        bill_fen: 5000 + 100 * dice.below(70) as i32,
+                        value_fen: 1000,
+                        verification: &format!("{:06}", dice.below(1_000_000)),
+                        request_key: &format!("{shopper}:demo-redeem-{i}"),
+                        at: used,
+                    },
+                )
+                .await?;
+            }
+            // And one shopper tried at a stall that had not checked in.
+            if let (Some(v), Some(code)) = (given.first(), green.first())
+                && let Some(shopper) = v.shopper_id
+            {
+                db::vouchers::insert_attempt(
+                    &mut tx,
+                    shopper,
+                    code.id,
+                    6000,
+                    "redeem.not_trading",
+                    start + Duration::hours(6),
+                )
+                .await?;
+            }
         }
     }
     tx.commit().await?;

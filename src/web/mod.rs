@@ -16,4 +16,5 @@ pub mod shopper;
 pub mod signup;
 pub mod stall;
 pub mod vendor;
+pub mod vouchers;
 pub mod workspace;

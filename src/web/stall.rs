@@ -53,6 +53,7 @@ struct StallPage {
     complaints: Vec<crate::services::complaints::ComplaintView>,
     can_moderate: bool,
     can_reply: bool,
+    redemptions: Vec<crate::services::vouchers::Redemption>,
 }
 
 impl StallPage {
@@ -62,6 +63,10 @@ impl StallPage {
 
     fn one_decimal(&self, x: &f64) -> String {
         format!("{x:.1}")
+    }
+
+    fn fen(&self, n: &i32) -> String {
+        crate::domain::voucher::yuan(i64::from(*n))
     }
 
     fn credential_state(&self, c: &CredentialView) -> &'static str {
@@ -150,6 +155,7 @@ async fn stall_page(
     let ratings = crate::services::ratings::for_code(state, user, id, 20).await?;
     let score = Some(crate::services::scores::breakdown(state, user, id).await?);
     let complaints = crate::services::complaints::for_vendor(state, user, id).await?;
+    let redemptions = crate::services::vouchers::of_stall(state, user, id, nights.night).await?;
     let causes = causes
         .iter()
         .map(|k| {
@@ -167,6 +173,7 @@ async fn stall_page(
         complaints,
         can_moderate: false,
         can_reply: true,
+        redemptions,
         colour: Colour::parse(&code.colour).unwrap_or(Colour::Green),
         path: codes::url_path(&code),
         causes,

@@ -580,3 +580,91 @@ async fn a_shopper_rates_and_complains_from_a_phone_and_follows_the_complaint() 
     assert_eq!(attr(c, "#state", "data-state").await.as_deref(), Some("open"));
     browser.client.clone().close().await.ok();
 }
+
+#[tokio::test]
+async fn a_shopper_claims_a_voucher_and_uses_it_at_a_stall_from_a_phone() {
+    use crate::scan::{app, check_in};
+    use crate::supervision::{at, demo_stall, today};
+    let Some(browser) = browser(Window::Phone).await else {
+        return;
+    };
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    let night = today() + chrono::Duration::days(3);
+    app.state.config.clock.set(at(night, "18:00"));
+    let admin = app.token("nanan", "admin").await;
+    let start = at(night, "17:00");
+    let (s, c) = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/t/nanan/campaigns",
+            Some(&admin),
+            &json!({"name": "夜市消费券 浏览器", "value_fen": 1000, "threshold_fen": 5000, "total": 20, "per_person": 1,
+                    "claim_start": start, "claim_end": start + chrono::Duration::hours(4), "use_days": 3}),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["id"].as_str().unwrap().to_string();
+    let (s, _) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/v1/t/nanan/campaigns/{id}/steps"),
+            Some(&admin),
+            &json!({"step": "schedule"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    check_in(&app, &stall, night).await;
+    app.state.config.clock.set(at(night, "19:30"));
+    let c = &browser.client;
+
+    // Sign in with the SMS code from the campaign's page, then claim.
+    c.goto(&app.url(&format!("/t/nanan/vouchers/{id}")))
+        .await
+        .expect("campaign page");
+    assert_eq!(
+        attr(c, "#campaign-state", "data-state").await.as_deref(),
+        Some("running")
+    );
+    click(c, "#signin-to-claim").await;
+    fill(c, "#phone", "13600136000").await;
+    click(c, "#shopper-phone-form button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code: String = loop {
+        let body: Option<String> = sqlx::query_scalar(
+            "select body from sms_outbox where phone_masked = '136****6000' order by created_at desc limit 1",
+        )
+        .fetch_optional(&app.owner)
+        .await
+        .unwrap();
+        if let Some(b) = body {
+            break b.chars().filter(|c| c.is_ascii_digit()).take(6).collect();
+        }
+        assert!(Instant::now() < deadline, "no SMS code was sent");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    fill(c, "#code", &code).await;
+    click(c, "#shopper-code-form button[type=submit]").await;
+    wait_for_path(c, &format!("/t/nanan/vouchers/{id}")).await;
+    click(c, "#claim-form button[type=submit]").await;
+    wait_for_text(c, "#claim-outcome", "领取成功").await;
+
+    // At the stall: 用券, a bill of 68 元, the verification number.
+    c.goto(&app.url(&stall.path)).await.expect("scan page");
+    click(c, "#voucher-link").await;
+    fill(c, "#bill", "68").await;
+    click(c, "#redeem-form button[type=submit]").await;
+    wait_for_text(c, "#pay", "58.00").await;
+    let verification = texts(c, "#verification").await.join("");
+    assert!(
+        verification.len() == 6 && verification.bytes().all(|b| b.is_ascii_digit()),
+        "{verification}"
+    );
+    let stored: String = sqlx::query_scalar("select verification from redemptions where code_id = $1")
+        .bind(stall.id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(stored, verification, "the vendor sees the same number");
+    browser.client.clone().close().await.ok();
+}

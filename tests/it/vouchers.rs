@@ -538,3 +538,51 @@ async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn the_waiting_page_asks_the_browser_to_come_back_instead_of_hammering() {
+    let app = app().await;
+    let now = app.state.config.clock.now();
+    let id = campaign(&app, now + Duration::minutes(10), 10, 1).await;
+    let html = app
+        .client()
+        .get(app.url(&format!("/t/nanan/vouchers/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.to_lowercase().contains("<script"), "no script on the rush page");
+    let refresh: i64 = html
+        .split("http-equiv=\"refresh\" content=\"")
+        .nth(1)
+        .expect("a refresh")
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (600..=720).contains(&refresh),
+        "comes back at the opening, spread: {refresh}"
+    );
+    assert!(!html.contains("id=\"claim-form\""), "nothing to claim yet");
+    // Drafts are not shown to shoppers.
+    let admin = app.token("nanan", "admin").await;
+    let (_, draft) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/t/nanan/campaigns",
+            Some(&admin),
+            &terms(now, 5, 1),
+        )
+        .await;
+    let r = app
+        .client()
+        .get(app.url(&format!("/t/nanan/vouchers/{}", draft["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
