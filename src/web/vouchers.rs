@@ -332,10 +332,10 @@ pub async fn claim(
     };
     let mut r = campaign_page(&state, page, &jar, tenant, id, Some(outcome), refresh).await?;
     *r.status_mut() = status;
-    if let Some(wait) = refresh {
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(wait) = refresh
+        && let Ok(v) = HeaderValue::from_str(&wait.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
     }
     Ok(r)
 }
