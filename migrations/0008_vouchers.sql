@@ -143,3 +143,22 @@ create table redemption_attempts (
 
 call enable_tenant_isolation('redemption_attempts');
 grant select, insert on redemption_attempts to nightmarket_app;
+
+-- A vendor-day the tenant has paid out: the sums as they were when marked (a later reversal shows
+-- as a difference on the settlement page).
+create table settlements (
+    tenant_id       uuid        not null references tenants (id),
+    vendor_id       uuid        not null,
+    business_date   date        not null,
+    vouchers        integer     not null constraint settlements_vouchers check (vouchers >= 0),
+    subsidy_fen     bigint      not null constraint settlements_subsidy check (subsidy_fen >= 0),
+    consumption_fen bigint      not null constraint settlements_consumption check (consumption_fen >= 0),
+    settled_at      timestamptz not null default now(),
+    settled_by      uuid        not null,
+    primary key (tenant_id, vendor_id, business_date),
+    constraint settlements_vendor_fkey foreign key (tenant_id, vendor_id) references users (tenant_id, id),
+    constraint settlements_by_fkey foreign key (tenant_id, settled_by) references users (tenant_id, id)
+);
+
+call enable_tenant_isolation('settlements');
+grant select, insert on settlements to nightmarket_app;

@@ -174,5 +174,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(vouchers::redeem))
         .routes(routes!(vouchers::stall_redemptions))
         .routes(routes!(vouchers::reverse))
+        .routes(routes!(vouchers::stats))
+        .routes(routes!(vouchers::figures))
+        .routes(routes!(vouchers::settlement))
+        .routes(routes!(vouchers::settle))
         .split_for_parts()
 }

@@ -379,3 +379,78 @@ pub async fn reverse(
 ) -> AppResult<Json<vouchers::Redemption>> {
     Ok(Json(vouchers::reverse(&state, &user, id, &body.reason).await?))
 }
+
+/// A campaign's numbers: issued, claimed, used, expired, subsidy, consumption, leverage, and how
+/// fast it went (claims per 10 s over the first five minutes).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/campaigns/{id}/stats", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Campaign id")),
+    responses((status = 200, body = vouchers::CampaignStats), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn stats(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+) -> AppResult<Json<vouchers::CampaignStats>> {
+    Ok(Json(vouchers::stats(&state, &user, id).await?))
+}
+
+/// Subsidy, spending and leverage by market, and the tenant's total (the last row).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/voucher-figures", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, body = [vouchers::MarketFigures]), (status = 403, body = ErrorBody))
+)]
+pub async fn figures(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+) -> AppResult<Json<Vec<vouchers::MarketFigures>>> {
+    Ok(Json(vouchers::market_figures(&state, &user).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Range {
+    /// First business date (YYYY-MM-DD).
+    pub from: chrono::NaiveDate,
+    /// Last business date, at most 366 days after `from`.
+    pub to: chrono::NaiveDate,
+}
+
+/// What to pay each vendor per day: vouchers used, subsidy, consumption, and whether it was settled
+/// (admins).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/settlement", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), Range),
+    responses((status = 200, body = [vouchers::VendorDay]), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn settlement(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+    crate::http::extract::Query(r): crate::http::extract::Query<Range>,
+) -> AppResult<Json<Vec<vouchers::VendorDay>>> {
+    Ok(Json(vouchers::settlement(&state, &user, r.from, r.to).await?))
+}
+
+/// Marks a vendor-day as paid (admins), recording the sums paid.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/settlement/{vendor}/{date}", tag = "vouchers",
+    security(("bearer" = [])),
+    params(
+        ("tenant" = String, Path, description = "Tenant slug"),
+        ("vendor" = Uuid, Path, description = "Vendor id"),
+        ("date" = chrono::NaiveDate, Path, description = "Business date"),
+    ),
+    responses((status = 200, body = vouchers::VendorDay), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "Already settled", body = ErrorBody))
+)]
+pub async fn settle(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, vendor, date)): Path<(String, Uuid, chrono::NaiveDate)>,
+) -> AppResult<Json<vouchers::VendorDay>> {
+    Ok(Json(vouchers::mark_settled(&state, &user, vendor, date).await?))
+}

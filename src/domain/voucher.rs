@@ -177,6 +177,16 @@ pub fn yuan(fen: i64) -> String {
     format!("{sign}{}.{:02}", f / 100, f % 100)
 }
 
+/// Gross leverage: consumption ÷ subsidy, to two decimals (half up), in integers only; `None`
+/// without subsidy.
+pub fn leverage(consumption_fen: i64, subsidy_fen: i64) -> Option<String> {
+    if subsidy_fen <= 0 || consumption_fen < 0 {
+        return None;
+    }
+    let hundredths = (i128::from(consumption_fen) * 200 + i128::from(subsidy_fen)) / (2 * i128::from(subsidy_fen));
+    Some(format!("{}.{:02}", hundredths / 100, hundredths % 100))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +278,18 @@ mod tests {
         assert_eq!(yuan(1000), "10.00");
         assert_eq!(yuan(5), "0.05");
         assert_eq!(yuan(-1234), "-12.34");
+    }
+
+    #[test]
+    fn leverage_is_consumption_over_subsidy_to_two_decimals() {
+        // Hangzhou's figure: 10 元 of subsidy moving 100–130 元 of spending.
+        assert_eq!(leverage(11_950, 1_000).as_deref(), Some("11.95"));
+        assert_eq!(leverage(6_800, 1_000).as_deref(), Some("6.80"));
+        // 2/3 = 0.666… → 0.67 (half up); 1/8 = 0.125 → 0.13.
+        assert_eq!(leverage(2, 3).as_deref(), Some("0.67"));
+        assert_eq!(leverage(1, 8).as_deref(), Some("0.13"));
+        assert_eq!(leverage(5, 0), None);
+        // No overflow for a city's totals.
+        assert_eq!(leverage(9_000_000_000_000, 700_000_000_000).as_deref(), Some("12.86"));
     }
 }

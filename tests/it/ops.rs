@@ -342,6 +342,10 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/redemptions", "post"),
         ("/api/v1/t/{tenant}/codes/{id}/redemptions", "get"),
         ("/api/v1/t/{tenant}/redemptions/{id}/reversal", "post"),
+        ("/api/v1/t/{tenant}/campaigns/{id}/stats", "get"),
+        ("/api/v1/t/{tenant}/voucher-figures", "get"),
+        ("/api/v1/t/{tenant}/settlement", "get"),
+        ("/api/v1/t/{tenant}/settlement/{vendor}/{date}", "post"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

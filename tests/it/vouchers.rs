@@ -586,3 +586,113 @@ async fn the_waiting_page_asks_the_browser_to_come_back_instead_of_hammering() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn settlement_sums_what_each_vendor_took_and_the_numbers_come_out_in_fen() {
+    use crate::scan::check_in;
+    use crate::supervision::{at, demo_stall, today};
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    let code = stall.path[3..16].to_string();
+    let night = today() + Duration::days(2);
+    app.state.config.clock.set(at(night, "18:00"));
+    let id = campaign(&app, at(night, "17:00"), 10, 1).await;
+    let people = shoppers(&app, "nanan", 3).await;
+    let client = app.client();
+    for (i, (_, token)) in people.iter().enumerate() {
+        let (s, _) = claim(&app, &client, &id, token, &format!("k{i}")).await;
+        assert_eq!(s, 201);
+    }
+    let official = app.token("nanan", "official").await;
+    let total_subsidy = |f: &Value| f.as_array().unwrap().last().unwrap()["subsidy_fen"].as_i64().unwrap();
+    let (_, before) = app.get_json("/api/v1/t/nanan/voucher-figures", Some(&official)).await;
+    check_in(&app, &stall, night).await;
+    app.state.config.clock.set(at(night, "20:00"));
+    for ((_, token), bill) in people.iter().zip([6800, 5000, 12345]) {
+        let (s, body) = redeem(&app, token, &code, bill, "pay").await;
+        assert_eq!(s, 201, "{body}");
+    }
+    // One is reversed: it no longer counts.
+    let rid: Uuid = sqlx::query_scalar("select id from redemptions where bill_fen = 12345")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let (s, _) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/t/nanan/redemptions/{rid}/reversal"),
+            Some(&official),
+            &json!({"reason": "顾客退单"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    let (s, st) = app
+        .get_json(&format!("/api/v1/t/nanan/campaigns/{id}/stats"), Some(&official))
+        .await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(
+        (st["issued"].as_i64(), st["claimed"].as_i64(), st["used"].as_i64()),
+        (Some(10), Some(3), Some(2))
+    );
+    assert_eq!(
+        (st["subsidy_fen"].as_i64(), st["consumption_fen"].as_i64()),
+        (Some(2000), Some(11800))
+    );
+    assert_eq!(st["leverage"], "5.90");
+    assert_eq!(st["claim_curve"].as_array().unwrap().len(), 30);
+    let (_, figures) = app.get_json("/api/v1/t/nanan/voucher-figures", Some(&official)).await;
+    assert_eq!(
+        total_subsidy(&figures) - total_subsidy(&before),
+        2000,
+        "the demo's own redemptions aside"
+    );
+
+    let admin = app.token("nanan", "admin").await;
+    let path = format!("/api/v1/t/nanan/settlement?from={night}&to={night}");
+    let (s, _) = app.get_json(&path, Some(&official)).await;
+    assert_eq!(s, 403, "admins settle");
+    let (s, days) = app.get_json(&path, Some(&admin)).await;
+    assert_eq!(s, 200, "{days}");
+    let day = &days[0];
+    assert_eq!(
+        (
+            day["vouchers"].as_i64(),
+            day["subsidy_fen"].as_i64(),
+            day["consumption_fen"].as_i64()
+        ),
+        (Some(2), Some(2000), Some(11800))
+    );
+    assert!(day["settled_at"].is_null());
+    let settle = format!("/api/v1/t/nanan/settlement/{}/{night}", stall.vendor);
+    let (s, body) = app.send_json(Method::POST, &settle, Some(&admin), &json!({})).await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body["settled_at"].is_string());
+    let (s, _) = app.send_json(Method::POST, &settle, Some(&admin), &json!({})).await;
+    assert_eq!(s, 409);
+    let other = app.token("shangcheng", "admin").await;
+    let (s, _) = app
+        .send_json(
+            Method::POST,
+            &settle.replace("/nanan/", "/shangcheng/"),
+            Some(&other),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .get_json(
+            &format!(
+                "/api/v1/t/nanan/settlement?from={night}&to={}",
+                night - Duration::days(1)
+            ),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'settlement.settle'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+}
