@@ -30,8 +30,8 @@ use crate::http::{assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
-    account, admin_markets, admin_settings, admin_staff, admin_supervision, codes, complaints, oversight, public,
-    review, shopper, signup, stall, vendor, vouchers, workspace,
+    account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, codes, complaints,
+    oversight, public, review, shopper, signup, stall, vendor, vouchers, workspace,
 };
 
 /// Everything a request may need, cheap to clone.
@@ -234,6 +234,16 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/settings", get(admin_settings::show).post(admin_settings::save))
         .route("/admin/settings/rotate-key", post(admin_settings::rotate_key))
         .route("/admin/complaint-deadlines", post(admin_settings::save_deadlines))
+        .route(
+            "/admin/vouchers",
+            get(admin_vouchers::list).post(admin_vouchers::create),
+        )
+        .route("/admin/vouchers/{id}/step", post(admin_vouchers::step))
+        .route(
+            "/admin/vouchers/settlement",
+            get(admin_vouchers::settlement).post(admin_vouchers::settle),
+        )
+        .route("/admin/vouchers/settlement.csv", get(admin_vouchers::settlement_csv))
         .route("/admin/staff", get(admin_staff::list).post(admin_staff::create))
         .route(
             "/admin/api-keys",

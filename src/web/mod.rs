@@ -6,6 +6,7 @@ pub mod admin_markets;
 pub mod admin_settings;
 pub mod admin_staff;
 pub mod admin_supervision;
+pub mod admin_vouchers;
 pub mod codes;
 pub mod complaints;
 pub mod layout;

@@ -696,3 +696,94 @@ async fn settlement_sums_what_each_vendor_took_and_the_numbers_come_out_in_fen()
         .unwrap();
     assert_eq!(audited, 1);
 }
+
+#[tokio::test]
+async fn admins_run_campaigns_and_settlement_from_their_pages() {
+    let app = app().await;
+    let admin = app.signed_in("nanan", "admin").await;
+    let form = |name: &'static str, value: &'static str| {
+        vec![
+            ("name", name),
+            ("value_yuan", value),
+            ("threshold_yuan", "50"),
+            ("total", "300"),
+            ("per_person", "1"),
+            ("claim_start", "2031-05-01T12:00"),
+            ("claim_end", "2031-05-01T14:00"),
+            ("use_days", "7"),
+        ]
+    };
+    let before = app.count("campaigns").await;
+    let r = admin
+        .post(app.url("/admin/vouchers"))
+        .form(&form("五一消费券", "abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"form-errors\""));
+    assert_eq!(app.count("campaigns").await, before);
+    let r = admin
+        .post(app.url("/admin/vouchers"))
+        .form(&form("五一消费券", "10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (id, value, start): (Uuid, i32, DateTime<Utc>) =
+        sqlx::query_as("select id, value_fen, claim_start from campaigns where name = '五一消费券'")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(value, 1000);
+    assert_eq!(start.to_rfc3339(), "2031-05-01T04:00:00+00:00", "12:00 in Shanghai");
+    let r = admin
+        .post(app.url(&format!("/admin/vouchers/{id}/step")))
+        .form(&[("step", "schedule")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let page = admin
+        .get(app.url("/admin/vouchers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("data-campaign=\"{id}\"")) && page.contains("待开抢"),
+        "{page}"
+    );
+
+    // Settlement: the demo's finished round has redemptions three days ago.
+    let page = admin
+        .get(app.url("/admin/vouchers/settlement"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"settlement\""));
+    let r = admin
+        .get(app.url("/admin/vouchers/settlement.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let body = r.bytes().await.unwrap();
+    assert!(body.starts_with(&[0xEF, 0xBB, 0xBF]), "a BOM for spreadsheets");
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    assert!(text.starts_with("date,vendor_id,vendor,stalls,vouchers,subsidy_yuan,consumption_yuan,settled_at"));
+    assert!(text.lines().count() > 1, "{text}");
+    let official = app.signed_in("nanan", "official").await;
+    let r = official
+        .get(app.url("/admin/vouchers/settlement.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
