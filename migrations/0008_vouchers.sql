@@ -162,3 +162,19 @@ create table settlements (
 
 call enable_tenant_isolation('settlements');
 grant select, insert on settlements to nightmarket_app;
+
+-- When officials are shown a voucher fraud flag (services::vouchers::flags).
+alter table tenant_settings
+    -- The same shopper at the same stall more than this many times in a campaign.
+    add column flag_same_pair integer not null default 3
+        constraint tenant_settings_flag_same_pair check (flag_same_pair between 1 and 100),
+    -- This many bills of one shopper or stall within flag_near_fen over the threshold.
+    add column flag_near_count integer not null default 3
+        constraint tenant_settings_flag_near_count check (flag_near_count between 2 and 100),
+    add column flag_near_fen integer not null default 300
+        constraint tenant_settings_flag_near_fen check (flag_near_fen between 0 and 100000),
+    -- More than this many redemptions at one stall within flag_burst_minutes.
+    add column flag_burst_count integer not null default 10
+        constraint tenant_settings_flag_burst_count check (flag_burst_count between 2 and 1000),
+    add column flag_burst_minutes integer not null default 5
+        constraint tenant_settings_flag_burst_minutes check (flag_burst_minutes between 1 and 240);

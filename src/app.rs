@@ -181,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/official/complaints/{id}/step", post(complaints::step))
         .route("/complaint-photos/{id}", get(complaints::photo))
         .route("/official/ratings/{id}/moderation", post(complaints::moderate))
+        .route("/official/vouchers/flags", get(admin_vouchers::flags))
         .route("/official/notices", get(oversight::notices_list))
         .route("/official/notices/read", post(oversight::notices_read))
         .route("/official/events", get(oversight::events))

@@ -178,5 +178,6 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(vouchers::figures))
         .routes(routes!(vouchers::settlement))
         .routes(routes!(vouchers::settle))
+        .routes(routes!(vouchers::flags))
         .split_for_parts()
 }

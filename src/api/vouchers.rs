@@ -454,3 +454,27 @@ pub async fn settle(
 ) -> AppResult<Json<vouchers::VendorDay>> {
     Ok(Json(vouchers::mark_settled(&state, &user, vendor, date).await?))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct FlagQuery {
+    /// Only this campaign.
+    pub campaign: Option<Uuid>,
+}
+
+/// Voucher fraud flags with their evidence (staff): the same shopper at the same stall too often,
+/// bills repeatedly just over the threshold, a shopper whose number is a vendor's, redemptions
+/// refused at stalls not trading, bursts at one stall. Thresholds are tenant settings.
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/voucher-flags", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), FlagQuery),
+    responses((status = 200, body = [vouchers::Flag]), (status = 403, body = ErrorBody))
+)]
+pub async fn flags(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+    crate::http::extract::Query(q): crate::http::extract::Query<FlagQuery>,
+) -> AppResult<Json<Vec<vouchers::Flag>>> {
+    Ok(Json(vouchers::flags(&state, &user, q.campaign).await?))
+}

@@ -32,6 +32,19 @@ pub struct Settings {
     /// Words masked in shoppers' comments.
     #[serde(default)]
     pub word_filter: Vec<String>,
+    /// Voucher fraud flags: the same shopper at the same stall more than this many times a campaign,
+    #[serde(default = "defaults::flag_same_pair")]
+    pub flag_same_pair: i32,
+    /// this many bills within `flag_near_fen` over the threshold,
+    #[serde(default = "defaults::flag_near_count")]
+    pub flag_near_count: i32,
+    #[serde(default = "defaults::flag_near_fen")]
+    pub flag_near_fen: i32,
+    /// more than this many redemptions at one stall within `flag_burst_minutes`.
+    #[serde(default = "defaults::flag_burst_count")]
+    pub flag_burst_count: i32,
+    #[serde(default = "defaults::flag_burst_minutes")]
+    pub flag_burst_minutes: i32,
 }
 
 mod defaults {
@@ -43,6 +56,21 @@ mod defaults {
     }
     pub fn rating_prior_weight() -> i32 {
         10
+    }
+    pub fn flag_same_pair() -> i32 {
+        3
+    }
+    pub fn flag_near_count() -> i32 {
+        3
+    }
+    pub fn flag_near_fen() -> i32 {
+        300
+    }
+    pub fn flag_burst_count() -> i32 {
+        10
+    }
+    pub fn flag_burst_minutes() -> i32 {
+        5
     }
 }
 
@@ -60,6 +88,11 @@ impl Default for Settings {
             unresolved_complaints_yellow: defaults::unresolved_complaints_yellow(),
             rating_prior_weight: defaults::rating_prior_weight(),
             word_filter: Vec::new(),
+            flag_same_pair: defaults::flag_same_pair(),
+            flag_near_count: defaults::flag_near_count(),
+            flag_near_fen: defaults::flag_near_fen(),
+            flag_burst_count: defaults::flag_burst_count(),
+            flag_burst_minutes: defaults::flag_burst_minutes(),
         }
     }
 }
@@ -70,7 +103,8 @@ pub async fn get(tx: &mut TenantTx) -> Result<Settings, sqlx::Error> {
         Settings,
         "select review_deadline_hours, complaint_hotline, checkin_early_minutes, late_after_minutes,
                 expiry_warning_days, monthly_points, appeal_days, score_threshold,
-                unresolved_complaints_yellow, rating_prior_weight, word_filter
+                unresolved_complaints_yellow, rating_prior_weight, word_filter, flag_same_pair, flag_near_count,
+                flag_near_fen, flag_burst_count, flag_burst_minutes
          from tenant_settings where tenant_id = $1",
         tenant
     )
@@ -84,8 +118,9 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "insert into tenant_settings (tenant_id, review_deadline_hours, complaint_hotline, checkin_early_minutes,
                                       late_after_minutes, expiry_warning_days, monthly_points, appeal_days,
-                                      score_threshold, unresolved_complaints_yellow, rating_prior_weight, word_filter)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                      score_threshold, unresolved_complaints_yellow, rating_prior_weight, word_filter,
+                                      flag_same_pair, flag_near_count, flag_near_fen, flag_burst_count, flag_burst_minutes)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
          on conflict (tenant_id) do update
          set review_deadline_hours = excluded.review_deadline_hours,
              complaint_hotline = excluded.complaint_hotline,
@@ -98,6 +133,11 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
              unresolved_complaints_yellow = excluded.unresolved_complaints_yellow,
              rating_prior_weight = excluded.rating_prior_weight,
              word_filter = excluded.word_filter,
+             flag_same_pair = excluded.flag_same_pair,
+             flag_near_count = excluded.flag_near_count,
+             flag_near_fen = excluded.flag_near_fen,
+             flag_burst_count = excluded.flag_burst_count,
+             flag_burst_minutes = excluded.flag_burst_minutes,
              updated_at = now()",
         tenant,
         s.review_deadline_hours,
@@ -110,7 +150,12 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
         s.score_threshold,
         s.unresolved_complaints_yellow,
         s.rating_prior_weight,
-        &s.word_filter
+        &s.word_filter,
+        s.flag_same_pair,
+        s.flag_near_count,
+        s.flag_near_fen,
+        s.flag_burst_count,
+        s.flag_burst_minutes
     )
     .execute(tx.conn())
     .await?;

@@ -12,7 +12,7 @@ pub async fn get(state: &AppState, user: &AuthUser) -> AppResult<Settings> {
 }
 
 /// The allowed range of each number, as the database also enforces.
-const RANGES: [(&str, i32, i32); 9] = [
+const RANGES: [(&str, i32, i32); 14] = [
     ("review_deadline_hours", 1, 720),
     ("checkin_early_minutes", 0, 240),
     ("late_after_minutes", 0, 240),
@@ -22,6 +22,11 @@ const RANGES: [(&str, i32, i32); 9] = [
     ("score_threshold", 0, 100),
     ("unresolved_complaints_yellow", 1, 50),
     ("rating_prior_weight", 1, 1000),
+    ("flag_same_pair", 1, 100),
+    ("flag_near_count", 2, 100),
+    ("flag_near_fen", 0, 100000),
+    ("flag_burst_count", 2, 1000),
+    ("flag_burst_minutes", 1, 240),
 ];
 
 /// The most words a tenant's filter may list, and the longest word.
@@ -40,6 +45,11 @@ pub fn validate(wanted: &Settings) -> Result<Settings, Vec<FieldError>> {
         wanted.score_threshold,
         wanted.unresolved_complaints_yellow,
         wanted.rating_prior_weight,
+        wanted.flag_same_pair,
+        wanted.flag_near_count,
+        wanted.flag_near_fen,
+        wanted.flag_burst_count,
+        wanted.flag_burst_minutes,
     ];
     for ((field, min, max), value) in RANGES.iter().zip(values) {
         if !(*min..=*max).contains(&value) {

@@ -1103,3 +1103,53 @@ pub fn settlement_csv(days: &[VendorDay]) -> AppResult<Vec<u8>> {
     w.into_inner()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))
 }
+
+// ------------------------------------------------------------------------------------ fraud flags
+
+/// A pattern worth an official's look, with the redemptions behind it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Flag {
+    /// same_pair, near_threshold, vendor_shopper, refused_attempts or burst.
+    pub kind: String,
+    pub shopper: Option<String>,
+    pub stall: Option<String>,
+    pub code_id: Option<Uuid>,
+    pub count: i64,
+    /// For refused attempts: why they were refused (locale keys).
+    pub reasons: Vec<String>,
+    pub evidence: Vec<Redemption>,
+}
+
+pub async fn flags(state: &AppState, official: &AuthUser, campaign: Option<Uuid>) -> AppResult<Vec<Flag>> {
+    official.require_staff()?;
+    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let settings = db::settings::get(&mut tx).await?;
+    let mut out = Vec::new();
+    for f in db::vouchers::flags(&mut tx, &settings, campaign).await? {
+        let evidence = if f.redemption_ids.is_empty() {
+            Vec::new()
+        } else {
+            db::vouchers::redemptions(
+                &mut tx,
+                &db::vouchers::RedemptionFilter {
+                    ids: f.redemption_ids.clone(),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .into_iter()
+            .map(redemption_view)
+            .collect()
+        };
+        out.push(Flag {
+            kind: f.kind,
+            shopper: f.shopper_masked,
+            stall: f.stall_name,
+            code_id: f.code_id,
+            count: f.count,
+            reasons: f.reasons,
+            evidence,
+        });
+    }
+    Ok(out)
+}

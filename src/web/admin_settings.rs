@@ -41,6 +41,16 @@ pub struct SettingsForm {
     /// One word a line (or separated by commas).
     #[serde(default)]
     word_filter: String,
+    #[serde(default)]
+    flag_same_pair: String,
+    #[serde(default)]
+    flag_near_count: String,
+    #[serde(default)]
+    flag_near_fen: String,
+    #[serde(default)]
+    flag_burst_count: String,
+    #[serde(default)]
+    flag_burst_minutes: String,
 }
 
 impl SettingsForm {
@@ -57,6 +67,11 @@ impl SettingsForm {
             unresolved_complaints_yellow: s.unresolved_complaints_yellow.to_string(),
             rating_prior_weight: s.rating_prior_weight.to_string(),
             word_filter: s.word_filter.join("\n"),
+            flag_same_pair: s.flag_same_pair.to_string(),
+            flag_near_count: s.flag_near_count.to_string(),
+            flag_near_fen: s.flag_near_fen.to_string(),
+            flag_burst_count: s.flag_burst_count.to_string(),
+            flag_burst_minutes: s.flag_burst_minutes.to_string(),
         }
     }
 
@@ -81,6 +96,11 @@ impl SettingsForm {
             unresolved_complaints_yellow: n("unresolved_complaints_yellow", &self.unresolved_complaints_yellow),
             rating_prior_weight: n("rating_prior_weight", &self.rating_prior_weight),
             word_filter: crate::domain::rating::parse_word_list(&self.word_filter),
+            flag_same_pair: n("flag_same_pair", &self.flag_same_pair),
+            flag_near_count: n("flag_near_count", &self.flag_near_count),
+            flag_near_fen: n("flag_near_fen", &self.flag_near_fen),
+            flag_burst_count: n("flag_burst_count", &self.flag_burst_count),
+            flag_burst_minutes: n("flag_burst_minutes", &self.flag_burst_minutes),
         };
         if errors.is_empty() {
             Ok(s)
@@ -151,6 +171,36 @@ impl SettingsForm {
                 "settings.prior_weight",
                 "settings.prior_weight_hint",
                 &self.rating_prior_weight,
+            ),
+            (
+                "flag_same_pair",
+                "settings.flag_same_pair",
+                "settings.flag_same_pair_hint",
+                &self.flag_same_pair,
+            ),
+            (
+                "flag_near_count",
+                "settings.flag_near_count",
+                "settings.flag_near_count_hint",
+                &self.flag_near_count,
+            ),
+            (
+                "flag_near_fen",
+                "settings.flag_near_fen",
+                "settings.flag_near_fen_hint",
+                &self.flag_near_fen,
+            ),
+            (
+                "flag_burst_count",
+                "settings.flag_burst_count",
+                "settings.flag_burst_count_hint",
+                &self.flag_burst_count,
+            ),
+            (
+                "flag_burst_minutes",
+                "settings.flag_burst_minutes",
+                "settings.flag_burst_minutes_hint",
+                &self.flag_burst_minutes,
             ),
         ]
     }

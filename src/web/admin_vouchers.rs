@@ -339,3 +339,33 @@ pub async fn settle(
     vouchers::mark_settled(&state, &admin, form.vendor, form.date).await?;
     Ok(Redirect::to(&format!("/admin/vouchers/settlement?from={}&to={}", form.from, form.to)).into_response())
 }
+
+#[derive(Template)]
+#[template(path = "official/voucher_flags.html")]
+struct FlagsPage {
+    page: Page,
+    flags: Vec<vouchers::Flag>,
+    clock: Clock,
+}
+
+impl FlagsPage {
+    fn kind_key(&self, kind: &str) -> String {
+        format!("voucher_flag.{kind}")
+    }
+
+    fn fen(&self, n: &i32) -> String {
+        yuan(i64::from(*n))
+    }
+}
+
+/// `/official/vouchers/flags`: fraud flags with their evidence, for officials.
+pub async fn flags(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+    let flags = vouchers::flags(&state, &user, None).await?;
+    render(&FlagsPage {
+        page,
+        flags,
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+    })
+}

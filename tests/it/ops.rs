@@ -346,6 +346,7 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/voucher-figures", "get"),
         ("/api/v1/t/{tenant}/settlement", "get"),
         ("/api/v1/t/{tenant}/settlement/{vendor}/{date}", "post"),
+        ("/api/v1/t/{tenant}/voucher-flags", "get"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

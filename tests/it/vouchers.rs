@@ -787,3 +787,125 @@ async fn admins_run_campaigns_and_settlement_from_their_pages() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn each_fraud_flag_is_raised_by_its_pattern_with_the_evidence() {
+    use crate::supervision::demo_stall;
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    let now = app.state.config.clock.now();
+    let tid = app.tenant_id("nanan").await;
+    let id = campaign(&app, now - Duration::minutes(1), 50, 10).await;
+    let (a, a_token) = shoppers(&app, "nanan", 1).await.remove(0);
+    // B's number is a vendor's (the blind index of an application's phone).
+    let b = Uuid::new_v4();
+    sqlx::query(
+        "insert into shoppers (tenant_id, id, phone_enc, phone_index, phone_masked)
+         select $1, $2, '\\x00', phone_index, '138****0101' from applications where tenant_id = $1 and phone_index is not null limit 1",
+    )
+    .bind(tid)
+    .bind(b)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let b_token = app.state.shopper_keys.issue(TenantId(tid), b, "138****0101").unwrap();
+    let client = app.client();
+    for k in 0..4 {
+        let (s, _) = claim(&app, &client, &id, &a_token, &format!("a{k}")).await;
+        assert_eq!(s, 201);
+    }
+    let (s, _) = claim(&app, &client, &id, &b_token, "b0").await;
+    assert_eq!(s, 201);
+    // A uses four vouchers at one stall within four minutes, each just over 50 元; B uses one.
+    let seqs: Vec<(i32, Uuid)> = sqlx::query_as(
+        "select seq, shopper_id from vouchers where campaign_id = $1::uuid and shopper_id is not null order by seq",
+    )
+    .bind(&id)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let mut a_bills = [5100, 5200, 5050, 5300].into_iter();
+    for (i, (seq, who)) in seqs.iter().enumerate() {
+        let bill = if *who == a { a_bills.next().unwrap() } else { 9900 };
+        sqlx::query(
+            "insert into redemptions (tenant_id, campaign_id, seq, shopper_id, code_id, vendor_id, market_id, business_date,
+                                      bill_fen, value_fen, verification, request_key, created_at)
+             values ($1, $2::uuid, $3, $4, $5, $6, $7, current_date, $8, 1000, '123456', $9, $10)",
+        )
+        .bind(tid)
+        .bind(&id)
+        .bind(seq)
+        .bind(who)
+        .bind(stall.id)
+        .bind(stall.vendor)
+        .bind(stall.market)
+        .bind(bill)
+        .bind(format!("{who}:crafted-{i}"))
+        .bind(now + Duration::minutes(i as i64))
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    }
+    sqlx::query("insert into redemption_attempts (tenant_id, shopper_id, code_id, bill_fen, reason) values ($1, $2, $3, 6000, 'redeem.not_trading')")
+        .bind(tid)
+        .bind(a)
+        .bind(stall.id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    // Five redemptions within five minutes is a burst when the tenant says more than four is.
+    sqlx::query("update tenant_settings set flag_burst_count = 4 where tenant_id = $1")
+        .bind(tid)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+
+    let official = app.token("nanan", "official").await;
+    let (s, flags) = app
+        .get_json(&format!("/api/v1/t/nanan/voucher-flags?campaign={id}"), Some(&official))
+        .await;
+    assert_eq!(s, 200, "{flags}");
+    let of = |kind: &str| -> Vec<Value> {
+        flags
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == kind)
+            .cloned()
+            .collect()
+    };
+    let pair = of("same_pair");
+    assert_eq!(pair.len(), 1, "{flags}");
+    assert_eq!(pair[0]["count"], 4);
+    assert_eq!(pair[0]["evidence"].as_array().unwrap().len(), 4);
+    let near = of("near_threshold");
+    assert_eq!(near.len(), 2, "by shopper and by stall: {near:?}");
+    assert!(near.iter().all(|f| f["count"] == 4));
+    let vendor = of("vendor_shopper");
+    assert_eq!((vendor.len(), vendor[0]["shopper"].as_str()), (1, Some("138****0101")));
+    let refused = of("refused_attempts");
+    assert!(
+        refused
+            .iter()
+            .any(|f| f["code_id"] == stall.id.to_string() && f["reasons"][0] == "redeem.not_trading")
+    );
+    let burst = of("burst");
+    assert_eq!((burst.len(), burst[0]["count"].as_i64()), (1, Some(5)));
+    let v = app.token("nanan", "vendor").await;
+    let (s, _) = app.get_json("/api/v1/t/nanan/voucher-flags", Some(&v)).await;
+    assert_eq!(s, 403);
+    let page = app
+        .signed_in("nanan", "official")
+        .await
+        .get(app.url("/official/vouchers/flags"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-kind=\"burst\"") && page.contains("用券手机号属于本区摊主"),
+        "{page}"
+    );
+}
