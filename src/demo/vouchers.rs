@@ -146,6 +146,11 @@ pub(super) async fn seed(
                 )
                 .await?;
             }
+            // The first vendor of that evening has been paid.
+            if let Some(day) = db::vouchers::vendor_days(&mut tx, evening, evening, None).await?.first() {
+                let by = super::stalls::official(&mut tx).await?;
+                db::vouchers::settle(&mut tx, day, by).await?;
+            }
             // And one shopper tried at a stall that had not checked in.
             if let (Some(v), Some(code)) = (given.first(), green.first())
                 && let Some(shopper) = v.shopper_id
