@@ -147,7 +147,10 @@ pub(super) async fn seed(
                 .await?;
             }
             // The first vendor of that evening has been paid.
-            if let Some(day) = db::vouchers::vendor_days(&mut tx, evening, evening, None).await?.first() {
+            if let Some(day) = db::vouchers::vendor_days(&mut tx, evening, evening, None)
+                .await?
+                .first()
+            {
                 let by = super::stalls::official(&mut tx).await?;
                 db::vouchers::settle(&mut tx, day, by).await?;
             }
