@@ -274,6 +274,7 @@ pub async fn post_request(
         sms_code: String::new(),
         photos: Vec::new(),
         source_ref: (!reference.is_empty()).then(|| reference.chars().take(100).collect()),
+        voucher_shopper: None,
     };
     match complaints::file(&state, &tenant, &code, Source::Open311, None, filing).await {
         Ok(filed) => (

@@ -62,6 +62,8 @@ pub struct Filing {
     pub photos: Vec<Vec<u8>>,
     /// The hotline's own reference (Open311), kept for the exchange.
     pub source_ref: Option<String>,
+    /// The shopper signed in for vouchers on this device, if any.
+    pub voucher_shopper: Option<Uuid>,
 }
 
 /// What the filer gets back.
@@ -192,15 +194,49 @@ pub async fn file(
     db::credentials::lock_vendor(&mut tx, code.vendor_id).await?;
     let deadlines = deadlines_for(&mut tx, category).await?;
     let (night, tonight) = crate::services::ratings::tonight(&mut tx, tenant, code, now).await?;
+    // Voucher redemptions between this shopper (signed in on this device, or the number given)
+    // and the stall that night.
+    let mut shoppers: Vec<Uuid> = f.voucher_shopper.into_iter().collect();
+    if let Some(p) = &phone {
+        let index = state.keys.blind_index(tenant.id, "phone", p.as_str());
+        let found: Option<Uuid> = sqlx::query_scalar!(
+            "select id from shoppers where tenant_id = $1 and phone_index = $2",
+            tx.tenant().0,
+            index
+        )
+        .fetch_optional(tx.conn())
+        .await?;
+        shoppers.extend(found);
+    }
+    let redemptions: Vec<serde_json::Value> = if shoppers.is_empty() {
+        Vec::new()
+    } else {
+        db::vouchers::redemptions(
+            &mut tx,
+            &db::vouchers::RedemptionFilter {
+                code: Some(code.id),
+                date: Some(night),
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .filter(|r| shoppers.contains(&r.shopper_id))
+        .map(|r| {
+            serde_json::json!({
+                "redemption": r.id, "verification": r.verification, "bill_fen": r.bill_fen,
+                "value_fen": r.value_fen, "at": r.created_at, "reversed": r.reversed_at.is_some()
+            })
+        })
+        .collect()
+    };
     // What the platform knows at this moment, attached for whoever handles the complaint.
     let evidence = serde_json::json!({
         "night": night,
         "checked_in": matches!(tonight, Tonight::Open | Tonight::Ready | Tonight::Left),
         "tonight": tonight,
         "colour": code.colour,
-        // Voucher redemptions between this device or number and the stall that night (none
-        // can exist until vouchers do).
-        "redemptions": [],
+        "redemptions": redemptions,
     });
     let id = Uuid::new_v4();
     let tracking = complaint::new_tracking(&tenant.slug);

@@ -332,6 +332,11 @@ pub async fn complain(
         sms_code: form.text("sms_code").to_string(),
         photos: form.files("photos"),
         source_ref: None,
+        voucher_shopper: jar
+            .get(crate::auth::shopper::COOKIE)
+            .and_then(|c| state.shopper_keys.verify(c.value()))
+            .filter(|c| c.tid == data.tenant.id.0)
+            .map(|c| c.sub),
     };
     match complaints::file(&state, &data.tenant, &data.code, Source::Scan, Some(&shopper), filing).await {
         Ok(filed) => Ok(with_cookie(

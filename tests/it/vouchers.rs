@@ -429,6 +429,27 @@ async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed
     let (s, again) = redeem(&app, &token, &code, 6800, "r2").await;
     assert_eq!((s, &again["id"]), (200, &r["id"]));
     assert_eq!(used(&app).await, 1);
+    // A complaint from this shopper's phone carries the night's redemption at this stall.
+    let form = reqwest::multipart::Form::new()
+        .text("category", "price_fraud")
+        .text("description", "用券后实付金额不对");
+    let filed = app
+        .client()
+        .post(app.url(&stall.path.replacen('?', "/complain?", 1)))
+        .header("cookie", format!("nm_shopper={token}"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status(), 303);
+    let evidence: Value = sqlx::query_scalar("select evidence from complaints order by created_at desc limit 1")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(
+        evidence["redemptions"][0]["verification"], r["verification"],
+        "{evidence}"
+    );
     // The vendor sees it tonight; another tenant's staff do not.
     let vendor = app.token("nanan", "vendor").await;
     let (s, list) = app
