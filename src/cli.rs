@@ -121,6 +121,21 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Seed a voucher rush for the flash benchmark into an empty database: tenant `flash`, a
+    /// campaign of --vouchers (one per person) whose claims open --opens-in seconds from now, and
+    /// --shoppers verified shoppers. Writes the campaign id and one shopper token a line.
+    #[command(hide = true)]
+    BenchFlashSeed {
+        #[arg(long, default_value_t = 100_000)]
+        vouchers: i64,
+        #[arg(long, default_value_t = 300_000)]
+        shoppers: usize,
+        #[arg(long, default_value_t = 60)]
+        opens_in: i64,
+        /// Where to write the tokens (the first line is the campaign id).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

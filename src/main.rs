@@ -26,6 +26,12 @@ async fn main() -> ExitCode {
         Some(Command::Sms(cmd)) => startup::sms(&cli.storage, cmd).await,
         Some(Command::Code(cmd)) => startup::code(&cli.storage, cmd).await,
         Some(Command::Sweep) => startup::sweep(&cli.storage).await,
+        Some(Command::BenchFlashSeed {
+            vouchers,
+            shoppers,
+            opens_in,
+            out,
+        }) => startup::bench_flash_seed(&cli.storage, *vouchers, *shoppers, *opens_in, out).await,
         Some(Command::BenchSeed { stalls, tenants, out }) => {
             startup::bench_seed(&cli.storage, *stalls, *tenants, out).await
         }

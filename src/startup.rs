@@ -286,6 +286,36 @@ pub async fn bench_seed(
     Ok(ExitCode::SUCCESS)
 }
 
+pub async fn bench_flash_seed(
+    storage_args: &StorageArgs,
+    vouchers: i64,
+    shoppers: usize,
+    opens_in: i64,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+    let keys = secrets::Keys::derive(&storage.secrets.master_key);
+    let started = std::time::Instant::now();
+    let result = crate::demo::load::seed_flash(&storage.owner, &keys, vouchers, shoppers, opens_in).await;
+    storage.close().await;
+    let (campaign, tokens) = result?;
+    let mut text = String::with_capacity(tokens.len() * 260);
+    text.push_str(&campaign.to_string());
+    text.push('\n');
+    for t in &tokens {
+        text.push_str(t);
+        text.push('\n');
+    }
+    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "seeded campaign {campaign} ({vouchers} vouchers, opens in {opens_in} s) and {} shoppers in {:.0} s; tokens in {}",
+        tokens.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn tenant(storage_args: &StorageArgs, cmd: &TenantCommand) -> anyhow::Result<ExitCode> {
     let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
     let result = async {

@@ -112,3 +112,89 @@ pub async fn seed(owner: &PgPool, keys: &Keys, tenant_count: usize, stalls: usiz
     }
     Ok(paths)
 }
+
+/// A voucher rush: tenant `flash`, one campaign of `vouchers` (one per person) opening `opens_in`
+/// seconds from now, and `shoppers` verified shoppers (sealed numbers, blind indexes). Returns the
+/// campaign id and a session token per shopper.
+pub async fn seed_flash(
+    owner: &PgPool,
+    keys: &Keys,
+    vouchers: i64,
+    shoppers: usize,
+    opens_in: i64,
+) -> anyhow::Result<(uuid::Uuid, Vec<String>)> {
+    use crate::domain::voucher::Terms;
+    let actor = Actor::system("bench-seed");
+    let created = tenants::create(
+        owner,
+        &actor,
+        NewTenant {
+            slug: "flash".into(),
+            name: "消费券压测区".into(),
+            timezone: "Asia/Shanghai".into(),
+            admin_login: "admin".into(),
+            admin_name: "管理员".into(),
+        },
+        false,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("flash tenant: {e}"))?;
+    let tenant = created.tenant;
+    let start = Utc::now() + chrono::Duration::seconds(opens_in);
+    let terms = Terms {
+        name: "压测消费券".into(),
+        value_fen: 1000,
+        threshold_fen: 5000,
+        total: vouchers,
+        per_person: 1,
+        claim_start: start,
+        claim_end: start + chrono::Duration::hours(2),
+        use_until: None,
+        use_days: Some(7),
+        ..Terms::default()
+    };
+    let mut tx = TenantTx::begin(owner, tenant).await?;
+    let campaign = db::vouchers::insert(&mut tx, &terms).await?;
+    db::vouchers::make_vouchers(&mut tx, campaign, vouchers as i32, 1).await?;
+    db::vouchers::set_state(&mut tx, campaign, "scheduled").await?;
+    tx.commit().await?;
+    let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
+    let mut tokens = Vec::with_capacity(shoppers);
+    let mut n: u64 = 0;
+    while (tokens.len()) < shoppers {
+        let mut ids = Vec::new();
+        let mut sealed = Vec::new();
+        let mut indexes = Vec::new();
+        let mut masked = Vec::new();
+        for _ in 0..10_000.min(shoppers - tokens.len()) {
+            let phone = format!("1{}{:09}", 3 + n % 7, n);
+            n += 1;
+            let id = uuid::Uuid::new_v4();
+            let place = crate::pii::Place {
+                tenant,
+                table: "shoppers",
+                column: "phone_enc",
+                row: id,
+            };
+            sealed.push(keys.seal_str(&place, &phone));
+            indexes.push(keys.blind_index(tenant, "phone", &phone));
+            masked.push(format!("{}****{}", &phone[..3], &phone[7..]));
+            tokens.push(shopper_keys.issue(tenant, id, masked.last().map(String::as_str).unwrap_or(""))?);
+            ids.push(id);
+        }
+        let mut tx = TenantTx::begin(owner, tenant).await?;
+        sqlx::query(
+            "insert into shoppers (tenant_id, id, phone_enc, phone_index, phone_masked)
+             select $1, * from unnest($2::uuid[], $3::bytea[], $4::text[], $5::text[])",
+        )
+        .bind(tenant.0)
+        .bind(&ids)
+        .bind(&sealed)
+        .bind(&indexes)
+        .bind(&masked)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+    }
+    Ok((campaign, tokens))
+}

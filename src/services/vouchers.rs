@@ -357,6 +357,8 @@ pub enum Claimed {
 pub struct ClaimedVoucher {
     pub campaign_id: Uuid,
     pub seq: i32,
+    /// The Idempotency-Key the voucher was claimed under (echoed so a client can match answers).
+    pub request_id: String,
     pub claimed_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -366,6 +368,12 @@ fn claimed(v: &VoucherRow, new: bool) -> Claimed {
         voucher: ClaimedVoucher {
             campaign_id: v.campaign_id,
             seq: v.seq,
+            request_id: v
+                .request_key
+                .as_deref()
+                .and_then(|k| k.split_once(':'))
+                .map(|(_, id)| id.to_string())
+                .unwrap_or_default(),
             claimed_at: v.claimed_at.unwrap_or_default(),
             expires_at: v.expires_at.unwrap_or_default(),
         },
