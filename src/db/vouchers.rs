@@ -244,6 +244,7 @@ pub struct Take {
 pub async fn take(
     tx: &mut TenantTx,
     campaign: Uuid,
+    from_seq: i32,
     takes: &[Take],
     at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
@@ -256,7 +257,7 @@ pub async fn take(
         VoucherRow,
         r#"with free as (
                select seq from vouchers
-               where tenant_id = $1 and campaign_id = $2 and shopper_id is null
+               where tenant_id = $1 and campaign_id = $2 and shopper_id is null and seq >= $9
                order by seq limit $3
                for update skip locked),
              numbered as (select seq, row_number() over (order by seq) as n from free),
@@ -273,7 +274,8 @@ pub async fn take(
         &slots,
         &keys,
         at,
-        expires_at
+        expires_at,
+        from_seq
     )
     .fetch_all(tx.conn())
     .await

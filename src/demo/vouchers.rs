@@ -102,7 +102,7 @@ pub(super) async fn seed(
                 })
                 .collect();
             let at = start + Duration::seconds(5 + dice.below(100) as i64);
-            let given = db::vouchers::take(&mut tx, id, &takes, at, terms.expires(at)).await?;
+            let given = db::vouchers::take(&mut tx, id, 1, &takes, at, terms.expires(at)).await?;
             // Two thirds were used that evening at green stalls, for bills around 50–120 元.
             let green: Vec<db::codes::CodeRow> = db::codes::list(
                 &mut tx,

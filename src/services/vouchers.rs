@@ -446,9 +446,20 @@ pub async fn claim(
         .map_err(|_| AppError::RateLimited { retry_after_secs: 1 })?
 }
 
+/// What a campaign's worker knows between batches.
+struct Progress {
+    /// A claim found no free voucher: later claims are answered sold out without a search.
+    sold_out: bool,
+    /// Free vouchers are looked for from here (every lower one was taken when last looked).
+    from_seq: i32,
+}
+
 /// One campaign's worker: settles what is waiting, a batch at a time, until idle for a minute.
 async fn worker(state: AppState, key: Key, mut rx: mpsc::Receiver<ClaimRequest>) {
-    let mut sold_out = false;
+    let mut progress = Progress {
+        sold_out: false,
+        from_seq: 1,
+    };
     loop {
         let first = match tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await {
             Ok(Some(r)) => r,
@@ -461,7 +472,7 @@ async fn worker(state: AppState, key: Key, mut rx: mpsc::Receiver<ClaimRequest>)
                 Err(_) => break,
             }
         }
-        let outcome = settle(&state, key, &batch, &mut sold_out).await;
+        let outcome = settle(&state, key, &batch, &mut progress).await;
         match outcome {
             Ok(answers) => {
                 for (r, a) in batch.into_iter().zip(answers) {
@@ -478,7 +489,7 @@ async fn worker(state: AppState, key: Key, mut rx: mpsc::Receiver<ClaimRequest>)
                         request_key: r.request_key.clone(),
                         reply: oneshot::channel().0,
                     }];
-                    let answer = match settle(&state, key, &one, &mut sold_out).await {
+                    let answer = match settle(&state, key, &one, &mut progress).await {
                         Ok(mut a) => Ok(a.remove(0)),
                         Err(_) => Err(AppError::RateLimited { retry_after_secs: 1 }),
                     };
@@ -495,7 +506,7 @@ async fn settle(
     state: &AppState,
     (tenant, campaign): Key,
     batch: &[ClaimRequest],
-    sold_out: &mut bool,
+    progress: &mut Progress,
 ) -> AppResult<Vec<Claimed>> {
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(tenant).await?;
@@ -546,7 +557,7 @@ async fn settle(
             plans.push(Plan::Done(Claimed::Limit));
             continue;
         }
-        if *sold_out {
+        if progress.sold_out {
             plans.push(Plan::Done(Claimed::SoldOut));
             continue;
         }
@@ -560,13 +571,34 @@ async fn settle(
         });
     }
     let expires = voucher::expires(c.use_until, c.use_days, now);
-    let given = if takes.is_empty() {
+    let mut given = if takes.is_empty() {
         Vec::new()
     } else {
-        db::vouchers::take(&mut tx, campaign, &takes, now, expires).await?
+        db::vouchers::take(&mut tx, campaign, progress.from_seq, &takes, now, expires).await?
     };
+    if given.len() < takes.len() && progress.from_seq > 1 {
+        // Past the hint there were too few: look again from the start (another instance may have
+        // skipped rows this worker had passed) before calling the campaign sold out.
+        let got: std::collections::HashSet<&str> = given.iter().filter_map(|v| v.request_key.as_deref()).collect();
+        let rest: Vec<Take> = takes
+            .iter()
+            .filter(|t| !got.contains(t.request_key.as_str()))
+            .map(|t| Take {
+                shopper: t.shopper,
+                slot: t.slot,
+                request_key: t.request_key.clone(),
+            })
+            .collect();
+        let more = db::vouchers::take(&mut tx, campaign, 1, &rest, now, expires).await?;
+        given.extend(more);
+    }
     if given.len() < takes.len() {
-        *sold_out = true;
+        progress.sold_out = true;
+    }
+    // Claimed rows stay in the free index as dead entries until vacuum; starting the next search
+    // past them keeps each batch's search short as the rush goes on.
+    if let Some(max) = given.iter().map(|v| v.seq).max() {
+        progress.from_seq = progress.from_seq.max(max + 1);
     }
     let by_taken: HashMap<&str, &VoucherRow> = given
         .iter()
