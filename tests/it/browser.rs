@@ -334,7 +334,7 @@ async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
     // Photos of the documents, from the phone's files.
     let photo = std::env::temp_dir().join(format!("nm-photo-{}.png", uuid::Uuid::new_v4().simple()));
     std::fs::write(&photo, png()).unwrap();
-    for kind in ["id_card", "food_licence", "health_cert"] {
+    for (n, kind) in ["id_card", "food_licence", "health_cert"].into_iter().enumerate() {
         c.find(Locator::Css("#kind"))
             .await
             .unwrap()
@@ -348,6 +348,18 @@ async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
             .await
             .unwrap();
         click(c, "form[enctype='multipart/form-data'] button[type=submit]").await;
+        // The notice reads the same after every upload: wait for this upload's row instead.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while c
+            .find_all(Locator::Css(".documents li"))
+            .await
+            .map(|l| l.len())
+            .unwrap_or(0)
+            < n + 1
+        {
+            assert!(Instant::now() < deadline, "upload {kind} did not show");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         wait_for_text(c, ".notice", "已上传").await;
     }
     let _ = std::fs::remove_file(&photo);
