@@ -344,11 +344,7 @@ pub async fn tonight_of(state: &AppState, user: &crate::auth::AuthUser, code: Uu
     let row = crate::db::codes::get(&mut tx, code)
         .await?
         .ok_or(crate::error::AppError::NotFound)?;
-    let hours = crate::domain::hours::OpeningHours {
-        opens: row.market_opens,
-        closes: row.market_closes,
-    };
-    Ok(hours.business_date(
+    Ok(row.hours().business_date(
         state
             .config
             .clock

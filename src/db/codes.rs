@@ -113,6 +113,16 @@ pub struct CodeRow {
     pub slot_code: String,
 }
 
+impl CodeRow {
+    /// The opening hours of the code's market.
+    pub fn hours(&self) -> crate::domain::hours::OpeningHours {
+        crate::domain::hours::OpeningHours {
+            opens: self.market_opens,
+            closes: self.market_closes,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct CodeFilter {
     pub id: Option<Uuid>,

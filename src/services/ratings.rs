@@ -10,7 +10,6 @@ use crate::auth::AuthUser;
 use crate::db::codes::CodeRow;
 use crate::db::{self, TenantTx};
 use crate::domain::code::Colour;
-use crate::domain::hours::OpeningHours;
 use crate::domain::people::Permission;
 use crate::domain::rating::{RatingInput, Tag, WordFilter};
 use crate::domain::tenant::Tenant;
@@ -51,10 +50,7 @@ pub async fn tonight(
     code: &CodeRow,
     now: DateTime<Utc>,
 ) -> AppResult<(NaiveDate, Tonight)> {
-    let hours = OpeningHours {
-        opens: code.market_opens,
-        closes: code.market_closes,
-    };
+    let hours = code.hours();
     let local = now.with_timezone(&tenant.timezone).naive_local();
     let night = hours.business_date(local);
     let state = match db::checkins::for_night(tx, code.id, night).await? {

@@ -45,10 +45,7 @@ pub struct ScanData {
 
 impl ScanData {
     fn hours(&self) -> OpeningHours {
-        OpeningHours {
-            opens: self.code.market_opens,
-            closes: self.code.market_closes,
-        }
+        self.code.hours()
     }
 
     /// The business night under way at `now`.
@@ -139,11 +136,9 @@ impl ScanCache {
 async fn read(state: &AppState, tenant: Tenant, code: CodeRow, causes: Vec<CauseRow>) -> AppResult<ScanData> {
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(tenant.id).await?;
-    let hours = OpeningHours {
-        opens: code.market_opens,
-        closes: code.market_closes,
-    };
-    let night = hours.business_date(now.with_timezone(&tenant.timezone).naive_local());
+    let night = code
+        .hours()
+        .business_date(now.with_timezone(&tenant.timezone).naive_local());
     let checkin = db::checkins::for_night(&mut tx, code.id, night).await?;
     let score = db::scores::get(&mut tx, code.id).await?;
     let ratings = db::ratings::for_code(&mut tx, code.id, RATINGS_SHOWN)

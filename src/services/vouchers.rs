@@ -415,6 +415,16 @@ impl ClaimQueues {
     }
 }
 
+/// The stored key of a client's request id (`Idempotency-Key`): `shopper:id`, after checking the
+/// id is 1–100 visible ASCII characters.
+fn request_key(shopper: Uuid, request_id: &str) -> AppResult<String> {
+    let id = request_id.trim();
+    if id.is_empty() || id.len() > 100 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::BadRequest(Msg::new("claim.request_id")));
+    }
+    Ok(format!("{shopper}:{id}"))
+}
+
 /// Claims a voucher of a campaign for a signed-in shopper, under the client's request id.
 pub async fn claim(
     state: &AppState,
@@ -423,10 +433,7 @@ pub async fn claim(
     shopper: Uuid,
     request_id: &str,
 ) -> AppResult<Claimed> {
-    let request_id = request_id.trim();
-    if request_id.is_empty() || request_id.len() > 100 || !request_id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::BadRequest(Msg::new("claim.request_id")));
-    }
+    let request_key = request_key(shopper, request_id)?;
     let sender = state
         .claims
         .sender(state, (tenant, campaign))
@@ -434,7 +441,7 @@ pub async fn claim(
     let (reply, answer) = oneshot::channel();
     let request = ClaimRequest {
         shopper,
-        request_key: format!("{shopper}:{request_id}"),
+        request_key,
         reply,
     };
     // A full queue sheds the claim at once; the client retries after a second.
@@ -749,17 +756,13 @@ pub async fn redeem(
     bill_fen: i64,
     request_id: &str,
 ) -> AppResult<(Redemption, bool)> {
-    let request_id = request_id.trim();
-    if request_id.is_empty() || request_id.len() > 100 || !request_id.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(AppError::BadRequest(Msg::new("claim.request_id")));
-    }
+    let key = request_key(shopper, request_id)?;
     if !(1..=MAX_BILL_FEN).contains(&bill_fen) {
         return Err(AppError::Validation(vec![crate::error::FieldError::with(
             "bill",
             Msg::new("redeem.bill").arg("max", voucher::yuan(MAX_BILL_FEN)),
         )]));
     }
-    let key = format!("{shopper}:{request_id}");
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(tenant.id).await?;
     let existing = db::vouchers::redemptions(

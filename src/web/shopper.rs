@@ -26,6 +26,7 @@ use crate::services::ratings::{self, Tonight};
 use crate::services::scan::{self, ScanData, Scanned};
 use crate::services::shopper::{DEVICE_COOKIE, Shopper, is_device_id, new_device_id};
 
+/// The signed query of a code's URL (`?k=…&s=…`).
 #[derive(Deserialize)]
 pub struct Signed {
     k: Option<String>,
@@ -33,7 +34,12 @@ pub struct Signed {
 }
 
 /// The scan data of a genuine, live code, or the page to answer with instead.
-async fn genuine(state: &AppState, page: &Page, code: &str, q: &Signed) -> AppResult<Result<Arc<ScanData>, Response>> {
+pub(crate) async fn genuine(
+    state: &AppState,
+    page: &Page,
+    code: &str,
+    q: &Signed,
+) -> AppResult<Result<Arc<ScanData>, Response>> {
     match scan::scan(state, code, q.k.as_deref(), q.s.as_deref()).await? {
         Scanned::Genuine(d) => Ok(Ok(d)),
         Scanned::Revoked(_) => Err(AppError::Conflict(crate::error::Msg::new("code.revoked"))),

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use super::public::local_path;
+use super::shopper::{Signed, genuine};
 use crate::app::AppState;
 use crate::auth::shopper::{self as shopper_auth, COOKIE};
 use crate::domain::code::random_base32;
@@ -20,7 +21,7 @@ use crate::domain::voucher::{State as CState, yuan};
 use crate::error::{AppError, AppResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path, Query};
-use crate::services::scan::{self, Scanned};
+use crate::services::scan;
 use crate::services::vouchers::{self, Campaign, Claimed, HeldVoucher, Redemption};
 
 /// The shopper signed in for `tenant`, from the cookie: (id, masked number).
@@ -342,12 +343,6 @@ pub async fn claim(
 
 // --------------------------------------------------------------------------------- redemption
 
-#[derive(Deserialize)]
-pub struct Signed {
-    k: Option<String>,
-    s: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "public/redeem.html")]
 struct RedeemPage {
@@ -430,10 +425,9 @@ pub async fn redeem_form(
     Path(code): Path<String>,
     Query(q): Query<Signed>,
 ) -> AppResult<Response> {
-    let data = match scan::scan(&state, &code, q.k.as_deref(), q.s.as_deref()).await? {
-        Scanned::Genuine(d) => d,
-        Scanned::Revoked(_) => return Err(AppError::Conflict(crate::error::Msg::new("code.revoked"))),
-        Scanned::NotGenuine => return super::codes::not_genuine(page),
+    let data = match genuine(&state, &page, &code, &q).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
     };
     Ok(render(&redeem_page(&state, page, &jar, &data, String::new(), FormErrors::default()).await?)?.into_response())
 }
@@ -454,10 +448,9 @@ pub async fn redeem(
     Query(q): Query<Signed>,
     Form(form): Form<RedeemForm>,
 ) -> AppResult<Response> {
-    let data = match scan::scan(&state, &code, q.k.as_deref(), q.s.as_deref()).await? {
-        Scanned::Genuine(d) => d,
-        Scanned::Revoked(_) => return Err(AppError::Conflict(crate::error::Msg::new("code.revoked"))),
-        Scanned::NotGenuine => return super::codes::not_genuine(page),
+    let data = match genuine(&state, &page, &code, &q).await? {
+        Ok(d) => d,
+        Err(r) => return Ok(r),
     };
     let Some((shopper, _)) = signed_in(&state, &jar, data.tenant.id) else {
         let p = redeem_page(&state, page, &jar, &data, form.bill, FormErrors::default()).await?;
