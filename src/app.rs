@@ -208,6 +208,7 @@ pub fn router(state: AppState) -> Router {
         .route("/vendor/applications/{id}/withdraw", post(vendor::withdraw))
         .route("/vendor/stalls/{id}", get(stall::show))
         .route("/vendor/stalls/{id}/check-in", post(stall::check_in))
+        .route("/vendor/stalls/{id}/redemptions/live", get(stall::redemptions_live))
         .route("/vendor/stalls/{id}/check-out", post(stall::check_out))
         .route(
             "/vendor/stalls/{id}/renewals",

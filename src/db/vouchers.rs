@@ -448,6 +448,15 @@ pub struct RedemptionFilter {
     pub ids: Vec<Uuid>,
 }
 
+/// One redemption by id.
+pub async fn redemption(tx: &mut TenantTx, id: Uuid) -> Result<Option<RedemptionRow>, sqlx::Error> {
+    let filter = RedemptionFilter {
+        id: Some(id),
+        ..Default::default()
+    };
+    Ok(redemptions(tx, &filter).await?.into_iter().next())
+}
+
 pub async fn redemptions(tx: &mut TenantTx, f: &RedemptionFilter) -> Result<Vec<RedemptionRow>, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_as!(

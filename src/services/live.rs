@@ -30,6 +30,10 @@ pub struct LiveNotice {
     /// Only staff holding this permission see it (admins hold all).
     #[serde(default)]
     pub permission: Option<Permission>,
+    /// A stall's own event (e.g. a voucher used there): only live views of that operating code
+    /// see it, never the staff notice streams.
+    #[serde(default)]
+    pub code: Option<Uuid>,
 }
 
 /// The fan-out to this instance's streams.
@@ -102,8 +106,28 @@ pub async fn notify_staff_with(
         link: link.map(str::to_string),
         at: Utc::now(),
         permission,
+        code: None,
     };
-    let payload = serde_json::to_string(&notice).unwrap_or_default();
+    send(tx, &notice).await
+}
+
+/// Tells the live views of one stall (its vendor's page) about `kind`, in the caller's
+/// transaction: nothing is sent if it rolls back.
+pub async fn notify_stall(tx: &mut TenantTx, code: Uuid, kind: &str, args: Value) -> Result<(), sqlx::Error> {
+    let notice = LiveNotice {
+        tenant: tx.tenant().0,
+        kind: kind.into(),
+        args,
+        link: None,
+        at: Utc::now(),
+        permission: None,
+        code: Some(code),
+    };
+    send(tx, &notice).await
+}
+
+async fn send(tx: &mut TenantTx, notice: &LiveNotice) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_string(notice).unwrap_or_default();
     sqlx::query!("select pg_notify($1, $2)", CHANNEL, payload)
         .execute(tx.conn())
         .await?;

@@ -848,36 +848,22 @@ pub async fn redeem(
         })),
     )
     .await?;
-    let row = db::vouchers::redemptions(
-        &mut tx,
-        &db::vouchers::RedemptionFilter {
-            id: Some(id),
-            ..Default::default()
-        },
-    )
-    .await?
-    .into_iter()
-    .next()
-    .ok_or(AppError::NotFound)?;
+    let row = db::vouchers::redemption(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    crate::services::live::notify_stall(&mut tx, code.id, STALL_EVENT, serde_json::json!({ "redemption": id })).await?;
     tx.commit().await?;
     Ok((redemption_view(row), true))
 }
 
+/// The live event a stall's page gets when a voucher is used there or such a use is reversed.
+pub const STALL_EVENT: &str = "voucher.redemption";
+
 /// One redemption (its shopper, the stall's vendor, or staff).
 pub async fn redemption(state: &AppState, tenant: TenantId, id: Uuid) -> AppResult<Redemption> {
     let mut tx = state.db.tenant(tenant).await?;
-    db::vouchers::redemptions(
-        &mut tx,
-        &db::vouchers::RedemptionFilter {
-            id: Some(id),
-            ..Default::default()
-        },
-    )
-    .await?
-    .into_iter()
-    .next()
-    .map(redemption_view)
-    .ok_or(AppError::NotFound)
+    db::vouchers::redemption(&mut tx, id)
+        .await?
+        .map(redemption_view)
+        .ok_or(AppError::NotFound)
 }
 
 /// A stall's redemptions on a night (its vendor, or staff).
@@ -916,15 +902,7 @@ pub async fn reverse(state: &AppState, official: &AuthUser, id: Uuid, reason: &s
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(official.tenant_id()).await?;
     if !db::vouchers::reverse(&mut tx, id, official.id, reason, now).await? {
-        let exists = db::vouchers::redemptions(
-            &mut tx,
-            &db::vouchers::RedemptionFilter {
-                id: Some(id),
-                ..Default::default()
-            },
-        )
-        .await?;
-        return Err(if exists.is_empty() {
+        return Err(if db::vouchers::redemption(&mut tx, id).await?.is_none() {
             AppError::NotFound
         } else {
             AppError::Conflict(Msg::new("redeem.already_reversed"))
@@ -938,8 +916,16 @@ pub async fn reverse(state: &AppState, official: &AuthUser, id: Uuid, reason: &s
             .after(&serde_json::json!({ "reversed": true, "reason": reason })),
     )
     .await?;
+    let row = db::vouchers::redemption(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    crate::services::live::notify_stall(
+        &mut tx,
+        row.code_id,
+        STALL_EVENT,
+        serde_json::json!({ "redemption": id }),
+    )
+    .await?;
     tx.commit().await?;
-    redemption(state, official.tenant_id(), id).await
+    Ok(redemption_view(row))
 }
 
 // ------------------------------------------------------------------- settlement and statistics

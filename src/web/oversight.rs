@@ -367,7 +367,7 @@ pub async fn events(
     });
     let notices = BroadcastStream::new(receiver).filter_map(move |item| {
         let event = match item {
-            Ok(n) if n.tenant == tenant && n.permission.is_none_or(|p| user.has(p)) => {
+            Ok(n) if n.tenant == tenant && n.code.is_none() && n.permission.is_none_or(|p| user.has(p)) => {
                 let text = notices::render(lang, &n.kind, &n.args);
                 let body = serde_json::json!({ "text": text, "link": n.link, "kind": n.kind, "at": n.at });
                 Some(Ok(Event::default().event("notice").data(body.to_string())))

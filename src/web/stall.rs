@@ -3,9 +3,14 @@
 
 use askama::Template;
 use axum::extract::{Multipart, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
@@ -116,6 +121,69 @@ pub fn renewal_state_key(state: &str) -> &'static str {
         "refused" => "credential.renewal_refused",
         _ => "credential.renewal_pending",
     }
+}
+
+/// One row of the stall's redemption list: the page renders its rows with it, and the live
+/// stream sends each new or reversed one the same way.
+#[derive(Template)]
+#[template(path = "vendor/_redemption_row.html")]
+struct RedemptionRow<'a> {
+    page: &'a Page,
+    clock: Clock,
+    r: &'a crate::services::vouchers::Redemption,
+}
+
+impl RedemptionRow<'_> {
+    fn fen(&self, n: &i32) -> String {
+        crate::domain::voucher::yuan(i64::from(*n))
+    }
+}
+
+/// The stall's redemptions as they happen (server-sent events): a `redemption` event carries the
+/// rendered row of each voucher used at the stall or reversed, for its vendor (or staff).
+pub async fn redemptions_live(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let (code, _) = codes::detail(&state, &user, id).await?;
+    let tenant = user.tenant_id();
+    let clock = Clock {
+        tz: user.tenant.timezone,
+    };
+    let receiver = state.live.subscribe();
+    let live = state.live.ready(Duration::from_secs(5)).await;
+    let ready = futures::stream::once(async move {
+        Ok(Event::default()
+            .event("ready")
+            .data(if live { "live" } else { "degraded" }))
+    });
+    let rows = BroadcastStream::new(receiver).filter_map(move |item| {
+        let state = state.clone();
+        let page = page.clone();
+        async move {
+            let notice = match item {
+                Ok(n) if n.tenant == tenant.0 && n.code == Some(code.id) => n,
+                Ok(_) => return None,
+                Err(_) => return Some(Ok(Event::default().event("lagged").data("reload"))),
+            };
+            if notice.kind != crate::services::vouchers::STALL_EVENT {
+                return None;
+            }
+            let id = notice.args.get("redemption")?.as_str()?.parse::<Uuid>().ok()?;
+            let r = crate::services::vouchers::redemption(&state, tenant, id).await.ok()?;
+            let html = RedemptionRow {
+                page: &page,
+                clock,
+                r: &r,
+            }
+            .render()
+            .ok()?;
+            Some(Ok(Event::default().event("redemption").data(html.trim())))
+        }
+    });
+    Ok(Sse::new(ready.chain(rows)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
 }
 
 pub fn appeal_state_key(state: &str) -> &'static str {

@@ -661,6 +661,25 @@ async fn a_shopper_claims_a_voucher_and_uses_it_at_a_stall_from_a_phone() {
     click(c, "#claim-form button[type=submit]").await;
     wait_for_text(c, "#claim-outcome", "领取成功").await;
 
+    // The vendor's phone shows the stall page, with tonight's redemptions kept live.
+    let Some(vendor_browser) = self::browser(Window::Phone).await else {
+        return;
+    };
+    let v = &vendor_browser.client;
+    sign_in(v, &app, "nanan", "vendor").await;
+    wait_for_path(v, "/vendor").await;
+    let stall_page = format!("/vendor/stalls/{}", stall.id);
+    v.goto(&app.url(&stall_page)).await.expect("stall page");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while attr(v, "html", "data-live-redemptions").await.as_deref() != Some("live") {
+        assert!(
+            Instant::now() < deadline,
+            "the vendor's redemption list did not go live"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(texts(v, "#redemption-list tr").await.is_empty());
+
     // At the stall: 用券, a bill of 68 元, the verification number.
     c.goto(&app.url(&stall.path)).await.expect("scan page");
     click(c, "#voucher-link").await;
@@ -678,6 +697,34 @@ async fn a_shopper_claims_a_voucher_and_uses_it_at_a_stall_from_a_phone() {
             .fetch_one(&app.owner)
             .await
             .unwrap();
-    assert_eq!(stored, verification, "the vendor sees the same number");
+    assert_eq!(stored, verification, "the same number is stored");
+
+    // The vendor sees the same number appear without reloading, and a reversal strikes it out.
+    wait_for_text(v, "#redemption-list tr .verification", &verification).await;
+    wait_for_text(v, "#redemption-list tr", "68.00").await;
+    let redemption: uuid::Uuid =
+        sqlx::query_scalar("select id from redemptions where code_id = $1 and verification = $2")
+            .bind(stall.id)
+            .bind(&verification)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    let official = app.token("nanan", "official").await;
+    let (s, body) = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/v1/t/nanan/redemptions/{redemption}/reversal"),
+            Some(&official),
+            &json!({"reason": "顾客退货，摊主同意"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    wait_for_text(v, "#redemption-list tr.reversed", "已撤销").await;
+    assert_eq!(
+        texts(v, "#redemption-list tr").await.len(),
+        1,
+        "updated in place, not added"
+    );
+    vendor_browser.client.clone().close().await.ok();
     browser.client.clone().close().await.ok();
 }

@@ -468,6 +468,17 @@ async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed
         )
         .await;
     assert_eq!(s, 404);
+    // The stall's live list is its vendor's (and staff's): not another tenant's people.
+    for who in [&stranger, &app.token("shangcheng", "admin").await] {
+        let r = app
+            .client()
+            .get(app.url(&format!("/vendor/stalls/{}/redemptions/live", stall.id)))
+            .bearer_auth(who)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+    }
 
     // Two at once with the second voucher: one wins; nothing is used twice.
     let (a, b) = tokio::join!(
