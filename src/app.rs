@@ -182,6 +182,11 @@ pub fn router(state: AppState) -> Router {
         .route("/complaint-photos/{id}", get(complaints::photo))
         .route("/official/ratings/{id}/moderation", post(complaints::moderate))
         .route("/official/vouchers/flags", get(admin_vouchers::flags))
+        .route("/official/vouchers/redemptions", get(admin_vouchers::redemptions))
+        .route(
+            "/official/vouchers/redemptions/{id}/reverse",
+            post(admin_vouchers::reverse),
+        )
         .route("/official/notices", get(oversight::notices_list))
         .route("/official/notices/read", post(oversight::notices_read))
         .route("/official/events", get(oversight::events))
@@ -239,6 +244,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/vouchers",
             get(admin_vouchers::list).post(admin_vouchers::create),
+        )
+        .route(
+            "/admin/vouchers/{id}",
+            get(admin_vouchers::show).post(admin_vouchers::update),
         )
         .route("/admin/vouchers/{id}/step", post(admin_vouchers::step))
         .route(

@@ -444,6 +444,8 @@ pub struct RedemptionFilter {
     pub code: Option<Uuid>,
     pub vendor: Option<Uuid>,
     pub date: Option<chrono::NaiveDate>,
+    /// The six digits shown on the confirmation screen.
+    pub verification: Option<String>,
     /// Only these (all when empty).
     pub ids: Vec<Uuid>,
 }
@@ -476,6 +478,7 @@ pub async fn redemptions(tx: &mut TenantTx, f: &RedemptionFilter) -> Result<Vec<
            and ($5::uuid is null or r.vendor_id = $5)
            and ($6::date is null or r.business_date = $6)
            and (cardinality($7::uuid[]) = 0 or r.id = any($7))
+           and ($8::text is null or r.verification = $8)
          order by r.created_at desc
          limit 1000",
         tenant,
@@ -484,7 +487,8 @@ pub async fn redemptions(tx: &mut TenantTx, f: &RedemptionFilter) -> Result<Vec<
         f.code,
         f.vendor,
         f.date,
-        &f.ids
+        &f.ids,
+        f.verification
     )
     .fetch_all(tx.conn())
     .await

@@ -892,6 +892,31 @@ pub async fn of_stall(
     .collect())
 }
 
+/// Redemptions on a business night (at most 1,000, newest first), optionally only those with a
+/// verification number, for staff looking one up to reverse it.
+pub async fn of_night(
+    state: &AppState,
+    staff: &AuthUser,
+    night: chrono::NaiveDate,
+    verification: Option<&str>,
+) -> AppResult<Vec<Redemption>> {
+    staff.require_staff()?;
+    let mut tx = state.db.tenant(staff.tenant_id()).await?;
+    let filter = db::vouchers::RedemptionFilter {
+        date: Some(night),
+        verification: verification
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string),
+        ..Default::default()
+    };
+    Ok(db::vouchers::redemptions(&mut tx, &filter)
+        .await?
+        .into_iter()
+        .map(redemption_view)
+        .collect())
+}
+
 /// An official reverses a redemption, with a reason: the voucher may be used again.
 pub async fn reverse(state: &AppState, official: &AuthUser, id: Uuid, reason: &str) -> AppResult<Redemption> {
     official.require_staff()?;

@@ -34,11 +34,128 @@ pub struct CampaignForm {
     claim_start: String,
     #[serde(default)]
     claim_end: String,
+    /// Days after each claim, or
     #[serde(default)]
     use_days: String,
+    /// a fixed end of the use window (local date-time); one of the two.
+    #[serde(default)]
+    use_until: String,
+    /// Empty: no daily budget.
+    #[serde(default)]
+    daily_budget_yuan: String,
+    /// Ticked markets and categories (none ticked: all).
+    #[serde(default)]
+    market_ids: Vec<Uuid>,
+    #[serde(default)]
+    categories: Vec<String>,
 }
 
+/// One text field of the campaign form: (name, label key, value, input type, the field its
+/// errors come under).
+type Field<'a> = (&'static str, &'static str, &'a str, &'static str, &'static str);
+
+const LOCAL: &str = "%Y-%m-%dT%H:%M";
+
 impl CampaignForm {
+    /// A new campaign's defaults.
+    fn blank() -> CampaignForm {
+        CampaignForm {
+            per_person: "1".into(),
+            use_days: "7".into(),
+            ..CampaignForm::default()
+        }
+    }
+
+    /// The form filled with a campaign's terms, in the tenant's time.
+    fn of(c: &vouchers::Campaign, tz: chrono_tz::Tz) -> CampaignForm {
+        let local = |t: chrono::DateTime<Utc>| t.with_timezone(&tz).format(LOCAL).to_string();
+        CampaignForm {
+            name: c.name.clone(),
+            value_yuan: yuan(i64::from(c.value_fen)),
+            threshold_yuan: yuan(i64::from(c.threshold_fen)),
+            total: c.total.to_string(),
+            per_person: c.per_person.to_string(),
+            claim_start: local(c.claim_start),
+            claim_end: local(c.claim_end),
+            use_days: c.use_days.map(|d| d.to_string()).unwrap_or_default(),
+            use_until: c.use_until.map(local).unwrap_or_default(),
+            daily_budget_yuan: c.daily_budget_fen.map(yuan).unwrap_or_default(),
+            market_ids: c.market_ids.clone(),
+            categories: c.categories.clone(),
+        }
+    }
+
+    fn fields(&self) -> Vec<Field<'_>> {
+        vec![
+            ("name", "vouchers_admin.name", &self.name, "text", "name"),
+            (
+                "value_yuan",
+                "vouchers_admin.value",
+                &self.value_yuan,
+                "text",
+                "value_fen",
+            ),
+            (
+                "threshold_yuan",
+                "vouchers_admin.threshold",
+                &self.threshold_yuan,
+                "text",
+                "threshold_fen",
+            ),
+            ("total", "vouchers_admin.total", &self.total, "text", "total"),
+            (
+                "per_person",
+                "shopper.per_person",
+                &self.per_person,
+                "text",
+                "per_person",
+            ),
+            (
+                "claim_start",
+                "vouchers_admin.claim_start",
+                &self.claim_start,
+                "datetime-local",
+                "claim_start",
+            ),
+            (
+                "claim_end",
+                "vouchers_admin.claim_end",
+                &self.claim_end,
+                "datetime-local",
+                "claim_end",
+            ),
+            (
+                "use_days",
+                "vouchers_admin.use_days",
+                &self.use_days,
+                "text",
+                "use_days",
+            ),
+            (
+                "use_until",
+                "vouchers_admin.use_until",
+                &self.use_until,
+                "datetime-local",
+                "use_until",
+            ),
+            (
+                "daily_budget_yuan",
+                "vouchers_admin.daily_budget",
+                &self.daily_budget_yuan,
+                "text",
+                "daily_budget_fen",
+            ),
+        ]
+    }
+
+    fn has_market(&self, id: &Uuid) -> bool {
+        self.market_ids.contains(id)
+    }
+
+    fn has_category(&self, c: &str) -> bool {
+        self.categories.iter().any(|x| x == c)
+    }
+
     fn parse(&self, tz: chrono_tz::Tz) -> AppResult<Terms> {
         let mut errors = Vec::new();
         let mut money = |field: &'static str, text: &str| match vouchers::parse_yuan(text) {
@@ -48,15 +165,17 @@ impl CampaignForm {
                 0
             }
         };
-        let value = money("value_yuan", &self.value_yuan);
+        let value = money("value_fen", &self.value_yuan);
         let threshold = money(
-            "threshold_yuan",
+            "threshold_fen",
             if self.threshold_yuan.trim().is_empty() {
                 "0"
             } else {
                 &self.threshold_yuan
             },
         );
+        let budget =
+            (!self.daily_budget_yuan.trim().is_empty()).then(|| money("daily_budget_fen", &self.daily_budget_yuan));
         let mut number = |field: &'static str, text: &str| match text.trim().parse::<i64>() {
             Ok(v) => v,
             Err(_) => {
@@ -66,9 +185,9 @@ impl CampaignForm {
         };
         let total = number("total", &self.total);
         let per_person = number("per_person", &self.per_person);
-        let use_days = number("use_days", &self.use_days);
+        let use_days = (!self.use_days.trim().is_empty()).then(|| number("use_days", &self.use_days));
         let mut when = |field: &'static str, text: &str| {
-            NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+            NaiveDateTime::parse_from_str(text.trim(), LOCAL)
                 .ok()
                 .and_then(|l| tz.from_local_datetime(&l).earliest())
                 .map(|t| t.with_timezone(&Utc))
@@ -79,6 +198,7 @@ impl CampaignForm {
         };
         let claim_start = when("claim_start", &self.claim_start);
         let claim_end = when("claim_end", &self.claim_end);
+        let use_until = (!self.use_until.trim().is_empty()).then(|| when("use_until", &self.use_until));
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
@@ -90,11 +210,32 @@ impl CampaignForm {
             per_person,
             claim_start,
             claim_end,
-            use_until: None,
-            use_days: Some(use_days as i32),
-            ..Terms::default()
+            use_until,
+            use_days: use_days.map(|d| d.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32),
+            market_ids: self.market_ids.clone(),
+            categories: self.categories.clone(),
+            daily_budget_fen: budget,
         })
     }
+}
+
+/// What the campaign form offers to tick.
+struct Choices {
+    markets: Vec<(Uuid, String)>,
+    categories: Vec<(&'static str, &'static str)>,
+}
+
+async fn choices(state: &AppState, admin: &AuthUser) -> AppResult<Choices> {
+    let markets = crate::services::markets::list(state, admin.tenant_id())
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect();
+    let categories = crate::domain::market::Category::ALL
+        .iter()
+        .map(|c| (c.as_str(), c.label_key()))
+        .collect();
+    Ok(Choices { markets, categories })
 }
 
 #[derive(Template)]
@@ -104,12 +245,21 @@ struct CampaignsPage {
     section: &'static str,
     stats: Vec<CampaignStats>,
     form: CampaignForm,
+    choices: Choices,
     errors: FormErrors,
     notice: Option<String>,
     clock: Clock,
 }
 
 impl CampaignsPage {
+    fn action(&self) -> String {
+        "/admin/vouchers".into()
+    }
+
+    fn submit_key(&self) -> &'static str {
+        "vouchers_admin.create"
+    }
+
     fn fen(&self, n: &i64) -> String {
         yuan(*n)
     }
@@ -118,33 +268,17 @@ impl CampaignsPage {
         yuan(i64::from(*n))
     }
 
-    /// (field, label key, value, input type) of the new campaign form.
-    fn fields(&self) -> Vec<(&'static str, &'static str, &str, &'static str)> {
-        let f = &self.form;
-        vec![
-            ("name", "vouchers_admin.name", &f.name, "text"),
-            ("value_yuan", "vouchers_admin.value", &f.value_yuan, "text"),
-            ("threshold_yuan", "vouchers_admin.threshold", &f.threshold_yuan, "text"),
-            ("total", "vouchers_admin.total", &f.total, "text"),
-            ("per_person", "shopper.per_person", &f.per_person, "text"),
-            (
-                "claim_start",
-                "vouchers_admin.claim_start",
-                &f.claim_start,
-                "datetime-local",
-            ),
-            ("claim_end", "vouchers_admin.claim_end", &f.claim_end, "datetime-local"),
-            ("use_days", "vouchers_admin.use_days", &f.use_days, "text"),
-        ]
-    }
-
     fn curve(&self, s: &CampaignStats) -> String {
-        s.claim_curve
-            .iter()
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
+        curve(s)
     }
+}
+
+fn curve(s: &CampaignStats) -> String {
+    s.claim_curve
+        .iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn campaigns_page(
@@ -165,6 +299,7 @@ async fn campaigns_page(
         section: "vouchers",
         stats,
         form,
+        choices: choices(state, admin).await?,
         errors,
         notice,
         clock: Clock {
@@ -185,12 +320,15 @@ pub async fn list(
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Html<String>> {
     let notice = q.notice.as_deref().map(|_| page.t("admin.notice_saved"));
-    let form = CampaignForm {
-        per_person: "1".into(),
-        use_days: "7".into(),
-        ..CampaignForm::default()
-    };
-    campaigns_page(&state, page, &admin, form, FormErrors::default(), notice).await
+    campaigns_page(
+        &state,
+        page,
+        &admin,
+        CampaignForm::blank(),
+        FormErrors::default(),
+        notice,
+    )
+    .await
 }
 
 pub async fn create(
@@ -201,16 +339,114 @@ pub async fn create(
 ) -> AppResult<Response> {
     admin.require_admin()?;
     let result = match form.parse(admin.tenant.timezone) {
-        Ok(t) => vouchers::create(&state, &admin, &t).await.map(|_| ()),
+        Ok(t) => vouchers::create(&state, &admin, &t).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => Ok(Redirect::to("/admin/vouchers?notice=saved").into_response()),
+        Ok(c) => Ok(Redirect::to(&format!("/admin/vouchers/{}?notice=saved", c.id)).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err);
             };
             let html = campaigns_page(&state, page, &admin, form, errors, None).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+/// One campaign: its numbers, its steps, and its terms to change (the face value, threshold,
+/// count and limit only until its claim window opens).
+#[derive(Template)]
+#[template(path = "admin/campaign.html")]
+struct CampaignPage {
+    page: Page,
+    section: &'static str,
+    stats: CampaignStats,
+    form: CampaignForm,
+    choices: Choices,
+    errors: FormErrors,
+    notice: Option<String>,
+    clock: Clock,
+}
+
+impl CampaignPage {
+    fn action(&self) -> String {
+        format!("/admin/vouchers/{}", self.stats.campaign.id)
+    }
+
+    fn submit_key(&self) -> &'static str {
+        "vouchers_admin.save"
+    }
+
+    fn fen(&self, n: &i64) -> String {
+        yuan(*n)
+    }
+
+    fn fen32(&self, n: &i32) -> String {
+        yuan(i64::from(*n))
+    }
+
+    fn curve(&self, s: &CampaignStats) -> String {
+        curve(s)
+    }
+}
+
+async fn campaign_page(
+    state: &AppState,
+    page: Page,
+    admin: &AuthUser,
+    id: Uuid,
+    form: Option<CampaignForm>,
+    errors: FormErrors,
+    notice: Option<String>,
+) -> AppResult<Html<String>> {
+    admin.require_admin()?;
+    let stats = vouchers::stats(state, admin, id).await?;
+    let form = form.unwrap_or_else(|| CampaignForm::of(&stats.campaign, admin.tenant.timezone));
+    render(&CampaignPage {
+        page,
+        section: "vouchers",
+        stats,
+        form,
+        choices: choices(state, admin).await?,
+        errors,
+        notice,
+        clock: Clock {
+            tz: admin.tenant.timezone,
+        },
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    admin: AuthUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Html<String>> {
+    let notice = q.notice.as_deref().map(|_| page.t("admin.notice_saved"));
+    campaign_page(&state, page, &admin, id, None, FormErrors::default(), notice).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    admin: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<CampaignForm>,
+) -> AppResult<Response> {
+    admin.require_admin()?;
+    let result = match form.parse(admin.tenant.timezone) {
+        Ok(t) => vouchers::update(&state, &admin, id, &t).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/vouchers/{id}?notice=saved")).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = campaign_page(&state, page, &admin, id, Some(form), errors, None).await;
             Ok(form_failed(html, &err))
         }
     }
@@ -229,12 +465,12 @@ pub async fn step(
     Form(form): Form<StepForm>,
 ) -> AppResult<Response> {
     match vouchers::step(&state, &admin, id, form.step).await {
-        Ok(_) => Ok(Redirect::to("/admin/vouchers?notice=saved").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/admin/vouchers/{id}?notice=saved")).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err);
             };
-            let html = campaigns_page(&state, page, &admin, CampaignForm::default(), errors, None).await;
+            let html = campaign_page(&state, page, &admin, id, None, errors, None).await;
             Ok(form_failed(html, &err))
         }
     }
@@ -368,4 +604,138 @@ pub async fn flags(State(state): State<AppState>, page: Page, user: AuthUser) ->
             tz: user.tenant.timezone,
         },
     })
+}
+
+/// `/official/vouchers/redemptions`: a night's voucher uses, searchable by verification number,
+/// each live one with a reversal form (reason required).
+#[derive(Template)]
+#[template(path = "official/redemptions.html")]
+struct RedemptionsPage {
+    page: Page,
+    night: NaiveDate,
+    verification: String,
+    redemptions: Vec<vouchers::Redemption>,
+    notice: Option<String>,
+    errors: FormErrors,
+    /// The redemption the errors belong to.
+    failed: Option<Uuid>,
+    reason: String,
+    clock: Clock,
+}
+
+impl RedemptionsPage {
+    fn fen(&self, n: &i32) -> String {
+        yuan(i64::from(*n))
+    }
+
+    fn failed_here(&self, id: &Uuid) -> bool {
+        self.failed == Some(*id)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RedemptionsQuery {
+    night: Option<NaiveDate>,
+    #[serde(default)]
+    verification: String,
+    notice: Option<String>,
+}
+
+struct RedemptionsView {
+    night: NaiveDate,
+    verification: String,
+    notice: Option<String>,
+    errors: FormErrors,
+    failed: Option<Uuid>,
+    reason: String,
+}
+
+async fn redemptions_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    v: RedemptionsView,
+) -> AppResult<Html<String>> {
+    let redemptions = vouchers::of_night(state, user, v.night, Some(&v.verification)).await?;
+    render(&RedemptionsPage {
+        page,
+        night: v.night,
+        verification: v.verification,
+        redemptions,
+        notice: v.notice,
+        errors: v.errors,
+        failed: v.failed,
+        reason: v.reason,
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+    })
+}
+
+/// A verification number as typed: its digits, at most six (anything else finds nothing anyway).
+fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).take(6).collect()
+}
+
+fn tonight(state: &AppState, user: &AuthUser) -> NaiveDate {
+    crate::services::supervision::local_date(state.config.clock.now(), user.tenant.timezone)
+}
+
+pub async fn redemptions(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Query(q): Query<RedemptionsQuery>,
+) -> AppResult<Html<String>> {
+    let notice = q.notice.as_deref().map(|_| page.t("redeem.reversal_done"));
+    let view = RedemptionsView {
+        night: q.night.unwrap_or_else(|| tonight(&state, &user)),
+        verification: digits(&q.verification),
+        notice,
+        errors: FormErrors::default(),
+        failed: None,
+        reason: String::new(),
+    };
+    redemptions_page(&state, page, &user, view).await
+}
+
+#[derive(Deserialize)]
+pub struct ReverseForm {
+    #[serde(default)]
+    reason: String,
+    night: NaiveDate,
+    #[serde(default)]
+    verification: String,
+}
+
+pub async fn reverse(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<ReverseForm>,
+) -> AppResult<Response> {
+    match vouchers::reverse(&state, &user, id, &form.reason).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/official/vouchers/redemptions?night={}&verification={}&notice=reversed",
+            form.night,
+            digits(&form.verification)
+        ))
+        .into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let view = RedemptionsView {
+                night: form.night,
+                verification: digits(&form.verification),
+                notice: None,
+                errors,
+                failed: Some(id),
+                reason: form.reason,
+            };
+            let html = redemptions_page(&state, page, &user, view).await;
+            Ok(form_failed(html, &err))
+        }
+    }
 }

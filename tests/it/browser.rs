@@ -728,3 +728,106 @@ async fn a_shopper_claims_a_voucher_and_uses_it_at_a_stall_from_a_phone() {
     vendor_browser.client.clone().close().await.ok();
     browser.client.clone().close().await.ok();
 }
+
+#[tokio::test]
+async fn an_admin_sets_up_a_campaign_and_an_official_reverses_a_voucher_use() {
+    let Some(browser) = browser(Window::Desktop).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+    sign_in(c, &app, "nanan", "admin").await;
+    wait_for_path(c, "/admin").await;
+    c.goto(&app.url("/admin/vouchers")).await.expect("campaigns page");
+    let before = app.count("campaigns").await;
+
+    // A bad number is refused next to its field; nothing is made.
+    fill(c, "#name", "国庆夜市消费券").await;
+    fill(c, "#value_yuan", "十元").await;
+    fill(c, "#threshold_yuan", "50").await;
+    fill(c, "#total", "500").await;
+    set_value(c, "claim_start", "2031-10-01T19:00").await;
+    set_value(c, "claim_end", "2031-10-01T21:00").await;
+    click(c, "#campaign-form button[type=submit]").await;
+    wait_for_text(c, "#form-errors", "数字").await;
+    assert_eq!(app.count("campaigns").await, before, "nothing made");
+
+    // Fixed: food stalls only, a daily budget; scheduled from its own page.
+    fill(c, "#value_yuan", "10").await;
+    fill(c, "#daily_budget_yuan", "2000").await;
+    click(c, "#campaign-categories input[value=food]").await;
+    click(c, "#campaign-form button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let id: uuid::Uuid = loop {
+        let found: Option<uuid::Uuid> = sqlx::query_scalar("select id from campaigns where name = '国庆夜市消费券'")
+            .fetch_optional(&app.owner)
+            .await
+            .unwrap();
+        if let Some(id) = found {
+            break id;
+        }
+        assert!(Instant::now() < deadline, "the campaign was not made");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    wait_for_path(c, &format!("/admin/vouchers/{id}")).await;
+    assert_eq!(attr(c, "#campaign-state", "data-state").await.as_deref(), Some("draft"));
+    assert_eq!(
+        attr(c, "#campaign-categories input[value=food]", "checked")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    click(c, "#step-schedule").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while attr(c, "#campaign-state", "data-state").await.as_deref() != Some("scheduled") {
+        assert!(Instant::now() < deadline, "not scheduled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (budget, categories, vouchers): (Option<i64>, Vec<String>, i64) = sqlx::query_as(
+        "select c.daily_budget_fen, c.categories, (select count(*) from vouchers v where v.campaign_id = c.id)
+         from campaigns c where c.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(
+        (budget, categories, vouchers),
+        (Some(200_000), vec!["food".to_string()], 500)
+    );
+    browser.client.clone().close().await.ok();
+
+    // An official looks a use up by its verification number and reverses it, with a reason.
+    let Some(official) = self::browser(Window::Desktop).await else {
+        return;
+    };
+    let o = &official.client;
+    let (rid, verification, night): (uuid::Uuid, String, chrono::NaiveDate) = sqlx::query_as(
+        "select r.id, r.verification, r.business_date from redemptions r join tenants t on t.id = r.tenant_id
+         where t.slug = 'nanan' and r.reversed_at is null order by r.created_at limit 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    sign_in(o, &app, "nanan", "official").await;
+    wait_for_path(o, "/official").await;
+    click(o, "a[href='/official/vouchers/redemptions']").await;
+    wait_for_path(o, "/official/vouchers/redemptions").await;
+    set_value(o, "night", &night.to_string()).await;
+    fill(o, "#verification", &verification).await;
+    click(o, "#redemption-search button[type=submit]").await;
+    let card = format!("#redemptions li[data-redemption='{rid}']");
+    wait_for_text(o, &card, &verification).await;
+    click(o, &format!("{card} summary")).await;
+    fill(o, &format!("#reason-{rid}"), "顾客退货，摊主同意").await;
+    click(o, &format!("{card} form button[type=submit]")).await;
+    wait_for_text(o, "#redemptions-notice", "已撤销").await;
+    wait_for_text(o, &format!("{card}.reversed"), "顾客退货").await;
+    let reversed: Option<String> = sqlx::query_scalar("select reversed_reason from redemptions where id = $1")
+        .bind(rid)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(reversed.as_deref(), Some("顾客退货，摊主同意"));
+    official.client.clone().close().await.ok();
+}

@@ -520,6 +520,82 @@ async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed
     assert_eq!(s, 409);
     assert_eq!(used(&app).await, 1);
 
+    // Officials find the other one on their page by its verification number and reverse it there.
+    let (other, digits, business): (Uuid, String, chrono::NaiveDate) = sqlx::query_as(
+        "select id, verification, business_date from redemptions
+         where code_id = $1 and shopper_id = $2 and reversed_at is null",
+    )
+    .bind(stall.id)
+    .bind(shopper)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let list = format!("/official/vouchers/redemptions?night={business}&verification={digits}");
+    let official_web = app.signed_in("nanan", "official").await;
+    let html = official_web
+        .get(app.url(&list))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("data-redemption=\"{other}\"")), "{html}");
+    let reverse_path = format!("/official/vouchers/redemptions/{other}/reverse");
+    let reverse_form = |reason: &'static str| {
+        vec![
+            ("reason", reason.to_string()),
+            ("night", business.to_string()),
+            ("verification", digits.clone()),
+        ]
+    };
+    let r = official_web
+        .post(app.url(&reverse_path))
+        .form(&reverse_form("x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("class=\"field-error\""));
+    assert_eq!(used(&app).await, 1, "a short reason reverses nothing");
+    let vendor_web = app.signed_in("nanan", "vendor").await;
+    let r = vendor_web
+        .post(app.url(&reverse_path))
+        .form(&reverse_form("顾客退货"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(vendor_web.get(app.url(&list)).send().await.unwrap().status(), 403);
+    let stranger_web = app.signed_in("shangcheng", "official").await;
+    let r = stranger_web
+        .post(app.url(&reverse_path))
+        .form(&reverse_form("顾客退货"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(used(&app).await, 1, "nobody else reversed it");
+    let r = official_web
+        .post(app.url(&reverse_path))
+        .form(&reverse_form("顾客退货，摊主同意"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(used(&app).await, 0);
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'voucher.reverse' and subject_id = $1::text")
+            .bind(other)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
+    // Back with the shopper, it is used again.
+    let (s, body) = redeem(&app, &token, &code, 5000, "again").await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(used(&app).await, 1);
+
     // The stall turns red: refused. A market the campaign does not take: refused.
     sqlx::query("update codes set colour = 'red' where id = $1")
         .bind(stall.id)
@@ -788,6 +864,101 @@ async fn admins_run_campaigns_and_settlement_from_their_pages() {
         page.contains(&format!("data-campaign=\"{id}\"")) && page.contains("待开抢"),
         "{page}"
     );
+
+    // Its own page changes the terms: where it is taken, a daily budget, a fixed use window.
+    let market: Uuid = sqlx::query_scalar(
+        "select m.id from markets m join tenants t on t.id = m.tenant_id where t.slug = 'nanan' limit 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let foreign: Uuid = sqlx::query_scalar(
+        "select m.id from markets m join tenants t on t.id = m.tenant_id where t.slug = 'shangcheng' limit 1",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let page_path = format!("/admin/vouchers/{id}");
+    let page = admin
+        .get(app.url(&page_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("value=\"2031-05-01T12:00\"") && page.contains("id=\"campaign-markets\""),
+        "{page}"
+    );
+    let edit = |market: Uuid, use_days: &'static str, use_until: &'static str| {
+        let mut f: Vec<(&str, String)> = form("五一消费券", "10")
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect();
+        f.retain(|(k, _)| *k != "use_days");
+        f.extend([
+            ("use_days", use_days.to_string()),
+            ("use_until", use_until.to_string()),
+            ("daily_budget_yuan", "500".to_string()),
+            ("market_ids", market.to_string()),
+            ("categories", "food".to_string()),
+        ]);
+        f
+    };
+    let terms = || async {
+        sqlx::query_as::<_, (Vec<Uuid>, Vec<String>, Option<i64>, Option<i32>, Option<DateTime<Utc>>, i32)>(
+            "select market_ids, categories, daily_budget_fen, use_days, use_until, value_fen from campaigns where id = $1",
+        )
+        .bind(id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap()
+    };
+    let untouched = terms().await;
+    for (bad, field) in [
+        (edit(market, "7", "2031-05-31T23:00"), "use_days"),
+        (edit(foreign, "", "2031-05-31T23:00"), "market_ids"),
+    ] {
+        let r = admin.post(app.url(&page_path)).form(&bad).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{field}");
+        assert!(r.text().await.unwrap().contains("class=\"field-error\""), "{field}");
+        assert_eq!(terms().await, untouched, "nothing written for a bad {field}");
+    }
+    let r = admin
+        .post(app.url(&page_path))
+        .form(&edit(market, "", "2031-05-31T23:00"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (markets, categories, budget, days, until, _) = terms().await;
+    assert_eq!(
+        (markets, categories, budget, days),
+        (vec![market], vec!["food".to_string()], Some(50_000), None)
+    );
+    assert_eq!(until.unwrap().to_rfc3339(), "2031-05-31T15:00:00+00:00");
+    // Another tenant's admin does not see it; an official may not change it.
+    let stranger = app.signed_in("shangcheng", "admin").await;
+    assert_eq!(stranger.get(app.url(&page_path)).send().await.unwrap().status(), 404);
+    let official = app.signed_in("nanan", "official").await;
+    let r = official
+        .post(app.url(&page_path))
+        .form(&edit(market, "", "2031-05-31T23:00"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Once claims open, the face value is fixed: refused with the reason, nothing written.
+    app.state.config.clock.set("2031-05-01T04:30:00Z".parse().unwrap());
+    let mut dearer = edit(market, "", "2031-05-31T23:00");
+    dearer.retain(|(k, _)| *k != "value_yuan");
+    dearer.push(("value_yuan", "20".to_string()));
+    let r = admin.post(app.url(&page_path)).form(&dearer).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("id=\"form-errors\""));
+    assert_eq!(terms().await.5, 1000);
+    app.state.config.clock.set(Utc::now());
 
     // Settlement: the demo's finished round has redemptions three days ago.
     let page = admin
