@@ -479,7 +479,14 @@ async fn worker(state: AppState, key: Key, mut rx: mpsc::Receiver<ClaimRequest>)
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let outcome = settle(&state, key, &batch, &mut progress).await;
+        tracing::debug!(
+            size = batch.len(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            sold_out = progress.sold_out,
+            "claims: batch settled"
+        );
         match outcome {
             Ok(answers) => {
                 for (r, a) in batch.into_iter().zip(answers) {
