@@ -9,6 +9,12 @@
 #
 #   bench/flash.sh                                 # 100,000 vouchers, 300,000 shoppers, 256 connections
 #   VOUCHERS=20000 SHOPPERS=60000 bench/flash.sh
+#   CRASH_AT=6 bench/flash.sh                      # the crash run: kill -9 the server 6 s into the
+#                                                  # rush, start it again, let wrk finish
+#   SERVER_LOG=warn,nightmarket::services::vouchers=debug EXPLAIN_MS=15 bench/flash.sh
+#                                                  # keep the server's log (each claim batch: size,
+#                                                  # time) and PostgreSQL's, with the plans of
+#                                                  # statements slower than 15 ms, in $TMPDIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +24,7 @@ CONNECTIONS=${CONNECTIONS:-256}
 DURATION=${DURATION:-40s}
 THREADS=${THREADS:-2}
 OPENS_IN=${OPENS_IN:-20}
+CRASH_AT=${CRASH_AT:-}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 cargo build --release --quiet
@@ -27,6 +34,11 @@ chmod 711 "$DIR"
 SERVER=
 cleanup() {
   if [ -n "$SERVER" ]; then kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  # SERVER_LOG=debug (a RUST_LOG filter) keeps the server's log for a look afterwards.
+  if [ -n "${SERVER_LOG:-}" ]; then
+    cp "$DIR/server.log" "${TMPDIR:-/tmp}/flash-server.log" 2>/dev/null || true
+    cp "$DIR/data/pg/postgres.log" "${TMPDIR:-/tmp}/flash-postgres.log" 2>/dev/null || true
+  fi
   rm -rf "$DIR"
 }
 trap cleanup EXIT
@@ -36,12 +48,23 @@ echo "== seeding $VOUCHERS vouchers and $SHOPPERS shoppers"
 env -u DATABASE_URL RUST_LOG=warn "$BIN" bench-flash-seed --data-dir "$DIR/data" --vouchers "$VOUCHERS" \
   --shoppers "$SHOPPERS" --opens-in 3600 --out "$DIR/tokens.txt"
 CAMPAIGN=$(head -1 "$DIR/tokens.txt")
+if [ -n "${EXPLAIN_MS:-}" ]; then
+  # Plans of statements slower than EXPLAIN_MS go to PostgreSQL's log (kept with SERVER_LOG).
+  printf "session_preload_libraries = 'auto_explain'\nauto_explain.log_min_duration = '%sms'\n" "$EXPLAIN_MS" \
+    >>"$DIR/data/pg/data/postgresql.auto.conf"
+fi
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-env -u DATABASE_URL RUST_LOG=warn "$BIN" serve --data-dir "$DIR/data" --no-demo \
-  --addr "127.0.0.1:$PORT" --sweep-secs 0 >"$DIR/server.log" 2>&1 &
-SERVER=$!
 BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 300); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+start_server() {
+  env -u DATABASE_URL RUST_LOG="${SERVER_LOG:-warn}" "$BIN" serve --data-dir "$DIR/data" --no-demo \
+    --addr "127.0.0.1:$PORT" --sweep-secs 0 >>"$DIR/server.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 300); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "the server did not come up" >&2
+  cat "$DIR/server.log" >&2
+  exit 1
+}
+start_server
 PGPASSWORD=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["pg_superuser_password"])' "$DIR/data/secrets.json")
 export PGPASSWORD
 PSQL=(psql -X -q -t -A -h "$DIR/data/pg/run" -U postgres nightmarket)
@@ -52,7 +75,22 @@ sleep $((OPENS_IN - 2))
 
 export TOKENS="$DIR/tokens.txt" OUT="$DIR"
 echo "== the rush: $CONNECTIONS connections, $DURATION"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -s bench/flash.lua "$BASE" | tee "$DIR/wrk.txt"
+if [ -z "$CRASH_AT" ]; then
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -s bench/flash.lua "$BASE" | tee "$DIR/wrk.txt"
+else
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -s bench/flash.lua "$BASE" >"$DIR/wrk.txt" &
+  WRK=$!
+  sleep $((2 + CRASH_AT))
+  BEFORE=$("${PSQL[@]}" -c "select count(*) from vouchers where campaign_id = '$CAMPAIGN' and shopper_id is not null")
+  kill -9 "$SERVER"
+  wait "$SERVER" 2>/dev/null || true
+  echo "== kill -9 the server ${CRASH_AT} s into the rush ($BEFORE claimed by then); starting it again"
+  CRASHED=$(date +%s.%N)
+  start_server
+  awk -v a="$CRASHED" -v b="$(date +%s.%N)" 'BEGIN { printf "== serving again after %.1f s\n", b - a }'
+  wait "$WRK"
+  cat "$DIR/wrk.txt"
+fi
 
 cat "$DIR"/acked-*.txt | awk 'NF == 2' | sort -u >"$DIR/acked.txt"
 chmod 644 "$DIR/acked.txt"
