@@ -118,11 +118,22 @@ pub(super) async fn seed(
             let evening = (start + Duration::hours(7))
                 .with_timezone(&tenant.timezone)
                 .date_naive();
-            for (i, v) in given.iter().enumerate().filter(|(i, _)| i % 3 != 2) {
-                let (Some(shopper), Some(code)) =
-                    (v.shopper_id, green.get(dice.below(green.len().max(1) as u64) as usize))
-                else {
+            for (n, (i, v)) in given.iter().enumerate().filter(|(i, _)| i % 3 != 2).enumerate() {
+                // The first three at one stall, each bill just over the threshold: the pattern
+                // the near-threshold fraud flag is for, so officials see one with its evidence.
+                let suspicious = n < 3;
+                let pick = if suspicious {
+                    0
+                } else {
+                    dice.below(green.len().max(1) as u64) as usize
+                };
+                let (Some(shopper), Some(code)) = (v.shopper_id, green.get(pick)) else {
                     continue;
+                };
+                let bill_fen = if suspicious {
+                    5000 + 100 * n as i32
+                } else {
+                    5000 + 100 * dice.below(70) as i32
                 };
                 let used = start + Duration::hours(7) + Duration::minutes(dice.below(180) as i64);
                 db::vouchers::mark_used(&mut tx, id, v.seq, used).await?;
@@ -137,7 +148,7 @@ pub(super) async fn seed(
                         vendor_id: code.vendor_id,
                         market_id: code.market_id,
                         business_date: evening,
-                        bill_fen: 5000 + 100 * dice.below(70) as i32,
+                        bill_fen,
                         value_fen: 1000,
                         verification: &format!("{:06}", dice.below(1_000_000)),
                         request_key: &format!("{shopper}:demo-redeem-{i}"),

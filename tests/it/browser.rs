@@ -795,6 +795,22 @@ async fn an_admin_sets_up_a_campaign_and_an_official_reverses_a_voucher_use() {
         (budget, categories, vouchers),
         (Some(200_000), vec!["food".to_string()], 500)
     );
+
+    // Settlement: the demo's finished round left vendor-days to pay; one is marked paid.
+    c.goto(&app.url("/admin/vouchers/settlement"))
+        .await
+        .expect("settlement page");
+    // Paid days show when; the others a button.
+    let unpaid = texts(c, "#settlement tbody form button").await.len();
+    let settled = app.count("settlements").await;
+    assert!(unpaid >= 1, "{:?}", texts(c, "#settlement tbody tr").await);
+    click(c, "#settlement tbody form button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while texts(c, "#settlement tbody form button").await.len() != unpaid - 1 {
+        assert!(Instant::now() < deadline, "the vendor-day was not marked paid");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.count("settlements").await, settled + 1);
     browser.client.clone().close().await.ok();
 
     // An official looks a use up by its verification number and reverses it, with a reason.
@@ -802,18 +818,23 @@ async fn an_admin_sets_up_a_campaign_and_an_official_reverses_a_voucher_use() {
         return;
     };
     let o = &official.client;
-    let (rid, verification, night): (uuid::Uuid, String, chrono::NaiveDate) = sqlx::query_as(
-        "select r.id, r.verification, r.business_date from redemptions r join tenants t on t.id = r.tenant_id
-         where t.slug = 'nanan' and r.reversed_at is null order by r.created_at limit 1",
-    )
-    .fetch_one(&app.owner)
-    .await
-    .unwrap();
     sign_in(o, &app, "nanan", "official").await;
     wait_for_path(o, "/official").await;
-    click(o, "a[href='/official/vouchers/redemptions']").await;
+    // The fraud flags show the demo's bills just over the threshold; the evidence links to the use.
+    click(o, "a[href='/official/vouchers/flags']").await;
+    wait_for_path(o, "/official/vouchers/flags").await;
+    let evidence = "#flags li[data-kind=near_threshold] a[href^='/official/vouchers/redemptions']";
+    wait_for_text(o, "#flags li[data-kind=near_threshold]", "元").await;
+    let verification = texts(o, evidence).await.into_iter().next().expect("an evidence link");
+    click(o, evidence).await;
     wait_for_path(o, "/official/vouchers/redemptions").await;
-    set_value(o, "night", &night.to_string()).await;
+    wait_for_text(o, "#redemptions li", &verification).await;
+    let rid: uuid::Uuid = attr(o, "#redemptions li[data-redemption]", "data-redemption")
+        .await
+        .expect("a use")
+        .parse()
+        .unwrap();
+    // The search box finds it again from the page itself.
     fill(o, "#verification", &verification).await;
     click(o, "#redemption-search button[type=submit]").await;
     let card = format!("#redemptions li[data-redemption='{rid}']");
