@@ -65,6 +65,8 @@ pub struct Inner {
     pub shopper_keys: crate::auth::shopper::ShopperKeys,
     /// The voucher claim workers of this instance.
     pub claims: crate::services::vouchers::ClaimQueues,
+    /// Scans counted in memory until the next flush (services::scan_counts).
+    pub scan_counts: crate::services::scan_counts::ScanCounter,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
 }
@@ -102,6 +104,7 @@ impl AppState {
             scan_cache,
             shopper_keys,
             claims: crate::services::vouchers::ClaimQueues::default(),
+            scan_counts: crate::services::scan_counts::ScanCounter::default(),
             metrics: metrics::handle(),
         }))
     }

@@ -229,6 +229,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     let state = AppState::new(Db::new(storage.app.clone()), config, &storage.secrets.master_key);
     let dispatcher = crate::services::sms::spawn_dispatcher(state.clone());
     let sweeper = crate::services::supervision::spawn_sweeper(state.clone(), args.sweep_secs);
+    let scan_flusher = crate::services::scan_counts::spawn_flusher(state.clone(), std::time::Duration::from_secs(5));
 
     println!("\nnightmarket is serving at {public_url}");
     if let Some(c) = &credentials {
@@ -242,9 +243,12 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     }
     println!("Stop with Ctrl-C.\n");
 
-    app::serve(listener, state, shutdown_signal()).await?;
+    app::serve(listener, state.clone(), shutdown_signal()).await?;
     dispatcher.abort();
     sweeper.abort();
+    scan_flusher.abort();
+    // The last few seconds of scans.
+    state.scan_counts.flush(&state).await;
     storage.close().await;
     tracing::info!("stopped");
     Ok(())

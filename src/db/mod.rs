@@ -15,6 +15,7 @@ pub mod markets;
 pub mod notifications;
 pub mod otp;
 pub mod ratings;
+pub mod scan_counts;
 pub mod scores;
 pub mod settings;
 pub mod sms;

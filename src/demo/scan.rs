@@ -62,6 +62,15 @@ pub(super) async fn seed(
     .bind(tenant.id.0)
     .fetch_all(tx.conn())
     .await?;
+    // Scans on those nights: a few dozen shoppers, some scanning more than once.
+    for (n, (code, _, night, _)) in nights.iter().enumerate() {
+        let visitors = 5 + dice.below(40) as usize;
+        let devices: Vec<String> = (0..visitors)
+            .map(|i| crate::services::shopper::device_hash(keys, tenant.id, &format!("demo-device-{n}-{i}")))
+            .collect();
+        let scans = (visitors + dice.below(visitors as u64) as usize) as i64;
+        db::scan_counts::add(&mut tx, *code, *night, scans, &devices).await?;
+    }
     let mut rated = Vec::new();
     for (n, (code, vendor, night, checked_in)) in nights.iter().enumerate() {
         for shopper in 0..dice.below(4) {

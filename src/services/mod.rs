@@ -17,6 +17,7 @@ pub mod otp;
 pub mod ratings;
 pub mod review;
 pub mod scan;
+pub mod scan_counts;
 pub mod scores;
 pub mod settings;
 pub mod shopper;

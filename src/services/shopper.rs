@@ -21,10 +21,15 @@ pub struct Shopper {
 impl Shopper {
     pub fn new(keys: &Keys, tenant: TenantId, device_id: &str, address: IpAddr) -> Shopper {
         Shopper {
-            device_hash: keys.blind_index(tenant, "device", device_id),
+            device_hash: device_hash(keys, tenant, device_id),
             address,
         }
     }
+}
+
+/// How a device is known at rest: a keyed hash of its cookie, per tenant.
+pub fn device_hash(keys: &Keys, tenant: TenantId, device_id: &str) -> String {
+    keys.blind_index(tenant, "device", device_id)
 }
 
 /// A fresh device id (125 random bits).

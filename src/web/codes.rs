@@ -112,6 +112,7 @@ pub struct ScanQuery {
 pub async fn scan(
     State(state): State<AppState>,
     page: Page,
+    jar: axum_extra::extract::cookie::CookieJar,
     Path(code): Path<String>,
     Query(q): Query<ScanQuery>,
 ) -> AppResult<Response> {
@@ -132,7 +133,14 @@ pub async fn scan(
                 .map(|c| page.t(cause::label_key(&c.kind)))
                 .collect();
             let facts = facts(&data.code, &page);
-            let tonight = data.tonight(state.config.clock.now());
+            let now = state.config.clock.now();
+            let tonight = data.tonight(now);
+            // Counted in memory (services::scan_counts); a device once a night as a visitor.
+            let (device, cookie) = super::shopper::device(&jar, &state);
+            let device_hash = crate::services::shopper::device_hash(&state.keys, data.tenant.id, &device);
+            state
+                .scan_counts
+                .record(data.tenant.id, data.code.id, data.night_at(now), Some(device_hash));
             let query = codes::url_path(&data.code)
                 .split_once('?')
                 .map(|(_, q)| q.to_string())
@@ -156,7 +164,7 @@ pub async fn scan(
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok(response)
+            Ok(super::shopper::with_cookie(response, cookie))
         }
         Scanned::Revoked(data) => {
             let html = render(&ProblemPage {

@@ -48,7 +48,7 @@ pub(crate) async fn genuine(
 }
 
 /// The device id from its cookie, or a new one with the cookie that keeps it (two years).
-fn device(jar: &CookieJar, state: &AppState) -> (String, Option<HeaderValue>) {
+pub(crate) fn device(jar: &CookieJar, state: &AppState) -> (String, Option<HeaderValue>) {
     if let Some(c) = jar.get(DEVICE_COOKIE).filter(|c| is_device_id(c.value())) {
         return (c.value().to_string(), None);
     }
@@ -63,7 +63,7 @@ fn device(jar: &CookieJar, state: &AppState) -> (String, Option<HeaderValue>) {
     (id, HeaderValue::from_str(&cookie.to_string()).ok())
 }
 
-fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
+pub(crate) fn with_cookie(mut response: Response, cookie: Option<HeaderValue>) -> Response {
     if let Some(c) = cookie {
         response.headers_mut().append(header::SET_COOKIE, c);
     }

@@ -59,6 +59,8 @@ struct StallPage {
     can_moderate: bool,
     can_reply: bool,
     redemptions: Vec<crate::services::vouchers::Redemption>,
+    /// Tonight's (scans, visitors) of the code.
+    scans: (i64, i64),
 }
 
 impl StallPage {
@@ -224,6 +226,7 @@ async fn stall_page(
     let score = Some(crate::services::scores::breakdown(state, user, id).await?);
     let complaints = crate::services::complaints::for_vendor(state, user, id).await?;
     let redemptions = crate::services::vouchers::of_stall(state, user, id, nights.night).await?;
+    let scans = crate::services::scan_counts::of_night(state, user.tenant_id(), id, nights.night).await?;
     let causes = causes
         .iter()
         .map(|k| {
@@ -242,6 +245,7 @@ async fn stall_page(
         can_moderate: false,
         can_reply: true,
         redemptions,
+        scans,
         colour: Colour::parse(&code.colour).unwrap_or(Colour::Green),
         path: codes::url_path(&code),
         causes,

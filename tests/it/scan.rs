@@ -1259,3 +1259,61 @@ async fn officials_and_vendors_work_complaints_and_ratings_from_their_pages() {
     .unwrap();
     assert_eq!((ack, days), (3, 2));
 }
+
+#[tokio::test]
+async fn scans_are_counted_in_batches_and_each_device_once_a_night_as_a_visitor() {
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    let night = today() + Duration::days(2);
+    app.state.config.clock.set(at(night, "20:00"));
+    let counts = || async {
+        sqlx::query_as::<_, (i64, i64)>("select scans, visitors from scan_nights where code_id = $1 and night = $2")
+            .bind(stall.id)
+            .bind(night)
+            .fetch_optional(&app.owner)
+            .await
+            .unwrap()
+    };
+    // Each client is a phone with its own cookies.
+    let phone = || app.client();
+    let (a, b) = (phone(), phone());
+    let scan = |c: &reqwest::Client| {
+        let request = c.get(app.url(&stall.path));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    for c in [&a, &a, &a, &b, &b] {
+        assert_eq!(scan(c).await, 200);
+    }
+    // Nothing is written while the page is served: the scans wait in memory.
+    assert_eq!(counts().await, None);
+    app.state.scan_counts.flush(&app.state).await;
+    assert_eq!(counts().await, Some((5, 2)));
+    // Nothing counted twice by a second flush; a device coming back is a scan, not a new visitor.
+    app.state.scan_counts.flush(&app.state).await;
+    assert_eq!(counts().await, Some((5, 2)));
+    assert_eq!(scan(&a).await, 200);
+    assert_eq!(scan(&phone()).await, 200);
+    app.state.scan_counts.flush(&app.state).await;
+    assert_eq!(counts().await, Some((7, 3)));
+    // After midnight the market is still open: the same business night.
+    app.state.config.clock.set(at(night + Duration::days(1), "00:30"));
+    assert_eq!(scan(&b).await, 200);
+    app.state.scan_counts.flush(&app.state).await;
+    assert_eq!(counts().await, Some((8, 3)));
+    // A forged code counts nothing.
+    let forged = format!("{}X", &stall.path[..stall.path.len() - 1]);
+    assert_eq!(a.get(app.url(&forged)).send().await.unwrap().status(), 404);
+    app.state.scan_counts.flush(&app.state).await;
+    assert_eq!(counts().await, Some((8, 3)));
+    // The vendor sees tonight's figures on the stall page.
+    let vendor = app.signed_in("nanan", "vendor").await;
+    let html = vendor
+        .get(app.url(&format!("/vendor/stalls/{}", stall.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-scans=\"8\" data-visitors=\"3\""), "{html}");
+}

@@ -1,0 +1,50 @@
+//! Scans per code per night (see services::scan_counts).
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::TenantTx;
+
+/// Adds `scans` page views and, as visitors, those of `devices` not yet counted that night.
+pub async fn add(
+    tx: &mut TenantTx,
+    code: Uuid,
+    night: NaiveDate,
+    scans: i64,
+    devices: &[String],
+) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query!(
+        r#"with new as (
+               insert into scan_visitors (tenant_id, code_id, night, device_hash)
+               select $1, $2, $3, d from unnest($5::text[]) as d
+               on conflict do nothing
+               returning 1)
+           insert into scan_nights (tenant_id, code_id, night, scans, visitors)
+           values ($1, $2, $3, $4, (select count(*) from new))
+           on conflict (tenant_id, code_id, night) do update
+           set scans = scan_nights.scans + excluded.scans, visitors = scan_nights.visitors + excluded.visitors"#,
+        tenant,
+        code,
+        night,
+        scans,
+        devices
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A code's counts on a night: (scans, visitors).
+pub async fn of_night(tx: &mut TenantTx, code: Uuid, night: NaiveDate) -> Result<(i64, i64), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let row = sqlx::query!(
+        "select scans, visitors from scan_nights where tenant_id = $1 and code_id = $2 and night = $3",
+        tenant,
+        code,
+        night
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| (r.scans, r.visitors)).unwrap_or((0, 0)))
+}
