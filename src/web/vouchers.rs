@@ -245,6 +245,13 @@ impl CampaignPage {
     }
 }
 
+/// Whole seconds from `now` until `at`, rounded up: coming back a fraction early would find the
+/// window still closed (the database keeps microseconds, the clock may have nanoseconds).
+fn seconds_until(now: chrono::DateTime<chrono::Utc>, at: chrono::DateTime<chrono::Utc>) -> i64 {
+    let micros = (at - now).num_microseconds().unwrap_or(i64::MAX);
+    micros.div_euclid(1_000_000) + i64::from(micros.rem_euclid(1_000_000) > 0)
+}
+
 /// Seconds until `at`, spread by up to a fifth (at least one), so a crowd that loaded the page at
 /// once does not come back at once.
 fn spread(seconds: i64) -> i64 {
@@ -264,8 +271,7 @@ async fn campaign_page(
 ) -> AppResult<Response> {
     let c = vouchers::get(state, tenant.id, id, false).await?;
     let now = state.config.clock.now();
-    let refresh =
-        refresh.or_else(|| (c.state == CState::Scheduled).then(|| spread((c.claim_start - now).num_seconds())));
+    let refresh = refresh.or_else(|| (c.state == CState::Scheduled).then(|| spread(seconds_until(now, c.claim_start))));
     let p = CampaignPage {
         page,
         signed_in: signed_in(state, jar, tenant.id).map(|(_, n)| n),
@@ -483,5 +489,22 @@ pub async fn redeem(
             let html = render(&redeem_page(&state, page, &jar, &data, form.bill, errors).await?);
             Ok(form_failed(html, &err))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seconds_until;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn the_wait_is_rounded_up_to_whole_seconds() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 19, 0, 0).unwrap() + Duration::nanoseconds(500);
+        // An opening stored to the microsecond, a fraction less than 600 s away: come back in 600.
+        let at = Utc.with_ymd_and_hms(2026, 11, 21, 19, 10, 0).unwrap();
+        assert_eq!(seconds_until(now, at), 600);
+        assert_eq!(seconds_until(now, now + Duration::seconds(5)), 5);
+        assert_eq!(seconds_until(now, now + Duration::milliseconds(5001)), 6);
+        assert_eq!(seconds_until(now, now - Duration::seconds(3)), -3);
     }
 }
