@@ -1,6 +1,6 @@
 //! Counting scans without slowing the scan page: each scan adds to an in-memory tally (one short
-//! lock, no I/O); a background task adds the tallies to `scan_nights` every few seconds, one
-//! transaction per tenant. A device counts once per code per night as a visitor, however often it
+//! lock, no I/O, no hashing); a background task adds the tallies to `scan_nights` every few
+//! seconds, one transaction per tenant, keying each device id only then. A device counts once per code per night as a visitor, however often it
 //! scans and whichever instance it reaches: the devices seen are kept in `scan_visitors`, and only
 //! newly inserted ones raise the visitor count.
 //!
@@ -19,6 +19,7 @@ use crate::error::AppResult;
 #[derive(Default)]
 struct Tally {
     scans: i64,
+    /// Device ids (cookie values) seen since the last write.
     devices: HashSet<String>,
 }
 
@@ -36,16 +37,14 @@ pub struct ScanCounter {
 }
 
 impl ScanCounter {
-    /// Counts one scan of `code` on business night `night`, by a device (its keyed hash) if known.
-    pub fn record(&self, tenant: TenantId, code: Uuid, night: NaiveDate, device_hash: Option<String>) {
+    /// Counts one scan of `code` on business night `night` by a device (its cookie's id).
+    pub fn record(&self, tenant: TenantId, code: Uuid, night: NaiveDate, device: String) {
         // A poisoned lock (a panic while holding it) still holds good counts.
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let tally = pending.entry((tenant, code, night)).or_default();
         tally.scans += 1;
-        if let Some(d) = device_hash
-            && tally.devices.len() < MAX_DEVICES_PER_FLUSH
-        {
-            tally.devices.insert(d);
+        if tally.devices.len() < MAX_DEVICES_PER_FLUSH {
+            tally.devices.insert(device);
         }
     }
 
@@ -80,7 +79,12 @@ impl ScanCounter {
 async fn write(state: &AppState, tenant: TenantId, tallies: &[(Key, Tally)]) -> Result<(), sqlx::Error> {
     let mut tx = state.db.tenant(tenant).await?;
     for ((_, code, night), tally) in tallies {
-        let devices: Vec<String> = tally.devices.iter().cloned().collect();
+        // Stored only as the keyed hash the ratings use too.
+        let devices: Vec<String> = tally
+            .devices
+            .iter()
+            .map(|d| crate::services::shopper::device_hash(&state.keys, tenant, d))
+            .collect();
         crate::db::scan_counts::add(&mut tx, *code, *night, tally.scans, &devices).await?;
     }
     tx.commit().await

@@ -137,10 +137,9 @@ pub async fn scan(
             let tonight = data.tonight(now);
             // Counted in memory (services::scan_counts); a device once a night as a visitor.
             let (device, cookie) = super::shopper::device(&jar, &state);
-            let device_hash = crate::services::shopper::device_hash(&state.keys, data.tenant.id, &device);
             state
                 .scan_counts
-                .record(data.tenant.id, data.code.id, data.night_at(now), Some(device_hash));
+                .record(data.tenant.id, data.code.id, data.night_at(now), device);
             let query = codes::url_path(&data.code)
                 .split_once('?')
                 .map(|(_, q)| q.to_string())

@@ -236,3 +236,39 @@ impl NoticeLine {
         }
     }
 }
+
+/// A page's live stream (server-sent events) of this instance's notices: first `ready` (`live`
+/// once the instance listens on the notice channel, else `degraded`), then what `pick` makes of
+/// each notice (None: not for this reader), `lagged` when the reader fell behind (the page
+/// reloads), and keep-alives. One place for every live page (officials' notices, a stall's
+/// redemptions).
+pub async fn live_stream<F, Fut>(
+    live: &crate::services::live::Live,
+    mut pick: F,
+) -> axum::response::sse::Sse<impl futures::Stream<Item = Result<axum::response::sse::Event, Infallible>> + use<F, Fut>>
+where
+    F: FnMut(crate::services::live::LiveNotice) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<axum::response::sse::Event>> + Send + 'static,
+{
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures::StreamExt;
+    use std::time::Duration;
+    // Subscribed before asking whether the instance listens, so nothing after `ready` is missed.
+    let notices = tokio_stream::wrappers::BroadcastStream::new(live.subscribe());
+    let listening = live.ready(Duration::from_secs(5)).await;
+    let ready = futures::stream::once(async move {
+        Ok(Event::default()
+            .event("ready")
+            .data(if listening { "live" } else { "degraded" }))
+    });
+    let events = notices.filter_map(move |item| {
+        let next = item.map(&mut pick);
+        async move {
+            match next {
+                Ok(fut) => fut.await.map(Ok),
+                Err(_) => Some(Ok(Event::default().event("lagged").data("reload"))),
+            }
+        }
+    });
+    Sse::new(ready.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+}

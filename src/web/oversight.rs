@@ -4,14 +4,12 @@
 
 use askama::Template;
 use axum::extract::{Multipart, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
-use std::time::Duration;
-use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
@@ -358,25 +356,13 @@ pub async fn events(
     user.require_staff()?;
     let tenant = user.tenant_id().0;
     let lang: Lang = page.lang;
-    let receiver = state.live.subscribe();
-    let live = state.live.ready(Duration::from_secs(5)).await;
-    let ready = futures::stream::once(async move {
-        Ok(Event::default()
-            .event("ready")
-            .data(if live { "live" } else { "degraded" }))
-    });
-    let notices = BroadcastStream::new(receiver).filter_map(move |item| {
-        let event = match item {
-            Ok(n) if n.tenant == tenant && n.code.is_none() && n.permission.is_none_or(|p| user.has(p)) => {
-                let text = notices::render(lang, &n.kind, &n.args);
-                let body = serde_json::json!({ "text": text, "link": n.link, "kind": n.kind, "at": n.at });
-                Some(Ok(Event::default().event("notice").data(body.to_string())))
-            }
-            Ok(_) => None,
-            // Fell behind: the page can reload its list.
-            Err(_) => Some(Ok(Event::default().event("lagged").data("reload"))),
-        };
+    Ok(super::layout::live_stream(&state.live, move |n| {
+        let event = (n.tenant == tenant && n.code.is_none() && n.permission.is_none_or(|p| user.has(p))).then(|| {
+            let text = notices::render(lang, &n.kind, &n.args);
+            let body = serde_json::json!({ "text": text, "link": n.link, "kind": n.kind, "at": n.at });
+            Event::default().event("notice").data(body.to_string())
+        });
         std::future::ready(event)
-    });
-    Ok(Sse::new(ready.chain(notices)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
+    })
+    .await)
 }

@@ -3,14 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Multipart, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use serde::Deserialize;
 use std::convert::Infallible;
-use std::time::Duration;
-use tokio_stream::wrappers::BroadcastStream;
 use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
@@ -154,23 +152,15 @@ pub async fn redemptions_live(
     let clock = Clock {
         tz: user.tenant.timezone,
     };
-    let receiver = state.live.subscribe();
-    let live = state.live.ready(Duration::from_secs(5)).await;
-    let ready = futures::stream::once(async move {
-        Ok(Event::default()
-            .event("ready")
-            .data(if live { "live" } else { "degraded" }))
-    });
-    let rows = BroadcastStream::new(receiver).filter_map(move |item| {
+    let live = state.live.clone();
+    Ok(super::layout::live_stream(&live, move |notice| {
         let state = state.clone();
         let page = page.clone();
         async move {
-            let notice = match item {
-                Ok(n) if n.tenant == tenant.0 && n.code == Some(code.id) => n,
-                Ok(_) => return None,
-                Err(_) => return Some(Ok(Event::default().event("lagged").data("reload"))),
-            };
-            if notice.kind != crate::services::vouchers::STALL_EVENT {
+            if notice.tenant != tenant.0
+                || notice.code != Some(code.id)
+                || notice.kind != crate::services::vouchers::STALL_EVENT
+            {
                 return None;
             }
             let id = notice.args.get("redemption")?.as_str()?.parse::<Uuid>().ok()?;
@@ -182,10 +172,10 @@ pub async fn redemptions_live(
             }
             .render()
             .ok()?;
-            Some(Ok(Event::default().event("redemption").data(html.trim())))
+            Some(Event::default().event("redemption").data(html.trim()))
         }
-    });
-    Ok(Sse::new(ready.chain(rows)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
+    })
+    .await)
 }
 
 pub fn appeal_state_key(state: &str) -> &'static str {
