@@ -9,6 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::filters;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -260,14 +261,6 @@ impl CampaignsPage {
         "vouchers_admin.create"
     }
 
-    fn fen(&self, n: &i64) -> String {
-        yuan(*n)
-    }
-
-    fn fen32(&self, n: &i32) -> String {
-        yuan(i64::from(*n))
-    }
-
     fn curve(&self, s: &CampaignStats) -> String {
         curve(s)
     }
@@ -378,14 +371,6 @@ impl CampaignPage {
         "vouchers_admin.save"
     }
 
-    fn fen(&self, n: &i64) -> String {
-        yuan(*n)
-    }
-
-    fn fen32(&self, n: &i32) -> String {
-        yuan(i64::from(*n))
-    }
-
     fn curve(&self, s: &CampaignStats) -> String {
         curve(s)
     }
@@ -488,10 +473,6 @@ struct SettlementPage {
 }
 
 impl SettlementPage {
-    fn fen(&self, n: &i64) -> String {
-        yuan(*n)
-    }
-
     /// What was paid when settled, if a reversal since makes it differ from the subsidy now.
     fn paid_differs(&self, d: &VendorDay) -> Option<String> {
         d.settled_subsidy_fen.filter(|p| *p != d.subsidy_fen).map(yuan)
@@ -588,10 +569,6 @@ impl FlagsPage {
     fn kind_key(&self, kind: &str) -> String {
         format!("voucher_flag.{kind}")
     }
-
-    fn fen(&self, n: &i32) -> String {
-        yuan(i64::from(*n))
-    }
 }
 
 /// `/official/vouchers/flags`: fraud flags with their evidence, for officials.
@@ -624,10 +601,6 @@ struct RedemptionsPage {
 }
 
 impl RedemptionsPage {
-    fn fen(&self, n: &i32) -> String {
-        yuan(i64::from(*n))
-    }
-
     fn failed_here(&self, id: &Uuid) -> bool {
         self.failed == Some(*id)
     }

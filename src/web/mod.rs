@@ -9,6 +9,7 @@ pub mod admin_supervision;
 pub mod admin_vouchers;
 pub mod codes;
 pub mod complaints;
+pub mod filters;
 pub mod layout;
 pub mod oversight;
 pub mod public;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use uuid::Uuid;
 
+use super::filters;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -68,10 +69,6 @@ impl StallPage {
 
     fn one_decimal(&self, x: &f64) -> String {
         format!("{x:.1}")
-    }
-
-    fn fen(&self, n: &i32) -> String {
-        crate::domain::voucher::yuan(i64::from(*n))
     }
 
     fn credential_state(&self, c: &CredentialView) -> &'static str {
@@ -133,11 +130,7 @@ struct RedemptionRow<'a> {
     r: &'a crate::services::vouchers::Redemption,
 }
 
-impl RedemptionRow<'_> {
-    fn fen(&self, n: &i32) -> String {
-        crate::domain::voucher::yuan(i64::from(*n))
-    }
-}
+impl RedemptionRow<'_> {}
 
 /// The stall's redemptions as they happen (server-sent events): a `redemption` event carries the
 /// rendered row of each voucher used at the stall or reversed, for its vendor (or staff).

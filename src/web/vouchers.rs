@@ -10,6 +10,7 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::filters;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use super::public::local_path;
 use super::shopper::{Signed, genuine};
@@ -28,10 +29,6 @@ use crate::services::vouchers::{self, Campaign, Claimed, HeldVoucher, Redemption
 fn signed_in(state: &AppState, jar: &CookieJar, tenant: TenantId) -> Option<(Uuid, String)> {
     let claims = state.shopper_keys.verify(jar.get(COOKIE)?.value())?;
     (claims.tid == tenant.0).then_some((claims.sub, claims.name))
-}
-
-fn fen(n: &i32) -> String {
-    yuan(i64::from(*n))
 }
 
 // ------------------------------------------------------------------------------------ sign-in
@@ -62,11 +59,7 @@ struct MinePage {
     clock: Clock,
 }
 
-impl MinePage {
-    fn fen(&self, n: &i32) -> String {
-        fen(n)
-    }
-}
+impl MinePage {}
 
 /// `/t/{tenant}/me`: my vouchers, or signing in first.
 pub async fn me(
@@ -201,11 +194,7 @@ struct CampaignsPage {
     clock: Clock,
 }
 
-impl CampaignsPage {
-    fn fen(&self, n: &i32) -> String {
-        fen(n)
-    }
-}
+impl CampaignsPage {}
 
 pub async fn campaigns(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Response> {
     let tenant = state.tenants.require(&state.db, &slug).await?;
@@ -236,10 +225,6 @@ struct CampaignPage {
 }
 
 impl CampaignPage {
-    fn fen(&self, n: &i32) -> String {
-        fen(n)
-    }
-
     fn running(&self) -> bool {
         self.c.state == CState::Running
     }
@@ -365,11 +350,7 @@ struct RedeemPage {
     errors: FormErrors,
 }
 
-impl RedeemPage {
-    fn fen(&self, n: &i32) -> String {
-        fen(n)
-    }
-}
+impl RedeemPage {}
 
 #[derive(Template)]
 #[template(path = "public/redeemed.html")]
@@ -380,11 +361,7 @@ struct RedeemedPage {
     clock: Clock,
 }
 
-impl RedeemedPage {
-    fn fen(&self, n: &i32) -> String {
-        fen(n)
-    }
-}
+impl RedeemedPage {}
 
 async fn redeem_page(
     state: &AppState,
