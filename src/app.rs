@@ -30,8 +30,8 @@ use crate::http::{assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
-    account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, codes, complaints,
-    oversight, public, review, shopper, signup, stall, vendor, vouchers, workspace,
+    account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints,
+    numbers, oversight, public, review, shopper, signup, stall, vendor, vouchers, workspace,
 };
 
 /// Everything a request may need, cheap to clone.
@@ -67,6 +67,8 @@ pub struct Inner {
     pub claims: crate::services::vouchers::ClaimQueues,
     /// Scans counted in memory until the next flush (services::scan_counts).
     pub scan_counts: crate::services::scan_counts::ScanCounter,
+    /// Audit chains verified lately (the audit viewer).
+    pub chain_checks: crate::services::audit::ChainChecks,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
 }
@@ -105,6 +107,7 @@ impl AppState {
             shopper_keys,
             claims: crate::services::vouchers::ClaimQueues::default(),
             scan_counts: crate::services::scan_counts::ScanCounter::default(),
+            chain_checks: crate::services::audit::chain_checks(),
             metrics: metrics::handle(),
         }))
     }
@@ -126,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(public::home))
         .route("/t/{tenant}", get(public::tenant))
         .route("/t/{tenant}/m/{market}", get(public::market))
+        .route("/t/{tenant}/m/{market}/stats", get(numbers::public_stats))
         .route("/lang/{code}", get(public::switch_lang))
         .route("/t/{tenant}/code-key", get(codes::key_document))
         // what a QR code opens (and /c/{code}.svg, /c/{code}.png)
@@ -190,6 +194,8 @@ pub fn router(state: AppState) -> Router {
             "/official/vouchers/redemptions/{id}/reverse",
             post(admin_vouchers::reverse),
         )
+        .route("/official/numbers", get(numbers::dashboard))
+        .route("/official/numbers/csv/{name}", get(numbers::export))
         .route("/official/notices", get(oversight::notices_list))
         .route("/official/notices/read", post(oversight::notices_read))
         .route("/official/events", get(oversight::events))
@@ -241,6 +247,8 @@ pub fn router(state: AppState) -> Router {
             "/admin/markets/{id}/slots/{slot}/delete",
             post(admin_markets::delete_slot),
         )
+        .route("/admin/audit", get(audit::page))
+        .route("/admin/audit/csv", get(audit::export))
         .route("/admin/settings", get(admin_settings::show).post(admin_settings::save))
         .route("/admin/settings/rotate-key", post(admin_settings::rotate_key))
         .route("/admin/complaint-deadlines", post(admin_settings::save_deadlines))

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod codes;
 pub mod markets;
 pub mod me;
+pub mod numbers;
 pub mod open311;
 pub mod ops;
 pub mod scan;
@@ -48,6 +49,7 @@ use crate::error::ErrorBody;
         (name = "supervision", description = "Check-in, credentials and the external credential feed, inspections, appeals"),
         (name = "scan", description = "Ratings, complaints and their handling, stall scores"),
         (name = "vouchers", description = "Consumption vouchers: campaigns, shoppers, claims"),
+        (name = "numbers", description = "Dashboards' figures, their tables and records, markets' public records"),
         (name = "open311", description = "Open311 GeoReport v2 for 12345 hotline systems"),
         (name = "ops", description = "Health"),
     )
@@ -134,6 +136,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(supervision::check_in))
         .routes(routes!(supervision::check_out))
         .routes(routes!(supervision::night))
+        .routes(routes!(numbers::dashboard))
+        .routes(routes!(numbers::table))
+        .routes(routes!(numbers::public_stats))
         .routes(routes!(supervision::credential_event))
         .routes(routes!(supervision::my_credentials))
         .routes(routes!(supervision::vendor_credentials))

@@ -78,6 +78,82 @@ pub async fn for_subject(
     .await
 }
 
+/// What the audit viewer filters by; empty fields match everything.
+#[derive(Clone, Debug, Default)]
+pub struct Search<'a> {
+    /// Part of the actor's label (login or name as of the action), case-insensitive.
+    pub actor: &'a str,
+    /// The action or its beginning (`complaint.` for every complaint action).
+    pub action: &'a str,
+    /// A subject type (`complaint`) or a subject id.
+    pub subject: &'a str,
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// Only records older than this sequence number (paging back).
+    pub before_seq: Option<i64>,
+}
+
+/// Records matching a search, newest first.
+pub async fn search(tx: &mut TenantTx, s: &Search<'_>, limit: i64) -> Result<Vec<FullRow>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let actor = format!(
+        "%{}%",
+        s.actor.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    );
+    let action = format!(
+        "{}%",
+        s.action.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    );
+    sqlx::query_as!(
+        FullRow,
+        r#"select seq, at, actor_kind, actor_label, action, subject_type, subject_id, before, after, request_id
+           from audit_log
+           where tenant_id = $1
+             and ($2 = '%%' or actor_label ilike $2)
+             and ($3 = '%' or action like $3)
+             and ($4 = '' or subject_type = $4 or subject_id = $4)
+             and ($5::timestamptz is null or at >= $5)
+             and ($6::timestamptz is null or at < $6)
+             and ($7::bigint is null or seq < $7)
+           order by seq desc
+           limit $8"#,
+        tenant,
+        actor,
+        action,
+        s.subject.trim(),
+        s.from,
+        s.until,
+        s.before_seq,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// A record as the audit viewer shows it.
+#[derive(Clone, Debug)]
+pub struct FullRow {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub actor_label: String,
+    pub action: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub request_id: Option<String>,
+}
+
+/// The sequence number of the tenant's newest record (0 for none).
+pub async fn head(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let seq: Option<i64> = sqlx::query_scalar!("select seq from audit_chain_heads where tenant_id = $1", tenant)
+        .fetch_optional(tx.conn())
+        .await?;
+    Ok(seq.unwrap_or(0))
+}
+
 /// One link of the chain as stored, with the hash recomputed from its content.
 #[derive(Clone, Debug)]
 pub struct Link {

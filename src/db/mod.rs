@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod inspections;
 pub mod markets;
 pub mod notifications;
+pub mod numbers;
 pub mod otp;
 pub mod ratings;
 pub mod scan_counts;

@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use super::TenantTx;
 
-/// Adds `scans` page views and, as visitors, those of `devices` not yet counted that night.
+/// Adds `scans` page views and, as visitors, those of `devices` not yet counted that night, to the
+/// code's night and to its market's (scan_market_nights, what the dashboards read).
 pub async fn add(
     tx: &mut TenantTx,
     code: Uuid,
@@ -19,9 +20,17 @@ pub async fn add(
                insert into scan_visitors (tenant_id, code_id, night, device_hash)
                select $1, $2, $3, d from unnest($5::text[]) as d
                on conflict do nothing
-               returning 1)
+               returning 1),
+           visitors as (select count(*) as n from new),
+           market as (
+               insert into scan_market_nights (tenant_id, market_id, night, scans, visitors)
+               select $1, c.market_id, $3, $4, (select n from visitors)
+               from codes c where c.tenant_id = $1 and c.id = $2
+               on conflict (tenant_id, market_id, night) do update
+               set scans = scan_market_nights.scans + excluded.scans,
+                   visitors = scan_market_nights.visitors + excluded.visitors)
            insert into scan_nights (tenant_id, code_id, night, scans, visitors)
-           values ($1, $2, $3, $4, (select count(*) from new))
+           values ($1, $2, $3, $4, (select n from visitors))
            on conflict (tenant_id, code_id, night) do update
            set scans = scan_nights.scans + excluded.scans, visitors = scan_nights.visitors + excluded.visitors"#,
         tenant,

@@ -6,6 +6,7 @@ pub mod checkin;
 pub mod code;
 pub mod complaint;
 pub mod credential;
+pub mod figures;
 pub mod geo;
 pub mod hours;
 pub mod identity;

@@ -180,11 +180,7 @@ pub fn yuan(fen: i64) -> String {
 /// Gross leverage: consumption ÷ subsidy, to two decimals (half up), in integers only; `None`
 /// without subsidy.
 pub fn leverage(consumption_fen: i64, subsidy_fen: i64) -> Option<String> {
-    if subsidy_fen <= 0 || consumption_fen < 0 {
-        return None;
-    }
-    let hundredths = (i128::from(consumption_fen) * 200 + i128::from(subsidy_fen)) / (2 * i128::from(subsidy_fen));
-    Some(format!("{}.{:02}", hundredths / 100, hundredths % 100))
+    super::figures::fixed2(consumption_fen, subsidy_fen)
 }
 
 #[cfg(test)]

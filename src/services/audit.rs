@@ -134,3 +134,191 @@ pub async fn record(tx: &mut TenantTx, actor: &Actor, change: Change<'_>) -> Res
     .await?;
     Ok(())
 }
+
+// ------------------------------------------------------------------------------------ the viewer
+
+/// The audit viewer's filter, as the form and the query string carry it.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Filter {
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub subject: String,
+    /// First day, YYYY-MM-DD, in the tenant's zone.
+    #[serde(default)]
+    pub from: String,
+    /// Last day, YYYY-MM-DD, in the tenant's zone.
+    #[serde(default)]
+    pub to: String,
+    /// Older than this record (the "older" link).
+    #[serde(default)]
+    pub before: Option<i64>,
+}
+
+impl Filter {
+    /// The query string of this filter without paging (for export and paging links).
+    pub fn to_query(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("actor", self.actor.trim())
+            .append_pair("action", self.action.trim())
+            .append_pair("subject", self.subject.trim())
+            .append_pair("from", self.from.trim())
+            .append_pair("to", self.to.trim())
+            .finish()
+    }
+}
+
+/// Whether the chain verified, when it was checked.
+#[derive(Clone, Debug)]
+pub struct ChainStatus {
+    pub records: i64,
+    pub breaks: Vec<String>,
+    pub checked_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ChainStatus {
+    pub fn ok(&self) -> bool {
+        self.breaks.is_empty()
+    }
+}
+
+/// Verified chains by tenant and head: the chain only grows, so a check stands until a record is
+/// added or a minute passes (an edit of old records shows within the minute).
+pub type ChainChecks = moka::future::Cache<(crate::domain::tenant::TenantId, i64), ChainStatus>;
+
+pub fn chain_checks() -> ChainChecks {
+    moka::future::Cache::builder()
+        .max_capacity(1_000)
+        .time_to_live(std::time::Duration::from_secs(60))
+        .build()
+}
+
+pub struct Browse {
+    pub rows: Vec<audit::FullRow>,
+    /// The oldest record shown, when more may be older.
+    pub older: Option<i64>,
+    pub chain: ChainStatus,
+}
+
+pub const PAGE: i64 = 50;
+pub const EXPORT_LIMIT: i64 = 50_000;
+
+fn day_bound(
+    text: &str,
+    field: &'static str,
+    tz: chrono_tz::Tz,
+    next: bool,
+) -> crate::error::AppResult<Option<chrono::DateTime<chrono::Utc>>> {
+    use chrono::TimeZone;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| crate::error::AppError::field(field, "application.date_format"))?;
+    let day = if next { day + chrono::Duration::days(1) } else { day };
+    Ok(tz
+        .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc)))
+}
+
+async fn rows(
+    state: &crate::app::AppState,
+    admin: &crate::auth::AuthUser,
+    f: &Filter,
+    limit: i64,
+) -> crate::error::AppResult<(TenantTx, Vec<audit::FullRow>)> {
+    admin.require_admin()?;
+    let tz = admin.tenant.timezone;
+    let search = audit::Search {
+        actor: f.actor.trim(),
+        action: f.action.trim(),
+        subject: f.subject.trim(),
+        from: day_bound(&f.from, "from", tz, false)?,
+        until: day_bound(&f.to, "to", tz, true)?,
+        before_seq: f.before,
+    };
+    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let rows = audit::search(&mut tx, &search, limit).await?;
+    Ok((tx, rows))
+}
+
+/// A page of the audit trail for a tenant admin, newest first, with the chain's state.
+pub async fn browse(
+    state: &crate::app::AppState,
+    admin: &crate::auth::AuthUser,
+    f: &Filter,
+) -> crate::error::AppResult<Browse> {
+    let (mut tx, mut rows) = rows(state, admin, f, PAGE + 1).await?;
+    let older = if rows.len() as i64 > PAGE {
+        rows.truncate(PAGE as usize);
+        rows.last().map(|r| r.seq)
+    } else {
+        None
+    };
+    let head = audit::head(&mut tx).await?;
+    let key = (admin.tenant_id(), head);
+    let chain = match state.chain_checks.get(&key).await {
+        Some(c) => c,
+        None => {
+            let v = audit::verify(&mut tx).await?;
+            let c = ChainStatus {
+                records: v.records,
+                breaks: v.breaks.iter().map(|b| b.to_string()).collect(),
+                checked_at: state.config.clock.now(),
+            };
+            state.chain_checks.insert(key, c.clone()).await;
+            c
+        }
+    };
+    tx.commit().await?;
+    Ok(Browse { rows, older, chain })
+}
+
+/// The matching records as CSV (newest first, at most EXPORT_LIMIT).
+pub async fn export(
+    state: &crate::app::AppState,
+    admin: &crate::auth::AuthUser,
+    f: &Filter,
+) -> crate::error::AppResult<Vec<u8>> {
+    let (tx, rows) = rows(state, admin, f, EXPORT_LIMIT).await?;
+    tx.commit().await?;
+    let tz = admin.tenant.timezone;
+    let columns: Vec<String> = [
+        "seq",
+        "at",
+        "actor_kind",
+        "actor",
+        "action",
+        "subject_type",
+        "subject_id",
+        "before",
+        "after",
+        "request_id",
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .collect();
+    let json = |v: &Option<Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.seq.to_string(),
+                r.at.with_timezone(&tz).to_rfc3339(),
+                r.actor_kind.clone(),
+                r.actor_label.clone(),
+                r.action.clone(),
+                r.subject_type.clone(),
+                r.subject_id.clone(),
+                json(&r.before),
+                json(&r.after),
+                r.request_id.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    crate::services::numbers::csv(&columns, &rows)
+}

@@ -13,6 +13,7 @@ pub mod inspections;
 pub mod live;
 pub mod markets;
 pub mod notices;
+pub mod numbers;
 pub mod otp;
 pub mod ratings;
 pub mod review;

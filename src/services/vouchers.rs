@@ -1133,36 +1133,36 @@ pub async fn mark_settled(
     Ok(vendor_day(day))
 }
 
+/// The columns of the settlement export (what to pay, one row per vendor-day).
+pub const SETTLEMENT_COLUMNS: [&str; 8] = [
+    "date",
+    "vendor_id",
+    "vendor",
+    "stalls",
+    "vouchers",
+    "subsidy_yuan",
+    "consumption_yuan",
+    "settled_at",
+];
+
+pub fn settlement_row(d: &VendorDay) -> Vec<String> {
+    vec![
+        d.business_date.to_string(),
+        d.vendor_id.to_string(),
+        d.vendor.clone(),
+        d.stalls.join(" / "),
+        d.vouchers.to_string(),
+        voucher::yuan(d.subsidy_fen),
+        voucher::yuan(d.consumption_fen),
+        d.settled_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+    ]
+}
+
 /// What to pay, as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese right).
 pub fn settlement_csv(days: &[VendorDay]) -> AppResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let csv_err = |e: csv::Error| AppError::Internal(e.into());
-    w.write_record([
-        "date",
-        "vendor_id",
-        "vendor",
-        "stalls",
-        "vouchers",
-        "subsidy_yuan",
-        "consumption_yuan",
-        "settled_at",
-    ])
-    .map_err(csv_err)?;
-    for d in days {
-        w.write_record([
-            d.business_date.to_string(),
-            d.vendor_id.to_string(),
-            d.vendor.clone(),
-            d.stalls.join(" / "),
-            d.vouchers.to_string(),
-            voucher::yuan(d.subsidy_fen),
-            voucher::yuan(d.consumption_fen),
-            d.settled_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        ])
-        .map_err(csv_err)?;
-    }
-    w.into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))
+    let columns: Vec<String> = SETTLEMENT_COLUMNS.iter().map(|c| c.to_string()).collect();
+    let rows: Vec<Vec<String>> = days.iter().map(settlement_row).collect();
+    crate::services::numbers::csv(&columns, &rows)
 }
 
 // ------------------------------------------------------------------------------------ fraud flags

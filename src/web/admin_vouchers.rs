@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
@@ -528,16 +527,7 @@ pub async fn settlement_csv(
     let (from, to) = range(&state, &admin, &q);
     let days = vouchers::settlement(&state, &admin, from, to).await?;
     let body = vouchers::settlement_csv(&days)?;
-    let mut r = body.into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"settlement-{from}-{to}.csv\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    Ok(super::layout::csv_attachment(body, &format!("settlement-{from}-{to}")))
 }
 
 #[derive(Deserialize)]

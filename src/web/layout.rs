@@ -272,3 +272,23 @@ where
     });
     Sse::new(ready.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
 }
+
+/// Answers with CSV bytes as a download named `<stem>.csv` (the stem keeps only letters, digits,
+/// `-` and `_`).
+pub fn csv_attachment(body: Vec<u8>, stem: &str) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut res = body.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    let stem: String = stem
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{stem}.csv\"")) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    res
+}

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod isolation;
 mod markets;
+mod numbers;
 mod ops;
 mod scan;
 mod supervision;

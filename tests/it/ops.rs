@@ -347,6 +347,9 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/settlement", "get"),
         ("/api/v1/t/{tenant}/settlement/{vendor}/{date}", "post"),
         ("/api/v1/t/{tenant}/voucher-flags", "get"),
+        ("/api/v1/t/{tenant}/numbers", "get"),
+        ("/api/v1/t/{tenant}/numbers/tables/{name}", "get"),
+        ("/api/v1/t/{tenant}/markets/{market}/stats", "get"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

@@ -1,0 +1,295 @@
+//! The dashboards (admins and officials), their CSV exports, and a market's public record.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Html, Response};
+use uuid::Uuid;
+
+use super::charts::{self, Series};
+use super::filters;
+use super::layout::{Page, render};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::domain::{application, code, complaint, market};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{Path, Query};
+use crate::services::numbers::{self, Dashboard, MarketRef, PublicStats, RangeQuery, Table};
+
+#[derive(Template)]
+#[template(path = "official/numbers.html")]
+struct DashboardPage {
+    page: Page,
+    d: Dashboard,
+    q: RangeQuery,
+    markets: Vec<MarketRef>,
+    /// The query string of this dashboard, for the export links.
+    query: String,
+    charts: Charts,
+    records: &'static [&'static str],
+    is_admin: bool,
+    section: &'static str,
+}
+
+struct Charts {
+    visitors: String,
+    ratings: String,
+    attendance: String,
+    complaints: String,
+    vouchers: String,
+    categories: String,
+    causes: String,
+    applications: String,
+}
+
+impl DashboardPage {
+    fn complaint_category(&self, key: &str) -> String {
+        complaint::Category::parse(key)
+            .map(|c| self.page.t(c.label_key()))
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    fn complaint_state(&self, key: &str) -> String {
+        complaint::State::parse(key)
+            .map(|c| self.page.t(c.label_key()))
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    fn app_state(&self, key: &str) -> String {
+        application::AppState::parse(key)
+            .map(|c| self.page.t(c.label_key()))
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    fn cause(&self, kind: &str) -> String {
+        self.page.t(code::cause::label_key(kind))
+    }
+
+    fn selected_range(&self, kind: &str) -> bool {
+        self.d.range.kind == kind
+    }
+
+    fn selected_market(&self, id: &Uuid) -> bool {
+        self.d.market.as_ref().is_some_and(|m| m.id == *id)
+    }
+
+    fn or_dash(&self, v: impl std::borrow::Borrow<Option<String>>) -> String {
+        or_dash(v.borrow())
+    }
+}
+
+fn charts(d: &Dashboard, page: &Page) -> Charts {
+    let labels: Vec<String> = d.nights.iter().map(|n| n.night.format("%m-%d").to_string()).collect();
+    let series = |name: String, f: fn(&numbers::Counts) -> i64| (name, d.nights.iter().map(|n| f(&n.counts)).collect());
+    let line = |id: &str, title: &str, lines: Vec<(String, Vec<i64>)>| {
+        let s: Vec<Series<'_>> = lines
+            .iter()
+            .map(|(name, values)| Series {
+                name,
+                values: values.clone(),
+            })
+            .collect();
+        charts::line_chart(id, title, &labels, &s)
+    };
+    let t = |k: &str| page.t(k);
+    Charts {
+        visitors: line(
+            "chart-visitors",
+            &t("numbers.chart_visitors"),
+            vec![
+                series(t("numbers.scans"), |c| c.scans),
+                series(t("numbers.visitors"), |c| c.visitors),
+            ],
+        ),
+        ratings: line(
+            "chart-ratings",
+            &t("numbers.chart_ratings"),
+            vec![series(t("numbers.ratings"), |c| c.ratings)],
+        ),
+        attendance: line(
+            "chart-attendance",
+            &t("numbers.chart_attendance"),
+            vec![
+                series(t("numbers.opened"), |c| c.opened),
+                series(t("numbers.late"), |c| c.late),
+                series(t("numbers.absent"), |c| c.absent),
+            ],
+        ),
+        complaints: line(
+            "chart-complaints",
+            &t("numbers.chart_complaints"),
+            vec![
+                series(t("numbers.complaints"), |c| c.complaints),
+                series(t("numbers.inspections"), |c| c.inspections),
+            ],
+        ),
+        vouchers: line(
+            "chart-vouchers",
+            &t("numbers.chart_vouchers"),
+            vec![series(t("numbers.used"), |c| c.redemptions)],
+        ),
+        categories: charts::bar_chart(
+            "chart-categories",
+            &t("numbers.chart_categories"),
+            &d.complaints
+                .by_category
+                .iter()
+                .map(|k| {
+                    let label = complaint::Category::parse(&k.key)
+                        .map(|c| t(c.label_key()))
+                        .unwrap_or_else(|| k.key.clone());
+                    (label, k.count)
+                })
+                .collect::<Vec<_>>(),
+        ),
+        causes: charts::bar_chart(
+            "chart-causes",
+            &t("numbers.chart_causes"),
+            &d.codes
+                .red_causes
+                .iter()
+                .map(|c| (t(code::cause::label_key(&c.kind)), c.open))
+                .collect::<Vec<_>>(),
+        ),
+        applications: charts::bar_chart(
+            "chart-applications",
+            &t("numbers.chart_applications"),
+            &d.applications
+                .by_state
+                .iter()
+                .map(|k| {
+                    let label = application::AppState::parse(&k.key)
+                        .map(|s| t(s.label_key()))
+                        .unwrap_or_else(|| k.key.clone());
+                    (label, k.count)
+                })
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+/// A dashboard: the tenant's or a market's figures over tonight, a night or a range.
+pub async fn dashboard(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Query(q): Query<RangeQuery>,
+) -> AppResult<Html<String>> {
+    let d = numbers::dashboard(&state, &user, &q).await?;
+    let markets = numbers::markets(&state, &user).await?;
+    render(&DashboardPage {
+        query: q.to_query(&d.range),
+        charts: charts(&d, &page),
+        d,
+        q,
+        markets,
+        records: &numbers::RECORD_TABLES,
+        is_admin: user.require_admin().is_ok(),
+        section: "numbers",
+        page,
+    })
+}
+
+/// A CSV download: a table of the dashboard, or the records behind it, over the same range.
+pub async fn export(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(name): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> AppResult<Response> {
+    let table = table(&state, &page, &user, &name, &q).await?;
+    csv_response(&table, &format!("{}-{}", table.name, q.range.trim()))
+}
+
+/// A dashboard table or a record table by name, for the CSV and JSON exports.
+pub async fn table(state: &AppState, page: &Page, user: &AuthUser, name: &str, q: &RangeQuery) -> AppResult<Table> {
+    if numbers::DASHBOARD_TABLES.contains(&name) {
+        let d = numbers::dashboard(state, user, q).await?;
+        numbers::dashboard_table(&d, name, page.lang)
+    } else {
+        numbers::records(state, user, name, q, page.lang).await
+    }
+}
+
+/// Answers with a table as a CSV attachment.
+pub fn csv_response(table: &Table, stem: &str) -> AppResult<Response> {
+    Ok(super::layout::csv_attachment(
+        numbers::csv(&table.columns, &table.rows)?,
+        stem,
+    ))
+}
+
+/// A ratio, or a dash where there is nothing to divide by.
+fn or_dash(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "—".to_string())
+}
+
+#[derive(Template)]
+#[template(path = "public/stats.html")]
+struct StatsPage {
+    page: Page,
+    s: PublicStats,
+    slug: String,
+    chart: String,
+    categories: String,
+}
+
+impl StatsPage {
+    fn category(&self, key: &str) -> String {
+        market::Category::parse(key)
+            .map(|c| self.page.t(c.label_key()))
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    fn or_dash(&self, v: impl std::borrow::Borrow<Option<String>>) -> String {
+        or_dash(v.borrow())
+    }
+}
+
+/// A market's public record over the last 30 nights (open data, nothing personal).
+pub async fn public_stats(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, market)): Path<(String, String)>,
+) -> AppResult<Html<String>> {
+    let market = Uuid::parse_str(&market).map_err(|_| AppError::NotFound)?;
+    let s = numbers::public_stats(&state, &slug, market).await?;
+    let labels: Vec<String> = s.nights.iter().map(|n| n.night.format("%m-%d").to_string()).collect();
+    let visitors = page.t("numbers.visitors");
+    let complaints = page.t("numbers.complaints");
+    let chart = charts::line_chart(
+        "chart-public",
+        &page.t("stats.chart"),
+        &labels,
+        &[
+            Series {
+                name: &visitors,
+                values: s.nights.iter().map(|n| n.visitors).collect(),
+            },
+            Series {
+                name: &complaints,
+                values: s.nights.iter().map(|n| n.complaints).collect(),
+            },
+        ],
+    );
+    let categories = charts::bar_chart(
+        "chart-stall-categories",
+        &page.t("stats.by_category"),
+        &s.stalls_by_category
+            .iter()
+            .map(|c| {
+                let label = market::Category::parse(&c.category)
+                    .map(|k| page.t(k.label_key()))
+                    .unwrap_or_else(|| c.category.clone());
+                (label, c.stalls)
+            })
+            .collect::<Vec<_>>(),
+    );
+    render(&StatsPage {
+        page,
+        s,
+        slug,
+        chart,
+        categories,
+    })
+}
