@@ -121,6 +121,29 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Seed a tenant `numbers` with history for the dashboard benchmark into an empty database:
+    /// --stalls stalls in one market and --nights nights of scans, ratings, check-ins,
+    /// complaints, inspections and voucher uses. Writes the admin's password to --out.
+    #[command(hide = true)]
+    BenchNumbersSeed {
+        #[arg(long, default_value_t = 10_000)]
+        stalls: usize,
+        #[arg(long, default_value_t = 90)]
+        nights: i64,
+        #[arg(long, default_value_t = 1_000_000)]
+        scans: i64,
+        #[arg(long, default_value_t = 100_000)]
+        ratings: i64,
+        #[arg(long, default_value_t = 10_000)]
+        complaints: i64,
+        #[arg(long, default_value_t = 100_000)]
+        redemptions: i64,
+        /// Percent of stall-nights checked in.
+        #[arg(long, default_value_t = 60)]
+        attendance: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Seed a voucher rush for the flash benchmark into an empty database: tenant `flash`, a
     /// campaign of --vouchers (one per person) whose claims open --opens-in seconds from now, and
     /// --shoppers verified shoppers. Writes the campaign id and one shopper token a line.

@@ -32,6 +32,27 @@ async fn main() -> ExitCode {
             opens_in,
             out,
         }) => startup::bench_flash_seed(&cli.storage, *vouchers, *shoppers, *opens_in, out).await,
+        Some(Command::BenchNumbersSeed {
+            stalls,
+            nights,
+            scans,
+            ratings,
+            complaints,
+            redemptions,
+            attendance,
+            out,
+        }) => {
+            let load = nightmarket::demo::load::NumbersLoad {
+                stalls: *stalls,
+                nights: *nights,
+                scans: *scans,
+                ratings: *ratings,
+                complaints: *complaints,
+                redemptions: *redemptions,
+                attendance: *attendance,
+            };
+            startup::bench_numbers_seed(&cli.storage, &load, out).await
+        }
         Some(Command::BenchSeed { stalls, tenants, out }) => {
             startup::bench_seed(&cli.storage, *stalls, *tenants, out).await
         }

@@ -290,6 +290,31 @@ pub async fn bench_seed(
     Ok(ExitCode::SUCCESS)
 }
 
+pub async fn bench_numbers_seed(
+    storage_args: &StorageArgs,
+    load: &crate::demo::load::NumbersLoad,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+    let keys = secrets::Keys::derive(&storage.secrets.master_key);
+    let started = std::time::Instant::now();
+    let result = crate::demo::load::seed_numbers(&storage.owner, &keys, load).await;
+    if result.is_ok() {
+        sqlx::query("analyze").execute(&storage.owner).await?;
+    }
+    storage.close().await;
+    let password = result?;
+    std::fs::write(out, password + "\n").with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "seeded tenant numbers ({} stalls, {} nights) in {:.0} s; admin password in {}",
+        load.stalls,
+        load.nights,
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn bench_flash_seed(
     storage_args: &StorageArgs,
     vouchers: i64,

@@ -245,3 +245,202 @@ pub async fn seed_flash(
     }
     Ok((campaign, tokens))
 }
+
+/// How much history `seed_numbers` writes.
+pub struct NumbersLoad {
+    pub stalls: usize,
+    pub nights: i64,
+    pub scans: i64,
+    pub ratings: i64,
+    pub complaints: i64,
+    pub redemptions: i64,
+    /// Share of stall-nights checked in, percent.
+    pub attendance: i64,
+}
+
+/// A tenant `numbers` with one market of `stalls` stalls and `nights` nights of history ending
+/// last night: scans (counted per stall-night and per market-night, as the scan counter writes
+/// them), ratings, check-ins, complaints in every state, inspections, and voucher uses. Written
+/// in bulk by SQL (random but repeatable); returns the admin's password.
+pub async fn seed_numbers(owner: &PgPool, keys: &Keys, load: &NumbersLoad) -> anyhow::Result<String> {
+    let loaded = seed_tenant(
+        owner,
+        keys,
+        &LoadTenant {
+            slug: "numbers".into(),
+            name: "数据看板压测区".into(),
+            timezone: "Asia/Shanghai".into(),
+            stalls: load.stalls,
+            opens_at: "18:00".into(),
+            closes_at: "02:00".into(),
+        },
+    )
+    .await?;
+    let tenant = loaded.tenant.id;
+    let today = Utc::now().with_timezone(&loaded.tenant.timezone).date_naive();
+    let first = today - chrono::Duration::days(load.nights);
+    let mut tx = TenantTx::begin(owner, tenant).await?;
+    let run = |sql: &'static str| sqlx::query(sql).bind(tenant.0).bind(first).bind(load.nights);
+    sqlx::query("select setseed(0.42)").execute(tx.conn()).await?;
+    // Codes existed before the history starts.
+    run("update codes set created_at = ($2::date - 30)::timestamptz where tenant_id = $1")
+        .execute(tx.conn())
+        .await?;
+    // Scans: each stall trades on a share of nights; per stall-night scans average what makes the total.
+    let stall_nights = load.stalls as f64 * load.nights as f64 * 0.6;
+    let per = (load.scans as f64 / stall_nights).max(1.0);
+    sqlx::query(
+        "insert into scan_nights (tenant_id, code_id, night, scans, visitors)
+         select $1, c.id, $2::date + n::int, s, greatest(1, s * 7 / 10)
+         from codes c cross join generate_series(0, $3 - 1) n
+         cross join lateral (select (1 + floor(random() * (2 * $4 - 1)))::bigint as s) x
+         where c.tenant_id = $1 and random() < 0.6",
+    )
+    .bind(tenant.0)
+    .bind(first)
+    .bind(load.nights)
+    .bind(per)
+    .execute(tx.conn())
+    .await?;
+    run(
+        "insert into scan_market_nights (tenant_id, market_id, night, scans, visitors)
+         select s.tenant_id, c.market_id, s.night, sum(s.scans), sum(s.visitors)
+         from scan_nights s join codes c on c.tenant_id = s.tenant_id and c.id = s.code_id
+         where s.tenant_id = $1 and s.night >= $2 and $3 > 0
+         group by s.tenant_id, c.market_id, s.night",
+    )
+    .execute(tx.conn())
+    .await?;
+    // Check-ins on the same share of stall-nights; one in ten late.
+    sqlx::query(
+        "insert into check_ins (tenant_id, code_id, vendor_id, market_id, business_date, checked_in_at, lat, lng,
+                                distance_m, late)
+         select $1, c.id, c.vendor_id, c.market_id, $2::date + n::int,
+                (($2::date + n::int) + time '18:00' + random() * interval '40 minutes') at time zone 'Asia/Shanghai',
+                29.53, 106.57, 20, random() < 0.1
+         from codes c cross join generate_series(0, $3 - 1) n
+         where c.tenant_id = $1 and random() * 100 < $4",
+    )
+    .bind(tenant.0)
+    .bind(first)
+    .bind(load.nights)
+    .bind(load.attendance as f64)
+    .execute(tx.conn())
+    .await?;
+    // Ratings: random stalls and nights, mostly good; a few hidden.
+    sqlx::query(
+        "with picked as (
+             select (select array_agg(id order by id) from codes where tenant_id = $1) as ids)
+         insert into ratings (tenant_id, code_id, vendor_id, business_date, stars, device_hash, created_at)
+         select $1, c.id, c.vendor_id, $2::date + (i % $3)::int, s, md5(i::text),
+                (($2::date + (i % $3)::int) + time '19:00') at time zone 'Asia/Shanghai'
+         from generate_series(1, $4) i
+         cross join picked p
+         cross join lateral (select p.ids[1 + (i * 7919) % array_length(p.ids, 1)] as id,
+                                    (case when random() < 0.7 then 5 - floor(random() * 2) else 1 + floor(random() * 5) end)::smallint as s) r
+         join codes c on c.tenant_id = $1 and c.id = r.id
+         on conflict do nothing",
+    )
+    .bind(tenant.0)
+    .bind(first)
+    .bind(load.nights as i32)
+    .bind(load.ratings)
+    .execute(tx.conn())
+    .await?;
+    // Complaints in every category and state, with deadlines.
+    sqlx::query(
+        "with picked as (select (select array_agg(id order by id) from codes where tenant_id = $1) as ids)
+         insert into complaints (tenant_id, tracking, code_id, vendor_id, market_id, category, description, source,
+                                 state, evidence, created_at, ack_due_at, resolve_due_at, closed_at, upheld, resolution)
+         select $1, 'numbers-' || lpad(i::text, 20, '0'), c.id, c.vendor_id, c.market_id,
+                (array['food_safety','price_fraud','short_weight','hygiene','service','road_occupation','noise','other'])[1 + i % 8],
+                '压测投诉内容', 'scan', st, '{}', at, at + interval '2 hours', at + interval '3 days',
+                case when st in ('resolved', 'rejected') then at + random() * interval '4 days' end,
+                case when st = 'resolved' then true end, case when st = 'resolved' then '已处理' end
+         from generate_series(1, $4) i
+         cross join picked p
+         cross join lateral (select p.ids[1 + (i * 104729) % array_length(p.ids, 1)] as id,
+                                    (($2::date + (i % $3)::int) + time '18:00' + random() * interval '7 hours') at time zone 'Asia/Shanghai' as at,
+                                    (array['resolved','resolved','resolved','rejected','open','acknowledged','in_progress'])[1 + i % 7] as st) r
+         join codes c on c.tenant_id = $1 and c.id = r.id",
+    )
+    .bind(tenant.0)
+    .bind(first)
+    .bind(load.nights as i32)
+    .bind(load.complaints)
+    .execute(tx.conn())
+    .await?;
+    // Inspections: one stall in fifty a night is inspected; one in five of those fails (3 points).
+    let official: uuid::Uuid =
+        sqlx::query_scalar("select id from users where tenant_id = $1 and role = 'admin' order by created_at limit 1")
+            .bind(tenant.0)
+            .fetch_one(tx.conn())
+            .await?;
+    sqlx::query(
+        "with made as (
+             insert into inspections (tenant_id, id, code_id, vendor_id, market_id, official_id, inspected_at, passed)
+             select $1, gen_random_uuid(), c.id, c.vendor_id, c.market_id, $4,
+                    (($2::date + n::int) + time '20:00') at time zone 'Asia/Shanghai', random() > 0.2
+             from codes c cross join generate_series(0, $3 - 1) n
+             where c.tenant_id = $1 and random() < 0.02
+             returning id, vendor_id, inspected_at, passed)
+         insert into deductions (tenant_id, inspection_id, vendor_id, problem_code, problem_label, points, month, created_at)
+         select $1, id, vendor_id, 'hygiene', '卫生不达标', 3, date_trunc('month', inspected_at at time zone 'Asia/Shanghai')::date,
+                inspected_at
+         from made where not passed",
+    )
+    .bind(tenant.0)
+    .bind(first)
+    .bind(load.nights)
+    .bind(official)
+    .execute(tx.conn())
+    .await?;
+    // Vouchers: one campaign, a shopper per voucher, every voucher claimed and used once.
+    let campaign = uuid::Uuid::new_v4();
+    sqlx::query(
+        "insert into campaigns (tenant_id, id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end,
+                                use_days, state)
+         values ($1, $2, '压测消费券', 1000, 5000, $3, 1, ($4::date)::timestamptz, now() + interval '1 day', 365, 'scheduled')",
+    )
+    .bind(tenant.0)
+    .bind(campaign)
+    .bind(load.redemptions as i32)
+    .bind(first)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "with s as (
+             insert into shoppers (tenant_id, id, phone_enc, phone_index, phone_masked)
+             select $1, gen_random_uuid(), '\\x00', 'bench-' || i, '138****0000' from generate_series(1, $2) i
+             returning id, substr(phone_index, 7)::int as i)
+         insert into vouchers (tenant_id, campaign_id, seq, per_person, shopper_id, slot, claimed_at, expires_at, used_at)
+         select $1, $3, s.i, 1, s.id, 1, t.at, t.at + interval '365 days', t.at + interval '1 hour'
+         from s cross join lateral (
+             select (($4::date + (s.i % $5)) + time '19:00') at time zone 'Asia/Shanghai' as at) t",
+    )
+    .bind(tenant.0)
+    .bind(load.redemptions as i32)
+    .bind(campaign)
+    .bind(first)
+    .bind(load.nights as i32)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "with picked as (select array_agg(id order by id) as ids from codes where tenant_id = $1)
+         insert into redemptions (tenant_id, campaign_id, seq, shopper_id, code_id, vendor_id, market_id, business_date,
+                                  bill_fen, value_fen, verification, request_key, created_at)
+         select $1, v.campaign_id, v.seq, v.shopper_id, c.id, c.vendor_id, c.market_id,
+                (v.claimed_at at time zone 'Asia/Shanghai')::date, 5000 + floor(random() * 15000)::int, 1000,
+                lpad((v.seq % 1000000)::text, 6, '0'), 'bench-' || v.seq, v.used_at
+         from vouchers v
+         cross join picked p
+         join codes c on c.tenant_id = $1 and c.id = p.ids[1 + (v.seq * 7919) % array_length(p.ids, 1)]
+         where v.tenant_id = $1 and v.campaign_id = $2",
+    )
+    .bind(tenant.0)
+    .bind(campaign)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(loaded.admin_password)
+}

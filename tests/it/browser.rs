@@ -14,6 +14,8 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     profile: std::path::PathBuf,
+    /// Where downloads land.
+    pub downloads: std::path::PathBuf,
 }
 
 impl Drop for Browser {
@@ -67,6 +69,8 @@ pub async fn browser(window: Window) -> Option<Browser> {
         .spawn()
         .expect("starting chromedriver");
     let profile = std::env::temp_dir().join(format!("nm-chrome-{}", uuid::Uuid::new_v4().simple()));
+    let downloads = profile.join("downloads");
+    std::fs::create_dir_all(&downloads).expect("download folder");
     let size = match window {
         Window::Desktop => "--window-size=1280,900",
         Window::Phone => "--window-size=390,844",
@@ -81,7 +85,13 @@ pub async fn browser(window: Window) -> Option<Browser> {
                 "--disable-dev-shm-usage", "--disable-component-update", "--disable-sync", "--no-first-run",
                 "--disable-quic", "--lang=zh-CN", size, format!("--user-data-dir={}", profile.display()),
             ],
-            "prefs": {"intl.accept_languages": "zh-CN,zh"}
+            "prefs": {
+                "intl.accept_languages": "zh-CN,zh",
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+                "download.directory_upgrade": true,
+                "safebrowsing.enabled": false
+            }
         }),
     );
     let url = format!("http://127.0.0.1:{port}");
@@ -102,6 +112,7 @@ pub async fn browser(window: Window) -> Option<Browser> {
         client,
         driver: child,
         profile,
+        downloads,
     })
 }
 
@@ -851,4 +862,65 @@ async fn an_admin_sets_up_a_campaign_and_an_official_reverses_a_voucher_use() {
         .unwrap();
     assert_eq!(reversed.as_deref(), Some("顾客退货，摊主同意"));
     official.client.clone().close().await.ok();
+}
+
+#[tokio::test]
+async fn an_official_opens_the_dashboard_switches_the_range_and_downloads_a_csv() {
+    let Some(browser) = browser(Window::Desktop).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+    sign_in(c, &app, "nanan", "official").await;
+    wait_for_path(c, "/official").await;
+    click(c, "#numbers-link").await;
+    wait_for_path(c, "/official/numbers").await;
+    // Tonight first: one night, its charts drawn on the server.
+    let from = attr(c, "#range-shown", "data-from").await.expect("range shown");
+    assert_eq!(attr(c, "#range-shown", "data-to").await.as_deref(), Some(from.as_str()));
+    assert!(c.find(Locator::Css("svg#chart-visitors desc")).await.is_ok());
+
+    // The last 30 nights.
+    c.find(Locator::Css("#range"))
+        .await
+        .expect("range select")
+        .select_by_value("30")
+        .await
+        .expect("choose 30 nights");
+    click(c, "#range-form button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !c.current_url().await.expect("url").as_str().contains("range=30") {
+        assert!(Instant::now() < deadline, "the range did not switch");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for_text(c, "#range-shown", "30").await;
+    let rows = c
+        .find_all(Locator::Css("#table-nights tbody tr"))
+        .await
+        .expect("night rows");
+    assert_eq!(rows.len(), 30);
+    let visitors_shown = texts(c, "[data-figure='visitors']").await;
+
+    // Download the nights table: a CSV with a row per night.
+    click(c, "a[href^='/official/numbers/csv/nights']").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let file = loop {
+        let done: Vec<_> = std::fs::read_dir(&browser.downloads)
+            .expect("downloads")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+            .collect();
+        if let Some(f) = done.first() {
+            break f.clone();
+        }
+        assert!(Instant::now() < deadline, "no CSV downloaded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let (header, rows) = crate::numbers::parse_csv(&std::fs::read(&file).expect("read csv"));
+    assert_eq!(header[0], "night");
+    assert_eq!(rows.len(), 30);
+    let col = header.iter().position(|h| h == "visitors").expect("visitors column");
+    let total: i64 = rows.iter().map(|r| r[col].parse::<i64>().expect("a number")).sum();
+    assert_eq!(visitors_shown, vec![total.to_string()], "the page and the CSV agree");
 }
