@@ -94,5 +94,5 @@ for C in 1 4; do
     printf '%-6s %-5s %10s %10s %10s\n' "$W" "$C" "$(pct "$F" 50%)" "$(pct "$F" 99%)" "$(rps "$F")"
   done
 done
-E="$(cat "$DIR"/page-*.txt "$DIR"/api-*.txt | errors)"
+E="$(for f in "$DIR"/page-*.txt "$DIR"/api-*.txt; do errors "$f"; done)"
 [ -z "$E" ] || { echo "errors during the run:"; echo "$E"; exit 1; }

@@ -53,57 +53,32 @@ pub async fn scans(tx: &mut TenantTx, w: &Window<'_>) -> Result<Vec<MarketNight>
     .await
 }
 
-/// Visible ratings per market night: count and the sum of stars.
-pub async fn ratings(tx: &mut TenantTx, w: &Window<'_>) -> Result<Vec<MarketNight>, sqlx::Error> {
-    let tenant = tx.tenant().0;
-    sqlx::query_as!(
-        MarketNight,
-        r#"select c.market_id, r.business_date as night, count(*) as "a!", coalesce(sum(r.stars), 0)::bigint as "b!",
-                  0::bigint as "c!"
-           from ratings r
-           join codes c on c.tenant_id = r.tenant_id and c.id = r.code_id
-           where r.tenant_id = $1 and r.business_date between $2 and $3 and r.hidden_at is null
-             and ($4::uuid is null or c.market_id = $4)
-           group by c.market_id, r.business_date"#,
-        tenant,
-        w.from,
-        w.to,
-        w.market
-    )
-    .fetch_all(tx.conn())
-    .await
+/// The counters kept per market night (migration 0012): check-ins, visible ratings, live voucher
+/// uses, with their stripes added up.
+#[derive(Debug)]
+pub struct Counters {
+    pub market_id: Uuid,
+    pub night: NaiveDate,
+    pub opened: i64,
+    pub late: i64,
+    pub ratings: i64,
+    pub stars: i64,
+    pub redemptions: i64,
+    pub subsidy_fen: i64,
+    pub consumption_fen: i64,
 }
 
-/// Check-ins per market night: stalls that opened, and how many of them late.
-pub async fn check_ins(tx: &mut TenantTx, w: &Window<'_>) -> Result<Vec<MarketNight>, sqlx::Error> {
+pub async fn counters(tx: &mut TenantTx, w: &Window<'_>) -> Result<Vec<Counters>, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_as!(
-        MarketNight,
-        r#"select market_id, business_date as night, count(*) as "a!", count(*) filter (where late) as "b!",
-                  0::bigint as "c!"
-           from check_ins
-           where tenant_id = $1 and business_date between $2 and $3 and ($4::uuid is null or market_id = $4)
-           group by market_id, business_date"#,
-        tenant,
-        w.from,
-        w.to,
-        w.market
-    )
-    .fetch_all(tx.conn())
-    .await
-}
-
-/// Live redemptions per market night: count, subsidy and consumption (fen).
-pub async fn redemptions(tx: &mut TenantTx, w: &Window<'_>) -> Result<Vec<MarketNight>, sqlx::Error> {
-    let tenant = tx.tenant().0;
-    sqlx::query_as!(
-        MarketNight,
-        r#"select market_id, business_date as night, count(*) as "a!", coalesce(sum(value_fen), 0)::bigint as "b!",
-                  coalesce(sum(bill_fen), 0)::bigint as "c!"
-           from redemptions
-           where tenant_id = $1 and business_date between $2 and $3 and reversed_at is null
-             and ($4::uuid is null or market_id = $4)
-           group by market_id, business_date"#,
+        Counters,
+        r#"select market_id, night, sum(opened)::bigint as "opened!", sum(late)::bigint as "late!",
+                  sum(ratings)::bigint as "ratings!", sum(stars)::bigint as "stars!",
+                  sum(redemptions)::bigint as "redemptions!", sum(subsidy_fen)::bigint as "subsidy_fen!",
+                  sum(consumption_fen)::bigint as "consumption_fen!"
+           from market_nights
+           where tenant_id = $1 and night between $2 and $3 and ($4::uuid is null or market_id = $4)
+           group by market_id, night"#,
         tenant,
         w.from,
         w.to,

@@ -293,7 +293,7 @@ pub async fn seed_numbers(owner: &PgPool, keys: &Keys, load: &NumbersLoad) -> an
         "insert into scan_nights (tenant_id, code_id, night, scans, visitors)
          select $1, c.id, $2::date + n::int, s, greatest(1, s * 7 / 10)
          from codes c cross join generate_series(0, $3 - 1) n
-         cross join lateral (select (1 + floor(random() * (2 * $4 - 1)))::bigint as s) x
+         cross join lateral (select (1 + floor(random() * (2 * $4 - 1)) + 0 * n)::bigint as s) x
          where c.tenant_id = $1 and random() < 0.6",
     )
     .bind(tenant.0)

@@ -417,24 +417,21 @@ pub async fn read(tx: &mut TenantTx, tenant: &Tenant, q: &RangeQuery, now: DateT
         c.scans += r.a;
         c.visitors += r.b;
     });
-    put(db::numbers::ratings(tx, &window).await?, |c, r| {
-        c.ratings += r.a;
-        c.stars += r.b;
-    });
-    put(db::numbers::check_ins(tx, &window).await?, |c, r| {
-        c.opened += r.a;
-        c.late += r.b;
-    });
     put(db::numbers::inspections(tx, &window).await?, |c, r| {
         c.inspections += r.a;
         c.failed_inspections += r.b;
         c.points += r.c;
     });
-    put(db::numbers::redemptions(tx, &window).await?, |c, r| {
-        c.redemptions += r.a;
-        c.subsidy_fen += r.b;
-        c.consumption_fen += r.c;
-    });
+    for r in db::numbers::counters(tx, &window).await? {
+        let c = cells.entry((r.market_id, r.night)).or_default();
+        c.opened += r.opened;
+        c.late += r.late;
+        c.ratings += r.ratings;
+        c.stars += r.stars;
+        c.redemptions += r.redemptions;
+        c.subsidy_fen += r.subsidy_fen;
+        c.consumption_fen += r.consumption_fen;
+    }
 
     let complaints = db::numbers::complaints(tx, &window, now).await?;
     let mut due_by_market: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();

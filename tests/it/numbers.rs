@@ -492,6 +492,29 @@ async fn every_figure_matches_a_hand_made_data_set_across_midnight_in_another_zo
     assert_eq!(week["range"]["from"], "2026-11-04");
     assert_eq!(week["complaints"]["total"], 4);
 
+    // The counters follow later changes: a rating hidden, a use reversed, a check-in removed.
+    let tenant = w.t.tenant.id.0;
+    for sql in [
+        "update ratings set hidden_at = now(), hidden_by = (select id from users where tenant_id = $1 and login = 'admin'),
+                hidden_reason = '广告' where tenant_id = $1 and business_date = '2026-11-08'",
+        "update redemptions set reversed_at = now(), reversed_reason = '误操作' where tenant_id = $1 and bill_fen = 6000",
+        "delete from check_ins where tenant_id = $1 and business_date = '2026-11-10'",
+    ] {
+        sqlx::query(sql).bind(tenant).execute(&app.owner).await.unwrap();
+    }
+    let (_, after) = app
+        .get_json(
+            "/api/v1/t/tzt/numbers?range=custom&from=2026-11-08&to=2026-11-10",
+            Some(&w.token),
+        )
+        .await;
+    assert_eq!(after["totals"]["ratings"], 2);
+    assert_eq!(after["rating_average"], "4.50");
+    assert_eq!(after["vouchers"]["used"], 1);
+    assert_eq!(after["vouchers"]["consumption_fen"], 8000);
+    assert_eq!(after["totals"]["opened"], 2);
+    assert_eq!(night(&after, "2026-11-10")["absent"], 3);
+
     // (In Shanghai's zone, the platform's default, the complaint filed at 22:00 on the 9th in New
     // York would be the 10th's and the 23:30 scans too: the figures above are the tenant's zone.)
 }
