@@ -106,9 +106,13 @@ pub fn line_chart(id: &str, title: &str, labels: &[String], series: &[Series<'_>
 
     let mut out = String::new();
     open_svg(&mut out, &id, title, desc.trim_end(), HEIGHT);
-    // Grid and y labels: 0, ¼, ½, ¾ and the top.
-    for k in 0..=4 {
-        let v = top * k / 4;
+    // Grid and y labels: 0, the middle (when it is a whole number) and the top.
+    let ticks: Vec<i64> = if top % 2 == 0 {
+        vec![0, top / 2, top]
+    } else {
+        vec![0, top]
+    };
+    for v in ticks {
         let yy = y(v);
         let _ = write!(
             out,
@@ -225,7 +229,9 @@ mod tests {
             }],
         );
         // 0 sits on the x axis (TOP + plot height), the top value (10 = nice ceiling) at TOP.
-        assert!(svg.contains(r#"points="48,192 338,112 628,12""#), "{svg}");
+        assert!(svg.contains(r#"points="48,192 338,102 628,12""#), "{svg}");
+        // Ticks at 0, the middle and the top.
+        assert!(svg.contains(">0</text>") && svg.contains(">5</text>") && svg.contains(">10</text>"));
         assert!(svg.contains(r#"<title id="scans-title">Scans</title>"#));
         assert!(svg.contains("2026-11-01 – 2026-11-03. scans: 15, max 10 (2026-11-03)."));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
@@ -243,7 +249,8 @@ mod tests {
             }],
         );
         assert!(!svg.contains("polyline"));
-        assert!(svg.contains(r#"<circle cx="338" cy="12" r="3"/>"#), "{svg}");
+        // 4 of an axis topped at 5: four fifths of the 180-unit plot above its bottom (192).
+        assert!(svg.contains(r#"<circle cx="338" cy="48" r="3"/>"#), "{svg}");
         let empty = line_chart("none", "None", &[], &[]);
         assert!(empty.contains(">0</text>") && !empty.contains("circle"));
     }
