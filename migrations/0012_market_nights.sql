@@ -34,17 +34,20 @@ as $$
     select (abs(hashtext(code::text)) % 8)::smallint
 $$;
 
--- Adds signed deltas (one row per tenant, market, night, shard).
+-- Adds signed deltas.
 create function market_nights_add(deltas jsonb) returns void
     language sql
 as $$
     insert into market_nights as m (tenant_id, market_id, night, shard, opened, late, ratings, stars, redemptions,
                                      subsidy_fen, consumption_fen)
-    select d.tenant_id, d.market_id, d.night, d.shard, d.opened, d.late, d.ratings, d.stars, d.redemptions,
-           d.subsidy_fen, d.consumption_fen
+    select d.tenant_id, d.market_id, d.night, d.shard, sum(d.opened), sum(d.late), sum(d.ratings), sum(d.stars),
+           sum(d.redemptions), sum(d.subsidy_fen), sum(d.consumption_fen)
     from jsonb_to_recordset(deltas) as d (tenant_id uuid, market_id uuid, night date, shard smallint, opened int,
                                           late int, ratings int, stars int, redemptions int, subsidy_fen bigint,
                                           consumption_fen bigint)
+    -- Several stalls of a market-night share a stripe: one row each, and always in the same order
+    -- (so that two transactions lock stripes without deadlocking).
+    group by 1, 2, 3, 4
     order by 1, 2, 3, 4
     on conflict (tenant_id, market_id, night, shard) do update
     set opened = m.opened + excluded.opened,

@@ -499,6 +499,8 @@ async fn every_figure_matches_a_hand_made_data_set_across_midnight_in_another_zo
                 hidden_reason = '广告' where tenant_id = $1 and business_date = '2026-11-08'",
         "update redemptions set reversed_at = now(), reversed_reason = '误操作' where tenant_id = $1 and bill_fen = 6000",
         "delete from check_ins where tenant_id = $1 and business_date = '2026-11-10'",
+        // A change the counters do not count (a reply on every rating at once) leaves them as they are.
+        "update ratings set reply = '谢谢', replied_at = now() where tenant_id = $1",
     ] {
         sqlx::query(sql).bind(tenant).execute(&app.owner).await.unwrap();
     }
