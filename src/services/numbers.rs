@@ -381,7 +381,7 @@ fn instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
 }
 
 /// What the queries read for a range: its nights, and the instants around them in the zone.
-fn window<'a>(range: &NightRange, market: Option<&MarketRow>, tz: Tz) -> Window<'a> {
+fn window(range: &NightRange, market: Option<&MarketRow>, tz: Tz) -> Window<'static> {
     Window {
         from: range.from,
         to: range.to,
@@ -394,13 +394,38 @@ fn window<'a>(range: &NightRange, market: Option<&MarketRow>, tz: Tz) -> Window<
     }
 }
 
+/// The markets, range and query window a request asks for.
+struct Scope {
+    markets: Vec<MarketRow>,
+    /// The one market asked for, if any.
+    market: Option<MarketRow>,
+    range: NightRange,
+    window: Window<'static>,
+}
+
+async fn scope(tx: &mut TenantTx, tz: Tz, q: &RangeQuery, now: DateTime<Utc>) -> AppResult<Scope> {
+    let markets = db::markets::list(tx).await?;
+    let market = market_choice(&markets, &q.market)?.cloned();
+    let range = NightRange::parse(q, current_night(&markets, market.as_ref(), tz, now))?;
+    let window = window(&range, market.as_ref(), tz);
+    Ok(Scope {
+        markets,
+        market,
+        range,
+        window,
+    })
+}
+
 /// Reads every figure of a dashboard in one transaction.
 pub async fn read(tx: &mut TenantTx, tenant: &Tenant, q: &RangeQuery, now: DateTime<Utc>) -> AppResult<Dashboard> {
-    let markets = db::markets::list(tx).await?;
-    let market = market_choice(&markets, &q.market)?;
     let tz = tenant.timezone;
-    let range = NightRange::parse(q, current_night(&markets, market, tz, now))?;
-    let window = window(&range, market, tz);
+    let Scope {
+        markets,
+        market,
+        range,
+        window,
+    } = scope(tx, tz, q, now).await?;
+    let market = market.as_ref();
     let shown: Vec<&MarketRow> = match market {
         Some(m) => vec![m],
         None => markets.iter().collect(),
@@ -802,23 +827,45 @@ fn count_cells(c: &Counts) -> Vec<String> {
     ]
 }
 
+/// What a key in a dashboard table names.
+#[derive(Clone, Copy, Debug)]
+pub enum Key {
+    ComplaintCategory,
+    ComplaintState,
+    ApplicationState,
+    Cause,
+    Colour,
+    StallCategory,
+}
+
+/// A key's name in the reader's language (the key itself when it is not one the platform knows).
+pub fn label(lang: Lang, kind: Key, key: &str) -> String {
+    use crate::domain::{application, code, complaint, market};
+    let locale_key = match kind {
+        Key::ComplaintCategory => complaint::Category::parse(key).map(|c| c.label_key()),
+        Key::ComplaintState => complaint::State::parse(key).map(|c| c.label_key()),
+        Key::ApplicationState => application::AppState::parse(key).map(|c| c.label_key()),
+        Key::Cause => Some(code::cause::label_key(key)),
+        Key::Colour => code::Colour::parse(key).map(|c| c.label_key()),
+        Key::StallCategory => market::Category::parse(key).map(|c| c.label_key()),
+    };
+    locale_key.map(|k| lang.t(k)).unwrap_or_else(|| key.to_string())
+}
+
+/// A table of counts by key: the key, its label, the count.
+fn counts_table(name: &str, key_column: &str, count_column: &str, kind: Key, counts: &[KeyCount], lang: Lang) -> Table {
+    table(
+        name,
+        &[key_column, "label", count_column],
+        counts
+            .iter()
+            .map(|k| vec![k.key.clone(), label(lang, kind, &k.key), k.count.to_string()])
+            .collect(),
+    )
+}
+
 /// One of a dashboard's tables (DASHBOARD_TABLES).
 pub fn dashboard_table(d: &Dashboard, name: &str, lang: Lang) -> AppResult<Table> {
-    let keyed = |key_col: &str, rows: Vec<(String, String, Vec<String>)>, extra: &[&str]| {
-        let mut cols = vec![key_col, "label"];
-        cols.extend_from_slice(extra);
-        table(
-            name,
-            &cols,
-            rows.into_iter()
-                .map(|(k, l, rest)| {
-                    let mut r = vec![k, l];
-                    r.extend(rest);
-                    r
-                })
-                .collect(),
-        )
-    };
     Ok(match name {
         "nights" => {
             let mut cols = vec!["night"];
@@ -859,74 +906,57 @@ pub fn dashboard_table(d: &Dashboard, name: &str, lang: Lang) -> AppResult<Table
                     .collect(),
             )
         }
-        "complaint_categories" => keyed(
+        "complaint_categories" => counts_table(
+            name,
             "category",
-            d.complaints
-                .by_category
-                .iter()
-                .map(|k| {
-                    let label = crate::domain::complaint::Category::parse(&k.key)
-                        .map(|c| lang.t(c.label_key()))
-                        .unwrap_or_default();
-                    (k.key.clone(), label, vec![k.count.to_string()])
-                })
-                .collect(),
-            &["complaints"],
+            "complaints",
+            Key::ComplaintCategory,
+            &d.complaints.by_category,
+            lang,
         ),
-        "complaint_states" => keyed(
+        "complaint_states" => counts_table(
+            name,
             "state",
-            d.complaints
-                .by_state
-                .iter()
-                .map(|k| {
-                    let label = crate::domain::complaint::State::parse(&k.key)
-                        .map(|c| lang.t(c.label_key()))
-                        .unwrap_or_default();
-                    (k.key.clone(), label, vec![k.count.to_string()])
-                })
-                .collect(),
-            &["complaints"],
+            "complaints",
+            Key::ComplaintState,
+            &d.complaints.by_state,
+            lang,
         ),
-        "colours" => keyed(
-            "colour",
-            [
+        "colours" => {
+            let colours = [
                 ("green", d.codes.green),
                 ("yellow", d.codes.yellow),
                 ("red", d.codes.red),
             ]
-            .into_iter()
-            .map(|(k, n)| (k.to_string(), lang.t(&format!("colour.{k}")), vec![n.to_string()]))
-            .collect(),
-            &["codes"],
-        ),
-        "red_causes" => keyed(
-            "cause",
+            .map(|(key, count)| KeyCount {
+                key: key.to_string(),
+                count,
+            });
+            counts_table(name, "colour", "codes", Key::Colour, &colours, lang)
+        }
+        "red_causes" => table(
+            name,
+            &["cause", "label", "open_now", "raised_in_range"],
             d.codes
                 .red_causes
                 .iter()
                 .map(|c| {
-                    (
+                    vec![
                         c.kind.clone(),
-                        lang.t(crate::domain::code::cause::label_key(&c.kind)),
-                        vec![c.open.to_string(), c.raised.to_string()],
-                    )
+                        label(lang, Key::Cause, &c.kind),
+                        c.open.to_string(),
+                        c.raised.to_string(),
+                    ]
                 })
                 .collect(),
-            &["open_now", "raised_in_range"],
         ),
-        "application_states" => keyed(
+        "application_states" => counts_table(
+            name,
             "state",
-            d.applications
-                .by_state
-                .iter()
-                .map(|k| {
-                    let label = crate::domain::application::AppState::parse(&k.key)
-                        .map(|s| lang.t(s.label_key()))
-                        .unwrap_or_default();
-                    (k.key.clone(), label, vec![k.count.to_string()])
-                })
-                .collect(),
-            &["applications"],
+            "applications",
+            Key::ApplicationState,
+            &d.applications.by_state,
+            lang,
         ),
         _ => return Err(AppError::NotFound),
     })
@@ -952,11 +982,8 @@ pub async fn records(state: &AppState, user: &AuthUser, name: &str, q: &RangeQue
     }
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let markets = db::markets::list(&mut tx).await?;
-    let market = market_choice(&markets, &q.market)?;
     let tz = user.tenant.timezone;
-    let range = NightRange::parse(q, current_night(&markets, market, tz, now))?;
-    let window = window(&range, market, tz);
+    let Scope { range, window, .. } = scope(&mut tx, tz, q, now).await?;
     let time = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string();
     let otime = |t: Option<DateTime<Utc>>| t.map(time).unwrap_or_default();
     let t = match name {
@@ -1018,9 +1045,7 @@ pub async fn records(state: &AppState, user: &AuthUser, name: &str, q: &RangeQue
                 ],
                 rows.into_iter()
                     .map(|r| {
-                        let label = crate::domain::complaint::Category::parse(&r.category)
-                            .map(|c| lang.t(c.label_key()))
-                            .unwrap_or_default();
+                        let label = label(lang, Key::ComplaintCategory, &r.category);
                         vec![
                             r.tracking,
                             r.night.to_string(),

@@ -10,10 +10,9 @@ use super::filters;
 use super::layout::{Page, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::domain::{application, code, complaint, market};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Path, Query};
-use crate::services::numbers::{self, Dashboard, MarketRef, PublicStats, RangeQuery, Table};
+use crate::services::numbers::{self, Dashboard, Key, MarketRef, PublicStats, RangeQuery, Table};
 
 #[derive(Template)]
 #[template(path = "official/numbers.html")]
@@ -43,25 +42,19 @@ struct Charts {
 
 impl DashboardPage {
     fn complaint_category(&self, key: &str) -> String {
-        complaint::Category::parse(key)
-            .map(|c| self.page.t(c.label_key()))
-            .unwrap_or_else(|| key.to_string())
+        numbers::label(self.page.lang, Key::ComplaintCategory, key)
     }
 
     fn complaint_state(&self, key: &str) -> String {
-        complaint::State::parse(key)
-            .map(|c| self.page.t(c.label_key()))
-            .unwrap_or_else(|| key.to_string())
+        numbers::label(self.page.lang, Key::ComplaintState, key)
     }
 
     fn app_state(&self, key: &str) -> String {
-        application::AppState::parse(key)
-            .map(|c| self.page.t(c.label_key()))
-            .unwrap_or_else(|| key.to_string())
+        numbers::label(self.page.lang, Key::ApplicationState, key)
     }
 
     fn cause(&self, kind: &str) -> String {
-        self.page.t(code::cause::label_key(kind))
+        numbers::label(self.page.lang, Key::Cause, kind)
     }
 
     fn selected_range(&self, kind: &str) -> bool {
@@ -133,12 +126,7 @@ fn charts(d: &Dashboard, page: &Page) -> Charts {
             &d.complaints
                 .by_category
                 .iter()
-                .map(|k| {
-                    let label = complaint::Category::parse(&k.key)
-                        .map(|c| t(c.label_key()))
-                        .unwrap_or_else(|| k.key.clone());
-                    (label, k.count)
-                })
+                .map(|k| (numbers::label(page.lang, Key::ComplaintCategory, &k.key), k.count))
                 .collect::<Vec<_>>(),
         ),
         causes: charts::bar_chart(
@@ -147,7 +135,7 @@ fn charts(d: &Dashboard, page: &Page) -> Charts {
             &d.codes
                 .red_causes
                 .iter()
-                .map(|c| (t(code::cause::label_key(&c.kind)), c.open))
+                .map(|c| (numbers::label(page.lang, Key::Cause, &c.kind), c.open))
                 .collect::<Vec<_>>(),
         ),
         applications: charts::bar_chart(
@@ -156,12 +144,7 @@ fn charts(d: &Dashboard, page: &Page) -> Charts {
             &d.applications
                 .by_state
                 .iter()
-                .map(|k| {
-                    let label = application::AppState::parse(&k.key)
-                        .map(|s| t(s.label_key()))
-                        .unwrap_or_else(|| k.key.clone());
-                    (label, k.count)
-                })
+                .map(|k| (numbers::label(page.lang, Key::ApplicationState, &k.key), k.count))
                 .collect::<Vec<_>>(),
         ),
     }
@@ -236,9 +219,7 @@ struct StatsPage {
 
 impl StatsPage {
     fn category(&self, key: &str) -> String {
-        market::Category::parse(key)
-            .map(|c| self.page.t(c.label_key()))
-            .unwrap_or_else(|| key.to_string())
+        numbers::label(self.page.lang, Key::StallCategory, key)
     }
 
     fn or_dash(&self, v: impl std::borrow::Borrow<Option<String>>) -> String {
@@ -277,12 +258,7 @@ pub async fn public_stats(
         &page.t("stats.by_category"),
         &s.stalls_by_category
             .iter()
-            .map(|c| {
-                let label = market::Category::parse(&c.category)
-                    .map(|k| page.t(k.label_key()))
-                    .unwrap_or_else(|| c.category.clone());
-                (label, c.stalls)
-            })
+            .map(|c| (numbers::label(page.lang, Key::StallCategory, &c.category), c.stalls))
             .collect::<Vec<_>>(),
     );
     render(&StatsPage {

@@ -358,6 +358,26 @@ pub(crate) async fn world(app: &TestApp) -> World {
     World { t, codes, token }
 }
 
+impl World {
+    /// A browser-like client signed in as tzt's admin through the login form.
+    pub(crate) async fn admin(&self, app: &TestApp) -> reqwest::Client {
+        let admin = app.client();
+        let r = admin
+            .post(app.url("/login"))
+            .form(&[
+                ("tenant", "tzt"),
+                ("login", "admin"),
+                ("password", &self.t.admin_password),
+                ("next", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        admin
+    }
+}
+
 fn night<'a>(d: &'a Value, date: &str) -> &'a Value {
     d["nights"]
         .as_array()
@@ -611,19 +631,7 @@ pub(crate) fn parse_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
 async fn csv_exports_round_trip_to_the_same_figures() {
     let app = app().await;
     let w = world(&app).await;
-    let admin = app.client();
-    let r = admin
-        .post(app.url("/login"))
-        .form(&[
-            ("tenant", "tzt"),
-            ("login", "admin"),
-            ("password", &w.t.admin_password),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let admin = w.admin(&app).await;
     let range = "range=custom&from=2026-11-08&to=2026-11-10";
     let (_, d) = app
         .get_json(&format!("/api/v1/t/tzt/numbers?{range}"), Some(&w.token))
@@ -813,18 +821,7 @@ async fn a_markets_public_record_shows_its_figures_and_no_person() {
 async fn the_dashboard_page_draws_charts_with_tables_and_no_script() {
     let app = app().await;
     let w = world(&app).await;
-    let admin = app.client();
-    admin
-        .post(app.url("/login"))
-        .form(&[
-            ("tenant", "tzt"),
-            ("login", "admin"),
-            ("password", &w.t.admin_password),
-            ("next", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let admin = w.admin(&app).await;
     let r = admin
         .get(app.url("/official/numbers?range=custom&from=2026-11-08&to=2026-11-10"))
         .send()
