@@ -924,3 +924,57 @@ async fn an_official_opens_the_dashboard_switches_the_range_and_downloads_a_csv(
     let total: i64 = rows.iter().map(|r| r[col].parse::<i64>().expect("a number")).sum();
     assert_eq!(visitors_shown, vec![total.to_string()], "the page and the CSV agree");
 }
+
+#[tokio::test]
+async fn an_admin_filters_the_audit_trail_and_a_citizen_reads_a_markets_record_on_a_phone() {
+    let Some(browser) = browser(Window::Desktop).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+    sign_in(c, &app, "nanan", "admin").await;
+    wait_for_path(c, "/admin").await;
+    click(c, "a[href='/admin/audit']").await;
+    wait_for_path(c, "/admin/audit").await;
+    assert_eq!(attr(c, "#chain-status", "data-ok").await.as_deref(), Some("true"));
+    fill(c, "#action", "market.").await;
+    click(c, "#audit-filter button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !c.current_url().await.expect("url").as_str().contains("action=market.") {
+        assert!(Instant::now() < deadline, "the filter did not apply");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let actions = texts(c, "#audit-rows tbody tr td code").await;
+    assert!(
+        !actions.is_empty() && actions.iter().all(|a| a.starts_with("market.")),
+        "{actions:?}"
+    );
+    drop(browser);
+
+    let Some(phone) = self::browser(Window::Phone).await else {
+        return;
+    };
+    let p = &phone.client;
+    p.goto(&app.url(&format!("/t/nanan/m/{}", app.market_id("nanan"))))
+        .await
+        .expect("market page");
+    click(p, "#stats-link").await;
+    wait_for_text(p, "h1", "经营公开数据").await;
+    assert!(p.find(Locator::Css("svg#chart-stall-categories desc")).await.is_ok());
+    let stalls = texts(p, "[data-figure='stalls']").await;
+    assert!(
+        stalls.first().is_some_and(|s| s.parse::<i64>().is_ok_and(|n| n > 0)),
+        "{stalls:?}"
+    );
+    // Nothing on the page runs off a phone's screen.
+    let wide: bool = p
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+            vec![],
+        )
+        .await
+        .expect("width")
+        .as_bool()
+        .unwrap_or(true);
+    assert!(!wide, "the public record is wider than the phone");
+}
