@@ -30,7 +30,7 @@ use crate::http::{assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
-    account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints,
+    account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints, credit, goods, insights,
     numbers, oversight, public, review, shopper, signup, stall, vendor, vouchers, workspace,
 };
 
@@ -71,6 +71,8 @@ pub struct Inner {
     pub chain_checks: crate::services::audit::ChainChecks,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
+    /// The font PDFs are set in (loaded at first use).
+    pub pdf_font: crate::services::pdf::PdfFont,
 }
 
 impl Deref for AppState {
@@ -91,6 +93,7 @@ impl AppState {
         let shopper_throttle = Throttle::new(&config.shopper_throttle);
         let scan_cache = crate::services::scan::ScanCache::default();
         let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
+        let config_pdf_font = config.pdf_font.clone();
         db.set_commit_hook(scan_cache.commit_hook());
         AppState(Arc::new(Inner {
             db,
@@ -109,6 +112,7 @@ impl AppState {
             scan_counts: crate::services::scan_counts::ScanCounter::default(),
             chain_checks: crate::services::audit::chain_checks(),
             metrics: metrics::handle(),
+            pdf_font: crate::services::pdf::PdfFont::new(config_pdf_font),
         }))
     }
 }
@@ -150,6 +154,10 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{tenant}/vouchers", get(vouchers::campaigns))
         .route("/t/{tenant}/vouchers/{id}", get(vouchers::campaign))
         .route("/t/{tenant}/vouchers/{id}/claim", post(vouchers::claim))
+        .route("/verify", get(credit::form))
+        .route("/verify/{code}", get(credit::verify))
+        .route("/verify/{code}/record.json", get(credit::verify_json))
+        .route("/verify/{code}/record.pdf", get(credit::verify_pdf))
         .route("/complaints/{tracking}", get(shopper::tracking))
         .route("/complaints/{tracking}/reopen", post(shopper::reopen))
         // sessions
@@ -229,6 +237,19 @@ pub fn router(state: AppState) -> Router {
             post(stall::renew).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/vendor/stalls/{id}/deductions/{deduction}/appeal", post(stall::appeal))
+        .route("/vendor/stalls/{id}/insights", get(insights::page))
+        .route("/vendor/records", get(credit::list).post(credit::issue))
+        .route("/vendor/records/{id}", get(credit::show))
+        .route("/vendor/records/{id}/revoke", post(credit::revoke))
+        .route("/vendor/records/{id}/record.json", get(credit::own_json))
+        .route("/vendor/records/{id}/record.pdf", get(credit::own_pdf))
+        .route(
+            "/vendor/goods",
+            get(goods::page)
+                .post(goods::declare)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/goods-photos/{id}", get(goods::photo))
         .route("/vendor/renewals/{id}/document", get(stall::renewal_document))
         .route("/vendor/ratings/{id}/reply", post(stall::reply))
         .route("/vendor/complaints/{id}/answer", post(stall::answer))

@@ -82,6 +82,11 @@ pub struct ServeArgs {
     #[arg(long, env = "NIGHTMARKET_SWEEP_SECS", default_value_t = 300)]
     pub sweep_secs: u64,
 
+    /// A CJK font (TTF/OTF/TTC) for PDF credit records. By default the usual places of Debian's
+    /// fonts-droid-fallback, fonts-wqy-microhei and fonts-noto-cjk are tried.
+    #[arg(long, env = "NIGHTMARKET_PDF_FONT")]
+    pub pdf_font: Option<PathBuf>,
+
     /// Bearer token for the SMS gateway.
     #[arg(long, env = "NIGHTMARKET_SMS_TOKEN", hide_env_values = true)]
     pub sms_token: Option<String>,
@@ -103,6 +108,9 @@ pub enum Command {
     /// Operating codes: check a code's signature, rotate a tenant's signing key.
     #[command(subcommand)]
     Code(CodeCommand),
+    /// Vendors' credit records (信用记录): check one offline.
+    #[command(subcommand)]
+    Record(RecordCommand),
     /// Expire lapsed credentials and bring every code's colour up to date (credentials expiring
     /// or expired, penalty points after the month's turn). The server does this every five
     /// minutes; running it again changes nothing.
@@ -190,6 +198,20 @@ pub enum CodeCommand {
         /// Tenant slug
         #[arg(long)]
         tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordCommand {
+    /// Check a credit record offline: its signature against the tenant's published keys, and its
+    /// expiry. Exits 1 unless it is genuine and current. (Only /verify/{code} knows of a
+    /// revocation.)
+    Verify {
+        /// The signed record (record.json, downloaded from /verify/{code} or the vendor's page).
+        record: PathBuf,
+        /// The tenant's key document (JSON from /t/{tenant}/code-key).
+        #[arg(long)]
+        keys: PathBuf,
     },
 }
 

@@ -27,6 +27,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Largest request body accepted, in bytes (413 beyond).
     pub body_limit: usize,
+    /// A CJK font file for PDFs; None looks in the usual system places (services::pdf).
+    pub pdf_font: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -42,6 +44,7 @@ impl Config {
             clock: Clock::system(),
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
+            pdf_font: None,
         }
     }
 

@@ -23,6 +23,7 @@ use crate::services::audit::{self, Actor, Change};
 use crate::services::tenants::{self, NewTenant};
 
 pub mod load;
+mod records;
 mod scan;
 mod stalls;
 mod supervision;
@@ -173,10 +174,11 @@ pub async fn seed(owner: &PgPool, keys: &Keys, url: &str, data_dir: &Path) -> an
         supervision::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
         scan::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
         vouchers::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
+        records::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
     }
     // The first district's green stall, under plain names, to try the credential feed on.
     let first = TENANTS[0].slug;
-    for name in ["vendor_id", "code_url", "tracking"] {
+    for name in ["vendor_id", "code_url", "tracking", "credit_code"] {
         if let Some(v) = creds.samples.get(&format!("{first}_{name}")).cloned() {
             creds.samples.insert(name.to_string(), v);
         }

@@ -116,6 +116,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    /// Something this installation lacks (a font for PDFs): 503, with what to install.
+    #[error("not installed: {}", .0.key())]
+    NotInstalled(Msg),
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -137,7 +140,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::NotInstalled(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -167,6 +170,7 @@ impl AppError {
             AppError::PayloadTooLarge => ("payload_too_large", Msg::new("error.payload_too_large"), vec![]),
             AppError::RateLimited { .. } => ("rate_limited", Msg::new("error.rate_limited"), vec![]),
             AppError::Unavailable => ("unavailable", Msg::new("error.unavailable"), vec![]),
+            AppError::NotInstalled(m) => ("not_installed", m.clone(), vec![]),
             AppError::Internal(_) => ("internal", Msg::new("error.internal"), vec![]),
         };
         let retry_after = match self {

@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         Some(Command::Audit(cmd)) => startup::audit(&cli.storage, cmd).await,
         Some(Command::Sms(cmd)) => startup::sms(&cli.storage, cmd).await,
         Some(Command::Code(cmd)) => startup::code(&cli.storage, cmd).await,
+        Some(Command::Record(cmd)) => startup::record(cmd),
         Some(Command::Sweep) => startup::sweep(&cli.storage).await,
         Some(Command::BenchFlashSeed {
             vouchers,

@@ -223,6 +223,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
 
     let mut config = Config::new(public_url.clone());
     config.trust_proxy = args.trust_proxy;
+    config.pdf_font = args.pdf_font.clone();
     if let Some(url) = &args.sms_url {
         config.sms = crate::services::sms::Gateway::http(url.clone(), args.sms_token.clone())?;
     }
@@ -520,6 +521,60 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
             result
         }
     }
+}
+
+/// `nightmarket record verify`: a credit record checked offline against a key document.
+pub fn record(cmd: &crate::cli::RecordCommand) -> anyhow::Result<ExitCode> {
+    let crate::cli::RecordCommand::Verify { record, keys } = cmd;
+    let text = std::fs::read_to_string(keys).with_context(|| format!("reading {}", keys.display()))?;
+    let doc: crate::services::codes::KeyDocument =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a key document", keys.display()))?;
+    let text = std::fs::read_to_string(record).with_context(|| format!("reading {}", record.display()))?;
+    let signed: crate::domain::record::SignedRecord =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a signed record", record.display()))?;
+    match crate::services::credit::verify_offline(&signed, &doc, chrono::Utc::now()) {
+        Ok((crate::domain::record::Standing::Valid, payload)) => {
+            println!(
+                "genuine: record {} issued by {} on {}, valid until {} (signed with key {}); sections: {}",
+                payload.code,
+                payload.issuer,
+                payload.issued_at.format("%Y-%m-%d"),
+                payload.expires_at.format("%Y-%m-%d %H:%M UTC"),
+                signed.kid,
+                shared_sections(&payload).join(", ")
+            );
+            println!("(a revocation is known only online: /verify/{})", payload.code);
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok((standing, payload)) => {
+            println!(
+                "genuine but {}: record {} expired {}",
+                standing.as_str(),
+                payload.code,
+                payload.expires_at.format("%Y-%m-%d %H:%M UTC")
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Err(why) => {
+            println!("NOT GENUINE: {why}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn shared_sections(p: &crate::domain::record::Payload) -> Vec<&'static str> {
+    [
+        ("trading", p.trading.is_some()),
+        ("score", p.score.is_some()),
+        ("complaints", p.complaints.is_some()),
+        ("inspections", p.inspections.is_some()),
+        ("credentials", p.credentials.is_some()),
+        ("vouchers", p.vouchers.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, shared)| *shared)
+    .map(|(name, _)| name)
+    .collect()
 }
 
 fn report_verification(result: Result<(String, String), &'static str>) -> ExitCode {

@@ -14,6 +14,7 @@ pub mod ops;
 pub mod scan;
 pub mod staff;
 pub mod supervision;
+pub mod vendor_tools;
 pub mod vendors;
 pub mod vouchers;
 
@@ -49,6 +50,7 @@ use crate::error::ErrorBody;
         (name = "supervision", description = "Check-in, credentials and the external credential feed, inspections, appeals"),
         (name = "scan", description = "Ratings, complaints and their handling, stall scores"),
         (name = "vouchers", description = "Consumption vouchers: campaigns, shoppers, claims"),
+        (name = "vendor tools", description = "For vendors: insights, credit records and their public check, goods-source declarations"),
         (name = "numbers", description = "Dashboards' figures, their tables and records, markets' public records"),
         (name = "open311", description = "Open311 GeoReport v2 for 12345 hotline systems"),
         (name = "ops", description = "Health"),
@@ -139,6 +141,12 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(numbers::dashboard))
         .routes(routes!(numbers::table))
         .routes(routes!(numbers::public_stats))
+        .routes(routes!(vendor_tools::stall_insights))
+        .routes(routes!(vendor_tools::records, vendor_tools::issue))
+        .routes(routes!(vendor_tools::record))
+        .routes(routes!(vendor_tools::revoke))
+        .routes(routes!(vendor_tools::verify))
+        .routes(routes!(vendor_tools::goods_sources, vendor_tools::declare))
         .routes(routes!(supervision::credential_event))
         .routes(routes!(supervision::my_credentials))
         .routes(routes!(supervision::vendor_credentials))

@@ -353,6 +353,9 @@ pub struct InspectionRequest {
     /// Required when problems were found (photos can be added on the page).
     #[serde(default)]
     pub notes: String,
+    /// Goods-source declarations of the vendor checked during this inspection.
+    #[serde(default)]
+    pub goods_checked: Vec<Uuid>,
 }
 
 /// Record an inspection of a stall (officials with the inspect permission). Problems deduct
@@ -375,7 +378,16 @@ pub async fn inspect(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<InspectionRequest>,
 ) -> AppResult<(StatusCode, Json<Recorded>)> {
-    let (recorded, _) = inspections::record(&state, &user, id, &body.problems, &body.notes, &[]).await?;
+    let (recorded, _) = inspections::record(
+        &state,
+        &user,
+        id,
+        &body.problems,
+        &body.notes,
+        &[],
+        &body.goods_checked,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(recorded)))
 }
 

@@ -44,6 +44,31 @@ pub async fn add(
     Ok(())
 }
 
+/// Adds scans by local hour (`hours[h]` scans in hour `h`; hours without scans are skipped).
+pub async fn add_hours(tx: &mut TenantTx, code: Uuid, night: NaiveDate, hours: &[i64; 24]) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let (which, scans): (Vec<i16>, Vec<i64>) = (0i16..)
+        .zip(hours.iter().copied())
+        .filter(|(_, n)| *n > 0)
+        .unzip();
+    if which.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        "insert into scan_hours (tenant_id, code_id, night, hour, scans)
+         select $1, $2, $3, h, n from unnest($4::smallint[], $5::bigint[]) as u (h, n)
+         on conflict (tenant_id, code_id, night, hour) do update set scans = scan_hours.scans + excluded.scans",
+        tenant,
+        code,
+        night,
+        &which,
+        &scans
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// A code's counts on a night: (scans, visitors).
 pub async fn of_night(tx: &mut TenantTx, code: Uuid, night: NaiveDate) -> Result<(i64, i64), sqlx::Error> {
     let tenant = tx.tenant().0;

@@ -70,6 +70,12 @@ pub(super) async fn seed(
             .collect();
         let scans = (visitors + dice.below(visitors as u64) as usize) as i64;
         db::scan_counts::add(&mut tx, *code, *night, scans, &devices).await?;
+        // Through the evening, busiest around 20:00–21:00 (the demo markets open at 18:00/18:30).
+        let mut hours = [0i64; 24];
+        for _ in 0..scans {
+            hours[[18, 19, 19, 20, 20, 20, 21, 21, 22, 23][dice.below(10) as usize]] += 1;
+        }
+        db::scan_counts::add_hours(&mut tx, *code, *night, &hours).await?;
     }
     let mut rated = Vec::new();
     for (n, (code, vendor, night, checked_in)) in nights.iter().enumerate() {

@@ -66,13 +66,18 @@ async fn new_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Actor)
 }
 
 fn sign(tx: &TenantTx, keys: &Keys, key: &KeyRow, code: &str) -> AppResult<String> {
+    sign_message(tx, keys, key, &signed_message(&key.kid, code))
+}
+
+/// Signs `message` with the tenant key `key` (codes, credit records): base64url Ed25519.
+pub fn sign_message(tx: &TenantTx, keys: &Keys, key: &KeyRow, message: &[u8]) -> AppResult<String> {
     let secret = keys
         .open(&secret_place(tx, key.id), &key.secret_key_enc)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("signing key {}: {e}", key.kid)))?;
     let secret: [u8; 32] = secret
         .try_into()
         .map_err(|_| AppError::Internal(anyhow::anyhow!("signing key length")))?;
-    let signature = SigningKey::from_bytes(&secret).sign(&signed_message(&key.kid, code));
+    let signature = SigningKey::from_bytes(&secret).sign(message);
     Ok(encode_signature(&signature.to_bytes()))
 }
 
@@ -143,7 +148,12 @@ pub enum Scan {
 }
 
 fn verifies(key: &KeyRow, code: &str, signature: &[u8]) -> bool {
-    let Ok(public): Result<[u8; 32], _> = key.public_key.clone().try_into() else {
+    verifies_message(&key.public_key, &signed_message(&key.kid, code), signature)
+}
+
+/// Whether `signature` is the Ed25519 signature of `message` by the 32-byte `public_key`.
+pub fn verifies_message(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let Ok(public): Result<[u8; 32], _> = public_key.try_into() else {
         return false;
     };
     let Ok(public) = VerifyingKey::from_bytes(&public) else {
@@ -152,7 +162,7 @@ fn verifies(key: &KeyRow, code: &str, signature: &[u8]) -> bool {
     let Ok(sig) = Signature::from_slice(signature) else {
         return false;
     };
-    public.verify_strict(&signed_message(&key.kid, code), &sig).is_ok()
+    public.verify_strict(message, &sig).is_ok()
 }
 
 /// Looks a scanned code up and checks its signature.

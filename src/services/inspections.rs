@@ -127,6 +127,7 @@ pub async fn record(
     found: &[String],
     notes: &str,
     photos: &[Vec<u8>],
+    goods_checked: &[Uuid],
 ) -> AppResult<(Recorded, Vec<ColourChange>)> {
     official.require(Permission::Inspect)?;
     let now = state.config.clock.now();
@@ -187,6 +188,7 @@ pub async fn record(
         },
     )
     .await?;
+    crate::services::goods::mark_checked(&mut tx, official, code.vendor_id, id, goods_checked, now).await?;
     for (bytes, content_type) in photos.iter().zip(photo_types) {
         let photo = Uuid::new_v4();
         let sealed = state.keys.seal(
@@ -225,7 +227,7 @@ pub async fn record(
         Change::new("inspection.record", "code", code_id).after(&serde_json::json!({
             "inspection": id, "passed": passed,
             "problems": chosen.iter().map(|p| serde_json::json!({"code": p.code, "points": p.points})).collect::<Vec<_>>(),
-            "month_total": month_total, "photos": photos.len()
+            "month_total": month_total, "photos": photos.len(), "goods_sources_checked": goods_checked
         })),
     )
     .await?;

@@ -371,7 +371,7 @@ fn market_choice<'a>(markets: &'a [MarketRow], text: &str) -> AppResult<Option<&
 
 /// The instant a local wall-clock time names (the earlier one in a repeated hour, the one after
 /// a skipped hour).
-fn instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+pub(crate) fn instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     let local = date.and_time(time);
     tz.from_local_datetime(&local)
         .earliest()

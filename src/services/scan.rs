@@ -41,6 +41,8 @@ pub struct ScanData {
     /// The business night `checkin` is for.
     pub night: NaiveDate,
     pub checkin: Option<CheckInRow>,
+    /// The latest goods-source declaration, for food and produce stalls that made one.
+    pub goods: Option<crate::services::goods::Badge>,
 }
 
 impl ScanData {
@@ -147,6 +149,7 @@ async fn read(state: &AppState, tenant: Tenant, code: CodeRow, causes: Vec<Cause
         .map(|r| RatingView::of(r, true))
         .collect();
     let hotline = db::settings::get(&mut tx).await?.complaint_hotline;
+    let goods = crate::services::goods::badge(&mut tx, &code).await?;
     tx.commit().await?;
     Ok(ScanData {
         tenant,
@@ -157,6 +160,7 @@ async fn read(state: &AppState, tenant: Tenant, code: CodeRow, causes: Vec<Cause
         hotline,
         night,
         checkin,
+        goods,
     })
 }
 

@@ -19,6 +19,8 @@ use crate::error::AppResult;
 #[derive(Default)]
 struct Tally {
     scans: i64,
+    /// Scans by the local hour of the day they came in (peak hours on the vendor's insights).
+    hours: [i64; 24],
     /// Device ids (cookie values) seen since the last write.
     devices: HashSet<String>,
 }
@@ -37,12 +39,14 @@ pub struct ScanCounter {
 }
 
 impl ScanCounter {
-    /// Counts one scan of `code` on business night `night` by a device (its cookie's id).
-    pub fn record(&self, tenant: TenantId, code: Uuid, night: NaiveDate, device: String) {
+    /// Counts one scan of `code` on business night `night`, at `hour` (0–23) of the tenant's local
+    /// time, by a device (its cookie's id).
+    pub fn record(&self, tenant: TenantId, code: Uuid, night: NaiveDate, hour: u32, device: String) {
         // A poisoned lock (a panic while holding it) still holds good counts.
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let tally = pending.entry((tenant, code, night)).or_default();
         tally.scans += 1;
+        tally.hours[(hour % 24) as usize] += 1;
         if tally.devices.len() < MAX_DEVICES_PER_FLUSH {
             tally.devices.insert(device);
         }
@@ -56,6 +60,9 @@ impl ScanCounter {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let t = pending.entry(key).or_default();
         t.scans += tally.scans;
+        for (sum, n) in t.hours.iter_mut().zip(tally.hours) {
+            *sum += n;
+        }
         t.devices.extend(tally.devices);
     }
 
@@ -86,6 +93,7 @@ async fn write(state: &AppState, tenant: TenantId, tallies: &[(Key, Tally)]) -> 
             .map(|d| crate::services::shopper::device_hash(&state.keys, tenant, d))
             .collect();
         crate::db::scan_counts::add(&mut tx, *code, *night, tally.scans, &devices).await?;
+        crate::db::scan_counts::add_hours(&mut tx, *code, *night, &tally.hours).await?;
     }
     tx.commit().await
 }

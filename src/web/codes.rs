@@ -137,9 +137,10 @@ pub async fn scan(
             let tonight = data.tonight(now);
             // Counted in memory (services::scan_counts); a device once a night as a visitor.
             let (device, cookie) = super::shopper::device(&jar, &state);
+            let hour = chrono::Timelike::hour(&now.with_timezone(&data.tenant.timezone));
             state
                 .scan_counts
-                .record(data.tenant.id, data.code.id, data.night_at(now), device);
+                .record(data.tenant.id, data.code.id, data.night_at(now), hour, device);
             let query = codes::url_path(&data.code)
                 .split_once('?')
                 .map(|(_, q)| q.to_string())

@@ -276,18 +276,21 @@ where
 /// Answers with CSV bytes as a download named `<stem>.csv` (the stem keeps only letters, digits,
 /// `-` and `_`).
 pub fn csv_attachment(body: Vec<u8>, stem: &str) -> axum::response::Response {
+    attachment(body, "text/csv; charset=utf-8", stem, "csv")
+}
+
+/// A download: `body` as `{stem}.{ext}` (the stem kept to letters, digits, '-' and '_').
+pub fn attachment(body: Vec<u8>, content_type: &'static str, stem: &str, ext: &str) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
     let mut res = body.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let stem: String = stem
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{stem}.csv\"")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{stem}.{ext}\"")) {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     res

@@ -105,6 +105,11 @@ pub async fn inspect(
         &form.all("problem"),
         form.text("notes"),
         &form.files("photo"),
+        &form
+            .all("goods_checked")
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect::<Vec<_>>(),
     )
     .await;
     match result {

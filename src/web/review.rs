@@ -298,9 +298,14 @@ struct CodePage {
     score: Option<crate::services::scores::Breakdown>,
     can_moderate: bool,
     can_reply: bool,
+    goods: Vec<crate::services::goods::SourceView>,
 }
 
 impl CodePage {
+    fn has_unchecked_goods(&self) -> bool {
+        self.goods.iter().any(|g| g.checked_at.is_none())
+    }
+
     fn stars(&self, n: &i16) -> String {
         crate::domain::rating::stars_text(*n)
     }
@@ -356,7 +361,9 @@ pub(crate) async fn code_page(
     } else {
         None
     };
+    let goods = crate::services::goods::for_code(state, user, id).await?;
     render(&CodePage {
+        goods,
         ratings,
         score,
         can_moderate: user.has(Permission::Complaints),

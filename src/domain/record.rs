@@ -1,0 +1,277 @@
+//! The credit record (信用记录) a vendor hands to a bank or a supplier: its sections, its short
+//! verification code, the document that is signed, and checking a signature offline.
+//!
+//! The signed bytes are `nightmarket:record:v1:{kid}:{payload}`, where `payload` is the record's
+//! JSON exactly as stored and served; the signature is Ed25519 with the tenant's code key `kid`
+//! (published at `/t/{tenant}/code-key`), base64url without padding.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a vendor may choose to share.
+pub const SECTIONS: [&str; 6] = ["trading", "score", "complaints", "inspections", "credentials", "vouchers"];
+
+/// How long a record may stay valid, in days (the vendor picks one).
+pub const EXPIRY_DAYS: [i64; 5] = [7, 30, 90, 180, 365];
+
+/// Crockford's base32, upper-case: no I, L, O, U to misread when a code is typed in.
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub const CODE_LEN: usize = 12;
+
+/// A fresh code: 12 characters, 60 random bits.
+pub fn new_code() -> String {
+    crate::domain::code::random_base32(CODE_LEN).to_ascii_uppercase()
+}
+
+/// The verification code as shown: `nanan-7K3F-9QX2-M4AB`.
+pub fn display_code(slug: &str, code: &str) -> String {
+    let groups: Vec<String> = code
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    format!("{slug}-{}", groups.join("-"))
+}
+
+/// Reads a verification code as typed (any case, dashes or spaces anywhere, O for 0, I or L for
+/// 1): the tenant slug and the 12 characters. None for anything else.
+pub fn parse_code(text: &str) -> Option<(String, String)> {
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut tail = Vec::with_capacity(CODE_LEN);
+    let mut cut = None;
+    for (i, c) in text.char_indices().rev() {
+        if c == '-' {
+            continue;
+        }
+        if tail.len() == CODE_LEN {
+            cut = Some(i + c.len_utf8());
+            break;
+        }
+        let c = match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        };
+        if !c.is_ascii() || !ALPHABET.contains(&(c as u8)) {
+            return None;
+        }
+        tail.push(c);
+    }
+    let cut = cut?;
+    // The slug and the code are separated by a dash (else "nanan-…" one character short would
+    // borrow the slug's last letter).
+    if !text.get(cut..)?.starts_with('-') {
+        return None;
+    }
+    let slug = text.get(..cut)?.to_ascii_lowercase();
+    crate::domain::tenant::parse_slug(&slug)?;
+    tail.reverse();
+    Some((slug, tail.into_iter().collect()))
+}
+
+/// The bytes a record's signature covers.
+pub fn signed_message(kid: &str, payload: &str) -> Vec<u8> {
+    format!("nightmarket:record:v1:{kid}:{payload}").into_bytes()
+}
+
+/// A record as handed over: the payload exactly as signed, the key id and the signature.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SignedRecord {
+    /// The record's JSON (a [`Payload`]); the signature covers these exact bytes.
+    pub payload: String,
+    pub kid: String,
+    /// base64url Ed25519 over `nightmarket:record:v1:{kid}:{payload}`.
+    pub signature: String,
+}
+
+/// What a record says. Sections the vendor did not choose are absent.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Payload {
+    /// Format version.
+    pub v: u32,
+    /// The tenant (issuer) slug and name.
+    pub tenant: String,
+    pub issuer: String,
+    /// The verification code as shown (`/verify/{code}`).
+    pub code: String,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub vendor: Vendor,
+    pub stalls: Vec<Stall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trading: Option<Trading>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<Score>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaints: Option<Complaints>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspections: Option<Inspections>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Vec<Credential>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vouchers: Option<Vouchers>,
+}
+
+/// Who the record is about, masked as everywhere (the holder shows their ID card to match).
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Vendor {
+    pub name_masked: String,
+    pub id_number_masked: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Stall {
+    pub name: String,
+    pub category: String,
+    pub market: String,
+    pub since: NaiveDate,
+    /// The code still stands (not revoked).
+    pub live: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Trading {
+    pub first_code_on: NaiveDate,
+    pub months_trading: i64,
+    pub nights_checked_in: i64,
+    pub nights_late: i64,
+    pub nights_last_12_months: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Score {
+    /// Each live stall's score now (0–100).
+    pub current: Vec<StallScore>,
+    /// Ratings per month over the last 12 months: count and average ("4.50").
+    pub ratings_by_month: Vec<MonthRatings>,
+    /// Each stall's score at the end of each month it changed.
+    pub history: Vec<MonthScore>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StallScore {
+    pub stall: String,
+    pub score: Option<i32>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MonthRatings {
+    pub month: String,
+    pub ratings: i64,
+    pub average: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MonthScore {
+    pub stall: String,
+    pub month: String,
+    pub score: i32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Complaints {
+    pub received: i64,
+    /// Found true by an official.
+    pub upheld: i64,
+    pub not_upheld: i64,
+    pub open: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Inspections {
+    pub total: i64,
+    pub passed: i64,
+    pub failed: i64,
+    /// Penalty points standing (not cancelled on appeal).
+    pub penalty_points: i64,
+    pub points_cancelled_on_appeal: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Credential {
+    /// health, food_licence, business_licence.
+    pub kind: String,
+    /// valid, expired, invalid.
+    pub status: String,
+    pub expires_on: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Vouchers {
+    pub redemptions: i64,
+    pub subsidy_fen: i64,
+    pub consumption_fen: i64,
+}
+
+/// Where a record stands for whoever checks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    Valid,
+    Expired,
+    Revoked,
+    /// The signature does not verify: the record was changed or forged.
+    Forged,
+}
+
+impl Standing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Valid => "valid",
+            Standing::Expired => "expired",
+            Standing::Revoked => "revoked",
+            Standing::Forged => "forged",
+        }
+    }
+}
+
+/// Checks a signed record against a public key (32 bytes) at `now`: the signature first (a record
+/// that does not verify says nothing), then the expiry. Revocation can only be learnt online.
+pub fn check(record: &SignedRecord, public_key: &[u8], now: DateTime<Utc>) -> (Standing, Option<Payload>) {
+    let Ok(signature) = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &record.signature)
+    else {
+        return (Standing::Forged, None);
+    };
+    let message = signed_message(&record.kid, &record.payload);
+    if !crate::services::codes::verifies_message(public_key, &message, &signature) {
+        return (Standing::Forged, None);
+    }
+    let Ok(payload) = serde_json::from_str::<Payload>(&record.payload) else {
+        return (Standing::Forged, None);
+    };
+    if payload.expires_at <= now {
+        return (Standing::Expired, Some(payload));
+    }
+    (Standing::Valid, Some(payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_read_back_as_typed() {
+        let code = new_code();
+        assert_eq!(code.len(), CODE_LEN);
+        let shown = display_code("nanan", &code);
+        assert_eq!(parse_code(&shown), Some(("nanan".into(), code.clone())));
+        assert_eq!(
+            parse_code(" Nanan-7k3f 9qx2-m4ab "),
+            Some(("nanan".into(), "7K3F9QX2M4AB".into()))
+        );
+        // O and I/L are read as the digits they look like; slugs may hold dashes.
+        assert_eq!(
+            parse_code("xi-cheng-OIL0-0000-0000"),
+            Some(("xi-cheng".into(), "011000000000".into()))
+        );
+        assert_eq!(parse_code("nanan-7K3F-9QX2-M4A"), None, "eleven characters");
+        assert_eq!(parse_code("7K3F9QX2M4AB"), None, "no tenant");
+        assert_eq!(parse_code("nanan-7K3F-9QX2-M4AU"), None, "U is not in the alphabet");
+        assert_eq!(parse_code("../etc-7K3F-9QX2-M4AB"), None);
+    }
+
+    #[test]
+    fn the_signed_message_names_key_and_payload() {
+        assert_eq!(signed_message("nanan-1", "{}"), b"nightmarket:record:v1:nanan-1:{}".to_vec());
+    }
+}
