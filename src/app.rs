@@ -30,8 +30,8 @@ use crate::http::{assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
-    account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints, credit, goods, insights,
-    numbers, oversight, public, review, shopper, signup, stall, vendor, vouchers, workspace,
+    account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints,
+    credit, goods, insights, numbers, oversight, public, review, shopper, signup, stall, vendor, vouchers, workspace,
 };
 
 /// Everything a request may need, cheap to clone.

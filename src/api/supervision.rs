@@ -378,16 +378,8 @@ pub async fn inspect(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<InspectionRequest>,
 ) -> AppResult<(StatusCode, Json<Recorded>)> {
-    let (recorded, _) = inspections::record(
-        &state,
-        &user,
-        id,
-        &body.problems,
-        &body.notes,
-        &[],
-        &body.goods_checked,
-    )
-    .await?;
+    let (recorded, _) =
+        inspections::record(&state, &user, id, &body.problems, &body.notes, &[], &body.goods_checked).await?;
     Ok((StatusCode::CREATED, Json(recorded)))
 }
 

@@ -86,7 +86,11 @@ pub struct MonthRatings {
 }
 
 /// Visible ratings per calendar month of their night, since `since`.
-pub async fn rating_months(tx: &mut TenantTx, vendor: Uuid, since: NaiveDate) -> Result<Vec<MonthRatings>, sqlx::Error> {
+pub async fn rating_months(
+    tx: &mut TenantTx,
+    vendor: Uuid,
+    since: NaiveDate,
+) -> Result<Vec<MonthRatings>, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         MonthRatings,

@@ -47,10 +47,7 @@ pub async fn add(
 /// Adds scans by local hour (`hours[h]` scans in hour `h`; hours without scans are skipped).
 pub async fn add_hours(tx: &mut TenantTx, code: Uuid, night: NaiveDate, hours: &[i64; 24]) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
-    let (which, scans): (Vec<i16>, Vec<i64>) = (0i16..)
-        .zip(hours.iter().copied())
-        .filter(|(_, n)| *n > 0)
-        .unzip();
+    let (which, scans): (Vec<i16>, Vec<i64>) = (0i16..).zip(hours.iter().copied()).filter(|(_, n)| *n > 0).unzip();
     if which.is_empty() {
         return Ok(());
     }

@@ -84,7 +84,11 @@ pub fn peer_medians(peers: &[&StallFigures]) -> Option<PeerMedians> {
         scans: m(|p| p.scans),
         visitors: m(|p| p.visitors),
         ratings: m(|p| p.ratings),
-        average: if averages.len() >= MIN_PEERS { median(&averages) } else { None },
+        average: if averages.len() >= MIN_PEERS {
+            median(&averages)
+        } else {
+            None
+        },
         complaints: m(|p| p.complaints),
         nights: m(|p| p.nights),
         redemptions: m(|p| p.redemptions),
@@ -128,7 +132,11 @@ pub fn demand(stalls: &[StallFigures]) -> Vec<Demand> {
             }
         })
         .collect();
-    out.sort_by(|a, b| b.per_stall_tenths.cmp(&a.per_stall_tenths).then(a.category.cmp(&b.category)));
+    out.sort_by(|a, b| {
+        b.per_stall_tenths
+            .cmp(&a.per_stall_tenths)
+            .then(a.category.cmp(&b.category))
+    });
     out
 }
 
@@ -200,7 +208,11 @@ pub fn top_tag(tags: &BTreeMap<String, i64>, among: &[&str], min: i64) -> Option
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Suggestion {
     /// Busiest weekday against the quietest, by average scans on open nights.
-    Weekday { best: Weekday, worst: Weekday, ratio_tenths: i64 },
+    Weekday {
+        best: Weekday,
+        worst: Weekday,
+        ratio_tenths: i64,
+    },
     /// Rated below the category's median, with the complaint shoppers tag most.
     RatingBelow { mine: i64, peers: i64, tag: Option<String> },
     /// Rated above the median, with what shoppers praise most.
@@ -210,7 +222,12 @@ pub enum Suggestion {
     /// Far fewer visitors than the category's median.
     FewVisitors { mine: i64, peers: i64 },
     /// Complaints above the median, with the most common kind.
-    Complaints { mine: i64, peers: i64, category: String, count: i64 },
+    Complaints {
+        mine: i64,
+        peers: i64,
+        category: String,
+        count: i64,
+    },
     /// Most scans come in one hour.
     PeakHour { hour: u32, share_percent: i64 },
     /// Few vouchers used against the category's median.
@@ -257,13 +274,13 @@ pub fn suggest(own: &Own, peers: Option<&PeerMedians>, demand: &[Demand]) -> Vec
         }
         if mine.complaints >= 2
             && mine.complaints > p.complaints
-            && let Some((category, count)) = own
-                .complaint_categories
-                .iter()
-                .fold(None, |best: Option<(&String, i64)>, (c, n)| match best {
-                    Some((_, b)) if b >= *n => best,
-                    _ => Some((c, *n)),
-                })
+            && let Some((category, count)) =
+                own.complaint_categories
+                    .iter()
+                    .fold(None, |best: Option<(&String, i64)>, (c, n)| match best {
+                        Some((_, b)) if b >= *n => best,
+                        _ => Some((c, *n)),
+                    })
         {
             out.push(Suggestion::Complaints {
                 mine: mine.complaints,

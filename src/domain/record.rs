@@ -9,7 +9,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What a vendor may choose to share.
-pub const SECTIONS: [&str; 6] = ["trading", "score", "complaints", "inspections", "credentials", "vouchers"];
+pub const SECTIONS: [&str; 6] = [
+    "trading",
+    "score",
+    "complaints",
+    "inspections",
+    "credentials",
+    "vouchers",
+];
 
 /// How long a record may stay valid, in days (the vendor picks one).
 pub const EXPIRY_DAYS: [i64; 5] = [7, 30, 90, 180, 365];
@@ -272,6 +279,9 @@ mod tests {
 
     #[test]
     fn the_signed_message_names_key_and_payload() {
-        assert_eq!(signed_message("nanan-1", "{}"), b"nightmarket:record:v1:nanan-1:{}".to_vec());
+        assert_eq!(
+            signed_message("nanan-1", "{}"),
+            b"nightmarket:record:v1:nanan-1:{}".to_vec()
+        );
     }
 }

@@ -113,7 +113,10 @@ pub async fn issue(state: &AppState, vendor: &AuthUser, req: &IssueRequest) -> A
     let mut sections: Vec<String> = Vec::new();
     for s in &req.sections {
         if !SECTIONS.contains(&s.as_str()) {
-            errors.push(FieldError::with("sections", Msg::new("credit.section_unknown").arg("section", s)));
+            errors.push(FieldError::with(
+                "sections",
+                Msg::new("credit.section_unknown").arg("section", s),
+            ));
         } else if !sections.contains(s) {
             sections.push(s.clone());
         }
@@ -131,7 +134,17 @@ pub async fn issue(state: &AppState, vendor: &AuthUser, req: &IssueRequest) -> A
     let now = state.config.clock.now();
     let tenant = &vendor.tenant;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
-    let id = issue_in(&mut tx, &state.keys, tenant, &vendor.actor(), vendor.id, &sections, req.days, now).await?;
+    let id = issue_in(
+        &mut tx,
+        &state.keys,
+        tenant,
+        &vendor.actor(),
+        vendor.id,
+        &sections,
+        req.days,
+        now,
+    )
+    .await?;
     let row = db::credit::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(view(state, tenant, &row, now))
@@ -158,8 +171,8 @@ pub async fn issue_in(
     let code = record::new_code();
     let expires_at = now + Duration::days(days);
     let payload = gather(tx, tenant, vendor, sections, &code, now, expires_at).await?;
-    let payload = serde_json::to_string(&payload)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("credit record: {e}")))?;
+    let payload =
+        serde_json::to_string(&payload).map_err(|e| AppError::Internal(anyhow::anyhow!("credit record: {e}")))?;
     let key = codes::signing_key(tx, keys, tenant, actor).await?;
     let signature = codes::sign_message(tx, keys, &key, &record::signed_message(&key.kid, &payload))?;
     db::credit::insert(
@@ -358,7 +371,11 @@ async fn gather(
 /// Whole months from `from` to `to` (a month counts once its day of the month is reached).
 pub fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
     let months = (i64::from(to.year()) - i64::from(from.year())) * 12 + i64::from(to.month()) - i64::from(from.month());
-    if to.day() < from.day() { (months - 1).max(0) } else { months.max(0) }
+    if to.day() < from.day() {
+        (months - 1).max(0)
+    } else {
+        months.max(0)
+    }
 }
 
 /// What `/verify/{code}` shows.
@@ -386,7 +403,9 @@ pub async fn verify(state: &AppState, text: &str) -> AppResult<Verification> {
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(tenant.id).await?;
     let row = db::credit::by_code(&mut tx, &code).await?.ok_or(AppError::NotFound)?;
-    let key = db::codes::key_by_kid(&mut tx, &row.kid).await?.ok_or(AppError::NotFound)?;
+    let key = db::codes::key_by_kid(&mut tx, &row.kid)
+        .await?
+        .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     let signed = signed(&row);
     let (mut standing, payload) = record::check(&signed, &key.public_key, now);

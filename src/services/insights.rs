@@ -184,7 +184,11 @@ pub async fn for_stall(state: &AppState, vendor: &AuthUser, code_id: Uuid, lang:
 
     let own = Own {
         figures: mine.clone(),
-        open_nights: night_rows.iter().filter(|r| r.open).map(|r| (r.night, r.scans)).collect(),
+        open_nights: night_rows
+            .iter()
+            .filter(|r| r.open)
+            .map(|r| (r.night, r.scans))
+            .collect(),
         hours,
         tags: tags.clone(),
         complaint_categories: complaint_categories.clone(),

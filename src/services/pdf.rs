@@ -106,7 +106,9 @@ fn wrap(text: &str, size: f32, width_mm: f32) -> Vec<String> {
 
 /// Lays the lines out on as many A4 pages as they need.
 pub fn document(font: &PdfFont, title: &str, lines: &[Line]) -> AppResult<Vec<u8>> {
-    let parsed = font.get().ok_or(AppError::NotInstalled(crate::error::Msg::new("pdf.no_font")))?;
+    let parsed = font
+        .get()
+        .ok_or(AppError::NotInstalled(crate::error::Msg::new("pdf.no_font")))?;
     let mut doc = PdfDocument::new(title);
     let id = doc.add_font(parsed);
     let mut pages = Vec::new();

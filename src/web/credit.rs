@@ -207,7 +207,12 @@ pub async fn own_pdf(
 
 fn json_download(signed: &SignedRecord, code: &str) -> AppResult<Response> {
     let body = serde_json::to_vec_pretty(signed).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(attachment(body, "application/json", &format!("credit-record-{code}"), "json"))
+    Ok(attachment(
+        body,
+        "application/json",
+        &format!("credit-record-{code}"),
+        "json",
+    ))
 }
 
 fn pdf_download(
@@ -245,10 +250,7 @@ fn pdf_lines(lang: Lang, r: &Payload, signed: &SignedRecord, verify_url: &str) -
             r.expires_at.format("%Y-%m-%d %H:%M UTC")
         )),
         Line::Heading(t("credit.holder")),
-        Line::Text(format!(
-            "{} · {}",
-            r.vendor.name_masked, r.vendor.id_number_masked
-        )),
+        Line::Text(format!("{} · {}", r.vendor.name_masked, r.vendor.id_number_masked)),
     ];
     for s in &r.stalls {
         l.push(Line::Text(tr(
@@ -277,12 +279,21 @@ fn pdf_lines(lang: Lang, r: &Payload, signed: &SignedRecord, verify_url: &str) -
     if let Some(x) = &r.score {
         l.push(Line::Heading(t("credit.section_score")));
         for s in &x.current {
-            l.push(Line::Text(format!("{} · {} {}", s.stall, t("credit.score_now"), labels.score(&s.score))));
+            l.push(Line::Text(format!(
+                "{} · {} {}",
+                s.stall,
+                t("credit.score_now"),
+                labels.score(&s.score)
+            )));
         }
         for m in &x.ratings_by_month {
             l.push(Line::Text(tr(
                 "credit.month_ratings",
-                &[("month", &m.month), ("n", &m.ratings.to_string()), ("average", &m.average)],
+                &[
+                    ("month", &m.month),
+                    ("n", &m.ratings.to_string()),
+                    ("average", &m.average),
+                ],
             )));
         }
         for h in &x.history {
@@ -424,7 +435,9 @@ pub async fn verify(State(state): State<AppState>, page: Page, Path(code): Path<
 /// The signed JSON behind a valid record, to check offline.
 pub async fn verify_json(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Response> {
     let v = credit::verify(&state, &code).await?;
-    let signed = v.signed.ok_or(AppError::Conflict(crate::error::Msg::new("credit.not_valid")))?;
+    let signed = v
+        .signed
+        .ok_or(AppError::Conflict(crate::error::Msg::new("credit.not_valid")))?;
     json_download(&signed, &v.code)
 }
 
@@ -434,5 +447,11 @@ pub async fn verify_pdf(State(state): State<AppState>, page: Page, Path(code): P
     let (Some(record), Some(signed)) = (v.record, v.signed) else {
         return Err(AppError::Conflict(crate::error::Msg::new("credit.not_valid")));
     };
-    pdf_download(&state, page.lang, &record, &signed, &credit::verify_url(&state, &v.code))
+    pdf_download(
+        &state,
+        page.lang,
+        &record,
+        &signed,
+        &credit::verify_url(&state, &v.code),
+    )
 }

@@ -48,7 +48,11 @@ async fn goods_page(
         may_declare,
         sources,
         form: Declaration {
-            received_on: if form.received_on.is_empty() { today.clone() } else { form.received_on },
+            received_on: if form.received_on.is_empty() {
+                today.clone()
+            } else {
+                form.received_on
+            },
             ..form
         },
         today,
@@ -73,7 +77,15 @@ pub async fn page(
     Query(q): Query<GoodsQuery>,
 ) -> AppResult<Html<String>> {
     let notice = (q.notice.as_deref() == Some("declared")).then(|| page.t("goods.declared"));
-    goods_page(&state, page, &user, Declaration::default(), FormErrors::default(), notice).await
+    goods_page(
+        &state,
+        page,
+        &user,
+        Declaration::default(),
+        FormErrors::default(),
+        notice,
+    )
+    .await
 }
 
 /// Records a declaration from the form (multipart: the receipt photo is optional).

@@ -9,6 +9,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 pub struct Browser {
     pub client: Client,
@@ -977,4 +978,96 @@ async fn an_admin_filters_the_audit_trail_and_a_citizen_reads_a_markets_record_o
         .as_bool()
         .unwrap_or(true);
     assert!(!wide, "the public record is wider than the phone");
+}
+
+#[tokio::test]
+async fn a_vendor_reads_insights_on_a_phone_issues_a_credit_record_and_a_bank_checks_it() {
+    let Some(browser) = browser(Window::Phone).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+    let (login, _) = app.password_of("nanan", "vendor");
+    let tenant = app.tenant_id("nanan").await;
+    let stall: Uuid = sqlx::query_scalar(
+        "select c.id from codes c join users u on u.tenant_id = c.tenant_id and u.id = c.vendor_id
+         where c.tenant_id = $1 and u.role = 'vendor' and c.revoked_at is null and u.login = $2
+         order by c.created_at limit 1",
+    )
+    .bind(tenant)
+    .bind(nightmarket::services::accounts::phone_login_key(
+        &app.state.keys,
+        nightmarket::domain::tenant::TenantId(tenant),
+        &nightmarket::domain::people::Phone::parse(&login).expect("phone"),
+    ))
+    .fetch_one(&app.owner)
+    .await
+    .expect("the demo vendor's stall");
+    sign_in(c, &app, "nanan", "vendor").await;
+    wait_for_path(c, "/vendor").await;
+    let page = format!("/vendor/stalls/{stall}");
+    click(c, &format!("a[href='{page}']")).await;
+    wait_for_path(c, &page).await;
+
+    // Insights: suggestions (or the note that there are none), the comparison, charts.
+    click(c, "#insights-link").await;
+    wait_for_path(c, &format!("{page}/insights")).await;
+    wait_for_text(c, "h1", "经营建议").await;
+    assert!(c.find(Locator::Css("#suggestions")).await.is_ok());
+    assert!(c.find(Locator::Css("svg#chart-scans title")).await.is_ok());
+    let rows = texts(c, "#table-compare tbody tr").await;
+    assert_eq!(rows.len(), 8, "{rows:?}");
+    let wide: bool = c
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1;",
+            vec![],
+        )
+        .await
+        .expect("width")
+        .as_bool()
+        .unwrap_or(true);
+    assert!(!wide, "the insights page is wider than the phone");
+
+    // A credit record for a bank: trading and complaints only, for a week.
+    c.goto(&app.url(&page)).await.expect("stall page");
+    click(c, "#records-link").await;
+    wait_for_path(c, "/vendor/records").await;
+    for s in ["score", "inspections", "credentials", "vouchers"] {
+        click(c, &format!("input[name='section'][value='{s}']")).await;
+    }
+    set_value(c, "days", "7").await;
+    click(c, "#issue").await;
+    wait_for_text(c, "#record-notice", "已生成").await;
+    let code = texts(c, "#share-code").await.remove(0);
+    assert!(code.starts_with("nanan-"), "{code}");
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where tenant_id = $1 and action = 'credit_record.issue'")
+            .bind(tenant)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert!(audited >= 1);
+
+    // The bank types the code in on its own.
+    let Some(bank) = self::browser(Window::Desktop).await else {
+        return;
+    };
+    let b = &bank.client;
+    b.goto(&app.url("/verify")).await.expect("verify page");
+    fill(b, "#code", &code.to_lowercase()).await;
+    click(b, "#verify-form button[type=submit]").await;
+    wait_for_text(b, "#standing", "真实有效").await;
+    assert!(b.find(Locator::Css("[data-section='trading']")).await.is_ok());
+    assert!(b.find(Locator::Css("[data-section='complaints']")).await.is_ok());
+    assert!(
+        b.find(Locator::Css("[data-section='vouchers']")).await.is_err(),
+        "not chosen"
+    );
+
+    // The vendor revokes it; the bank sees that on reload.
+    click(c, "#revoke").await;
+    wait_for_text(c, "#record-notice", "已撤销").await;
+    b.refresh().await.expect("reload");
+    wait_for_text(b, "#standing", "撤销").await;
+    assert!(b.find(Locator::Css("[data-section='trading']")).await.is_err());
 }

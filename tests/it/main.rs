@@ -14,4 +14,5 @@ mod numbers;
 mod ops;
 mod scan;
 mod supervision;
+mod vendor_tools;
 mod vouchers;

@@ -350,6 +350,14 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/numbers", "get"),
         ("/api/v1/t/{tenant}/numbers/tables/{name}", "get"),
         ("/api/v1/t/{tenant}/markets/{market}/stats", "get"),
+        ("/api/v1/t/{tenant}/me/stalls/{id}/insights", "get"),
+        ("/api/v1/t/{tenant}/me/credit-records", "get"),
+        ("/api/v1/t/{tenant}/me/credit-records", "post"),
+        ("/api/v1/t/{tenant}/me/credit-records/{id}", "get"),
+        ("/api/v1/t/{tenant}/me/credit-records/{id}/revoke", "post"),
+        ("/api/v1/verify/{code}", "get"),
+        ("/api/v1/t/{tenant}/me/goods-sources", "get"),
+        ("/api/v1/t/{tenant}/me/goods-sources", "post"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];
