@@ -112,8 +112,9 @@ pub enum Command {
     #[command(subcommand)]
     Record(RecordCommand),
     /// Expire lapsed credentials and bring every code's colour up to date (credentials expiring
-    /// or expired, penalty points after the month's turn). The server does this every five
-    /// minutes; running it again changes nothing.
+    /// or expired, penalty points after the month's turn), and send each stall's weekly insight
+    /// notice if this week's is not out yet. The server does this every five minutes; running it
+    /// again changes nothing.
     Sweep,
     /// Seed a large data set for load benchmarks into an empty database: tenants load-1…load-N
     /// with one market each and many approved stalls. Writes the path of every code, one a line.

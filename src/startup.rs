@@ -258,12 +258,24 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
 pub async fn sweep(storage_args: &StorageArgs) -> anyhow::Result<ExitCode> {
     let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
     let keys = secrets::Keys::derive(&storage.secrets.master_key);
-    let result = services::supervision::sweep(&Db::new(storage.app.clone()), &keys, chrono::Utc::now()).await;
+    let db = Db::new(storage.app.clone());
+    let now = chrono::Utc::now();
+    let result = services::supervision::sweep(&db, &keys, now).await;
+    let weekly = match &result {
+        Ok(_) => services::insights::send_weekly(&db, &keys, now, i64::MAX)
+            .await
+            .map(Some),
+        Err(_) => Ok(None),
+    };
     storage.close().await;
     let r = result?;
     println!(
-        "swept {} tenants, {} vendors: {} credentials expired, {} codes changed colour",
-        r.tenants, r.vendors, r.expired_credentials, r.colour_changes
+        "swept {} tenants, {} vendors: {} credentials expired, {} codes changed colour, {} weekly insight notices sent",
+        r.tenants,
+        r.vendors,
+        r.expired_credentials,
+        r.colour_changes,
+        weekly?.unwrap_or(0)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -169,3 +169,23 @@ pub async fn complaint_categories(
     .await?;
     Ok(rows.into_iter().map(|r| (r.category, r.count)).collect())
 }
+
+/// Live stalls whose vendor has not had the weekly insights notice for `week` (`2026-W47`).
+pub async fn weekly_due(tx: &mut TenantTx, week: &str, limit: i64) -> Result<Vec<Uuid>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_scalar!(
+        r#"select c.id from codes c
+           where c.tenant_id = $1 and c.revoked_at is null
+             and not exists (
+                 select 1 from notifications n
+                 where n.tenant_id = c.tenant_id and n.user_id = c.vendor_id and n.kind = 'weekly_insights'
+                   and n.args ->> 'week' = $2 and n.link = '/vendor/stalls/' || c.id || '/insights')
+           order by c.created_at, c.id
+           limit $3"#,
+        tenant,
+        week,
+        limit
+    )
+    .fetch_all(tx.conn())
+    .await
+}

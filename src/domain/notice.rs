@@ -31,10 +31,12 @@ pub enum NoticeKind {
     ComplaintAboutStall,
     /// A complaint about the vendor's stall was decided: to the vendor.
     ComplaintDecided,
+    /// The week's business insight for a stall: to the vendor.
+    WeeklyInsights,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 16] = [
+    pub const ALL: [NoticeKind; 17] = [
         NoticeKind::ApplicationApproved,
         NoticeKind::ApplicationRejected,
         NoticeKind::ApplicationReturned,
@@ -51,6 +53,7 @@ impl NoticeKind {
         NoticeKind::ComplaintFiled,
         NoticeKind::ComplaintAboutStall,
         NoticeKind::ComplaintDecided,
+        NoticeKind::WeeklyInsights,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +74,7 @@ impl NoticeKind {
             NoticeKind::ComplaintFiled => "complaint_filed",
             NoticeKind::ComplaintAboutStall => "complaint_about_stall",
             NoticeKind::ComplaintDecided => "complaint_decided",
+            NoticeKind::WeeklyInsights => "weekly_insights",
         }
     }
 
@@ -97,6 +101,7 @@ impl NoticeKind {
             NoticeKind::ComplaintFiled => "notice.complaint_filed",
             NoticeKind::ComplaintAboutStall => "notice.complaint_about_stall",
             NoticeKind::ComplaintDecided => "notice.complaint_decided",
+            NoticeKind::WeeklyInsights => "notice.weekly_insights",
         }
     }
 }

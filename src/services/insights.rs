@@ -3,15 +3,17 @@
 //! the suggestions the numbers support (domain::insight). No other stall is ever named: peers
 //! appear only as medians of at least three stalls, categories only with two stalls or more.
 
-use chrono::{Duration, NaiveDate, NaiveTime, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono_tz::Tz;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db;
+use crate::db::codes::CodeRow;
 use crate::db::insights::Nights;
+use crate::db::{self, TenantTx};
 use crate::domain::insight::{self, Demand, Own, PeerMedians, StallFigures, Suggestion};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -123,13 +125,26 @@ pub struct WeekdayFigure {
 /// not found).
 pub async fn for_stall(state: &AppState, vendor: &AuthUser, code_id: Uuid, lang: Lang) -> AppResult<Insights> {
     vendor.require_vendor()?;
-    let tz = vendor.tenant.timezone;
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let code = db::codes::get(&mut tx, code_id)
         .await?
         .filter(|c| c.vendor_id == vendor.id && c.revoked_at.is_none())
         .ok_or(AppError::NotFound)?;
+    let (insights, _) = compute(&mut tx, vendor.tenant.timezone, &code, now, lang).await?;
+    tx.commit().await?;
+    Ok(insights)
+}
+
+/// The insights of a stall as of `now`, with the suggestions as the domain made them.
+async fn compute(
+    tx: &mut TenantTx,
+    tz: Tz,
+    code: &CodeRow,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> AppResult<(Insights, Vec<Suggestion>)> {
+    let code_id = code.id;
     let to = code.hours().business_date(now.with_timezone(&tz).naive_local());
     let from = to - Duration::days(NIGHTS - 1);
     let n = Nights {
@@ -140,7 +155,7 @@ pub async fn for_stall(state: &AppState, vendor: &AuthUser, code_id: Uuid, lang:
         lo: super::numbers::instant(tz, from, NaiveTime::MIN),
         hi: super::numbers::instant(tz, to + Duration::days(2), NaiveTime::MIN),
     };
-    let stalls = db::insights::stalls(&mut tx, &n).await?;
+    let stalls = db::insights::stalls(tx, &n).await?;
     let figures = |r: &db::insights::StallRow| StallFigures {
         category: r.category.clone(),
         scans: r.scans,
@@ -168,19 +183,18 @@ pub async fn for_stall(state: &AppState, vendor: &AuthUser, code_id: Uuid, lang:
     let medians = insight::peer_medians(&peers);
     let demand = insight::demand(&all);
 
-    let night_rows = db::insights::nights(&mut tx, code_id, &n).await?;
+    let night_rows = db::insights::nights(tx, code_id, &n).await?;
     let mut hours = [0i64; 24];
-    for (h, scans) in db::insights::hours(&mut tx, code_id, &n).await? {
+    for (h, scans) in db::insights::hours(tx, code_id, &n).await? {
         if let Some(slot) = usize::try_from(h).ok().and_then(|h| hours.get_mut(h)) {
             *slot += scans;
         }
     }
-    let tags: BTreeMap<String, i64> = db::insights::tags(&mut tx, code_id, &n).await?.into_iter().collect();
-    let complaint_categories: BTreeMap<String, i64> = db::insights::complaint_categories(&mut tx, code_id, &n)
+    let tags: BTreeMap<String, i64> = db::insights::tags(tx, code_id, &n).await?.into_iter().collect();
+    let complaint_categories: BTreeMap<String, i64> = db::insights::complaint_categories(tx, code_id, &n)
         .await?
         .into_iter()
         .collect();
-    tx.commit().await?;
 
     let own = Own {
         figures: mine.clone(),
@@ -193,10 +207,8 @@ pub async fn for_stall(state: &AppState, vendor: &AuthUser, code_id: Uuid, lang:
         tags: tags.clone(),
         complaint_categories: complaint_categories.clone(),
     };
-    let suggestions = insight::suggest(&own, medians.as_ref(), &demand)
-        .iter()
-        .map(|s| view(s, lang))
-        .collect();
+    let raw = insight::suggest(&own, medians.as_ref(), &demand);
+    let suggestions = raw.iter().map(|s| view(s, lang)).collect();
 
     let by_night: BTreeMap<NaiveDate, &db::insights::NightRow> = night_rows.iter().map(|r| (r.night, r)).collect();
     let nights = (0..NIGHTS)
@@ -235,7 +247,7 @@ pub async fn for_stall(state: &AppState, vendor: &AuthUser, code_id: Uuid, lang:
         .collect();
     complaint_categories.sort_by(|a, b| b.count.cmp(&a.count).then(a.key.cmp(&b.key)));
 
-    Ok(Insights {
+    let insights = Insights {
         code_id,
         stall_name: code.stall_name.clone(),
         category: code.category.clone(),
@@ -269,7 +281,75 @@ pub async fn for_stall(state: &AppState, vendor: &AuthUser, code_id: Uuid, lang:
         complaint_categories,
         demand: demand.iter().map(|d| demand_view(d, lang)).collect(),
         suggestions,
-    })
+    };
+    Ok((insights, raw))
+}
+
+/// Once a week (a week starts on Monday in the tenant's zone), each live stall's vendor gets a
+/// notice (and, with a phone on file, a text) with the stall's first suggestion, or its figures
+/// when there is nothing to change. Idempotent: a stall that had this week's notice gets none.
+/// Runs with the sweeper; at most `batch` stalls a tenant per run, so a large tenant is spread
+/// over a few runs. Returns the notices sent.
+pub async fn send_weekly(
+    database: &db::Db,
+    keys: &crate::secrets::Keys,
+    now: DateTime<Utc>,
+    batch: i64,
+) -> anyhow::Result<usize> {
+    let mut sent = 0;
+    for tenant in db::tenants::list(database.global()).await? {
+        let today = now.with_timezone(&tenant.timezone).date_naive();
+        let week = today.iso_week();
+        let week = format!("{}-W{:02}", week.year(), week.week());
+        let mut tx = database.tenant(tenant.id).await?;
+        let due = db::insights::weekly_due(&mut tx, &week, batch).await?;
+        tx.commit().await?;
+        for code_id in due {
+            let mut tx = database.tenant(tenant.id).await?;
+            let Some(code) = db::codes::get(&mut tx, code_id)
+                .await?
+                .filter(|c| c.revoked_at.is_none())
+            else {
+                continue;
+            };
+            let (zh, raw) = compute(&mut tx, tenant.timezone, &code, now, Lang::Zh)
+                .await
+                .map_err(|e| anyhow::anyhow!("insights of {code_id}: {e}"))?;
+            let (tip_zh, tip_en) = match raw.first() {
+                Some(s) => (view(s, Lang::Zh).text, view(s, Lang::En).text),
+                None => {
+                    let summary = |lang: Lang| {
+                        lang.tr(
+                            "insights.weekly_steady",
+                            &[
+                                ("scans", &zh.mine.scans.to_string()),
+                                ("visitors", &zh.mine.visitors.to_string()),
+                                ("nights", &zh.mine.nights_open.to_string()),
+                            ],
+                        )
+                    };
+                    (summary(Lang::Zh), summary(Lang::En))
+                }
+            };
+            crate::services::notices::notify(
+                &mut tx,
+                keys,
+                code.vendor_id,
+                crate::domain::notice::NoticeKind::WeeklyInsights,
+                &[
+                    ("stall", &code.stall_name),
+                    ("tip", &tip_zh),
+                    ("tip_en", &tip_en),
+                    ("week", &week),
+                ],
+                Some(&format!("/vendor/stalls/{code_id}/insights")),
+            )
+            .await?;
+            tx.commit().await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
 }
 
 fn medians_view(m: &PeerMedians) -> Medians {

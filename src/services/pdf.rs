@@ -5,7 +5,9 @@
 //! fonts-droid-fallback, fonts-noto-cjk and fonts-wqy packages. Without one, PDFs are refused
 //! with a clear message and the HTML page and signed JSON still serve.
 
-use printpdf::{Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem};
+use printpdf::{
+    BuiltinFont, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem,
+};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -104,6 +106,19 @@ fn wrap(text: &str, size: f32, width_mm: f32) -> Vec<String> {
     out
 }
 
+/// Splits text into runs of printable ASCII (true) and everything else (false).
+fn runs(text: &str) -> Vec<(bool, String)> {
+    let mut out: Vec<(bool, String)> = Vec::new();
+    for c in text.chars() {
+        let latin = c.is_ascii() && !c.is_ascii_control();
+        match out.last_mut() {
+            Some((l, run)) if *l == latin => run.push(c),
+            _ => out.push((latin, c.to_string())),
+        }
+    }
+    out
+}
+
 /// Lays the lines out on as many A4 pages as they need.
 pub fn document(font: &PdfFont, title: &str, lines: &[Line]) -> AppResult<Vec<u8>> {
     let parsed = font
@@ -142,15 +157,23 @@ pub fn document(font: &PdfFont, title: &str, lines: &[Line]) -> AppResult<Vec<u8
                         y: Mm(y).into(),
                     },
                 },
-                Op::SetFont {
-                    font: PdfFontHandle::External(id.clone()),
-                    size: Pt(size),
-                },
-                Op::ShowText {
-                    items: vec![TextItem::Text(piece)],
-                },
-                Op::EndTextSection,
             ]);
+            // CJK fallback fonts carry no Latin letters or digits: those are set in Helvetica,
+            // one of the fonts every PDF reader has; each run continues where the last ended.
+            for (latin, run) in runs(&piece) {
+                let font = if latin {
+                    PdfFontHandle::Builtin(BuiltinFont::Helvetica)
+                } else {
+                    PdfFontHandle::External(id.clone())
+                };
+                ops.extend([
+                    Op::SetFont { font, size: Pt(size) },
+                    Op::ShowText {
+                        items: vec![TextItem::Text(run)],
+                    },
+                ]);
+            }
+            ops.push(Op::EndTextSection);
         }
     }
     pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
@@ -169,6 +192,18 @@ mod tests {
         assert!(pieces.iter().all(|p| p.chars().count() <= 47));
         assert_eq!(pieces.concat(), "信".repeat(100));
         assert_eq!(wrap("short", 10.5, 174.0), vec!["short".to_string()]);
+    }
+
+    #[test]
+    fn latin_and_cjk_runs_alternate() {
+        assert_eq!(
+            runs("核验码 nanan-7K3F：有效"),
+            vec![
+                (false, "核验码".to_string()),
+                (true, " nanan-7K3F".to_string()),
+                (false, "：有效".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -251,6 +251,12 @@ pub fn spawn_sweeper(state: AppState, every_secs: u64) -> tokio::task::JoinHandl
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "sweep failed"),
             }
+            let now = state.config.clock.now();
+            match crate::services::insights::send_weekly(&state.db, &state.keys, now, 500).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(notices = n, "weekly insights sent"),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "weekly insights failed"),
+            }
         }
     })
 }

@@ -640,7 +640,45 @@ async fn a_record_is_a_signed_pdf_and_json_for_its_vendor_and_for_whoever_checks
         let bytes = r.bytes().await.unwrap();
         assert!(bytes.starts_with(b"%PDF-"), "{path}");
         assert!(bytes.len() < 200_000, "the font is subset: {} bytes", bytes.len());
+        // The text reads back: the code, the link to check it, the holder and a section title.
+        let doc = printpdf::PdfDocument::parse(&bytes, &printpdf::PdfParseOptions::default(), &mut Vec::new())
+            .expect("a readable PDF");
+        let text = doc.extract_text().concat().concat();
+        for needle in [
+            code,
+            "/verify/",
+            "信用记录",
+            "投诉",
+            payload.vendor.name_masked.as_str(),
+        ] {
+            assert!(text.contains(needle), "{path}: {needle} not in {text}");
+        }
     }
+
+    // Offline, as a bank would: the command line with the file and the published keys.
+    let dir = std::env::temp_dir().join(format!("nm-record-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("record.json"), serde_json::to_vec(&signed).unwrap()).unwrap();
+    std::fs::write(dir.join("keys.json"), serde_json::to_vec(&keys).unwrap()).unwrap();
+    let run = |record: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_nightmarket"))
+            .args(["record", "verify"])
+            .arg(dir.join(record))
+            .arg("--keys")
+            .arg(dir.join("keys.json"))
+            .output()
+            .unwrap()
+    };
+    let out = run("record.json");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && said.starts_with("genuine"), "{said}");
+    let mut changed = signed.clone();
+    changed.payload = changed.payload.replacen("\"v\":1", "\"v\":2", 1);
+    std::fs::write(dir.join("changed.json"), serde_json::to_vec(&changed).unwrap()).unwrap();
+    let out = run("changed.json");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT GENUINE"));
+    std::fs::remove_dir_all(&dir).ok();
     // Another vendor's record is not found for this vendor.
     let (other, _) = other_vendor(&app, "shangcheng").await;
     let r = app
@@ -795,6 +833,66 @@ async fn goods_sources_are_declared_shown_on_the_scan_page_and_checked_at_an_ins
         .unwrap();
     assert!(html.contains("&lt;b&gt;渝鲜冷链&lt;/b&gt;") || html.contains("&#60;b&#62;渝鲜冷链"));
 
+    // From the page: a receipt photo instead of a batch number, sealed at rest, shown to its
+    // vendor and to officials only.
+    let png = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_pixel(4, 4, image::Rgb([200, 30, 30]))
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    let vendor_page = app.signed_in("nanan", "vendor").await;
+    let form = reqwest::multipart::Form::new()
+        .text("supplier", "南岸蔬菜合作社")
+        .text("place", "重庆市南岸区")
+        .text("batch", "")
+        .text("received_on", today.to_string())
+        .part(
+            "photo",
+            reqwest::multipart::Part::bytes(png.clone()).file_name("receipt.png"),
+        );
+    let r = vendor_page
+        .post(app.url("/vendor/goods"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/vendor/goods?notice=declared");
+    let (photo_id, sealed): (Uuid, Vec<u8>) =
+        sqlx::query_as("select id, photo_enc from goods_sources where tenant_id = $1 and supplier = '南岸蔬菜合作社'")
+            .bind(tenant)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert!(
+        !sealed.windows(4).any(|w| w == b"\x89PNG"),
+        "the photo is sealed at rest"
+    );
+    let mine = vendor_page
+        .get(app.url(&format!("/goods-photos/{photo_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.status(), 200);
+    assert_eq!(mine.bytes().await.unwrap().as_ref(), png.as_slice());
+    let seen = official_page
+        .get(app.url(&format!("/goods-photos/{photo_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seen.status(), 200);
+    let (stranger, _) = other_vendor(&app, "shangcheng").await;
+    let r = app
+        .client()
+        .get(app.url(&format!("/goods-photos/{photo_id}")))
+        .bearer_auth(stranger)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
     // A vendor whose stalls sell no food or produce cannot declare.
     let (other, other_id) = other_vendor(&app, "shangcheng").await;
     let sells_food: bool = sqlx::query_scalar(
@@ -818,4 +916,51 @@ async fn goods_sources_are_declared_shown_on_the_scan_page_and_checked_at_an_ins
         .get_json("/api/v1/t/shangcheng/me/goods-sources", Some(&other))
         .await;
     assert!(!theirs.to_string().contains(&source_id));
+}
+
+#[tokio::test]
+async fn every_stall_gets_one_insight_notice_a_week() {
+    let app = app().await;
+    let m = market(&app).await;
+    let (s1, v1) = m.stalls[0];
+    let now = app.state.config.clock.now();
+    let sent = nightmarket::services::insights::send_weekly(&app.state.db, &app.state.keys, now, 500)
+        .await
+        .unwrap();
+    let live: i64 = count(&app, "select count(*) from codes where revoked_at is null").await;
+    assert_eq!(sent as i64, live, "one notice per live stall");
+    let notices = |vendor: Uuid| {
+        let o = app.owner.clone();
+        async move {
+            sqlx::query_as::<_, (Value, Option<String>)>(
+                "select args, link from notifications where user_id = $1 and kind = 'weekly_insights' order by created_at",
+            )
+            .bind(vendor)
+            .fetch_all(&o)
+            .await
+            .unwrap()
+        }
+    };
+    let first = notices(v1).await;
+    assert_eq!(first.len(), 1);
+    let (args, link) = &first[0];
+    assert_eq!(link.as_deref(), Some(format!("/vendor/stalls/{s1}/insights").as_str()));
+    assert_eq!(args["week"], "2026-W47");
+    assert!(args["tip"].as_str().unwrap().contains("分量不足"), "{args}");
+    assert!(args["tip_en"].as_str().unwrap().contains("Short portions"), "{args}");
+    // The vendor reads it in the inbox, in their language.
+    let (_, inbox) = app.get_json("/api/v1/me/notifications", Some(&m.token)).await;
+    assert!(inbox.to_string().contains("本周经营建议"), "{inbox}");
+
+    // Again this week: nothing. Next week: again.
+    let again = nightmarket::services::insights::send_weekly(&app.state.db, &app.state.keys, now, 500)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    let next = now + Duration::days(7);
+    let sent = nightmarket::services::insights::send_weekly(&app.state.db, &app.state.keys, next, 500)
+        .await
+        .unwrap();
+    assert_eq!(sent as i64, live);
+    assert_eq!(notices(v1).await.len(), 2);
 }
