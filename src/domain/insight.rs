@@ -107,9 +107,11 @@ pub struct Demand {
     pub vs_market_tenths: i64,
 }
 
-/// Demand by category over the market's stalls, busiest per stall first; categories with fewer
-/// than MIN_GROUP stalls are left out (their figures would be one stall's).
-pub fn demand(stalls: &[StallFigures]) -> Vec<Demand> {
+/// Demand by category over the market's stalls, busiest per stall first. A category is listed
+/// only with at least MIN_GROUP stalls besides the reader's own (`own`, its category): with one,
+/// its total would be that stall's figure (or, for the reader's category, the total less their
+/// own would be).
+pub fn demand(stalls: &[StallFigures], own: &str) -> Vec<Demand> {
     let mut groups: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     for s in stalls {
         let g = groups.entry(&s.category).or_default();
@@ -120,7 +122,7 @@ pub fn demand(stalls: &[StallFigures]) -> Vec<Demand> {
     let market_tenths = ratio(total_scans, stalls.len() as i64, 10).unwrap_or(0);
     let mut out: Vec<Demand> = groups
         .into_iter()
-        .filter(|(_, (n, _))| *n >= MIN_GROUP as i64)
+        .filter(|(category, (n, _))| n - i64::from(*category == own) >= MIN_GROUP as i64)
         .map(|(category, (n, scans))| {
             let per = ratio(scans, n, 10).unwrap_or(0);
             Demand {
@@ -408,13 +410,16 @@ mod tests {
             stall("games", 50),
         ];
         // Market: 1050 scans over 7 stalls = 150 a stall.
-        let d = demand(&stalls);
+        let d = demand(&stalls, "food");
         assert_eq!(d.len(), 2, "games has one stall and is left out");
         assert_eq!(d[0].category, "culture");
         assert_eq!((d[0].per_stall_tenths, d[0].vs_market_tenths), (3000, 20));
         assert!(under_supplied(&d[0]));
         assert_eq!((d[1].category.as_str(), d[1].vs_market_tenths), ("food", 7));
         assert!(!under_supplied(&d[1]));
+        // To a culture vendor, culture's total less their own would be the other stall's.
+        let d = demand(&stalls, "culture");
+        assert_eq!(d.iter().map(|x| x.category.as_str()).collect::<Vec<_>>(), ["food"]);
     }
 
     fn own_with(figures: StallFigures) -> Own {

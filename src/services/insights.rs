@@ -1,7 +1,8 @@
 //! A vendor's insights (经营建议) for one of their stalls over the last 30 nights: their figures
 //! against the median of the market's other stalls of the same category, demand by category, and
 //! the suggestions the numbers support (domain::insight). No other stall is ever named: peers
-//! appear only as medians of at least three stalls, categories only with two stalls or more.
+//! appear only as medians of at least three stalls, categories only with two stalls or more
+//! besides the reader's own.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
@@ -181,7 +182,7 @@ async fn compute(
         .map(|(_, f)| f)
         .collect();
     let medians = insight::peer_medians(&peers);
-    let demand = insight::demand(&all);
+    let demand = insight::demand(&all, &code.category);
 
     let night_rows = db::insights::nights(tx, code_id, &n).await?;
     let mut hours = [0i64; 24];
