@@ -307,6 +307,11 @@ impl From<sqlx::Error> for AppError {
                 if let Some(mapped) = db.constraint().and_then(constraint_error) {
                     return mapped;
                 }
+                // Text PostgreSQL cannot store (a NUL byte, typed or encoded as %00): the
+                // request's fault, not the server's.
+                if db.code().as_deref() == Some("22021") {
+                    return AppError::BadRequest(Msg::new("error.invalid_text"));
+                }
                 AppError::Internal(err.into())
             }
             _ => AppError::Internal(err.into()),

@@ -828,6 +828,12 @@ pub async fn for_vendor(state: &AppState, vendor: &AuthUser, code: Uuid) -> AppR
     vendor.require_vendor()?;
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    if !db::codes::get(&mut tx, code)
+        .await?
+        .is_some_and(|c| c.vendor_id == vendor.id)
+    {
+        return Err(AppError::NotFound);
+    }
     Ok(db::complaints::list(
         &mut tx,
         &ComplaintFilter {

@@ -13,6 +13,7 @@ mod markets;
 mod numbers;
 mod ops;
 mod scan;
+mod security;
 mod supervision;
 mod vendor_tools;
 mod vouchers;
