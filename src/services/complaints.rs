@@ -828,9 +828,9 @@ pub async fn for_vendor(state: &AppState, vendor: &AuthUser, code: Uuid) -> AppR
     vendor.require_vendor()?;
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
-    if !db::codes::get(&mut tx, code)
+    if db::codes::get(&mut tx, code)
         .await?
-        .is_some_and(|c| c.vendor_id == vendor.id)
+        .is_none_or(|c| c.vendor_id != vendor.id)
     {
         return Err(AppError::NotFound);
     }

@@ -319,9 +319,9 @@ pub async fn for_vendor(state: &AppState, user: &AuthUser, vendor: Uuid) -> AppR
     let today = supervision::local_date(state.config.clock.now(), user.tenant.timezone);
     let mut tx = state.db.tenant(user.tenant_id()).await?;
     // An id that is no vendor of this tenant is not found (rather than a vendor with nothing).
-    if !db::users::by_id(&mut tx, vendor)
+    if db::users::by_id(&mut tx, vendor)
         .await?
-        .is_some_and(|u| u.role == crate::domain::people::Role::Vendor.as_str())
+        .is_none_or(|u| u.role != crate::domain::people::Role::Vendor.as_str())
     {
         return Err(AppError::NotFound);
     }
