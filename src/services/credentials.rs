@@ -46,7 +46,7 @@ pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn signature_ok(secret: &str, timestamp: &str, body: &[u8], given_hex: &str) -> bool {
+pub fn signature_ok(secret: &str, timestamp: &str, body: &[u8], given_hex: &str) -> bool {
     let Ok(given) = hex::decode(given_hex.trim()) else {
         return false;
     };
