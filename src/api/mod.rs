@@ -98,7 +98,7 @@ impl Modify for SecurityAddon {
 
 /// The API routes and the OpenAPI document describing exactly them.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ops::health))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
@@ -192,5 +192,58 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(vouchers::settlement))
         .routes(routes!(vouchers::settle))
         .routes(routes!(vouchers::flags))
-        .split_for_parts()
+        .split_for_parts();
+    (router, document_common_answers(openapi))
+}
+
+/// Answers operations give whatever their handler does, documented once here instead of on each:
+/// 401 on every signed-in operation (no token, a token that is not valid, or one of another
+/// tenant's user) and 400 on every operation with a body (missing, or not the declared type).
+fn document_common_answers(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let unauthorized = ResponseBuilder::new()
+        .description("Not signed in, or the token is not valid (expired, revoked, or of another tenant's user)")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    let bad_request = ResponseBuilder::new()
+        .description("The body is missing or not of the declared type (e.g. not JSON)")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if op.request_body.is_some() {
+                op.responses
+                    .responses
+                    .entry("400".to_string())
+                    .or_insert_with(|| RefOr::T(bad_request.clone()));
+            }
+            let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if signed_in {
+                op.responses
+                    .responses
+                    .entry("401".to_string())
+                    .or_insert_with(|| RefOr::T(unauthorized.clone()));
+            }
+        }
+    }
+    openapi
 }

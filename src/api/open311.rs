@@ -176,6 +176,7 @@ pub async fn service_definition(State(state): State<AppState>, Path((slug, file)
 
 /// The answer to a posted request.
 #[derive(Serialize, ToSchema)]
+#[schema(as = Open311Created)]
 pub struct Created {
     pub service_request_id: String,
     pub service_notice: String,

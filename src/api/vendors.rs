@@ -14,8 +14,8 @@ use crate::services::vendors;
 
 #[derive(Deserialize, ToSchema)]
 pub struct CodeRequest {
-    /// A mainland mobile number; +86 or 0086 may lead.
-    #[schema(example = "13912345678")]
+    /// A mainland mobile number (+86 or 0086 may lead, spaces and dashes are ignored).
+    #[schema(pattern = "^1(3[0-9]|4[5-9]|[5-9][0-9])[0-9]{8}$", example = "13912345678")]
     pub phone: String,
 }
 
@@ -59,10 +59,14 @@ pub async fn request_code(
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignupRequest {
+    /// The number the code was sent to.
+    #[schema(pattern = "^1(3[0-9]|4[5-9]|[5-9][0-9])[0-9]{8}$", example = "13912345678")]
     pub phone: String,
     /// The six digits sent by SMS.
+    #[schema(pattern = "^[0-9]{6}$")]
     pub code: String,
     /// At least 8 characters.
+    #[schema(min_length = 8, max_length = 200)]
     pub password: String,
 }
 

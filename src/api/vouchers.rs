@@ -122,6 +122,8 @@ pub async fn public_list(State(state): State<AppState>, Path(slug): Path<String>
 
 #[derive(Deserialize, ToSchema)]
 pub struct PhoneRequest {
+    /// A mainland mobile number (+86 or 0086 may lead, spaces and dashes are ignored).
+    #[schema(pattern = "^1(3[0-9]|4[5-9]|[5-9][0-9])[0-9]{8}$", example = "13912345678")]
     pub phone: String,
 }
 
@@ -145,7 +147,10 @@ pub async fn send_code(
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignInRequest {
+    #[schema(pattern = "^1(3[0-9]|4[5-9]|[5-9][0-9])[0-9]{8}$", example = "13912345678")]
     pub phone: String,
+    /// The six digits sent by SMS.
+    #[schema(pattern = "^[0-9]{6}$")]
     pub code: String,
 }
 

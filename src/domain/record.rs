@@ -93,6 +93,7 @@ pub struct SignedRecord {
 
 /// What a record says. Sections the vendor did not choose are absent.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditRecordPayload)]
 pub struct Payload {
     /// Format version.
     pub v: u32,
@@ -121,12 +122,14 @@ pub struct Payload {
 
 /// Who the record is about, masked as everywhere (the holder shows their ID card to match).
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordVendor)]
 pub struct Vendor {
     pub name_masked: String,
     pub id_number_masked: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordStall)]
 pub struct Stall {
     pub name: String,
     pub category: String,
@@ -137,6 +140,7 @@ pub struct Stall {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordTrading)]
 pub struct Trading {
     pub first_code_on: NaiveDate,
     pub months_trading: i64,
@@ -146,6 +150,7 @@ pub struct Trading {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordScore)]
 pub struct Score {
     /// Each live stall's score now (0–100).
     pub current: Vec<StallScore>,
@@ -156,12 +161,14 @@ pub struct Score {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordStallScore)]
 pub struct StallScore {
     pub stall: String,
     pub score: Option<i32>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordMonthRatings)]
 pub struct MonthRatings {
     pub month: String,
     pub ratings: i64,
@@ -169,6 +176,7 @@ pub struct MonthRatings {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordMonthScore)]
 pub struct MonthScore {
     pub stall: String,
     pub month: String,
@@ -176,6 +184,7 @@ pub struct MonthScore {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordComplaints)]
 pub struct Complaints {
     pub received: i64,
     /// Found true by an official.
@@ -185,6 +194,7 @@ pub struct Complaints {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordInspections)]
 pub struct Inspections {
     pub total: i64,
     pub passed: i64,
@@ -195,6 +205,7 @@ pub struct Inspections {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordCredential)]
 pub struct Credential {
     /// health, food_licence, business_licence.
     pub kind: String,
@@ -204,6 +215,7 @@ pub struct Credential {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RecordVouchers)]
 pub struct Vouchers {
     pub redemptions: i64,
     pub subsidy_fen: i64,
@@ -213,6 +225,7 @@ pub struct Vouchers {
 /// Where a record stands for whoever checks it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CreditRecordStanding)]
 pub enum Standing {
     Valid,
     Expired,

@@ -9,6 +9,7 @@ use crate::error::{FieldError, Msg};
 /// What an admin stores; `Running` is never stored (see [`effective`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = VoucherState)]
 pub enum State {
     Draft,
     Scheduled,
@@ -54,6 +55,7 @@ impl State {
 /// An admin's step on a campaign.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CampaignStep)]
 pub enum Step {
     /// Makes the vouchers and fixes the terms; claims open at the claim start.
     Schedule,

@@ -533,6 +533,7 @@ pub async fn claim(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult
 
 /// An official's step on a complaint.
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ComplaintStep)]
 pub struct Step {
     pub action: Action,
     /// For resolve: whether the complaint was found true (it then counts against the score).

@@ -22,6 +22,7 @@ use crate::services::codes;
 
 /// What a vendor asks for.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = CreditRecordRequest)]
 pub struct IssueRequest {
     /// Any of trading, score, complaints, inspections, credentials, vouchers (at least one).
     #[serde(default)]
@@ -32,6 +33,7 @@ pub struct IssueRequest {
 
 /// A record as its vendor sees it in their list.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = CreditRecordView)]
 pub struct RecordView {
     pub id: Uuid,
     /// The verification code as shown (`nanan-7K3F-9QX2-M4AB`).
@@ -380,6 +382,7 @@ pub fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
 
 /// What `/verify/{code}` shows.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = CreditRecordVerification)]
 pub struct Verification {
     pub standing: Standing,
     /// The verification code as shown.

@@ -26,6 +26,7 @@ pub const MAX_AGE_DAYS: i64 = 365;
 
 /// What a vendor declares.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = GoodsDeclaration)]
 pub struct Declaration {
     /// Who supplied the goods (2–60 characters).
     pub supplier: String,
@@ -40,6 +41,7 @@ pub struct Declaration {
 
 /// A declaration as shown to its vendor and to officials.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = GoodsSource)]
 pub struct SourceView {
     pub id: Uuid,
     pub supplier: String,

@@ -24,6 +24,7 @@ pub const NIGHTS: i64 = 30;
 
 /// One night of the stall.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = InsightNight)]
 pub struct Night {
     pub night: NaiveDate,
     pub scans: i64,
@@ -33,6 +34,7 @@ pub struct Night {
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = InsightFigures)]
 pub struct Figures {
     pub scans: i64,
     pub visitors: i64,
@@ -47,6 +49,7 @@ pub struct Figures {
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = InsightMedians)]
 pub struct Medians {
     /// The other stalls of the category the medians are over.
     pub stalls: usize,
@@ -61,6 +64,7 @@ pub struct Medians {
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = InsightCount)]
 pub struct Count {
     pub key: String,
     /// In the reader's language.

@@ -1014,6 +1014,7 @@ pub async fn stats(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<Cam
 
 /// Subsidy and spending by market, and for the whole tenant.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = VoucherMarketFigures)]
 pub struct MarketFigures {
     pub market_id: Option<Uuid>,
     /// The market, or the tenant for the total.

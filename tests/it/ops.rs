@@ -432,3 +432,50 @@ fn no_template_has_inline_script_or_style() {
     }
     assert!(offenders.is_empty(), "inline script or style in {offenders:?}");
 }
+
+/// OpenAPI schemas are named by their type's name (or `#[schema(as = …)]`): two types of one name
+/// silently become one schema, and clients are told the wrong shape (found by schemathesis: the
+/// complaint categories stood in for the stall categories). Every name must be unique.
+#[test]
+fn api_schema_names_are_unique() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut stack = vec![root];
+    let mut names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
+                    continue;
+                }
+                let mut renamed = None;
+                for next in &lines[i + 1..] {
+                    let t = next.trim_start();
+                    if let Some(rest) = t.strip_prefix("#[schema(as = ") {
+                        renamed = rest.split(')').next().map(str::to_string);
+                    }
+                    if let Some(rest) = t.strip_prefix("pub struct ").or_else(|| t.strip_prefix("pub enum ")) {
+                        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                        names
+                            .entry(renamed.take().unwrap_or(name))
+                            .or_default()
+                            .push(path.display().to_string());
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let clashes: Vec<_> = names.iter().filter(|(_, files)| files.len() > 1).collect();
+    assert!(clashes.is_empty(), "schema names used twice: {clashes:?}");
+    assert!(names.len() > 100, "the scan found the schemas ({})", names.len());
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs schemathesis (from PyPI, in a virtualenv under target/) against /api/openapi.json of a
+# freshly seeded server, signed in as the demo tenant's admin, with every check (schemathesis' default;
+# scripts/schemathesis.toml turns one off for two operations, saying why).
+#   scripts/api-conformance.sh                    # examples and coverage phases (a minute or two)
+#   PHASES=examples,coverage,fuzzing,stateful MAX_TIME=600 scripts/api-conformance.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+phases=${PHASES:-examples,coverage}
+venv=target/schemathesis
+if [ ! -x "$venv/bin/st" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'schemathesis>=4.3,<5'
+fi
+cargo build -q --bin nightmarket
+data=$(mktemp -d)
+chmod 711 "$data"
+port=${PORT:-18181}
+./target/debug/nightmarket --addr "127.0.0.1:$port" --data-dir "$data" >"$data/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 1 240); do
+  grep -q "serving at" "$data/server.log" && break
+  kill -0 $server 2>/dev/null || { cat "$data/server.log"; exit 1; }
+  sleep 0.5
+done
+password=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(next(a["password"] for a in d["accounts"] if a["tenant"]=="nanan" and a["role"]=="admin"))' "$data/demo-credentials.json")
+token=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"tenant\":\"nanan\",\"login\":\"admin\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+args=(--phases "$phases" --max-failures 1000 -w 2)
+[ -n "${MAX_TIME:-}" ] && args+=(--max-time "$MAX_TIME")
+"$venv/bin/st" --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/api/openapi.json" \
+  -H "Authorization: Bearer $token" "${args[@]}"
