@@ -38,6 +38,11 @@ impl Default for TenantDirectory {
 
 impl TenantDirectory {
     pub async fn by_slug(&self, db: &Db, slug: &str) -> AppResult<Option<Tenant>> {
+        // What cannot be a slug names no tenant; the database is not asked (a NUL byte, say,
+        // would be refused by PostgreSQL as an error rather than found missing).
+        if parse_slug(slug).as_deref() != Some(slug) {
+            return Ok(None);
+        }
         if let Some(t) = self.by_slug.get(slug).await {
             return Ok(Some(t));
         }
