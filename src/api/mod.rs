@@ -197,8 +197,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 /// Answers operations give whatever their handler does, documented once here instead of on each:
-/// 401 on every signed-in operation (no token, a token that is not valid, or one of another
-/// tenant's user) and 400 on every operation with a body (missing, or not the declared type).
+/// 401 and 403 on every signed-in operation (no token, a token that is not valid or of another
+/// tenant's user; a role or permission that does not allow it) and 400 on every operation with a
+/// body or query parameters (missing, or not the declared type).
 fn document_common_answers(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
     let unauthorized = ResponseBuilder::new()
@@ -211,7 +212,16 @@ fn document_common_answers(mut openapi: utoipa::openapi::OpenApi) -> utoipa::ope
         )
         .build();
     let bad_request = ResponseBuilder::new()
-        .description("The body is missing or not of the declared type (e.g. not JSON)")
+        .description("The body or a query parameter is missing or not of the declared type (e.g. not JSON)")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    let forbidden = ResponseBuilder::new()
+        .description("The signed-in person's role or permissions do not allow this")
         .content(
             "application/json",
             ContentBuilder::new()
@@ -230,7 +240,12 @@ fn document_common_answers(mut openapi: utoipa::openapi::OpenApi) -> utoipa::ope
         .into_iter()
         .flatten()
         {
-            if op.request_body.is_some() {
+            let has_query = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter().any(
+                    |p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)),
+                )
+            });
+            if op.request_body.is_some() || has_query {
                 op.responses
                     .responses
                     .entry("400".to_string())
@@ -242,6 +257,10 @@ fn document_common_answers(mut openapi: utoipa::openapi::OpenApi) -> utoipa::ope
                     .responses
                     .entry("401".to_string())
                     .or_insert_with(|| RefOr::T(unauthorized.clone()));
+                op.responses
+                    .responses
+                    .entry("403".to_string())
+                    .or_insert_with(|| RefOr::T(forbidden.clone()));
             }
         }
     }
