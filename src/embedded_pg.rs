@@ -109,6 +109,7 @@ impl RunningCluster {
         &self.socket_dir
     }
 
+    /// The postmaster's process id when the cluster was started (a restarted one has another).
     pub fn pid(&self) -> i32 {
         self.pid.as_raw()
     }
@@ -375,11 +376,44 @@ fn supervise(mut cmd: Command) -> anyhow::Result<(Pid, mpsc::Sender<mpsc::Sender
             let _ = pid_tx.send(Ok(child.id()));
             drop(started_tx);
             let mut child = child;
-            // Wait for a stop request; a dropped sender (the handle went away) also means stop.
-            let done = stop_rx.recv().ok();
-            shutdown_child(&mut child);
-            if let Some(done) = done {
-                let _ = done.send(());
+            let mut backoff = Duration::from_millis(250);
+            let mut started = Instant::now();
+            loop {
+                // A stop request, or a dropped sender (the handle went away): stop for good.
+                match stop_rx.recv_timeout(Duration::from_millis(250)) {
+                    Ok(done) => {
+                        shutdown_child(&mut child);
+                        let _ = done.send(());
+                        return;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        shutdown_child(&mut child);
+                        return;
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                // PostgreSQL ended on its own (killed, crashed, out of memory): start it again.
+                // It recovers from its write-ahead log, so every committed transaction is there;
+                // until then requests are answered 503. A start that fails (the old backends may
+                // still hold its shared memory for a moment) is retried with a growing pause.
+                if let Ok(Some(status)) = child.try_wait() {
+                    // One that ended soon after starting waits longer before the next try.
+                    backoff = if started.elapsed() < Duration::from_secs(30) {
+                        (backoff * 2).min(Duration::from_secs(5))
+                    } else {
+                        Duration::from_millis(250)
+                    };
+                    tracing::error!(%status, "PostgreSQL exited unexpectedly; starting it again");
+                    std::thread::sleep(backoff);
+                    match cmd.spawn() {
+                        Ok(next) => {
+                            tracing::warn!(pid = next.id(), "PostgreSQL started again");
+                            child = next;
+                            started = Instant::now();
+                        }
+                        Err(e) => tracing::error!(error = %e, "PostgreSQL could not be started again"),
+                    }
+                }
             }
         })?;
     drop(started_rx);

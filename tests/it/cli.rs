@@ -272,3 +272,108 @@ async fn the_operator_creates_a_tenant_whose_admin_must_choose_a_password() {
     assert_eq!(actor, "operator");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// Chaos: PostgreSQL killed outright under the server. The server answers 503 while it is gone,
+/// starts it again by itself, and every committed change is still there.
+#[tokio::test]
+async fn the_server_restarts_its_postgresql_after_a_kill_and_nothing_committed_is_lost() {
+    let data = tempdir();
+    let (mut child, url) = start_server(&data);
+    let client = crate::helpers::http();
+    assert_eq!(client.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
+    // A committed change before the kill: an admin signs in (audited sign-ins are not needed;
+    // the session's token version is a row) and creates a market.
+    let creds: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).unwrap()).unwrap();
+    let password = creds["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["tenant"] == "nanan" && a["role"] == "admin")
+        .unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let login = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"tenant": "nanan", "login": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let token = login.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let created = client
+        .post(format!("{url}/api/v1/t/nanan/markets"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "name": "混沌测试夜市", "address": "测试路 1 号", "center_lat": 29.5, "center_lng": 106.5,
+            "radius_m": 300, "opens_at": "18:00", "closes_at": "23:00"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let pid: i32 = std::fs::read_to_string(data.join("pg/data/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+
+    // While it is gone: quick answers, 503 or (once it is back) 200; never a hang.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut statuses = Vec::new();
+    loop {
+        let asked = Instant::now();
+        let status = client
+            .get(format!("{url}/healthz"))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0);
+        assert!(asked.elapsed() < Duration::from_secs(10), "a request hung");
+        assert!(status == 200 || status == 503, "{status}");
+        statuses.push(status);
+        if status == 200 && statuses.len() > 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "PostgreSQL did not come back: {statuses:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(postmaster_running(&data));
+    let now_pid: i32 = std::fs::read_to_string(data.join("pg/data/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_ne!(now_pid, pid, "a new postmaster");
+    // The market made before the kill is there, and the session still works.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let markets = loop {
+        let r = client
+            .get(format!("{url}/api/v1/t/nanan/markets"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 200 {
+            break r.json::<Value>().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "the API did not recover: {}", r.status());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(markets.to_string().contains("混沌测试夜市"));
+    assert!(stop(&mut child).success());
+    assert!(!postmaster_running(&data), "stopped with the server");
+}
