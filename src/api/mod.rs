@@ -202,33 +202,23 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// body or query parameters (missing, or not the declared type).
 fn document_common_answers(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-    let unauthorized = ResponseBuilder::new()
-        .description("Not signed in, or the token is not valid (expired, revoked, or of another tenant's user)")
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
                 .build(),
         )
-        .build();
-    let bad_request = ResponseBuilder::new()
-        .description("The body or a query parameter is missing or not of the declared type (e.g. not JSON)")
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
-                .build(),
-        )
-        .build();
-    let forbidden = ResponseBuilder::new()
-        .description("The signed-in person's role or permissions do not allow this")
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ErrorBody")))
-                .build(),
-        )
-        .build();
+    };
+    let bad_request = error("The body or a query parameter is missing or not of the declared type (e.g. not JSON)");
+    let unauthorized =
+        error("Not signed in, or the token is not valid (expired, revoked, or of another tenant's user)");
+    let forbidden = error("The signed-in person's role or permissions do not allow this");
     for item in openapi.paths.paths.values_mut() {
         for op in [
             &mut item.get,
@@ -249,18 +239,18 @@ fn document_common_answers(mut openapi: utoipa::openapi::OpenApi) -> utoipa::ope
                 op.responses
                     .responses
                     .entry("400".to_string())
-                    .or_insert_with(|| RefOr::T(bad_request.clone()));
+                    .or_insert_with(|| bad_request.clone());
             }
             let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
             if signed_in {
                 op.responses
                     .responses
                     .entry("401".to_string())
-                    .or_insert_with(|| RefOr::T(unauthorized.clone()));
+                    .or_insert_with(|| unauthorized.clone());
                 op.responses
                     .responses
                     .entry("403".to_string())
-                    .or_insert_with(|| RefOr::T(forbidden.clone()));
+                    .or_insert_with(|| forbidden.clone());
             }
         }
     }

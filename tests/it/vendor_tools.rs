@@ -3,10 +3,9 @@
 //! sections only, PDF), goods-source declarations on the scan page and at inspections; and who
 //! may do what.
 
-use crate::helpers::{Options, TestApp};
+use crate::helpers::TestApp;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
-use nightmarket::clock::Clock;
 use nightmarket::demo::load::{LoadTenant, seed_tenant};
 use nightmarket::domain::people::Role;
 use nightmarket::domain::record::{SignedRecord, Standing};
@@ -15,13 +14,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-async fn app() -> TestApp {
-    TestApp::spawn_with(Options {
-        configure: |c| c.clock = Clock::fixed(Utc::now()),
-        ..Options::default()
-    })
-    .await
-}
+use crate::numbers::app;
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -32,6 +25,24 @@ fn sh(date: &str, hm: &str) -> DateTime<Utc> {
         .from_local_datetime(&d(date).and_time(NaiveTime::parse_from_str(hm, "%H:%M").unwrap()))
         .unwrap()
         .with_timezone(&Utc)
+}
+
+/// A check-in of `code` on `date` at 18:05 Shanghai time, as the check-in page would make it.
+async fn check_in(o: &sqlx::PgPool, tenant: Uuid, code: Uuid, vendor: Uuid, market: Uuid, date: NaiveDate) {
+    sqlx::query(
+        "insert into check_ins (tenant_id, code_id, vendor_id, market_id, business_date, checked_in_at,
+                                lat, lng, distance_m, late)
+         values ($1, $2, $3, $4, $5, $6, 29.53, 106.57, 10, false)",
+    )
+    .bind(tenant)
+    .bind(code)
+    .bind(vendor)
+    .bind(market)
+    .bind(date)
+    .bind(sh(&date.to_string(), "18:05"))
+    .execute(o)
+    .await
+    .unwrap();
 }
 
 /// A bearer token for a user of a seeded tenant (the load seed's vendors have no known password).
@@ -121,20 +132,7 @@ async fn market(app: &TestApp) -> Market {
             .await
             .unwrap();
             if open {
-                sqlx::query(
-                    "insert into check_ins (tenant_id, code_id, vendor_id, market_id, business_date, checked_in_at,
-                                            lat, lng, distance_m, late)
-                     values ($1, $2, $3, $4, $5, $6, 29.53, 106.57, 10, false)",
-                )
-                .bind(tenant)
-                .bind(code)
-                .bind(vendor)
-                .bind(t.market_id)
-                .bind(date)
-                .bind(sh(&date.to_string(), "18:05"))
-                .execute(o)
-                .await
-                .unwrap();
+                check_in(o, tenant, code, vendor, t.market_id, date).await;
             }
         }
     };
@@ -164,21 +162,15 @@ async fn market(app: &TestApp) -> Market {
         let (code, vendor) = stalls[1 + i];
         night(code, vendor, "2026-11-19", scans, visitors, false).await;
         for k in 0..20 {
-            let date = (d("2026-10-25") + Duration::days(k)).to_string();
-            sqlx::query(
-                "insert into check_ins (tenant_id, code_id, vendor_id, market_id, business_date, checked_in_at,
-                                        lat, lng, distance_m, late)
-                 values ($1, $2, $3, $4, $5, $6, 29.53, 106.57, 10, false)",
+            check_in(
+                o,
+                tenant,
+                code,
+                vendor,
+                t.market_id,
+                d("2026-10-25") + Duration::days(k),
             )
-            .bind(tenant)
-            .bind(code)
-            .bind(vendor)
-            .bind(t.market_id)
-            .bind(d(&date))
-            .bind(sh(&date, "18:05"))
-            .execute(o)
-            .await
-            .unwrap();
+            .await;
         }
     }
     for (code, vendor) in &stalls[5..] {
