@@ -1071,3 +1071,51 @@ async fn a_vendor_reads_insights_on_a_phone_issues_a_credit_record_and_a_bank_ch
     wait_for_text(b, "#standing", "撤销").await;
     assert!(b.find(Locator::Css("[data-section='trading']")).await.is_err());
 }
+
+#[tokio::test]
+async fn a_vendor_declares_a_delivery_on_a_phone_and_the_scan_page_shows_it() {
+    let Some(browser) = browser(Window::Phone).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+    let tenant = app.tenant_id("nanan").await;
+    let (login, _) = app.password_of("nanan", "vendor");
+    let (stall, code, kid, sig): (Uuid, String, String, String) = sqlx::query_as(
+        "select c.id, c.code, c.kid, c.signature from codes c join users u on u.tenant_id = c.tenant_id and u.id = c.vendor_id
+         where c.tenant_id = $1 and u.login = $2 and c.revoked_at is null and c.category = 'food'
+         order by c.created_at limit 1",
+    )
+    .bind(tenant)
+    .bind(nightmarket::services::accounts::phone_login_key(
+        &app.state.keys,
+        nightmarket::domain::tenant::TenantId(tenant),
+        &nightmarket::domain::people::Phone::parse(&login).expect("phone"),
+    ))
+    .fetch_one(&app.owner)
+    .await
+    .expect("the demo vendor's food stall");
+    sign_in(c, &app, "nanan", "vendor").await;
+    wait_for_path(c, "/vendor").await;
+    c.goto(&app.url(&format!("/vendor/stalls/{stall}")))
+        .await
+        .expect("stall page");
+    click(c, "#goods-link").await;
+    wait_for_path(c, "/vendor/goods").await;
+    // Neither a batch number nor a photo: refused, saying what is missing.
+    fill(c, "#supplier", "渝鲜冷链配送").await;
+    fill(c, "#place", "重庆市綦江区").await;
+    click(c, "#declare").await;
+    wait_for_text(c, "#goods-errors", "批次号").await;
+    fill(c, "#batch", "QJ-20261121").await;
+    click(c, "#declare").await;
+    wait_for_text(c, "#goods-notice", "已申报").await;
+    let rows = texts(c, "#goods-history tbody tr").await;
+    assert!(rows.first().is_some_and(|r| r.contains("重庆市綦江区")), "{rows:?}");
+
+    // A shopper's phone scanning the stall's code sees the declaration.
+    let path = nightmarket::domain::code::code_path(&code, &kid, &sig);
+    c.goto(&app.url(&path)).await.expect("scan page");
+    wait_for_text(c, "#goods-source", "进货来源已申报").await;
+    wait_for_text(c, "#goods-source", "重庆市綦江区").await;
+}
