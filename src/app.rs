@@ -26,7 +26,7 @@ use crate::auth::throttle::Throttle;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::http::{assets, errors, metrics, security};
+use crate::http::{admission, assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
@@ -73,6 +73,8 @@ pub struct Inner {
     pub metrics: PrometheusHandle,
     /// The font PDFs are set in (loaded at first use).
     pub pdf_font: crate::services::pdf::PdfFont,
+    /// Requests in hand and waiting (http::admission).
+    pub admission: crate::http::admission::Admission,
 }
 
 impl Deref for AppState {
@@ -94,6 +96,7 @@ impl AppState {
         let scan_cache = crate::services::scan::ScanCache::default();
         let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
         let config_pdf_font = config.pdf_font.clone();
+        let admission = crate::http::admission::Admission::new(config.admission);
         db.set_commit_hook(scan_cache.commit_hook());
         AppState(Arc::new(Inner {
             db,
@@ -113,6 +116,7 @@ impl AppState {
             chain_checks: crate::services::audit::chain_checks(),
             metrics: metrics::handle(),
             pdf_font: crate::services::pdf::PdfFont::new(config_pdf_font),
+            admission,
         }))
     }
 }
@@ -334,6 +338,8 @@ pub fn router(state: AppState) -> Router {
         // fraction of the CPU (the scan page is served thousands of times a second).
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
         .layer(middleware::from_fn(errors::render))
+        // Inside the error renderer (a refusal is a proper page or JSON error), outside all work.
+        .layer(middleware::from_fn_with_state(state.clone(), admission::admit))
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

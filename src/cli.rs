@@ -87,6 +87,22 @@ pub struct ServeArgs {
     #[arg(long, env = "NIGHTMARKET_PDF_FONT")]
     pub pdf_font: Option<PathBuf>,
 
+    /// Requests handled at once; more wait their turn (see --max-queue). [default: twice
+    /// --db-max-connections] Beyond what the machine and the database can finish quickly, more
+    /// only adds waiting.
+    #[arg(long, env = "NIGHTMARKET_MAX_IN_FLIGHT")]
+    pub max_in_flight: Option<usize>,
+
+    /// Requests that may wait for a turn; beyond this (or after --max-wait-ms) the server answers
+    /// 503 with Retry-After at once rather than letting every request slow down. [default: half
+    /// of --max-in-flight]
+    #[arg(long, env = "NIGHTMARKET_MAX_QUEUE")]
+    pub max_queue: Option<usize>,
+
+    /// The longest a request waits for its turn, in milliseconds.
+    #[arg(long, env = "NIGHTMARKET_MAX_WAIT_MS", default_value_t = 1000)]
+    pub max_wait_ms: u64,
+
     /// Bearer token for the SMS gateway.
     #[arg(long, env = "NIGHTMARKET_SMS_TOKEN", hide_env_values = true)]
     pub sms_token: Option<String>,

@@ -5,6 +5,7 @@ use url::Url;
 
 use crate::auth::throttle::ThrottleSettings;
 use crate::clock::Clock;
+use crate::http::admission::AdmissionSettings;
 use crate::services::sms::Gateway;
 
 #[derive(Clone, Debug)]
@@ -29,6 +30,8 @@ pub struct Config {
     pub body_limit: usize,
     /// A CJK font file for PDFs; None looks in the usual system places (services::pdf).
     pub pdf_font: Option<std::path::PathBuf>,
+    /// How much work is taken on at once; the excess is answered 503 (http::admission).
+    pub admission: AdmissionSettings,
 }
 
 impl Config {
@@ -45,6 +48,7 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
             pdf_font: None,
+            admission: AdmissionSettings::default(),
         }
     }
 

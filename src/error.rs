@@ -116,6 +116,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
+    /// More requests than the server takes on at once (http::admission): 503, retry in a second.
+    #[error("overloaded")]
+    Overloaded,
     /// Something this installation lacks (a font for PDFs): 503, with what to install.
     #[error("not installed: {}", .0.key())]
     NotInstalled(Msg),
@@ -140,7 +143,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable | AppError::NotInstalled(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Overloaded | AppError::NotInstalled(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -170,12 +173,14 @@ impl AppError {
             AppError::PayloadTooLarge => ("payload_too_large", Msg::new("error.payload_too_large"), vec![]),
             AppError::RateLimited { .. } => ("rate_limited", Msg::new("error.rate_limited"), vec![]),
             AppError::Unavailable => ("unavailable", Msg::new("error.unavailable"), vec![]),
+            AppError::Overloaded => ("overloaded", Msg::new("error.overloaded"), vec![]),
             AppError::NotInstalled(m) => ("not_installed", m.clone(), vec![]),
             AppError::Internal(_) => ("internal", Msg::new("error.internal"), vec![]),
         };
         let retry_after = match self {
             AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             AppError::Unavailable => Some(5),
+            AppError::Overloaded => Some(1),
             _ => None,
         };
         ErrorReport {

@@ -224,6 +224,12 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     let mut config = Config::new(public_url.clone());
     config.trust_proxy = args.trust_proxy;
     config.pdf_font = args.pdf_font.clone();
+    config.admission = crate::http::admission::AdmissionSettings::for_pool(
+        args.db_max_connections,
+        args.max_in_flight,
+        args.max_queue,
+        std::time::Duration::from_millis(args.max_wait_ms),
+    );
     if let Some(url) = &args.sms_url {
         config.sms = crate::services::sms::Gateway::http(url.clone(), args.sms_token.clone())?;
     }

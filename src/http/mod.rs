@@ -1,6 +1,7 @@
 //! Cross-cutting HTTP concerns shared by pages and the API: extractors, error rendering,
-//! security headers and the cross-site check, client addresses, static assets, metrics.
+//! security headers and the cross-site check, admission control, client addresses, static assets, metrics.
 
+pub mod admission;
 pub mod assets;
 pub mod client;
 pub mod errors;

@@ -479,3 +479,101 @@ fn api_schema_names_are_unique() {
     assert!(clashes.is_empty(), "schema names used twice: {clashes:?}");
     assert!(names.len() > 100, "the scan found the schemas ({})", names.len());
 }
+
+/// Admission control (http::admission): with one request in hand and no room to wait, the next
+/// is refused at once with 503 `overloaded` and Retry-After — as JSON for the API and as a page
+/// for people — while health and metrics are still answered; once the first finishes, requests
+/// are served again.
+#[tokio::test]
+async fn beyond_what_it_takes_on_the_server_answers_503_with_retry_after_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(Options {
+        configure: |c| {
+            c.admission = nightmarket::http::admission::AdmissionSettings {
+                max_in_flight: 1,
+                max_queue: 0,
+                max_wait: std::time::Duration::from_millis(100),
+            }
+        },
+        ..Default::default()
+    })
+    .await;
+    // Hold the one turn: a sign-in whose body arrives only in part.
+    let addr = app
+        .url("/")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let body = format!("{:<64}", r#"{"tenant":"nanan","login":"x","password":"y"}"#);
+    let mut held = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head =
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n";
+    held.write_all(format!("{head}{}", &body[..10]).as_bytes())
+        .await
+        .unwrap();
+    let mut shed = None;
+    for _ in 0..100 {
+        let r = app
+            .client()
+            .get(app.url("/api/v1/t/nanan/markets"))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+            shed = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let r = shed.expect("the second request was never refused while the first was in hand");
+    assert_eq!(r.headers()["retry-after"], "1");
+    let started = std::time::Instant::now();
+    let refusal: Value = r.json().await.unwrap();
+    assert_eq!(refusal["error"]["code"], "overloaded", "{refusal}");
+    let page = app.client().get(app.url("/t/nanan")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.headers().contains_key("x-request-id") && page.headers().contains_key("content-security-policy"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "refusals are quick"
+    );
+    let (status, _) = app.get_json("/healthz", None).await;
+    assert_eq!(status, 200, "health is never shed");
+    let metrics = app
+        .client()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("http_requests_shed_total"),
+        "shed requests are counted"
+    );
+
+    // The held request finishes (a bad sign-in), and the turn is free again.
+    held.write_all(body[10..].as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 12];
+    held.read_exact(&mut answer).await.unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 4"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(held);
+    let r = app
+        .client()
+        .get(app.url("/api/v1/t/nanan/markets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}

@@ -1,0 +1,87 @@
+# Shared by the load and chaos scripts (bench/overload.sh, bench/chaos.sh): the release build, a
+# private data directory removed on exit, a free port, starting and stopping the server, psql
+# as the private PostgreSQL's superuser, and the server's memory. Source it after `set -euo pipefail`
+# and `cd` to the repository.
+
+BIN=target/release/nightmarket
+SERVER=
+SERVER_ARGS=()
+# PIN=1 (the default on a machine of two or more processors) runs the server and its PostgreSQL
+# on the first processor and the load generator on the second, so that the generator's own work
+# does not count against the server.
+PIN=${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
+
+build_release() {
+  cargo build --release --quiet
+  # The load generator (benches/overload.rs), built once; its path for running it directly.
+  GENERATOR=$(cargo bench --bench overload --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "overload" and m.get("executable"):
+        print(m["executable"])')
+  [ -x "$GENERATOR" ] || { echo "the load generator did not build" >&2; exit 1; }
+}
+
+make_dir() {
+  DIR=$(mktemp -d "${TMPDIR:-/tmp}/nm-$1.XXXXXX")
+  chmod 711 "$DIR"
+  trap cleanup EXIT
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  BASE="http://127.0.0.1:$PORT"
+}
+
+cleanup() {
+  stop_server TERM
+  [ -n "${KEEP:-}" ] && { echo "kept $DIR"; return; }
+  rm -rf "$DIR"
+}
+
+on_load_cpu() { if [ "$PIN" = 1 ]; then taskset -c 1 "$@"; else "$@"; fi; }
+
+# start_server [extra serve arguments…]: starts it and waits until /healthz answers.
+start_server() {
+  local pin=()
+  [ "$PIN" = 1 ] && pin=(taskset -c 0)
+  "${pin[@]}" env -u DATABASE_URL RUST_LOG="${SERVER_LOG:-warn}" "$BIN" serve --data-dir "$DIR/data" --no-demo \
+    --addr "127.0.0.1:$PORT" --sweep-secs 0 "${SERVER_ARGS[@]}" "$@" >>"$DIR/server.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 300); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "the server did not come up" >&2
+  tail -50 "$DIR/server.log" >&2
+  exit 1
+}
+
+# stop_server [signal]: TERM by default; KILL for a crash.
+stop_server() {
+  if [ -n "$SERVER" ]; then
+    kill -"${1:-TERM}" "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+  fi
+  SERVER=
+}
+
+use_psql() {
+  PGPASSWORD=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["pg_superuser_password"])' "$DIR/data/secrets.json")
+  export PGPASSWORD
+  PSQL=(psql -X -q -t -A -h "$DIR/data/pg/run" -U postgres nightmarket)
+}
+
+# Samples the server's resident memory every 0.2 s into $DIR/rss.txt (kB) until stopped.
+watch_memory() {
+  (while kill -0 "$SERVER" 2>/dev/null; do
+    awk '/VmRSS/ {print $2}' "/proc/$SERVER/status" 2>/dev/null || true
+    sleep 0.2
+  done) >"$DIR/rss.txt" &
+  WATCHER=$!
+}
+
+# The largest sample since watch_memory, in MB; stops the sampler.
+peak_memory() {
+  kill "$WATCHER" 2>/dev/null || true
+  wait "$WATCHER" 2>/dev/null || true
+  sort -n "$DIR/rss.txt" | tail -1 | awk '{printf "%.0f", $1 / 1024}'
+}
+
+# figure NAME FILE: a value from the generator's FIGURES line.
+figure() { sed -n "s/^FIGURES.* $1=\([^ ]*\).*/\1/p; s/^FIGURES $1=\([^ ]*\).*/\1/p" "$2" | head -1; }

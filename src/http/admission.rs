@@ -1,0 +1,208 @@
+//! Admission control: the server takes on only as much work as it can finish quickly, and
+//! answers the rest at once with 503 `overloaded` and `Retry-After`, so that on the worst night
+//! (a voucher rush, a flood of junk) the requests it does take are served in normal time and its
+//! memory stays bounded.
+//!
+//! At most `max_in_flight` requests are handled at a time. A request beyond that waits its turn
+//! (first come, first served) — but only while fewer than `max_queue` are already waiting, and
+//! for at most `max_wait`. A queue shorter than the requests in hand means an admitted request
+//! waits less than one service time, so its latency stays within twice the latency at full load
+//! however much more is offered (bench/overload.sh measures it: figures in BENCHMARKS.md).
+//!
+//! Health checks and metrics are never shed: operators must see an overloaded server.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// How much work the server takes on (see the module's documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdmissionSettings {
+    /// Requests handled at once.
+    pub max_in_flight: usize,
+    /// Requests waiting for a turn; beyond this, new ones are refused at once.
+    pub max_queue: usize,
+    /// The longest a request waits for its turn before it is refused.
+    pub max_wait: Duration,
+}
+
+impl AdmissionSettings {
+    /// The settings for a database pool of `pool` connections, unless given: twice as many
+    /// requests in hand as connections (requests that need no database — a cached scan page —
+    /// keep the processor busy while others wait for the database), half that many waiting.
+    pub fn for_pool(pool: u32, max_in_flight: Option<usize>, max_queue: Option<usize>, max_wait: Duration) -> Self {
+        let max_in_flight = max_in_flight.unwrap_or(2 * pool as usize).max(1);
+        AdmissionSettings {
+            max_in_flight,
+            max_queue: max_queue.unwrap_or(max_in_flight / 2),
+            max_wait,
+        }
+    }
+}
+
+impl Default for AdmissionSettings {
+    fn default() -> Self {
+        AdmissionSettings::for_pool(
+            crate::db::PoolSettings::default().max_connections,
+            None,
+            None,
+            Duration::from_secs(1),
+        )
+    }
+}
+
+/// The live counts behind [`admit`].
+pub struct Admission {
+    settings: AdmissionSettings,
+    permits: Semaphore,
+    waiting: AtomicUsize,
+}
+
+impl Admission {
+    pub fn new(settings: AdmissionSettings) -> Admission {
+        Admission {
+            settings,
+            permits: Semaphore::new(settings.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)),
+            waiting: AtomicUsize::new(0),
+        }
+    }
+
+    /// Requests being handled now.
+    pub fn in_flight(&self) -> usize {
+        self.settings
+            .max_in_flight
+            .saturating_sub(self.permits.available_permits())
+    }
+
+    /// Requests waiting for a turn now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// A turn, or None when the server should refuse the request.
+    async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Some(permit);
+        }
+        let _place = Place::take(&self.waiting, self.settings.max_queue)?;
+        match tokio::time::timeout(self.settings.max_wait, self.permits.acquire()).await {
+            Ok(Ok(permit)) => Some(permit),
+            _ => None,
+        }
+    }
+}
+
+/// A place in the queue, given back when the request leaves it (admitted, refused, or its client
+/// gone).
+struct Place<'a>(&'a AtomicUsize);
+
+impl<'a> Place<'a> {
+    fn take(waiting: &'a AtomicUsize, max: usize) -> Option<Place<'a>> {
+        waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .ok()
+            .map(|_| Place(waiting))
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Paths that are always served: liveness and metrics.
+fn exempt(path: &str) -> bool {
+    path == "/healthz" || path == "/metrics"
+}
+
+/// The middleware: admit the request, or answer 503 `overloaded` with Retry-After.
+pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if exempt(request.uri().path()) {
+        return next.run(request).await;
+    }
+    match state.admission.turn().await {
+        Some(_permit) => next.run(request).await,
+        None => {
+            metrics::counter!("http_requests_shed_total").increment(1);
+            AppError::Overloaded.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admission(in_flight: usize, queue: usize, wait_ms: u64) -> Admission {
+        Admission::new(AdmissionSettings {
+            max_in_flight: in_flight,
+            max_queue: queue,
+            max_wait: Duration::from_millis(wait_ms),
+        })
+    }
+
+    #[tokio::test]
+    async fn beyond_the_limit_and_a_full_queue_requests_are_refused_at_once() {
+        let a = admission(2, 0, 1000);
+        let first = a.turn().await;
+        let second = a.turn().await;
+        assert!(first.is_some() && second.is_some());
+        assert_eq!(a.in_flight(), 2);
+        let started = std::time::Instant::now();
+        assert!(a.turn().await.is_none(), "a third request with no queue is refused");
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "refused at once, not after waiting"
+        );
+        drop(first);
+        assert!(a.turn().await.is_some(), "a turn given back is taken again");
+    }
+
+    #[tokio::test]
+    async fn a_queued_request_gets_the_next_turn_and_one_waits_no_longer_than_max_wait() {
+        let a = std::sync::Arc::new(admission(1, 1, 2000));
+        let held = a.turn().await;
+        assert!(held.is_some());
+        let waiter = tokio::spawn({
+            let a = a.clone();
+            async move { a.turn().await.is_some() }
+        });
+        // Let the waiter queue up, then a third finds the queue full.
+        while a.waiting() == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(a.turn().await.is_none(), "the queue holds one");
+        drop(held);
+        assert!(waiter.await.unwrap_or(false), "the queued request was admitted");
+        assert_eq!(a.waiting(), 0);
+
+        let a = admission(1, 4, 50);
+        let _held = a.turn().await;
+        let started = std::time::Instant::now();
+        assert!(a.turn().await.is_none());
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(50) && waited < Duration::from_secs(1),
+            "{waited:?}"
+        );
+        assert_eq!(a.waiting(), 0, "the place is given back after a timeout");
+    }
+
+    #[tokio::test]
+    async fn a_client_that_goes_away_gives_its_place_back() {
+        let a = admission(1, 1, 10_000);
+        let _held = a.turn().await;
+        {
+            let waiting = a.turn();
+            let _ = tokio::time::timeout(Duration::from_millis(20), waiting).await;
+        }
+        assert_eq!(a.waiting(), 0);
+    }
+}
