@@ -560,7 +560,7 @@ async fn beyond_what_it_takes_on_the_server_answers_503_with_retry_after_at_once
     );
 
     // The held request finishes (a bad sign-in), and the turn is free again.
-    held.write_all(body[10..].as_bytes()).await.unwrap();
+    held.write_all(&body.as_bytes()[10..]).await.unwrap();
     let mut answer = vec![0u8; 12];
     held.read_exact(&mut answer).await.unwrap();
     assert!(
