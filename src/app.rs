@@ -75,6 +75,8 @@ pub struct Inner {
     pub pdf_font: crate::services::pdf::PdfFont,
     /// Requests in hand and waiting (http::admission).
     pub admission: crate::http::admission::Admission,
+    /// Whether the database answers (db::watch; pinged by `serve`).
+    pub db_watch: crate::db::watch::DbWatch,
 }
 
 impl Deref for AppState {
@@ -117,6 +119,7 @@ impl AppState {
             metrics: metrics::handle(),
             pdf_font: crate::services::pdf::PdfFont::new(config_pdf_font),
             admission,
+            db_watch: crate::db::watch::DbWatch::default(),
         }))
     }
 }
@@ -367,6 +370,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
+    let db_watcher = state.db_watch.spawn((*state.db.global().connect_options()).clone());
     let listener_task =
         crate::services::live::spawn_listener(state.db.global(), state.live.clone(), state.scan_cache.clone());
     let pruner = tokio::spawn({
@@ -386,5 +390,6 @@ pub async fn serve(
         .await;
     pruner.abort();
     listener_task.abort();
+    db_watcher.abort();
     result
 }

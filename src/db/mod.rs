@@ -26,6 +26,7 @@ pub mod sms;
 pub mod tenants;
 pub mod users;
 pub mod vouchers;
+pub mod watch;
 
 use anyhow::{Context, bail};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

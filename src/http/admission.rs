@@ -10,6 +10,10 @@
 //! however much more is offered (bench/overload.sh measures it: figures in BENCHMARKS.md).
 //!
 //! Health checks and metrics are never shed: operators must see an overloaded server.
+//!
+//! While the database does not answer (db::watch), an admitted request that still waits for it
+//! after [`DOWN_GRACE`] is answered 503 `unavailable` with Retry-After rather than left hanging;
+//! what needs no database (a cached scan page) is served as usual.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -19,7 +23,11 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::app::AppState;
+use crate::db::watch::DbWatch;
 use crate::error::AppError;
+
+/// How long a request may go on once the database is found down (time to finish from a cache).
+pub const DOWN_GRACE: Duration = Duration::from_millis(200);
 
 /// How much work the server takes on (see the module's documentation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +136,7 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
         return next.run(request).await;
     }
     match state.admission.turn().await {
-        Some(_permit) => next.run(request).await,
+        Some(_permit) => unless_database_down(&state.db_watch, next.run(request)).await,
         None => {
             metrics::counter!("http_requests_shed_total").increment(1);
             AppError::Overloaded.into_response()
@@ -136,9 +144,29 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
     }
 }
 
+/// The request's answer, or 503 if the database is (or goes) down and the request has not
+/// finished [`DOWN_GRACE`] later. Dropping the request's work rolls back its transaction; a
+/// commit that went through before is kept, unacknowledged (clients retry with their
+/// idempotency keys).
+async fn unless_database_down(watch: &DbWatch, work: impl Future<Output = Response>) -> Response {
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        biased;
+        response = &mut work => response,
+        () = watch.down() => match tokio::time::timeout(DOWN_GRACE, &mut work).await {
+            Ok(response) => response,
+            Err(_) => {
+                metrics::counter!("http_requests_cut_database_down_total").increment(1);
+                AppError::Unavailable.into_response()
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     fn admission(in_flight: usize, queue: usize, wait_ms: u64) -> Admission {
         Admission::new(AdmissionSettings {
@@ -193,6 +221,52 @@ mod tests {
             "{waited:?}"
         );
         assert_eq!(a.waiting(), 0, "the place is given back after a timeout");
+    }
+
+    #[tokio::test]
+    async fn while_the_database_is_down_waiting_requests_get_503_and_quick_ones_are_served() {
+        let watch = DbWatch::default();
+        let quick = unless_database_down(&watch, async { StatusCode::OK.into_response() }).await;
+        assert_eq!(quick.status(), StatusCode::OK);
+
+        let hanging = tokio::spawn({
+            let watch = watch.clone();
+            async move {
+                let started = std::time::Instant::now();
+                let r = unless_database_down(&watch, std::future::pending::<Response>()).await;
+                (r.status(), started.elapsed())
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        watch.set_down(true);
+        let (status, took) = hanging.await.unwrap_or((StatusCode::OK, Duration::ZERO));
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a request waiting on the database is cut"
+        );
+        assert!(took < Duration::from_secs(1), "{took:?}");
+
+        // Down already: a request that finishes within the grace is still answered.
+        let cached = unless_database_down(&watch, async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            StatusCode::OK.into_response()
+        })
+        .await;
+        assert_eq!(cached.status(), StatusCode::OK);
+        let waiting = unless_database_down(&watch, std::future::pending::<Response>()).await;
+        assert_eq!(waiting.status(), StatusCode::SERVICE_UNAVAILABLE);
+        watch.set_down(false);
+        let slow_but_up = unless_database_down(&watch, async {
+            tokio::time::sleep(DOWN_GRACE * 2).await;
+            StatusCode::OK.into_response()
+        })
+        .await;
+        assert_eq!(
+            slow_but_up.status(),
+            StatusCode::OK,
+            "nothing is cut while the database answers"
+        );
     }
 
     #[tokio::test]

@@ -317,14 +317,7 @@ async fn the_server_restarts_its_postgresql_after_a_kill_and_nothing_committed_i
         .unwrap();
     assert_eq!(created.status(), 201);
 
-    let pid: i32 = std::fs::read_to_string(data.join("pg/data/postmaster.pid"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = postmaster_pid(&data);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
 
     // While it is gone: quick answers, 503 or (once it is back) 200; never a hang.
@@ -349,15 +342,7 @@ async fn the_server_restarts_its_postgresql_after_a_kill_and_nothing_committed_i
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(postmaster_running(&data));
-    let now_pid: i32 = std::fs::read_to_string(data.join("pg/data/postmaster.pid"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    assert_ne!(now_pid, pid, "a new postmaster");
+    assert_ne!(postmaster_pid(&data), pid, "a new postmaster");
     // The market made before the kill is there, and the session still works.
     let deadline = Instant::now() + Duration::from_secs(30);
     let markets = loop {
@@ -376,4 +361,134 @@ async fn the_server_restarts_its_postgresql_after_a_kill_and_nothing_committed_i
     assert!(markets.to_string().contains("混沌测试夜市"));
     assert!(stop(&mut child).success());
     assert!(!postmaster_running(&data), "stopped with the server");
+}
+
+fn postmaster_pid(data: &std::path::Path) -> i32 {
+    std::fs::read_to_string(data.join("pg/data/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// PostgreSQL's processes stopped (SIGSTOP): it neither answers nor refuses, as when it is cut off
+/// by the network. Continued when dropped, whatever the test's outcome.
+struct Frozen(Vec<nix::unistd::Pid>);
+
+impl Frozen {
+    fn postgresql(data: &std::path::Path) -> Frozen {
+        let postmaster = postmaster_pid(data);
+        let mut pids = vec![postmaster];
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // The parent's pid is the second field after the command's closing parenthesis.
+            let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+            if after.split_whitespace().nth(1).and_then(|p| p.parse::<i32>().ok()) == Some(postmaster) {
+                pids.push(pid);
+            }
+        }
+        let pids: Vec<_> = pids.into_iter().map(nix::unistd::Pid::from_raw).collect();
+        for pid in &pids {
+            let _ = nix::sys::signal::kill(*pid, nix::sys::signal::Signal::SIGSTOP);
+        }
+        Frozen(pids)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            let _ = nix::sys::signal::kill(*pid, nix::sys::signal::Signal::SIGCONT);
+        }
+    }
+}
+
+/// Chaos: PostgreSQL stops answering (frozen, as behind a network partition) for some seconds.
+/// Requests that need it are answered 503 with Retry-After within a few seconds — none hangs —,
+/// a scan page already cached is still served, health says 503, and once PostgreSQL answers again
+/// everything works without a hand on the server.
+#[tokio::test]
+async fn while_postgresql_does_not_answer_requests_get_quick_503s_and_the_server_recovers() {
+    let data = tempdir();
+    let (mut child, url) = start_server(&data);
+    let client = crate::helpers::http();
+    let creds: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).unwrap()).unwrap();
+    let code_url = creds["samples"]["nanan_code_url"].as_str().unwrap();
+    let scan = format!("{url}{}", &code_url[code_url.find("/c/").unwrap()..]);
+    // Read twice: the first read may come before the server's listener connected (which empties
+    // the cache, since changes may have been missed).
+    for _ in 0..2 {
+        assert_eq!(client.get(&scan).send().await.unwrap().status(), 200, "cached before");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        client
+            .get(format!("{url}/api/v1/t/nanan/markets"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let frozen = Frozen::postgresql(&data);
+    let frozen_at = Instant::now();
+    let mut saw_503 = false;
+    while frozen_at.elapsed() < Duration::from_secs(6) {
+        let asked = Instant::now();
+        let r = client
+            .get(format!("{url}/api/v1/t/nanan/markets"))
+            .timeout(Duration::from_secs(20))
+            .send()
+            .await
+            .unwrap();
+        let took = asked.elapsed();
+        assert!(
+            took < Duration::from_secs(4),
+            "a request waited {took:?} on a database that does not answer"
+        );
+        // Once the database is known to be down, requests that need it do not wait at all.
+        assert!(
+            !saw_503 || took < Duration::from_secs(1),
+            "a request waited {took:?} though the database was known to be down"
+        );
+        assert!(r.status() == 200 || r.status() == 503, "{}", r.status());
+        if r.status() == 503 {
+            assert!(r.headers().contains_key("retry-after"));
+            saw_503 = true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(saw_503, "the database was never found down");
+    let asked = Instant::now();
+    assert_eq!(client.get(format!("{url}/healthz")).send().await.unwrap().status(), 503);
+    assert!(asked.elapsed() < Duration::from_secs(1), "health knows at once");
+    let r = client.get(&scan).send().await.unwrap();
+    assert_eq!(r.status(), 200, "a cached scan page needs no database");
+
+    drop(frozen);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = client
+            .get(format!("{url}/api/v1/t/nanan/markets"))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the API did not recover: {}", r.status());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(client.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
+    assert!(stop(&mut child).success());
 }
