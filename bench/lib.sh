@@ -13,14 +13,22 @@ PIN=${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
 
 build_release() {
   cargo build --release --quiet
-  # The load generator (benches/overload.rs), built once; its path for running it directly.
-  GENERATOR=$(cargo bench --bench overload --no-run --message-format=json 2>/dev/null |
+  # The load generator (benches/overload.rs).
+  GENERATOR=$(bench_executable overload)
+}
+
+# bench_executable NAME: builds benches/NAME.rs and prints its executable's path (run directly,
+# so that it can be pinned to a processor).
+bench_executable() {
+  local path
+  path=$(cargo bench --bench "$1" --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "overload" and m.get("executable"):
-        print(m["executable"])')
-  [ -x "$GENERATOR" ] || { echo "the load generator did not build" >&2; exit 1; }
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == sys.argv[1] and m.get("executable"):
+        print(m["executable"])' "$1")
+  [ -x "$path" ] || { echo "benches/$1.rs did not build" >&2; exit 1; }
+  echo "$path"
 }
 
 make_dir() {

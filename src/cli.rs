@@ -184,6 +184,20 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Seed a tenant `chaos` for bench/chaos.sh into an empty database: a market open now,
+    /// --stalls stalls with their vendors' tokens, a campaign of --vouchers opening in 3 s and
+    /// --shoppers shoppers with tokens. Writes them as JSON to --out.
+    #[command(hide = true)]
+    BenchChaosSeed {
+        #[arg(long, default_value_t = 1200)]
+        stalls: usize,
+        #[arg(long, default_value_t = 20_000)]
+        vouchers: i64,
+        #[arg(long, default_value_t = 30_000)]
+        shoppers: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -33,6 +33,12 @@ async fn main() -> ExitCode {
             opens_in,
             out,
         }) => startup::bench_flash_seed(&cli.storage, *vouchers, *shoppers, *opens_in, out).await,
+        Some(Command::BenchChaosSeed {
+            stalls,
+            vouchers,
+            shoppers,
+            out,
+        }) => startup::bench_chaos_seed(&cli.storage, *stalls, *vouchers, *shoppers, out).await,
         Some(Command::BenchNumbersSeed {
             stalls,
             nights,

@@ -364,6 +364,28 @@ pub async fn bench_flash_seed(
     Ok(ExitCode::SUCCESS)
 }
 
+pub async fn bench_chaos_seed(
+    storage_args: &StorageArgs,
+    stalls: usize,
+    vouchers: i64,
+    shoppers: usize,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+    let keys = secrets::Keys::derive(&storage.secrets.master_key);
+    let started = std::time::Instant::now();
+    let result = crate::demo::load::seed_chaos(&storage.owner, &keys, stalls, vouchers, shoppers).await;
+    storage.close().await;
+    let seed = result?;
+    std::fs::write(out, serde_json::to_vec(&seed)?).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "seeded tenant chaos: {stalls} stalls, {vouchers} vouchers, {shoppers} shoppers in {:.0} s; in {}",
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn tenant(storage_args: &StorageArgs, cmd: &TenantCommand) -> anyhow::Result<ExitCode> {
     let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
     let result = async {

@@ -56,6 +56,8 @@ pub struct LoadedTenant {
     pub market_id: uuid::Uuid,
     /// Every code: its id and the path its QR code opens.
     pub codes: Vec<(uuid::Uuid, String)>,
+    /// The vendor of each code, in the same order.
+    pub vendors: Vec<uuid::Uuid>,
 }
 
 /// Creates a tenant with one market and `stalls` approved stalls (retail), each with a vendor, an
@@ -102,6 +104,7 @@ pub async fn seed_tenant(owner: &PgPool, keys: &Keys, spec: &LoadTenant) -> anyh
     let slots = db::markets::insert_slots(&mut tx, market_id, &slots).await?;
     tx.commit().await?;
     let mut codes_made = Vec::with_capacity(spec.stalls);
+    let mut vendors = Vec::with_capacity(spec.stalls);
     // Vendors in batches, a transaction each.
     for batch in slots.chunks(500) {
         let mut tx = TenantTx::begin(owner, tenant.id).await?;
@@ -149,6 +152,7 @@ pub async fn seed_tenant(owner: &PgPool, keys: &Keys, spec: &LoadTenant) -> anyh
                 .await
                 .map_err(|e| anyhow::anyhow!("bench score: {e}"))?;
             codes_made.push((code.id, codes::url_path(&code)));
+            vendors.push(vendor);
         }
         tx.commit().await?;
     }
@@ -157,6 +161,7 @@ pub async fn seed_tenant(owner: &PgPool, keys: &Keys, spec: &LoadTenant) -> anyh
         admin_password: created.admin_password,
         market_id,
         codes: codes_made,
+        vendors,
     })
 }
 
@@ -170,7 +175,6 @@ pub async fn seed_flash(
     shoppers: usize,
     opens_in: i64,
 ) -> anyhow::Result<(uuid::Uuid, Vec<String>)> {
-    use crate::domain::voucher::Terms;
     let actor = Actor::system("bench-seed");
     let created = tenants::create(
         owner,
@@ -187,6 +191,20 @@ pub async fn seed_flash(
     .await
     .map_err(|e| anyhow::anyhow!("flash tenant: {e}"))?;
     let tenant = created.tenant;
+    let campaign = seed_campaign(owner, tenant, vouchers, opens_in).await?;
+    let tokens = seed_shoppers(owner, keys, tenant, shoppers).await?;
+    Ok((campaign, tokens))
+}
+
+/// A campaign of `vouchers` 10-yuan vouchers (over 50 yuan spent, one per person) whose claims
+/// open `opens_in` seconds from now.
+async fn seed_campaign(
+    owner: &PgPool,
+    tenant: crate::domain::tenant::TenantId,
+    vouchers: i64,
+    opens_in: i64,
+) -> anyhow::Result<uuid::Uuid> {
+    use crate::domain::voucher::Terms;
     let start = Utc::now() + chrono::Duration::seconds(opens_in);
     let terms = Terms {
         name: "压测消费券".into(),
@@ -205,6 +223,16 @@ pub async fn seed_flash(
     db::vouchers::make_vouchers(&mut tx, campaign, vouchers as i32, 1).await?;
     db::vouchers::set_state(&mut tx, campaign, "scheduled").await?;
     tx.commit().await?;
+    Ok(campaign)
+}
+
+/// `shoppers` verified shoppers (sealed numbers, blind indexes); a session token for each.
+async fn seed_shoppers(
+    owner: &PgPool,
+    keys: &Keys,
+    tenant: crate::domain::tenant::TenantId,
+    shoppers: usize,
+) -> anyhow::Result<Vec<String>> {
     let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
     let mut tokens = Vec::with_capacity(shoppers);
     let mut n: u64 = 0;
@@ -243,7 +271,7 @@ pub async fn seed_flash(
         .await?;
         tx.commit().await?;
     }
-    Ok((campaign, tokens))
+    Ok(tokens)
 }
 
 /// How much history `seed_numbers` writes.
@@ -443,4 +471,76 @@ pub async fn seed_numbers(owner: &PgPool, keys: &Keys, load: &NumbersLoad) -> an
     .await?;
     tx.commit().await?;
     Ok(loaded.admin_password)
+}
+
+/// What `seed_chaos` made, written as JSON for the chaos load (benches/chaos_load.rs).
+#[derive(serde::Serialize)]
+pub struct ChaosSeed {
+    pub tenant: String,
+    pub campaign: uuid::Uuid,
+    pub vouchers: i64,
+    /// Where the market is: check-ins are sent from here.
+    pub lat: f64,
+    pub lng: f64,
+    pub stalls: Vec<ChaosStall>,
+    /// A session token per shopper.
+    pub shoppers: Vec<String>,
+}
+
+#[derive(serde::Serialize)]
+pub struct ChaosStall {
+    pub code: uuid::Uuid,
+    /// The scan page's path and signed query (ratings are posted to its `/rate`).
+    pub path: String,
+    /// The vendor's session token (check-ins).
+    pub vendor_token: String,
+}
+
+/// A tenant `chaos` for the chaos scripts: one market open now (from an hour ago for six hours,
+/// in the tenant's time), `stalls` approved stalls with their vendors' session tokens, a campaign
+/// of `vouchers` whose claims open in a few seconds, and `shoppers` shoppers with tokens.
+pub async fn seed_chaos(
+    owner: &PgPool,
+    keys: &Keys,
+    stalls: usize,
+    vouchers: i64,
+    shoppers: usize,
+) -> anyhow::Result<ChaosSeed> {
+    let zone = chrono_tz::Asia::Shanghai;
+    let now = Utc::now().with_timezone(&zone);
+    let loaded = seed_tenant(
+        owner,
+        keys,
+        &LoadTenant {
+            slug: "chaos".into(),
+            name: "混沌测试区".into(),
+            timezone: zone.name().into(),
+            stalls,
+            opens_at: (now - chrono::Duration::hours(1)).format("%H:%M").to_string(),
+            closes_at: (now + chrono::Duration::hours(5)).format("%H:%M").to_string(),
+        },
+    )
+    .await?;
+    let tenant = loaded.tenant.id;
+    let campaign = seed_campaign(owner, tenant, vouchers, 3).await?;
+    let shopper_tokens = seed_shoppers(owner, keys, tenant, shoppers).await?;
+    let sessions = crate::auth::session::SessionKeys::new(&keys.session, chrono::Duration::hours(12));
+    let mut out = Vec::with_capacity(stalls);
+    for ((code, path), vendor) in loaded.codes.into_iter().zip(loaded.vendors) {
+        let (token, _) = sessions.issue(tenant, vendor, crate::domain::people::Role::Vendor, "chaos", 0)?;
+        out.push(ChaosStall {
+            code,
+            path,
+            vendor_token: token,
+        });
+    }
+    Ok(ChaosSeed {
+        tenant: "chaos".into(),
+        campaign,
+        vouchers,
+        lat: 29.53,
+        lng: 106.57,
+        stalls: out,
+        shoppers: shopper_tokens,
+    })
 }

@@ -121,8 +121,57 @@ impl ComplaintPage {
         format!("complaint_event.{kind}")
     }
 
-    fn evidence(&self, key: &str) -> String {
-        self.c.evidence.get(key).map(|v| v.to_string()).unwrap_or_default()
+    /// Whether the stall had checked in when the complaint was filed, in words.
+    fn evidence_checked_in(&self) -> String {
+        match self.c.evidence.get("checked_in").and_then(|v| v.as_bool()) {
+            Some(true) => self.page.t("complaint.evidence_yes"),
+            Some(false) => self.page.t("complaint.evidence_no"),
+            None => "—".into(),
+        }
+    }
+
+    /// The code's colour when the complaint was filed, in words.
+    fn evidence_colour(&self) -> String {
+        self.c
+            .evidence
+            .get("colour")
+            .and_then(|v| v.as_str())
+            .and_then(crate::domain::code::Colour::parse)
+            .map(|c| self.page.t(c.label_key()))
+            .unwrap_or_else(|| "—".into())
+    }
+
+    /// The shopper's voucher uses at the stall that night: verification code, bill and voucher.
+    fn evidence_redemptions(&self) -> String {
+        let uses: Vec<String> = self
+            .c
+            .evidence
+            .get("redemptions")
+            .and_then(|v| v.as_array())
+            .map(|list| {
+                list.iter()
+                    .map(|r| {
+                        let fen = |k: &str| crate::domain::voucher::yuan(r[k].as_i64().unwrap_or(0));
+                        let mut line = format!(
+                            "{} · ¥{} · {} ¥{}",
+                            r["verification"].as_str().unwrap_or("—"),
+                            fen("bill_fen"),
+                            self.page.t("complaint.evidence_voucher"),
+                            fen("value_fen")
+                        );
+                        if r["reversed"].as_bool() == Some(true) {
+                            line.push_str(&format!(" ({})", self.page.t("complaint.evidence_reversed")));
+                        }
+                        line
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if uses.is_empty() {
+            self.page.t("complaint.evidence_none")
+        } else {
+            uses.join("；")
+        }
     }
 }
 

@@ -175,6 +175,87 @@ pub async fn sign_in(c: &Client, app: &TestApp, tenant: &str, role: &str) {
     click(c, "form[action='/login'] button[type=submit]").await;
 }
 
+/// Another browser, in a test that already has one (so Chromium is there).
+pub async fn browser_or_skip(window: Window) -> Browser {
+    browser(window).await.expect("a second browser")
+}
+
+/// axe-core's script (tests/browser: `npm ci --prefix tests/browser`), or None outside CI when
+/// it is not installed (said loudly once).
+fn axe_source() -> Option<&'static str> {
+    static AXE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/browser/node_modules/axe-core/axe.min.js"
+        );
+        match std::fs::read_to_string(path) {
+            Ok(source) => Some(source),
+            Err(_) => {
+                let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+                assert!(
+                    !ci,
+                    "CI=true but axe-core is not installed: npm ci --prefix tests/browser"
+                );
+                eprintln!(
+                    "\n\n*************************************************************************\n\
+                     *  SKIPPING ACCESSIBILITY CHECKS: axe-core not installed.               *\n\
+                     *  Run `npm ci --prefix tests/browser` to check pages with it.          *\n\
+                     *************************************************************************\n"
+                );
+                None
+            }
+        }
+    })
+    .as_deref()
+}
+
+/// A stop on an actor's journey: a screenshot of the page as it is into
+/// `target/tour/{journey}/{step}.png` (steps are numbered in the journey's order, for people to
+/// review), and axe-core's accessibility check of the page
+/// against WCAG 2.1 A and AA, failing on any serious or critical violation (lesser ones are
+/// printed).
+pub async fn checkpoint(c: &Client, journey: &str, step: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/tour")
+        .join(journey);
+    std::fs::create_dir_all(&dir).expect("the tour folder");
+    let png = c.screenshot().await.expect("a screenshot");
+    std::fs::write(dir.join(format!("{step}.png")), png).expect("writing the screenshot");
+
+    let Some(axe) = axe_source() else { return };
+    c.execute(axe, vec![]).await.expect("loading axe-core into the page");
+    let found = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                 .then(r => done(r.violations.map(v => ({
+                     id: v.id, impact: v.impact, help: v.help,
+                     nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').split(String.fromCharCode(10)).slice(1, 2).join(''))
+                 }))))
+                 .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));"#,
+            vec![],
+        )
+        .await
+        .expect("running axe-core");
+    let violations = found.as_array().cloned().unwrap_or_default();
+    let url = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+    let (bad, lesser): (Vec<_>, Vec<_>) = violations
+        .iter()
+        .partition(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")));
+    for v in &lesser {
+        eprintln!(
+            "accessibility ({journey} {step}, {url}): {} {}: {}",
+            v["impact"], v["id"], v["help"]
+        );
+    }
+    assert!(
+        bad.is_empty(),
+        "serious accessibility violations on {url} ({journey} {step}):\n{}",
+        serde_json::to_string_pretty(&bad).unwrap_or_default()
+    );
+}
+
 #[tokio::test]
 async fn an_admin_creates_a_market_with_two_slots_and_sees_it_on_the_public_page() {
     let Some(browser) = browser(Window::Desktop).await else {
@@ -314,12 +395,14 @@ async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
     fill(c, "#phone", "13712340001").await;
     click(c, "form[action='/t/nanan/signup'] button[type=submit]").await;
     wait_for_text(c, "#code-sent", "137****0001").await;
+    checkpoint(c, "vendor", "01-signup-code-sent").await;
     let code = code_from_outbox(&app, "137****0001").await;
     fill(c, "#code", &code).await;
     fill(c, "#password", "夜市摊主2026").await;
     fill(c, "#confirm_password", "夜市摊主2026").await;
     click(c, "form[action='/t/nanan/signup/verify'] button[type=submit]").await;
     wait_for_path(c, "/vendor").await;
+    checkpoint(c, "vendor", "02-home").await;
 
     // Apply to the main market.
     click(c, "a[href='/vendor/apply']").await;
@@ -342,6 +425,7 @@ async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
     set_value(c, "health_cert_expires", "2030-01-31").await;
     click(c, "form[action^='/vendor/apply/'] button[type=submit]").await;
     wait_for_text(c, ".notice", "已保存").await;
+    checkpoint(c, "vendor", "03-application-saved").await;
 
     // Photos of the documents, from the phone's files.
     let photo = std::env::temp_dir().join(format!("nm-photo-{}.png", uuid::Uuid::new_v4().simple()));
@@ -381,6 +465,7 @@ async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
     mock_position(c, NEAR.0, NEAR.1).await;
     click(c, "#submit-application").await;
     wait_for_text(c, ".notice", "已提交").await;
+    checkpoint(c, "vendor", "04-application-submitted").await;
     assert_eq!(attr(c, "#app-state", "data-state").await.as_deref(), Some("submitted"));
     let app_path = c.current_url().await.unwrap().path().to_string();
     let id = app_path.trim_start_matches("/vendor/applications/").to_string();
@@ -398,8 +483,10 @@ async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
     wait_for_path(c, "/official").await;
     click(c, "a[href='/official/review']").await;
     wait_for_path(c, "/official/review").await;
+    checkpoint(c, "official", "01-review-queue").await;
     click(c, &format!("a[href='/official/applications/{id}']")).await;
     wait_for_path(c, &format!("/official/applications/{id}")).await;
+    checkpoint(c, "official", "02-application").await;
     assert!(
         texts(c, "[data-field=real_name]").await[0].contains("王**"),
         "masked until revealed"
@@ -410,6 +497,7 @@ async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
     );
     click(c, "#approve-form button[type=submit]").await;
     wait_for_text(c, ".notice", "已作出决定").await;
+    checkpoint(c, "official", "03-application-approved").await;
     assert_eq!(attr(c, "#app-state", "data-state").await.as_deref(), Some("approved"));
 
     // The stall now has a green code, on the public market page too.
@@ -419,6 +507,7 @@ async fn a_vendor_applies_from_a_phone_and_an_official_approves() {
     let link = attr(c, "a[href^='/c/']:not([href=''])", "href").await;
     assert!(link.is_some());
     let stalls = texts(c, "tr[data-slot] td:nth-child(3) a").await;
+    checkpoint(c, "public", "01-market-page").await;
     assert!(stalls.contains(&"王记冰粉".to_string()), "{stalls:?}");
     browser.client.clone().close().await.ok();
 }
@@ -442,6 +531,7 @@ async fn a_vendor_checks_in_from_the_phone_at_the_stall() {
     click(c, &format!("a[href='{page}']")).await;
     wait_for_path(c, &page).await;
     assert_eq!(attr(c, "#checkin-state", "data-state").await.as_deref(), Some("absent"));
+    checkpoint(c, "vendor", "05-stall").await;
 
     // From across the river: refused, saying how far.
     mock_position(c, stall.lat + 0.012, stall.lng).await;
@@ -452,6 +542,7 @@ async fn a_vendor_checks_in_from_the_phone_at_the_stall() {
     mock_position(c, stall.lat + 0.0003, stall.lng - 0.0002).await;
     click(c, "#check-in").await;
     wait_for_text(c, "#stall-notice", "打卡成功").await;
+    checkpoint(c, "vendor", "06-checked-in").await;
     assert_eq!(attr(c, "#checkin-state", "data-state").await.as_deref(), Some("open"));
     let (distance, late): (f64, bool) =
         sqlx::query_as("select distance_m, late from check_ins where code_id = $1 order by checked_in_at desc limit 1")
@@ -538,10 +629,12 @@ async fn a_shopper_rates_and_complains_from_a_phone_and_follows_the_complaint() 
         .expect("measure");
     assert!(overflow.as_i64().unwrap_or(1) <= 0, "sideways scroll of {overflow} px");
     c.set_window_size(390, 844).await.expect("resize");
+    checkpoint(c, "shopper", "01-scan-page").await;
 
     // Rate: four stars, a tag, a comment.
     click(c, "#rate-link").await;
     wait_for_path(c, &format!("/c/{code}/rate")).await;
+    checkpoint(c, "shopper", "02-rate-form").await;
     click(c, "input[name=stars][value='4']").await;
     click(c, "input[name=tags][value='friendly']").await;
     fill(c, "#comment", "老板很热情，味道不错").await;
@@ -549,10 +642,12 @@ async fn a_shopper_rates_and_complains_from_a_phone_and_follows_the_complaint() 
     wait_for_path(c, &format!("/c/{code}")).await;
     wait_for_text(c, ".notice", "谢谢").await;
     wait_for_text(c, "#ratings", "老板很热情").await;
+    checkpoint(c, "shopper", "03-rated").await;
 
     // Complain.
     click(c, "#complain-link").await;
     wait_for_path(c, &format!("/c/{code}/complain")).await;
+    checkpoint(c, "shopper", "04-complaint-form").await;
     c.find(Locator::Css("#category"))
         .await
         .expect("category")
@@ -573,30 +668,60 @@ async fn a_shopper_rates_and_complains_from_a_phone_and_follows_the_complaint() 
     wait_for_text(c, "#filed", "投诉已提交").await;
     assert_eq!(texts(c, "#tracking").await, vec![tracking.clone()]);
     assert_eq!(attr(c, "#state", "data-state").await.as_deref(), Some("open"));
+    checkpoint(c, "shopper", "05-complaint-filed").await;
 
-    // An official resolves it; the shopper reads the outcome and reopens it.
     let id: uuid::Uuid = sqlx::query_scalar("select id from complaints where tracking = $1")
         .bind(&tracking)
         .fetch_one(&app.owner)
         .await
         .unwrap();
-    let official = app.token("nanan", "official").await;
-    for body in [
-        json!({"action": "acknowledge"}),
-        json!({"action": "resolve", "upheld": true, "note": "已现场核秤并责令整改"}),
-    ] {
-        let (s, b) = app
-            .send_json(
-                reqwest::Method::POST,
-                &format!("/api/v1/t/nanan/complaints/{id}/steps"),
-                Some(&official),
-                &body,
-            )
-            .await;
-        assert_eq!(s, 200, "{b}");
+
+    // The vendor answers it from the stall page on a phone.
+    let vendor = browser_or_skip(Window::Phone).await;
+    let v = &vendor.client;
+    sign_in(v, &app, "nanan", "vendor").await;
+    wait_for_path(v, "/vendor").await;
+    v.goto(&app.url(&format!("/vendor/stalls/{}", stall.id)))
+        .await
+        .expect("stall page");
+    wait_for_text(v, &format!("[data-complaint='{id}']"), "称重").await;
+    checkpoint(v, "vendor", "07-complaint-to-answer").await;
+    fill(v, &format!("#answer-{id}"), "已更换电子秤，欢迎回来复秤").await;
+    click(v, &format!("[data-complaint='{id}'] .answer-form button[type=submit]")).await;
+    wait_for_text(v, &format!("[data-complaint='{id}'] blockquote"), "已更换电子秤").await;
+    checkpoint(v, "vendor", "08-complaint-answered").await;
+    vendor.client.clone().close().await.ok();
+
+    // An official handles it from a desktop: takes it, acknowledges, resolves it as upheld.
+    let official = browser_or_skip(Window::Desktop).await;
+    let o = &official.client;
+    sign_in(o, &app, "nanan", "official").await;
+    wait_for_path(o, "/official").await;
+    o.goto(&app.url("/official/complaints")).await.expect("complaint queue");
+    checkpoint(o, "official", "04-complaint-queue").await;
+    click(o, &format!("a[href='/official/complaints/{id}']")).await;
+    wait_for_path(o, &format!("/official/complaints/{id}")).await;
+    wait_for_text(o, "body", "已更换电子秤").await;
+    // What the platform knew when it was filed, in words (not JSON).
+    wait_for_text(o, "body", "当时已签到：是 · 当时码色：绿码 · 消费券核销：无").await;
+    checkpoint(o, "official", "05-complaint").await;
+    if o.find(Locator::Css("#claim")).await.is_ok() {
+        click(o, "#claim").await;
+        wait_for_path(o, &format!("/official/complaints/{id}")).await;
     }
+    click(o, "#acknowledge").await;
+    wait_for_text(o, "#state", "已签收").await;
+    click(o, "#resolve-form input[name=upheld][value=yes]").await;
+    fill(o, "#resolve-note", "已现场核秤并责令整改").await;
+    click(o, "#resolve").await;
+    wait_for_text(o, "#state", "已办结").await;
+    checkpoint(o, "official", "06-complaint-resolved").await;
+    official.client.clone().close().await.ok();
+
+    // The shopper reads the outcome and reopens it.
     c.refresh().await.expect("reload");
     wait_for_text(c, "#resolution", "责令整改").await;
+    checkpoint(c, "shopper", "06-complaint-resolved").await;
     assert_eq!(attr(c, "#state", "data-state").await.as_deref(), Some("resolved"));
     fill(c, "#reason", "第二天去还是缺斤短两").await;
     click(c, "#reopen-form button[type=submit]").await;
@@ -672,6 +797,7 @@ async fn a_shopper_claims_a_voucher_and_uses_it_at_a_stall_from_a_phone() {
     wait_for_path(c, &format!("/t/nanan/vouchers/{id}")).await;
     click(c, "#claim-form button[type=submit]").await;
     wait_for_text(c, "#claim-outcome", "领取成功").await;
+    checkpoint(c, "shopper", "07-voucher-claimed").await;
 
     // The vendor's phone shows the stall page, with tonight's redemptions kept live.
     let Some(vendor_browser) = self::browser(Window::Phone).await else {
@@ -698,6 +824,7 @@ async fn a_shopper_claims_a_voucher_and_uses_it_at_a_stall_from_a_phone() {
     fill(c, "#bill", "68").await;
     click(c, "#redeem-form button[type=submit]").await;
     wait_for_text(c, "#pay", "58.00").await;
+    checkpoint(c, "shopper", "08-voucher-pay").await;
     let verification = texts(c, "#verification").await.join("");
     assert!(
         verification.len() == 6 && verification.bytes().all(|b| b.is_ascii_digit()),
@@ -714,6 +841,7 @@ async fn a_shopper_claims_a_voucher_and_uses_it_at_a_stall_from_a_phone() {
     // The vendor sees the same number appear without reloading, and a reversal strikes it out.
     wait_for_text(v, "#redemption-list tr .verification", &verification).await;
     wait_for_text(v, "#redemption-list tr", "68.00").await;
+    checkpoint(v, "vendor", "09-voucher-redemptions").await;
     let redemption: uuid::Uuid =
         sqlx::query_scalar("select id from redemptions where code_id = $1 and verification = $2")
             .bind(stall.id)
@@ -876,6 +1004,7 @@ async fn an_official_opens_the_dashboard_switches_the_range_and_downloads_a_csv(
     wait_for_path(c, "/official").await;
     click(c, "#numbers-link").await;
     wait_for_path(c, "/official/numbers").await;
+    checkpoint(c, "official", "07-dashboard").await;
     // Tonight first: one night, its charts drawn on the server.
     let from = attr(c, "#range-shown", "data-from").await.expect("range shown");
     assert_eq!(attr(c, "#range-shown", "data-to").await.as_deref(), Some(from.as_str()));
