@@ -115,7 +115,7 @@ read -r CLAIMED TOTAL < <("${PSQL[@]}" -F ' ' -c "select count(*) filter (where 
                                                     from vouchers where campaign_id = '$CAMPAIGN'")
 DOUBLED=$(q -c "select count(*) from (select shopper_id from vouchers where campaign_id = '$CAMPAIGN'
                  and shopper_id is not null group by shopper_id having count(*) > 1) x")
-TWICE_CHECKED_IN=$(q -c "select count(*) from (select code_id from check_ins group by code_id, night having count(*) > 1) x")
+TWICE_CHECKED_IN=$(q -c "select count(*) from (select code_id from check_ins group by code_id, business_date having count(*) > 1) x")
 AUDIT=ok
 env -u DATABASE_URL RUST_LOG=warn "$BIN" audit verify --data-dir "$DIR/data" --tenant chaos >"$DIR/audit.txt" 2>&1 || AUDIT=broken
 stop_server TERM

@@ -11,8 +11,9 @@ SERVER_ARGS=()
 # does not count against the server.
 PIN=${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
 
+# NO_BUILD=1 uses what target/release holds (after a build of the same sources).
 build_release() {
-  cargo build --release --quiet
+  [ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
   # The load generator (benches/overload.rs).
   GENERATOR=$(bench_executable overload)
 }
@@ -21,6 +22,11 @@ build_release() {
 # so that it can be pinned to a processor).
 bench_executable() {
   local path
+  if [ -n "${NO_BUILD:-}" ]; then
+    path=$(find target/release/deps -maxdepth 1 -type f -executable -name "$1-*" -printf '%T@ %p\n' | sort -rn | head -1 | cut -d' ' -f2)
+    echo "$path"
+    return
+  fi
   path=$(cargo bench --bench "$1" --no-run --message-format=json 2>/dev/null |
     python3 -c 'import json, sys
 for line in sys.stdin:

@@ -22,6 +22,7 @@ pub struct NewApplication {
     pub market_id: Uuid,
     /// The slot asked for (optional).
     #[serde(default)]
+    #[schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     pub slot_id: Option<Uuid>,
     #[serde(flatten)]
     pub details: ApplicationInput,
@@ -86,6 +87,7 @@ pub async fn get(
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateApplication {
     #[serde(default)]
+    #[schema(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     pub slot_id: Option<Uuid>,
     /// Personal fields left blank keep their stored value.
     #[serde(flatten)]
@@ -254,8 +256,10 @@ pub struct QueueQuery {
     /// Only this market.
     pub market: Option<Uuid>,
     /// Only this category (food, retail, culture, games, produce).
+    #[param(pattern = "^(food|retail|culture|games|produce)$")]
     pub category: Option<String>,
     /// Only this state; by default those waiting for a decision.
+    #[param(pattern = "^(draft|submitted|returned|resubmitted|approved|rejected|withdrawn)$")]
     pub state: Option<String>,
 }
 
@@ -267,8 +271,8 @@ pub struct QueueQuery {
     params(("tenant" = String, Path, description = "Tenant slug"), QueueQuery),
     responses(
         (status = 200, body = Queue),
-        (status = 400, description = "Unknown category or state", body = ErrorBody),
         (status = 403, description = "No review permission", body = ErrorBody),
+        (status = 422, description = "Unknown category or state", body = ErrorBody),
     )
 )]
 pub async fn queue(

@@ -133,6 +133,7 @@ pub async fn mine(State(state): State<AppState>, TenantUser(user): TenantUser) -
 #[derive(Deserialize, ToSchema)]
 pub struct SuspendRequest {
     /// Shown to the vendor; 2–200 characters.
+    #[schema(min_length = 2, max_length = 200, pattern = r"\S[\s\S]*\S")]
     pub reason: String,
 }
 

@@ -74,12 +74,12 @@ pub struct MarketInput {
     pub address: String,
     #[serde(default)]
     pub description: String,
-    #[schema(example = 29.54841)]
+    #[schema(example = 29.54841, required = true, nullable = false, minimum = -90, maximum = 90)]
     pub center_lat: Option<f64>,
-    #[schema(example = 106.58103)]
+    #[schema(example = 106.58103, required = true, nullable = false, minimum = -180, maximum = 180)]
     pub center_lng: Option<f64>,
     /// 10–5000 metres.
-    #[schema(example = 300)]
+    #[schema(example = 300, required = true, nullable = false, minimum = 10, maximum = 5000)]
     pub radius_m: Option<i64>,
     /// "HH:MM", local time in the tenant's zone.
     #[schema(example = "18:00")]
@@ -155,16 +155,18 @@ pub async fn update(
 
 #[derive(Deserialize, ToSchema)]
 pub struct SlotBody {
-    #[schema(example = "A-01")]
+    /// Letters, digits and single hyphens, at most 16 (taken in upper case).
+    #[schema(example = "A-01", pattern = r"^\s*[A-Za-z0-9]+(-[A-Za-z0-9]+)*\s*$")]
     pub code: String,
     /// food, retail, culture, games or produce
-    #[schema(example = "food")]
+    #[schema(example = "food", pattern = "^(food|retail|culture|games|produce)$")]
     pub category: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct AddSlotsRequest {
     /// 1–200 slots; a code may appear once, and not already be in the market.
+    #[schema(min_items = 1, max_items = 200)]
     pub slots: Vec<SlotBody>,
 }
 

@@ -177,7 +177,11 @@ pub async fn complaint(
     post, path = "/api/v1/t/{tenant}/complaints/{id}/claim", tag = "scan",
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Complaint id")),
-    responses((status = 204, description = "Claimed"), (status = 409, description = "Someone else holds it, or closed", body = ErrorBody))
+    responses(
+        (status = 204, description = "Claimed"),
+        (status = 404, description = "No such complaint", body = ErrorBody),
+        (status = 409, description = "Someone else holds it, or closed", body = ErrorBody),
+    )
 )]
 pub async fn claim(
     State(state): State<AppState>,
@@ -216,7 +220,11 @@ pub async fn step(
     get, path = "/api/v1/t/{tenant}/codes/{id}/complaints", tag = "scan",
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Code id")),
-    responses((status = 200, body = [ComplaintView]), (status = 403, body = ErrorBody))
+    responses(
+        (status = 200, body = [ComplaintView]),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such stall of yours", body = ErrorBody),
+    )
 )]
 pub async fn stall_complaints(
     State(state): State<AppState>,
@@ -258,7 +266,9 @@ pub async fn answer(
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct CategoryDeadlines {
     pub category: Category,
+    #[schema(minimum = 1, maximum = 720)]
     pub ack_hours: i32,
+    #[schema(minimum = 1, maximum = 90)]
     pub resolve_days: i32,
 }
 

@@ -32,6 +32,7 @@ pub async fn list(State(state): State<AppState>, TenantUser(user): TenantUser) -
 #[derive(Deserialize, ToSchema)]
 pub struct CreateStaffRequest {
     /// admin or official
+    #[schema(value_type = String, pattern = "^(admin|official)$")]
     pub role: Role,
     /// 2–32 of a–z, 0–9, '.', '_', '-'
     #[schema(example = "li.wei")]

@@ -497,6 +497,7 @@ pub struct AppealDecision {
     /// True: cancel the deduction (the points come back); false: uphold it.
     pub cancel: bool,
     /// Told to the vendor; 2–200 characters.
+    #[schema(min_length = 2, max_length = 200, pattern = r"\S[\s\S]*\S")]
     pub reason: String,
 }
 
@@ -538,6 +539,7 @@ pub async fn api_keys(State(state): State<AppState>, TenantUser(user): TenantUse
 #[derive(Deserialize, ToSchema)]
 pub struct NewApiKey {
     /// Which system uses it, e.g. 健康码系统; 1–60 characters.
+    #[schema(min_length = 1, max_length = 60, pattern = r"\S")]
     pub name: String,
 }
 

@@ -76,7 +76,12 @@ pub async fn get(
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Campaign id")),
     request_body = Terms,
-    responses((status = 200, body = Campaign), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses(
+        (status = 200, body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -98,7 +103,11 @@ pub struct StepRequest {
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Campaign id")),
     request_body = StepRequest,
-    responses((status = 200, body = Campaign), (status = 409, body = ErrorBody))
+    responses(
+        (status = 200, body = Campaign),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    )
 )]
 pub async fn step(
     State(state): State<AppState>,
@@ -361,6 +370,8 @@ pub async fn tonight_of(state: &AppState, user: &crate::auth::AuthUser, code: Uu
 
 #[derive(Deserialize, ToSchema)]
 pub struct ReversalRequest {
+    /// Why (told to the shopper and audited); 2–200 characters.
+    #[schema(min_length = 2, max_length = 200, pattern = r"\S[\s\S]*\S")]
     pub reason: String,
 }
 

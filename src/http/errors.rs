@@ -34,7 +34,13 @@ pub async fn render(request: Request, next: Next) -> Response {
         None if response.status().is_client_error() || response.status().is_server_error() => {
             let has_own_body =
                 response.headers().contains_key(header::CONTENT_TYPE) && response.body().size_hint().exact() != Some(0);
-            if has_own_body {
+            // An extractor's plain-text rejection (a malformed multipart body, say) is not the
+            // API's error shape: answered as our JSON error with the same status.
+            let plain_text = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+            if has_own_body && !(plain_text && is_api_path(&path)) {
                 return response;
             }
             AppError::from_status(response.status())
