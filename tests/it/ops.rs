@@ -577,3 +577,29 @@ async fn beyond_what_it_takes_on_the_server_answers_503_with_retry_after_at_once
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+/// An extractor's own plain-text rejection (here a multipart body without a boundary) reaches
+/// API clients in the API's error shape, with the same status.
+#[tokio::test]
+async fn a_malformed_multipart_body_is_answered_as_a_json_error() {
+    let app = TestApp::spawn().await;
+    let token = app.token("nanan", "vendor").await;
+    let r = app
+        .client()
+        .post(app.url("/api/v1/t/nanan/my/renewals"))
+        .bearer_auth(&token)
+        .header("content-type", "multipart/form-data")
+        .body("not multipart at all")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
+}
