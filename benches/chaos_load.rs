@@ -337,10 +337,10 @@ async fn main() {
                                 .send()
                                 .await;
                             let outcome = classify(r, |_| Some(code.clone())).await;
-                            if matches!(outcome, Outcome::Acked(_)) {
-                                if let Ok(mut v) = shared.checked_in.lock() {
-                                    v.push(i);
-                                }
+                            if matches!(outcome, Outcome::Acked(_))
+                                && let Ok(mut v) = shared.checked_in.lock()
+                            {
+                                v.push(i);
                             }
                             outcome
                         }

@@ -9,7 +9,8 @@
 //! waits less than one service time, so its latency stays within twice the latency at full load
 //! however much more is offered (bench/overload.sh measures it: figures in BENCHMARKS.md).
 //!
-//! Health checks and metrics are never shed: operators must see an overloaded server.
+//! Health checks and metrics are never shed: operators must see an overloaded server. Voucher
+//! claims pass by: their own queue sheds the rush with 429 (services::vouchers).
 //!
 //! While the database does not answer (db::watch), an admitted request that still waits for it
 //! after [`DOWN_GRACE`] is answered 503 `unavailable` with Retry-After rather than left hanging;
@@ -125,22 +126,44 @@ impl Drop for Place<'_> {
     }
 }
 
-/// Paths that are always served: liveness and metrics.
-fn exempt(path: &str) -> bool {
-    path == "/healthz" || path == "/metrics"
+/// How a request is let in.
+#[derive(Debug, PartialEq, Eq)]
+enum Door {
+    /// Liveness and metrics: always served, as they are.
+    Open,
+    /// Voucher claims have an admission of their own — a bounded queue per campaign that answers
+    /// the excess 429 with Retry-After (services::vouchers), made for the rush at a campaign's
+    /// opening — but are still answered 503 while the database is down.
+    OwnQueue,
+    /// Everything else takes a turn.
+    Turn,
+}
+
+fn door(method: &axum::http::Method, path: &str) -> Door {
+    if path == "/healthz" || path == "/metrics" {
+        return Door::Open;
+    }
+    let claim = (path.starts_with("/api/v1/t/") && path.ends_with("/claims") && path.contains("/campaigns/"))
+        || (path.starts_with("/t/") && path.ends_with("/claim") && path.contains("/vouchers/"));
+    if claim && method == axum::http::Method::POST {
+        Door::OwnQueue
+    } else {
+        Door::Turn
+    }
 }
 
 /// The middleware: admit the request, or answer 503 `overloaded` with Retry-After.
 pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if exempt(request.uri().path()) {
-        return next.run(request).await;
-    }
-    match state.admission.turn().await {
-        Some(_permit) => unless_database_down(&state.db_watch, next.run(request)).await,
-        None => {
-            metrics::counter!("http_requests_shed_total").increment(1);
-            AppError::Overloaded.into_response()
-        }
+    match door(request.method(), request.uri().path()) {
+        Door::Open => next.run(request).await,
+        Door::OwnQueue => unless_database_down(&state.db_watch, next.run(request)).await,
+        Door::Turn => match state.admission.turn().await {
+            Some(_permit) => unless_database_down(&state.db_watch, next.run(request)).await,
+            None => {
+                metrics::counter!("http_requests_shed_total").increment(1);
+                AppError::Overloaded.into_response()
+            }
+        },
     }
 }
 
@@ -267,6 +290,21 @@ mod tests {
             StatusCode::OK,
             "nothing is cut while the database answers"
         );
+    }
+
+    #[test]
+    fn health_and_metrics_pass_by_and_voucher_claims_use_their_own_queue() {
+        use axum::http::Method;
+        assert_eq!(door(&Method::GET, "/healthz"), Door::Open);
+        assert_eq!(door(&Method::GET, "/metrics"), Door::Open);
+        assert_eq!(
+            door(&Method::POST, "/api/v1/t/nanan/campaigns/0b5c/claims"),
+            Door::OwnQueue
+        );
+        assert_eq!(door(&Method::POST, "/t/nanan/vouchers/0b5c/claim"), Door::OwnQueue);
+        assert_eq!(door(&Method::GET, "/api/v1/t/nanan/campaigns/0b5c/claims"), Door::Turn);
+        assert_eq!(door(&Method::POST, "/api/v1/t/nanan/markets"), Door::Turn);
+        assert_eq!(door(&Method::GET, "/t/nanan/vouchers/0b5c"), Door::Turn);
     }
 
     #[tokio::test]
