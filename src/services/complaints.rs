@@ -425,7 +425,9 @@ impl ComplaintView {
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct QueueFilter {
     /// `waiting` (default: open, acknowledged, in progress), `closed`, `all`, or one state.
+    #[param(pattern = "^(waiting|closed|all|open|acknowledged|in_progress|resolved|rejected)?$")]
     pub state: Option<String>,
+    #[param(pattern = "^(food_safety|price_fraud|short_weight|hygiene|service|road_occupation|noise|other)?$")]
     pub category: Option<String>,
     pub market: Option<Uuid>,
     /// Only those past their deadline.

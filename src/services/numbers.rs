@@ -38,6 +38,7 @@ pub struct RangeQuery {
     /// `tonight` (the default), `night` (with `night`), `7`, `30`, `90` (nights ending tonight)
     /// or `custom` (with `from` and `to`).
     #[serde(default)]
+    #[param(pattern = r"^\s*(tonight|night|7|30|90|custom)?\s*$")]
     pub range: String,
     /// A business night, YYYY-MM-DD, for `range=night`.
     #[serde(default)]
