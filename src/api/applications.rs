@@ -126,7 +126,9 @@ pub struct DocumentCreated {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct DocumentUpload {
-    pub kind: String,
+    /// id_card, food_licence, health_cert, business_licence or other (the default).
+    #[schema(pattern = "^(id_card|food_licence|health_cert|business_licence|other)$")]
+    pub kind: Option<String>,
     /// JPEG, PNG or PDF, at most 5 MB; the content is checked, not the name.
     #[schema(format = Binary, value_type = String)]
     pub file: Vec<u8>,
@@ -141,6 +143,7 @@ pub struct DocumentUpload {
     responses(
         (status = 201, body = DocumentCreated),
         (status = 404, description = "No such application of yours", body = ErrorBody),
+        (status = 409, description = "Submitted or decided: no longer changed", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 422, description = "Not JPEG/PNG/PDF, over 5 MB, or too many documents", body = ErrorBody),
     )

@@ -315,6 +315,8 @@ pub async fn redeem(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    // A missing Idempotency-Key is the request's fault whatever the code names.
+    vouchers::request_key(shopper.id, key)?;
     let code = {
         let mut tx = state.db.tenant(tenant.id).await?;
         crate::db::codes::by_code(&mut tx, body.code.trim())

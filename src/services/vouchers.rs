@@ -417,7 +417,8 @@ impl ClaimQueues {
 
 /// The stored key of a client's request id (`Idempotency-Key`): `shopper:id`, after checking the
 /// id is 1–100 visible ASCII characters.
-fn request_key(shopper: Uuid, request_id: &str) -> AppResult<String> {
+/// The stored key of a shopper's request id; 400 when the id is missing or not printable ASCII.
+pub fn request_key(shopper: Uuid, request_id: &str) -> AppResult<String> {
     let id = request_id.trim();
     if id.is_empty() || id.len() > 100 || !id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(AppError::BadRequest(Msg::new("claim.request_id")));

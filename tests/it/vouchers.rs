@@ -1112,3 +1112,34 @@ async fn each_fraud_flag_is_raised_by_its_pattern_with_the_evidence() {
         "{page}"
     );
 }
+
+/// A redemption without an Idempotency-Key is refused as the request's own fault (400), before
+/// the stall's code is looked up, and nothing is written.
+#[tokio::test]
+async fn a_redemption_without_an_idempotency_key_is_a_bad_request() {
+    let app = app().await;
+    let (_, token) = shoppers(&app, "nanan", 1).await.remove(0);
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from redemptions")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap()
+    };
+    let before = count().await;
+    for code in ["nosuchcode000", ""] {
+        let r = app
+            .client()
+            .post(app.url("/api/v1/t/nanan/redemptions"))
+            .bearer_auth(&token)
+            .json(&json!({"code": code, "bill_fen": 5000}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    }
+    let (s, _) = redeem(&app, &token, "nosuchcode000", 5000, "k-1").await;
+    assert_eq!(s, 404, "with a key, an unknown code is not found");
+    assert_eq!(count().await, before, "nothing written");
+}
