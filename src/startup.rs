@@ -286,52 +286,71 @@ pub async fn sweep(storage_args: &StorageArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn bench_seed(
+/// Runs one of the hidden bench seeds against the data directory's database: hands `seed` the
+/// owner pool and keys, closes the database, writes what `output` makes of the result to `out`
+/// and says what was seeded and how long it took.
+async fn run_bench_seed<T>(
     storage_args: &StorageArgs,
-    stalls: usize,
-    tenants: usize,
-    out: &std::path::Path,
+    out: &Path,
+    seed: impl AsyncFnOnce(&PgPool, &secrets::Keys) -> anyhow::Result<T>,
+    output: impl FnOnce(T) -> anyhow::Result<(Vec<u8>, String)>,
 ) -> anyhow::Result<ExitCode> {
     let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
     let keys = secrets::Keys::derive(&storage.secrets.master_key);
     let started = std::time::Instant::now();
-    let result = crate::demo::load::seed(&storage.owner, &keys, tenants.max(1), stalls).await;
+    let result = seed(&storage.owner, &keys).await;
     storage.close().await;
-    let paths = result?;
-    std::fs::write(out, paths.join("\n") + "\n").with_context(|| format!("writing {}", out.display()))?;
+    let (bytes, what) = output(result?)?;
+    std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
     println!(
-        "seeded {} stalls in {} tenants in {:.0} s; code paths in {}",
-        paths.len(),
-        tenants.max(1),
+        "seeded {what} in {:.0} s; written to {}",
         started.elapsed().as_secs_f64(),
         out.display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
+pub async fn bench_seed(
+    storage_args: &StorageArgs,
+    stalls: usize,
+    tenants: usize,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    let tenants = tenants.max(1);
+    run_bench_seed(
+        storage_args,
+        out,
+        async |owner, keys| crate::demo::load::seed(owner, keys, tenants, stalls).await,
+        |paths: Vec<String>| {
+            let what = format!("{} stalls in {tenants} tenants (code paths)", paths.len());
+            Ok(((paths.join("\n") + "\n").into_bytes(), what))
+        },
+    )
+    .await
+}
+
 pub async fn bench_numbers_seed(
     storage_args: &StorageArgs,
     load: &crate::demo::load::NumbersLoad,
-    out: &std::path::Path,
+    out: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
-    let keys = secrets::Keys::derive(&storage.secrets.master_key);
-    let started = std::time::Instant::now();
-    let result = crate::demo::load::seed_numbers(&storage.owner, &keys, load).await;
-    if result.is_ok() {
-        sqlx::query("analyze").execute(&storage.owner).await?;
-    }
-    storage.close().await;
-    let password = result?;
-    std::fs::write(out, password + "\n").with_context(|| format!("writing {}", out.display()))?;
-    println!(
-        "seeded tenant numbers ({} stalls, {} nights) in {:.0} s; admin password in {}",
-        load.stalls,
-        load.nights,
-        started.elapsed().as_secs_f64(),
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    run_bench_seed(
+        storage_args,
+        out,
+        async |owner, keys| {
+            let password = crate::demo::load::seed_numbers(owner, keys, load).await?;
+            sqlx::query("analyze").execute(owner).await?;
+            Ok(password)
+        },
+        |password: String| {
+            let what = format!(
+                "tenant numbers ({} stalls, {} nights; the admin's password)",
+                load.stalls, load.nights
+            );
+            Ok(((password + "\n").into_bytes(), what))
+        },
+    )
+    .await
 }
 
 pub async fn bench_flash_seed(
@@ -339,29 +358,29 @@ pub async fn bench_flash_seed(
     vouchers: i64,
     shoppers: usize,
     opens_in: i64,
-    out: &std::path::Path,
+    out: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
-    let keys = secrets::Keys::derive(&storage.secrets.master_key);
-    let started = std::time::Instant::now();
-    let result = crate::demo::load::seed_flash(&storage.owner, &keys, vouchers, shoppers, opens_in).await;
-    storage.close().await;
-    let (campaign, tokens) = result?;
-    let mut text = String::with_capacity(tokens.len() * 260);
-    text.push_str(&campaign.to_string());
-    text.push('\n');
-    for t in &tokens {
-        text.push_str(t);
-        text.push('\n');
-    }
-    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
-    println!(
-        "seeded campaign {campaign} ({vouchers} vouchers, opens in {opens_in} s) and {} shoppers in {:.0} s; tokens in {}",
-        tokens.len(),
-        started.elapsed().as_secs_f64(),
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    run_bench_seed(
+        storage_args,
+        out,
+        async |owner, keys| crate::demo::load::seed_flash(owner, keys, vouchers, shoppers, opens_in).await,
+        |(campaign, tokens): (uuid::Uuid, Vec<String>)| {
+            // The first line is the campaign, then a shopper's token a line.
+            let mut text = String::with_capacity(tokens.len() * 260);
+            text.push_str(&campaign.to_string());
+            text.push('\n');
+            for t in &tokens {
+                text.push_str(t);
+                text.push('\n');
+            }
+            let what = format!(
+                "campaign {campaign} ({vouchers} vouchers, opens in {opens_in} s) and {} shoppers (tokens)",
+                tokens.len()
+            );
+            Ok((text.into_bytes(), what))
+        },
+    )
+    .await
 }
 
 pub async fn bench_chaos_seed(
@@ -369,21 +388,18 @@ pub async fn bench_chaos_seed(
     stalls: usize,
     vouchers: i64,
     shoppers: usize,
-    out: &std::path::Path,
+    out: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
-    let keys = secrets::Keys::derive(&storage.secrets.master_key);
-    let started = std::time::Instant::now();
-    let result = crate::demo::load::seed_chaos(&storage.owner, &keys, stalls, vouchers, shoppers).await;
-    storage.close().await;
-    let seed = result?;
-    std::fs::write(out, serde_json::to_vec(&seed)?).with_context(|| format!("writing {}", out.display()))?;
-    println!(
-        "seeded tenant chaos: {stalls} stalls, {vouchers} vouchers, {shoppers} shoppers in {:.0} s; in {}",
-        started.elapsed().as_secs_f64(),
-        out.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    run_bench_seed(
+        storage_args,
+        out,
+        async |owner, keys| crate::demo::load::seed_chaos(owner, keys, stalls, vouchers, shoppers).await,
+        |seed| {
+            let what = format!("tenant chaos ({stalls} stalls, {vouchers} vouchers, {shoppers} shoppers; JSON)");
+            Ok((serde_json::to_vec(&seed)?, what))
+        },
+    )
+    .await
 }
 
 pub async fn tenant(storage_args: &StorageArgs, cmd: &TenantCommand) -> anyhow::Result<ExitCode> {
