@@ -1116,7 +1116,6 @@ async fn a_vendor_reads_insights_on_a_phone_issues_a_credit_record_and_a_bank_ch
     };
     let app = TestApp::spawn().await;
     let c = &browser.client;
-    let (login, _) = app.password_of("nanan", "vendor");
     let tenant = app.tenant_id("nanan").await;
     let stall: Uuid = sqlx::query_scalar(
         "select c.id from codes c join users u on u.tenant_id = c.tenant_id and u.id = c.vendor_id
@@ -1124,11 +1123,7 @@ async fn a_vendor_reads_insights_on_a_phone_issues_a_credit_record_and_a_bank_ch
          order by c.created_at limit 1",
     )
     .bind(tenant)
-    .bind(nightmarket::services::accounts::phone_login_key(
-        &app.state.keys,
-        nightmarket::domain::tenant::TenantId(tenant),
-        &nightmarket::domain::people::Phone::parse(&login).expect("phone"),
-    ))
+    .bind(app.login_key("nanan", "vendor").await)
     .fetch_one(&app.owner)
     .await
     .expect("the demo vendor's stall");
@@ -1209,18 +1204,13 @@ async fn a_vendor_declares_a_delivery_on_a_phone_and_the_scan_page_shows_it() {
     let app = TestApp::spawn().await;
     let c = &browser.client;
     let tenant = app.tenant_id("nanan").await;
-    let (login, _) = app.password_of("nanan", "vendor");
     let (stall, code, kid, sig): (Uuid, String, String, String) = sqlx::query_as(
         "select c.id, c.code, c.kid, c.signature from codes c join users u on u.tenant_id = c.tenant_id and u.id = c.vendor_id
          where c.tenant_id = $1 and u.login = $2 and c.revoked_at is null and c.category = 'food'
          order by c.created_at limit 1",
     )
     .bind(tenant)
-    .bind(nightmarket::services::accounts::phone_login_key(
-        &app.state.keys,
-        nightmarket::domain::tenant::TenantId(tenant),
-        &nightmarket::domain::people::Phone::parse(&login).expect("phone"),
-    ))
+    .bind(app.login_key("nanan", "vendor").await)
     .fetch_one(&app.owner)
     .await
     .expect("the demo vendor's food stall");

@@ -71,8 +71,7 @@ async fn the_run_command_serves_the_seeded_demo_on_its_own_postgres_and_stops_it
     assert_eq!(client.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
 
     // The demo logins are written for a newcomer, with the URL.
-    let creds: Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).unwrap()).unwrap();
+    let creds = demo_credentials(&data);
     assert_eq!(creds["url"].as_str().unwrap().trim_end_matches('/'), url);
     assert!(creds["api_keys"].is_array() && creds["samples"].is_object());
     let accounts = creds["accounts"].as_array().unwrap();
@@ -82,10 +81,7 @@ async fn the_run_command_serves_the_seeded_demo_on_its_own_postgres_and_stops_it
             "a demo {role}"
         );
     }
-    let admin = accounts
-        .iter()
-        .find(|a| a["tenant"] == "nanan" && a["role"] == "admin")
-        .unwrap();
+    let admin = demo_account(&creds, "admin");
     let r = client
         .post(format!("{url}/api/v1/auth/login"))
         .json(&json!({"tenant": "nanan", "login": admin["login"], "password": admin["password"]}))
@@ -283,17 +279,8 @@ async fn the_server_restarts_its_postgresql_after_a_kill_and_nothing_committed_i
     assert_eq!(client.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
     // A committed change before the kill: an admin signs in (audited sign-ins are not needed;
     // the session's token version is a row) and creates a market.
-    let creds: Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).unwrap()).unwrap();
-    let password = creds["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["tenant"] == "nanan" && a["role"] == "admin")
-        .unwrap()["password"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let creds = demo_credentials(&data);
+    let password = demo_account(&creds, "admin")["password"].as_str().unwrap().to_string();
     let login = client
         .post(format!("{url}/api/v1/auth/login"))
         .json(&json!({"tenant": "nanan", "login": "admin", "password": password}))
@@ -363,6 +350,21 @@ async fn the_server_restarts_its_postgresql_after_a_kill_and_nothing_committed_i
     assert!(!postmaster_running(&data), "stopped with the server");
 }
 
+/// What the server wrote into the data directory for a newcomer: the demo's sign-ins and samples.
+fn demo_credentials(data: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).unwrap()).unwrap()
+}
+
+/// The demo tenant nanan's account with this role.
+fn demo_account<'a>(creds: &'a Value, role: &str) -> &'a Value {
+    creds["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["tenant"] == "nanan" && a["role"] == role)
+        .unwrap()
+}
+
 fn postmaster_pid(data: &std::path::Path) -> i32 {
     std::fs::read_to_string(data.join("pg/data/postmaster.pid"))
         .unwrap()
@@ -420,8 +422,7 @@ async fn while_postgresql_does_not_answer_requests_get_quick_503s_and_the_server
     let data = tempdir();
     let (mut child, url) = start_server(&data);
     let client = crate::helpers::http();
-    let creds: Value =
-        serde_json::from_str(&std::fs::read_to_string(data.join("demo-credentials.json")).unwrap()).unwrap();
+    let creds = demo_credentials(&data);
     let code_url = creds["samples"]["nanan_code_url"].as_str().unwrap();
     let scan = format!("{url}{}", &code_url[code_url.find("/c/").unwrap()..]);
     // Read twice: the first read may come before the server's listener connected (which empties
