@@ -333,6 +333,13 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// A GET without a session: the status and the body as text.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let r = self.client().get(self.url(path)).send().await.expect("request");
+        let status = r.status().as_u16();
+        (status, r.text().await.expect("body"))
+    }
+
     pub async fn send_json(
         &self,
         method: reqwest::Method,

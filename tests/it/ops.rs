@@ -191,15 +191,7 @@ async fn english_is_one_switch_away() {
 #[tokio::test]
 async fn static_files_are_cached_by_version_and_the_file_system_is_out_of_reach() {
     let app = TestApp::spawn().await;
-    let home = app
-        .client()
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, home) = app.get_text("/").await;
     let css = texts(&home, "title"); // page renders
     assert!(!css.is_empty());
     let href = home
@@ -545,15 +537,7 @@ async fn beyond_what_it_takes_on_the_server_answers_503_with_retry_after_at_once
     );
     let (status, _) = app.get_json("/healthz", None).await;
     assert_eq!(status, 200, "health is never shed");
-    let metrics = app
-        .client()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, metrics) = app.get_text("/metrics").await;
     assert!(
         metrics.contains("http_requests_shed_total"),
         "shed requests are counted"
