@@ -18,7 +18,6 @@ pub mod demo;
 pub mod domain;
 pub mod embedded_pg;
 pub mod error;
-pub mod fuzzing;
 pub mod http;
 pub mod i18n;
 pub mod pii;

@@ -1,3 +1,3 @@
 #![no_main]
-//! See nightmarket::fuzzing::code_url.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket::fuzzing::code_url(data));
+//! See nightmarket_input::fuzzing::code_url.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket_input::fuzzing::code_url(data));

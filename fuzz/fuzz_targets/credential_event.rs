@@ -1,3 +1,3 @@
 #![no_main]
-//! See nightmarket::fuzzing::credential_event.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket::fuzzing::credential_event(data));
+//! See nightmarket_input::fuzzing::credential_event.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket_input::fuzzing::credential_event(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! See nightmarket::fuzzing::geofence.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket::fuzzing::geofence(data));
+//! See nightmarket_input::fuzzing::geofence.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket_input::fuzzing::geofence(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! See nightmarket::fuzzing::phone.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket::fuzzing::phone(data));
+//! See nightmarket_input::fuzzing::phone.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket_input::fuzzing::phone(data));

@@ -1,3 +1,3 @@
 #![no_main]
-//! See nightmarket::fuzzing::record_code.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket::fuzzing::record_code(data));
+//! See nightmarket_input::fuzzing::record_code.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket_input::fuzzing::record_code(data));

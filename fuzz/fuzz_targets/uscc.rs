@@ -1,3 +1,3 @@
 #![no_main]
-//! See nightmarket::fuzzing::uscc.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket::fuzzing::uscc(data));
+//! See nightmarket_input::fuzzing::uscc.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| nightmarket_input::fuzzing::uscc(data));

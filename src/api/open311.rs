@@ -11,6 +11,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use nightmarket_input::form::fields;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -181,15 +182,6 @@ pub struct Created {
     pub service_request_id: String,
     pub service_notice: String,
     pub account_id: Option<String>,
-}
-
-/// Form fields as sent (a key may appear in the query string or the body).
-pub fn fields(query: Option<&str>, body: &[u8]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    if let Some(q) = query {
-        out.extend(url::form_urlencoded::parse(q.as_bytes()).into_owned());
-    }
-    out
 }
 
 fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {

@@ -1,45 +1,11 @@
 //! Credentials (证照) and what they do to a code's colour, and penalty points.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use serde::{Deserialize, Serialize};
+
+pub use nightmarket_input::credential::{Kind, Status};
 
 use super::code::Colour;
 use super::market::Category;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// 健康证: the health certificate (and the health status an external system reports).
-    Health,
-    /// 食品经营许可证
-    FoodLicence,
-    /// 营业执照
-    BusinessLicence,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Health, Kind::FoodLicence, Kind::BusinessLicence];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Health => "health",
-            Kind::FoodLicence => "food_licence",
-            Kind::BusinessLicence => "business_licence",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn label_key(self) -> &'static str {
-        match self {
-            Kind::Health => "credential.health",
-            Kind::FoodLicence => "credential.food_licence",
-            Kind::BusinessLicence => "credential.business_licence",
-        }
-    }
-}
 
 /// The credentials a vendor selling in these categories must hold: food stalls need a health
 /// certificate and a food business licence; other stalls need none (a business licence is kept
@@ -49,41 +15,6 @@ pub fn required(categories: &[Category]) -> Vec<Kind> {
         vec![Kind::Health, Kind::FoodLicence]
     } else {
         Vec::new()
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Valid,
-    Invalid,
-    Expired,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Valid => "valid",
-            Status::Invalid => "invalid",
-            Status::Expired => "expired",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        match s {
-            "valid" => Some(Status::Valid),
-            "invalid" => Some(Status::Invalid),
-            "expired" => Some(Status::Expired),
-            _ => None,
-        }
-    }
-
-    pub fn label_key(self) -> &'static str {
-        match self {
-            Status::Valid => "credential.status_valid",
-            Status::Invalid => "credential.status_invalid",
-            Status::Expired => "credential.status_expired",
-        }
     }
 }
 

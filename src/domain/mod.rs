@@ -7,9 +7,6 @@ pub mod code;
 pub mod complaint;
 pub mod credential;
 pub mod figures;
-pub mod geo;
-pub mod hours;
-pub mod identity;
 pub mod insight;
 pub mod market;
 pub mod notice;
@@ -19,3 +16,6 @@ pub mod record;
 pub mod score;
 pub mod tenant;
 pub mod voucher;
+
+// Parsers and validators of outside input live in their own crate, small enough to fuzz.
+pub use nightmarket_input::{geo, hours, identity};

@@ -8,8 +8,7 @@
 //! the same, and refused when it is not.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use hmac::{Hmac, KeyInit, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -32,32 +31,10 @@ use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::supervision::{self, ColourChange};
 use crate::services::{live, notices};
 
+pub use nightmarket_input::credential::{CredentialEvent, signature, signature_ok};
+
 /// How far a request's timestamp may be from the server's clock.
 pub const MAX_SKEW_SECS: i64 = 300;
-
-/// The signature an external system sends: hex HMAC-SHA256(secret, "{timestamp}.{body}").
-pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
-    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else {
-        return String::new();
-    };
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-pub fn signature_ok(secret: &str, timestamp: &str, body: &[u8], given_hex: &str) -> bool {
-    let Ok(given) = hex::decode(given_hex.trim()) else {
-        return false;
-    };
-    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac.verify_slice(&given).is_ok()
-}
 
 fn secret_place(tx: &TenantTx, key: Uuid) -> Place<'static> {
     Place {
@@ -73,26 +50,6 @@ pub struct Signed<'a> {
     pub key_id: Option<&'a str>,
     pub timestamp: Option<&'a str>,
     pub signature: Option<&'a str>,
-}
-
-/// A credential event as sent.
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CredentialEvent {
-    /// The sender's id for this event; repeating it with the same body is harmless.
-    pub event_id: String,
-    /// The vendor's resident ID number…
-    #[serde(default)]
-    pub id_number: Option<String>,
-    /// …or their id on this platform.
-    #[serde(default)]
-    pub vendor_id: Option<Uuid>,
-    pub credential: Kind,
-    /// valid or invalid
-    pub status: Status,
-    #[serde(default)]
-    pub reason: String,
-    pub occurred_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
