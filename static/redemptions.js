@@ -7,6 +7,13 @@
     if (!table || !table.dataset.live || !window.EventSource) { return; }
     var body = table.tBodies[0];
     var source = new EventSource(table.dataset.live);
+    // A page left for another is kept by the browser for "back" with its stream still open; a
+    // few of those use up the six connections a browser allows a site, and every later request
+    // of the site waits. Close the stream on leaving; a page brought back reloads to reopen it.
+    window.addEventListener("pagehide", function () { source.close(); });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) { window.location.reload(); }
+    });
     source.addEventListener("ready", function (event) {
       document.documentElement.dataset.liveRedemptions = event.data;
     });

@@ -151,6 +151,28 @@ pub async fn submitted_application(app: &TestApp, phone: &str, id_seq: u32) -> (
     (vendor, id)
 }
 
+/// An official approves a submitted application into a free food slot, through the API.
+pub async fn approve(app: &TestApp, application: &str) {
+    let official = app.token("nanan", "official").await;
+    let slot = free_food_slot(app, &official, application).await;
+    let (_, review) = app
+        .get_json(
+            &format!("/api/v1/t/nanan/review/applications/{application}"),
+            Some(&official),
+        )
+        .await;
+    let version = review["application"]["version"].as_i64().unwrap();
+    let (status, decided) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/t/nanan/review/applications/{application}/decision"),
+            Some(&official),
+            &json!({"decision": "approve", "version": version, "slot_id": slot}),
+        )
+        .await;
+    assert_eq!(status, 200, "{decided}");
+}
+
 /// A free food slot of the main market.
 pub async fn free_food_slot(app: &TestApp, official: &str, application: &str) -> String {
     let (_, review) = app

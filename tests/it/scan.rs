@@ -309,7 +309,12 @@ async fn ratings_come_only_from_a_real_visit_once_a_night_filtered_and_rate_limi
 }
 
 /// Files a complaint from the scan page; returns the status and where it led.
-async fn complain(app: &TestApp, client: &reqwest::Client, stall: &Stall, fields: &[(&str, &str)]) -> (u16, String) {
+pub(crate) async fn complain(
+    app: &TestApp,
+    client: &reqwest::Client,
+    stall: &Stall,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in fields {
         form = form.text(k.to_string(), v.to_string());
