@@ -188,12 +188,38 @@ fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
     f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
+/// A service request as a hotline posts it (form-encoded; a field may also come in the query
+/// string). Fields of the standard that are not listed (email, media_url, lat, long, …) are
+/// accepted and ignored: the stall's code says where the complaint is.
+#[derive(ToSchema)]
+pub struct NewServiceRequest {
+    /// A tenant API key, whole: `{key_id}.{secret}`.
+    #[schema(min_length = 1)]
+    pub api_key: String,
+    /// The service: a complaint category.
+    pub service_code: Category,
+    /// The stall: its operating code, or the URL its QR code holds.
+    #[schema(rename = "attribute[code]", min_length = 1)]
+    pub attribute_code: String,
+    /// What happened; 5–1000 characters once trimmed.
+    #[schema(min_length = 5, max_length = 1000, pattern = r"\S[\s\S]{3,}\S")]
+    pub description: String,
+    /// The caller's mobile number, if they gave one (kept encrypted, shown masked).
+    #[schema(pattern = "^(1(3[0-9]|4[5-9]|[5-9][0-9])[0-9]{8})?$", example = "13912345678")]
+    pub phone: Option<String>,
+    /// The caller's name: only that one was given is kept.
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// The hotline's own reference, kept (first 100 characters) for the exchange.
+    pub service_request_ref: Option<String>,
+}
+
 /// `POST /open311/v2/{tenant}/requests.json`: files a complaint about the stall named by
 /// `attribute[code]` (form-encoded, with `api_key`).
 #[utoipa::path(
     post, path = "/open311/v2/{tenant}/requests.json", tag = "open311",
     params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
-    request_body(content_type = "application/x-www-form-urlencoded", description = "api_key, service_code, attribute[code], description; optional phone, first_name, last_name, email, media_url, lat, long"),
+    request_body(content_type = "application/x-www-form-urlencoded", content = NewServiceRequest),
     responses(
         (status = 201, body = [Created]),
         (status = 400, description = "Bad input", body = [Open311Error]),

@@ -81,7 +81,9 @@ impl Status {
 #[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialEvent {
-    /// The sender's id for this event; repeating it with the same body is harmless.
+    /// The sender's id for this event, 1–100 characters; repeating it with the same body is
+    /// harmless.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub event_id: String,
     /// The vendor's resident ID number…
     #[serde(default)]
@@ -90,9 +92,12 @@ pub struct CredentialEvent {
     #[serde(default)]
     pub vendor_id: Option<Uuid>,
     pub credential: Kind,
-    /// valid or invalid
+    /// `valid` or `invalid` (an expiry is the platform's to tell from the dates it holds).
+    #[schema(value_type = String, pattern = "^(valid|invalid)$")]
     pub status: Status,
+    /// Why, as the sender puts it; at most 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub reason: String,
     pub occurred_at: DateTime<Utc>,
 }
