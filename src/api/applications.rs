@@ -35,7 +35,13 @@ pub struct NewApplication {
     params(("tenant" = String, Path, description = "Tenant slug")),
     request_body = NewApplication,
     responses(
-        (status = 201, body = ApplicationView),
+        (status = 201, body = ApplicationView, links(
+            ("GetApplication" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1applications~1{id}/get", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+            ("UpdateApplication" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1applications~1{id}/put", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+            ("UploadDocument" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1applications~1{id}~1documents/post", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+            ("SubmitApplication" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1applications~1{id}~1submit/post", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+            ("WithdrawApplication" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1applications~1{id}~1withdraw/post", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+        )),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 403, description = "Not a vendor", body = ErrorBody),
         (status = 404, description = "Not your tenant", body = ErrorBody),

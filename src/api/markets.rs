@@ -111,7 +111,12 @@ impl From<MarketInput> for MarketDraft {
     params(("tenant" = String, Path, description = "Tenant slug")),
     request_body = MarketInput,
     responses(
-        (status = 201, body = Market),
+        (status = 201, body = Market, links(
+            ("GetMarket" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1markets~1{market}/get", parameters(("tenant" = "$request.path.tenant"), ("market" = "$response.body#/id")))),
+            ("UpdateMarket" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1markets~1{market}/put", parameters(("tenant" = "$request.path.tenant"), ("market" = "$response.body#/id")))),
+            ("AddSlots" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1markets~1{market}~1slots/post", parameters(("tenant" = "$request.path.tenant"), ("market" = "$response.body#/id")))),
+            ("MarketStalls" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1markets~1{market}~1stalls/get", parameters(("tenant" = "$request.path.tenant"), ("market" = "$response.body#/id")))),
+        )),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not a tenant admin", body = ErrorBody),

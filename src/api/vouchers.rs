@@ -39,7 +39,17 @@ pub async fn list(
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant slug")),
     request_body = Terms,
-    responses((status = 201, body = Campaign), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+    responses(
+        (status = 201, body = Campaign, links(
+            ("GetCampaign" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1campaigns~1{id}/get", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+            ("UpdateCampaign" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1campaigns~1{id}/put", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+            ("CampaignStep" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1campaigns~1{id}~1steps/post", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+            ("ClaimVoucher" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1campaigns~1{id}~1claims/post", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+            ("CampaignStats" = (operation_ref = "#/paths/~1api~1v1~1t~1{tenant}~1campaigns~1{id}~1stats/get", parameters(("tenant" = "$request.path.tenant"), ("id" = "$response.body#/id")))),
+        )),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
 )]
 pub async fn create(
     State(state): State<AppState>,

@@ -151,8 +151,9 @@ pub async fn submitted_application(app: &TestApp, phone: &str, id_seq: u32) -> (
     (vendor, id)
 }
 
-/// An official approves a submitted application into a free food slot, through the API.
-pub async fn approve(app: &TestApp, application: &str) {
+/// An official approves a submitted application into a free food slot, through the API; the
+/// decided application.
+pub async fn approve(app: &TestApp, application: &str) -> Value {
     let official = app.token("nanan", "official").await;
     let slot = free_food_slot(app, &official, application).await;
     let (_, review) = app
@@ -171,6 +172,7 @@ pub async fn approve(app: &TestApp, application: &str) {
         )
         .await;
     assert_eq!(status, 200, "{decided}");
+    decided
 }
 
 /// A free food slot of the main market.
@@ -210,20 +212,7 @@ async fn the_whole_loop_from_sign_up_to_a_green_scan_page() {
     assert!(mine["deadline"].is_string());
     assert_eq!(mine["real_name"], "张**", "masked in the queue");
 
-    let slot = free_food_slot(&app, &official, &id).await;
-    let (_, review) = app
-        .get_json(&format!("/api/v1/t/nanan/review/applications/{id}"), Some(&official))
-        .await;
-    let version = review["application"]["version"].as_i64().unwrap();
-    let (status, decided) = app
-        .send_json(
-            Method::POST,
-            &format!("/api/v1/t/nanan/review/applications/{id}/decision"),
-            Some(&official),
-            &json!({"decision": "approve", "version": version, "slot_id": slot}),
-        )
-        .await;
-    assert_eq!(status, 200, "{decided}");
+    let decided = approve(&app, &id).await;
     assert_eq!(decided["state"], "approved");
 
     // The vendor has a green code, was told in the inbox and by SMS, and the scan page says green.

@@ -388,7 +388,7 @@ pub async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
 #[tokio::test]
 async fn the_vendors_journey_sign_up_apply_get_the_code_check_in_answer_a_complaint() {
     use crate::applications::{NEAR, code_from_outbox, png, valid_id};
-    use crate::supervision::{Stall, app_with_clock, at, today};
+    use crate::supervision::{app_with_clock, at, stall_at, today};
     let Some(browser) = browser(Window::Phone).await else {
         return;
     };
@@ -499,24 +499,11 @@ async fn the_vendors_journey_sign_up_apply_get_the_code_check_in_answer_a_compla
     assert!(stalls.contains(&"王记冰粉".to_string()), "{stalls:?}");
 
     // The vendor's own stall page: the operating code, and checking in.
-    let (code_id, market, lat, lng, vendor): (Uuid, Uuid, f64, f64, Uuid) = sqlx::query_as(
-        "select c.id, c.market_id, m.center_lat, m.center_lng, c.vendor_id
-         from codes c join markets m on m.tenant_id = c.tenant_id and m.id = c.market_id
-         where c.application_id = $1::uuid",
-    )
-    .bind(&id)
-    .fetch_one(&app.owner)
-    .await
-    .unwrap();
-    sqlx::query("update markets set opens_at = '18:00', closes_at = '02:00' where id = $1")
-        .bind(market)
-        .execute(&app.owner)
+    let code_id: Uuid = sqlx::query_scalar("select id from codes where application_id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.owner)
         .await
         .unwrap();
-    app.state
-        .config
-        .clock
-        .set(at(today() + chrono::Duration::days(6), "18:10"));
     c.goto(&app.url("/vendor")).await.unwrap();
     let page = format!("/vendor/stalls/{code_id}");
     click(c, &format!("a[href='{page}']")).await;
@@ -524,6 +511,13 @@ async fn the_vendors_journey_sign_up_apply_get_the_code_check_in_answer_a_compla
     let scan_path = attr(c, "a[href^='/c/']", "href")
         .await
         .expect("the operating code's link");
+    let stall = stall_at(&app, &scan_path).await;
+    let (lat, lng) = (stall.lat, stall.lng);
+    app.state
+        .config
+        .clock
+        .set(at(today() + chrono::Duration::days(6), "18:10"));
+    c.refresh().await.unwrap();
     assert_eq!(attr(c, "#checkin-state", "data-state").await.as_deref(), Some("absent"));
     checkpoint(c, "vendor", "06-stall").await;
 
@@ -553,14 +547,6 @@ async fn the_vendors_journey_sign_up_apply_get_the_code_check_in_answer_a_compla
     assert_eq!(attr(c, "#checkin-state", "data-state").await.as_deref(), Some("left"));
 
     // A shopper complains about the stall; the vendor answers from the stall page.
-    let stall = Stall {
-        id: code_id,
-        path: scan_path,
-        market,
-        lat,
-        lng,
-        vendor,
-    };
     let (status, filed) = crate::scan::complain(
         &app,
         &app.client(),

@@ -233,6 +233,60 @@ async fn static_files_are_cached_by_version_and_the_file_system_is_out_of_reach(
     }
 }
 
+/// Links tell clients (and schemathesis' stateful phase) which operation a created thing's id feeds:
+/// each must point at an operation of this document and name only parameters it has.
+#[tokio::test]
+async fn every_openapi_link_points_at_an_operation_and_its_parameters() {
+    let app = TestApp::spawn().await;
+    let (_, doc) = app.get_json("/api/openapi.json", None).await;
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(responses) = op["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses {
+                let Some(links) = response["links"].as_object() else {
+                    continue;
+                };
+                for (name, link) in links {
+                    let from = format!("{method} {path} {status} {name}");
+                    let reference = link["operationRef"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{from}: no operationRef"));
+                    let pointer = reference
+                        .strip_prefix('#')
+                        .unwrap_or_else(|| panic!("{from}: {reference}"));
+                    let target = doc
+                        .pointer(pointer)
+                        .unwrap_or_else(|| panic!("{from}: {reference} is no operation of the document"));
+                    let (target_path, _) = pointer.trim_start_matches("/paths/").rsplit_once('/').unwrap();
+                    let target_path = target_path.replace("~1", "/").replace("~0", "~");
+                    for (param, value) in link["parameters"].as_object().unwrap() {
+                        let known = target["parameters"]
+                            .as_array()
+                            .is_some_and(|ps| ps.iter().any(|p| p["name"] == param.as_str()));
+                        assert!(known, "{from}: {target_path} has no parameter {param}");
+                        let value = value.as_str().unwrap();
+                        assert!(
+                            value.starts_with("$request.path.") || value.starts_with("$response.body#/"),
+                            "{from}: {value}"
+                        );
+                        if let Some(field) = value.strip_prefix("$response.body#/") {
+                            let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                            let schema = schema.as_str().unwrap_or_else(|| panic!("{from}: no response schema"));
+                            let props = &doc.pointer(&schema[1..]).unwrap()["properties"];
+                            assert!(props.get(field).is_some(), "{from}: the response has no {field}");
+                        }
+                    }
+                    seen += 1;
+                }
+            }
+        }
+    }
+    assert!(seen >= 14, "links declared: {seen}");
+}
+
 #[tokio::test]
 async fn the_openapi_document_covers_every_api_route() {
     let app = TestApp::spawn().await;

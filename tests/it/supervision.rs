@@ -44,7 +44,12 @@ pub(crate) struct Stall {
 
 pub(crate) async fn demo_stall(app: &TestApp) -> Stall {
     let url = app.demo.samples["nanan_code_url"].as_str().unwrap();
-    let path = url[url.find("/c/").unwrap()..].to_string();
+    stall_at(app, &url[url.find("/c/").unwrap()..]).await
+}
+
+/// The stall whose scan page is at `path` (`/c/{code}?k=…&s=…`), its market opened 18:00–02:00.
+pub(crate) async fn stall_at(app: &TestApp, path: &str) -> Stall {
+    let path = path.to_string();
     let (id, market, vendor, lat, lng): (Uuid, Uuid, Uuid, f64, f64) = sqlx::query_as(
         "select c.id, c.market_id, c.vendor_id, m.center_lat, m.center_lng
          from codes c join markets m on m.tenant_id = c.tenant_id and m.id = c.market_id where c.code = $1",
