@@ -81,13 +81,13 @@ read -r FEED_KEY_ID FEED_KEY_SECRET <<<"$(try "an API key" new_key)"
 # pile up on it), read from the server's own database.
 signed_in_vendor=$(curl -sf "http://127.0.0.1:$port/api/v1/me" -H "authorization: Bearer $VENDOR_TOKEN" | json_field id)
 pg_password=$(json_field pg_superuser_password <"$data/secrets.json")
-read -r FEED_STALL_CODE FEED_VENDOR_ID <<<"$(psql -X -Atq -F ' ' \
+read -r FEED_STALL_CODE FEED_VENDOR_ID STALL_ID <<<"$(psql -X -Atq -F ' ' \
   "postgres://postgres:${pg_password}@localhost/nightmarket?host=$data/pg/run" -c "
-  select c.code, c.vendor_id from codes c join tenants t on t.id = c.tenant_id
+  select c.code, c.vendor_id, c.id from codes c join tenants t on t.id = c.tenant_id
   where t.slug = 'nanan' and c.revoked_at is null and c.vendor_id <> '$signed_in_vendor'
   order by c.code limit 1")"
 [ -n "$FEED_VENDOR_ID" ] || { echo "api-conformance: the demo has no stall of a second vendor" >&2; exit 1; }
-export FEED_KEY_ID FEED_KEY_SECRET FEED_STALL_CODE FEED_VENDOR_ID
+export FEED_KEY_ID FEED_KEY_SECRET FEED_STALL_CODE FEED_VENDOR_ID STALL_ID
 export PYTHONPATH=scripts SCHEMATHESIS_HOOKS=schemathesis_hooks
 # Signing out or changing the password would end the session every later request signs in with.
 args=(--phases "$phases" --max-failures 1000 -w 2 --exclude-path /api/v1/auth/logout --exclude-path /api/v1/auth/password)
