@@ -184,6 +184,9 @@ pub struct Created {
     pub account_id: Option<String>,
 }
 
+/// Added to a hotline complaint whose caller gave a name.
+const CALLER_NOTE: &str = "（12345 来电）";
+
 fn field<'a>(f: &'a [(String, String)], name: &str) -> &'a str {
     f.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
@@ -282,8 +285,13 @@ pub async fn post_request(
     let name = format!("{}{}", field(&f, "last_name"), field(&f, "first_name"));
     let mut description = field(&f, "description").trim().to_string();
     if !name.trim().is_empty() {
-        // The caller's name stays with the hotline; only that one was given is noted.
-        description = format!("{description}（12345 来电）");
+        // The caller's name stays with the hotline; only that one was given is noted, where the
+        // note fits: a description of the full length the standard's form allows is kept whole
+        // (the complaint's source still says it came from the hotline).
+        let noted = format!("{description}{CALLER_NOTE}");
+        if noted.chars().count() <= complaints::MAX_DESCRIPTION_CHARS {
+            description = noted;
+        }
     }
     let reference = field(&f, "service_request_ref");
     let filing = Filing {

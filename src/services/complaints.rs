@@ -111,6 +111,10 @@ pub async fn deadlines_for(tx: &mut TenantTx, category: Category) -> AppResult<D
 type Checked = (Category, String, Option<Phone>, Vec<&'static str>);
 
 /// Checks a filing without touching the database: every problem at once.
+/// A complaint's description, trimmed, in characters (as the table's check says).
+pub const MIN_DESCRIPTION_CHARS: usize = 5;
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
 fn check(f: &Filing, source: Source) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
     let category = Category::parse(f.category.trim());
@@ -119,10 +123,12 @@ fn check(f: &Filing, source: Source) -> Result<Checked, Vec<FieldError>> {
     }
     let description = f.description.trim().to_string();
     let n = description.chars().count();
-    if !(5..=1000).contains(&n) {
+    if !(MIN_DESCRIPTION_CHARS..=MAX_DESCRIPTION_CHARS).contains(&n) {
         errors.push(FieldError::with(
             "description",
-            Msg::new("form.length_between").arg("min", 5).arg("max", 1000),
+            Msg::new("form.length_between")
+                .arg("min", MIN_DESCRIPTION_CHARS)
+                .arg("max", MAX_DESCRIPTION_CHARS),
         ));
     }
     let phone = if f.phone.trim().is_empty() {

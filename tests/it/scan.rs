@@ -1004,6 +1004,24 @@ async fn open311_serves_services_takes_requests_with_a_key_and_reports_their_sta
         .await
         .unwrap();
     assert_eq!(source, "open311");
+    // A description of the full 1,000 characters the form allows is taken whole with a caller's
+    // name too (the name's note is left out where it would not fit).
+    let long = "秤".repeat(1000);
+    let (s, created) = post(vec![
+        ("api_key", key.clone()),
+        ("service_code", "short_weight".into()),
+        ("attribute[code]", app.url(&stall.path)),
+        ("description", long.clone()),
+        ("first_name", "先生".into()),
+    ])
+    .await;
+    assert_eq!(s, 201, "{created}");
+    let stored: String = sqlx::query_scalar("select description from complaints where tracking = $1")
+        .bind(created[0]["service_request_id"].as_str().unwrap())
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(stored, long);
 
     let (s, one) = app
         .get_json(&format!("/open311/v2/nanan/requests/{id}.json"), None)
