@@ -7,6 +7,7 @@
 # HMAC, Open311 forms carrying it whole (scripts/schemathesis_hooks.py).
 #   scripts/api-conformance.sh                    # examples and coverage phases (a minute or two)
 #   PHASES=examples,coverage,fuzzing,stateful MAX_TIME=600 scripts/api-conformance.sh
+#   NO_BUILD=1 scripts/api-conformance.sh         # the server already in target/debug
 set -euo pipefail
 cd "$(dirname "$0")/.."
 phases=${PHASES:-examples,coverage}
@@ -15,7 +16,8 @@ if [ ! -x "$venv/bin/st" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q 'schemathesis==4.32.5'
 fi
-cargo build -q --bin nightmarket
+# NO_BUILD=1 uses target/debug/nightmarket as it is (CI builds it with the tests).
+[ -n "${NO_BUILD:-}" ] || cargo build -q --bin nightmarket
 data=$(mktemp -d)
 chmod 711 "$data"
 port=${PORT:-18181}

@@ -4,7 +4,7 @@
 # or any disagreement with a check's reference implementation, fails the script.
 #
 #   scripts/fuzz.sh                          # ten minutes each
-#   SECONDS_EACH=20 scripts/fuzz.sh          # what CI runs
+#   SECONDS_EACH=10 TARGETS=1 scripts/fuzz.sh   # what CI runs, beside schemathesis
 #   SECONDS_EACH=60 scripts/fuzz.sh uscc phone
 #
 # The targets exercise crates/input (nightmarket-input), the server's parsers of outside input,
