@@ -310,6 +310,11 @@ fn check_reason(reason: &str) -> AppResult<&str> {
 
 /// The code, locked for the rest of the transaction (every change to a code goes through here).
 async fn locked(tx: &mut TenantTx, code_id: Uuid) -> AppResult<CodeRow> {
+    // The vendor first, then the code: the order inspections and credential events take them in
+    // (they lock the vendor and then recompute every code of theirs). Taking the code first
+    // deadlocked a suspension against an inspection of the same stall.
+    let vendor = db_codes::get(tx, code_id).await?.ok_or(AppError::NotFound)?.vendor_id;
+    db::credentials::lock_vendor(tx, vendor).await?;
     if !db_codes::lock(tx, code_id).await? {
         return Err(AppError::NotFound);
     }

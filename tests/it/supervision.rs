@@ -1453,3 +1453,36 @@ async fn supervision_settings_are_checked_against_their_ranges() {
         .await;
     assert_eq!(other["monthly_points"], 12, "one tenant's scheme is its own");
 }
+
+/// Suspending, restoring and inspecting the same stall at once: each answers (200, 201 or 409 for
+/// a state already reached), never a 500. Suspensions used to take the code's lock before the
+/// vendor's, inspections the vendor's before the code's, and PostgreSQL broke the deadlock by
+/// failing one of them.
+#[tokio::test]
+async fn suspending_restoring_and_inspecting_one_stall_at_once_never_deadlock() {
+    let app = TestApp::spawn().await;
+    let stall = demo_stall(&app).await;
+    let official = app.token("nanan", "official").await;
+    let send = |action: &'static str, body: Value| {
+        let (app, official) = (&app, &official);
+        async move {
+            let path = format!("/api/v1/t/nanan/codes/{}/{action}", stall.id);
+            let (status, body) = app.send_json(Method::POST, &path, Some(official), &body).await;
+            (action, status, body)
+        }
+    };
+    for _ in 0..10 {
+        let answers = futures::future::join_all([
+            send("suspend", json!({"reason": "现场核查暂停营业"})),
+            send("restore", json!({})),
+            send("inspections", json!({"problems": [], "notes": "", "goods_checked": []})),
+            send("suspend", json!({"reason": "现场核查暂停营业"})),
+            send("inspections", json!({"problems": [], "notes": "", "goods_checked": []})),
+            send("restore", json!({})),
+        ])
+        .await;
+        for (action, status, body) in answers {
+            assert!([200, 201, 409].contains(&status), "{action}: {status} {body}");
+        }
+    }
+}
