@@ -1082,7 +1082,13 @@ async fn the_officials_journey_review_inspect_handle_a_complaint_read_the_dashbo
     checkpoint(c, "official", "08-complaint").await;
     if c.find(Locator::Css("#claim")).await.is_ok() {
         click(c, "#claim").await;
-        wait_for_path(c, &format!("/official/complaints/{complaint}")).await;
+        // The page comes back at the same address: wait for the claimed page (no claim button),
+        // or the next click may land on the page being left.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while c.find(Locator::Css("#claim")).await.is_ok() {
+            assert!(Instant::now() < deadline, "the complaint was not taken");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     click(c, "#acknowledge").await;
     wait_for_text(c, "#state", "已签收").await;
