@@ -4,13 +4,17 @@
 //!
 //! The server uses these through its `domain` and `services` modules. They live in a crate of
 //! their own so that `fuzz/` can build them, with coverage instrumentation, in a minute rather
-//! than instrumenting the whole server; [`fuzzing`] holds the checks the fuzz targets run.
+//! than instrumenting the whole server; `fuzzing` (built only for tests and cargo-fuzz) holds the
+//! checks the fuzz targets run.
 
 #![forbid(unsafe_code)]
 
 pub mod code_url;
 pub mod credential;
 pub mod form;
+// The fuzz checks and their reference implementations: built for tests and for cargo-fuzz (which
+// passes `--cfg fuzzing`), never into the server.
+#[cfg(any(test, fuzzing))]
 pub mod fuzzing;
 pub mod geo;
 pub mod hours;
