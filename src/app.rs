@@ -203,6 +203,8 @@ pub fn router(state: AppState) -> Router {
         .route("/official/complaints/{id}/step", post(complaints::step))
         .route("/complaint-photos/{id}", get(complaints::photo))
         .route("/official/ratings/{id}/moderation", post(complaints::moderate))
+        .route("/official/ratings/{id}/decision", post(complaints::decide))
+        .route("/official/ratings/held", get(complaints::held))
         .route("/official/vouchers/flags", get(admin_vouchers::flags))
         .route("/official/vouchers/redemptions", get(admin_vouchers::redemptions))
         .route(

@@ -336,6 +336,8 @@ fn constraint_error(name: &str) -> Option<AppError> {
         "codes_slot_fkey" | "applications_slot_fkey" => AppError::Conflict(Msg::new("slot.in_use")),
         "check_ins_once_per_night" => AppError::Conflict(Msg::new("checkin.already")),
         "appeals_one_per_deduction" => AppError::Conflict(Msg::new("appeal.already")),
+        "ratings_ticket_once" => AppError::Conflict(Msg::new("rating.ticket_used")),
+        "ratings_one_per_device_per_night" => AppError::Conflict(Msg::new("rating.once_per_night")),
         _ => return None,
     })
 }

@@ -119,6 +119,8 @@ pub struct Keys {
     pub session: [u8; 32],
     blind_index: [u8; 32],
     pub pii: [u8; 32],
+    /// Signs the rating tickets the scan page hands out (`domain::ticket`).
+    pub rating_ticket: [u8; 32],
 }
 
 impl Keys {
@@ -134,6 +136,7 @@ impl Keys {
             session: expand("session-signing v1"),
             blind_index: expand("blind-index v1"),
             pii: expand("pii-encryption v1"),
+            rating_ticket: expand("rating-ticket v1"),
         }
     }
 

@@ -165,6 +165,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(scan::code_ratings))
         .routes(routes!(scan::reply))
         .routes(routes!(scan::moderate))
+        .routes(routes!(scan::held_ratings))
+        .routes(routes!(scan::decide_rating))
         .routes(routes!(scan::queue))
         .routes(routes!(scan::complaint))
         .routes(routes!(scan::claim))

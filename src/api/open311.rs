@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::db::complaints::{ComplaintFilter, ComplaintRow};
 use crate::db::{self, TenantTx};
 use crate::domain::code::parse_code_url;
-use crate::domain::complaint::{Category, State as ComplaintState};
+use crate::domain::complaint::{Category, Deadlines, State as ComplaintState};
 use crate::domain::tenant::Tenant;
 use crate::error::AppError;
 use crate::http::extract::{Json, Path};
@@ -86,13 +86,12 @@ pub struct Service {
     pub group: String,
 }
 
-fn service(c: Category) -> Service {
-    let d = c.default_deadlines();
+fn service(c: Category, d: &Deadlines) -> Service {
     Service {
         service_code: c.as_str().to_string(),
         service_name: Lang::Zh.t(c.label_key()),
         description: format!(
-            "{} / {} (by default acknowledged within {} h, resolved within {} d)",
+            "{} / {} (acknowledged within {} h, resolved within {} d)",
             Lang::Zh.t(c.label_key()),
             Lang::En.t(c.label_key()),
             d.ack_hours,
@@ -120,10 +119,15 @@ async fn tenant(state: &AppState, slug: &str) -> Result<Tenant, Response> {
     responses((status = 200, body = [Service]), (status = 404, body = [Open311Error]))
 )]
 pub async fn services(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
-    if let Err(r) = tenant(&state, &slug).await {
-        return r;
+    let t = match tenant(&state, &slug).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    // The tenant's own deadlines, as its officials are held to them.
+    match complaints::published_deadlines(&state, t.id).await {
+        Ok(all) => Json(all.iter().map(|(c, d)| service(*c, d)).collect::<Vec<_>>()).into_response(),
+        Err(e) => from_app(e),
     }
-    Json(Category::ALL.into_iter().map(service).collect::<Vec<_>>()).into_response()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -179,9 +183,14 @@ pub async fn service_definition(State(state): State<AppState>, Path((slug, file)
 #[derive(Serialize, ToSchema)]
 #[schema(as = Open311Created)]
 pub struct Created {
+    /// The request's public id: what `requests.json` and `requests/{id}.json` show it under.
     pub service_request_id: String,
     pub service_notice: String,
     pub account_id: Option<String>,
+    /// An extension of this server's: the complainant's tracking number, answered only here to
+    /// the keyed hotline, to hand to the caller. It opens the public tracking page and lets the
+    /// caller reopen a resolved complaint, so it never appears in the public feed.
+    pub tracking: String,
 }
 
 /// Added to a hotline complaint whose caller gave a name.
@@ -307,9 +316,10 @@ pub async fn post_request(
         Ok(filed) => (
             StatusCode::CREATED,
             Json(vec![Created {
-                service_request_id: filed.tracking,
+                service_request_id: filed.public_id,
                 service_notice: format!("acknowledged by {}", filed.ack_due_at.to_rfc3339()),
                 account_id: None,
+                tracking: filed.tracking,
             }]),
         )
             .into_response(),
@@ -349,7 +359,8 @@ async fn to_request(tx: &mut TenantTx, tenant: &Tenant, c: ComplaintRow) -> Resu
         _ => Lang::Zh.t(state.label_key()),
     };
     Ok(ServiceRequest {
-        service_request_id: c.tracking,
+        // Public: the tracking number is the complainant's key and stays theirs.
+        service_request_id: c.public_id,
         status: state.open311().to_string(),
         status_notes: notes,
         service_name: Lang::Zh.t(category.label_key()),
@@ -445,7 +456,7 @@ pub async fn get_requests(
             let keep = if ids.is_empty() {
                 c.created_at >= start && c.created_at <= end && (wanted.is_empty() || wanted.contains(&st.open311()))
             } else {
-                ids.contains(&c.tracking)
+                ids.contains(&c.public_id)
             };
             if keep {
                 out.push(to_request(&mut tx, &tenant, c).await?);
@@ -483,7 +494,7 @@ pub async fn get_request(State(state): State<AppState>, Path((slug, file)): Path
         let row = db::complaints::list(
             &mut tx,
             &ComplaintFilter {
-                tracking: Some(id.to_string()),
+                public_id: Some(id.to_string()),
                 ..Default::default()
             },
         )

@@ -120,6 +120,59 @@ pub async fn moderate(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Ratings held from the score because they came in a burst, oldest first (officials with the
+/// complaints permission), for an official to release or void.
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/ratings/held", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses(
+        (status = 200, body = [ratings::HeldRating]),
+        (status = 403, description = "Not an official with the complaints permission", body = ErrorBody),
+    )
+)]
+pub async fn held_ratings(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+) -> AppResult<Json<Vec<ratings::HeldRating>>> {
+    Ok(Json(ratings::held(&state, &user).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RatingDecisionRequest {
+    /// release (a held rating counts) or void (its stars leave the score; the words are kept).
+    pub decision: ratings::RatingDecision,
+    /// Why: required to void (2–200 characters), optional on release (at most 200).
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub note: String,
+}
+
+/// An official releases a held rating or voids a rating's stars; the stall's score follows at once.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/ratings/{id}/decision", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Rating id")),
+    request_body = RatingDecisionRequest,
+    responses(
+        (status = 204, description = "Done"),
+        (status = 403, description = "Not an official with the complaints permission", body = ErrorBody),
+        (status = 404, description = "No such rating", body = ErrorBody),
+        (status = 409, description = "Not held (release), or already void", body = ErrorBody),
+        (status = 422, description = "No reason to void", body = ErrorBody),
+    )
+)]
+pub async fn decide_rating(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<RatingDecisionRequest>,
+) -> AppResult<StatusCode> {
+    ratings::decide(&state, &user, id, body.decision, &body.note).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The complaint queue (officials with the complaints permission): oldest first, with deadlines.
 #[utoipa::path(
     get, path = "/api/v1/t/{tenant}/complaints", tag = "scan",

@@ -226,7 +226,7 @@ fn error(status: StatusCode, code: &str, key: &str, lang: Lang) -> Response {
 }
 
 /// Claims a voucher. Send a client request id in `Idempotency-Key`: repeating it answers 200 with
-/// the voucher it got. 201 a new voucher; 409 `limit_reached` or `closed`; 410 `sold_out`; 425
+/// the voucher it got. 201 a new voucher; 409 `limit_reached`, `closed` or `request_id_reused` (the same key on another campaign); 410 `sold_out`; 425
 /// `not_open` (with Retry-After); 429 when the server sheds load (with Retry-After) — never a 5xx
 /// because of the rush. A 201 or 200 is committed before it is sent.
 #[utoipa::path(
@@ -243,7 +243,7 @@ fn error(status: StatusCode, code: &str, key: &str, lang: Lang) -> Response {
         (status = 400, description = "No Idempotency-Key", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "The person's limit is reached, or the campaign is paused or over", body = ErrorBody),
+        (status = 409, description = "The person's limit is reached, the campaign is paused or over, or the Idempotency-Key was used for a claim on another campaign", body = ErrorBody),
         (status = 410, description = "Sold out", body = ErrorBody),
         (status = 425, description = "The claim window has not opened", body = ErrorBody),
         (status = 429, description = "Shedding load: retry after the Retry-After seconds", body = ErrorBody),
@@ -268,6 +268,12 @@ pub async fn claim(
                 (status, Json(voucher)).into_response()
             }
             Claimed::Limit => error(StatusCode::CONFLICT, "limit_reached", "claim.limit", lang),
+            Claimed::KeyReused => error(
+                StatusCode::CONFLICT,
+                "request_id_reused",
+                "idempotency.key_reused",
+                lang,
+            ),
             Claimed::Closed => error(StatusCode::CONFLICT, "closed", "claim.closed", lang),
             Claimed::SoldOut => error(StatusCode::GONE, "sold_out", "claim.sold_out", lang),
             Claimed::Unknown => error(StatusCode::NOT_FOUND, "not_found", "error.not_found", lang),
@@ -292,9 +298,10 @@ pub struct RedeemRequest {
 }
 
 /// Uses the signed-in shopper's best eligible voucher on a bill at a stall (send `Idempotency-Key`;
-/// repeating it answers 200 with the same redemption). 409 says why none could be used: the stall
-/// is not green or not trading now, no voucher takes this stall, the bill is under every
-/// threshold, or today's budget is spent.
+/// repeating it answers 200 with the same redemption; the same key with another stall or bill
+/// answers 409). 409 says why none could be used: the stall is not green or not trading now, no
+/// voucher takes this stall, the bill is under every threshold, today's budget is spent, or
+/// another redemption of the shopper's has just used the voucher.
 #[utoipa::path(
     post, path = "/api/v1/t/{tenant}/redemptions", tag = "vouchers",
     security(("shopper" = [])),

@@ -9,6 +9,13 @@ use super::TenantTx;
 pub struct ComplaintRow {
     pub id: Uuid,
     pub tracking: String,
+    /// Open311's service_request_id: public, and no key to anything.
+    pub public_id: String,
+    /// Held for an official to screen (it came in a burst).
+    pub held_reason: Option<String>,
+    /// Whether it counts toward the code's colour while unresolved (verified number, hotline, or
+    /// accepted by an official).
+    pub weighty: bool,
     pub code_id: Uuid,
     pub vendor_id: Uuid,
     pub market_id: Uuid,
@@ -55,19 +62,25 @@ pub struct NewComplaint<'a> {
     pub contact_phone_masked: Option<&'a str>,
     pub contact_phone_index: Option<&'a str>,
     pub device_hash: Option<&'a str>,
+    /// The keyed hash of the shopper's client address (scan page only).
+    pub client_hash: Option<&'a str>,
+    /// Held for an official to screen (a burst), and why.
+    pub held_reason: Option<&'a str>,
     pub evidence: serde_json::Value,
     pub at: DateTime<Utc>,
     pub ack_due_at: DateTime<Utc>,
     pub resolve_due_at: DateTime<Utc>,
 }
 
-pub async fn insert(tx: &mut TenantTx, c: &NewComplaint<'_>) -> Result<(), sqlx::Error> {
+/// Records a complaint; its public id (drawn by the database) comes back.
+pub async fn insert(tx: &mut TenantTx, c: &NewComplaint<'_>) -> Result<String, sqlx::Error> {
     let tenant = tx.tenant().0;
-    sqlx::query!(
+    sqlx::query_scalar!(
         "insert into complaints (tenant_id, id, tracking, code_id, vendor_id, market_id, category, description, source,
                                  source_ref, contact_phone_enc, contact_phone_masked, contact_phone_index, device_hash,
-                                 evidence, created_at, updated_at, ack_due_at, resolve_due_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18)",
+                                 evidence, created_at, updated_at, ack_due_at, resolve_due_at, client_hash, held_reason)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20)
+         returning public_id",
         tenant,
         c.id,
         c.tracking,
@@ -85,11 +98,12 @@ pub async fn insert(tx: &mut TenantTx, c: &NewComplaint<'_>) -> Result<(), sqlx:
         c.evidence,
         c.at,
         c.ack_due_at,
-        c.resolve_due_at
+        c.resolve_due_at,
+        c.client_hash,
+        c.held_reason
     )
-    .execute(tx.conn())
-    .await?;
-    Ok(())
+    .fetch_one(tx.conn())
+    .await
 }
 
 pub async fn insert_photo(
@@ -134,6 +148,7 @@ pub async fn photo(tx: &mut TenantTx, id: Uuid) -> Result<Option<(Uuid, String, 
 pub struct ComplaintFilter {
     pub id: Option<Uuid>,
     pub tracking: Option<String>,
+    pub public_id: Option<String>,
     pub code: Option<Uuid>,
     pub vendor: Option<Uuid>,
     pub market: Option<Uuid>,
@@ -149,7 +164,11 @@ pub async fn list(tx: &mut TenantTx, f: &ComplaintFilter) -> Result<Vec<Complain
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         ComplaintRow,
-        r#"select c.id, c.tracking, c.code_id, c.vendor_id, c.market_id, c.category, c.description, c.source,
+        r#"select c.id, c.tracking, c.public_id, c.held_reason,
+                  (c.acknowledged_at is not null
+                   or (c.held_reason is null and (c.contact_phone_index is not null or c.source = 'open311')))
+                   as "weighty!",
+                  c.code_id, c.vendor_id, c.market_id, c.category, c.description, c.source,
                   c.source_ref, c.contact_phone_masked, c.state, c.evidence, c.created_at, c.ack_due_at,
                   c.resolve_due_at, c.acknowledged_at, c.started_at, c.closed_at, c.upheld, c.resolution,
                   c.vendor_answer, c.vendor_answered_at, c.reopen_count, c.claimed_by, c.claimed_until, c.updated_at,
@@ -169,6 +188,7 @@ pub async fn list(tx: &mut TenantTx, f: &ComplaintFilter) -> Result<Vec<Complain
              and ($6::uuid is null or c.market_id = $6)
              and ($7::text is null or c.category = $7)
              and (cardinality($8::text[]) = 0 or c.state = any($8))
+             and ($11::text is null or c.public_id = $11)
            order by case when $9 then c.created_at end asc, case when not $9 then c.created_at end desc
            limit $10"#,
         tenant,
@@ -180,7 +200,8 @@ pub async fn list(tx: &mut TenantTx, f: &ComplaintFilter) -> Result<Vec<Complain
         f.category,
         &f.states,
         f.oldest_first,
-        f.limit.unwrap_or(500)
+        f.limit.unwrap_or(500),
+        f.public_id
     )
     .fetch_all(tx.conn())
     .await
@@ -346,12 +367,16 @@ pub async fn events(tx: &mut TenantTx, complaint: Uuid) -> Result<Vec<EventRow>,
     .await
 }
 
-/// Complaints about a code still waiting for an outcome.
+/// Complaints about a code still waiting for an outcome that carry weight: accepted (受理) by an
+/// official, or filed with a number verified by SMS or by the hotline and not held as a burst.
+/// Anonymous taps alone never colour a code.
 pub async fn unresolved_count(tx: &mut TenantTx, code: Uuid) -> Result<i64, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_scalar!(
         r#"select count(*) as "n!" from complaints
-           where tenant_id = $1 and code_id = $2 and state in ('open', 'acknowledged', 'in_progress')"#,
+           where tenant_id = $1 and code_id = $2 and state in ('open', 'acknowledged', 'in_progress')
+             and (acknowledged_at is not null
+                  or (held_reason is null and (contact_phone_index is not null or source = 'open311')))"#,
         tenant,
         code
     )
@@ -392,4 +417,44 @@ pub async fn set_deadline(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// What tells a burst of complaints about a stall from a crowd's, over the last `since`.
+pub async fn burst_signals(
+    tx: &mut TenantTx,
+    code: Uuid,
+    night: chrono::NaiveDate,
+    client_hash: &str,
+    since: DateTime<Utc>,
+    recently: DateTime<Utc>,
+) -> Result<crate::domain::burst::BurstSignals, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let r = sqlx::query!(
+        r#"select
+             (select count(*) from complaints where tenant_id = $1 and code_id = $2 and created_at >= $5
+                and client_hash = $4) as "same_address!",
+             (select count(*) from complaints where tenant_id = $1 and code_id = $2 and created_at >= $5
+                and held_reason is null) as "counted_tonight!",
+             (select count(*) from complaints where tenant_id = $1 and code_id = $2 and created_at >= $6
+                and held_reason is null) as "counted_recently!",
+             (select coalesce(sum(visitors), 0)::bigint from scan_nights where tenant_id = $1 and code_id = $2
+                and night = $3) as "visitors!",
+             (select count(*) from complaints where tenant_id = $1 and code_id = $2 and created_at >= $5
+                and held_reason is not null) as "held_tonight!""#,
+        tenant,
+        code,
+        night,
+        client_hash,
+        since,
+        recently
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(crate::domain::burst::BurstSignals {
+        same_address: r.same_address,
+        counted_tonight: r.counted_tonight,
+        counted_recently: r.counted_recently,
+        visitors: r.visitors,
+        held_tonight: r.held_tonight,
+    })
 }

@@ -96,7 +96,7 @@ pub async fn rating_months(
         MonthRatings,
         r#"select to_char(business_date, 'YYYY-MM') as "month!", count(*) as "ratings!", sum(stars)::bigint as "stars!"
            from ratings
-           where tenant_id = $1 and vendor_id = $2 and hidden_at is null and business_date >= $3
+           where tenant_id = $1 and vendor_id = $2 and hidden_at is null and status = 'counted' and business_date >= $3
            group by 1 order by 1"#,
         tenant,
         vendor,

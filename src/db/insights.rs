@@ -51,7 +51,7 @@ pub async fn stalls(tx: &mut TenantTx, n: &Nights<'_>) -> Result<Vec<StallRow>, 
            left join lateral (
                select count(*) as ratings, sum(stars)::bigint as stars from ratings
                where tenant_id = c.tenant_id and code_id = c.id and business_date between $3 and $4
-                 and hidden_at is null) r on true
+                 and hidden_at is null and status = 'counted') r on true
            left join lateral (
                select count(*) as complaints from complaints
                where tenant_id = c.tenant_id and code_id = c.id and created_at >= $6 and created_at < $7
@@ -131,7 +131,7 @@ pub async fn tags(tx: &mut TenantTx, code: Uuid, n: &Nights<'_>) -> Result<Vec<(
     let rows = sqlx::query!(
         r#"select t as "tag!", count(*) as "count!"
            from ratings r, unnest(r.tags) as t
-           where r.tenant_id = $1 and r.code_id = $2 and r.business_date between $3 and $4 and r.hidden_at is null
+           where r.tenant_id = $1 and r.code_id = $2 and r.business_date between $3 and $4 and r.hidden_at is null and r.status = 'counted'
            group by t"#,
         tenant,
         code,

@@ -18,13 +18,25 @@ pub async fn inputs(
     prior_weight: i64,
 ) -> Result<Inputs, sqlx::Error> {
     let tenant = tx.tenant().0;
+    // A stall that traded before its code's issue date (a code reissued, data carried over) has
+    // history from its first check-in: the window covers it, so attendance is never full marks
+    // on nights that have a record.
+    let first_checkin: Option<NaiveDate> = sqlx::query_scalar!(
+        "select min(business_date) from check_ins where tenant_id = $1 and code_id = $2",
+        tenant,
+        code
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    let first_night = first_checkin.map_or(first_night, |f| f.min(first_night));
     let window_start = (today - chrono::Duration::days(crate::domain::score::ATTENDANCE_NIGHTS)).max(first_night);
     let since = now - chrono::Duration::days(crate::domain::score::LOOKBACK_DAYS);
     let r = sqlx::query!(
         r#"select
-             (select count(*) from ratings where tenant_id = $1 and code_id = $2) as "rating_count!",
-             (select coalesce(sum(stars), 0)::bigint from ratings where tenant_id = $1 and code_id = $2) as "rating_sum!",
-             (select avg(stars)::float8 from ratings where tenant_id = $1) as tenant_mean,
+             (select count(*) from ratings where tenant_id = $1 and code_id = $2 and status = 'counted') as "rating_count!",
+             (select coalesce(sum(stars), 0)::bigint from ratings where tenant_id = $1 and code_id = $2
+                and status = 'counted') as "rating_sum!",
+             (select avg(stars)::float8 from ratings where tenant_id = $1 and status = 'counted') as tenant_mean,
              (select count(*) from check_ins where tenant_id = $1 and code_id = $2
                 and business_date >= $4 and business_date < $5) as "checked_in!",
              (select count(*) from complaints where tenant_id = $1 and code_id = $2

@@ -60,6 +60,9 @@ pub struct Settings {
     #[serde(default = "defaults::flag_burst_minutes")]
     #[schema(minimum = 1, maximum = 240)]
     pub flag_burst_minutes: i32,
+    /// Whether a yellow code (a warning) may take vouchers; a red one never does.
+    #[serde(default)]
+    pub vouchers_at_yellow: bool,
 }
 
 mod defaults {
@@ -108,6 +111,7 @@ impl Default for Settings {
             flag_near_fen: defaults::flag_near_fen(),
             flag_burst_count: defaults::flag_burst_count(),
             flag_burst_minutes: defaults::flag_burst_minutes(),
+            vouchers_at_yellow: false,
         }
     }
 }
@@ -119,7 +123,7 @@ pub async fn get(tx: &mut TenantTx) -> Result<Settings, sqlx::Error> {
         "select review_deadline_hours, complaint_hotline, checkin_early_minutes, late_after_minutes,
                 expiry_warning_days, monthly_points, appeal_days, score_threshold,
                 unresolved_complaints_yellow, rating_prior_weight, word_filter, flag_same_pair, flag_near_count,
-                flag_near_fen, flag_burst_count, flag_burst_minutes
+                flag_near_fen, flag_burst_count, flag_burst_minutes, vouchers_at_yellow
          from tenant_settings where tenant_id = $1",
         tenant
     )
@@ -134,8 +138,9 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
         "insert into tenant_settings (tenant_id, review_deadline_hours, complaint_hotline, checkin_early_minutes,
                                       late_after_minutes, expiry_warning_days, monthly_points, appeal_days,
                                       score_threshold, unresolved_complaints_yellow, rating_prior_weight, word_filter,
-                                      flag_same_pair, flag_near_count, flag_near_fen, flag_burst_count, flag_burst_minutes)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                                      flag_same_pair, flag_near_count, flag_near_fen, flag_burst_count, flag_burst_minutes,
+                                      vouchers_at_yellow)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          on conflict (tenant_id) do update
          set review_deadline_hours = excluded.review_deadline_hours,
              complaint_hotline = excluded.complaint_hotline,
@@ -153,6 +158,7 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
              flag_near_fen = excluded.flag_near_fen,
              flag_burst_count = excluded.flag_burst_count,
              flag_burst_minutes = excluded.flag_burst_minutes,
+             vouchers_at_yellow = excluded.vouchers_at_yellow,
              updated_at = now()",
         tenant,
         s.review_deadline_hours,
@@ -170,7 +176,8 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
         s.flag_near_count,
         s.flag_near_fen,
         s.flag_burst_count,
-        s.flag_burst_minutes
+        s.flag_burst_minutes,
+        s.vouchers_at_yellow
     )
     .execute(tx.conn())
     .await?;

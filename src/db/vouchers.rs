@@ -243,6 +243,31 @@ pub async fn held(tx: &mut TenantTx, campaign: Uuid, shoppers: &[Uuid]) -> Resul
     .await
 }
 
+/// Of these (shopper, request key) pairs, the keys that already claimed a voucher of another
+/// campaign: a request id names one request, and a claim on another campaign is another request.
+pub async fn keys_used_elsewhere(
+    tx: &mut TenantTx,
+    campaign: Uuid,
+    shoppers: &[Uuid],
+    keys: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    // Through the shopper index: a person holds a handful of vouchers across campaigns.
+    sqlx::query_scalar!(
+        r#"select k.key as "key!"
+           from unnest($2::uuid[], $3::text[]) as k(shopper, key)
+           where exists (select 1 from vouchers x
+                         where x.tenant_id = $1 and x.shopper_id = k.shopper and x.request_key = k.key
+                           and x.campaign_id <> $4)"#,
+        tenant,
+        shoppers,
+        keys,
+        campaign
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
 /// One claim to make in a batch: who, which of their slots, under which request key.
 pub struct Take {
     pub shopper: Uuid,

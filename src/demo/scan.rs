@@ -99,6 +99,10 @@ pub(super) async fn seed(
                     comment,
                     device_hash: &device,
                     at,
+                    status: "counted",
+                    held_reason: None,
+                    client_hash: &keys.blind_index(tenant.id, "client-address", &format!("10.0.{n}.{shopper}")),
+                    ticket: &format!("{:016x}", (n as u64) << 8 | shopper),
                 },
             )
             .await?;
@@ -183,6 +187,8 @@ pub(super) async fn seed(
                 contact_phone_masked: None,
                 contact_phone_index: None,
                 device_hash: None,
+                client_hash: None,
+                held_reason: None,
                 evidence: serde_json::json!({ "checked_in": true, "colour": code.colour, "redemptions": [] }),
                 at,
                 ack_due_at: d.ack_due(at),

@@ -279,6 +279,9 @@ pub(super) async fn seed(
             }
             let hours_ago = match fate {
                 Fate::Submitted { hours_ago } => hours_ago,
+                // Approved stalls were decided before the check-in history the demo writes (the
+                // last seven nights), so their scores and the dashboard count those nights.
+                Fate::Approved | Fate::Suspended(_) => 24 * 10 + dice.below(24 * 20) as i64,
                 _ => 72 + dice.below(24 * 20) as i64,
             };
             backdate(&mut tx, app, hours_ago).await?;
@@ -311,6 +314,7 @@ pub(super) async fn seed(
                     )
                     .await
                     .map_err(|e| anyhow::anyhow!("demo code: {e}"))?;
+                    issued_at(&mut tx, code.id, hours_ago - 2).await?;
                     notices::notify(
                         &mut tx,
                         keys,
@@ -489,6 +493,20 @@ async fn backdate(tx: &mut TenantTx, app: Uuid, hours_ago: i64) -> anyhow::Resul
          where tenant_id = $1 and id = $2",
         tx.tenant().0,
         app,
+        at
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Dates a demo code's issue back to the moment its application was decided.
+async fn issued_at(tx: &mut TenantTx, code: Uuid, hours_ago: i64) -> anyhow::Result<()> {
+    let at = Utc::now() - Duration::hours(hours_ago);
+    sqlx::query!(
+        "update codes set created_at = $3 where tenant_id = $1 and id = $2",
+        tx.tenant().0,
+        code,
         at
     )
     .execute(tx.conn())

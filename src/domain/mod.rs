@@ -2,6 +2,7 @@
 //! Everything here is unit-tested beside the code.
 
 pub mod application;
+pub mod burst;
 pub mod checkin;
 pub mod code;
 pub mod complaint;
@@ -15,6 +16,7 @@ pub mod rating;
 pub mod record;
 pub mod score;
 pub mod tenant;
+pub mod ticket;
 pub mod voucher;
 
 // Parsers and validators of outside input live in their own crate, small enough to fuzz.

@@ -33,10 +33,12 @@ pub enum NoticeKind {
     ComplaintDecided,
     /// The week's business insight for a stall: to the vendor.
     WeeklyInsights,
+    /// Ratings of a stall came in a burst and are held for an official: to staff.
+    RatingsHeld,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 17] = [
+    pub const ALL: [NoticeKind; 18] = [
         NoticeKind::ApplicationApproved,
         NoticeKind::ApplicationRejected,
         NoticeKind::ApplicationReturned,
@@ -54,6 +56,7 @@ impl NoticeKind {
         NoticeKind::ComplaintAboutStall,
         NoticeKind::ComplaintDecided,
         NoticeKind::WeeklyInsights,
+        NoticeKind::RatingsHeld,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +78,7 @@ impl NoticeKind {
             NoticeKind::ComplaintAboutStall => "complaint_about_stall",
             NoticeKind::ComplaintDecided => "complaint_decided",
             NoticeKind::WeeklyInsights => "weekly_insights",
+            NoticeKind::RatingsHeld => "ratings_held",
         }
     }
 
@@ -102,6 +106,7 @@ impl NoticeKind {
             NoticeKind::ComplaintAboutStall => "notice.complaint_about_stall",
             NoticeKind::ComplaintDecided => "notice.complaint_decided",
             NoticeKind::WeeklyInsights => "notice.weekly_insights",
+            NoticeKind::RatingsHeld => "notice.ratings_held",
         }
     }
 }

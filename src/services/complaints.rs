@@ -13,10 +13,11 @@ use crate::auth::AuthUser;
 use crate::db::codes::CodeRow;
 use crate::db::complaints::{ComplaintFilter, ComplaintRow, NewComplaint};
 use crate::db::{self, TenantTx};
+use crate::domain::burst;
 use crate::domain::complaint::{self, Action, Category, Deadlines, State, Timing};
 use crate::domain::notice::NoticeKind;
 use crate::domain::people::{Permission, Phone};
-use crate::domain::tenant::Tenant;
+use crate::domain::tenant::{Tenant, TenantId};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::i18n::Lang;
 use crate::pii::Place;
@@ -69,8 +70,10 @@ pub struct Filing {
 /// What the filer gets back.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Filed {
-    /// The shopper's key to `/complaints/{tracking}`, and the Open311 service_request_id.
+    /// The shopper's key to `/complaints/{tracking}`: a secret, never in a public feed.
     pub tracking: String,
+    /// Open311's service_request_id: public.
+    pub public_id: String,
     pub state: State,
     pub ack_due_at: DateTime<Utc>,
     pub resolve_due_at: DateTime<Utc>,
@@ -239,11 +242,33 @@ pub async fn file(
     // What the platform knows at this moment, attached for whoever handles the complaint.
     let evidence = serde_json::json!({
         "night": night,
-        "checked_in": matches!(tonight, Tonight::Open | Tonight::Ready | Tonight::Left),
+        // Checked in and still there: a stall that had checked out for the night was not.
+        "checked_in": matches!(tonight, Tonight::Open | Tonight::Ready),
         "tonight": tonight,
         "colour": code.colour,
         "redemptions": redemptions,
     });
+    // A scripted burst from the scan page is kept but held for an official to screen: it tells
+    // nobody and carries no weight until an official accepts it (ratings follow the same rule).
+    let (client_hash, held) = match (source, shopper) {
+        (Source::Scan, Some(s)) => {
+            let client_hash = state
+                .keys
+                .blind_index(tenant.id, "client-address", &s.address.to_string());
+            let signals = db::complaints::burst_signals(
+                &mut tx,
+                code.id,
+                night,
+                &client_hash,
+                now - Duration::hours(12),
+                now - Duration::minutes(burst::BURST_MINUTES),
+            )
+            .await?;
+            let held = burst::standing(signals).err();
+            (Some(client_hash), held.map(|h| (h, signals.held_tonight == 0)))
+        }
+        _ => (None, None),
+    };
     let id = Uuid::new_v4();
     let tracking = complaint::new_tracking(&tenant.slug);
     let sealed = phone
@@ -253,7 +278,7 @@ pub async fn file(
     let index = phone
         .as_ref()
         .map(|p| state.keys.blind_index(tenant.id, "phone", p.as_str()));
-    db::complaints::insert(
+    let public_id = db::complaints::insert(
         &mut tx,
         &NewComplaint {
             id,
@@ -269,6 +294,8 @@ pub async fn file(
             contact_phone_masked: masked.as_deref(),
             contact_phone_index: index.as_deref(),
             device_hash: shopper.map(|s| s.device_hash.as_str()),
+            client_hash: client_hash.as_deref(),
+            held_reason: held.map(|(h, _)| h.as_str()),
             evidence: evidence.clone(),
             at: now,
             ack_due_at: deadlines.ack_due(now),
@@ -291,7 +318,8 @@ pub async fn file(
         &actor,
         Change::new("complaint.file", "complaint", id).after(&serde_json::json!({
             "tracking": tracking, "code": code.id, "category": category.as_str(), "source": source.as_str(),
-            "contact": masked, "photos": f.photos.len(), "evidence": evidence
+            "contact": masked, "photos": f.photos.len(), "evidence": evidence,
+            "held": held.map(|(h, _)| h.as_str())
         })),
     )
     .await?;
@@ -312,26 +340,33 @@ pub async fn file(
         ("slot", code.slot_code.as_str()),
         ("category", category_label.as_str()),
     ];
-    live::notify_staff_with(
-        &mut tx,
-        Some(Permission::Complaints),
-        NoticeKind::ComplaintFiled,
-        &args,
-        Some(&format!("/official/complaints/{id}")),
-    )
-    .await?;
-    notices::notify(
-        &mut tx,
-        &state.keys,
-        code.vendor_id,
-        NoticeKind::ComplaintAboutStall,
-        &args,
-        Some(&format!("/vendor/stalls/{}#complaints", code.id)),
-    )
-    .await?;
+    // Of a held burst, officials hear of the first complaint only, and the vendor of none until
+    // an official accepts one.
+    if held.is_none_or(|(_, first)| first) {
+        live::notify_staff_with(
+            &mut tx,
+            Some(Permission::Complaints),
+            NoticeKind::ComplaintFiled,
+            &args,
+            Some(&format!("/official/complaints/{id}")),
+        )
+        .await?;
+    }
+    if held.is_none() {
+        notices::notify(
+            &mut tx,
+            &state.keys,
+            code.vendor_id,
+            NoticeKind::ComplaintAboutStall,
+            &args,
+            Some(&format!("/vendor/stalls/{}#complaints", code.id)),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Filed {
         tracking,
+        public_id,
         state: State::Open,
         ack_due_at: deadlines.ack_due(now),
         resolve_due_at: deadlines.resolve_due(now),
@@ -368,6 +403,13 @@ pub struct ComplaintView {
     pub claimed_until: Option<DateTime<Utc>>,
     pub photo_ids: Vec<Uuid>,
     pub updated_at: DateTime<Utc>,
+    /// Open311's public id of the request.
+    pub public_id: String,
+    /// Held for screening because it came in a burst (address_burst or stall_burst).
+    pub held_reason: Option<String>,
+    /// Whether it counts toward the code's colour while unresolved: a number verified by SMS,
+    /// the hotline's intake, or accepted by an official.
+    pub weighty: bool,
 }
 
 impl ComplaintView {
@@ -401,7 +443,18 @@ impl ComplaintView {
             claimed_until: if claimed { c.claimed_until } else { None },
             photo_ids: c.photo_ids.clone(),
             updated_at: c.updated_at,
+            public_id: c.public_id.clone(),
+            held_reason: c.held_reason.clone(),
+            weighty: c.weighty,
         }
+    }
+
+    /// Why it was held for screening, as words.
+    pub fn held_label_key(&self) -> Option<&'static str> {
+        self.held_reason
+            .as_deref()
+            .and_then(burst::Held::parse)
+            .map(burst::Held::label_key)
     }
 
     /// What is left until the deadline that applies, as "3 h 20 min" (or overdue by that much).
@@ -854,6 +907,8 @@ pub async fn for_vendor(state: &AppState, vendor: &AuthUser, code: Uuid) -> AppR
     )
     .await?
     .iter()
+    // A held burst reaches the vendor only once an official has accepted it.
+    .filter(|c| c.held_reason.is_none() || c.acknowledged_at.is_some())
     .map(|c| ComplaintView {
         contact_phone_masked: None,
         claimed_by: None,
@@ -916,6 +971,18 @@ pub async fn deadlines(state: &AppState, user: &AuthUser) -> AppResult<Vec<(Cate
     for c in Category::ALL {
         out.push((c, deadlines_for(&mut tx, c).await?));
     }
+    Ok(out)
+}
+
+/// The tenant's deadline for each category as the public sees them (Open311's service list):
+/// the tenant's own where it set one, else the platform's.
+pub async fn published_deadlines(state: &AppState, tenant: TenantId) -> AppResult<Vec<(Category, Deadlines)>> {
+    let mut tx = state.db.tenant(tenant).await?;
+    let mut out = Vec::new();
+    for c in Category::ALL {
+        out.push((c, deadlines_for(&mut tx, c).await?));
+    }
+    tx.commit().await?;
     Ok(out)
 }
 

@@ -9,17 +9,20 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::codes::CodeRow;
 use crate::db::{self, TenantTx};
+use crate::domain::burst::{self, Held};
 use crate::domain::code::Colour;
+use crate::domain::notice::NoticeKind;
 use crate::domain::people::Permission;
 use crate::domain::rating::{RatingInput, Tag, WordFilter};
 use crate::domain::tenant::Tenant;
+use crate::domain::ticket::{self, TicketError};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::shopper::Shopper;
-use crate::services::supervision;
+use crate::services::{live, supervision};
 
 /// Where a stall stands tonight, as a shopper sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tonight {
     /// Checked in and the market is open: trading now.
@@ -39,6 +42,16 @@ impl Tonight {
             Tonight::Ready => "tonight.ready",
             Tonight::Left => "tonight.left",
             Tonight::Absent => "tonight.absent",
+        }
+    }
+
+    /// The same state without "tonight", as a complaint's evidence states it about its moment.
+    pub fn then_key(self) -> &'static str {
+        match self {
+            Tonight::Open => "complaint.then_open",
+            Tonight::Ready => "complaint.then_ready",
+            Tonight::Left => "complaint.then_left",
+            Tonight::Absent => "complaint.then_absent",
         }
     }
 }
@@ -72,24 +85,63 @@ pub struct Rated {
     pub business_date: NaiveDate,
 }
 
-/// Rates the stall of a genuine, live code.
+/// A rating ticket for this device to rate this stall, as the scan page hands it out.
+pub fn ticket(keys: &crate::secrets::Keys, tenant: &Tenant, code: Uuid, device_id: &str, now: DateTime<Utc>) -> String {
+    let nonce = hex::encode(crate::secrets::random_bytes::<8>());
+    ticket::issue(
+        &keys.rating_ticket,
+        tenant.id.0,
+        code,
+        device_id,
+        now.timestamp(),
+        &nonce,
+    )
+}
+
+/// How a rating was taken: counted, or held for an official (with the signal that held it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    Counted,
+    Held,
+}
+
+/// Rates the stall of a genuine, live code, with the ticket its scan page handed this device.
+#[allow(clippy::too_many_arguments)]
 pub async fn rate(
     state: &AppState,
     tenant: &Tenant,
     code: &CodeRow,
     shopper: &Shopper,
+    device_id: &str,
+    ticket_text: &str,
     stars: &str,
     tags: &[String],
     comment: &str,
-) -> AppResult<Rated> {
+) -> AppResult<(Rated, Standing)> {
     state
         .shopper_throttle
         .check(&format!("rate/{}", shopper.device_hash), shopper.address)?;
-    let input = RatingInput::parse(stars, tags, comment).map_err(AppError::Validation)?;
     let now = state.config.clock.now();
+    // A real scan: a script that never opened the scan page (or sends no cookie) has no ticket
+    // for this device and stall. Checked here, refused below once the stall's own state (the
+    // truer reason, when it cannot be rated at all) has been said.
+    let nonce = ticket::verify(
+        &state.keys.rating_ticket,
+        ticket_text,
+        tenant.id.0,
+        code.id,
+        device_id,
+        now.timestamp(),
+    )
+    .map_err(|e| {
+        AppError::Conflict(Msg::new(match e {
+            TicketError::Missing | TicketError::Forged => "rating.ticket_missing",
+            TicketError::Expired => "rating.ticket_expired",
+        }))
+    });
+    let input = RatingInput::parse(stars, tags, comment).map_err(AppError::Validation)?;
     let mut tx = state.db.tenant(tenant.id).await?;
-    // Users before codes: the vendor's lock first, as every change of derived causes takes it.
-    db::credentials::lock_vendor(&mut tx, code.vendor_id).await?;
     if code.revoked_at.is_some() {
         return Err(AppError::Conflict(Msg::new("code.revoked")));
     }
@@ -103,9 +155,25 @@ pub async fn rate(
         Tonight::Left => return Err(AppError::Conflict(Msg::new("rating.left"))),
         Tonight::Absent => return Err(AppError::Conflict(Msg::new("rating.not_checked_in"))),
     }
+    let nonce = nonce?;
+    // Users before codes: the vendor's lock first, as every change of derived causes takes it.
+    // It also puts ratings of one stall in a line, so the burst signals each sees are exact.
+    db::credentials::lock_vendor(&mut tx, code.vendor_id).await?;
     if db::ratings::rated(&mut tx, code.id, night, &shopper.device_hash).await? {
         return Err(AppError::Conflict(Msg::new("rating.once_per_night")));
     }
+    let client_hash = state
+        .keys
+        .blind_index(tenant.id, "client-address", &shopper.address.to_string());
+    let signals = db::ratings::burst_signals(
+        &mut tx,
+        code.id,
+        night,
+        &client_hash,
+        now - chrono::Duration::minutes(burst::BURST_MINUTES),
+    )
+    .await?;
+    let held = burst::standing(signals).err();
     let settings = db::settings::get(&mut tx).await?;
     let comment = WordFilter::new(&settings.word_filter).mask(&input.comment);
     let tags: Vec<String> = input.tags.iter().map(|t| t.as_str().to_string()).collect();
@@ -120,6 +188,10 @@ pub async fn rate(
             comment: &comment,
             device_hash: &shopper.device_hash,
             at: now,
+            status: if held.is_some() { "held" } else { "counted" },
+            held_reason: held.map(Held::as_str),
+            client_hash: &client_hash,
+            ticket: nonce,
         },
     )
     .await?;
@@ -128,28 +200,148 @@ pub async fn rate(
         &mut tx,
         &actor,
         Change::new("rating.create", "code", code.id).after(&serde_json::json!({
-            "rating": id, "stars": input.stars, "tags": tags, "comment": comment, "night": night
+            "rating": id, "stars": input.stars, "tags": tags, "comment": comment, "night": night,
+            "held": held.map(Held::as_str)
         })),
     )
     .await?;
-    supervision::sync_vendor(
+    if let Some(reason) = held {
+        tracing::info!(tenant = %tenant.slug, code = %code.id, reason = reason.as_str(), "rating held for an official");
+    }
+    if held.is_some() && signals.held_tonight == 0 {
+        // Officials hear of the first held rating of a stall a night, not of each in a flood.
+        live::notify_staff_with(
+            &mut tx,
+            Some(Permission::Complaints),
+            NoticeKind::RatingsHeld,
+            &[("stall", code.stall_name.as_str()), ("slot", code.slot_code.as_str())],
+            Some("/official/ratings/held"),
+        )
+        .await?;
+    }
+    if held.is_none() {
+        supervision::sync_vendor(
+            &mut tx,
+            &state.keys,
+            &actor,
+            code.vendor_id,
+            now,
+            tenant.timezone,
+            &settings,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((
+        Rated {
+            id,
+            stars: input.stars,
+            tags,
+            comment,
+            business_date: night,
+        },
+        if held.is_some() {
+            Standing::Held
+        } else {
+            Standing::Counted
+        },
+    ))
+}
+
+/// What an official decides about a rating's stars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RatingDecision {
+    /// A held rating counts after all.
+    Release,
+    /// The stars leave the score (held or counted); the words stay, as moderation leaves them.
+    Void,
+}
+
+/// An official releases a held rating or voids a rating's stars, with a note; the stall's score
+/// (and the tenant mean every score leans on) follow in the same transaction.
+pub async fn decide(
+    state: &AppState,
+    official: &AuthUser,
+    rating: Uuid,
+    decision: RatingDecision,
+    note: &str,
+) -> AppResult<()> {
+    official.require(Permission::Complaints)?;
+    let note = note.trim();
+    let n = note.chars().count();
+    if (decision == RatingDecision::Void && !(2..=200).contains(&n)) || n > 200 {
+        return Err(AppError::field("note", "rating.void_note"));
+    }
+    let now = state.config.clock.now();
+    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let vendor = db::ratings::vendor_of(&mut tx, rating)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    db::credentials::lock_vendor(&mut tx, vendor).await?;
+    let (row, _) = db::ratings::get(&mut tx, rating).await?.ok_or(AppError::NotFound)?;
+    let to = match (decision, row.status.as_str()) {
+        (RatingDecision::Release, "held") => "counted",
+        (RatingDecision::Void, "held" | "counted") => "voided",
+        (RatingDecision::Release, _) => return Err(AppError::Conflict(Msg::new("rating.not_held"))),
+        (RatingDecision::Void, _) => return Err(AppError::Conflict(Msg::new("rating.already_voided"))),
+    };
+    db::ratings::decide(
         &mut tx,
-        &state.keys,
-        &actor,
-        code.vendor_id,
+        rating,
+        to,
+        (!note.is_empty()).then_some(note),
+        official.id,
         now,
-        tenant.timezone,
-        &settings,
     )
     .await?;
+    let actor = official.actor();
+    audit::record(
+        &mut tx,
+        &actor,
+        Change::new(
+            if to == "voided" {
+                "rating.void"
+            } else {
+                "rating.release"
+            },
+            "rating",
+            rating,
+        )
+        .before(&serde_json::json!({ "status": row.status, "stars": row.stars, "held": row.held_reason }))
+        .after(&serde_json::json!({ "status": to, "note": note })),
+    )
+    .await?;
+    let settings = db::settings::get(&mut tx).await?;
+    let tz = official.tenant.timezone;
+    supervision::sync_vendor(&mut tx, &state.keys, &actor, vendor, now, tz, &settings).await?;
+    tx.touch(row.code_id);
     tx.commit().await?;
-    Ok(Rated {
-        id,
-        stars: input.stars,
-        tags,
-        comment,
-        business_date: night,
-    })
+    Ok(())
+}
+
+/// A held rating as the officials' queue lists it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct HeldRating {
+    #[serde(flatten)]
+    pub rating: RatingView,
+    pub stall_name: String,
+    pub slot_code: String,
+}
+
+/// Ratings held for an official, oldest first.
+pub async fn held(state: &AppState, official: &AuthUser) -> AppResult<Vec<HeldRating>> {
+    official.require(Permission::Complaints)?;
+    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    Ok(db::ratings::held(&mut tx, 200)
+        .await?
+        .iter()
+        .map(|(r, stall, slot)| HeldRating {
+            rating: RatingView::of(r, false),
+            stall_name: stall.clone(),
+            slot_code: slot.clone(),
+        })
+        .collect())
 }
 
 /// A rating as pages and the API show it.
@@ -168,6 +360,14 @@ pub struct RatingView {
     pub reply: Option<String>,
     pub business_date: NaiveDate,
     pub created_at: DateTime<Utc>,
+    /// counted, held (a burst, waiting for an official) or voided (its stars out of the score).
+    pub status: String,
+    /// Why it was held: address_burst or stall_burst.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_reason: Option<String>,
+    /// An official's note on releasing or voiding it (staff and the vendor only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_note: Option<String>,
 }
 
 impl RatingView {
@@ -189,7 +389,15 @@ impl RatingView {
             reply: r.reply.clone(),
             business_date: r.business_date,
             created_at: r.created_at,
+            status: r.status.clone(),
+            held_reason: if public { None } else { r.held_reason.clone() },
+            decision_note: if public { None } else { r.decision_note.clone() },
         }
+    }
+
+    /// Why it was held, as words.
+    pub fn held_label_key(&self) -> Option<&'static str> {
+        self.held_reason.as_deref().and_then(Held::parse).map(Held::label_key)
     }
 
     /// The labels of its tags in the reader's language.

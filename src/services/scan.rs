@@ -25,6 +25,8 @@ use crate::services::codes::{self, Scan};
 use crate::services::ratings::{RatingView, Tonight};
 
 pub const CHANNEL: &str = "nightmarket_scan";
+/// The payload that drops every cached page.
+pub const ALL: &str = "all";
 
 /// How many ratings the scan page lists.
 pub const RATINGS_SHOWN: i64 = 5;
@@ -43,6 +45,10 @@ pub struct ScanData {
     pub checkin: Option<CheckInRow>,
     /// The latest goods-source declaration, for food and produce stalls that made one.
     pub goods: Option<crate::services::goods::Badge>,
+    /// The vendor's credentials as they are now (renewals and the feed's events included).
+    pub credentials: Vec<crate::db::credentials::CredentialRow>,
+    /// The tenant's setting: whether a yellow stall takes vouchers.
+    pub vouchers_at_yellow: bool,
 }
 
 impl ScanData {
@@ -123,8 +129,13 @@ impl ScanCache {
         })
     }
 
-    /// Reads a `tenant:code` notification payload.
+    /// Reads a notification payload: `tenant:code`, or `all` (a tenant's settings changed what
+    /// every one of its pages shows; forgetting the lot is rare and cheap).
     pub fn forget_payload(&self, payload: &str) {
+        if payload == ALL {
+            self.forget_all();
+            return;
+        }
         let parsed = payload
             .split_once(':')
             .and_then(|(t, c)| Some((Uuid::parse_str(t).ok()?, Uuid::parse_str(c).ok()?)));
@@ -143,13 +154,14 @@ async fn read(state: &AppState, tenant: Tenant, code: CodeRow, causes: Vec<Cause
         .business_date(now.with_timezone(&tenant.timezone).naive_local());
     let checkin = db::checkins::for_night(&mut tx, code.id, night).await?;
     let score = db::scores::get(&mut tx, code.id).await?;
-    let ratings = db::ratings::for_code(&mut tx, code.id, RATINGS_SHOWN)
+    let ratings = db::ratings::counted_for_code(&mut tx, code.id, RATINGS_SHOWN)
         .await?
         .iter()
         .map(|r| RatingView::of(r, true))
         .collect();
-    let hotline = db::settings::get(&mut tx).await?.complaint_hotline;
+    let settings = db::settings::get(&mut tx).await?;
     let goods = crate::services::goods::badge(&mut tx, &code).await?;
+    let credentials = db::credentials::for_vendor(&mut tx, code.vendor_id).await?;
     tx.commit().await?;
     Ok(ScanData {
         tenant,
@@ -157,10 +169,12 @@ async fn read(state: &AppState, tenant: Tenant, code: CodeRow, causes: Vec<Cause
         causes,
         score,
         ratings,
-        hotline,
+        hotline: settings.complaint_hotline,
+        vouchers_at_yellow: settings.vouchers_at_yellow,
         night,
         checkin,
         goods,
+        credentials,
     })
 }
 

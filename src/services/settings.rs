@@ -104,6 +104,13 @@ pub async fn save(state: &AppState, admin: &AuthUser, wanted: &Settings) -> AppR
             .after(&new),
     )
     .await?;
+    // The hotline and whether yellow stalls take vouchers are on every scan page of the tenant:
+    // every instance drops its cached pages at commit.
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(crate::services::scan::CHANNEL)
+        .bind(crate::services::scan::ALL)
+        .execute(tx.conn())
+        .await?;
     tx.commit().await?;
     Ok(new)
 }

@@ -20,6 +20,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::vouchers::{CampaignRow, Take, VoucherRow};
 use crate::db::{self, TenantTx};
+use crate::domain::code::Colour;
 use crate::domain::people::Phone;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::voucher::{self, State, Step, Terms};
@@ -53,6 +54,27 @@ pub struct Campaign {
     pub state: State,
     pub claimed: i64,
     pub used: i64,
+}
+
+impl Campaign {
+    /// Every voucher has been claimed.
+    pub fn sold_out(&self) -> bool {
+        self.claimed >= i64::from(self.total)
+    }
+
+    /// Taking claims now: running, with vouchers left.
+    pub fn claimable(&self) -> bool {
+        self.state == State::Running && !self.sold_out()
+    }
+
+    /// The state as a shopper should read it: a running campaign with nothing left is sold out.
+    pub fn shown_state_key(&self) -> &'static str {
+        if self.state == State::Running && self.sold_out() {
+            "campaign.sold_out"
+        } else {
+            self.state.label_key()
+        }
+    }
 }
 
 fn view(c: &CampaignRow, now: DateTime<Utc>, claimed: i64, used: i64) -> Campaign {
@@ -343,6 +365,8 @@ pub enum Claimed {
     Voucher { voucher: ClaimedVoucher, new: bool },
     /// The person holds the campaign's limit already (409).
     Limit,
+    /// The request id was used before for a claim on another campaign (409).
+    KeyReused,
     /// No voucher left (410).
     SoldOut,
     /// The claim window has not opened (425), with when it does.
@@ -554,13 +578,39 @@ async fn settle(
         Done(Claimed),
         Take(usize),
         SameAs(usize),
+        /// Over the limit only because of an earlier claim of the same person in this batch:
+        /// the limit if that one got a voucher, else the reason it did not.
+        After(usize),
     }
     let mut plans = Vec::with_capacity(batch.len());
     let mut takes: Vec<Take> = Vec::new();
     let mut first_of: HashMap<&str, usize> = HashMap::new();
+    // The latest take of each person in this batch (for a claim over the limit only through it).
+    let mut last_take: HashMap<Uuid, usize> = HashMap::new();
+    let held_count = count.clone();
+    let elsewhere = {
+        let fresh: Vec<&ClaimRequest> = batch
+            .iter()
+            .filter(|r| !by_key.contains_key(r.request_key.as_str()))
+            .collect();
+        if fresh.is_empty() {
+            std::collections::HashSet::new()
+        } else {
+            let shoppers: Vec<Uuid> = fresh.iter().map(|r| r.shopper).collect();
+            let keys: Vec<String> = fresh.iter().map(|r| r.request_key.clone()).collect();
+            db::vouchers::keys_used_elsewhere(&mut tx, campaign, &shoppers, &keys)
+                .await?
+                .into_iter()
+                .collect::<std::collections::HashSet<String>>()
+        }
+    };
     for (i, r) in batch.iter().enumerate() {
         if let Some(v) = by_key.get(r.request_key.as_str()) {
             plans.push(Plan::Done(claimed(v, false)));
+            continue;
+        }
+        if elsewhere.contains(&r.request_key) {
+            plans.push(Plan::Done(Claimed::KeyReused));
             continue;
         }
         if let Some(j) = first_of.get(r.request_key.as_str()) {
@@ -569,7 +619,11 @@ async fn settle(
         }
         let n = count.entry(r.shopper).or_default();
         if *n >= c.per_person {
-            plans.push(Plan::Done(Claimed::Limit));
+            let held_already = held_count.get(&r.shopper).copied().unwrap_or(0);
+            match last_take.get(&r.shopper) {
+                Some(j) if held_already < c.per_person => plans.push(Plan::After(*j)),
+                _ => plans.push(Plan::Done(Claimed::Limit)),
+            }
             continue;
         }
         if progress.sold_out {
@@ -578,6 +632,7 @@ async fn settle(
         }
         *n += 1;
         first_of.insert(r.request_key.as_str(), i);
+        last_take.insert(r.shopper, i);
         plans.push(Plan::Take(takes.len()));
         takes.push(Take {
             shopper: r.shopper,
@@ -632,6 +687,10 @@ async fn settle(
                     voucher: voucher.clone(),
                     new: false,
                 },
+                other => other.clone(),
+            },
+            Plan::After(j) => match &answers[*j] {
+                Claimed::Voucher { .. } => Claimed::Limit,
                 other => other.clone(),
             },
         };
@@ -753,6 +812,25 @@ async fn refuse(
     AppError::Conflict(Msg::new(reason))
 }
 
+/// Whether the tenant lets yellow stalls take vouchers (its setting; red ones never do).
+pub async fn yellow_takes_vouchers(state: &AppState, tenant: TenantId) -> AppResult<bool> {
+    let mut tx = state.db.tenant(tenant).await?;
+    let yes = db::settings::get(&mut tx).await?.vouchers_at_yellow;
+    tx.commit().await?;
+    Ok(yes)
+}
+
+/// Whether a code of this colour may take vouchers under the tenant's setting.
+fn takes_vouchers(colour: &str, at_yellow: bool) -> AppResult<bool> {
+    Ok(
+        match Colour::parse(colour).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown colour {colour:?}")))? {
+            Colour::Green => true,
+            Colour::Yellow => at_yellow,
+            Colour::Red => false,
+        },
+    )
+}
+
 /// Uses the shopper's best eligible voucher on a bill at a stall: the threshold met, the campaign
 /// taking this market and category, within its use window and daily budget; the stall green and
 /// trading (checked in, market open). Idempotent by request id; a voucher is never used twice.
@@ -782,11 +860,22 @@ pub async fn redeem(
     )
     .await?;
     if let Some(r) = existing.into_iter().next() {
+        // The same request again gets the same answer; the same id on another bill or stall is
+        // a different request, and must not be answered as if it had been paid.
+        if r.code_id != code.id || i64::from(r.bill_fen) != bill_fen {
+            return Err(AppError::Conflict(Msg::new("idempotency.key_reused")));
+        }
         return Ok((redemption_view(r), false));
     }
-    if code.revoked_at.is_some() || code.colour != "green" {
+    let at_yellow = db::settings::get(&mut tx).await?.vouchers_at_yellow;
+    if code.revoked_at.is_some() || !takes_vouchers(&code.colour, at_yellow)? {
         drop(tx);
-        return Err(refuse(state, tenant.id, shopper, code.id, bill_fen, "redeem.stall_not_green").await);
+        let reason = if code.revoked_at.is_some() || code.colour == "red" {
+            "redeem.stall_red"
+        } else {
+            "redeem.stall_not_green"
+        };
+        return Err(refuse(state, tenant.id, shopper, code.id, bill_fen, reason).await);
     }
     let (night, tonight) = crate::services::ratings::tonight(&mut tx, tenant, code, now).await?;
     if tonight != crate::services::ratings::Tonight::Open {
@@ -811,10 +900,14 @@ pub async fn redeem(
     }
     // The best: the largest face value, then the one expiring first (the query's order).
     let mut chosen = None;
+    // Why no candidate could be used, so the refusal names the true cause: a campaign's budget
+    // for the night, or another redemption of this shopper's taking the voucher at this moment.
+    let mut over_budget = false;
     for v in &candidates {
         if let Some(budget) = v.daily_budget_fen
             && db::vouchers::spent_on(&mut tx, v.campaign_id, night).await? + i64::from(v.value_fen) > budget
         {
+            over_budget = true;
             continue;
         }
         if db::vouchers::mark_used(&mut tx, v.campaign_id, v.seq, now).await? {
@@ -823,7 +916,11 @@ pub async fn redeem(
         }
     }
     let Some(v) = chosen else {
-        return Err(AppError::Conflict(Msg::new("redeem.budget")));
+        return Err(AppError::Conflict(Msg::new(if over_budget {
+            "redeem.budget"
+        } else {
+            "redeem.in_flight"
+        })));
     };
     let id = Uuid::new_v4();
     let n = u32::from_le_bytes(crate::secrets::random_bytes::<4>()) % 1_000_000;

@@ -51,6 +51,9 @@ pub struct SettingsForm {
     flag_burst_count: String,
     #[serde(default)]
     flag_burst_minutes: String,
+    /// A checkbox: present ("on") when ticked.
+    #[serde(default)]
+    vouchers_at_yellow: Option<String>,
 }
 
 impl SettingsForm {
@@ -72,6 +75,7 @@ impl SettingsForm {
             flag_near_fen: s.flag_near_fen.to_string(),
             flag_burst_count: s.flag_burst_count.to_string(),
             flag_burst_minutes: s.flag_burst_minutes.to_string(),
+            vouchers_at_yellow: s.vouchers_at_yellow.then(|| "on".to_string()),
         }
     }
 
@@ -101,6 +105,7 @@ impl SettingsForm {
             flag_near_fen: n("flag_near_fen", &self.flag_near_fen),
             flag_burst_count: n("flag_burst_count", &self.flag_burst_count),
             flag_burst_minutes: n("flag_burst_minutes", &self.flag_burst_minutes),
+            vouchers_at_yellow: self.vouchers_at_yellow.is_some(),
         };
         if errors.is_empty() {
             Ok(s)

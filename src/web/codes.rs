@@ -19,7 +19,7 @@ use crate::domain::rating::stars_text;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::services::codes::{self, KeyDocument, Scan};
-use crate::services::ratings::Tonight;
+use crate::services::ratings::{self, Tonight};
 use crate::services::scan::{self, ScanData, Scanned};
 use std::sync::Arc;
 
@@ -40,7 +40,13 @@ struct ScanPage {
     tonight: Tonight,
     /// The signed query of the code's URL, for the links to rate and complain.
     query: String,
+    /// This device's ticket to rate the stall (a rating needs a real scan).
+    ticket: String,
     notice: Option<String>,
+    /// Why the stall cannot be rated now (the button is shown disabled with it), if it cannot.
+    rate_closed: Option<String>,
+    /// Why no voucher can be used here now, if none can.
+    voucher_closed: Option<String>,
 }
 
 impl ScanPage {
@@ -81,23 +87,49 @@ struct ProblemPage {
     stall: Option<String>,
 }
 
-/// The licence facts as shown: masked numbers, expiry dates.
-fn facts(code: &CodeRow, page: &Page) -> Vec<(&'static str, String)> {
+/// The licence facts as shown: each credential as it is now (masked number, expiry, and its
+/// status when it is not valid), then the credit code from the application.
+fn facts(data: &ScanData, page: &Page) -> AppResult<Vec<(&'static str, String)>> {
+    use crate::domain::credential::{Kind, Status};
+    use crate::domain::identity::mask_licence;
     let mut out = Vec::new();
-    for (key, label) in [
-        ("food_licence", "scan.food_licence"),
-        ("health_cert", "scan.health_cert"),
-        ("uscc", "scan.uscc"),
-    ] {
-        let Some(f) = code.licence_facts.get(key) else { continue };
-        let number = f.get("number").and_then(|v| v.as_str()).unwrap_or("");
-        let text = match f.get("expires").and_then(|v| v.as_str()) {
-            Some(e) => format!("{number} · {}", page.tr("scan.valid_until", "date", e)),
-            None => number.to_string(),
+    for c in &data.credentials {
+        let unreadable =
+            || AppError::Internal(anyhow::anyhow!("credential {} holds {:?}/{:?}", c.id, c.kind, c.status));
+        let kind = Kind::parse(&c.kind).ok_or_else(unreadable)?;
+        let status = Status::parse(&c.status).ok_or_else(unreadable)?;
+        let mut text = if c.number.is_empty() {
+            String::new()
+        } else {
+            mask_licence(&c.number)
         };
-        out.push((label, text));
+        if let Some(e) = c.expires_on {
+            if !text.is_empty() {
+                text.push_str(" · ");
+            }
+            text.push_str(&page.tr("scan.valid_until", "date", e));
+        }
+        let warning = match status {
+            Status::Valid => None,
+            Status::Invalid => Some("scan.credential_invalid"),
+            Status::Expired => Some("scan.credential_expired"),
+        };
+        if let Some(key) = warning {
+            text.push_str(" · ");
+            text.push_str(&page.t(key));
+        }
+        out.push((kind.label_key(), text));
     }
-    out
+    if let Some(number) = data
+        .code
+        .licence_facts
+        .get("uscc")
+        .and_then(|f| f.get("number"))
+        .and_then(|v| v.as_str())
+    {
+        out.push(("scan.uscc", number.to_string()));
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -132,11 +164,12 @@ pub async fn scan(
                 .filter(|c| c.colour == "red" || colour != Colour::Red)
                 .map(|c| page.t(cause::label_key(&c.kind)))
                 .collect();
-            let facts = facts(&data.code, &page);
+            let facts = facts(&data, &page)?;
             let now = state.config.clock.now();
             let tonight = data.tonight(now);
             // Counted in memory (services::scan_counts); a device once a night as a visitor.
             let (device, cookie) = super::shopper::device(&jar, &state);
+            let ticket = ratings::ticket(&state.keys, &data.tenant, data.code.id, &device, now);
             let hour = chrono::Timelike::hour(&now.with_timezone(&data.tenant.timezone));
             state
                 .scan_counts
@@ -147,15 +180,21 @@ pub async fn scan(
                 .unwrap_or_default();
             let notice = match q.done.as_deref() {
                 Some("rated") => Some(page.t("rating.thanks")),
+                Some("held") => Some(page.t("rating.held_thanks")),
                 _ => None,
             };
+            let rate_closed = super::shopper::rating_closed(&data, &page, now);
+            let voucher_closed = voucher_closed(&data, colour, tonight, &page);
             let html = render(&ScanPage {
+                rate_closed,
+                voucher_closed,
                 page,
                 colour,
                 causes,
                 facts,
                 tonight,
                 query,
+                ticket,
                 notice,
                 data,
             })?;
@@ -177,6 +216,17 @@ pub async fn scan(
         }
         Scanned::NotGenuine => Ok(not_genuine(page)?),
     }
+}
+
+/// Why a voucher cannot be used at this stall now (the colour, the tenant's setting for yellow,
+/// or not trading), if it cannot: the redeem form would only refuse it.
+fn voucher_closed(data: &ScanData, colour: Colour, tonight: Tonight, page: &Page) -> Option<String> {
+    match colour {
+        Colour::Red => return Some(page.t("redeem.stall_red")),
+        Colour::Yellow if !data.vouchers_at_yellow => return Some(page.t("redeem.stall_not_green")),
+        _ => {}
+    }
+    (tonight != Tonight::Open).then(|| page.t("redeem.not_trading"))
 }
 
 /// The page for a code that was not issued here or whose signature does not verify (404).

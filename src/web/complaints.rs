@@ -121,11 +121,21 @@ impl ComplaintPage {
         format!("complaint_event.{kind}")
     }
 
-    /// Whether the stall had checked in when the complaint was filed, in words.
+    /// Where the stall stood that night when the complaint was filed (trading, checked in before
+    /// opening, checked out, absent), in words; older complaints kept only yes or no.
     fn evidence_checked_in(&self) -> String {
+        let tonight = self
+            .c
+            .evidence
+            .get("tonight")
+            .cloned()
+            .and_then(|v| serde_json::from_value::<crate::services::ratings::Tonight>(v).ok());
+        if let Some(t) = tonight {
+            return self.page.t(t.then_key());
+        }
         match self.c.evidence.get("checked_in").and_then(|v| v.as_bool()) {
-            Some(true) => self.page.t("complaint.evidence_yes"),
-            Some(false) => self.page.t("complaint.evidence_no"),
+            Some(true) => self.page.t("complaint.then_checked_in"),
+            Some(false) => self.page.t("complaint.then_absent"),
             None => "—".into(),
         }
     }
@@ -321,6 +331,90 @@ pub async fn moderate(
                 return Err(err);
             };
             let html = super::review::code_page(&state, page, &user, code, None, errors).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------- held ratings
+
+#[derive(Template)]
+#[template(path = "official/held_ratings.html")]
+struct HeldPage {
+    page: Page,
+    items: Vec<ratings::HeldRating>,
+    errors: FormErrors,
+    clock: Clock,
+}
+
+impl HeldPage {
+    fn stars(&self, n: &i16) -> String {
+        crate::domain::rating::stars_text(*n)
+    }
+}
+
+async fn held_page(state: &AppState, page: Page, user: &AuthUser, errors: FormErrors) -> AppResult<Html<String>> {
+    let items = ratings::held(state, user).await?;
+    render(&HeldPage {
+        page,
+        items,
+        errors,
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+    })
+}
+
+/// Ratings held from the score because they came in a burst, for an official to release or void.
+pub async fn held(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+    held_page(&state, page, &user, FormErrors::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+    /// Where the form was: `held` (the queue) or `code` (the stall's page).
+    #[serde(default)]
+    back: String,
+}
+
+/// Releases a held rating or voids a rating's stars; back to the page the form was on.
+pub async fn decide(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<DecisionForm>,
+) -> AppResult<Response> {
+    let decision = match form.decision.as_str() {
+        "release" => ratings::RatingDecision::Release,
+        "void" => ratings::RatingDecision::Void,
+        _ => return Err(crate::error::AppError::field("decision", "rating.decision_choose")),
+    };
+    let code: Option<Uuid> = {
+        let mut tx = state.db.tenant(user.tenant_id()).await?;
+        crate::db::ratings::get(&mut tx, id).await?.map(|(r, _)| r.code_id)
+    };
+    let result = ratings::decide(&state, &user, id, decision, &form.note).await;
+    let Some(code) = code else {
+        return Err(crate::error::AppError::NotFound);
+    };
+    let on_queue = form.back == "held";
+    match result {
+        Ok(()) if on_queue => Ok(Redirect::to("/official/ratings/held").into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/official/codes/{code}#code-ratings")).into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = if on_queue {
+                held_page(&state, page, &user, errors).await
+            } else {
+                super::review::code_page(&state, page, &user, code, None, errors).await
+            };
             Ok(form_failed(html, &err))
         }
     }

@@ -26,11 +26,12 @@ use crate::services::ratings::{self, Tonight};
 use crate::services::scan::{self, ScanData, Scanned};
 use crate::services::shopper::{DEVICE_COOKIE, Shopper, is_device_id, new_device_id};
 
-/// The signed query of a code's URL (`?k=…&s=…`).
+/// The signed query of a code's URL (`?k=…&s=…`), and on the way to rating, the scan's ticket.
 #[derive(Deserialize)]
 pub struct Signed {
     k: Option<String>,
     s: Option<String>,
+    t: Option<String>,
 }
 
 /// The scan data of a genuine, live code, or the page to answer with instead.
@@ -115,6 +116,9 @@ impl RatePage {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct RateForm {
+    /// The rating ticket the scan page handed this device.
+    #[serde(default)]
+    ticket: String,
     #[serde(default)]
     stars: String,
     #[serde(default)]
@@ -124,7 +128,7 @@ pub struct RateForm {
 }
 
 /// Why a stall cannot be rated at `now`, if it cannot.
-fn rating_closed(data: &ScanData, page: &Page, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+pub(crate) fn rating_closed(data: &ScanData, page: &Page, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
     if Colour::parse(&data.code.colour) == Some(Colour::Red) {
         return Some(page.t("rating.red"));
     }
@@ -146,12 +150,18 @@ pub async fn rate_form(
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
-    let closed = rating_closed(&data, &page, state.config.clock.now());
+    let ticket = q.t.clone().unwrap_or_default();
+    // Without a ticket the form would only be refused: say so instead of offering it.
+    let closed = rating_closed(&data, &page, state.config.clock.now())
+        .or_else(|| ticket.is_empty().then(|| page.t("rating.ticket_missing")));
     Ok(render(&RatePage {
         closed,
         action: action_path(&data, "rate"),
         back: scan_path(&data),
-        form: RateForm::default(),
+        form: RateForm {
+            ticket,
+            ..RateForm::default()
+        },
         errors: FormErrors::default(),
         page,
         data,
@@ -179,16 +189,24 @@ pub async fn rate(
         &data.tenant,
         &data.code,
         &shopper,
+        &device,
+        &form.ticket,
         &form.stars,
         &form.tags,
         &form.comment,
     )
     .await;
     match result {
-        Ok(_) => Ok(with_cookie(
-            Redirect::to(&format!("{}&done=rated", scan_path(&data))).into_response(),
-            cookie,
-        )),
+        Ok((_, standing)) => {
+            let done = match standing {
+                ratings::Standing::Counted => "rated",
+                ratings::Standing::Held => "held",
+            };
+            Ok(with_cookie(
+                Redirect::to(&format!("{}&done={done}", scan_path(&data))).into_response(),
+                cookie,
+            ))
+        }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err);

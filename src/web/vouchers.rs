@@ -222,12 +222,48 @@ struct CampaignPage {
     outcome: Option<String>,
     /// The seconds after which the page reloads itself (waiting for the opening, or shed load).
     refresh: Option<i64>,
+    /// How many of this campaign's vouchers the signed-in shopper holds.
+    held_here: i64,
+    /// Where its vouchers work: the markets and stall categories, in words.
+    where_valid: String,
+    /// Whether yellow stalls take vouchers here (the tenant's setting).
+    at_yellow: bool,
 }
 
 impl CampaignPage {
-    fn running(&self) -> bool {
-        self.c.state == CState::Running
+    /// Whether to offer the claim: running with vouchers left, and the shopper under the limit.
+    fn may_claim(&self) -> bool {
+        self.c.claimable() && self.held_here < i64::from(self.c.per_person)
     }
+
+    fn sold_out_now(&self) -> bool {
+        self.c.state == CState::Running && self.c.sold_out()
+    }
+}
+
+/// Where a campaign's vouchers work, in words: its markets (every market of the district when it
+/// names none) and its stall categories (every category when it names none).
+async fn where_valid(state: &AppState, tenant: &Tenant, c: &vouchers::Campaign, page: &Page) -> AppResult<String> {
+    let markets: Vec<String> = if c.market_ids.is_empty() {
+        vec![page.t("shopper.all_markets")]
+    } else {
+        crate::services::markets::list(state, tenant.id)
+            .await?
+            .into_iter()
+            .filter(|m| c.market_ids.contains(&m.id))
+            .map(|m| m.name)
+            .collect()
+    };
+    let categories: Vec<String> = if c.categories.is_empty() {
+        vec![page.t("shopper.all_categories")]
+    } else {
+        c.categories
+            .iter()
+            .filter_map(|k| crate::domain::market::Category::parse(k))
+            .map(|k| page.t(k.label_key()))
+            .collect()
+    };
+    Ok(format!("{} · {}", markets.join("、"), categories.join("、")))
 }
 
 /// Whole seconds from `now` until `at`, rounded up: coming back a fraction early would find the
@@ -257,9 +293,23 @@ async fn campaign_page(
     let c = vouchers::get(state, tenant.id, id, false).await?;
     let now = state.config.clock.now();
     let refresh = refresh.or_else(|| (c.state == CState::Scheduled).then(|| spread(seconds_until(now, c.claim_start))));
+    let who = signed_in(state, jar, tenant.id);
+    let held_here = match &who {
+        Some((shopper, _)) => vouchers::mine(state, tenant.id, *shopper)
+            .await?
+            .iter()
+            .filter(|v| v.campaign_id == c.id)
+            .count() as i64,
+        None => 0,
+    };
+    let where_valid = where_valid(state, &tenant, &c, &page).await?;
+    let at_yellow = vouchers::yellow_takes_vouchers(state, tenant.id).await?;
     let p = CampaignPage {
+        held_here,
+        where_valid,
+        at_yellow,
+        signed_in: who.map(|(_, n)| n),
         page,
-        signed_in: signed_in(state, jar, tenant.id).map(|(_, n)| n),
         request_id: random_base32(20),
         clock: Clock { tz: tenant.timezone },
         tenant,
@@ -308,6 +358,7 @@ pub async fn claim(
             None,
         ),
         Ok(Claimed::Limit) => (StatusCode::CONFLICT, lang.t("claim.limit"), None),
+        Ok(Claimed::KeyReused) => (StatusCode::CONFLICT, lang.t("idempotency.key_reused"), None),
         Ok(Claimed::Closed) => (StatusCode::CONFLICT, lang.t("claim.closed"), None),
         Ok(Claimed::SoldOut) => (StatusCode::GONE, lang.t("claim.sold_out"), None),
         Ok(Claimed::NotYet(_)) => (StatusCode::TOO_EARLY, lang.t("claim.not_open"), None),

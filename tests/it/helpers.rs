@@ -279,6 +279,17 @@ impl TestApp {
             .expect("client")
     }
 
+    /// Opens a code's scan page as `client` (which keeps its device cookie) and returns the
+    /// rating ticket the page hands out, when it offers to rate.
+    pub async fn rating_ticket(&self, client: &reqwest::Client, scan_path: &str) -> Option<String> {
+        let html = client.get(self.url(scan_path)).send().await.ok()?.text().await.ok()?;
+        let start = html.find("id=\"rate-link\" href=\"")?;
+        let href = &html[start..];
+        let href = &href[..href.find("\">")?];
+        let t = &href[href.find("t=")? + 2..];
+        Some(t.to_string())
+    }
+
     pub fn password_of(&self, tenant: &str, role: &str) -> (String, String) {
         let a = self
             .demo

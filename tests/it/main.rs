@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod browser;
 mod cli;
+mod integrity;
 mod isolation;
 mod markets;
 mod numbers;

@@ -404,6 +404,8 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/verify/{code}", "get"),
         ("/api/v1/t/{tenant}/me/goods-sources", "get"),
         ("/api/v1/t/{tenant}/me/goods-sources", "post"),
+        ("/api/v1/t/{tenant}/ratings/held", "get"),
+        ("/api/v1/t/{tenant}/ratings/{id}/decision", "post"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

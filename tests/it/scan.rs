@@ -32,10 +32,15 @@ fn action(stall: &Stall, what: &str) -> String {
     stall.path.replacen('?', &format!("/{what}?"), 1)
 }
 
+/// Rates as a phone does: opens the scan page (which hands this device a rating ticket when the
+/// stall may be rated), then sends the form with it.
 async fn rate(app: &TestApp, client: &reqwest::Client, stall: &Stall, form: &[(&str, &str)]) -> (u16, String) {
+    let ticket = app.rating_ticket(client, &stall.path).await.unwrap_or_default();
+    let mut form: Vec<(&str, &str)> = form.to_vec();
+    form.push(("ticket", &ticket));
     let r = client
         .post(app.url(&action(stall, "rate")))
-        .form(form)
+        .form(&form)
         .send()
         .await
         .unwrap();
@@ -341,7 +346,7 @@ pub(crate) async fn complain(
     )
 }
 
-fn tracking_of(location: &str) -> String {
+pub(crate) fn tracking_of(location: &str) -> String {
     location
         .trim_start_matches("/complaints/")
         .split('?')
@@ -707,11 +712,29 @@ async fn unresolved_complaints_and_a_low_score_turn_the_code_yellow_and_back() {
         .await;
         assert_eq!(s, 303, "{loc}");
         ids.push(complaint_id(&app, &tracking_of(&loc)).await);
+        assert_eq!(
+            scan_colour(&app, &stall.path).await,
+            "green",
+            "anonymous complaints carry no weight until accepted"
+        );
+    }
+    // Accepted (受理) by an official, each carries weight: the third turns the code yellow.
+    let official = app.token("nanan", "official").await;
+    for (i, id) in ids.iter().enumerate() {
+        let (s, body) = app
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/t/nanan/complaints/{id}/steps"),
+                Some(&official),
+                &json!({"action": "acknowledge"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
         let expected = if i < 2 { "green" } else { "yellow" };
         assert_eq!(
             scan_colour(&app, &stall.path).await,
             expected,
-            "after {} complaints",
+            "after {} accepted complaints",
             i + 1
         );
     }
@@ -725,7 +748,6 @@ async fn unresolved_complaints_and_a_low_score_turn_the_code_yellow_and_back() {
         .await
         .unwrap();
     assert!(page.contains("多起投诉尚待处理"), "the cause is named");
-    let official = app.token("nanan", "official").await;
     let (s, _) = app
         .send_json(
             Method::POST,
@@ -900,7 +922,7 @@ async fn the_scan_page_fits_its_budget_has_no_script_and_is_never_stale() {
 }
 
 /// The demo feed key as Open311 takes it.
-fn api_key(app: &TestApp, tenant: &str) -> String {
+pub(crate) fn api_key(app: &TestApp, tenant: &str) -> String {
     let (id, secret) = feed_key(app, tenant);
     format!("{id}.{secret}")
 }
@@ -998,7 +1020,7 @@ async fn open311_serves_services_takes_requests_with_a_key_and_reports_their_sta
     assert_eq!(s, 201, "{created}");
     let id = created[0]["service_request_id"].as_str().unwrap().to_string();
     assert!(created[0].get("service_notice").is_some() && created[0].get("account_id").is_some());
-    let source: String = sqlx::query_scalar("select source from complaints where tracking = $1")
+    let source: String = sqlx::query_scalar("select source from complaints where public_id = $1")
         .bind(&id)
         .fetch_one(&app.owner)
         .await
@@ -1016,7 +1038,7 @@ async fn open311_serves_services_takes_requests_with_a_key_and_reports_their_sta
     ])
     .await;
     assert_eq!(s, 201, "{created}");
-    let stored: String = sqlx::query_scalar("select description from complaints where tracking = $1")
+    let stored: String = sqlx::query_scalar("select description from complaints where public_id = $1")
         .bind(created[0]["service_request_id"].as_str().unwrap())
         .fetch_one(&app.owner)
         .await
@@ -1076,7 +1098,11 @@ async fn open311_serves_services_takes_requests_with_a_key_and_reports_their_sta
     assert_eq!(s, 404);
 
     // Closed with a note: closed, and the note is the status_notes.
-    let cid = complaint_id(&app, &id).await;
+    let cid: Uuid = sqlx::query_scalar("select id from complaints where public_id = $1")
+        .bind(&id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
     let official = app.token("nanan", "official").await;
     let steps = format!("/api/v1/t/nanan/complaints/{cid}/steps");
     let (s, _) = app

@@ -26,7 +26,7 @@ fn terms(start: DateTime<Utc>, total: i64, per_person: i64) -> Value {
 }
 
 /// A scheduled campaign whose claims open at `start`.
-async fn campaign(app: &TestApp, start: DateTime<Utc>, total: i64, per_person: i64) -> String {
+pub(crate) async fn campaign(app: &TestApp, start: DateTime<Utc>, total: i64, per_person: i64) -> String {
     let admin = app.token("nanan", "admin").await;
     let (s, c) = app
         .send_json(
@@ -51,7 +51,7 @@ async fn campaign(app: &TestApp, start: DateTime<Utc>, total: i64, per_person: i
 }
 
 /// `n` shoppers of a tenant, made directly, with their tokens.
-async fn shoppers(app: &TestApp, tenant: &str, n: usize) -> Vec<(Uuid, String)> {
+pub(crate) async fn shoppers(app: &TestApp, tenant: &str, n: usize) -> Vec<(Uuid, String)> {
     let tid = app.tenant_id(tenant).await;
     let mut out = Vec::new();
     for i in 0..n {
@@ -73,7 +73,13 @@ async fn shoppers(app: &TestApp, tenant: &str, n: usize) -> Vec<(Uuid, String)> 
     out
 }
 
-async fn claim(app: &TestApp, client: &reqwest::Client, campaign: &str, token: &str, key: &str) -> (u16, Value) {
+pub(crate) async fn claim(
+    app: &TestApp,
+    client: &reqwest::Client,
+    campaign: &str,
+    token: &str,
+    key: &str,
+) -> (u16, Value) {
     let r = client
         .post(app.url(&format!("/api/v1/t/nanan/campaigns/{campaign}/claims")))
         .bearer_auth(token)
@@ -353,7 +359,7 @@ async fn two_thousand_concurrent_claims_for_two_hundred_vouchers_give_exactly_tw
     assert!(statuses.get(&410).copied().unwrap_or(0) > 0, "{statuses:?}");
 }
 
-async fn redeem(app: &TestApp, token: &str, code: &str, bill_fen: i64, key: &str) -> (u16, Value) {
+pub(crate) async fn redeem(app: &TestApp, token: &str, code: &str, bill_fen: i64, key: &str) -> (u16, Value) {
     let r = app
         .client()
         .post(app.url("/api/v1/t/nanan/redemptions"))
