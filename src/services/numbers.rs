@@ -490,8 +490,10 @@ pub async fn read(tx: &mut TenantTx, tenant: &Tenant, q: &RangeQuery, now: DateT
                 .filter(|l| l.created_at <= opens && l.revoked_at.is_none_or(|r| r > opens))
                 .count() as i64;
             let cell = cells.entry((m.id, night)).or_default();
-            cell.expected = expected;
-            cell.absent = (expected - cell.opened).max(0);
+            // A stall that opened was expected, whatever its code's issue date says: a night
+            // with check-ins never reads as "no figure".
+            cell.expected = expected.max(cell.opened);
+            cell.absent = cell.expected - cell.opened;
         }
     }
 

@@ -801,3 +801,44 @@ async fn a_complaint_filed_after_the_stall_checked_out_says_so_in_its_evidence()
         .unwrap();
     assert!(html.contains("已签退收摊"), "{html}");
 }
+
+#[tokio::test]
+async fn nights_with_check_ins_never_read_as_full_marks_or_no_figure() {
+    let app = crate::supervision::app_with_clock().await;
+    let stall = demo_stall(&app).await;
+    // The demo's nights: every night of the last week has check-ins, and the dashboard expects
+    // at least the stalls that opened.
+    let official = app.token("nanan", "official").await;
+    let (s, d) = app.get_json("/api/v1/t/nanan/numbers?range=7", Some(&official)).await;
+    assert_eq!(s, 200, "{d}");
+    let nights = d["nights"].as_array().unwrap();
+    assert!(nights.iter().any(|n| n["opened"].as_i64().unwrap() > 0), "{d}");
+    for n in nights {
+        assert!(n["expected"].as_i64().unwrap() >= n["opened"].as_i64().unwrap(), "{n}");
+    }
+    // A code whose issue date is later than its stall's check-ins (reissued, data carried over):
+    // attendance counts from the first check-in, not "0 of 0 nights, full marks".
+    let first: NaiveDate = sqlx::query_scalar("select min(business_date) from check_ins where code_id = $1")
+        .bind(stall.id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    sqlx::query("update codes set created_at = now() where id = $1")
+        .bind(stall.id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    nightmarket::services::supervision::sweep(&app.state.db, &app.state.keys, app.state.config.clock.now())
+        .await
+        .unwrap();
+    let b = score(&app, stall.id).await;
+    let nights = b["score"]["inputs"]["nights"].as_i64().unwrap();
+    assert!(nights >= (today() - first).num_days(), "{b}");
+    assert!(nights > 0, "{b}");
+    // And the night's dashboard still has a figure: the stall opened, so it was expected.
+    let (_, d) = app.get_json("/api/v1/t/nanan/numbers?range=7", Some(&official)).await;
+    for n in d["nights"].as_array().unwrap() {
+        let opened = n["opened"].as_i64().unwrap();
+        assert!(n["expected"].as_i64().unwrap() >= opened, "{n}");
+    }
+}
