@@ -5,6 +5,11 @@
 # p50, p99, the ratio scan/healthz, and the server's peak memory (VmHWM of the nightmarket
 # process; PostgreSQL is separate). Figures go in BENCHMARKS.md.
 #
+# Then what a flood of cookie-less scans (every request a new device, as wrk sends them) does to
+# everything else: /healthz and a signed-in page (load-1's admin on /official) are probed at a light
+# load (PROBE_CONNECTIONS each) before the flood, during the measured scan run, and for 15 s after
+# it (the counts are flushed every 5 s). Every probe answer must be 2xx; the script fails otherwise.
+#
 #   bench/scan.sh                       # 10,000 stalls, 64 connections, 20 s each
 #   STALLS=2000 DURATION=10s bench/scan.sh
 #
@@ -17,6 +22,7 @@ TENANTS=${TENANTS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-20s}
 THREADS=${THREADS:-2}
+PROBE_CONNECTIONS=${PROBE_CONNECTIONS:-2}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 cargo build --release --quiet
@@ -55,8 +61,30 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d30s -s bench/warm.lua "$BASE" | awk '/reques
 
 echo "== /healthz: $CONNECTIONS connections, $DURATION"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H 'Accept-Encoding: gzip' "$BASE/healthz" | tee "$DIR/healthz.txt"
-echo "== /c/{code} over $(wc -l <"$CODES") random codes: $CONNECTIONS connections, $DURATION"
+
+# A signed-in page for the probes: load-1's admin, signed in through the form as a browser is.
+PASSWORD=$(head -1 "$DIR/codes.admin")
+curl -fs -o /dev/null -c "$DIR/cookies" -X POST "$BASE/login" -H "Origin: $BASE" \
+  --data-urlencode tenant=load-1 --data-urlencode login=admin --data-urlencode "password=$PASSWORD" --data-urlencode next=
+COOKIE=$(sed 's/^#HttpOnly_//' "$DIR/cookies" | awk '!/^#/ && NF >= 7 {printf "%s=%s; ", $6, $7}')
+PAGE=/official
+curl -fs -o /dev/null -H "Cookie: $COOKIE" "$BASE$PAGE" || { echo "the signed-in page did not open"; exit 1; }
+# probe NAME SECONDS: /healthz and the signed-in page at a light load, in the background.
+probe() {
+  wrk -t1 -c"$PROBE_CONNECTIONS" -d"$2" --latency "$BASE/healthz" >"$DIR/probe-$1-healthz.txt" &
+  wrk -t1 -c"$PROBE_CONNECTIONS" -d"$2" --latency -H "Cookie: $COOKIE" "$BASE$PAGE" >"$DIR/probe-$1-page.txt" &
+}
+echo "== probes before the flood: /healthz and $PAGE, $PROBE_CONNECTIONS connections each, 10 s"
+probe before 10s
+wait
+
+echo "== /c/{code} over $(wc -l <"$CODES") random codes (cookie-less: a new device each): $CONNECTIONS connections, $DURATION, probes beside it"
+probe during "$DURATION"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/scan.lua "$BASE" | tee "$DIR/scan.txt"
+wait
+echo "== probes for 15 s after the flood (its counts being written)"
+probe after 15s
+wait
 
 rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
 pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }
@@ -72,3 +100,17 @@ echo "ratio scan/healthz: $(awk -v s="$S" -v h="$H" 'BEGIN {printf "%.2f", s/h}'
 echo "server peak RSS: $RSS"
 E="$(errors "$DIR/healthz.txt")$(errors "$DIR/scan.txt")"
 [ -z "$E" ] || { echo "errors during the run:"; echo "$E"; }
+
+echo
+echo "== beside the flood (probes at $PROBE_CONNECTIONS connections each)"
+printf '%-8s %-10s %10s %10s %10s %8s\n' phase probe 'req/s' p50 p99 non-2xx
+failed=0
+for phase in before during after; do
+  for what in healthz page; do
+    f="$DIR/probe-$phase-$what.txt"
+    bad=$(awk '/Non-2xx or 3xx responses/ {print $NF} /Socket errors/ {s=0; for (i=4; i<=NF; i+=2) {v=$i; gsub(",", "", v); s+=v}; print s}' "$f" | awk '{n+=$1} END {print n+0}')
+    printf '%-8s %-10s %10s %10s %10s %8s\n' "$phase" "$what" "$(rps "$f")" "$(pct "$f" 50%)" "$(pct "$f" 99%)" "$bad"
+    [ "$bad" -eq 0 ] || failed=1
+  done
+done
+[ "$failed" -eq 0 ] || { echo "a probe got an answer other than 2xx beside the flood" >&2; exit 1; }

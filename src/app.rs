@@ -165,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .route("/verify/{code}", get(credit::verify))
         .route("/verify/{code}/record.json", get(credit::verify_json))
         .route("/verify/{code}/record.pdf", get(credit::verify_pdf))
+        .route("/complaints", get(shopper::lookup_form).post(shopper::lookup))
         .route("/complaints/{tracking}", get(shopper::tracking))
         .route("/complaints/{tracking}/reopen", post(shopper::reopen))
         // sessions
@@ -342,7 +343,7 @@ pub fn router(state: AppState) -> Router {
         // The fastest level: most pages are a few KB, where it compresses nearly as well at a
         // fraction of the CPU (the scan page is served thousands of times a second).
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
-        .layer(middleware::from_fn(errors::render))
+        .layer(middleware::from_fn_with_state(state.clone(), errors::render))
         // Inside the error renderer (a refusal is a proper page or JSON error), outside all work.
         .layer(middleware::from_fn_with_state(state.clone(), admission::admit))
         .layer(CatchPanicLayer::custom(errors::panic_response))

@@ -321,8 +321,15 @@ pub async fn bench_seed(
         storage_args,
         out,
         async |owner, keys| crate::demo::load::seed(owner, keys, tenants, stalls).await,
-        |paths: Vec<String>| {
-            let what = format!("{} stalls in {tenants} tenants (code paths)", paths.len());
+        |(paths, admin_password): (Vec<String>, String)| {
+            // The first tenant's admin signs in to the page bench/scan.sh measures beside a flood.
+            let admin = out.with_extension("admin");
+            std::fs::write(&admin, admin_password + "\n").with_context(|| format!("writing {}", admin.display()))?;
+            let what = format!(
+                "{} stalls in {tenants} tenants (code paths; load-1's admin password in {})",
+                paths.len(),
+                admin.display()
+            );
             Ok(((paths.join("\n") + "\n").into_bytes(), what))
         },
     )

@@ -222,6 +222,22 @@ impl OptionalFromRequestParts<AppState> for SessionHint {
     }
 }
 
+impl SessionHint {
+    /// The hint of a page request's session cookie, for the header of an error page rendered
+    /// after the handler (when no extractor is left to ask).
+    pub fn of_cookie(state: &AppState, cookie: &axum::http::HeaderValue) -> Option<SessionHint> {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(axum::http::header::COOKIE, cookie.clone());
+        let jar = axum_extra::extract::cookie::CookieJar::from_headers(&headers);
+        let token = jar.get(state.config.session_cookie_name())?.value().to_string();
+        let claims = state.sessions.verify(&token)?;
+        Some(SessionHint {
+            name: claims.name,
+            role: claims.role,
+        })
+    }
+}
+
 /// The session cookie: HttpOnly, SameSite=Lax, and `__Host-` + Secure when served over HTTPS.
 pub fn session_cookie(config: &Config, token: String, max_age: chrono::Duration) -> Cookie<'static> {
     Cookie::build((config.session_cookie_name(), token))

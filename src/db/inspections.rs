@@ -286,6 +286,9 @@ pub struct AppealRow {
     pub inspection_id: Uuid,
     pub code_id: Uuid,
     pub stall_name: String,
+    /// The official who recorded the deduction (an appeal goes to another one).
+    pub inspector_id: Uuid,
+    pub inspector_name: String,
 }
 
 /// Appeals (pending ones when asked), oldest first; `id` narrows to one.
@@ -294,12 +297,14 @@ pub async fn appeals(tx: &mut TenantTx, pending_only: bool, id: Option<Uuid>) ->
     sqlx::query_as!(
         AppealRow,
         "select a.id, a.deduction_id, a.vendor_id, u.display_name as vendor_name, a.text, a.filed_at, a.state, a.reason,
-                d.problem_label, d.points, d.inspection_id, i.code_id, c.stall_name
+                d.problem_label, d.points, d.inspection_id, i.code_id, c.stall_name,
+                i.official_id as inspector_id, o.display_name as inspector_name
          from appeals a
          join deductions d on d.tenant_id = a.tenant_id and d.id = a.deduction_id
          join inspections i on i.tenant_id = d.tenant_id and i.id = d.inspection_id
          join codes c on c.tenant_id = i.tenant_id and c.id = i.code_id
          join users u on u.tenant_id = a.tenant_id and u.id = a.vendor_id
+         join users o on o.tenant_id = i.tenant_id and o.id = i.official_id
          where a.tenant_id = $1 and (not $2 or a.state = 'pending') and ($3::uuid is null or a.id = $3)
          order by a.filed_at",
         tenant,

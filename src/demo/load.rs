@@ -17,8 +17,16 @@ use crate::services::{codes, supervision};
 
 /// Creates `tenants` tenants (`load-1`, `load-2`, …) sharing `stalls` approved stalls between
 /// them, and returns the path and query of every code (what the QR codes open).
-pub async fn seed(owner: &PgPool, keys: &Keys, tenant_count: usize, stalls: usize) -> anyhow::Result<Vec<String>> {
+/// Returns every code's path, and the first tenant's (`load-1`) admin password, for a signed-in
+/// page measured beside the scans.
+pub async fn seed(
+    owner: &PgPool,
+    keys: &Keys,
+    tenant_count: usize,
+    stalls: usize,
+) -> anyhow::Result<(Vec<String>, String)> {
     let mut paths = Vec::with_capacity(stalls);
+    let mut admin_password = String::new();
     for t in 0..tenant_count {
         let share = stalls / tenant_count + usize::from(t < stalls % tenant_count);
         let loaded = seed_tenant(
@@ -34,9 +42,12 @@ pub async fn seed(owner: &PgPool, keys: &Keys, tenant_count: usize, stalls: usiz
             },
         )
         .await?;
+        if t == 0 {
+            admin_password = loaded.admin_password;
+        }
         paths.extend(loaded.codes.into_iter().map(|(_, path)| path));
     }
-    Ok(paths)
+    Ok((paths, admin_password))
 }
 
 /// One plain tenant: a market and its approved stalls.

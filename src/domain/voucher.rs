@@ -64,6 +64,51 @@ pub enum Step {
     End,
 }
 
+impl Step {
+    pub const ALL: [Step; 4] = [Step::Schedule, Step::Pause, Step::Resume, Step::End];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Schedule => "schedule",
+            Step::Pause => "pause",
+            Step::Resume => "resume",
+            Step::End => "end",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// The button's label.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Step::Schedule => "vouchers_admin.schedule",
+            Step::Pause => "vouchers_admin.pause",
+            Step::Resume => "vouchers_admin.resume",
+            Step::End => "vouchers_admin.end",
+        }
+    }
+
+    /// What was done, for the notice after the step.
+    pub fn done_key(self) -> &'static str {
+        match self {
+            Step::Schedule => "vouchers_admin.done_schedule",
+            Step::Pause => "vouchers_admin.done_pause",
+            Step::Resume => "vouchers_admin.done_resume",
+            Step::End => "vouchers_admin.done_end",
+        }
+    }
+}
+
+/// The steps a campaign in this (effective) state allows, in the order they are offered.
+pub fn steps_allowed(effective: State) -> Vec<Step> {
+    Step::ALL
+        .into_iter()
+        .filter(|s| after(effective, *s).is_some())
+        .collect()
+}
+
 /// The stored state a step leads to from the effective one, if allowed.
 pub fn after(effective: State, step: Step) -> Option<State> {
     use State::*;

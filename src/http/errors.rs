@@ -3,12 +3,14 @@
 
 use axum::body::Body;
 use axum::body::HttpBody as _;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::any::Any;
 
+use crate::app::AppState;
+use crate::auth::SessionHint;
 use crate::error::{AppError, ErrorReport};
 use crate::i18n::Lang;
 use crate::web::layout::error_page;
@@ -18,8 +20,11 @@ pub fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path.starts_with("/open311/") || path == "/healthz"
 }
 
-pub async fn render(request: Request, next: Next) -> Response {
+pub async fn render(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let lang = Lang::from_headers(request.headers());
+    // Kept (a reference-counted clone, no copy) for the header of an error page: it says who is
+    // signed in, as every other page does.
+    let cookie = request.headers().get(header::COOKIE).cloned();
     let path = request.uri().path().to_string();
     let path_and_query = request
         .uri()
@@ -62,7 +67,8 @@ pub async fn render(request: Request, next: Next) -> Response {
     } else if report.code == "password_change_required" {
         Redirect::to("/account/password").into_response()
     } else {
-        (report.status, error_page(lang, &path_and_query, &report)).into_response()
+        let user = cookie.as_ref().and_then(|c| SessionHint::of_cookie(&state, c));
+        (report.status, error_page(lang, &path_and_query, &report, user)).into_response()
     };
     // Keep headers the original response set on purpose (Retry-After, Set-Cookie).
     for name in [header::RETRY_AFTER, header::SET_COOKIE] {

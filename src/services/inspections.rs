@@ -11,7 +11,7 @@ use crate::db::inspections::{DeductionRow, Problem};
 use crate::db::{self, TenantTx};
 use crate::domain::credential::month_of;
 use crate::domain::notice::NoticeKind;
-use crate::domain::people::Permission;
+use crate::domain::people::{Permission, Role};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
@@ -371,6 +371,23 @@ pub async fn appeal(state: &AppState, vendor: &AuthUser, deduction: Uuid, text: 
 
 /// An official upholds a deduction or cancels it (the points come back, the colour is
 /// re-evaluated); the reason is kept and told to the vendor.
+/// Whether anyone in the tenant other than `official` may decide appeals: an enabled admin, or an
+/// enabled official with the inspection permission.
+async fn others_may_decide(tx: &mut TenantTx, official: Uuid) -> AppResult<bool> {
+    Ok(db::users::list_staff(tx).await?.iter().any(|u| {
+        u.id != official
+            && u.disabled_at.is_none()
+            && (u.role == Role::Admin.as_str() || u.permissions.iter().any(|p| p == Permission::Inspect.as_str()))
+    }))
+}
+
+/// Whether this official may decide an appeal of theirs only because nobody else may (the
+/// appeals page says so).
+pub async fn sole_decider(state: &AppState, official: &AuthUser) -> AppResult<bool> {
+    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    Ok(!others_may_decide(&mut tx, official.id).await?)
+}
+
 pub async fn decide_appeal(
     state: &AppState,
     official: &AuthUser,
@@ -395,6 +412,16 @@ pub async fn decide_appeal(
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
+    // An appeal is decided by someone other than the official who recorded the deduction, unless
+    // nobody else in the district may (said on the page and kept in the audit record).
+    let sole = if a.inspector_id == official.id {
+        if others_may_decide(&mut tx, official.id).await? {
+            return Err(AppError::Conflict(Msg::new("appeal.own_deduction")));
+        }
+        true
+    } else {
+        false
+    };
     let verdict = if cancel { "cancelled" } else { "upheld" };
     if !db::inspections::decide_appeal(&mut tx, appeal, verdict, official.id, reason, now).await? {
         return Err(AppError::Conflict(Msg::new("appeal.decided")));
@@ -412,7 +439,10 @@ pub async fn decide_appeal(
             "deduction",
             a.deduction_id,
         )
-        .after(&serde_json::json!({ "appeal": appeal, "reason": reason, "points": a.points })),
+        .after(&serde_json::json!({
+            "appeal": appeal, "reason": reason, "points": a.points, "recorded_by": a.inspector_id,
+            "decided_by_recorder_as_sole_official": sole
+        })),
     )
     .await?;
     let settings = db::settings::get(&mut tx).await?;

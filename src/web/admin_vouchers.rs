@@ -373,6 +373,28 @@ impl CampaignPage {
     fn curve(&self, s: &CampaignStats) -> String {
         curve(s)
     }
+
+    /// The claims in each 10 s of the first five minutes, drawn (the numbers stay beside it).
+    fn curve_chart(&self) -> String {
+        let labels: Vec<String> = (0..self.stats.claim_curve.len())
+            .map(|i| self.page.tr("vouchers_admin.curve_tick", "s", i * 10))
+            .collect();
+        let name = self.page.t("vouchers_admin.curve_series");
+        super::charts::line_chart(
+            "claim-curve",
+            &self.page.t("vouchers_admin.curve"),
+            &labels,
+            &[super::charts::Series {
+                name: &name,
+                values: self.stats.claim_curve.clone(),
+            }],
+        )
+    }
+
+    /// Only the steps the campaign's state allows are offered.
+    fn steps(&self) -> Vec<Step> {
+        crate::domain::voucher::steps_allowed(self.stats.campaign.state)
+    }
 }
 
 async fn campaign_page(
@@ -408,7 +430,11 @@ pub async fn show(
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Html<String>> {
-    let notice = q.notice.as_deref().map(|_| page.t("admin.notice_saved"));
+    // After a step, what was done; after an edit, that it was saved.
+    let notice = q.notice.as_deref().map(|n| match Step::parse(n) {
+        Some(step) => page.t(step.done_key()),
+        None => page.t("admin.notice_saved"),
+    });
     campaign_page(&state, page, &admin, id, None, FormErrors::default(), notice).await
 }
 
@@ -449,7 +475,7 @@ pub async fn step(
     Form(form): Form<StepForm>,
 ) -> AppResult<Response> {
     match vouchers::step(&state, &admin, id, form.step).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/vouchers/{id}?notice=saved")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/admin/vouchers/{id}?notice={}", form.step.as_str())).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err);

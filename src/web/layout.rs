@@ -178,7 +178,12 @@ struct ErrorPage<'a> {
 }
 
 /// The friendly error page; shows nothing of an internal error's cause.
-pub fn error_page(lang: Lang, path: &str, report: &ErrorReport) -> Html<String> {
+pub fn error_page(
+    lang: Lang,
+    path: &str,
+    report: &ErrorReport,
+    user: Option<crate::auth::SessionHint>,
+) -> Html<String> {
     let title_key = match report.status.as_u16() {
         404 => "error.title_not_found",
         403 => "error.title_forbidden",
@@ -187,7 +192,13 @@ pub fn error_page(lang: Lang, path: &str, report: &ErrorReport) -> Html<String> 
         _ => "error.title_bad_request",
     };
     let page = ErrorPage {
-        page: Page::new(lang, path),
+        page: Page {
+            user: user.map(|h| NavUser {
+                name: h.name,
+                role: h.role,
+            }),
+            ..Page::new(lang, path)
+        },
         status: report.status.as_u16(),
         title: lang.t(title_key),
         message: report.message.render(lang),

@@ -137,11 +137,20 @@ struct AppealsPage {
     errors: FormErrors,
     failed: Option<Uuid>,
     clock: Clock,
+    /// The viewer, to tell their own deductions apart.
+    me: Uuid,
+    /// Nobody else in the district may decide appeals, so the viewer may decide their own.
+    sole: bool,
 }
 
 impl AppealsPage {
     fn state_key(&self, state: &str) -> &'static str {
         appeal_state_key(state)
+    }
+
+    /// Whether the viewer recorded this deduction and someone else should decide its appeal.
+    fn for_another(&self, a: &AppealRow) -> bool {
+        a.inspector_id == self.me && !self.sole
     }
 }
 
@@ -162,7 +171,10 @@ async fn appeals_page(
     failed: Option<Uuid>,
 ) -> AppResult<Html<String>> {
     let appeals = inspections::appeals(state, user, !all).await?;
+    let sole = inspections::sole_decider(state, user).await?;
     render(&AppealsPage {
+        me: user.id,
+        sole,
         page,
         appeals,
         all,

@@ -441,6 +441,55 @@ async fn tracking_page(state: &AppState, page: Page, tracking: &str) -> AppResul
     })
 }
 
+#[derive(Template)]
+#[template(path = "public/lookup.html")]
+struct LookupPage {
+    page: Page,
+    tracking: String,
+    errors: FormErrors,
+}
+
+/// `/complaints`: where a shopper who kept only the number types it in.
+pub async fn lookup_form(page: Page) -> AppResult<Response> {
+    let mut response = render(&LookupPage {
+        page,
+        tracking: String::new(),
+        errors: FormErrors::default(),
+    })?
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct LookupForm {
+    #[serde(default)]
+    tracking: String,
+}
+
+/// Goes to the tracking page of a typed-in number (posted, so the number stays out of the query
+/// string), or says plainly that there is no such complaint.
+pub async fn lookup(State(state): State<AppState>, page: Page, Form(form): Form<LookupForm>) -> AppResult<Response> {
+    // No limit of its own: a number has over 100 random bits, so guessing one is hopeless.
+    let tracking = form.tracking.trim().to_lowercase();
+    match complaints::track(&state, &tracking).await {
+        Ok(_) => Ok(Redirect::to(&format!("/complaints/{tracking}")).into_response()),
+        Err(AppError::NotFound) => {
+            let err = AppError::field("tracking", "lookup.not_found");
+            let errors = FormErrors::from_error(page.lang, &err).unwrap_or_default();
+            let html = render(&LookupPage {
+                page,
+                tracking: form.tracking,
+                errors,
+            });
+            Ok(form_failed(html, &err))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// `/complaints/{tracking}`: anyone holding the number may follow the complaint.
 pub async fn tracking(
     State(state): State<AppState>,

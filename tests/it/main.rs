@@ -13,6 +13,7 @@ mod isolation;
 mod markets;
 mod numbers;
 mod ops;
+mod pages;
 mod scan;
 mod security;
 mod supervision;

@@ -738,7 +738,14 @@ async fn the_sweeper_turns_codes_yellow_then_red_at_the_expiry_boundary_and_twic
     );
 }
 
-async fn inspect(app: &TestApp, token: &str, tenant: &str, code: Uuid, problems: &[&str], notes: &str) -> (u16, Value) {
+pub(crate) async fn inspect(
+    app: &TestApp,
+    token: &str,
+    tenant: &str,
+    code: Uuid,
+    problems: &[&str],
+    notes: &str,
+) -> (u16, Value) {
     app.send_json(
         Method::POST,
         &format!("/api/v1/t/{tenant}/codes/{code}/inspections"),
@@ -913,11 +920,26 @@ async fn a_vendor_appeals_a_deduction_and_an_official_cancels_or_upholds_it() {
         )
         .await;
     assert_eq!(status, 403);
-    let (status, _) = app
+    // The official who recorded the deduction does not decide its appeal while someone else may.
+    let (status, body) = app
         .send_json(
             Method::POST,
             &decide,
             Some(&official),
+            &json!({"cancel": true, "reason": "我自己撤销"}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("其他监管人员"),
+        "{body}"
+    );
+    let reviewer = app.token("nanan", "admin").await;
+    let (status, _) = app
+        .send_json(
+            Method::POST,
+            &decide,
+            Some(&reviewer),
             &json!({"cancel": true, "reason": ""}),
         )
         .await;
@@ -928,7 +950,7 @@ async fn a_vendor_appeals_a_deduction_and_an_official_cancels_or_upholds_it() {
         .send_json(
             Method::POST,
             &decide,
-            Some(&official),
+            Some(&reviewer),
             &json!({"cancel": true, "reason": "复核证照齐全，撤销扣分"}),
         )
         .await;
@@ -938,7 +960,7 @@ async fn a_vendor_appeals_a_deduction_and_an_official_cancels_or_upholds_it() {
         .send_json(
             Method::POST,
             &decide,
-            Some(&official),
+            Some(&reviewer),
             &json!({"cancel": false, "reason": "再次处理"}),
         )
         .await;
@@ -978,7 +1000,7 @@ async fn a_vendor_appeals_a_deduction_and_an_official_cancels_or_upholds_it() {
         .send_json(
             Method::POST,
             &format!("/api/v1/t/nanan/appeals/{}/decision", r["id"].as_str().unwrap()),
-            Some(&official),
+            Some(&reviewer),
             &json!({"cancel": false, "reason": "照片为证，维持扣分"}),
         )
         .await;

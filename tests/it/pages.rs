@@ -1,0 +1,161 @@
+//! Pages that finish the job: what vendors, officials and shoppers stumbled over.
+
+use crate::helpers::{TestApp, http};
+use crate::supervision::{app_with_clock, demo_stall, inspect};
+use chrono::Utc;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn text(client: &reqwest::Client, url: String) -> (u16, String) {
+    let r = client.get(url).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_appeal_goes_to_another_official_unless_the_recorder_is_the_only_one() {
+    let app = app_with_clock().await;
+    app.state.config.clock.set(Utc::now());
+    let stall = demo_stall(&app).await;
+    let official = app.token("nanan", "official").await;
+    let vendor = app.token("nanan", "vendor").await;
+    let (s, _) = inspect(&app, &official, "nanan", stall.id, &["hygiene"], "台面油污").await;
+    assert_eq!(s, 201);
+    let (_, list) = app.get_json("/api/v1/t/nanan/my/deductions", Some(&vendor)).await;
+    let deduction = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["problem"] == "卫生不达标" && !d["appeal_until"].is_null() && d["appeal_state"].is_null())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, appeal) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/t/nanan/deductions/{deduction}/appeal"),
+            Some(&vendor),
+            &json!({"text": "已经清理干净"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{appeal}");
+    let decide = format!("/api/v1/t/nanan/appeals/{}/decision", appeal["id"].as_str().unwrap());
+    let body = json!({"cancel": false, "reason": "照片为证，维持扣分"});
+    let (s, _) = app.send_json(Method::POST, &decide, Some(&official), &body).await;
+    assert_eq!(s, 409, "someone else may decide");
+    // The page says so instead of offering the form.
+    let desk = app.signed_in("nanan", "official").await;
+    let (s, html) = text(&desk, app.url("/official/appeals")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("申诉须由其他监管人员决定"), "{html}");
+
+    // With every other member of staff disabled, the recorder is the only one: they may decide,
+    // and the audit record says so.
+    sqlx::query("update users set disabled_at = now() where role in ('admin', 'official') and login <> 'official'")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let (_, html) = text(&desk, app.url("/official/appeals")).await;
+    assert!(html.contains("本区没有其他可处理申诉的监管人员"), "{html}");
+    let (s, b) = app.send_json(Method::POST, &decide, Some(&official), &body).await;
+    assert_eq!(s, 204, "{b}");
+    let after: Value =
+        sqlx::query_scalar("select after from audit_log where action = 'appeal.uphold' order by seq desc limit 1")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(after["decided_by_recorder_as_sole_official"], true, "{after}");
+}
+
+#[tokio::test]
+async fn a_shopper_types_a_tracking_number_in_and_the_district_page_links_to_it() {
+    let app = TestApp::spawn().await;
+    let (s, home) = text(&http(), app.url("/t/nanan")).await;
+    assert_eq!(s, 200);
+    assert!(home.contains("href=\"/complaints\"") && home.contains("href=\"/t/nanan/vouchers\""));
+    let (s, form) = text(&http(), app.url("/complaints")).await;
+    assert_eq!(s, 200);
+    assert!(form.contains("id=\"lookup-form\""));
+    let tracking = app.demo.samples["tracking"].as_str().unwrap().to_string();
+    let shopper = app.client();
+    let r = shopper
+        .post(app.url("/complaints"))
+        .form(&[("tracking", format!("  {}  ", tracking.to_uppercase()))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], format!("/complaints/{tracking}").as_str());
+    let r = shopper
+        .post(app.url("/complaints"))
+        .form(&[("tracking", "nanan-00000000000000000000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("没有找到这个编号的投诉"));
+}
+
+#[tokio::test]
+async fn error_pages_show_who_is_signed_in() {
+    let app = TestApp::spawn().await;
+    let desk = app.signed_in("nanan", "official").await;
+    let (s, html) = text(&desk, app.url("/admin/markets")).await;
+    assert_eq!(s, 403);
+    assert!(
+        !html.contains("href=\"/login"),
+        "no sign-in link for someone signed in: {html}"
+    );
+    let (s, html) = text(&desk, app.url("/no/such/page")).await;
+    assert_eq!(s, 404);
+    assert!(!html.contains("href=\"/login"), "{html}");
+    let (s, html) = text(&http(), app.url("/no/such/page")).await;
+    assert_eq!(s, 404);
+    assert!(
+        html.contains("href=\"/login"),
+        "a stranger is offered to sign in: {html}"
+    );
+}
+
+#[tokio::test]
+async fn a_campaign_page_offers_only_the_steps_its_state_allows_and_says_what_was_done() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("nanan", "admin").await;
+    let start = Utc::now() + chrono::Duration::hours(2);
+    let (s, c) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/t/nanan/campaigns",
+            Some(&admin),
+            &json!({
+                "name": "测试券", "value_fen": 1000, "threshold_fen": 5000, "total": 10, "per_person": 1,
+                "claim_start": start, "claim_end": start + chrono::Duration::hours(1), "use_days": 3
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{c}");
+    let id = c["id"].as_str().unwrap();
+    let desk = app.signed_in("nanan", "admin").await;
+    let (_, html) = text(&desk, app.url(&format!("/admin/vouchers/{id}"))).await;
+    assert!(html.contains("id=\"step-schedule\"") && html.contains("id=\"step-end\""));
+    assert!(
+        !html.contains("id=\"step-pause\"") && !html.contains("id=\"step-resume\""),
+        "a draft cannot be paused"
+    );
+    let r = desk
+        .post(app.url(&format!("/admin/vouchers/{id}/step")))
+        .header("origin", app.url(""))
+        .form(&[("step", "schedule")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let (_, html) = text(&desk, app.url(&location)).await;
+    assert!(html.contains("已排期"), "the notice says what was done: {html}");
+    assert!(html.contains("id=\"step-pause\"") && !html.contains("id=\"step-schedule\""));
+    assert!(
+        html.contains("<svg") && html.contains("claim-curve"),
+        "the claim curve is drawn"
+    );
+}
