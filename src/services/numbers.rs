@@ -151,6 +151,36 @@ pub fn current_night(markets: &[MarketRow], market: Option<&MarketRow>, tz: Tz, 
         .unwrap_or(local.date())
 }
 
+/// The night a look-up means by default: the latest business night that has started in any of the
+/// tenant's markets (at 03:28 after an 18:00–02:00 night, or at noon, that is last night's date).
+pub fn latest_started_night(markets: &[MarketRow], tz: Tz, now: DateTime<Utc>) -> NaiveDate {
+    let local = now.with_timezone(&tz).naive_local();
+    markets
+        .iter()
+        .map(|m| {
+            let opens = m.hours().opens;
+            if local.time() >= opens {
+                local.date()
+            } else {
+                local.date() - Duration::days(1)
+            }
+        })
+        .max()
+        .unwrap_or(local.date())
+}
+
+/// [`latest_started_night`] for a signed-in member of staff's tenant.
+pub async fn lookup_night(state: &AppState, user: &AuthUser) -> AppResult<NaiveDate> {
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let markets = db::markets::list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(latest_started_night(
+        &markets,
+        user.tenant.timezone,
+        state.config.clock.now(),
+    ))
+}
+
 /// Figures that add up across nights and markets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counts {

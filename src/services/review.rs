@@ -231,6 +231,10 @@ pub struct DecisionInput {
     /// For a return: what to correct, per field.
     #[serde(default)]
     pub notes: BTreeMap<String, String>,
+    /// For approval into a slot of another category than the application's: why (2–200
+    /// characters, audited). Without it such an approval is refused.
+    #[serde(default)]
+    pub category_override: String,
 }
 
 /// Decides an application and, on approval, issues its code: all in one transaction, audited,
@@ -272,6 +276,7 @@ pub async fn decide(
 
     let mut notes = BTreeMap::new();
     let mut slot = None;
+    let mut category_override: Option<String> = None;
     match input.decision {
         Decision::Reject => {
             if reason.chars().count() < 2 || reason.chars().count() > 500 {
@@ -295,6 +300,25 @@ pub async fn decide(
                     "slot_id",
                     Msg::new("slot.taken_named").arg("slot", &s.code),
                 )]));
+            }
+            // A food stall in a games slot: only with a stated reason, kept in the audit record.
+            if s.category != row.category {
+                let why = input.category_override.trim();
+                if !(2..=200).contains(&why.chars().count()) {
+                    let label = |k: &str| {
+                        crate::domain::market::Category::parse(k)
+                            .map(|c| crate::i18n::Lang::Zh.t(c.label_key()))
+                            .unwrap_or_else(|| k.to_string())
+                    };
+                    return Err(AppError::Validation(vec![FieldError::with(
+                        "category_override",
+                        Msg::new("decision.slot_category")
+                            .arg("slot", &s.code)
+                            .arg("slot_category", label(&s.category))
+                            .arg("category", label(&row.category)),
+                    )]));
+                }
+                category_override = Some(why.to_string());
             }
             slot = Some(chosen);
         }
@@ -326,7 +350,10 @@ pub async fn decide(
         &actor,
         Change::new(action, "application", id)
             .before(&serde_json::json!({ "state": current, "version": row.version }))
-            .after(&serde_json::json!({ "state": target, "reason": stored_reason, "notes": notes, "slot": slot })),
+            .after(&serde_json::json!({
+                "state": target, "reason": stored_reason, "notes": notes, "slot": slot,
+                "category_override": category_override
+            })),
     )
     .await?;
 

@@ -614,6 +614,8 @@ struct RedemptionsPage {
     failed: Option<Uuid>,
     reason: String,
     clock: Clock,
+    /// The night shown by default (the one under way, or the last).
+    default_night: NaiveDate,
 }
 
 impl RedemptionsPage {
@@ -646,7 +648,9 @@ async fn redemptions_page(
     v: RedemptionsView,
 ) -> AppResult<Html<String>> {
     let redemptions = vouchers::of_night(state, user, v.night, Some(&v.verification)).await?;
+    let default_night = crate::services::numbers::lookup_night(state, user).await?;
     render(&RedemptionsPage {
+        default_night,
         page,
         night: v.night,
         verification: v.verification,
@@ -666,10 +670,6 @@ fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).take(6).collect()
 }
 
-fn tonight(state: &AppState, user: &AuthUser) -> NaiveDate {
-    crate::services::supervision::local_date(state.config.clock.now(), user.tenant.timezone)
-}
-
 pub async fn redemptions(
     State(state): State<AppState>,
     page: Page,
@@ -677,8 +677,14 @@ pub async fn redemptions(
     Query(q): Query<RedemptionsQuery>,
 ) -> AppResult<Html<String>> {
     let notice = q.notice.as_deref().map(|_| page.t("redeem.reversal_done"));
+    // No date chosen: the night under way (or the last one), not the calendar day, so a use
+    // looked up at 03:28 is found on the night it belongs to.
+    let night = match q.night {
+        Some(n) => n,
+        None => crate::services::numbers::lookup_night(&state, &user).await?,
+    };
     let view = RedemptionsView {
-        night: q.night.unwrap_or_else(|| tonight(&state, &user)),
+        night,
         verification: digits(&q.verification),
         notice,
         errors: FormErrors::default(),

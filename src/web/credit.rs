@@ -180,7 +180,14 @@ pub async fn show(
     })
 }
 
-pub async fn revoke(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    crate::http::extract::Form(form): crate::http::extract::Form<super::layout::ConfirmForm>,
+) -> AppResult<Response> {
+    // A bank holding the record sees it revoked from then on: ticked first.
+    super::layout::confirmed(form.confirm())?;
     credit::revoke(&state, &user, id).await?;
     Ok(Redirect::to(&format!("/vendor/records/{id}?notice=revoked")).into_response())
 }

@@ -154,6 +154,29 @@ impl FormErrors {
     }
 }
 
+/// A confirmation that works without script: a form that does what cannot be undone carries a
+/// checkbox `confirm` whose label states the consequence; the action runs only when it is ticked
+/// (browsers enforce `required`, and this says so to those that do not).
+pub fn confirmed(value: Option<&str>) -> AppResult<()> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(()),
+        _ => Err(AppError::field("confirm", "form.confirm_required")),
+    }
+}
+
+/// A form whose only field is its confirmation checkbox.
+#[derive(serde::Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+impl ConfirmForm {
+    pub fn confirm(&self) -> Option<&str> {
+        self.confirm.as_deref()
+    }
+}
+
 pub fn render(template: &impl Template) -> AppResult<Html<String>> {
     template.render().map(Html).map_err(|e| AppError::Internal(e.into()))
 }

@@ -98,11 +98,20 @@ pub async fn inspect(
     multipart: Multipart,
 ) -> AppResult<Response> {
     let form = files::Form::read(multipart).await?;
+    // Problems deduct points at once (and may turn the code red): ticked first.
+    let problems = form.all("problem");
+    if !problems.is_empty()
+        && let Err(err) = super::layout::confirmed(Some(form.text("confirm_deduction")))
+    {
+        let errors = FormErrors::from_error(page.lang, &err).unwrap_or_default();
+        let html = super::review::code_page(&state, page, &user, id, None, errors).await;
+        return Ok(form_failed(html, &err));
+    }
     let result = inspections::record(
         &state,
         &user,
         id,
-        &form.all("problem"),
+        &problems,
         form.text("notes"),
         &form.files("photo"),
         &form

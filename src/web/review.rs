@@ -253,12 +253,22 @@ pub async fn decide(
             .map_err(|_| AppError::field("version", "decision.changed"))?,
         slot_id: get("slot_id").parse().ok(),
         reason: get("reason"),
+        category_override: get("category_override"),
         notes: form
             .iter()
             .filter_map(|(k, v)| k.strip_prefix("note_").map(|f| (f.to_string(), v.clone())))
             .collect(),
     };
-    match review::decide(&state, &user, id, &input).await {
+    // Approving issues a code at once and returning sends the application back: ticked first.
+    let checked = match input.decision {
+        Decision::Approve | Decision::Return => super::layout::confirmed(form.get("confirm").map(String::as_str)),
+        Decision::Reject => Ok(()),
+    };
+    let result = match checked {
+        Ok(()) => review::decide(&state, &user, id, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(_) => Ok(Redirect::to(&format!("/official/applications/{id}?notice=decided")).into_response()),
         Err(err) => failed(&state, page, &user, id, err).await,
     }
@@ -417,6 +427,9 @@ pub async fn code(
 pub struct SuspendForm {
     #[serde(default)]
     reason: String,
+    /// The revocation's confirmation checkbox.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 /// After an action on a code: back to its page with a notice, or the page again with what was wrong.
@@ -458,7 +471,10 @@ pub async fn revoke(
     Path(id): Path<Uuid>,
     Form(form): Form<SuspendForm>,
 ) -> AppResult<Response> {
-    let result = codes::revoke(&state, &user, id, &form.reason).await;
+    let result = match super::layout::confirmed(form.confirm.as_deref()) {
+        Ok(()) => codes::revoke(&state, &user, id, &form.reason).await,
+        Err(e) => Err(e),
+    };
     code_done(&state, page, &user, id, result, "revoked").await
 }
 

@@ -507,7 +507,9 @@ pub async fn delete_document(
     State(state): State<AppState>,
     user: AuthUser,
     Path((id, doc)): Path<(Uuid, Uuid)>,
+    Form(form): Form<super::layout::ConfirmForm>,
 ) -> AppResult<Response> {
+    super::layout::confirmed(form.confirm())?;
     applications::remove_document(&state, &user, id, doc).await?;
     Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=removed#docs-h")).into_response())
 }

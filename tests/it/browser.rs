@@ -1026,6 +1026,8 @@ async fn the_officials_journey_review_inspect_handle_a_complaint_read_the_dashbo
         c.find_all(Locator::Css(".documents-grid figure")).await.unwrap().len(),
         3
     );
+    // Approving issues the code at once: the form states it and asks for a tick first.
+    click(c, "#approve-confirm").await;
     click(c, "#approve-form button[type=submit]").await;
     wait_for_text(c, ".notice", "已作出决定").await;
     checkpoint(c, "official", "04-application-approved").await;
@@ -1049,6 +1051,7 @@ async fn the_officials_journey_review_inspect_handle_a_complaint_read_the_dashbo
         .expect("the tenant's problem list");
     click(c, &format!("#inspect-form input[name=problem][value='{problem}']")).await;
     fill(c, "#notes", "灭火器过期，已当场告知").await;
+    click(c, "#confirm-deduction").await;
     checkpoint(c, "official", "05-inspection-form").await;
     click(c, "#save-inspection").await;
     wait_for_text(c, "#code-inspections", "发现问题").await;
@@ -1299,6 +1302,7 @@ async fn a_vendor_reads_insights_on_a_phone_issues_a_credit_record_and_a_bank_ch
     );
 
     // The vendor revokes it; the bank sees that on reload.
+    click(c, "#revoke-confirm").await;
     click(c, "#revoke").await;
     wait_for_text(c, "#record-notice", "已撤销").await;
     b.refresh().await.expect("reload");

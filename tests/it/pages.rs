@@ -159,3 +159,130 @@ async fn a_campaign_page_offers_only_the_steps_its_state_allows_and_says_what_wa
         "the claim curve is drawn"
     );
 }
+
+#[tokio::test]
+async fn a_slot_of_another_category_needs_a_stated_reason_and_approving_from_the_page_needs_a_tick() {
+    let app = TestApp::spawn().await;
+    let (_, id) = crate::applications::submitted_application(&app, "13712345688", 88).await;
+    let official = app.token("nanan", "official").await;
+    let (_, review) = app
+        .get_json(&format!("/api/v1/t/nanan/review/applications/{id}"), Some(&official))
+        .await;
+    let version = review["application"]["version"].clone();
+    let games = review["free_slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["category"] != "food")
+        .expect("a free slot of another category")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v1/t/nanan/review/applications/{id}/decision");
+    let (s, b) = app
+        .send_json(
+            Method::POST,
+            &path,
+            Some(&official),
+            &json!({"decision": "approve", "version": version, "slot_id": games}),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert!(b["error"]["message"].as_str().unwrap().contains("破例理由"), "{b}");
+    let codes = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from codes where application_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap()
+    };
+    assert_eq!(codes().await, 0, "nothing issued");
+
+    // From the page: without the tick nothing happens; with it and a food slot, approved.
+    let desk = app.signed_in("nanan", "official").await;
+    let food = crate::applications::free_food_slot(&app, &official, &id).await;
+    let version = version.as_i64().unwrap().to_string();
+    let form = |confirm: bool| {
+        let mut f = vec![
+            ("decision", "approve".to_string()),
+            ("version", version.clone()),
+            ("slot_id", food.clone()),
+        ];
+        if confirm {
+            f.push(("confirm", "yes".to_string()));
+        }
+        f
+    };
+    let r = desk
+        .post(app.url(&format!("/official/applications/{id}/decision")))
+        .header("origin", app.url(""))
+        .form(&form(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("不能撤回"));
+    assert_eq!(codes().await, 0);
+    let r = desk
+        .post(app.url(&format!("/official/applications/{id}/decision")))
+        .header("origin", app.url(""))
+        .form(&form(true))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(codes().await, 1);
+
+    // An exception with its reason is allowed, and the reason is kept.
+    let (_, other) = crate::applications::submitted_application(&app, "13712345689", 89).await;
+    let (_, review) = app
+        .get_json(&format!("/api/v1/t/nanan/review/applications/{other}"), Some(&official))
+        .await;
+    let slot = review["free_slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["category"] != "food")
+        .unwrap()["id"]
+        .clone();
+    let (s, b) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/t/nanan/review/applications/{other}/decision"),
+            Some(&official),
+            &json!({"decision": "approve", "version": review["application"]["version"], "slot_id": slot,
+                    "category_override": "本月餐饮区已满，临时安排在游艺区"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let after: Value =
+        sqlx::query_scalar("select after from audit_log where action = 'application.approve' and subject_id = $1")
+            .bind(&other)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(after["category_override"], "本月餐饮区已满，临时安排在游艺区");
+}
+
+#[tokio::test]
+async fn a_look_up_at_half_past_three_defaults_to_the_night_that_just_ended() {
+    use crate::supervision::{at, today};
+    let app = app_with_clock().await;
+    let night = today() + chrono::Duration::days(1);
+    app.state
+        .config
+        .clock
+        .set(at(night + chrono::Duration::days(1), "03:28"));
+    let desk = app.signed_in("nanan", "official").await;
+    let (s, html) = text(&desk, app.url("/official/vouchers/redemptions")).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains(&format!("id=\"night\" name=\"night\" type=\"date\" value=\"{night}\"")),
+        "{html}"
+    );
+    assert!(html.contains("凌晨的核销属于前一晚"));
+    // In the evening it is that evening's night.
+    app.state.config.clock.set(at(night, "19:00"));
+    let (_, html) = text(&desk, app.url("/official/vouchers/redemptions")).await;
+    assert!(html.contains(&format!("value=\"{night}\"")));
+}

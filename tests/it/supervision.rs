@@ -1367,17 +1367,31 @@ async fn an_official_records_an_inspection_with_photos_from_the_code_page() {
     let html = client.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
     assert!(crate::helpers::texts(&html, "#inspect-form input[name=problem]").len() >= 6);
 
-    let form = reqwest::multipart::Form::new()
-        .text("problem", "hygiene")
-        .text("problem", "outside_slot")
-        .text("notes", "台面油污，桌椅超出摊位线")
-        .part(
-            "photo",
-            reqwest::multipart::Part::bytes(crate::applications::png()).file_name("a.png"),
-        );
+    let form = |confirm: bool| {
+        let f = reqwest::multipart::Form::new()
+            .text("problem", "hygiene")
+            .text("problem", "outside_slot")
+            .text("notes", "台面油污，桌椅超出摊位线")
+            .part(
+                "photo",
+                reqwest::multipart::Part::bytes(crate::applications::png()).file_name("a.png"),
+            );
+        if confirm { f.text("confirm_deduction", "yes") } else { f }
+    };
+    // Deducting points needs the box that states what it does ticked; nothing is written before.
+    let inspections = app.count("inspections").await;
     let r = client
         .post(app.url(&format!("{page}/inspections")))
-        .multipart(form)
+        .multipart(form(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("不能撤回"));
+    assert_eq!(app.count("inspections").await, inspections);
+    let r = client
+        .post(app.url(&format!("{page}/inspections")))
+        .multipart(form(true))
         .send()
         .await
         .unwrap();
