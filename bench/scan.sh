@@ -25,7 +25,8 @@ THREADS=${THREADS:-2}
 PROBE_CONNECTIONS=${PROBE_CONNECTIONS:-2}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
-cargo build --release --quiet
+# NO_BUILD=1 measures the binary already in target/release.
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
 BIN=target/release/nightmarket
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/nm-scan-bench.XXXXXX")
 chmod 711 "$DIR"
@@ -69,22 +70,27 @@ curl -fs -o /dev/null -c "$DIR/cookies" -X POST "$BASE/login" -H "Origin: $BASE"
 COOKIE=$(sed 's/^#HttpOnly_//' "$DIR/cookies" | awk '!/^#/ && NF >= 7 {printf "%s=%s; ", $6, $7}')
 PAGE=/official
 curl -fs -o /dev/null -H "Cookie: $COOKIE" "$BASE$PAGE" || { echo "the signed-in page did not open"; exit 1; }
-# probe NAME SECONDS: /healthz and the signed-in page at a light load, in the background.
+# probe NAME SECONDS: /healthz and the signed-in page at a light load, in the background;
+# probed waits for both (a plain `wait` would wait for the server too).
+PROBES=()
 probe() {
   wrk -t1 -c"$PROBE_CONNECTIONS" -d"$2" --latency "$BASE/healthz" >"$DIR/probe-$1-healthz.txt" &
+  PROBES=($!)
   wrk -t1 -c"$PROBE_CONNECTIONS" -d"$2" --latency -H "Cookie: $COOKIE" "$BASE$PAGE" >"$DIR/probe-$1-page.txt" &
+  PROBES+=($!)
 }
+probed() { wait "${PROBES[@]}"; }
 echo "== probes before the flood: /healthz and $PAGE, $PROBE_CONNECTIONS connections each, 10 s"
 probe before 10s
-wait
+probed
 
 echo "== /c/{code} over $(wc -l <"$CODES") random codes (cookie-less: a new device each): $CONNECTIONS connections, $DURATION, probes beside it"
 probe during "$DURATION"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/scan.lua "$BASE" | tee "$DIR/scan.txt"
-wait
+probed
 echo "== probes for 15 s after the flood (its counts being written)"
 probe after 15s
-wait
+probed
 
 rps() { awk '/^Requests\/sec/ {print $2}' "$1"; }
 pct() { awk -v p="$2" '$1 == p {print $2}' "$1"; }

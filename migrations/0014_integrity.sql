@@ -99,3 +99,10 @@ $$;
 
 create trigger credentials_scan_change after insert or update on credentials
     for each row execute function notify_vendor_codes_change();
+
+-- ------------------------------------------------------------------------- forgotten passwords
+
+-- A vendor who forgot their password gets a code by SMS, under the sign-up code's rules.
+alter table otp_codes drop constraint otp_codes_purpose;
+alter table otp_codes add constraint otp_codes_purpose
+    check (purpose in ('vendor_signup', 'complaint', 'shopper', 'password_reset'));

@@ -221,6 +221,8 @@ pub fn router(state: AppState) -> Router {
         // vendors
         .route("/t/{tenant}/signup", get(signup::page).post(signup::send_code))
         .route("/t/{tenant}/signup/verify", post(signup::verify))
+        .route("/t/{tenant}/reset", get(signup::reset_page).post(signup::reset_code))
+        .route("/t/{tenant}/reset/verify", post(signup::reset_verify))
         .route("/vendor", get(vendor::home))
         .route("/vendor/inbox", get(vendor::inbox))
         .route("/vendor/inbox/read", post(vendor::mark_read))

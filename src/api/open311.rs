@@ -161,8 +161,11 @@ pub async fn service_definition(State(state): State<AppState>, Path((slug, file)
     if let Err(r) = tenant(&state, &slug).await {
         return r;
     }
-    let Some(category) = file.strip_suffix(".json").and_then(Category::parse) else {
-        return error(StatusCode::NOT_FOUND, format!("no service {file:?}"));
+    let Some(code) = file.strip_suffix(".json") else {
+        return error(StatusCode::NOT_FOUND, "only .json is served");
+    };
+    let Some(category) = Category::parse(code) else {
+        return error(StatusCode::NOT_FOUND, format!("no service with service_code {code:?}"));
     };
     Json(ServiceDefinition {
         service_code: category.as_str().to_string(),

@@ -151,9 +151,10 @@ pub struct Terms {
     pub per_person: i64,
     pub claim_start: DateTime<Utc>,
     pub claim_end: DateTime<Utc>,
-    /// The use window's end (RFC 3339), or
+    /// The use window's end (RFC 3339; the pattern knows each month's days, and leaves out
+    /// 29 February, which the server accepts in leap years), or
     #[schema(
-        pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+        pattern = r"^[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
     )]
     pub use_until: Option<DateTime<Utc>>,
     /// days after each claim (1–365; exactly one of the two).

@@ -691,6 +691,25 @@ pub async fn act(state: &AppState, official: &AuthUser, id: Uuid, step: &Step) -
         &settings,
     )
     .await?;
+    // A complaint held as part of a burst reaches the vendor once an official accepts it.
+    if step.action == Action::Acknowledge && row.held_reason.is_some() {
+        let category = Category::parse(&row.category)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("complaint {id} has category {:?}", row.category)))?;
+        let category_label = Lang::Zh.t(category.label_key());
+        notices::notify(
+            &mut tx,
+            &state.keys,
+            row.vendor_id,
+            NoticeKind::ComplaintAboutStall,
+            &[
+                ("stall", row.stall_name.as_str()),
+                ("slot", row.slot_code.as_str()),
+                ("category", category_label.as_str()),
+            ],
+            Some(&format!("/vendor/stalls/{}#complaints", row.code_id)),
+        )
+        .await?;
+    }
     if closing {
         let outcome = Lang::Zh.t(next.label_key());
         let args = [

@@ -24,6 +24,8 @@ pub enum Purpose {
     VendorSignup,
     Complaint,
     Shopper,
+    /// A vendor who forgot their password.
+    PasswordReset,
 }
 
 impl Purpose {
@@ -32,6 +34,7 @@ impl Purpose {
             Purpose::VendorSignup => "vendor_signup",
             Purpose::Complaint => "complaint",
             Purpose::Shopper => "shopper",
+            Purpose::PasswordReset => "password_reset",
         }
     }
 }

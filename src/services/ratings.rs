@@ -98,6 +98,19 @@ pub fn ticket(keys: &crate::secrets::Keys, tenant: &Tenant, code: Uuid, device_i
     )
 }
 
+/// Whether this device has rated the stall on the night under way (the rate form then says so
+/// instead of being filled in for nothing).
+pub async fn rated_tonight(state: &AppState, tenant: &Tenant, code: &CodeRow, shopper: &Shopper) -> AppResult<bool> {
+    let now = state.config.clock.now();
+    let night = code
+        .hours()
+        .business_date(now.with_timezone(&tenant.timezone).naive_local());
+    let mut tx = state.db.tenant(tenant.id).await?;
+    let rated = db::ratings::rated(&mut tx, code.id, night, &shopper.device_hash).await?;
+    tx.commit().await?;
+    Ok(rated)
+}
+
 /// How a rating was taken: counted, or held for an official (with the signal that held it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -113,10 +113,11 @@ pub async fn sync_vendor(
         let (old, new) = codes::recompute_colour(tx, actor, code.id).await?;
         if old != new {
             let reasons: Vec<String> = desired.iter().map(|c| Lang::Zh.t(cause::label_key(&c.kind))).collect();
+            // "原因：…", or that every earlier cause has cleared (never "原因：无").
             let reasons = if reasons.is_empty() {
-                Lang::Zh.t("cause.none")
+                Lang::Zh.t("cause.all_cleared")
             } else {
-                reasons.join("、")
+                Lang::Zh.tr("cause.listed", &[("list", &reasons.join("、"))])
             };
             let colour = Lang::Zh.t(new.label_key());
             let args = [

@@ -82,3 +82,66 @@ pub async fn sign_up(
     tx.commit().await?;
     issue_session(state, tenant.clone(), &row, Role::Vendor)
 }
+
+// ------------------------------------------------------------------------------ forgotten password
+
+/// Step one of a reset: a code to the number of a vendor registered here (the sign-up code's rules
+/// and limits).
+pub async fn request_reset_code(state: &AppState, tenant: &Tenant, phone: &str, client: IpAddr) -> AppResult<Phone> {
+    let phone = phone_or_error(phone)?;
+    let mut tx = state.db.tenant(tenant.id).await?;
+    let found = db::users::by_login(&mut tx, &phone_login_key(&state.keys, tenant.id, &phone)).await?;
+    drop(tx);
+    // Sign-up already tells whether a number is registered, so saying it here hides nothing.
+    if found.is_none_or(|u| u.disabled_at.is_some()) {
+        return Err(AppError::field("phone", "reset.not_registered"));
+    }
+    otp::send(state, tenant, Purpose::PasswordReset, &phone, client).await?;
+    Ok(phone)
+}
+
+/// Step two: the code and a new password. Every other session of the vendor ends (the password
+/// change raises the token version); audited; returns a fresh session on this phone.
+pub async fn reset_password(
+    state: &AppState,
+    tenant: &Tenant,
+    phone: &str,
+    code: &str,
+    pass: &str,
+    confirm: &str,
+) -> AppResult<Session> {
+    let mut errors = Vec::new();
+    let phone = Phone::parse(phone);
+    if phone.is_none() {
+        errors.push(FieldError::new("phone", "phone.invalid"));
+    }
+    if let Err(key) = check_password(pass) {
+        errors.push(FieldError::with("password", Msg::new(key)));
+    } else if pass != confirm {
+        errors.push(FieldError::new("confirm_password", "password.mismatch"));
+    }
+    check(errors)?;
+    let Some(phone) = phone else {
+        return Err(AppError::Validation(vec![]));
+    };
+    let login = phone_login_key(&state.keys, tenant.id, &phone);
+    otp::verify(state, tenant, Purpose::PasswordReset, &phone, code).await?;
+    let hash = password::hash(pass.to_string()).await?;
+    let mut tx = state.db.tenant(tenant.id).await?;
+    let user = db::users::by_login(&mut tx, &login)
+        .await?
+        .filter(|u| u.disabled_at.is_none() && u.role == Role::Vendor.as_str())
+        .ok_or_else(|| AppError::field("phone", "reset.not_registered"))?;
+    db::users::set_password(&mut tx, user.id, &hash, false).await?;
+    let actor = Actor::user(user.id, format!("vendor:{}", phone.masked()), None);
+    audit::record(
+        &mut tx,
+        &actor,
+        Change::new("vendor.password_reset", "user", user.id)
+            .after(&serde_json::json!({ "by": "sms_code", "other_sessions_ended": true })),
+    )
+    .await?;
+    let row = db::users::by_id(&mut tx, user.id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    issue_session(state, tenant.clone(), &row, Role::Vendor)
+}

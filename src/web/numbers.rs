@@ -27,6 +27,8 @@ struct DashboardPage {
     records: &'static [&'static str],
     is_admin: bool,
     section: &'static str,
+    /// For the API address the page shows.
+    tenant_slug: String,
 }
 
 struct Charts {
@@ -168,6 +170,7 @@ pub async fn dashboard(
         records: &numbers::RECORD_TABLES,
         is_admin: user.require_admin().is_ok(),
         section: "numbers",
+        tenant_slug: user.tenant.slug.clone(),
         page,
     })
 }

@@ -143,6 +143,8 @@ pub(crate) fn rating_closed(data: &ScanData, page: &Page, now: chrono::DateTime<
 pub async fn rate_form(
     State(state): State<AppState>,
     page: Page,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Path(code): Path<String>,
     Query(q): Query<Signed>,
 ) -> AppResult<Response> {
@@ -151,9 +153,18 @@ pub async fn rate_form(
         Err(r) => return Ok(r),
     };
     let ticket = q.t.clone().unwrap_or_default();
-    // Without a ticket the form would only be refused: say so instead of offering it.
-    let closed = rating_closed(&data, &page, state.config.clock.now())
+    // Without a ticket, or rated already tonight, the form would only be refused: say so
+    // instead of offering it.
+    let mut closed = rating_closed(&data, &page, state.config.clock.now())
         .or_else(|| ticket.is_empty().then(|| page.t("rating.ticket_missing")));
+    if closed.is_none()
+        && let Some(c) = jar.get(DEVICE_COOKIE).filter(|c| is_device_id(c.value()))
+    {
+        let shopper = Shopper::new(&state.keys, data.tenant.id, c.value(), ip);
+        if ratings::rated_tonight(&state, &data.tenant, &data.code, &shopper).await? {
+            closed = Some(page.t("rating.once_per_night"));
+        }
+    }
     Ok(render(&RatePage {
         closed,
         action: action_path(&data, "rate"),

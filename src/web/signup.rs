@@ -21,6 +21,8 @@ use crate::services::vendors;
 struct SignupPage {
     page: Page,
     tenant: Tenant,
+    /// A forgotten password's reset rather than a sign-up (the same two steps).
+    reset: bool,
     step: u8,
     phone: String,
     phone_masked: String,
@@ -32,6 +34,7 @@ pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<St
     render(&SignupPage {
         page,
         tenant,
+        reset: false,
         step: 1,
         phone: String::new(),
         phone_masked: String::new(),
@@ -58,6 +61,7 @@ pub async fn send_code(
         Ok(phone) => Ok(render(&SignupPage {
             page,
             tenant,
+            reset: false,
             step: 2,
             phone: phone.as_str().to_string(),
             phone_masked: phone.masked(),
@@ -71,6 +75,7 @@ pub async fn send_code(
             let html = render(&SignupPage {
                 page,
                 tenant,
+                reset: false,
                 step: 1,
                 phone: form.phone,
                 phone_masked: String::new(),
@@ -140,6 +145,107 @@ pub async fn verify(
             let html = render(&SignupPage {
                 page,
                 tenant,
+                reset: false,
+                step: 2,
+                phone: form.phone,
+                phone_masked,
+                errors,
+            });
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ forgotten password
+
+/// `/t/{tenant}/reset`: a vendor who forgot their password gives the number.
+pub async fn reset_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+) -> AppResult<Html<String>> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    render(&SignupPage {
+        page,
+        tenant,
+        reset: true,
+        step: 1,
+        phone: String::new(),
+        phone_masked: String::new(),
+        errors: FormErrors::default(),
+    })
+}
+
+/// Step one of a reset: the code to a registered number, then the form for it and a new password.
+pub async fn reset_code(
+    State(state): State<AppState>,
+    page: Page,
+    ClientIp(ip): ClientIp,
+    Path(slug): Path<String>,
+    Form(form): Form<PhoneForm>,
+) -> AppResult<Response> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let (step, phone, phone_masked, err) = match vendors::request_reset_code(&state, &tenant, &form.phone, ip).await {
+        Ok(phone) => (2, phone.as_str().to_string(), phone.masked(), None),
+        Err(err) => (1, form.phone, String::new(), Some(err)),
+    };
+    let errors = match &err {
+        None => FormErrors::default(),
+        Some(e) => match FormErrors::from_error(page.lang, e).or_else(|| rate_limited(&page, e)) {
+            Some(errors) => errors,
+            None => return Err(err.unwrap_or(crate::error::AppError::NotFound)),
+        },
+    };
+    let html = render(&SignupPage {
+        page,
+        tenant,
+        reset: true,
+        step,
+        phone,
+        phone_masked,
+        errors,
+    });
+    Ok(match &err {
+        Some(e) => form_failed(html, e),
+        None => html?.into_response(),
+    })
+}
+
+/// Step two of a reset: the code and the new password; signed in again, every other session ended.
+pub async fn reset_verify(
+    State(state): State<AppState>,
+    page: Page,
+    Path(slug): Path<String>,
+    Form(form): Form<VerifyForm>,
+) -> AppResult<Response> {
+    let tenant = state.tenants.require(&state.db, &slug).await?;
+    match vendors::reset_password(
+        &state,
+        &tenant,
+        &form.phone,
+        &form.code,
+        &form.password,
+        &form.confirm_password,
+    )
+    .await
+    {
+        Ok(session) => {
+            let mut response = Redirect::to("/vendor?notice=password_reset").into_response();
+            let cookie = session_cookie(&state.config, session.token, state.sessions.ttl());
+            if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(response)
+        }
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let phone_masked = Phone::parse(&form.phone).map(|p| p.masked()).unwrap_or_default();
+            let html = render(&SignupPage {
+                page,
+                tenant,
+                reset: true,
                 step: 2,
                 phone: form.phone,
                 phone_masked,

@@ -42,10 +42,23 @@ struct HomePage {
     applications: Vec<ApplicationView>,
     notices: Vec<NoticeLine>,
     clock: Clock,
+    /// After a password reset: that it was done and other devices signed out.
+    notice: Option<String>,
 }
 
-pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    notice: Option<String>,
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Query(q): Query<HomeQuery>,
+) -> AppResult<Html<String>> {
     user.require_vendor()?;
+    let notice = (q.notice.as_deref() == Some("password_reset")).then(|| page.t("reset.done"));
     let clock = Clock {
         tz: user.tenant.timezone,
     };
@@ -90,6 +103,7 @@ pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> 
         .collect();
     drop(tx);
     render(&HomePage {
+        notice,
         page,
         tenant_name: user.tenant.name.clone(),
         name: user.display_name.clone(),

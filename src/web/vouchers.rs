@@ -236,6 +236,15 @@ impl CampaignPage {
         self.c.claimable() && self.held_here < i64::from(self.c.per_person)
     }
 
+    /// When the page reloads itself, in seconds or (past two minutes) in minutes.
+    fn waiting(&self, s: &i64) -> String {
+        if *s >= 120 {
+            self.page.tr("shopper.waiting_minutes", "m", (s + 59) / 60)
+        } else {
+            self.page.tr("shopper.waiting", "s", s)
+        }
+    }
+
     fn sold_out_now(&self) -> bool {
         self.c.state == CState::Running && self.c.sold_out()
     }

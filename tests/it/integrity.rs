@@ -399,6 +399,25 @@ async fn anonymous_complaints_do_not_move_the_colour_or_voucher_use_and_a_burst_
         assert_eq!(s, 200, "{b}");
     }
     assert_eq!(scan_colour(&app, &stall.path).await, "yellow");
+    // A held one accepted reaches the vendor then.
+    let held: Uuid = sqlx::query_scalar(
+        "select id from complaints where code_id = $1 and held_reason is not null order by created_at limit 1",
+    )
+    .bind(stall.id)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    let told = vendor_notices().await;
+    let (s, b) = app
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/t/nanan/complaints/{held}/steps"),
+            Some(&official),
+            &json!({"action": "acknowledge"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(vendor_notices().await, told + 1);
 }
 
 #[tokio::test]
@@ -411,6 +430,21 @@ async fn whether_a_yellow_stall_takes_vouchers_is_the_tenants_setting_shown_on_t
     let (_, token) = crate::vouchers::shoppers(&app, "nanan", 1).await.remove(0);
     let (s, _) = crate::vouchers::claim(&app, &app.client(), &campaign, &token, "c1").await;
     assert_eq!(s, 201);
+    // Holding the campaign's limit, the shopper is told so and not offered another claim.
+    let mine = http()
+        .get(app.url(&format!("/t/nanan/vouchers/{campaign}")))
+        .header("cookie", format!("nm_shopper={token}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        mine.contains("id=\"held-here\"") && !mine.contains("id=\"claim-form\""),
+        "{mine}"
+    );
+    assert!(mine.contains("id=\"where\""), "where the vouchers work is said");
     // Yellow from a score under the tenant's line (a warning, not a suspension).
     let admin = app.token("nanan", "admin").await;
     let (_, settings) = app.get_json("/api/v1/t/nanan/settings", Some(&admin)).await;

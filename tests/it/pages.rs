@@ -286,3 +286,117 @@ async fn a_look_up_at_half_past_three_defaults_to_the_night_that_just_ended() {
     let (_, html) = text(&desk, app.url("/official/vouchers/redemptions")).await;
     assert!(html.contains(&format!("value=\"{night}\"")));
 }
+
+#[tokio::test]
+async fn a_phone_that_rated_tonight_is_told_before_filling_the_form_again() {
+    use crate::supervision::{at, today};
+    let app = app_with_clock().await;
+    let stall = demo_stall(&app).await;
+    let night = today() + chrono::Duration::days(3);
+    crate::scan::check_in(&app, &stall, night).await;
+    app.state.config.clock.set(at(night, "20:00"));
+    let phone = app.client();
+    let ticket = app.rating_ticket(&phone, &stall.path).await.unwrap();
+    let rate = stall.path.replacen('?', "/rate?", 1);
+    let (_, form) = text(&phone, app.url(&format!("{rate}&t={ticket}"))).await;
+    assert!(form.contains("id=\"rate-form\""), "{form}");
+    let r = phone
+        .post(app.url(&rate))
+        .form(&[("stars", "5"), ("ticket", ticket.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let ticket = app.rating_ticket(&phone, &stall.path).await.unwrap();
+    let (_, form) = text(&phone, app.url(&format!("{rate}&t={ticket}"))).await;
+    assert!(!form.contains("id=\"rate-form\""));
+    assert!(form.contains("今晚已评价"), "{form}");
+    // Not checked in: the scan page shows the button disabled with the reason.
+    app.state
+        .config
+        .clock
+        .set(at(night + chrono::Duration::days(1), "20:00"));
+    let (_, scan) = text(&phone, app.url(&stall.path)).await;
+    assert!(
+        scan.contains("id=\"rate-closed\"") && scan.contains("aria-disabled=\"true\""),
+        "{scan}"
+    );
+}
+
+#[tokio::test]
+async fn a_vendor_who_forgot_the_password_resets_it_by_sms_and_other_sessions_end() {
+    let app = TestApp::spawn().await;
+    let phone = "13712345700";
+    let old_session = crate::applications::sign_up(&app, "nanan", phone).await;
+    let (s, _) = app.get_json("/api/v1/me", Some(&old_session)).await;
+    assert_eq!(s, 200);
+    // The sign-in page and the "already registered" answer lead here.
+    let (_, login) = text(&http(), app.url("/login")).await;
+    assert!(login.contains("href=\"/t/nanan/reset\""), "{login}");
+    let phone_page = app.client();
+    // A number not registered here is told so; nothing is sent.
+    let r = phone_page
+        .post(app.url("/t/nanan/reset"))
+        .form(&[("phone", "13712345701")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("还没有在本区注册"));
+    let r = phone_page
+        .post(app.url("/t/nanan/reset"))
+        .form(&[("phone", phone)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("id=\"code-sent\""));
+    let code = crate::applications::code_from_outbox(&app, "137****5700").await;
+    // A wrong code changes nothing.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = phone_page
+        .post(app.url("/t/nanan/reset/verify"))
+        .form(&[
+            ("phone", phone),
+            ("code", wrong),
+            ("password", "新的密码2026ab"),
+            ("confirm_password", "新的密码2026ab"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let (s, _) = app.get_json("/api/v1/me", Some(&old_session)).await;
+    assert_eq!(s, 200, "still signed in after a wrong code");
+    let r = phone_page
+        .post(app.url("/t/nanan/reset/verify"))
+        .form(&[
+            ("phone", phone),
+            ("code", code.as_str()),
+            ("password", "新的密码2026ab"),
+            ("confirm_password", "新的密码2026ab"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/vendor?notice=password_reset");
+    let (_, home) = text(&phone_page, app.url("/vendor?notice=password_reset")).await;
+    assert!(home.contains("密码已重设"), "signed in on this phone: {home}");
+    let (s, _) = app.get_json("/api/v1/me", Some(&old_session)).await;
+    assert_eq!(s, 401, "the other session ended");
+    let (s, b) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            &json!({"tenant": "nanan", "login": phone, "password": "新的密码2026ab"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'vendor.password_reset'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+}
