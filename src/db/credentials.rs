@@ -101,6 +101,14 @@ pub struct RenewalRow {
     pub state: String,
     pub decision_note: String,
     pub created_at: DateTime<Utc>,
+    /// The vendor's live stalls, "stall · slot · market", for the official deciding.
+    pub stalls: Vec<String>,
+    /// The first of them, to link to its page.
+    pub code_id: Option<Uuid>,
+    /// The credential of this kind as recorded now (before the renewal is accepted: the old one).
+    pub current_number: Option<String>,
+    pub current_expires: Option<NaiveDate>,
+    pub current_status: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -143,9 +151,19 @@ pub async fn renewals(
     sqlx::query_as!(
         RenewalRow,
         "select r.id, r.vendor_id, u.display_name as vendor_name, r.kind, r.number, r.expires_on, r.content_type,
-                r.state, r.decision_note, r.created_at
+                r.state, r.decision_note, r.created_at,
+                array(select c.stall_name || ' · ' || s.code || ' · ' || m.name
+                      from codes c
+                      join slots s on s.tenant_id = c.tenant_id and s.id = c.slot_id
+                      join markets m on m.tenant_id = c.tenant_id and m.id = c.market_id
+                      where c.tenant_id = r.tenant_id and c.vendor_id = r.vendor_id and c.revoked_at is null
+                      order by c.created_at) as \"stalls!\",
+                (select c.id from codes c where c.tenant_id = r.tenant_id and c.vendor_id = r.vendor_id
+                   and c.revoked_at is null order by c.created_at limit 1) as code_id,
+                cr.number as \"current_number?\", cr.expires_on as \"current_expires?\", cr.status as \"current_status?\"
          from credential_renewals r
          join users u on u.tenant_id = r.tenant_id and u.id = r.vendor_id
+         left join credentials cr on cr.tenant_id = r.tenant_id and cr.vendor_id = r.vendor_id and cr.kind = r.kind
          where r.tenant_id = $1 and ($2::uuid is null or r.vendor_id = $2) and (not $3 or r.state = 'pending')
            and ($4::uuid is null or r.id = $4)
          order by r.state <> 'pending', r.created_at desc",

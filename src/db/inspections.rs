@@ -289,6 +289,10 @@ pub struct AppealRow {
     /// The official who recorded the deduction (an appeal goes to another one).
     pub inspector_id: Uuid,
     pub inspector_name: String,
+    /// What the inspection found, as its notes and photos say: what the appeal is against.
+    pub inspection_notes: String,
+    pub inspected_at: DateTime<Utc>,
+    pub photo_ids: Vec<Uuid>,
 }
 
 /// Appeals (pending ones when asked), oldest first; `id` narrows to one.
@@ -298,7 +302,10 @@ pub async fn appeals(tx: &mut TenantTx, pending_only: bool, id: Option<Uuid>) ->
         AppealRow,
         "select a.id, a.deduction_id, a.vendor_id, u.display_name as vendor_name, a.text, a.filed_at, a.state, a.reason,
                 d.problem_label, d.points, d.inspection_id, i.code_id, c.stall_name,
-                i.official_id as inspector_id, o.display_name as inspector_name
+                i.official_id as inspector_id, o.display_name as inspector_name, i.notes as inspection_notes,
+                i.inspected_at,
+                array(select p.id from inspection_photos p where p.tenant_id = i.tenant_id and p.inspection_id = i.id
+                      order by p.id) as \"photo_ids!\"
          from appeals a
          join deductions d on d.tenant_id = a.tenant_id and d.id = a.deduction_id
          join inspections i on i.tenant_id = d.tenant_id and i.id = d.inspection_id

@@ -1139,7 +1139,9 @@ pub async fn records(state: &AppState, user: &AuthUser, name: &str, q: &RangeQue
             return Ok(table(
                 name,
                 &crate::services::vouchers::SETTLEMENT_COLUMNS,
-                days.iter().map(crate::services::vouchers::settlement_row).collect(),
+                days.iter()
+                    .map(|d| crate::services::vouchers::settlement_row(d, user.tenant.timezone))
+                    .collect(),
             ));
         }
     };

@@ -1244,7 +1244,9 @@ pub const SETTLEMENT_COLUMNS: [&str; 8] = [
     "settled_at",
 ];
 
-pub fn settlement_row(d: &VendorDay) -> Vec<String> {
+/// One vendor-day as a CSV row; `settled_at` in the tenant's zone with its offset (as the page
+/// shows it), so the two never disagree.
+pub fn settlement_row(d: &VendorDay, tz: chrono_tz::Tz) -> Vec<String> {
     vec![
         d.business_date.to_string(),
         d.vendor_id.to_string(),
@@ -1253,14 +1255,16 @@ pub fn settlement_row(d: &VendorDay) -> Vec<String> {
         d.vouchers.to_string(),
         voucher::yuan(d.subsidy_fen),
         voucher::yuan(d.consumption_fen),
-        d.settled_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        d.settled_at
+            .map(|t| t.with_timezone(&tz).to_rfc3339())
+            .unwrap_or_default(),
     ]
 }
 
 /// What to pay, as CSV (UTF-8 with a BOM, so spreadsheet programs read the Chinese right).
-pub fn settlement_csv(days: &[VendorDay]) -> AppResult<Vec<u8>> {
+pub fn settlement_csv(days: &[VendorDay], tz: chrono_tz::Tz) -> AppResult<Vec<u8>> {
     let columns: Vec<String> = SETTLEMENT_COLUMNS.iter().map(|c| c.to_string()).collect();
-    let rows: Vec<Vec<String>> = days.iter().map(settlement_row).collect();
+    let rows: Vec<Vec<String>> = days.iter().map(|d| settlement_row(d, tz)).collect();
     crate::services::numbers::csv(&columns, &rows)
 }
 

@@ -552,7 +552,7 @@ pub async fn settlement_csv(
 ) -> AppResult<Response> {
     let (from, to) = range(&state, &admin, &q);
     let days = vouchers::settlement(&state, &admin, from, to).await?;
-    let body = vouchers::settlement_csv(&days)?;
+    let body = vouchers::settlement_csv(&days, admin.tenant.timezone)?;
     Ok(super::layout::csv_attachment(body, &format!("settlement-{from}-{to}")))
 }
 

@@ -265,6 +265,14 @@ impl RenewalsPage {
     fn state_key(&self, state: &str) -> &'static str {
         renewal_state_key(state)
     }
+
+    /// The recorded credential's status in words (as stored, should it be none of the three).
+    fn status_text(&self, status: &str) -> String {
+        match crate::domain::credential::Status::parse(status) {
+            Some(s) => self.page.t(s.label_key()),
+            None => status.to_string(),
+        }
+    }
 }
 
 async fn renewals_page(

@@ -400,3 +400,44 @@ async fn a_vendor_who_forgot_the_password_resets_it_by_sms_and_other_sessions_en
         .unwrap();
     assert_eq!(audited, 1);
 }
+
+#[tokio::test]
+async fn queues_give_the_facts_to_decide_and_settlement_states_its_zone() {
+    use crate::supervision::today;
+    let app = TestApp::spawn().await;
+    let desk = app.signed_in("nanan", "admin").await;
+    // The renewal waiting in the demo: whose stall, what is on record, what was sent.
+    let (s, html) = text(&desk, app.url("/official/renewals")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("现登记的证照") && html.contains("新提交的证照"), "{html}");
+    assert!(
+        html.contains("href=\"/official/codes/"),
+        "a link to the vendor's stall: {html}"
+    );
+    // The appeal waiting: what the inspection found, with its time.
+    let (_, html) = text(&desk, app.url("/official/appeals?all=true")).await;
+    assert!(html.contains("巡查于"), "{html}");
+    // Settlement: times in the district's zone, the CSV with its offset.
+    let from = today() - chrono::Duration::days(10);
+    let to = today();
+    let (s, csv) = text(
+        &desk,
+        app.url(&format!("/admin/vouchers/settlement.csv?from={from}&to={to}")),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let settled: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit(',').next())
+        .filter(|t| !t.is_empty())
+        .collect();
+    assert!(!settled.is_empty(), "the demo's settled vendor-day: {csv}");
+    assert!(settled.iter().all(|t| t.ends_with("+08:00")), "{settled:?}");
+    let (_, page) = text(
+        &desk,
+        app.url(&format!("/admin/vouchers/settlement?from={from}&to={to}")),
+    )
+    .await;
+    assert!(page.contains("Asia/Shanghai"), "{page}");
+}
