@@ -85,6 +85,8 @@ pub struct Search<'a> {
     pub actor: &'a str,
     /// The action or its beginning (`complaint.` for every complaint action).
     pub action: &'a str,
+    /// Any of these actions (words typed and matched to actions' names); none matched is nothing.
+    pub actions: Option<&'a [String]>,
     /// A subject type (`complaint`) or a subject id.
     pub subject: &'a str,
     pub from: Option<DateTime<Utc>>,
@@ -115,6 +117,7 @@ pub async fn search(tx: &mut TenantTx, s: &Search<'_>, limit: i64) -> Result<Vec
              and ($5::timestamptz is null or at >= $5)
              and ($6::timestamptz is null or at < $6)
              and ($7::bigint is null or seq < $7)
+             and ($9::text[] is null or action = any($9))
            order by seq desc
            limit $8"#,
         tenant,
@@ -124,7 +127,8 @@ pub async fn search(tx: &mut TenantTx, s: &Search<'_>, limit: i64) -> Result<Vec
         s.from,
         s.until,
         s.before_seq,
-        limit
+        limit,
+        s.actions
     )
     .fetch_all(tx.conn())
     .await

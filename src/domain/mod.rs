@@ -2,6 +2,7 @@
 //! Everything here is unit-tested beside the code.
 
 pub mod application;
+pub mod audit;
 pub mod burst;
 pub mod checkin;
 pub mod code;

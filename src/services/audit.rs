@@ -155,6 +155,10 @@ pub struct Filter {
     /// Older than this record (the "older" link).
     #[serde(default)]
     pub before: Option<i64>,
+    /// When the action was typed as words: the actions whose names match them (the page works
+    /// this out, since names are words of a language).
+    #[serde(skip)]
+    pub actions: Option<Vec<String>>,
 }
 
 impl Filter {
@@ -235,7 +239,8 @@ async fn rows(
     let tz = admin.tenant.timezone;
     let search = audit::Search {
         actor: f.actor.trim(),
-        action: f.action.trim(),
+        action: if f.actions.is_some() { "" } else { f.action.trim() },
+        actions: f.actions.as_deref(),
         subject: f.subject.trim(),
         from: day_bound(&f.from, "from", tz, false)?,
         until: day_bound(&f.to, "to", tz, true)?,

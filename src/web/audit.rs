@@ -25,14 +25,83 @@ struct AuditPage {
 }
 
 impl AuditPage {
-    fn pretty(&self, v: &Option<serde_json::Value>) -> String {
-        v.as_ref()
-            .map(|v| serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()))
-            .unwrap_or_else(|| "—".to_string())
-    }
-
     fn has_change(&self, r: &FullRow) -> bool {
         r.before.is_some() || r.after.is_some()
+    }
+
+    /// The action in words (its code where it has no name yet).
+    fn action_label(&self, r: &FullRow) -> String {
+        named(&self.page, &crate::domain::audit::label_key(&r.action)).unwrap_or_else(|| r.action.clone())
+    }
+
+    /// The kind of subject in words.
+    fn subject_label(&self, r: &FullRow) -> String {
+        named(&self.page, &format!("audit_subject.{}", r.subject_type)).unwrap_or_else(|| r.subject_type.clone())
+    }
+
+    /// Where the subject can be looked at, for those kinds that have a page.
+    fn subject_link(&self, r: &FullRow) -> Option<String> {
+        let base = match r.subject_type.as_str() {
+            "application" => "/official/applications",
+            "code" => "/official/codes",
+            "complaint" => "/official/complaints",
+            "campaign" => "/admin/vouchers",
+            "market" => "/admin/markets",
+            _ => return None,
+        };
+        uuid::Uuid::parse_str(&r.subject_id)
+            .ok()
+            .map(|id| format!("{base}/{id}"))
+    }
+
+    /// The fields the change touched: (field, before, after), values as compact text.
+    fn changes(&self, r: &FullRow) -> Vec<(String, String, String)> {
+        let text = |v: &Option<serde_json::Value>| match v {
+            None => "—".to_string(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) => "—".to_string(),
+            Some(v) => v.to_string(),
+        };
+        crate::domain::audit::changed_fields(r.before.as_ref(), r.after.as_ref())
+            .into_iter()
+            .map(|(k, b, a)| {
+                let field = named(&self.page, &format!("audit_field.{k}")).unwrap_or(k);
+                (field, text(&b), text(&a))
+            })
+            .collect()
+    }
+}
+
+/// The translation of `key`, or None when there is none (the lookup gives the key back).
+fn named(page: &Page, key: &str) -> Option<String> {
+    let t = page.t(key);
+    (t != key).then_some(t)
+}
+
+/// The actions whose names (in either language) contain every typed word.
+fn actions_named(text: &str) -> Vec<String> {
+    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+    crate::domain::audit::ACTIONS
+        .iter()
+        .filter(|a| {
+            let key = crate::domain::audit::label_key(a);
+            let names = format!(
+                "{} {} {a}",
+                crate::i18n::Lang::Zh.t(&key),
+                crate::i18n::Lang::En.t(&key).to_lowercase()
+            );
+            words.iter().all(|w| names.contains(w.as_str()))
+        })
+        .map(|a| a.to_string())
+        .collect()
+}
+
+/// An action typed as words ("撤销", "void") matches the actions whose names contain them; a code
+/// or its beginning ("complaint.") matches as before.
+fn words_to_actions(f: &mut Filter) {
+    let typed = f.action.trim();
+    if !typed.is_empty() && !crate::domain::audit::is_code_prefix(typed) {
+        f.actions = Some(actions_named(typed));
     }
 }
 
@@ -41,8 +110,9 @@ pub async fn page(
     State(state): State<AppState>,
     page: Page,
     user: AuthUser,
-    Query(f): Query<Filter>,
+    Query(mut f): Query<Filter>,
 ) -> AppResult<Html<String>> {
+    words_to_actions(&mut f);
     let b = audit::browse(&state, &user, &f).await?;
     render(&AuditPage {
         page,
@@ -57,7 +127,8 @@ pub async fn page(
 }
 
 /// The matching records as CSV.
-pub async fn export(State(state): State<AppState>, user: AuthUser, Query(f): Query<Filter>) -> AppResult<Response> {
+pub async fn export(State(state): State<AppState>, user: AuthUser, Query(mut f): Query<Filter>) -> AppResult<Response> {
+    words_to_actions(&mut f);
     let body = audit::export(&state, &user, &f).await?;
     Ok(super::layout::csv_attachment(body, "audit"))
 }

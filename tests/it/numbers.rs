@@ -875,7 +875,7 @@ async fn admins_browse_filter_and_export_the_audit_trail_and_see_the_chain_verif
     let sel = |s: &str| scraper::Selector::parse(s).unwrap();
     let status = doc.select(&sel("#chain-status")).next().unwrap();
     assert_eq!(status.value().attr("data-ok"), Some("true"), "{}", status.html());
-    let rows: Vec<_> = doc.select(&sel("#audit-rows tbody tr")).collect();
+    let rows: Vec<_> = doc.select(&sel("#audit-rows > tbody > tr")).collect();
     assert_eq!(rows.len(), 50, "a page of 50");
     let seqs: Vec<i64> = rows
         .iter()
@@ -889,12 +889,15 @@ async fn admins_browse_filter_and_export_the_audit_trail_and_see_the_chain_verif
     let html = r.text().await.unwrap();
     let doc = scraper::Html::parse_document(&html);
     let actions: Vec<String> = doc
-        .select(&sel("#audit-rows tbody tr"))
+        .select(&sel("#audit-rows > tbody > tr"))
         .map(|r| r.value().attr("data-action").unwrap().to_string())
         .collect();
     assert!(!actions.is_empty());
     assert!(actions.iter().all(|a| a.starts_with("market.")), "{actions:?}");
-    assert!(html.contains("<pre class=\"json\">"));
+    assert!(
+        html.contains("<table class=\"changes\">"),
+        "before and after, field by field"
+    );
 
     // Older page continues where the first stopped.
     let last = *seqs.last().unwrap();
@@ -906,7 +909,7 @@ async fn admins_browse_filter_and_export_the_audit_trail_and_see_the_chain_verif
     let html = r.text().await.unwrap();
     let doc = scraper::Html::parse_document(&html);
     let first: i64 = doc
-        .select(&sel("#audit-rows tbody tr"))
+        .select(&sel("#audit-rows > tbody > tr"))
         .next()
         .unwrap()
         .value()

@@ -441,3 +441,57 @@ async fn queues_give_the_facts_to_decide_and_settlement_states_its_zone() {
     .await;
     assert!(page.contains("Asia/Shanghai"), "{page}");
 }
+
+#[tokio::test]
+async fn the_audit_trail_reads_in_words_links_its_subjects_and_finds_actions_by_name() {
+    let app = TestApp::spawn().await;
+    // Every action the demo wrote is known and has a name in both languages.
+    let actions: Vec<String> = sqlx::query_scalar("select distinct action from audit_log")
+        .fetch_all(&app.owner)
+        .await
+        .unwrap();
+    for a in &actions {
+        assert!(
+            nightmarket::domain::audit::ACTIONS.contains(&a.as_str()),
+            "{a} is not in domain::audit::ACTIONS"
+        );
+    }
+    for a in nightmarket::domain::audit::ACTIONS {
+        let key = nightmarket::domain::audit::label_key(a);
+        for lang in [nightmarket::i18n::Lang::Zh, nightmarket::i18n::Lang::En] {
+            assert_ne!(lang.t(&key), key, "{a} has no name in {lang:?}");
+        }
+    }
+    let desk = app.signed_in("nanan", "admin").await;
+    let (s, html) = text(&desk, app.url("/admin/audit")).await;
+    assert_eq!(s, 200);
+    let labels = crate::helpers::texts(&html, "#audit-rows > tbody > tr > td:nth-child(4)");
+    assert!(!labels.is_empty());
+    for l in &labels {
+        assert!(
+            l.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "an action in words: {l}"
+        );
+    }
+    assert!(
+        html.contains("href=\"/official/applications/") || html.contains("href=\"/official/codes/"),
+        "subjects linked"
+    );
+    assert!(html.contains("class=\"changes\""), "changes as fields");
+    // Words find actions: the name of one the demo wrote finds its records, and only them.
+    let action = "code.issue";
+    assert!(actions.iter().any(|a| a == action));
+    let name = nightmarket::i18n::Lang::Zh.t(&nightmarket::domain::audit::label_key(action));
+    let q: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let (_, html) = text(&desk, app.url(&format!("/admin/audit?action={q}"))).await;
+    let rows = crate::helpers::texts(&html, "#audit-rows > tbody > tr");
+    assert!(!rows.is_empty(), "{name} finds the demo's issued codes");
+    assert_eq!(
+        html.matches("data-action=\"code.issue\"").count(),
+        rows.len(),
+        "only them"
+    );
+    // A word nothing is named with finds nothing (not everything).
+    let (_, html) = text(&desk, app.url("/admin/audit?action=%E9%A3%9E%E8%88%B9")).await;
+    assert!(html.contains("audit-rows") == false, "{html}");
+}
