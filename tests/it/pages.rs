@@ -493,5 +493,5 @@ async fn the_audit_trail_reads_in_words_links_its_subjects_and_finds_actions_by_
     );
     // A word nothing is named with finds nothing (not everything).
     let (_, html) = text(&desk, app.url("/admin/audit?action=%E9%A3%9E%E8%88%B9")).await;
-    assert!(html.contains("audit-rows") == false, "{html}");
+    assert!(!html.contains("audit-rows"), "{html}");
 }
