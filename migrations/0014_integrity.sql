@@ -106,3 +106,41 @@ create trigger credentials_scan_change after insert or update on credentials
 alter table otp_codes drop constraint otp_codes_purpose;
 alter table otp_codes add constraint otp_codes_purpose
     check (purpose in ('vendor_signup', 'complaint', 'shopper', 'password_reset'));
+
+-- ---------------------------------------------------------------- disputes of a feed's report
+
+-- A vendor who thinks an external system reported a credential wrongly (health status invalid,
+-- say) disputes it; an official sees the feed's event beside the vendor's word and decides: the
+-- credential valid again (the vendor was right) or the report kept. One dispute waits per
+-- credential at a time; every decision is kept with its reason.
+create table credential_disputes (
+    tenant_id     uuid        not null references tenants (id),
+    id            uuid        not null default gen_random_uuid(),
+    vendor_id     uuid        not null,
+    kind          text        not null
+        constraint credential_disputes_kind check (kind in ('health', 'food_licence', 'business_licence')),
+    -- The feed's latest event about this credential when the dispute was filed.
+    event_id      text,
+    text          text        not null
+        constraint credential_disputes_text_length check (char_length(text) between 5 and 500),
+    state         text        not null default 'pending'
+        constraint credential_disputes_state check (state in ('pending', 'upheld', 'rejected')),
+    decided_by    uuid,
+    decision_note text
+        constraint credential_disputes_note_length check (char_length(decision_note) between 2 and 200),
+    decided_at    timestamptz,
+    created_at    timestamptz not null default now(),
+    primary key (tenant_id, id),
+    constraint credential_disputes_vendor_fkey foreign key (tenant_id, vendor_id) references users (tenant_id, id),
+    constraint credential_disputes_decided_by_fkey foreign key (tenant_id, decided_by) references users (tenant_id, id),
+    constraint credential_disputes_event_fkey foreign key (tenant_id, event_id)
+        references credential_events (tenant_id, event_id),
+    constraint credential_disputes_decided_whole check ((state = 'pending') = (decided_at is null)
+        and (state = 'pending') = (decision_note is null))
+);
+
+create unique index credential_disputes_one_pending on credential_disputes (tenant_id, vendor_id, kind)
+    where state = 'pending';
+
+call enable_tenant_isolation('credential_disputes');
+grant select, insert, update on credential_disputes to nightmarket_app;

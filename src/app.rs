@@ -198,6 +198,7 @@ pub fn router(state: AppState) -> Router {
         .route("/official/renewals", get(oversight::renewals))
         .route("/official/renewals/{id}/decision", post(oversight::decide_renewal))
         .route("/official/renewals/{id}/document", get(oversight::renewal_document))
+        .route("/official/disputes/{id}/decision", post(oversight::decide_dispute))
         .route("/official/complaints", get(complaints::queue))
         .route("/official/complaints/{id}", get(complaints::show))
         .route("/official/complaints/{id}/claim", post(complaints::claim))
@@ -263,6 +264,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/goods-photos/{id}", get(goods::photo))
         .route("/vendor/renewals/{id}/document", get(stall::renewal_document))
+        .route("/vendor/stalls/{id}/disputes", post(stall::dispute))
         .route("/vendor/ratings/{id}/reply", post(stall::reply))
         .route("/vendor/complaints/{id}/answer", post(stall::answer))
         // tenant admins

@@ -337,6 +337,7 @@ fn constraint_error(name: &str) -> Option<AppError> {
         "check_ins_once_per_night" => AppError::Conflict(Msg::new("checkin.already")),
         "appeals_one_per_deduction" => AppError::Conflict(Msg::new("appeal.already")),
         "ratings_ticket_once" => AppError::Conflict(Msg::new("rating.ticket_used")),
+        "credential_disputes_one_pending" => AppError::Conflict(Msg::new("dispute.waiting")),
         "ratings_one_per_device_per_night" => AppError::Conflict(Msg::new("rating.once_per_night")),
         _ => return None,
     })

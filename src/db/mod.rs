@@ -11,6 +11,7 @@ pub mod codes;
 pub mod complaints;
 pub mod credentials;
 pub mod credit;
+pub mod disputes;
 pub mod goods;
 pub mod insights;
 pub mod inspections;

@@ -775,7 +775,8 @@ pub async fn flags(
     out.extend(
         sqlx::query_as!(
             FlagRow,
-            r#"select 'near_threshold' as "kind!", max(sh.phone_masked) as "shopper_masked?",
+            r#"select 'near_threshold' as "kind!",
+                      case when grouping(r.shopper_id) = 0 then max(sh.phone_masked) end as "shopper_masked?",
                       case when grouping(r.code_id) = 0 then max(k.stall_name) end as "stall_name?",
                       r.code_id as "code_id?", count(*) as "count!",
                       array_agg(r.id order by r.created_at) as "redemption_ids!", '{}'::text[] as "reasons!"

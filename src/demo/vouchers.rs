@@ -118,6 +118,14 @@ pub(super) async fn seed(
             let evening = (start + Duration::hours(7))
                 .with_timezone(&tenant.timezone)
                 .date_naive();
+            // Uses happen while the market trades: from 18:30 local on that evening.
+            let trading = chrono::TimeZone::from_local_datetime(
+                &tenant.timezone,
+                &evening.and_time(chrono::NaiveTime::from_hms_opt(18, 30, 0).unwrap_or_default()),
+            )
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or(start + Duration::hours(7));
             for (n, (i, v)) in given.iter().enumerate().filter(|(i, _)| i % 3 != 2).enumerate() {
                 // The first three at one stall, each bill just over the threshold: the pattern
                 // the near-threshold fraud flag is for, so officials see one with its evidence.
@@ -135,7 +143,7 @@ pub(super) async fn seed(
                 } else {
                     5000 + 100 * dice.below(70) as i32
                 };
-                let used = start + Duration::hours(7) + Duration::minutes(dice.below(180) as i64);
+                let used = trading + Duration::minutes(dice.below(180) as i64);
                 db::vouchers::mark_used(&mut tx, id, v.seq, used).await?;
                 db::vouchers::insert_redemption(
                     &mut tx,
@@ -175,7 +183,7 @@ pub(super) async fn seed(
                     code.id,
                     6000,
                     "redeem.not_trading",
-                    start + Duration::hours(6),
+                    trading - Duration::minutes(20),
                 )
                 .await?;
             }

@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 76] = [
+pub const ACTIONS: [&str; 79] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -42,6 +42,9 @@ pub const ACTIONS: [&str; 76] = [
     "complaint.resolved",
     "complaint.started",
     "complaint_deadlines.update",
+    "credential.dispute",
+    "credential.dispute_reject",
+    "credential.dispute_uphold",
     "credential.event",
     "credential.expire",
     "credential.renewal",

@@ -163,6 +163,9 @@ pub struct Own {
     pub tags: BTreeMap<String, i64>,
     /// Complaint category → count.
     pub complaint_categories: BTreeMap<String, i64>,
+    /// Past nights of the window the stall held its code (a stall issued this week could not
+    /// have opened on the nights before).
+    pub held_nights: i64,
 }
 
 /// Average scans per open night by weekday (Monday first), in tenths, with the nights counted.
@@ -291,7 +294,9 @@ pub fn suggest(own: &Own, peers: Option<&PeerMedians>, demand: &[Demand]) -> Vec
                 count,
             });
         }
-        if p.nights - mine.nights >= NIGHTS_GAP {
+        // Only nights the stall could have opened count against it: a code issued 15 minutes
+        // ago has missed nothing.
+        if p.nights - mine.nights >= NIGHTS_GAP && own.held_nights - mine.nights >= NIGHTS_GAP {
             out.push(Suggestion::FewerNights {
                 mine: mine.nights,
                 peers: p.nights,
@@ -425,8 +430,29 @@ mod tests {
     fn own_with(figures: StallFigures) -> Own {
         Own {
             figures,
+            // The whole window held: every night could have been opened.
+            held_nights: 29,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_stall_issued_today_is_not_told_it_opened_too_few_nights() {
+        let new = Own {
+            held_nights: 0,
+            ..own_with(StallFigures::default())
+        };
+        let told = suggest(&new, Some(&medians()), &[]);
+        assert!(
+            !told.iter().any(|s| matches!(s, Suggestion::FewerNights { .. })),
+            "{told:?}"
+        );
+        let old = own_with(StallFigures::default());
+        assert!(
+            suggest(&old, Some(&medians()), &[])
+                .iter()
+                .any(|s| matches!(s, Suggestion::FewerNights { .. }))
+        );
     }
 
     fn medians() -> PeerMedians {

@@ -35,10 +35,14 @@ pub enum NoticeKind {
     WeeklyInsights,
     /// Ratings of a stall came in a burst and are held for an official: to staff.
     RatingsHeld,
+    /// A vendor disputed what an external system reported about a credential: to staff.
+    CredentialDisputed,
+    /// An official decided a vendor's dispute: to the vendor.
+    DisputeDecided,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 18] = [
+    pub const ALL: [NoticeKind; 20] = [
         NoticeKind::ApplicationApproved,
         NoticeKind::ApplicationRejected,
         NoticeKind::ApplicationReturned,
@@ -57,6 +61,8 @@ impl NoticeKind {
         NoticeKind::ComplaintDecided,
         NoticeKind::WeeklyInsights,
         NoticeKind::RatingsHeld,
+        NoticeKind::CredentialDisputed,
+        NoticeKind::DisputeDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +85,8 @@ impl NoticeKind {
             NoticeKind::ComplaintDecided => "complaint_decided",
             NoticeKind::WeeklyInsights => "weekly_insights",
             NoticeKind::RatingsHeld => "ratings_held",
+            NoticeKind::CredentialDisputed => "credential_disputed",
+            NoticeKind::DisputeDecided => "dispute_decided",
         }
     }
 
@@ -107,6 +115,8 @@ impl NoticeKind {
             NoticeKind::ComplaintDecided => "notice.complaint_decided",
             NoticeKind::WeeklyInsights => "notice.weekly_insights",
             NoticeKind::RatingsHeld => "notice.ratings_held",
+            NoticeKind::CredentialDisputed => "notice.credential_disputed",
+            NoticeKind::DisputeDecided => "notice.dispute_decided",
         }
     }
 }

@@ -266,6 +266,8 @@ pub struct CredentialView {
     pub reason: String,
     /// Expires within the tenant's warning period.
     pub expiring: bool,
+    /// Reported invalid by an external system: the vendor may dispute the report.
+    pub disputable: bool,
 }
 
 /// The vendor's credentials: those required by what they sell, and any others on file.
@@ -315,6 +317,7 @@ pub async fn for_vendor(state: &AppState, user: &AuthUser, vendor: Uuid) -> AppR
             status: h.and_then(|c| Status::parse(&c.status)),
             reason: h.map(|c| c.reason.clone()).unwrap_or_default(),
             expiring,
+            disputable: h.is_some_and(|c| c.status == Status::Invalid.as_str() && c.source == "external"),
         });
     }
     Ok(out)

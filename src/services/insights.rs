@@ -211,6 +211,10 @@ async fn compute(
         hours,
         tags: tags.clone(),
         complaint_categories: complaint_categories.clone(),
+        // The window's past nights since the code's issue (tonight not yet over).
+        held_nights: (to - from.max(code.created_at.with_timezone(&tz).date_naive()))
+            .num_days()
+            .max(0),
     };
     let raw = insight::suggest(&own, medians.as_ref(), &demand);
     let suggestions = raw.iter().map(|s| view(s, lang)).collect();

@@ -89,9 +89,16 @@ pub struct ScanCache {
     pages: Cache<CodeKey, Arc<ScanData>>,
     /// (tenant slug, code) → code id: never changes once issued.
     ids: Cache<(String, String), CodeKey>,
-    /// Counts forgets: a page read while something was forgotten is not kept, since the change
-    /// may have committed after the read (and its forget run before the insert).
+    /// Counts forgets. A page read while its code was forgotten is not kept, since the change may
+    /// have committed after the read (and its forget run before the insert).
     forgets: Arc<AtomicU64>,
+    /// The count at which each recently forgotten code was forgotten, so that a read is thrown
+    /// away only when *its* code changed meanwhile, not whenever any code of any tenant did (which,
+    /// with ratings and check-ins arriving all evening, would keep most pages out of the cache).
+    forgotten_at: Cache<CodeKey, u64>,
+    /// Counts forgetting everything (a lost listener, a tenant's settings): every read under way
+    /// is thrown away.
+    all_forgets: Arc<AtomicU64>,
 }
 
 impl Default for ScanCache {
@@ -104,19 +111,53 @@ impl Default for ScanCache {
                 .build(),
             ids: Cache::builder().max_capacity(100_000).build(),
             forgets: Arc::default(),
+            // Long enough to outlive any read of a page; large enough for a busy evening's
+            // changes within that time.
+            forgotten_at: Cache::builder()
+                .max_capacity(200_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            all_forgets: Arc::default(),
         }
     }
 }
 
 impl ScanCache {
     pub fn forget(&self, tenant: TenantId, code: Uuid) {
-        self.forgets.fetch_add(1, Ordering::SeqCst);
+        let n = self.forgets.fetch_add(1, Ordering::SeqCst) + 1;
+        self.forgotten_at.insert((tenant, code), n);
         self.pages.invalidate(&(tenant, code));
     }
 
     pub fn forget_all(&self) {
         self.forgets.fetch_add(1, Ordering::SeqCst);
+        self.all_forgets.fetch_add(1, Ordering::SeqCst);
         self.pages.invalidate_all();
+    }
+
+    /// Where the cache stood before a read: compared after it by [`ScanCache::changed_since`].
+    fn mark(&self) -> (u64, u64) {
+        (
+            self.forgets.load(Ordering::SeqCst),
+            self.all_forgets.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Whether `key` (or everything) was forgotten since `mark`.
+    fn changed_since(&self, key: &CodeKey, (count, all): (u64, u64)) -> bool {
+        self.all_forgets.load(Ordering::SeqCst) != all || self.forgotten_at.get(key).is_some_and(|n| n > count)
+    }
+
+    /// Keeps a page read since `mark`, unless its code changed meanwhile; checked again after
+    /// the insert, since a forget may run between the check and the insert.
+    fn keep(&self, key: CodeKey, data: Arc<ScanData>, mark: (u64, u64)) {
+        if self.changed_since(&key, mark) {
+            return;
+        }
+        self.pages.insert(key, data);
+        if self.changed_since(&key, mark) {
+            self.pages.invalidate(&key);
+        }
     }
 
     /// What the database hook calls at commit.
@@ -196,7 +237,7 @@ pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Op
             Scanned::Genuine(data)
         });
     }
-    let epoch = state.scan_cache.forgets.load(Ordering::SeqCst);
+    let mark = state.scan_cache.mark();
     let (tenant, row, causes, revoked) = match codes::scan(state, code, kid, signature).await? {
         Scan::Genuine { tenant, code, causes } => (tenant, code, causes, false),
         Scan::Revoked { tenant, code } => (tenant, code, Vec::new(), true),
@@ -208,12 +249,37 @@ pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Op
         .ids
         .insert((tenant.slug.clone(), row.code.clone()), key);
     let data = Arc::new(read(state, tenant, row, causes).await?);
-    if state.scan_cache.forgets.load(Ordering::SeqCst) == epoch {
-        state.scan_cache.pages.insert(key, data.clone());
-    }
+    state.scan_cache.keep(key, data.clone(), mark);
     Ok(if revoked {
         Scanned::Revoked(data)
     } else {
         Scanned::Genuine(data)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u128) -> CodeKey {
+        (TenantId(Uuid::nil()), Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn a_read_is_thrown_away_only_when_its_own_code_changed_meanwhile() {
+        let cache = ScanCache::default();
+        let mark = cache.mark();
+        // Another code changed during the read: this one's read still holds.
+        cache.forget(key(1).0, key(1).1);
+        assert!(!cache.changed_since(&key(2), mark));
+        // This code changed: its read is stale.
+        cache.forget(key(2).0, key(2).1);
+        assert!(cache.changed_since(&key(2), mark));
+        // A forget before the read began does not count against it.
+        let later = cache.mark();
+        assert!(!cache.changed_since(&key(2), later));
+        // Forgetting everything throws away every read under way.
+        cache.forget_all();
+        assert!(cache.changed_since(&key(3), later));
+    }
 }

@@ -250,6 +250,8 @@ pub async fn decide_appeal(
 struct RenewalsPage {
     page: Page,
     renewals: Vec<RenewalRow>,
+    /// Vendors' disputes of what an external system reported.
+    disputes: Vec<crate::db::disputes::DisputeRow>,
     all: bool,
     notice: Option<String>,
     errors: FormErrors,
@@ -285,7 +287,9 @@ async fn renewals_page(
     failed: Option<Uuid>,
 ) -> AppResult<Html<String>> {
     let renewals = credentials::renewals(state, user, !all).await?;
+    let disputes = crate::services::disputes::list(state, user, !all).await?;
     render(&RenewalsPage {
+        disputes,
         page,
         renewals,
         all,
@@ -306,6 +310,7 @@ pub async fn renewals(
 ) -> AppResult<Html<String>> {
     let notice = q.notice.as_deref().map(|n| match n {
         "accepted" => page.t("credential.done_accepted"),
+        "disputed" => page.t("dispute.done"),
         _ => page.t("credential.done_refused"),
     });
     renewals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await
@@ -328,6 +333,31 @@ pub async fn decide_renewal(
             let notice = if accept { "accepted" } else { "refused" };
             Ok(Redirect::to(&format!("/official/renewals?notice={notice}")).into_response())
         }
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = renewals_page(&state, page, &user, false, None, errors, Some(id)).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
+
+/// An official decides a vendor's dispute of a feed's report: `verdict` uphold or reject.
+pub async fn decide_dispute(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<VerdictForm>,
+) -> AppResult<Response> {
+    let uphold = match form.verdict.as_str() {
+        "uphold" => true,
+        "reject" => false,
+        _ => return Err(AppError::field("verdict", "appeal.verdict_missing")),
+    };
+    match crate::services::disputes::decide(&state, &user, id, uphold, &form.reason).await {
+        Ok(_) => Ok(Redirect::to("/official/renewals?notice=disputed#disputes").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err);

@@ -42,6 +42,8 @@ struct StallPage {
     early_minutes: i64,
     credentials: Vec<CredentialView>,
     renewals: Vec<RenewalRow>,
+    /// The vendor's disputes of what external systems reported.
+    disputes: Vec<crate::db::disputes::DisputeRow>,
     kinds: [Kind; 3],
     inspections: Vec<InspectionView>,
     month_points: i64,
@@ -63,6 +65,13 @@ struct StallPage {
 }
 
 impl StallPage {
+    /// Whether a dispute of this credential's report is waiting.
+    fn dispute_pending(&self, kind: &Kind) -> bool {
+        self.disputes
+            .iter()
+            .any(|d| d.kind == kind.as_str() && d.state == "pending")
+    }
+
     fn stars(&self, n: &i16) -> String {
         crate::domain::rating::stars_text(*n)
     }
@@ -196,6 +205,7 @@ async fn stall_page(
     let nights = checkins::for_stall(state, user, &code).await?;
     let credentials = credentials::for_vendor(state, user, user.id).await?;
     let renewals = credentials::my_renewals(state, user).await?;
+    let disputes = crate::services::disputes::mine(state, user).await?;
     let inspections = inspections::for_code(state, user, id).await?;
     let deductions = inspections::deductions_of(state, user, user.id).await?;
     let month = month_of(local_date(state.config.clock.now(), user.tenant.timezone));
@@ -239,6 +249,7 @@ async fn stall_page(
         early_minutes: nights.early_minutes,
         credentials,
         renewals,
+        disputes,
         kinds: Kind::ALL,
         inspections,
         month_points,
@@ -272,6 +283,7 @@ pub async fn show(
         Some("checked_out") => Some(page.t("checkin.out_done")),
         Some("renewal") => Some(page.t("credential.renewal_sent")),
         Some("appeal") => Some(page.t("appeal.sent")),
+        Some("disputed") => Some(page.t("dispute.pending")),
         Some("replied") => Some(page.t("rating.replied_notice")),
         Some("answered") => Some(page.t("complaint.answered_notice")),
         _ => None,
@@ -366,6 +378,26 @@ pub async fn renew(
     )
     .await;
     done(&state, page, &user, id, result, |_| "renewal", "renewal").await
+}
+
+#[derive(Deserialize)]
+pub struct DisputeForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// The vendor disputes an external system's report on a credential.
+pub async fn dispute(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<DisputeForm>,
+) -> AppResult<Response> {
+    let result = crate::services::disputes::file(&state, &user, &form.kind, &form.text).await;
+    done(&state, page, &user, id, result, |_| "disputed", "dispute").await
 }
 
 #[derive(Deserialize)]

@@ -495,3 +495,103 @@ async fn the_audit_trail_reads_in_words_links_its_subjects_and_finds_actions_by_
     let (_, html) = text(&desk, app.url("/admin/audit?action=%E9%A3%9E%E8%88%B9")).await;
     assert!(!html.contains("audit-rows"), "{html}");
 }
+
+#[tokio::test]
+async fn a_vendor_disputes_a_feeds_report_and_an_official_decides_it_seeing_the_event() {
+    use crate::supervision::{event, feed_key, scan_colour, send_event};
+    let app = app_with_clock().await;
+    app.state.config.clock.set(Utc::now());
+    let stall = demo_stall(&app).await;
+    let key = feed_key(&app, "nanan");
+    let (s, b) = send_event(
+        &app,
+        "nanan",
+        &key,
+        Utc::now().timestamp(),
+        &event("hc-dispute-1", stall.vendor, "invalid"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(scan_colour(&app, &stall.path).await, "red");
+    let phone = app.signed_in("nanan", "vendor").await;
+    let page = format!("/vendor/stalls/{}", stall.id);
+    let (_, html) = text(&phone, app.url(&page)).await;
+    assert!(
+        html.contains("id=\"dispute-form-health\""),
+        "the vendor is offered a dispute: {html}"
+    );
+    let post = |text: &'static str| {
+        let phone = phone.clone();
+        let url = app.url(&format!("{page}/disputes"));
+        let origin = app.url("");
+        async move {
+            phone
+                .post(url)
+                .header("origin", origin)
+                .form(&[("kind", "health"), ("text", text)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(post("错").await.status(), 422, "a reason is needed");
+    assert_eq!(app.count("credential_disputes").await, 0);
+    assert_eq!(post("我昨天已复检合格，报告有误").await.status(), 303);
+    assert_eq!(post("再提交一次").await.status(), 409, "one dispute waits at a time");
+    let (_, html) = text(&phone, app.url(&page)).await;
+    assert!(html.contains("id=\"dispute-pending-health\""));
+
+    // The official sees the feed's event beside the vendor's word.
+    let desk = app.signed_in("nanan", "official").await;
+    let (_, html) = text(&desk, app.url("/official/renewals")).await;
+    assert!(
+        html.contains("hc-dispute-1") && html.contains("我昨天已复检合格"),
+        "{html}"
+    );
+    let id: uuid::Uuid = sqlx::query_scalar("select id from credential_disputes")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let decide = |client: reqwest::Client, verdict: &'static str, reason: &'static str| {
+        let url = app.url(&format!("/official/disputes/{id}/decision"));
+        let origin = app.url("");
+        async move {
+            client
+                .post(url)
+                .header("origin", origin)
+                .form(&[("verdict", verdict), ("reason", reason)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(decide(phone.clone(), "uphold", "自己批准").await, 403, "not the vendor");
+    let stranger = app.signed_in("shangcheng", "official").await;
+    assert_eq!(decide(stranger, "uphold", "跨区").await, 404, "not another district");
+    assert_eq!(decide(desk.clone(), "uphold", "").await, 422, "a reason is needed");
+    assert_eq!(decide(desk.clone(), "uphold", "已电话核实复检报告").await, 303);
+    assert_eq!(decide(desk.clone(), "reject", "再次决定").await, 409, "decided once");
+    let (status, source): (String, String) =
+        sqlx::query_as("select status, source from credentials where vendor_id = $1 and kind = 'health'")
+            .bind(stall.vendor)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), source.as_str()), ("valid", "official"));
+    assert_ne!(scan_colour(&app, &stall.path).await, "red");
+    let told: i64 = sqlx::query_scalar("select count(*) from notifications where kind = 'dispute_decided'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(told, 1);
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action in ('credential.dispute', 'credential.dispute_uphold')",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+}
