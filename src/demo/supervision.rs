@@ -214,6 +214,25 @@ pub(super) async fn seed(
             None,
         )
         .await?;
+        // The vendor disputes it an hour later: waiting for an official (官员：证照更新与异议).
+        let dispute = Uuid::new_v4();
+        db::disputes::insert(
+            &mut tx,
+            dispute,
+            c.vendor_id,
+            "health",
+            Some(&format!("demo-{}-0001", spec.slug)),
+            "我昨天已在社区医院复检，结果正常，健康码报告有误，请核实。",
+            now - Duration::hours(1),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            &Actor::user(c.vendor_id, format!("vendor:{}", c.vendor_name_masked), None),
+            Change::new("credential.dispute", "user", c.vendor_id)
+                .after(&serde_json::json!({ "dispute": dispute, "kind": "health" })),
+        )
+        .await?;
     }
 
     // 3. A food licence that expires in nine days (yellow).

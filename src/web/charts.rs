@@ -13,11 +13,14 @@ pub struct Series<'a> {
     pub values: Vec<i64>,
 }
 
-const WIDTH: i64 = 640;
+// Drawn about as wide as a phone shows it, so that 14-unit labels stay near 12 px on a 390-px
+// screen (at 640 units they shrank to 6 px).
+const WIDTH: i64 = 400;
 const HEIGHT: i64 = 220;
 const LEFT: i64 = 48;
 const RIGHT: i64 = 12;
 const TOP: i64 = 12;
+const LEGEND: i64 = 18;
 const BOTTOM: i64 = 28;
 
 /// Escapes text for SVG/HTML content and attribute values.
@@ -75,7 +78,9 @@ pub fn line_chart(id: &str, title: &str, labels: &[String], series: &[Series<'_>
     let top = nice_ceiling(max);
     let n = labels.len() as i64;
     let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
+    // Room for a legend above the plot when there is more than one line.
+    let top_margin = if series.len() > 1 { TOP + LEGEND } else { TOP };
+    let plot_h = HEIGHT - top_margin - BOTTOM;
     let x = |i: i64| {
         if n <= 1 {
             LEFT + plot_w / 2
@@ -83,7 +88,7 @@ pub fn line_chart(id: &str, title: &str, labels: &[String], series: &[Series<'_>
             LEFT + i * plot_w / (n - 1)
         }
     };
-    let y = |v: i64| TOP + plot_h - (v.clamp(0, top) as i128 * plot_h as i128 / top as i128) as i64;
+    let y = |v: i64| top_margin + plot_h - (v.clamp(0, top) as i128 * plot_h as i128 / top as i128) as i64;
 
     let mut desc = String::new();
     if let (Some(first), Some(last)) = (labels.first(), labels.last()) {
@@ -152,12 +157,37 @@ pub fn line_chart(id: &str, title: &str, labels: &[String], series: &[Series<'_>
         if points.len() > 1 {
             let _ = write!(out, r#"<polyline fill="none" points="{}"/>"#, points.join(" "));
         }
+        // Each point carries its value, readable on hover or by a screen reader, with no script.
         if points.len() <= 31 {
             for (i, v) in s.values.iter().enumerate() {
-                let _ = write!(out, r#"<circle cx="{}" cy="{}" r="3"/>"#, x(i as i64), y(*v));
+                let label = labels.get(i).map(String::as_str).unwrap_or("");
+                let _ = write!(
+                    out,
+                    r#"<circle cx="{}" cy="{}" r="3"><title>{}: {} {v}</title></circle>"#,
+                    x(i as i64),
+                    y(*v),
+                    escape(label),
+                    escape(s.name)
+                );
             }
         }
         out.push_str("</g>");
+    }
+    // A legend naming each line in its own style, when there is more than one.
+    if series.len() > 1 {
+        let mut lx = LEFT;
+        for (k, s) in series.iter().enumerate() {
+            let _ = write!(
+                out,
+                r#"<g class="series series-{k} legend"><polyline fill="none" points="{lx},{ly} {},{ly}"/><text class="tick" x="{}" y="{}">{}</text></g>"#,
+                lx + 18,
+                lx + 22,
+                TOP + 5,
+                escape(s.name),
+                ly = TOP
+            );
+            lx += 30 + 14 * s.name.chars().count() as i64;
+        }
     }
     out.push_str("</svg>");
     out
@@ -229,7 +259,9 @@ mod tests {
             }],
         );
         // 0 sits on the x axis (TOP + plot height), the top value (10 = nice ceiling) at TOP.
-        assert!(svg.contains(r#"points="48,192 338,102 628,12""#), "{svg}");
+        assert!(svg.contains(r#"points="48,192 218,102 388,12""#), "{svg}");
+        // Each point says its value.
+        assert!(svg.contains("<title>2026-11-03: scans 10</title>"), "{svg}");
         // Ticks at 0, the middle and the top.
         assert!(svg.contains(">0</text>") && svg.contains(">5</text>") && svg.contains(">10</text>"));
         assert!(svg.contains(r#"<title id="scans-title">Scans</title>"#));

@@ -157,8 +157,13 @@ pub async fn dashboard(
     State(state): State<AppState>,
     page: Page,
     user: AuthUser,
-    Query(q): Query<RangeQuery>,
+    Query(mut q): Query<RangeQuery>,
 ) -> AppResult<Html<String>> {
+    // The page opens on the last seven nights (tonight alone is nearly empty before the market
+    // fills); the API's default stays tonight.
+    if q.range.trim().is_empty() {
+        q.range = "7".into();
+    }
     let d = numbers::dashboard(&state, &user, &q).await?;
     let markets = numbers::markets(&state, &user).await?;
     render(&DashboardPage {

@@ -535,8 +535,9 @@ async fn a_vendor_disputes_a_feeds_report_and_an_official_decides_it_seeing_the_
                 .unwrap()
         }
     };
+    let disputes = app.count("credential_disputes").await;
     assert_eq!(post("错").await.status(), 422, "a reason is needed");
-    assert_eq!(app.count("credential_disputes").await, 0);
+    assert_eq!(app.count("credential_disputes").await, disputes, "nothing written");
     assert_eq!(post("我昨天已复检合格，报告有误").await.status(), 303);
     assert_eq!(post("再提交一次").await.status(), 409, "one dispute waits at a time");
     let (_, html) = text(&phone, app.url(&page)).await;
@@ -549,7 +550,8 @@ async fn a_vendor_disputes_a_feeds_report_and_an_official_decides_it_seeing_the_
         html.contains("hc-dispute-1") && html.contains("我昨天已复检合格"),
         "{html}"
     );
-    let id: uuid::Uuid = sqlx::query_scalar("select id from credential_disputes")
+    let id: uuid::Uuid = sqlx::query_scalar("select id from credential_disputes where vendor_id = $1")
+        .bind(stall.vendor)
         .fetch_one(&app.owner)
         .await
         .unwrap();
@@ -588,8 +590,10 @@ async fn a_vendor_disputes_a_feeds_report_and_an_official_decides_it_seeing_the_
         .unwrap();
     assert_eq!(told, 1);
     let audited: i64 = sqlx::query_scalar(
-        "select count(*) from audit_log where action in ('credential.dispute', 'credential.dispute_uphold')",
+        "select count(*) from audit_log where action in ('credential.dispute', 'credential.dispute_uphold')
+           and subject_id = $1",
     )
+    .bind(stall.vendor.to_string())
     .fetch_one(&app.owner)
     .await
     .unwrap();
