@@ -144,3 +144,21 @@ create unique index credential_disputes_one_pending on credential_disputes (tena
 
 call enable_tenant_isolation('credential_disputes');
 grant select, insert, update on credential_disputes to nightmarket_app;
+
+-- --------------------------------------------------------------------- fraud flags looked at
+
+-- An official who looked at a fraud flag and found nothing wrong dismisses it with a reason. The
+-- flag is named by its evidence (a hash of its kind, subject and redemptions), so new uses that
+-- extend the pattern raise it again.
+create table voucher_flag_reviews (
+    tenant_id   uuid        not null references tenants (id),
+    flag_key    text        not null constraint voucher_flag_reviews_key check (flag_key ~ '^[0-9a-f]{64}$'),
+    reason      text        not null constraint voucher_flag_reviews_reason check (char_length(reason) between 2 and 200),
+    reviewed_by uuid        not null,
+    reviewed_at timestamptz not null,
+    primary key (tenant_id, flag_key),
+    constraint voucher_flag_reviews_by_fkey foreign key (tenant_id, reviewed_by) references users (tenant_id, id)
+);
+
+call enable_tenant_isolation('voucher_flag_reviews');
+grant select, insert on voucher_flag_reviews to nightmarket_app;

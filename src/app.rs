@@ -208,6 +208,7 @@ pub fn router(state: AppState) -> Router {
         .route("/official/ratings/{id}/decision", post(complaints::decide))
         .route("/official/ratings/held", get(complaints::held))
         .route("/official/vouchers/flags", get(admin_vouchers::flags))
+        .route("/official/vouchers/flags/dismiss", post(admin_vouchers::dismiss_flag))
         .route("/official/vouchers/redemptions", get(admin_vouchers::redemptions))
         .route(
             "/official/vouchers/redemptions/{id}/reverse",

@@ -855,3 +855,51 @@ pub async fn flags(
     );
     Ok(out)
 }
+
+/// A fraud flag an official dismissed: why, by whom, when.
+#[derive(Clone, Debug)]
+pub struct FlagReview {
+    pub flag_key: String,
+    pub reason: String,
+    pub reviewed_by_name: String,
+    pub reviewed_at: DateTime<Utc>,
+}
+
+/// The dismissals of these flags.
+pub async fn flag_reviews(tx: &mut TenantTx, keys: &[String]) -> Result<Vec<FlagReview>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_as!(
+        FlagReview,
+        "select r.flag_key, r.reason, u.display_name as reviewed_by_name, r.reviewed_at
+         from voucher_flag_reviews r join users u on u.tenant_id = r.tenant_id and u.id = r.reviewed_by
+         where r.tenant_id = $1 and r.flag_key = any($2)",
+        tenant,
+        keys
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// Dismisses a flag; false when it was dismissed already.
+pub async fn dismiss_flag(
+    tx: &mut TenantTx,
+    key: &str,
+    reason: &str,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let n = sqlx::query!(
+        "insert into voucher_flag_reviews (tenant_id, flag_key, reason, reviewed_by, reviewed_at)
+         values ($1, $2, $3, $4, $5) on conflict do nothing",
+        tenant,
+        key,
+        reason,
+        by,
+        at
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}

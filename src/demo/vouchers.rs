@@ -186,6 +186,22 @@ pub(super) async fn seed(
                     trading - Duration::minutes(20),
                 )
                 .await?;
+                // An official looked at the refused attempt and dismissed it with a reason.
+                let settings = db::settings::get(&mut tx).await?;
+                let by = super::stalls::official(&mut tx).await?;
+                for f in db::vouchers::flags(&mut tx, &settings, None).await? {
+                    if f.kind == "refused_attempts" {
+                        let key = crate::services::vouchers::flag_key(&f);
+                        db::vouchers::dismiss_flag(
+                            &mut tx,
+                            &key,
+                            "顾客在摊主签到前来用券，已当场说明，属正常",
+                            by,
+                            trading,
+                        )
+                        .await?;
+                    }
+                }
             }
         }
     }

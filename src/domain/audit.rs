@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 79] = [
+pub const ACTIONS: [&str; 80] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -83,6 +83,7 @@ pub const ACTIONS: [&str; 79] = [
     "voucher.claim",
     "voucher.redeem",
     "voucher.reverse",
+    "voucher_flag.dismiss",
 ];
 
 /// The locale key of an action's name.

@@ -1282,6 +1282,34 @@ pub struct Flag {
     /// For refused attempts: why they were refused (locale keys).
     pub reasons: Vec<String>,
     pub evidence: Vec<Redemption>,
+    /// Names the flag by its evidence (so new uses extending the pattern raise it again).
+    pub key: String,
+    /// An official's dismissal of it.
+    pub dismissed: Option<FlagDismissal>,
+}
+
+/// Why an official dismissed a flag, who, and when.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct FlagDismissal {
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A flag's name: a hash of its kind, its subject and the uses (or count) behind it.
+pub fn flag_key(f: &db::vouchers::FlagRow) -> String {
+    use sha2::{Digest, Sha256};
+    let mut ids: Vec<String> = f.redemption_ids.iter().map(Uuid::to_string).collect();
+    ids.sort();
+    let text = format!(
+        "{}|{}|{}|{}|{}",
+        f.kind,
+        f.code_id.map(|c| c.to_string()).unwrap_or_default(),
+        f.shopper_masked.as_deref().unwrap_or(""),
+        f.count,
+        ids.join(",")
+    );
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 pub async fn flags(state: &AppState, official: &AuthUser, campaign: Option<Uuid>) -> AppResult<Vec<Flag>> {
@@ -1306,6 +1334,8 @@ pub async fn flags(state: &AppState, official: &AuthUser, campaign: Option<Uuid>
             .collect()
         };
         out.push(Flag {
+            key: flag_key(&f),
+            dismissed: None,
             kind: f.kind,
             shopper: f.shopper_masked,
             stall: f.stall_name,
@@ -1315,5 +1345,50 @@ pub async fn flags(state: &AppState, official: &AuthUser, campaign: Option<Uuid>
             evidence,
         });
     }
+    let keys: Vec<String> = out.iter().map(|f| f.key.clone()).collect();
+    for r in db::vouchers::flag_reviews(&mut tx, &keys).await? {
+        if let Some(f) = out.iter_mut().find(|f| f.key == r.flag_key) {
+            f.dismissed = Some(FlagDismissal {
+                reason: r.reason,
+                by: r.reviewed_by_name,
+                at: r.reviewed_at,
+            });
+        }
+    }
+    // Those still to look at first.
+    out.sort_by_key(|f| f.dismissed.is_some());
     Ok(out)
+}
+
+/// An official who looked at a flag and found nothing wrong dismisses it, with a reason (2–200
+/// characters), audited. The flag must be one the rules raise now.
+pub async fn dismiss_flag(state: &AppState, official: &AuthUser, key: &str, reason: &str) -> AppResult<()> {
+    official.require_staff()?;
+    let reason = reason.trim();
+    if !(2..=200).contains(&reason.chars().count()) {
+        return Err(AppError::Validation(vec![crate::error::FieldError::with(
+            "reason",
+            Msg::new("form.length_between").arg("min", 2).arg("max", 200),
+        )]));
+    }
+    let current = flags(state, official, None).await?;
+    let Some(flag) = current.iter().find(|f| f.key == key) else {
+        return Err(AppError::NotFound);
+    };
+    let now = state.config.clock.now();
+    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    if !db::vouchers::dismiss_flag(&mut tx, key, reason, official.id, now).await? {
+        return Err(AppError::Conflict(Msg::new("voucher_flag.dismissed_already")));
+    }
+    audit::record(
+        &mut tx,
+        &official.actor(),
+        Change::new("voucher_flag.dismiss", "voucher_flag", key).after(&serde_json::json!({
+            "kind": flag.kind, "stall": flag.stall, "shopper": flag.shopper, "count": flag.count,
+            "uses": flag.evidence.iter().map(|r| r.id).collect::<Vec<_>>(), "reason": reason
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

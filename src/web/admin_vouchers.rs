@@ -578,6 +578,8 @@ pub async fn settle(
 struct FlagsPage {
     page: Page,
     flags: Vec<vouchers::Flag>,
+    notice: Option<String>,
+    errors: FormErrors,
     clock: Clock,
 }
 
@@ -588,15 +590,60 @@ impl FlagsPage {
 }
 
 /// `/official/vouchers/flags`: fraud flags with their evidence, for officials.
-pub async fn flags(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
-    let flags = vouchers::flags(&state, &user, None).await?;
+async fn flags_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    notice: Option<String>,
+    errors: FormErrors,
+) -> AppResult<Html<String>> {
+    let flags = vouchers::flags(state, user, None).await?;
     render(&FlagsPage {
         page,
         flags,
+        notice,
+        errors,
         clock: Clock {
             tz: user.tenant.timezone,
         },
     })
+}
+
+pub async fn flags(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Query(q): Query<NoticeQuery>,
+) -> AppResult<Html<String>> {
+    let notice = q.notice.as_deref().map(|_| page.t("voucher_flag.done"));
+    flags_page(&state, page, &user, notice, FormErrors::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct DismissForm {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// An official dismisses a flag they checked, with a reason.
+pub async fn dismiss_flag(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Form(form): Form<DismissForm>,
+) -> AppResult<Response> {
+    match vouchers::dismiss_flag(&state, &user, form.key.trim(), &form.reason).await {
+        Ok(()) => Ok(Redirect::to("/official/vouchers/flags?notice=dismissed").into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = flags_page(&state, page, &user, None, errors).await;
+            Ok(form_failed(html, &err))
+        }
+    }
 }
 
 /// `/official/vouchers/redemptions`: a night's voucher uses, searchable by verification number,

@@ -599,3 +599,56 @@ async fn a_vendor_disputes_a_feeds_report_and_an_official_decides_it_seeing_the_
     .unwrap();
     assert_eq!(audited, 2);
 }
+
+#[tokio::test]
+async fn an_official_dismisses_a_fraud_flag_with_a_reason_and_it_is_kept() {
+    let app = TestApp::spawn().await;
+    let desk = app.signed_in("nanan", "official").await;
+    let (s, html) = text(&desk, app.url("/official/vouchers/flags")).await;
+    assert_eq!(s, 200);
+    // The demo's near-threshold card for a stall names no single shopper.
+    let key = html
+        .split("data-flag=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the demo raises a flag")
+        .to_string();
+    let dismiss = |reason: &'static str, key: String| {
+        let desk = desk.clone();
+        let url = app.url("/official/vouchers/flags/dismiss");
+        let origin = app.url("");
+        async move {
+            desk.post(url)
+                .header("origin", origin)
+                .form(&[("key", key.as_str()), ("reason", reason)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(dismiss("", key.clone()).await, 422, "a reason is needed");
+    assert_eq!(dismiss("已核实", "0".repeat(64)).await, 404, "only a flag raised now");
+    assert_eq!(dismiss("已电话核实，同一家人分别用券", key.clone()).await, 303);
+    assert_eq!(dismiss("再次排除", key.clone()).await, 409);
+    let (_, html) = text(&desk, app.url("/official/vouchers/flags")).await;
+    assert!(
+        html.contains("已电话核实，同一家人分别用券") && html.contains("data-dismissed=\"true\""),
+        "{html}"
+    );
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'voucher_flag.dismiss'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+    let vendor = app.signed_in("nanan", "vendor").await;
+    let r = vendor
+        .post(app.url("/official/vouchers/flags/dismiss"))
+        .header("origin", app.url(""))
+        .form(&[("key", key.as_str()), ("reason", "我自己排除")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "not a vendor");
+}
