@@ -282,7 +282,10 @@ mod tests {
         );
         assert!(!svg.contains("polyline"));
         // 4 of an axis topped at 5: four fifths of the 180-unit plot above its bottom (192).
-        assert!(svg.contains(r#"<circle cx="338" cy="48" r="3"/>"#), "{svg}");
+        assert!(
+            svg.contains(r#"<circle cx="218" cy="48" r="3"><title>2026-11-01: visitors 4</title></circle>"#),
+            "{svg}"
+        );
         let empty = line_chart("none", "None", &[], &[]);
         assert!(empty.contains(">0</text>") && !empty.contains("circle"));
     }
