@@ -18,6 +18,22 @@ fn phone_or_error(text: &str) -> AppResult<Phone> {
     Phone::parse(text).ok_or_else(|| AppError::field("phone", "phone.invalid"))
 }
 
+/// The number and the chosen password (twice), each checked, every problem said at once.
+fn phone_and_password(phone: &str, pass: &str, confirm: &str) -> AppResult<Phone> {
+    let mut errors = Vec::new();
+    let phone = Phone::parse(phone);
+    if phone.is_none() {
+        errors.push(FieldError::new("phone", "phone.invalid"));
+    }
+    if let Err(key) = check_password(pass) {
+        errors.push(FieldError::with("password", Msg::new(key)));
+    } else if pass != confirm {
+        errors.push(FieldError::new("confirm_password", "password.mismatch"));
+    }
+    check(errors)?;
+    phone.ok_or_else(|| AppError::Validation(vec![]))
+}
+
 /// Step one: a code to the number, unless it is already registered here.
 pub async fn request_code(state: &AppState, tenant: &Tenant, phone: &str, client: IpAddr) -> AppResult<Phone> {
     let phone = phone_or_error(phone)?;
@@ -42,20 +58,7 @@ pub async fn sign_up(
     pass: &str,
     confirm: &str,
 ) -> AppResult<Session> {
-    let mut errors = Vec::new();
-    let phone = Phone::parse(phone);
-    if phone.is_none() {
-        errors.push(FieldError::new("phone", "phone.invalid"));
-    }
-    if let Err(key) = check_password(pass) {
-        errors.push(FieldError::with("password", Msg::new(key)));
-    } else if pass != confirm {
-        errors.push(FieldError::new("confirm_password", "password.mismatch"));
-    }
-    check(errors)?;
-    let Some(phone) = phone else {
-        return Err(AppError::Validation(vec![]));
-    };
+    let phone = phone_and_password(phone, pass, confirm)?;
     let login = phone_login_key(&state.keys, tenant.id, &phone);
     {
         let mut tx = state.db.tenant(tenant.id).await?;
@@ -110,20 +113,7 @@ pub async fn reset_password(
     pass: &str,
     confirm: &str,
 ) -> AppResult<Session> {
-    let mut errors = Vec::new();
-    let phone = Phone::parse(phone);
-    if phone.is_none() {
-        errors.push(FieldError::new("phone", "phone.invalid"));
-    }
-    if let Err(key) = check_password(pass) {
-        errors.push(FieldError::with("password", Msg::new(key)));
-    } else if pass != confirm {
-        errors.push(FieldError::new("confirm_password", "password.mismatch"));
-    }
-    check(errors)?;
-    let Some(phone) = phone else {
-        return Err(AppError::Validation(vec![]));
-    };
+    let phone = phone_and_password(phone, pass, confirm)?;
     let login = phone_login_key(&state.keys, tenant.id, &phone);
     otp::verify(state, tenant, Purpose::PasswordReset, &phone, code).await?;
     let hash = password::hash(pass.to_string()).await?;

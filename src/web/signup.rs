@@ -86,6 +86,40 @@ pub async fn send_code(
     }
 }
 
+/// Signed in with the new session, on to `to`.
+fn signed_in(state: &AppState, session: crate::services::accounts::Session, to: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    let cookie = session_cookie(&state.config, session.token, state.sessions.ttl());
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The code-and-password step again, with what was wrong.
+fn second_step_failed(
+    page: Page,
+    tenant: Tenant,
+    reset: bool,
+    phone: String,
+    err: crate::error::AppError,
+) -> AppResult<Response> {
+    let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+        return Err(err);
+    };
+    let phone_masked = Phone::parse(&phone).map(|p| p.masked()).unwrap_or_default();
+    let html = render(&SignupPage {
+        page,
+        tenant,
+        reset,
+        step: 2,
+        phone,
+        phone_masked,
+        errors,
+    });
+    Ok(form_failed(html, &err))
+}
+
 fn rate_limited(page: &Page, err: &crate::error::AppError) -> Option<FormErrors> {
     match err {
         crate::error::AppError::RateLimited { retry_after_secs } => Some(FormErrors::new(
@@ -129,30 +163,8 @@ pub async fn verify(
     )
     .await
     {
-        Ok(session) => {
-            let mut response = Redirect::to("/vendor").into_response();
-            let cookie = session_cookie(&state.config, session.token, state.sessions.ttl());
-            if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
-                response.headers_mut().append(header::SET_COOKIE, v);
-            }
-            Ok(response)
-        }
-        Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
-            };
-            let phone_masked = Phone::parse(&form.phone).map(|p| p.masked()).unwrap_or_default();
-            let html = render(&SignupPage {
-                page,
-                tenant,
-                reset: false,
-                step: 2,
-                phone: form.phone,
-                phone_masked,
-                errors,
-            });
-            Ok(form_failed(html, &err))
-        }
+        Ok(session) => Ok(signed_in(&state, session, "/vendor")),
+        Err(err) => second_step_failed(page, tenant, false, form.phone, err),
     }
 }
 
@@ -229,29 +241,7 @@ pub async fn reset_verify(
     )
     .await
     {
-        Ok(session) => {
-            let mut response = Redirect::to("/vendor?notice=password_reset").into_response();
-            let cookie = session_cookie(&state.config, session.token, state.sessions.ttl());
-            if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
-                response.headers_mut().append(header::SET_COOKIE, v);
-            }
-            Ok(response)
-        }
-        Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
-            };
-            let phone_masked = Phone::parse(&form.phone).map(|p| p.masked()).unwrap_or_default();
-            let html = render(&SignupPage {
-                page,
-                tenant,
-                reset: true,
-                step: 2,
-                phone: form.phone,
-                phone_masked,
-                errors,
-            });
-            Ok(form_failed(html, &err))
-        }
+        Ok(session) => Ok(signed_in(&state, session, "/vendor?notice=password_reset")),
+        Err(err) => second_step_failed(page, tenant, true, form.phone, err),
     }
 }

@@ -490,6 +490,16 @@ async fn while_postgresql_does_not_answer_requests_get_quick_503s_and_the_server
         assert!(Instant::now() < deadline, "the API did not recover: {}", r.status());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(client.get(format!("{url}/healthz")).send().await.unwrap().status(), 200);
+    // Health follows the watcher, which pings twice a second: it may say 503 for a moment after
+    // a request already got through (seen under a loaded CI machine), never for long.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = client.get(format!("{url}/healthz")).send().await.unwrap().status();
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "health did not recover: {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(stop(&mut child).success());
 }
