@@ -333,6 +333,16 @@ pub async fn decide(
     Ok(())
 }
 
+/// The stall a rating is about, for staff (pages go back to that stall after acting on it);
+/// not found for a rating of another tenant.
+pub async fn code_of(state: &AppState, official: &AuthUser, rating: Uuid) -> AppResult<Uuid> {
+    official.require_staff()?;
+    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let (row, _) = db::ratings::get(&mut tx, rating).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(row.code_id)
+}
+
 /// A held rating as the officials' queue lists it.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct HeldRating {

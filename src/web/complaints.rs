@@ -316,14 +316,8 @@ pub async fn moderate(
     Path(id): Path<Uuid>,
     Form(form): Form<ModerationForm>,
 ) -> AppResult<Response> {
-    let code: Option<Uuid> = {
-        let mut tx = state.db.tenant(user.tenant_id()).await?;
-        crate::db::ratings::get(&mut tx, id).await?.map(|(r, _)| r.code_id)
-    };
+    let code = ratings::code_of(&state, &user, id).await?;
     let result = ratings::moderate(&state, &user, id, form.hidden == "true", &form.reason).await;
-    let Some(code) = code else {
-        return Err(crate::error::AppError::NotFound);
-    };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/official/codes/{code}#code-ratings")).into_response()),
         Err(err) => {
@@ -394,14 +388,8 @@ pub async fn decide(
         "void" => ratings::RatingDecision::Void,
         _ => return Err(crate::error::AppError::field("decision", "rating.decision_choose")),
     };
-    let code: Option<Uuid> = {
-        let mut tx = state.db.tenant(user.tenant_id()).await?;
-        crate::db::ratings::get(&mut tx, id).await?.map(|(r, _)| r.code_id)
-    };
+    let code = ratings::code_of(&state, &user, id).await?;
     let result = ratings::decide(&state, &user, id, decision, &form.note).await;
-    let Some(code) = code else {
-        return Err(crate::error::AppError::NotFound);
-    };
     let on_queue = form.back == "held";
     match result {
         Ok(()) if on_queue => Ok(Redirect::to("/official/ratings/held").into_response()),

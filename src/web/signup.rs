@@ -56,12 +56,30 @@ pub async fn send_code(
     Path(slug): Path<String>,
     Form(form): Form<PhoneForm>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    match vendors::request_code(&state, &tenant, &form.phone, ip).await {
+    first_step(&state, page, ip, &slug, form.phone, false).await
+}
+
+/// Step one of a sign-up or a reset: the code to the number, then the form for it and a password;
+/// or the number's form again with what was wrong.
+async fn first_step(
+    state: &AppState,
+    page: Page,
+    ip: std::net::IpAddr,
+    slug: &str,
+    phone: String,
+    reset: bool,
+) -> AppResult<Response> {
+    let tenant = state.tenants.require(&state.db, slug).await?;
+    let sent = if reset {
+        vendors::request_reset_code(state, &tenant, &phone, ip).await
+    } else {
+        vendors::request_code(state, &tenant, &phone, ip).await
+    };
+    match sent {
         Ok(phone) => Ok(render(&SignupPage {
             page,
             tenant,
-            reset: false,
+            reset,
             step: 2,
             phone: phone.as_str().to_string(),
             phone_masked: phone.masked(),
@@ -75,9 +93,9 @@ pub async fn send_code(
             let html = render(&SignupPage {
                 page,
                 tenant,
-                reset: false,
+                reset,
                 step: 1,
-                phone: form.phone,
+                phone,
                 phone_masked: String::new(),
                 errors,
             });
@@ -196,31 +214,7 @@ pub async fn reset_code(
     Path(slug): Path<String>,
     Form(form): Form<PhoneForm>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    let (step, phone, phone_masked, err) = match vendors::request_reset_code(&state, &tenant, &form.phone, ip).await {
-        Ok(phone) => (2, phone.as_str().to_string(), phone.masked(), None),
-        Err(err) => (1, form.phone, String::new(), Some(err)),
-    };
-    let errors = match &err {
-        None => FormErrors::default(),
-        Some(e) => match FormErrors::from_error(page.lang, e).or_else(|| rate_limited(&page, e)) {
-            Some(errors) => errors,
-            None => return Err(err.unwrap_or(crate::error::AppError::NotFound)),
-        },
-    };
-    let html = render(&SignupPage {
-        page,
-        tenant,
-        reset: true,
-        step,
-        phone,
-        phone_masked,
-        errors,
-    });
-    Ok(match &err {
-        Some(e) => form_failed(html, e),
-        None => html?.into_response(),
-    })
+    first_step(&state, page, ip, &slug, form.phone, true).await
 }
 
 /// Step two of a reset: the code and the new password; signed in again, every other session ended.
