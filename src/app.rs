@@ -31,7 +31,8 @@ use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
 use crate::web::{
     account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints,
-    credit, goods, insights, numbers, oversight, public, review, shopper, signup, stall, vendor, vouchers, workspace,
+    credit, goods, insights, numbers, oversight, payee, public, review, shopper, signup, stall, vendor, vouchers,
+    workspace,
 };
 
 /// Everything a request may need, cheap to clone.
@@ -220,6 +221,7 @@ pub fn router(state: AppState) -> Router {
         .route("/official/notices/read", post(oversight::notices_read))
         .route("/official/events", get(oversight::events))
         .route("/inspection-photos/{id}", get(stall::inspection_photo))
+        .route("/appeal-photos/{id}", get(stall::appeal_photo))
         // vendors
         .route("/t/{tenant}/signup", get(signup::page).post(signup::send_code))
         .route("/t/{tenant}/signup/verify", post(signup::verify))
@@ -227,6 +229,7 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{tenant}/reset/verify", post(signup::reset_verify))
         .route("/vendor", get(vendor::home))
         .route("/vendor/inbox", get(vendor::inbox))
+        .route("/vendor/payee", get(payee::page).post(payee::save))
         .route("/vendor/inbox/read", post(vendor::mark_read))
         .route("/vendor/apply", get(vendor::choose_market))
         .route("/vendor/apply/{market}", get(vendor::apply_form).post(vendor::apply))

@@ -1,4 +1,4 @@
-//! The signed-in person's own things: notices, and the tenant's settings.
+//! The signed-in person's own things: notices, a vendor's payout account, and the tenant's settings.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,9 +10,10 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, TenantUser};
 use crate::db;
 use crate::db::settings::Settings;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::Json;
 use crate::i18n::Lang;
+use crate::services::payees::{self, Payee};
 use crate::services::{notices, settings};
 
 #[derive(Serialize, ToSchema)]
@@ -92,4 +93,52 @@ pub async fn put_settings(
     Json(body): Json<Settings>,
 ) -> AppResult<Json<Settings>> {
     Ok(Json(settings::save(&state, &user, &body).await?))
+}
+
+/// Where a vendor's voucher subsidy is paid, as given.
+#[derive(serde::Deserialize, ToSchema)]
+pub struct PayeeBody {
+    /// The account holder's full name (2–30 characters).
+    pub holder: String,
+    /// Bank and branch (2–60 characters).
+    pub bank: String,
+    /// Card or business account number: 12–30 digits, spaces and dashes allowed.
+    pub account: String,
+}
+
+/// The signed-in vendor's payout account, masked.
+#[utoipa::path(
+    get, path = "/api/v1/me/payee", tag = "vouchers",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Payee),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a vendor", body = ErrorBody),
+        (status = 404, description = "No payout account given yet", body = ErrorBody),
+    )
+)]
+pub async fn get_payee(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Payee>> {
+    Ok(Json(payees::own(&state, &user).await?.ok_or(AppError::NotFound)?))
+}
+
+/// Give or change the signed-in vendor's payout account (audited); answers it masked.
+#[utoipa::path(
+    put, path = "/api/v1/me/payee", tag = "vouchers",
+    security(("bearer" = [])),
+    request_body = PayeeBody,
+    responses(
+        (status = 200, body = Payee),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a vendor", body = ErrorBody),
+        (status = 422, description = "A field is missing or malformed", body = ErrorBody),
+    )
+)]
+pub async fn put_payee(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(body): Json<PayeeBody>,
+) -> AppResult<Json<Payee>> {
+    Ok(Json(
+        payees::save(&state, &user, &body.holder, &body.bank, &body.account).await?,
+    ))
 }

@@ -115,6 +115,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(staff::set_disabled))
         .routes(routes!(me::notifications))
         .routes(routes!(me::mark_read))
+        .routes(routes!(me::get_payee, me::put_payee))
         .routes(routes!(me::get_settings, me::put_settings))
         .routes(routes!(vendors::request_code))
         .routes(routes!(vendors::sign_up))

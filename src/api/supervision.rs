@@ -438,7 +438,7 @@ pub async fn appeal(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<AppealRequest>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
-    let id = inspections::appeal(&state, &user, id, &body.text).await?;
+    let id = inspections::appeal(&state, &user, id, &body.text, &[]).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 

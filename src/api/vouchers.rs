@@ -448,6 +448,9 @@ pub struct Range {
     pub from: chrono::NaiveDate,
     /// Last business date, at most 366 days after `from`.
     pub to: chrono::NaiveDate,
+    /// Show the payees' full names and account numbers in clear (audited as `settlement.reveal`).
+    #[serde(default)]
+    pub reveal: bool,
 }
 
 /// What to pay each vendor per day: vouchers used, subsidy, consumption, and whether it was settled
@@ -464,7 +467,7 @@ pub async fn settlement(
     Path(_t): Path<String>,
     crate::http::extract::Query(r): crate::http::extract::Query<Range>,
 ) -> AppResult<Json<Vec<vouchers::VendorDay>>> {
-    Ok(Json(vouchers::settlement(&state, &user, r.from, r.to).await?))
+    Ok(Json(vouchers::settlement(&state, &user, r.from, r.to, r.reveal).await?))
 }
 
 /// Marks a vendor-day as paid (admins), recording the sums paid.

@@ -250,25 +250,53 @@ pub async fn cancel_deduction(tx: &mut TenantTx, id: Uuid, at: DateTime<Utc>) ->
     Ok(done.rows_affected() == 1)
 }
 
+pub struct NewAppeal<'a> {
+    pub id: Uuid,
+    pub deduction: Uuid,
+    pub vendor: Uuid,
+    pub text: &'a str,
+    pub at: DateTime<Utc>,
+    /// Content type, size and sealed bytes of the photo backing the appeal.
+    pub photo: Option<(&'a str, i32, &'a [u8])>,
+}
+
 /// Files an appeal; a second appeal of the same deduction violates `appeals_one_per_deduction`.
-pub async fn insert_appeal(
-    tx: &mut TenantTx,
-    deduction: Uuid,
-    vendor: Uuid,
-    text: &str,
-    at: DateTime<Utc>,
-) -> Result<Uuid, sqlx::Error> {
+pub async fn insert_appeal(tx: &mut TenantTx, a: &NewAppeal<'_>) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
-    sqlx::query_scalar!(
-        "insert into appeals (tenant_id, deduction_id, vendor_id, text, filed_at) values ($1, $2, $3, $4, $5) returning id",
+    let (photo_type, photo_size, photo_enc) = match a.photo {
+        Some((t, size, sealed)) => (Some(t), Some(size), Some(sealed)),
+        None => (None, None, None),
+    };
+    sqlx::query!(
+        "insert into appeals (tenant_id, id, deduction_id, vendor_id, text, filed_at, photo_type, photo_size, photo_enc)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         tenant,
-        deduction,
-        vendor,
-        text,
-        at
+        a.id,
+        a.deduction,
+        a.vendor,
+        a.text,
+        a.at,
+        photo_type,
+        photo_size,
+        photo_enc
     )
-    .fetch_one(tx.conn())
-    .await
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The photo backing an appeal: the appealing vendor, content type and sealed bytes.
+pub async fn appeal_photo(tx: &mut TenantTx, id: Uuid) -> Result<Option<(Uuid, String, Vec<u8>)>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let row = sqlx::query!(
+        r#"select vendor_id, photo_type as "photo_type!", photo_enc as "photo_enc!" from appeals
+           where tenant_id = $1 and id = $2 and photo_enc is not null"#,
+        tenant,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| (r.vendor_id, r.photo_type, r.photo_enc)))
 }
 
 #[derive(Clone, Debug)]
@@ -293,6 +321,8 @@ pub struct AppealRow {
     pub inspection_notes: String,
     pub inspected_at: DateTime<Utc>,
     pub photo_ids: Vec<Uuid>,
+    /// Whether the vendor backed the appeal with a photo.
+    pub has_photo: bool,
 }
 
 /// Appeals (pending ones when asked), oldest first; `id` narrows to one.
@@ -305,7 +335,8 @@ pub async fn appeals(tx: &mut TenantTx, pending_only: bool, id: Option<Uuid>) ->
                 i.official_id as inspector_id, o.display_name as inspector_name, i.notes as inspection_notes,
                 i.inspected_at,
                 array(select p.id from inspection_photos p where p.tenant_id = i.tenant_id and p.inspection_id = i.id
-                      order by p.id) as \"photo_ids!\"
+                      order by p.id) as \"photo_ids!\",
+                a.photo_enc is not null as \"has_photo!\"
          from appeals a
          join deductions d on d.tenant_id = a.tenant_id and d.id = a.deduction_id
          join inspections i on i.tenant_id = d.tenant_id and i.id = d.inspection_id

@@ -19,6 +19,7 @@ pub mod markets;
 pub mod notifications;
 pub mod numbers;
 pub mod otp;
+pub mod payees;
 pub mod ratings;
 pub mod scan_counts;
 pub mod scores;

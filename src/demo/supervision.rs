@@ -329,18 +329,33 @@ pub(super) async fn seed(
         .find(|(_, c, p, _)| Some(c.vendor_id) == sample && p == "outside_slot")
     {
         let filed = *at + Duration::hours(20);
-        let appeal = db::inspections::insert_appeal(
+        let appeal = Uuid::new_v4();
+        let png = placeholder_png();
+        let sealed = keys.seal(
+            &Place {
+                tenant: tx.tenant(),
+                table: "appeals",
+                column: "photo_enc",
+                row: appeal,
+            },
+            &png,
+        );
+        db::inspections::insert_appeal(
             &mut tx,
-            *d,
-            code.vendor_id,
-            "当晚是隔壁摊位的桌椅，不是我们摆的，有照片为证。",
-            filed,
+            &db::inspections::NewAppeal {
+                id: appeal,
+                deduction: *d,
+                vendor: code.vendor_id,
+                text: "当晚是隔壁摊位的桌椅，不是我们摆的，有照片为证。",
+                at: filed,
+                photo: Some(("image/png", png.len() as i32, &sealed)),
+            },
         )
         .await?;
         audit::record(
             &mut tx,
             actor,
-            Change::new("appeal.file", "deduction", *d).after(&serde_json::json!({ "appeal": appeal })),
+            Change::new("appeal.file", "deduction", *d).after(&serde_json::json!({ "appeal": appeal, "photo": true })),
         )
         .await?;
         let label = problem(problem_code).map(|p| p.label).unwrap_or_default();
@@ -360,12 +375,17 @@ pub(super) async fn seed(
         .iter()
         .find(|(_, _, p, at)| p == "hygiene" && *at < now - Duration::days(5))
     {
-        let appeal = db::inspections::insert_appeal(
+        let appeal = Uuid::new_v4();
+        db::inspections::insert_appeal(
             &mut tx,
-            *d,
-            code.vendor_id,
-            "已当场清洁，请求撤销扣分。",
-            *at + Duration::hours(12),
+            &db::inspections::NewAppeal {
+                id: appeal,
+                deduction: *d,
+                vendor: code.vendor_id,
+                text: "已当场清洁，请求撤销扣分。",
+                at: *at + Duration::hours(12),
+                photo: None,
+            },
         )
         .await?;
         db::inspections::decide_appeal(

@@ -205,6 +205,44 @@ pub(super) async fn seed(
             }
         }
     }
+    payees(&mut tx, keys, &mut dice).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Every vendor paid in vouchers but the last has given a payout account (the settlement page
+/// shows one that has not).
+async fn payees(tx: &mut TenantTx, keys: &Keys, dice: &mut Dice) -> anyhow::Result<()> {
+    const HOLDERS: [&str; 6] = ["王秀英", "李建国", "张丽", "刘洋", "陈静", "马福"];
+    let today = Utc::now().date_naive();
+    let days = db::vouchers::vendor_days(tx, today - Duration::days(30), today + Duration::days(1), None).await?;
+    let mut vendors: Vec<Uuid> = days.iter().map(|d| d.vendor_id).collect();
+    vendors.sort();
+    vendors.dedup();
+    vendors.pop();
+    for (i, vendor) in vendors.into_iter().enumerate() {
+        let holder = HOLDERS[i % HOLDERS.len()];
+        let account = nightmarket_input::bank::AccountNumber::parse(&format!("622848{:013}", dice.below(1 << 40)))
+            .map_err(|e| anyhow::anyhow!("demo account: {e:?}"))?;
+        let place = |column| Place {
+            tenant: tx.tenant(),
+            table: "payee_accounts",
+            column,
+            row: vendor,
+        };
+        db::payees::put(
+            tx,
+            &db::payees::PayeeRow {
+                vendor_id: vendor,
+                holder_enc: keys.seal_str(&place("holder_enc"), holder),
+                holder_masked: nightmarket_input::identity::mask_name(holder),
+                bank: "中国农业银行兰州城关支行".into(),
+                account_enc: keys.seal_str(&place("account_enc"), account.as_str()),
+                account_masked: account.masked(),
+                updated_at: Utc::now() - Duration::days(20),
+            },
+        )
+        .await?;
+    }
     Ok(())
 }

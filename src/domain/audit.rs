@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 80] = [
+pub const ACTIONS: [&str; 82] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -60,6 +60,7 @@ pub const ACTIONS: [&str; 80] = [
     "market.create",
     "market.remove_slot",
     "market.update",
+    "payee.update",
     "rating.create",
     "rating.hide",
     "rating.release",
@@ -67,6 +68,7 @@ pub const ACTIONS: [&str; 80] = [
     "rating.show",
     "rating.void",
     "settings.update",
+    "settlement.reveal",
     "settlement.settle",
     "shopper.create",
     "signing_key.create",

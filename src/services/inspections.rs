@@ -318,17 +318,28 @@ pub async fn deductions_of(state: &AppState, user: &AuthUser, vendor: Uuid) -> A
         .collect())
 }
 
-/// The vendor appeals a deduction within the tenant's window.
-pub async fn appeal(state: &AppState, vendor: &AuthUser, deduction: Uuid, text: &str) -> AppResult<Uuid> {
+/// The vendor appeals a deduction within the tenant's window, with an optional photo (`photo`
+/// empty when none): a JPEG or PNG of at most 5 MiB, sealed like every document.
+pub async fn appeal(state: &AppState, vendor: &AuthUser, deduction: Uuid, text: &str, photo: &[u8]) -> AppResult<Uuid> {
     vendor.require_vendor()?;
     let now = state.config.clock.now();
     let text = text.trim();
+    let mut errors = Vec::new();
     if !(2..=500).contains(&text.chars().count()) {
-        return Err(AppError::Validation(vec![FieldError::with(
+        errors.push(FieldError::with(
             "text",
             Msg::new("form.length_between").arg("min", 2).arg("max", 500),
-        )]));
+        ));
     }
+    let photo_type = match sniff(photo) {
+        _ if photo.is_empty() => None,
+        Some(t @ ("image/jpeg" | "image/png")) if photo.len() <= MAX_DOCUMENT_BYTES => Some(t),
+        _ => {
+            errors.push(FieldError::new("photo", "appeal.photo_type_or_size"));
+            None
+        }
+    };
+    check(errors)?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let settings = db::settings::get(&mut tx).await?;
     let d = db::inspections::deductions(&mut tx, Some(vendor.id), None)
@@ -347,11 +358,36 @@ pub async fn appeal(state: &AppState, vendor: &AuthUser, deduction: Uuid, text: 
             Msg::new("appeal.too_late").arg("days", settings.appeal_days),
         ));
     }
-    let id = db::inspections::insert_appeal(&mut tx, deduction, vendor.id, text, now).await?;
+    let id = Uuid::new_v4();
+    let photo = photo_type.map(|t| {
+        let sealed = state.keys.seal(
+            &Place {
+                tenant: tx.tenant(),
+                table: "appeals",
+                column: "photo_enc",
+                row: id,
+            },
+            photo,
+        );
+        (t, photo.len() as i32, sealed)
+    });
+    db::inspections::insert_appeal(
+        &mut tx,
+        &db::inspections::NewAppeal {
+            id,
+            deduction,
+            vendor: vendor.id,
+            text,
+            at: now,
+            photo: photo.as_ref().map(|(t, size, sealed)| (*t, *size, sealed.as_slice())),
+        },
+    )
+    .await?;
     audit::record(
         &mut tx,
         &vendor.actor(),
-        Change::new("appeal.file", "deduction", deduction).after(&serde_json::json!({ "appeal": id, "text": text })),
+        Change::new("appeal.file", "deduction", deduction)
+            .after(&serde_json::json!({ "appeal": id, "text": text, "photo": photo.is_some() })),
     )
     .await?;
     live::notify_staff(
@@ -362,7 +398,7 @@ pub async fn appeal(state: &AppState, vendor: &AuthUser, deduction: Uuid, text: 
             ("problem", &d.problem_label),
             ("points", &d.points.to_string()),
         ],
-        Some(&format!("/official/appeals/{id}")),
+        Some(&format!("/official/appeals#appeal-{id}")),
     )
     .await?;
     tx.commit().await?;
@@ -487,6 +523,30 @@ pub async fn appeals(
     official.require(Permission::Inspect)?;
     let mut tx = state.db.tenant(official.tenant_id()).await?;
     Ok(db::inspections::appeals(&mut tx, pending_only, None).await?)
+}
+
+/// The photo backing an appeal (officials deciding appeals, or the vendor who filed it).
+pub async fn appeal_photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let (vendor, content_type, sealed) = db::inspections::appeal_photo(&mut tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if vendor != user.id && !user.has(Permission::Inspect) {
+        return Err(AppError::NotFound);
+    }
+    let bytes = state
+        .keys
+        .open(
+            &Place {
+                tenant: tx.tenant(),
+                table: "appeals",
+                column: "photo_enc",
+                row: id,
+            },
+            &sealed,
+        )
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("appeal photo {id}: {e}")))?;
+    Ok((content_type, bytes))
 }
 
 /// An inspection photo (officials, or the vendor inspected).

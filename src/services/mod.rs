@@ -19,6 +19,7 @@ pub mod markets;
 pub mod notices;
 pub mod numbers;
 pub mod otp;
+pub mod payees;
 pub mod pdf;
 pub mod ratings;
 pub mod review;

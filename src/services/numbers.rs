@@ -1135,7 +1135,7 @@ pub async fn records(state: &AppState, user: &AuthUser, name: &str, q: &RangeQue
         }
         _ => {
             tx.commit().await?;
-            let days = crate::services::vouchers::settlement(state, user, range.from, range.to).await?;
+            let days = crate::services::vouchers::settlement(state, user, range.from, range.to, false).await?;
             return Ok(table(
                 name,
                 &crate::services::vouchers::SETTLEMENT_COLUMNS,

@@ -1163,6 +1163,8 @@ pub struct VendorDay {
     pub settled_at: Option<DateTime<Utc>>,
     /// What was paid when it was settled, when that differs from the subsidy now (a reversal since).
     pub settled_subsidy_fen: Option<i64>,
+    /// Where to pay it, as the vendor gave it: masked, or in clear when an admin asked.
+    pub payee: Option<crate::services::payees::Payee>,
 }
 
 fn vendor_day(d: db::vouchers::VendorDay) -> VendorDay {
@@ -1176,26 +1178,49 @@ fn vendor_day(d: db::vouchers::VendorDay) -> VendorDay {
         consumption_fen: d.consumption_fen,
         settled_at: d.settled_at,
         settled_subsidy_fen: d.settled_subsidy_fen,
+        payee: None,
     }
 }
 
 /// Vendor-days with redemptions between two business dates (admins).
+/// With `reveal`, the payees' full names and account numbers are shown in clear and the viewing
+/// is audited (`settlement.reveal`, naming the vendors shown).
 pub async fn settlement(
     state: &AppState,
     admin: &AuthUser,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
+    reveal: bool,
 ) -> AppResult<Vec<VendorDay>> {
     admin.require_admin()?;
     if to < from || (to - from).num_days() > 366 {
         return Err(AppError::field("to", "settlement.range"));
     }
     let mut tx = state.db.tenant(admin.tenant_id()).await?;
-    Ok(db::vouchers::vendor_days(&mut tx, from, to, None)
+    let mut days: Vec<VendorDay> = db::vouchers::vendor_days(&mut tx, from, to, None)
         .await?
         .into_iter()
         .map(vendor_day)
-        .collect())
+        .collect();
+    let mut vendors: Vec<Uuid> = days.iter().map(|d| d.vendor_id).collect();
+    vendors.sort();
+    vendors.dedup();
+    let payees = crate::services::payees::of_vendors(&mut tx, &state.keys, &vendors, reveal).await?;
+    for d in &mut days {
+        d.payee = payees.get(&d.vendor_id).cloned();
+    }
+    if reveal {
+        let shown: Vec<Uuid> = vendors.iter().filter(|v| payees.contains_key(v)).copied().collect();
+        audit::record(
+            &mut tx,
+            &admin.actor(),
+            Change::new("settlement.reveal", "tenant", admin.tenant_id().0)
+                .after(&serde_json::json!({ "from": from, "to": to, "vendors": shown })),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(days)
 }
 
 /// Marks a vendor-day paid, recording the sums paid (admins).
@@ -1233,10 +1258,13 @@ pub async fn mark_settled(
 }
 
 /// The columns of the settlement export (what to pay, one row per vendor-day).
-pub const SETTLEMENT_COLUMNS: [&str; 8] = [
+pub const SETTLEMENT_COLUMNS: [&str; 11] = [
     "date",
     "vendor_id",
     "vendor",
+    "payee_holder",
+    "payee_bank",
+    "payee_account",
     "stalls",
     "vouchers",
     "subsidy_yuan",
@@ -1251,6 +1279,9 @@ pub fn settlement_row(d: &VendorDay, tz: chrono_tz::Tz) -> Vec<String> {
         d.business_date.to_string(),
         d.vendor_id.to_string(),
         d.vendor.clone(),
+        d.payee.as_ref().map(|p| p.holder.clone()).unwrap_or_default(),
+        d.payee.as_ref().map(|p| p.bank.clone()).unwrap_or_default(),
+        d.payee.as_ref().map(|p| p.account.clone()).unwrap_or_default(),
         d.stalls.join(" / "),
         d.vouchers.to_string(),
         voucher::yuan(d.subsidy_fen),

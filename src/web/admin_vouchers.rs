@@ -494,6 +494,7 @@ struct SettlementPage {
     days: Vec<VendorDay>,
     from: NaiveDate,
     to: NaiveDate,
+    revealed: bool,
     clock: Clock,
 }
 
@@ -514,6 +515,8 @@ impl SettlementPage {
 pub struct RangeQuery {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
+    /// Present to show the payees' full names and accounts (audited).
+    reveal: Option<String>,
 }
 
 fn range(state: &AppState, admin: &AuthUser, q: &RangeQuery) -> (NaiveDate, NaiveDate) {
@@ -531,13 +534,15 @@ pub async fn settlement(
     Query(q): Query<RangeQuery>,
 ) -> AppResult<Html<String>> {
     let (from, to) = range(&state, &admin, &q);
-    let days = vouchers::settlement(&state, &admin, from, to).await?;
+    let revealed = q.reveal.is_some();
+    let days = vouchers::settlement(&state, &admin, from, to, revealed).await?;
     render(&SettlementPage {
         page,
         section: "vouchers",
         days,
         from,
         to,
+        revealed,
         clock: Clock {
             tz: admin.tenant.timezone,
         },
@@ -551,7 +556,7 @@ pub async fn settlement_csv(
     Query(q): Query<RangeQuery>,
 ) -> AppResult<Response> {
     let (from, to) = range(&state, &admin, &q);
-    let days = vouchers::settlement(&state, &admin, from, to).await?;
+    let days = vouchers::settlement(&state, &admin, from, to, q.reveal.is_some()).await?;
     let body = vouchers::settlement_csv(&days, admin.tenant.timezone)?;
     Ok(super::layout::csv_attachment(body, &format!("settlement-{from}-{to}")))
 }

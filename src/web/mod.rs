@@ -18,6 +18,7 @@ pub mod insights;
 pub mod layout;
 pub mod numbers;
 pub mod oversight;
+pub mod payee;
 pub mod public;
 pub mod review;
 pub mod shopper;

@@ -400,20 +400,17 @@ pub async fn dispute(
     done(&state, page, &user, id, result, |_| "disputed", "dispute").await
 }
 
-#[derive(Deserialize)]
-pub struct AppealForm {
-    #[serde(default)]
-    text: String,
-}
-
+/// An appeal: its text and an optional photo (`photo`).
 pub async fn appeal(
     State(state): State<AppState>,
     page: Page,
     user: AuthUser,
     Path((id, deduction)): Path<(Uuid, Uuid)>,
-    Form(form): Form<AppealForm>,
+    multipart: Multipart,
 ) -> AppResult<Response> {
-    let result = inspections::appeal(&state, &user, deduction, &form.text).await;
+    let form = files::Form::read(multipart).await?;
+    let photo = form.files("photo").into_iter().next().unwrap_or_default();
+    let result = inspections::appeal(&state, &user, deduction, form.text("text"), &photo).await;
     done(&state, page, &user, id, result, |_| "appeal", &deduction.to_string()).await
 }
 
@@ -424,6 +421,12 @@ pub async fn renewal_document(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     let (content_type, bytes) = credentials::renewal_document(&state, &user, id).await?;
+    Ok(document_response(content_type, bytes))
+}
+
+/// The photo backing an appeal (the vendor who filed it, officials deciding appeals).
+pub async fn appeal_photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+    let (content_type, bytes) = inspections::appeal_photo(&state, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
 

@@ -1355,11 +1355,20 @@ async fn a_vendor_declares_a_delivery_on_a_phone_and_the_scan_page_shows_it() {
     wait_for_text(c, "#goods-source", "重庆市綦江区").await;
 }
 
-/// The pages' widths at 390 px: (path, scrollWidth) of each that scrolls sideways.
+/// The pages' widths at 390 px: (path, scrollWidth) of each that scrolls sideways. Each page is
+/// also a checkpoint of the `phone-390` tour (a screenshot and axe-core's check).
 async fn too_wide(c: &Client, app: &TestApp, paths: &[String]) -> Vec<(String, i64)> {
     let mut wide = Vec::new();
     for path in paths {
         c.goto(&app.url(path)).await.expect("a page");
+        let step: String = path
+            .split('?')
+            .next()
+            .unwrap_or(path)
+            .chars()
+            .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' })
+            .collect();
+        checkpoint(c, "phone-390", step.trim_matches('-')).await;
         let w = c
             .execute(
                 "return [document.documentElement.scrollWidth, window.innerWidth];",
@@ -1452,6 +1461,7 @@ async fn every_page_of_the_tours_fits_a_390_px_phone_without_scrolling_sideways(
         "/vendor/inbox".into(),
         "/vendor/records".into(),
         "/vendor/goods".into(),
+        "/vendor/payee".into(),
     ];
     vendor_pages.extend(mine.iter().cloned());
     vendor_pages.extend(mine.iter().map(|p| format!("{p}/insights")));

@@ -314,6 +314,8 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/staff/{user}/disabled", "put"),
         ("/api/v1/me/notifications", "get"),
         ("/api/v1/me/notifications/read", "post"),
+        ("/api/v1/me/payee", "get"),
+        ("/api/v1/me/payee", "put"),
         ("/api/v1/t/{tenant}/settings", "get"),
         ("/api/v1/t/{tenant}/settings", "put"),
         ("/api/v1/t/{tenant}/signup/code", "post"),

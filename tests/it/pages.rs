@@ -652,3 +652,201 @@ async fn an_official_dismisses_a_fraud_flag_with_a_reason_and_it_is_kept() {
         .unwrap();
     assert_eq!(r.status(), 403, "not a vendor");
 }
+
+#[tokio::test]
+async fn a_vendor_backs_an_appeal_with_a_photo_that_the_deciding_official_opens() {
+    let app = app_with_clock().await;
+    app.state.config.clock.set(Utc::now());
+    let stall = demo_stall(&app).await;
+    let official = app.token("nanan", "official").await;
+    let vendor = app.token("nanan", "vendor").await;
+    let (s, _) = inspect(&app, &official, "nanan", stall.id, &["hygiene"], "台面油污").await;
+    assert_eq!(s, 201);
+    let (_, list) = app.get_json("/api/v1/t/nanan/my/deductions", Some(&vendor)).await;
+    let deduction = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["problem"] == "卫生不达标" && !d["appeal_until"].is_null() && d["appeal_state"].is_null())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let phone = app.signed_in("nanan", "vendor").await;
+    let (_, page) = text(&phone, app.url(&format!("/vendor/stalls/{}", stall.id))).await;
+    assert!(
+        page.contains("enctype=\"multipart/form-data\"") && page.contains("name=\"photo\""),
+        "the appeal form takes a photo: {page}"
+    );
+    let action = app.url(&format!("/vendor/stalls/{}/deductions/{deduction}/appeal", stall.id));
+    let appeals = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from appeals where deduction_id = $1::uuid")
+            .bind(&deduction)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap()
+    };
+
+    // Not a photo: a clear message on the page and nothing filed.
+    let form = reqwest::multipart::Form::new().text("text", "台面当时已清理").part(
+        "photo",
+        reqwest::multipart::Part::bytes(b"#!/bin/sh\necho hi\n".to_vec()).file_name("a.jpg"),
+    );
+    let r = phone.post(&action).multipart(form).send().await.unwrap();
+    let status = r.status().as_u16();
+    let body = r.text().await.unwrap();
+    assert!((400..500).contains(&status), "{status}");
+    assert!(body.contains("照片须为 JPEG 或 PNG"), "{body}");
+    assert_eq!(appeals().await, 0, "nothing written");
+
+    // A PNG: the appeal is filed with it.
+    let png = crate::applications::png();
+    let form = reqwest::multipart::Form::new()
+        .text("text", "台面当时已清理，见照片")
+        .part("photo", reqwest::multipart::Part::bytes(png.clone()).file_name("p.png"));
+    let r = phone.post(&action).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(appeals().await, 1);
+    let id: uuid::Uuid = sqlx::query_scalar("select id from appeals where deduction_id = $1::uuid")
+        .bind(&deduction)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("select photo_enc from appeals where id = $1")
+        .bind(id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert!(!stored.windows(4).any(|w| w == b"IHDR"), "sealed at rest");
+
+    // The official deciding it sees the link and opens the photo; so does the vendor.
+    let desk = app.signed_in("nanan", "admin").await;
+    let (_, html) = text(&desk, app.url("/official/appeals")).await;
+    let link = format!("/appeal-photos/{id}");
+    assert!(html.contains(&link) && html.contains("摊主附上的照片"), "{html}");
+    for client in [&desk, &phone] {
+        let r = client.get(app.url(&link)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "image/png");
+        assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    }
+    // Another district's official: no such photo.
+    let elsewhere = app.signed_in("shangcheng", "official").await;
+    let r = elsewhere.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    // Signed out: sent to sign in, nothing shown.
+    let r = app.client().get(app.url(&link)).send().await.unwrap();
+    assert_ne!(r.status(), 200);
+    let audited: Value = sqlx::query_scalar(
+        "select after from audit_log where action = 'appeal.file' and subject_id = $1 order by seq desc limit 1",
+    )
+    .bind(&deduction)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(audited["photo"], true, "{audited}");
+}
+
+#[tokio::test]
+async fn a_vendor_gives_a_payout_account_and_only_an_admin_paying_sees_it_in_full_audited() {
+    use crate::supervision::today;
+    let app = TestApp::spawn().await;
+    // Settlement as the demo left it: masked names and accounts, and a vendor who gave none.
+    let admin = app.signed_in("nanan", "admin").await;
+    let (from, to) = (today() - chrono::Duration::days(30), today());
+    let url = |extra: &str| app.url(&format!("/admin/vouchers/settlement?from={from}&to={to}{extra}"));
+    let (_, page) = text(&admin, url("")).await;
+    assert!(page.contains("王**") && page.contains("**** "), "{page}");
+    assert!(!page.contains("王秀英") && page.contains("未填写收款账户"), "{page}");
+    let phone = app.signed_in("nanan", "vendor").await;
+    let (s, page) = text(&phone, app.url("/vendor/payee")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("id=\"payee-form\""), "{page}");
+    let rows = || async { app.count("payee_accounts").await };
+    let before = rows().await;
+
+    // Letters in the number, a one-character name: clear messages, nothing written.
+    let r = phone
+        .post(app.url("/vendor/payee"))
+        .form(&[
+            ("holder", "王"),
+            ("bank", "农行城关支行"),
+            ("account", "6228 48O0 1234 5678"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("账号只能包含数字") && body.contains("2–30"), "{body}");
+    assert_eq!(rows().await, before);
+
+    let r = phone
+        .post(app.url("/vendor/payee"))
+        .form(&[
+            ("holder", "赵小摊"),
+            ("bank", "农行城关支行"),
+            ("account", "6228 4800 1234 5678 901"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, page) = text(&phone, app.url("/vendor/payee?notice=saved")).await;
+    assert!(page.contains("赵**") && page.contains("**** 8901"), "{page}");
+    assert!(
+        !page.contains("6228480012345678901") && !page.contains("赵小摊"),
+        "masked: {page}"
+    );
+    let clear: i64 = sqlx::query_scalar(
+        "select count(*) from payee_accounts where position('8901'::bytea in account_enc) > 0 or account_masked like '%5678%'",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(clear, 0, "sealed at rest");
+    // The API answers the same, masked; a staff member has no payout account.
+    let vendor = app.token("nanan", "vendor").await;
+    let (s, p) = app.get_json("/api/v1/me/payee", Some(&vendor)).await;
+    assert_eq!((s, p["account"].as_str()), (200, Some("**** 8901")), "{p}");
+    let official = app.token("nanan", "official").await;
+    let (s, _) = app
+        .send_json(
+            Method::PUT,
+            "/api/v1/me/payee",
+            Some(&official),
+            &json!({"holder": "赵小摊", "bank": "农行", "account": "622848001234567890"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+
+    // The full names and accounts on request, audited.
+    let audits = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from audit_log where action = 'settlement.reveal'")
+            .fetch_one(&app.owner)
+            .await
+            .unwrap()
+    };
+    assert_eq!(audits().await, 0);
+    let (_, page) = text(&admin, url("&reveal=1")).await;
+    assert!(page.contains("王秀英") && page.contains("622848"), "{page}");
+    assert_eq!(audits().await, 1);
+    let (_, csv) = text(
+        &admin,
+        app.url(&format!("/admin/vouchers/settlement.csv?from={from}&to={to}&reveal=1")),
+    )
+    .await;
+    assert!(
+        csv.lines().next().unwrap().contains("payee_account") && csv.contains("王秀英"),
+        "{csv}"
+    );
+    assert_eq!(audits().await, 2);
+    // An official may not see settlement at all; another district's admin sees none of these.
+    let desk = app.signed_in("nanan", "official").await;
+    let (s, _) = text(&desk, url("&reveal=1")).await;
+    assert_eq!(s, 403);
+    let elsewhere = app.signed_in("shangcheng", "admin").await;
+    let (_, page) = text(&elsewhere, url("&reveal=1")).await;
+    assert!(!page.contains("赵小摊"));
+    assert_eq!(audits().await, 3, "the other district's viewing is its own record");
+}

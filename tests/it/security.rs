@@ -238,6 +238,8 @@ const VENDOR_OPERATIONS: &[(&str, &str)] = &[
     ("POST", "/api/v1/t/{tenant}/me/credit-records/{id}/revoke"),
     ("GET", "/api/v1/t/{tenant}/me/goods-sources"),
     ("POST", "/api/v1/t/{tenant}/me/goods-sources"),
+    ("GET", "/api/v1/me/payee"),
+    ("PUT", "/api/v1/me/payee"),
 ];
 
 #[tokio::test]

@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bank;
 pub mod code_url;
 pub mod credential;
 pub mod form;

@@ -1,0 +1,92 @@
+//! `/vendor/payee`: where the vendor's voucher subsidy is paid (收款账户).
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::AppResult;
+use crate::http::extract::{Form, Query};
+use crate::services::payees::{self, Payee};
+
+#[derive(Template)]
+#[template(path = "vendor/payee.html")]
+struct PayeePage {
+    page: Page,
+    current: Option<Payee>,
+    form: PayeeForm,
+    errors: FormErrors,
+    notice: Option<String>,
+    clock: Clock,
+}
+
+#[derive(Default, Deserialize)]
+pub struct PayeeForm {
+    #[serde(default)]
+    holder: String,
+    #[serde(default)]
+    bank: String,
+    #[serde(default)]
+    account: String,
+}
+
+async fn payee_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    form: PayeeForm,
+    errors: FormErrors,
+    notice: Option<String>,
+) -> AppResult<Html<String>> {
+    let current = payees::own(state, user).await?;
+    render(&PayeePage {
+        page,
+        current,
+        // The account number is never sent back into the form: the vendor types it again.
+        form: PayeeForm {
+            account: String::new(),
+            ..form
+        },
+        errors,
+        notice,
+        clock: Clock {
+            tz: user.tenant.timezone,
+        },
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PayeeQuery {
+    notice: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Query(q): Query<PayeeQuery>,
+) -> AppResult<Html<String>> {
+    let notice = (q.notice.as_deref() == Some("saved")).then(|| page.t("payee.saved"));
+    payee_page(&state, page, &user, PayeeForm::default(), FormErrors::default(), notice).await
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Form(form): Form<PayeeForm>,
+) -> AppResult<Response> {
+    match payees::save(&state, &user, &form.holder, &form.bank, &form.account).await {
+        Ok(_) => Ok(Redirect::to("/vendor/payee?notice=saved").into_response()),
+        Err(err) => {
+            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
+                return Err(err);
+            };
+            let html = payee_page(&state, page, &user, form, errors, None).await;
+            Ok(form_failed(html, &err))
+        }
+    }
+}
