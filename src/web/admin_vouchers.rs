@@ -494,6 +494,8 @@ struct SettlementPage {
     days: Vec<VendorDay>,
     from: NaiveDate,
     to: NaiveDate,
+    /// The business night under way or just ended.
+    night: NaiveDate,
     revealed: bool,
     clock: Clock,
 }
@@ -519,12 +521,15 @@ pub struct RangeQuery {
     reveal: Option<String>,
 }
 
-fn range(state: &AppState, admin: &AuthUser, q: &RangeQuery) -> (NaiveDate, NaiveDate) {
-    let today = crate::services::supervision::local_date(state.config.clock.now(), admin.tenant.timezone);
-    (
-        q.from.unwrap_or(today - chrono::Duration::days(30)),
-        q.to.unwrap_or(today),
-    )
+/// The business nights asked for; by default the 30 nights up to the one under way (or just
+/// ended), so a use after midnight is in the range it belongs to.
+async fn range(state: &AppState, admin: &AuthUser, q: &RangeQuery) -> AppResult<(NaiveDate, NaiveDate, NaiveDate)> {
+    let night = crate::services::numbers::lookup_night(state, admin).await?;
+    Ok((
+        q.from.unwrap_or(night - chrono::Duration::days(30)),
+        q.to.unwrap_or(night),
+        night,
+    ))
 }
 
 pub async fn settlement(
@@ -533,7 +538,7 @@ pub async fn settlement(
     admin: AuthUser,
     Query(q): Query<RangeQuery>,
 ) -> AppResult<Html<String>> {
-    let (from, to) = range(&state, &admin, &q);
+    let (from, to, night) = range(&state, &admin, &q).await?;
     let revealed = q.reveal.is_some();
     let days = vouchers::settlement(&state, &admin, from, to, revealed).await?;
     render(&SettlementPage {
@@ -542,6 +547,7 @@ pub async fn settlement(
         days,
         from,
         to,
+        night,
         revealed,
         clock: Clock {
             tz: admin.tenant.timezone,
@@ -555,7 +561,7 @@ pub async fn settlement_csv(
     admin: AuthUser,
     Query(q): Query<RangeQuery>,
 ) -> AppResult<Response> {
-    let (from, to) = range(&state, &admin, &q);
+    let (from, to, _) = range(&state, &admin, &q).await?;
     let days = vouchers::settlement(&state, &admin, from, to, q.reveal.is_some()).await?;
     let body = vouchers::settlement_csv(&days, admin.tenant.timezone)?;
     Ok(super::layout::csv_attachment(body, &format!("settlement-{from}-{to}")))
