@@ -24,8 +24,10 @@ pub struct StoredSecrets {
     pub master_key: Option<String>,
     /// Password of the embedded cluster's superuser `postgres`.
     pub pg_superuser_password: String,
-    /// Password of the login role `nightmarket_app` when the server manages it.
-    pub app_password: String,
+    /// Written by versions that generated the app role's password; it is now derived from the
+    /// master key ([`Keys::app_role_password`]) and this is ignored.
+    #[serde(default, skip_serializing)]
+    pub app_password: Option<String>,
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {
@@ -53,7 +55,6 @@ pub fn random_password(len: usize) -> String {
 pub struct Secrets {
     pub master_key: [u8; 32],
     pub pg_superuser_password: String,
-    pub app_password: String,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -85,7 +86,7 @@ pub fn load_or_create(data_dir: &Path, master_key_env: Option<&str>) -> anyhow::
         let stored = StoredSecrets {
             master_key: env_key.is_none().then(|| hex::encode(random_bytes::<32>())),
             pg_superuser_password: random_password(32),
-            app_password: random_password(32),
+            app_password: None,
         };
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -109,7 +110,6 @@ pub fn load_or_create(data_dir: &Path, master_key_env: Option<&str>) -> anyhow::
     Ok(Secrets {
         master_key,
         pg_superuser_password: stored.pg_superuser_password,
-        app_password: stored.app_password,
     })
 }
 
@@ -121,6 +121,9 @@ pub struct Keys {
     pub pii: [u8; 32],
     /// Signs the rating tickets the scan page hands out (`domain::ticket`).
     pub rating_ticket: [u8; 32],
+    /// Names the limiters' keys in the shared throttle table (`auth::throttle`).
+    pub throttle: [u8; 32],
+    app_role: [u8; 32],
 }
 
 impl Keys {
@@ -137,7 +140,16 @@ impl Keys {
             blind_index: expand("blind-index v1"),
             pii: expand("pii-encryption v1"),
             rating_ticket: expand("rating-ticket v1"),
+            throttle: expand("throttle v1"),
+            app_role: expand("app-role-password v1"),
         }
+    }
+
+    /// The password of the login role `nightmarket_app` when the server manages it: derived from
+    /// the master key, so every instance of a deployment knows it without storing it, and none
+    /// ever needs to change it under another (see `db::ensure_app_role`).
+    pub fn app_role_password(&self) -> String {
+        hex::encode(self.app_role)
     }
 
     /// A keyed hash for looking up personal data without storing it in clear. It is bound to a
@@ -166,6 +178,9 @@ mod tests {
         assert_eq!(a.session, b.session);
         assert_ne!(a.session, a.pii);
         assert_ne!(a.session, Keys::derive(&[8u8; 32]).session);
+        assert_eq!(a.app_role_password(), b.app_role_password());
+        assert_ne!(a.app_role_password(), Keys::derive(&[8u8; 32]).app_role_password());
+        assert_eq!(a.app_role_password().len(), 64);
     }
 
     #[test]
@@ -187,7 +202,7 @@ mod tests {
         let first = load_or_create(&dir, None).unwrap();
         let second = load_or_create(&dir, None).unwrap();
         assert_eq!(first.master_key, second.master_key);
-        assert_eq!(first.app_password, second.app_password);
+        assert_eq!(first.pg_superuser_password, second.pg_superuser_password);
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.join("secrets.json"))
             .unwrap()

@@ -143,8 +143,10 @@ pub async fn open(args: &StorageArgs, access: Access, pool: &PoolSettings) -> an
     let app_options = match &args.database_app_url {
         Some(url) => PgConnectOptions::from_str(url).context("DATABASE_APP_URL is not a valid PostgreSQL URL")?,
         None => {
-            db::bootstrap_app_role(&owner, &secrets.app_password).await?;
-            owner_options.username(db::APP_ROLE).password(&secrets.app_password)
+            let password = secrets::Keys::derive(&secrets.master_key).app_role_password();
+            let options = owner_options.username(db::APP_ROLE).password(&password);
+            db::ensure_app_role(&owner, &options, &password).await?;
+            options
         }
     };
     db::migrate(&owner).await?;

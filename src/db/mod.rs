@@ -90,29 +90,53 @@ pub async fn app_pool(options: PgConnectOptions, settings: &PoolSettings) -> any
         .context("connecting to PostgreSQL as nightmarket_app")
 }
 
-/// Gives `nightmarket_app` a login with `password`, creating the role if needed. Run as the owner
-/// before migrations when the server manages the role itself.
-pub async fn bootstrap_app_role(owner: &PgPool, password: &str) -> anyhow::Result<()> {
+/// Makes sure `nightmarket_app` can log in with `password` (derived from the master key, the
+/// same on every instance), touching the role as little as possible, so that instances starting,
+/// restarting and running operator commands in any order never lock one another out:
+/// - the role exists and the password works: nothing is changed;
+/// - the role is missing: it is created (the owner needs CREATEROLE); an instance that loses the
+///   race to create it finds it made with the same password;
+/// - the role exists with another password (a deployment from before the password was derived):
+///   only the password is changed, never the role's attributes, which a non-superuser owner with
+///   CREATEROLE may not touch on PostgreSQL 15.
+pub async fn ensure_app_role(owner: &PgPool, app: &PgConnectOptions, password: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
     let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_roles where rolname = $1)")
         .bind(APP_ROLE)
         .fetch_one(owner)
         .await?;
-    let verb = if exists { "alter" } else { "create" };
+    if exists {
+        match sqlx::PgConnection::connect_with(app).await {
+            Ok(conn) => {
+                let _ = conn.close().await;
+                return Ok(());
+            }
+            // invalid_password: the role predates the derived password.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("28P01") => {}
+            Err(e) => return Err(e).context("connecting to PostgreSQL as nightmarket_app"),
+        }
+    }
     // DDL takes no bind parameters; format() with %L quotes the password as a literal.
-    let statement: String = sqlx::query_scalar(
-        "select format('%s role nightmarket_app login password %L nosuperuser nocreatedb nocreaterole nobypassrls noreplication', $1::text, $2::text)",
-    )
-    .bind(verb)
+    let statement: String = sqlx::query_scalar(if exists {
+        "select format('alter role nightmarket_app password %L', $1::text)"
+    } else {
+        "select format('create role nightmarket_app login password %L nosuperuser nocreatedb nocreaterole \
+         nobypassrls noreplication', $1::text)"
+    })
     .bind(password)
     .fetch_one(owner)
     .await?;
-    sqlx::query(sqlx::AssertSqlSafe(statement))
-        .execute(owner)
-        .await
-        .context(
-            "creating the role nightmarket_app (the owner connection needs CREATEROLE, or give DATABASE_APP_URL)",
-        )?;
-    Ok(())
+    match sqlx::query(sqlx::AssertSqlSafe(statement)).execute(owner).await {
+        Ok(_) => Ok(()),
+        // duplicate_object: another instance created it a moment ago, with the same password.
+        Err(sqlx::Error::Database(e)) if !exists && e.code().as_deref() == Some("42710") => Ok(()),
+        Err(e) => Err(e).context(if exists {
+            "setting the password of the role nightmarket_app (the owner connection needs CREATEROLE and \
+             ADMIN OPTION on it, or give DATABASE_APP_URL)"
+        } else {
+            "creating the role nightmarket_app (the owner connection needs CREATEROLE, or give DATABASE_APP_URL)"
+        }),
+    }
 }
 
 pub async fn migrate(owner: &PgPool) -> anyhow::Result<()> {

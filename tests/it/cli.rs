@@ -503,3 +503,103 @@ async fn while_postgresql_does_not_answer_requests_get_quick_503s_and_the_server
     }
     assert!(stop(&mut child).success());
 }
+
+/// Many instances, one truth: with an owner that is not a superuser but has CREATEROLE (what
+/// managed PostgreSQL services give) and no DATABASE_APP_URL, instances and operator commands
+/// start in any order, on password authentication, and none locks another out.
+#[tokio::test]
+async fn instances_and_commands_with_a_createrole_owner_never_lock_one_another_out() {
+    use nightmarket::secrets::Keys;
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let (owner, database) = (
+        format!("nm_owner_{}", &suffix[..8]),
+        format!("nm_many_{}", &suffix[..8]),
+    );
+    let mut admin = sqlx::PgConnection::connect_with(&cluster().options("postgres"))
+        .await
+        .unwrap();
+    use sqlx::Connection;
+    for statement in [
+        format!("create role {owner} login createrole password 'owner-pw-{suffix}'"),
+        format!("create database {database} owner {owner}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let url = format!(
+        "postgres://{owner}:owner-pw-{suffix}@localhost/{database}?host={}&port=5432",
+        cluster().socket_dir.display()
+    );
+    let key = hex::encode(crate::helpers::MASTER_KEY);
+    let data = tempdir();
+    let run = |args: &[&str]| {
+        nightmarket()
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("DATABASE_URL", &url)
+            .env("NIGHTMARKET_MASTER_KEY", &key)
+            .output()
+            .unwrap()
+    };
+    // Commands first (the first migrates), again, and another kind.
+    for args in [&["sweep"][..], &["sweep"], &["sms", "outbox"]] {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Two servers on the same database, then a command while they run: every one still answers.
+    let serve = |port_file: &std::path::Path| {
+        let mut child = nightmarket()
+            .args(["--addr", "127.0.0.1:0", "--sweep-secs", "0", "--data-dir"])
+            .arg(port_file)
+            .env("DATABASE_URL", &url)
+            .env("NIGHTMARKET_MASTER_KEY", &key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("nightmarket is serving at ") {
+                    let _ = tx.send(url.trim_end_matches('/').to_string());
+                }
+            }
+        });
+        let base = rx.recv_timeout(Duration::from_secs(120)).expect("serving");
+        (child, base)
+    };
+    let (d1, d2) = (tempdir(), tempdir());
+    let (mut one, base1) = serve(&d1);
+    let (mut two, base2) = serve(&d2);
+    let out = run(&["sweep"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let client = crate::helpers::http();
+    for base in [&base1, &base2] {
+        // A fresh connection of each instance's pool: log in again as the app role.
+        let r = client.get(format!("{base}/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{base}");
+        let r = client.get(format!("{base}/")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{base}");
+    }
+    // The app role's password is the one every instance derives; no instance changed it.
+    let app = cluster()
+        .options(&database)
+        .username(nightmarket::db::APP_ROLE)
+        .password(&Keys::derive(&crate::helpers::MASTER_KEY).app_role_password());
+    sqlx::PgConnection::connect_with(&app)
+        .await
+        .expect("the app role logs in");
+    stop(&mut one);
+    stop(&mut two);
+    for d in [&data, &d1, &d2] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

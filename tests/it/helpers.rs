@@ -120,7 +120,8 @@ async fn start_cluster() -> Cluster {
     std::fs::create_dir_all(&root).expect("test cluster dir");
     let _ = std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o711));
     let password = nightmarket::secrets::random_password(24);
-    let app_password = nightmarket::secrets::random_password(24);
+    // As the server derives it, so a server started on this cluster finds it working.
+    let app_password = Keys::derive(&MASTER_KEY).app_role_password();
     let options = ClusterOptions {
         root: root.join("pg"),
         superuser_password: password.clone(),
@@ -152,7 +153,7 @@ async fn start_cluster() -> Cluster {
             .connect_with(cluster.options(template))
             .await
             .expect("owner pool");
-        db::bootstrap_app_role(&owner, &cluster.app_password)
+        db::ensure_app_role(&owner, &cluster.app_options(template), &cluster.app_password)
             .await
             .expect("app role");
         db::migrate(&owner).await.expect("migrations");
