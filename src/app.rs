@@ -92,10 +92,10 @@ impl AppState {
     pub fn new(db: Db, config: Config, master_key: &[u8; 32]) -> AppState {
         let keys = Keys::derive(master_key);
         let sessions = SessionKeys::new(&keys.session, config.session_ttl);
-        let login_throttle = Throttle::new(&config.login_throttle);
-        let otp_throttle = Throttle::new(&config.otp_throttle);
+        let login_throttle = Throttle::new("login", &config.login_throttle, &keys.throttle);
+        let otp_throttle = Throttle::new("sms", &config.otp_throttle, &keys.throttle);
         let sms = config.sms.clone();
-        let shopper_throttle = Throttle::new(&config.shopper_throttle);
+        let shopper_throttle = Throttle::new("shopper", &config.shopper_throttle, &keys.throttle);
         let scan_cache = crate::services::scan::ScanCache::default();
         let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
         let config_pdf_font = config.pdf_font.clone();
@@ -387,12 +387,21 @@ pub async fn serve(
     let pruner = tokio::spawn({
         let state = state.clone();
         async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            let every = std::time::Duration::from_secs(60);
+            let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
-                state.login_throttle.prune();
-                state.otp_throttle.prune();
-                state.shopper_throttle.prune();
+                // The shared limits' spent keys and old job runs, by one instance a minute.
+                let db = state.db.global();
+                let pruned = crate::services::jobs::once_per_period(db, "prune", every, chrono::Utc::now(), || async {
+                    let slots = crate::auth::throttle::prune(db).await?;
+                    let runs = crate::services::jobs::prune(db).await?;
+                    Ok((slots, runs))
+                })
+                .await;
+                if let Err(e) = pruned {
+                    tracing::warn!(error = format!("{e:#}"), "pruning throttles failed");
+                }
             }
         }
     });

@@ -1,11 +1,18 @@
-//! Throttling of guessable things (sign-in, SMS codes): attempts are limited per account and per
-//! client address, in memory.
-//! (Several server instances each keep their own counts; the limits are per instance.)
+//! Throttling of guessable and anonymous things (sign-in, SMS codes, shoppers' ratings and
+//! complaints): attempts are limited per account (or device) and per client address, for the
+//! whole deployment however many instances answer.
+//!
+//! Each limit is a GCRA (generic cell rate algorithm, what `governor` does in memory): a key's
+//! "theoretical arrival time" moves on by one period per attempt, and an attempt is refused while
+//! it would lie more than `burst` periods ahead of now. The times live in PostgreSQL's unlogged
+//! `throttle_slots`, advanced by one atomic upsert per check, on the database's clock, so every
+//! instance counts against the same limit. Keys are HMACs, so no login, number or address is
+//! stored.
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use sqlx::PgPool;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::time::Duration;
 
 use crate::error::AppError;
@@ -43,9 +50,7 @@ impl ThrottleSettings {
             address_period: Duration::from_secs(60),
         }
     }
-}
 
-impl ThrottleSettings {
     /// Shoppers' ratings and complaints: ten per device in a burst, then one a minute; sixty per
     /// client address (a market's shoppers may share a mobile carrier's address), then one every
     /// five seconds. The database also allows one rating per device, stall and night.
@@ -59,45 +64,105 @@ impl ThrottleSettings {
     }
 }
 
-pub struct Throttle {
-    accounts: DefaultKeyedRateLimiter<String>,
-    addresses: DefaultKeyedRateLimiter<IpAddr>,
-    clock: DefaultClock,
+/// One limit: a burst, then one more per period.
+#[derive(Clone, Copy, Debug)]
+struct Limit {
+    period_us: i64,
+    /// How far ahead of now a key's arrival time may run: burst × period.
+    tolerance_us: i64,
 }
 
-fn quota(burst: u32, period: Duration) -> Quota {
-    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(period.max(Duration::from_millis(1)))
-        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(burst)
+impl Limit {
+    fn new(burst: u32, period: Duration) -> Limit {
+        let period_us = i64::try_from(period.as_micros()).unwrap_or(i64::MAX / 1024).max(1);
+        Limit {
+            period_us,
+            tolerance_us: period_us.saturating_mul(i64::from(burst.max(1))),
+        }
+    }
+}
+
+/// The limits of one kind of attempt (sign-in, SMS codes, shoppers).
+pub struct Throttle {
+    name: &'static str,
+    account: Limit,
+    address: Limit,
+    key: [u8; 32],
 }
 
 impl Throttle {
-    pub fn new(settings: &ThrottleSettings) -> Throttle {
+    /// `name` keeps limiters apart in the shared table; `key` (derived from the master key) names
+    /// their keys.
+    pub fn new(name: &'static str, settings: &ThrottleSettings, key: &[u8; 32]) -> Throttle {
         Throttle {
-            accounts: RateLimiter::keyed(quota(settings.account_burst, settings.account_period)),
-            addresses: RateLimiter::keyed(quota(settings.address_burst, settings.address_period)),
-            clock: DefaultClock::default(),
+            name,
+            account: Limit::new(settings.account_burst, settings.account_period),
+            address: Limit::new(settings.address_burst, settings.address_period),
+            key: *key,
         }
     }
 
-    /// Counts one attempt; refuses it with 429 and a Retry-After when either limit is spent.
-    /// `account` is the tenant and normalised login, so it names the same account however typed.
-    pub fn check(&self, account: &str, address: IpAddr) -> Result<(), AppError> {
-        let now = self.clock.now();
-        let wait = |not_until: governor::NotUntil<_>| AppError::RateLimited {
-            retry_after_secs: not_until.wait_time_from(now).as_secs().max(1),
-        };
-        self.addresses.check_key(&address).map_err(wait)?;
-        self.accounts.check_key(&account.to_string()).map_err(wait)?;
-        Ok(())
+    fn slot(&self, kind: &str, what: &str) -> Vec<u8> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        for part in [self.name, kind, what] {
+            mac.update(part.as_bytes());
+            mac.update(&[0]);
+        }
+        mac.finalize().into_bytes().to_vec()
     }
 
-    /// Forgets keys that have recovered their full burst, so memory stays bounded.
-    pub fn prune(&self) {
-        self.accounts.retain_recent();
-        self.addresses.retain_recent();
+    /// Counts one attempt; refuses it with 429 and a Retry-After when either limit is spent.
+    /// `account` is the tenant and normalised login (or the device), so it names the same
+    /// account however typed.
+    pub async fn check(&self, db: &PgPool, account: &str, address: IpAddr) -> Result<(), AppError> {
+        take(db, &self.slot("address", &address.to_string()), self.address).await?;
+        take(db, &self.slot("account", account), self.account).await
     }
+}
+
+/// Takes one attempt from a key's allowance, or says how long until the next.
+async fn take(db: &PgPool, slot: &[u8], limit: Limit) -> Result<(), AppError> {
+    let taken = sqlx::query_scalar!(
+        r#"insert into throttle_slots as s (key, tat)
+           values ($1, clock_timestamp() + $2 * interval '1 microsecond')
+           on conflict (key) do update
+               set tat = greatest(s.tat, clock_timestamp()) + $2 * interval '1 microsecond'
+               where greatest(s.tat, clock_timestamp()) + $2 * interval '1 microsecond'
+                     <= clock_timestamp() + $3 * interval '1 microsecond'
+           returning true as "taken!""#,
+        slot,
+        limit.period_us as f64,
+        limit.tolerance_us as f64
+    )
+    .fetch_optional(db)
+    .await?;
+    if taken.is_some() {
+        return Ok(());
+    }
+    // Refused: allowed again once the arrival time, one period on, is within the tolerance.
+    let wait_secs: f64 = sqlx::query_scalar!(
+        r#"select extract(epoch from tat + $2 * interval '1 microsecond'
+                                  - $3 * interval '1 microsecond' - clock_timestamp())::float8 as "wait!"
+           from throttle_slots where key = $1"#,
+        slot,
+        limit.period_us as f64,
+        limit.tolerance_us as f64
+    )
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(1.0);
+    Err(AppError::RateLimited {
+        retry_after_secs: wait_secs.ceil().max(1.0) as u64,
+    })
+}
+
+/// Forgets keys whose whole burst is back (their arrival time has passed), so the table stays
+/// small; run by one instance per period.
+pub async fn prune(db: &PgPool) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!("delete from throttle_slots where tat < clock_timestamp()")
+        .execute(db)
+        .await?
+        .rows_affected())
 }
 
 #[cfg(test)]
@@ -105,29 +170,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_account_is_limited_whatever_the_address() {
-        let t = Throttle::new(&ThrottleSettings {
-            account_burst: 3,
-            ..Default::default()
-        });
-        for i in 0..3u8 {
-            assert!(t.check("nanan/admin", IpAddr::from([10, 0, 0, i])).is_ok());
-        }
-        let err = t.check("nanan/admin", IpAddr::from([10, 0, 0, 9])).unwrap_err();
-        assert!(matches!(err, AppError::RateLimited { retry_after_secs } if retry_after_secs >= 1));
-        assert!(t.check("nanan/official", IpAddr::from([10, 0, 0, 9])).is_ok());
+    fn a_limit_is_its_burst_of_periods() {
+        let l = Limit::new(5, Duration::from_secs(60));
+        assert_eq!(l.period_us, 60_000_000);
+        assert_eq!(l.tolerance_us, 300_000_000);
+        assert_eq!(Limit::new(0, Duration::ZERO).tolerance_us, 1, "never zero");
     }
 
     #[test]
-    fn an_address_is_limited_whatever_the_account() {
-        let t = Throttle::new(&ThrottleSettings {
-            address_burst: 2,
-            ..Default::default()
-        });
-        let ip = IpAddr::from([192, 0, 2, 1]);
-        assert!(t.check("a", ip).is_ok());
-        assert!(t.check("b", ip).is_ok());
-        assert!(t.check("c", ip).is_err());
-        assert!(t.check("c", IpAddr::from([192, 0, 2, 2])).is_ok());
+    fn keys_differ_by_limiter_kind_and_value_and_store_no_clear_text() {
+        let a = Throttle::new("login", &ThrottleSettings::default(), &[1; 32]);
+        let b = Throttle::new("sms", &ThrottleSettings::default(), &[1; 32]);
+        let key = a.slot("account", "nanan/13800138000");
+        assert_eq!(key.len(), 32);
+        assert_ne!(key, b.slot("account", "nanan/13800138000"));
+        assert_ne!(key, a.slot("address", "nanan/13800138000"));
+        assert_ne!(key, a.slot("account", "nanan/13800138001"));
+        assert!(!key.windows(4).any(|w| w == b"1380"));
     }
 }

@@ -170,6 +170,28 @@ pub async fn complaint_categories(
     Ok(rows.into_iter().map(|r| (r.category, r.count)).collect())
 }
 
+/// Takes the right to send the weekly notice of `code` for `week` in this transaction and says
+/// whether it is still unsent: two sweeps at the same moment (two instances, or a cron job beside
+/// a server) wait for each other here, and the second finds it sent.
+pub async fn claim_weekly(tx: &mut TenantTx, code: Uuid, week: &str) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let lock = format!("weekly_insights/{tenant}/{code}/{week}");
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended($1, 0))", lock)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query_scalar!(
+        r#"select not exists (
+               select 1 from codes c join notifications n on n.tenant_id = c.tenant_id and n.user_id = c.vendor_id
+               where c.tenant_id = $1 and c.id = $2 and n.kind = 'weekly_insights'
+                 and n.args ->> 'week' = $3 and n.link = '/vendor/stalls/' || c.id || '/insights') as "unsent!""#,
+        tenant,
+        code,
+        week
+    )
+    .fetch_one(tx.conn())
+    .await
+}
+
 /// Live stalls whose vendor has not had the weekly insights notice for `week` (`2026-W47`).
 pub async fn weekly_due(tx: &mut TenantTx, week: &str, limit: i64) -> Result<Vec<Uuid>, sqlx::Error> {
     let tenant = tx.tenant().0;

@@ -55,7 +55,10 @@ pub async fn sign_in(
         tenant_slug.trim(),
         key.as_deref().unwrap_or(typed_login.trim())
     );
-    state.login_throttle.check(&throttle_key, client)?;
+    state
+        .login_throttle
+        .check(state.db.global(), &throttle_key, client)
+        .await?;
 
     let row = match (&tenant, &key) {
         (Some(t), Some(k)) => {

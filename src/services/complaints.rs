@@ -179,7 +179,8 @@ pub async fn file(
     if let Some(s) = shopper {
         state
             .shopper_throttle
-            .check(&format!("complain/{}", s.device_hash), s.address)?;
+            .check(state.db.global(), &format!("complain/{}", s.device_hash), s.address)
+            .await?;
     }
     let (category, description, phone, types) = check(&f, source).map_err(AppError::Validation)?;
     if code.revoked_at.is_some() {
@@ -842,7 +843,12 @@ pub async fn track(state: &AppState, tracking: &str) -> AppResult<Tracking> {
 pub async fn reopen(state: &AppState, tracking: &str, shopper: &Shopper, reason: &str) -> AppResult<()> {
     state
         .shopper_throttle
-        .check(&format!("reopen/{}", shopper.device_hash), shopper.address)?;
+        .check(
+            state.db.global(),
+            &format!("reopen/{}", shopper.device_hash),
+            shopper.address,
+        )
+        .await?;
     let reason = reason.trim();
     if !(5..=500).contains(&reason.chars().count()) {
         return Err(AppError::Validation(vec![FieldError::with(

@@ -315,6 +315,9 @@ pub async fn send_weekly(
         tx.commit().await?;
         for code_id in due {
             let mut tx = database.tenant(tenant.id).await?;
+            if !db::insights::claim_weekly(&mut tx, code_id, &week).await? {
+                continue;
+            }
             let Some(code) = db::codes::get(&mut tx, code_id)
                 .await?
                 .filter(|c| c.revoked_at.is_none())

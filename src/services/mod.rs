@@ -14,6 +14,7 @@ pub mod disputes;
 pub mod goods;
 pub mod insights;
 pub mod inspections;
+pub mod jobs;
 pub mod live;
 pub mod markets;
 pub mod notices;

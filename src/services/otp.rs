@@ -55,7 +55,10 @@ fn six_digits() -> String {
 /// Sends a fresh code to `phone`.
 pub async fn send(state: &AppState, tenant: &Tenant, purpose: Purpose, phone: &Phone, client: IpAddr) -> AppResult<()> {
     let index = phone_index(&state.keys, tenant, phone);
-    state.otp_throttle.check(&format!("{}/{index}", tenant.slug), client)?;
+    state
+        .otp_throttle
+        .check(state.db.global(), &format!("{}/{index}", tenant.slug), client)
+        .await?;
     let mut tx = state.db.tenant(tenant.id).await?;
     let now = Utc::now();
     let (today, last) = db::otp::sent_since(&mut tx, purpose.as_str(), &index, now - Duration::days(1)).await?;

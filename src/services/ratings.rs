@@ -134,7 +134,12 @@ pub async fn rate(
 ) -> AppResult<(Rated, Standing)> {
     state
         .shopper_throttle
-        .check(&format!("rate/{}", shopper.device_hash), shopper.address)?;
+        .check(
+            state.db.global(),
+            &format!("rate/{}", shopper.device_hash),
+            shopper.address,
+        )
+        .await?;
     let now = state.config.clock.now();
     // A real scan: a script that never opened the scan page (or sends no cookie) has no ticket
     // for this device and stall. Checked here, refused below once the stall's own state (the

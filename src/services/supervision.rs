@@ -245,18 +245,25 @@ pub fn spawn_sweeper(state: AppState, every_secs: u64) -> tokio::task::JoinHandl
         }
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(every_secs));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let every = std::time::Duration::from_secs(every_secs);
         loop {
             tick.tick().await;
-            match sweep(&state.db, &state.keys, state.config.clock.now()).await {
-                Ok(r) if r.colour_changes > 0 || r.expired_credentials > 0 => tracing::info!(?r, "sweep"),
+            // Once per period across every instance (services::jobs); the period is on the
+            // wall clock, the work on the pinnable one.
+            let db = state.db.global();
+            let swept = crate::services::jobs::once_per_period(db, "sweep", every, chrono::Utc::now(), || async {
+                let now = state.config.clock.now();
+                let report = sweep(&state.db, &state.keys, now).await?;
+                let weekly = crate::services::insights::send_weekly(&state.db, &state.keys, now, 500).await?;
+                Ok((report, weekly))
+            })
+            .await;
+            match swept {
+                Ok(Some((r, weekly))) if r.colour_changes > 0 || r.expired_credentials > 0 || weekly > 0 => {
+                    tracing::info!(?r, weekly, "sweep")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "sweep failed"),
-            }
-            let now = state.config.clock.now();
-            match crate::services::insights::send_weekly(&state.db, &state.keys, now, 500).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(notices = n, "weekly insights sent"),
-                Err(e) => tracing::warn!(error = format!("{e:#}"), "weekly insights failed"),
             }
         }
     })

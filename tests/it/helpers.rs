@@ -230,8 +230,25 @@ impl TestApp {
             .with_test_writer()
             .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
             .try_init();
-        let c = cluster();
         let db_name = fresh_database(opts.template).await;
+        TestApp::start(db_name, opts).await
+    }
+
+    /// Another instance of the server on this one's database (several instances are the normal
+    /// case): its own port, pools, caches and listener.
+    pub async fn beside(&self, configure: fn(&mut Config)) -> TestApp {
+        TestApp::start(
+            self.db_name.clone(),
+            Options {
+                configure,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    async fn start(db_name: String, opts: Options) -> TestApp {
+        let c = cluster();
         let owner = PgPoolOptions::new()
             .max_connections(2)
             .connect_with(c.options(&db_name))

@@ -2,6 +2,7 @@
 //! One test binary (one link, one private cluster per run); one module per area.
 
 mod helpers;
+mod instances;
 
 mod applications;
 mod audit;

@@ -1,0 +1,172 @@
+//! Many instances, one truth: three servers on one database behave as one server — limits hold
+//! for the deployment, periodic work is done once, and a change through one is seen on the others.
+
+use crate::helpers::TestApp;
+use crate::supervision::{demo_stall, scan_colour};
+use reqwest::Method;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+async fn three() -> (TestApp, TestApp, TestApp) {
+    let a = TestApp::spawn().await;
+    let b = a.beside(|_| {}).await;
+    let c = a.beside(|_| {}).await;
+    (a, b, c)
+}
+
+#[tokio::test]
+async fn limits_hold_for_the_deployment_however_attempts_are_spread_over_instances() {
+    let (a, b, c) = three().await;
+    let (login, _) = a.password_of("nanan", "official");
+    // 30 wrong passwords for one account, round robin: 5 tried, as on one instance.
+    let mut tried = 0;
+    let mut retry_after = Vec::new();
+    for i in 0..30 {
+        let app = [&a, &b, &c][i % 3];
+        let r = app
+            .client()
+            .post(app.url("/api/v1/auth/login"))
+            .json(&json!({"tenant": "nanan", "login": login, "password": format!("wrong-{i}")}))
+            .send()
+            .await
+            .unwrap();
+        match r.status().as_u16() {
+            429 => retry_after.push(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap()),
+            401 => tried += 1,
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(tried, 5, "the account's five tries, whichever instance answered");
+    assert!(retry_after.iter().all(|s| (1..=60).contains(s)), "{retry_after:?}");
+
+    // SMS codes from one address to 30 numbers: the address's ten.
+    let outbox = a.count("sms_outbox").await;
+    let mut sent = 0;
+    for i in 0..30 {
+        let app = [&a, &b, &c][i % 3];
+        let (s, body) = app
+            .send_json(
+                Method::POST,
+                "/api/v1/t/nanan/shoppers/code",
+                None,
+                &json!({"phone": format!("1370000{:04}", 1000 + i)}),
+            )
+            .await;
+        match s {
+            204 => sent += 1,
+            429 => {}
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(sent, 10);
+    assert_eq!(a.count("sms_outbox").await - outbox, 10, "ten messages queued");
+    // Nothing personal in the shared counts.
+    let keys: Vec<Vec<u8>> = sqlx::query_scalar("select key from throttle_slots")
+        .fetch_all(&a.owner)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter()
+            .all(|k| k.len() == 32 && !k.windows(4).any(|w| w == b"1370"))
+    );
+}
+
+#[tokio::test]
+async fn two_sweeps_at_the_same_moment_send_each_weekly_notice_once() {
+    let (a, b, _c) = three().await;
+    let now = a.state.config.clock.now();
+    let weekly = |app: &TestApp| {
+        let (db, keys) = (app.state.db.clone(), app.state.keys.clone());
+        async move {
+            nightmarket::services::insights::send_weekly(&db, &keys, now, 500)
+                .await
+                .unwrap()
+        }
+    };
+    let before: i64 = sqlx::query_scalar("select count(*) from notifications where kind = 'weekly_insights'")
+        .fetch_one(&a.owner)
+        .await
+        .unwrap();
+    let sms_before = a.count("sms_outbox").await;
+    let (x, y) = tokio::join!(weekly(&a), weekly(&b));
+    let after: i64 = sqlx::query_scalar("select count(*) from notifications where kind = 'weekly_insights'")
+        .fetch_one(&a.owner)
+        .await
+        .unwrap();
+    assert!(x + y > 0, "the demo's stalls are due");
+    assert_eq!((after - before) as usize, x + y, "each sent notice counted once");
+    let duplicates: i64 = sqlx::query_scalar(
+        "select count(*) - count(distinct (user_id, link, args ->> 'week')) from notifications where kind = 'weekly_insights'",
+    )
+    .fetch_one(&a.owner)
+    .await
+    .unwrap();
+    assert_eq!(duplicates, 0);
+    assert!(
+        a.count("sms_outbox").await - sms_before <= (x + y) as i64,
+        "no SMS twice"
+    );
+    // And the periodic job itself: one instance takes each period.
+    let every = Duration::from_secs(300);
+    let at = chrono::Utc::now();
+    let run = |app: &TestApp| {
+        let db = app.state.db.global().clone();
+        async move {
+            nightmarket::services::jobs::once_per_period(&db, "test-job", every, at, || async { Ok(()) })
+                .await
+                .unwrap()
+        }
+    };
+    let (x, y) = tokio::join!(run(&a), run(&b));
+    assert_eq!(x.is_some() as u8 + y.is_some() as u8, 1, "exactly one instance ran it");
+}
+
+#[tokio::test]
+async fn a_change_through_one_instance_reaches_the_scan_pages_of_the_others_within_a_second() {
+    let (a, b, c) = three().await;
+    let stall = demo_stall(&a).await;
+    let official = a.token("nanan", "official").await;
+    // Every instance has the page cached first.
+    for app in [&a, &b, &c] {
+        assert_eq!(scan_colour(app, &stall.path).await, "green");
+    }
+    let mut worst = Duration::ZERO;
+    for i in 0..20 {
+        let (action, colour) = if i % 2 == 0 {
+            ("suspend", "red")
+        } else {
+            ("restore", "green")
+        };
+        let via = [&a, &b, &c][i % 3];
+        let body = if action == "suspend" {
+            json!({"reason": "现场检查发现无证经营"})
+        } else {
+            json!({})
+        };
+        let (s, r) = via
+            .send_json(
+                Method::POST,
+                &format!("/api/v1/t/nanan/codes/{}/{action}", stall.id),
+                Some(&official),
+                &body,
+            )
+            .await;
+        assert_eq!(s, 200, "{r}");
+        let changed = Instant::now();
+        for other in [&a, &b, &c] {
+            loop {
+                if scan_colour(other, &stall.path).await == colour {
+                    break;
+                }
+                assert!(
+                    changed.elapsed() < Duration::from_secs(1),
+                    "change {i} not seen within 1 s"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        worst = worst.max(changed.elapsed());
+    }
+    eprintln!("worst time for a change to reach every instance's scan page: {worst:?}");
+}
