@@ -79,6 +79,13 @@ pub async fn queue(tx: &mut TenantTx, keys: &Keys, to: &Phone, text: &str) -> Re
 
 /// Delivers what is queued, tenant by tenant; returns how many messages it handled.
 pub async fn dispatch_once(state: &AppState) -> anyhow::Result<usize> {
+    dispatch_with(state, &state.sms).await
+}
+
+/// [`dispatch_once`] through `gateway`. Each tenant's batch is taken with `FOR UPDATE SKIP
+/// LOCKED` and marked in the same transaction, so dispatchers on several instances never deliver
+/// one message twice.
+pub async fn dispatch_with(state: &AppState, gateway: &Gateway) -> anyhow::Result<usize> {
     let mut handled = 0;
     for tenant in db::tenants::list(state.db.global()).await? {
         let mut tx = state.db.tenant(tenant.id).await?;
@@ -90,7 +97,7 @@ pub async fn dispatch_once(state: &AppState) -> anyhow::Result<usize> {
                 .ok()
                 .and_then(|p| Phone::parse(&p));
             let outcome = match &phone {
-                Some(p) => state.sms.deliver(p, &m.body).await,
+                Some(p) => gateway.deliver(p, &m.body).await,
                 None => Err("the stored number does not open".to_string()),
             };
             match outcome {

@@ -170,3 +170,144 @@ async fn a_change_through_one_instance_reaches_the_scan_pages_of_the_others_with
     }
     eprintln!("worst time for a change to reach every instance's scan page: {worst:?}");
 }
+
+#[tokio::test]
+async fn an_officials_live_stream_on_one_instance_hears_a_notice_raised_on_another() {
+    use crate::supervision::{event, feed_key, next_event, send_event};
+    let (a, b, _c) = three().await;
+    let stall = demo_stall(&a).await;
+    let desk = b.signed_in("nanan", "official").await;
+    let mut r = desk.get(b.url("/official/events")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let wait = Duration::from_secs(10);
+    let mut buffer = String::new();
+    assert_eq!(
+        next_event(&mut r, &mut buffer, "ready", wait).await.as_deref(),
+        Some("live")
+    );
+    let raised = Instant::now();
+    let (s, _) = send_event(
+        &a,
+        "nanan",
+        &feed_key(&a, "nanan"),
+        chrono::Utc::now().timestamp(),
+        &event("across-1", stall.vendor, "invalid"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let data = next_event(&mut r, &mut buffer, "notice", wait)
+        .await
+        .expect("the notice raised on instance A reaches the stream on instance B");
+    assert!(data.contains("健康码"), "{data}");
+    assert!(raised.elapsed() < Duration::from_secs(2), "{:?}", raised.elapsed());
+}
+
+#[tokio::test]
+async fn voucher_claims_spread_over_three_instances_never_over_issue() {
+    let (a, b, c) = three().await;
+    let now = chrono::Utc::now();
+    let id = crate::vouchers::campaign(&a, now - chrono::Duration::minutes(1), 100, 1).await;
+    let people = crate::vouchers::shoppers(&a, "nanan", 200).await;
+    let mut handles = Vec::new();
+    for (i, (_, token)) in people.iter().enumerate() {
+        for k in ["a", "b"] {
+            let app = [&a, &b, &c][(i + k.len() * 7 + handles.len()) % 3];
+            let (url, client, token, key) = (
+                app.url(&format!("/api/v1/t/nanan/campaigns/{id}/claims")),
+                app.client(),
+                token.clone(),
+                format!("{i}-{k}"),
+            );
+            handles.push(tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("idempotency-key", key)
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            }));
+        }
+    }
+    let mut ok = 0;
+    for h in handles {
+        let s = h.await.unwrap();
+        assert!(s < 500, "{s}");
+        if s == 200 || s == 201 {
+            ok += 1;
+        }
+    }
+    let claimed: i64 =
+        sqlx::query_scalar("select count(*) from vouchers where campaign_id = $1::uuid and shopper_id is not null")
+            .bind(&id)
+            .fetch_one(&a.owner)
+            .await
+            .unwrap();
+    assert_eq!(claimed, 100);
+    assert_eq!(ok, 100, "every voucher acknowledged once");
+    let doubled: i64 = sqlx::query_scalar(
+        "select count(*) from (select shopper_id from vouchers where campaign_id = $1::uuid and shopper_id is not null
+                               group by shopper_id having count(*) > 1) x",
+    )
+    .bind(&id)
+    .fetch_one(&a.owner)
+    .await
+    .unwrap();
+    assert_eq!(doubled, 0);
+}
+
+#[tokio::test]
+async fn two_instances_dispatching_sms_never_send_one_message_twice() {
+    use axum::routing::post;
+    use std::sync::{Arc, Mutex};
+    // A gateway that records what it was asked to send.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let gateway = axum::Router::new().route(
+        "/send",
+        post({
+            let seen = seen.clone();
+            move |body: axum::Json<serde_json::Value>| async move {
+                seen.lock().unwrap().push(format!("{} {}", body["to"], body["text"]));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gateway).await });
+    let a = TestApp::spawn().await;
+    sqlx::query("update sms_outbox set status = 'logged' where status = 'queued'")
+        .execute(&a.owner)
+        .await
+        .unwrap();
+    // Queue 40 messages, then two dispatchers drain the outbox at once.
+    let outbox = a.count("sms_outbox").await;
+    for i in 0..40 {
+        let (s, _) = a
+            .send_json(
+                Method::POST,
+                "/api/v1/t/shangcheng/shoppers/code",
+                None,
+                &json!({"phone": format!("1360000{:04}", 2000 + i)}),
+            )
+            .await;
+        assert!(s == 204 || s == 429, "{s}");
+    }
+    let queued = a.count("sms_outbox").await - outbox;
+    assert!(queued >= 10, "{queued}");
+    // Two dispatchers, as two instances run them, each with its own connections.
+    let b = a.beside(|_| {}).await;
+    let sms = nightmarket::services::sms::Gateway::http(url.parse().unwrap(), None).unwrap();
+    let one = nightmarket::services::sms::dispatch_with(&a.state, &sms);
+    let two = nightmarket::services::sms::dispatch_with(&b.state, &sms);
+    let (x, y) = tokio::join!(one, two);
+    let (x, y) = (x.unwrap(), y.unwrap());
+    let texts = seen.lock().unwrap().clone();
+    let distinct: std::collections::HashSet<&String> = texts.iter().collect();
+    assert_eq!(distinct.len(), texts.len(), "a message sent twice");
+    assert_eq!(x + y, queued as usize, "each queued message handled once");
+    assert_eq!(texts.len(), queued as usize);
+}

@@ -1151,7 +1151,7 @@ async fn a_vendor_sends_a_renewal_and_an_official_accepts_it() {
 }
 
 /// Reads server-sent events until one named `name` arrives (its data), or `None` after `wait`.
-async fn next_event(
+pub(crate) async fn next_event(
     r: &mut reqwest::Response,
     buffer: &mut String,
     name: &str,
