@@ -224,6 +224,12 @@ impl Db {
     }
 }
 
+/// `SET LOCAL app.tenant_id` for `tenant`, after `prefix`: the only way the tenant reaches the
+/// database. The id is a UUID the server holds, never text from a request.
+fn set_tenant(prefix: &str, tenant: TenantId) -> String {
+    format!("{prefix}set local app.tenant_id = '{}'", tenant.0.hyphenated())
+}
+
 /// A transaction in which `app.tenant_id` is set: row-level security shows and accepts only this
 /// tenant's rows. The setting is transaction-local, so a pooled connection carries nothing over
 /// to the next request.
@@ -237,14 +243,11 @@ pub struct TenantTx {
 
 impl TenantTx {
     pub async fn begin(pool: &PgPool, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
-        // One round trip: BEGIN and the setting travel together. A Uuid formats as hex digits and
+        // One round trip: BEGIN and the setting travel together. `SET LOCAL` rather than
+        // set_config(), because Citus forwards SET LOCAL (citus.propagate_set_commands = 'local')
+        // to the workers, where row-level security reads it. A Uuid formats as hex digits and
         // hyphens only, so it is safe inside the literal.
-        let tx = pool
-            .begin_with(sqlx::AssertSqlSafe(format!(
-                "begin; select set_config('app.tenant_id', '{}', true)",
-                tenant.0.hyphenated()
-            )))
-            .await?;
+        let tx = pool.begin_with(sqlx::AssertSqlSafe(set_tenant("begin; ", tenant))).await?;
         Ok(TenantTx {
             tx,
             tenant,
@@ -255,8 +258,7 @@ impl TenantTx {
 
     /// Scopes a transaction already under way (e.g. one that has just created the tenant).
     pub async fn scope(mut tx: Transaction<'static, Postgres>, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
-        sqlx::query("select set_config('app.tenant_id', $1, true)")
-            .bind(tenant.0.to_string())
+        sqlx::query(sqlx::AssertSqlSafe(set_tenant("", tenant)))
             .execute(&mut *tx)
             .await?;
         Ok(TenantTx {
