@@ -127,6 +127,9 @@ pub enum Command {
     /// Vendors' credit records (信用记录): check one offline.
     #[command(subcommand)]
     Record(RecordCommand),
+    /// Citus: how the schema distributes over a cluster.
+    #[command(subcommand)]
+    Citus(CitusCommand),
     /// Expire lapsed credentials and bring every code's colour up to date (credentials expiring
     /// or expired, penalty points after the month's turn), and send each stall's weekly insight
     /// notice if this week's is not out yet. The server does this every five minutes; running it
@@ -198,6 +201,14 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitusCommand {
+    /// Print the SQL that distributes the schema as it is (every tenant table by tenant_id,
+    /// co-located; tenants as a reference table), read from the database's catalog. Exits 1 when
+    /// a constraint would stop Citus (a unique key or foreign key without tenant_id).
+    Plan,
 }
 
 #[derive(Debug, Subcommand)]

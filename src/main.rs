@@ -27,6 +27,7 @@ async fn main() -> ExitCode {
         Some(Command::Code(cmd)) => startup::code(&cli.storage, cmd).await,
         Some(Command::Record(cmd)) => startup::record(cmd),
         Some(Command::Sweep) => startup::sweep(&cli.storage).await,
+        Some(Command::Citus(cmd)) => startup::citus(&cli.storage, cmd).await,
         Some(Command::BenchFlashSeed {
             vouchers,
             shoppers,

@@ -263,6 +263,26 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     Ok(())
 }
 
+pub async fn citus(storage_args: &StorageArgs, cmd: &crate::cli::CitusCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        crate::cli::CitusCommand::Plan => {
+            let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
+            let plan = db::citus::plan(&storage.owner).await;
+            storage.close().await;
+            let plan = plan?;
+            print!("{}", plan.sql());
+            for p in &plan.problems {
+                eprintln!("problem: {p}");
+            }
+            Ok(if plan.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
 pub async fn sweep(storage_args: &StorageArgs) -> anyhow::Result<ExitCode> {
     let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
     let keys = secrets::Keys::derive(&storage.secrets.master_key);

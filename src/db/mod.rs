@@ -7,6 +7,7 @@
 pub mod applications;
 pub mod audit;
 pub mod checkins;
+pub mod citus;
 pub mod codes;
 pub mod complaints;
 pub mod credentials;
@@ -96,8 +97,8 @@ pub async fn app_pool(options: PgConnectOptions, settings: &PoolSettings) -> any
 /// - the role exists and the password works: nothing is changed;
 /// - the role is missing: it is created (the owner needs CREATEROLE); an instance that loses the
 ///   race to create it finds it made with the same password;
-/// - the role exists with another password (a deployment from before the password was derived):
-///   only the password is changed, never the role's attributes, which a non-superuser owner with
+/// - the role exists with another password (a deployment from before the password was derived)
+///   or without LOGIN: only LOGIN and the password are set, never the role's attributes, which a non-superuser owner with
 ///   CREATEROLE may not touch on PostgreSQL 15.
 pub async fn ensure_app_role(owner: &PgPool, app: &PgConnectOptions, password: &str) -> anyhow::Result<()> {
     use sqlx::Connection;
@@ -111,14 +112,15 @@ pub async fn ensure_app_role(owner: &PgPool, app: &PgConnectOptions, password: &
                 let _ = conn.close().await;
                 return Ok(());
             }
-            // invalid_password: the role predates the derived password.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("28P01") => {}
+            // invalid_password: the role predates the derived password; invalid_authorization_
+            // specification: it cannot log in (migration 0001 makes it NOLOGIN when missing).
+            Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("28P01" | "28000")) => {}
             Err(e) => return Err(e).context("connecting to PostgreSQL as nightmarket_app"),
         }
     }
     // DDL takes no bind parameters; format() with %L quotes the password as a literal.
     let statement: String = sqlx::query_scalar(if exists {
-        "select format('alter role nightmarket_app password %L', $1::text)"
+        "select format('alter role nightmarket_app login password %L', $1::text)"
     } else {
         "select format('create role nightmarket_app login password %L nosuperuser nocreatedb nocreaterole \
          nobypassrls noreplication', $1::text)"

@@ -603,3 +603,56 @@ async fn instances_and_commands_with_a_createrole_owner_never_lock_one_another_o
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+/// Ready for Citus, checked rather than hoped: the plan comes from the catalog, covers every
+/// table with a tenant_id, orders parents first, and finds no constraint Citus would refuse.
+#[tokio::test]
+async fn the_citus_plan_distributes_every_tenant_table_and_finds_no_constraint_citus_refuses() {
+    let app = TestApp::spawn().await;
+    let plan = nightmarket::db::citus::plan(&app.owner).await.unwrap();
+    assert!(plan.problems.is_empty(), "{:#?}", plan.problems);
+    let with_tenant: Vec<String> = sqlx::query_scalar(
+        "select distinct table_name::text from information_schema.columns
+         where table_schema = 'public' and column_name = 'tenant_id' order by 1",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert!(with_tenant.len() >= 44, "{with_tenant:?}");
+    for t in &with_tenant {
+        assert!(plan.distributed.contains(t), "{t} is not distributed");
+    }
+    assert_eq!(plan.distributed.len(), with_tenant.len());
+    assert_eq!(plan.reference, vec!["tenants".to_string()]);
+    // Parents before children, for every foreign key between tenant tables.
+    let keys: Vec<(String, String)> = sqlx::query_as(
+        "select t.relname::text, r.relname::text from pg_constraint k
+         join pg_class t on t.oid = k.conrelid join pg_class r on r.oid = k.confrelid
+         where k.contype = 'f' and t.relname <> r.relname and r.relname <> 'tenants'",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let at = |t: &str| plan.distributed.iter().position(|d| d == t).unwrap();
+    for (child, parent) in &keys {
+        assert!(at(parent) < at(child), "{parent} must come before {child}");
+    }
+    let sql = plan.sql();
+    assert!(sql.contains("select create_reference_table('tenants');"));
+    assert!(sql.contains("citus.propagate_set_commands = 'local'"));
+    assert_eq!(sql.matches("create_distributed_table(").count(), with_tenant.len());
+    assert!(!sql.contains("PROBLEM"));
+
+    // The command prints the same.
+    let data = tempdir();
+    let out = nightmarket()
+        .args(["citus", "plan", "--data-dir"])
+        .arg(&data)
+        .env("DATABASE_URL", cluster().url(&app.db_name))
+        .env("DATABASE_APP_URL", cluster().app_url(&app.db_name))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), sql);
+    let _ = std::fs::remove_dir_all(&data);
+}
