@@ -213,10 +213,13 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     let storage = open(storage_args, Access::Exclusive, &pool).await?;
 
     let mut credentials = None;
-    if !args.no_demo && db::tenants::count(&storage.owner).await? == 0 {
-        tracing::info!("empty database: seeding the demo");
-        let keys = secrets::Keys::derive(&storage.secrets.master_key);
-        credentials = Some(demo::seed(&storage.owner, &keys, public_url.as_str(), &storage.data_dir).await?);
+    let seeded = if args.no_demo {
+        None
+    } else {
+        seed_if_empty(&storage, public_url.as_str()).await?
+    };
+    if let Some(seeded) = seeded {
+        credentials = Some(seeded);
     } else if let Some(mut existing) = demo::load(&storage.data_dir) {
         existing.url = public_url.to_string();
         demo::save(&storage.data_dir, &existing)?;
@@ -261,6 +264,33 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     storage.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Seeds the demo into an empty database. Instances starting together on one database take turns
+/// (a session advisory lock), so exactly one seeds and the others find the tenants there.
+async fn seed_if_empty(storage: &Storage, public_url: &str) -> anyhow::Result<Option<demo::DemoCredentials>> {
+    const SEED_LOCK: i64 = 0x6e6d_5eed;
+    let mut lock = storage.owner.acquire().await?;
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(SEED_LOCK)
+        .execute(&mut *lock)
+        .await?;
+    let seeded = async {
+        if db::tenants::count(&storage.owner).await? > 0 {
+            return Ok(None);
+        }
+        tracing::info!("empty database: seeding the demo");
+        let keys = secrets::Keys::derive(&storage.secrets.master_key);
+        demo::seed(&storage.owner, &keys, public_url, &storage.data_dir)
+            .await
+            .map(Some)
+    }
+    .await;
+    sqlx::query("select pg_advisory_unlock($1)")
+        .bind(SEED_LOCK)
+        .execute(&mut *lock)
+        .await?;
+    seeded
 }
 
 pub async fn citus(storage_args: &StorageArgs, cmd: &crate::cli::CitusCommand) -> anyhow::Result<ExitCode> {
