@@ -143,7 +143,8 @@ impl Plan {
                 .collect();
             if ready.is_empty() {
                 let cycle: Vec<&str> = tenant.iter().filter(|t| !done.contains(*t)).copied().collect();
-                plan.problems.push(format!("foreign keys form a circle among {}", cycle.join(", ")));
+                plan.problems
+                    .push(format!("foreign keys form a circle among {}", cycle.join(", ")));
                 plan.distributed.extend(cycle.iter().map(|t| t.to_string()));
                 break;
             }

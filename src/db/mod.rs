@@ -249,7 +249,9 @@ impl TenantTx {
         // set_config(), because Citus forwards SET LOCAL (citus.propagate_set_commands = 'local')
         // to the workers, where row-level security reads it. A Uuid formats as hex digits and
         // hyphens only, so it is safe inside the literal.
-        let tx = pool.begin_with(sqlx::AssertSqlSafe(set_tenant("begin; ", tenant))).await?;
+        let tx = pool
+            .begin_with(sqlx::AssertSqlSafe(set_tenant("begin; ", tenant)))
+            .await?;
         Ok(TenantTx {
             tx,
             tenant,

@@ -15,6 +15,7 @@ mod markets;
 mod numbers;
 mod ops;
 mod pages;
+mod proxy;
 mod scan;
 mod security;
 mod supervision;

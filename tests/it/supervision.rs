@@ -344,7 +344,7 @@ pub(crate) fn feed_key(app: &TestApp, tenant: &str) -> (String, String) {
 }
 
 /// HMAC-SHA256 in hex, computed here independently of the server's code.
-fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
+pub(crate) fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
     let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
