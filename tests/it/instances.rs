@@ -60,6 +60,28 @@ async fn limits_hold_for_the_deployment_however_attempts_are_spread_over_instanc
     }
     assert_eq!(sent, 10);
     assert_eq!(a.count("sms_outbox").await - outbox, 10, "ten messages queued");
+    // A shopper's device filing complaints round robin: the device's ten, as on one instance.
+    let stall = demo_stall(&a).await;
+    let phone = a.client();
+    phone.get(a.url(&stall.path)).send().await.unwrap();
+    let mut filed = 0;
+    for i in 0..15 {
+        let app = [&a, &b, &c][i % 3];
+        let (s, body) = crate::scan::complain(
+            app,
+            &phone,
+            &stall,
+            &[("category", "price_fraud"), ("description", &format!("标价10元实收15元，第{i}次"))],
+        )
+        .await;
+        match s {
+            303 => filed += 1,
+            429 => {}
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(filed, 10, "the device's ten complaints, whichever instance answered");
+
     // Nothing personal in the shared counts.
     let keys: Vec<Vec<u8>> = sqlx::query_scalar("select key from throttle_slots")
         .fetch_all(&a.owner)
