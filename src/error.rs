@@ -128,6 +128,12 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// A value the database holds, parsed: one that does not parse is an error (logged, 500), never a
+/// default — a colour that failed to parse must not read as green.
+pub fn stored<T>(parsed: Option<T>, what: &str, value: &str) -> AppResult<T> {
+    parsed.ok_or_else(|| AppError::Internal(anyhow::anyhow!("the database holds {what} {value:?}, which does not parse")))
+}
+
 impl AppError {
     pub fn field(field: &'static str, key: &'static str) -> AppError {
         AppError::Validation(vec![FieldError::new(field, key)])

@@ -31,8 +31,8 @@ impl Stall {
             code_id: c.id,
             slot: c.slot_code.clone(),
             stall_name: c.stall_name.clone(),
-            category: Category::parse(&c.category).unwrap_or(Category::Retail),
-            colour: Colour::parse(&c.colour).unwrap_or(Colour::Green),
+            category: c.category,
+            colour: c.colour,
             url: crate::web::codes::absolute_url(state, &codes::url_path(c)),
         }
     }
@@ -88,7 +88,7 @@ fn detail(state: &AppState, c: &CodeRow, causes: &[CauseRow]) -> CodeDetail {
             .iter()
             .map(|k| Cause {
                 kind: k.kind.clone(),
-                colour: Colour::parse(&k.colour).unwrap_or(Colour::Red),
+                colour: k.colour,
                 note: k.note.clone(),
                 since: k.created_at,
             })

@@ -5,6 +5,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::TenantTx;
+use crate::domain::code::Colour;
+use crate::domain::market::Category;
 
 #[derive(Clone, Debug)]
 pub struct KeyRow {
@@ -98,12 +100,12 @@ pub struct CodeRow {
     pub market_id: Uuid,
     pub slot_id: Uuid,
     pub stall_name: String,
-    pub category: String,
+    pub category: Category,
     pub vendor_name_masked: String,
     pub licence_facts: Value,
     pub kid: String,
     pub signature: String,
-    pub colour: String,
+    pub colour: Colour,
     pub revoked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -137,8 +139,9 @@ pub async fn list(tx: &mut TenantTx, f: &CodeFilter) -> Result<Vec<CodeRow>, sql
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         CodeRow,
-        "select c.id, c.code, c.vendor_id, c.application_id, c.market_id, c.slot_id, c.stall_name, c.category,
-                c.vendor_name_masked, c.licence_facts, c.kid, c.signature, c.colour, c.revoked_at,
+        r#"select c.id, c.code, c.vendor_id, c.application_id, c.market_id, c.slot_id, c.stall_name,
+                c.category as "category: Category", c.vendor_name_masked, c.licence_facts, c.kid, c.signature,
+                c.colour as "colour: Colour", c.revoked_at,
                 c.created_at, c.updated_at, m.name as market_name, m.opens_at as market_opens,
                 m.closes_at as market_closes, s.code as slot_code
          from codes c
@@ -150,7 +153,7 @@ pub async fn list(tx: &mut TenantTx, f: &CodeFilter) -> Result<Vec<CodeRow>, sql
            and ($4::uuid is null or c.market_id = $4)
            and ($5::uuid is null or c.vendor_id = $5)
            and (not $6 or c.revoked_at is null)
-         order by s.code, c.created_at",
+         order by s.code, c.created_at"#,
         tenant,
         f.id,
         f.code,
@@ -273,7 +276,7 @@ pub async fn set_colour(tx: &mut TenantTx, id: Uuid, colour: &str) -> Result<(),
 pub struct CauseRow {
     pub id: Uuid,
     pub kind: String,
-    pub colour: String,
+    pub colour: Colour,
     pub note: String,
     pub created_at: DateTime<Utc>,
     pub created_by_name: Option<String>,
@@ -283,7 +286,7 @@ pub async fn open_causes(tx: &mut TenantTx, code: Uuid) -> Result<Vec<CauseRow>,
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         CauseRow,
-        r#"select k.id, k.kind, k.colour, k.note, k.created_at, u.display_name as "created_by_name?"
+        r#"select k.id, k.kind, k.colour as "colour: Colour", k.note, k.created_at, u.display_name as "created_by_name?"
            from code_causes k
            left join users u on u.tenant_id = k.tenant_id and u.id = k.created_by
            where k.tenant_id = $1 and k.code_id = $2 and k.cleared_at is null

@@ -87,17 +87,17 @@ pub(super) async fn seed(
         .and_then(|s| s.parse().ok());
     let green: Vec<&CodeRow> = codes
         .iter()
-        .filter(|c| c.colour == Colour::Green.as_str() && Some(c.vendor_id) != sample)
+        .filter(|c| c.colour == Colour::Green && Some(c.vendor_id) != sample)
         .collect();
     let food: Vec<&CodeRow> = green
         .iter()
         .copied()
-        .filter(|c| c.category == Category::Food.as_str())
+        .filter(|c| c.category == Category::Food)
         .collect();
     let other: Vec<&CodeRow> = green
         .iter()
         .copied()
-        .filter(|c| c.category != Category::Food.as_str())
+        .filter(|c| c.category != Category::Food)
         .collect();
 
     // 1. A health certificate that lapsed three days ago; its renewal waits for an official.
@@ -415,7 +415,7 @@ pub(super) async fn seed(
         let current: NaiveDate = hours.business_date(now_local);
         for code in codes
             .iter()
-            .filter(|c| c.market_id == market.id && c.colour != Colour::Red.as_str())
+            .filter(|c| c.market_id == market.id && c.colour != Colour::Red)
         {
             for back in (0..=7).rev() {
                 let night = current - Duration::days(back);

@@ -113,7 +113,7 @@ pub(super) async fn seed(
             )
             .await?
             .into_iter()
-            .filter(|c| c.colour == "green")
+            .filter(|c| c.colour == crate::domain::code::Colour::Green)
             .collect();
             let evening = (start + Duration::hours(7))
                 .with_timezone(&tenant.timezone)

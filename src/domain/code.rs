@@ -29,9 +29,11 @@ pub fn random_base32(len: usize) -> String {
         .collect()
 }
 
-/// A code's colour, like the health code it was meant to be bound to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+/// A code's colour, like the health code it was meant to be bound to. Read from the database as
+/// this type, so a stored value that is not a colour is an error, never green.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Colour {
     /// May operate.
     Green,
@@ -118,6 +120,13 @@ pub mod cause {
             "credential_expiring:business_licence" => "cause.expiring_business_licence",
             _ => "cause.other",
         }
+    }
+}
+
+/// As stored and as pages name it in attributes and class names (`green`, `yellow`, `red`).
+impl std::fmt::Display for Colour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

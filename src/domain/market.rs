@@ -7,8 +7,9 @@ use super::hours::OpeningHours;
 use crate::error::{FieldError, Msg};
 
 /// Stall categories, as the market's slots are laid out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Category {
     /// 餐饮
     Food,
@@ -209,6 +210,13 @@ impl SlotRange {
             return Err(vec![FieldError::new("prefix", "slot.code_invalid")]);
         }
         Ok(codes)
+    }
+}
+
+/// As stored (`food`, `retail`, …).
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -54,7 +54,7 @@ pub async fn check_in(
     let now = state.config.clock.now();
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let code = vendors_code(&mut tx, vendor, code_id).await?;
-    if Colour::parse(&code.colour) == Some(Colour::Red) {
+    if code.colour == Colour::Red {
         return Err(AppError::Conflict(Msg::new("checkin.code_red")));
     }
     let (Some(lat), Some(lng)) = (lat, lng) else {
@@ -266,7 +266,7 @@ pub async fn night(
                 slot: c.slot_code.clone(),
                 stall_name: c.stall_name.clone(),
                 vendor: c.vendor_name_masked.clone(),
-                colour: Colour::parse(&c.colour).unwrap_or(Colour::Green),
+                colour: c.colour,
                 presence,
                 late,
                 checked_in_at: ci.map(|x| x.checked_in_at),

@@ -279,8 +279,8 @@ pub fn verify_offline(url: &str, doc: &KeyDocument) -> Result<(String, String), 
 pub async fn recompute_colour(tx: &mut TenantTx, actor: &Actor, code_id: Uuid) -> AppResult<(Colour, Colour)> {
     let row = db_codes::get(tx, code_id).await?.ok_or(AppError::NotFound)?;
     let causes = db_codes::open_causes(tx, code_id).await?;
-    let old = Colour::parse(&row.colour).unwrap_or(Colour::Green);
-    let new = colour_of(causes.iter().filter_map(|c| Colour::parse(&c.colour)));
+    let old = row.colour;
+    let new = colour_of(causes.iter().map(|c| c.colour));
     if old != new {
         db_codes::set_colour(tx, code_id, new.as_str()).await?;
         audit::record(

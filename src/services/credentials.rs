@@ -249,7 +249,7 @@ async fn colours(tx: &mut TenantTx, vendor: Uuid) -> AppResult<Vec<CodeColour>> 
         .iter()
         .map(|c| CodeColour {
             code_id: c.id,
-            colour: Colour::parse(&c.colour).unwrap_or(Colour::Green),
+            colour: c.colour,
         })
         .collect())
 }
@@ -294,7 +294,7 @@ pub async fn for_vendor(state: &AppState, user: &AuthUser, vendor: Uuid) -> AppR
         },
     )
     .await?;
-    let categories: Vec<Category> = codes.iter().filter_map(|c| Category::parse(&c.category)).collect();
+    let categories: Vec<Category> = codes.iter().map(|c| c.category).collect();
     let needed = required(&categories);
     let held = db::credentials::for_vendor(&mut tx, vendor).await?;
     let mut out = Vec::new();

@@ -182,11 +182,11 @@ async fn compute(
     let peers: Vec<&StallFigures> = stalls
         .iter()
         .zip(&all)
-        .filter(|(r, f)| r.code_id != code_id && f.category == code.category)
+        .filter(|(r, f)| r.code_id != code_id && f.category == code.category.as_str())
         .map(|(_, f)| f)
         .collect();
     let medians = insight::peer_medians(&peers);
-    let demand = insight::demand(&all, &code.category);
+    let demand = insight::demand(&all, code.category.as_str());
 
     let night_rows = db::insights::nights(tx, code_id, &n).await?;
     let mut hours = [0i64; 24];
@@ -259,7 +259,7 @@ async fn compute(
     let insights = Insights {
         code_id,
         stall_name: code.stall_name.clone(),
-        category: code.category.clone(),
+        category: code.category.as_str().to_string(),
         market_name: code.market_name.clone(),
         from,
         to,

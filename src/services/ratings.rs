@@ -163,7 +163,7 @@ pub async fn rate(
     if code.revoked_at.is_some() {
         return Err(AppError::Conflict(Msg::new("code.revoked")));
     }
-    if Colour::parse(&code.colour) == Some(Colour::Red) {
+    if code.colour == Colour::Red {
         return Err(AppError::Conflict(Msg::new("rating.red")));
     }
     let (night, tonight) = tonight(&mut tx, tenant, code, now).await?;

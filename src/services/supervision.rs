@@ -65,7 +65,7 @@ pub async fn sync_vendor(
     if codes_of.is_empty() {
         return Ok(Vec::new());
     }
-    let categories: Vec<Category> = codes_of.iter().filter_map(|c| Category::parse(&c.category)).collect();
+    let categories: Vec<Category> = codes_of.iter().map(|c| c.category).collect();
     let held: Vec<Held> = db::credentials::for_vendor(tx, vendor)
         .await?
         .iter()

@@ -821,14 +821,12 @@ pub async fn yellow_takes_vouchers(state: &AppState, tenant: TenantId) -> AppRes
 }
 
 /// Whether a code of this colour may take vouchers under the tenant's setting.
-fn takes_vouchers(colour: &str, at_yellow: bool) -> AppResult<bool> {
-    Ok(
-        match Colour::parse(colour).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown colour {colour:?}")))? {
-            Colour::Green => true,
-            Colour::Yellow => at_yellow,
-            Colour::Red => false,
-        },
-    )
+fn takes_vouchers(colour: Colour, at_yellow: bool) -> bool {
+    match colour {
+        Colour::Green => true,
+        Colour::Yellow => at_yellow,
+        Colour::Red => false,
+    }
 }
 
 /// Uses the shopper's best eligible voucher on a bill at a stall: the threshold met, the campaign
@@ -868,9 +866,9 @@ pub async fn redeem(
         return Ok((redemption_view(r), false));
     }
     let at_yellow = db::settings::get(&mut tx).await?.vouchers_at_yellow;
-    if code.revoked_at.is_some() || !takes_vouchers(&code.colour, at_yellow)? {
+    if code.revoked_at.is_some() || !takes_vouchers(code.colour, at_yellow) {
         drop(tx);
-        let reason = if code.revoked_at.is_some() || code.colour == "red" {
+        let reason = if code.revoked_at.is_some() || code.colour == Colour::Red {
             "redeem.stall_red"
         } else {
             "redeem.stall_not_green"
@@ -886,7 +884,7 @@ pub async fn redeem(
         .await?
         .into_iter()
         .filter(|v| v.market_ids.is_empty() || v.market_ids.contains(&code.market_id))
-        .filter(|v| v.categories.is_empty() || v.categories.contains(&code.category))
+        .filter(|v| v.categories.is_empty() || v.categories.iter().any(|c| c == code.category.as_str()))
         .collect();
     if candidates.is_empty() {
         return Err(AppError::Conflict(Msg::new("redeem.no_voucher")));

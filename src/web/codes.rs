@@ -14,7 +14,6 @@ use super::layout::{Page, render};
 use crate::app::AppState;
 use crate::db::codes::CodeRow;
 use crate::domain::code::{Colour, cause};
-use crate::domain::market::Category;
 use crate::domain::rating::stars_text;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
@@ -51,9 +50,7 @@ struct ScanPage {
 
 impl ScanPage {
     fn category_label(&self) -> &'static str {
-        Category::parse(&self.data.code.category)
-            .map(Category::label_key)
-            .unwrap_or("category.retail")
+        self.data.code.category.label_key()
     }
 
     /// "★★★★☆ 4.3 · 128 ratings", or that there are none yet.
@@ -157,11 +154,11 @@ pub async fn scan(
     }
     match scan::scan(&state, &code, signed.k.as_deref(), signed.s.as_deref()).await? {
         Scanned::Genuine(data) => {
-            let colour = Colour::parse(&data.code.colour).unwrap_or(Colour::Green);
+            let colour = data.code.colour;
             let causes = data
                 .causes
                 .iter()
-                .filter(|c| c.colour == "red" || colour != Colour::Red)
+                .filter(|c| c.colour == Colour::Red || colour != Colour::Red)
                 .map(|c| page.t(cause::label_key(&c.kind)))
                 .collect();
             let facts = facts(&data, &page)?;

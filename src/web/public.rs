@@ -80,7 +80,7 @@ pub async fn market(
         .into_iter()
         .map(|c| StallLink {
             slot_id: c.slot_id,
-            colour: Colour::parse(&c.colour).unwrap_or(Colour::Green),
+            colour: c.colour,
             path: codes::url_path(&c),
             name: c.stall_name,
         })

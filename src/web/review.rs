@@ -384,7 +384,7 @@ pub(crate) async fn code_page(
         credentials,
         nights,
         page,
-        colour: Colour::parse(&code.colour).unwrap_or(Colour::Green),
+        colour: code.colour,
         suspended: causes.iter().any(|c| c.kind == cause::SUSPENDED),
         can_act: user.has(Permission::Inspect) && code.revoked_at.is_none(),
         can_revoke: user.has(Permission::Review) && code.revoked_at.is_none(),

@@ -129,7 +129,7 @@ pub struct RateForm {
 
 /// Why a stall cannot be rated at `now`, if it cannot.
 pub(crate) fn rating_closed(data: &ScanData, page: &Page, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
-    if Colour::parse(&data.code.colour) == Some(Colour::Red) {
+    if data.code.colour == Colour::Red {
         return Some(page.t("rating.red"));
     }
     match data.tonight(now) {

@@ -239,7 +239,7 @@ async fn stall_page(
         can_reply: true,
         redemptions,
         scans,
-        colour: Colour::parse(&code.colour).unwrap_or(Colour::Green),
+        colour: code.colour,
         path: codes::url_path(&code),
         causes,
         night: nights.night,

@@ -73,7 +73,7 @@ pub async fn home(
                 id: c.id,
                 print_path: path.replacen('?', "/print?", 1),
                 path,
-                colour: Colour::parse(&c.colour).unwrap_or(Colour::Green),
+                colour: c.colour,
                 causes: causes
                     .iter()
                     .map(|k| {

@@ -62,8 +62,8 @@ impl OfficialMarket {
         self.stalls.iter().find(|c| c.slot_id == *slot)
     }
 
-    fn colour_label(&self, colour: &str) -> &'static str {
-        Colour::parse(colour).unwrap_or(Colour::Green).label_key()
+    fn colour_label(&self, colour: &Colour) -> &'static str {
+        colour.label_key()
     }
 }
 

@@ -7,6 +7,7 @@
 use crate::helpers::TestApp;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -20,7 +21,12 @@ pub struct Browser {
 }
 
 impl Drop for Browser {
+    /// Ends chromedriver and every Chromium process it started, also when the test failed or
+    /// panicked: they share a process group of their own (killing only chromedriver would leave
+    /// the browser running, with its profile, after the suite).
     fn drop(&mut self) {
+        let group = nix::unistd::Pid::from_raw(self.driver.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -65,6 +71,8 @@ pub async fn browser(window: Window) -> Option<Browser> {
     };
     let child = Command::new(&driver)
         .arg(format!("--port={port}"))
+        // A process group of its own, which Chromium joins: Drop ends them all.
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
