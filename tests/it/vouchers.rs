@@ -986,7 +986,7 @@ async fn admins_run_campaigns_and_settlement_from_their_pages() {
     let body = r.bytes().await.unwrap();
     assert!(body.starts_with(&[0xEF, 0xBB, 0xBF]), "a BOM for spreadsheets");
     let text = String::from_utf8(body[3..].to_vec()).unwrap();
-    assert!(text.starts_with("date,vendor_id,vendor,stalls,vouchers,subsidy_yuan,consumption_yuan,settled_at"));
+    assert!(text.starts_with("date,vendor_id,vendor,payee_holder,payee_bank,payee_account,stalls,vouchers,subsidy_yuan,consumption_yuan,settled_at"));
     assert!(text.lines().count() > 1, "{text}");
     let official = app.signed_in("nanan", "official").await;
     let r = official
