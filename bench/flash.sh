@@ -27,7 +27,8 @@ OPENS_IN=${OPENS_IN:-20}
 CRASH_AT=${CRASH_AT:-}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
-cargo build --release --quiet
+# NO_BUILD=1 measures the binary already in target/release (as bench/scan.sh does).
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
 BIN=target/release/nightmarket
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/nm-flash-bench.XXXXXX")
 chmod 711 "$DIR"

@@ -131,7 +131,11 @@ pub type AppResult<T> = Result<T, AppError>;
 /// A value the database holds, parsed: one that does not parse is an error (logged, 500), never a
 /// default — a colour that failed to parse must not read as green.
 pub fn stored<T>(parsed: Option<T>, what: &str, value: &str) -> AppResult<T> {
-    parsed.ok_or_else(|| AppError::Internal(anyhow::anyhow!("the database holds {what} {value:?}, which does not parse")))
+    parsed.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!(
+            "the database holds {what} {value:?}, which does not parse"
+        ))
+    })
 }
 
 impl AppError {

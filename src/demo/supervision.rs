@@ -89,16 +89,8 @@ pub(super) async fn seed(
         .iter()
         .filter(|c| c.colour == Colour::Green && Some(c.vendor_id) != sample)
         .collect();
-    let food: Vec<&CodeRow> = green
-        .iter()
-        .copied()
-        .filter(|c| c.category == Category::Food)
-        .collect();
-    let other: Vec<&CodeRow> = green
-        .iter()
-        .copied()
-        .filter(|c| c.category != Category::Food)
-        .collect();
+    let food: Vec<&CodeRow> = green.iter().copied().filter(|c| c.category == Category::Food).collect();
+    let other: Vec<&CodeRow> = green.iter().copied().filter(|c| c.category != Category::Food).collect();
 
     // 1. A health certificate that lapsed three days ago; its renewal waits for an official.
     if let Some(c) = food.first() {

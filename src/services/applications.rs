@@ -13,7 +13,7 @@ use crate::domain::application::{AppState as State, ApplicationInput, ValidAppli
 use crate::domain::identity::{mask_licence, mask_name};
 use crate::domain::market::Category;
 use crate::domain::tenant::Tenant;
-use crate::error::{AppError, AppResult, FieldError, Msg, check};
+use crate::error::{AppError, AppResult, FieldError, Msg, check, stored};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::{self, Change};
@@ -97,14 +97,14 @@ pub struct ApplicationView {
 }
 
 impl ApplicationView {
-    pub fn from_row(row: &ApplicationRow, deadline_hours: i32, now: DateTime<Utc>) -> ApplicationView {
-        let state = State::parse(&row.state).unwrap_or(State::Draft);
+    pub fn from_row(row: &ApplicationRow, deadline_hours: i32, now: DateTime<Utc>) -> AppResult<ApplicationView> {
+        let state = stored(State::parse(&row.state), "application state", &row.state)?;
         let deadline = row
             .submitted_at
             .filter(|_| state.awaits_review())
             .map(|s| s + Duration::hours(i64::from(deadline_hours)));
         let claim_live = row.claimed_until.is_some_and(|u| u > now);
-        ApplicationView {
+        Ok(ApplicationView {
             id: row.id,
             market_id: row.market_id,
             market_name: row.market_name.clone(),
@@ -112,7 +112,7 @@ impl ApplicationView {
             slot_code: row.slot_code.clone(),
             state,
             stall_name: row.stall_name.clone(),
-            category: Category::parse(&row.category).unwrap_or(Category::Retail),
+            category: stored(Category::parse(&row.category), "category", &row.category)?,
             goods: row.goods.clone(),
             real_name: row.real_name_masked.clone(),
             id_number: row.id_number_masked.clone(),
@@ -147,7 +147,7 @@ impl ApplicationView {
             revealed: false,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        }
+        })
     }
 
     /// Replaces the masks with the clear values (for officials who asked, and are audited).
@@ -525,7 +525,7 @@ pub async fn submit(
     vendor.require_vendor()?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
-    let current = State::parse(&row.state).unwrap_or(State::Draft);
+    let current = stored(State::parse(&row.state), "application state", &row.state)?;
     let Some(next) = current.on_submit() else {
         return Err(AppError::Conflict(Msg::new("application.not_submittable")));
     };
@@ -597,7 +597,7 @@ pub async fn withdraw(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppResul
     vendor.require_vendor()?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
-    let current = State::parse(&row.state).unwrap_or(State::Draft);
+    let current = stored(State::parse(&row.state), "application state", &row.state)?;
     if !current.can_withdraw() {
         return Err(AppError::Conflict(Msg::new("application.not_withdrawable")));
     }
@@ -629,7 +629,7 @@ pub async fn mine(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<Applicat
     )
     .await?;
     rows.reverse();
-    Ok(rows.iter().map(|r| ApplicationView::from_row(r, hours, now)).collect())
+    rows.iter().map(|r| ApplicationView::from_row(r, hours, now)).collect()
 }
 
 /// One of the vendor's applications as the vendor's page shows it.
@@ -649,7 +649,7 @@ pub async fn one_of_mine(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppRe
         .filter(|r| r.vendor_id == vendor.id)
         .ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
-    let view = with_documents(&mut tx, ApplicationView::from_row(&row, hours, Utc::now())).await?;
+    let view = with_documents(&mut tx, ApplicationView::from_row(&row, hours, Utc::now())?).await?;
     let mut free = free_slots(&mut tx, row.market_id, Category::parse(&row.category)).await?;
     // The slot already asked for stays choosable.
     if let (Some(id), Some(code)) = (row.slot_id, &row.slot_code)

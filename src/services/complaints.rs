@@ -18,7 +18,7 @@ use crate::domain::complaint::{self, Action, Category, Deadlines, State, Timing}
 use crate::domain::notice::NoticeKind;
 use crate::domain::people::{Permission, Phone};
 use crate::domain::tenant::{Tenant, TenantId};
-use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::error::{AppError, AppResult, FieldError, Msg, stored};
 use crate::i18n::Lang;
 use crate::pii::Place;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
@@ -414,10 +414,10 @@ pub struct ComplaintView {
 }
 
 impl ComplaintView {
-    pub fn of(c: &ComplaintRow, now: DateTime<Utc>) -> ComplaintView {
-        let state = State::parse(&c.state).unwrap_or(State::Open);
+    pub fn of(c: &ComplaintRow, now: DateTime<Utc>) -> AppResult<ComplaintView> {
+        let state = stored(State::parse(&c.state), "complaint state", &c.state)?;
         let claimed = c.claimed_until.is_some_and(|u| u > now);
-        ComplaintView {
+        Ok(ComplaintView {
             id: c.id,
             tracking: c.tracking.clone(),
             code_id: c.code_id,
@@ -425,7 +425,7 @@ impl ComplaintView {
             slot_code: c.slot_code.clone(),
             market_id: c.market_id,
             market_name: c.market_name.clone(),
-            category: Category::parse(&c.category).unwrap_or(Category::Other),
+            category: stored(Category::parse(&c.category), "complaint category", &c.category)?,
             description: c.description.clone(),
             source: c.source.clone(),
             contact_phone_masked: c.contact_phone_masked.clone(),
@@ -447,7 +447,7 @@ impl ComplaintView {
             public_id: c.public_id.clone(),
             held_reason: c.held_reason.clone(),
             weighty: c.weighty,
-        }
+        })
     }
 
     /// Why it was held for screening, as words.
@@ -529,11 +529,11 @@ pub async fn queue(state: &AppState, official: &AuthUser, f: &QueueFilter) -> Ap
         },
     )
     .await?;
-    Ok(rows
+    let views: Vec<ComplaintView> = rows
         .iter()
         .map(|c| ComplaintView::of(c, now))
-        .filter(|c| !f.overdue || c.timing.overdue)
-        .collect())
+        .collect::<AppResult<_>>()?;
+    Ok(views.into_iter().filter(|c| !f.overdue || c.timing.overdue).collect())
 }
 
 async fn load(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> AppResult<(ComplaintRow, ComplaintView)> {
@@ -548,7 +548,7 @@ async fn load(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> AppResult<(Com
     .into_iter()
     .next()
     .ok_or(AppError::NotFound)?;
-    let view = ComplaintView::of(&row, now);
+    let view = ComplaintView::of(&row, now)?;
     Ok((row, view))
 }
 
@@ -812,7 +812,7 @@ pub async fn track(state: &AppState, tracking: &str) -> AppResult<Tracking> {
     let mut tx = state.db.tenant(tenant.id).await?;
     let row = by_tracking(&mut tx, tracking).await?;
     let events = db::complaints::events(&mut tx, row.id).await?;
-    let view = ComplaintView::of(&row, now);
+    let view = ComplaintView::of(&row, now)?;
     Ok(Tracking {
         tracking: row.tracking.clone(),
         stall_name: row.stall_name,
@@ -863,11 +863,11 @@ pub async fn reopen(state: &AppState, tracking: &str, shopper: &Shopper, reason:
     db::credentials::lock_vendor(&mut tx, row.vendor_id).await?;
     db::complaints::lock(&mut tx, row.id).await?;
     let row = by_tracking(&mut tx, tracking).await?;
-    let st = State::parse(&row.state).unwrap_or(State::Open);
+    let st = stored(State::parse(&row.state), "complaint state", &row.state)?;
     if !complaint::may_reopen(st, row.reopen_count, row.closed_at, now) {
         return Err(AppError::Conflict(Msg::new("complaint.no_reopen")));
     }
-    let category = Category::parse(&row.category).unwrap_or(Category::Other);
+    let category = stored(Category::parse(&row.category), "complaint category", &row.category)?;
     let d = deadlines_for(&mut tx, category).await?;
     if !db::complaints::reopen(&mut tx, row.id, now, d.ack_due(now), d.resolve_due(now)).await? {
         return Err(AppError::Conflict(Msg::new("complaint.no_reopen")));
@@ -921,7 +921,7 @@ pub async fn for_vendor(state: &AppState, vendor: &AuthUser, code: Uuid) -> AppR
     {
         return Err(AppError::NotFound);
     }
-    Ok(db::complaints::list(
+    db::complaints::list(
         &mut tx,
         &ComplaintFilter {
             code: Some(code),
@@ -934,13 +934,15 @@ pub async fn for_vendor(state: &AppState, vendor: &AuthUser, code: Uuid) -> AppR
     .iter()
     // A held burst reaches the vendor only once an official has accepted it.
     .filter(|c| c.held_reason.is_none() || c.acknowledged_at.is_some())
-    .map(|c| ComplaintView {
-        contact_phone_masked: None,
-        claimed_by: None,
-        claimed_by_id: None,
-        ..ComplaintView::of(c, now)
+    .map(|c| {
+        Ok(ComplaintView {
+            contact_phone_masked: None,
+            claimed_by: None,
+            claimed_by_id: None,
+            ..ComplaintView::of(c, now)?
+        })
     })
-    .collect())
+    .collect()
 }
 
 /// The vendor's answer to a complaint about their stall (once); the shopper reads it.

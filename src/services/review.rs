@@ -15,7 +15,7 @@ use crate::domain::application::{AppState as State, Decision, check_return_notes
 use crate::domain::market::Category;
 use crate::domain::notice::NoticeKind;
 use crate::domain::people::Permission;
-use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::error::{AppError, AppResult, FieldError, Msg, stored};
 use crate::services::applications::{ApplicationView, FreeSlot, deadline_hours, free_slots, with_documents};
 use crate::services::audit::{self, Change};
 use crate::services::{codes, credentials, notices, supervision};
@@ -88,7 +88,10 @@ pub async fn queue(state: &AppState, official: &AuthUser, filter: &QueueFilter) 
             rejected: n(&[State::Rejected]),
             review_deadline_hours: hours,
         },
-        items: rows.iter().map(|r| ApplicationView::from_row(r, hours, now)).collect(),
+        items: rows
+            .iter()
+            .map(|r| ApplicationView::from_row(r, hours, now))
+            .collect::<AppResult<_>>()?,
     })
 }
 
@@ -132,7 +135,7 @@ pub async fn review(state: &AppState, official: &AuthUser, id: Uuid, reveal: boo
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
     let now = Utc::now();
-    let mut application = with_documents(&mut tx, ApplicationView::from_row(&row, hours, now)).await?;
+    let mut application = with_documents(&mut tx, ApplicationView::from_row(&row, hours, now)?).await?;
     if reveal {
         application.reveal(&tx, &state.keys, &row);
         audit::record(
@@ -154,7 +157,7 @@ pub async fn review(state: &AppState, official: &AuthUser, id: Uuid, reveal: boo
         .await?
         .iter()
         .map(|r| ApplicationView::from_row(r, hours, now))
-        .collect(),
+        .collect::<AppResult<_>>()?,
         None => Vec::new(),
     };
     let history = db::audit::for_subject(&mut tx, "application", &id.to_string(), 50)
@@ -252,7 +255,7 @@ pub async fn decide(
         return Err(AppError::NotFound);
     }
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let current = State::parse(&row.state).unwrap_or(State::Draft);
+    let current = stored(State::parse(&row.state), "application state", &row.state)?;
     if !current.awaits_review() {
         let by = row.decided_by_name.clone().unwrap_or_default();
         return Err(AppError::Conflict(
@@ -435,7 +438,7 @@ pub async fn decide(
     let after = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
     tx.commit().await?;
-    Ok(ApplicationView::from_row(&after, hours, Utc::now()))
+    ApplicationView::from_row(&after, hours, Utc::now())
 }
 
 /// What the scan page shows of the licences: masked numbers and expiry dates.

@@ -12,7 +12,7 @@ use crate::db::complaints::ComplaintFilter;
 use crate::db::{self, TenantTx};
 use crate::domain::complaint::Category;
 use crate::domain::score::{self, Score};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, stored};
 use crate::services::supervision;
 
 /// An upheld complaint that costs the stall points.
@@ -78,18 +78,20 @@ pub async fn breakdown(state: &AppState, user: &AuthUser, code: Uuid) -> AppResu
     .await?
     .into_iter()
     .filter(|c| c.upheld == Some(true) && c.closed_at.is_some_and(|t| t >= since))
-    .map(|c| UpheldComplaint {
-        tracking: if user.role.is_staff() {
-            c.tracking
-        } else {
-            String::new()
-        },
-        category: Category::parse(&c.category).unwrap_or(Category::Other),
-        closed_at: c.closed_at,
-        resolution: c.resolution,
-        points: score::PER_UPHELD_COMPLAINT,
+    .map(|c| {
+        Ok(UpheldComplaint {
+            category: stored(Category::parse(&c.category), "complaint category", &c.category)?,
+            tracking: if user.role.is_staff() {
+                c.tracking
+            } else {
+                String::new()
+            },
+            closed_at: c.closed_at,
+            resolution: c.resolution,
+            points: score::PER_UPHELD_COMPLAINT,
+        })
     })
-    .collect();
+    .collect::<AppResult<_>>()?;
     let penalties = db::inspections::deductions(&mut tx, Some(row.vendor_id), None)
         .await?
         .into_iter()

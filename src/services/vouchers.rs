@@ -24,7 +24,7 @@ use crate::domain::code::Colour;
 use crate::domain::people::Phone;
 use crate::domain::tenant::{Tenant, TenantId};
 use crate::domain::voucher::{self, State, Step, Terms};
-use crate::error::{AppError, AppResult, Msg};
+use crate::error::{AppError, AppResult, Msg, stored};
 use crate::pii::Place;
 use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::otp::{self, Purpose};
@@ -77,9 +77,9 @@ impl Campaign {
     }
 }
 
-fn view(c: &CampaignRow, now: DateTime<Utc>, claimed: i64, used: i64) -> Campaign {
-    let stored = State::parse(&c.state).unwrap_or(State::Draft);
-    Campaign {
+fn view(c: &CampaignRow, now: DateTime<Utc>, claimed: i64, used: i64) -> AppResult<Campaign> {
+    let stored = stored(State::parse(&c.state), "campaign state", &c.state)?;
+    Ok(Campaign {
         id: c.id,
         name: c.name.clone(),
         value_fen: c.value_fen,
@@ -96,7 +96,7 @@ fn view(c: &CampaignRow, now: DateTime<Utc>, claimed: i64, used: i64) -> Campaig
         state: voucher::effective(stored, c.claim_start, c.claim_end, now),
         claimed,
         used,
-    }
+    })
 }
 
 fn terms_of(c: &CampaignRow) -> serde_json::Value {
@@ -111,7 +111,7 @@ fn terms_of(c: &CampaignRow) -> serde_json::Value {
 async fn load(tx: &mut TenantTx, id: Uuid, lock: bool, now: DateTime<Utc>) -> AppResult<(CampaignRow, Campaign)> {
     let row = db::vouchers::get(tx, id, lock).await?.ok_or(AppError::NotFound)?;
     let (_, claimed, used) = db::vouchers::counts(tx, id).await?;
-    let v = view(&row, now, claimed, used);
+    let v = view(&row, now, claimed, used)?;
     Ok((row, v))
 }
 
@@ -125,7 +125,7 @@ pub async fn list(state: &AppState, tenant: TenantId, staff: bool) -> AppResult<
             continue;
         }
         let (_, claimed, used) = db::vouchers::counts(&mut tx, c.id).await?;
-        out.push(view(&c, now, claimed, used));
+        out.push(view(&c, now, claimed, used)?);
     }
     Ok(out)
 }
@@ -178,7 +178,7 @@ pub async fn update(state: &AppState, admin: &AuthUser, id: Uuid, t: &Terms) -> 
     let mut tx = state.db.tenant(admin.tenant_id()).await?;
     check_markets(&mut tx, t).await?;
     let (before, v) = load(&mut tx, id, true, now).await?;
-    let stored = State::parse(&before.state).unwrap_or(State::Draft);
+    let stored = stored(State::parse(&before.state), "campaign state", &before.state)?;
     if stored == State::Ended {
         return Err(AppError::Conflict(Msg::new("campaign.ended")));
     }
@@ -552,7 +552,7 @@ async fn settle(
     let Some(c) = db::vouchers::get(&mut tx, campaign, false).await? else {
         return Ok(batch.iter().map(|_| Claimed::Unknown).collect());
     };
-    let stored = State::parse(&c.state).unwrap_or(State::Draft);
+    let stored = stored(State::parse(&c.state), "campaign state", &c.state)?;
     match voucher::effective(stored, c.claim_start, c.claim_end, now) {
         State::Running => {}
         State::Draft => return Ok(batch.iter().map(|_| Claimed::Unknown).collect()),

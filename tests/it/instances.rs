@@ -71,7 +71,10 @@ async fn limits_hold_for_the_deployment_however_attempts_are_spread_over_instanc
             app,
             &phone,
             &stall,
-            &[("category", "price_fraud"), ("description", &format!("标价10元实收15元，第{i}次"))],
+            &[
+                ("category", "price_fraud"),
+                ("description", &format!("标价10元实收15元，第{i}次")),
+            ],
         )
         .await;
         match s {

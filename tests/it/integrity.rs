@@ -876,3 +876,37 @@ async fn nights_with_check_ins_never_read_as_full_marks_or_no_figure() {
         assert!(n["expected"].as_i64().unwrap() >= opened, "{n}");
     }
 }
+
+#[tokio::test]
+async fn a_stored_colour_that_does_not_parse_is_an_error_never_green() {
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    assert_eq!(scan_colour(&app, &stall.path).await, "green");
+    // Past the constraint, as a faulty migration or a hand edit could leave it.
+    sqlx::query("alter table codes drop constraint codes_colour")
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    sqlx::query("update codes set colour = 'purple' where id = $1")
+        .bind(stall.id)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    let official = app.token("nanan", "official").await;
+    let (s, body) = app
+        .get_json(&format!("/api/v1/t/nanan/codes/{}", stall.id), Some(&official))
+        .await;
+    assert_eq!(s, 500, "{body}");
+    // The scan page (whose cache was told of the change) does not say green either.
+    let mut last = String::new();
+    for _ in 0..50 {
+        let r = http().get(app.url(&stall.path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        last = r.text().await.unwrap();
+        if status == 500 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!last.contains("data-colour=\"green\""), "{last}");
+}
