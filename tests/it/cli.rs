@@ -577,8 +577,9 @@ async fn instances_and_commands_with_a_createrole_owner_never_lock_one_another_o
         (child, base)
     };
     let (d1, d2) = (tempdir(), tempdir());
-    let (mut one, base1) = serve(&d1);
-    let (mut two, base2) = serve(&d2);
+    let (one, base1) = serve(&d1);
+    let (two, base2) = serve(&d2);
+    let mut servers = crate::helpers::Processes(vec![one, two]);
     let out = run(&["sweep"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let client = crate::helpers::http();
@@ -597,8 +598,9 @@ async fn instances_and_commands_with_a_createrole_owner_never_lock_one_another_o
     sqlx::PgConnection::connect_with(&app)
         .await
         .expect("the app role logs in");
-    stop(&mut one);
-    stop(&mut two);
+    for server in &mut servers.0 {
+        stop(server);
+    }
     for d in [&data, &d1, &d2] {
         let _ = std::fs::remove_dir_all(d);
     }

@@ -462,3 +462,16 @@ pub fn texts(html: &str, selector: &str) -> Vec<String> {
         .map(|e| e.text().collect::<String>().trim().to_string())
         .collect()
 }
+
+/// Child processes (servers, a proxy) killed when the test ends, however it ends: a failing or
+/// panicking test leaves nothing running behind it.
+pub struct Processes(pub Vec<std::process::Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -3,23 +3,11 @@
 //! whichever instance answers, live notices arrive promptly, and a `kill -9` of one instance under
 //! load loses no acknowledged write while the others keep answering.
 
-use crate::helpers::{MASTER_KEY, TestApp, cluster, http};
+use crate::helpers::{MASTER_KEY, Processes, TestApp, cluster, http};
 use crate::supervision::{demo_stall, event, feed_key, next_event, sign};
 use serde_json::Value;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Children killed when the test ends, however it ends.
-struct Processes(Vec<Child>);
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
