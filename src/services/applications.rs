@@ -24,8 +24,8 @@ pub const MAX_DOCUMENTS: usize = 6;
 pub const DOCUMENT_KINDS: [&str; 5] = ["id_card", "food_licence", "health_cert", "business_licence", "other"];
 
 /// Today's date where the tenant is.
-pub fn today(tenant: &Tenant) -> NaiveDate {
-    Utc::now().with_timezone(&tenant.timezone).date_naive()
+pub fn today(state: &AppState, tenant: &Tenant) -> NaiveDate {
+    state.config.clock.now().with_timezone(&tenant.timezone).date_naive()
 }
 
 pub(crate) fn place(tx: &TenantTx, id: Uuid, column: &'static str) -> Place<'static> {
@@ -352,7 +352,7 @@ pub async fn create(
 ) -> AppResult<Uuid> {
     vendor.require_vendor()?;
     let valid = input
-        .validate(today(&vendor.tenant), false)
+        .validate(today(state, &vendor.tenant), false)
         .map_err(AppError::Validation)?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     db::markets::get(&mut tx, market)
@@ -383,7 +383,7 @@ pub async fn update(
 ) -> AppResult<()> {
     vendor.require_vendor()?;
     let valid = input
-        .validate(today(&vendor.tenant), false)
+        .validate(today(state, &vendor.tenant), false)
         .map_err(AppError::Validation)?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
@@ -529,7 +529,7 @@ pub async fn submit(
     let Some(next) = current.on_submit() else {
         return Err(AppError::Conflict(Msg::new("application.not_submittable")));
     };
-    let mut errors = match stored_input(&tx, &state.keys, &row).validate(today(&vendor.tenant), true) {
+    let mut errors = match stored_input(&tx, &state.keys, &row).validate(today(state, &vendor.tenant), true) {
         Ok(_) => Vec::new(),
         Err(e) => e,
     };
@@ -619,7 +619,7 @@ pub async fn mine(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<Applicat
     vendor.require_vendor()?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let hours = deadline_hours(&mut tx).await?;
-    let now = Utc::now();
+    let now = state.config.clock.now();
     let mut rows = db_apps::list(
         &mut tx,
         &Filter {
@@ -649,7 +649,11 @@ pub async fn one_of_mine(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppRe
         .filter(|r| r.vendor_id == vendor.id)
         .ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
-    let view = with_documents(&mut tx, ApplicationView::from_row(&row, hours, Utc::now())?).await?;
+    let view = with_documents(
+        &mut tx,
+        ApplicationView::from_row(&row, hours, state.config.clock.now())?,
+    )
+    .await?;
     let mut free = free_slots(&mut tx, row.market_id, Category::parse(&row.category)).await?;
     // The slot already asked for stays choosable.
     if let (Some(id), Some(code)) = (row.slot_id, &row.slot_code)

@@ -1,7 +1,7 @@
 //! One-time codes by SMS: six digits, valid for ten minutes, single use, five guesses; at most
 //! one a minute and ten a day per number, and a limit per client address.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -60,7 +60,7 @@ pub async fn send(state: &AppState, tenant: &Tenant, purpose: Purpose, phone: &P
         .check(state.db.global(), &format!("{}/{index}", tenant.slug), client)
         .await?;
     let mut tx = state.db.tenant(tenant.id).await?;
-    let now = Utc::now();
+    let now = state.config.clock.now();
     let (today, last) = db::otp::sent_since(&mut tx, purpose.as_str(), &index, now - Duration::days(1)).await?;
     if today >= MAX_PER_DAY {
         return Err(AppError::RateLimited { retry_after_secs: 3600 });
@@ -102,7 +102,7 @@ pub async fn verify(state: &AppState, tenant: &Tenant, purpose: Purpose, phone: 
     let Some(row) = db::otp::latest_for_update(&mut tx, purpose.as_str(), &index).await? else {
         return Err(AppError::Validation(vec![FieldError::new("code", "otp.none")]));
     };
-    if row.consumed_at.is_some() || row.expires_at < Utc::now() {
+    if row.consumed_at.is_some() || row.expires_at < state.config.clock.now() {
         return Err(AppError::Validation(vec![FieldError::new("code", "otp.expired")]));
     }
     if row.attempts >= MAX_GUESSES {

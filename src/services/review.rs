@@ -55,7 +55,7 @@ pub async fn queue(state: &AppState, official: &AuthUser, filter: &QueueFilter) 
     official.require(Permission::Review)?;
     let mut tx = state.db.tenant(official.tenant_id()).await?;
     let hours = deadline_hours(&mut tx).await?;
-    let now = Utc::now();
+    let now = state.config.clock.now();
     let states: Vec<String> = match filter.state {
         Some(s) => vec![s.as_str().to_string()],
         None => vec![State::Submitted.as_str().into(), State::Resubmitted.as_str().into()],
@@ -134,7 +134,7 @@ pub async fn review(state: &AppState, official: &AuthUser, id: Uuid, reveal: boo
     let mut tx = state.db.tenant(official.tenant_id()).await?;
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
-    let now = Utc::now();
+    let now = state.config.clock.now();
     let mut application = with_documents(&mut tx, ApplicationView::from_row(&row, hours, now)?).await?;
     if reveal {
         application.reveal(&tx, &state.keys, &row);
@@ -193,7 +193,7 @@ pub async fn claim(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult
     if !State::parse(&row.state).is_some_and(State::awaits_review) {
         return Err(AppError::Conflict(Msg::new("decision.not_waiting")));
     }
-    let now = Utc::now();
+    let now = state.config.clock.now();
     if let (Some(by), Some(until)) = (row.claimed_by, row.claimed_until)
         && by != official.id
         && until > now
@@ -264,7 +264,7 @@ pub async fn decide(
                 .arg("name", by),
         ));
     }
-    let now = Utc::now();
+    let now = state.config.clock.now();
     if let (Some(by), Some(until)) = (row.claimed_by, row.claimed_until)
         && by != official.id
         && until > now
@@ -438,7 +438,7 @@ pub async fn decide(
     let after = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
     tx.commit().await?;
-    ApplicationView::from_row(&after, hours, Utc::now())
+    ApplicationView::from_row(&after, hours, state.config.clock.now())
 }
 
 /// What the scan page shows of the licences: masked numbers and expiry dates.
