@@ -33,7 +33,7 @@ impl Stall {
             stall_name: c.stall_name.clone(),
             category: c.category,
             colour: c.colour,
-            url: crate::web::codes::absolute_url(state, &codes::url_path(c)),
+            url: state.config.absolute_url(&codes::url_path(c)),
         }
     }
 }

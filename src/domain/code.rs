@@ -130,6 +130,20 @@ impl std::fmt::Display for Colour {
     }
 }
 
+/// Whether `signature` is the Ed25519 signature of `message` by the 32-byte `public_key`.
+pub fn verifies_message(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let Ok(public): Result<[u8; 32], _> = public_key.try_into() else {
+        return false;
+    };
+    let Ok(public) = ed25519_dalek::VerifyingKey::from_bytes(&public) else {
+        return false;
+    };
+    let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
+        return false;
+    };
+    public.verify_strict(message, &sig).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

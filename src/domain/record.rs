@@ -205,7 +205,7 @@ pub fn check(record: &SignedRecord, public_key: &[u8], now: DateTime<Utc>) -> (S
         return (Standing::Forged, None);
     };
     let message = signed_message(&record.kid, &record.payload);
-    if !crate::services::codes::verifies_message(public_key, &message, &signature) {
+    if !crate::domain::code::verifies_message(public_key, &message, &signature) {
         return (Standing::Forged, None);
     }
     let Ok(payload) = serde_json::from_str::<Payload>(&record.payload) else {

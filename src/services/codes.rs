@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -11,7 +11,9 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::codes::{self as db_codes, CauseRow, CodeFilter, CodeRow, KeyRow, NewCode};
 use crate::db::{self, TenantTx};
-use crate::domain::code::{self, Colour, cause, code_path, colour_of, encode_signature, signed_message, tenant_of_kid};
+use crate::domain::code::{
+    self, Colour, cause, code_path, colour_of, encode_signature, signed_message, tenant_of_kid, verifies_message,
+};
 use crate::domain::notice::NoticeKind;
 use crate::domain::people::Permission;
 use crate::domain::tenant::Tenant;
@@ -149,20 +151,6 @@ pub enum Scan {
 
 fn verifies(key: &KeyRow, code: &str, signature: &[u8]) -> bool {
     verifies_message(&key.public_key, &signed_message(&key.kid, code), signature)
-}
-
-/// Whether `signature` is the Ed25519 signature of `message` by the 32-byte `public_key`.
-pub fn verifies_message(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    let Ok(public): Result<[u8; 32], _> = public_key.try_into() else {
-        return false;
-    };
-    let Ok(public) = VerifyingKey::from_bytes(&public) else {
-        return false;
-    };
-    let Ok(sig) = Signature::from_slice(signature) else {
-        return false;
-    };
-    public.verify_strict(message, &sig).is_ok()
 }
 
 /// Looks a scanned code up and checks its signature.

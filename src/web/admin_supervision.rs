@@ -36,8 +36,9 @@ async fn keys_page(
     errors: FormErrors,
 ) -> AppResult<Html<String>> {
     let keys = credentials::api_keys(state, admin).await?;
-    let endpoint =
-        crate::web::codes::absolute_url(state, &format!("/api/v1/t/{}/credential-events", admin.tenant.slug));
+    let endpoint = state
+        .config
+        .absolute_url(&format!("/api/v1/t/{}/credential-events", admin.tenant.slug));
     render(&KeysPage {
         page,
         section: "keys",

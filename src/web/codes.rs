@@ -248,7 +248,7 @@ async fn qr(state: &AppState, code: &str, q: &Signed, kind: Image) -> AppResult<
         Scan::Genuine { code, .. } | Scan::Revoked { code, .. } => code,
         Scan::NotGenuine => return Err(AppError::NotFound),
     };
-    let url = absolute_url(state, &codes::url_path(&row));
+    let url = state.config.absolute_url(&codes::url_path(&row));
     let qr =
         QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M).map_err(|e| AppError::Internal(e.into()))?;
     let (content_type, body) = match kind {
@@ -280,10 +280,6 @@ async fn qr(state: &AppState, code: &str, q: &Signed, kind: Image) -> AppResult<
 }
 
 /// The URL as printed: the server's public URL and the code's path.
-pub fn absolute_url(state: &AppState, path: &str) -> String {
-    format!("{}{path}", state.config.public_url.as_str().trim_end_matches('/'))
-}
-
 #[derive(Template)]
 #[template(path = "public/placard.html")]
 struct Placard {
