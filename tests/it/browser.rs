@@ -783,20 +783,7 @@ async fn the_shoppers_journey_scan_rate_complain_claim_a_voucher_and_pay_with_it
     click(c, "#signin-to-claim").await;
     fill(c, "#phone", "13600136000").await;
     click(c, "#shopper-phone-form button[type=submit]").await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let code: String = loop {
-        let body: Option<String> = sqlx::query_scalar(
-            "select body from sms_outbox where phone_masked = '136****6000' order by created_at desc limit 1",
-        )
-        .fetch_optional(&app.owner)
-        .await
-        .unwrap();
-        if let Some(b) = body {
-            break b.chars().filter(|c| c.is_ascii_digit()).take(6).collect();
-        }
-        assert!(Instant::now() < deadline, "no SMS code was sent");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let code = crate::applications::code_from_outbox(&app, "136****6000").await;
     fill(c, "#code", &code).await;
     click(c, "#shopper-code-form button[type=submit]").await;
     wait_for_path(c, &format!("/t/nanan/vouchers/{campaign}")).await;

@@ -399,13 +399,7 @@ async fn a_complaint_goes_from_filing_through_the_queue_to_resolution_and_may_be
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let body: String = sqlx::query_scalar(
-        "select body from sms_outbox where phone_masked = '138****8000' order by created_at desc limit 1",
-    )
-    .fetch_one(&app.owner)
-    .await
-    .unwrap();
-    let code: String = body.chars().filter(|c| c.is_ascii_digit()).take(6).collect();
+    let code = crate::applications::code_from_outbox(&app, "138****8000").await;
     let png = crate::applications::png();
     let form = reqwest::multipart::Form::new()
         .text("category", "price_fraud")

@@ -212,13 +212,7 @@ async fn a_shopper_signs_in_with_an_sms_code_and_claims_once_per_request_id() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let body: String = sqlx::query_scalar(
-        "select body from sms_outbox where phone_masked = '137****7000' order by created_at desc limit 1",
-    )
-    .fetch_one(&app.owner)
-    .await
-    .unwrap();
-    let code: String = body.chars().filter(|c| c.is_ascii_digit()).take(6).collect();
+    let code = crate::applications::code_from_outbox(&app, "137****7000").await;
     let r = client
         .post(app.url("/api/v1/t/nanan/shoppers/session"))
         .json(&json!({"phone": "13700137000", "code": "000000"}))
