@@ -1,12 +1,12 @@
 //! Operating codes, their colour causes, and the tenant's signing keys.
 
 use chrono::{DateTime, NaiveTime, Utc};
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::TenantTx;
-use crate::domain::code::Colour;
+use crate::domain::code::{Colour, LicenceFacts};
 use crate::domain::market::Category;
+use sqlx::types::Json;
 
 #[derive(Clone, Debug)]
 pub struct KeyRow {
@@ -102,7 +102,7 @@ pub struct CodeRow {
     pub stall_name: String,
     pub category: Category,
     pub vendor_name_masked: String,
-    pub licence_facts: Value,
+    pub licence_facts: Json<LicenceFacts>,
     pub kid: String,
     pub signature: String,
     pub colour: Colour,
@@ -140,7 +140,8 @@ pub async fn list(tx: &mut TenantTx, f: &CodeFilter) -> Result<Vec<CodeRow>, sql
     sqlx::query_as!(
         CodeRow,
         r#"select c.id, c.code, c.vendor_id, c.application_id, c.market_id, c.slot_id, c.stall_name,
-                c.category as "category: Category", c.vendor_name_masked, c.licence_facts, c.kid, c.signature,
+                c.category as "category: Category", c.vendor_name_masked,
+                c.licence_facts as "licence_facts: Json<LicenceFacts>", c.kid, c.signature,
                 c.colour as "colour: Colour", c.revoked_at,
                 c.created_at, c.updated_at, m.name as market_name, m.opens_at as market_opens,
                 m.closes_at as market_closes, s.code as slot_code
@@ -211,7 +212,7 @@ pub struct NewCode<'a> {
     pub stall_name: &'a str,
     pub category: &'a str,
     pub vendor_name_masked: &'a str,
-    pub licence_facts: Value,
+    pub licence_facts: &'a LicenceFacts,
     pub kid: &'a str,
     pub signature: &'a str,
 }
@@ -233,7 +234,7 @@ pub async fn insert(tx: &mut TenantTx, c: &NewCode<'_>) -> Result<(), sqlx::Erro
         c.stall_name,
         c.category,
         c.vendor_name_masked,
-        c.licence_facts,
+        Json(c.licence_facts) as _,
         c.kid,
         c.signature
     )

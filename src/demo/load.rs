@@ -154,7 +154,7 @@ pub async fn seed_tenant(owner: &PgPool, keys: &Keys, spec: &LoadTenant) -> anyh
                     stall_name: &name,
                     category: Category::Retail.as_str(),
                     vendor_name_masked: &crate::domain::identity::mask_name(&p.name),
-                    licence_facts: serde_json::json!({}),
+                    licence_facts: Default::default(),
                 },
             )
             .await

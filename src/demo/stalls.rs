@@ -290,11 +290,18 @@ pub(super) async fn seed(
                 Fate::Approved | Fate::Suspended(_) => {
                     decide(&mut tx, app, "approved", reviewer, None, serde_json::json!({})).await?;
                     let facts = match category {
-                        Category::Food => serde_json::json!({
-                            "food_licence": {"number": "JY************12", "expires": (today + Duration::days(300)).to_string()},
-                            "health_cert": {"number": "JK*******07", "expires": (today + Duration::days(120)).to_string()}
-                        }),
-                        _ => serde_json::json!({}),
+                        Category::Food => crate::domain::code::LicenceFacts {
+                            food_licence: Some(crate::domain::code::LicenceFact {
+                                number: "JY************12".into(),
+                                expires: today + Duration::days(300),
+                            }),
+                            health_cert: Some(crate::domain::code::LicenceFact {
+                                number: "JK*******07".into(),
+                                expires: today + Duration::days(120),
+                            }),
+                            uscc: None,
+                        },
+                        _ => Default::default(),
                     };
                     let code = codes::issue(
                         &mut tx,

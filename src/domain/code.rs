@@ -144,8 +144,55 @@ pub fn verifies_message(public_key: &[u8], message: &[u8], signature: &[u8]) -> 
     public.verify_strict(message, &sig).is_ok()
 }
 
+/// What a code's scan page states of the licences, fixed when the code is issued: masked numbers
+/// and expiry dates (`codes.licence_facts`). Written by the approval and read back as this type,
+/// so the two sides cannot drift apart, and a stored value that does not fit is an error.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceFacts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub food_licence: Option<LicenceFact>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_cert: Option<LicenceFact>,
+    /// The unified social credit code of a business vendor, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uscc: Option<MaskedNumber>,
+}
+
+/// A licence's masked number and when it expires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceFact {
+    pub number: String,
+    pub expires: chrono::NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaskedNumber {
+    pub number: String,
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn licence_facts_read_what_approvals_have_always_written_and_refuse_anything_else() {
+        let stored = serde_json::json!({
+            "food_licence": {"number": "JY************12", "expires": "2027-10-01"},
+            "uscc": {"number": "9144**********123X"}
+        });
+        let facts: LicenceFacts = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(facts.food_licence.as_ref().unwrap().expires.to_string(), "2027-10-01");
+        assert!(facts.health_cert.is_none());
+        assert_eq!(serde_json::to_value(&facts).unwrap(), stored, "written back the same");
+        assert_eq!(
+            serde_json::from_value::<LicenceFacts>(serde_json::json!({})).unwrap(),
+            LicenceFacts::default()
+        );
+        assert!(serde_json::from_value::<LicenceFacts>(serde_json::json!({"food_licence": {"number": "x"}})).is_err());
+        assert!(serde_json::from_value::<LicenceFacts>(serde_json::json!({"permit": {"number": "x"}})).is_err());
+    }
+
     use super::*;
 
     #[test]

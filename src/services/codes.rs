@@ -92,7 +92,7 @@ pub struct Issue<'a> {
     pub stall_name: &'a str,
     pub category: &'a str,
     pub vendor_name_masked: &'a str,
-    pub licence_facts: serde_json::Value,
+    pub licence_facts: code::LicenceFacts,
 }
 
 /// Issues a green code for an approved application, in the approval's transaction.
@@ -113,7 +113,7 @@ pub async fn issue(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Acto
             stall_name: i.stall_name,
             category: i.category,
             vendor_name_masked: i.vendor_name_masked,
-            licence_facts: i.licence_facts,
+            licence_facts: &i.licence_facts,
             kid: &key.kid,
             signature: &signature,
         },

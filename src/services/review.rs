@@ -442,23 +442,21 @@ pub async fn decide(
 }
 
 /// What the scan page shows of the licences: masked numbers and expiry dates.
-fn licence_facts(row: &db_apps::ApplicationRow) -> serde_json::Value {
+fn licence_facts(row: &db_apps::ApplicationRow) -> crate::domain::code::LicenceFacts {
+    use crate::domain::code::{LicenceFact, LicenceFacts, MaskedNumber};
     use crate::domain::identity::{mask_id_number, mask_licence};
-    let mut facts = serde_json::Map::new();
-    if let (Some(n), Some(e)) = (&row.food_licence_no, row.food_licence_expires) {
-        facts.insert(
-            "food_licence".into(),
-            serde_json::json!({ "number": mask_licence(n), "expires": e }),
-        );
+    let fact = |number: &Option<String>, expires: Option<chrono::NaiveDate>| match (number, expires) {
+        (Some(n), Some(e)) => Some(LicenceFact {
+            number: mask_licence(n),
+            expires: e,
+        }),
+        _ => None,
+    };
+    LicenceFacts {
+        food_licence: fact(&row.food_licence_no, row.food_licence_expires),
+        health_cert: fact(&row.health_cert_no, row.health_cert_expires),
+        uscc: row.uscc.as_ref().map(|u| MaskedNumber {
+            number: mask_id_number(u),
+        }),
     }
-    if let (Some(n), Some(e)) = (&row.health_cert_no, row.health_cert_expires) {
-        facts.insert(
-            "health_cert".into(),
-            serde_json::json!({ "number": mask_licence(n), "expires": e }),
-        );
-    }
-    if let Some(u) = &row.uscc {
-        facts.insert("uscc".into(), serde_json::json!({ "number": mask_id_number(u) }));
-    }
-    serde_json::Value::Object(facts)
 }

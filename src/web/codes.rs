@@ -117,14 +117,8 @@ fn facts(data: &ScanData, page: &Page) -> AppResult<Vec<(&'static str, String)>>
         }
         out.push((kind.label_key(), text));
     }
-    if let Some(number) = data
-        .code
-        .licence_facts
-        .get("uscc")
-        .and_then(|f| f.get("number"))
-        .and_then(|v| v.as_str())
-    {
-        out.push(("scan.uscc", number.to_string()));
+    if let Some(uscc) = &data.code.licence_facts.uscc {
+        out.push(("scan.uscc", uscc.number.clone()));
     }
     Ok(out)
 }
