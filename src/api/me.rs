@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::{AuthUser, TenantUser};
-use crate::db;
 use crate::db::settings::Settings;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::Json;
@@ -34,8 +33,7 @@ pub struct Notice {
     responses((status = 200, body = [Notice]), (status = 401, description = "Not signed in", body = ErrorBody))
 )]
 pub async fn notifications(State(state): State<AppState>, lang: Lang, user: AuthUser) -> AppResult<Json<Vec<Notice>>> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let list = db::notifications::for_user(&mut tx, user.id, 200).await?;
+    let list = notices::inbox(&state, &user, 200).await?.notices;
     Ok(Json(
         list.into_iter()
             .map(|n| Notice {
@@ -57,9 +55,7 @@ pub async fn notifications(State(state): State<AppState>, lang: Lang, user: Auth
     responses((status = 204, description = "Done"), (status = 401, description = "Not signed in", body = ErrorBody))
 )]
 pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    db::notifications::mark_all_read(&mut tx, user.id).await?;
-    tx.commit().await?;
+    notices::mark_all_read(&state, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

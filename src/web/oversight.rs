@@ -16,7 +16,6 @@ use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use super::stall::{appeal_state_key, renewal_state_key};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db;
 use crate::db::credentials::RenewalRow;
 use crate::db::inspections::AppealRow;
 use crate::domain::credential::Kind;
@@ -391,21 +390,18 @@ pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthU
     let clock = Clock {
         tz: user.tenant.timezone,
     };
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let notices = db::notifications::for_user(&mut tx, user.id, 200)
+    let notices = crate::services::notices::inbox(&state, &user, 200)
         .await?
+        .notices
         .iter()
         .map(|n| NoticeLine::from(n, page.lang, &clock))
         .collect();
-    drop(tx);
     render(&NoticesPage { page, notices })
 }
 
 pub async fn notices_read(State(state): State<AppState>, user: AuthUser) -> AppResult<Response> {
     user.require_staff()?;
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    db::notifications::mark_all_read(&mut tx, user.id).await?;
-    tx.commit().await?;
+    crate::services::notices::mark_all_read(&state, &user).await?;
     Ok(Redirect::to("/official/notices").into_response())
 }
 

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db;
 use crate::domain::application::ApplicationInput;
 use crate::domain::code::{Colour, cause};
 use crate::domain::market::Category;
@@ -94,14 +93,13 @@ pub async fn home(
             }
         })
         .collect();
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let unread = db::notifications::unread_count(&mut tx, user.id).await?;
-    let notices = db::notifications::for_user(&mut tx, user.id, 5)
-        .await?
+    let inbox = crate::services::notices::inbox(&state, &user, 5).await?;
+    let unread = inbox.unread;
+    let notices = inbox
+        .notices
         .iter()
         .map(|n| NoticeLine::from(n, page.lang, &clock))
         .collect();
-    drop(tx);
     render(&HomePage {
         notice,
         page,
@@ -127,20 +125,17 @@ pub async fn inbox(State(state): State<AppState>, page: Page, user: AuthUser) ->
     let clock = Clock {
         tz: user.tenant.timezone,
     };
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let notices = db::notifications::for_user(&mut tx, user.id, 200)
+    let notices = crate::services::notices::inbox(&state, &user, 200)
         .await?
+        .notices
         .iter()
         .map(|n| NoticeLine::from(n, page.lang, &clock))
         .collect();
-    drop(tx);
     render(&InboxPage { page, notices })
 }
 
 pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> AppResult<Response> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    db::notifications::mark_all_read(&mut tx, user.id).await?;
-    tx.commit().await?;
+    crate::services::notices::mark_all_read(&state, &user).await?;
     Ok(Redirect::to("/vendor/inbox").into_response())
 }
 
