@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::db;
 use crate::domain::market::MarketDraft;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
@@ -28,7 +27,7 @@ pub struct TenantSummary {
 /// The tenants on this platform.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "markets", responses((status = 200, body = [TenantSummary])))]
 pub async fn tenants(State(state): State<AppState>) -> AppResult<Json<Vec<TenantSummary>>> {
-    let list = db::tenants::list(state.db.global()).await?;
+    let list = crate::services::tenants::list(&state.db).await?;
     Ok(Json(
         list.into_iter()
             .map(|t| TenantSummary {

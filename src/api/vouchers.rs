@@ -334,12 +334,7 @@ pub async fn redeem(
         .unwrap_or("");
     // A missing Idempotency-Key is the request's fault whatever the code names.
     vouchers::request_key(shopper.id, key)?;
-    let code = {
-        let mut tx = state.db.tenant(tenant.id).await?;
-        crate::db::codes::by_code(&mut tx, body.code.trim())
-            .await?
-            .ok_or(crate::error::AppError::NotFound)?
-    };
+    let code = crate::services::codes::by_code_text(&state, &tenant, &body.code).await?;
     let (r, new) = vouchers::redeem(&state, &tenant, &code, shopper.id, body.bill_fen, key).await?;
     let status = if new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(r)).into_response())
@@ -366,25 +361,9 @@ pub async fn stall_redemptions(
 ) -> AppResult<Json<Vec<vouchers::Redemption>>> {
     let night = match q.date {
         Some(d) => d,
-        None => tonight_of(&state, &user, id).await?,
+        None => vouchers::tonight_at(&state, &user, id).await?,
     };
     Ok(Json(vouchers::of_stall(&state, &user, id, night).await?))
-}
-
-/// The business night under way at a stall's market.
-pub async fn tonight_of(state: &AppState, user: &crate::auth::AuthUser, code: Uuid) -> AppResult<chrono::NaiveDate> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let row = crate::db::codes::get(&mut tx, code)
-        .await?
-        .ok_or(crate::error::AppError::NotFound)?;
-    Ok(row.hours().business_date(
-        state
-            .config
-            .clock
-            .now()
-            .with_timezone(&user.tenant.timezone)
-            .naive_local(),
-    ))
 }
 
 #[derive(Deserialize, ToSchema)]

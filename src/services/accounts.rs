@@ -320,3 +320,11 @@ pub async fn set_disabled(state: &AppState, admin: &AuthUser, id: Uuid, disabled
     tx.commit().await?;
     Ok(after)
 }
+
+/// Whether the signed-in person must choose a new password before anything else.
+pub async fn must_change_password(state: &AppState, user: &AuthUser) -> AppResult<bool> {
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    Ok(users::by_id(&mut tx, user.id)
+        .await?
+        .is_some_and(|r| r.must_change_password))
+}

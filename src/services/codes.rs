@@ -153,6 +153,12 @@ fn verifies(key: &KeyRow, code: &str, signature: &[u8]) -> bool {
     verifies_message(&key.public_key, &signed_message(&key.kid, code), signature)
 }
 
+/// A code of `tenant` by its text as typed or scanned (trimmed); 404 when there is none.
+pub async fn by_code_text(state: &AppState, tenant: &Tenant, code: &str) -> AppResult<CodeRow> {
+    let mut tx = state.db.tenant(tenant.id).await?;
+    db_codes::by_code(&mut tx, code.trim()).await?.ok_or(AppError::NotFound)
+}
+
 /// Looks a scanned code up and checks its signature.
 pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scan> {
     let (Some(kid), Some(signature)) = (kid, signature) else {

@@ -86,6 +86,11 @@ pub struct CreatedTenant {
 }
 
 /// Creates a tenant and its first admin (platform operator, owner connection).
+/// Every tenant on the platform, for the pages and the API that list them.
+pub async fn list(db: &Db) -> AppResult<Vec<Tenant>> {
+    Ok(db::tenants::list(db.global()).await?)
+}
+
 pub async fn create(
     owner: &PgPool,
     actor: &Actor,

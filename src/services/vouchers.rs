@@ -829,6 +829,20 @@ fn takes_vouchers(colour: Colour, at_yellow: bool) -> bool {
     }
 }
 
+/// The business night under way at a stall's market (of the user's tenant).
+pub async fn tonight_at(state: &AppState, user: &AuthUser, code: Uuid) -> AppResult<chrono::NaiveDate> {
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let row = db::codes::get(&mut tx, code).await?.ok_or(AppError::NotFound)?;
+    Ok(row.hours().business_date(
+        state
+            .config
+            .clock
+            .now()
+            .with_timezone(&user.tenant.timezone)
+            .naive_local(),
+    ))
+}
+
 /// Uses the shopper's best eligible voucher on a bill at a stall: the threshold met, the campaign
 /// taking this market and category, within its use window and daily budget; the stall green and
 /// trading (checked in, market open). Idempotent by request id; a voucher is never used twice.

@@ -10,7 +10,6 @@ use super::layout::{FormErrors, NavUser, Page, form_failed, render};
 use super::public::local_path;
 use crate::app::AppState;
 use crate::auth::{AuthUser, expired_session_cookie, session_cookie};
-use crate::db;
 use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult};
 use crate::http::client::ClientIp;
@@ -39,7 +38,7 @@ pub async fn login_page(
     page: Page,
     Query(q): Query<LoginQuery>,
 ) -> AppResult<Html<String>> {
-    let tenants = db::tenants::list(state.db.global()).await?;
+    let tenants = crate::services::tenants::list(&state.db).await?;
     render(&LoginPage {
         page,
         tenants,
@@ -91,7 +90,7 @@ pub async fn login(
             Ok(with_session(&state, Redirect::to(&target).into_response(), &session))
         }
         Err(err @ (AppError::BadCredentials | AppError::RateLimited { .. })) => {
-            let tenants = db::tenants::list(state.db.global()).await?;
+            let tenants = crate::services::tenants::list(&state.db).await?;
             let status = err.status();
             let message = match &err {
                 AppError::RateLimited { retry_after_secs } => page.tr("login.throttled", "s", retry_after_secs),
@@ -149,10 +148,7 @@ pub async fn password_page(
     user: AuthUser,
     Query(q): Query<DoneQuery>,
 ) -> AppResult<Html<String>> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let must_change = db::users::by_id(&mut tx, user.id)
-        .await?
-        .is_some_and(|r| r.must_change_password);
+    let must_change = accounts::must_change_password(&state, &user).await?;
     render(&PasswordPage {
         page,
         must_change,

@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::layout::{Page, render};
 use crate::app::AppState;
-use crate::db;
 use crate::domain::code::Colour;
 use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult};
@@ -27,7 +26,7 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    let tenants = db::tenants::list(state.db.global()).await?;
+    let tenants = crate::services::tenants::list(&state.db).await?;
     render(&HomePage { page, tenants })
 }
 
