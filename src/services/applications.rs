@@ -262,6 +262,17 @@ pub struct FreeSlot {
 }
 
 /// The market's free slots, those of `category` first.
+/// The free slots of a market of the user's tenant (for a category, when given).
+pub async fn free_slots_of(
+    state: &AppState,
+    user: &AuthUser,
+    market: Uuid,
+    category: Option<Category>,
+) -> AppResult<Vec<FreeSlot>> {
+    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    free_slots(&mut tx, market, category).await
+}
+
 pub async fn free_slots(tx: &mut TenantTx, market: Uuid, category: Option<Category>) -> AppResult<Vec<FreeSlot>> {
     let taken: Vec<Uuid> = db::codes::list(
         tx,

@@ -43,6 +43,15 @@ pub async fn signing_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor:
 
 /// Makes a new key and retires the others: codes signed before keep verifying (their key id is
 /// in their URL); new codes use the new key.
+/// An admin makes a new signing key for their tenant (codes signed before keep verifying).
+pub async fn rotate(state: &AppState, admin: &AuthUser) -> AppResult<KeyRow> {
+    admin.require_admin()?;
+    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let key = rotate_key(&mut tx, &state.keys, &admin.tenant, &admin.actor()).await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
 pub async fn rotate_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Actor) -> AppResult<KeyRow> {
     db_codes::lock_keys(tx).await?;
     new_key(tx, keys, tenant, actor).await

@@ -441,6 +441,8 @@ impl RatingView {
 /// The newest ratings of a stall for the vendor or staff (`code` checked by the caller).
 pub async fn for_code(state: &AppState, user: &AuthUser, code: Uuid, limit: i64) -> AppResult<Vec<RatingView>> {
     let mut tx = state.db.tenant(user.tenant_id()).await?;
+    // Staff, or the stall's own vendor; anyone else: no such code.
+    crate::services::scores::visible_code(&mut tx, user, code).await?;
     Ok(db::ratings::for_code(&mut tx, code, limit)
         .await?
         .iter()

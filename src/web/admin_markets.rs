@@ -11,7 +11,6 @@ use uuid::Uuid;
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db;
 use crate::domain::market::{Category, MarketDraft, SlotRange};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Path, Query};
@@ -31,8 +30,7 @@ struct HomePage {
 pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_admin()?;
     let markets = markets::list(&state, user.tenant_id()).await?;
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let staff = db::users::list_staff(&mut tx).await?;
+    let staff = crate::services::accounts::list_staff(&state, &user).await?;
     render(&HomePage {
         page,
         section: "home",

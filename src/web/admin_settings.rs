@@ -300,10 +300,7 @@ pub async fn save(
 }
 
 pub async fn rotate_key(State(state): State<AppState>, admin: AuthUser) -> AppResult<Response> {
-    admin.require_admin()?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
-    codes::rotate_key(&mut tx, &state.keys, &admin.tenant, &admin.actor()).await?;
-    tx.commit().await?;
+    codes::rotate(&state, &admin).await?;
     Ok(Redirect::to("/admin/settings?notice=rotated").into_response())
 }
 

@@ -245,9 +245,7 @@ async fn apply_page(
     errors: FormErrors,
 ) -> AppResult<Html<String>> {
     let detail = markets::get(state, user.tenant_id(), market).await?;
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
-    let free_slots = applications::free_slots(&mut tx, market, Category::parse(&form.category)).await?;
-    drop(tx);
+    let free_slots = applications::free_slots_of(state, user, market, Category::parse(&form.category)).await?;
     render(&ApplyPage {
         page,
         market_id: market,
