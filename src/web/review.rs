@@ -35,6 +35,8 @@ struct QueuePage {
     filter_category: String,
     filter_state: String,
     clock: Clock,
+    /// The time the page is drawn at, from the one clock.
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 impl QueuePage {
@@ -43,7 +45,7 @@ impl QueuePage {
         let Some(deadline) = a.deadline else {
             return "—".into();
         };
-        let minutes = (deadline - chrono::Utc::now()).num_minutes();
+        let minutes = (deadline - self.now).num_minutes();
         let span = |m: i64| {
             let m = m.abs();
             if m >= 60 {
@@ -96,6 +98,7 @@ pub async fn queue(
         clock: Clock {
             tz: user.tenant.timezone,
         },
+        now: state.config.clock.now(),
     })
 }
 
