@@ -5,6 +5,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::TenantTx;
+use crate::domain::application::AppState;
+use crate::domain::market::Category;
 
 /// An application with the names the pages show beside it.
 #[derive(Clone, Debug)]
@@ -13,9 +15,9 @@ pub struct ApplicationRow {
     pub vendor_id: Uuid,
     pub market_id: Uuid,
     pub slot_id: Option<Uuid>,
-    pub state: String,
+    pub state: AppState,
     pub stall_name: String,
-    pub category: String,
+    pub category: Category,
     pub goods: String,
     pub real_name_enc: Option<Vec<u8>>,
     pub real_name_masked: Option<String>,
@@ -74,7 +76,8 @@ pub async fn list(tx: &mut TenantTx, f: &Filter) -> Result<Vec<ApplicationRow>, 
     let limit = if f.limit > 0 { f.limit } else { 500 };
     sqlx::query_as!(
         ApplicationRow,
-        r#"select a.id, a.vendor_id, a.market_id, a.slot_id, a.state, a.stall_name, a.category, a.goods,
+        r#"select a.id, a.vendor_id, a.market_id, a.slot_id, a.state as "state: AppState", a.stall_name,
+                  a.category as "category: Category", a.goods,
                   a.real_name_enc, a.real_name_masked, a.id_number_enc, a.id_number_index, a.id_number_masked,
                   a.phone_enc, a.phone_index, a.phone_masked, a.uscc, a.food_licence_no, a.food_licence_expires,
                   a.health_cert_no, a.health_cert_expires, a.position_lat, a.position_lng, a.position_accuracy_m,

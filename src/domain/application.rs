@@ -11,8 +11,9 @@ use super::people::Phone;
 use crate::error::{FieldError, Msg};
 
 /// `draft → submitted → approved | rejected | returned → resubmitted → …`, and `withdrawn`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum AppState {
     Draft,
     Submitted,

@@ -13,7 +13,7 @@ use crate::domain::application::{AppState as State, ApplicationInput, ValidAppli
 use crate::domain::identity::{mask_licence, mask_name};
 use crate::domain::market::Category;
 use crate::domain::tenant::Tenant;
-use crate::error::{AppError, AppResult, FieldError, Msg, check, stored};
+use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::{self, Change};
@@ -98,7 +98,7 @@ pub struct ApplicationView {
 
 impl ApplicationView {
     pub fn from_row(row: &ApplicationRow, deadline_hours: i32, now: DateTime<Utc>) -> AppResult<ApplicationView> {
-        let state = stored(State::parse(&row.state), "application state", &row.state)?;
+        let state = row.state;
         let deadline = row
             .submitted_at
             .filter(|_| state.awaits_review())
@@ -112,7 +112,7 @@ impl ApplicationView {
             slot_code: row.slot_code.clone(),
             state,
             stall_name: row.stall_name.clone(),
-            category: stored(Category::parse(&row.category), "category", &row.category)?,
+            category: row.category,
             goods: row.goods.clone(),
             real_name: row.real_name_masked.clone(),
             id_number: row.id_number_masked.clone(),
@@ -307,7 +307,7 @@ pub async fn free_slots(tx: &mut TenantTx, market: Uuid, category: Option<Catego
 pub fn prefill(row: &ApplicationRow) -> ApplicationInput {
     ApplicationInput {
         stall_name: row.stall_name.clone(),
-        category: row.category.clone(),
+        category: row.category.as_str().to_string(),
         goods: row.goods.clone(),
         real_name: String::new(),
         id_number: String::new(),
@@ -398,7 +398,7 @@ pub async fn update(
         .map_err(AppError::Validation)?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
-    if !State::parse(&row.state).is_some_and(State::editable) {
+    if !row.state.editable() {
         return Err(AppError::Conflict(Msg::new("application.not_editable")));
     }
     if slot != row.slot_id {
@@ -446,7 +446,7 @@ pub async fn add_document(state: &AppState, vendor: &AuthUser, id: Uuid, kind: &
     let content_type = sniff(bytes).ok_or_else(|| AppError::field("file", "document.type"))?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
-    if !State::parse(&row.state).is_some_and(State::editable) {
+    if !row.state.editable() {
         return Err(AppError::Conflict(Msg::new("application.not_editable")));
     }
     if db_apps::documents(&mut tx, id).await?.len() >= MAX_DOCUMENTS {
@@ -483,7 +483,7 @@ pub async fn remove_document(state: &AppState, vendor: &AuthUser, id: Uuid, doc:
     vendor.require_vendor()?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
-    if !State::parse(&row.state).is_some_and(State::editable) {
+    if !row.state.editable() {
         return Err(AppError::Conflict(Msg::new("application.not_editable")));
     }
     if !db_apps::delete_document(&mut tx, id, doc).await? {
@@ -510,7 +510,7 @@ fn stored_input(tx: &TenantTx, keys: &Keys, row: &ApplicationRow) -> Application
     };
     ApplicationInput {
         stall_name: row.stall_name.clone(),
-        category: row.category.clone(),
+        category: row.category.as_str().to_string(),
         goods: row.goods.clone(),
         real_name: open("real_name_enc", &row.real_name_enc),
         id_number: open("id_number_enc", &row.id_number_enc),
@@ -536,7 +536,7 @@ pub async fn submit(
     vendor.require_vendor()?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
-    let current = stored(State::parse(&row.state), "application state", &row.state)?;
+    let current = row.state;
     let Some(next) = current.on_submit() else {
         return Err(AppError::Conflict(Msg::new("application.not_submittable")));
     };
@@ -550,7 +550,7 @@ pub async fn submit(
     if !has("id_card") {
         missing.push("id_card");
     }
-    if row.category == Category::Food.as_str() {
+    if row.category == Category::Food {
         missing.extend(["food_licence", "health_cert"].into_iter().filter(|k| !has(k)));
     }
     if !missing.is_empty() {
@@ -573,9 +573,8 @@ pub async fn submit(
             None
         }
     };
-    if let Some(category) = Category::parse(&row.category)
-        && let Err(AppError::Validation(mut slot_errors)) =
-            check_slot(&mut tx, row.market_id, row.slot_id, category).await
+    if let Err(AppError::Validation(mut slot_errors)) =
+        check_slot(&mut tx, row.market_id, row.slot_id, row.category).await
     {
         errors.append(&mut slot_errors);
     }
@@ -608,7 +607,7 @@ pub async fn withdraw(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppResul
     vendor.require_vendor()?;
     let mut tx = state.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
-    let current = stored(State::parse(&row.state), "application state", &row.state)?;
+    let current = row.state;
     if !current.can_withdraw() {
         return Err(AppError::Conflict(Msg::new("application.not_withdrawable")));
     }
@@ -665,7 +664,7 @@ pub async fn one_of_mine(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppRe
         ApplicationView::from_row(&row, hours, state.config.clock.now())?,
     )
     .await?;
-    let mut free = free_slots(&mut tx, row.market_id, Category::parse(&row.category)).await?;
+    let mut free = free_slots(&mut tx, row.market_id, Some(row.category)).await?;
     // The slot already asked for stays choosable.
     if let (Some(id), Some(code)) = (row.slot_id, &row.slot_code)
         && !free.iter().any(|s| s.id == id)

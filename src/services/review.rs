@@ -15,7 +15,7 @@ use crate::domain::application::{AppState as State, Decision, check_return_notes
 use crate::domain::market::Category;
 use crate::domain::notice::NoticeKind;
 use crate::domain::people::Permission;
-use crate::error::{AppError, AppResult, FieldError, Msg, stored};
+use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::applications::{ApplicationView, FreeSlot, deadline_hours, free_slots, with_documents};
 use crate::services::audit::{self, Change};
 use crate::services::{codes, credentials, notices, supervision};
@@ -190,7 +190,7 @@ pub async fn claim(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult
         return Err(AppError::NotFound);
     }
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    if !State::parse(&row.state).is_some_and(State::awaits_review) {
+    if !row.state.awaits_review() {
         return Err(AppError::Conflict(Msg::new("decision.not_waiting")));
     }
     let now = state.config.clock.now();
@@ -255,7 +255,7 @@ pub async fn decide(
         return Err(AppError::NotFound);
     }
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let current = stored(State::parse(&row.state), "application state", &row.state)?;
+    let current = row.state;
     if !current.awaits_review() {
         let by = row.decided_by_name.clone().unwrap_or_default();
         return Err(AppError::Conflict(
@@ -305,7 +305,7 @@ pub async fn decide(
                 )]));
             }
             // A food stall in a games slot: only with a stated reason, kept in the audit record.
-            if s.category != row.category {
+            if s.category != row.category.as_str() {
                 let why = input.category_override.trim();
                 if !(2..=200).contains(&why.chars().count()) {
                     let label = |k: &str| {
@@ -318,7 +318,7 @@ pub async fn decide(
                         Msg::new("decision.slot_category")
                             .arg("slot", &s.code)
                             .arg("slot_category", label(&s.category))
-                            .arg("category", label(&row.category)),
+                            .arg("category", label(row.category.as_str())),
                     )]));
                 }
                 category_override = Some(why.to_string());
@@ -377,7 +377,7 @@ pub async fn decide(
                     market_id: decided.market_id,
                     slot_id,
                     stall_name: &decided.stall_name,
-                    category: &decided.category,
+                    category: decided.category.as_str(),
                     vendor_name_masked: decided.real_name_masked.as_deref().unwrap_or("**"),
                     licence_facts: facts,
                 },
