@@ -19,9 +19,9 @@ use crate::app::AppState;
 use crate::db::complaints::{ComplaintFilter, ComplaintRow};
 use crate::db::{self, TenantTx};
 use crate::domain::code::parse_code_url;
-use crate::domain::complaint::{Category, Deadlines, State as ComplaintState};
+use crate::domain::complaint::{Category, Deadlines};
 use crate::domain::tenant::Tenant;
-use crate::error::{AppError, stored};
+use crate::error::AppError;
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
 use crate::services::complaints::{self, Filing, Source};
@@ -354,8 +354,8 @@ pub struct ServiceRequest {
 }
 
 async fn to_request(tx: &mut TenantTx, tenant: &Tenant, c: ComplaintRow) -> Result<ServiceRequest, AppError> {
-    let state = stored(ComplaintState::parse(&c.state), "complaint state", &c.state)?;
-    let category = stored(Category::parse(&c.category), "complaint category", &c.category)?;
+    let state = c.state;
+    let category = c.category;
     let market = db::markets::get(tx, c.market_id).await?;
     let notes = match (&c.resolution, state.is_unresolved()) {
         (Some(r), false) => r.clone(),
@@ -455,7 +455,7 @@ pub async fn get_requests(
         .await?;
         let mut out = Vec::new();
         for c in rows {
-            let st = stored(ComplaintState::parse(&c.state), "complaint state", &c.state)?;
+            let st = c.state;
             let keep = if ids.is_empty() {
                 c.created_at >= start && c.created_at <= end && (wanted.is_empty() || wanted.contains(&st.open311()))
             } else {

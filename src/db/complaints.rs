@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
+use crate::domain::complaint::{Category, State};
 
 #[derive(Clone, Debug)]
 pub struct ComplaintRow {
@@ -19,12 +20,12 @@ pub struct ComplaintRow {
     pub code_id: Uuid,
     pub vendor_id: Uuid,
     pub market_id: Uuid,
-    pub category: String,
+    pub category: Category,
     pub description: String,
     pub source: String,
     pub source_ref: Option<String>,
     pub contact_phone_masked: Option<String>,
-    pub state: String,
+    pub state: State,
     pub evidence: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub ack_due_at: DateTime<Utc>,
@@ -168,8 +169,8 @@ pub async fn list(tx: &mut TenantTx, f: &ComplaintFilter) -> Result<Vec<Complain
                   (c.acknowledged_at is not null
                    or (c.held_reason is null and (c.contact_phone_index is not null or c.source = 'open311')))
                    as "weighty!",
-                  c.code_id, c.vendor_id, c.market_id, c.category, c.description, c.source,
-                  c.source_ref, c.contact_phone_masked, c.state, c.evidence, c.created_at, c.ack_due_at,
+                  c.code_id, c.vendor_id, c.market_id, c.category as "category: Category", c.description, c.source,
+                  c.source_ref, c.contact_phone_masked, c.state as "state: State", c.evidence, c.created_at, c.ack_due_at,
                   c.resolve_due_at, c.acknowledged_at, c.started_at, c.closed_at, c.upheld, c.resolution,
                   c.vendor_answer, c.vendor_answered_at, c.reopen_count, c.claimed_by, c.claimed_until, c.updated_at,
                   k.stall_name, s.code as slot_code, m.name as market_name, u.display_name as "claimed_by_name?",

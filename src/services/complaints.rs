@@ -18,7 +18,7 @@ use crate::domain::complaint::{self, Action, Category, Deadlines, State, Timing}
 use crate::domain::notice::NoticeKind;
 use crate::domain::people::{Permission, Phone};
 use crate::domain::tenant::{Tenant, TenantId};
-use crate::error::{AppError, AppResult, FieldError, Msg, stored};
+use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::i18n::Lang;
 use crate::pii::Place;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
@@ -415,7 +415,7 @@ pub struct ComplaintView {
 
 impl ComplaintView {
     pub fn of(c: &ComplaintRow, now: DateTime<Utc>) -> AppResult<ComplaintView> {
-        let state = stored(State::parse(&c.state), "complaint state", &c.state)?;
+        let state = c.state;
         let claimed = c.claimed_until.is_some_and(|u| u > now);
         Ok(ComplaintView {
             id: c.id,
@@ -425,7 +425,7 @@ impl ComplaintView {
             slot_code: c.slot_code.clone(),
             market_id: c.market_id,
             market_name: c.market_name.clone(),
-            category: stored(Category::parse(&c.category), "complaint category", &c.category)?,
+            category: c.category,
             description: c.description.clone(),
             source: c.source.clone(),
             contact_phone_masked: c.contact_phone_masked.clone(),
@@ -694,8 +694,7 @@ pub async fn act(state: &AppState, official: &AuthUser, id: Uuid, step: &Step) -
     .await?;
     // A complaint held as part of a burst reaches the vendor once an official accepts it.
     if step.action == Action::Acknowledge && row.held_reason.is_some() {
-        let category = Category::parse(&row.category)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("complaint {id} has category {:?}", row.category)))?;
+        let category = row.category;
         let category_label = Lang::Zh.t(category.label_key());
         notices::notify(
             &mut tx,
@@ -863,11 +862,11 @@ pub async fn reopen(state: &AppState, tracking: &str, shopper: &Shopper, reason:
     db::credentials::lock_vendor(&mut tx, row.vendor_id).await?;
     db::complaints::lock(&mut tx, row.id).await?;
     let row = by_tracking(&mut tx, tracking).await?;
-    let st = stored(State::parse(&row.state), "complaint state", &row.state)?;
+    let st = row.state;
     if !complaint::may_reopen(st, row.reopen_count, row.closed_at, now) {
         return Err(AppError::Conflict(Msg::new("complaint.no_reopen")));
     }
-    let category = stored(Category::parse(&row.category), "complaint category", &row.category)?;
+    let category = row.category;
     let d = deadlines_for(&mut tx, category).await?;
     if !db::complaints::reopen(&mut tx, row.id, now, d.ack_due(now), d.resolve_due(now)).await? {
         return Err(AppError::Conflict(Msg::new("complaint.no_reopen")));
