@@ -97,6 +97,19 @@ impl Keys {
             .map_err(|_| PiiError::Tampered)
     }
 
+    /// Opens a stored document or photo for a response: a value that does not open is the
+    /// server's fault (500, with its place in the log), never the reader's.
+    pub fn open_stored(&self, place: &Place<'_>, sealed: &[u8]) -> crate::error::AppResult<Vec<u8>> {
+        self.open(place, sealed).map_err(|e| {
+            crate::error::AppError::Internal(anyhow::anyhow!(
+                "{}.{} of {}: {e}",
+                place.table,
+                place.column,
+                place.row
+            ))
+        })
+    }
+
     pub fn open_str(&self, place: &Place<'_>, sealed: &[u8]) -> Result<String, PiiError> {
         String::from_utf8(self.open(place, sealed)?).map_err(|_| PiiError::Malformed)
     }

@@ -700,18 +700,15 @@ pub async fn document(state: &AppState, user: &AuthUser, id: Uuid, doc: Uuid) ->
     let (content_type, sealed) = db_apps::document_data(&mut tx, id, doc)
         .await?
         .ok_or(AppError::NotFound)?;
-    let bytes = state
-        .keys
-        .open(
-            &Place {
-                tenant: tx.tenant(),
-                table: "application_documents",
-                column: "data_enc",
-                row: doc,
-            },
-            &sealed,
-        )
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("document {doc}: {e}")))?;
+    let bytes = state.keys.open_stored(
+        &Place {
+            tenant: tx.tenant(),
+            table: "application_documents",
+            column: "data_enc",
+            row: doc,
+        },
+        &sealed,
+    )?;
     if user.role.is_staff() {
         audit::record(
             &mut tx,

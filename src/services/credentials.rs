@@ -554,18 +554,15 @@ pub async fn renewal_document(state: &AppState, user: &AuthUser, id: Uuid) -> Ap
     if !(user.id == vendor || user.has(Permission::Review)) {
         return Err(AppError::NotFound);
     }
-    let bytes = state
-        .keys
-        .open(
-            &Place {
-                tenant: tx.tenant(),
-                table: "credential_renewals",
-                column: "document_enc",
-                row: id,
-            },
-            &sealed,
-        )
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("renewal {id}: {e}")))?;
+    let bytes = state.keys.open_stored(
+        &Place {
+            tenant: tx.tenant(),
+            table: "credential_renewals",
+            column: "document_enc",
+            row: id,
+        },
+        &sealed,
+    )?;
     if user.role.is_staff() {
         audit::record(
             &mut tx,

@@ -259,17 +259,14 @@ pub async fn photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<(St
     if !(user.role.is_staff() || vendor == user.id) {
         return Err(AppError::NotFound);
     }
-    let bytes = state
-        .keys
-        .open(
-            &Place {
-                tenant: tx.tenant(),
-                table: "goods_sources",
-                column: "photo_enc",
-                row: id,
-            },
-            &sealed,
-        )
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("goods photo {id}: {e}")))?;
+    let bytes = state.keys.open_stored(
+        &Place {
+            tenant: tx.tenant(),
+            table: "goods_sources",
+            column: "photo_enc",
+            row: id,
+        },
+        &sealed,
+    )?;
     Ok((content_type, bytes))
 }

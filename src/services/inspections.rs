@@ -534,18 +534,15 @@ pub async fn appeal_photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppRes
     if vendor != user.id && !user.has(Permission::Inspect) {
         return Err(AppError::NotFound);
     }
-    let bytes = state
-        .keys
-        .open(
-            &Place {
-                tenant: tx.tenant(),
-                table: "appeals",
-                column: "photo_enc",
-                row: id,
-            },
-            &sealed,
-        )
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("appeal photo {id}: {e}")))?;
+    let bytes = state.keys.open_stored(
+        &Place {
+            tenant: tx.tenant(),
+            table: "appeals",
+            column: "photo_enc",
+            row: id,
+        },
+        &sealed,
+    )?;
     Ok((content_type, bytes))
 }
 
@@ -567,18 +564,15 @@ pub async fn photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<(St
             return Err(AppError::NotFound);
         }
     }
-    let bytes = state
-        .keys
-        .open(
-            &Place {
-                tenant: tx.tenant(),
-                table: "inspection_photos",
-                column: "data_enc",
-                row: id,
-            },
-            &sealed,
-        )
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("photo {id}: {e}")))?;
+    let bytes = state.keys.open_stored(
+        &Place {
+            tenant: tx.tenant(),
+            table: "inspection_photos",
+            column: "data_enc",
+            row: id,
+        },
+        &sealed,
+    )?;
     Ok((content_type, bytes))
 }
 
