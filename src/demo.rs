@@ -14,13 +14,13 @@ use std::path::Path;
 
 use crate::auth::password;
 use crate::db::{self, TenantTx};
-use crate::domain::market::{Category, MarketDraft, SlotRange};
-use crate::domain::people::{Permission, Phone, Role};
-use crate::domain::tenant::TenantId;
 use crate::secrets::{Keys, random_password};
 use crate::services::accounts::phone_login_key;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::tenants::{self, NewTenant};
+use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
+use nightmarket_domain::people::{Permission, Phone, Role};
+use nightmarket_domain::tenant::TenantId;
 
 pub mod load;
 mod records;

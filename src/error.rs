@@ -19,71 +19,7 @@ use serde::Serialize;
 
 use crate::i18n::Lang;
 
-/// A message to be translated when the response is rendered: a key of locales/app.yml with
-/// arguments, or (rarely) a text that is already final, such as a parser's description.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Msg {
-    key: &'static str,
-    args: Vec<(&'static str, String)>,
-    raw: Option<String>,
-}
-
-impl Msg {
-    pub fn new(key: &'static str) -> Msg {
-        Msg {
-            key,
-            args: Vec::new(),
-            raw: None,
-        }
-    }
-
-    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Msg {
-        self.args.push((name, value.to_string()));
-        self
-    }
-
-    /// A message prefixed by a translated sentence, for details only a parser can give.
-    pub fn with_detail(key: &'static str, detail: impl Into<String>) -> Msg {
-        Msg {
-            key,
-            args: Vec::new(),
-            raw: Some(detail.into()),
-        }
-    }
-
-    pub fn key(&self) -> &'static str {
-        self.key
-    }
-
-    pub fn render(&self, lang: Lang) -> String {
-        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let text = lang.tr(self.key, &args);
-        match &self.raw {
-            Some(detail) => format!("{text} ({detail})"),
-            None => text,
-        }
-    }
-}
-
-/// A problem with one input field, shown next to that field in forms.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub msg: Msg,
-}
-
-impl FieldError {
-    pub fn new(field: &'static str, key: &'static str) -> FieldError {
-        FieldError {
-            field,
-            msg: Msg::new(key),
-        }
-    }
-
-    pub fn with(field: &'static str, msg: Msg) -> FieldError {
-        FieldError { field, msg }
-    }
-}
+pub use nightmarket_domain::msg::{FieldError, Msg};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -265,13 +201,13 @@ impl ErrorReport {
         ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_string(),
-                message: self.message.render(lang),
+                message: lang.msg(&self.message),
                 fields: self
                     .fields
                     .iter()
                     .map(|f| FieldErrorBody {
                         field: f.field.to_string(),
-                        message: f.msg.render(lang),
+                        message: lang.msg(&f.msg),
                     })
                     .collect(),
             },

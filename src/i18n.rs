@@ -6,6 +6,8 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use std::convert::Infallible;
 
+use crate::error::Msg;
+
 /// The cookie that remembers an explicit language choice.
 pub const LANG_COOKIE: &str = "lang";
 
@@ -48,6 +50,17 @@ impl Lang {
     /// shows the key rather than failing the page.
     pub fn t(self, key: &str) -> String {
         rust_i18n::t!(key, locale = self.code()).into_owned()
+    }
+
+    /// A domain message ([`Msg`]) in this language, with its arguments filled in and a parser's
+    /// detail after it.
+    pub fn msg(self, msg: &Msg) -> String {
+        let args: Vec<(&str, &str)> = msg.args().collect();
+        let text = self.tr(msg.key(), &args);
+        match msg.detail() {
+            Some(detail) => format!("{text} ({detail})"),
+            None => text,
+        }
     }
 
     /// The translation of `key` with `%{name}` placeholders filled in.
@@ -172,7 +185,7 @@ mod tests {
         let doc: BTreeMap<String, serde_json::Value> =
             serde_yaml_ng::from_str(&text).expect("locales/app.yml is valid YAML");
         let mut unknown = Vec::new();
-        for dir in ["templates", "src"] {
+        for dir in ["templates", "src", "crates"] {
             let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
             for key in crate::i18n::tests::keys_used_under(&root) {
                 if !doc.contains_key(&key) {

@@ -15,7 +15,6 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
-pub mod domain;
 pub mod embedded_pg;
 pub mod error;
 pub mod http;

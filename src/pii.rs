@@ -9,8 +9,8 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use uuid::Uuid;
 
-use crate::domain::tenant::TenantId;
 use crate::secrets::{Keys, random_bytes};
+use nightmarket_domain::tenant::TenantId;
 
 /// The current key version written into new ciphertexts.
 const KEY_VERSION: u8 = 1;

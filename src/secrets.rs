@@ -15,7 +15,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::domain::tenant::TenantId;
+use nightmarket_domain::tenant::TenantId;
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct StoredSecrets {
@@ -34,6 +34,11 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     rand::fill(&mut bytes[..]);
     bytes
+}
+
+/// `len` (at most 25) random characters of the code alphabet, for identifiers people may read.
+pub fn random_base32(len: usize) -> String {
+    nightmarket_domain::code::base32(random_bytes(), len)
 }
 
 /// A random password of letters and digits (no look-alikes), for generated accounts.

@@ -514,10 +514,10 @@ fn describe(err: &crate::error::AppError) -> String {
     match err {
         AppError::Validation(fields) => fields
             .iter()
-            .map(|f| format!("{}: {}", f.field, f.msg.render(lang)))
+            .map(|f| format!("{}: {}", f.field, lang.msg(&f.msg)))
             .collect::<Vec<_>>()
             .join("\n"),
-        AppError::Conflict(msg) | AppError::BadRequest(msg) => msg.render(lang),
+        AppError::Conflict(msg) | AppError::BadRequest(msg) => lang.msg(msg),
         other => format!("{other}"),
     }
 }
@@ -583,10 +583,10 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
         CodeCommand::Verify { url, keys: None } => {
             let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
             let result = async {
-                let Some(parsed) = crate::domain::code::parse_code_url(url) else {
+                let Some(parsed) = nightmarket_domain::code::parse_code_url(url) else {
                     return Ok(report_verification(Err("not a code URL")));
                 };
-                let slug = crate::domain::code::tenant_of_kid(&parsed.kid).unwrap_or_default();
+                let slug = nightmarket_domain::code::tenant_of_kid(&parsed.kid).unwrap_or_default();
                 let Some(t) = db::tenants::by_slug(&storage.owner, slug).await? else {
                     return Ok(report_verification(Err("the URL names an unknown tenant")));
                 };
@@ -645,10 +645,10 @@ pub fn record(cmd: &crate::cli::RecordCommand) -> anyhow::Result<ExitCode> {
     let doc: crate::services::codes::KeyDocument =
         serde_json::from_str(&text).with_context(|| format!("{} is not a key document", keys.display()))?;
     let text = std::fs::read_to_string(record).with_context(|| format!("reading {}", record.display()))?;
-    let signed: crate::domain::record::SignedRecord =
+    let signed: nightmarket_domain::record::SignedRecord =
         serde_json::from_str(&text).with_context(|| format!("{} is not a signed record", record.display()))?;
     match crate::services::credit::verify_offline(&signed, &doc, chrono::Utc::now()) {
-        Ok((crate::domain::record::Standing::Valid, payload)) => {
+        Ok((nightmarket_domain::record::Standing::Valid, payload)) => {
             println!(
                 "genuine: record {} issued by {} on {}, valid until {} (signed with key {}); sections: {}",
                 payload.code,
@@ -677,7 +677,7 @@ pub fn record(cmd: &crate::cli::RecordCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn shared_sections(p: &crate::domain::record::Payload) -> Vec<&'static str> {
+fn shared_sections(p: &nightmarket_domain::record::Payload) -> Vec<&'static str> {
     [
         ("trading", p.trading.is_some()),
         ("score", p.score.is_some()),

@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::domain::application::{AppState as AState, ApplicationInput};
-use crate::domain::market::Category;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::files::{document_response, read_upload};
 use crate::services::applications::{self, ApplicationView};
 use crate::services::review::{self, DecisionInput, Queue, QueueFilter, Review};
+use nightmarket_domain::application::{AppState as AState, ApplicationInput};
+use nightmarket_domain::market::Category;
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewApplication {

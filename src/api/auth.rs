@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::domain::people::{Permission, Role};
 use crate::error::{AppResult, ErrorBody};
 use crate::http::client::ClientIp;
 use crate::http::extract::Json;
 use crate::services::accounts::{self, Session};
+use nightmarket_domain::people::{Permission, Role};
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {

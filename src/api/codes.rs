@@ -8,11 +8,11 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::db::codes::{CauseRow, CodeRow};
-use crate::domain::code::Colour;
-use crate::domain::market::Category;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
 use crate::services::codes::{self, KeyDocument};
+use nightmarket_domain::code::Colour;
+use nightmarket_domain::market::Category;
 
 #[derive(Serialize, ToSchema)]
 pub struct Stall {

@@ -9,10 +9,10 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::domain::market::MarketDraft;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
 use crate::services::markets::{self, Market, MarketDetail, Slot, SlotInput};
+use nightmarket_domain::market::MarketDraft;
 
 #[derive(Serialize, ToSchema)]
 pub struct TenantSummary {
@@ -195,7 +195,7 @@ pub async fn add_slots(
     Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<AddSlotsRequest>,
 ) -> AppResult<(StatusCode, Json<Vec<Slot>>)> {
-    if body.slots.len() > crate::domain::market::MAX_SLOTS_PER_REQUEST as usize {
+    if body.slots.len() > nightmarket_domain::market::MAX_SLOTS_PER_REQUEST as usize {
         return Err(crate::error::AppError::field("slots", "slot.too_many"));
     }
     let input: Vec<SlotInput> = body

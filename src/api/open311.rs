@@ -18,14 +18,14 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::db::complaints::{ComplaintFilter, ComplaintRow};
 use crate::db::{self, TenantTx};
-use crate::domain::code::parse_code_url;
-use crate::domain::complaint::{Category, Deadlines};
-use crate::domain::tenant::Tenant;
 use crate::error::AppError;
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
 use crate::services::complaints::{self, Filing, Source};
 use crate::services::credentials;
+use nightmarket_domain::code::parse_code_url;
+use nightmarket_domain::complaint::{Category, Deadlines};
+use nightmarket_domain::tenant::Tenant;
 
 /// The standard's error entry.
 #[derive(Serialize, ToSchema)]
@@ -52,12 +52,12 @@ fn from_app(e: AppError) -> Response {
         AppError::Validation(fields) => {
             let text = fields
                 .iter()
-                .map(|f| format!("{}: {}", f.field, f.msg.render(lang)))
+                .map(|f| format!("{}: {}", f.field, lang.msg(&f.msg)))
                 .collect::<Vec<_>>()
                 .join("; ");
             error(StatusCode::BAD_REQUEST, text)
         }
-        AppError::BadRequest(m) | AppError::Conflict(m) => error(StatusCode::BAD_REQUEST, m.render(lang)),
+        AppError::BadRequest(m) | AppError::Conflict(m) => error(StatusCode::BAD_REQUEST, lang.msg(m)),
         AppError::ApiKey(_) | AppError::Unauthorized | AppError::Forbidden => {
             error(StatusCode::FORBIDDEN, "api_key missing, unknown or revoked")
         }

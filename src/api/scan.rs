@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::domain::complaint::{Category, Deadlines};
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{Json, Path, Query};
 use crate::services::complaints::{self, ComplaintView, QueueFilter, Step};
 use crate::services::ratings::{self, RatingView};
 use crate::services::scores::{self, Breakdown};
+use nightmarket_domain::complaint::{Category, Deadlines};
 
 /// A stall's score: each component with its inputs, and the evidence behind every deduction
 /// (staff, or the vendor whose stall it is).

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::domain::people::{Permission, Role};
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
 use crate::services::accounts::{self, NewStaff, StaffMember};
+use nightmarket_domain::people::{Permission, Role};
 
 /// The tenant's admins and officials.
 #[utoipa::path(

@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::domain::record::SignedRecord;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
 use crate::services::credit::{self, IssueRequest, RecordView, Verification};
 use crate::services::goods::{self, Declaration, SourceView};
 use crate::services::insights::{self, Insights};
+use nightmarket_domain::record::SignedRecord;
 
 /// Insights for one of the vendor's stalls over the last 30 nights: figures against the median of
 /// the market's other stalls of the same category (at least three), scans by night and hour, tags,

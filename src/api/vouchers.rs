@@ -10,12 +10,12 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::auth::shopper::{self, Shopper};
-use crate::domain::voucher::{Step, Terms};
 use crate::error::{AppResult, ErrorBody, ErrorDetail};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
 use crate::services::vouchers::{self, Campaign, Claimed, ClaimedVoucher, HeldVoucher, ShopperSession};
+use nightmarket_domain::voucher::{Step, Terms};
 
 /// The tenant's campaigns (admins and officials).
 #[utoipa::path(

@@ -14,10 +14,10 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::config::Config;
 use crate::db::users;
-use crate::domain::people::{Permission, Role};
-use crate::domain::tenant::{Tenant, TenantId};
 use crate::error::{AppError, AppResult};
 use crate::services::audit::Actor;
+use nightmarket_domain::people::{Permission, Role};
+use nightmarket_domain::tenant::{Tenant, TenantId};
 use session::Claims;
 
 /// Paths a person who must still replace a one-time password may use.

@@ -10,8 +10,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::people::Role;
-use crate::domain::tenant::TenantId;
+use nightmarket_domain::people::Role;
+use nightmarket_domain::tenant::TenantId;
 
 pub const ISSUER: &str = "nightmarket";
 pub const AUDIENCE: &str = "nightmarket";

@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::tenant::TenantId;
+use nightmarket_domain::tenant::TenantId;
 
 pub const AUDIENCE: &str = "nightmarket-shopper";
 /// The cookie that carries it.
@@ -90,7 +90,7 @@ mod tests {
             .issue(
                 TenantId(Uuid::from_u128(1)),
                 Uuid::from_u128(2),
-                crate::domain::people::Role::Admin,
+                nightmarket_domain::people::Role::Admin,
                 "a",
                 0,
             )

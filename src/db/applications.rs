@@ -5,8 +5,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::TenantTx;
-use crate::domain::application::AppState;
-use crate::domain::market::Category;
+use nightmarket_domain::application::AppState;
+use nightmarket_domain::market::Category;
 
 /// An application with the names the pages show beside it.
 #[derive(Clone, Debug)]

@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveTime, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
-use crate::domain::code::{Colour, LicenceFacts};
-use crate::domain::market::Category;
+use nightmarket_domain::code::{Colour, LicenceFacts};
+use nightmarket_domain::market::Category;
 use sqlx::types::Json;
 
 #[derive(Clone, Debug)]
@@ -117,8 +117,8 @@ pub struct CodeRow {
 
 impl CodeRow {
     /// The opening hours of the code's market.
-    pub fn hours(&self) -> crate::domain::hours::OpeningHours {
-        crate::domain::hours::OpeningHours {
+    pub fn hours(&self) -> nightmarket_domain::hours::OpeningHours {
+        nightmarket_domain::hours::OpeningHours {
             opens: self.market_opens,
             closes: self.market_closes,
         }

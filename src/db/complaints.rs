@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
-use crate::domain::complaint::{Category, State};
+use nightmarket_domain::complaint::{Category, State};
 
 #[derive(Clone, Debug)]
 pub struct ComplaintRow {
@@ -428,7 +428,7 @@ pub async fn burst_signals(
     client_hash: &str,
     since: DateTime<Utc>,
     recently: DateTime<Utc>,
-) -> Result<crate::domain::burst::BurstSignals, sqlx::Error> {
+) -> Result<nightmarket_domain::burst::BurstSignals, sqlx::Error> {
     let tenant = tx.tenant().0;
     let r = sqlx::query!(
         r#"select
@@ -451,7 +451,7 @@ pub async fn burst_signals(
     )
     .fetch_one(tx.conn())
     .await?;
-    Ok(crate::domain::burst::BurstSignals {
+    Ok(nightmarket_domain::burst::BurstSignals {
         same_address: r.same_address,
         counted_tonight: r.counted_tonight,
         counted_recently: r.counted_recently,

@@ -5,9 +5,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::TenantTx;
-use crate::domain::geo::{Geofence, LatLng};
-use crate::domain::hours::OpeningHours;
-use crate::domain::market::{Category, ValidMarket};
+use nightmarket_domain::geo::{Geofence, LatLng};
+use nightmarket_domain::hours::OpeningHours;
+use nightmarket_domain::market::{Category, ValidMarket};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct MarketRow {

@@ -38,7 +38,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::domain::tenant::TenantId;
+use nightmarket_domain::tenant::TenantId;
 
 /// The role every request runs as (see migrations/0001_tenancy.sql).
 pub const APP_ROLE: &str = "nightmarket_app";

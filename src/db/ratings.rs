@@ -171,7 +171,7 @@ pub async fn burst_signals(
     night: NaiveDate,
     client_hash: &str,
     since: DateTime<Utc>,
-) -> Result<crate::domain::burst::BurstSignals, sqlx::Error> {
+) -> Result<nightmarket_domain::burst::BurstSignals, sqlx::Error> {
     let tenant = tx.tenant().0;
     let r = sqlx::query!(
         r#"select
@@ -193,7 +193,7 @@ pub async fn burst_signals(
     )
     .fetch_one(tx.conn())
     .await?;
-    Ok(crate::domain::burst::BurstSignals {
+    Ok(nightmarket_domain::burst::BurstSignals {
         same_address: r.same_address,
         counted_tonight: r.counted_tonight,
         counted_recently: r.counted_recently,

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
-use crate::domain::score::{Inputs, Score};
+use nightmarket_domain::score::{Inputs, Score};
 
 /// The inputs of one code's score as of `today` (the tenant's local date) and `now`.
 /// `first_night` is the first night the code could have been checked in (its issue date).
@@ -29,8 +29,8 @@ pub async fn inputs(
     .fetch_one(tx.conn())
     .await?;
     let first_night = first_checkin.map_or(first_night, |f| f.min(first_night));
-    let window_start = (today - chrono::Duration::days(crate::domain::score::ATTENDANCE_NIGHTS)).max(first_night);
-    let since = now - chrono::Duration::days(crate::domain::score::LOOKBACK_DAYS);
+    let window_start = (today - chrono::Duration::days(nightmarket_domain::score::ATTENDANCE_NIGHTS)).max(first_night);
+    let since = now - chrono::Duration::days(nightmarket_domain::score::LOOKBACK_DAYS);
     let r = sqlx::query!(
         r#"select
              (select count(*) from ratings where tenant_id = $1 and code_id = $2 and status = 'counted') as "rating_count!",

@@ -4,7 +4,7 @@ use anyhow::anyhow;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use crate::domain::tenant::{Tenant, TenantId, parse_timezone};
+use nightmarket_domain::tenant::{Tenant, TenantId, parse_timezone};
 
 struct Row {
     id: Uuid,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
-use crate::domain::people::{Permission, Role};
+use nightmarket_domain::people::{Permission, Role};
 
 #[derive(Clone, Debug)]
 pub struct UserRow {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
-use crate::domain::voucher::Terms;
+use nightmarket_domain::voucher::Terms;
 
 #[derive(Clone, Debug)]
 pub struct CampaignRow {

@@ -8,12 +8,12 @@ use sqlx::PgPool;
 use super::stalls::{Dice, decide, official, person, seed_application, seed_vendor};
 use crate::auth::password;
 use crate::db::{self, TenantTx};
-use crate::domain::market::{Category, MarketDraft};
-use crate::domain::tenant::Tenant;
 use crate::secrets::{Keys, random_password};
 use crate::services::audit::Actor;
 use crate::services::tenants::{self, NewTenant};
 use crate::services::{codes, supervision};
+use nightmarket_domain::market::{Category, MarketDraft};
+use nightmarket_domain::tenant::Tenant;
 
 /// Creates `tenants` tenants (`load-1`, `load-2`, …) sharing `stalls` approved stalls between
 /// them, and returns the path and query of every code (what the QR codes open).
@@ -153,7 +153,7 @@ pub async fn seed_tenant(owner: &PgPool, keys: &Keys, spec: &LoadTenant) -> anyh
                     slot_id: slot.id,
                     stall_name: &name,
                     category: Category::Retail.as_str(),
-                    vendor_name_masked: &crate::domain::identity::mask_name(&p.name),
+                    vendor_name_masked: &nightmarket_domain::identity::mask_name(&p.name),
                     licence_facts: Default::default(),
                 },
             )
@@ -211,11 +211,11 @@ pub async fn seed_flash(
 /// open `opens_in` seconds from now.
 async fn seed_campaign(
     owner: &PgPool,
-    tenant: crate::domain::tenant::TenantId,
+    tenant: nightmarket_domain::tenant::TenantId,
     vouchers: i64,
     opens_in: i64,
 ) -> anyhow::Result<uuid::Uuid> {
-    use crate::domain::voucher::Terms;
+    use nightmarket_domain::voucher::Terms;
     let start = Utc::now() + chrono::Duration::seconds(opens_in);
     let terms = Terms {
         name: "压测消费券".into(),
@@ -241,7 +241,7 @@ async fn seed_campaign(
 async fn seed_shoppers(
     owner: &PgPool,
     keys: &Keys,
-    tenant: crate::domain::tenant::TenantId,
+    tenant: nightmarket_domain::tenant::TenantId,
     shoppers: usize,
 ) -> anyhow::Result<Vec<String>> {
     let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
@@ -538,7 +538,7 @@ pub async fn seed_chaos(
     let sessions = crate::auth::session::SessionKeys::new(&keys.session, chrono::Duration::hours(12));
     let mut out = Vec::with_capacity(stalls);
     for ((code, path), vendor) in loaded.codes.into_iter().zip(loaded.vendors) {
-        let (token, _) = sessions.issue(tenant, vendor, crate::domain::people::Role::Vendor, "chaos", 0)?;
+        let (token, _) = sessions.issue(tenant, vendor, nightmarket_domain::people::Role::Vendor, "chaos", 0)?;
         out.push(ChaosStall {
             code,
             path,

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::{DemoCredentials, TenantSpec};
 use crate::db::{self, TenantTx};
-use crate::domain::record::{SECTIONS, display_code};
-use crate::domain::tenant::{Tenant, TenantId};
 use crate::secrets::Keys;
 use crate::services::audit::{self, Actor, Change};
+use nightmarket_domain::record::{SECTIONS, display_code};
+use nightmarket_domain::tenant::{Tenant, TenantId};
 
 pub(super) async fn seed(
     owner: &PgPool,

@@ -12,13 +12,13 @@ use super::{DemoCredentials, TenantSpec};
 use crate::db::codes::{CodeFilter, CodeRow};
 use crate::db::complaints::NewComplaint;
 use crate::db::{self, TenantTx};
-use crate::domain::complaint::{Category, new_tracking};
-use crate::domain::rating::Tag;
-use crate::domain::tenant::{Tenant, TenantId};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::Actor;
 use crate::services::supervision;
+use nightmarket_domain::complaint::{Category, new_tracking};
+use nightmarket_domain::rating::Tag;
+use nightmarket_domain::tenant::{Tenant, TenantId};
 
 const COMMENTS: [&str; 8] = [
     "味道很好，分量也足",
@@ -170,7 +170,7 @@ pub(super) async fn seed(
         let at = now - Duration::minutes(*minutes_ago);
         let d = category.default_deadlines();
         let id = Uuid::new_v4();
-        let tracking = new_tracking(&tenant.slug);
+        let tracking = new_tracking(&tenant.slug, crate::secrets::random_bytes());
         db::complaints::insert(
             &mut tx,
             &NewComplaint {

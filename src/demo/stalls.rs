@@ -7,17 +7,17 @@ use uuid::Uuid;
 use super::{DemoCredentials, TenantSpec};
 use crate::auth::password;
 use crate::db::{self, TenantTx, applications::Details};
-use crate::domain::code::{Colour, cause};
-use crate::domain::identity::{ResidentId, mask_name, resident_id_check_char};
-use crate::domain::market::Category;
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::Phone;
-use crate::domain::tenant::{Tenant, TenantId};
 use crate::pii::Place;
 use crate::secrets::{Keys, random_bytes, random_password};
 use crate::services::accounts::phone_login_key;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::{codes, notices};
+use nightmarket_domain::code::{Colour, cause};
+use nightmarket_domain::identity::{ResidentId, mask_name, resident_id_check_char};
+use nightmarket_domain::market::Category;
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Phone;
+use nightmarket_domain::tenant::{Tenant, TenantId};
 
 const SURNAMES: &[&str] = &[
     "张", "王", "李", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "罗", "高",
@@ -290,12 +290,12 @@ pub(super) async fn seed(
                 Fate::Approved | Fate::Suspended(_) => {
                     decide(&mut tx, app, "approved", reviewer, None, serde_json::json!({})).await?;
                     let facts = match category {
-                        Category::Food => crate::domain::code::LicenceFacts {
-                            food_licence: Some(crate::domain::code::LicenceFact {
+                        Category::Food => nightmarket_domain::code::LicenceFacts {
+                            food_licence: Some(nightmarket_domain::code::LicenceFact {
                                 number: "JY************12".into(),
                                 expires: today + Duration::days(300),
                             }),
-                            health_cert: Some(crate::domain::code::LicenceFact {
+                            health_cert: Some(nightmarket_domain::code::LicenceFact {
                                 number: "JK*******07".into(),
                                 expires: today + Duration::days(120),
                             }),

@@ -12,16 +12,16 @@ use super::stalls::{Dice, official, placeholder_png};
 use super::{DemoCredentials, TenantSpec};
 use crate::db::codes::{CodeFilter, CodeRow};
 use crate::db::{self, TenantTx};
-use crate::domain::code::Colour;
-use crate::domain::credential::month_of;
-use crate::domain::geo::LatLng;
-use crate::domain::market::Category;
-use crate::domain::notice::NoticeKind;
-use crate::domain::tenant::{Tenant, TenantId};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::{credentials, inspections, live, supervision};
+use nightmarket_domain::code::Colour;
+use nightmarket_domain::credential::month_of;
+use nightmarket_domain::geo::LatLng;
+use nightmarket_domain::market::Category;
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::tenant::{Tenant, TenantId};
 
 fn err(e: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("demo supervision: {e}")

@@ -9,12 +9,12 @@ use uuid::Uuid;
 use super::stalls::Dice;
 use super::{DemoCredentials, TenantSpec};
 use crate::db::{self, TenantTx};
-use crate::domain::people::Phone;
-use crate::domain::tenant::{Tenant, TenantId};
-use crate::domain::voucher::Terms;
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::{self, Actor, Change};
+use nightmarket_domain::people::Phone;
+use nightmarket_domain::tenant::{Tenant, TenantId};
+use nightmarket_domain::voucher::Terms;
 
 pub(super) async fn seed(
     owner: &PgPool,
@@ -113,7 +113,7 @@ pub(super) async fn seed(
             )
             .await?
             .into_iter()
-            .filter(|c| c.colour == crate::domain::code::Colour::Green)
+            .filter(|c| c.colour == nightmarket_domain::code::Colour::Green)
             .collect();
             let evening = (start + Duration::hours(7))
                 .with_timezone(&tenant.timezone)

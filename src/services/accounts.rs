@@ -8,11 +8,11 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::{AuthUser, password};
 use crate::db::users::{self, NewUser, UserRow};
-use crate::domain::people::{Permission, Phone, Role, check_password, parse_staff_login};
-use crate::domain::tenant::{Tenant, TenantId};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::secrets::{Keys, random_password};
 use crate::services::audit::{self, Change};
+use nightmarket_domain::people::{Permission, Phone, Role, check_password, parse_staff_login};
+use nightmarket_domain::tenant::{Tenant, TenantId};
 
 /// The stored sign-in name for what a person typed: a mobile number becomes the blind index of
 /// the number (vendors), anything else must be a staff user name.

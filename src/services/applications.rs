@@ -9,14 +9,14 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::applications::{self as db_apps, ApplicationRow, Details, Filter};
 use crate::db::{self, TenantTx};
-use crate::domain::application::{AppState as State, ApplicationInput, ValidApplication, check_position};
-use crate::domain::identity::{mask_licence, mask_name};
-use crate::domain::market::Category;
-use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::{self, Change};
+use nightmarket_domain::application::{AppState as State, ApplicationInput, ValidApplication, check_position};
+use nightmarket_domain::identity::{mask_licence, mask_name};
+use nightmarket_domain::market::Category;
+use nightmarket_domain::tenant::Tenant;
 
 /// Largest document accepted, and how many an application may carry.
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
@@ -117,7 +117,7 @@ impl ApplicationView {
             real_name: row.real_name_masked.clone(),
             id_number: row.id_number_masked.clone(),
             phone: row.phone_masked.clone(),
-            uscc: row.uscc.as_deref().map(crate::domain::identity::mask_id_number),
+            uscc: row.uscc.as_deref().map(nightmarket_domain::identity::mask_id_number),
             food_licence_no: row.food_licence_no.as_deref().map(mask_licence),
             food_licence_expires: row.food_licence_expires,
             health_cert_no: row.health_cert_no.as_deref().map(mask_licence),
@@ -689,7 +689,7 @@ pub async fn one_of_mine(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppRe
 pub async fn document(state: &AppState, user: &AuthUser, id: Uuid, doc: Uuid) -> AppResult<(String, Vec<u8>)> {
     let mut tx = state.db.tenant(user.tenant_id()).await?;
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let allowed = row.vendor_id == user.id || user.has(crate::domain::people::Permission::Review);
+    let allowed = row.vendor_id == user.id || user.has(nightmarket_domain::people::Permission::Review);
     if !allowed {
         return Err(if user.role.is_staff() {
             AppError::Forbidden

@@ -190,7 +190,7 @@ impl ChainStatus {
 
 /// Verified chains by tenant and head: the chain only grows, so a check stands until a record is
 /// added or a minute passes (an edit of old records shows within the minute).
-pub type ChainChecks = moka::future::Cache<(crate::domain::tenant::TenantId, i64), ChainStatus>;
+pub type ChainChecks = moka::future::Cache<(nightmarket_domain::tenant::TenantId, i64), ChainStatus>;
 
 pub fn chain_checks() -> ChainChecks {
     moka::future::Cache::builder()

@@ -8,10 +8,10 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::codes::{CodeFilter, CodeRow};
 use crate::db::{self, checkins::NewCheckIn};
-use crate::domain::checkin::{Refusal, Rules};
-use crate::domain::code::Colour;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::audit::{self, Change};
+use nightmarket_domain::checkin::{Refusal, Rules};
+use nightmarket_domain::code::Colour;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CheckedIn {
@@ -79,7 +79,10 @@ pub async fn check_in(
         }
         Err(Refusal::BadPosition) => return Err(AppError::field("position", "market.position_out_of_range")),
     };
-    let distance_m = rules.fence.center.distance_m(crate::domain::geo::LatLng { lat, lng });
+    let distance_m = rules
+        .fence
+        .center
+        .distance_m(nightmarket_domain::geo::LatLng { lat, lng });
     db::checkins::insert(
         &mut tx,
         &NewCheckIn {

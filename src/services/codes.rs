@@ -11,17 +11,17 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::codes::{self as db_codes, CauseRow, CodeFilter, CodeRow, KeyRow, NewCode};
 use crate::db::{self, TenantTx};
-use crate::domain::code::{
-    self, Colour, cause, code_path, colour_of, encode_signature, signed_message, tenant_of_kid, verifies_message,
-};
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::Permission;
-use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::pii::Place;
 use crate::secrets::{Keys, random_bytes};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::notices;
+use nightmarket_domain::code::{
+    self, Colour, cause, code_path, colour_of, encode_signature, signed_message, tenant_of_kid, verifies_message,
+};
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Permission;
+use nightmarket_domain::tenant::Tenant;
 
 fn secret_place(tx: &TenantTx, key: Uuid) -> Place<'static> {
     Place {
@@ -108,7 +108,7 @@ pub struct Issue<'a> {
 pub async fn issue(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Actor, i: Issue<'_>) -> AppResult<CodeRow> {
     let key = signing_key(tx, keys, tenant, actor).await?;
     let id = Uuid::new_v4();
-    let code = code::new_code();
+    let code = code::new_code(crate::secrets::random_bytes());
     let signature = sign(tx, keys, &key, &code)?;
     db_codes::insert(
         tx,

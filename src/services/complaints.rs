@@ -13,11 +13,6 @@ use crate::auth::AuthUser;
 use crate::db::codes::CodeRow;
 use crate::db::complaints::{ComplaintFilter, ComplaintRow, NewComplaint};
 use crate::db::{self, TenantTx};
-use crate::domain::burst;
-use crate::domain::complaint::{self, Action, Category, Deadlines, State, Timing};
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::{Permission, Phone};
-use crate::domain::tenant::{Tenant, TenantId};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::i18n::Lang;
 use crate::pii::Place;
@@ -27,6 +22,11 @@ use crate::services::otp::{self, Purpose};
 use crate::services::ratings::Tonight;
 use crate::services::shopper::Shopper;
 use crate::services::{live, notices, sms, supervision};
+use nightmarket_domain::burst;
+use nightmarket_domain::complaint::{self, Action, Category, Deadlines, State, Timing};
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::{Permission, Phone};
+use nightmarket_domain::tenant::{Tenant, TenantId};
 
 /// At most this many photos per complaint.
 pub const MAX_PHOTOS: usize = 3;
@@ -271,7 +271,7 @@ pub async fn file(
         _ => (None, None),
     };
     let id = Uuid::new_v4();
-    let tracking = complaint::new_tracking(&tenant.slug);
+    let tracking = complaint::new_tracking(&tenant.slug, crate::secrets::random_bytes());
     let sealed = phone
         .as_ref()
         .map(|p| state.keys.seal_str(&phone_place(&tx, id), p.as_str()));

@@ -16,13 +16,6 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::settings::Settings;
 use crate::db::{self, TenantTx};
-use crate::domain::code::Colour;
-use crate::domain::credential::{Kind, Status, required};
-use crate::domain::identity::ResidentId;
-use crate::domain::market::Category;
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::Permission;
-use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::i18n::Lang;
 use crate::pii::Place;
@@ -30,6 +23,13 @@ use crate::secrets::random_bytes;
 use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::supervision::{self, ColourChange};
 use crate::services::{live, notices};
+use nightmarket_domain::code::Colour;
+use nightmarket_domain::credential::{Kind, Status, required};
+use nightmarket_domain::identity::ResidentId;
+use nightmarket_domain::market::Category;
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Permission;
+use nightmarket_domain::tenant::Tenant;
 
 pub use nightmarket_input::credential::{CredentialEvent, signature, signature_ok};
 
@@ -280,7 +280,7 @@ pub async fn for_vendor(state: &AppState, user: &AuthUser, vendor: Uuid) -> AppR
     // An id that is no vendor of this tenant is not found (rather than a vendor with nothing).
     if db::users::by_id(&mut tx, vendor)
         .await?
-        .is_none_or(|u| u.role != crate::domain::people::Role::Vendor.as_str())
+        .is_none_or(|u| u.role != nightmarket_domain::people::Role::Vendor.as_str())
     {
         return Err(AppError::NotFound);
     }
@@ -311,7 +311,7 @@ pub async fn for_vendor(state: &AppState, user: &AuthUser, vendor: Uuid) -> AppR
             kind,
             required: is_required,
             number: h
-                .map(|c| crate::domain::identity::mask_licence(&c.number))
+                .map(|c| nightmarket_domain::identity::mask_licence(&c.number))
                 .filter(|n| !n.is_empty()),
             expires_on: h.and_then(|c| c.expires_on),
             status: h.and_then(|c| Status::parse(&c.status)),
@@ -618,7 +618,7 @@ pub async fn create_api_key(
         )]));
     }
     let id = Uuid::new_v4();
-    let key_id = format!("nmk_{}", crate::domain::code::random_base32(16));
+    let key_id = format!("nmk_{}", crate::secrets::random_base32(16));
     let secret = hex::encode(random_bytes::<32>());
     let sealed = keys.seal_str(&secret_place(tx, id), &secret);
     db::credentials::insert_api_key(tx, id, &key_id, name, &sealed, actor.id).await?;

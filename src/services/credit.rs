@@ -11,14 +11,14 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::credit::{NewRecord, RecordRow};
 use crate::db::{self, TenantTx};
-use crate::domain::record::{
-    self, Complaints, Credential, EXPIRY_DAYS, Inspections, MonthRatings, MonthScore, Payload, SECTIONS, Score,
-    SignedRecord, Stall, StallScore, Standing, Trading, Vendor, Vouchers,
-};
-use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::services::audit::{self, Change};
 use crate::services::codes;
+use nightmarket_domain::record::{
+    self, Complaints, Credential, EXPIRY_DAYS, Inspections, MonthRatings, MonthScore, Payload, SECTIONS, Score,
+    SignedRecord, Stall, StallScore, Standing, Trading, Vendor, Vouchers,
+};
+use nightmarket_domain::tenant::Tenant;
 
 /// What a vendor asks for.
 #[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -170,7 +170,7 @@ pub async fn issue_in(
         return Err(AppError::field("sections", "credit.no_stall"));
     }
     let id = Uuid::new_v4();
-    let code = record::new_code();
+    let code = record::new_code(crate::secrets::random_bytes());
     let expires_at = now + Duration::days(days);
     let payload = gather(tx, tenant, vendor, sections, &code, now, expires_at).await?;
     let payload =
@@ -275,7 +275,7 @@ async fn gather(
             ratings_by_month: months
                 .into_iter()
                 .map(|m| MonthRatings {
-                    average: crate::domain::figures::fixed2(m.stars, m.ratings).unwrap_or_default(),
+                    average: nightmarket_domain::figures::fixed2(m.stars, m.ratings).unwrap_or_default(),
                     month: m.month,
                     ratings: m.ratings,
                 })
@@ -435,7 +435,7 @@ pub fn verify_offline(
     doc: &codes::KeyDocument,
     now: DateTime<Utc>,
 ) -> Result<(Standing, Payload), &'static str> {
-    if crate::domain::code::tenant_of_kid(&signed.kid) != Some(doc.tenant.as_str()) {
+    if nightmarket_domain::code::tenant_of_kid(&signed.kid) != Some(doc.tenant.as_str()) {
         return Err("the record names a key of another tenant");
     }
     let key = doc

@@ -9,14 +9,14 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::disputes::DisputeRow;
-use crate::domain::credential::{Kind, Status};
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::Permission;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::i18n::Lang;
 use crate::services::audit::{self, Change};
 use crate::services::supervision::{self, ColourChange};
 use crate::services::{live, notices};
+use nightmarket_domain::credential::{Kind, Status};
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Permission;
 
 /// The vendor disputes the feed's report on their credential of `kind` (5–500 characters).
 pub async fn file(state: &AppState, vendor: &AuthUser, kind: &str, text: &str) -> AppResult<Uuid> {

@@ -12,11 +12,11 @@ use crate::auth::AuthUser;
 use crate::db::codes::CodeRow;
 use crate::db::goods::{NewSource, SourceRow};
 use crate::db::{self, TenantTx};
-use crate::domain::people::Permission;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
 use crate::services::audit::{self, Change};
+use nightmarket_domain::people::Permission;
 
 /// Stall categories whose vendors declare goods sources.
 pub const CATEGORIES: [&str; 2] = ["food", "produce"];

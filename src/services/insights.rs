@@ -15,9 +15,9 @@ use crate::auth::AuthUser;
 use crate::db::codes::CodeRow;
 use crate::db::insights::Nights;
 use crate::db::{self, TenantTx};
-use crate::domain::insight::{self, Demand, Own, PeerMedians, StallFigures, Suggestion};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use nightmarket_domain::insight::{self, Demand, Own, PeerMedians, StallFigures, Suggestion};
 
 /// Nights the insights look back over.
 pub const NIGHTS: i64 = 30;
@@ -267,7 +267,7 @@ async fn compute(
             scans: mine.scans,
             visitors: mine.visitors,
             ratings: mine.ratings,
-            average: crate::domain::figures::fixed2(mine.stars, mine.ratings),
+            average: nightmarket_domain::figures::fixed2(mine.stars, mine.ratings),
             complaints: mine.complaints,
             nights_open: mine.nights,
             redemptions: mine.redemptions,
@@ -347,7 +347,7 @@ pub async fn send_weekly(
                 &mut tx,
                 keys,
                 code.vendor_id,
-                crate::domain::notice::NoticeKind::WeeklyInsights,
+                nightmarket_domain::notice::NoticeKind::WeeklyInsights,
                 &[
                     ("stall", &code.stall_name),
                     ("tip", &tip_zh),

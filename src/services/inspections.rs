@@ -9,15 +9,15 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::inspections::{DeductionRow, Problem};
 use crate::db::{self, TenantTx};
-use crate::domain::credential::month_of;
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::{Permission, Role};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
 use crate::services::audit::{self, Change};
 use crate::services::supervision::{self, ColourChange, local_date};
 use crate::services::{live, notices};
+use nightmarket_domain::credential::month_of;
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::{Permission, Role};
 
 /// The scheme a tenant starts with (Lanzhou's, roughly): what each problem costs.
 pub const DEFAULT_PROBLEMS: [(&str, &str, i32); 6] = [

@@ -13,9 +13,9 @@ use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use crate::db::{self, TenantTx};
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::Permission;
 use crate::services::scan::ScanCache;
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Permission;
 
 pub const CHANNEL: &str = "nightmarket_notices";
 

@@ -8,10 +8,10 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::markets::{self, MarketRow, SlotRow};
-use crate::domain::market::{Category, MarketDraft, parse_slot_code};
-use crate::domain::tenant::TenantId;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::audit::{self, Change};
+use nightmarket_domain::market::{Category, MarketDraft, parse_slot_code};
+use nightmarket_domain::tenant::TenantId;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Market {

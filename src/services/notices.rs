@@ -7,13 +7,13 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{self, TenantTx};
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::Phone;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::sms;
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Phone;
 
 /// A person's inbox: their newest notices, and how many of all are unread.
 pub struct Inbox {

@@ -21,11 +21,11 @@ use crate::auth::AuthUser;
 use crate::db::markets::MarketRow;
 use crate::db::numbers::{MarketNight, Window};
 use crate::db::{self, TenantTx};
-use crate::domain::figures::{fixed2, hours, percent};
-use crate::domain::tenant::Tenant;
-use crate::domain::voucher;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use nightmarket_domain::figures::{fixed2, hours, percent};
+use nightmarket_domain::tenant::Tenant;
+use nightmarket_domain::voucher;
 
 /// The longest range a dashboard or export covers.
 pub const MAX_NIGHTS: i64 = 366;
@@ -597,14 +597,14 @@ pub async fn read(tx: &mut TenantTx, tenant: &Tenant, q: &RangeQuery, now: DateT
     let (due, on_time) = due_by_market.values().fold((0, 0), |(d, o), (d2, o2)| (d + d2, o + o2));
     let complaint_figures = ComplaintFigures {
         total: totals.complaints,
-        by_category: crate::domain::complaint::Category::ALL
+        by_category: nightmarket_domain::complaint::Category::ALL
             .iter()
             .map(|c| KeyCount {
                 key: c.as_str().to_string(),
                 count: by_category.get(c.as_str()).copied().unwrap_or(0),
             })
             .collect(),
-        by_state: crate::domain::complaint::State::ALL
+        by_state: nightmarket_domain::complaint::State::ALL
             .iter()
             .map(|s| KeyCount {
                 key: s.as_str().to_string(),
@@ -621,7 +621,7 @@ pub async fn read(tx: &mut TenantTx, tenant: &Tenant, q: &RangeQuery, now: DateT
     let overall = times.iter().find(|t| t.market_id.is_none());
     let applications = ApplicationFigures {
         submitted: apps.iter().map(|a| a.count).sum(),
-        by_state: crate::domain::application::AppState::ALL
+        by_state: nightmarket_domain::application::AppState::ALL
             .iter()
             .filter(|s| s.as_str() != "draft")
             .map(|s| KeyCount {
@@ -873,7 +873,7 @@ pub enum Key {
 
 /// A key's name in the reader's language (the key itself when it is not one the platform knows).
 pub fn label(lang: Lang, kind: Key, key: &str) -> String {
-    use crate::domain::{application, code, complaint, market};
+    use nightmarket_domain::{application, code, complaint, market};
     let locale_key = match kind {
         Key::ComplaintCategory => complaint::Category::parse(key).map(|c| c.label_key()),
         Key::ComplaintState => complaint::State::parse(key).map(|c| c.label_key()),

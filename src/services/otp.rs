@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::db::{self, TenantTx};
-use crate::domain::people::Phone;
-use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::secrets::{Keys, random_bytes};
 use crate::services::sms;
+use nightmarket_domain::people::Phone;
+use nightmarket_domain::tenant::Tenant;
 
 pub const TTL_MINUTES: i64 = 10;
 pub const MAX_GUESSES: i32 = 5;

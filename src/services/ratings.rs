@@ -9,17 +9,17 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::codes::CodeRow;
 use crate::db::{self, TenantTx};
-use crate::domain::burst::{self, Held};
-use crate::domain::code::Colour;
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::Permission;
-use crate::domain::rating::{RatingInput, Tag, WordFilter};
-use crate::domain::tenant::Tenant;
-use crate::domain::ticket::{self, TicketError};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::shopper::Shopper;
 use crate::services::{live, supervision};
+use nightmarket_domain::burst::{self, Held};
+use nightmarket_domain::code::Colour;
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Permission;
+use nightmarket_domain::rating::{RatingInput, Tag, WordFilter};
+use nightmarket_domain::tenant::Tenant;
+use nightmarket_domain::ticket::{self, TicketError};
 
 /// Where a stall stands tonight, as a shopper sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]

@@ -11,14 +11,14 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::applications::{self as db_apps, Filter};
 use crate::db::{self, audit::RecordRow};
-use crate::domain::application::{AppState as State, Decision, check_return_notes};
-use crate::domain::market::Category;
-use crate::domain::notice::NoticeKind;
-use crate::domain::people::Permission;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::applications::{ApplicationView, FreeSlot, deadline_hours, free_slots, with_documents};
 use crate::services::audit::{self, Change};
 use crate::services::{codes, credentials, notices, supervision};
+use nightmarket_domain::application::{AppState as State, Decision, check_return_notes};
+use nightmarket_domain::market::Category;
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Permission;
 
 /// How long opening an application holds it for the official.
 pub const CLAIM_MINUTES: i64 = 15;
@@ -309,7 +309,7 @@ pub async fn decide(
                 let why = input.category_override.trim();
                 if !(2..=200).contains(&why.chars().count()) {
                     let label = |k: &str| {
-                        crate::domain::market::Category::parse(k)
+                        nightmarket_domain::market::Category::parse(k)
                             .map(|c| crate::i18n::Lang::Zh.t(c.label_key()))
                             .unwrap_or_else(|| k.to_string())
                     };
@@ -442,9 +442,9 @@ pub async fn decide(
 }
 
 /// What the scan page shows of the licences: masked numbers and expiry dates.
-fn licence_facts(row: &db_apps::ApplicationRow) -> crate::domain::code::LicenceFacts {
-    use crate::domain::code::{LicenceFact, LicenceFacts, MaskedNumber};
-    use crate::domain::identity::{mask_id_number, mask_licence};
+fn licence_facts(row: &db_apps::ApplicationRow) -> nightmarket_domain::code::LicenceFacts {
+    use nightmarket_domain::code::{LicenceFact, LicenceFacts, MaskedNumber};
+    use nightmarket_domain::identity::{mask_id_number, mask_licence};
     let fact = |number: &Option<String>, expires: Option<chrono::NaiveDate>| match (number, expires) {
         (Some(n), Some(e)) => Some(LicenceFact {
             number: mask_licence(n),

@@ -17,12 +17,12 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::db::codes::{CauseRow, CodeRow};
 use crate::db::{self, checkins::CheckInRow};
-use crate::domain::hours::OpeningHours;
-use crate::domain::score::Score;
-use crate::domain::tenant::{Tenant, TenantId};
 use crate::error::AppResult;
 use crate::services::codes::{self, Scan};
 use crate::services::ratings::{RatingView, Tonight};
+use nightmarket_domain::hours::OpeningHours;
+use nightmarket_domain::score::Score;
+use nightmarket_domain::tenant::{Tenant, TenantId};
 
 pub const CHANNEL: &str = "nightmarket_scan";
 /// The payload that drops every cached page.
@@ -223,7 +223,7 @@ async fn read(state: &AppState, tenant: Tenant, code: CodeRow, causes: Vec<Cause
 /// change, else from the database (the signature checked as `codes::scan` does).
 pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scanned> {
     let now = state.config.clock.now();
-    if let (Some(kid), Some(signature), Some(slug)) = (kid, signature, kid.and_then(crate::domain::code::tenant_of_kid))
+    if let (Some(kid), Some(signature), Some(slug)) = (kid, signature, kid.and_then(nightmarket_domain::code::tenant_of_kid))
         && let Some(key) = state.scan_cache.ids.get(&(slug.to_string(), code.to_string()))
         && let Some(data) = state.scan_cache.pages.get(&key)
         // Only the exact URL that was verified before, and only for the night it was read in.

@@ -13,8 +13,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::domain::tenant::TenantId;
 use crate::error::AppResult;
+use nightmarket_domain::tenant::TenantId;
 
 #[derive(Default)]
 struct Tally {

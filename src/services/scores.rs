@@ -10,10 +10,10 @@ use crate::auth::AuthUser;
 use crate::db::codes::CodeRow;
 use crate::db::complaints::ComplaintFilter;
 use crate::db::{self, TenantTx};
-use crate::domain::complaint::Category;
-use crate::domain::score::{self, Score};
 use crate::error::{AppError, AppResult};
 use crate::services::supervision;
+use nightmarket_domain::complaint::Category;
+use nightmarket_domain::score::{self, Score};
 
 /// An upheld complaint that costs the stall points.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]

@@ -3,9 +3,9 @@
 
 use std::net::IpAddr;
 
-use crate::domain::code::random_base32;
-use crate::domain::tenant::TenantId;
 use crate::secrets::Keys;
+use crate::secrets::random_base32;
+use nightmarket_domain::tenant::TenantId;
 
 /// The cookie that names a shopper's device (random; no personal data).
 pub const DEVICE_COOKIE: &str = "nm_device";
@@ -39,5 +39,5 @@ pub fn new_device_id() -> String {
 
 /// Whether a cookie value looks like a device id this server made.
 pub fn is_device_id(s: &str) -> bool {
-    s.len() == DEVICE_ID_LEN && s.bytes().all(|b| crate::domain::code::ALPHABET.contains(&b))
+    s.len() == DEVICE_ID_LEN && s.bytes().all(|b| nightmarket_domain::code::ALPHABET.contains(&b))
 }

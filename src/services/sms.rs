@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::db::{self, TenantTx};
-use crate::domain::people::Phone;
 use crate::pii::Place;
 use crate::secrets::Keys;
+use nightmarket_domain::people::Phone;
 
 /// Deliveries are retried this many times before a message is marked failed.
 const MAX_ATTEMPTS: i32 = 5;

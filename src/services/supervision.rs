@@ -16,16 +16,16 @@ use crate::app::AppState;
 use crate::db::codes::CodeFilter;
 use crate::db::settings::Settings;
 use crate::db::{self, TenantTx};
-use crate::domain::code::{Colour, cause};
-use crate::domain::credential::{self, Held, Kind, Status};
-use crate::domain::market::Category;
-use crate::domain::notice::NoticeKind;
-use crate::domain::score;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::secrets::Keys;
 use crate::services::audit::Actor;
 use crate::services::{codes, live, notices};
+use nightmarket_domain::code::{Colour, cause};
+use nightmarket_domain::credential::{self, Held, Kind, Status};
+use nightmarket_domain::market::Category;
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::score;
 
 /// A code whose colour changed.
 #[derive(Clone, Debug)]

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use crate::auth::password;
 use crate::db::{self, Db, TenantTx};
-use crate::domain::people::{Permission, Role, parse_staff_login};
-use crate::domain::tenant::{Tenant, TenantId, parse_slug, parse_timezone};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::secrets::random_password;
 use crate::services::audit::{self, Actor, Change};
+use nightmarket_domain::people::{Permission, Role, parse_staff_login};
+use nightmarket_domain::tenant::{Tenant, TenantId, parse_slug, parse_timezone};
 
 /// Tenants by slug and by id, cached briefly: every public page and every session resolves one,
 /// and tenants change only when the operator creates one. Only hits are cached, so a new tenant

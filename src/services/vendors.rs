@@ -6,13 +6,13 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::password;
 use crate::db;
-use crate::domain::people::{Phone, Role, check_password};
-use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::services::accounts::{Session, issue_session, phone_login_key};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::notices::user_phone_place;
 use crate::services::otp::{self, Purpose};
+use nightmarket_domain::people::{Phone, Role, check_password};
+use nightmarket_domain::tenant::Tenant;
 
 fn phone_or_error(text: &str) -> AppResult<Phone> {
     Phone::parse(text).ok_or_else(|| AppError::field("phone", "phone.invalid"))

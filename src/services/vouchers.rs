@@ -20,14 +20,14 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::vouchers::{CampaignRow, Take, VoucherRow};
 use crate::db::{self, TenantTx};
-use crate::domain::code::Colour;
-use crate::domain::people::Phone;
-use crate::domain::tenant::{Tenant, TenantId};
-use crate::domain::voucher::{self, State, Step, Terms};
 use crate::error::{AppError, AppResult, Msg, stored};
 use crate::pii::Place;
 use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::otp::{self, Purpose};
+use nightmarket_domain::code::Colour;
+use nightmarket_domain::people::Phone;
+use nightmarket_domain::tenant::{Tenant, TenantId};
+use nightmarket_domain::voucher::{self, State, Step, Terms};
 
 /// The most claims settled in one transaction.
 pub const BATCH: usize = 512;

@@ -10,11 +10,11 @@ use super::layout::{FormErrors, NavUser, Page, form_failed, render};
 use super::public::local_path;
 use crate::app::AppState;
 use crate::auth::{AuthUser, expired_session_cookie, session_cookie};
-use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Query};
 use crate::services::accounts::{self, Session};
+use nightmarket_domain::tenant::Tenant;
 
 #[derive(Template)]
 #[template(path = "account/login.html")]

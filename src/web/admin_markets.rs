@@ -11,10 +11,10 @@ use uuid::Uuid;
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::domain::market::{Category, MarketDraft, SlotRange};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Path, Query};
 use crate::services::markets::{self, Market, MarketDetail, SlotInput};
+use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
 
 #[derive(Template)]
 #[template(path = "admin/home.html")]

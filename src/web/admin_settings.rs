@@ -9,11 +9,11 @@ use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::settings::Settings;
-use crate::domain::complaint::{Category, Deadlines};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Query};
 use crate::services::codes::{self, KeyDocument};
 use crate::services::settings;
+use nightmarket_domain::complaint::{Category, Deadlines};
 
 /// The settings form as typed.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -99,7 +99,7 @@ impl SettingsForm {
             score_threshold: n("score_threshold", &self.score_threshold),
             unresolved_complaints_yellow: n("unresolved_complaints_yellow", &self.unresolved_complaints_yellow),
             rating_prior_weight: n("rating_prior_weight", &self.rating_prior_weight),
-            word_filter: crate::domain::rating::parse_word_list(&self.word_filter),
+            word_filter: nightmarket_domain::rating::parse_word_list(&self.word_filter),
             flag_same_pair: n("flag_same_pair", &self.flag_same_pair),
             flag_near_count: n("flag_near_count", &self.flag_near_count),
             flag_near_fen: n("flag_near_fen", &self.flag_near_fen),

@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::domain::people::{Permission, Role};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path};
 use crate::services::accounts::{self, NewStaff, StaffMember};
+use nightmarket_domain::people::{Permission, Role};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct StaffForm {

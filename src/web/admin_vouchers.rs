@@ -12,10 +12,10 @@ use super::filters;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::domain::voucher::{Step, Terms, yuan};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Path, Query};
 use crate::services::vouchers::{self, CampaignStats, VendorDay};
+use nightmarket_domain::voucher::{Step, Terms, yuan};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct CampaignForm {
@@ -231,7 +231,7 @@ async fn choices(state: &AppState, admin: &AuthUser) -> AppResult<Choices> {
         .into_iter()
         .map(|m| (m.id, m.name))
         .collect();
-    let categories = crate::domain::market::Category::ALL
+    let categories = nightmarket_domain::market::Category::ALL
         .iter()
         .map(|c| (c.as_str(), c.label_key()))
         .collect();
@@ -393,7 +393,7 @@ impl CampaignPage {
 
     /// Only the steps the campaign's state allows are offered.
     fn steps(&self) -> Vec<Step> {
-        crate::domain::voucher::steps_allowed(self.stats.campaign.state)
+        nightmarket_domain::voucher::steps_allowed(self.stats.campaign.state)
     }
 }
 

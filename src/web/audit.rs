@@ -31,7 +31,7 @@ impl AuditPage {
 
     /// The action in words (its code where it has no name yet).
     fn action_label(&self, r: &FullRow) -> String {
-        named(&self.page, &crate::domain::audit::label_key(&r.action)).unwrap_or_else(|| r.action.clone())
+        named(&self.page, &nightmarket_domain::audit::label_key(&r.action)).unwrap_or_else(|| r.action.clone())
     }
 
     /// The kind of subject in words.
@@ -62,7 +62,7 @@ impl AuditPage {
             Some(serde_json::Value::Null) => "—".to_string(),
             Some(v) => v.to_string(),
         };
-        crate::domain::audit::changed_fields(r.before.as_ref(), r.after.as_ref())
+        nightmarket_domain::audit::changed_fields(r.before.as_ref(), r.after.as_ref())
             .into_iter()
             .map(|(k, b, a)| {
                 let field = named(&self.page, &format!("audit_field.{k}")).unwrap_or(k);
@@ -81,10 +81,10 @@ fn named(page: &Page, key: &str) -> Option<String> {
 /// The actions whose names (in either language) contain every typed word.
 fn actions_named(text: &str) -> Vec<String> {
     let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
-    crate::domain::audit::ACTIONS
+    nightmarket_domain::audit::ACTIONS
         .iter()
         .filter(|a| {
-            let key = crate::domain::audit::label_key(a);
+            let key = nightmarket_domain::audit::label_key(a);
             let names = format!(
                 "{} {} {a}",
                 crate::i18n::Lang::Zh.t(&key),
@@ -100,7 +100,7 @@ fn actions_named(text: &str) -> Vec<String> {
 /// or its beginning ("complaint.") matches as before.
 fn words_to_actions(f: &mut Filter) {
     let typed = f.action.trim();
-    if !typed.is_empty() && !crate::domain::audit::is_code_prefix(typed) {
+    if !typed.is_empty() && !nightmarket_domain::audit::is_code_prefix(typed) {
         f.actions = Some(actions_named(typed));
     }
 }

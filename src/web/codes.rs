@@ -13,13 +13,13 @@ use serde::Deserialize;
 use super::layout::{Page, render};
 use crate::app::AppState;
 use crate::db::codes::CodeRow;
-use crate::domain::code::{Colour, cause};
-use crate::domain::rating::stars_text;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::services::codes::{self, KeyDocument, Scan};
 use crate::services::ratings::{self, Tonight};
 use crate::services::scan::{self, ScanData, Scanned};
+use nightmarket_domain::code::{Colour, cause};
+use nightmarket_domain::rating::stars_text;
 use std::sync::Arc;
 
 #[derive(Deserialize)]
@@ -87,8 +87,8 @@ struct ProblemPage {
 /// The licence facts as shown: each credential as it is now (masked number, expiry, and its
 /// status when it is not valid), then the credit code from the application.
 fn facts(data: &ScanData, page: &Page) -> AppResult<Vec<(&'static str, String)>> {
-    use crate::domain::credential::{Kind, Status};
-    use crate::domain::identity::mask_licence;
+    use nightmarket_domain::credential::{Kind, Status};
+    use nightmarket_domain::identity::mask_licence;
     let mut out = Vec::new();
     for c in &data.credentials {
         let unreadable =

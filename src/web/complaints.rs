@@ -12,13 +12,13 @@ use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::complaints::EventRow;
-use crate::domain::complaint::{Action, Category, State as CState};
-use crate::domain::people::Permission;
 use crate::error::AppResult;
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
 use crate::services::complaints::{self, ComplaintView, QueueFilter, Step};
 use crate::services::{markets, ratings};
+use nightmarket_domain::complaint::{Action, Category, State as CState};
+use nightmarket_domain::people::Permission;
 
 #[derive(Template)]
 #[template(path = "official/complaints.html")]
@@ -146,7 +146,7 @@ impl ComplaintPage {
             .evidence
             .get("colour")
             .and_then(|v| v.as_str())
-            .and_then(crate::domain::code::Colour::parse)
+            .and_then(nightmarket_domain::code::Colour::parse)
             .map(|c| self.page.t(c.label_key()))
             .unwrap_or_else(|| "—".into())
     }
@@ -161,7 +161,7 @@ impl ComplaintPage {
             .map(|list| {
                 list.iter()
                     .map(|r| {
-                        let fen = |k: &str| crate::domain::voucher::yuan(r[k].as_i64().unwrap_or(0));
+                        let fen = |k: &str| nightmarket_domain::voucher::yuan(r[k].as_i64().unwrap_or(0));
                         let mut line = format!(
                             "{} · ¥{} · {} ¥{}",
                             r["verification"].as_str().unwrap_or("—"),
@@ -343,7 +343,7 @@ struct HeldPage {
 
 impl HeldPage {
     fn stars(&self, n: &i16) -> String {
-        crate::domain::rating::stars_text(*n)
+        nightmarket_domain::rating::stars_text(*n)
     }
 }
 

@@ -11,12 +11,12 @@ use super::filters;
 use super::layout::{Clock, FormErrors, Page, attachment, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::domain::record::{EXPIRY_DAYS, Payload, SECTIONS, SignedRecord, Standing};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::i18n::Lang;
 use crate::services::credit::{self, IssueRequest, RecordView, Verification};
 use crate::services::pdf::{self, Line};
+use nightmarket_domain::record::{EXPIRY_DAYS, Payload, SECTIONS, SignedRecord, Standing};
 
 /// Labels the record partial needs (templates/public/_record.html).
 pub struct Labels {
@@ -28,7 +28,7 @@ impl Labels {
         self.lang.t(&format!("category.{key}"))
     }
     pub fn credential(&self, kind: &str) -> String {
-        crate::domain::credential::Kind::parse(kind)
+        nightmarket_domain::credential::Kind::parse(kind)
             .map(|k| self.lang.t(k.label_key()))
             .unwrap_or_else(|| kind.to_string())
     }
@@ -381,8 +381,8 @@ pub struct VerifyQuery {
 pub async fn form(State(_state): State<AppState>, page: Page, Query(q): Query<VerifyQuery>) -> AppResult<Response> {
     let typed = q.code.trim();
     if !typed.is_empty() {
-        if let Some((slug, code)) = crate::domain::record::parse_code(typed) {
-            let shown = crate::domain::record::display_code(&slug, &code);
+        if let Some((slug, code)) = nightmarket_domain::record::parse_code(typed) {
+            let shown = nightmarket_domain::record::display_code(&slug, &code);
             return Ok(Redirect::to(&format!("/verify/{shown}")).into_response());
         }
         let html = render(&VerifyPage {

@@ -29,7 +29,7 @@ impl<T: Fen + ?Sized> Fen for &T {
 /// `{{ bill_fen|yuan }}`: fen shown as 元 with two decimals ("58.00"), in integers only.
 #[askama::filter_fn]
 pub fn yuan(fen: impl Fen, _: &dyn Values) -> Result<String> {
-    Ok(crate::domain::voucher::yuan(fen.fen()))
+    Ok(nightmarket_domain::voucher::yuan(fen.fen()))
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@ use std::convert::Infallible;
 
 use crate::app::AppState;
 use crate::auth::SessionHint;
-use crate::domain::people::Role;
 use crate::error::{AppError, AppResult, ErrorReport, FieldError};
 use crate::http::assets;
 use crate::i18n::Lang;
+use nightmarket_domain::people::Role;
 
 /// The signed-in person, as the page header shows them.
 #[derive(Clone, Debug)]
@@ -125,7 +125,7 @@ pub struct FormErrors {
 impl FormErrors {
     pub fn new(lang: Lang, errors: &[FieldError]) -> FormErrors {
         FormErrors {
-            messages: errors.iter().map(|e| (e.field, e.msg.render(lang))).collect(),
+            messages: errors.iter().map(|e| (e.field, lang.msg(&e.msg))).collect(),
         }
     }
 
@@ -133,7 +133,7 @@ impl FormErrors {
         match err {
             AppError::Validation(fields) => Some(FormErrors::new(lang, fields)),
             AppError::Conflict(msg) | AppError::BadRequest(msg) => Some(FormErrors {
-                messages: vec![("form", msg.render(lang))],
+                messages: vec![("form", lang.msg(msg))],
             }),
             _ => None,
         }
@@ -224,8 +224,8 @@ pub fn error_page(
         },
         status: report.status.as_u16(),
         title: lang.t(title_key),
-        message: report.message.render(lang),
-        details: report.fields.iter().skip(1).map(|f| f.msg.render(lang)).collect(),
+        message: lang.msg(&report.message),
+        details: report.fields.iter().skip(1).map(|f| lang.msg(&f.msg)).collect(),
         report,
     };
     match page.render() {

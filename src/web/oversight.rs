@@ -18,14 +18,14 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::credentials::RenewalRow;
 use crate::db::inspections::AppealRow;
-use crate::domain::credential::Kind;
-use crate::domain::people::Permission;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
 use crate::i18n::Lang;
 use crate::services::checkins::{self, Night, Presence};
 use crate::services::{credentials, inspections, notices};
+use nightmarket_domain::credential::Kind;
+use nightmarket_domain::people::Permission;
 
 #[derive(Template)]
 #[template(path = "official/night.html")]
@@ -269,7 +269,7 @@ impl RenewalsPage {
 
     /// The recorded credential's status in words (as stored, should it be none of the three).
     fn status_text(&self, status: &str) -> String {
-        match crate::domain::credential::Status::parse(status) {
+        match nightmarket_domain::credential::Status::parse(status) {
             Some(s) => self.page.t(s.label_key()),
             None => status.to_string(),
         }

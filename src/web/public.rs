@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use super::layout::{Page, render};
 use crate::app::AppState;
-use crate::domain::code::Colour;
-use crate::domain::tenant::Tenant;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Path, Query};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::services::codes;
 use crate::services::markets::{self, Market, MarketDetail};
+use nightmarket_domain::code::Colour;
+use nightmarket_domain::tenant::Tenant;
 
 #[derive(Template)]
 #[template(path = "public/home.html")]

@@ -12,16 +12,16 @@ use super::vendor::{field_label, kind_label};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::codes::{CauseRow, CodeRow};
-use crate::domain::application::{AppState as AState, Decision, FIELDS};
-use crate::domain::code::{Colour, cause};
-use crate::domain::market::Category;
-use crate::domain::people::Permission;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
 use crate::services::applications::{self, ApplicationView};
 use crate::services::review::{self, DecisionInput, Queue, QueueFilter, Review};
 use crate::services::{codes, markets};
+use nightmarket_domain::application::{AppState as AState, Decision, FIELDS};
+use nightmarket_domain::code::{Colour, cause};
+use nightmarket_domain::market::Category;
+use nightmarket_domain::people::Permission;
 
 #[derive(Template)]
 #[template(path = "official/queue.html")]
@@ -320,7 +320,7 @@ impl CodePage {
     }
 
     fn stars(&self, n: &i16) -> String {
-        crate::domain::rating::stars_text(*n)
+        nightmarket_domain::rating::stars_text(*n)
     }
 
     fn one_decimal(&self, x: &f64) -> String {

@@ -12,10 +12,6 @@ use std::sync::Arc;
 use super::codes::not_genuine;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
-use crate::domain::code::Colour;
-use crate::domain::complaint::{Category, State as ComplaintState};
-use crate::domain::people::Phone;
-use crate::domain::rating::Tag;
 use crate::error::{AppError, AppResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path, Query};
@@ -25,6 +21,10 @@ use crate::services::otp::{self, Purpose};
 use crate::services::ratings::{self, Tonight};
 use crate::services::scan::{self, ScanData, Scanned};
 use crate::services::shopper::{DEVICE_COOKIE, Shopper, is_device_id, new_device_id};
+use nightmarket_domain::code::Colour;
+use nightmarket_domain::complaint::{Category, State as ComplaintState};
+use nightmarket_domain::people::Phone;
+use nightmarket_domain::rating::Tag;
 
 /// The signed query of a code's URL (`?k=…&s=…`), and on the way to rating, the scan's ticket.
 #[derive(Deserialize)]
@@ -432,7 +432,7 @@ pub struct TrackingQuery {
 
 async fn tracking_page(state: &AppState, page: Page, tracking: &str) -> AppResult<TrackingPage> {
     let t = complaints::track(state, tracking).await?;
-    let tz = match crate::domain::complaint::tenant_of_tracking(tracking) {
+    let tz = match nightmarket_domain::complaint::tenant_of_tracking(tracking) {
         Some(slug) => state
             .tenants
             .by_slug(&state.db, slug)
@@ -535,7 +535,7 @@ pub async fn reopen(
     Path(tracking): Path<String>,
     Form(form): Form<ReopenForm>,
 ) -> AppResult<Response> {
-    let tenant = crate::domain::complaint::tenant_of_tracking(&tracking).ok_or(AppError::NotFound)?;
+    let tenant = nightmarket_domain::complaint::tenant_of_tracking(&tracking).ok_or(AppError::NotFound)?;
     let tenant = state.tenants.require(&state.db, tenant).await?;
     let (device, cookie) = device(&jar, &state);
     let shopper = Shopper::new(&state.keys, tenant.id, &device, ip);

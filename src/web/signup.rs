@@ -9,12 +9,12 @@ use serde::Deserialize;
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::session_cookie;
-use crate::domain::people::Phone;
-use crate::domain::tenant::Tenant;
 use crate::error::AppResult;
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path};
 use crate::services::vendors;
+use nightmarket_domain::people::Phone;
+use nightmarket_domain::tenant::Tenant;
 
 #[derive(Template)]
 #[template(path = "vendor/signup.html")]

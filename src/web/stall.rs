@@ -18,8 +18,6 @@ use crate::auth::AuthUser;
 use crate::db::checkins::CheckInRow;
 use crate::db::codes::CodeRow;
 use crate::db::credentials::RenewalRow;
-use crate::domain::code::{Colour, cause};
-use crate::domain::credential::{Kind, month_of};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
@@ -27,6 +25,8 @@ use crate::services::credentials::{self, CredentialView};
 use crate::services::inspections::{self, InspectionView};
 use crate::services::supervision::local_date;
 use crate::services::{checkins, codes};
+use nightmarket_domain::code::{Colour, cause};
+use nightmarket_domain::credential::{Kind, month_of};
 
 #[derive(Template)]
 #[template(path = "vendor/stall.html")]
@@ -73,7 +73,7 @@ impl StallPage {
     }
 
     fn stars(&self, n: &i16) -> String {
-        crate::domain::rating::stars_text(*n)
+        nightmarket_domain::rating::stars_text(*n)
     }
 
     fn one_decimal(&self, x: &f64) -> String {
@@ -105,7 +105,7 @@ impl StallPage {
 pub fn credential_state(c: &CredentialView) -> &'static str {
     match c.status {
         None => "missing",
-        Some(s) if s != crate::domain::credential::Status::Valid => s.as_str(),
+        Some(s) if s != nightmarket_domain::credential::Status::Valid => s.as_str(),
         Some(_) if c.expiring => "expiring",
         Some(s) => s.as_str(),
     }

@@ -9,14 +9,14 @@ use uuid::Uuid;
 use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::domain::application::ApplicationInput;
-use crate::domain::code::{Colour, cause};
-use crate::domain::market::Category;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{document_response, read_upload};
 use crate::services::applications::{self, ApplicationView, DOCUMENT_KINDS, FreeSlot};
 use crate::services::{codes, markets};
+use nightmarket_domain::application::ApplicationInput;
+use nightmarket_domain::code::{Colour, cause};
+use nightmarket_domain::market::Category;
 
 /// A code as the vendor's workspace shows it.
 pub struct CodeCard {

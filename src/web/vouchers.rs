@@ -16,14 +16,14 @@ use super::public::local_path;
 use super::shopper::{Signed, genuine};
 use crate::app::AppState;
 use crate::auth::shopper::{self as shopper_auth, COOKIE};
-use crate::domain::code::random_base32;
-use crate::domain::tenant::{Tenant, TenantId};
-use crate::domain::voucher::{State as CState, yuan};
 use crate::error::{AppError, AppResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path, Query};
+use crate::secrets::random_base32;
 use crate::services::scan;
 use crate::services::vouchers::{self, Campaign, Claimed, HeldVoucher, Redemption};
+use nightmarket_domain::tenant::{Tenant, TenantId};
+use nightmarket_domain::voucher::{State as CState, yuan};
 
 /// The shopper signed in for `tenant`, from the cookie: (id, masked number).
 fn signed_in(state: &AppState, jar: &CookieJar, tenant: TenantId) -> Option<(Uuid, String)> {
@@ -268,7 +268,7 @@ async fn where_valid(state: &AppState, tenant: &Tenant, c: &vouchers::Campaign, 
     } else {
         c.categories
             .iter()
-            .filter_map(|k| crate::domain::market::Category::parse(k))
+            .filter_map(|k| nightmarket_domain::market::Category::parse(k))
             .map(|k| page.t(k.label_key()))
             .collect()
     };

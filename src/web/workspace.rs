@@ -8,12 +8,12 @@ use super::layout::{Page, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::codes::CodeRow;
-use crate::domain::code::Colour;
-use crate::domain::people::{Permission, Role};
 use crate::error::AppResult;
 use crate::http::extract::Path;
 use crate::services::codes;
 use crate::services::markets::{self, Market, MarketDetail};
+use nightmarket_domain::code::Colour;
+use nightmarket_domain::people::{Permission, Role};
 use uuid::Uuid;
 
 #[derive(Template)]

@@ -1,7 +1,7 @@
 //! Vendors apply, officials decide, approved stalls get their operating code.
 
 use crate::helpers::{TestApp, cluster, texts};
-use nightmarket::domain::identity::resident_id_check_char;
+use nightmarket_domain::identity::resident_id_check_char;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;

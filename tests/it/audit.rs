@@ -105,7 +105,7 @@ async fn the_application_can_append_to_the_trail_but_never_change_it() {
     let mut tx = app
         .state
         .db
-        .tenant(nightmarket::domain::tenant::TenantId(tenant))
+        .tenant(nightmarket_domain::tenant::TenantId(tenant))
         .await
         .unwrap();
     let update = sqlx::query("update audit_log set actor_label = 'someone else'")
@@ -116,7 +116,7 @@ async fn the_application_can_append_to_the_trail_but_never_change_it() {
     let mut tx = app
         .state
         .db
-        .tenant(nightmarket::domain::tenant::TenantId(tenant))
+        .tenant(nightmarket_domain::tenant::TenantId(tenant))
         .await
         .unwrap();
     let delete = sqlx::query("delete from audit_log").execute(tx.conn()).await;
@@ -126,7 +126,7 @@ async fn the_application_can_append_to_the_trail_but_never_change_it() {
     let mut tx = app
         .state
         .db
-        .tenant(nightmarket::domain::tenant::TenantId(tenant))
+        .tenant(nightmarket_domain::tenant::TenantId(tenant))
         .await
         .unwrap();
     let seq: i64 = sqlx::query_scalar(

@@ -90,7 +90,7 @@ async fn forged_stale_and_revoked_tokens_are_refused_with_401() {
         (
             "someone else's role",
             keys.sign(&Claims {
-                role: nightmarket::domain::people::Role::Vendor,
+                role: nightmarket_domain::people::Role::Vendor,
                 ..good.clone()
             })
             .unwrap(),

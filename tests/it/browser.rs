@@ -1348,7 +1348,7 @@ async fn a_vendor_declares_a_delivery_on_a_phone_and_the_scan_page_shows_it() {
     assert!(rows.first().is_some_and(|r| r.contains("重庆市綦江区")), "{rows:?}");
 
     // A shopper's phone scanning the stall's code sees the declaration.
-    let path = nightmarket::domain::code::code_path(&code, &kid, &sig);
+    let path = nightmarket_domain::code::code_path(&code, &kid, &sig);
     c.goto(&app.url(&path)).await.expect("scan page");
     wait_for_text(c, "#goods-source", "进货来源已申报").await;
     wait_for_text(c, "#goods-source", "重庆市綦江区").await;

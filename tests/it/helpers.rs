@@ -389,10 +389,10 @@ impl TestApp {
     /// its keyed blind index, a staff login as typed.
     pub async fn login_key(&self, tenant: &str, role: &str) -> String {
         let (login, _) = self.password_of(tenant, role);
-        match nightmarket::domain::people::Phone::parse(&login) {
+        match nightmarket_domain::people::Phone::parse(&login) {
             Some(phone) if role == "vendor" => nightmarket::services::accounts::phone_login_key(
                 &self.state.keys,
-                nightmarket::domain::tenant::TenantId(self.tenant_id(tenant).await),
+                nightmarket_domain::tenant::TenantId(self.tenant_id(tenant).await),
                 &phone,
             ),
             _ => login,

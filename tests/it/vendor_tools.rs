@@ -7,9 +7,9 @@ use crate::helpers::TestApp;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use nightmarket::demo::load::{LoadTenant, seed_tenant};
-use nightmarket::domain::people::Role;
-use nightmarket::domain::record::{SignedRecord, Standing};
-use nightmarket::domain::tenant::TenantId;
+use nightmarket_domain::people::Role;
+use nightmarket_domain::record::{SignedRecord, Standing};
+use nightmarket_domain::tenant::TenantId;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -698,7 +698,7 @@ async fn goods_sources_are_declared_shown_on_the_scan_page_and_checked_at_an_ins
         .fetch_one(&app.owner)
         .await
         .unwrap();
-        (id, nightmarket::domain::code::code_path(&code, &kid, &sig))
+        (id, nightmarket_domain::code::code_path(&code, &kid, &sig))
     };
     let category: String = sqlx::query_scalar("select category from codes where tenant_id = $1 and id = $2")
         .bind(tenant)

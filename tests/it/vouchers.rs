@@ -3,7 +3,7 @@
 use crate::helpers::{Options, TestApp};
 use chrono::{DateTime, Duration, Utc};
 use nightmarket::clock::Clock;
-use nightmarket::domain::tenant::TenantId;
+use nightmarket_domain::tenant::TenantId;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;

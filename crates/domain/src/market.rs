@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::geo::{Geofence, LatLng, RADIUS_RANGE_M};
 use super::hours::OpeningHours;
-use crate::error::{FieldError, Msg};
+use crate::msg::{FieldError, Msg};
 
 /// Stall categories, as the market's slots are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type)]

@@ -78,7 +78,7 @@ impl Rules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::hours::parse_time;
+    use crate::hours::parse_time;
 
     const CENTRE: LatLng = LatLng {
         lat: 29.548_41,

@@ -216,9 +216,9 @@ pub fn timing(state: State, ack_due: DateTime<Utc>, resolve_due: DateTime<Utc>, 
 
 pub const TRACKING_RANDOM_LEN: usize = 20;
 
-/// A new tracking number: the tenant's slug and 100 random bits, e.g. `nanan-7k2m…`.
-pub fn new_tracking(slug: &str) -> String {
-    format!("{slug}-{}", super::code::random_base32(TRACKING_RANDOM_LEN))
+/// A new tracking number: the tenant's slug and 100 of the random bits, e.g. `nanan-7k2m…`.
+pub fn new_tracking(slug: &str, random: super::code::RandomBits) -> String {
+    format!("{slug}-{}", super::code::base32(random, TRACKING_RANDOM_LEN))
 }
 
 /// The tenant slug of a well-formed tracking number.
@@ -291,11 +291,11 @@ mod tests {
 
     #[test]
     fn tracking_numbers_name_their_tenant_and_are_unguessable() {
-        let a = new_tracking("nanan");
-        let b = new_tracking("xi-hu");
+        let a = new_tracking("nanan", [1; 16]);
+        let b = new_tracking("xi-hu", [2; 16]);
         assert_eq!(tenant_of_tracking(&a), Some("nanan"));
         assert_eq!(tenant_of_tracking(&b), Some("xi-hu"));
-        assert_ne!(a, new_tracking("nanan"));
+        assert_ne!(a, new_tracking("nanan", [3; 16]));
         for bad in [
             "nanan",
             "nanan-",

@@ -82,7 +82,7 @@ pub fn month_of(date: NaiveDate) -> NaiveDate {
 /// The cause penalty points give: red once the month's deductions reach the allowance.
 pub fn penalty_cause(points_this_month: i64, allowance: i64) -> Option<Cause> {
     (points_this_month >= allowance).then(|| Cause {
-        kind: crate::domain::code::cause::PENALTY.to_string(),
+        kind: crate::code::cause::PENALTY.to_string(),
         colour: Colour::Red,
     })
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{FieldError, Msg};
+use crate::msg::{FieldError, Msg};
 
 /// What an admin stores; `Running` is never stored (see [`effective`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -206,7 +206,7 @@ impl Terms {
             _ => e.push(FieldError::new("use_days", "campaign.use_either")),
         }
         for c in &self.categories {
-            if crate::domain::market::Category::parse(c).is_none() {
+            if crate::market::Category::parse(c).is_none() {
                 e.push(FieldError::new("categories", "campaign.category"));
             }
         }

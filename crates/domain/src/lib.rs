@@ -1,5 +1,7 @@
-//! Types and rules with no I/O: identifiers, validated values, states and their transitions.
-//! Everything here is unit-tested beside the code.
+//! The domain of nightmarket: identifiers, validated values, states and their transitions, and the
+//! messages that say why an input is refused. No I/O — no clock, no random source, no database
+//! (rows only name the types they are read as) — so everything here is unit-tested beside the
+//! code, and every other crate of the workspace may use it while it uses none of them.
 
 pub mod application;
 pub mod audit;
@@ -11,6 +13,7 @@ pub mod credential;
 pub mod figures;
 pub mod insight;
 pub mod market;
+pub mod msg;
 pub mod notice;
 pub mod people;
 pub mod rating;

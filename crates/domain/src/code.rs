@@ -11,15 +11,18 @@ pub use nightmarket_input::code_url::{
     ALPHABET, CODE_LEN, CodeUrl, code_path, encode_signature, is_code, parse_code_url, signed_message, tenant_of_kid,
 };
 
-/// A fresh code: 13 base32 characters, 65 random bits.
-pub fn new_code() -> String {
-    random_base32(CODE_LEN)
+/// Random bits as the caller draws them: the domain reads no random source of its own, so that
+/// what it makes from them is a pure function (and testable with fixed bits).
+pub type RandomBits = [u8; 16];
+
+/// A fresh code: 13 base32 characters, 65 of the random bits.
+pub fn new_code(random: RandomBits) -> String {
+    base32(random, CODE_LEN)
 }
 
-/// `len` (at most 25) random characters of the code alphabet: 5 bits each.
-pub fn random_base32(len: usize) -> String {
-    let bytes = crate::secrets::random_bytes::<16>();
-    let mut n = u128::from_le_bytes(bytes);
+/// `len` (at most 25) characters of the code alphabet spelling the first `5 × len` random bits.
+pub fn base32(random: RandomBits, len: usize) -> String {
+    let mut n = u128::from_le_bytes(random);
     (0..len.min(25))
         .map(|_| {
             let c = ALPHABET[(n & 31) as usize];
@@ -197,8 +200,8 @@ mod tests {
 
     #[test]
     fn codes_are_13_characters_of_the_alphabet_and_differ() {
-        let a = new_code();
-        let b = new_code();
+        let a = new_code([7; 16]);
+        let b = new_code([8; 16]);
         assert!(is_code(&a) && is_code(&b), "{a} {b}");
         assert_ne!(a, b);
         assert!(!is_code("abcdefghijklm"), "i and l are not in the alphabet");

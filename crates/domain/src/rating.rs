@@ -3,7 +3,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FieldError, Msg};
+use crate::msg::{FieldError, Msg};
 
 /// What a shopper may tick: four praises and four complaints, in this order on the form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
