@@ -24,7 +24,6 @@ use crate::api;
 use crate::auth::session::SessionKeys;
 use crate::auth::throttle::Throttle;
 use crate::config::Config;
-use crate::db::Db;
 use crate::error::AppError;
 use crate::http::{admission, assets, errors, metrics, security};
 use crate::secrets::Keys;
@@ -34,6 +33,7 @@ use crate::web::{
     credit, goods, insights, numbers, oversight, payee, public, review, shopper, signup, stall, vendor, vouchers,
     workspace,
 };
+use nightmarket_db::Db;
 
 /// Everything a request may need, cheap to clone.
 #[derive(Clone)]
@@ -77,7 +77,7 @@ pub struct Inner {
     /// Requests in hand and waiting (http::admission).
     pub admission: crate::http::admission::Admission,
     /// Whether the database answers (db::watch; pinged by `serve`).
-    pub db_watch: crate::db::watch::DbWatch,
+    pub db_watch: nightmarket_db::watch::DbWatch,
 }
 
 impl Deref for AppState {
@@ -120,7 +120,7 @@ impl AppState {
             metrics: metrics::handle(),
             pdf_font: crate::services::pdf::PdfFont::new(config_pdf_font),
             admission,
-            db_watch: crate::db::watch::DbWatch::default(),
+            db_watch: nightmarket_db::watch::DbWatch::default(),
         }))
     }
 }

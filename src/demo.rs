@@ -13,11 +13,11 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::auth::password;
-use crate::db::{self, TenantTx};
 use crate::secrets::{Keys, random_password};
 use crate::services::accounts::phone_login_key;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::tenants::{self, NewTenant};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
 use nightmarket_domain::people::{Permission, Phone, Role};
 use nightmarket_domain::tenant::TenantId;

@@ -13,7 +13,6 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod db;
 pub mod demo;
 pub mod embedded_pg;
 pub mod error;

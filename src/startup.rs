@@ -15,11 +15,11 @@ use tokio::net::TcpListener;
 use crate::app::{self, AppState};
 use crate::cli::{AuditCommand, CodeCommand, ServeArgs, SmsCommand, StorageArgs, TenantCommand};
 use crate::config::Config;
-use crate::db::{self, Db, PoolSettings, TenantTx};
 use crate::embedded_pg::{self, ClusterOptions, RunningCluster};
 use crate::secrets::{self, Secrets};
 use crate::services::audit::Actor;
 use crate::{demo, services};
+use nightmarket_db::{self as db, Db, PoolSettings, TenantTx};
 
 /// The database name of the private cluster.
 pub const DATABASE: &str = "nightmarket";

@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::db::codes::{CauseRow, CodeRow};
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{Json, Path};
 use crate::services::codes::{self, KeyDocument};
+use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::market::Category;
 

@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::{AuthUser, TenantUser};
-use crate::db::settings::Settings;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extract::Json;
 use crate::i18n::Lang;
 use crate::services::payees::{self, Payee};
 use crate::services::{notices, settings};
+use nightmarket_db::settings::Settings;
 
 #[derive(Serialize, ToSchema)]
 pub struct Notice {

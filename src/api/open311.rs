@@ -16,13 +16,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::db::complaints::{ComplaintFilter, ComplaintRow};
-use crate::db::{self, TenantTx};
 use crate::error::AppError;
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
 use crate::services::complaints::{self, Filing, Source};
 use crate::services::credentials;
+use nightmarket_db::complaints::{ComplaintFilter, ComplaintRow};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::parse_code_url;
 use nightmarket_domain::complaint::{Category, Deadlines};
 use nightmarket_domain::tenant::Tenant;

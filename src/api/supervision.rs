@@ -11,14 +11,14 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::db::credentials::RenewalRow;
-use crate::db::inspections::{AppealRow, Problem};
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::files;
 use crate::services::checkins::{self, CheckedIn, Night};
 use crate::services::credentials::{self, ApiKey, CredentialEvent, CredentialView, EventOutcome, Signed};
 use crate::services::inspections::{self, Deduction, InspectionView, Recorded};
+use nightmarket_db::credentials::RenewalRow;
+use nightmarket_db::inspections::{AppealRow, Problem};
 use nightmarket_domain::credential::Kind;
 
 #[derive(Deserialize, ToSchema)]

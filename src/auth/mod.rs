@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::config::Config;
-use crate::db::users;
 use crate::error::{AppError, AppResult};
 use crate::services::audit::Actor;
+use nightmarket_db::users;
 use nightmarket_domain::people::{Permission, Role};
 use nightmarket_domain::tenant::{Tenant, TenantId};
 use session::Claims;

@@ -7,11 +7,11 @@ use sqlx::PgPool;
 
 use super::stalls::{Dice, decide, official, person, seed_application, seed_vendor};
 use crate::auth::password;
-use crate::db::{self, TenantTx};
 use crate::secrets::{Keys, random_password};
 use crate::services::audit::Actor;
 use crate::services::tenants::{self, NewTenant};
 use crate::services::{codes, supervision};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::market::{Category, MarketDraft};
 use nightmarket_domain::tenant::Tenant;
 

@@ -7,9 +7,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{DemoCredentials, TenantSpec};
-use crate::db::{self, TenantTx};
 use crate::secrets::Keys;
 use crate::services::audit::{self, Actor, Change};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::record::{SECTIONS, display_code};
 use nightmarket_domain::tenant::{Tenant, TenantId};
 

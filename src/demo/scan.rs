@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 use super::stalls::{Dice, official, placeholder_png};
 use super::{DemoCredentials, TenantSpec};
-use crate::db::codes::{CodeFilter, CodeRow};
-use crate::db::complaints::NewComplaint;
-use crate::db::{self, TenantTx};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::Actor;
 use crate::services::supervision;
+use nightmarket_db::codes::{CodeFilter, CodeRow};
+use nightmarket_db::complaints::NewComplaint;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::complaint::{Category, new_tracking};
 use nightmarket_domain::rating::Tag;
 use nightmarket_domain::tenant::{Tenant, TenantId};

@@ -6,12 +6,12 @@ use uuid::Uuid;
 
 use super::{DemoCredentials, TenantSpec};
 use crate::auth::password;
-use crate::db::{self, TenantTx, applications::Details};
 use crate::pii::Place;
 use crate::secrets::{Keys, random_bytes, random_password};
 use crate::services::accounts::phone_login_key;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::{codes, notices};
+use nightmarket_db::{self as db, TenantTx, applications::Details};
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::identity::{ResidentId, mask_name, resident_id_check_char};
 use nightmarket_domain::market::Category;

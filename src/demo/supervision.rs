@@ -10,12 +10,12 @@ use uuid::Uuid;
 
 use super::stalls::{Dice, official, placeholder_png};
 use super::{DemoCredentials, TenantSpec};
-use crate::db::codes::{CodeFilter, CodeRow};
-use crate::db::{self, TenantTx};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::{credentials, inspections, live, supervision};
+use nightmarket_db::codes::{CodeFilter, CodeRow};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::credential::month_of;
 use nightmarket_domain::geo::LatLng;

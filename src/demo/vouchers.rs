@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::stalls::Dice;
 use super::{DemoCredentials, TenantSpec};
-use crate::db::{self, TenantTx};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::{self, Actor, Change};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::{Tenant, TenantId};
 use nightmarket_domain::voucher::Terms;

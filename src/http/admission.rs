@@ -24,8 +24,8 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::app::AppState;
-use crate::db::watch::DbWatch;
 use crate::error::AppError;
+use nightmarket_db::watch::DbWatch;
 
 /// How long a request may go on once the database is found down (time to finish from a cache).
 pub const DOWN_GRACE: Duration = Duration::from_millis(200);
@@ -58,7 +58,7 @@ impl AdmissionSettings {
 impl Default for AdmissionSettings {
     fn default() -> Self {
         AdmissionSettings::for_pool(
-            crate::db::PoolSettings::default().max_connections,
+            nightmarket_db::PoolSettings::default().max_connections,
             None,
             None,
             Duration::from_secs(1),

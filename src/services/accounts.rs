@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::{AuthUser, password};
-use crate::db::users::{self, NewUser, UserRow};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::secrets::{Keys, random_password};
 use crate::services::audit::{self, Change};
+use nightmarket_db::users::{self, NewUser, UserRow};
 use nightmarket_domain::people::{Permission, Phone, Role, check_password, parse_staff_login};
 use nightmarket_domain::tenant::{Tenant, TenantId};
 
@@ -250,7 +250,7 @@ pub async fn create_staff(state: &AppState, admin: &AuthUser, input: NewStaff) -
     Ok((member, one_time))
 }
 
-async fn staff_target(tx: &mut crate::db::TenantTx, id: Uuid) -> AppResult<StaffMember> {
+async fn staff_target(tx: &mut nightmarket_db::TenantTx, id: Uuid) -> AppResult<StaffMember> {
     let row = users::by_id(tx, id).await?.ok_or(AppError::NotFound)?;
     StaffMember::from_row(&row).ok_or(AppError::NotFound)
 }

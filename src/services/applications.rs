@@ -7,12 +7,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::applications::{self as db_apps, ApplicationRow, Details, Filter};
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::{self, Change};
+use nightmarket_db::applications::{self as db_apps, ApplicationRow, Details, Filter};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::application::{AppState as State, ApplicationInput, ValidApplication, check_position};
 use nightmarket_domain::identity::{mask_licence, mask_name};
 use nightmarket_domain::market::Category;

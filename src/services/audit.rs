@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::db::{TenantTx, audit};
+use nightmarket_db::{TenantTx, audit};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActorKind {

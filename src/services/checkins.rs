@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::codes::{CodeFilter, CodeRow};
-use crate::db::{self, checkins::NewCheckIn};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::audit::{self, Change};
+use nightmarket_db::codes::{CodeFilter, CodeRow};
+use nightmarket_db::{self as db, checkins::NewCheckIn};
 use nightmarket_domain::checkin::{Refusal, Rules};
 use nightmarket_domain::code::Colour;
 

@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::codes::{self as db_codes, CauseRow, CodeFilter, CodeRow, KeyRow, NewCode};
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::pii::Place;
 use crate::secrets::{Keys, random_bytes};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::notices;
+use nightmarket_db::codes::{self as db_codes, CauseRow, CodeFilter, CodeRow, KeyRow, NewCode};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::{
     self, Colour, cause, code_path, colour_of, encode_signature, signed_message, tenant_of_kid, verifies_message,
 };

@@ -14,8 +14,6 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::settings::Settings;
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::i18n::Lang;
 use crate::pii::Place;
@@ -23,6 +21,8 @@ use crate::secrets::random_bytes;
 use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::supervision::{self, ColourChange};
 use crate::services::{live, notices};
+use nightmarket_db::settings::Settings;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::credential::{Kind, Status, required};
 use nightmarket_domain::identity::ResidentId;

@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::credit::{NewRecord, RecordRow};
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::services::audit::{self, Change};
 use crate::services::codes;
+use nightmarket_db::credit::{NewRecord, RecordRow};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::record::{
     self, Complaints, Credential, EXPIRY_DAYS, Inspections, MonthRatings, MonthScore, Payload, SECTIONS, Score,
     SignedRecord, Stall, StallScore, Standing, Trading, Vendor, Vouchers,

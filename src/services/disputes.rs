@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db;
-use crate::db::disputes::DisputeRow;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::i18n::Lang;
 use crate::services::audit::{self, Change};
 use crate::services::supervision::{self, ColourChange};
 use crate::services::{live, notices};
+use nightmarket_db as db;
+use nightmarket_db::disputes::DisputeRow;
 use nightmarket_domain::credential::{Kind, Status};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Permission;

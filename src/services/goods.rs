@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::codes::CodeRow;
-use crate::db::goods::{NewSource, SourceRow};
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
 use crate::services::audit::{self, Change};
+use nightmarket_db::codes::CodeRow;
+use nightmarket_db::goods::{NewSource, SourceRow};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::people::Permission;
 
 /// Stall categories whose vendors declare goods sources.

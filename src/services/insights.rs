@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::codes::CodeRow;
-use crate::db::insights::Nights;
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use nightmarket_db::codes::CodeRow;
+use nightmarket_db::insights::Nights;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::insight::{self, Demand, Own, PeerMedians, StallFigures, Suggestion};
 
 /// Nights the insights look back over.

@@ -7,14 +7,14 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::inspections::{DeductionRow, Problem};
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
 use crate::services::audit::{self, Change};
 use crate::services::supervision::{self, ColourChange, local_date};
 use crate::services::{live, notices};
+use nightmarket_db::inspections::{DeductionRow, Problem};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::credential::month_of;
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::{Permission, Role};

@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use crate::db::{self, TenantTx};
 use crate::services::scan::ScanCache;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Permission;
 

@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::markets::{self, MarketRow, SlotRow};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::audit::{self, Change};
+use nightmarket_db::markets::{self, MarketRow, SlotRow};
 use nightmarket_domain::market::{Category, MarketDraft, parse_slot_code};
 use nightmarket_domain::tenant::TenantId;
 
@@ -92,7 +92,7 @@ pub async fn get(state: &AppState, tenant: TenantId, id: Uuid) -> AppResult<Mark
     detail(&mut tx, id).await
 }
 
-async fn detail(tx: &mut crate::db::TenantTx, id: Uuid) -> AppResult<MarketDetail> {
+async fn detail(tx: &mut nightmarket_db::TenantTx, id: Uuid) -> AppResult<MarketDetail> {
     let row = markets::get(tx, id).await?.ok_or(AppError::NotFound)?;
     let slots = markets::slots(tx, id).await?;
     Ok(MarketDetail {

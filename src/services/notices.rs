@@ -6,12 +6,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::{self, TenantTx};
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::sms;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Phone;
 

@@ -18,11 +18,11 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::markets::MarketRow;
-use crate::db::numbers::{MarketNight, Window};
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use nightmarket_db::markets::MarketRow;
+use nightmarket_db::numbers::{MarketNight, Window};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::figures::{fixed2, hours, percent};
 use nightmarket_domain::tenant::Tenant;
 use nightmarket_domain::voucher;

@@ -6,10 +6,10 @@ use std::net::IpAddr;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::secrets::{Keys, random_bytes};
 use crate::services::sms;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::Tenant;
 

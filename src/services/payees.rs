@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::payees::PayeeRow;
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::audit::{self, Change};
+use nightmarket_db::payees::PayeeRow;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_input::bank::{AccountError, AccountNumber};
 use nightmarket_input::identity::mask_name;
 

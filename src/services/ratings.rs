@@ -7,12 +7,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::codes::CodeRow;
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::shopper::Shopper;
 use crate::services::{live, supervision};
+use nightmarket_db::codes::CodeRow;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::burst::{self, Held};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::notice::NoticeKind;

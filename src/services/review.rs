@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::applications::{self as db_apps, Filter};
-use crate::db::{self, audit::RecordRow};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::applications::{ApplicationView, FreeSlot, deadline_hours, free_slots, with_documents};
 use crate::services::audit::{self, Change};
 use crate::services::{codes, credentials, notices, supervision};
+use nightmarket_db::applications::{self as db_apps, Filter};
+use nightmarket_db::{self as db, audit::RecordRow};
 use nightmarket_domain::application::{AppState as State, Decision, check_return_notes};
 use nightmarket_domain::market::Category;
 use nightmarket_domain::notice::NoticeKind;

@@ -15,11 +15,11 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::db::codes::{CauseRow, CodeRow};
-use crate::db::{self, checkins::CheckInRow};
 use crate::error::AppResult;
 use crate::services::codes::{self, Scan};
 use crate::services::ratings::{RatingView, Tonight};
+use nightmarket_db::codes::{CauseRow, CodeRow};
+use nightmarket_db::{self as db, checkins::CheckInRow};
 use nightmarket_domain::hours::OpeningHours;
 use nightmarket_domain::score::Score;
 use nightmarket_domain::tenant::{Tenant, TenantId};
@@ -46,7 +46,7 @@ pub struct ScanData {
     /// The latest goods-source declaration, for food and produce stalls that made one.
     pub goods: Option<crate::services::goods::Badge>,
     /// The vendor's credentials as they are now (renewals and the feed's events included).
-    pub credentials: Vec<crate::db::credentials::CredentialRow>,
+    pub credentials: Vec<nightmarket_db::credentials::CredentialRow>,
     /// The tenant's setting: whether a yellow stall takes vouchers.
     pub vouchers_at_yellow: bool,
 }
@@ -161,7 +161,7 @@ impl ScanCache {
     }
 
     /// What the database hook calls at commit.
-    pub fn commit_hook(&self) -> crate::db::CommitHook {
+    pub fn commit_hook(&self) -> nightmarket_db::CommitHook {
         let cache = self.clone();
         Arc::new(move |tenant, codes| {
             for code in codes {

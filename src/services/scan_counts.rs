@@ -141,8 +141,8 @@ async fn write(state: &AppState, tenant: TenantId, tallies: &[(Key, Tally)]) -> 
             .iter()
             .map(|d| crate::services::shopper::device_hash(&state.keys, tenant, d))
             .collect();
-        crate::db::scan_counts::add(&mut tx, *code, *night, tally.scans, &devices).await?;
-        crate::db::scan_counts::add_hours(&mut tx, *code, *night, &tally.hours).await?;
+        nightmarket_db::scan_counts::add(&mut tx, *code, *night, tally.scans, &devices).await?;
+        nightmarket_db::scan_counts::add_hours(&mut tx, *code, *night, &tally.hours).await?;
     }
     tx.commit().await
 }
@@ -151,7 +151,7 @@ async fn write(state: &AppState, tenant: TenantId, tallies: &[(Key, Tally)]) -> 
 /// in memory). The caller has checked the reader may see the code.
 pub async fn of_night(state: &AppState, tenant: TenantId, code: Uuid, night: NaiveDate) -> AppResult<(i64, i64)> {
     let mut tx = state.db.tenant(tenant).await?;
-    Ok(crate::db::scan_counts::of_night(&mut tx, code, night).await?)
+    Ok(nightmarket_db::scan_counts::of_night(&mut tx, code, night).await?)
 }
 
 /// Flushes every `every` until the server stops (and once more when asked to stop).

@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::codes::CodeRow;
-use crate::db::complaints::ComplaintFilter;
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult};
 use crate::services::supervision;
+use nightmarket_db::codes::CodeRow;
+use nightmarket_db::complaints::ComplaintFilter;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::complaint::Category;
 use nightmarket_domain::score::{self, Score};
 

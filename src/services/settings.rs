@@ -2,9 +2,9 @@
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::{self, settings::Settings};
 use crate::error::{AppResult, FieldError, Msg};
 use crate::services::audit::{self, Change};
+use nightmarket_db::{self as db, settings::Settings};
 
 pub async fn get(state: &AppState, user: &AuthUser) -> AppResult<Settings> {
     let mut tx = state.db.tenant(user.tenant_id()).await?;

@@ -8,9 +8,9 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::db::{self, TenantTx};
 use crate::pii::Place;
 use crate::secrets::Keys;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::people::Phone;
 
 /// Deliveries are retried this many times before a message is marked failed.

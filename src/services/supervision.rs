@@ -13,14 +13,14 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::db::codes::CodeFilter;
-use crate::db::settings::Settings;
-use crate::db::{self, TenantTx};
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::secrets::Keys;
 use crate::services::audit::Actor;
 use crate::services::{codes, live, notices};
+use nightmarket_db::codes::CodeFilter;
+use nightmarket_db::settings::Settings;
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::credential::{self, Held, Kind, Status};
 use nightmarket_domain::market::Category;

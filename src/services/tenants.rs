@@ -5,10 +5,10 @@ use sqlx::PgPool;
 use std::time::Duration;
 
 use crate::auth::password;
-use crate::db::{self, Db, TenantTx};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::secrets::random_password;
 use crate::services::audit::{self, Actor, Change};
+use nightmarket_db::{self as db, Db, TenantTx};
 use nightmarket_domain::people::{Permission, Role, parse_staff_login};
 use nightmarket_domain::tenant::{Tenant, TenantId, parse_slug, parse_timezone};
 

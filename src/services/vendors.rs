@@ -5,12 +5,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::password;
-use crate::db;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::services::accounts::{Session, issue_session, phone_login_key};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::notices::user_phone_place;
 use crate::services::otp::{self, Purpose};
+use nightmarket_db as db;
 use nightmarket_domain::people::{Phone, Role, check_password};
 use nightmarket_domain::tenant::Tenant;
 

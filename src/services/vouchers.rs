@@ -18,12 +18,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::vouchers::{CampaignRow, Take, VoucherRow};
-use crate::db::{self, TenantTx};
 use crate::error::{AppError, AppResult, Msg, stored};
 use crate::pii::Place;
 use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::otp::{self, Purpose};
+use nightmarket_db::vouchers::{CampaignRow, Take, VoucherRow};
+use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::{Tenant, TenantId};

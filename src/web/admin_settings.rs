@@ -8,11 +8,11 @@ use serde::Deserialize;
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::settings::Settings;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::extract::{Form, Query};
 use crate::services::codes::{self, KeyDocument};
 use crate::services::settings;
+use nightmarket_db::settings::Settings;
 use nightmarket_domain::complaint::{Category, Deadlines};
 
 /// The settings form as typed.

@@ -9,11 +9,11 @@ use uuid::Uuid;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::inspections::Problem;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path};
 use crate::services::credentials::{self, ApiKey};
 use crate::services::inspections;
+use nightmarket_db::inspections::Problem;
 
 #[derive(Template)]
 #[template(path = "admin/api_keys.html")]

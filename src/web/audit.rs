@@ -8,10 +8,10 @@ use axum::response::{Html, Response};
 use super::layout::{Clock, Page, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::audit::FullRow;
 use crate::error::AppResult;
 use crate::http::extract::Query;
 use crate::services::audit::{self, Browse, Filter};
+use nightmarket_db::audit::FullRow;
 
 #[derive(Template)]
 #[template(path = "admin/audit.html")]

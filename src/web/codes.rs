@@ -12,12 +12,12 @@ use serde::Deserialize;
 
 use super::layout::{Page, render};
 use crate::app::AppState;
-use crate::db::codes::CodeRow;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::services::codes::{self, KeyDocument, Scan};
 use crate::services::ratings::{self, Tonight};
 use crate::services::scan::{self, ScanData, Scanned};
+use nightmarket_db::codes::CodeRow;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::rating::stars_text;
 use std::sync::Arc;

@@ -11,12 +11,12 @@ use uuid::Uuid;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::complaints::EventRow;
 use crate::error::AppResult;
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
 use crate::services::complaints::{self, ComplaintView, QueueFilter, Step};
 use crate::services::{markets, ratings};
+use nightmarket_db::complaints::EventRow;
 use nightmarket_domain::complaint::{Action, Category, State as CState};
 use nightmarket_domain::people::Permission;
 

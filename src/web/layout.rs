@@ -261,7 +261,7 @@ pub struct NoticeLine {
 }
 
 impl NoticeLine {
-    pub fn from(n: &crate::db::notifications::Notification, lang: Lang, clock: &Clock) -> NoticeLine {
+    pub fn from(n: &nightmarket_db::notifications::Notification, lang: Lang, clock: &Clock) -> NoticeLine {
         NoticeLine {
             text: crate::services::notices::render(lang, &n.kind, &n.args),
             link: n.link.clone(),

@@ -16,14 +16,14 @@ use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use super::stall::{appeal_state_key, renewal_state_key};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::credentials::RenewalRow;
-use crate::db::inspections::AppealRow;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
 use crate::i18n::Lang;
 use crate::services::checkins::{self, Night, Presence};
 use crate::services::{credentials, inspections, notices};
+use nightmarket_db::credentials::RenewalRow;
+use nightmarket_db::inspections::AppealRow;
 use nightmarket_domain::credential::Kind;
 use nightmarket_domain::people::Permission;
 
@@ -250,7 +250,7 @@ struct RenewalsPage {
     page: Page,
     renewals: Vec<RenewalRow>,
     /// Vendors' disputes of what an external system reported.
-    disputes: Vec<crate::db::disputes::DisputeRow>,
+    disputes: Vec<nightmarket_db::disputes::DisputeRow>,
     all: bool,
     notice: Option<String>,
     errors: FormErrors,

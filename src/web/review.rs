@@ -11,13 +11,13 @@ use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use super::vendor::{field_label, kind_label};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::codes::{CauseRow, CodeRow};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
 use crate::services::applications::{self, ApplicationView};
 use crate::services::review::{self, DecisionInput, Queue, QueueFilter, Review};
 use crate::services::{codes, markets};
+use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::application::{AppState as AState, Decision, FIELDS};
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::market::Category;
@@ -303,7 +303,7 @@ struct CodePage {
     errors: FormErrors,
     clock: Clock,
     can_inspect: bool,
-    problems: Vec<crate::db::inspections::Problem>,
+    problems: Vec<nightmarket_db::inspections::Problem>,
     inspections: Vec<crate::services::inspections::InspectionView>,
     credentials: Vec<crate::services::credentials::CredentialView>,
     nights: Option<crate::services::checkins::StallNights>,

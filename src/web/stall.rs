@@ -15,9 +15,6 @@ use super::filters;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::checkins::CheckInRow;
-use crate::db::codes::CodeRow;
-use crate::db::credentials::RenewalRow;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
@@ -25,6 +22,9 @@ use crate::services::credentials::{self, CredentialView};
 use crate::services::inspections::{self, InspectionView};
 use crate::services::supervision::local_date;
 use crate::services::{checkins, codes};
+use nightmarket_db::checkins::CheckInRow;
+use nightmarket_db::codes::CodeRow;
+use nightmarket_db::credentials::RenewalRow;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::credential::{Kind, month_of};
 
@@ -43,7 +43,7 @@ struct StallPage {
     credentials: Vec<CredentialView>,
     renewals: Vec<RenewalRow>,
     /// The vendor's disputes of what external systems reported.
-    disputes: Vec<crate::db::disputes::DisputeRow>,
+    disputes: Vec<nightmarket_db::disputes::DisputeRow>,
     kinds: [Kind; 3],
     inspections: Vec<InspectionView>,
     month_points: i64,

@@ -593,7 +593,7 @@ async fn instances_and_commands_with_a_createrole_owner_never_lock_one_another_o
     // The app role's password is the one every instance derives; no instance changed it.
     let app = cluster()
         .options(&database)
-        .username(nightmarket::db::APP_ROLE)
+        .username(nightmarket_db::APP_ROLE)
         .password(&Keys::derive(&crate::helpers::MASTER_KEY).app_role_password());
     sqlx::PgConnection::connect_with(&app)
         .await
@@ -611,7 +611,7 @@ async fn instances_and_commands_with_a_createrole_owner_never_lock_one_another_o
 #[tokio::test]
 async fn the_citus_plan_distributes_every_tenant_table_and_finds_no_constraint_citus_refuses() {
     let app = TestApp::spawn().await;
-    let plan = nightmarket::db::citus::plan(&app.owner).await.unwrap();
+    let plan = nightmarket_db::citus::plan(&app.owner).await.unwrap();
     assert!(plan.problems.is_empty(), "{:#?}", plan.problems);
     let with_tenant: Vec<String> = sqlx::query_scalar(
         "select distinct table_name::text from information_schema.columns

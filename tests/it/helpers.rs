@@ -4,10 +4,10 @@
 
 use nightmarket::app::{self, AppState};
 use nightmarket::config::Config;
-use nightmarket::db::{self, Db, PoolSettings};
 use nightmarket::demo::{self, DemoCredentials};
 use nightmarket::embedded_pg::{self, ClusterOptions};
 use nightmarket::secrets::Keys;
+use nightmarket_db::{self as db, Db, PoolSettings};
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

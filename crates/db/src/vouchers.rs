@@ -751,7 +751,7 @@ pub struct FlagRow {
 /// Every rule's groups, as of the tenant's thresholds; `campaign` narrows to one campaign.
 pub async fn flags(
     tx: &mut TenantTx,
-    s: &crate::db::settings::Settings,
+    s: &crate::settings::Settings,
     campaign: Option<Uuid>,
 ) -> Result<Vec<FlagRow>, sqlx::Error> {
     let tenant = tx.tenant().0;

@@ -43,7 +43,7 @@ use nightmarket_domain::tenant::TenantId;
 /// The role every request runs as (see migrations/0001_tenancy.sql).
 pub const APP_ROLE: &str = "nightmarket_app";
 
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
 /// Limits for the request pool.
 #[derive(Clone, Debug)]
