@@ -28,6 +28,7 @@ use crate::error::AppError;
 use crate::http::{admission, assets, errors, metrics, security};
 use crate::secrets::Keys;
 use crate::services::tenants::TenantDirectory;
+use crate::services::{Ctx, CtxParts};
 use crate::web::{
     account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints,
     credit, goods, insights, numbers, oversight, payee, public, review, shopper, signup, stall, vendor, vouchers,
@@ -40,36 +41,10 @@ use nightmarket_db::Db;
 pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
-    /// Request-side database access, logged in as `nightmarket_app` (row-level security applies).
-    pub db: Db,
+    /// What the use cases work with: database, clock, keys, caches (see `services::Ctx`).
+    pub ctx: Ctx,
     /// Settings from the command line and environment.
     pub config: Config,
-    /// Keys derived from the master key (blind indexes, personal-data encryption).
-    pub keys: Keys,
-    /// Signs and checks session tokens.
-    pub sessions: SessionKeys,
-    /// Sign-in attempts per account and per client address.
-    pub login_throttle: Throttle,
-    /// SMS codes requested per number and per client address.
-    pub otp_throttle: Throttle,
-    /// Where text messages go (a copy of `config.sms`).
-    pub sms: crate::services::sms::Gateway,
-    /// Tenants by slug and id, briefly cached.
-    pub tenants: TenantDirectory,
-    /// Live notices for officials' pages (fed by `services::live::spawn_listener`).
-    pub live: crate::services::live::Live,
-    /// Ratings and complaints per shopper device and per client address.
-    pub shopper_throttle: Throttle,
-    /// Scan pages' data (services::scan).
-    pub scan_cache: crate::services::scan::ScanCache,
-    /// Signs and checks shoppers' sessions.
-    pub shopper_keys: crate::auth::shopper::ShopperKeys,
-    /// The voucher claim workers of this instance.
-    pub claims: crate::services::vouchers::ClaimQueues,
-    /// Scans counted in memory until the next flush (services::scan_counts).
-    pub scan_counts: crate::services::scan_counts::ScanCounter,
-    /// Audit chains verified lately (the audit viewer).
-    pub chain_checks: crate::services::audit::ChainChecks,
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
     /// The font PDFs are set in (loaded at first use).
@@ -94,33 +69,35 @@ impl AppState {
         let sessions = SessionKeys::new(&keys.session, config.session_ttl);
         let login_throttle = Throttle::new("login", &config.login_throttle, &keys.throttle);
         let otp_throttle = Throttle::new("sms", &config.otp_throttle, &keys.throttle);
-        let sms = config.sms.clone();
         let shopper_throttle = Throttle::new("shopper", &config.shopper_throttle, &keys.throttle);
-        let scan_cache = crate::services::scan::ScanCache::default();
         let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
-        let config_pdf_font = config.pdf_font.clone();
-        let admission = crate::http::admission::Admission::new(config.admission);
+        let scan_cache = crate::services::scan::ScanCache::default();
         db.set_commit_hook(scan_cache.commit_hook());
-        AppState(Arc::new(Inner {
+        let ctx = Ctx::new(CtxParts {
             db,
-            config,
+            clock: config.clock.clone(),
             keys,
+            public_url: config.public_url.clone(),
+            tenants: TenantDirectory::default(),
+            sms: config.sms.clone(),
+            live: crate::services::live::Live::default(),
+            scan_cache,
+            scan_counts: crate::services::scan_counts::ScanCounter::default(),
+            claims: crate::services::vouchers::ClaimQueues::default(),
+            chain_checks: crate::services::audit::chain_checks(),
             sessions,
+            shopper_keys,
             login_throttle,
             otp_throttle,
-            sms,
-            tenants: TenantDirectory::default(),
-            live: crate::services::live::Live::default(),
             shopper_throttle,
-            scan_cache,
-            shopper_keys,
-            claims: crate::services::vouchers::ClaimQueues::default(),
-            scan_counts: crate::services::scan_counts::ScanCounter::default(),
-            chain_checks: crate::services::audit::chain_checks(),
+        });
+        AppState(Arc::new(Inner {
+            ctx,
             metrics: metrics::handle(),
-            pdf_font: crate::services::pdf::PdfFont::new(config_pdf_font),
-            admission,
+            pdf_font: crate::services::pdf::PdfFont::new(config.pdf_font.clone()),
+            admission: crate::http::admission::Admission::new(config.admission),
             db_watch: nightmarket_db::watch::DbWatch::default(),
+            config,
         }))
     }
 }
@@ -381,9 +358,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
-    let db_watcher = state.db_watch.spawn((*state.db.global().connect_options()).clone());
-    let listener_task =
-        crate::services::live::spawn_listener(state.db.global(), state.live.clone(), state.scan_cache.clone());
+    let db_watcher = state.db_watch.spawn((*state.ctx.db.global().connect_options()).clone());
+    let listener_task = crate::services::live::spawn_listener(
+        state.ctx.db.global(),
+        state.ctx.live.clone(),
+        state.ctx.scan_cache.clone(),
+    );
     let pruner = tokio::spawn({
         let state = state.clone();
         async move {
@@ -392,7 +372,7 @@ pub async fn serve(
             loop {
                 tick.tick().await;
                 // The shared limits' spent keys and old job runs, by one instance a minute.
-                let db = state.db.global();
+                let db = state.ctx.db.global();
                 let pruned = crate::services::jobs::once_per_period(db, "prune", every, chrono::Utc::now(), || async {
                     let slots = crate::auth::throttle::prune(db).await?;
                     let runs = crate::services::jobs::prune(db).await?;

@@ -35,11 +35,6 @@ pub struct Config {
 }
 
 impl Config {
-    /// `path` on the public URL: what goes into a QR code, a placard or a document.
-    pub fn absolute_url(&self, path: &str) -> String {
-        format!("{}{path}", self.public_url.as_str().trim_end_matches('/'))
-    }
-
     pub fn new(public_url: Url) -> Config {
         Config {
             public_url,

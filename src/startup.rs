@@ -239,9 +239,10 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         config.sms = crate::services::sms::Gateway::http(url.clone(), args.sms_token.clone())?;
     }
     let state = AppState::new(Db::new(storage.app.clone()), config, &storage.secrets.master_key);
-    let dispatcher = crate::services::sms::spawn_dispatcher(state.clone());
-    let sweeper = crate::services::supervision::spawn_sweeper(state.clone(), args.sweep_secs);
-    let scan_flusher = crate::services::scan_counts::spawn_flusher(state.clone(), std::time::Duration::from_secs(5));
+    let dispatcher = crate::services::sms::spawn_dispatcher(state.ctx.clone());
+    let sweeper = crate::services::supervision::spawn_sweeper(state.ctx.clone(), args.sweep_secs);
+    let scan_flusher =
+        crate::services::scan_counts::spawn_flusher(state.ctx.clone(), std::time::Duration::from_secs(5));
 
     println!("\nnightmarket is serving at {public_url}");
     if let Some(c) = &credentials {
@@ -260,7 +261,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     sweeper.abort();
     scan_flusher.abort();
     // The last few seconds of scans.
-    state.scan_counts.flush(&state).await;
+    state.ctx.scan_counts.flush(&state.ctx).await;
     storage.close().await;
     tracing::info!("stopped");
     Ok(())

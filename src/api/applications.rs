@@ -54,10 +54,10 @@ pub async fn create(
     TenantUser(user): TenantUser,
     Json(body): Json<NewApplication>,
 ) -> AppResult<(StatusCode, Json<ApplicationView>)> {
-    let id = applications::create(&state, &user, body.market_id, body.slot_id, &body.details).await?;
+    let id = applications::create(&state.ctx, &user, body.market_id, body.slot_id, &body.details).await?;
     Ok((
         StatusCode::CREATED,
-        Json(applications::one_of_mine(&state, &user, id).await?.view),
+        Json(applications::one_of_mine(&state.ctx, &user, id).await?.view),
     ))
 }
 
@@ -72,7 +72,7 @@ pub async fn mine(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
 ) -> AppResult<Json<Vec<ApplicationView>>> {
-    Ok(Json(applications::mine(&state, &user).await?))
+    Ok(Json(applications::mine(&state.ctx, &user).await?))
 }
 
 /// One of the vendor's applications (personal data masked).
@@ -87,7 +87,7 @@ pub async fn get(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<ApplicationView>> {
-    Ok(Json(applications::one_of_mine(&state, &user, id).await?.view))
+    Ok(Json(applications::one_of_mine(&state.ctx, &user, id).await?.view))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -119,8 +119,8 @@ pub async fn update(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<UpdateApplication>,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::update(&state, &user, id, body.slot_id, &body.details).await?;
-    Ok(Json(applications::one_of_mine(&state, &user, id).await?.view))
+    applications::update(&state.ctx, &user, id, body.slot_id, &body.details).await?;
+    Ok(Json(applications::one_of_mine(&state.ctx, &user, id).await?.view))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -161,7 +161,7 @@ pub async fn upload(
     multipart: Multipart,
 ) -> AppResult<(StatusCode, Json<DocumentCreated>)> {
     let (kind, bytes) = read_upload(multipart).await?;
-    let doc = applications::add_document(&state, &user, id, &kind, &bytes).await?;
+    let doc = applications::add_document(&state.ctx, &user, id, &kind, &bytes).await?;
     Ok((StatusCode::CREATED, Json(DocumentCreated { id: doc })))
 }
 
@@ -184,7 +184,7 @@ pub async fn document(
     TenantUser(user): TenantUser,
     Path((_t, id, doc)): Path<(String, Uuid, Uuid)>,
 ) -> AppResult<Response> {
-    let (content_type, bytes) = applications::document(&state, &user, id, doc).await?;
+    let (content_type, bytes) = applications::document(&state.ctx, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
 }
 
@@ -204,7 +204,7 @@ pub async fn delete_document(
     TenantUser(user): TenantUser,
     Path((_t, id, doc)): Path<(String, Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
-    applications::remove_document(&state, &user, id, doc).await?;
+    applications::remove_document(&state.ctx, &user, id, doc).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -236,8 +236,8 @@ pub async fn submit(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<SubmitRequest>,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::submit(&state, &user, id, body.lat, body.lng, body.accuracy_m).await?;
-    Ok(Json(applications::one_of_mine(&state, &user, id).await?.view))
+    applications::submit(&state.ctx, &user, id, body.lat, body.lng, body.accuracy_m).await?;
+    Ok(Json(applications::one_of_mine(&state.ctx, &user, id).await?.view))
 }
 
 /// Withdraw an open application (vendor).
@@ -256,8 +256,8 @@ pub async fn withdraw(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<ApplicationView>> {
-    applications::withdraw(&state, &user, id).await?;
-    Ok(Json(applications::one_of_mine(&state, &user, id).await?.view))
+    applications::withdraw(&state.ctx, &user, id).await?;
+    Ok(Json(applications::one_of_mine(&state.ctx, &user, id).await?.view))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -303,7 +303,7 @@ pub async fn queue(
             .map(|s| AState::parse(s).ok_or_else(|| bad("state")))
             .transpose()?,
     };
-    Ok(Json(review::queue(&state, &user, &filter).await?))
+    Ok(Json(review::queue(&state.ctx, &user, &filter).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -330,7 +330,7 @@ pub async fn review_one(
     Path((_t, id)): Path<(String, Uuid)>,
     Query(q): Query<ReviewQuery>,
 ) -> AppResult<Json<Review>> {
-    Ok(Json(review::review(&state, &user, id, q.reveal).await?))
+    Ok(Json(review::review(&state.ctx, &user, id, q.reveal).await?))
 }
 
 /// Take an application for review for a while, so colleagues see who works on it.
@@ -350,7 +350,7 @@ pub async fn claim(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<StatusCode> {
-    review::claim(&state, &user, id).await?;
+    review::claim(&state.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -374,5 +374,5 @@ pub async fn decide(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<DecisionInput>,
 ) -> AppResult<Json<ApplicationView>> {
-    Ok(Json(review::decide(&state, &user, id, &body).await?))
+    Ok(Json(review::decide(&state.ctx, &user, id, &body).await?))
 }

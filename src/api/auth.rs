@@ -63,7 +63,7 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
-    let session = accounts::sign_in(&state, ip, &body.tenant, &body.login, &body.password).await?;
+    let session = accounts::sign_in(&state.ctx, ip, &body.tenant, &body.login, &body.password).await?;
     Ok(Json(session.into()))
 }
 
@@ -77,7 +77,7 @@ pub async fn login(
     )
 )]
 pub async fn logout(State(state): State<AppState>, user: AuthUser) -> AppResult<axum::http::StatusCode> {
-    accounts::sign_out(&state, &user).await?;
+    accounts::sign_out(&state.ctx, &user).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -136,7 +136,7 @@ pub async fn change_password(
     Json(body): Json<ChangePasswordRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     let session = accounts::change_password(
-        &state,
+        &state.ctx,
         &user,
         &body.current_password,
         &body.new_password,

@@ -33,7 +33,7 @@ impl Stall {
             stall_name: c.stall_name.clone(),
             category: c.category,
             colour: c.colour,
-            url: state.config.absolute_url(&codes::url_path(c)),
+            url: state.ctx.absolute_url(&codes::url_path(c)),
         }
     }
 }
@@ -48,10 +48,10 @@ pub async fn stalls(
     State(state): State<AppState>,
     Path((tenant, market)): Path<(String, Uuid)>,
 ) -> AppResult<Json<Vec<Stall>>> {
-    let tenant = state.tenants.require(&state.db, &tenant).await?;
-    crate::services::markets::get(&state, tenant.id, market).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    crate::services::markets::get(&state.ctx, tenant.id, market).await?;
     Ok(Json(
-        codes::for_market(&state, &tenant, market)
+        codes::for_market(&state.ctx, &tenant, market)
             .await?
             .iter()
             .map(|c| Stall::of(&state, c))
@@ -108,7 +108,7 @@ pub async fn get(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<CodeDetail>> {
-    let (code, causes) = codes::detail(&state, &user, id).await?;
+    let (code, causes) = codes::detail(&state.ctx, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))
 }
 
@@ -122,7 +122,7 @@ pub async fn get(
 pub async fn mine(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<CodeDetail>>> {
     user.require_vendor()?;
     Ok(Json(
-        codes::for_vendor(&state, &user)
+        codes::for_vendor(&state.ctx, &user)
             .await?
             .iter()
             .map(|(c, k)| detail(&state, c, k))
@@ -157,8 +157,8 @@ pub async fn suspend(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<SuspendRequest>,
 ) -> AppResult<Json<CodeDetail>> {
-    codes::suspend(&state, &user, id, &body.reason).await?;
-    let (code, causes) = codes::detail(&state, &user, id).await?;
+    codes::suspend(&state.ctx, &user, id, &body.reason).await?;
+    let (code, causes) = codes::detail(&state.ctx, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))
 }
 
@@ -179,8 +179,8 @@ pub async fn restore(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<CodeDetail>> {
-    codes::restore(&state, &user, id).await?;
-    let (code, causes) = codes::detail(&state, &user, id).await?;
+    codes::restore(&state.ctx, &user, id).await?;
+    let (code, causes) = codes::detail(&state.ctx, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))
 }
 
@@ -205,8 +205,8 @@ pub async fn revoke(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<SuspendRequest>,
 ) -> AppResult<Json<CodeDetail>> {
-    codes::revoke(&state, &user, id, &body.reason).await?;
-    let (code, causes) = codes::detail(&state, &user, id).await?;
+    codes::revoke(&state.ctx, &user, id, &body.reason).await?;
+    let (code, causes) = codes::detail(&state.ctx, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))
 }
 
@@ -217,6 +217,6 @@ pub async fn revoke(
     responses((status = 200, body = KeyDocument), (status = 404, description = "No such tenant", body = ErrorBody))
 )]
 pub async fn key_document(State(state): State<AppState>, Path(tenant): Path<String>) -> AppResult<Json<KeyDocument>> {
-    let tenant = state.tenants.require(&state.db, &tenant).await?;
-    Ok(Json(codes::key_document(&state, &tenant).await?))
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    Ok(Json(codes::key_document(&state.ctx, &tenant).await?))
 }

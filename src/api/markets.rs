@@ -27,7 +27,7 @@ pub struct TenantSummary {
 /// The tenants on this platform.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "markets", responses((status = 200, body = [TenantSummary])))]
 pub async fn tenants(State(state): State<AppState>) -> AppResult<Json<Vec<TenantSummary>>> {
-    let list = crate::services::tenants::list(&state.db).await?;
+    let list = crate::services::tenants::list(&state.ctx.db).await?;
     Ok(Json(
         list.into_iter()
             .map(|t| TenantSummary {
@@ -46,8 +46,8 @@ pub async fn tenants(State(state): State<AppState>) -> AppResult<Json<Vec<Tenant
     responses((status = 200, body = [Market]), (status = 404, description = "No such tenant", body = ErrorBody))
 )]
 pub async fn list(State(state): State<AppState>, Path(tenant): Path<String>) -> AppResult<Json<Vec<Market>>> {
-    let tenant = state.tenants.require(&state.db, &tenant).await?;
-    Ok(Json(markets::list(&state, tenant.id).await?))
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    Ok(Json(markets::list(&state.ctx, tenant.id).await?))
 }
 
 /// One market with its slots.
@@ -60,8 +60,8 @@ pub async fn get(
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<MarketDetail>> {
-    let tenant = state.tenants.require(&state.db, &tenant).await?;
-    Ok(Json(markets::get(&state, tenant.id, id).await?))
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    Ok(Json(markets::get(&state.ctx, tenant.id, id).await?))
 }
 
 /// A market as sent by a client. Numbers may be absent (reported as required), never strings.
@@ -129,7 +129,7 @@ pub async fn create(
     Path(_tenant): Path<String>,
     Json(body): Json<MarketInput>,
 ) -> AppResult<(StatusCode, Json<Market>)> {
-    let market = markets::create(&state, &user, &body.into()).await?;
+    let market = markets::create(&state.ctx, &user, &body.into()).await?;
     Ok((StatusCode::CREATED, Json(market)))
 }
 
@@ -154,7 +154,7 @@ pub async fn update(
     Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<MarketInput>,
 ) -> AppResult<Json<Market>> {
-    Ok(Json(markets::update(&state, &user, id, &body.into()).await?))
+    Ok(Json(markets::update(&state.ctx, &user, id, &body.into()).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -206,7 +206,7 @@ pub async fn add_slots(
             category: s.category,
         })
         .collect();
-    let slots = markets::add_slots(&state, &user, id, &input).await?;
+    let slots = markets::add_slots(&state.ctx, &user, id, &input).await?;
     Ok((StatusCode::CREATED, Json(slots)))
 }
 
@@ -231,6 +231,6 @@ pub async fn delete_slot(
     TenantUser(user): TenantUser,
     Path((_tenant, id, slot)): Path<(String, Uuid, Uuid)>,
 ) -> AppResult<StatusCode> {
-    markets::remove_slot(&state, &user, id, slot).await?;
+    markets::remove_slot(&state.ctx, &user, id, slot).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -33,7 +33,7 @@ pub struct Notice {
     responses((status = 200, body = [Notice]), (status = 401, description = "Not signed in", body = ErrorBody))
 )]
 pub async fn notifications(State(state): State<AppState>, lang: Lang, user: AuthUser) -> AppResult<Json<Vec<Notice>>> {
-    let list = notices::inbox(&state, &user, 200).await?.notices;
+    let list = notices::inbox(&state.ctx, &user, 200).await?.notices;
     Ok(Json(
         list.into_iter()
             .map(|n| Notice {
@@ -55,7 +55,7 @@ pub async fn notifications(State(state): State<AppState>, lang: Lang, user: Auth
     responses((status = 204, description = "Done"), (status = 401, description = "Not signed in", body = ErrorBody))
 )]
 pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
-    notices::mark_all_read(&state, &user).await?;
+    notices::mark_all_read(&state.ctx, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -68,7 +68,7 @@ pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> AppResu
 )]
 pub async fn get_settings(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Settings>> {
     user.require_staff()?;
-    Ok(Json(settings::get(&state, &user).await?))
+    Ok(Json(settings::get(&state.ctx, &user).await?))
 }
 
 /// Change the tenant's settings (tenant admin).
@@ -88,7 +88,7 @@ pub async fn put_settings(
     TenantUser(user): TenantUser,
     Json(body): Json<Settings>,
 ) -> AppResult<Json<Settings>> {
-    Ok(Json(settings::save(&state, &user, &body).await?))
+    Ok(Json(settings::save(&state.ctx, &user, &body).await?))
 }
 
 /// Where a vendor's voucher subsidy is paid, as given.
@@ -114,7 +114,7 @@ pub struct PayeeBody {
     )
 )]
 pub async fn get_payee(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Payee>> {
-    Ok(Json(payees::own(&state, &user).await?.ok_or(AppError::NotFound)?))
+    Ok(Json(payees::own(&state.ctx, &user).await?.ok_or(AppError::NotFound)?))
 }
 
 /// Give or change the signed-in vendor's payout account (audited); answers it masked.
@@ -135,6 +135,6 @@ pub async fn put_payee(
     Json(body): Json<PayeeBody>,
 ) -> AppResult<Json<Payee>> {
     Ok(Json(
-        payees::save(&state, &user, &body.holder, &body.bank, &body.account).await?,
+        payees::save(&state.ctx, &user, &body.holder, &body.bank, &body.account).await?,
     ))
 }

@@ -32,7 +32,7 @@ pub async fn dashboard(
     Path(_t): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> AppResult<Json<Dashboard>> {
-    Ok(Json(numbers::dashboard(&state, &user, &q).await?))
+    Ok(Json(numbers::dashboard(&state.ctx, &user, &q).await?))
 }
 
 /// One table of the dashboard (`nights`, `markets`, `complaint_categories`, `complaint_states`,
@@ -75,5 +75,5 @@ pub async fn public_stats(
     State(state): State<AppState>,
     Path((tenant, market)): Path<(String, Uuid)>,
 ) -> AppResult<Json<PublicStats>> {
-    Ok(Json(numbers::public_stats(&state, &tenant, market).await?))
+    Ok(Json(numbers::public_stats(&state.ctx, &tenant, market).await?))
 }

@@ -105,7 +105,7 @@ fn service(c: Category, d: &Deadlines) -> Service {
 }
 
 async fn tenant(state: &AppState, slug: &str) -> Result<Tenant, Response> {
-    match state.tenants.by_slug(&state.db, slug).await {
+    match state.ctx.tenants.by_slug(&state.ctx.db, slug).await {
         Ok(Some(t)) => Ok(t),
         Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no jurisdiction {slug:?}"))),
         Err(e) => Err(from_app(e)),
@@ -124,7 +124,7 @@ pub async fn services(State(state): State<AppState>, Path(slug): Path<String>) -
         Err(r) => return r,
     };
     // The tenant's own deadlines, as its officials are held to them.
-    match complaints::published_deadlines(&state, t.id).await {
+    match complaints::published_deadlines(&state.ctx, t.id).await {
         Ok(all) => Json(all.iter().map(|(c, d)| service(*c, d)).collect::<Vec<_>>()).into_response(),
         Err(e) => from_app(e),
     }
@@ -259,8 +259,8 @@ pub async fn post_request(
     }
     // The key first, in a transaction of its own: a wrong key learns nothing else.
     let checked = async {
-        let mut tx = state.db.tenant(tenant.id).await?;
-        credentials::check_plain_key(&mut tx, &state.keys, key).await?;
+        let mut tx = state.ctx.db.tenant(tenant.id).await?;
+        credentials::check_plain_key(&mut tx, &state.ctx.keys, key).await?;
         tx.commit().await?;
         Ok::<_, AppError>(())
     }
@@ -280,7 +280,7 @@ pub async fn post_request(
         .map(|c| c.code)
         .unwrap_or_else(|| named.to_string());
     let code = async {
-        let mut tx = state.db.tenant(tenant.id).await?;
+        let mut tx = state.ctx.db.tenant(tenant.id).await?;
         Ok::<_, AppError>(db::codes::by_code(&mut tx, &code_text).await?)
     }
     .await;
@@ -315,7 +315,7 @@ pub async fn post_request(
         source_ref: (!reference.is_empty()).then(|| reference.chars().take(100).collect()),
         voucher_shopper: None,
     };
-    match complaints::file(&state, &tenant, &code, Source::Open311, None, filing).await {
+    match complaints::file(&state.ctx, &tenant, &code, Source::Open311, None, filing).await {
         Ok(filed) => (
             StatusCode::CREATED,
             Json(vec![Created {
@@ -439,11 +439,11 @@ pub async fn get_requests(
             }
         }
     }
-    let now = state.config.clock.now();
+    let now = state.ctx.clock.now();
     let start = bounds[0].unwrap_or(now - chrono::Duration::days(90));
     let end = bounds[1].unwrap_or(now);
     let result = async {
-        let mut tx = state.db.tenant(tenant.id).await?;
+        let mut tx = state.ctx.db.tenant(tenant.id).await?;
         let rows = db::complaints::list(
             &mut tx,
             &ComplaintFilter {
@@ -493,7 +493,7 @@ pub async fn get_request(State(state): State<AppState>, Path((slug, file)): Path
         return error(StatusCode::NOT_FOUND, "only .json is served");
     };
     let result = async {
-        let mut tx = state.db.tenant(tenant.id).await?;
+        let mut tx = state.ctx.db.tenant(tenant.id).await?;
         let row = db::complaints::list(
             &mut tx,
             &ComplaintFilter {

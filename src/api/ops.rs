@@ -28,7 +28,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
     if state.db_watch.is_down() {
         return AppError::Unavailable.into_response();
     }
-    let asked = sqlx::query_scalar::<_, i32>("select 1").fetch_one(state.db.global());
+    let asked = sqlx::query_scalar::<_, i32>("select 1").fetch_one(state.ctx.db.global());
     match tokio::time::timeout(nightmarket_db::watch::PING_TIMEOUT, asked).await {
         Ok(Ok(_)) => (StatusCode::OK, axum::Json(Health { status: "ok".into() })).into_response(),
         Ok(Err(err)) => {

@@ -29,7 +29,7 @@ pub async fn score(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<Breakdown>> {
-    Ok(Json(scores::breakdown(&state, &user, id).await?))
+    Ok(Json(scores::breakdown(&state.ctx, &user, id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -52,7 +52,7 @@ pub async fn code_ratings(
     Query(q): Query<Limit>,
 ) -> AppResult<Json<Vec<RatingView>>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    Ok(Json(ratings::for_code(&state, &user, id, limit).await?))
+    Ok(Json(ratings::for_code(&state.ctx, &user, id, limit).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -80,7 +80,7 @@ pub async fn reply(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<ReplyRequest>,
 ) -> AppResult<StatusCode> {
-    ratings::reply(&state, &user, id, &body.reply).await?;
+    ratings::reply(&state.ctx, &user, id, &body.reply).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -113,7 +113,7 @@ pub async fn moderate(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<ModerationRequest>,
 ) -> AppResult<StatusCode> {
-    ratings::moderate(&state, &user, id, body.hidden, &body.reason).await?;
+    ratings::moderate(&state.ctx, &user, id, body.hidden, &body.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -133,7 +133,7 @@ pub async fn held_ratings(
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
 ) -> AppResult<Json<Vec<ratings::HeldRating>>> {
-    Ok(Json(ratings::held(&state, &user).await?))
+    Ok(Json(ratings::held(&state.ctx, &user).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -166,7 +166,7 @@ pub async fn decide_rating(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<RatingDecisionRequest>,
 ) -> AppResult<StatusCode> {
-    ratings::decide(&state, &user, id, body.decision, &body.note).await?;
+    ratings::decide(&state.ctx, &user, id, body.decision, &body.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -187,7 +187,7 @@ pub async fn queue(
     Path(_t): Path<String>,
     Query(f): Query<QueueFilter>,
 ) -> AppResult<Json<Vec<ComplaintView>>> {
-    Ok(Json(complaints::queue(&state, &user, &f).await?))
+    Ok(Json(complaints::queue(&state.ctx, &user, &f).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -208,7 +208,7 @@ pub async fn complaint(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<ComplaintDetail>> {
-    let (complaint, events) = complaints::get(&state, &user, id).await?;
+    let (complaint, events) = complaints::get(&state.ctx, &user, id).await?;
     Ok(Json(ComplaintDetail {
         complaint,
         timeline: events
@@ -238,7 +238,7 @@ pub async fn claim(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<StatusCode> {
-    complaints::claim(&state, &user, id).await?;
+    complaints::claim(&state.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -262,7 +262,7 @@ pub async fn step(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(step): Json<Step>,
 ) -> AppResult<Json<ComplaintView>> {
-    Ok(Json(complaints::act(&state, &user, id, &step).await?))
+    Ok(Json(complaints::act(&state.ctx, &user, id, &step).await?))
 }
 
 /// Complaints about the vendor's own stall (no contact details).
@@ -281,7 +281,7 @@ pub async fn stall_complaints(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<Vec<ComplaintView>>> {
-    Ok(Json(complaints::for_vendor(&state, &user, id).await?))
+    Ok(Json(complaints::for_vendor(&state.ctx, &user, id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -309,7 +309,7 @@ pub async fn answer(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<AnswerRequest>,
 ) -> AppResult<StatusCode> {
-    complaints::answer(&state, &user, id, &body.answer).await?;
+    complaints::answer(&state.ctx, &user, id, &body.answer).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -335,7 +335,7 @@ pub async fn deadlines(
     Path(_t): Path<String>,
 ) -> AppResult<Json<Vec<CategoryDeadlines>>> {
     Ok(Json(
-        complaints::deadlines(&state, &user)
+        complaints::deadlines(&state.ctx, &user)
             .await?
             .into_iter()
             .map(|(category, d)| CategoryDeadlines {
@@ -362,7 +362,7 @@ pub async fn set_deadlines(
     Json(body): Json<CategoryDeadlines>,
 ) -> AppResult<StatusCode> {
     complaints::set_deadlines(
-        &state,
+        &state.ctx,
         &user,
         body.category.as_str(),
         Deadlines {

@@ -26,7 +26,7 @@ use nightmarket_domain::people::{Permission, Role};
     )
 )]
 pub async fn list(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<StaffMember>>> {
-    Ok(Json(accounts::list_staff(&state, &user).await?))
+    Ok(Json(accounts::list_staff(&state.ctx, &user).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -77,7 +77,7 @@ pub async fn create(
         display_name: body.display_name,
         permissions: body.permissions,
     };
-    let (member, one_time_password) = accounts::create_staff(&state, &user, input).await?;
+    let (member, one_time_password) = accounts::create_staff(&state.ctx, &user, input).await?;
     Ok((
         StatusCode::CREATED,
         Json(StaffWithPassword {
@@ -112,7 +112,7 @@ pub async fn set_permissions(
     Json(body): Json<PermissionsRequest>,
 ) -> AppResult<Json<StaffMember>> {
     Ok(Json(
-        accounts::set_permissions(&state, &user, id, body.permissions).await?,
+        accounts::set_permissions(&state.ctx, &user, id, body.permissions).await?,
     ))
 }
 
@@ -132,7 +132,7 @@ pub async fn reset_password(
     TenantUser(user): TenantUser,
     Path((_tenant, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<StaffWithPassword>> {
-    let (member, one_time_password) = accounts::reset_password(&state, &user, id).await?;
+    let (member, one_time_password) = accounts::reset_password(&state.ctx, &user, id).await?;
     Ok(Json(StaffWithPassword {
         member,
         one_time_password,
@@ -163,5 +163,7 @@ pub async fn set_disabled(
     Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<DisabledRequest>,
 ) -> AppResult<Json<StaffMember>> {
-    Ok(Json(accounts::set_disabled(&state, &user, id, body.disabled).await?))
+    Ok(Json(
+        accounts::set_disabled(&state.ctx, &user, id, body.disabled).await?,
+    ))
 }

@@ -53,7 +53,7 @@ pub async fn check_in(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<CheckInRequest>,
 ) -> AppResult<(StatusCode, Json<CheckedIn>)> {
-    let done = checkins::check_in(&state, &user, id, Some(body.lat), Some(body.lng), body.accuracy_m).await?;
+    let done = checkins::check_in(&state.ctx, &user, id, Some(body.lat), Some(body.lng), body.accuracy_m).await?;
     Ok((StatusCode::CREATED, Json(done)))
 }
 
@@ -73,7 +73,7 @@ pub async fn check_out(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<StatusCode> {
-    checkins::check_out(&state, &user, id).await?;
+    checkins::check_out(&state.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -100,7 +100,7 @@ pub async fn night(
     Path((_t, market)): Path<(String, Uuid)>,
     Query(q): Query<NightQuery>,
 ) -> AppResult<Json<Night>> {
-    Ok(Json(checkins::night(&state, &user, market, q.date).await?))
+    Ok(Json(checkins::night(&state.ctx, &user, market, q.date).await?))
 }
 
 /// A credential status change from an external system (health-code or licensing system).
@@ -137,14 +137,16 @@ pub async fn credential_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Json<EventOutcome>> {
-    let tenant = state.tenants.require(&state.db, &tenant).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let signed = Signed {
         key_id: header("x-api-key"),
         timestamp: header("x-timestamp"),
         signature: header("x-signature"),
     };
-    Ok(Json(credentials::apply_event(&state, &tenant, signed, &body).await?))
+    Ok(Json(
+        credentials::apply_event(&state.ctx, &tenant, signed, &body).await?,
+    ))
 }
 
 /// The signed-in vendor's credentials: those their stalls require and any others on file.
@@ -159,7 +161,7 @@ pub async fn my_credentials(
     TenantUser(user): TenantUser,
 ) -> AppResult<Json<Vec<CredentialView>>> {
     user.require_vendor()?;
-    Ok(Json(credentials::for_vendor(&state, &user, user.id).await?))
+    Ok(Json(credentials::for_vendor(&state.ctx, &user, user.id).await?))
 }
 
 /// A vendor's credentials (staff).
@@ -174,7 +176,7 @@ pub async fn vendor_credentials(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<Vec<CredentialView>>> {
-    Ok(Json(credentials::for_vendor(&state, &user, id).await?))
+    Ok(Json(credentials::for_vendor(&state.ctx, &user, id).await?))
 }
 
 /// The renewal form: `kind` (health, food_licence, business_licence), `number`, `expires_on`
@@ -216,7 +218,7 @@ pub async fn renew(
     let form = files::Form::read(multipart).await?;
     let file = form.files("file").into_iter().next().unwrap_or_default();
     let id = credentials::renew(
-        &state,
+        &state.ctx,
         &user,
         form.text("kind"),
         form.text("number"),
@@ -276,7 +278,7 @@ pub async fn renewals(
     TenantUser(user): TenantUser,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Vec<Renewal>>> {
-    let list = credentials::renewals(&state, &user, !q.all).await?;
+    let list = credentials::renewals(&state.ctx, &user, !q.all).await?;
     Ok(Json(list.into_iter().filter_map(Renewal::of).collect()))
 }
 
@@ -309,7 +311,7 @@ pub async fn decide_renewal(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<RenewalDecision>,
 ) -> AppResult<StatusCode> {
-    credentials::decide_renewal(&state, &user, id, body.accept, &body.note).await?;
+    credentials::decide_renewal(&state.ctx, &user, id, body.accept, &body.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -321,7 +323,7 @@ pub async fn decide_renewal(
     responses((status = 200, body = [Problem]), (status = 403, description = "Not staff", body = ErrorBody))
 )]
 pub async fn problems(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<Problem>>> {
-    Ok(Json(inspections::list_problems(&state, &user).await?))
+    Ok(Json(inspections::list_problems(&state.ctx, &user).await?))
 }
 
 /// Add or change a problem of the scheme (tenant admin). Past deductions keep their points.
@@ -341,8 +343,8 @@ pub async fn save_problem(
     TenantUser(user): TenantUser,
     Json(body): Json<Problem>,
 ) -> AppResult<Json<Vec<Problem>>> {
-    inspections::save_problem(&state, &user, &body).await?;
-    Ok(Json(inspections::list_problems(&state, &user).await?))
+    inspections::save_problem(&state.ctx, &user, &body).await?;
+    Ok(Json(inspections::list_problems(&state.ctx, &user).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -378,8 +380,16 @@ pub async fn inspect(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<InspectionRequest>,
 ) -> AppResult<(StatusCode, Json<Recorded>)> {
-    let (recorded, _) =
-        inspections::record(&state, &user, id, &body.problems, &body.notes, &[], &body.goods_checked).await?;
+    let (recorded, _) = inspections::record(
+        &state.ctx,
+        &user,
+        id,
+        &body.problems,
+        &body.notes,
+        &[],
+        &body.goods_checked,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(recorded)))
 }
 
@@ -395,7 +405,7 @@ pub async fn inspections_of(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<Vec<InspectionView>>> {
-    Ok(Json(inspections::for_code(&state, &user, id).await?))
+    Ok(Json(inspections::for_code(&state.ctx, &user, id).await?))
 }
 
 /// The signed-in vendor's deductions, newest first, with whether each can still be appealed.
@@ -410,7 +420,7 @@ pub async fn my_deductions(
     TenantUser(user): TenantUser,
 ) -> AppResult<Json<Vec<Deduction>>> {
     user.require_vendor()?;
-    Ok(Json(inspections::deductions_of(&state, &user, user.id).await?))
+    Ok(Json(inspections::deductions_of(&state.ctx, &user, user.id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -438,7 +448,7 @@ pub async fn appeal(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<AppealRequest>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
-    let id = inspections::appeal(&state, &user, id, &body.text, &[]).await?;
+    let id = inspections::appeal(&state.ctx, &user, id, &body.text, &[]).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
@@ -488,7 +498,7 @@ pub async fn appeals(
     TenantUser(user): TenantUser,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Vec<Appeal>>> {
-    let list = inspections::appeals(&state, &user, !q.all).await?;
+    let list = inspections::appeals(&state.ctx, &user, !q.all).await?;
     Ok(Json(list.into_iter().map(Appeal::from).collect()))
 }
 
@@ -521,7 +531,7 @@ pub async fn decide_appeal(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<AppealDecision>,
 ) -> AppResult<StatusCode> {
-    inspections::decide_appeal(&state, &user, id, body.cancel, &body.reason).await?;
+    inspections::decide_appeal(&state.ctx, &user, id, body.cancel, &body.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -533,7 +543,7 @@ pub async fn decide_appeal(
     responses((status = 200, body = [ApiKey]), (status = 403, description = "Not the tenant admin", body = ErrorBody))
 )]
 pub async fn api_keys(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<ApiKey>>> {
-    Ok(Json(credentials::api_keys(&state, &user).await?))
+    Ok(Json(credentials::api_keys(&state.ctx, &user).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -568,7 +578,7 @@ pub async fn create_api_key(
     TenantUser(user): TenantUser,
     Json(body): Json<NewApiKey>,
 ) -> AppResult<(StatusCode, Json<CreatedApiKey>)> {
-    let (key, secret) = credentials::new_api_key(&state, &user, &body.name).await?;
+    let (key, secret) = credentials::new_api_key(&state.ctx, &user, &body.name).await?;
     Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
 }
 
@@ -588,6 +598,6 @@ pub async fn revoke_api_key(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<StatusCode> {
-    credentials::revoke_api_key(&state, &user, id).await?;
+    credentials::revoke_api_key(&state.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

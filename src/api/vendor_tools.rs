@@ -35,7 +35,7 @@ pub async fn stall_insights(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<Insights>> {
-    Ok(Json(insights::for_stall(&state, &user, id, lang).await?))
+    Ok(Json(insights::for_stall(&state.ctx, &user, id, lang).await?))
 }
 
 /// The vendor's credit records, newest first.
@@ -49,7 +49,7 @@ pub async fn stall_insights(
     )
 )]
 pub async fn records(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<RecordView>>> {
-    Ok(Json(credit::list(&state, &user).await?))
+    Ok(Json(credit::list(&state.ctx, &user).await?))
 }
 
 /// Issue a credit record: the chosen sections, valid for the chosen days, signed with the
@@ -70,7 +70,10 @@ pub async fn issue(
     TenantUser(user): TenantUser,
     Json(body): Json<IssueRequest>,
 ) -> AppResult<(StatusCode, Json<RecordView>)> {
-    Ok((StatusCode::CREATED, Json(credit::issue(&state, &user, &body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(credit::issue(&state.ctx, &user, &body).await?),
+    ))
 }
 
 /// One of the vendor's records with the signed document.
@@ -94,7 +97,7 @@ pub async fn record(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<OwnRecord>> {
-    let (record, signed, _) = credit::get(&state, &user, id).await?;
+    let (record, signed, _) = credit::get(&state.ctx, &user, id).await?;
     Ok(Json(OwnRecord { record, signed }))
 }
 
@@ -113,7 +116,7 @@ pub async fn revoke(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<RecordView>> {
-    Ok(Json(credit::revoke(&state, &user, id).await?))
+    Ok(Json(credit::revoke(&state.ctx, &user, id).await?))
 }
 
 /// Check a credit record by its verification code: valid, expired, revoked or forged; while it
@@ -127,7 +130,7 @@ pub async fn revoke(
     )
 )]
 pub async fn verify(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Json<Verification>> {
-    Ok(Json(credit::verify(&state, &code).await?))
+    Ok(Json(credit::verify(&state.ctx, &code).await?))
 }
 
 /// The vendor's goods-source declarations, latest delivery first.
@@ -144,7 +147,7 @@ pub async fn goods_sources(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
 ) -> AppResult<Json<Vec<SourceView>>> {
-    Ok(Json(goods::mine(&state, &user).await?.1))
+    Ok(Json(goods::mine(&state.ctx, &user).await?.1))
 }
 
 /// Declare a delivery (food and produce stalls): supplier, place, date and a batch number (a
@@ -165,8 +168,8 @@ pub async fn declare(
     TenantUser(user): TenantUser,
     Json(body): Json<Declaration>,
 ) -> AppResult<(StatusCode, Json<SourceView>)> {
-    let id = goods::declare(&state, &user, &body, None).await?;
-    let (_, list) = goods::mine(&state, &user).await?;
+    let id = goods::declare(&state.ctx, &user, &body, None).await?;
+    let (_, list) = goods::mine(&state.ctx, &user).await?;
     let made = list
         .into_iter()
         .find(|s| s.id == id)

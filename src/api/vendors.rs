@@ -46,8 +46,8 @@ pub async fn request_code(
     Path(tenant): Path<String>,
     Json(body): Json<CodeRequest>,
 ) -> AppResult<(StatusCode, Json<CodeSent>)> {
-    let tenant = state.tenants.require(&state.db, &tenant).await?;
-    let phone = vendors::request_code(&state, &tenant, &body.phone, ip).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    let phone = vendors::request_code(&state.ctx, &tenant, &body.phone, ip).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(CodeSent {
@@ -87,7 +87,15 @@ pub async fn sign_up(
     Path(tenant): Path<String>,
     Json(body): Json<SignupRequest>,
 ) -> AppResult<(StatusCode, Json<LoginResponse>)> {
-    let tenant = state.tenants.require(&state.db, &tenant).await?;
-    let session = vendors::sign_up(&state, &tenant, &body.phone, &body.code, &body.password, &body.password).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    let session = vendors::sign_up(
+        &state.ctx,
+        &tenant,
+        &body.phone,
+        &body.code,
+        &body.password,
+        &body.password,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(session.into())))
 }

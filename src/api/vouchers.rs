@@ -30,7 +30,7 @@ pub async fn list(
     Path(_t): Path<String>,
 ) -> AppResult<Json<Vec<Campaign>>> {
     user.require_staff()?;
-    Ok(Json(vouchers::list(&state, user.tenant_id(), true).await?))
+    Ok(Json(vouchers::list(&state.ctx, user.tenant_id(), true).await?))
 }
 
 /// A new campaign, as a draft (admins). Money in fen.
@@ -59,7 +59,7 @@ pub async fn create(
 ) -> AppResult<(StatusCode, Json<Campaign>)> {
     Ok((
         StatusCode::CREATED,
-        Json(vouchers::create(&state, &user, &terms).await?),
+        Json(vouchers::create(&state.ctx, &user, &terms).await?),
     ))
 }
 
@@ -76,7 +76,7 @@ pub async fn get(
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<Campaign>> {
     user.require_staff()?;
-    Ok(Json(vouchers::get(&state, user.tenant_id(), id, true).await?))
+    Ok(Json(vouchers::get(&state.ctx, user.tenant_id(), id, true).await?))
 }
 
 /// Changes a campaign's terms (admins). Face value, threshold, count and limit are fixed once the
@@ -99,7 +99,7 @@ pub async fn update(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(terms): Json<Terms>,
 ) -> AppResult<Json<Campaign>> {
-    Ok(Json(vouchers::update(&state, &user, id, &terms).await?))
+    Ok(Json(vouchers::update(&state.ctx, &user, id, &terms).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -125,7 +125,7 @@ pub async fn step(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<StepRequest>,
 ) -> AppResult<Json<Campaign>> {
-    Ok(Json(vouchers::step(&state, &user, id, body.step).await?))
+    Ok(Json(vouchers::step(&state.ctx, &user, id, body.step).await?))
 }
 
 /// The campaigns shoppers may see (no drafts).
@@ -135,8 +135,8 @@ pub async fn step(
     responses((status = 200, body = [Campaign]), (status = 404, body = ErrorBody))
 )]
 pub async fn public_list(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Json<Vec<Campaign>>> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    Ok(Json(vouchers::list(&state, tenant.id, false).await?))
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    Ok(Json(vouchers::list(&state.ctx, tenant.id, false).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -159,8 +159,8 @@ pub async fn send_code(
     Path(slug): Path<String>,
     Json(body): Json<PhoneRequest>,
 ) -> AppResult<StatusCode> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    vouchers::send_code(&state, &tenant, &body.phone, ip).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    vouchers::send_code(&state.ctx, &tenant, &body.phone, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -186,8 +186,8 @@ pub async fn sign_in(
     Path(slug): Path<String>,
     Json(body): Json<SignInRequest>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    let session = vouchers::sign_in(&state, &tenant, &body.phone, &body.code).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let session = vouchers::sign_in(&state.ctx, &tenant, &body.phone, &body.code).await?;
     let cookie = shopper::cookie(&state.config, session.token.clone());
     let mut response = Json(session).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
@@ -208,7 +208,7 @@ pub async fn my_vouchers(
     shopper: Shopper,
     Path(_t): Path<String>,
 ) -> AppResult<Json<Vec<HeldVoucher>>> {
-    Ok(Json(vouchers::mine(&state, shopper.tenant, shopper.id).await?))
+    Ok(Json(vouchers::mine(&state.ctx, shopper.tenant, shopper.id).await?))
 }
 
 fn error(status: StatusCode, code: &str, key: &str, lang: Lang) -> Response {
@@ -260,9 +260,9 @@ pub async fn claim(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let now = state.config.clock.now();
+    let now = state.ctx.clock.now();
     Ok(
-        match vouchers::claim(&state, shopper.tenant, id, shopper.id, key).await? {
+        match vouchers::claim(&state.ctx, shopper.tenant, id, shopper.id, key).await? {
             Claimed::Voucher { voucher, new } => {
                 let status = if new { StatusCode::CREATED } else { StatusCode::OK };
                 (status, Json(voucher)).into_response()
@@ -327,15 +327,15 @@ pub async fn redeem(
     headers: HeaderMap,
     Json(body): Json<RedeemRequest>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     // A missing Idempotency-Key is the request's fault whatever the code names.
     vouchers::request_key(shopper.id, key)?;
-    let code = crate::services::codes::by_code_text(&state, &tenant, &body.code).await?;
-    let (r, new) = vouchers::redeem(&state, &tenant, &code, shopper.id, body.bill_fen, key).await?;
+    let code = crate::services::codes::by_code_text(&state.ctx, &tenant, &body.code).await?;
+    let (r, new) = vouchers::redeem(&state.ctx, &tenant, &code, shopper.id, body.bill_fen, key).await?;
     let status = if new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(r)).into_response())
 }
@@ -361,9 +361,9 @@ pub async fn stall_redemptions(
 ) -> AppResult<Json<Vec<vouchers::Redemption>>> {
     let night = match q.date {
         Some(d) => d,
-        None => vouchers::tonight_at(&state, &user, id).await?,
+        None => vouchers::tonight_at(&state.ctx, &user, id).await?,
     };
-    Ok(Json(vouchers::of_stall(&state, &user, id, night).await?))
+    Ok(Json(vouchers::of_stall(&state.ctx, &user, id, night).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -387,7 +387,7 @@ pub async fn reverse(
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<ReversalRequest>,
 ) -> AppResult<Json<vouchers::Redemption>> {
-    Ok(Json(vouchers::reverse(&state, &user, id, &body.reason).await?))
+    Ok(Json(vouchers::reverse(&state.ctx, &user, id, &body.reason).await?))
 }
 
 /// A campaign's numbers: issued, claimed, used, expired, subsidy, consumption, leverage, and how
@@ -403,7 +403,7 @@ pub async fn stats(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> AppResult<Json<vouchers::CampaignStats>> {
-    Ok(Json(vouchers::stats(&state, &user, id).await?))
+    Ok(Json(vouchers::stats(&state.ctx, &user, id).await?))
 }
 
 /// Subsidy, spending and leverage by market, and the tenant's total (the last row).
@@ -418,7 +418,7 @@ pub async fn figures(
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
 ) -> AppResult<Json<Vec<vouchers::MarketFigures>>> {
-    Ok(Json(vouchers::market_figures(&state, &user).await?))
+    Ok(Json(vouchers::market_figures(&state.ctx, &user).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -446,7 +446,9 @@ pub async fn settlement(
     Path(_t): Path<String>,
     crate::http::extract::Query(r): crate::http::extract::Query<Range>,
 ) -> AppResult<Json<Vec<vouchers::VendorDay>>> {
-    Ok(Json(vouchers::settlement(&state, &user, r.from, r.to, r.reveal).await?))
+    Ok(Json(
+        vouchers::settlement(&state.ctx, &user, r.from, r.to, r.reveal).await?,
+    ))
 }
 
 /// Marks a vendor-day as paid (admins), recording the sums paid.
@@ -465,7 +467,7 @@ pub async fn settle(
     TenantUser(user): TenantUser,
     Path((_t, vendor, date)): Path<(String, Uuid, chrono::NaiveDate)>,
 ) -> AppResult<Json<vouchers::VendorDay>> {
-    Ok(Json(vouchers::mark_settled(&state, &user, vendor, date).await?))
+    Ok(Json(vouchers::mark_settled(&state.ctx, &user, vendor, date).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -489,5 +491,5 @@ pub async fn flags(
     Path(_t): Path<String>,
     crate::http::extract::Query(q): crate::http::extract::Query<FlagQuery>,
 ) -> AppResult<Json<Vec<vouchers::Flag>>> {
-    Ok(Json(vouchers::flags(&state, &user, q.campaign).await?))
+    Ok(Json(vouchers::flags(&state.ctx, &user, q.campaign).await?))
 }

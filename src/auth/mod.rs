@@ -137,13 +137,14 @@ impl FromRequestParts<AppState> for AuthUser {
             return Ok(user.clone());
         }
         let token = token_of(parts, &state.config).ok_or(AppError::Unauthorized)?;
-        let claims = state.sessions.verify(&token).ok_or(AppError::Unauthorized)?;
+        let claims = state.ctx.sessions.verify(&token).ok_or(AppError::Unauthorized)?;
         let tenant = state
+            .ctx
             .tenants
-            .by_id(&state.db, TenantId(claims.tid))
+            .by_id(&state.ctx.db, TenantId(claims.tid))
             .await?
             .ok_or(AppError::Unauthorized)?;
-        let mut tx = state.db.tenant(tenant.id).await?;
+        let mut tx = state.ctx.db.tenant(tenant.id).await?;
         let row = users::by_id(&mut tx, claims.sub).await?.ok_or(AppError::Unauthorized)?;
         drop(tx); // read-only: rolled back
         let current = row.token_version == claims.ver && row.disabled_at.is_none() && row.role() == Some(claims.role);
@@ -214,7 +215,7 @@ impl OptionalFromRequestParts<AppState> for SessionHint {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
-        let claims: Option<Claims> = token_of(parts, &state.config).and_then(|t| state.sessions.verify(&t));
+        let claims: Option<Claims> = token_of(parts, &state.config).and_then(|t| state.ctx.sessions.verify(&t));
         Ok(claims.map(|c| SessionHint {
             name: c.name,
             role: c.role,
@@ -230,7 +231,7 @@ impl SessionHint {
         headers.insert(axum::http::header::COOKIE, cookie.clone());
         let jar = axum_extra::extract::cookie::CookieJar::from_headers(&headers);
         let token = jar.get(state.config.session_cookie_name())?.value().to_string();
-        let claims = state.sessions.verify(&token)?;
+        let claims = state.ctx.sessions.verify(&token)?;
         Some(SessionHint {
             name: claims.name,
             role: claims.role,

@@ -128,7 +128,7 @@ impl axum::extract::FromRequestParts<crate::app::AppState> for Shopper {
                 .map(|c| c.value().to_string())
         });
         let claims = token
-            .and_then(|t| state.shopper_keys.verify(&t))
+            .and_then(|t| state.ctx.shopper_keys.verify(&t))
             .ok_or(AppError::Unauthorized)?;
         let params = axum::extract::RawPathParams::from_request_parts(parts, state)
             .await
@@ -138,7 +138,7 @@ impl axum::extract::FromRequestParts<crate::app::AppState> for Shopper {
             .find(|(name, _)| *name == "tenant")
             .map(|(_, value)| value.to_string())
             .ok_or(AppError::NotFound)?;
-        let tenant = state.tenants.require(&state.db, &slug).await?;
+        let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
         if tenant.id.0 != claims.tid {
             return Err(AppError::NotFound);
         }

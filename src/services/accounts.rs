@@ -5,10 +5,10 @@ use serde::Serialize;
 use std::net::IpAddr;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{AuthUser, password};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::secrets::{Keys, random_password};
+use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use nightmarket_db::users::{self, NewUser, UserRow};
 use nightmarket_domain::people::{Permission, Phone, Role, check_password, parse_staff_login};
@@ -42,27 +42,24 @@ pub struct Session {
 /// Checks a tenant, login and password; counts the attempt against the account and the client
 /// address first. Every kind of failure answers the same.
 pub async fn sign_in(
-    state: &AppState,
+    ctx: &Ctx,
     client: IpAddr,
     tenant_slug: &str,
     typed_login: &str,
     pass: &str,
 ) -> AppResult<Session> {
-    let tenant = state.tenants.by_slug(&state.db, tenant_slug.trim()).await?;
-    let key = tenant.as_ref().and_then(|t| login_key(&state.keys, t.id, typed_login));
+    let tenant = ctx.tenants.by_slug(&ctx.db, tenant_slug.trim()).await?;
+    let key = tenant.as_ref().and_then(|t| login_key(&ctx.keys, t.id, typed_login));
     let throttle_key = format!(
         "{}/{}",
         tenant_slug.trim(),
         key.as_deref().unwrap_or(typed_login.trim())
     );
-    state
-        .login_throttle
-        .check(state.db.global(), &throttle_key, client)
-        .await?;
+    ctx.login_throttle.check(ctx.db.global(), &throttle_key, client).await?;
 
     let row = match (&tenant, &key) {
         (Some(t), Some(k)) => {
-            let mut tx = state.db.tenant(t.id).await?;
+            let mut tx = ctx.db.tenant(t.id).await?;
             users::by_login(&mut tx, k).await?
         }
         _ => None,
@@ -79,12 +76,12 @@ pub async fn sign_in(
         return Err(AppError::BadCredentials);
     }
     tracing::info!(tenant = %tenant.slug, user = %row.id, role = role.as_str(), "signed in");
-    issue_session(state, tenant, &row, role)
+    issue_session(ctx, tenant, &row, role)
 }
 
 /// A session for an account that just proved who it is.
-pub fn issue_session(state: &AppState, tenant: Tenant, row: &UserRow, role: Role) -> AppResult<Session> {
-    let (token, expires_at) = state
+pub fn issue_session(ctx: &Ctx, tenant: Tenant, row: &UserRow, role: Role) -> AppResult<Session> {
+    let (token, expires_at) = ctx
         .sessions
         .issue(tenant.id, row.id, role, &row.display_name, row.token_version)?;
     Ok(Session {
@@ -99,8 +96,8 @@ pub fn issue_session(state: &AppState, tenant: Tenant, row: &UserRow, role: Role
 }
 
 /// Ends every session of the user (the token version moves on).
-pub async fn sign_out(state: &AppState, user: &AuthUser) -> AppResult<()> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn sign_out(ctx: &Ctx, user: &AuthUser) -> AppResult<()> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     users::revoke_sessions(&mut tx, user.id).await?;
     audit::record(&mut tx, &user.actor(), Change::new("user.sign_out", "user", user.id)).await?;
     tx.commit().await?;
@@ -109,7 +106,7 @@ pub async fn sign_out(state: &AppState, user: &AuthUser) -> AppResult<()> {
 
 /// Replaces the user's own password; returns a fresh session, as the old ones are revoked.
 pub async fn change_password(
-    state: &AppState,
+    ctx: &Ctx,
     user: &AuthUser,
     current: &str,
     new: &str,
@@ -125,7 +122,7 @@ pub async fn change_password(
     }
     check(errors)?;
 
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = users::by_id(&mut tx, user.id).await?.ok_or(AppError::Unauthorized)?;
     if !password::verify(current.to_string(), Some(row.password_hash.clone())).await {
         return Err(AppError::field("current_password", "password.current_wrong"));
@@ -140,7 +137,7 @@ pub async fn change_password(
     .await?;
     let row = users::by_id(&mut tx, user.id).await?.ok_or(AppError::Unauthorized)?;
     tx.commit().await?;
-    issue_session(state, user.tenant.clone(), &row, user.role)
+    issue_session(ctx, user.tenant.clone(), &row, user.role)
 }
 
 /// A staff account as admins see it.
@@ -180,9 +177,9 @@ impl StaffMember {
     }
 }
 
-pub async fn list_staff(state: &AppState, admin: &AuthUser) -> AppResult<Vec<StaffMember>> {
+pub async fn list_staff(ctx: &Ctx, admin: &AuthUser) -> AppResult<Vec<StaffMember>> {
     admin.require_admin()?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let rows = users::list_staff(&mut tx).await?;
     Ok(rows.iter().filter_map(StaffMember::from_row).collect())
 }
@@ -195,7 +192,7 @@ pub struct NewStaff {
 }
 
 /// Creates an admin or official with a one-time password, returned once.
-pub async fn create_staff(state: &AppState, admin: &AuthUser, input: NewStaff) -> AppResult<(StaffMember, String)> {
+pub async fn create_staff(ctx: &Ctx, admin: &AuthUser, input: NewStaff) -> AppResult<(StaffMember, String)> {
     admin.require_admin()?;
     let mut errors = Vec::new();
     if !input.role.is_staff() {
@@ -225,7 +222,7 @@ pub async fn create_staff(state: &AppState, admin: &AuthUser, input: NewStaff) -
         input.permissions
     };
 
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let id = users::insert(
         &mut tx,
         &NewUser {
@@ -257,13 +254,13 @@ async fn staff_target(tx: &mut nightmarket_db::TenantTx, id: Uuid) -> AppResult<
 
 /// Grants an official exactly `permissions`.
 pub async fn set_permissions(
-    state: &AppState,
+    ctx: &Ctx,
     admin: &AuthUser,
     id: Uuid,
     permissions: Vec<Permission>,
 ) -> AppResult<StaffMember> {
     admin.require_admin()?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let before = staff_target(&mut tx, id).await?;
     if before.role != Role::Official {
         return Err(AppError::Conflict(Msg::new("staff.admin_has_all")));
@@ -283,11 +280,11 @@ pub async fn set_permissions(
 }
 
 /// Replaces a staff member's password with a one-time one (returned once) and ends their sessions.
-pub async fn reset_password(state: &AppState, admin: &AuthUser, id: Uuid) -> AppResult<(StaffMember, String)> {
+pub async fn reset_password(ctx: &Ctx, admin: &AuthUser, id: Uuid) -> AppResult<(StaffMember, String)> {
     admin.require_admin()?;
     let one_time = random_password(12);
     let hash = password::hash(one_time.clone()).await?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     staff_target(&mut tx, id).await?;
     users::set_password(&mut tx, id, &hash, true).await?;
     let after = staff_target(&mut tx, id).await?;
@@ -298,12 +295,12 @@ pub async fn reset_password(state: &AppState, admin: &AuthUser, id: Uuid) -> App
 
 /// Disables (ending their sessions) or re-enables a staff account. An admin cannot disable
 /// themself, and the last enabled admin cannot be disabled.
-pub async fn set_disabled(state: &AppState, admin: &AuthUser, id: Uuid, disabled: bool) -> AppResult<StaffMember> {
+pub async fn set_disabled(ctx: &Ctx, admin: &AuthUser, id: Uuid, disabled: bool) -> AppResult<StaffMember> {
     admin.require_admin()?;
     if disabled && id == admin.id {
         return Err(AppError::Conflict(Msg::new("staff.cannot_disable_self")));
     }
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let before = staff_target(&mut tx, id).await?;
     if disabled && before.role == Role::Admin && !before.disabled && users::active_admin_count(&mut tx).await? <= 1 {
         return Err(AppError::Conflict(Msg::new("staff.last_admin")));
@@ -322,8 +319,8 @@ pub async fn set_disabled(state: &AppState, admin: &AuthUser, id: Uuid, disabled
 }
 
 /// Whether the signed-in person must choose a new password before anything else.
-pub async fn must_change_password(state: &AppState, user: &AuthUser) -> AppResult<bool> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn must_change_password(ctx: &Ctx, user: &AuthUser) -> AppResult<bool> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     Ok(users::by_id(&mut tx, user.id)
         .await?
         .is_some_and(|r| r.must_change_password))

@@ -5,11 +5,11 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::secrets::Keys;
+use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use nightmarket_db::applications::{self as db_apps, ApplicationRow, Details, Filter};
 use nightmarket_db::{self as db, TenantTx};
@@ -24,8 +24,8 @@ pub const MAX_DOCUMENTS: usize = 6;
 pub const DOCUMENT_KINDS: [&str; 5] = ["id_card", "food_licence", "health_cert", "business_licence", "other"];
 
 /// Today's date where the tenant is.
-pub fn today(state: &AppState, tenant: &Tenant) -> NaiveDate {
-    state.config.clock.now().with_timezone(&tenant.timezone).date_naive()
+pub fn today(ctx: &Ctx, tenant: &Tenant) -> NaiveDate {
+    ctx.clock.now().with_timezone(&tenant.timezone).date_naive()
 }
 
 pub(crate) fn place(tx: &TenantTx, id: Uuid, column: &'static str) -> Place<'static> {
@@ -264,12 +264,12 @@ pub struct FreeSlot {
 /// The market's free slots, those of `category` first.
 /// The free slots of a market of the user's tenant (for a category, when given).
 pub async fn free_slots_of(
-    state: &AppState,
+    ctx: &Ctx,
     user: &AuthUser,
     market: Uuid,
     category: Option<Category>,
 ) -> AppResult<Vec<FreeSlot>> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     free_slots(&mut tx, market, category).await
 }
 
@@ -355,7 +355,7 @@ async fn own(tx: &mut TenantTx, vendor: &AuthUser, id: Uuid) -> AppResult<Applic
 
 /// Starts a draft for a market.
 pub async fn create(
-    state: &AppState,
+    ctx: &Ctx,
     vendor: &AuthUser,
     market: Uuid,
     slot: Option<Uuid>,
@@ -363,15 +363,15 @@ pub async fn create(
 ) -> AppResult<Uuid> {
     vendor.require_vendor()?;
     let valid = input
-        .validate(today(state, &vendor.tenant), false)
+        .validate(today(ctx, &vendor.tenant), false)
         .map_err(AppError::Validation)?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     db::markets::get(&mut tx, market)
         .await?
         .ok_or_else(|| AppError::field("market_id", "application.market_unknown"))?;
     check_slot(&mut tx, market, slot, valid.category).await?;
     let id = Uuid::new_v4();
-    let d = details(&state.keys, &tx, id, &valid, slot, None);
+    let d = details(&ctx.keys, &tx, id, &valid, slot, None);
     db_apps::insert(&mut tx, id, vendor.id, market, &d).await?;
     audit::record(
         &mut tx,
@@ -386,7 +386,7 @@ pub async fn create(
 
 /// Changes a draft or a returned application.
 pub async fn update(
-    state: &AppState,
+    ctx: &Ctx,
     vendor: &AuthUser,
     id: Uuid,
     slot: Option<Uuid>,
@@ -394,9 +394,9 @@ pub async fn update(
 ) -> AppResult<()> {
     vendor.require_vendor()?;
     let valid = input
-        .validate(today(state, &vendor.tenant), false)
+        .validate(today(ctx, &vendor.tenant), false)
         .map_err(AppError::Validation)?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
     if !row.state.editable() {
         return Err(AppError::Conflict(Msg::new("application.not_editable")));
@@ -404,7 +404,7 @@ pub async fn update(
     if slot != row.slot_id {
         check_slot(&mut tx, row.market_id, slot, valid.category).await?;
     }
-    let d = details(&state.keys, &tx, id, &valid, slot, Some(&row));
+    let d = details(&ctx.keys, &tx, id, &valid, slot, Some(&row));
     db_apps::update_details(&mut tx, id, &d).await?;
     audit::record(
         &mut tx,
@@ -428,7 +428,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-pub async fn add_document(state: &AppState, vendor: &AuthUser, id: Uuid, kind: &str, bytes: &[u8]) -> AppResult<Uuid> {
+pub async fn add_document(ctx: &Ctx, vendor: &AuthUser, id: Uuid, kind: &str, bytes: &[u8]) -> AppResult<Uuid> {
     vendor.require_vendor()?;
     if !DOCUMENT_KINDS.contains(&kind) {
         return Err(AppError::field("kind", "document.kind"));
@@ -444,7 +444,7 @@ pub async fn add_document(state: &AppState, vendor: &AuthUser, id: Uuid, kind: &
         )]));
     }
     let content_type = sniff(bytes).ok_or_else(|| AppError::field("file", "document.type"))?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
     if !row.state.editable() {
         return Err(AppError::Conflict(Msg::new("application.not_editable")));
@@ -456,7 +456,7 @@ pub async fn add_document(state: &AppState, vendor: &AuthUser, id: Uuid, kind: &
         )]));
     }
     let doc = Uuid::new_v4();
-    let sealed = state.keys.seal(
+    let sealed = ctx.keys.seal(
         &Place {
             tenant: tx.tenant(),
             table: "application_documents",
@@ -479,9 +479,9 @@ pub async fn add_document(state: &AppState, vendor: &AuthUser, id: Uuid, kind: &
     Ok(doc)
 }
 
-pub async fn remove_document(state: &AppState, vendor: &AuthUser, id: Uuid, doc: Uuid) -> AppResult<()> {
+pub async fn remove_document(ctx: &Ctx, vendor: &AuthUser, id: Uuid, doc: Uuid) -> AppResult<()> {
     vendor.require_vendor()?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
     if !row.state.editable() {
         return Err(AppError::Conflict(Msg::new("application.not_editable")));
@@ -526,7 +526,7 @@ fn stored_input(tx: &TenantTx, keys: &Keys, row: &ApplicationRow) -> Application
 /// Submits (or resubmits) the application with where the phone is now. Everything must be
 /// complete: the details, the documents, and a position within reach of the market.
 pub async fn submit(
-    state: &AppState,
+    ctx: &Ctx,
     vendor: &AuthUser,
     id: Uuid,
     lat: Option<f64>,
@@ -534,13 +534,13 @@ pub async fn submit(
     accuracy_m: Option<f64>,
 ) -> AppResult<State> {
     vendor.require_vendor()?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
     let current = row.state;
     let Some(next) = current.on_submit() else {
         return Err(AppError::Conflict(Msg::new("application.not_submittable")));
     };
-    let mut errors = match stored_input(&tx, &state.keys, &row).validate(today(state, &vendor.tenant), true) {
+    let mut errors = match stored_input(&tx, &ctx.keys, &row).validate(today(ctx, &vendor.tenant), true) {
         Ok(_) => Vec::new(),
         Err(e) => e,
     };
@@ -603,9 +603,9 @@ pub async fn submit(
     Ok(next)
 }
 
-pub async fn withdraw(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppResult<()> {
+pub async fn withdraw(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<()> {
     vendor.require_vendor()?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
     let current = row.state;
     if !current.can_withdraw() {
@@ -625,11 +625,11 @@ pub async fn withdraw(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppResul
 }
 
 /// The vendor's applications, newest first.
-pub async fn mine(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<ApplicationView>> {
+pub async fn mine(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<ApplicationView>> {
     vendor.require_vendor()?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let hours = deadline_hours(&mut tx).await?;
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let mut rows = db_apps::list(
         &mut tx,
         &Filter {
@@ -651,19 +651,15 @@ pub struct Mine {
     pub free_slots: Vec<FreeSlot>,
 }
 
-pub async fn one_of_mine(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppResult<Mine> {
+pub async fn one_of_mine(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<Mine> {
     vendor.require_vendor()?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = db_apps::get(&mut tx, id)
         .await?
         .filter(|r| r.vendor_id == vendor.id)
         .ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
-    let view = with_documents(
-        &mut tx,
-        ApplicationView::from_row(&row, hours, state.config.clock.now())?,
-    )
-    .await?;
+    let view = with_documents(&mut tx, ApplicationView::from_row(&row, hours, ctx.clock.now())?).await?;
     let mut free = free_slots(&mut tx, row.market_id, Some(row.category)).await?;
     // The slot already asked for stays choosable.
     if let (Some(id), Some(code)) = (row.slot_id, &row.slot_code)
@@ -686,8 +682,8 @@ pub async fn one_of_mine(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppRe
 }
 
 /// A document's bytes: for its vendor, or for an official who may review (audited).
-pub async fn document(state: &AppState, user: &AuthUser, id: Uuid, doc: Uuid) -> AppResult<(String, Vec<u8>)> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn document(ctx: &Ctx, user: &AuthUser, id: Uuid, doc: Uuid) -> AppResult<(String, Vec<u8>)> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let allowed = row.vendor_id == user.id || user.has(nightmarket_domain::people::Permission::Review);
     if !allowed {
@@ -700,7 +696,7 @@ pub async fn document(state: &AppState, user: &AuthUser, id: Uuid, doc: Uuid) ->
     let (content_type, sealed) = db_apps::document_data(&mut tx, id, doc)
         .await?
         .ok_or(AppError::NotFound)?;
-    let bytes = state.keys.open_stored(
+    let bytes = ctx.keys.open_stored(
         &Place {
             tenant: tx.tenant(),
             table: "application_documents",

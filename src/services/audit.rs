@@ -6,6 +6,8 @@ use uuid::Uuid;
 
 use nightmarket_db::{TenantTx, audit};
 
+use crate::services::Ctx;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActorKind {
     /// A signed-in admin, official or vendor.
@@ -230,7 +232,7 @@ fn day_bound(
 }
 
 async fn rows(
-    state: &crate::app::AppState,
+    ctx: &Ctx,
     admin: &crate::auth::AuthUser,
     f: &Filter,
     limit: i64,
@@ -246,18 +248,14 @@ async fn rows(
         until: day_bound(&f.to, "to", tz, true)?,
         before_seq: f.before,
     };
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let rows = audit::search(&mut tx, &search, limit).await?;
     Ok((tx, rows))
 }
 
 /// A page of the audit trail for a tenant admin, newest first, with the chain's state.
-pub async fn browse(
-    state: &crate::app::AppState,
-    admin: &crate::auth::AuthUser,
-    f: &Filter,
-) -> crate::error::AppResult<Browse> {
-    let (mut tx, mut rows) = rows(state, admin, f, PAGE + 1).await?;
+pub async fn browse(ctx: &Ctx, admin: &crate::auth::AuthUser, f: &Filter) -> crate::error::AppResult<Browse> {
+    let (mut tx, mut rows) = rows(ctx, admin, f, PAGE + 1).await?;
     let older = if rows.len() as i64 > PAGE {
         rows.truncate(PAGE as usize);
         rows.last().map(|r| r.seq)
@@ -266,16 +264,16 @@ pub async fn browse(
     };
     let head = audit::head(&mut tx).await?;
     let key = (admin.tenant_id(), head);
-    let chain = match state.chain_checks.get(&key).await {
+    let chain = match ctx.chain_checks.get(&key).await {
         Some(c) => c,
         None => {
             let v = audit::verify(&mut tx).await?;
             let c = ChainStatus {
                 records: v.records,
                 breaks: v.breaks.iter().map(|b| b.to_string()).collect(),
-                checked_at: state.config.clock.now(),
+                checked_at: ctx.clock.now(),
             };
-            state.chain_checks.insert(key, c.clone()).await;
+            ctx.chain_checks.insert(key, c.clone()).await;
             c
         }
     };
@@ -284,12 +282,8 @@ pub async fn browse(
 }
 
 /// The matching records as CSV (newest first, at most EXPORT_LIMIT).
-pub async fn export(
-    state: &crate::app::AppState,
-    admin: &crate::auth::AuthUser,
-    f: &Filter,
-) -> crate::error::AppResult<Vec<u8>> {
-    let (tx, rows) = rows(state, admin, f, EXPORT_LIMIT).await?;
+pub async fn export(ctx: &Ctx, admin: &crate::auth::AuthUser, f: &Filter) -> crate::error::AppResult<Vec<u8>> {
+    let (tx, rows) = rows(ctx, admin, f, EXPORT_LIMIT).await?;
     tx.commit().await?;
     let tz = admin.tenant.timezone;
     let columns: Vec<String> = [

@@ -4,9 +4,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use nightmarket_db::codes::{CodeFilter, CodeRow};
 use nightmarket_db::{self as db, checkins::NewCheckIn};
@@ -44,15 +44,15 @@ async fn vendors_code(tx: &mut db::TenantTx, vendor: &AuthUser, code_id: Uuid) -
 }
 
 pub async fn check_in(
-    state: &AppState,
+    ctx: &Ctx,
     vendor: &AuthUser,
     code_id: Uuid,
     lat: Option<f64>,
     lng: Option<f64>,
     accuracy_m: Option<f64>,
 ) -> AppResult<CheckedIn> {
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let code = vendors_code(&mut tx, vendor, code_id).await?;
     if code.colour == Colour::Red {
         return Err(AppError::Conflict(Msg::new("checkin.code_red")));
@@ -117,9 +117,9 @@ pub async fn check_in(
 }
 
 /// Leaving for the night (optional).
-pub async fn check_out(state: &AppState, vendor: &AuthUser, code_id: Uuid) -> AppResult<()> {
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+pub async fn check_out(ctx: &Ctx, vendor: &AuthUser, code_id: Uuid) -> AppResult<()> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let code = vendors_code(&mut tx, vendor, code_id).await?;
     let rules = rules(&mut tx, &code).await?;
     let night = rules.night_of(now.with_timezone(&vendor.tenant.timezone).naive_local());
@@ -155,9 +155,9 @@ pub struct StallNights {
 }
 
 /// Tonight and the last nights at a stall (`code` already checked to be the caller's to see).
-pub async fn for_stall(state: &AppState, user: &AuthUser, code: &CodeRow) -> AppResult<StallNights> {
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn for_stall(ctx: &Ctx, user: &AuthUser, code: &CodeRow) -> AppResult<StallNights> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let rules = rules(&mut tx, code).await?;
     let night = rules.night_of(now.with_timezone(&user.tenant.timezone).naive_local());
     let recent = db::checkins::recent(&mut tx, code.id, 14).await?;
@@ -218,15 +218,10 @@ pub struct Night {
 }
 
 /// A market's night for officials: every approved stall, open now, late or absent.
-pub async fn night(
-    state: &AppState,
-    official: &AuthUser,
-    market_id: Uuid,
-    date: Option<NaiveDate>,
-) -> AppResult<Night> {
+pub async fn night(ctx: &Ctx, official: &AuthUser, market_id: Uuid, date: Option<NaiveDate>) -> AppResult<Night> {
     official.require_staff()?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let market = db::markets::get(&mut tx, market_id).await?.ok_or(AppError::NotFound)?;
     let local = now.with_timezone(&official.tenant.timezone).naive_local();
     let current = market.hours().business_date(local);

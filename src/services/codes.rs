@@ -7,11 +7,11 @@ use ed25519_dalek::{Signer, SigningKey};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::pii::Place;
 use crate::secrets::{Keys, random_bytes};
+use crate::services::Ctx;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::notices;
 use nightmarket_db::codes::{self as db_codes, CauseRow, CodeFilter, CodeRow, KeyRow, NewCode};
@@ -44,10 +44,10 @@ pub async fn signing_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor:
 /// Makes a new key and retires the others: codes signed before keep verifying (their key id is
 /// in their URL); new codes use the new key.
 /// An admin makes a new signing key for their tenant (codes signed before keep verifying).
-pub async fn rotate(state: &AppState, admin: &AuthUser) -> AppResult<KeyRow> {
+pub async fn rotate(ctx: &Ctx, admin: &AuthUser) -> AppResult<KeyRow> {
     admin.require_admin()?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
-    let key = rotate_key(&mut tx, &state.keys, &admin.tenant, &admin.actor()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
+    let key = rotate_key(&mut tx, &ctx.keys, &admin.tenant, &admin.actor()).await?;
     tx.commit().await?;
     Ok(key)
 }
@@ -163,13 +163,13 @@ fn verifies(key: &KeyRow, code: &str, signature: &[u8]) -> bool {
 }
 
 /// A code of `tenant` by its text as typed or scanned (trimmed); 404 when there is none.
-pub async fn by_code_text(state: &AppState, tenant: &Tenant, code: &str) -> AppResult<CodeRow> {
-    let mut tx = state.db.tenant(tenant.id).await?;
+pub async fn by_code_text(ctx: &Ctx, tenant: &Tenant, code: &str) -> AppResult<CodeRow> {
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     db_codes::by_code(&mut tx, code.trim()).await?.ok_or(AppError::NotFound)
 }
 
 /// Looks a scanned code up and checks its signature.
-pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scan> {
+pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scan> {
     let (Some(kid), Some(signature)) = (kid, signature) else {
         return Ok(Scan::NotGenuine);
     };
@@ -182,10 +182,10 @@ pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Op
     let Some(signature) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).ok() else {
         return Ok(Scan::NotGenuine);
     };
-    let Some(tenant) = state.tenants.by_slug(&state.db, slug).await? else {
+    let Some(tenant) = ctx.tenants.by_slug(&ctx.db, slug).await? else {
         return Ok(Scan::NotGenuine);
     };
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let Some(key) = db_codes::key_by_kid(&mut tx, kid).await? else {
         return Ok(Scan::NotGenuine);
     };
@@ -229,8 +229,8 @@ pub struct PublicKey {
     pub retired: bool,
 }
 
-pub async fn key_document(state: &AppState, tenant: &Tenant) -> AppResult<KeyDocument> {
-    let mut tx = state.db.tenant(tenant.id).await?;
+pub async fn key_document(ctx: &Ctx, tenant: &Tenant) -> AppResult<KeyDocument> {
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let keys = db_codes::keys(&mut tx).await?;
     Ok(KeyDocument {
         tenant: tenant.slug.clone(),
@@ -325,10 +325,10 @@ async fn locked(tx: &mut TenantTx, code_id: Uuid) -> AppResult<CodeRow> {
 }
 
 /// An official suspends a code (red, with a reason).
-pub async fn suspend(state: &AppState, official: &AuthUser, code_id: Uuid, reason: &str) -> AppResult<Colour> {
+pub async fn suspend(ctx: &Ctx, official: &AuthUser, code_id: Uuid, reason: &str) -> AppResult<Colour> {
     official.require(Permission::Inspect)?;
     let reason = check_reason(reason)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let row = locked(&mut tx, code_id).await?;
     if row.revoked_at.is_some() {
         return Err(AppError::Conflict(Msg::new("code.revoked")));
@@ -346,7 +346,7 @@ pub async fn suspend(state: &AppState, official: &AuthUser, code_id: Uuid, reaso
     let (_, colour) = recompute_colour(&mut tx, &actor, code_id).await?;
     notices::notify(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         row.vendor_id,
         NoticeKind::CodeSuspended,
         &[("stall", &row.stall_name), ("slot", &row.slot_code), ("reason", reason)],
@@ -358,9 +358,9 @@ pub async fn suspend(state: &AppState, official: &AuthUser, code_id: Uuid, reaso
 }
 
 /// An official lifts their suspension; the colour returns to what the other causes give.
-pub async fn restore(state: &AppState, official: &AuthUser, code_id: Uuid) -> AppResult<Colour> {
+pub async fn restore(ctx: &Ctx, official: &AuthUser, code_id: Uuid) -> AppResult<Colour> {
     official.require(Permission::Inspect)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let row = locked(&mut tx, code_id).await?;
     if !db_codes::clear_cause(&mut tx, code_id, cause::SUSPENDED, Some(official.id)).await? {
         return Err(AppError::Conflict(Msg::new("code.not_suspended")));
@@ -370,7 +370,7 @@ pub async fn restore(state: &AppState, official: &AuthUser, code_id: Uuid) -> Ap
     let (_, colour) = recompute_colour(&mut tx, &actor, code_id).await?;
     notices::notify(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         row.vendor_id,
         NoticeKind::CodeRestored,
         &[
@@ -387,10 +387,10 @@ pub async fn restore(state: &AppState, official: &AuthUser, code_id: Uuid) -> Ap
 
 /// Withdraws a vendor's code for good (the licence ends); the slot is free for another vendor.
 /// Officials who review applications may do it, with a reason the vendor is told.
-pub async fn revoke(state: &AppState, official: &AuthUser, code_id: Uuid, reason: &str) -> AppResult<()> {
+pub async fn revoke(ctx: &Ctx, official: &AuthUser, code_id: Uuid, reason: &str) -> AppResult<()> {
     official.require(Permission::Review)?;
     let reason = check_reason(reason)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let row = locked(&mut tx, code_id).await?;
     if !db_codes::revoke(&mut tx, code_id, reason).await? {
         return Err(AppError::Conflict(Msg::new("code.revoked")));
@@ -405,7 +405,7 @@ pub async fn revoke(state: &AppState, official: &AuthUser, code_id: Uuid, reason
     .await?;
     notices::notify(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         row.vendor_id,
         NoticeKind::CodeRevoked,
         &[("stall", &row.stall_name), ("slot", &row.slot_code), ("reason", reason)],
@@ -417,8 +417,8 @@ pub async fn revoke(state: &AppState, official: &AuthUser, code_id: Uuid, reason
 }
 
 /// Codes of one market (live ones), for the public market page and officials.
-pub async fn for_market(state: &AppState, tenant: &Tenant, market: Uuid) -> AppResult<Vec<CodeRow>> {
-    let mut tx = state.db.tenant(tenant.id).await?;
+pub async fn for_market(ctx: &Ctx, tenant: &Tenant, market: Uuid) -> AppResult<Vec<CodeRow>> {
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     Ok(db_codes::list(
         &mut tx,
         &CodeFilter {
@@ -431,8 +431,8 @@ pub async fn for_market(state: &AppState, tenant: &Tenant, market: Uuid) -> AppR
 }
 
 /// A code with its open causes, for officials and its vendor.
-pub async fn detail(state: &AppState, user: &AuthUser, code_id: Uuid) -> AppResult<(CodeRow, Vec<CauseRow>)> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn detail(ctx: &Ctx, user: &AuthUser, code_id: Uuid) -> AppResult<(CodeRow, Vec<CauseRow>)> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = db_codes::get(&mut tx, code_id).await?.ok_or(AppError::NotFound)?;
     if !(user.role.is_staff() || row.vendor_id == user.id) {
         return Err(AppError::NotFound);
@@ -441,8 +441,8 @@ pub async fn detail(state: &AppState, user: &AuthUser, code_id: Uuid) -> AppResu
     Ok((row, causes))
 }
 
-pub async fn for_vendor(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<(CodeRow, Vec<CauseRow>)>> {
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+pub async fn for_vendor(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<(CodeRow, Vec<CauseRow>)>> {
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let rows = db_codes::list(
         &mut tx,
         &CodeFilter {
@@ -460,8 +460,8 @@ pub async fn for_vendor(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<(C
 }
 
 /// The tenant's settings (for the hotline on placards).
-pub async fn settings(state: &AppState, tenant: &Tenant) -> AppResult<db::settings::Settings> {
-    let mut tx = state.db.tenant(tenant.id).await?;
+pub async fn settings(ctx: &Ctx, tenant: &Tenant) -> AppResult<db::settings::Settings> {
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     Ok(db::settings::get(&mut tx).await?)
 }
 

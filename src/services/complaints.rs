@@ -8,11 +8,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::i18n::Lang;
 use crate::pii::Place;
+use crate::services::Ctx;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::otp::{self, Purpose};
@@ -169,7 +169,7 @@ fn check(f: &Filing, source: Source) -> Result<Checked, Vec<FieldError>> {
 
 /// Files a complaint about the stall of a genuine code.
 pub async fn file(
-    state: &AppState,
+    ctx: &Ctx,
     tenant: &Tenant,
     code: &CodeRow,
     source: Source,
@@ -177,9 +177,8 @@ pub async fn file(
     f: Filing,
 ) -> AppResult<Filed> {
     if let Some(s) = shopper {
-        state
-            .shopper_throttle
-            .check(state.db.global(), &format!("complain/{}", s.device_hash), s.address)
+        ctx.shopper_throttle
+            .check(ctx.db.global(), &format!("complain/{}", s.device_hash), s.address)
             .await?;
     }
     let (category, description, phone, types) = check(&f, source).map_err(AppError::Validation)?;
@@ -187,7 +186,7 @@ pub async fn file(
         return Err(AppError::Conflict(Msg::new("code.revoked")));
     }
     if let (Some(p), Source::Scan) = (&phone, source) {
-        otp::verify(state, tenant, Purpose::Complaint, p, &f.sms_code)
+        otp::verify(ctx, tenant, Purpose::Complaint, p, &f.sms_code)
             .await
             .map_err(|e| match e {
                 AppError::Validation(mut errors) => {
@@ -199,8 +198,8 @@ pub async fn file(
                 other => other,
             })?;
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     db::credentials::lock_vendor(&mut tx, code.vendor_id).await?;
     let deadlines = deadlines_for(&mut tx, category).await?;
     let (night, tonight) = crate::services::ratings::tonight(&mut tx, tenant, code, now).await?;
@@ -208,7 +207,7 @@ pub async fn file(
     // and the stall that night.
     let mut shoppers: Vec<Uuid> = f.voucher_shopper.into_iter().collect();
     if let Some(p) = &phone {
-        let index = state.keys.blind_index(tenant.id, "phone", p.as_str());
+        let index = ctx.keys.blind_index(tenant.id, "phone", p.as_str());
         let found: Option<Uuid> = sqlx::query_scalar!(
             "select id from shoppers where tenant_id = $1 and phone_index = $2",
             tx.tenant().0,
@@ -253,7 +252,7 @@ pub async fn file(
     // nobody and carries no weight until an official accepts it (ratings follow the same rule).
     let (client_hash, held) = match (source, shopper) {
         (Source::Scan, Some(s)) => {
-            let client_hash = state
+            let client_hash = ctx
                 .keys
                 .blind_index(tenant.id, "client-address", &s.address.to_string());
             let signals = db::complaints::burst_signals(
@@ -274,11 +273,11 @@ pub async fn file(
     let tracking = complaint::new_tracking(&tenant.slug, crate::secrets::random_bytes());
     let sealed = phone
         .as_ref()
-        .map(|p| state.keys.seal_str(&phone_place(&tx, id), p.as_str()));
+        .map(|p| ctx.keys.seal_str(&phone_place(&tx, id), p.as_str()));
     let masked = phone.as_ref().map(Phone::masked);
     let index = phone
         .as_ref()
-        .map(|p| state.keys.blind_index(tenant.id, "phone", p.as_str()));
+        .map(|p| ctx.keys.blind_index(tenant.id, "phone", p.as_str()));
     let public_id = db::complaints::insert(
         &mut tx,
         &NewComplaint {
@@ -306,7 +305,7 @@ pub async fn file(
     .await?;
     for (bytes, content_type) in f.photos.iter().zip(types) {
         let photo = Uuid::new_v4();
-        let sealed = state.keys.seal(&photo_place(&tx, photo), bytes);
+        let sealed = ctx.keys.seal(&photo_place(&tx, photo), bytes);
         db::complaints::insert_photo(&mut tx, photo, id, content_type, bytes.len() as i32, &sealed).await?;
     }
     db::complaints::add_event(&mut tx, id, "filed", "", now).await?;
@@ -327,7 +326,7 @@ pub async fn file(
     let settings = db::settings::get(&mut tx).await?;
     supervision::sync_vendor(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         &actor,
         code.vendor_id,
         now,
@@ -356,7 +355,7 @@ pub async fn file(
     if held.is_none() {
         notices::notify(
             &mut tx,
-            &state.keys,
+            &ctx.keys,
             code.vendor_id,
             NoticeKind::ComplaintAboutStall,
             &args,
@@ -496,9 +495,9 @@ pub struct QueueFilter {
 }
 
 /// The complaint queue: oldest first, each with its deadline and claim.
-pub async fn queue(state: &AppState, official: &AuthUser, f: &QueueFilter) -> AppResult<Vec<ComplaintView>> {
+pub async fn queue(ctx: &Ctx, official: &AuthUser, f: &QueueFilter) -> AppResult<Vec<ComplaintView>> {
     official.require(Permission::Complaints)?;
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let states: Vec<String> = match f.state.as_deref().unwrap_or("waiting") {
         "waiting" | "" => vec!["open".into(), "acknowledged".into(), "in_progress".into()],
         "closed" => vec!["resolved".into(), "rejected".into()],
@@ -517,7 +516,7 @@ pub async fn queue(state: &AppState, official: &AuthUser, f: &QueueFilter) -> Ap
         ),
         None => None,
     };
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let rows = db::complaints::list(
         &mut tx,
         &ComplaintFilter {
@@ -554,23 +553,23 @@ async fn load(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> AppResult<(Com
 
 /// One complaint with its timeline, for an official.
 pub async fn get(
-    state: &AppState,
+    ctx: &Ctx,
     official: &AuthUser,
     id: Uuid,
 ) -> AppResult<(ComplaintView, Vec<db::complaints::EventRow>)> {
     official.require(Permission::Complaints)?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let (_, view) = load(&mut tx, id, now).await?;
     let events = db::complaints::events(&mut tx, id).await?;
     Ok((view, events))
 }
 
 /// Takes a complaint for [`CLAIM_MINUTES`] so that two officials do not work it at once.
-pub async fn claim(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult<()> {
+pub async fn claim(ctx: &Ctx, official: &AuthUser, id: Uuid) -> AppResult<()> {
     official.require(Permission::Complaints)?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     if !db::complaints::lock(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
@@ -607,7 +606,7 @@ pub struct Step {
 }
 
 /// Acknowledges, starts, resolves or rejects a complaint.
-pub async fn act(state: &AppState, official: &AuthUser, id: Uuid, step: &Step) -> AppResult<ComplaintView> {
+pub async fn act(ctx: &Ctx, official: &AuthUser, id: Uuid, step: &Step) -> AppResult<ComplaintView> {
     official.require(Permission::Complaints)?;
     let note = step.note.trim();
     let closing = matches!(step.action, Action::Resolve | Action::Reject);
@@ -625,8 +624,8 @@ pub async fn act(state: &AppState, official: &AuthUser, id: Uuid, step: &Step) -
         errors.push(FieldError::new("upheld", "complaint.upheld_needed"));
     }
     crate::error::check(errors)?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     // Users before complaints: the vendor's lock first (sync_vendor takes it again).
     let vendor = sqlx::query_scalar!(
         "select vendor_id from complaints where tenant_id = $1 and id = $2",
@@ -684,7 +683,7 @@ pub async fn act(state: &AppState, official: &AuthUser, id: Uuid, step: &Step) -
     let settings = db::settings::get(&mut tx).await?;
     supervision::sync_vendor(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         &official.actor(),
         row.vendor_id,
         now,
@@ -698,7 +697,7 @@ pub async fn act(state: &AppState, official: &AuthUser, id: Uuid, step: &Step) -
         let category_label = Lang::Zh.t(category.label_key());
         notices::notify(
             &mut tx,
-            &state.keys,
+            &ctx.keys,
             row.vendor_id,
             NoticeKind::ComplaintAboutStall,
             &[
@@ -719,22 +718,22 @@ pub async fn act(state: &AppState, official: &AuthUser, id: Uuid, step: &Step) -
         ];
         notices::notify(
             &mut tx,
-            &state.keys,
+            &ctx.keys,
             row.vendor_id,
             NoticeKind::ComplaintDecided,
             &args,
             Some(&format!("/vendor/stalls/{}#complaints", row.code_id)),
         )
         .await?;
-        tell_shopper(&mut tx, state, &row, &outcome).await?;
+        tell_shopper(&mut tx, ctx, &row, &outcome).await?;
     }
     tx.commit().await?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     Ok(load(&mut tx, id, now).await?.1)
 }
 
 /// Texts the shopper who left a (verified) number that their complaint was decided.
-async fn tell_shopper(tx: &mut TenantTx, state: &AppState, row: &ComplaintRow, outcome: &str) -> AppResult<()> {
+async fn tell_shopper(tx: &mut TenantTx, ctx: &Ctx, row: &ComplaintRow, outcome: &str) -> AppResult<()> {
     let sealed = sqlx::query_scalar!(
         "select contact_phone_enc from complaints where tenant_id = $1 and id = $2",
         tx.tenant().0,
@@ -743,7 +742,7 @@ async fn tell_shopper(tx: &mut TenantTx, state: &AppState, row: &ComplaintRow, o
     .fetch_one(tx.conn())
     .await?;
     let Some(sealed) = sealed else { return Ok(()) };
-    let phone = state
+    let phone = ctx
         .keys
         .open_str(&phone_place(tx, row.id), &sealed)
         .ok()
@@ -753,7 +752,7 @@ async fn tell_shopper(tx: &mut TenantTx, state: &AppState, row: &ComplaintRow, o
             "complaint.sms_decided",
             &[("tracking", row.tracking.as_str()), ("outcome", outcome)],
         );
-        sms::queue(tx, &state.keys, &phone, &text).await?;
+        sms::queue(tx, &ctx.keys, &phone, &text).await?;
     }
     Ok(())
 }
@@ -785,9 +784,9 @@ pub struct TrackingEvent {
     pub note: String,
 }
 
-async fn tenant_of(state: &AppState, tracking: &str) -> AppResult<Tenant> {
+async fn tenant_of(ctx: &Ctx, tracking: &str) -> AppResult<Tenant> {
     let slug = complaint::tenant_of_tracking(tracking).ok_or(AppError::NotFound)?;
-    state.tenants.by_slug(&state.db, slug).await?.ok_or(AppError::NotFound)
+    ctx.tenants.by_slug(&ctx.db, slug).await?.ok_or(AppError::NotFound)
 }
 
 async fn by_tracking(tx: &mut TenantTx, tracking: &str) -> AppResult<ComplaintRow> {
@@ -805,10 +804,10 @@ async fn by_tracking(tx: &mut TenantTx, tracking: &str) -> AppResult<ComplaintRo
 }
 
 /// The tracking page's content; unknown numbers are simply not found.
-pub async fn track(state: &AppState, tracking: &str) -> AppResult<Tracking> {
-    let tenant = tenant_of(state, tracking).await?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant.id).await?;
+pub async fn track(ctx: &Ctx, tracking: &str) -> AppResult<Tracking> {
+    let tenant = tenant_of(ctx, tracking).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let row = by_tracking(&mut tx, tracking).await?;
     let events = db::complaints::events(&mut tx, row.id).await?;
     let view = ComplaintView::of(&row, now)?;
@@ -839,11 +838,10 @@ pub async fn track(state: &AppState, tracking: &str) -> AppResult<Tracking> {
 }
 
 /// The shopper reopens a resolved complaint (once, within seven days), saying why.
-pub async fn reopen(state: &AppState, tracking: &str, shopper: &Shopper, reason: &str) -> AppResult<()> {
-    state
-        .shopper_throttle
+pub async fn reopen(ctx: &Ctx, tracking: &str, shopper: &Shopper, reason: &str) -> AppResult<()> {
+    ctx.shopper_throttle
         .check(
-            state.db.global(),
+            ctx.db.global(),
             &format!("reopen/{}", shopper.device_hash),
             shopper.address,
         )
@@ -855,9 +853,9 @@ pub async fn reopen(state: &AppState, tracking: &str, shopper: &Shopper, reason:
             Msg::new("form.length_between").arg("min", 5).arg("max", 500),
         )]));
     }
-    let tenant = tenant_of(state, tracking).await?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let tenant = tenant_of(ctx, tracking).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let row = by_tracking(&mut tx, tracking).await?;
     db::credentials::lock_vendor(&mut tx, row.vendor_id).await?;
     db::complaints::lock(&mut tx, row.id).await?;
@@ -884,7 +882,7 @@ pub async fn reopen(state: &AppState, tracking: &str, shopper: &Shopper, reason:
     let settings = db::settings::get(&mut tx).await?;
     supervision::sync_vendor(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         &actor,
         row.vendor_id,
         now,
@@ -910,10 +908,10 @@ pub async fn reopen(state: &AppState, tracking: &str, shopper: &Shopper, reason:
 }
 
 /// Complaints about a vendor's stall, as the vendor sees them (no contact, no device).
-pub async fn for_vendor(state: &AppState, vendor: &AuthUser, code: Uuid) -> AppResult<Vec<ComplaintView>> {
+pub async fn for_vendor(ctx: &Ctx, vendor: &AuthUser, code: Uuid) -> AppResult<Vec<ComplaintView>> {
     vendor.require_vendor()?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     if db::codes::get(&mut tx, code)
         .await?
         .is_none_or(|c| c.vendor_id != vendor.id)
@@ -945,7 +943,7 @@ pub async fn for_vendor(state: &AppState, vendor: &AuthUser, code: Uuid) -> AppR
 }
 
 /// The vendor's answer to a complaint about their stall (once); the shopper reads it.
-pub async fn answer(state: &AppState, vendor: &AuthUser, id: Uuid, text: &str) -> AppResult<()> {
+pub async fn answer(ctx: &Ctx, vendor: &AuthUser, id: Uuid, text: &str) -> AppResult<()> {
     vendor.require_vendor()?;
     let text = text.trim();
     if !(2..=500).contains(&text.chars().count()) {
@@ -954,8 +952,8 @@ pub async fn answer(state: &AppState, vendor: &AuthUser, id: Uuid, text: &str) -
             Msg::new("form.length_between").arg("min", 2).arg("max", 500),
         )]));
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     if !db::complaints::lock(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
@@ -978,11 +976,11 @@ pub async fn answer(state: &AppState, vendor: &AuthUser, id: Uuid, text: &str) -
 }
 
 /// A complaint's photo, for staff who handle complaints.
-pub async fn photo(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+pub async fn photo(ctx: &Ctx, official: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
     official.require(Permission::Complaints)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let (_, content_type, sealed) = db::complaints::photo(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let bytes = state
+    let bytes = ctx
         .keys
         .open(&photo_place(&tx, id), &sealed)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("complaint photo {id}: {e}")))?;
@@ -990,9 +988,9 @@ pub async fn photo(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult
 }
 
 /// The tenant's deadlines for every category.
-pub async fn deadlines(state: &AppState, user: &AuthUser) -> AppResult<Vec<(Category, Deadlines)>> {
+pub async fn deadlines(ctx: &Ctx, user: &AuthUser) -> AppResult<Vec<(Category, Deadlines)>> {
     user.require_staff()?;
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let mut out = Vec::new();
     for c in Category::ALL {
         out.push((c, deadlines_for(&mut tx, c).await?));
@@ -1002,8 +1000,8 @@ pub async fn deadlines(state: &AppState, user: &AuthUser) -> AppResult<Vec<(Cate
 
 /// The tenant's deadline for each category as the public sees them (Open311's service list):
 /// the tenant's own where it set one, else the platform's.
-pub async fn published_deadlines(state: &AppState, tenant: TenantId) -> AppResult<Vec<(Category, Deadlines)>> {
-    let mut tx = state.db.tenant(tenant).await?;
+pub async fn published_deadlines(ctx: &Ctx, tenant: TenantId) -> AppResult<Vec<(Category, Deadlines)>> {
+    let mut tx = ctx.db.tenant(tenant).await?;
     let mut out = Vec::new();
     for c in Category::ALL {
         out.push((c, deadlines_for(&mut tx, c).await?));
@@ -1013,7 +1011,7 @@ pub async fn published_deadlines(state: &AppState, tenant: TenantId) -> AppResul
 }
 
 /// An admin sets the deadlines of a category.
-pub async fn set_deadlines(state: &AppState, admin: &AuthUser, category: &str, d: Deadlines) -> AppResult<()> {
+pub async fn set_deadlines(ctx: &Ctx, admin: &AuthUser, category: &str, d: Deadlines) -> AppResult<()> {
     admin.require_admin()?;
     let category = Category::parse(category).ok_or(AppError::field("category", "complaint.category_invalid"))?;
     let mut errors = Vec::new();
@@ -1030,7 +1028,7 @@ pub async fn set_deadlines(state: &AppState, admin: &AuthUser, category: &str, d
         ));
     }
     crate::error::check(errors)?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let before = deadlines_for(&mut tx, category).await?;
     db::complaints::set_deadline(&mut tx, category.as_str(), d.ack_hours, d.resolve_days).await?;
     audit::record(

@@ -12,12 +12,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::i18n::Lang;
 use crate::pii::Place;
 use crate::secrets::random_bytes;
+use crate::services::Ctx;
 use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::supervision::{self, ColourChange};
 use crate::services::{live, notices};
@@ -70,22 +70,17 @@ pub struct CodeColour {
 /// Authenticates, checks and applies one credential event. Everything happens in one transaction:
 /// the credential, the event's record, the colours of the vendor's codes, the audit record and
 /// the officials' notice commit together or not at all.
-pub async fn apply_event(
-    state: &AppState,
-    tenant: &Tenant,
-    signed: Signed<'_>,
-    body: &[u8],
-) -> AppResult<EventOutcome> {
+pub async fn apply_event(ctx: &Ctx, tenant: &Tenant, signed: Signed<'_>, body: &[u8]) -> AppResult<EventOutcome> {
     let (Some(key_id), Some(timestamp), Some(sig)) = (signed.key_id, signed.timestamp, signed.signature) else {
         return Err(AppError::ApiKey(Msg::new("api_key.missing")));
     };
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let key = db::credentials::api_key(&mut tx, key_id.trim())
         .await?
         .filter(|k| k.revoked_at.is_none())
         .ok_or(AppError::ApiKey(Msg::new("api_key.unknown")))?;
-    let secret = state
+    let secret = ctx
         .keys
         .open_str(&secret_place(&tx, key.id), &key.secret_enc)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("api key {}: {e}", key.key_id)))?;
@@ -143,7 +138,7 @@ pub async fn apply_event(
         }
         (None, Some(n)) => match ResidentId::parse(n, supervision::local_date(now, tenant.timezone)) {
             Ok(id) => {
-                db::credentials::vendor_by_person(&mut tx, &state.keys.blind_index(tenant.id, "id_number", id.as_str()))
+                db::credentials::vendor_by_person(&mut tx, &ctx.keys.blind_index(tenant.id, "id_number", id.as_str()))
                     .await?
             }
             Err(e) => return Err(AppError::field("id_number", e.key())),
@@ -198,7 +193,7 @@ pub async fn apply_event(
     )
     .await?;
     let settings = db::settings::get(&mut tx).await?;
-    supervision::sync_vendor(&mut tx, &state.keys, &actor, vendor, now, tenant.timezone, &settings).await?;
+    supervision::sync_vendor(&mut tx, &ctx.keys, &actor, vendor, now, tenant.timezone, &settings).await?;
     let who = db::users::by_id(&mut tx, vendor)
         .await?
         .map(|u| u.display_name)
@@ -271,12 +266,12 @@ pub struct CredentialView {
 }
 
 /// The vendor's credentials: those required by what they sell, and any others on file.
-pub async fn for_vendor(state: &AppState, user: &AuthUser, vendor: Uuid) -> AppResult<Vec<CredentialView>> {
+pub async fn for_vendor(ctx: &Ctx, user: &AuthUser, vendor: Uuid) -> AppResult<Vec<CredentialView>> {
     if !(user.role.is_staff() || user.id == vendor) {
         return Err(AppError::NotFound);
     }
-    let today = supervision::local_date(state.config.clock.now(), user.tenant.timezone);
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let today = supervision::local_date(ctx.clock.now(), user.tenant.timezone);
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     // An id that is no vendor of this tenant is not found (rather than a vendor with nothing).
     if db::users::by_id(&mut tx, vendor)
         .await?
@@ -353,7 +348,7 @@ pub async fn from_application(tx: &mut TenantTx, app: &db::applications::Applica
 
 /// A vendor uploads a renewed credential with a photo of it; officials check it.
 pub async fn renew(
-    state: &AppState,
+    ctx: &Ctx,
     vendor: &AuthUser,
     kind: &str,
     number: &str,
@@ -361,7 +356,7 @@ pub async fn renew(
     document: &[u8],
 ) -> AppResult<Uuid> {
     vendor.require_vendor()?;
-    let today = supervision::local_date(state.config.clock.now(), vendor.tenant.timezone);
+    let today = supervision::local_date(ctx.clock.now(), vendor.tenant.timezone);
     let mut errors = Vec::new();
     let kind = Kind::parse(kind);
     if kind.is_none() {
@@ -391,9 +386,9 @@ pub async fn renew(
     let (Some(kind), Some(expires), Some(content_type)) = (kind, expires, content_type) else {
         return Err(AppError::Validation(vec![]));
     };
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let id = Uuid::new_v4();
-    let sealed = state.keys.seal(
+    let sealed = ctx.keys.seal(
         &Place {
             tenant: tx.tenant(),
             table: "credential_renewals",
@@ -436,7 +431,7 @@ pub async fn renew(
 
 /// An official accepts a renewal (the credential becomes valid until the new date) or refuses it.
 pub async fn decide_renewal(
-    state: &AppState,
+    ctx: &Ctx,
     official: &AuthUser,
     id: Uuid,
     accept: bool,
@@ -447,8 +442,8 @@ pub async fn decide_renewal(
     if !accept && note.chars().count() < 2 {
         return Err(AppError::field("note", "credential.refusal_note"));
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     if db::credentials::renewals(&mut tx, None, false, Some(id))
         .await?
         .is_empty()
@@ -477,7 +472,7 @@ pub async fn decide_renewal(
         let settings: Settings = db::settings::get(&mut tx).await?;
         changes = supervision::sync_vendor(
             &mut tx,
-            &state.keys,
+            &ctx.keys,
             &actor,
             renewal.vendor_id,
             now,
@@ -513,7 +508,7 @@ pub async fn decide_renewal(
     });
     notices::notify(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         renewal.vendor_id,
         NoticeKind::RenewalDecided,
         &[("credential", &kind_label), ("verdict", &verdict), ("note", note)],
@@ -526,12 +521,12 @@ pub async fn decide_renewal(
 
 /// Renewals for officials who review: pending ones first (oldest first), then the decided.
 pub async fn renewals(
-    state: &AppState,
+    ctx: &Ctx,
     official: &AuthUser,
     pending_only: bool,
 ) -> AppResult<Vec<db::credentials::RenewalRow>> {
     official.require(Permission::Review)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let mut list = db::credentials::renewals(&mut tx, None, pending_only, None).await?;
     let pending = list.iter().take_while(|r| r.state == "pending").count();
     list[..pending].reverse();
@@ -539,22 +534,22 @@ pub async fn renewals(
 }
 
 /// The vendor's own renewals, newest first.
-pub async fn my_renewals(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<db::credentials::RenewalRow>> {
+pub async fn my_renewals(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<db::credentials::RenewalRow>> {
     vendor.require_vendor()?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     Ok(db::credentials::renewals(&mut tx, Some(vendor.id), false, None).await?)
 }
 
 /// A renewal's document (officials who review, audited; or the vendor who sent it).
-pub async fn renewal_document(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn renewal_document(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (vendor, content_type, sealed) = db::credentials::renewal_document(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !(user.id == vendor || user.has(Permission::Review)) {
         return Err(AppError::NotFound);
     }
-    let bytes = state.keys.open_stored(
+    let bytes = ctx.keys.open_stored(
         &Place {
             tenant: tx.tenant(),
             table: "credential_renewals",
@@ -586,9 +581,9 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-pub async fn api_keys(state: &AppState, admin: &AuthUser) -> AppResult<Vec<ApiKey>> {
+pub async fn api_keys(ctx: &Ctx, admin: &AuthUser) -> AppResult<Vec<ApiKey>> {
     admin.require_admin()?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     Ok(db::credentials::api_keys(&mut tx)
         .await?
         .into_iter()
@@ -661,17 +656,17 @@ pub async fn check_plain_key(tx: &mut TenantTx, keys: &crate::secrets::Keys, pre
     Ok(key.id)
 }
 
-pub async fn new_api_key(state: &AppState, admin: &AuthUser, name: &str) -> AppResult<(ApiKey, String)> {
+pub async fn new_api_key(ctx: &Ctx, admin: &AuthUser, name: &str) -> AppResult<(ApiKey, String)> {
     admin.require_admin()?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
-    let created = create_api_key(&mut tx, &state.keys, &admin.actor(), name).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
+    let created = create_api_key(&mut tx, &ctx.keys, &admin.actor(), name).await?;
     tx.commit().await?;
     Ok(created)
 }
 
-pub async fn revoke_api_key(state: &AppState, admin: &AuthUser, id: Uuid) -> AppResult<()> {
+pub async fn revoke_api_key(ctx: &Ctx, admin: &AuthUser, id: Uuid) -> AppResult<()> {
     admin.require_admin()?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     if !db::credentials::revoke_api_key(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }

@@ -7,9 +7,9 @@ use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
+use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use crate::services::codes;
 use nightmarket_db::credit::{NewRecord, RecordRow};
@@ -47,11 +47,11 @@ pub struct RecordView {
     pub standing: Standing,
 }
 
-fn view(state: &AppState, tenant: &Tenant, r: &RecordRow, now: DateTime<Utc>) -> RecordView {
+fn view(ctx: &Ctx, tenant: &Tenant, r: &RecordRow, now: DateTime<Utc>) -> RecordView {
     let code = record::display_code(&tenant.slug, &r.code);
     RecordView {
         id: r.id,
-        verify_url: verify_url(state, &code),
+        verify_url: verify_url(ctx, &code),
         code,
         sections: r.sections.clone(),
         issued_at: r.issued_at,
@@ -71,32 +71,32 @@ fn standing_of(r: &RecordRow, now: DateTime<Utc>) -> Standing {
     }
 }
 
-pub fn verify_url(state: &AppState, code: &str) -> String {
-    let base = state.config.public_url.as_str().trim_end_matches('/');
+pub fn verify_url(ctx: &Ctx, code: &str) -> String {
+    let base = ctx.public_url.as_str().trim_end_matches('/');
     format!("{base}/verify/{code}")
 }
 
 /// The vendor's records, newest first.
-pub async fn list(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<RecordView>> {
+pub async fn list(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<RecordView>> {
     vendor.require_vendor()?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let rows = db::credit::for_vendor(&mut tx, vendor.id).await?;
-    Ok(rows.iter().map(|r| view(state, &vendor.tenant, r, now)).collect())
+    Ok(rows.iter().map(|r| view(ctx, &vendor.tenant, r, now)).collect())
 }
 
 /// One of the vendor's records with its signed document (another vendor's is not found).
-pub async fn get(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppResult<(RecordView, SignedRecord, Payload)> {
+pub async fn get(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<(RecordView, SignedRecord, Payload)> {
     vendor.require_vendor()?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = db::credit::get(&mut tx, id)
         .await?
         .filter(|r| r.vendor_id == vendor.id)
         .ok_or(AppError::NotFound)?;
     let payload: Payload = serde_json::from_str(&row.payload)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("credit record {id}: stored payload unreadable: {e}")))?;
-    Ok((view(state, &vendor.tenant, &row, now), signed(&row), payload))
+    Ok((view(ctx, &vendor.tenant, &row, now), signed(&row), payload))
 }
 
 fn signed(r: &RecordRow) -> SignedRecord {
@@ -109,7 +109,7 @@ fn signed(r: &RecordRow) -> SignedRecord {
 
 /// Issues a record: checks the choice, gathers the facts, signs, stores and audits, in one
 /// transaction.
-pub async fn issue(state: &AppState, vendor: &AuthUser, req: &IssueRequest) -> AppResult<RecordView> {
+pub async fn issue(ctx: &Ctx, vendor: &AuthUser, req: &IssueRequest) -> AppResult<RecordView> {
     vendor.require_vendor()?;
     let mut errors = Vec::new();
     let mut sections: Vec<String> = Vec::new();
@@ -133,12 +133,12 @@ pub async fn issue(state: &AppState, vendor: &AuthUser, req: &IssueRequest) -> A
     // In the order they are listed, whatever order they were ticked in.
     sections.sort_by_key(|s| SECTIONS.iter().position(|x| x == s));
 
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let tenant = &vendor.tenant;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let id = issue_in(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         tenant,
         &vendor.actor(),
         vendor.id,
@@ -149,7 +149,7 @@ pub async fn issue(state: &AppState, vendor: &AuthUser, req: &IssueRequest) -> A
     .await?;
     let row = db::credit::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    Ok(view(state, tenant, &row, now))
+    Ok(view(ctx, tenant, &row, now))
 }
 
 /// Issues a record of `vendor` with the (checked) sections, valid `days`, in the caller's
@@ -206,10 +206,10 @@ pub async fn issue_in(
 
 /// Revokes one of the vendor's records: from now on `/verify` says so. Revoking twice changes
 /// nothing.
-pub async fn revoke(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppResult<RecordView> {
+pub async fn revoke(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<RecordView> {
     vendor.require_vendor()?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = db::credit::get(&mut tx, id)
         .await?
         .filter(|r| r.vendor_id == vendor.id)
@@ -226,7 +226,7 @@ pub async fn revoke(state: &AppState, vendor: &AuthUser, id: Uuid) -> AppResult<
     }
     let row = db::credit::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    Ok(view(state, &vendor.tenant, &row, now))
+    Ok(view(ctx, &vendor.tenant, &row, now))
 }
 
 /// The facts of the chosen sections.
@@ -400,11 +400,11 @@ pub struct Verification {
 
 /// Looks a verification code up and checks the record: its signature against the tenant's key,
 /// its expiry and whether it was revoked. An unknown or malformed code is not found.
-pub async fn verify(state: &AppState, text: &str) -> AppResult<Verification> {
+pub async fn verify(ctx: &Ctx, text: &str) -> AppResult<Verification> {
     let (slug, code) = record::parse_code(text).ok_or(AppError::NotFound)?;
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let tenant = ctx.tenants.require(&ctx.db, &slug).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let row = db::credit::by_code(&mut tx, &code).await?.ok_or(AppError::NotFound)?;
     let key = db::codes::key_by_kid(&mut tx, &row.kid)
         .await?

@@ -5,10 +5,10 @@
 
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::i18n::Lang;
+use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use crate::services::supervision::{self, ColourChange};
 use crate::services::{live, notices};
@@ -19,7 +19,7 @@ use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Permission;
 
 /// The vendor disputes the feed's report on their credential of `kind` (5–500 characters).
-pub async fn file(state: &AppState, vendor: &AuthUser, kind: &str, text: &str) -> AppResult<Uuid> {
+pub async fn file(ctx: &Ctx, vendor: &AuthUser, kind: &str, text: &str) -> AppResult<Uuid> {
     vendor.require_vendor()?;
     let kind = Kind::parse(kind).ok_or_else(|| AppError::field("kind", "credential.kind_unknown"))?;
     let text = text.trim();
@@ -30,8 +30,8 @@ pub async fn file(state: &AppState, vendor: &AuthUser, kind: &str, text: &str) -
             Msg::new("form.length_between").arg("min", 5).arg("max", 500),
         )]));
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     db::credentials::lock_vendor(&mut tx, vendor.id).await?;
     // Only what an external system reported can be disputed here; a date that passed or an
     // official's decision have their own ways (a renewal, an appeal).
@@ -69,23 +69,23 @@ pub async fn file(state: &AppState, vendor: &AuthUser, kind: &str, text: &str) -
 }
 
 /// Disputes for officials who review (pending ones, or all).
-pub async fn list(state: &AppState, official: &AuthUser, pending_only: bool) -> AppResult<Vec<DisputeRow>> {
+pub async fn list(ctx: &Ctx, official: &AuthUser, pending_only: bool) -> AppResult<Vec<DisputeRow>> {
     official.require(Permission::Review)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     Ok(db::disputes::list(&mut tx, pending_only, None, None).await?)
 }
 
 /// The vendor's own disputes.
-pub async fn mine(state: &AppState, vendor: &AuthUser) -> AppResult<Vec<DisputeRow>> {
+pub async fn mine(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<DisputeRow>> {
     vendor.require_vendor()?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     Ok(db::disputes::list(&mut tx, false, Some(vendor.id), None).await?)
 }
 
 /// An official decides: `uphold` (the report was wrong: the credential is valid again on the
 /// official's word) or not, with a reason (2–200 characters) the vendor reads.
 pub async fn decide(
-    state: &AppState,
+    ctx: &Ctx,
     official: &AuthUser,
     id: Uuid,
     uphold: bool,
@@ -99,8 +99,8 @@ pub async fn decide(
             Msg::new("form.length_between").arg("min", 2).arg("max", 200),
         )]));
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let d = db::disputes::list(&mut tx, false, None, Some(id))
         .await?
         .pop()
@@ -128,7 +128,7 @@ pub async fn decide(
         let settings = db::settings::get(&mut tx).await?;
         changes = supervision::sync_vendor(
             &mut tx,
-            &state.keys,
+            &ctx.keys,
             &actor,
             d.vendor_id,
             now,
@@ -163,7 +163,7 @@ pub async fn decide(
     });
     notices::notify(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         d.vendor_id,
         NoticeKind::DisputeDecided,
         &[("credential", &kind_label), ("verdict", &verdict_label), ("note", note)],

@@ -7,10 +7,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
+use crate::services::Ctx;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
 use crate::services::audit::{self, Change};
 use nightmarket_db::codes::CodeRow;
@@ -113,9 +113,9 @@ async fn declares(tx: &mut TenantTx, vendor: Uuid) -> AppResult<Vec<CodeRow>> {
 }
 
 /// Records a declaration (with an optional photo of the receipt, sealed) and audits it.
-pub async fn declare(state: &AppState, vendor: &AuthUser, d: &Declaration, photo: Option<&[u8]>) -> AppResult<Uuid> {
+pub async fn declare(ctx: &Ctx, vendor: &AuthUser, d: &Declaration, photo: Option<&[u8]>) -> AppResult<Uuid> {
     vendor.require_vendor()?;
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let today = now.with_timezone(&vendor.tenant.timezone).date_naive();
     let supplier = d.supplier.trim();
     let place = d.place.trim();
@@ -164,14 +164,14 @@ pub async fn declare(state: &AppState, vendor: &AuthUser, d: &Declaration, photo
     check(errors)?;
     let received_on = received_on.ok_or_else(|| AppError::field("received_on", "application.date_format"))?;
 
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let stalls = declares(&mut tx, vendor.id).await?;
     if stalls.is_empty() {
         return Err(AppError::field("supplier", "goods.not_food"));
     }
     let id = Uuid::new_v4();
     let sealed = photo.map(|p| {
-        state.keys.seal(
+        ctx.keys.seal(
             &Place {
                 tenant: tx.tenant(),
                 table: "goods_sources",
@@ -216,18 +216,18 @@ pub async fn declare(state: &AppState, vendor: &AuthUser, d: &Declaration, photo
 }
 
 /// The vendor's own declarations, latest first.
-pub async fn mine(state: &AppState, vendor: &AuthUser) -> AppResult<(bool, Vec<SourceView>)> {
+pub async fn mine(ctx: &Ctx, vendor: &AuthUser) -> AppResult<(bool, Vec<SourceView>)> {
     vendor.require_vendor()?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let may = !declares(&mut tx, vendor.id).await?.is_empty();
     let rows = db::goods::for_vendor(&mut tx, vendor.id, 200).await?;
     Ok((may, rows.into_iter().map(SourceView::from).collect()))
 }
 
 /// The latest declarations of a stall's vendor, for officials (the code page, inspections).
-pub async fn for_code(state: &AppState, official: &AuthUser, code_id: Uuid) -> AppResult<Vec<SourceView>> {
+pub async fn for_code(ctx: &Ctx, official: &AuthUser, code_id: Uuid) -> AppResult<Vec<SourceView>> {
     official.require_staff()?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let code = db::codes::get(&mut tx, code_id).await?.ok_or(AppError::NotFound)?;
     let rows = db::goods::for_vendor(&mut tx, code.vendor_id, 10).await?;
     Ok(rows.into_iter().map(SourceView::from).collect())
@@ -253,13 +253,13 @@ pub async fn mark_checked(
 }
 
 /// A declaration's photo for its vendor or staff (sealed at rest, opened here).
-pub async fn photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn photo(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (content_type, sealed, vendor) = db::goods::photo(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if !(user.role.is_staff() || vendor == user.id) {
         return Err(AppError::NotFound);
     }
-    let bytes = state.keys.open_stored(
+    let bytes = ctx.keys.open_stored(
         &Place {
             tenant: tx.tenant(),
             table: "goods_sources",

@@ -10,10 +10,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use crate::services::Ctx;
 use nightmarket_db::codes::CodeRow;
 use nightmarket_db::insights::Nights;
 use nightmarket_db::{self as db, TenantTx};
@@ -128,10 +128,10 @@ pub struct WeekdayFigure {
 
 /// The insights of the vendor's stall `code_id` (another vendor's stall, or a revoked one, is
 /// not found).
-pub async fn for_stall(state: &AppState, vendor: &AuthUser, code_id: Uuid, lang: Lang) -> AppResult<Insights> {
+pub async fn for_stall(ctx: &Ctx, vendor: &AuthUser, code_id: Uuid, lang: Lang) -> AppResult<Insights> {
     vendor.require_vendor()?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let code = db::codes::get(&mut tx, code_id)
         .await?
         .filter(|c| c.vendor_id == vendor.id && c.revoked_at.is_none())

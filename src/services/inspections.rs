@@ -5,10 +5,10 @@ use chrono::Duration;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
+use crate::services::Ctx;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
 use crate::services::audit::{self, Change};
 use crate::services::supervision::{self, ColourChange, local_date};
@@ -53,16 +53,16 @@ pub async fn problems(tx: &mut TenantTx) -> AppResult<Vec<Problem>> {
     Ok(db::inspections::problems(tx).await?)
 }
 
-pub async fn list_problems(state: &AppState, user: &AuthUser) -> AppResult<Vec<Problem>> {
+pub async fn list_problems(ctx: &Ctx, user: &AuthUser) -> AppResult<Vec<Problem>> {
     user.require_staff()?;
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let list = problems(&mut tx).await?;
     tx.commit().await?;
     Ok(list)
 }
 
 /// Adds or changes a problem of the tenant's scheme (admins).
-pub async fn save_problem(state: &AppState, admin: &AuthUser, p: &Problem) -> AppResult<()> {
+pub async fn save_problem(ctx: &Ctx, admin: &AuthUser, p: &Problem) -> AppResult<()> {
     admin.require_admin()?;
     let mut errors = Vec::new();
     let code = p.code.trim().to_ascii_lowercase();
@@ -88,7 +88,7 @@ pub async fn save_problem(state: &AppState, admin: &AuthUser, p: &Problem) -> Ap
         ));
     }
     check(errors)?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let before = problems(&mut tx).await?.into_iter().find(|x| x.code == code);
     let new = Problem {
         code: code.clone(),
@@ -121,7 +121,7 @@ pub struct Recorded {
 
 /// Records an inspection of a stall (officials with the inspect permission).
 pub async fn record(
-    state: &AppState,
+    ctx: &Ctx,
     official: &AuthUser,
     code_id: Uuid,
     found: &[String],
@@ -130,7 +130,7 @@ pub async fn record(
     goods_checked: &[Uuid],
 ) -> AppResult<(Recorded, Vec<ColourChange>)> {
     official.require(Permission::Inspect)?;
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let notes = notes.trim();
     let mut errors = Vec::new();
     if notes.chars().count() > 500 {
@@ -149,7 +149,7 @@ pub async fn record(
             _ => errors.push(FieldError::new("photos", "document.type_or_size")),
         }
     }
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let scheme = problems(&mut tx).await?;
     let mut chosen = Vec::new();
     for code in found {
@@ -191,7 +191,7 @@ pub async fn record(
     crate::services::goods::mark_checked(&mut tx, official, code.vendor_id, id, goods_checked, now).await?;
     for (bytes, content_type) in photos.iter().zip(photo_types) {
         let photo = Uuid::new_v4();
-        let sealed = state.keys.seal(
+        let sealed = ctx.keys.seal(
             &Place {
                 tenant: tx.tenant(),
                 table: "inspection_photos",
@@ -233,7 +233,7 @@ pub async fn record(
     .await?;
     let changes = supervision::sync_vendor(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         &actor,
         code.vendor_id,
         now,
@@ -248,7 +248,7 @@ pub async fn record(
     };
     notices::notify(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         code.vendor_id,
         NoticeKind::InspectionRecorded,
         &[
@@ -304,12 +304,12 @@ pub fn deduction_view(d: &DeductionRow, appeal_days: i32, now: chrono::DateTime<
 }
 
 /// The vendor's deductions, newest first.
-pub async fn deductions_of(state: &AppState, user: &AuthUser, vendor: Uuid) -> AppResult<Vec<Deduction>> {
+pub async fn deductions_of(ctx: &Ctx, user: &AuthUser, vendor: Uuid) -> AppResult<Vec<Deduction>> {
     if !(user.role.is_staff() || user.id == vendor) {
         return Err(AppError::NotFound);
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let settings = db::settings::get(&mut tx).await?;
     Ok(db::inspections::deductions(&mut tx, Some(vendor), None)
         .await?
@@ -320,9 +320,9 @@ pub async fn deductions_of(state: &AppState, user: &AuthUser, vendor: Uuid) -> A
 
 /// The vendor appeals a deduction within the tenant's window, with an optional photo (`photo`
 /// empty when none): a JPEG or PNG of at most 5 MiB, sealed like every document.
-pub async fn appeal(state: &AppState, vendor: &AuthUser, deduction: Uuid, text: &str, photo: &[u8]) -> AppResult<Uuid> {
+pub async fn appeal(ctx: &Ctx, vendor: &AuthUser, deduction: Uuid, text: &str, photo: &[u8]) -> AppResult<Uuid> {
     vendor.require_vendor()?;
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let text = text.trim();
     let mut errors = Vec::new();
     if !(2..=500).contains(&text.chars().count()) {
@@ -340,7 +340,7 @@ pub async fn appeal(state: &AppState, vendor: &AuthUser, deduction: Uuid, text: 
         }
     };
     check(errors)?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let settings = db::settings::get(&mut tx).await?;
     let d = db::inspections::deductions(&mut tx, Some(vendor.id), None)
         .await?
@@ -360,7 +360,7 @@ pub async fn appeal(state: &AppState, vendor: &AuthUser, deduction: Uuid, text: 
     }
     let id = Uuid::new_v4();
     let photo = photo_type.map(|t| {
-        let sealed = state.keys.seal(
+        let sealed = ctx.keys.seal(
             &Place {
                 tenant: tx.tenant(),
                 table: "appeals",
@@ -419,20 +419,20 @@ async fn others_may_decide(tx: &mut TenantTx, official: Uuid) -> AppResult<bool>
 
 /// Whether this official may decide an appeal of theirs only because nobody else may (the
 /// appeals page says so).
-pub async fn sole_decider(state: &AppState, official: &AuthUser) -> AppResult<bool> {
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+pub async fn sole_decider(ctx: &Ctx, official: &AuthUser) -> AppResult<bool> {
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     Ok(!others_may_decide(&mut tx, official.id).await?)
 }
 
 pub async fn decide_appeal(
-    state: &AppState,
+    ctx: &Ctx,
     official: &AuthUser,
     appeal: Uuid,
     cancel: bool,
     reason: &str,
 ) -> AppResult<Vec<ColourChange>> {
     official.require(Permission::Inspect)?;
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let reason = reason.trim();
     if !(2..=200).contains(&reason.chars().count()) {
         return Err(AppError::Validation(vec![FieldError::with(
@@ -440,7 +440,7 @@ pub async fn decide_appeal(
             Msg::new("form.length_between").arg("min", 2).arg("max", 200),
         )]));
     }
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     if !db::inspections::lock_appeal(&mut tx, appeal).await? {
         return Err(AppError::NotFound);
     }
@@ -484,7 +484,7 @@ pub async fn decide_appeal(
     let settings = db::settings::get(&mut tx).await?;
     let changes = supervision::sync_vendor(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         &actor,
         a.vendor_id,
         now,
@@ -499,7 +499,7 @@ pub async fn decide_appeal(
     });
     notices::notify(
         &mut tx,
-        &state.keys,
+        &ctx.keys,
         a.vendor_id,
         NoticeKind::AppealDecided,
         &[
@@ -515,26 +515,22 @@ pub async fn decide_appeal(
 }
 
 /// Appeals waiting (or all), for officials.
-pub async fn appeals(
-    state: &AppState,
-    official: &AuthUser,
-    pending_only: bool,
-) -> AppResult<Vec<db::inspections::AppealRow>> {
+pub async fn appeals(ctx: &Ctx, official: &AuthUser, pending_only: bool) -> AppResult<Vec<db::inspections::AppealRow>> {
     official.require(Permission::Inspect)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     Ok(db::inspections::appeals(&mut tx, pending_only, None).await?)
 }
 
 /// The photo backing an appeal (officials deciding appeals, or the vendor who filed it).
-pub async fn appeal_photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn appeal_photo(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (vendor, content_type, sealed) = db::inspections::appeal_photo(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if vendor != user.id && !user.has(Permission::Inspect) {
         return Err(AppError::NotFound);
     }
-    let bytes = state.keys.open_stored(
+    let bytes = ctx.keys.open_stored(
         &Place {
             tenant: tx.tenant(),
             table: "appeals",
@@ -547,8 +543,8 @@ pub async fn appeal_photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppRes
 }
 
 /// An inspection photo (officials, or the vendor inspected).
-pub async fn photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn photo(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (inspection, content_type, sealed) = db::inspections::photo(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if !user.role.is_staff() {
         let mine = db::inspections::deductions(&mut tx, Some(user.id), Some(inspection)).await?;
@@ -564,7 +560,7 @@ pub async fn photo(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<(St
             return Err(AppError::NotFound);
         }
     }
-    let bytes = state.keys.open_stored(
+    let bytes = ctx.keys.open_stored(
         &Place {
             tenant: tx.tenant(),
             table: "inspection_photos",
@@ -590,9 +586,9 @@ pub struct InspectionView {
 }
 
 /// The latest inspections of a stall (officials, or the vendor whose stall it is).
-pub async fn for_code(state: &AppState, user: &AuthUser, code_id: Uuid) -> AppResult<Vec<InspectionView>> {
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn for_code(ctx: &Ctx, user: &AuthUser, code_id: Uuid) -> AppResult<Vec<InspectionView>> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let code = db::codes::get(&mut tx, code_id).await?.ok_or(AppError::NotFound)?;
     if !(user.role.is_staff() || code.vendor_id == user.id) {
         return Err(AppError::NotFound);

@@ -5,9 +5,9 @@ use serde::Serialize;
 use std::collections::HashSet;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use nightmarket_db::markets::{self, MarketRow, SlotRow};
 use nightmarket_domain::market::{Category, MarketDraft, parse_slot_code};
@@ -81,14 +81,14 @@ pub struct MarketDetail {
     pub slots: Vec<Slot>,
 }
 
-pub async fn list(state: &AppState, tenant: TenantId) -> AppResult<Vec<Market>> {
-    let mut tx = state.db.tenant(tenant).await?;
+pub async fn list(ctx: &Ctx, tenant: TenantId) -> AppResult<Vec<Market>> {
+    let mut tx = ctx.db.tenant(tenant).await?;
     let rows = markets::list(&mut tx).await?;
     Ok(rows.iter().map(Market::from).collect())
 }
 
-pub async fn get(state: &AppState, tenant: TenantId, id: Uuid) -> AppResult<MarketDetail> {
-    let mut tx = state.db.tenant(tenant).await?;
+pub async fn get(ctx: &Ctx, tenant: TenantId, id: Uuid) -> AppResult<MarketDetail> {
+    let mut tx = ctx.db.tenant(tenant).await?;
     detail(&mut tx, id).await
 }
 
@@ -101,10 +101,10 @@ async fn detail(tx: &mut nightmarket_db::TenantTx, id: Uuid) -> AppResult<Market
     })
 }
 
-pub async fn create(state: &AppState, admin: &AuthUser, draft: &MarketDraft) -> AppResult<Market> {
+pub async fn create(ctx: &Ctx, admin: &AuthUser, draft: &MarketDraft) -> AppResult<Market> {
     admin.require_admin()?;
     let valid = draft.validate().map_err(AppError::Validation)?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let id = markets::insert(&mut tx, &valid).await?;
     let market = markets::get(&mut tx, id)
         .await?
@@ -120,10 +120,10 @@ pub async fn create(state: &AppState, admin: &AuthUser, draft: &MarketDraft) -> 
     Ok(market)
 }
 
-pub async fn update(state: &AppState, admin: &AuthUser, id: Uuid, draft: &MarketDraft) -> AppResult<Market> {
+pub async fn update(ctx: &Ctx, admin: &AuthUser, id: Uuid, draft: &MarketDraft) -> AppResult<Market> {
     admin.require_admin()?;
     let valid = draft.validate().map_err(AppError::Validation)?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     if !markets::lock(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
@@ -183,15 +183,10 @@ pub fn validate_slots(input: &[SlotInput]) -> Result<Vec<(String, Category)>, Ve
     if errors.is_empty() { Ok(valid) } else { Err(errors) }
 }
 
-pub async fn add_slots(
-    state: &AppState,
-    admin: &AuthUser,
-    market_id: Uuid,
-    input: &[SlotInput],
-) -> AppResult<Vec<Slot>> {
+pub async fn add_slots(ctx: &Ctx, admin: &AuthUser, market_id: Uuid, input: &[SlotInput]) -> AppResult<Vec<Slot>> {
     admin.require_admin()?;
     let slots = validate_slots(input).map_err(AppError::Validation)?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     if !markets::lock(&mut tx, market_id).await? {
         return Err(AppError::NotFound);
     }
@@ -207,9 +202,9 @@ pub async fn add_slots(
     Ok(created)
 }
 
-pub async fn remove_slot(state: &AppState, admin: &AuthUser, market_id: Uuid, slot_id: Uuid) -> AppResult<()> {
+pub async fn remove_slot(ctx: &Ctx, admin: &AuthUser, market_id: Uuid, slot_id: Uuid) -> AppResult<()> {
     admin.require_admin()?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let slot = markets::get_slot(&mut tx, market_id, slot_id)
         .await?
         .ok_or(AppError::NotFound)?;

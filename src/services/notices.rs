@@ -4,12 +4,12 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::pii::Place;
 use crate::secrets::Keys;
+use crate::services::Ctx;
 use crate::services::sms;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::notice::NoticeKind;
@@ -23,16 +23,16 @@ pub struct Inbox {
 
 /// The signed-in person's newest `limit` notices (the one inbox of vendors' and staff's pages and
 /// of the API).
-pub async fn inbox(state: &AppState, user: &AuthUser, limit: i64) -> AppResult<Inbox> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn inbox(ctx: &Ctx, user: &AuthUser, limit: i64) -> AppResult<Inbox> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let unread = db::notifications::unread_count(&mut tx, user.id).await?;
     let notices = db::notifications::for_user(&mut tx, user.id, limit).await?;
     Ok(Inbox { notices, unread })
 }
 
 /// Marks every notice of the signed-in person read.
-pub async fn mark_all_read(state: &AppState, user: &AuthUser) -> AppResult<()> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn mark_all_read(ctx: &Ctx, user: &AuthUser) -> AppResult<()> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     db::notifications::mark_all_read(&mut tx, user.id).await?;
     tx.commit().await?;
     Ok(())

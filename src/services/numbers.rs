@@ -16,10 +16,10 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use crate::services::Ctx;
 use nightmarket_db::markets::MarketRow;
 use nightmarket_db::numbers::{MarketNight, Window};
 use nightmarket_db::{self as db, TenantTx};
@@ -170,15 +170,11 @@ pub fn latest_started_night(markets: &[MarketRow], tz: Tz, now: DateTime<Utc>) -
 }
 
 /// [`latest_started_night`] for a signed-in member of staff's tenant.
-pub async fn lookup_night(state: &AppState, user: &AuthUser) -> AppResult<NaiveDate> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn lookup_night(ctx: &Ctx, user: &AuthUser) -> AppResult<NaiveDate> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let markets = db::markets::list(&mut tx).await?;
     tx.commit().await?;
-    Ok(latest_started_night(
-        &markets,
-        user.tenant.timezone,
-        state.config.clock.now(),
-    ))
+    Ok(latest_started_night(&markets, user.tenant.timezone, ctx.clock.now()))
 }
 
 /// Figures that add up across nights and markets.
@@ -369,19 +365,19 @@ pub struct Dashboard {
 }
 
 /// Reads the dashboard an admin or official asked for.
-pub async fn dashboard(state: &AppState, user: &AuthUser, q: &RangeQuery) -> AppResult<Dashboard> {
+pub async fn dashboard(ctx: &Ctx, user: &AuthUser, q: &RangeQuery) -> AppResult<Dashboard> {
     user.require_staff()?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let d = read(&mut tx, &user.tenant, q, now).await?;
     tx.commit().await?;
     Ok(d)
 }
 
 /// The markets of the tenant, for the dashboard's market choice.
-pub async fn markets(state: &AppState, user: &AuthUser) -> AppResult<Vec<MarketRef>> {
+pub async fn markets(ctx: &Ctx, user: &AuthUser) -> AppResult<Vec<MarketRef>> {
     user.require_staff()?;
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let markets = db::markets::list(&mut tx).await?;
     tx.commit().await?;
     Ok(markets
@@ -715,10 +711,10 @@ pub struct PublicNight {
 }
 
 /// A market's public record, for anyone.
-pub async fn public_stats(state: &AppState, slug: &str, market: Uuid) -> AppResult<PublicStats> {
-    let tenant = state.tenants.require(&state.db, slug).await?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant.id).await?;
+pub async fn public_stats(ctx: &Ctx, slug: &str, market: Uuid) -> AppResult<PublicStats> {
+    let tenant = ctx.tenants.require(&ctx.db, slug).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let markets = db::markets::list(&mut tx).await?;
     let m = markets.iter().find(|m| m.id == market).ok_or(AppError::NotFound)?;
     let tonight = current_night(&markets, Some(m), tenant.timezone, now);
@@ -1008,13 +1004,13 @@ pub fn csv(columns: &[String], rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
 }
 
 /// The records behind the figures over a range (RECORD_TABLES), personal data masked.
-pub async fn records(state: &AppState, user: &AuthUser, name: &str, q: &RangeQuery, lang: Lang) -> AppResult<Table> {
+pub async fn records(ctx: &Ctx, user: &AuthUser, name: &str, q: &RangeQuery, lang: Lang) -> AppResult<Table> {
     user.require_staff()?;
     if !RECORD_TABLES.contains(&name) {
         return Err(AppError::NotFound);
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let tz = user.tenant.timezone;
     let Scope { range, window, .. } = scope(&mut tx, tz, q, now).await?;
     let time = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string();
@@ -1135,7 +1131,7 @@ pub async fn records(state: &AppState, user: &AuthUser, name: &str, q: &RangeQue
         }
         _ => {
             tx.commit().await?;
-            let days = crate::services::vouchers::settlement(state, user, range.from, range.to, false).await?;
+            let days = crate::services::vouchers::settlement(ctx, user, range.from, range.to, false).await?;
             return Ok(table(
                 name,
                 &crate::services::vouchers::SETTLEMENT_COLUMNS,

@@ -5,9 +5,9 @@ use chrono::Duration;
 use std::net::IpAddr;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::secrets::{Keys, random_bytes};
+use crate::services::Ctx;
 use crate::services::sms;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::people::Phone;
@@ -53,14 +53,13 @@ fn six_digits() -> String {
 }
 
 /// Sends a fresh code to `phone`.
-pub async fn send(state: &AppState, tenant: &Tenant, purpose: Purpose, phone: &Phone, client: IpAddr) -> AppResult<()> {
-    let index = phone_index(&state.keys, tenant, phone);
-    state
-        .otp_throttle
-        .check(state.db.global(), &format!("{}/{index}", tenant.slug), client)
+pub async fn send(ctx: &Ctx, tenant: &Tenant, purpose: Purpose, phone: &Phone, client: IpAddr) -> AppResult<()> {
+    let index = phone_index(&ctx.keys, tenant, phone);
+    ctx.otp_throttle
+        .check(ctx.db.global(), &format!("{}/{index}", tenant.slug), client)
         .await?;
-    let mut tx = state.db.tenant(tenant.id).await?;
-    let now = state.config.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
+    let now = ctx.clock.now();
     let (today, last) = db::otp::sent_since(&mut tx, purpose.as_str(), &index, now - Duration::days(1)).await?;
     if today >= MAX_PER_DAY {
         return Err(AppError::RateLimited { retry_after_secs: 3600 });
@@ -80,29 +79,29 @@ pub async fn send(state: &AppState, tenant: &Tenant, purpose: Purpose, phone: &P
         id,
         purpose.as_str(),
         &index,
-        &code_hash(&state.keys, tenant, id, &code),
+        &code_hash(&ctx.keys, tenant, id, &code),
         now + Duration::minutes(TTL_MINUTES),
     )
     .await?;
     let text = crate::i18n::Lang::Zh.tr("otp.sms", &[("code", &code), ("minutes", &TTL_MINUTES.to_string())]);
-    sms::queue(&mut tx, &state.keys, phone, &text).await?;
+    sms::queue(&mut tx, &ctx.keys, phone, &text).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Checks `code` for `phone` and uses it up. Runs in its own transaction so that a wrong guess
 /// is counted even when the caller's work fails.
-pub async fn verify(state: &AppState, tenant: &Tenant, purpose: Purpose, phone: &Phone, code: &str) -> AppResult<()> {
+pub async fn verify(ctx: &Ctx, tenant: &Tenant, purpose: Purpose, phone: &Phone, code: &str) -> AppResult<()> {
     let code = code.trim();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AppError::Validation(vec![FieldError::new("code", "otp.format")]));
     }
-    let index = phone_index(&state.keys, tenant, phone);
-    let mut tx: TenantTx = state.db.tenant(tenant.id).await?;
+    let index = phone_index(&ctx.keys, tenant, phone);
+    let mut tx: TenantTx = ctx.db.tenant(tenant.id).await?;
     let Some(row) = db::otp::latest_for_update(&mut tx, purpose.as_str(), &index).await? else {
         return Err(AppError::Validation(vec![FieldError::new("code", "otp.none")]));
     };
-    if row.consumed_at.is_some() || row.expires_at < state.config.clock.now() {
+    if row.consumed_at.is_some() || row.expires_at < ctx.clock.now() {
         return Err(AppError::Validation(vec![FieldError::new("code", "otp.expired")]));
     }
     if row.attempts >= MAX_GUESSES {
@@ -111,7 +110,7 @@ pub async fn verify(state: &AppState, tenant: &Tenant, purpose: Purpose, phone: 
             "otp.too_many_guesses",
         )]));
     }
-    let expected = code_hash(&state.keys, tenant, row.id, code);
+    let expected = code_hash(&ctx.keys, tenant, row.id, code);
     if !constant_time_eq(&expected, &row.code_hash) {
         db::otp::count_attempt(&mut tx, row.id).await?;
         tx.commit().await?;

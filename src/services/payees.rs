@@ -6,11 +6,11 @@ use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::secrets::Keys;
+use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use nightmarket_db::payees::PayeeRow;
 use nightmarket_db::{self as db, TenantTx};
@@ -60,15 +60,15 @@ fn opened(tx: &TenantTx, keys: &Keys, row: &PayeeRow) -> AppResult<Payee> {
 }
 
 /// The vendor's own payee account, masked.
-pub async fn own(state: &AppState, vendor: &AuthUser) -> AppResult<Option<Payee>> {
+pub async fn own(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Option<Payee>> {
     vendor.require_vendor()?;
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let rows = db::payees::of_vendors(&mut tx, &[vendor.id]).await?;
     Ok(rows.first().map(masked))
 }
 
 /// The vendor gives (or changes) where their subsidy is paid.
-pub async fn save(state: &AppState, vendor: &AuthUser, holder: &str, bank: &str, account: &str) -> AppResult<Payee> {
+pub async fn save(ctx: &Ctx, vendor: &AuthUser, holder: &str, bank: &str, account: &str) -> AppResult<Payee> {
     vendor.require_vendor()?;
     let (holder, bank) = (holder.trim(), bank.trim());
     let mut errors = Vec::new();
@@ -102,15 +102,15 @@ pub async fn save(state: &AppState, vendor: &AuthUser, holder: &str, bank: &str,
     };
     check(errors)?;
     let account = account.ok_or_else(|| AppError::field("account", "payee.account_digits"))?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let before = db::payees::of_vendors(&mut tx, &[vendor.id]).await?.first().map(masked);
     let row = PayeeRow {
         vendor_id: vendor.id,
-        holder_enc: state.keys.seal_str(&place(&tx, vendor.id, "holder_enc"), holder),
+        holder_enc: ctx.keys.seal_str(&place(&tx, vendor.id, "holder_enc"), holder),
         holder_masked: mask_name(holder),
         bank: bank.to_string(),
-        account_enc: state
+        account_enc: ctx
             .keys
             .seal_str(&place(&tx, vendor.id, "account_enc"), account.as_str()),
         account_masked: account.masked(),

@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::services::Ctx;
 use crate::services::audit::{self, Actor, Change};
 use crate::services::shopper::Shopper;
 use crate::services::{live, supervision};
@@ -100,12 +100,12 @@ pub fn ticket(keys: &crate::secrets::Keys, tenant: &Tenant, code: Uuid, device_i
 
 /// Whether this device has rated the stall on the night under way (the rate form then says so
 /// instead of being filled in for nothing).
-pub async fn rated_tonight(state: &AppState, tenant: &Tenant, code: &CodeRow, shopper: &Shopper) -> AppResult<bool> {
-    let now = state.config.clock.now();
+pub async fn rated_tonight(ctx: &Ctx, tenant: &Tenant, code: &CodeRow, shopper: &Shopper) -> AppResult<bool> {
+    let now = ctx.clock.now();
     let night = code
         .hours()
         .business_date(now.with_timezone(&tenant.timezone).naive_local());
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let rated = db::ratings::rated(&mut tx, code.id, night, &shopper.device_hash).await?;
     tx.commit().await?;
     Ok(rated)
@@ -122,7 +122,7 @@ pub enum Standing {
 /// Rates the stall of a genuine, live code, with the ticket its scan page handed this device.
 #[allow(clippy::too_many_arguments)]
 pub async fn rate(
-    state: &AppState,
+    ctx: &Ctx,
     tenant: &Tenant,
     code: &CodeRow,
     shopper: &Shopper,
@@ -132,20 +132,19 @@ pub async fn rate(
     tags: &[String],
     comment: &str,
 ) -> AppResult<(Rated, Standing)> {
-    state
-        .shopper_throttle
+    ctx.shopper_throttle
         .check(
-            state.db.global(),
+            ctx.db.global(),
             &format!("rate/{}", shopper.device_hash),
             shopper.address,
         )
         .await?;
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     // A real scan: a script that never opened the scan page (or sends no cookie) has no ticket
     // for this device and stall. Checked here, refused below once the stall's own state (the
     // truer reason, when it cannot be rated at all) has been said.
     let nonce = ticket::verify(
-        &state.keys.rating_ticket,
+        &ctx.keys.rating_ticket,
         ticket_text,
         tenant.id.0,
         code.id,
@@ -159,7 +158,7 @@ pub async fn rate(
         }))
     });
     let input = RatingInput::parse(stars, tags, comment).map_err(AppError::Validation)?;
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     if code.revoked_at.is_some() {
         return Err(AppError::Conflict(Msg::new("code.revoked")));
     }
@@ -180,7 +179,7 @@ pub async fn rate(
     if db::ratings::rated(&mut tx, code.id, night, &shopper.device_hash).await? {
         return Err(AppError::Conflict(Msg::new("rating.once_per_night")));
     }
-    let client_hash = state
+    let client_hash = ctx
         .keys
         .blind_index(tenant.id, "client-address", &shopper.address.to_string());
     let signals = db::ratings::burst_signals(
@@ -240,7 +239,7 @@ pub async fn rate(
     if held.is_none() {
         supervision::sync_vendor(
             &mut tx,
-            &state.keys,
+            &ctx.keys,
             &actor,
             code.vendor_id,
             now,
@@ -279,7 +278,7 @@ pub enum RatingDecision {
 /// An official releases a held rating or voids a rating's stars, with a note; the stall's score
 /// (and the tenant mean every score leans on) follow in the same transaction.
 pub async fn decide(
-    state: &AppState,
+    ctx: &Ctx,
     official: &AuthUser,
     rating: Uuid,
     decision: RatingDecision,
@@ -291,8 +290,8 @@ pub async fn decide(
     if (decision == RatingDecision::Void && !(2..=200).contains(&n)) || n > 200 {
         return Err(AppError::field("note", "rating.void_note"));
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let vendor = db::ratings::vendor_of(&mut tx, rating)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -332,7 +331,7 @@ pub async fn decide(
     .await?;
     let settings = db::settings::get(&mut tx).await?;
     let tz = official.tenant.timezone;
-    supervision::sync_vendor(&mut tx, &state.keys, &actor, vendor, now, tz, &settings).await?;
+    supervision::sync_vendor(&mut tx, &ctx.keys, &actor, vendor, now, tz, &settings).await?;
     tx.touch(row.code_id);
     tx.commit().await?;
     Ok(())
@@ -340,9 +339,9 @@ pub async fn decide(
 
 /// The stall a rating is about, for staff (pages go back to that stall after acting on it);
 /// not found for a rating of another tenant.
-pub async fn code_of(state: &AppState, official: &AuthUser, rating: Uuid) -> AppResult<Uuid> {
+pub async fn code_of(ctx: &Ctx, official: &AuthUser, rating: Uuid) -> AppResult<Uuid> {
     official.require_staff()?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let (row, _) = db::ratings::get(&mut tx, rating).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(row.code_id)
@@ -358,9 +357,9 @@ pub struct HeldRating {
 }
 
 /// Ratings held for an official, oldest first.
-pub async fn held(state: &AppState, official: &AuthUser) -> AppResult<Vec<HeldRating>> {
+pub async fn held(ctx: &Ctx, official: &AuthUser) -> AppResult<Vec<HeldRating>> {
     official.require(Permission::Complaints)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     Ok(db::ratings::held(&mut tx, 200)
         .await?
         .iter()
@@ -439,8 +438,8 @@ impl RatingView {
 }
 
 /// The newest ratings of a stall for the vendor or staff (`code` checked by the caller).
-pub async fn for_code(state: &AppState, user: &AuthUser, code: Uuid, limit: i64) -> AppResult<Vec<RatingView>> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn for_code(ctx: &Ctx, user: &AuthUser, code: Uuid, limit: i64) -> AppResult<Vec<RatingView>> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     // Staff, or the stall's own vendor; anyone else: no such code.
     crate::services::scores::visible_code(&mut tx, user, code).await?;
     Ok(db::ratings::for_code(&mut tx, code, limit)
@@ -451,7 +450,7 @@ pub async fn for_code(state: &AppState, user: &AuthUser, code: Uuid, limit: i64)
 }
 
 /// The vendor's one public reply to a rating of their stall.
-pub async fn reply(state: &AppState, vendor: &AuthUser, rating: Uuid, text: &str) -> AppResult<()> {
+pub async fn reply(ctx: &Ctx, vendor: &AuthUser, rating: Uuid, text: &str) -> AppResult<()> {
     vendor.require_vendor()?;
     let text = text.trim();
     let n = text.chars().count();
@@ -461,8 +460,8 @@ pub async fn reply(state: &AppState, vendor: &AuthUser, rating: Uuid, text: &str
             Msg::new("form.length_between").arg("min", 1).arg("max", 200),
         )]));
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(vendor.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let (row, owner) = db::ratings::get(&mut tx, rating).await?.ok_or(AppError::NotFound)?;
     if owner != vendor.id {
         return Err(AppError::NotFound);
@@ -483,14 +482,14 @@ pub async fn reply(state: &AppState, vendor: &AuthUser, rating: Uuid, text: &str
 }
 
 /// An official hides a comment (with a reason) or shows it again; the text is kept either way.
-pub async fn moderate(state: &AppState, official: &AuthUser, rating: Uuid, hide: bool, reason: &str) -> AppResult<()> {
+pub async fn moderate(ctx: &Ctx, official: &AuthUser, rating: Uuid, hide: bool, reason: &str) -> AppResult<()> {
     official.require(Permission::Complaints)?;
     let reason = reason.trim();
     if hide && !(2..=200).contains(&reason.chars().count()) {
         return Err(AppError::field("reason", "rating.hide_reason"));
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let (row, _) = db::ratings::get(&mut tx, rating).await?.ok_or(AppError::NotFound)?;
     if row.hidden_at.is_some() == hide {
         return Err(AppError::Conflict(Msg::new(if hide {

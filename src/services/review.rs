@@ -7,9 +7,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::services::Ctx;
 use crate::services::applications::{ApplicationView, FreeSlot, deadline_hours, free_slots, with_documents};
 use crate::services::audit::{self, Change};
 use crate::services::{codes, credentials, notices, supervision};
@@ -51,11 +51,11 @@ pub struct Queue {
     pub items: Vec<ApplicationView>,
 }
 
-pub async fn queue(state: &AppState, official: &AuthUser, filter: &QueueFilter) -> AppResult<Queue> {
+pub async fn queue(ctx: &Ctx, official: &AuthUser, filter: &QueueFilter) -> AppResult<Queue> {
     official.require(Permission::Review)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let hours = deadline_hours(&mut tx).await?;
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let states: Vec<String> = match filter.state {
         Some(s) => vec![s.as_str().to_string()],
         None => vec![State::Submitted.as_str().into(), State::Resubmitted.as_str().into()],
@@ -129,15 +129,15 @@ impl From<RecordRow> for HistoryEntry {
 
 /// The application page for an official. With `reveal`, personal data is shown in clear, and the
 /// viewing is audited.
-pub async fn review(state: &AppState, official: &AuthUser, id: Uuid, reveal: bool) -> AppResult<Review> {
+pub async fn review(ctx: &Ctx, official: &AuthUser, id: Uuid, reveal: bool) -> AppResult<Review> {
     official.require(Permission::Review)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let mut application = with_documents(&mut tx, ApplicationView::from_row(&row, hours, now)?).await?;
     if reveal {
-        application.reveal(&tx, &state.keys, &row);
+        application.reveal(&tx, &ctx.keys, &row);
         audit::record(
             &mut tx,
             &official.actor(),
@@ -183,9 +183,9 @@ pub async fn review(state: &AppState, official: &AuthUser, id: Uuid, reveal: boo
 }
 
 /// Holds an application for this official for a while, so colleagues see it is being worked on.
-pub async fn claim(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult<()> {
+pub async fn claim(ctx: &Ctx, official: &AuthUser, id: Uuid) -> AppResult<()> {
     official.require(Permission::Review)?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     if !db_apps::lock(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
@@ -193,7 +193,7 @@ pub async fn claim(state: &AppState, official: &AuthUser, id: Uuid) -> AppResult
     if !row.state.awaits_review() {
         return Err(AppError::Conflict(Msg::new("decision.not_waiting")));
     }
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     if let (Some(by), Some(until)) = (row.claimed_by, row.claimed_until)
         && by != official.id
         && until > now
@@ -242,15 +242,10 @@ pub struct DecisionInput {
 
 /// Decides an application and, on approval, issues its code: all in one transaction, audited,
 /// and the vendor told (inbox and SMS).
-pub async fn decide(
-    state: &AppState,
-    official: &AuthUser,
-    id: Uuid,
-    input: &DecisionInput,
-) -> AppResult<ApplicationView> {
+pub async fn decide(ctx: &Ctx, official: &AuthUser, id: Uuid, input: &DecisionInput) -> AppResult<ApplicationView> {
     official.require(Permission::Review)?;
     let reason = input.reason.trim();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     if !db_apps::lock(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
@@ -264,7 +259,7 @@ pub async fn decide(
                 .arg("name", by),
         ));
     }
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     if let (Some(by), Some(until)) = (row.claimed_by, row.claimed_until)
         && by != official.id
         && until > now
@@ -368,7 +363,7 @@ pub async fn decide(
             let facts = licence_facts(&decided);
             let code = codes::issue(
                 &mut tx,
-                &state.keys,
+                &ctx.keys,
                 &official.tenant,
                 &actor,
                 codes::Issue {
@@ -389,17 +384,17 @@ pub async fn decide(
             let settings = db::settings::get(&mut tx).await?;
             supervision::sync_vendor(
                 &mut tx,
-                &state.keys,
+                &ctx.keys,
                 &actor,
                 decided.vendor_id,
-                state.config.clock.now(),
+                ctx.clock.now(),
                 official.tenant.timezone,
                 &settings,
             )
             .await?;
             notices::notify(
                 &mut tx,
-                &state.keys,
+                &ctx.keys,
                 row.vendor_id,
                 NoticeKind::ApplicationApproved,
                 &[
@@ -414,7 +409,7 @@ pub async fn decide(
         Decision::Reject => {
             notices::notify(
                 &mut tx,
-                &state.keys,
+                &ctx.keys,
                 row.vendor_id,
                 NoticeKind::ApplicationRejected,
                 &[("market", &row.market_name), ("reason", reason)],
@@ -426,7 +421,7 @@ pub async fn decide(
             let count = notes.len().to_string();
             notices::notify(
                 &mut tx,
-                &state.keys,
+                &ctx.keys,
                 row.vendor_id,
                 NoticeKind::ApplicationReturned,
                 &[("market", &row.market_name), ("count", &count)],
@@ -438,7 +433,7 @@ pub async fn decide(
     let after = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let hours = deadline_hours(&mut tx).await?;
     tx.commit().await?;
-    ApplicationView::from_row(&after, hours, state.config.clock.now())
+    ApplicationView::from_row(&after, hours, ctx.clock.now())
 }
 
 /// What the scan page shows of the licences: masked numbers and expiry dates.

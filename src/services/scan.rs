@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::AppResult;
+use crate::services::Ctx;
 use crate::services::codes::{self, Scan};
 use crate::services::ratings::{RatingView, Tonight};
 use nightmarket_db::codes::{CauseRow, CodeRow};
@@ -187,9 +187,9 @@ impl ScanCache {
     }
 }
 
-async fn read(state: &AppState, tenant: Tenant, code: CodeRow, causes: Vec<CauseRow>) -> AppResult<ScanData> {
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant.id).await?;
+async fn read(ctx: &Ctx, tenant: Tenant, code: CodeRow, causes: Vec<CauseRow>) -> AppResult<ScanData> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let night = code
         .hours()
         .business_date(now.with_timezone(&tenant.timezone).naive_local());
@@ -221,11 +221,11 @@ async fn read(state: &AppState, tenant: Tenant, code: CodeRow, causes: Vec<Cause
 
 /// The scan page's data for a scanned URL: from memory when this code was read since its last
 /// change, else from the database (the signature checked as `codes::scan` does).
-pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scanned> {
-    let now = state.config.clock.now();
+pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scanned> {
+    let now = ctx.clock.now();
     if let (Some(kid), Some(signature), Some(slug)) = (kid, signature, kid.and_then(nightmarket_domain::code::tenant_of_kid))
-        && let Some(key) = state.scan_cache.ids.get(&(slug.to_string(), code.to_string()))
-        && let Some(data) = state.scan_cache.pages.get(&key)
+        && let Some(key) = ctx.scan_cache.ids.get(&(slug.to_string(), code.to_string()))
+        && let Some(data) = ctx.scan_cache.pages.get(&key)
         // Only the exact URL that was verified before, and only for the night it was read in.
         && data.code.kid == kid
         && data.code.signature == signature
@@ -237,19 +237,16 @@ pub async fn scan(state: &AppState, code: &str, kid: Option<&str>, signature: Op
             Scanned::Genuine(data)
         });
     }
-    let mark = state.scan_cache.mark();
-    let (tenant, row, causes, revoked) = match codes::scan(state, code, kid, signature).await? {
+    let mark = ctx.scan_cache.mark();
+    let (tenant, row, causes, revoked) = match codes::scan(ctx, code, kid, signature).await? {
         Scan::Genuine { tenant, code, causes } => (tenant, code, causes, false),
         Scan::Revoked { tenant, code } => (tenant, code, Vec::new(), true),
         Scan::NotGenuine => return Ok(Scanned::NotGenuine),
     };
     let key = (tenant.id, row.id);
-    state
-        .scan_cache
-        .ids
-        .insert((tenant.slug.clone(), row.code.clone()), key);
-    let data = Arc::new(read(state, tenant, row, causes).await?);
-    state.scan_cache.keep(key, data.clone(), mark);
+    ctx.scan_cache.ids.insert((tenant.slug.clone(), row.code.clone()), key);
+    let data = Arc::new(read(ctx, tenant, row, causes).await?);
+    ctx.scan_cache.keep(key, data.clone(), mark);
     Ok(if revoked {
         Scanned::Revoked(data)
     } else {

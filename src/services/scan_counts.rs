@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::AppResult;
+use crate::services::Ctx;
 use nightmarket_domain::tenant::TenantId;
 
 #[derive(Default)]
@@ -90,14 +90,14 @@ impl ScanCounter {
 
     /// Writes what was counted, in short slices; a slice whose write fails keeps its counts for
     /// the next time.
-    pub async fn flush(&self, state: &AppState) {
+    pub async fn flush(&self, ctx: &Ctx) {
         let mut by_tenant: HashMap<TenantId, Vec<(Key, Tally)>> = HashMap::new();
         for (key, tally) in self.take() {
             by_tenant.entry(key.0).or_default().push((key, tally));
         }
         for (tenant, tallies) in by_tenant {
             for slice in slices(tallies) {
-                if let Err(e) = write(state, tenant, &slice).await {
+                if let Err(e) = write(ctx, tenant, &slice).await {
                     tracing::warn!(error = %e, tenant = %tenant.0, "scan counts: write failed, keeping them");
                     for (key, tally) in slice {
                         self.put_back(key, tally);
@@ -132,14 +132,14 @@ fn slices(tallies: Vec<(Key, Tally)>) -> Vec<Vec<(Key, Tally)>> {
     out
 }
 
-async fn write(state: &AppState, tenant: TenantId, tallies: &[(Key, Tally)]) -> Result<(), sqlx::Error> {
-    let mut tx = state.db.tenant(tenant).await?;
+async fn write(ctx: &Ctx, tenant: TenantId, tallies: &[(Key, Tally)]) -> Result<(), sqlx::Error> {
+    let mut tx = ctx.db.tenant(tenant).await?;
     for ((_, code, night), tally) in tallies {
         // Stored only as the keyed hash the ratings use too.
         let devices: Vec<String> = tally
             .devices
             .iter()
-            .map(|d| crate::services::shopper::device_hash(&state.keys, tenant, d))
+            .map(|d| crate::services::shopper::device_hash(&ctx.keys, tenant, d))
             .collect();
         nightmarket_db::scan_counts::add(&mut tx, *code, *night, tally.scans, &devices).await?;
         nightmarket_db::scan_counts::add_hours(&mut tx, *code, *night, &tally.hours).await?;
@@ -149,19 +149,19 @@ async fn write(state: &AppState, tenant: TenantId, tallies: &[(Key, Tally)]) -> 
 
 /// A code's (scans, visitors) on a night, as written so far (the last few seconds may still be
 /// in memory). The caller has checked the reader may see the code.
-pub async fn of_night(state: &AppState, tenant: TenantId, code: Uuid, night: NaiveDate) -> AppResult<(i64, i64)> {
-    let mut tx = state.db.tenant(tenant).await?;
+pub async fn of_night(ctx: &Ctx, tenant: TenantId, code: Uuid, night: NaiveDate) -> AppResult<(i64, i64)> {
+    let mut tx = ctx.db.tenant(tenant).await?;
     Ok(nightmarket_db::scan_counts::of_night(&mut tx, code, night).await?)
 }
 
 /// Flushes every `every` until the server stops (and once more when asked to stop).
-pub fn spawn_flusher(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_flusher(ctx: Ctx, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            state.scan_counts.flush(&state).await;
+            ctx.scan_counts.flush(&ctx).await;
         }
     })
 }

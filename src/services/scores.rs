@@ -5,9 +5,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
+use crate::services::Ctx;
 use crate::services::supervision;
 use nightmarket_db::codes::CodeRow;
 use nightmarket_db::complaints::ComplaintFilter;
@@ -58,11 +58,11 @@ pub async fn visible_code(tx: &mut TenantTx, user: &AuthUser, code: Uuid) -> App
 }
 
 /// The score as of now, recomputed from its inputs (what sync_vendor stores).
-pub async fn breakdown(state: &AppState, user: &AuthUser, code: Uuid) -> AppResult<Breakdown> {
-    let now = state.config.clock.now();
+pub async fn breakdown(ctx: &Ctx, user: &AuthUser, code: Uuid) -> AppResult<Breakdown> {
+    let now = ctx.clock.now();
     let tz = user.tenant.timezone;
     let today = supervision::local_date(now, tz);
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = visible_code(&mut tx, user, code).await?;
     let settings = db::settings::get(&mut tx).await?;
     let s = supervision::refresh_score(&mut tx, &row, today, now, tz, &settings).await?;

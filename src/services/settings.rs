@@ -1,13 +1,13 @@
 //! A tenant's settings, changed by its admins.
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, FieldError, Msg};
+use crate::services::Ctx;
 use crate::services::audit::{self, Change};
 use nightmarket_db::{self as db, settings::Settings};
 
-pub async fn get(state: &AppState, user: &AuthUser) -> AppResult<Settings> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn get(ctx: &Ctx, user: &AuthUser) -> AppResult<Settings> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     Ok(db::settings::get(&mut tx).await?)
 }
 
@@ -90,10 +90,10 @@ pub fn validate(wanted: &Settings) -> Result<Settings, Vec<FieldError>> {
     }
 }
 
-pub async fn save(state: &AppState, admin: &AuthUser, wanted: &Settings) -> AppResult<Settings> {
+pub async fn save(ctx: &Ctx, admin: &AuthUser, wanted: &Settings) -> AppResult<Settings> {
     admin.require_admin()?;
     let new = validate(wanted).map_err(crate::error::AppError::Validation)?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let before = db::settings::get(&mut tx).await?;
     db::settings::save(&mut tx, &new).await?;
     audit::record(

@@ -7,9 +7,9 @@ use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::pii::Place;
 use crate::secrets::Keys;
+use crate::services::Ctx;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::people::Phone;
 
@@ -78,20 +78,20 @@ pub async fn queue(tx: &mut TenantTx, keys: &Keys, to: &Phone, text: &str) -> Re
 }
 
 /// Delivers what is queued, tenant by tenant; returns how many messages it handled.
-pub async fn dispatch_once(state: &AppState) -> anyhow::Result<usize> {
-    dispatch_with(state, &state.sms).await
+pub async fn dispatch_once(ctx: &Ctx) -> anyhow::Result<usize> {
+    dispatch_with(ctx, &ctx.sms).await
 }
 
 /// [`dispatch_once`] through `gateway`. Each tenant's batch is taken with `FOR UPDATE SKIP
 /// LOCKED` and marked in the same transaction, so dispatchers on several instances never deliver
 /// one message twice.
-pub async fn dispatch_with(state: &AppState, gateway: &Gateway) -> anyhow::Result<usize> {
+pub async fn dispatch_with(ctx: &Ctx, gateway: &Gateway) -> anyhow::Result<usize> {
     let mut handled = 0;
-    for tenant in db::tenants::list(state.db.global()).await? {
-        let mut tx = state.db.tenant(tenant.id).await?;
+    for tenant in db::tenants::list(ctx.db.global()).await? {
+        let mut tx = ctx.db.tenant(tenant.id).await?;
         let queued = db::sms::take_queued(&mut tx, 50).await?;
         for m in queued {
-            let phone = state
+            let phone = ctx
                 .keys
                 .open_str(&place(&tx, m.id), &m.phone_enc)
                 .ok()
@@ -120,13 +120,13 @@ pub async fn dispatch_with(state: &AppState, gateway: &Gateway) -> anyhow::Resul
 }
 
 /// Runs [`dispatch_once`] every second until the server stops.
-pub fn spawn_dispatcher(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn_dispatcher(ctx: Ctx) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = dispatch_once(&state).await {
+            if let Err(e) = dispatch_once(&ctx).await {
                 tracing::warn!(error = format!("{e:#}"), "sms dispatcher");
             }
         }

@@ -12,10 +12,10 @@ use chrono_tz::Tz;
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::secrets::Keys;
+use crate::services::Ctx;
 use crate::services::audit::Actor;
 use crate::services::{codes, live, notices};
 use nightmarket_db::codes::CodeFilter;
@@ -238,7 +238,7 @@ pub async fn sweep(database: &db::Db, keys: &Keys, now: DateTime<Utc>) -> anyhow
 }
 
 /// Sweeps at start and then every `every_secs` seconds until the server stops (never when 0).
-pub fn spawn_sweeper(state: AppState, every_secs: u64) -> tokio::task::JoinHandle<()> {
+pub fn spawn_sweeper(ctx: Ctx, every_secs: u64) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         if every_secs == 0 {
             return;
@@ -250,11 +250,11 @@ pub fn spawn_sweeper(state: AppState, every_secs: u64) -> tokio::task::JoinHandl
             tick.tick().await;
             // Once per period across every instance (services::jobs); the period is on the
             // wall clock, the work on the pinnable one.
-            let db = state.db.global();
+            let db = ctx.db.global();
             let swept = crate::services::jobs::once_per_period(db, "sweep", every, chrono::Utc::now(), || async {
-                let now = state.config.clock.now();
-                let report = sweep(&state.db, &state.keys, now).await?;
-                let weekly = crate::services::insights::send_weekly(&state.db, &state.keys, now, 500).await?;
+                let now = ctx.clock.now();
+                let report = sweep(&ctx.db, &ctx.keys, now).await?;
+                let weekly = crate::services::insights::send_weekly(&ctx.db, &ctx.keys, now, 500).await?;
                 Ok((report, weekly))
             })
             .await;

@@ -3,9 +3,9 @@
 use std::net::IpAddr;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::password;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
+use crate::services::Ctx;
 use crate::services::accounts::{Session, issue_session, phone_login_key};
 use crate::services::audit::{self, Actor, Change};
 use crate::services::notices::user_phone_place;
@@ -35,23 +35,23 @@ fn phone_and_password(phone: &str, pass: &str, confirm: &str) -> AppResult<Phone
 }
 
 /// Step one: a code to the number, unless it is already registered here.
-pub async fn request_code(state: &AppState, tenant: &Tenant, phone: &str, client: IpAddr) -> AppResult<Phone> {
+pub async fn request_code(ctx: &Ctx, tenant: &Tenant, phone: &str, client: IpAddr) -> AppResult<Phone> {
     let phone = phone_or_error(phone)?;
-    let mut tx = state.db.tenant(tenant.id).await?;
-    if db::users::by_login(&mut tx, &phone_login_key(&state.keys, tenant.id, &phone))
+    let mut tx = ctx.db.tenant(tenant.id).await?;
+    if db::users::by_login(&mut tx, &phone_login_key(&ctx.keys, tenant.id, &phone))
         .await?
         .is_some()
     {
         return Err(AppError::Conflict(Msg::new("signup.already_registered")));
     }
     drop(tx);
-    otp::send(state, tenant, Purpose::VendorSignup, &phone, client).await?;
+    otp::send(ctx, tenant, Purpose::VendorSignup, &phone, client).await?;
     Ok(phone)
 }
 
 /// Step two: the code, and a password; returns a session for the new vendor.
 pub async fn sign_up(
-    state: &AppState,
+    ctx: &Ctx,
     tenant: &Tenant,
     phone: &str,
     code: &str,
@@ -59,19 +59,19 @@ pub async fn sign_up(
     confirm: &str,
 ) -> AppResult<Session> {
     let phone = phone_and_password(phone, pass, confirm)?;
-    let login = phone_login_key(&state.keys, tenant.id, &phone);
+    let login = phone_login_key(&ctx.keys, tenant.id, &phone);
     {
-        let mut tx = state.db.tenant(tenant.id).await?;
+        let mut tx = ctx.db.tenant(tenant.id).await?;
         if db::users::by_login(&mut tx, &login).await?.is_some() {
             return Err(AppError::Conflict(Msg::new("signup.already_registered")));
         }
     }
-    otp::verify(state, tenant, Purpose::VendorSignup, &phone, code).await?;
+    otp::verify(ctx, tenant, Purpose::VendorSignup, &phone, code).await?;
 
     let hash = password::hash(pass.to_string()).await?;
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let id = Uuid::new_v4();
-    let sealed = state.keys.seal_str(&user_phone_place(&tx, id), phone.as_str());
+    let sealed = ctx.keys.seal_str(&user_phone_place(&tx, id), phone.as_str());
     db::users::insert_vendor(&mut tx, id, &login, &phone.masked(), &hash, &sealed).await?;
     let actor = Actor::user(id, format!("vendor:{}", phone.masked()), None);
     audit::record(
@@ -83,30 +83,30 @@ pub async fn sign_up(
     .await?;
     let row = db::users::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    issue_session(state, tenant.clone(), &row, Role::Vendor)
+    issue_session(ctx, tenant.clone(), &row, Role::Vendor)
 }
 
 // ------------------------------------------------------------------------------ forgotten password
 
 /// Step one of a reset: a code to the number of a vendor registered here (the sign-up code's rules
 /// and limits).
-pub async fn request_reset_code(state: &AppState, tenant: &Tenant, phone: &str, client: IpAddr) -> AppResult<Phone> {
+pub async fn request_reset_code(ctx: &Ctx, tenant: &Tenant, phone: &str, client: IpAddr) -> AppResult<Phone> {
     let phone = phone_or_error(phone)?;
-    let mut tx = state.db.tenant(tenant.id).await?;
-    let found = db::users::by_login(&mut tx, &phone_login_key(&state.keys, tenant.id, &phone)).await?;
+    let mut tx = ctx.db.tenant(tenant.id).await?;
+    let found = db::users::by_login(&mut tx, &phone_login_key(&ctx.keys, tenant.id, &phone)).await?;
     drop(tx);
     // Sign-up already tells whether a number is registered, so saying it here hides nothing.
     if found.is_none_or(|u| u.disabled_at.is_some()) {
         return Err(AppError::field("phone", "reset.not_registered"));
     }
-    otp::send(state, tenant, Purpose::PasswordReset, &phone, client).await?;
+    otp::send(ctx, tenant, Purpose::PasswordReset, &phone, client).await?;
     Ok(phone)
 }
 
 /// Step two: the code and a new password. Every other session of the vendor ends (the password
 /// change raises the token version); audited; returns a fresh session on this phone.
 pub async fn reset_password(
-    state: &AppState,
+    ctx: &Ctx,
     tenant: &Tenant,
     phone: &str,
     code: &str,
@@ -114,10 +114,10 @@ pub async fn reset_password(
     confirm: &str,
 ) -> AppResult<Session> {
     let phone = phone_and_password(phone, pass, confirm)?;
-    let login = phone_login_key(&state.keys, tenant.id, &phone);
-    otp::verify(state, tenant, Purpose::PasswordReset, &phone, code).await?;
+    let login = phone_login_key(&ctx.keys, tenant.id, &phone);
+    otp::verify(ctx, tenant, Purpose::PasswordReset, &phone, code).await?;
     let hash = password::hash(pass.to_string()).await?;
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let user = db::users::by_login(&mut tx, &login)
         .await?
         .filter(|u| u.disabled_at.is_none() && u.role == Role::Vendor.as_str())
@@ -133,5 +133,5 @@ pub async fn reset_password(
     .await?;
     let row = db::users::by_id(&mut tx, user.id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    issue_session(state, tenant.clone(), &row, Role::Vendor)
+    issue_session(ctx, tenant.clone(), &row, Role::Vendor)
 }

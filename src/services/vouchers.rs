@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Msg, stored};
 use crate::pii::Place;
+use crate::services::Ctx;
 use crate::services::audit::{self, Actor, ActorKind, Change};
 use crate::services::otp::{self, Purpose};
 use nightmarket_db::vouchers::{CampaignRow, Take, VoucherRow};
@@ -116,9 +116,9 @@ async fn load(tx: &mut TenantTx, id: Uuid, lock: bool, now: DateTime<Utc>) -> Ap
 }
 
 /// Every campaign of the tenant (staff), or the ones shoppers may see (not drafts).
-pub async fn list(state: &AppState, tenant: TenantId, staff: bool) -> AppResult<Vec<Campaign>> {
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant).await?;
+pub async fn list(ctx: &Ctx, tenant: TenantId, staff: bool) -> AppResult<Vec<Campaign>> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant).await?;
     let mut out = Vec::new();
     for c in db::vouchers::list(&mut tx).await? {
         if !staff && c.state == "draft" {
@@ -130,9 +130,9 @@ pub async fn list(state: &AppState, tenant: TenantId, staff: bool) -> AppResult<
     Ok(out)
 }
 
-pub async fn get(state: &AppState, tenant: TenantId, id: Uuid, staff: bool) -> AppResult<Campaign> {
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant).await?;
+pub async fn get(ctx: &Ctx, tenant: TenantId, id: Uuid, staff: bool) -> AppResult<Campaign> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant).await?;
     let (row, v) = load(&mut tx, id, false, now).await?;
     if !staff && row.state == "draft" {
         return Err(AppError::NotFound);
@@ -141,11 +141,11 @@ pub async fn get(state: &AppState, tenant: TenantId, id: Uuid, staff: bool) -> A
 }
 
 /// A new campaign, as a draft.
-pub async fn create(state: &AppState, admin: &AuthUser, t: &Terms) -> AppResult<Campaign> {
+pub async fn create(ctx: &Ctx, admin: &AuthUser, t: &Terms) -> AppResult<Campaign> {
     admin.require_admin()?;
     t.check().map_err(AppError::Validation)?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     check_markets(&mut tx, t).await?;
     let id = db::vouchers::insert(&mut tx, t).await?;
     let (row, v) = load(&mut tx, id, false, now).await?;
@@ -171,11 +171,11 @@ async fn check_markets(tx: &mut TenantTx, t: &Terms) -> AppResult<()> {
 /// Changes a campaign's terms. Once its claim window has opened (and it is not a draft), its face
 /// value, threshold, count and limit are fixed; before that, a scheduled campaign's vouchers are
 /// made again to match.
-pub async fn update(state: &AppState, admin: &AuthUser, id: Uuid, t: &Terms) -> AppResult<Campaign> {
+pub async fn update(ctx: &Ctx, admin: &AuthUser, id: Uuid, t: &Terms) -> AppResult<Campaign> {
     admin.require_admin()?;
     t.check().map_err(AppError::Validation)?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     check_markets(&mut tx, t).await?;
     let (before, v) = load(&mut tx, id, true, now).await?;
     let stored = stored(State::parse(&before.state), "campaign state", &before.state)?;
@@ -221,10 +221,10 @@ pub async fn update(state: &AppState, admin: &AuthUser, id: Uuid, t: &Terms) -> 
 }
 
 /// Schedules (making every voucher), pauses, resumes or ends a campaign.
-pub async fn step(state: &AppState, admin: &AuthUser, id: Uuid, step: Step) -> AppResult<Campaign> {
+pub async fn step(ctx: &Ctx, admin: &AuthUser, id: Uuid, step: Step) -> AppResult<Campaign> {
     admin.require_admin()?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let (row, v) = load(&mut tx, id, true, now).await?;
     let Some(next) = voucher::after(v.state, step) else {
         return Err(AppError::Conflict(Msg::new("campaign.step_not_now")));
@@ -246,7 +246,7 @@ pub async fn step(state: &AppState, admin: &AuthUser, id: Uuid, step: Step) -> A
     .await?;
     let (_, v) = load(&mut tx, id, false, now).await?;
     tx.commit().await?;
-    state.claims.forget(admin.tenant_id(), id);
+    ctx.claims.forget(admin.tenant_id(), id);
     Ok(v)
 }
 
@@ -262,9 +262,9 @@ fn phone_place(tenant: TenantId, shopper: Uuid) -> Place<'static> {
 }
 
 /// Sends a sign-in code to a shopper's number.
-pub async fn send_code(state: &AppState, tenant: &Tenant, phone: &str, client: std::net::IpAddr) -> AppResult<Phone> {
+pub async fn send_code(ctx: &Ctx, tenant: &Tenant, phone: &str, client: std::net::IpAddr) -> AppResult<Phone> {
     let phone = Phone::parse(phone).ok_or(AppError::field("phone", "phone.invalid"))?;
-    otp::send(state, tenant, Purpose::Shopper, &phone, client).await?;
+    otp::send(ctx, tenant, Purpose::Shopper, &phone, client).await?;
     Ok(phone)
 }
 
@@ -277,14 +277,14 @@ pub struct ShopperSession {
 }
 
 /// Checks the code and signs the shopper in, registering the number on first use.
-pub async fn sign_in(state: &AppState, tenant: &Tenant, phone: &str, code: &str) -> AppResult<ShopperSession> {
+pub async fn sign_in(ctx: &Ctx, tenant: &Tenant, phone: &str, code: &str) -> AppResult<ShopperSession> {
     let phone = Phone::parse(phone).ok_or(AppError::field("phone", "phone.invalid"))?;
-    otp::verify(state, tenant, Purpose::Shopper, &phone, code).await?;
-    let index = state.keys.blind_index(tenant.id, "phone", phone.as_str());
+    otp::verify(ctx, tenant, Purpose::Shopper, &phone, code).await?;
+    let index = ctx.keys.blind_index(tenant.id, "phone", phone.as_str());
     let new_id = Uuid::new_v4();
-    let sealed = state.keys.seal_str(&phone_place(tenant.id, new_id), phone.as_str());
+    let sealed = ctx.keys.seal_str(&phone_place(tenant.id, new_id), phone.as_str());
     let masked = phone.masked();
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let (id, created) = db::vouchers::shopper(&mut tx, &index, new_id, &sealed, &masked).await?;
     if created {
         audit::record(
@@ -295,7 +295,7 @@ pub async fn sign_in(state: &AppState, tenant: &Tenant, phone: &str, code: &str)
         .await?;
     }
     tx.commit().await?;
-    let token = state
+    let token = ctx
         .shopper_keys
         .issue(tenant.id, id, &masked)
         .map_err(AppError::Internal)?;
@@ -330,9 +330,9 @@ pub struct HeldVoucher {
     pub status: String,
 }
 
-pub async fn mine(state: &AppState, tenant: TenantId, shopper: Uuid) -> AppResult<Vec<HeldVoucher>> {
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant).await?;
+pub async fn mine(ctx: &Ctx, tenant: TenantId, shopper: Uuid) -> AppResult<Vec<HeldVoucher>> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant).await?;
     Ok(db::vouchers::of_shopper(&mut tx, shopper)
         .await?
         .into_iter()
@@ -427,14 +427,14 @@ impl ClaimQueues {
         }
     }
 
-    fn sender(&self, state: &AppState, key: Key) -> Option<mpsc::Sender<ClaimRequest>> {
+    fn sender(&self, ctx: &Ctx, key: Key) -> Option<mpsc::Sender<ClaimRequest>> {
         let mut workers = self.workers.lock().ok()?;
         if let Some(s) = workers.get(&key).filter(|s| !s.is_closed()) {
             return Some(s.clone());
         }
         let (tx, rx) = mpsc::channel(QUEUE);
         workers.insert(key, tx.clone());
-        tokio::spawn(worker(state.clone(), key, rx));
+        tokio::spawn(worker(ctx.clone(), key, rx));
         Some(tx)
     }
 }
@@ -451,17 +451,11 @@ pub fn request_key(shopper: Uuid, request_id: &str) -> AppResult<String> {
 }
 
 /// Claims a voucher of a campaign for a signed-in shopper, under the client's request id.
-pub async fn claim(
-    state: &AppState,
-    tenant: TenantId,
-    campaign: Uuid,
-    shopper: Uuid,
-    request_id: &str,
-) -> AppResult<Claimed> {
+pub async fn claim(ctx: &Ctx, tenant: TenantId, campaign: Uuid, shopper: Uuid, request_id: &str) -> AppResult<Claimed> {
     let request_key = request_key(shopper, request_id)?;
-    let sender = state
+    let sender = ctx
         .claims
-        .sender(state, (tenant, campaign))
+        .sender(ctx, (tenant, campaign))
         .ok_or(AppError::RateLimited { retry_after_secs: 1 })?;
     let (reply, answer) = oneshot::channel();
     let request = ClaimRequest {
@@ -487,7 +481,7 @@ struct Progress {
 }
 
 /// One campaign's worker: settles what is waiting, a batch at a time, until idle for a minute.
-async fn worker(state: AppState, key: Key, mut rx: mpsc::Receiver<ClaimRequest>) {
+async fn worker(ctx: Ctx, key: Key, mut rx: mpsc::Receiver<ClaimRequest>) {
     let mut progress = Progress {
         sold_out: false,
         from_seq: 1,
@@ -505,7 +499,7 @@ async fn worker(state: AppState, key: Key, mut rx: mpsc::Receiver<ClaimRequest>)
             }
         }
         let started = std::time::Instant::now();
-        let outcome = settle(&state, key, &batch, &mut progress).await;
+        let outcome = settle(&ctx, key, &batch, &mut progress).await;
         tracing::debug!(
             size = batch.len(),
             ms = started.elapsed().as_secs_f64() * 1e3,
@@ -528,7 +522,7 @@ async fn worker(state: AppState, key: Key, mut rx: mpsc::Receiver<ClaimRequest>)
                         request_key: r.request_key.clone(),
                         reply: oneshot::channel().0,
                     }];
-                    let answer = match settle(&state, key, &one, &mut progress).await {
+                    let answer = match settle(&ctx, key, &one, &mut progress).await {
                         Ok(mut a) => Ok(a.remove(0)),
                         Err(_) => Err(AppError::RateLimited { retry_after_secs: 1 }),
                     };
@@ -537,18 +531,18 @@ async fn worker(state: AppState, key: Key, mut rx: mpsc::Receiver<ClaimRequest>)
             }
         }
     }
-    state.claims.forget(key.0, key.1);
+    ctx.claims.forget(key.0, key.1);
 }
 
 /// Settles a batch in one transaction; the answers are in the batch's order.
 async fn settle(
-    state: &AppState,
+    ctx: &Ctx,
     (tenant, campaign): Key,
     batch: &[ClaimRequest],
     progress: &mut Progress,
 ) -> AppResult<Vec<Claimed>> {
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant).await?;
     let Some(c) = db::vouchers::get(&mut tx, campaign, false).await? else {
         return Ok(batch.iter().map(|_| Claimed::Unknown).collect());
     };
@@ -783,16 +777,16 @@ pub fn parse_yuan(text: &str) -> Option<i64> {
 
 /// Why a redemption was refused before any voucher was chosen (recorded as an attempt).
 async fn refuse(
-    state: &AppState,
+    ctx: &Ctx,
     tenant: TenantId,
     shopper: Uuid,
     code: Uuid,
     bill_fen: i64,
     reason: &'static str,
 ) -> AppError {
-    let now = state.config.clock.now();
+    let now = ctx.clock.now();
     let recorded = async {
-        let mut tx = state.db.tenant(tenant).await?;
+        let mut tx = ctx.db.tenant(tenant).await?;
         db::vouchers::insert_attempt(
             &mut tx,
             shopper,
@@ -813,8 +807,8 @@ async fn refuse(
 }
 
 /// Whether the tenant lets yellow stalls take vouchers (its setting; red ones never do).
-pub async fn yellow_takes_vouchers(state: &AppState, tenant: TenantId) -> AppResult<bool> {
-    let mut tx = state.db.tenant(tenant).await?;
+pub async fn yellow_takes_vouchers(ctx: &Ctx, tenant: TenantId) -> AppResult<bool> {
+    let mut tx = ctx.db.tenant(tenant).await?;
     let yes = db::settings::get(&mut tx).await?.vouchers_at_yellow;
     tx.commit().await?;
     Ok(yes)
@@ -830,24 +824,19 @@ fn takes_vouchers(colour: Colour, at_yellow: bool) -> bool {
 }
 
 /// The business night under way at a stall's market (of the user's tenant).
-pub async fn tonight_at(state: &AppState, user: &AuthUser, code: Uuid) -> AppResult<chrono::NaiveDate> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn tonight_at(ctx: &Ctx, user: &AuthUser, code: Uuid) -> AppResult<chrono::NaiveDate> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = db::codes::get(&mut tx, code).await?.ok_or(AppError::NotFound)?;
-    Ok(row.hours().business_date(
-        state
-            .config
-            .clock
-            .now()
-            .with_timezone(&user.tenant.timezone)
-            .naive_local(),
-    ))
+    Ok(row
+        .hours()
+        .business_date(ctx.clock.now().with_timezone(&user.tenant.timezone).naive_local()))
 }
 
 /// Uses the shopper's best eligible voucher on a bill at a stall: the threshold met, the campaign
 /// taking this market and category, within its use window and daily budget; the stall green and
 /// trading (checked in, market open). Idempotent by request id; a voucher is never used twice.
 pub async fn redeem(
-    state: &AppState,
+    ctx: &Ctx,
     tenant: &Tenant,
     code: &db::codes::CodeRow,
     shopper: Uuid,
@@ -861,8 +850,8 @@ pub async fn redeem(
             Msg::new("redeem.bill").arg("max", voucher::yuan(MAX_BILL_FEN)),
         )]));
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(tenant.id).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
     let existing = db::vouchers::redemptions(
         &mut tx,
         &db::vouchers::RedemptionFilter {
@@ -887,12 +876,12 @@ pub async fn redeem(
         } else {
             "redeem.stall_not_green"
         };
-        return Err(refuse(state, tenant.id, shopper, code.id, bill_fen, reason).await);
+        return Err(refuse(ctx, tenant.id, shopper, code.id, bill_fen, reason).await);
     }
     let (night, tonight) = crate::services::ratings::tonight(&mut tx, tenant, code, now).await?;
     if tonight != crate::services::ratings::Tonight::Open {
         drop(tx);
-        return Err(refuse(state, tenant.id, shopper, code.id, bill_fen, "redeem.not_trading").await);
+        return Err(refuse(ctx, tenant.id, shopper, code.id, bill_fen, "redeem.not_trading").await);
     }
     let mut candidates: Vec<db::vouchers::Usable> = db::vouchers::usable(&mut tx, shopper, now)
         .await?
@@ -975,8 +964,8 @@ pub async fn redeem(
 pub const STALL_EVENT: &str = "voucher.redemption";
 
 /// One redemption (its shopper, the stall's vendor, or staff).
-pub async fn redemption(state: &AppState, tenant: TenantId, id: Uuid) -> AppResult<Redemption> {
-    let mut tx = state.db.tenant(tenant).await?;
+pub async fn redemption(ctx: &Ctx, tenant: TenantId, id: Uuid) -> AppResult<Redemption> {
+    let mut tx = ctx.db.tenant(tenant).await?;
     db::vouchers::redemption(&mut tx, id)
         .await?
         .map(redemption_view)
@@ -984,13 +973,8 @@ pub async fn redemption(state: &AppState, tenant: TenantId, id: Uuid) -> AppResu
 }
 
 /// A stall's redemptions on a night (its vendor, or staff).
-pub async fn of_stall(
-    state: &AppState,
-    user: &AuthUser,
-    code: Uuid,
-    night: chrono::NaiveDate,
-) -> AppResult<Vec<Redemption>> {
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+pub async fn of_stall(ctx: &Ctx, user: &AuthUser, code: Uuid, night: chrono::NaiveDate) -> AppResult<Vec<Redemption>> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = db::codes::get(&mut tx, code).await?.ok_or(AppError::NotFound)?;
     if !user.role.is_staff() && row.vendor_id != user.id {
         return Err(AppError::NotFound);
@@ -1012,13 +996,13 @@ pub async fn of_stall(
 /// Redemptions on a business night (at most 1,000, newest first), optionally only those with a
 /// verification number, for staff looking one up to reverse it.
 pub async fn of_night(
-    state: &AppState,
+    ctx: &Ctx,
     staff: &AuthUser,
     night: chrono::NaiveDate,
     verification: Option<&str>,
 ) -> AppResult<Vec<Redemption>> {
     staff.require_staff()?;
-    let mut tx = state.db.tenant(staff.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(staff.tenant_id()).await?;
     let filter = db::vouchers::RedemptionFilter {
         date: Some(night),
         verification: verification
@@ -1035,14 +1019,14 @@ pub async fn of_night(
 }
 
 /// An official reverses a redemption, with a reason: the voucher may be used again.
-pub async fn reverse(state: &AppState, official: &AuthUser, id: Uuid, reason: &str) -> AppResult<Redemption> {
+pub async fn reverse(ctx: &Ctx, official: &AuthUser, id: Uuid, reason: &str) -> AppResult<Redemption> {
     official.require_staff()?;
     let reason = reason.trim();
     if !(2..=200).contains(&reason.chars().count()) {
         return Err(AppError::field("reason", "redeem.reverse_reason"));
     }
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     if !db::vouchers::reverse(&mut tx, id, official.id, reason, now).await? {
         return Err(if db::vouchers::redemption(&mut tx, id).await?.is_none() {
             AppError::NotFound
@@ -1092,10 +1076,10 @@ pub struct CampaignStats {
     pub sold_out_after_secs: Option<i64>,
 }
 
-pub async fn stats(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<CampaignStats> {
+pub async fn stats(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<CampaignStats> {
     user.require_staff()?;
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (row, campaign) = load(&mut tx, id, false, now).await?;
     let f = db::vouchers::figures(&mut tx, id, now).await?;
     let claim_curve = db::vouchers::claim_curve(&mut tx, id, row.claim_start, 10, 30).await?;
@@ -1135,9 +1119,9 @@ pub struct MarketFigures {
     pub leverage: Option<String>,
 }
 
-pub async fn market_figures(state: &AppState, user: &AuthUser) -> AppResult<Vec<MarketFigures>> {
+pub async fn market_figures(ctx: &Ctx, user: &AuthUser) -> AppResult<Vec<MarketFigures>> {
     user.require_staff()?;
-    let mut tx = state.db.tenant(user.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let rows = db::vouchers::by_market(&mut tx).await?;
     let mut out: Vec<MarketFigures> = rows
         .iter()
@@ -1198,7 +1182,7 @@ fn vendor_day(d: db::vouchers::VendorDay) -> VendorDay {
 /// With `reveal`, the payees' full names and account numbers are shown in clear and the viewing
 /// is audited (`settlement.reveal`, naming the vendors shown).
 pub async fn settlement(
-    state: &AppState,
+    ctx: &Ctx,
     admin: &AuthUser,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
@@ -1208,7 +1192,7 @@ pub async fn settlement(
     if to < from || (to - from).num_days() > 366 {
         return Err(AppError::field("to", "settlement.range"));
     }
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let mut days: Vec<VendorDay> = db::vouchers::vendor_days(&mut tx, from, to, None)
         .await?
         .into_iter()
@@ -1217,7 +1201,7 @@ pub async fn settlement(
     let mut vendors: Vec<Uuid> = days.iter().map(|d| d.vendor_id).collect();
     vendors.sort();
     vendors.dedup();
-    let payees = crate::services::payees::of_vendors(&mut tx, &state.keys, &vendors, reveal).await?;
+    let payees = crate::services::payees::of_vendors(&mut tx, &ctx.keys, &vendors, reveal).await?;
     for d in &mut days {
         d.payee = payees.get(&d.vendor_id).cloned();
     }
@@ -1236,14 +1220,9 @@ pub async fn settlement(
 }
 
 /// Marks a vendor-day paid, recording the sums paid (admins).
-pub async fn mark_settled(
-    state: &AppState,
-    admin: &AuthUser,
-    vendor: Uuid,
-    date: chrono::NaiveDate,
-) -> AppResult<VendorDay> {
+pub async fn mark_settled(ctx: &Ctx, admin: &AuthUser, vendor: Uuid, date: chrono::NaiveDate) -> AppResult<VendorDay> {
     admin.require_admin()?;
-    let mut tx = state.db.tenant(admin.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let day = db::vouchers::vendor_days(&mut tx, date, date, Some(vendor))
         .await?
         .into_iter()
@@ -1355,9 +1334,9 @@ pub fn flag_key(f: &db::vouchers::FlagRow) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-pub async fn flags(state: &AppState, official: &AuthUser, campaign: Option<Uuid>) -> AppResult<Vec<Flag>> {
+pub async fn flags(ctx: &Ctx, official: &AuthUser, campaign: Option<Uuid>) -> AppResult<Vec<Flag>> {
     official.require_staff()?;
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let settings = db::settings::get(&mut tx).await?;
     let mut out = Vec::new();
     for f in db::vouchers::flags(&mut tx, &settings, campaign).await? {
@@ -1405,7 +1384,7 @@ pub async fn flags(state: &AppState, official: &AuthUser, campaign: Option<Uuid>
 
 /// An official who looked at a flag and found nothing wrong dismisses it, with a reason (2–200
 /// characters), audited. The flag must be one the rules raise now.
-pub async fn dismiss_flag(state: &AppState, official: &AuthUser, key: &str, reason: &str) -> AppResult<()> {
+pub async fn dismiss_flag(ctx: &Ctx, official: &AuthUser, key: &str, reason: &str) -> AppResult<()> {
     official.require_staff()?;
     let reason = reason.trim();
     if !(2..=200).contains(&reason.chars().count()) {
@@ -1414,12 +1393,12 @@ pub async fn dismiss_flag(state: &AppState, official: &AuthUser, key: &str, reas
             Msg::new("form.length_between").arg("min", 2).arg("max", 200),
         )]));
     }
-    let current = flags(state, official, None).await?;
+    let current = flags(ctx, official, None).await?;
     let Some(flag) = current.iter().find(|f| f.key == key) else {
         return Err(AppError::NotFound);
     };
-    let now = state.config.clock.now();
-    let mut tx = state.db.tenant(official.tenant_id()).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     if !db::vouchers::dismiss_flag(&mut tx, key, reason, official.id, now).await? {
         return Err(AppError::Conflict(Msg::new("voucher_flag.dismissed_already")));
     }

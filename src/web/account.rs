@@ -38,7 +38,7 @@ pub async fn login_page(
     page: Page,
     Query(q): Query<LoginQuery>,
 ) -> AppResult<Html<String>> {
-    let tenants = crate::services::tenants::list(&state.db).await?;
+    let tenants = crate::services::tenants::list(&state.ctx.db).await?;
     render(&LoginPage {
         page,
         tenants,
@@ -60,7 +60,7 @@ pub struct LoginForm {
 
 /// Sets the session cookie on a response.
 fn with_session(state: &AppState, mut response: Response, session: &Session) -> Response {
-    let cookie = session_cookie(&state.config, session.token.clone(), state.sessions.ttl());
+    let cookie = session_cookie(&state.config, session.token.clone(), state.ctx.sessions.ttl());
     if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -73,7 +73,7 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    match accounts::sign_in(&state, ip, &form.tenant, &form.login, &form.password).await {
+    match accounts::sign_in(&state.ctx, ip, &form.tenant, &form.login, &form.password).await {
         Ok(session) => {
             let home = NavUser {
                 name: session.display_name.clone(),
@@ -90,7 +90,7 @@ pub async fn login(
             Ok(with_session(&state, Redirect::to(&target).into_response(), &session))
         }
         Err(err @ (AppError::BadCredentials | AppError::RateLimited { .. })) => {
-            let tenants = crate::services::tenants::list(&state.db).await?;
+            let tenants = crate::services::tenants::list(&state.ctx.db).await?;
             let status = err.status();
             let message = match &err {
                 AppError::RateLimited { retry_after_secs } => page.tr("login.throttled", "s", retry_after_secs),
@@ -119,7 +119,7 @@ pub async fn login(
 /// Signs out everywhere: the account's sessions are revoked, and this browser's cookie removed.
 pub async fn logout(State(state): State<AppState>, user: Option<AuthUser>) -> AppResult<Response> {
     if let Some(user) = user {
-        accounts::sign_out(&state, &user).await?;
+        accounts::sign_out(&state.ctx, &user).await?;
     }
     let mut response = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&expired_session_cookie(&state.config).to_string()) {
@@ -148,7 +148,7 @@ pub async fn password_page(
     user: AuthUser,
     Query(q): Query<DoneQuery>,
 ) -> AppResult<Html<String>> {
-    let must_change = accounts::must_change_password(&state, &user).await?;
+    let must_change = accounts::must_change_password(&state.ctx, &user).await?;
     render(&PasswordPage {
         page,
         must_change,
@@ -171,7 +171,7 @@ pub async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> AppResult<Response> {
     match accounts::change_password(
-        &state,
+        &state.ctx,
         &user,
         &form.current_password,
         &form.new_password,

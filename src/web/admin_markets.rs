@@ -29,8 +29,8 @@ struct HomePage {
 
 pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_admin()?;
-    let markets = markets::list(&state, user.tenant_id()).await?;
-    let staff = crate::services::accounts::list_staff(&state, &user).await?;
+    let markets = markets::list(&state.ctx, user.tenant_id()).await?;
+    let staff = crate::services::accounts::list_staff(&state.ctx, &user).await?;
     render(&HomePage {
         page,
         section: "home",
@@ -58,7 +58,7 @@ impl ListPage {
 
 pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_admin()?;
-    let markets = markets::list(&state, user.tenant_id()).await?;
+    let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     render(&ListPage {
         page,
         section: "markets",
@@ -185,7 +185,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     user.require_admin()?;
     let result = match form.checked() {
-        Ok(draft) => markets::create(&state, &user, &draft).await,
+        Ok(draft) => markets::create(&state.ctx, &user, &draft).await,
         Err(e) => Err(e),
     };
     match result {
@@ -222,7 +222,7 @@ pub async fn edit_form(
     Path(id): Path<Uuid>,
 ) -> AppResult<Html<String>> {
     user.require_admin()?;
-    let detail = markets::get(&state, user.tenant_id(), id).await?;
+    let detail = markets::get(&state.ctx, user.tenant_id(), id).await?;
     render(&FormPage {
         page,
         section: "markets",
@@ -242,7 +242,7 @@ pub async fn update(
 ) -> AppResult<Response> {
     user.require_admin()?;
     let result = match form.checked() {
-        Ok(draft) => markets::update(&state, &user, id, &draft).await,
+        Ok(draft) => markets::update(&state.ctx, &user, id, &draft).await,
         Err(e) => Err(e),
     };
     match result {
@@ -309,7 +309,7 @@ pub async fn show(
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Html<String>> {
     user.require_admin()?;
-    let market = markets::get(&state, user.tenant_id(), id).await?;
+    let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let notice = notice_text(&page, q.notice.as_deref());
     render(&MarketPage {
         page,
@@ -344,7 +344,7 @@ async fn slots_failed(
     let Some(errors) = FormErrors::from_error(page.lang, &err) else {
         return Err(err);
     };
-    let market = markets::get(state, user.tenant_id(), id).await?;
+    let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let html = render(&MarketPage {
         page,
         section: "markets",
@@ -371,7 +371,7 @@ pub async fn add_slot(
         code: form.code.clone(),
         category: form.category.clone(),
     }];
-    match markets::add_slots(&state, &user, id, &input).await {
+    match markets::add_slots(&state.ctx, &user, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slots_added")).into_response()),
         Err(err) => slots_failed(&state, page, &user, id, err, form, RangeForm::default()).await,
     }
@@ -405,7 +405,7 @@ pub async fn add_range(
                         category: form.category.clone(),
                     })
                     .collect();
-                markets::add_slots(&state, &user, id, &input).await
+                markets::add_slots(&state.ctx, &user, id, &input).await
             }
             Err(e) => Err(AppError::Validation(e)),
         },
@@ -423,6 +423,6 @@ pub async fn delete_slot(
     Path((id, slot)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
     user.require_admin()?;
-    markets::remove_slot(&state, &user, id, slot).await?;
+    markets::remove_slot(&state.ctx, &user, id, slot).await?;
     Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slot_removed")).into_response())
 }

@@ -232,8 +232,8 @@ async fn settings_page(
     errors: FormErrors,
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
-    let keys = codes::key_document(state, &admin.tenant).await?;
-    let deadlines = crate::services::complaints::deadlines(state, admin).await?;
+    let keys = codes::key_document(&state.ctx, &admin.tenant).await?;
+    let deadlines = crate::services::complaints::deadlines(&state.ctx, admin).await?;
     render(&SettingsPage {
         deadlines,
         page,
@@ -258,7 +258,7 @@ pub async fn show(
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Html<String>> {
     admin.require_admin()?;
-    let s = settings::get(&state, &admin).await?;
+    let s = settings::get(&state.ctx, &admin).await?;
     let notice = match q.notice.as_deref() {
         Some("saved") => Some(page.t("admin.notice_saved")),
         Some("rotated") => Some(page.t("settings.notice_rotated")),
@@ -284,7 +284,7 @@ pub async fn save(
 ) -> AppResult<Response> {
     admin.require_admin()?;
     let result = match form.parse() {
-        Ok(s) => settings::save(&state, &admin, &s).await.map(|_| ()),
+        Ok(s) => settings::save(&state.ctx, &admin, &s).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match result {
@@ -300,7 +300,7 @@ pub async fn save(
 }
 
 pub async fn rotate_key(State(state): State<AppState>, admin: AuthUser) -> AppResult<Response> {
-    codes::rotate(&state, &admin).await?;
+    codes::rotate(&state.ctx, &admin).await?;
     Ok(Redirect::to("/admin/settings?notice=rotated").into_response())
 }
 
@@ -330,7 +330,7 @@ pub async fn save_deadlines(
         _ => Err(AppError::field("ack_hours", "form.not_a_number")),
     };
     let result = match parsed {
-        Ok(d) => crate::services::complaints::set_deadlines(&state, &admin, &form.category, d).await,
+        Ok(d) => crate::services::complaints::set_deadlines(&state.ctx, &admin, &form.category, d).await,
         Err(e) => Err(e),
     };
     match result {
@@ -339,7 +339,7 @@ pub async fn save_deadlines(
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err);
             };
-            let s = settings::get(&state, &admin).await?;
+            let s = settings::get(&state.ctx, &admin).await?;
             let html = settings_page(&state, page, &admin, SettingsForm::of(&s), errors, None).await;
             Ok(form_failed(html, &err))
         }

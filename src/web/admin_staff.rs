@@ -58,7 +58,7 @@ async fn staff_page(
     errors: FormErrors,
     secret: Option<(String, String)>,
 ) -> AppResult<Html<String>> {
-    let staff = accounts::list_staff(state, admin).await?;
+    let staff = accounts::list_staff(&state.ctx, admin).await?;
     render(&StaffPage {
         page,
         section: "staff",
@@ -97,7 +97,7 @@ pub async fn create(
         display_name: form.display_name.clone(),
         permissions: form.permissions(),
     };
-    match accounts::create_staff(&state, &user, input).await {
+    match accounts::create_staff(&state.ctx, &user, input).await {
         Ok((member, password)) => {
             // Shown on this response only; nothing keeps it.
             let html = staff_page(
@@ -138,7 +138,7 @@ pub async fn set_permissions(
         permissions
             .push(Permission::parse(p).ok_or_else(|| AppError::field("permission", "staff.permission_invalid"))?);
     }
-    accounts::set_permissions(&state, &user, id, permissions).await?;
+    accounts::set_permissions(&state.ctx, &user, id, permissions).await?;
     Ok(axum::response::Redirect::to("/admin/staff").into_response())
 }
 
@@ -148,7 +148,7 @@ pub async fn reset_password(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let (member, password) = accounts::reset_password(&state, &user, id).await?;
+    let (member, password) = accounts::reset_password(&state.ctx, &user, id).await?;
     let html = staff_page(
         &state,
         page,
@@ -162,7 +162,7 @@ pub async fn reset_password(
 }
 
 async fn set_disabled(state: AppState, page: Page, user: AuthUser, id: Uuid, disabled: bool) -> AppResult<Response> {
-    match accounts::set_disabled(&state, &user, id, disabled).await {
+    match accounts::set_disabled(&state.ctx, &user, id, disabled).await {
         Ok(_) => Ok(axum::response::Redirect::to("/admin/staff").into_response()),
         Err(err @ AppError::Conflict(_)) => {
             let errors = FormErrors::from_error(page.lang, &err).unwrap_or_default();

@@ -35,9 +35,9 @@ async fn keys_page(
     created: Option<(String, String)>,
     errors: FormErrors,
 ) -> AppResult<Html<String>> {
-    let keys = credentials::api_keys(state, admin).await?;
+    let keys = credentials::api_keys(&state.ctx, admin).await?;
     let endpoint = state
-        .config
+        .ctx
         .absolute_url(&format!("/api/v1/t/{}/credential-events", admin.tenant.slug));
     render(&KeysPage {
         page,
@@ -69,7 +69,7 @@ pub async fn create_key(
     admin: AuthUser,
     Form(form): Form<NewKeyForm>,
 ) -> AppResult<Response> {
-    match credentials::new_api_key(&state, &admin, &form.name).await {
+    match credentials::new_api_key(&state.ctx, &admin, &form.name).await {
         Ok((key, secret)) => {
             let html = keys_page(&state, page, &admin, Some((key.key_id, secret)), FormErrors::default()).await?;
             let mut response = html.into_response();
@@ -90,7 +90,7 @@ pub async fn create_key(
 }
 
 pub async fn revoke_key(State(state): State<AppState>, admin: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
-    credentials::revoke_api_key(&state, &admin, id).await?;
+    credentials::revoke_api_key(&state.ctx, &admin, id).await?;
     Ok(Redirect::to("/admin/api-keys").into_response())
 }
 
@@ -112,7 +112,7 @@ async fn problems_page(
     saved: bool,
 ) -> AppResult<Html<String>> {
     admin.require_admin()?;
-    let problems = inspections::list_problems(state, admin).await?;
+    let problems = inspections::list_problems(&state.ctx, admin).await?;
     render(&ProblemsPage {
         page,
         section: "problems",
@@ -164,7 +164,7 @@ pub async fn save_problem(
                 points,
                 active: form.active.is_some(),
             };
-            inspections::save_problem(&state, &admin, &p).await
+            inspections::save_problem(&state.ctx, &admin, &p).await
         }
         Err(_) => Err(AppError::field("points", "form.not_a_number")),
     };

@@ -226,7 +226,7 @@ struct Choices {
 }
 
 async fn choices(state: &AppState, admin: &AuthUser) -> AppResult<Choices> {
-    let markets = crate::services::markets::list(state, admin.tenant_id())
+    let markets = crate::services::markets::list(&state.ctx, admin.tenant_id())
         .await?
         .into_iter()
         .map(|m| (m.id, m.name))
@@ -283,8 +283,8 @@ async fn campaigns_page(
 ) -> AppResult<Html<String>> {
     admin.require_admin()?;
     let mut stats = Vec::new();
-    for c in vouchers::list(state, admin.tenant_id(), true).await? {
-        stats.push(vouchers::stats(state, admin, c.id).await?);
+    for c in vouchers::list(&state.ctx, admin.tenant_id(), true).await? {
+        stats.push(vouchers::stats(&state.ctx, admin, c.id).await?);
     }
     render(&CampaignsPage {
         page,
@@ -331,7 +331,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     admin.require_admin()?;
     let result = match form.parse(admin.tenant.timezone) {
-        Ok(t) => vouchers::create(&state, &admin, &t).await,
+        Ok(t) => vouchers::create(&state.ctx, &admin, &t).await,
         Err(e) => Err(e),
     };
     match result {
@@ -407,7 +407,7 @@ async fn campaign_page(
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
     admin.require_admin()?;
-    let stats = vouchers::stats(state, admin, id).await?;
+    let stats = vouchers::stats(&state.ctx, admin, id).await?;
     let form = form.unwrap_or_else(|| CampaignForm::of(&stats.campaign, admin.tenant.timezone));
     render(&CampaignPage {
         page,
@@ -447,7 +447,7 @@ pub async fn update(
 ) -> AppResult<Response> {
     admin.require_admin()?;
     let result = match form.parse(admin.tenant.timezone) {
-        Ok(t) => vouchers::update(&state, &admin, id, &t).await,
+        Ok(t) => vouchers::update(&state.ctx, &admin, id, &t).await,
         Err(e) => Err(e),
     };
     match result {
@@ -474,7 +474,7 @@ pub async fn step(
     Path(id): Path<Uuid>,
     Form(form): Form<StepForm>,
 ) -> AppResult<Response> {
-    match vouchers::step(&state, &admin, id, form.step).await {
+    match vouchers::step(&state.ctx, &admin, id, form.step).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/vouchers/{id}?notice={}", form.step.as_str())).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
@@ -524,7 +524,7 @@ pub struct RangeQuery {
 /// The business nights asked for; by default the 30 nights up to the one under way (or just
 /// ended), so a use after midnight is in the range it belongs to.
 async fn range(state: &AppState, admin: &AuthUser, q: &RangeQuery) -> AppResult<(NaiveDate, NaiveDate, NaiveDate)> {
-    let night = crate::services::numbers::lookup_night(state, admin).await?;
+    let night = crate::services::numbers::lookup_night(&state.ctx, admin).await?;
     Ok((
         q.from.unwrap_or(night - chrono::Duration::days(30)),
         q.to.unwrap_or(night),
@@ -540,7 +540,7 @@ pub async fn settlement(
 ) -> AppResult<Html<String>> {
     let (from, to, night) = range(&state, &admin, &q).await?;
     let revealed = q.reveal.is_some();
-    let days = vouchers::settlement(&state, &admin, from, to, revealed).await?;
+    let days = vouchers::settlement(&state.ctx, &admin, from, to, revealed).await?;
     render(&SettlementPage {
         page,
         section: "vouchers",
@@ -562,7 +562,7 @@ pub async fn settlement_csv(
     Query(q): Query<RangeQuery>,
 ) -> AppResult<Response> {
     let (from, to, _) = range(&state, &admin, &q).await?;
-    let days = vouchers::settlement(&state, &admin, from, to, q.reveal.is_some()).await?;
+    let days = vouchers::settlement(&state.ctx, &admin, from, to, q.reveal.is_some()).await?;
     let body = vouchers::settlement_csv(&days, admin.tenant.timezone)?;
     Ok(super::layout::csv_attachment(body, &format!("settlement-{from}-{to}")))
 }
@@ -580,7 +580,7 @@ pub async fn settle(
     admin: AuthUser,
     Form(form): Form<SettleForm>,
 ) -> AppResult<Response> {
-    vouchers::mark_settled(&state, &admin, form.vendor, form.date).await?;
+    vouchers::mark_settled(&state.ctx, &admin, form.vendor, form.date).await?;
     Ok(Redirect::to(&format!("/admin/vouchers/settlement?from={}&to={}", form.from, form.to)).into_response())
 }
 
@@ -608,7 +608,7 @@ async fn flags_page(
     notice: Option<String>,
     errors: FormErrors,
 ) -> AppResult<Html<String>> {
-    let flags = vouchers::flags(state, user, None).await?;
+    let flags = vouchers::flags(&state.ctx, user, None).await?;
     render(&FlagsPage {
         page,
         flags,
@@ -645,7 +645,7 @@ pub async fn dismiss_flag(
     user: AuthUser,
     Form(form): Form<DismissForm>,
 ) -> AppResult<Response> {
-    match vouchers::dismiss_flag(&state, &user, form.key.trim(), &form.reason).await {
+    match vouchers::dismiss_flag(&state.ctx, &user, form.key.trim(), &form.reason).await {
         Ok(()) => Ok(Redirect::to("/official/vouchers/flags?notice=dismissed").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
@@ -705,8 +705,8 @@ async fn redemptions_page(
     user: &AuthUser,
     v: RedemptionsView,
 ) -> AppResult<Html<String>> {
-    let redemptions = vouchers::of_night(state, user, v.night, Some(&v.verification)).await?;
-    let default_night = crate::services::numbers::lookup_night(state, user).await?;
+    let redemptions = vouchers::of_night(&state.ctx, user, v.night, Some(&v.verification)).await?;
+    let default_night = crate::services::numbers::lookup_night(&state.ctx, user).await?;
     render(&RedemptionsPage {
         default_night,
         page,
@@ -739,7 +739,7 @@ pub async fn redemptions(
     // looked up at 03:28 is found on the night it belongs to.
     let night = match q.night {
         Some(n) => n,
-        None => crate::services::numbers::lookup_night(&state, &user).await?,
+        None => crate::services::numbers::lookup_night(&state.ctx, &user).await?,
     };
     let view = RedemptionsView {
         night,
@@ -768,7 +768,7 @@ pub async fn reverse(
     Path(id): Path<Uuid>,
     Form(form): Form<ReverseForm>,
 ) -> AppResult<Response> {
-    match vouchers::reverse(&state, &user, id, &form.reason).await {
+    match vouchers::reverse(&state.ctx, &user, id, &form.reason).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/official/vouchers/redemptions?night={}&verification={}&notice=reversed",
             form.night,

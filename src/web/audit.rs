@@ -113,7 +113,7 @@ pub async fn page(
     Query(mut f): Query<Filter>,
 ) -> AppResult<Html<String>> {
     words_to_actions(&mut f);
-    let b = audit::browse(&state, &user, &f).await?;
+    let b = audit::browse(&state.ctx, &user, &f).await?;
     render(&AuditPage {
         page,
         section: "audit",
@@ -129,6 +129,6 @@ pub async fn page(
 /// The matching records as CSV.
 pub async fn export(State(state): State<AppState>, user: AuthUser, Query(mut f): Query<Filter>) -> AppResult<Response> {
     words_to_actions(&mut f);
-    let body = audit::export(&state, &user, &f).await?;
+    let body = audit::export(&state.ctx, &user, &f).await?;
     Ok(super::layout::csv_attachment(body, "audit"))
 }

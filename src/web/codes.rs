@@ -146,7 +146,7 @@ pub async fn scan(
     if let Some(code) = code.strip_suffix(".png") {
         return qr(&state, code, &signed, Image::Png).await;
     }
-    match scan::scan(&state, &code, signed.k.as_deref(), signed.s.as_deref()).await? {
+    match scan::scan(&state.ctx, &code, signed.k.as_deref(), signed.s.as_deref()).await? {
         Scanned::Genuine(data) => {
             let colour = data.code.colour;
             let causes = data
@@ -156,13 +156,14 @@ pub async fn scan(
                 .map(|c| page.t(cause::label_key(&c.kind)))
                 .collect();
             let facts = facts(&data, &page)?;
-            let now = state.config.clock.now();
+            let now = state.ctx.clock.now();
             let tonight = data.tonight(now);
             // Counted in memory (services::scan_counts); a device once a night as a visitor.
             let (device, cookie) = super::shopper::device(&jar, &state);
-            let ticket = ratings::ticket(&state.keys, &data.tenant, data.code.id, &device, now);
+            let ticket = ratings::ticket(&state.ctx.keys, &data.tenant, data.code.id, &device, now);
             let hour = chrono::Timelike::hour(&now.with_timezone(&data.tenant.timezone));
             state
+                .ctx
                 .scan_counts
                 .record(data.tenant.id, data.code.id, data.night_at(now), hour, device);
             let query = codes::url_path(&data.code)
@@ -238,11 +239,11 @@ enum Image {
 
 /// The QR image encodes the full signed URL, with error correction level M.
 async fn qr(state: &AppState, code: &str, q: &Signed, kind: Image) -> AppResult<Response> {
-    let row = match codes::scan(state, code, q.k.as_deref(), q.s.as_deref()).await? {
+    let row = match codes::scan(&state.ctx, code, q.k.as_deref(), q.s.as_deref()).await? {
         Scan::Genuine { code, .. } | Scan::Revoked { code, .. } => code,
         Scan::NotGenuine => return Err(AppError::NotFound),
     };
-    let url = state.config.absolute_url(&codes::url_path(&row));
+    let url = state.ctx.absolute_url(&codes::url_path(&row));
     let qr =
         QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M).map_err(|e| AppError::Internal(e.into()))?;
     let (content_type, body) = match kind {
@@ -297,14 +298,14 @@ pub async fn placard(
         lang: crate::i18n::Lang::Zh,
         ..page
     };
-    let (tenant, row) = match codes::scan(&state, &code, q.k.as_deref(), q.s.as_deref()).await? {
+    let (tenant, row) = match codes::scan(&state.ctx, &code, q.k.as_deref(), q.s.as_deref()).await? {
         Scan::Genuine { tenant, code, .. } => (tenant, code),
         Scan::Revoked { .. } => return Err(AppError::Conflict(crate::error::Msg::new("code.revoked"))),
         Scan::NotGenuine => return Err(AppError::NotFound),
     };
     let scan_path = codes::url_path(&row);
     let svg_path = scan_path.replacen('?', ".svg?", 1);
-    let hotline = codes::settings(&state, &tenant).await?.complaint_hotline;
+    let hotline = codes::settings(&state.ctx, &tenant).await?.complaint_hotline;
     Ok(render(&Placard {
         page,
         code: row,
@@ -318,6 +319,6 @@ pub async fn placard(
 
 /// `/t/{tenant}/code-key`: the tenant's public keys, to check codes offline.
 pub async fn key_document(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Json<KeyDocument>> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    Ok(Json(codes::key_document(&state, &tenant).await?))
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    Ok(Json(codes::key_document(&state.ctx, &tenant).await?))
 }

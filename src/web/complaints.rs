@@ -71,11 +71,11 @@ pub async fn queue(
         market: q.market.parse().ok(),
         overdue: !q.overdue.is_empty(),
     };
-    let items = complaints::queue(&state, &user, &filter).await?;
+    let items = complaints::queue(&state.ctx, &user, &filter).await?;
     render(&QueuePage {
         page,
         items,
-        markets: markets::list(&state, user.tenant_id()).await?,
+        markets: markets::list(&state.ctx, user.tenant_id()).await?,
         categories: Category::ALL,
         states: CState::ALL,
         f_overdue: filter.overdue,
@@ -85,7 +85,7 @@ pub async fn queue(
         clock: Clock {
             tz: user.tenant.timezone,
         },
-        now: state.config.clock.now(),
+        now: state.ctx.clock.now(),
     })
 }
 
@@ -193,7 +193,7 @@ async fn complaint_page(
     notice: Option<String>,
     errors: FormErrors,
 ) -> AppResult<Html<String>> {
-    let (c, events) = complaints::get(state, user, id).await?;
+    let (c, events) = complaints::get(&state.ctx, user, id).await?;
     render(&ComplaintPage {
         mine: c.claimed_by_id == Some(user.id),
         c,
@@ -201,7 +201,7 @@ async fn complaint_page(
         clock: Clock {
             tz: user.tenant.timezone,
         },
-        now: state.config.clock.now(),
+        now: state.ctx.clock.now(),
         page,
         notice,
         errors,
@@ -254,7 +254,7 @@ pub async fn claim(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let result = complaints::claim(&state, &user, id).await;
+    let result = complaints::claim(&state.ctx, &user, id).await;
     done(&state, page, &user, id, result, "claimed").await
 }
 
@@ -291,12 +291,12 @@ pub async fn step(
         },
         note: form.note,
     };
-    let result = complaints::act(&state, &user, id, &step).await.map(|_| ());
+    let result = complaints::act(&state.ctx, &user, id, &step).await.map(|_| ());
     done(&state, page, &user, id, result, "done").await
 }
 
 pub async fn photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
-    let (content_type, bytes) = complaints::photo(&state, &user, id).await?;
+    let (content_type, bytes) = complaints::photo(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
 
@@ -316,8 +316,8 @@ pub async fn moderate(
     Path(id): Path<Uuid>,
     Form(form): Form<ModerationForm>,
 ) -> AppResult<Response> {
-    let code = ratings::code_of(&state, &user, id).await?;
-    let result = ratings::moderate(&state, &user, id, form.hidden == "true", &form.reason).await;
+    let code = ratings::code_of(&state.ctx, &user, id).await?;
+    let result = ratings::moderate(&state.ctx, &user, id, form.hidden == "true", &form.reason).await;
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/official/codes/{code}#code-ratings")).into_response()),
         Err(err) => {
@@ -348,7 +348,7 @@ impl HeldPage {
 }
 
 async fn held_page(state: &AppState, page: Page, user: &AuthUser, errors: FormErrors) -> AppResult<Html<String>> {
-    let items = ratings::held(state, user).await?;
+    let items = ratings::held(&state.ctx, user).await?;
     render(&HeldPage {
         page,
         items,
@@ -388,8 +388,8 @@ pub async fn decide(
         "void" => ratings::RatingDecision::Void,
         _ => return Err(crate::error::AppError::field("decision", "rating.decision_choose")),
     };
-    let code = ratings::code_of(&state, &user, id).await?;
-    let result = ratings::decide(&state, &user, id, decision, &form.note).await;
+    let code = ratings::code_of(&state.ctx, &user, id).await?;
+    let result = ratings::decide(&state.ctx, &user, id, decision, &form.note).await;
     let on_queue = form.back == "held";
     match result {
         Ok(()) if on_queue => Ok(Redirect::to("/official/ratings/held").into_response()),

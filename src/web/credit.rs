@@ -85,7 +85,7 @@ async fn records_page(
     form: &IssueForm,
     errors: FormErrors,
 ) -> AppResult<Html<String>> {
-    let records = credit::list(state, user).await?;
+    let records = credit::list(&state.ctx, user).await?;
     render(&RecordsPage {
         page,
         records,
@@ -120,7 +120,7 @@ pub async fn issue(
         sections: form.section.clone(),
         days: form.days.trim().parse().unwrap_or(0),
     };
-    match credit::issue(&state, &user, &req).await {
+    match credit::issue(&state.ctx, &user, &req).await {
         Ok(r) => Ok(Redirect::to(&format!("/vendor/records/{}?notice=issued", r.id)).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
@@ -162,7 +162,7 @@ pub async fn show(
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeQuery>,
 ) -> AppResult<Html<String>> {
-    let (view, _, record) = credit::get(&state, &user, id).await?;
+    let (view, _, record) = credit::get(&state.ctx, &user, id).await?;
     let notice = match q.notice.as_deref() {
         Some("issued") => Some(page.t("credit.issued")),
         Some("revoked") => Some(page.t("credit.revoked_notice")),
@@ -188,13 +188,13 @@ pub async fn revoke(
 ) -> AppResult<Response> {
     // A bank holding the record sees it revoked from then on: ticked first.
     super::layout::confirmed(form.confirm())?;
-    credit::revoke(&state, &user, id).await?;
+    credit::revoke(&state.ctx, &user, id).await?;
     Ok(Redirect::to(&format!("/vendor/records/{id}?notice=revoked")).into_response())
 }
 
 /// The signed JSON of one of the vendor's records.
 pub async fn own_json(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
-    let (view, signed, _) = credit::get(&state, &user, id).await?;
+    let (view, signed, _) = credit::get(&state.ctx, &user, id).await?;
     json_download(&signed, &view.code)
 }
 
@@ -205,7 +205,7 @@ pub async fn own_pdf(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let (view, signed, record) = credit::get(&state, &user, id).await?;
+    let (view, signed, record) = credit::get(&state.ctx, &user, id).await?;
     if view.standing != Standing::Valid {
         return Err(AppError::Conflict(crate::error::Msg::new("credit.not_valid")));
     }
@@ -406,7 +406,7 @@ pub async fn form(State(_state): State<AppState>, page: Page, Query(q): Query<Ve
 
 /// `/verify/{code}`: where a record stands and, while valid, what it says.
 pub async fn verify(State(state): State<AppState>, page: Page, Path(code): Path<String>) -> AppResult<Response> {
-    let v = match credit::verify(&state, &code).await {
+    let v = match credit::verify(&state.ctx, &code).await {
         Ok(v) => v,
         Err(AppError::NotFound) => {
             let html = render(&VerifyPage {
@@ -422,8 +422,9 @@ pub async fn verify(State(state): State<AppState>, page: Page, Path(code): Path<
     };
     let tz = match &v.record {
         Some(r) => state
+            .ctx
             .tenants
-            .by_slug(&state.db, &r.tenant)
+            .by_slug(&state.ctx.db, &r.tenant)
             .await?
             .map(|t| t.timezone)
             .unwrap_or(chrono_tz::UTC),
@@ -441,7 +442,7 @@ pub async fn verify(State(state): State<AppState>, page: Page, Path(code): Path<
 
 /// The signed JSON behind a valid record, to check offline.
 pub async fn verify_json(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Response> {
-    let v = credit::verify(&state, &code).await?;
+    let v = credit::verify(&state.ctx, &code).await?;
     let signed = v
         .signed
         .ok_or(AppError::Conflict(crate::error::Msg::new("credit.not_valid")))?;
@@ -450,7 +451,7 @@ pub async fn verify_json(State(state): State<AppState>, Path(code): Path<String>
 
 /// A valid record as a PDF.
 pub async fn verify_pdf(State(state): State<AppState>, page: Page, Path(code): Path<String>) -> AppResult<Response> {
-    let v = credit::verify(&state, &code).await?;
+    let v = credit::verify(&state.ctx, &code).await?;
     let (Some(record), Some(signed)) = (v.record, v.signed) else {
         return Err(AppError::Conflict(crate::error::Msg::new("credit.not_valid")));
     };
@@ -459,6 +460,6 @@ pub async fn verify_pdf(State(state): State<AppState>, page: Page, Path(code): P
         page.lang,
         &record,
         &signed,
-        &credit::verify_url(&state, &v.code),
+        &credit::verify_url(&state.ctx, &v.code),
     )
 }

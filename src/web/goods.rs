@@ -35,7 +35,7 @@ async fn goods_page(
     errors: FormErrors,
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
-    let (may_declare, sources) = goods::mine(state, user).await?;
+    let (may_declare, sources) = goods::mine(&state.ctx, user).await?;
     let today = state
         .config
         .clock
@@ -103,7 +103,7 @@ pub async fn declare(
         received_on: form.text("received_on").to_string(),
     };
     let photo = form.files("photo").into_iter().next();
-    match goods::declare(&state, &user, &d, photo.as_deref()).await {
+    match goods::declare(&state.ctx, &user, &d, photo.as_deref()).await {
         Ok(_) => Ok(Redirect::to("/vendor/goods?notice=declared").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
@@ -117,6 +117,6 @@ pub async fn declare(
 
 /// A declaration's receipt photo (its vendor, or staff).
 pub async fn photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
-    let (content_type, bytes) = goods::photo(&state, &user, id).await?;
+    let (content_type, bytes) = goods::photo(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }

@@ -44,7 +44,7 @@ pub async fn page(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Html<String>> {
-    let i = insights::for_stall(&state, &user, id, page.lang).await?;
+    let i = insights::for_stall(&state.ctx, &user, id, page.lang).await?;
     let labels: Vec<String> = i.nights.iter().map(|n| n.night.format("%m-%d").to_string()).collect();
     let scans_chart = charts::line_chart(
         "chart-scans",

@@ -164,8 +164,8 @@ pub async fn dashboard(
     if q.range.trim().is_empty() {
         q.range = "7".into();
     }
-    let d = numbers::dashboard(&state, &user, &q).await?;
-    let markets = numbers::markets(&state, &user).await?;
+    let d = numbers::dashboard(&state.ctx, &user, &q).await?;
+    let markets = numbers::markets(&state.ctx, &user).await?;
     render(&DashboardPage {
         query: q.to_query(&d.range),
         charts: charts(&d, &page),
@@ -195,10 +195,10 @@ pub async fn export(
 /// A dashboard table or a record table by name, for the CSV and JSON exports.
 pub async fn table(state: &AppState, page: &Page, user: &AuthUser, name: &str, q: &RangeQuery) -> AppResult<Table> {
     if numbers::DASHBOARD_TABLES.contains(&name) {
-        let d = numbers::dashboard(state, user, q).await?;
+        let d = numbers::dashboard(&state.ctx, user, q).await?;
         numbers::dashboard_table(&d, name, page.lang)
     } else {
-        numbers::records(state, user, name, q, page.lang).await
+        numbers::records(&state.ctx, user, name, q, page.lang).await
     }
 }
 
@@ -242,7 +242,7 @@ pub async fn public_stats(
     Path((slug, market)): Path<(String, String)>,
 ) -> AppResult<Html<String>> {
     let market = Uuid::parse_str(&market).map_err(|_| AppError::NotFound)?;
-    let s = numbers::public_stats(&state, &slug, market).await?;
+    let s = numbers::public_stats(&state.ctx, &slug, market).await?;
     let labels: Vec<String> = s.nights.iter().map(|n| n.night.format("%m-%d").to_string()).collect();
     let visitors = page.t("numbers.visitors");
     let complaints = page.t("numbers.complaints");

@@ -76,7 +76,7 @@ pub async fn night(
             NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| AppError::field("date", "application.date_format"))?,
         ),
     };
-    let night = checkins::night(&state, &user, id, date).await?;
+    let night = checkins::night(&state.ctx, &user, id, date).await?;
     render(&NightPage {
         previous: night.date - chrono::Duration::days(1),
         next: night.date + chrono::Duration::days(1),
@@ -107,7 +107,7 @@ pub async fn inspect(
         return Ok(form_failed(html, &err));
     }
     let result = inspections::record(
-        &state,
+        &state.ctx,
         &user,
         id,
         &problems,
@@ -178,8 +178,8 @@ async fn appeals_page(
     errors: FormErrors,
     failed: Option<Uuid>,
 ) -> AppResult<Html<String>> {
-    let appeals = inspections::appeals(state, user, !all).await?;
-    let sole = inspections::sole_decider(state, user).await?;
+    let appeals = inspections::appeals(&state.ctx, user, !all).await?;
+    let sole = inspections::sole_decider(&state.ctx, user).await?;
     render(&AppealsPage {
         me: user.id,
         sole,
@@ -229,7 +229,7 @@ pub async fn decide_appeal(
         "uphold" => false,
         _ => return Err(AppError::field("verdict", "appeal.verdict_missing")),
     };
-    match inspections::decide_appeal(&state, &user, id, cancel, &form.reason).await {
+    match inspections::decide_appeal(&state.ctx, &user, id, cancel, &form.reason).await {
         Ok(_) => {
             let notice = if cancel { "cancelled" } else { "upheld" };
             Ok(Redirect::to(&format!("/official/appeals?notice={notice}")).into_response())
@@ -285,8 +285,8 @@ async fn renewals_page(
     errors: FormErrors,
     failed: Option<Uuid>,
 ) -> AppResult<Html<String>> {
-    let renewals = credentials::renewals(state, user, !all).await?;
-    let disputes = crate::services::disputes::list(state, user, !all).await?;
+    let renewals = credentials::renewals(&state.ctx, user, !all).await?;
+    let disputes = crate::services::disputes::list(&state.ctx, user, !all).await?;
     render(&RenewalsPage {
         disputes,
         page,
@@ -327,7 +327,7 @@ pub async fn decide_renewal(
         "refuse" => false,
         _ => return Err(AppError::field("verdict", "appeal.verdict_missing")),
     };
-    match credentials::decide_renewal(&state, &user, id, accept, &form.reason).await {
+    match credentials::decide_renewal(&state.ctx, &user, id, accept, &form.reason).await {
         Ok(_) => {
             let notice = if accept { "accepted" } else { "refused" };
             Ok(Redirect::to(&format!("/official/renewals?notice={notice}")).into_response())
@@ -355,7 +355,7 @@ pub async fn decide_dispute(
         "reject" => false,
         _ => return Err(AppError::field("verdict", "appeal.verdict_missing")),
     };
-    match crate::services::disputes::decide(&state, &user, id, uphold, &form.reason).await {
+    match crate::services::disputes::decide(&state.ctx, &user, id, uphold, &form.reason).await {
         Ok(_) => Ok(Redirect::to("/official/renewals?notice=disputed#disputes").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
@@ -373,7 +373,7 @@ pub async fn renewal_document(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     user.require(Permission::Review)?;
-    let (content_type, bytes) = credentials::renewal_document(&state, &user, id).await?;
+    let (content_type, bytes) = credentials::renewal_document(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
 
@@ -390,7 +390,7 @@ pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthU
     let clock = Clock {
         tz: user.tenant.timezone,
     };
-    let notices = crate::services::notices::inbox(&state, &user, 200)
+    let notices = crate::services::notices::inbox(&state.ctx, &user, 200)
         .await?
         .notices
         .iter()
@@ -401,7 +401,7 @@ pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthU
 
 pub async fn notices_read(State(state): State<AppState>, user: AuthUser) -> AppResult<Response> {
     user.require_staff()?;
-    crate::services::notices::mark_all_read(&state, &user).await?;
+    crate::services::notices::mark_all_read(&state.ctx, &user).await?;
     Ok(Redirect::to("/official/notices").into_response())
 }
 
@@ -416,7 +416,7 @@ pub async fn events(
     user.require_staff()?;
     let tenant = user.tenant_id().0;
     let lang: Lang = page.lang;
-    Ok(super::layout::live_stream(&state.live, move |n| {
+    Ok(super::layout::live_stream(&state.ctx.live, move |n| {
         let event = (n.tenant == tenant && n.code.is_none() && n.permission.is_none_or(|p| user.has(p))).then(|| {
             let text = notices::render(lang, &n.kind, &n.args);
             let body = serde_json::json!({ "text": text, "link": n.link, "kind": n.kind, "at": n.at });

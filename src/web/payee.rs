@@ -41,7 +41,7 @@ async fn payee_page(
     errors: FormErrors,
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
-    let current = payees::own(state, user).await?;
+    let current = payees::own(&state.ctx, user).await?;
     render(&PayeePage {
         page,
         current,
@@ -79,7 +79,7 @@ pub async fn save(
     user: AuthUser,
     Form(form): Form<PayeeForm>,
 ) -> AppResult<Response> {
-    match payees::save(&state, &user, &form.holder, &form.bank, &form.account).await {
+    match payees::save(&state.ctx, &user, &form.holder, &form.bank, &form.account).await {
         Ok(_) => Ok(Redirect::to("/vendor/payee?notice=saved").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {

@@ -26,7 +26,7 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    let tenants = crate::services::tenants::list(&state.db).await?;
+    let tenants = crate::services::tenants::list(&state.ctx.db).await?;
     render(&HomePage { page, tenants })
 }
 
@@ -39,8 +39,8 @@ struct TenantPage {
 }
 
 pub async fn tenant(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Html<String>> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    let markets = markets::list(&state, tenant.id).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let markets = markets::list(&state.ctx, tenant.id).await?;
     render(&TenantPage { page, tenant, markets })
 }
 
@@ -72,9 +72,9 @@ pub async fn market(
     page: Page,
     Path((slug, id)): Path<(String, Uuid)>,
 ) -> AppResult<Html<String>> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    let market = markets::get(&state, tenant.id, id).await?;
-    let stalls = codes::for_market(&state, &tenant, id)
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let market = markets::get(&state.ctx, tenant.id, id).await?;
+    let stalls = codes::for_market(&state.ctx, &tenant, id)
         .await?
         .into_iter()
         .map(|c| StallLink {

@@ -84,8 +84,8 @@ pub async fn queue(
         category: Category::parse(&q.category),
         state: AState::parse(&q.state),
     };
-    let queue = review::queue(&state, &user, &filter).await?;
-    let markets = markets::list(&state, user.tenant_id()).await?;
+    let queue = review::queue(&state.ctx, &user, &filter).await?;
+    let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     render(&QueuePage {
         page,
         queue,
@@ -98,7 +98,7 @@ pub async fn queue(
         clock: Clock {
             tz: user.tenant.timezone,
         },
-        now: state.config.clock.now(),
+        now: state.ctx.clock.now(),
     })
 }
 
@@ -186,7 +186,7 @@ async fn application_page(
     notice: Option<String>,
     errors: FormErrors,
 ) -> AppResult<Html<String>> {
-    let review = review::review(state, user, id, reveal).await?;
+    let review = review::review(&state.ctx, user, id, reveal).await?;
     render(&ApplicationPage {
         page,
         a: review.application.clone(),
@@ -234,7 +234,7 @@ pub async fn claim(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    match review::claim(&state, &user, id).await {
+    match review::claim(&state.ctx, &user, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/official/applications/{id}?notice=claimed")).into_response()),
         Err(err) => failed(&state, page, &user, id, err).await,
     }
@@ -268,7 +268,7 @@ pub async fn decide(
         Decision::Reject => Ok(()),
     };
     let result = match checked {
-        Ok(()) => review::decide(&state, &user, id, &input).await,
+        Ok(()) => review::decide(&state.ctx, &user, id, &input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -283,7 +283,7 @@ pub async fn document(
     Path((id, doc)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
     user.require(Permission::Review)?;
-    let (content_type, bytes) = applications::document(&state, &user, id, doc).await?;
+    let (content_type, bytes) = applications::document(&state.ctx, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
 }
 
@@ -349,11 +349,11 @@ pub(crate) async fn code_page(
     errors: FormErrors,
 ) -> AppResult<Html<String>> {
     user.require_staff()?;
-    let (code, causes) = codes::detail(state, user, id).await?;
+    let (code, causes) = codes::detail(&state.ctx, user, id).await?;
     let path = codes::url_path(&code);
     let can_inspect = user.has(Permission::Inspect) && code.revoked_at.is_none();
     let problems = if can_inspect {
-        crate::services::inspections::list_problems(state, user)
+        crate::services::inspections::list_problems(&state.ctx, user)
             .await?
             .into_iter()
             .filter(|p| p.active)
@@ -361,20 +361,20 @@ pub(crate) async fn code_page(
     } else {
         Vec::new()
     };
-    let inspections = crate::services::inspections::for_code(state, user, id).await?;
-    let credentials = crate::services::credentials::for_vendor(state, user, code.vendor_id).await?;
+    let inspections = crate::services::inspections::for_code(&state.ctx, user, id).await?;
+    let credentials = crate::services::credentials::for_vendor(&state.ctx, user, code.vendor_id).await?;
     let nights = if code.revoked_at.is_none() {
-        Some(crate::services::checkins::for_stall(state, user, &code).await?)
+        Some(crate::services::checkins::for_stall(&state.ctx, user, &code).await?)
     } else {
         None
     };
-    let ratings = crate::services::ratings::for_code(state, user, id, 20).await?;
+    let ratings = crate::services::ratings::for_code(&state.ctx, user, id, 20).await?;
     let score = if code.revoked_at.is_none() {
-        Some(crate::services::scores::breakdown(state, user, id).await?)
+        Some(crate::services::scores::breakdown(&state.ctx, user, id).await?)
     } else {
         None
     };
-    let goods = crate::services::goods::for_code(state, user, id).await?;
+    let goods = crate::services::goods::for_code(&state.ctx, user, id).await?;
     render(&CodePage {
         goods,
         ratings,
@@ -463,7 +463,7 @@ pub async fn suspend(
     Path(id): Path<Uuid>,
     Form(form): Form<SuspendForm>,
 ) -> AppResult<Response> {
-    let result = codes::suspend(&state, &user, id, &form.reason).await;
+    let result = codes::suspend(&state.ctx, &user, id, &form.reason).await;
     code_done(&state, page, &user, id, result, "suspended").await
 }
 
@@ -475,7 +475,7 @@ pub async fn revoke(
     Form(form): Form<SuspendForm>,
 ) -> AppResult<Response> {
     let result = match super::layout::confirmed(form.confirm.as_deref()) {
-        Ok(()) => codes::revoke(&state, &user, id, &form.reason).await,
+        Ok(()) => codes::revoke(&state.ctx, &user, id, &form.reason).await,
         Err(e) => Err(e),
     };
     code_done(&state, page, &user, id, result, "revoked").await
@@ -487,6 +487,6 @@ pub async fn restore(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let result = codes::restore(&state, &user, id).await;
+    let result = codes::restore(&state.ctx, &user, id).await;
     code_done(&state, page, &user, id, result, "restored").await
 }

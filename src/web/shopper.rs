@@ -41,7 +41,7 @@ pub(crate) async fn genuine(
     code: &str,
     q: &Signed,
 ) -> AppResult<Result<Arc<ScanData>, Response>> {
-    match scan::scan(state, code, q.k.as_deref(), q.s.as_deref()).await? {
+    match scan::scan(&state.ctx, code, q.k.as_deref(), q.s.as_deref()).await? {
         Scanned::Genuine(d) => Ok(Ok(d)),
         Scanned::Revoked(_) => Err(AppError::Conflict(crate::error::Msg::new("code.revoked"))),
         Scanned::NotGenuine => Ok(Err(not_genuine(page.clone())?)),
@@ -155,13 +155,13 @@ pub async fn rate_form(
     let ticket = q.t.clone().unwrap_or_default();
     // Without a ticket, or rated already tonight, the form would only be refused: say so
     // instead of offering it.
-    let mut closed = rating_closed(&data, &page, state.config.clock.now())
+    let mut closed = rating_closed(&data, &page, state.ctx.clock.now())
         .or_else(|| ticket.is_empty().then(|| page.t("rating.ticket_missing")));
     if closed.is_none()
         && let Some(c) = jar.get(DEVICE_COOKIE).filter(|c| is_device_id(c.value()))
     {
-        let shopper = Shopper::new(&state.keys, data.tenant.id, c.value(), ip);
-        if ratings::rated_tonight(&state, &data.tenant, &data.code, &shopper).await? {
+        let shopper = Shopper::new(&state.ctx.keys, data.tenant.id, c.value(), ip);
+        if ratings::rated_tonight(&state.ctx, &data.tenant, &data.code, &shopper).await? {
             closed = Some(page.t("rating.once_per_night"));
         }
     }
@@ -194,9 +194,9 @@ pub async fn rate(
         Err(r) => return Ok(r),
     };
     let (device, cookie) = device(&jar, &state);
-    let shopper = Shopper::new(&state.keys, data.tenant.id, &device, ip);
+    let shopper = Shopper::new(&state.ctx.keys, data.tenant.id, &device, ip);
     let result = ratings::rate(
-        &state,
+        &state.ctx,
         &data.tenant,
         &data.code,
         &shopper,
@@ -312,7 +312,7 @@ pub async fn complain_code(
     };
     let tenant = data.tenant.clone();
     let sent = match Phone::parse(&form.phone) {
-        Some(phone) => otp::send(&state, &tenant, Purpose::Complaint, &phone, ip)
+        Some(phone) => otp::send(&state.ctx, &tenant, Purpose::Complaint, &phone, ip)
             .await
             .map(|()| phone),
         None => Err(AppError::field("phone", "phone.invalid")),
@@ -359,7 +359,7 @@ pub async fn complain(
     };
     let form = crate::http::files::Form::read(multipart).await?;
     let (device, cookie) = device(&jar, &state);
-    let shopper = Shopper::new(&state.keys, data.tenant.id, &device, ip);
+    let shopper = Shopper::new(&state.ctx.keys, data.tenant.id, &device, ip);
     let filing = Filing {
         category: form.text("category").to_string(),
         description: form.text("description").to_string(),
@@ -369,11 +369,20 @@ pub async fn complain(
         source_ref: None,
         voucher_shopper: jar
             .get(crate::auth::shopper::COOKIE)
-            .and_then(|c| state.shopper_keys.verify(c.value()))
+            .and_then(|c| state.ctx.shopper_keys.verify(c.value()))
             .filter(|c| c.tid == data.tenant.id.0)
             .map(|c| c.sub),
     };
-    match complaints::file(&state, &data.tenant, &data.code, Source::Scan, Some(&shopper), filing).await {
+    match complaints::file(
+        &state.ctx,
+        &data.tenant,
+        &data.code,
+        Source::Scan,
+        Some(&shopper),
+        filing,
+    )
+    .await
+    {
         Ok(filed) => Ok(with_cookie(
             Redirect::to(&format!("/complaints/{}?new=1", filed.tracking)).into_response(),
             cookie,
@@ -431,11 +440,12 @@ pub struct TrackingQuery {
 }
 
 async fn tracking_page(state: &AppState, page: Page, tracking: &str) -> AppResult<TrackingPage> {
-    let t = complaints::track(state, tracking).await?;
+    let t = complaints::track(&state.ctx, tracking).await?;
     let tz = match nightmarket_domain::complaint::tenant_of_tracking(tracking) {
         Some(slug) => state
+            .ctx
             .tenants
-            .by_slug(&state.db, slug)
+            .by_slug(&state.ctx.db, slug)
             .await?
             .map(|t| t.timezone)
             .unwrap_or(chrono_tz::Asia::Shanghai),
@@ -485,7 +495,7 @@ pub struct LookupForm {
 pub async fn lookup(State(state): State<AppState>, page: Page, Form(form): Form<LookupForm>) -> AppResult<Response> {
     // No limit of its own: a number has over 100 random bits, so guessing one is hopeless.
     let tracking = form.tracking.trim().to_lowercase();
-    match complaints::track(&state, &tracking).await {
+    match complaints::track(&state.ctx, &tracking).await {
         Ok(_) => Ok(Redirect::to(&format!("/complaints/{tracking}")).into_response()),
         Err(AppError::NotFound) => {
             let err = AppError::field("tracking", "lookup.not_found");
@@ -536,10 +546,10 @@ pub async fn reopen(
     Form(form): Form<ReopenForm>,
 ) -> AppResult<Response> {
     let tenant = nightmarket_domain::complaint::tenant_of_tracking(&tracking).ok_or(AppError::NotFound)?;
-    let tenant = state.tenants.require(&state.db, tenant).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, tenant).await?;
     let (device, cookie) = device(&jar, &state);
-    let shopper = Shopper::new(&state.keys, tenant.id, &device, ip);
-    match complaints::reopen(&state, &tracking, &shopper, &form.reason).await {
+    let shopper = Shopper::new(&state.ctx.keys, tenant.id, &device, ip);
+    match complaints::reopen(&state.ctx, &tracking, &shopper, &form.reason).await {
         Ok(()) => Ok(with_cookie(
             Redirect::to(&format!("/complaints/{tracking}?reopened=1")).into_response(),
             cookie,

@@ -30,7 +30,7 @@ struct SignupPage {
 }
 
 pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Html<String>> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     render(&SignupPage {
         page,
         tenant,
@@ -69,11 +69,11 @@ async fn first_step(
     phone: String,
     reset: bool,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, slug).await?;
     let sent = if reset {
-        vendors::request_reset_code(state, &tenant, &phone, ip).await
+        vendors::request_reset_code(&state.ctx, &tenant, &phone, ip).await
     } else {
-        vendors::request_code(state, &tenant, &phone, ip).await
+        vendors::request_code(&state.ctx, &tenant, &phone, ip).await
     };
     match sent {
         Ok(phone) => Ok(render(&SignupPage {
@@ -107,7 +107,7 @@ async fn first_step(
 /// Signed in with the new session, on to `to`.
 fn signed_in(state: &AppState, session: crate::services::accounts::Session, to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
-    let cookie = session_cookie(&state.config, session.token, state.sessions.ttl());
+    let cookie = session_cookie(&state.config, session.token, state.ctx.sessions.ttl());
     if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -170,9 +170,9 @@ pub async fn verify(
     Path(slug): Path<String>,
     Form(form): Form<VerifyForm>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     match vendors::sign_up(
-        &state,
+        &state.ctx,
         &tenant,
         &form.phone,
         &form.code,
@@ -194,7 +194,7 @@ pub async fn reset_page(
     page: Page,
     Path(slug): Path<String>,
 ) -> AppResult<Html<String>> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     render(&SignupPage {
         page,
         tenant,
@@ -224,9 +224,9 @@ pub async fn reset_verify(
     Path(slug): Path<String>,
     Form(form): Form<VerifyForm>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     match vendors::reset_password(
-        &state,
+        &state.ctx,
         &tenant,
         &form.phone,
         &form.code,

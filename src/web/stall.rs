@@ -149,12 +149,12 @@ pub async fn redemptions_live(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let (code, _) = codes::detail(&state, &user, id).await?;
+    let (code, _) = codes::detail(&state.ctx, &user, id).await?;
     let tenant = user.tenant_id();
     let clock = Clock {
         tz: user.tenant.timezone,
     };
-    let live = state.live.clone();
+    let live = state.ctx.live.clone();
     Ok(super::layout::live_stream(&live, move |notice| {
         let state = state.clone();
         let page = page.clone();
@@ -166,7 +166,9 @@ pub async fn redemptions_live(
                 return None;
             }
             let id = notice.args.get("redemption")?.as_str()?.parse::<Uuid>().ok()?;
-            let r = crate::services::vouchers::redemption(&state, tenant, id).await.ok()?;
+            let r = crate::services::vouchers::redemption(&state.ctx, tenant, id)
+                .await
+                .ok()?;
             let html = RedemptionRow {
                 page: &page,
                 clock,
@@ -198,28 +200,28 @@ async fn stall_page(
     failed: &str,
 ) -> AppResult<Html<String>> {
     user.require_vendor()?;
-    let (code, causes) = codes::detail(state, user, id).await?;
+    let (code, causes) = codes::detail(&state.ctx, user, id).await?;
     if code.revoked_at.is_some() {
         return Err(AppError::NotFound);
     }
-    let nights = checkins::for_stall(state, user, &code).await?;
-    let credentials = credentials::for_vendor(state, user, user.id).await?;
-    let renewals = credentials::my_renewals(state, user).await?;
-    let disputes = crate::services::disputes::mine(state, user).await?;
-    let inspections = inspections::for_code(state, user, id).await?;
-    let deductions = inspections::deductions_of(state, user, user.id).await?;
-    let month = month_of(local_date(state.config.clock.now(), user.tenant.timezone));
+    let nights = checkins::for_stall(&state.ctx, user, &code).await?;
+    let credentials = credentials::for_vendor(&state.ctx, user, user.id).await?;
+    let renewals = credentials::my_renewals(&state.ctx, user).await?;
+    let disputes = crate::services::disputes::mine(&state.ctx, user).await?;
+    let inspections = inspections::for_code(&state.ctx, user, id).await?;
+    let deductions = inspections::deductions_of(&state.ctx, user, user.id).await?;
+    let month = month_of(local_date(state.ctx.clock.now(), user.tenant.timezone));
     let month_points = deductions
         .iter()
         .filter(|d| d.month == month && !d.cancelled)
         .map(|d| i64::from(d.points))
         .sum();
-    let settings = crate::services::settings::get(state, user).await?;
-    let ratings = crate::services::ratings::for_code(state, user, id, 20).await?;
-    let score = Some(crate::services::scores::breakdown(state, user, id).await?);
-    let complaints = crate::services::complaints::for_vendor(state, user, id).await?;
-    let redemptions = crate::services::vouchers::of_stall(state, user, id, nights.night).await?;
-    let scans = crate::services::scan_counts::of_night(state, user.tenant_id(), id, nights.night).await?;
+    let settings = crate::services::settings::get(&state.ctx, user).await?;
+    let ratings = crate::services::ratings::for_code(&state.ctx, user, id, 20).await?;
+    let score = Some(crate::services::scores::breakdown(&state.ctx, user, id).await?);
+    let complaints = crate::services::complaints::for_vendor(&state.ctx, user, id).await?;
+    let redemptions = crate::services::vouchers::of_stall(&state.ctx, user, id, nights.night).await?;
+    let scans = crate::services::scan_counts::of_night(&state.ctx, user.tenant_id(), id, nights.night).await?;
     let causes = causes
         .iter()
         .map(|k| {
@@ -336,7 +338,7 @@ pub async fn check_in(
     Form(form): Form<PositionForm>,
 ) -> AppResult<Response> {
     let result = checkins::check_in(
-        &state,
+        &state.ctx,
         &user,
         id,
         number(&form.lat),
@@ -354,7 +356,7 @@ pub async fn check_out(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let result = checkins::check_out(&state, &user, id).await;
+    let result = checkins::check_out(&state.ctx, &user, id).await;
     done(&state, page, &user, id, result, |_| "checked_out", "checkin").await
 }
 
@@ -369,7 +371,7 @@ pub async fn renew(
     let form = files::Form::read(multipart).await?;
     let file = form.files("file").into_iter().next().unwrap_or_default();
     let result = credentials::renew(
-        &state,
+        &state.ctx,
         &user,
         form.text("kind"),
         form.text("number"),
@@ -396,7 +398,7 @@ pub async fn dispute(
     Path(id): Path<Uuid>,
     Form(form): Form<DisputeForm>,
 ) -> AppResult<Response> {
-    let result = crate::services::disputes::file(&state, &user, &form.kind, &form.text).await;
+    let result = crate::services::disputes::file(&state.ctx, &user, &form.kind, &form.text).await;
     done(&state, page, &user, id, result, |_| "disputed", "dispute").await
 }
 
@@ -410,7 +412,7 @@ pub async fn appeal(
 ) -> AppResult<Response> {
     let form = files::Form::read(multipart).await?;
     let photo = form.files("photo").into_iter().next().unwrap_or_default();
-    let result = inspections::appeal(&state, &user, deduction, form.text("text"), &photo).await;
+    let result = inspections::appeal(&state.ctx, &user, deduction, form.text("text"), &photo).await;
     done(&state, page, &user, id, result, |_| "appeal", &deduction.to_string()).await
 }
 
@@ -420,13 +422,13 @@ pub async fn renewal_document(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let (content_type, bytes) = credentials::renewal_document(&state, &user, id).await?;
+    let (content_type, bytes) = credentials::renewal_document(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
 
 /// The photo backing an appeal (the vendor who filed it, officials deciding appeals).
 pub async fn appeal_photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
-    let (content_type, bytes) = inspections::appeal_photo(&state, &user, id).await?;
+    let (content_type, bytes) = inspections::appeal_photo(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
 
@@ -436,7 +438,7 @@ pub async fn inspection_photo(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
-    let (content_type, bytes) = inspections::photo(&state, &user, id).await?;
+    let (content_type, bytes) = inspections::photo(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
 
@@ -455,7 +457,7 @@ pub async fn reply(
     Path(id): Path<Uuid>,
     Form(form): Form<ReplyForm>,
 ) -> AppResult<Response> {
-    let result = crate::services::ratings::reply(&state, &user, id, &form.reply).await;
+    let result = crate::services::ratings::reply(&state.ctx, &user, id, &form.reply).await;
     after(&state, page, &user, form.code, result, "replied", "ratings").await
 }
 
@@ -474,7 +476,7 @@ pub async fn answer(
     Path(id): Path<Uuid>,
     Form(form): Form<AnswerForm>,
 ) -> AppResult<Response> {
-    let result = crate::services::complaints::answer(&state, &user, id, &form.answer).await;
+    let result = crate::services::complaints::answer(&state.ctx, &user, id, &form.answer).await;
     after(&state, page, &user, form.code, result, "answered", "complaints").await
 }
 

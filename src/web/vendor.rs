@@ -61,8 +61,8 @@ pub async fn home(
     let clock = Clock {
         tz: user.tenant.timezone,
     };
-    let applications = applications::mine(&state, &user).await?;
-    let codes = codes::for_vendor(&state, &user)
+    let applications = applications::mine(&state.ctx, &user).await?;
+    let codes = codes::for_vendor(&state.ctx, &user)
         .await?
         .into_iter()
         .filter(|(c, _)| c.revoked_at.is_none())
@@ -93,7 +93,7 @@ pub async fn home(
             }
         })
         .collect();
-    let inbox = crate::services::notices::inbox(&state, &user, 5).await?;
+    let inbox = crate::services::notices::inbox(&state.ctx, &user, 5).await?;
     let unread = inbox.unread;
     let notices = inbox
         .notices
@@ -125,7 +125,7 @@ pub async fn inbox(State(state): State<AppState>, page: Page, user: AuthUser) ->
     let clock = Clock {
         tz: user.tenant.timezone,
     };
-    let notices = crate::services::notices::inbox(&state, &user, 200)
+    let notices = crate::services::notices::inbox(&state.ctx, &user, 200)
         .await?
         .notices
         .iter()
@@ -135,7 +135,7 @@ pub async fn inbox(State(state): State<AppState>, page: Page, user: AuthUser) ->
 }
 
 pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> AppResult<Response> {
-    crate::services::notices::mark_all_read(&state, &user).await?;
+    crate::services::notices::mark_all_read(&state.ctx, &user).await?;
     Ok(Redirect::to("/vendor/inbox").into_response())
 }
 
@@ -148,7 +148,7 @@ struct ChooseMarket {
 
 pub async fn choose_market(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_vendor()?;
-    let markets = markets::list(&state, user.tenant_id()).await?;
+    let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     render(&ChooseMarket { page, markets })
 }
 
@@ -244,8 +244,8 @@ async fn apply_page(
     form: FormValues,
     errors: FormErrors,
 ) -> AppResult<Html<String>> {
-    let detail = markets::get(state, user.tenant_id(), market).await?;
-    let free_slots = applications::free_slots_of(state, user, market, Category::parse(&form.category)).await?;
+    let detail = markets::get(&state.ctx, user.tenant_id(), market).await?;
+    let free_slots = applications::free_slots_of(&state.ctx, user, market, Category::parse(&form.category)).await?;
     render(&ApplyPage {
         page,
         market_id: market,
@@ -289,7 +289,7 @@ pub async fn apply(
 ) -> AppResult<Response> {
     user.require_vendor()?;
     let result = match form.slot() {
-        Ok(slot) => applications::create(&state, &user, market, slot, &form.input).await,
+        Ok(slot) => applications::create(&state.ctx, &user, market, slot, &form.input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -406,7 +406,7 @@ async fn application_page(
     errors: FormErrors,
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
-    let mine = applications::one_of_mine(state, user, id).await?;
+    let mine = applications::one_of_mine(&state.ctx, user, id).await?;
     let form = form.unwrap_or_else(|| {
         FormValues::of(
             mine.view.slot_id.map(|s| s.to_string()).unwrap_or_default(),
@@ -471,7 +471,7 @@ pub async fn update(
 ) -> AppResult<Response> {
     user.require_vendor()?;
     let result = match form.slot() {
-        Ok(slot) => applications::update(&state, &user, id, slot, &form.input).await,
+        Ok(slot) => applications::update(&state.ctx, &user, id, slot, &form.input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -499,7 +499,7 @@ pub async fn upload(
 ) -> AppResult<Response> {
     user.require_vendor()?;
     let result = match read_upload(multipart).await {
-        Ok((kind, bytes)) => applications::add_document(&state, &user, id, &kind, &bytes)
+        Ok((kind, bytes)) => applications::add_document(&state.ctx, &user, id, &kind, &bytes)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
@@ -517,7 +517,7 @@ pub async fn delete_document(
     Form(form): Form<super::layout::ConfirmForm>,
 ) -> AppResult<Response> {
     super::layout::confirmed(form.confirm())?;
-    applications::remove_document(&state, &user, id, doc).await?;
+    applications::remove_document(&state.ctx, &user, id, doc).await?;
     Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=removed#docs-h")).into_response())
 }
 
@@ -527,7 +527,7 @@ pub async fn document(
     Path((id, doc)): Path<(Uuid, Uuid)>,
 ) -> AppResult<Response> {
     user.require_vendor()?;
-    let (content_type, bytes) = applications::document(&state, &user, id, doc).await?;
+    let (content_type, bytes) = applications::document(&state.ctx, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
 }
 
@@ -554,7 +554,7 @@ pub async fn submit(
 ) -> AppResult<Response> {
     user.require_vendor()?;
     match applications::submit(
-        &state,
+        &state.ctx,
         &user,
         id,
         number(&form.lat),
@@ -575,7 +575,7 @@ pub async fn withdraw(
     Path(id): Path<Uuid>,
 ) -> AppResult<Response> {
     user.require_vendor()?;
-    match applications::withdraw(&state, &user, id).await {
+    match applications::withdraw(&state.ctx, &user, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=withdrawn")).into_response()),
         Err(err) => failed(&state, page, &user, id, None, err).await,
     }

@@ -27,7 +27,7 @@ use nightmarket_domain::voucher::{State as CState, yuan};
 
 /// The shopper signed in for `tenant`, from the cookie: (id, masked number).
 fn signed_in(state: &AppState, jar: &CookieJar, tenant: TenantId) -> Option<(Uuid, String)> {
-    let claims = state.shopper_keys.verify(jar.get(COOKIE)?.value())?;
+    let claims = state.ctx.shopper_keys.verify(jar.get(COOKIE)?.value())?;
     (claims.tid == tenant.0).then_some((claims.sub, claims.name))
 }
 
@@ -69,7 +69,7 @@ pub async fn me(
     Path(slug): Path<String>,
     Query(q): Query<NextQuery>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let Some((id, who)) = signed_in(&state, &jar, tenant.id) else {
         return Ok(render(&SignInPage {
             page,
@@ -81,7 +81,7 @@ pub async fn me(
         })?
         .into_response());
     };
-    let vouchers = vouchers::mine(&state, tenant.id, id).await?;
+    let vouchers = vouchers::mine(&state.ctx, tenant.id, id).await?;
     Ok(render(&MinePage {
         page,
         who,
@@ -109,8 +109,8 @@ pub async fn send_code(
     Path(slug): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    let result = vouchers::send_code(&state, &tenant, &form.phone, ip).await;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let result = vouchers::send_code(&state.ctx, &tenant, &form.phone, ip).await;
     let next = local_path(Some(&form.next));
     match result {
         Ok(phone) => Ok(render(&SignInPage {
@@ -155,9 +155,9 @@ pub async fn sign_in(
     Path(slug): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let next = local_path(Some(&form.next));
-    match vouchers::sign_in(&state, &tenant, &form.phone, &form.code).await {
+    match vouchers::sign_in(&state.ctx, &tenant, &form.phone, &form.code).await {
         Ok(session) => {
             let cookie = shopper_auth::cookie(&state.config, session.token);
             let mut r = Redirect::to(&next).into_response();
@@ -197,8 +197,8 @@ struct CampaignsPage {
 impl CampaignsPage {}
 
 pub async fn campaigns(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
-    let campaigns = vouchers::list(&state, tenant.id, false).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let campaigns = vouchers::list(&state.ctx, tenant.id, false).await?;
     Ok(render(&CampaignsPage {
         page,
         campaigns,
@@ -256,7 +256,7 @@ async fn where_valid(state: &AppState, tenant: &Tenant, c: &vouchers::Campaign, 
     let markets: Vec<String> = if c.market_ids.is_empty() {
         vec![page.t("shopper.all_markets")]
     } else {
-        crate::services::markets::list(state, tenant.id)
+        crate::services::markets::list(&state.ctx, tenant.id)
             .await?
             .into_iter()
             .filter(|m| c.market_ids.contains(&m.id))
@@ -299,12 +299,12 @@ async fn campaign_page(
     outcome: Option<String>,
     refresh: Option<i64>,
 ) -> AppResult<Response> {
-    let c = vouchers::get(state, tenant.id, id, false).await?;
-    let now = state.config.clock.now();
+    let c = vouchers::get(&state.ctx, tenant.id, id, false).await?;
+    let now = state.ctx.clock.now();
     let refresh = refresh.or_else(|| (c.state == CState::Scheduled).then(|| spread(seconds_until(now, c.claim_start))));
     let who = signed_in(state, jar, tenant.id);
     let held_here = match &who {
-        Some((shopper, _)) => vouchers::mine(state, tenant.id, *shopper)
+        Some((shopper, _)) => vouchers::mine(&state.ctx, tenant.id, *shopper)
             .await?
             .iter()
             .filter(|v| v.campaign_id == c.id)
@@ -312,7 +312,7 @@ async fn campaign_page(
         None => 0,
     };
     let where_valid = where_valid(state, &tenant, &c, &page).await?;
-    let at_yellow = vouchers::yellow_takes_vouchers(state, tenant.id).await?;
+    let at_yellow = vouchers::yellow_takes_vouchers(&state.ctx, tenant.id).await?;
     let p = CampaignPage {
         held_here,
         where_valid,
@@ -338,7 +338,7 @@ pub async fn campaign(
     jar: CookieJar,
     Path((slug, id)): Path<(String, Uuid)>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     campaign_page(&state, page, &jar, tenant, id, None, None).await
 }
 
@@ -355,12 +355,12 @@ pub async fn claim(
     Path((slug, id)): Path<(String, Uuid)>,
     Form(form): Form<ClaimForm>,
 ) -> AppResult<Response> {
-    let tenant = state.tenants.require(&state.db, &slug).await?;
+    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let Some((shopper, _)) = signed_in(&state, &jar, tenant.id) else {
         return Ok(Redirect::to(&format!("/t/{slug}/me?next=/t/{slug}/vouchers/{id}")).into_response());
     };
     let lang = page.lang;
-    let (status, outcome, refresh) = match vouchers::claim(&state, tenant.id, id, shopper, &form.request_id).await {
+    let (status, outcome, refresh) = match vouchers::claim(&state.ctx, tenant.id, id, shopper, &form.request_id).await {
         Ok(Claimed::Voucher { voucher, .. }) => (
             StatusCode::OK,
             lang.tr("claim.done", &[("seq", &voucher.seq.to_string())]),
@@ -435,7 +435,7 @@ async fn redeem_page(
     let action = back.replacen('?', "/redeem?", 1);
     let who = signed_in(state, jar, data.tenant.id);
     let usable = match &who {
-        Some((id, _)) => vouchers::mine(state, data.tenant.id, *id)
+        Some((id, _)) => vouchers::mine(&state.ctx, data.tenant.id, *id)
             .await?
             .into_iter()
             .filter(|v| v.status == "claimed")
@@ -500,7 +500,7 @@ pub async fn redeem(
         return Ok(Redirect::to(&p.signin).into_response());
     };
     let result = match vouchers::parse_yuan(&form.bill) {
-        Some(fen) => vouchers::redeem(&state, &data.tenant, &data.code, shopper, fen, &form.request_id).await,
+        Some(fen) => vouchers::redeem(&state.ctx, &data.tenant, &data.code, shopper, fen, &form.request_id).await,
         None => Err(AppError::Validation(vec![crate::error::FieldError::with(
             "bill",
             crate::error::Msg::new("redeem.bill").arg("max", yuan(vouchers::MAX_BILL_FEN)),

@@ -31,7 +31,7 @@ struct OfficialHome {
 
 pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
     user.require_staff()?;
-    let markets = markets::list(&state, user.tenant_id()).await?;
+    let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     let permissions = if user.role == Role::Admin {
         Permission::ALL.to_vec()
     } else {
@@ -75,7 +75,7 @@ pub async fn official_market(
     Path(id): Path<Uuid>,
 ) -> AppResult<Html<String>> {
     user.require_staff()?;
-    let market = markets::get(&state, user.tenant_id(), id).await?;
-    let stalls = codes::for_market(&state, &user.tenant, id).await?;
+    let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
+    let stalls = codes::for_market(&state.ctx, &user.tenant, id).await?;
     render(&OfficialMarket { page, market, stalls })
 }

@@ -104,6 +104,7 @@ async fn the_application_can_append_to_the_trail_but_never_change_it() {
     let tenant = app.tenant_id("nanan").await;
     let mut tx = app
         .state
+        .ctx
         .db
         .tenant(nightmarket_domain::tenant::TenantId(tenant))
         .await
@@ -115,6 +116,7 @@ async fn the_application_can_append_to_the_trail_but_never_change_it() {
     drop(tx);
     let mut tx = app
         .state
+        .ctx
         .db
         .tenant(nightmarket_domain::tenant::TenantId(tenant))
         .await
@@ -125,6 +127,7 @@ async fn the_application_can_append_to_the_trail_but_never_change_it() {
     // A caller cannot choose its own place in the chain: the trigger assigns it.
     let mut tx = app
         .state
+        .ctx
         .db
         .tenant(nightmarket_domain::tenant::TenantId(tenant))
         .await

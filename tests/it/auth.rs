@@ -17,7 +17,7 @@ async fn me_status(app: &TestApp, token: &str) -> StatusCode {
 }
 
 async fn claims_of(app: &TestApp, token: &str) -> Claims {
-    app.state.sessions.verify(token).expect("a genuine token")
+    app.state.ctx.sessions.verify(token).expect("a genuine token")
 }
 
 #[tokio::test]
@@ -27,7 +27,7 @@ async fn forged_stale_and_revoked_tokens_are_refused_with_401() {
     assert_eq!(me_status(&app, &token).await, StatusCode::OK);
     let good = claims_of(&app, &token).await;
     let now = Utc::now().timestamp();
-    let keys = &app.state.sessions;
+    let keys = &app.state.ctx.sessions;
 
     let cases: Vec<(&str, String)> = vec![
         ("alg none", {
@@ -130,7 +130,7 @@ async fn a_token_of_one_tenant_is_not_a_token_of_another() {
     let mut claims = claims_of(&app, &token).await;
     // Same user id, other tenant id: the user does not exist there.
     claims.tid = app.tenant_id("shangcheng").await;
-    let forged = app.state.sessions.sign(&claims).unwrap();
+    let forged = app.state.ctx.sessions.sign(&claims).unwrap();
     assert_eq!(me_status(&app, &forged).await, StatusCode::UNAUTHORIZED);
 }
 

@@ -644,7 +644,7 @@ async fn the_shoppers_journey_scan_rate_complain_claim_a_voucher_and_pay_with_it
     let app = app_with_clock().await;
     let stall = demo_stall(&app).await;
     let night = today() + chrono::Duration::days(4);
-    app.state.config.clock.set(at(night, "18:00"));
+    app.state.ctx.clock.set(at(night, "18:00"));
     let admin = app.token("nanan", "admin").await;
     let start = at(night, "17:00");
     let (s, c) = app
@@ -668,7 +668,7 @@ async fn the_shoppers_journey_scan_rate_complain_claim_a_voucher_and_pay_with_it
         .await;
     assert_eq!(s, 200);
     check_in(&app, &stall, night).await;
-    app.state.config.clock.set(at(night, "19:30"));
+    app.state.ctx.clock.set(at(night, "19:30"));
     let c = &browser.client;
     let code = &stall.path[3..16];
 

@@ -391,7 +391,7 @@ impl TestApp {
         let (login, _) = self.password_of(tenant, role);
         match nightmarket_domain::people::Phone::parse(&login) {
             Some(phone) if role == "vendor" => nightmarket::services::accounts::phone_login_key(
-                &self.state.keys,
+                &self.state.ctx.keys,
                 nightmarket_domain::tenant::TenantId(self.tenant_id(tenant).await),
                 &phone,
             ),

@@ -100,9 +100,9 @@ async fn limits_hold_for_the_deployment_however_attempts_are_spread_over_instanc
 #[tokio::test]
 async fn two_sweeps_at_the_same_moment_send_each_weekly_notice_once() {
     let (a, b, _c) = three().await;
-    let now = a.state.config.clock.now();
+    let now = a.state.ctx.clock.now();
     let weekly = |app: &TestApp| {
-        let (db, keys) = (app.state.db.clone(), app.state.keys.clone());
+        let (db, keys) = (app.state.ctx.db.clone(), app.state.ctx.keys.clone());
         async move {
             nightmarket::services::insights::send_weekly(&db, &keys, now, 500)
                 .await
@@ -136,7 +136,7 @@ async fn two_sweeps_at_the_same_moment_send_each_weekly_notice_once() {
     let every = Duration::from_secs(300);
     let at = chrono::Utc::now();
     let run = |app: &TestApp| {
-        let db = app.state.db.global().clone();
+        let db = app.state.ctx.db.global().clone();
         async move {
             nightmarket::services::jobs::once_per_period(&db, "test-job", every, at, || async { Ok(()) })
                 .await
@@ -326,8 +326,8 @@ async fn two_instances_dispatching_sms_never_send_one_message_twice() {
     // Two dispatchers, as two instances run them, each with its own connections.
     let b = a.beside(|_| {}).await;
     let sms = nightmarket::services::sms::Gateway::http(url.parse().unwrap(), None).unwrap();
-    let one = nightmarket::services::sms::dispatch_with(&a.state, &sms);
-    let two = nightmarket::services::sms::dispatch_with(&b.state, &sms);
+    let one = nightmarket::services::sms::dispatch_with(&a.state.ctx, &sms);
+    let two = nightmarket::services::sms::dispatch_with(&b.state.ctx, &sms);
     let (x, y) = tokio::join!(one, two);
     let (x, y) = (x.unwrap(), y.unwrap());
     let texts = seen.lock().unwrap().clone();

@@ -37,7 +37,7 @@ fn rate_path(stall: &Stall) -> String {
 async fn trading(app: &TestApp, stall: &Stall) -> NaiveDate {
     let night = today() + Duration::days(3);
     check_in(app, stall, night).await;
-    app.state.config.clock.set(at(night, "20:00"));
+    app.state.ctx.clock.set(at(night, "20:00"));
     night
 }
 
@@ -131,7 +131,7 @@ async fn thirty_cookieless_rating_posts_change_nothing() {
     app.state
         .config
         .clock
-        .set(app.state.config.clock.now() + Duration::hours(3) + Duration::minutes(1));
+        .set(app.state.ctx.clock.now() + Duration::hours(3) + Duration::minutes(1));
     let r = phone
         .post(app.url(&rate_path(&stall)))
         .form(&[("stars", "1"), ("ticket", ticket.as_str())])
@@ -425,7 +425,7 @@ async fn whether_a_yellow_stall_takes_vouchers_is_the_tenants_setting_shown_on_t
     let app = app().await;
     let stall = demo_stall(&app).await;
     trading(&app, &stall).await;
-    let now = app.state.config.clock.now();
+    let now = app.state.ctx.clock.now();
     let campaign = crate::vouchers::campaign(&app, now - Duration::minutes(5), 10, 1).await;
     let (_, token) = crate::vouchers::shoppers(&app, "nanan", 1).await.remove(0);
     let (s, _) = crate::vouchers::claim(&app, &app.client(), &campaign, &token, "c1").await;
@@ -454,7 +454,7 @@ async fn whether_a_yellow_stall_takes_vouchers_is_the_tenants_setting_shown_on_t
         .send_json(Method::PUT, "/api/v1/t/nanan/settings", Some(&admin), &wanted)
         .await;
     assert_eq!(s, 200, "{b}");
-    nightmarket::services::supervision::sweep(&app.state.db, &app.state.keys, app.state.config.clock.now())
+    nightmarket::services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, app.state.ctx.clock.now())
         .await
         .unwrap();
     assert_eq!(scan_colour(&app, &stall.path).await, "yellow");
@@ -608,7 +608,7 @@ async fn a_reused_request_id_with_another_body_is_refused_not_answered_with_the_
     let app = app().await;
     let stall = demo_stall(&app).await;
     trading(&app, &stall).await;
-    let now = app.state.config.clock.now();
+    let now = app.state.ctx.clock.now();
     let first = crate::vouchers::campaign(&app, now - Duration::minutes(5), 10, 2).await;
     let second = crate::vouchers::campaign(&app, now - Duration::minutes(5), 10, 2).await;
     let (shopper, token) = crate::vouchers::shoppers(&app, "nanan", 1).await.remove(0);
@@ -650,7 +650,7 @@ async fn every_refusal_in_a_rush_names_its_true_cause() {
     let app = app().await;
     let stall = demo_stall(&app).await;
     trading(&app, &stall).await;
-    let now = app.state.config.clock.now();
+    let now = app.state.ctx.clock.now();
     // Ten vouchers, one a person, fifty people each pressing twice at once.
     let id = crate::vouchers::campaign(&app, now - Duration::minutes(1), 10, 1).await;
     let people = crate::vouchers::shoppers(&app, "nanan", 50).await;
@@ -773,7 +773,7 @@ async fn the_scan_page_shows_credentials_as_they_are_now_and_a_red_page_says_one
         &app,
         "nanan",
         &key,
-        app.state.config.clock.now().timestamp(),
+        app.state.ctx.clock.now().timestamp(),
         &event("i-1", stall.vendor, "invalid"),
         None,
     )
@@ -862,7 +862,7 @@ async fn nights_with_check_ins_never_read_as_full_marks_or_no_figure() {
         .execute(&app.owner)
         .await
         .unwrap();
-    nightmarket::services::supervision::sweep(&app.state.db, &app.state.keys, app.state.config.clock.now())
+    nightmarket::services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, app.state.ctx.clock.now())
         .await
         .unwrap();
     let b = score(&app, stall.id).await;

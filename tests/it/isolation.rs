@@ -98,14 +98,14 @@ async fn the_application_role_owns_nothing_and_cannot_bypass_row_level_security(
 
     // The requests' pool really logs in as that role (not the owner with SET ROLE).
     let user: String = sqlx::query_scalar("select session_user::text")
-        .fetch_one(app.state.db.global())
+        .fetch_one(app.state.ctx.db.global())
         .await
         .unwrap();
     assert_eq!(user, "nightmarket_app");
-    let reset = sqlx::query("reset role").execute(app.state.db.global()).await;
+    let reset = sqlx::query("reset role").execute(app.state.ctx.db.global()).await;
     assert!(reset.is_ok());
     let after: String = sqlx::query_scalar("select current_user::text")
-        .fetch_one(app.state.db.global())
+        .fetch_one(app.state.ctx.db.global())
         .await
         .unwrap();
     assert_eq!(after, "nightmarket_app", "RESET ROLE cannot escape a real login");

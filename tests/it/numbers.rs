@@ -52,7 +52,7 @@ pub(crate) struct World {
 pub(crate) async fn world(app: &TestApp) -> World {
     let t = seed_tenant(
         &app.owner,
-        &app.state.keys,
+        &app.state.ctx.keys,
         &LoadTenant {
             slug: "tzt".into(),
             name: "纽约测试区".into(),
@@ -109,16 +109,16 @@ pub(crate) async fn world(app: &TestApp) -> World {
             .map(|(_, p)| p.clone())
             .unwrap()
     };
-    app.state.config.clock.set(ny("2026-11-09", "23:30"));
+    app.state.ctx.clock.set(ny("2026-11-09", "23:30"));
     for phone in [&phone_a, &phone_a, &phone_b] {
         let r = phone.get(app.url(&path(s1.0))).send().await.unwrap();
         assert_eq!(r.status(), 200);
     }
-    app.state.config.clock.set(ny("2026-11-10", "01:30"));
+    app.state.ctx.clock.set(ny("2026-11-10", "01:30"));
     assert_eq!(phone_a.get(app.url(&path(s2.0))).send().await.unwrap().status(), 200);
-    app.state.config.clock.set(ny("2026-11-10", "19:00"));
+    app.state.ctx.clock.set(ny("2026-11-10", "19:00"));
     assert_eq!(phone_a.get(app.url(&path(s1.0))).send().await.unwrap().status(), 200);
-    app.state.scan_counts.flush(&app.state).await;
+    app.state.ctx.scan_counts.flush(&app.state.ctx).await;
 
     // Ratings: one hidden by moderation.
     for (code, night, stars, hidden) in [
@@ -345,7 +345,7 @@ pub(crate) async fn world(app: &TestApp) -> World {
         .unwrap();
     }
 
-    app.state.config.clock.set(ny("2026-11-10", "20:00"));
+    app.state.ctx.clock.set(ny("2026-11-10", "20:00"));
     let r = app
         .client()
         .post(app.url("/api/v1/auth/login"))

@@ -15,7 +15,7 @@ async fn health_answers_when_the_database_does() {
 #[tokio::test]
 async fn health_answers_503_quickly_when_the_database_is_gone() {
     let app = TestApp::spawn().await;
-    app.state.db.close().await;
+    app.state.ctx.db.close().await;
     let started = std::time::Instant::now();
     let (status, body) = app.get_json("/healthz", None).await;
     assert_eq!(status, 503, "{body}");

@@ -14,7 +14,7 @@ async fn text(client: &reqwest::Client, url: String) -> (u16, String) {
 #[tokio::test]
 async fn an_appeal_goes_to_another_official_unless_the_recorder_is_the_only_one() {
     let app = app_with_clock().await;
-    app.state.config.clock.set(Utc::now());
+    app.state.ctx.clock.set(Utc::now());
     let stall = demo_stall(&app).await;
     let official = app.token("nanan", "official").await;
     let vendor = app.token("nanan", "vendor").await;
@@ -282,7 +282,7 @@ async fn a_look_up_at_half_past_three_defaults_to_the_night_that_just_ended() {
     );
     assert!(html.contains("凌晨的核销属于前一晚"));
     // In the evening it is that evening's night.
-    app.state.config.clock.set(at(night, "19:00"));
+    app.state.ctx.clock.set(at(night, "19:00"));
     let (_, html) = text(&desk, app.url("/official/vouchers/redemptions")).await;
     assert!(html.contains(&format!("value=\"{night}\"")));
 }
@@ -294,7 +294,7 @@ async fn a_phone_that_rated_tonight_is_told_before_filling_the_form_again() {
     let stall = demo_stall(&app).await;
     let night = today() + chrono::Duration::days(3);
     crate::scan::check_in(&app, &stall, night).await;
-    app.state.config.clock.set(at(night, "20:00"));
+    app.state.ctx.clock.set(at(night, "20:00"));
     let phone = app.client();
     let ticket = app.rating_ticket(&phone, &stall.path).await.unwrap();
     let rate = stall.path.replacen('?', "/rate?", 1);
@@ -500,7 +500,7 @@ async fn the_audit_trail_reads_in_words_links_its_subjects_and_finds_actions_by_
 async fn a_vendor_disputes_a_feeds_report_and_an_official_decides_it_seeing_the_event() {
     use crate::supervision::{event, feed_key, scan_colour, send_event};
     let app = app_with_clock().await;
-    app.state.config.clock.set(Utc::now());
+    app.state.ctx.clock.set(Utc::now());
     let stall = demo_stall(&app).await;
     let key = feed_key(&app, "nanan");
     let (s, b) = send_event(
@@ -656,7 +656,7 @@ async fn an_official_dismisses_a_fraud_flag_with_a_reason_and_it_is_kept() {
 #[tokio::test]
 async fn a_vendor_backs_an_appeal_with_a_photo_that_the_deciding_official_opens() {
     let app = app_with_clock().await;
-    app.state.config.clock.set(Utc::now());
+    app.state.ctx.clock.set(Utc::now());
     let stall = demo_stall(&app).await;
     let official = app.token("nanan", "official").await;
     let vendor = app.token("nanan", "vendor").await;

@@ -50,7 +50,7 @@ async fn rate(app: &TestApp, client: &reqwest::Client, stall: &Stall, form: &[(&
 
 /// Checks the stall in for `night` at 18:30 (through the API, as the vendor's phone does).
 pub(crate) async fn check_in(app: &TestApp, stall: &Stall, night: NaiveDate) {
-    app.state.config.clock.set(at(night, "18:30"));
+    app.state.ctx.clock.set(at(night, "18:30"));
     let vendor = app.token("nanan", "vendor").await;
     let (status, body) = app
         .send_json(
@@ -80,7 +80,7 @@ async fn ratings_come_only_from_a_real_visit_once_a_night_filtered_and_rate_limi
     let before = ratings_of(&app, stall.id).await;
 
     // Not checked in: refused, with the reason, and nothing written.
-    app.state.config.clock.set(at(night, "19:00"));
+    app.state.ctx.clock.set(at(night, "19:00"));
     let (status, html) = rate(&app, &shopper, &stall, &[("stars", "5")]).await;
     assert_eq!(status, 409, "{html}");
     assert!(html.contains("未签到"), "{html}");
@@ -97,13 +97,13 @@ async fn ratings_come_only_from_a_real_visit_once_a_night_filtered_and_rate_limi
 
     // Checked in, but before opening: refused too.
     check_in(&app, &stall, night).await;
-    app.state.config.clock.set(at(night, "17:45"));
+    app.state.ctx.clock.set(at(night, "17:45"));
     let (status, html) = rate(&app, &shopper, &stall, &[("stars", "5")]).await;
     assert_eq!(status, 409);
     assert!(html.contains("尚未开市"), "{html}");
 
     // Open: bad input is refused field by field, nothing written.
-    app.state.config.clock.set(at(night, "19:00"));
+    app.state.ctx.clock.set(at(night, "19:00"));
     let long = "好".repeat(201);
     let (status, html) = rate(
         &app,
@@ -195,7 +195,7 @@ async fn ratings_come_only_from_a_real_visit_once_a_night_filtered_and_rate_limi
     // Many devices from one address: 429 with Retry-After, before anything is written.
     let next = night + Duration::days(1);
     check_in(&app, &stall, next).await;
-    app.state.config.clock.set(at(next, "20:00"));
+    app.state.ctx.clock.set(at(next, "20:00"));
     let mut limited = None;
     for _ in 0..12 {
         let r = app
@@ -369,7 +369,7 @@ async fn a_complaint_goes_from_filing_through_the_queue_to_resolution_and_may_be
     let stall = demo_stall(&app).await;
     let night = today() + Duration::days(2);
     check_in(&app, &stall, night).await;
-    app.state.config.clock.set(at(night, "20:00"));
+    app.state.ctx.clock.set(at(night, "20:00"));
     let shopper = app.client();
     let before = app.count("complaints").await;
 
@@ -486,7 +486,7 @@ async fn a_complaint_goes_from_filing_through_the_queue_to_resolution_and_may_be
     assert_eq!(mine["state"], "open");
     assert_eq!(mine["timing"]["overdue"], false);
     // Price fraud: acknowledge within 4 hours by default. Five hours on, it is overdue.
-    app.state.config.clock.set(at(night, "20:00") + Duration::hours(5));
+    app.state.ctx.clock.set(at(night, "20:00") + Duration::hours(5));
     let (_, queue) = app
         .get_json("/api/v1/t/nanan/complaints?overdue=true", Some(&official))
         .await;
@@ -772,7 +772,7 @@ async fn unresolved_complaints_and_a_low_score_turn_the_code_yellow_and_back() {
         .await;
     assert_eq!(s, 422);
     let report =
-        nightmarket::services::supervision::sweep(&app.state.db, &app.state.keys, app.state.config.clock.now())
+        nightmarket::services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, app.state.ctx.clock.now())
             .await
             .unwrap();
     assert!(report.colour_changes >= 1);
@@ -1308,7 +1308,7 @@ async fn scans_are_counted_in_batches_and_each_device_once_a_night_as_a_visitor(
     let app = app().await;
     let stall = demo_stall(&app).await;
     let night = today() + Duration::days(2);
-    app.state.config.clock.set(at(night, "20:00"));
+    app.state.ctx.clock.set(at(night, "20:00"));
     let counts = || async {
         sqlx::query_as::<_, (i64, i64)>("select scans, visitors from scan_nights where code_id = $1 and night = $2")
             .bind(stall.id)
@@ -1329,24 +1329,24 @@ async fn scans_are_counted_in_batches_and_each_device_once_a_night_as_a_visitor(
     }
     // Nothing is written while the page is served: the scans wait in memory.
     assert_eq!(counts().await, None);
-    app.state.scan_counts.flush(&app.state).await;
+    app.state.ctx.scan_counts.flush(&app.state.ctx).await;
     assert_eq!(counts().await, Some((5, 2)));
     // Nothing counted twice by a second flush; a device coming back is a scan, not a new visitor.
-    app.state.scan_counts.flush(&app.state).await;
+    app.state.ctx.scan_counts.flush(&app.state.ctx).await;
     assert_eq!(counts().await, Some((5, 2)));
     assert_eq!(scan(&a).await, 200);
     assert_eq!(scan(&phone()).await, 200);
-    app.state.scan_counts.flush(&app.state).await;
+    app.state.ctx.scan_counts.flush(&app.state.ctx).await;
     assert_eq!(counts().await, Some((7, 3)));
     // After midnight the market is still open: the same business night.
-    app.state.config.clock.set(at(night + Duration::days(1), "00:30"));
+    app.state.ctx.clock.set(at(night + Duration::days(1), "00:30"));
     assert_eq!(scan(&b).await, 200);
-    app.state.scan_counts.flush(&app.state).await;
+    app.state.ctx.scan_counts.flush(&app.state.ctx).await;
     assert_eq!(counts().await, Some((8, 3)));
     // A forged code counts nothing.
     let forged = format!("{}X", &stall.path[..stall.path.len() - 1]);
     assert_eq!(a.get(app.url(&forged)).send().await.unwrap().status(), 404);
-    app.state.scan_counts.flush(&app.state).await;
+    app.state.ctx.scan_counts.flush(&app.state.ctx).await;
     assert_eq!(counts().await, Some((8, 3)));
     // The vendor sees tonight's figures on the stall page.
     let vendor = app.signed_in("nanan", "vendor").await;

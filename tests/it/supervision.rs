@@ -129,7 +129,7 @@ async fn check_in_is_accepted_only_inside_the_area_within_hours_once_a_night_and
     let before = app.count("check_ins").await;
 
     // Before the early window (an hour before 18:00).
-    app.state.config.clock.set(at(night, "16:30"));
+    app.state.ctx.clock.set(at(night, "16:30"));
     let (status, body) = check_in(&app, &vendor, stall.id, stall.lat, stall.lng).await;
     assert_eq!(status, 409, "{body}");
     assert!(
@@ -138,7 +138,7 @@ async fn check_in_is_accepted_only_inside_the_area_within_hours_once_a_night_and
     );
 
     // Inside the hours, but about 2.2 km away.
-    app.state.config.clock.set(at(night, "18:10"));
+    app.state.ctx.clock.set(at(night, "18:10"));
     let (status, body) = check_in(&app, &vendor, stall.id, stall.lat + 0.02, stall.lng).await;
     assert_eq!(status, 422, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
@@ -168,7 +168,7 @@ async fn check_in_is_accepted_only_inside_the_area_within_hours_once_a_night_and
     assert_eq!(app.count("check_ins").await, before, "refusals write nothing");
 
     // In the early window: accepted, not late, for tonight.
-    app.state.config.clock.set(at(night, "17:20"));
+    app.state.ctx.clock.set(at(night, "17:20"));
     let (status, body) = check_in(&app, &vendor, stall.id, stall.lat + 0.0005, stall.lng).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["business_date"], night.to_string());
@@ -190,11 +190,11 @@ async fn check_in_is_accepted_only_inside_the_area_within_hours_once_a_night_and
 
     // Past midnight, 01:30 on the next calendar day, counts for the next night's date only from
     // 18:00 on: at 01:30 it is still the night that began the evening before — already checked in.
-    app.state.config.clock.set(at(night + Duration::days(1), "01:30"));
+    app.state.ctx.clock.set(at(night + Duration::days(1), "01:30"));
     let (status, _) = check_in(&app, &vendor, stall.id, stall.lat, stall.lng).await;
     assert_eq!(status, 409, "01:30 belongs to the night already checked in");
     // The next night: a check-in at 01:30 after it counts for that night, late.
-    app.state.config.clock.set(at(night + Duration::days(2), "01:30"));
+    app.state.ctx.clock.set(at(night + Duration::days(2), "01:30"));
     let (status, body) = check_in(&app, &vendor, stall.id, stall.lat, stall.lng).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["business_date"], (night + Duration::days(1)).to_string());
@@ -208,7 +208,7 @@ async fn check_in_is_accepted_only_inside_the_area_within_hours_once_a_night_and
     .unwrap();
     assert_eq!(stored, night + Duration::days(1));
     // 02:00 is closing time.
-    app.state.config.clock.set(at(night + Duration::days(3), "02:00"));
+    app.state.ctx.clock.set(at(night + Duration::days(3), "02:00"));
     let (status, _) = check_in(&app, &vendor, stall.id, stall.lat, stall.lng).await;
     assert_eq!(status, 409);
 
@@ -223,7 +223,7 @@ async fn check_in_is_accepted_only_inside_the_area_within_hours_once_a_night_and
         )
         .await;
     assert_eq!(status, 200);
-    app.state.config.clock.set(at(night + Duration::days(3), "19:00"));
+    app.state.ctx.clock.set(at(night + Duration::days(3), "19:00"));
     let (status, body) = check_in(&app, &vendor, stall.id, stall.lat, stall.lng).await;
     assert_eq!(status, 409);
     assert!(body["error"]["message"].as_str().unwrap().contains("红码"), "{body}");
@@ -260,7 +260,7 @@ async fn officials_see_who_is_open_late_and_absent_per_night() {
     let night = today() + Duration::days(4);
     let path = format!("/api/v1/t/nanan/markets/{}/night", stall.market);
     // At noon the night has not opened: nobody is absent yet.
-    app.state.config.clock.set(at(night, "12:00"));
+    app.state.ctx.clock.set(at(night, "12:00"));
     let (status, body) = app.get_json(&path, Some(&official)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
@@ -268,7 +268,7 @@ async fn officials_see_who_is_open_late_and_absent_per_night() {
         (Some(night.to_string().as_str()), Some(false))
     );
 
-    app.state.config.clock.set(at(night, "18:45"));
+    app.state.ctx.clock.set(at(night, "18:45"));
     let (status, _) = check_in(&app, &vendor, stall.id, stall.lat, stall.lng).await;
     assert_eq!(status, 201);
     let (status, body) = app.get_json(&path, Some(&official)).await;
@@ -682,7 +682,7 @@ async fn the_sweeper_turns_codes_yellow_then_red_at_the_expiry_boundary_and_twic
     let sweep = |t: DateTime<Utc>| {
         let state = app.state.clone();
         async move {
-            nightmarket::services::supervision::sweep(&state.db, &state.keys, t)
+            nightmarket::services::supervision::sweep(&state.ctx.db, &state.ctx.keys, t)
                 .await
                 .unwrap()
         }
@@ -763,7 +763,7 @@ async fn penalty_points_reaching_the_allowance_turn_the_code_red_until_the_month
     let vendor = app.token("nanan", "vendor").await;
     // Mid-month, so the month turn is ours to make.
     let day = today().with_day(15).unwrap();
-    app.state.config.clock.set(at(day, "20:00"));
+    app.state.ctx.clock.set(at(day, "20:00"));
     let inspections = app.count("inspections").await;
 
     // Bad input and the wrong people: refused, nothing written.
@@ -809,7 +809,7 @@ async fn penalty_points_reaching_the_allowance_turn_the_code_red_until_the_month
     let sweep = |t: DateTime<Utc>| {
         let state = app.state.clone();
         async move {
-            nightmarket::services::supervision::sweep(&state.db, &state.keys, t)
+            nightmarket::services::supervision::sweep(&state.ctx.db, &state.ctx.keys, t)
                 .await
                 .unwrap()
         }
@@ -835,7 +835,7 @@ async fn a_vendor_appeals_a_deduction_and_an_official_cancels_or_upholds_it() {
     let official = app.token("nanan", "official").await;
     let vendor = app.token("nanan", "vendor").await;
     let now = Utc::now();
-    app.state.config.clock.set(now);
+    app.state.ctx.clock.set(now);
     let (status, _) = inspect(&app, &official, "nanan", stall.id, &["unlicensed"], "无法出示任何证照").await;
     assert_eq!(status, 201);
     assert_eq!(colour_of(&app, stall.id).await, "red");
@@ -1024,7 +1024,7 @@ async fn a_vendor_appeals_a_deduction_and_an_official_cancels_or_upholds_it() {
         .as_str()
         .unwrap()
         .to_string();
-    app.state.config.clock.set(now + Duration::days(8));
+    app.state.ctx.clock.set(now + Duration::days(8));
     let (status, r) = app
         .send_json(
             Method::POST,
@@ -1262,7 +1262,7 @@ async fn the_stall_page_lets_the_vendor_check_in_and_shows_why_a_refusal_happene
     let stall = demo_stall(&app).await;
     let client = app.signed_in("nanan", "vendor").await;
     let night = today() + Duration::days(5);
-    app.state.config.clock.set(at(night, "18:05"));
+    app.state.ctx.clock.set(at(night, "18:05"));
     let page = format!("/vendor/stalls/{}", stall.id);
     let html = client.get(app.url(&page)).send().await.unwrap().text().await.unwrap();
     assert_eq!(

@@ -54,6 +54,7 @@ async fn token_for(app: &TestApp, tenant: Uuid, user: Uuid, role: Role) -> Strin
         .await
         .unwrap();
     app.state
+        .ctx
         .sessions
         .issue(TenantId(tenant), user, role, "vendor", version)
         .unwrap()
@@ -82,7 +83,7 @@ struct Market {
 async fn market(app: &TestApp) -> Market {
     let t = seed_tenant(
         &app.owner,
-        &app.state.keys,
+        &app.state.ctx.keys,
         &LoadTenant {
             slug: "ins".into(),
             name: "洞察测试区".into(),
@@ -116,7 +117,7 @@ async fn market(app: &TestApp) -> Market {
         .await
         .unwrap();
     }
-    app.state.config.clock.set(sh("2026-11-20", "22:00"));
+    app.state.ctx.clock.set(sh("2026-11-20", "22:00"));
     let night = |code: Uuid, vendor: Uuid, date: &str, scans: i64, visitors: i64, open: bool| {
         let date = d(date);
         async move {
@@ -488,7 +489,7 @@ async fn a_credit_record_verifies_shows_only_what_was_chosen_and_can_expire_or_b
     // Offline: the signed document against the published keys; a changed byte fails.
     let signed: SignedRecord = serde_json::from_value(v["signed"].clone()).unwrap();
     let keys = key_document(&app, "nanan").await;
-    let now = app.state.config.clock.now();
+    let now = app.state.ctx.clock.now();
     let (standing, payload) = nightmarket::services::credit::verify_offline(&signed, &keys, now).unwrap();
     assert_eq!(standing, Standing::Valid);
     assert!(payload.score.is_none());
@@ -542,7 +543,7 @@ async fn a_credit_record_verifies_shows_only_what_was_chosen_and_can_expire_or_b
     assert_eq!(status, 404);
 
     // Expired: a month and a day later the record says so and shows nothing.
-    app.state.config.clock.set(now + Duration::days(31));
+    app.state.ctx.clock.set(now + Duration::days(31));
     let (_, v) = app.get_json(&format!("/api/v1/verify/{code}"), None).await;
     assert_eq!(v["standing"], "expired");
     assert!(v["record"].is_null() && v["signed"].is_null());
@@ -552,7 +553,7 @@ async fn a_credit_record_verifies_shows_only_what_was_chosen_and_can_expire_or_b
             .0,
         Standing::Expired
     );
-    app.state.config.clock.set(now);
+    app.state.ctx.clock.set(now);
 
     // Revoked by its vendor (twice: once audited).
     for _ in 0..2 {
@@ -611,7 +612,7 @@ async fn a_record_is_a_signed_pdf_and_json_for_its_vendor_and_for_whoever_checks
     let signed: SignedRecord = json_file.json().await.unwrap();
     let keys = key_document(&app, "nanan").await;
     let (_, payload) =
-        nightmarket::services::credit::verify_offline(&signed, &keys, app.state.config.clock.now()).unwrap();
+        nightmarket::services::credit::verify_offline(&signed, &keys, app.state.ctx.clock.now()).unwrap();
     assert!(payload.score.is_some() && payload.vouchers.is_some());
 
     let font = nightmarket::services::pdf::FONT_CANDIDATES
@@ -709,7 +710,7 @@ async fn goods_sources_are_declared_shown_on_the_scan_page_and_checked_at_an_ins
     assert_eq!(category, "food", "the demo vendor's first stall sells food");
     let sources = "/api/v1/t/nanan/me/goods-sources";
     let before = count(&app, "select count(*) from goods_sources").await;
-    let today = app.state.config.clock.now().with_timezone(&Shanghai).date_naive();
+    let today = app.state.ctx.clock.now().with_timezone(&Shanghai).date_naive();
     for (body, field) in [
         (
             json!({"supplier": "", "place": "江津", "batch": "B1", "received_on": today.to_string()}),
@@ -915,8 +916,8 @@ async fn every_stall_gets_one_insight_notice_a_week() {
     let app = app().await;
     let m = market(&app).await;
     let (s1, v1) = m.stalls[0];
-    let now = app.state.config.clock.now();
-    let sent = nightmarket::services::insights::send_weekly(&app.state.db, &app.state.keys, now, 500)
+    let now = app.state.ctx.clock.now();
+    let sent = nightmarket::services::insights::send_weekly(&app.state.ctx.db, &app.state.ctx.keys, now, 500)
         .await
         .unwrap();
     let live: i64 = count(&app, "select count(*) from codes where revoked_at is null").await;
@@ -945,12 +946,12 @@ async fn every_stall_gets_one_insight_notice_a_week() {
     assert!(inbox.to_string().contains("本周经营建议"), "{inbox}");
 
     // Again this week: nothing. Next week: again.
-    let again = nightmarket::services::insights::send_weekly(&app.state.db, &app.state.keys, now, 500)
+    let again = nightmarket::services::insights::send_weekly(&app.state.ctx.db, &app.state.ctx.keys, now, 500)
         .await
         .unwrap();
     assert_eq!(again, 0);
     let next = now + Duration::days(7);
-    let sent = nightmarket::services::insights::send_weekly(&app.state.db, &app.state.keys, next, 500)
+    let sent = nightmarket::services::insights::send_weekly(&app.state.ctx.db, &app.state.ctx.keys, next, 500)
         .await
         .unwrap();
     assert_eq!(sent as i64, live);

@@ -67,7 +67,12 @@ pub(crate) async fn shoppers(app: &TestApp, tenant: &str, n: usize) -> Vec<(Uuid
         .execute(&app.owner)
         .await
         .unwrap();
-        let token = app.state.shopper_keys.issue(TenantId(tid), id, "139****0000").unwrap();
+        let token = app
+            .state
+            .ctx
+            .shopper_keys
+            .issue(TenantId(tid), id, "139****0000")
+            .unwrap();
         out.push((id, token));
     }
     out
@@ -94,7 +99,7 @@ pub(crate) async fn claim(
 #[tokio::test]
 async fn admins_make_schedule_and_fix_campaigns_and_nobody_else_can() {
     let app = app().await;
-    let now = app.state.config.clock.now();
+    let now = app.state.ctx.clock.now();
     let admin = app.token("nanan", "admin").await;
     let official = app.token("nanan", "official").await;
     // Bad terms: every problem at once, nothing written.
@@ -202,7 +207,7 @@ async fn admins_make_schedule_and_fix_campaigns_and_nobody_else_can() {
 #[tokio::test]
 async fn a_shopper_signs_in_with_an_sms_code_and_claims_once_per_request_id() {
     let app = app().await;
-    let now = app.state.config.clock.now();
+    let now = app.state.ctx.clock.now();
     let id = campaign(&app, now + Duration::minutes(10), 10, 3).await;
     let client = app.client();
     let r = client
@@ -241,7 +246,7 @@ async fn a_shopper_signs_in_with_an_sms_code_and_claims_once_per_request_id() {
         .unwrap();
     assert_eq!(r.status(), 425);
     assert_eq!(r.headers()["retry-after"], "600");
-    app.state.config.clock.set(now + Duration::minutes(11));
+    app.state.ctx.clock.set(now + Duration::minutes(11));
     // No request id, no token, another tenant's token.
     let r = client
         .post(app.url(&format!("/api/v1/t/nanan/campaigns/{id}/claims")))
@@ -274,7 +279,7 @@ async fn a_shopper_signs_in_with_an_sms_code_and_claims_once_per_request_id() {
     assert_eq!(mine.as_array().unwrap().len(), 3);
     assert_eq!(mine[0]["status"], "claimed");
     // After the window: closed.
-    app.state.config.clock.set(now + Duration::hours(3));
+    app.state.ctx.clock.set(now + Duration::hours(3));
     let (_, fresh) = shoppers(&app, "nanan", 1).await.remove(0);
     let (s, body) = claim(&app, &client, &id, &fresh, "late").await;
     assert_eq!((s, body["error"]["code"].as_str()), (409, Some("closed")));
@@ -283,7 +288,7 @@ async fn a_shopper_signs_in_with_an_sms_code_and_claims_once_per_request_id() {
 #[tokio::test]
 async fn two_thousand_concurrent_claims_for_two_hundred_vouchers_give_exactly_two_hundred() {
     let app = app().await;
-    let now = app.state.config.clock.now();
+    let now = app.state.ctx.clock.now();
     let id = campaign(&app, now - Duration::minutes(1), 200, 1).await;
     let people = shoppers(&app, "nanan", 400).await;
     let client = app.client();
@@ -375,7 +380,7 @@ async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed
     let stall = demo_stall(&app).await;
     let code = stall.path[3..16].to_string();
     let night = today() + Duration::days(2);
-    app.state.config.clock.set(at(night, "18:00"));
+    app.state.ctx.clock.set(at(night, "18:00"));
     let id = campaign(&app, at(night, "17:00"), 100, 2).await;
     let (shopper, token) = shoppers(&app, "nanan", 1).await.remove(0);
     let client = app.client();
@@ -395,7 +400,7 @@ async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed
     };
 
     // Not checked in: refused and counted as an attempt.
-    app.state.config.clock.set(at(night, "19:00"));
+    app.state.ctx.clock.set(at(night, "19:00"));
     let (s, body) = redeem(&app, &token, &code, 6800, "r0").await;
     assert_eq!(s, 409, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("签到"), "{body}");
@@ -406,7 +411,7 @@ async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed
         .unwrap();
     assert_eq!(attempts, 1);
     check_in(&app, &stall, night).await;
-    app.state.config.clock.set(at(night, "19:30"));
+    app.state.ctx.clock.set(at(night, "19:30"));
 
     // Bad bills and a bill under the threshold (满50减10).
     for bill in [0, -5, 5_000_001] {
@@ -631,7 +636,7 @@ async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed
     // Expired: a week and a day later, nothing is usable.
     let later = night + Duration::days(8);
     check_in(&app, &stall, later).await;
-    app.state.config.clock.set(at(later, "19:30"));
+    app.state.ctx.clock.set(at(later, "19:30"));
     let (s, _) = redeem(&app, &token, &code, 6000, "r6").await;
     assert_eq!(s, 409);
     let (_, mine) = app.get_json("/api/v1/t/nanan/shoppers/me/vouchers", Some(&token)).await;
@@ -650,7 +655,7 @@ async fn vouchers_are_redeemed_at_a_trading_green_stall_once_and_may_be_reversed
 #[tokio::test]
 async fn the_waiting_page_asks_the_browser_to_come_back_instead_of_hammering() {
     let app = app().await;
-    let now = app.state.config.clock.now();
+    let now = app.state.ctx.clock.now();
     let id = campaign(&app, now + Duration::minutes(10), 10, 1).await;
     let html = app
         .client()
@@ -703,7 +708,7 @@ async fn settlement_sums_what_each_vendor_took_and_the_numbers_come_out_in_fen()
     let stall = demo_stall(&app).await;
     let code = stall.path[3..16].to_string();
     let night = today() + Duration::days(2);
-    app.state.config.clock.set(at(night, "18:00"));
+    app.state.ctx.clock.set(at(night, "18:00"));
     let id = campaign(&app, at(night, "17:00"), 10, 1).await;
     let people = shoppers(&app, "nanan", 3).await;
     let client = app.client();
@@ -715,7 +720,7 @@ async fn settlement_sums_what_each_vendor_took_and_the_numbers_come_out_in_fen()
     let total_subsidy = |f: &Value| f.as_array().unwrap().last().unwrap()["subsidy_fen"].as_i64().unwrap();
     let (_, before) = app.get_json("/api/v1/t/nanan/voucher-figures", Some(&official)).await;
     check_in(&app, &stall, night).await;
-    app.state.config.clock.set(at(night, "20:00"));
+    app.state.ctx.clock.set(at(night, "20:00"));
     for ((_, token), bill) in people.iter().zip([6800, 5000, 12345]) {
         let (s, body) = redeem(&app, token, &code, bill, "pay").await;
         assert_eq!(s, 201, "{body}");
@@ -950,7 +955,7 @@ async fn admins_run_campaigns_and_settlement_from_their_pages() {
         .unwrap();
     assert_eq!(r.status(), 403);
     // Once claims open, the face value is fixed: refused with the reason, nothing written.
-    app.state.config.clock.set("2031-05-01T04:30:00Z".parse().unwrap());
+    app.state.ctx.clock.set("2031-05-01T04:30:00Z".parse().unwrap());
     let mut dearer = edit(market, "", "2031-05-31T23:00");
     dearer.retain(|(k, _)| *k != "value_yuan");
     dearer.push(("value_yuan", "20".to_string()));
@@ -958,7 +963,7 @@ async fn admins_run_campaigns_and_settlement_from_their_pages() {
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("id=\"form-errors\""));
     assert_eq!(terms().await.5, 1000);
-    app.state.config.clock.set(Utc::now());
+    app.state.ctx.clock.set(Utc::now());
 
     // Settlement: the demo's finished round has redemptions three days ago.
     let page = admin
@@ -996,7 +1001,7 @@ async fn each_fraud_flag_is_raised_by_its_pattern_with_the_evidence() {
     use crate::supervision::demo_stall;
     let app = app().await;
     let stall = demo_stall(&app).await;
-    let now = app.state.config.clock.now();
+    let now = app.state.ctx.clock.now();
     let tid = app.tenant_id("nanan").await;
     let id = campaign(&app, now - Duration::minutes(1), 50, 10).await;
     let (a, a_token) = shoppers(&app, "nanan", 1).await.remove(0);
@@ -1011,7 +1016,12 @@ async fn each_fraud_flag_is_raised_by_its_pattern_with_the_evidence() {
     .execute(&app.owner)
     .await
     .unwrap();
-    let b_token = app.state.shopper_keys.issue(TenantId(tid), b, "138****0101").unwrap();
+    let b_token = app
+        .state
+        .ctx
+        .shopper_keys
+        .issue(TenantId(tid), b, "138****0101")
+        .unwrap();
     let client = app.client();
     for k in 0..4 {
         let (s, _) = claim(&app, &client, &id, &a_token, &format!("a{k}")).await;
