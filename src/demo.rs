@@ -15,7 +15,7 @@ use std::path::Path;
 use crate::auth::password;
 use crate::secrets::{Keys, random_password};
 use crate::services::accounts::phone_login_key;
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use crate::services::tenants::{self, NewTenant};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
@@ -161,7 +161,7 @@ const TENANTS: &[TenantSpec] = &[
 
 /// Seeds the demo into an empty database and writes the credentials file.
 pub async fn seed(owner: &PgPool, keys: &Keys, url: &str, data_dir: &Path) -> anyhow::Result<DemoCredentials> {
-    let actor = Actor::system("demo-seed");
+    let actor = Author::system("demo-seed");
     let mut creds = DemoCredentials {
         url: url.to_string(),
         ..Default::default()
@@ -189,7 +189,7 @@ pub async fn seed(owner: &PgPool, keys: &Keys, url: &str, data_dir: &Path) -> an
 
 async fn seed_tenant(
     owner: &PgPool,
-    actor: &Actor,
+    actor: &Author,
     spec: &TenantSpec,
     creds: &mut DemoCredentials,
 ) -> anyhow::Result<TenantId> {
@@ -219,7 +219,7 @@ async fn seed_tenant(
 async fn seed_people(
     owner: &PgPool,
     keys: &Keys,
-    actor: &Actor,
+    actor: &Author,
     tenant: TenantId,
     spec: &TenantSpec,
     creds: &mut DemoCredentials,
@@ -291,7 +291,7 @@ async fn seed_people(
 
 async fn seed_markets(
     owner: &PgPool,
-    actor: &Actor,
+    actor: &Author,
     tenant: TenantId,
     spec: &TenantSpec,
     creds: &mut DemoCredentials,

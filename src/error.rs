@@ -74,6 +74,15 @@ pub fn stored<T>(parsed: Option<T>, what: &str, value: &str) -> AppResult<T> {
     })
 }
 
+impl From<nightmarket_domain::people::Denied> for AppError {
+    fn from(denied: nightmarket_domain::people::Denied) -> AppError {
+        match denied {
+            nightmarket_domain::people::Denied::Forbidden => AppError::Forbidden,
+            nightmarket_domain::people::Denied::NotFound => AppError::NotFound,
+        }
+    }
+}
+
 impl AppError {
     pub fn field(field: &'static str, key: &'static str) -> AppError {
         AppError::Validation(vec![FieldError::new(field, key)])

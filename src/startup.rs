@@ -17,7 +17,7 @@ use crate::cli::{AuditCommand, CodeCommand, ServeArgs, SmsCommand, StorageArgs, 
 use crate::config::Config;
 use crate::embedded_pg::{self, ClusterOptions, RunningCluster};
 use crate::secrets::{self, Secrets};
-use crate::services::audit::Actor;
+use crate::services::audit::Author;
 use crate::{demo, services};
 use nightmarket_db::{self as db, Db, PoolSettings, TenantTx};
 
@@ -480,7 +480,7 @@ pub async fn tenant(storage_args: &StorageArgs, cmd: &TenantCommand) -> anyhow::
                     admin_login: admin_login.clone(),
                     admin_name: admin_name.clone(),
                 };
-                match services::tenants::create(&storage.owner, &Actor::operator(), input, true).await {
+                match services::tenants::create(&storage.owner, &Author::operator(), input, true).await {
                     Ok(created) => {
                         println!("Created tenant {slug} ({name}).");
                         println!("First admin: {}", created.admin_login);
@@ -625,7 +625,7 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
                 };
                 let keys = crate::secrets::Keys::derive(&storage.secrets.master_key);
                 let mut tx = TenantTx::begin(&storage.owner, t.id).await?;
-                let key = crate::services::codes::rotate_key(&mut tx, &keys, &t, &Actor::operator())
+                let key = crate::services::codes::rotate_key(&mut tx, &keys, &t, &Author::operator())
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 tx.commit().await?;

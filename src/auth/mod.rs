@@ -9,15 +9,14 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use uuid::Uuid;
+use std::ops::Deref;
 
 use crate::app::AppState;
 use crate::config::Config;
-use crate::error::{AppError, AppResult};
-use crate::services::audit::Actor;
+use crate::error::AppError;
 use nightmarket_db::users;
-use nightmarket_domain::people::{Permission, Role};
-use nightmarket_domain::tenant::{Tenant, TenantId};
+use nightmarket_domain::people::{Actor, Role};
+use nightmarket_domain::tenant::TenantId;
 use session::Claims;
 
 /// Paths a person who must still replace a one-time password may use.
@@ -48,84 +47,16 @@ pub fn request_id(parts: &Parts) -> Option<String> {
 }
 
 /// A signed-in person whose session was checked against the database just now: the token is
-/// genuine and current, the account exists, is enabled, and has not revoked its sessions.
+/// genuine and current, the account exists, is enabled, and has not revoked its sessions. What the
+/// use cases take is the [`Actor`] inside (`&user` passes as `&Actor`).
 #[derive(Clone, Debug)]
-pub struct AuthUser {
-    pub tenant: Tenant,
-    pub id: Uuid,
-    pub role: Role,
-    pub login: String,
-    pub display_name: String,
-    permissions: Vec<Permission>,
-    pub request_id: Option<String>,
-}
+pub struct AuthUser(pub Actor);
 
-impl AuthUser {
-    pub fn require_admin(&self) -> AppResult<()> {
-        if self.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
+impl Deref for AuthUser {
+    type Target = Actor;
 
-    pub fn require_staff(&self) -> AppResult<()> {
-        if self.role.is_staff() {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    pub fn require_vendor(&self) -> AppResult<()> {
-        if self.role == Role::Vendor {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    /// Admins hold every permission; officials hold what they were granted.
-    pub fn has(&self, permission: Permission) -> bool {
-        match self.role {
-            Role::Admin => true,
-            Role::Official => self.permissions.contains(&permission),
-            Role::Vendor => false,
-        }
-    }
-
-    pub fn require(&self, permission: Permission) -> AppResult<()> {
-        if self.has(permission) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    pub fn permissions(&self) -> &[Permission] {
-        &self.permissions
-    }
-
-    /// For routes that name a tenant in their path: another tenant's resources do not exist for
-    /// this user (404, exactly as for a missing resource).
-    pub fn require_tenant(&self, slug: &str) -> AppResult<()> {
-        if self.tenant.slug == slug {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
-        }
-    }
-
-    pub fn tenant_id(&self) -> TenantId {
-        self.tenant.id
-    }
-
-    pub fn actor(&self) -> Actor {
-        Actor::user(
-            self.id,
-            format!("{}:{}", self.role.as_str(), self.display_name),
-            self.request_id.clone(),
-        )
+    fn deref(&self) -> &Actor {
+        &self.0
     }
 }
 
@@ -154,15 +85,16 @@ impl FromRequestParts<AppState> for AuthUser {
         if row.must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
             return Err(AppError::PasswordChangeRequired);
         }
-        let user = AuthUser {
+        let permissions = row.permissions();
+        let user = AuthUser(Actor::new(
             tenant,
-            id: row.id,
-            role: claims.role,
-            permissions: row.permissions(),
-            login: row.login,
-            display_name: row.display_name,
-            request_id: request_id(parts),
-        };
+            row.id,
+            claims.role,
+            row.login,
+            row.display_name,
+            permissions,
+            request_id(parts),
+        ));
         parts.extensions.insert(user.clone());
         Ok(user)
     }

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use super::stalls::{Dice, decide, official, person, seed_application, seed_vendor};
 use crate::auth::password;
 use crate::secrets::{Keys, random_password};
-use crate::services::audit::Actor;
+use crate::services::audit::Author;
 use crate::services::tenants::{self, NewTenant};
 use crate::services::{codes, supervision};
 use nightmarket_db::{self as db, TenantTx};
@@ -74,7 +74,7 @@ pub struct LoadedTenant {
 /// Creates a tenant with one market and `stalls` approved stalls (retail), each with a vendor, an
 /// approved application and a real signed code.
 pub async fn seed_tenant(owner: &PgPool, keys: &Keys, spec: &LoadTenant) -> anyhow::Result<LoadedTenant> {
-    let actor = Actor::system("bench-seed");
+    let actor = Author::system("bench-seed");
     let nobody = password::hash(random_password(24)).await?;
     let mut dice = Dice(0x10AD_5EED);
     let created = tenants::create(
@@ -186,7 +186,7 @@ pub async fn seed_flash(
     shoppers: usize,
     opens_in: i64,
 ) -> anyhow::Result<(uuid::Uuid, Vec<String>)> {
-    let actor = Actor::system("bench-seed");
+    let actor = Author::system("bench-seed");
     let created = tenants::create(
         owner,
         &actor,

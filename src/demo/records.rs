@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{DemoCredentials, TenantSpec};
 use crate::secrets::Keys;
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::record::{SECTIONS, display_code};
 use nightmarket_domain::tenant::{Tenant, TenantId};
@@ -16,7 +16,7 @@ use nightmarket_domain::tenant::{Tenant, TenantId};
 pub(super) async fn seed(
     owner: &PgPool,
     keys: &Keys,
-    actor: &Actor,
+    actor: &Author,
     tenant_id: TenantId,
     spec: &TenantSpec,
     creds: &mut DemoCredentials,

@@ -11,7 +11,7 @@ use super::stalls::{Dice, official, placeholder_png};
 use super::{DemoCredentials, TenantSpec};
 use crate::pii::Place;
 use crate::secrets::Keys;
-use crate::services::audit::Actor;
+use crate::services::audit::Author;
 use crate::services::supervision;
 use nightmarket_db::codes::{CodeFilter, CodeRow};
 use nightmarket_db::complaints::NewComplaint;
@@ -38,7 +38,7 @@ fn err(e: crate::error::AppError) -> anyhow::Error {
 pub(super) async fn seed(
     owner: &PgPool,
     keys: &Keys,
-    actor: &Actor,
+    actor: &Author,
     tenant_id: TenantId,
     spec: &TenantSpec,
     creds: &mut DemoCredentials,

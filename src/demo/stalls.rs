@@ -9,7 +9,7 @@ use crate::auth::password;
 use crate::pii::Place;
 use crate::secrets::{Keys, random_bytes, random_password};
 use crate::services::accounts::phone_login_key;
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use crate::services::{codes, notices};
 use nightmarket_db::{self as db, TenantTx, applications::Details};
 use nightmarket_domain::code::{Colour, cause};
@@ -166,7 +166,7 @@ fn goods_for(dice: &mut Dice, category: Category) -> (&'static str, &'static str
 pub(super) async fn seed(
     owner: &PgPool,
     keys: &Keys,
-    actor: &Actor,
+    actor: &Author,
     tenant_id: TenantId,
     spec: &TenantSpec,
     creds: &mut DemoCredentials,
@@ -414,7 +414,7 @@ pub(super) async fn seed(
 pub(super) async fn seed_vendor(
     tx: &mut TenantTx,
     keys: &Keys,
-    actor: &Actor,
+    actor: &Author,
     tenant: &Tenant,
     p: &Person,
     hash: &str,

@@ -12,7 +12,7 @@ use super::stalls::{Dice, official, placeholder_png};
 use super::{DemoCredentials, TenantSpec};
 use crate::pii::Place;
 use crate::secrets::Keys;
-use crate::services::audit::{self, Actor, ActorKind, Change};
+use crate::services::audit::{self, ActorKind, Author, Change};
 use crate::services::{credentials, inspections, live, supervision};
 use nightmarket_db::codes::{CodeFilter, CodeRow};
 use nightmarket_db::{self as db, TenantTx};
@@ -40,7 +40,7 @@ fn instant(tenant: &Tenant, local: NaiveDateTime) -> DateTime<Utc> {
 pub(super) async fn seed(
     owner: &PgPool,
     keys: &Keys,
-    actor: &Actor,
+    actor: &Author,
     tenant_id: TenantId,
     spec: &TenantSpec,
     creds: &mut DemoCredentials,
@@ -182,7 +182,7 @@ pub(super) async fn seed(
             occurred,
         )
         .await?;
-        let feed = Actor {
+        let feed = Author {
             kind: ActorKind::External,
             id: Some(key.id),
             label: format!("api:{}", key.name),
@@ -220,7 +220,7 @@ pub(super) async fn seed(
         .await?;
         audit::record(
             &mut tx,
-            &Actor::user(c.vendor_id, format!("vendor:{}", c.vendor_name_masked), None),
+            &Author::user(c.vendor_id, format!("vendor:{}", c.vendor_name_masked), None),
             Change::new("credential.dispute", "user", c.vendor_id)
                 .after(&serde_json::json!({ "dispute": dispute, "kind": "health" })),
         )

@@ -10,7 +10,7 @@ use super::stalls::Dice;
 use super::{DemoCredentials, TenantSpec};
 use crate::pii::Place;
 use crate::secrets::Keys;
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::{Tenant, TenantId};
@@ -19,7 +19,7 @@ use nightmarket_domain::voucher::Terms;
 pub(super) async fn seed(
     owner: &PgPool,
     keys: &Keys,
-    actor: &Actor,
+    actor: &Author,
     tenant_id: TenantId,
     spec: &TenantSpec,
     creds: &mut DemoCredentials,

@@ -5,12 +5,14 @@ use serde::Serialize;
 use std::net::IpAddr;
 use uuid::Uuid;
 
-use crate::auth::{AuthUser, password};
+use crate::auth::password;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::secrets::{Keys, random_password};
 use crate::services::Ctx;
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use nightmarket_db::users::{self, NewUser, UserRow};
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::{Permission, Phone, Role, check_password, parse_staff_login};
 use nightmarket_domain::tenant::{Tenant, TenantId};
 
@@ -96,22 +98,21 @@ pub fn issue_session(ctx: &Ctx, tenant: Tenant, row: &UserRow, role: Role) -> Ap
 }
 
 /// Ends every session of the user (the token version moves on).
-pub async fn sign_out(ctx: &Ctx, user: &AuthUser) -> AppResult<()> {
+pub async fn sign_out(ctx: &Ctx, user: &Actor) -> AppResult<()> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     users::revoke_sessions(&mut tx, user.id).await?;
-    audit::record(&mut tx, &user.actor(), Change::new("user.sign_out", "user", user.id)).await?;
+    audit::record(
+        &mut tx,
+        &Author::of(user),
+        Change::new("user.sign_out", "user", user.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Replaces the user's own password; returns a fresh session, as the old ones are revoked.
-pub async fn change_password(
-    ctx: &Ctx,
-    user: &AuthUser,
-    current: &str,
-    new: &str,
-    confirm: &str,
-) -> AppResult<Session> {
+pub async fn change_password(ctx: &Ctx, user: &Actor, current: &str, new: &str, confirm: &str) -> AppResult<Session> {
     let mut errors = Vec::new();
     if let Err(key) = check_password(new) {
         errors.push(FieldError::with("new_password", Msg::new(key)));
@@ -131,7 +132,7 @@ pub async fn change_password(
     users::set_password(&mut tx, user.id, &hash, false).await?;
     audit::record(
         &mut tx,
-        &user.actor(),
+        &Author::of(user),
         Change::new("user.change_password", "user", user.id),
     )
     .await?;
@@ -177,7 +178,7 @@ impl StaffMember {
     }
 }
 
-pub async fn list_staff(ctx: &Ctx, admin: &AuthUser) -> AppResult<Vec<StaffMember>> {
+pub async fn list_staff(ctx: &Ctx, admin: &Actor) -> AppResult<Vec<StaffMember>> {
     admin.require_admin()?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let rows = users::list_staff(&mut tx).await?;
@@ -192,7 +193,7 @@ pub struct NewStaff {
 }
 
 /// Creates an admin or official with a one-time password, returned once.
-pub async fn create_staff(ctx: &Ctx, admin: &AuthUser, input: NewStaff) -> AppResult<(StaffMember, String)> {
+pub async fn create_staff(ctx: &Ctx, admin: &Actor, input: NewStaff) -> AppResult<(StaffMember, String)> {
     admin.require_admin()?;
     let mut errors = Vec::new();
     if !input.role.is_staff() {
@@ -239,7 +240,7 @@ pub async fn create_staff(ctx: &Ctx, admin: &AuthUser, input: NewStaff) -> AppRe
     let member = StaffMember::from_row(&row).ok_or(AppError::NotFound)?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("user.create", "user", id).after(&member),
     )
     .await?;
@@ -255,7 +256,7 @@ async fn staff_target(tx: &mut nightmarket_db::TenantTx, id: Uuid) -> AppResult<
 /// Grants an official exactly `permissions`.
 pub async fn set_permissions(
     ctx: &Ctx,
-    admin: &AuthUser,
+    admin: &Actor,
     id: Uuid,
     permissions: Vec<Permission>,
 ) -> AppResult<StaffMember> {
@@ -269,7 +270,7 @@ pub async fn set_permissions(
     let after = staff_target(&mut tx, id).await?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("user.set_permissions", "user", id)
             .before(&before)
             .after(&after),
@@ -280,7 +281,7 @@ pub async fn set_permissions(
 }
 
 /// Replaces a staff member's password with a one-time one (returned once) and ends their sessions.
-pub async fn reset_password(ctx: &Ctx, admin: &AuthUser, id: Uuid) -> AppResult<(StaffMember, String)> {
+pub async fn reset_password(ctx: &Ctx, admin: &Actor, id: Uuid) -> AppResult<(StaffMember, String)> {
     admin.require_admin()?;
     let one_time = random_password(12);
     let hash = password::hash(one_time.clone()).await?;
@@ -288,14 +289,19 @@ pub async fn reset_password(ctx: &Ctx, admin: &AuthUser, id: Uuid) -> AppResult<
     staff_target(&mut tx, id).await?;
     users::set_password(&mut tx, id, &hash, true).await?;
     let after = staff_target(&mut tx, id).await?;
-    audit::record(&mut tx, &admin.actor(), Change::new("user.reset_password", "user", id)).await?;
+    audit::record(
+        &mut tx,
+        &Author::of(admin),
+        Change::new("user.reset_password", "user", id),
+    )
+    .await?;
     tx.commit().await?;
     Ok((after, one_time))
 }
 
 /// Disables (ending their sessions) or re-enables a staff account. An admin cannot disable
 /// themself, and the last enabled admin cannot be disabled.
-pub async fn set_disabled(ctx: &Ctx, admin: &AuthUser, id: Uuid, disabled: bool) -> AppResult<StaffMember> {
+pub async fn set_disabled(ctx: &Ctx, admin: &Actor, id: Uuid, disabled: bool) -> AppResult<StaffMember> {
     admin.require_admin()?;
     if disabled && id == admin.id {
         return Err(AppError::Conflict(Msg::new("staff.cannot_disable_self")));
@@ -310,7 +316,7 @@ pub async fn set_disabled(ctx: &Ctx, admin: &AuthUser, id: Uuid, disabled: bool)
     let action = if disabled { "user.disable" } else { "user.enable" };
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new(action, "user", id).before(&before).after(&after),
     )
     .await?;
@@ -319,7 +325,7 @@ pub async fn set_disabled(ctx: &Ctx, admin: &AuthUser, id: Uuid, disabled: bool)
 }
 
 /// Whether the signed-in person must choose a new password before anything else.
-pub async fn must_change_password(ctx: &Ctx, user: &AuthUser) -> AppResult<bool> {
+pub async fn must_change_password(ctx: &Ctx, user: &Actor) -> AppResult<bool> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     Ok(users::by_id(&mut tx, user.id)
         .await?

@@ -5,17 +5,18 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::Ctx;
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use nightmarket_db::applications::{self as db_apps, ApplicationRow, Details, Filter};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::application::{AppState as State, ApplicationInput, ValidApplication, check_position};
 use nightmarket_domain::identity::{mask_licence, mask_name};
 use nightmarket_domain::market::Category;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::tenant::Tenant;
 
 /// Largest document accepted, and how many an application may carry.
@@ -265,7 +266,7 @@ pub struct FreeSlot {
 /// The free slots of a market of the user's tenant (for a category, when given).
 pub async fn free_slots_of(
     ctx: &Ctx,
-    user: &AuthUser,
+    user: &Actor,
     market: Uuid,
     category: Option<Category>,
 ) -> AppResult<Vec<FreeSlot>> {
@@ -342,7 +343,7 @@ async fn check_slot(tx: &mut TenantTx, market: Uuid, slot: Option<Uuid>, categor
 }
 
 /// The vendor's own application, locked, or 404 (someone else's does not exist for them).
-async fn own(tx: &mut TenantTx, vendor: &AuthUser, id: Uuid) -> AppResult<ApplicationRow> {
+async fn own(tx: &mut TenantTx, vendor: &Actor, id: Uuid) -> AppResult<ApplicationRow> {
     if !db_apps::lock(tx, id).await? {
         return Err(AppError::NotFound);
     }
@@ -356,7 +357,7 @@ async fn own(tx: &mut TenantTx, vendor: &AuthUser, id: Uuid) -> AppResult<Applic
 /// Starts a draft for a market.
 pub async fn create(
     ctx: &Ctx,
-    vendor: &AuthUser,
+    vendor: &Actor,
     market: Uuid,
     slot: Option<Uuid>,
     input: &ApplicationInput,
@@ -375,7 +376,7 @@ pub async fn create(
     db_apps::insert(&mut tx, id, vendor.id, market, &d).await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("application.create", "application", id)
             .after(&serde_json::json!({ "market": market, "slot": slot, "stall_name": valid.stall_name, "category": valid.category })),
     )
@@ -387,7 +388,7 @@ pub async fn create(
 /// Changes a draft or a returned application.
 pub async fn update(
     ctx: &Ctx,
-    vendor: &AuthUser,
+    vendor: &Actor,
     id: Uuid,
     slot: Option<Uuid>,
     input: &ApplicationInput,
@@ -408,7 +409,7 @@ pub async fn update(
     db_apps::update_details(&mut tx, id, &d).await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("application.update", "application", id)
             .before(&serde_json::json!({ "stall_name": row.stall_name, "category": row.category, "slot": row.slot_id }))
             .after(&serde_json::json!({ "stall_name": valid.stall_name, "category": valid.category, "slot": slot })),
@@ -428,7 +429,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-pub async fn add_document(ctx: &Ctx, vendor: &AuthUser, id: Uuid, kind: &str, bytes: &[u8]) -> AppResult<Uuid> {
+pub async fn add_document(ctx: &Ctx, vendor: &Actor, id: Uuid, kind: &str, bytes: &[u8]) -> AppResult<Uuid> {
     vendor.require_vendor()?;
     if !DOCUMENT_KINDS.contains(&kind) {
         return Err(AppError::field("kind", "document.kind"));
@@ -470,7 +471,7 @@ pub async fn add_document(ctx: &Ctx, vendor: &AuthUser, id: Uuid, kind: &str, by
     db_apps::bump_version(&mut tx, id).await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("application.add_document", "application", id)
             .after(&serde_json::json!({ "document": doc, "kind": kind, "content_type": content_type, "size": size })),
     )
@@ -479,7 +480,7 @@ pub async fn add_document(ctx: &Ctx, vendor: &AuthUser, id: Uuid, kind: &str, by
     Ok(doc)
 }
 
-pub async fn remove_document(ctx: &Ctx, vendor: &AuthUser, id: Uuid, doc: Uuid) -> AppResult<()> {
+pub async fn remove_document(ctx: &Ctx, vendor: &Actor, id: Uuid, doc: Uuid) -> AppResult<()> {
     vendor.require_vendor()?;
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
@@ -492,7 +493,7 @@ pub async fn remove_document(ctx: &Ctx, vendor: &AuthUser, id: Uuid, doc: Uuid) 
     db_apps::bump_version(&mut tx, id).await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("application.remove_document", "application", id).before(&serde_json::json!({ "document": doc })),
     )
     .await?;
@@ -527,7 +528,7 @@ fn stored_input(tx: &TenantTx, keys: &Keys, row: &ApplicationRow) -> Application
 /// complete: the details, the documents, and a position within reach of the market.
 pub async fn submit(
     ctx: &Ctx,
-    vendor: &AuthUser,
+    vendor: &Actor,
     id: Uuid,
     lat: Option<f64>,
     lng: Option<f64>,
@@ -585,7 +586,7 @@ pub async fn submit(
     db_apps::submit(&mut tx, id, next.as_str(), (point.lat, point.lng, accuracy, distance)).await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new(
             if next == State::Resubmitted {
                 "application.resubmit"
@@ -603,7 +604,7 @@ pub async fn submit(
     Ok(next)
 }
 
-pub async fn withdraw(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<()> {
+pub async fn withdraw(ctx: &Ctx, vendor: &Actor, id: Uuid) -> AppResult<()> {
     vendor.require_vendor()?;
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = own(&mut tx, vendor, id).await?;
@@ -614,7 +615,7 @@ pub async fn withdraw(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<()> {
     db_apps::withdraw(&mut tx, id).await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("application.withdraw", "application", id)
             .before(&serde_json::json!({ "state": current }))
             .after(&serde_json::json!({ "state": State::Withdrawn })),
@@ -625,7 +626,7 @@ pub async fn withdraw(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<()> {
 }
 
 /// The vendor's applications, newest first.
-pub async fn mine(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<ApplicationView>> {
+pub async fn mine(ctx: &Ctx, vendor: &Actor) -> AppResult<Vec<ApplicationView>> {
     vendor.require_vendor()?;
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let hours = deadline_hours(&mut tx).await?;
@@ -651,7 +652,7 @@ pub struct Mine {
     pub free_slots: Vec<FreeSlot>,
 }
 
-pub async fn one_of_mine(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<Mine> {
+pub async fn one_of_mine(ctx: &Ctx, vendor: &Actor, id: Uuid) -> AppResult<Mine> {
     vendor.require_vendor()?;
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let row = db_apps::get(&mut tx, id)
@@ -682,7 +683,7 @@ pub async fn one_of_mine(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<Mi
 }
 
 /// A document's bytes: for its vendor, or for an official who may review (audited).
-pub async fn document(ctx: &Ctx, user: &AuthUser, id: Uuid, doc: Uuid) -> AppResult<(String, Vec<u8>)> {
+pub async fn document(ctx: &Ctx, user: &Actor, id: Uuid, doc: Uuid) -> AppResult<(String, Vec<u8>)> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let allowed = row.vendor_id == user.id || user.has(nightmarket_domain::people::Permission::Review);
@@ -708,7 +709,7 @@ pub async fn document(ctx: &Ctx, user: &AuthUser, id: Uuid, doc: Uuid) -> AppRes
     if user.role.is_staff() {
         audit::record(
             &mut tx,
-            &user.actor(),
+            &Author::of(user),
             Change::new("application.view_document", "application", id).after(&serde_json::json!({ "document": doc })),
         )
         .await?;

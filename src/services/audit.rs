@@ -7,6 +7,7 @@ use uuid::Uuid;
 use nightmarket_db::{TenantTx, audit};
 
 use crate::services::Ctx;
+use nightmarket_domain::people::Actor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActorKind {
@@ -34,17 +35,24 @@ impl ActorKind {
     }
 }
 
+/// Who an audit record names as the author of a change: a person, an external system, the
+/// operator at the command line, the platform itself, or a shopper.
 #[derive(Clone, Debug)]
-pub struct Actor {
+pub struct Author {
     pub kind: ActorKind,
     pub id: Option<Uuid>,
     pub label: String,
     pub request_id: Option<String>,
 }
 
-impl Actor {
-    pub fn user(id: Uuid, label: String, request_id: Option<String>) -> Actor {
-        Actor {
+impl Author {
+    /// A signed-in person, as the use case received them.
+    pub fn of(actor: &Actor) -> Author {
+        Author::user(actor.id, actor.label(), actor.request_id.clone())
+    }
+
+    pub fn user(id: Uuid, label: String, request_id: Option<String>) -> Author {
+        Author {
             kind: ActorKind::User,
             id: Some(id),
             label,
@@ -52,8 +60,8 @@ impl Actor {
         }
     }
 
-    pub fn system(label: &str) -> Actor {
-        Actor {
+    pub fn system(label: &str) -> Author {
+        Author {
             kind: ActorKind::System,
             id: None,
             label: label.to_string(),
@@ -62,8 +70,8 @@ impl Actor {
     }
 
     /// A shopper, known only by a short prefix of their device's keyed hash.
-    pub fn public(device_hash: &str) -> Actor {
-        Actor {
+    pub fn public(device_hash: &str) -> Author {
+        Author {
             kind: ActorKind::Public,
             id: None,
             label: format!("shopper:{}", device_hash.get(..12).unwrap_or(device_hash)),
@@ -72,11 +80,11 @@ impl Actor {
     }
 
     /// The operator at the command line, named by the OS account that ran the command.
-    pub fn operator() -> Actor {
+    pub fn operator() -> Author {
         let who = std::env::var("SUDO_USER")
             .or_else(|_| std::env::var("USER"))
             .unwrap_or_else(|_| "operator".into());
-        Actor {
+        Author {
             kind: ActorKind::Operator,
             id: None,
             label: format!("cli:{who}"),
@@ -118,19 +126,19 @@ impl<'a> Change<'a> {
 
 /// Appends the record in the caller's transaction, so it commits or rolls back with the change.
 /// Call it last before commit: it holds the tenant's chain lock until then.
-pub async fn record(tx: &mut TenantTx, actor: &Actor, change: Change<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(tx: &mut TenantTx, author: &Author, change: Change<'_>) -> Result<(), sqlx::Error> {
     audit::insert(
         tx,
         audit::NewRecord {
-            actor_kind: actor.kind.as_str(),
-            actor_id: actor.id,
-            actor_label: &actor.label,
+            actor_kind: author.kind.as_str(),
+            actor_id: author.id,
+            actor_label: &author.label,
             action: change.action,
             subject_type: change.subject_type,
             subject_id: &change.subject_id,
             before: change.before,
             after: change.after,
-            request_id: actor.request_id.as_deref(),
+            request_id: author.request_id.as_deref(),
         },
     )
     .await?;
@@ -233,7 +241,7 @@ fn day_bound(
 
 async fn rows(
     ctx: &Ctx,
-    admin: &crate::auth::AuthUser,
+    admin: &Actor,
     f: &Filter,
     limit: i64,
 ) -> crate::error::AppResult<(TenantTx, Vec<audit::FullRow>)> {
@@ -254,7 +262,7 @@ async fn rows(
 }
 
 /// A page of the audit trail for a tenant admin, newest first, with the chain's state.
-pub async fn browse(ctx: &Ctx, admin: &crate::auth::AuthUser, f: &Filter) -> crate::error::AppResult<Browse> {
+pub async fn browse(ctx: &Ctx, admin: &Actor, f: &Filter) -> crate::error::AppResult<Browse> {
     let (mut tx, mut rows) = rows(ctx, admin, f, PAGE + 1).await?;
     let older = if rows.len() as i64 > PAGE {
         rows.truncate(PAGE as usize);
@@ -282,7 +290,7 @@ pub async fn browse(ctx: &Ctx, admin: &crate::auth::AuthUser, f: &Filter) -> cra
 }
 
 /// The matching records as CSV (newest first, at most EXPORT_LIMIT).
-pub async fn export(ctx: &Ctx, admin: &crate::auth::AuthUser, f: &Filter) -> crate::error::AppResult<Vec<u8>> {
+pub async fn export(ctx: &Ctx, admin: &Actor, f: &Filter) -> crate::error::AppResult<Vec<u8>> {
     let (tx, rows) = rows(ctx, admin, f, EXPORT_LIMIT).await?;
     tx.commit().await?;
     let tz = admin.tenant.timezone;

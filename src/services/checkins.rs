@@ -4,14 +4,15 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::Ctx;
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use nightmarket_db::codes::{CodeFilter, CodeRow};
 use nightmarket_db::{self as db, checkins::NewCheckIn};
 use nightmarket_domain::checkin::{Refusal, Rules};
 use nightmarket_domain::code::Colour;
+use nightmarket_domain::people::Actor;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct CheckedIn {
@@ -35,7 +36,7 @@ async fn rules(tx: &mut db::TenantTx, code: &CodeRow) -> AppResult<Rules> {
 }
 
 /// A live code of this vendor, or 404.
-async fn vendors_code(tx: &mut db::TenantTx, vendor: &AuthUser, code_id: Uuid) -> AppResult<CodeRow> {
+async fn vendors_code(tx: &mut db::TenantTx, vendor: &Actor, code_id: Uuid) -> AppResult<CodeRow> {
     vendor.require_vendor()?;
     db::codes::get(tx, code_id)
         .await?
@@ -45,7 +46,7 @@ async fn vendors_code(tx: &mut db::TenantTx, vendor: &AuthUser, code_id: Uuid) -
 
 pub async fn check_in(
     ctx: &Ctx,
-    vendor: &AuthUser,
+    vendor: &Actor,
     code_id: Uuid,
     lat: Option<f64>,
     lng: Option<f64>,
@@ -101,7 +102,7 @@ pub async fn check_in(
     .await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("checkin.create", "code", code_id).after(&serde_json::json!({
             "night": accepted.business_date, "late": accepted.late, "distance_m": distance_m.round()
         })),
@@ -117,7 +118,7 @@ pub async fn check_in(
 }
 
 /// Leaving for the night (optional).
-pub async fn check_out(ctx: &Ctx, vendor: &AuthUser, code_id: Uuid) -> AppResult<()> {
+pub async fn check_out(ctx: &Ctx, vendor: &Actor, code_id: Uuid) -> AppResult<()> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let code = vendors_code(&mut tx, vendor, code_id).await?;
@@ -131,7 +132,7 @@ pub async fn check_out(ctx: &Ctx, vendor: &AuthUser, code_id: Uuid) -> AppResult
     }
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("checkin.check_out", "code", code_id).after(&serde_json::json!({ "night": night })),
     )
     .await?;
@@ -155,7 +156,7 @@ pub struct StallNights {
 }
 
 /// Tonight and the last nights at a stall (`code` already checked to be the caller's to see).
-pub async fn for_stall(ctx: &Ctx, user: &AuthUser, code: &CodeRow) -> AppResult<StallNights> {
+pub async fn for_stall(ctx: &Ctx, user: &Actor, code: &CodeRow) -> AppResult<StallNights> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let rules = rules(&mut tx, code).await?;
@@ -218,7 +219,7 @@ pub struct Night {
 }
 
 /// A market's night for officials: every approved stall, open now, late or absent.
-pub async fn night(ctx: &Ctx, official: &AuthUser, market_id: Uuid, date: Option<NaiveDate>) -> AppResult<Night> {
+pub async fn night(ctx: &Ctx, official: &Actor, market_id: Uuid, date: Option<NaiveDate>) -> AppResult<Night> {
     official.require_staff()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;

@@ -7,12 +7,11 @@ use ed25519_dalek::{Signer, SigningKey};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::pii::Place;
 use crate::secrets::{Keys, random_bytes};
 use crate::services::Ctx;
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use crate::services::notices;
 use nightmarket_db::codes::{self as db_codes, CauseRow, CodeFilter, CodeRow, KeyRow, NewCode};
 use nightmarket_db::{self as db, TenantTx};
@@ -20,6 +19,7 @@ use nightmarket_domain::code::{
     self, Colour, cause, code_path, colour_of, encode_signature, signed_message, tenant_of_kid, verifies_message,
 };
 use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::Permission;
 use nightmarket_domain::tenant::Tenant;
 
@@ -33,7 +33,7 @@ fn secret_place(tx: &TenantTx, key: Uuid) -> Place<'static> {
 }
 
 /// The key new codes are signed with, made on first use.
-pub async fn signing_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Actor) -> AppResult<KeyRow> {
+pub async fn signing_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Author) -> AppResult<KeyRow> {
     db_codes::lock_keys(tx).await?;
     if let Some(active) = db_codes::keys(tx).await?.into_iter().find(|k| k.retired_at.is_none()) {
         return Ok(active);
@@ -44,20 +44,20 @@ pub async fn signing_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor:
 /// Makes a new key and retires the others: codes signed before keep verifying (their key id is
 /// in their URL); new codes use the new key.
 /// An admin makes a new signing key for their tenant (codes signed before keep verifying).
-pub async fn rotate(ctx: &Ctx, admin: &AuthUser) -> AppResult<KeyRow> {
+pub async fn rotate(ctx: &Ctx, admin: &Actor) -> AppResult<KeyRow> {
     admin.require_admin()?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
-    let key = rotate_key(&mut tx, &ctx.keys, &admin.tenant, &admin.actor()).await?;
+    let key = rotate_key(&mut tx, &ctx.keys, &admin.tenant, &Author::of(admin)).await?;
     tx.commit().await?;
     Ok(key)
 }
 
-pub async fn rotate_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Actor) -> AppResult<KeyRow> {
+pub async fn rotate_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Author) -> AppResult<KeyRow> {
     db_codes::lock_keys(tx).await?;
     new_key(tx, keys, tenant, actor).await
 }
 
-async fn new_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Actor) -> AppResult<KeyRow> {
+async fn new_key(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Author) -> AppResult<KeyRow> {
     let n = db_codes::keys(tx).await?.len() + 1;
     let kid = format!("{}-{n}", tenant.slug);
     let id = Uuid::new_v4();
@@ -105,7 +105,13 @@ pub struct Issue<'a> {
 }
 
 /// Issues a green code for an approved application, in the approval's transaction.
-pub async fn issue(tx: &mut TenantTx, keys: &Keys, tenant: &Tenant, actor: &Actor, i: Issue<'_>) -> AppResult<CodeRow> {
+pub async fn issue(
+    tx: &mut TenantTx,
+    keys: &Keys,
+    tenant: &Tenant,
+    actor: &Author,
+    i: Issue<'_>,
+) -> AppResult<CodeRow> {
     let key = signing_key(tx, keys, tenant, actor).await?;
     let id = Uuid::new_v4();
     let code = code::new_code(crate::secrets::random_bytes());
@@ -279,7 +285,7 @@ pub fn verify_offline(url: &str, doc: &KeyDocument) -> Result<(String, String), 
 
 /// Recomputes a code's colour from its open causes (the one rule, in domain::code), stores it and
 /// audits a change. Returns the old and new colour.
-pub async fn recompute_colour(tx: &mut TenantTx, actor: &Actor, code_id: Uuid) -> AppResult<(Colour, Colour)> {
+pub async fn recompute_colour(tx: &mut TenantTx, actor: &Author, code_id: Uuid) -> AppResult<(Colour, Colour)> {
     let row = db_codes::get(tx, code_id).await?.ok_or(AppError::NotFound)?;
     let causes = db_codes::open_causes(tx, code_id).await?;
     let old = row.colour;
@@ -325,7 +331,7 @@ async fn locked(tx: &mut TenantTx, code_id: Uuid) -> AppResult<CodeRow> {
 }
 
 /// An official suspends a code (red, with a reason).
-pub async fn suspend(ctx: &Ctx, official: &AuthUser, code_id: Uuid, reason: &str) -> AppResult<Colour> {
+pub async fn suspend(ctx: &Ctx, official: &Actor, code_id: Uuid, reason: &str) -> AppResult<Colour> {
     official.require(Permission::Inspect)?;
     let reason = check_reason(reason)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
@@ -336,7 +342,7 @@ pub async fn suspend(ctx: &Ctx, official: &AuthUser, code_id: Uuid, reason: &str
     if !db_codes::add_cause(&mut tx, code_id, cause::SUSPENDED, "red", reason, Some(official.id)).await? {
         return Err(AppError::Conflict(Msg::new("code.already_suspended")));
     }
-    let actor = official.actor();
+    let actor = Author::of(official);
     audit::record(
         &mut tx,
         &actor,
@@ -358,14 +364,14 @@ pub async fn suspend(ctx: &Ctx, official: &AuthUser, code_id: Uuid, reason: &str
 }
 
 /// An official lifts their suspension; the colour returns to what the other causes give.
-pub async fn restore(ctx: &Ctx, official: &AuthUser, code_id: Uuid) -> AppResult<Colour> {
+pub async fn restore(ctx: &Ctx, official: &Actor, code_id: Uuid) -> AppResult<Colour> {
     official.require(Permission::Inspect)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let row = locked(&mut tx, code_id).await?;
     if !db_codes::clear_cause(&mut tx, code_id, cause::SUSPENDED, Some(official.id)).await? {
         return Err(AppError::Conflict(Msg::new("code.not_suspended")));
     }
-    let actor = official.actor();
+    let actor = Author::of(official);
     audit::record(&mut tx, &actor, Change::new("code.restore", "code", code_id)).await?;
     let (_, colour) = recompute_colour(&mut tx, &actor, code_id).await?;
     notices::notify(
@@ -387,7 +393,7 @@ pub async fn restore(ctx: &Ctx, official: &AuthUser, code_id: Uuid) -> AppResult
 
 /// Withdraws a vendor's code for good (the licence ends); the slot is free for another vendor.
 /// Officials who review applications may do it, with a reason the vendor is told.
-pub async fn revoke(ctx: &Ctx, official: &AuthUser, code_id: Uuid, reason: &str) -> AppResult<()> {
+pub async fn revoke(ctx: &Ctx, official: &Actor, code_id: Uuid, reason: &str) -> AppResult<()> {
     official.require(Permission::Review)?;
     let reason = check_reason(reason)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
@@ -397,7 +403,7 @@ pub async fn revoke(ctx: &Ctx, official: &AuthUser, code_id: Uuid, reason: &str)
     }
     audit::record(
         &mut tx,
-        &official.actor(),
+        &Author::of(official),
         Change::new("code.revoke", "code", code_id)
             .before(&serde_json::json!({ "slot": row.slot_code, "colour": row.colour }))
             .after(&serde_json::json!({ "revoked": true, "reason": reason })),
@@ -431,7 +437,7 @@ pub async fn for_market(ctx: &Ctx, tenant: &Tenant, market: Uuid) -> AppResult<V
 }
 
 /// A code with its open causes, for officials and its vendor.
-pub async fn detail(ctx: &Ctx, user: &AuthUser, code_id: Uuid) -> AppResult<(CodeRow, Vec<CauseRow>)> {
+pub async fn detail(ctx: &Ctx, user: &Actor, code_id: Uuid) -> AppResult<(CodeRow, Vec<CauseRow>)> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = db_codes::get(&mut tx, code_id).await?.ok_or(AppError::NotFound)?;
     if !(user.role.is_staff() || row.vendor_id == user.id) {
@@ -441,7 +447,7 @@ pub async fn detail(ctx: &Ctx, user: &AuthUser, code_id: Uuid) -> AppResult<(Cod
     Ok((row, causes))
 }
 
-pub async fn for_vendor(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<(CodeRow, Vec<CauseRow>)>> {
+pub async fn for_vendor(ctx: &Ctx, vendor: &Actor) -> AppResult<Vec<(CodeRow, Vec<CauseRow>)>> {
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let rows = db_codes::list(
         &mut tx,

@@ -8,13 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::i18n::Lang;
 use crate::pii::Place;
 use crate::services::Ctx;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use crate::services::otp::{self, Purpose};
 use crate::services::ratings::Tonight;
 use crate::services::shopper::Shopper;
@@ -25,6 +24,7 @@ use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::burst;
 use nightmarket_domain::complaint::{self, Action, Category, Deadlines, State, Timing};
 use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::{Permission, Phone};
 use nightmarket_domain::tenant::{Tenant, TenantId};
 
@@ -310,8 +310,8 @@ pub async fn file(
     }
     db::complaints::add_event(&mut tx, id, "filed", "", now).await?;
     let actor = match (source, shopper) {
-        (Source::Scan, Some(s)) => Actor::public(&s.device_hash),
-        _ => Actor::system("open311"),
+        (Source::Scan, Some(s)) => Author::public(&s.device_hash),
+        _ => Author::system("open311"),
     };
     audit::record(
         &mut tx,
@@ -495,7 +495,7 @@ pub struct QueueFilter {
 }
 
 /// The complaint queue: oldest first, each with its deadline and claim.
-pub async fn queue(ctx: &Ctx, official: &AuthUser, f: &QueueFilter) -> AppResult<Vec<ComplaintView>> {
+pub async fn queue(ctx: &Ctx, official: &Actor, f: &QueueFilter) -> AppResult<Vec<ComplaintView>> {
     official.require(Permission::Complaints)?;
     let now = ctx.clock.now();
     let states: Vec<String> = match f.state.as_deref().unwrap_or("waiting") {
@@ -552,11 +552,7 @@ async fn load(tx: &mut TenantTx, id: Uuid, now: DateTime<Utc>) -> AppResult<(Com
 }
 
 /// One complaint with its timeline, for an official.
-pub async fn get(
-    ctx: &Ctx,
-    official: &AuthUser,
-    id: Uuid,
-) -> AppResult<(ComplaintView, Vec<db::complaints::EventRow>)> {
+pub async fn get(ctx: &Ctx, official: &Actor, id: Uuid) -> AppResult<(ComplaintView, Vec<db::complaints::EventRow>)> {
     official.require(Permission::Complaints)?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
@@ -566,7 +562,7 @@ pub async fn get(
 }
 
 /// Takes a complaint for [`CLAIM_MINUTES`] so that two officials do not work it at once.
-pub async fn claim(ctx: &Ctx, official: &AuthUser, id: Uuid) -> AppResult<()> {
+pub async fn claim(ctx: &Ctx, official: &Actor, id: Uuid) -> AppResult<()> {
     official.require(Permission::Complaints)?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
@@ -584,7 +580,7 @@ pub async fn claim(ctx: &Ctx, official: &AuthUser, id: Uuid) -> AppResult<()> {
     }
     audit::record(
         &mut tx,
-        &official.actor(),
+        &Author::of(official),
         Change::new("complaint.claim", "complaint", id),
     )
     .await?;
@@ -606,7 +602,7 @@ pub struct Step {
 }
 
 /// Acknowledges, starts, resolves or rejects a complaint.
-pub async fn act(ctx: &Ctx, official: &AuthUser, id: Uuid, step: &Step) -> AppResult<ComplaintView> {
+pub async fn act(ctx: &Ctx, official: &Actor, id: Uuid, step: &Step) -> AppResult<ComplaintView> {
     official.require(Permission::Complaints)?;
     let note = step.note.trim();
     let closing = matches!(step.action, Action::Resolve | Action::Reject);
@@ -674,7 +670,7 @@ pub async fn act(ctx: &Ctx, official: &AuthUser, id: Uuid, step: &Step) -> AppRe
     db::complaints::add_event(&mut tx, id, kind, note, now).await?;
     audit::record(
         &mut tx,
-        &official.actor(),
+        &Author::of(official),
         Change::new(&format!("complaint.{kind}"), "complaint", id)
             .before(&serde_json::json!({ "state": view.state }))
             .after(&serde_json::json!({ "state": next, "upheld": upheld, "note": note })),
@@ -684,7 +680,7 @@ pub async fn act(ctx: &Ctx, official: &AuthUser, id: Uuid, step: &Step) -> AppRe
     supervision::sync_vendor(
         &mut tx,
         &ctx.keys,
-        &official.actor(),
+        &Author::of(official),
         row.vendor_id,
         now,
         official.tenant.timezone,
@@ -870,7 +866,7 @@ pub async fn reopen(ctx: &Ctx, tracking: &str, shopper: &Shopper, reason: &str) 
         return Err(AppError::Conflict(Msg::new("complaint.no_reopen")));
     }
     db::complaints::add_event(&mut tx, row.id, "reopened", reason, now).await?;
-    let actor = Actor::public(&shopper.device_hash);
+    let actor = Author::public(&shopper.device_hash);
     audit::record(
         &mut tx,
         &actor,
@@ -908,7 +904,7 @@ pub async fn reopen(ctx: &Ctx, tracking: &str, shopper: &Shopper, reason: &str) 
 }
 
 /// Complaints about a vendor's stall, as the vendor sees them (no contact, no device).
-pub async fn for_vendor(ctx: &Ctx, vendor: &AuthUser, code: Uuid) -> AppResult<Vec<ComplaintView>> {
+pub async fn for_vendor(ctx: &Ctx, vendor: &Actor, code: Uuid) -> AppResult<Vec<ComplaintView>> {
     vendor.require_vendor()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
@@ -943,7 +939,7 @@ pub async fn for_vendor(ctx: &Ctx, vendor: &AuthUser, code: Uuid) -> AppResult<V
 }
 
 /// The vendor's answer to a complaint about their stall (once); the shopper reads it.
-pub async fn answer(ctx: &Ctx, vendor: &AuthUser, id: Uuid, text: &str) -> AppResult<()> {
+pub async fn answer(ctx: &Ctx, vendor: &Actor, id: Uuid, text: &str) -> AppResult<()> {
     vendor.require_vendor()?;
     let text = text.trim();
     if !(2..=500).contains(&text.chars().count()) {
@@ -967,7 +963,7 @@ pub async fn answer(ctx: &Ctx, vendor: &AuthUser, id: Uuid, text: &str) -> AppRe
     db::complaints::add_event(&mut tx, id, "answered", text, now).await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("complaint.answer", "complaint", id).after(&serde_json::json!({ "answer": text })),
     )
     .await?;
@@ -976,7 +972,7 @@ pub async fn answer(ctx: &Ctx, vendor: &AuthUser, id: Uuid, text: &str) -> AppRe
 }
 
 /// A complaint's photo, for staff who handle complaints.
-pub async fn photo(ctx: &Ctx, official: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+pub async fn photo(ctx: &Ctx, official: &Actor, id: Uuid) -> AppResult<(String, Vec<u8>)> {
     official.require(Permission::Complaints)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let (_, content_type, sealed) = db::complaints::photo(&mut tx, id).await?.ok_or(AppError::NotFound)?;
@@ -988,7 +984,7 @@ pub async fn photo(ctx: &Ctx, official: &AuthUser, id: Uuid) -> AppResult<(Strin
 }
 
 /// The tenant's deadlines for every category.
-pub async fn deadlines(ctx: &Ctx, user: &AuthUser) -> AppResult<Vec<(Category, Deadlines)>> {
+pub async fn deadlines(ctx: &Ctx, user: &Actor) -> AppResult<Vec<(Category, Deadlines)>> {
     user.require_staff()?;
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let mut out = Vec::new();
@@ -1011,7 +1007,7 @@ pub async fn published_deadlines(ctx: &Ctx, tenant: TenantId) -> AppResult<Vec<(
 }
 
 /// An admin sets the deadlines of a category.
-pub async fn set_deadlines(ctx: &Ctx, admin: &AuthUser, category: &str, d: Deadlines) -> AppResult<()> {
+pub async fn set_deadlines(ctx: &Ctx, admin: &Actor, category: &str, d: Deadlines) -> AppResult<()> {
     admin.require_admin()?;
     let category = Category::parse(category).ok_or(AppError::field("category", "complaint.category_invalid"))?;
     let mut errors = Vec::new();
@@ -1033,7 +1029,7 @@ pub async fn set_deadlines(ctx: &Ctx, admin: &AuthUser, category: &str, d: Deadl
     db::complaints::set_deadline(&mut tx, category.as_str(), d.ack_hours, d.resolve_days).await?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("complaint_deadlines.update", "tenant", admin.tenant_id())
             .before(&serde_json::json!({ "category": category, "deadlines": before }))
             .after(&serde_json::json!({ "category": category, "deadlines": d })),

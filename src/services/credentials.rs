@@ -12,13 +12,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::i18n::Lang;
 use crate::pii::Place;
 use crate::secrets::random_bytes;
 use crate::services::Ctx;
-use crate::services::audit::{self, Actor, ActorKind, Change};
+use crate::services::audit::{self, ActorKind, Author, Change};
 use crate::services::supervision::{self, ColourChange};
 use crate::services::{live, notices};
 use nightmarket_db::settings::Settings;
@@ -28,6 +27,7 @@ use nightmarket_domain::credential::{Kind, Status, required};
 use nightmarket_domain::identity::ResidentId;
 use nightmarket_domain::market::Category;
 use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::Permission;
 use nightmarket_domain::tenant::Tenant;
 
@@ -175,7 +175,7 @@ pub async fn apply_event(ctx: &Ctx, tenant: &Tenant, signed: Signed<'_>, body: &
     )
     .await?;
     db::credentials::touch_api_key(&mut tx, key.id).await?;
-    let actor = Actor {
+    let actor = Author {
         kind: ActorKind::External,
         id: Some(key.id),
         label: format!("api:{}", key.name),
@@ -266,7 +266,7 @@ pub struct CredentialView {
 }
 
 /// The vendor's credentials: those required by what they sell, and any others on file.
-pub async fn for_vendor(ctx: &Ctx, user: &AuthUser, vendor: Uuid) -> AppResult<Vec<CredentialView>> {
+pub async fn for_vendor(ctx: &Ctx, user: &Actor, vendor: Uuid) -> AppResult<Vec<CredentialView>> {
     if !(user.role.is_staff() || user.id == vendor) {
         return Err(AppError::NotFound);
     }
@@ -349,7 +349,7 @@ pub async fn from_application(tx: &mut TenantTx, app: &db::applications::Applica
 /// A vendor uploads a renewed credential with a photo of it; officials check it.
 pub async fn renew(
     ctx: &Ctx,
-    vendor: &AuthUser,
+    vendor: &Actor,
     kind: &str,
     number: &str,
     expires_on: &str,
@@ -410,7 +410,7 @@ pub async fn renew(
     .await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("credential.renewal", "user", vendor.id)
             .after(&serde_json::json!({ "renewal": id, "kind": kind, "expires_on": expires })),
     )
@@ -432,7 +432,7 @@ pub async fn renew(
 /// An official accepts a renewal (the credential becomes valid until the new date) or refuses it.
 pub async fn decide_renewal(
     ctx: &Ctx,
-    official: &AuthUser,
+    official: &Actor,
     id: Uuid,
     accept: bool,
     note: &str,
@@ -455,7 +455,7 @@ pub async fn decide_renewal(
         .await?
         .ok_or(AppError::Conflict(Msg::new("credential.renewal_decided")))?;
     let mut changes = Vec::new();
-    let actor = official.actor();
+    let actor = Author::of(official);
     if accept {
         db::credentials::lock_vendor(&mut tx, renewal.vendor_id).await?;
         db::credentials::upsert(
@@ -520,11 +520,7 @@ pub async fn decide_renewal(
 }
 
 /// Renewals for officials who review: pending ones first (oldest first), then the decided.
-pub async fn renewals(
-    ctx: &Ctx,
-    official: &AuthUser,
-    pending_only: bool,
-) -> AppResult<Vec<db::credentials::RenewalRow>> {
+pub async fn renewals(ctx: &Ctx, official: &Actor, pending_only: bool) -> AppResult<Vec<db::credentials::RenewalRow>> {
     official.require(Permission::Review)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let mut list = db::credentials::renewals(&mut tx, None, pending_only, None).await?;
@@ -534,14 +530,14 @@ pub async fn renewals(
 }
 
 /// The vendor's own renewals, newest first.
-pub async fn my_renewals(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<db::credentials::RenewalRow>> {
+pub async fn my_renewals(ctx: &Ctx, vendor: &Actor) -> AppResult<Vec<db::credentials::RenewalRow>> {
     vendor.require_vendor()?;
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     Ok(db::credentials::renewals(&mut tx, Some(vendor.id), false, None).await?)
 }
 
 /// A renewal's document (officials who review, audited; or the vendor who sent it).
-pub async fn renewal_document(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+pub async fn renewal_document(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(String, Vec<u8>)> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (vendor, content_type, sealed) = db::credentials::renewal_document(&mut tx, id)
         .await?
@@ -561,7 +557,7 @@ pub async fn renewal_document(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult
     if user.role.is_staff() {
         audit::record(
             &mut tx,
-            &user.actor(),
+            &Author::of(user),
             Change::new("credential.view_renewal", "user", vendor),
         )
         .await?;
@@ -581,7 +577,7 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-pub async fn api_keys(ctx: &Ctx, admin: &AuthUser) -> AppResult<Vec<ApiKey>> {
+pub async fn api_keys(ctx: &Ctx, admin: &Actor) -> AppResult<Vec<ApiKey>> {
     admin.require_admin()?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     Ok(db::credentials::api_keys(&mut tx)
@@ -602,7 +598,7 @@ pub async fn api_keys(ctx: &Ctx, admin: &AuthUser) -> AppResult<Vec<ApiKey>> {
 pub async fn create_api_key(
     tx: &mut TenantTx,
     keys: &crate::secrets::Keys,
-    actor: &Actor,
+    actor: &Author,
     name: &str,
 ) -> AppResult<(ApiKey, String)> {
     let name = name.trim();
@@ -656,21 +652,26 @@ pub async fn check_plain_key(tx: &mut TenantTx, keys: &crate::secrets::Keys, pre
     Ok(key.id)
 }
 
-pub async fn new_api_key(ctx: &Ctx, admin: &AuthUser, name: &str) -> AppResult<(ApiKey, String)> {
+pub async fn new_api_key(ctx: &Ctx, admin: &Actor, name: &str) -> AppResult<(ApiKey, String)> {
     admin.require_admin()?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
-    let created = create_api_key(&mut tx, &ctx.keys, &admin.actor(), name).await?;
+    let created = create_api_key(&mut tx, &ctx.keys, &Author::of(admin), name).await?;
     tx.commit().await?;
     Ok(created)
 }
 
-pub async fn revoke_api_key(ctx: &Ctx, admin: &AuthUser, id: Uuid) -> AppResult<()> {
+pub async fn revoke_api_key(ctx: &Ctx, admin: &Actor, id: Uuid) -> AppResult<()> {
     admin.require_admin()?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     if !db::credentials::revoke_api_key(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(&mut tx, &admin.actor(), Change::new("api_key.revoke", "api_key", id)).await?;
+    audit::record(
+        &mut tx,
+        &Author::of(admin),
+        Change::new("api_key.revoke", "api_key", id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -7,13 +7,14 @@ use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::services::Ctx;
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use crate::services::codes;
 use nightmarket_db::credit::{NewRecord, RecordRow};
 use nightmarket_db::{self as db, TenantTx};
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::record::{
     self, Complaints, Credential, EXPIRY_DAYS, Inspections, MonthRatings, MonthScore, Payload, SECTIONS, Score,
     SignedRecord, Stall, StallScore, Standing, Trading, Vendor, Vouchers,
@@ -77,7 +78,7 @@ pub fn verify_url(ctx: &Ctx, code: &str) -> String {
 }
 
 /// The vendor's records, newest first.
-pub async fn list(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<RecordView>> {
+pub async fn list(ctx: &Ctx, vendor: &Actor) -> AppResult<Vec<RecordView>> {
     vendor.require_vendor()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
@@ -86,7 +87,7 @@ pub async fn list(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<RecordView>> {
 }
 
 /// One of the vendor's records with its signed document (another vendor's is not found).
-pub async fn get(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<(RecordView, SignedRecord, Payload)> {
+pub async fn get(ctx: &Ctx, vendor: &Actor, id: Uuid) -> AppResult<(RecordView, SignedRecord, Payload)> {
     vendor.require_vendor()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
@@ -109,7 +110,7 @@ fn signed(r: &RecordRow) -> SignedRecord {
 
 /// Issues a record: checks the choice, gathers the facts, signs, stores and audits, in one
 /// transaction.
-pub async fn issue(ctx: &Ctx, vendor: &AuthUser, req: &IssueRequest) -> AppResult<RecordView> {
+pub async fn issue(ctx: &Ctx, vendor: &Actor, req: &IssueRequest) -> AppResult<RecordView> {
     vendor.require_vendor()?;
     let mut errors = Vec::new();
     let mut sections: Vec<String> = Vec::new();
@@ -140,7 +141,7 @@ pub async fn issue(ctx: &Ctx, vendor: &AuthUser, req: &IssueRequest) -> AppResul
         &mut tx,
         &ctx.keys,
         tenant,
-        &vendor.actor(),
+        &Author::of(vendor),
         vendor.id,
         &sections,
         req.days,
@@ -159,7 +160,7 @@ pub async fn issue_in(
     tx: &mut TenantTx,
     keys: &crate::secrets::Keys,
     tenant: &Tenant,
-    actor: &audit::Actor,
+    actor: &audit::Author,
     vendor: Uuid,
     sections: &[String],
     days: i64,
@@ -206,7 +207,7 @@ pub async fn issue_in(
 
 /// Revokes one of the vendor's records: from now on `/verify` says so. Revoking twice changes
 /// nothing.
-pub async fn revoke(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<RecordView> {
+pub async fn revoke(ctx: &Ctx, vendor: &Actor, id: Uuid) -> AppResult<RecordView> {
     vendor.require_vendor()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
@@ -217,7 +218,7 @@ pub async fn revoke(ctx: &Ctx, vendor: &AuthUser, id: Uuid) -> AppResult<RecordV
     if db::credit::revoke(&mut tx, id, now).await? {
         audit::record(
             &mut tx,
-            &vendor.actor(),
+            &Author::of(vendor),
             Change::new("credit_record.revoke", "credit_record", id)
                 .before(&serde_json::json!({ "revoked_at": null }))
                 .after(&serde_json::json!({ "code": record::display_code(&vendor.tenant.slug, &row.code), "revoked_at": now })),

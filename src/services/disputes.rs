@@ -5,10 +5,10 @@
 
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::i18n::Lang;
 use crate::services::Ctx;
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use crate::services::supervision::{self, ColourChange};
 use crate::services::{live, notices};
@@ -16,10 +16,11 @@ use nightmarket_db as db;
 use nightmarket_db::disputes::DisputeRow;
 use nightmarket_domain::credential::{Kind, Status};
 use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::Permission;
 
 /// The vendor disputes the feed's report on their credential of `kind` (5–500 characters).
-pub async fn file(ctx: &Ctx, vendor: &AuthUser, kind: &str, text: &str) -> AppResult<Uuid> {
+pub async fn file(ctx: &Ctx, vendor: &Actor, kind: &str, text: &str) -> AppResult<Uuid> {
     vendor.require_vendor()?;
     let kind = Kind::parse(kind).ok_or_else(|| AppError::field("kind", "credential.kind_unknown"))?;
     let text = text.trim();
@@ -47,7 +48,7 @@ pub async fn file(ctx: &Ctx, vendor: &AuthUser, kind: &str, text: &str) -> AppRe
     db::disputes::insert(&mut tx, id, vendor.id, kind.as_str(), event.as_deref(), text, now).await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("credential.dispute", "user", vendor.id)
             .after(&serde_json::json!({ "dispute": id, "kind": kind.as_str(), "event": event, "text": text })),
     )
@@ -69,14 +70,14 @@ pub async fn file(ctx: &Ctx, vendor: &AuthUser, kind: &str, text: &str) -> AppRe
 }
 
 /// Disputes for officials who review (pending ones, or all).
-pub async fn list(ctx: &Ctx, official: &AuthUser, pending_only: bool) -> AppResult<Vec<DisputeRow>> {
+pub async fn list(ctx: &Ctx, official: &Actor, pending_only: bool) -> AppResult<Vec<DisputeRow>> {
     official.require(Permission::Review)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     Ok(db::disputes::list(&mut tx, pending_only, None, None).await?)
 }
 
 /// The vendor's own disputes.
-pub async fn mine(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<DisputeRow>> {
+pub async fn mine(ctx: &Ctx, vendor: &Actor) -> AppResult<Vec<DisputeRow>> {
     vendor.require_vendor()?;
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     Ok(db::disputes::list(&mut tx, false, Some(vendor.id), None).await?)
@@ -84,13 +85,7 @@ pub async fn mine(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Vec<DisputeRow>> {
 
 /// An official decides: `uphold` (the report was wrong: the credential is valid again on the
 /// official's word) or not, with a reason (2–200 characters) the vendor reads.
-pub async fn decide(
-    ctx: &Ctx,
-    official: &AuthUser,
-    id: Uuid,
-    uphold: bool,
-    note: &str,
-) -> AppResult<Vec<ColourChange>> {
+pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, uphold: bool, note: &str) -> AppResult<Vec<ColourChange>> {
     official.require(Permission::Review)?;
     let note = note.trim();
     if !(2..=200).contains(&note.chars().count()) {
@@ -111,7 +106,7 @@ pub async fn decide(
     if !db::disputes::decide(&mut tx, id, verdict, official.id, note, now).await? {
         return Err(AppError::Conflict(Msg::new("dispute.decided")));
     }
-    let actor = official.actor();
+    let actor = Author::of(official);
     let mut changes = Vec::new();
     if uphold {
         db::credentials::upsert(

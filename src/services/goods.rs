@@ -7,15 +7,16 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::services::Ctx;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use nightmarket_db::codes::CodeRow;
 use nightmarket_db::goods::{NewSource, SourceRow};
 use nightmarket_db::{self as db, TenantTx};
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::Permission;
 
 /// Stall categories whose vendors declare goods sources.
@@ -113,7 +114,7 @@ async fn declares(tx: &mut TenantTx, vendor: Uuid) -> AppResult<Vec<CodeRow>> {
 }
 
 /// Records a declaration (with an optional photo of the receipt, sealed) and audits it.
-pub async fn declare(ctx: &Ctx, vendor: &AuthUser, d: &Declaration, photo: Option<&[u8]>) -> AppResult<Uuid> {
+pub async fn declare(ctx: &Ctx, vendor: &Actor, d: &Declaration, photo: Option<&[u8]>) -> AppResult<Uuid> {
     vendor.require_vendor()?;
     let now = ctx.clock.now();
     let today = now.with_timezone(&vendor.tenant.timezone).date_naive();
@@ -201,7 +202,7 @@ pub async fn declare(ctx: &Ctx, vendor: &AuthUser, d: &Declaration, photo: Optio
     .await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("goods_source.declare", "goods_source", id).after(&serde_json::json!({
             "supplier": supplier, "place": place, "batch": batch, "received_on": received_on,
             "photo": photo_part.is_some()
@@ -216,7 +217,7 @@ pub async fn declare(ctx: &Ctx, vendor: &AuthUser, d: &Declaration, photo: Optio
 }
 
 /// The vendor's own declarations, latest first.
-pub async fn mine(ctx: &Ctx, vendor: &AuthUser) -> AppResult<(bool, Vec<SourceView>)> {
+pub async fn mine(ctx: &Ctx, vendor: &Actor) -> AppResult<(bool, Vec<SourceView>)> {
     vendor.require_vendor()?;
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let may = !declares(&mut tx, vendor.id).await?.is_empty();
@@ -225,7 +226,7 @@ pub async fn mine(ctx: &Ctx, vendor: &AuthUser) -> AppResult<(bool, Vec<SourceVi
 }
 
 /// The latest declarations of a stall's vendor, for officials (the code page, inspections).
-pub async fn for_code(ctx: &Ctx, official: &AuthUser, code_id: Uuid) -> AppResult<Vec<SourceView>> {
+pub async fn for_code(ctx: &Ctx, official: &Actor, code_id: Uuid) -> AppResult<Vec<SourceView>> {
     official.require_staff()?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let code = db::codes::get(&mut tx, code_id).await?.ok_or(AppError::NotFound)?;
@@ -237,7 +238,7 @@ pub async fn for_code(ctx: &Ctx, official: &AuthUser, code_id: Uuid) -> AppResul
 /// that is not an unchecked declaration of this vendor is refused (and the inspection with it).
 pub async fn mark_checked(
     tx: &mut TenantTx,
-    official: &AuthUser,
+    official: &Actor,
     vendor: Uuid,
     inspection: Uuid,
     ids: &[Uuid],
@@ -253,7 +254,7 @@ pub async fn mark_checked(
 }
 
 /// A declaration's photo for its vendor or staff (sealed at rest, opened here).
-pub async fn photo(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+pub async fn photo(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(String, Vec<u8>)> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (content_type, sealed, vendor) = db::goods::photo(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if !(user.role.is_staff() || vendor == user.id) {

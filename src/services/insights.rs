@@ -10,7 +10,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::services::Ctx;
@@ -18,6 +17,7 @@ use nightmarket_db::codes::CodeRow;
 use nightmarket_db::insights::Nights;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::insight::{self, Demand, Own, PeerMedians, StallFigures, Suggestion};
+use nightmarket_domain::people::Actor;
 
 /// Nights the insights look back over.
 pub const NIGHTS: i64 = 30;
@@ -128,7 +128,7 @@ pub struct WeekdayFigure {
 
 /// The insights of the vendor's stall `code_id` (another vendor's stall, or a revoked one, is
 /// not found).
-pub async fn for_stall(ctx: &Ctx, vendor: &AuthUser, code_id: Uuid, lang: Lang) -> AppResult<Insights> {
+pub async fn for_stall(ctx: &Ctx, vendor: &Actor, code_id: Uuid, lang: Lang) -> AppResult<Insights> {
     vendor.require_vendor()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;

@@ -5,11 +5,11 @@ use chrono::Duration;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::services::Ctx;
 use crate::services::applications::{MAX_DOCUMENT_BYTES, sniff};
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use crate::services::supervision::{self, ColourChange, local_date};
 use crate::services::{live, notices};
@@ -17,6 +17,7 @@ use nightmarket_db::inspections::{DeductionRow, Problem};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::credential::month_of;
 use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::{Permission, Role};
 
 /// The scheme a tenant starts with (Lanzhou's, roughly): what each problem costs.
@@ -53,7 +54,7 @@ pub async fn problems(tx: &mut TenantTx) -> AppResult<Vec<Problem>> {
     Ok(db::inspections::problems(tx).await?)
 }
 
-pub async fn list_problems(ctx: &Ctx, user: &AuthUser) -> AppResult<Vec<Problem>> {
+pub async fn list_problems(ctx: &Ctx, user: &Actor) -> AppResult<Vec<Problem>> {
     user.require_staff()?;
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let list = problems(&mut tx).await?;
@@ -62,7 +63,7 @@ pub async fn list_problems(ctx: &Ctx, user: &AuthUser) -> AppResult<Vec<Problem>
 }
 
 /// Adds or changes a problem of the tenant's scheme (admins).
-pub async fn save_problem(ctx: &Ctx, admin: &AuthUser, p: &Problem) -> AppResult<()> {
+pub async fn save_problem(ctx: &Ctx, admin: &Actor, p: &Problem) -> AppResult<()> {
     admin.require_admin()?;
     let mut errors = Vec::new();
     let code = p.code.trim().to_ascii_lowercase();
@@ -99,7 +100,7 @@ pub async fn save_problem(ctx: &Ctx, admin: &AuthUser, p: &Problem) -> AppResult
     db::inspections::upsert_problem(&mut tx, &new).await?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("inspection.problem", "problem", &code)
             .before(&before)
             .after(&new),
@@ -122,7 +123,7 @@ pub struct Recorded {
 /// Records an inspection of a stall (officials with the inspect permission).
 pub async fn record(
     ctx: &Ctx,
-    official: &AuthUser,
+    official: &Actor,
     code_id: Uuid,
     found: &[String],
     notes: &str,
@@ -220,7 +221,7 @@ pub async fn record(
     }
     let settings = db::settings::get(&mut tx).await?;
     let month_total = db::inspections::points_in_month(&mut tx, code.vendor_id, month).await?;
-    let actor = official.actor();
+    let actor = Author::of(official);
     audit::record(
         &mut tx,
         &actor,
@@ -304,7 +305,7 @@ pub fn deduction_view(d: &DeductionRow, appeal_days: i32, now: chrono::DateTime<
 }
 
 /// The vendor's deductions, newest first.
-pub async fn deductions_of(ctx: &Ctx, user: &AuthUser, vendor: Uuid) -> AppResult<Vec<Deduction>> {
+pub async fn deductions_of(ctx: &Ctx, user: &Actor, vendor: Uuid) -> AppResult<Vec<Deduction>> {
     if !(user.role.is_staff() || user.id == vendor) {
         return Err(AppError::NotFound);
     }
@@ -320,7 +321,7 @@ pub async fn deductions_of(ctx: &Ctx, user: &AuthUser, vendor: Uuid) -> AppResul
 
 /// The vendor appeals a deduction within the tenant's window, with an optional photo (`photo`
 /// empty when none): a JPEG or PNG of at most 5 MiB, sealed like every document.
-pub async fn appeal(ctx: &Ctx, vendor: &AuthUser, deduction: Uuid, text: &str, photo: &[u8]) -> AppResult<Uuid> {
+pub async fn appeal(ctx: &Ctx, vendor: &Actor, deduction: Uuid, text: &str, photo: &[u8]) -> AppResult<Uuid> {
     vendor.require_vendor()?;
     let now = ctx.clock.now();
     let text = text.trim();
@@ -385,7 +386,7 @@ pub async fn appeal(ctx: &Ctx, vendor: &AuthUser, deduction: Uuid, text: &str, p
     .await?;
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("appeal.file", "deduction", deduction)
             .after(&serde_json::json!({ "appeal": id, "text": text, "photo": photo.is_some() })),
     )
@@ -419,14 +420,14 @@ async fn others_may_decide(tx: &mut TenantTx, official: Uuid) -> AppResult<bool>
 
 /// Whether this official may decide an appeal of theirs only because nobody else may (the
 /// appeals page says so).
-pub async fn sole_decider(ctx: &Ctx, official: &AuthUser) -> AppResult<bool> {
+pub async fn sole_decider(ctx: &Ctx, official: &Actor) -> AppResult<bool> {
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     Ok(!others_may_decide(&mut tx, official.id).await?)
 }
 
 pub async fn decide_appeal(
     ctx: &Ctx,
-    official: &AuthUser,
+    official: &Actor,
     appeal: Uuid,
     cancel: bool,
     reason: &str,
@@ -466,7 +467,7 @@ pub async fn decide_appeal(
     if cancel {
         db::inspections::cancel_deduction(&mut tx, a.deduction_id, now).await?;
     }
-    let actor = official.actor();
+    let actor = Author::of(official);
     audit::record(
         &mut tx,
         &actor,
@@ -515,14 +516,14 @@ pub async fn decide_appeal(
 }
 
 /// Appeals waiting (or all), for officials.
-pub async fn appeals(ctx: &Ctx, official: &AuthUser, pending_only: bool) -> AppResult<Vec<db::inspections::AppealRow>> {
+pub async fn appeals(ctx: &Ctx, official: &Actor, pending_only: bool) -> AppResult<Vec<db::inspections::AppealRow>> {
     official.require(Permission::Inspect)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     Ok(db::inspections::appeals(&mut tx, pending_only, None).await?)
 }
 
 /// The photo backing an appeal (officials deciding appeals, or the vendor who filed it).
-pub async fn appeal_photo(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+pub async fn appeal_photo(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(String, Vec<u8>)> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (vendor, content_type, sealed) = db::inspections::appeal_photo(&mut tx, id)
         .await?
@@ -543,7 +544,7 @@ pub async fn appeal_photo(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<(St
 }
 
 /// An inspection photo (officials, or the vendor inspected).
-pub async fn photo(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<(String, Vec<u8>)> {
+pub async fn photo(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(String, Vec<u8>)> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (inspection, content_type, sealed) = db::inspections::photo(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if !user.role.is_staff() {
@@ -586,7 +587,7 @@ pub struct InspectionView {
 }
 
 /// The latest inspections of a stall (officials, or the vendor whose stall it is).
-pub async fn for_code(ctx: &Ctx, user: &AuthUser, code_id: Uuid) -> AppResult<Vec<InspectionView>> {
+pub async fn for_code(ctx: &Ctx, user: &Actor, code_id: Uuid) -> AppResult<Vec<InspectionView>> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let code = db::codes::get(&mut tx, code_id).await?.ok_or(AppError::NotFound)?;

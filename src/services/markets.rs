@@ -5,12 +5,13 @@ use serde::Serialize;
 use std::collections::HashSet;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::Ctx;
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use nightmarket_db::markets::{self, MarketRow, SlotRow};
 use nightmarket_domain::market::{Category, MarketDraft, parse_slot_code};
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::tenant::TenantId;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -101,7 +102,7 @@ async fn detail(tx: &mut nightmarket_db::TenantTx, id: Uuid) -> AppResult<Market
     })
 }
 
-pub async fn create(ctx: &Ctx, admin: &AuthUser, draft: &MarketDraft) -> AppResult<Market> {
+pub async fn create(ctx: &Ctx, admin: &Actor, draft: &MarketDraft) -> AppResult<Market> {
     admin.require_admin()?;
     let valid = draft.validate().map_err(AppError::Validation)?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
@@ -112,7 +113,7 @@ pub async fn create(ctx: &Ctx, admin: &AuthUser, draft: &MarketDraft) -> AppResu
         .ok_or(AppError::NotFound)?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("market.create", "market", id).after(&market),
     )
     .await?;
@@ -120,7 +121,7 @@ pub async fn create(ctx: &Ctx, admin: &AuthUser, draft: &MarketDraft) -> AppResu
     Ok(market)
 }
 
-pub async fn update(ctx: &Ctx, admin: &AuthUser, id: Uuid, draft: &MarketDraft) -> AppResult<Market> {
+pub async fn update(ctx: &Ctx, admin: &Actor, id: Uuid, draft: &MarketDraft) -> AppResult<Market> {
     admin.require_admin()?;
     let valid = draft.validate().map_err(AppError::Validation)?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
@@ -138,7 +139,7 @@ pub async fn update(ctx: &Ctx, admin: &AuthUser, id: Uuid, draft: &MarketDraft) 
         .ok_or(AppError::NotFound)?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("market.update", "market", id).before(&before).after(&after),
     )
     .await?;
@@ -183,7 +184,7 @@ pub fn validate_slots(input: &[SlotInput]) -> Result<Vec<(String, Category)>, Ve
     if errors.is_empty() { Ok(valid) } else { Err(errors) }
 }
 
-pub async fn add_slots(ctx: &Ctx, admin: &AuthUser, market_id: Uuid, input: &[SlotInput]) -> AppResult<Vec<Slot>> {
+pub async fn add_slots(ctx: &Ctx, admin: &Actor, market_id: Uuid, input: &[SlotInput]) -> AppResult<Vec<Slot>> {
     admin.require_admin()?;
     let slots = validate_slots(input).map_err(AppError::Validation)?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
@@ -194,7 +195,7 @@ pub async fn add_slots(ctx: &Ctx, admin: &AuthUser, market_id: Uuid, input: &[Sl
     let created: Vec<Slot> = rows.iter().filter_map(Slot::from_row).collect();
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("market.add_slots", "market", market_id).after(&created),
     )
     .await?;
@@ -202,7 +203,7 @@ pub async fn add_slots(ctx: &Ctx, admin: &AuthUser, market_id: Uuid, input: &[Sl
     Ok(created)
 }
 
-pub async fn remove_slot(ctx: &Ctx, admin: &AuthUser, market_id: Uuid, slot_id: Uuid) -> AppResult<()> {
+pub async fn remove_slot(ctx: &Ctx, admin: &Actor, market_id: Uuid, slot_id: Uuid) -> AppResult<()> {
     admin.require_admin()?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let slot = markets::get_slot(&mut tx, market_id, slot_id)
@@ -212,7 +213,7 @@ pub async fn remove_slot(ctx: &Ctx, admin: &AuthUser, market_id: Uuid, slot_id: 
     markets::delete_slot(&mut tx, market_id, slot_id).await?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("market.remove_slot", "market", market_id).before(&before),
     )
     .await?;

@@ -1,5 +1,5 @@
 //! Use cases that read or change state. Each takes a [`Ctx`] (what it works with) and, where a
-//! person acts, the [`Actor`](nightmarket_domain::people::Actor); it opens its tenant-scoped
+//! person acts, the [`Author`](nightmarket_domain::people::Author); it opens its tenant-scoped
 //! transaction, checks the actor's permission, applies the domain rules, writes the audit record
 //! for every change, and commits. Pages (`web`) and the JSON API (`api`) are thin layers over
 //! these functions: they parse, call one use case, and render.

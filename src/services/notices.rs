@@ -4,7 +4,6 @@
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::pii::Place;
@@ -13,6 +12,7 @@ use crate::services::Ctx;
 use crate::services::sms;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::Phone;
 
 /// A person's inbox: their newest notices, and how many of all are unread.
@@ -23,7 +23,7 @@ pub struct Inbox {
 
 /// The signed-in person's newest `limit` notices (the one inbox of vendors' and staff's pages and
 /// of the API).
-pub async fn inbox(ctx: &Ctx, user: &AuthUser, limit: i64) -> AppResult<Inbox> {
+pub async fn inbox(ctx: &Ctx, user: &Actor, limit: i64) -> AppResult<Inbox> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let unread = db::notifications::unread_count(&mut tx, user.id).await?;
     let notices = db::notifications::for_user(&mut tx, user.id, limit).await?;
@@ -31,7 +31,7 @@ pub async fn inbox(ctx: &Ctx, user: &AuthUser, limit: i64) -> AppResult<Inbox> {
 }
 
 /// Marks every notice of the signed-in person read.
-pub async fn mark_all_read(ctx: &Ctx, user: &AuthUser) -> AppResult<()> {
+pub async fn mark_all_read(ctx: &Ctx, user: &Actor) -> AppResult<()> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     db::notifications::mark_all_read(&mut tx, user.id).await?;
     tx.commit().await?;

@@ -16,7 +16,6 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::services::Ctx;
@@ -24,6 +23,7 @@ use nightmarket_db::markets::MarketRow;
 use nightmarket_db::numbers::{MarketNight, Window};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::figures::{fixed2, hours, percent};
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::tenant::Tenant;
 use nightmarket_domain::voucher;
 
@@ -170,7 +170,7 @@ pub fn latest_started_night(markets: &[MarketRow], tz: Tz, now: DateTime<Utc>) -
 }
 
 /// [`latest_started_night`] for a signed-in member of staff's tenant.
-pub async fn lookup_night(ctx: &Ctx, user: &AuthUser) -> AppResult<NaiveDate> {
+pub async fn lookup_night(ctx: &Ctx, user: &Actor) -> AppResult<NaiveDate> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let markets = db::markets::list(&mut tx).await?;
     tx.commit().await?;
@@ -365,7 +365,7 @@ pub struct Dashboard {
 }
 
 /// Reads the dashboard an admin or official asked for.
-pub async fn dashboard(ctx: &Ctx, user: &AuthUser, q: &RangeQuery) -> AppResult<Dashboard> {
+pub async fn dashboard(ctx: &Ctx, user: &Actor, q: &RangeQuery) -> AppResult<Dashboard> {
     user.require_staff()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
@@ -375,7 +375,7 @@ pub async fn dashboard(ctx: &Ctx, user: &AuthUser, q: &RangeQuery) -> AppResult<
 }
 
 /// The markets of the tenant, for the dashboard's market choice.
-pub async fn markets(ctx: &Ctx, user: &AuthUser) -> AppResult<Vec<MarketRef>> {
+pub async fn markets(ctx: &Ctx, user: &Actor) -> AppResult<Vec<MarketRef>> {
     user.require_staff()?;
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let markets = db::markets::list(&mut tx).await?;
@@ -1004,7 +1004,7 @@ pub fn csv(columns: &[String], rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
 }
 
 /// The records behind the figures over a range (RECORD_TABLES), personal data masked.
-pub async fn records(ctx: &Ctx, user: &AuthUser, name: &str, q: &RangeQuery, lang: Lang) -> AppResult<Table> {
+pub async fn records(ctx: &Ctx, user: &Actor, name: &str, q: &RangeQuery, lang: Lang) -> AppResult<Table> {
     user.require_staff()?;
     if !RECORD_TABLES.contains(&name) {
         return Err(AppError::NotFound);

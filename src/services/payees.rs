@@ -6,14 +6,15 @@ use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::services::Ctx;
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use nightmarket_db::payees::PayeeRow;
 use nightmarket_db::{self as db, TenantTx};
+use nightmarket_domain::people::Actor;
 use nightmarket_input::bank::{AccountError, AccountNumber};
 use nightmarket_input::identity::mask_name;
 
@@ -60,7 +61,7 @@ fn opened(tx: &TenantTx, keys: &Keys, row: &PayeeRow) -> AppResult<Payee> {
 }
 
 /// The vendor's own payee account, masked.
-pub async fn own(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Option<Payee>> {
+pub async fn own(ctx: &Ctx, vendor: &Actor) -> AppResult<Option<Payee>> {
     vendor.require_vendor()?;
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let rows = db::payees::of_vendors(&mut tx, &[vendor.id]).await?;
@@ -68,7 +69,7 @@ pub async fn own(ctx: &Ctx, vendor: &AuthUser) -> AppResult<Option<Payee>> {
 }
 
 /// The vendor gives (or changes) where their subsidy is paid.
-pub async fn save(ctx: &Ctx, vendor: &AuthUser, holder: &str, bank: &str, account: &str) -> AppResult<Payee> {
+pub async fn save(ctx: &Ctx, vendor: &Actor, holder: &str, bank: &str, account: &str) -> AppResult<Payee> {
     vendor.require_vendor()?;
     let (holder, bank) = (holder.trim(), bank.trim());
     let mut errors = Vec::new();
@@ -122,7 +123,7 @@ pub async fn save(ctx: &Ctx, vendor: &AuthUser, holder: &str, bank: &str, accoun
     if let Some(b) = &before {
         change = change.before(&shown(b));
     }
-    audit::record(&mut tx, &vendor.actor(), change).await?;
+    audit::record(&mut tx, &Author::of(vendor), change).await?;
     tx.commit().await?;
     Ok(masked(&row))
 }

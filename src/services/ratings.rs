@@ -5,10 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::Ctx;
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use crate::services::shopper::Shopper;
 use crate::services::{live, supervision};
 use nightmarket_db::codes::CodeRow;
@@ -16,6 +15,7 @@ use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::burst::{self, Held};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::Permission;
 use nightmarket_domain::rating::{RatingInput, Tag, WordFilter};
 use nightmarket_domain::tenant::Tenant;
@@ -212,7 +212,7 @@ pub async fn rate(
         },
     )
     .await?;
-    let actor = Actor::public(&shopper.device_hash);
+    let actor = Author::public(&shopper.device_hash);
     audit::record(
         &mut tx,
         &actor,
@@ -277,13 +277,7 @@ pub enum RatingDecision {
 
 /// An official releases a held rating or voids a rating's stars, with a note; the stall's score
 /// (and the tenant mean every score leans on) follow in the same transaction.
-pub async fn decide(
-    ctx: &Ctx,
-    official: &AuthUser,
-    rating: Uuid,
-    decision: RatingDecision,
-    note: &str,
-) -> AppResult<()> {
+pub async fn decide(ctx: &Ctx, official: &Actor, rating: Uuid, decision: RatingDecision, note: &str) -> AppResult<()> {
     official.require(Permission::Complaints)?;
     let note = note.trim();
     let n = note.chars().count();
@@ -312,7 +306,7 @@ pub async fn decide(
         now,
     )
     .await?;
-    let actor = official.actor();
+    let actor = Author::of(official);
     audit::record(
         &mut tx,
         &actor,
@@ -339,7 +333,7 @@ pub async fn decide(
 
 /// The stall a rating is about, for staff (pages go back to that stall after acting on it);
 /// not found for a rating of another tenant.
-pub async fn code_of(ctx: &Ctx, official: &AuthUser, rating: Uuid) -> AppResult<Uuid> {
+pub async fn code_of(ctx: &Ctx, official: &Actor, rating: Uuid) -> AppResult<Uuid> {
     official.require_staff()?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let (row, _) = db::ratings::get(&mut tx, rating).await?.ok_or(AppError::NotFound)?;
@@ -357,7 +351,7 @@ pub struct HeldRating {
 }
 
 /// Ratings held for an official, oldest first.
-pub async fn held(ctx: &Ctx, official: &AuthUser) -> AppResult<Vec<HeldRating>> {
+pub async fn held(ctx: &Ctx, official: &Actor) -> AppResult<Vec<HeldRating>> {
     official.require(Permission::Complaints)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     Ok(db::ratings::held(&mut tx, 200)
@@ -438,7 +432,7 @@ impl RatingView {
 }
 
 /// The newest ratings of a stall for the vendor or staff (`code` checked by the caller).
-pub async fn for_code(ctx: &Ctx, user: &AuthUser, code: Uuid, limit: i64) -> AppResult<Vec<RatingView>> {
+pub async fn for_code(ctx: &Ctx, user: &Actor, code: Uuid, limit: i64) -> AppResult<Vec<RatingView>> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     // Staff, or the stall's own vendor; anyone else: no such code.
     crate::services::scores::visible_code(&mut tx, user, code).await?;
@@ -450,7 +444,7 @@ pub async fn for_code(ctx: &Ctx, user: &AuthUser, code: Uuid, limit: i64) -> App
 }
 
 /// The vendor's one public reply to a rating of their stall.
-pub async fn reply(ctx: &Ctx, vendor: &AuthUser, rating: Uuid, text: &str) -> AppResult<()> {
+pub async fn reply(ctx: &Ctx, vendor: &Actor, rating: Uuid, text: &str) -> AppResult<()> {
     vendor.require_vendor()?;
     let text = text.trim();
     let n = text.chars().count();
@@ -472,7 +466,7 @@ pub async fn reply(ctx: &Ctx, vendor: &AuthUser, rating: Uuid, text: &str) -> Ap
     }
     audit::record(
         &mut tx,
-        &vendor.actor(),
+        &Author::of(vendor),
         Change::new("rating.reply", "rating", rating).after(&serde_json::json!({ "reply": text })),
     )
     .await?;
@@ -482,7 +476,7 @@ pub async fn reply(ctx: &Ctx, vendor: &AuthUser, rating: Uuid, text: &str) -> Ap
 }
 
 /// An official hides a comment (with a reason) or shows it again; the text is kept either way.
-pub async fn moderate(ctx: &Ctx, official: &AuthUser, rating: Uuid, hide: bool, reason: &str) -> AppResult<()> {
+pub async fn moderate(ctx: &Ctx, official: &Actor, rating: Uuid, hide: bool, reason: &str) -> AppResult<()> {
     official.require(Permission::Complaints)?;
     let reason = reason.trim();
     if hide && !(2..=200).contains(&reason.chars().count()) {
@@ -501,7 +495,7 @@ pub async fn moderate(ctx: &Ctx, official: &AuthUser, rating: Uuid, hide: bool, 
     db::ratings::set_hidden(&mut tx, rating, hide.then_some((reason, official.id, now))).await?;
     audit::record(
         &mut tx,
-        &official.actor(),
+        &Author::of(official),
         Change::new(if hide { "rating.hide" } else { "rating.show" }, "rating", rating)
             .before(&serde_json::json!({ "hidden": !hide, "reason": row.hidden_reason }))
             .after(&serde_json::json!({ "hidden": hide, "reason": hide.then_some(reason) })),

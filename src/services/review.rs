@@ -7,10 +7,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::services::Ctx;
 use crate::services::applications::{ApplicationView, FreeSlot, deadline_hours, free_slots, with_documents};
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use crate::services::{codes, credentials, notices, supervision};
 use nightmarket_db::applications::{self as db_apps, Filter};
@@ -18,6 +18,7 @@ use nightmarket_db::{self as db, audit::RecordRow};
 use nightmarket_domain::application::{AppState as State, Decision, check_return_notes};
 use nightmarket_domain::market::Category;
 use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::Permission;
 
 /// How long opening an application holds it for the official.
@@ -51,7 +52,7 @@ pub struct Queue {
     pub items: Vec<ApplicationView>,
 }
 
-pub async fn queue(ctx: &Ctx, official: &AuthUser, filter: &QueueFilter) -> AppResult<Queue> {
+pub async fn queue(ctx: &Ctx, official: &Actor, filter: &QueueFilter) -> AppResult<Queue> {
     official.require(Permission::Review)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let hours = deadline_hours(&mut tx).await?;
@@ -129,7 +130,7 @@ impl From<RecordRow> for HistoryEntry {
 
 /// The application page for an official. With `reveal`, personal data is shown in clear, and the
 /// viewing is audited.
-pub async fn review(ctx: &Ctx, official: &AuthUser, id: Uuid, reveal: bool) -> AppResult<Review> {
+pub async fn review(ctx: &Ctx, official: &Actor, id: Uuid, reveal: bool) -> AppResult<Review> {
     official.require(Permission::Review)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let row = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
@@ -140,7 +141,7 @@ pub async fn review(ctx: &Ctx, official: &AuthUser, id: Uuid, reveal: bool) -> A
         application.reveal(&tx, &ctx.keys, &row);
         audit::record(
             &mut tx,
-            &official.actor(),
+            &Author::of(official),
             Change::new("application.reveal", "application", id),
         )
         .await?;
@@ -183,7 +184,7 @@ pub async fn review(ctx: &Ctx, official: &AuthUser, id: Uuid, reveal: bool) -> A
 }
 
 /// Holds an application for this official for a while, so colleagues see it is being worked on.
-pub async fn claim(ctx: &Ctx, official: &AuthUser, id: Uuid) -> AppResult<()> {
+pub async fn claim(ctx: &Ctx, official: &Actor, id: Uuid) -> AppResult<()> {
     official.require(Permission::Review)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     if !db_apps::lock(&mut tx, id).await? {
@@ -211,7 +212,7 @@ pub async fn claim(ctx: &Ctx, official: &AuthUser, id: Uuid) -> AppResult<()> {
     .await?;
     audit::record(
         &mut tx,
-        &official.actor(),
+        &Author::of(official),
         Change::new("application.claim", "application", id),
     )
     .await?;
@@ -242,7 +243,7 @@ pub struct DecisionInput {
 
 /// Decides an application and, on approval, issues its code: all in one transaction, audited,
 /// and the vendor told (inbox and SMS).
-pub async fn decide(ctx: &Ctx, official: &AuthUser, id: Uuid, input: &DecisionInput) -> AppResult<ApplicationView> {
+pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, input: &DecisionInput) -> AppResult<ApplicationView> {
     official.require(Permission::Review)?;
     let reason = input.reason.trim();
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
@@ -337,7 +338,7 @@ pub async fn decide(ctx: &Ctx, official: &AuthUser, id: Uuid, input: &DecisionIn
     {
         return Err(AppError::Conflict(Msg::new("decision.changed")));
     }
-    let actor = official.actor();
+    let actor = Author::of(official);
     let action = match input.decision {
         Decision::Approve => "application.approve",
         Decision::Reject => "application.reject",

@@ -5,7 +5,6 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
 use crate::services::supervision;
@@ -13,6 +12,7 @@ use nightmarket_db::codes::CodeRow;
 use nightmarket_db::complaints::ComplaintFilter;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::complaint::Category;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::score::{self, Score};
 
 /// An upheld complaint that costs the stall points.
@@ -48,7 +48,7 @@ pub struct Breakdown {
 }
 
 /// A code the user may see: staff any of their tenant's, a vendor only their own.
-pub async fn visible_code(tx: &mut TenantTx, user: &AuthUser, code: Uuid) -> AppResult<CodeRow> {
+pub async fn visible_code(tx: &mut TenantTx, user: &Actor, code: Uuid) -> AppResult<CodeRow> {
     let row = db::codes::get(tx, code).await?.ok_or(AppError::NotFound)?;
     if user.role.is_staff() || row.vendor_id == user.id {
         Ok(row)
@@ -58,7 +58,7 @@ pub async fn visible_code(tx: &mut TenantTx, user: &AuthUser, code: Uuid) -> App
 }
 
 /// The score as of now, recomputed from its inputs (what sync_vendor stores).
-pub async fn breakdown(ctx: &Ctx, user: &AuthUser, code: Uuid) -> AppResult<Breakdown> {
+pub async fn breakdown(ctx: &Ctx, user: &Actor, code: Uuid) -> AppResult<Breakdown> {
     let now = ctx.clock.now();
     let tz = user.tenant.timezone;
     let today = supervision::local_date(now, tz);

@@ -1,12 +1,13 @@
 //! A tenant's settings, changed by its admins.
 
-use crate::auth::AuthUser;
 use crate::error::{AppResult, FieldError, Msg};
 use crate::services::Ctx;
+use crate::services::audit::Author;
 use crate::services::audit::{self, Change};
 use nightmarket_db::{self as db, settings::Settings};
+use nightmarket_domain::people::Actor;
 
-pub async fn get(ctx: &Ctx, user: &AuthUser) -> AppResult<Settings> {
+pub async fn get(ctx: &Ctx, user: &Actor) -> AppResult<Settings> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     Ok(db::settings::get(&mut tx).await?)
 }
@@ -90,7 +91,7 @@ pub fn validate(wanted: &Settings) -> Result<Settings, Vec<FieldError>> {
     }
 }
 
-pub async fn save(ctx: &Ctx, admin: &AuthUser, wanted: &Settings) -> AppResult<Settings> {
+pub async fn save(ctx: &Ctx, admin: &Actor, wanted: &Settings) -> AppResult<Settings> {
     admin.require_admin()?;
     let new = validate(wanted).map_err(crate::error::AppError::Validation)?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
@@ -98,7 +99,7 @@ pub async fn save(ctx: &Ctx, admin: &AuthUser, wanted: &Settings) -> AppResult<S
     db::settings::save(&mut tx, &new).await?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("settings.update", "tenant", admin.tenant_id())
             .before(&before)
             .after(&new),

@@ -16,7 +16,7 @@ use crate::error::AppResult;
 use crate::i18n::Lang;
 use crate::secrets::Keys;
 use crate::services::Ctx;
-use crate::services::audit::Actor;
+use crate::services::audit::Author;
 use crate::services::{codes, live, notices};
 use nightmarket_db::codes::CodeFilter;
 use nightmarket_db::settings::Settings;
@@ -44,7 +44,7 @@ pub fn local_date(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
 pub async fn sync_vendor(
     tx: &mut TenantTx,
     keys: &Keys,
-    actor: &Actor,
+    actor: &Author,
     vendor: Uuid,
     now: DateTime<Utc>,
     tz: Tz,
@@ -192,7 +192,7 @@ pub struct SweepReport {
 /// red from penalty points. Idempotent.
 pub async fn sweep(database: &db::Db, keys: &Keys, now: DateTime<Utc>) -> anyhow::Result<SweepReport> {
     let mut report = SweepReport::default();
-    let actor = Actor::system("sweeper");
+    let actor = Author::system("sweeper");
     for tenant in db::tenants::list(database.global()).await? {
         let mut tx = database.tenant(tenant.id).await?;
         let settings = db::settings::get(&mut tx).await?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::auth::password;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::secrets::random_password;
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use nightmarket_db::{self as db, Db, TenantTx};
 use nightmarket_domain::people::{Permission, Role, parse_staff_login};
 use nightmarket_domain::tenant::{Tenant, TenantId, parse_slug, parse_timezone};
@@ -93,7 +93,7 @@ pub async fn list(db: &Db) -> AppResult<Vec<Tenant>> {
 
 pub async fn create(
     owner: &PgPool,
-    actor: &Actor,
+    actor: &Author,
     input: NewTenant,
     one_time_password: bool,
 ) -> AppResult<CreatedTenant> {

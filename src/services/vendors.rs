@@ -7,7 +7,7 @@ use crate::auth::password;
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::services::Ctx;
 use crate::services::accounts::{Session, issue_session, phone_login_key};
-use crate::services::audit::{self, Actor, Change};
+use crate::services::audit::{self, Author, Change};
 use crate::services::notices::user_phone_place;
 use crate::services::otp::{self, Purpose};
 use nightmarket_db as db;
@@ -73,7 +73,7 @@ pub async fn sign_up(
     let id = Uuid::new_v4();
     let sealed = ctx.keys.seal_str(&user_phone_place(&tx, id), phone.as_str());
     db::users::insert_vendor(&mut tx, id, &login, &phone.masked(), &hash, &sealed).await?;
-    let actor = Actor::user(id, format!("vendor:{}", phone.masked()), None);
+    let actor = Author::user(id, format!("vendor:{}", phone.masked()), None);
     audit::record(
         &mut tx,
         &actor,
@@ -123,7 +123,7 @@ pub async fn reset_password(
         .filter(|u| u.disabled_at.is_none() && u.role == Role::Vendor.as_str())
         .ok_or_else(|| AppError::field("phone", "reset.not_registered"))?;
     db::users::set_password(&mut tx, user.id, &hash, false).await?;
-    let actor = Actor::user(user.id, format!("vendor:{}", phone.masked()), None);
+    let actor = Author::user(user.id, format!("vendor:{}", phone.masked()), None);
     audit::record(
         &mut tx,
         &actor,

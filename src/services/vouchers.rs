@@ -16,15 +16,15 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, Msg, stored};
 use crate::pii::Place;
 use crate::services::Ctx;
-use crate::services::audit::{self, Actor, ActorKind, Change};
+use crate::services::audit::{self, ActorKind, Author, Change};
 use crate::services::otp::{self, Purpose};
 use nightmarket_db::vouchers::{CampaignRow, Take, VoucherRow};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::Colour;
+use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::{Tenant, TenantId};
 use nightmarket_domain::voucher::{self, State, Step, Terms};
@@ -141,7 +141,7 @@ pub async fn get(ctx: &Ctx, tenant: TenantId, id: Uuid, staff: bool) -> AppResul
 }
 
 /// A new campaign, as a draft.
-pub async fn create(ctx: &Ctx, admin: &AuthUser, t: &Terms) -> AppResult<Campaign> {
+pub async fn create(ctx: &Ctx, admin: &Actor, t: &Terms) -> AppResult<Campaign> {
     admin.require_admin()?;
     t.check().map_err(AppError::Validation)?;
     let now = ctx.clock.now();
@@ -151,7 +151,7 @@ pub async fn create(ctx: &Ctx, admin: &AuthUser, t: &Terms) -> AppResult<Campaig
     let (row, v) = load(&mut tx, id, false, now).await?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("campaign.create", "campaign", id).after(&terms_of(&row)),
     )
     .await?;
@@ -171,7 +171,7 @@ async fn check_markets(tx: &mut TenantTx, t: &Terms) -> AppResult<()> {
 /// Changes a campaign's terms. Once its claim window has opened (and it is not a draft), its face
 /// value, threshold, count and limit are fixed; before that, a scheduled campaign's vouchers are
 /// made again to match.
-pub async fn update(ctx: &Ctx, admin: &AuthUser, id: Uuid, t: &Terms) -> AppResult<Campaign> {
+pub async fn update(ctx: &Ctx, admin: &Actor, id: Uuid, t: &Terms) -> AppResult<Campaign> {
     admin.require_admin()?;
     t.check().map_err(AppError::Validation)?;
     let now = ctx.clock.now();
@@ -210,7 +210,7 @@ pub async fn update(ctx: &Ctx, admin: &AuthUser, id: Uuid, t: &Terms) -> AppResu
     let (after, v) = load(&mut tx, id, false, now).await?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("campaign.update", "campaign", id)
             .before(&terms_of(&before))
             .after(&terms_of(&after)),
@@ -221,7 +221,7 @@ pub async fn update(ctx: &Ctx, admin: &AuthUser, id: Uuid, t: &Terms) -> AppResu
 }
 
 /// Schedules (making every voucher), pauses, resumes or ends a campaign.
-pub async fn step(ctx: &Ctx, admin: &AuthUser, id: Uuid, step: Step) -> AppResult<Campaign> {
+pub async fn step(ctx: &Ctx, admin: &Actor, id: Uuid, step: Step) -> AppResult<Campaign> {
     admin.require_admin()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
@@ -238,7 +238,7 @@ pub async fn step(ctx: &Ctx, admin: &AuthUser, id: Uuid, step: Step) -> AppResul
     db::vouchers::set_state(&mut tx, id, next.as_str()).await?;
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("campaign.step", "campaign", id)
             .before(&serde_json::json!({ "state": v.state }))
             .after(&serde_json::json!({ "state": next, "step": step })),
@@ -306,8 +306,8 @@ pub async fn sign_in(ctx: &Ctx, tenant: &Tenant, phone: &str, code: &str) -> App
     })
 }
 
-fn shopper_actor(id: Uuid) -> Actor {
-    Actor {
+fn shopper_actor(id: Uuid) -> Author {
+    Author {
         kind: ActorKind::Public,
         id: None,
         label: format!("shopper:{id}"),
@@ -698,7 +698,7 @@ async fn settle(
             .collect();
         audit::record(
             &mut tx,
-            &Actor::system("claims"),
+            &Author::system("claims"),
             Change::new("voucher.claim", "campaign", campaign).after(&serde_json::json!({ "claims": list, "at": now })),
         )
         .await?;
@@ -824,7 +824,7 @@ fn takes_vouchers(colour: Colour, at_yellow: bool) -> bool {
 }
 
 /// The business night under way at a stall's market (of the user's tenant).
-pub async fn tonight_at(ctx: &Ctx, user: &AuthUser, code: Uuid) -> AppResult<chrono::NaiveDate> {
+pub async fn tonight_at(ctx: &Ctx, user: &Actor, code: Uuid) -> AppResult<chrono::NaiveDate> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = db::codes::get(&mut tx, code).await?.ok_or(AppError::NotFound)?;
     Ok(row
@@ -973,7 +973,7 @@ pub async fn redemption(ctx: &Ctx, tenant: TenantId, id: Uuid) -> AppResult<Rede
 }
 
 /// A stall's redemptions on a night (its vendor, or staff).
-pub async fn of_stall(ctx: &Ctx, user: &AuthUser, code: Uuid, night: chrono::NaiveDate) -> AppResult<Vec<Redemption>> {
+pub async fn of_stall(ctx: &Ctx, user: &Actor, code: Uuid, night: chrono::NaiveDate) -> AppResult<Vec<Redemption>> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let row = db::codes::get(&mut tx, code).await?.ok_or(AppError::NotFound)?;
     if !user.role.is_staff() && row.vendor_id != user.id {
@@ -997,7 +997,7 @@ pub async fn of_stall(ctx: &Ctx, user: &AuthUser, code: Uuid, night: chrono::Nai
 /// verification number, for staff looking one up to reverse it.
 pub async fn of_night(
     ctx: &Ctx,
-    staff: &AuthUser,
+    staff: &Actor,
     night: chrono::NaiveDate,
     verification: Option<&str>,
 ) -> AppResult<Vec<Redemption>> {
@@ -1019,7 +1019,7 @@ pub async fn of_night(
 }
 
 /// An official reverses a redemption, with a reason: the voucher may be used again.
-pub async fn reverse(ctx: &Ctx, official: &AuthUser, id: Uuid, reason: &str) -> AppResult<Redemption> {
+pub async fn reverse(ctx: &Ctx, official: &Actor, id: Uuid, reason: &str) -> AppResult<Redemption> {
     official.require_staff()?;
     let reason = reason.trim();
     if !(2..=200).contains(&reason.chars().count()) {
@@ -1036,7 +1036,7 @@ pub async fn reverse(ctx: &Ctx, official: &AuthUser, id: Uuid, reason: &str) -> 
     }
     audit::record(
         &mut tx,
-        &official.actor(),
+        &Author::of(official),
         Change::new("voucher.reverse", "redemption", id)
             .before(&serde_json::json!({ "reversed": false }))
             .after(&serde_json::json!({ "reversed": true, "reason": reason })),
@@ -1076,7 +1076,7 @@ pub struct CampaignStats {
     pub sold_out_after_secs: Option<i64>,
 }
 
-pub async fn stats(ctx: &Ctx, user: &AuthUser, id: Uuid) -> AppResult<CampaignStats> {
+pub async fn stats(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<CampaignStats> {
     user.require_staff()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
@@ -1119,7 +1119,7 @@ pub struct MarketFigures {
     pub leverage: Option<String>,
 }
 
-pub async fn market_figures(ctx: &Ctx, user: &AuthUser) -> AppResult<Vec<MarketFigures>> {
+pub async fn market_figures(ctx: &Ctx, user: &Actor) -> AppResult<Vec<MarketFigures>> {
     user.require_staff()?;
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let rows = db::vouchers::by_market(&mut tx).await?;
@@ -1183,7 +1183,7 @@ fn vendor_day(d: db::vouchers::VendorDay) -> VendorDay {
 /// is audited (`settlement.reveal`, naming the vendors shown).
 pub async fn settlement(
     ctx: &Ctx,
-    admin: &AuthUser,
+    admin: &Actor,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
     reveal: bool,
@@ -1209,7 +1209,7 @@ pub async fn settlement(
         let shown: Vec<Uuid> = vendors.iter().filter(|v| payees.contains_key(v)).copied().collect();
         audit::record(
             &mut tx,
-            &admin.actor(),
+            &Author::of(admin),
             Change::new("settlement.reveal", "tenant", admin.tenant_id().0)
                 .after(&serde_json::json!({ "from": from, "to": to, "vendors": shown })),
         )
@@ -1220,7 +1220,7 @@ pub async fn settlement(
 }
 
 /// Marks a vendor-day paid, recording the sums paid (admins).
-pub async fn mark_settled(ctx: &Ctx, admin: &AuthUser, vendor: Uuid, date: chrono::NaiveDate) -> AppResult<VendorDay> {
+pub async fn mark_settled(ctx: &Ctx, admin: &Actor, vendor: Uuid, date: chrono::NaiveDate) -> AppResult<VendorDay> {
     admin.require_admin()?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let day = db::vouchers::vendor_days(&mut tx, date, date, Some(vendor))
@@ -1233,7 +1233,7 @@ pub async fn mark_settled(ctx: &Ctx, admin: &AuthUser, vendor: Uuid, date: chron
     }
     audit::record(
         &mut tx,
-        &admin.actor(),
+        &Author::of(admin),
         Change::new("settlement.settle", "user", vendor).after(&serde_json::json!({
             "date": date, "vouchers": day.vouchers, "subsidy_fen": day.subsidy_fen, "consumption_fen": day.consumption_fen
         })),
@@ -1334,7 +1334,7 @@ pub fn flag_key(f: &db::vouchers::FlagRow) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-pub async fn flags(ctx: &Ctx, official: &AuthUser, campaign: Option<Uuid>) -> AppResult<Vec<Flag>> {
+pub async fn flags(ctx: &Ctx, official: &Actor, campaign: Option<Uuid>) -> AppResult<Vec<Flag>> {
     official.require_staff()?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let settings = db::settings::get(&mut tx).await?;
@@ -1384,7 +1384,7 @@ pub async fn flags(ctx: &Ctx, official: &AuthUser, campaign: Option<Uuid>) -> Ap
 
 /// An official who looked at a flag and found nothing wrong dismisses it, with a reason (2–200
 /// characters), audited. The flag must be one the rules raise now.
-pub async fn dismiss_flag(ctx: &Ctx, official: &AuthUser, key: &str, reason: &str) -> AppResult<()> {
+pub async fn dismiss_flag(ctx: &Ctx, official: &Actor, key: &str, reason: &str) -> AppResult<()> {
     official.require_staff()?;
     let reason = reason.trim();
     if !(2..=200).contains(&reason.chars().count()) {
@@ -1404,7 +1404,7 @@ pub async fn dismiss_flag(ctx: &Ctx, official: &AuthUser, key: &str, reason: &st
     }
     audit::record(
         &mut tx,
-        &official.actor(),
+        &Author::of(official),
         Change::new("voucher_flag.dismiss", "voucher_flag", key).after(&serde_json::json!({
             "kind": flag.kind, "stall": flag.stall, "shopper": flag.shopper, "count": flag.count,
             "uses": flag.evidence.iter().map(|r| r.id).collect::<Vec<_>>(), "reason": reason

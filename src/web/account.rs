@@ -200,9 +200,10 @@ pub async fn change_password(
 
 /// `/workspace`: wherever the signed-in person works.
 pub async fn workspace(user: AuthUser) -> Response {
+    let AuthUser(actor) = user;
     let nav = NavUser {
-        name: user.display_name,
-        role: user.role,
+        name: actor.display_name,
+        role: actor.role,
     };
     Redirect::to(nav.home()).into_response()
 }
