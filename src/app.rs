@@ -21,20 +21,20 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api;
-use crate::auth::session::SessionKeys;
-use crate::auth::throttle::Throttle;
 use crate::config::Config;
-use crate::error::AppError;
+use crate::error::{AppError, HttpError};
 use crate::http::{admission, assets, errors, metrics, security};
-use crate::secrets::Keys;
-use crate::services::tenants::TenantDirectory;
-use crate::services::{Ctx, CtxParts};
 use crate::web::{
     account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints,
     credit, goods, insights, numbers, oversight, payee, public, review, shopper, signup, stall, vendor, vouchers,
     workspace,
 };
 use nightmarket_db::Db;
+use nightmarket_services::access::session::SessionKeys;
+use nightmarket_services::access::throttle::Throttle;
+use nightmarket_services::secrets::Keys;
+use nightmarket_services::tenants::TenantDirectory;
+use nightmarket_services::{Ctx, CtxParts};
 
 /// Everything a request may need, cheap to clone.
 #[derive(Clone)]
@@ -48,7 +48,7 @@ pub struct Inner {
     /// Renders `/metrics`.
     pub metrics: PrometheusHandle,
     /// The font PDFs are set in (loaded at first use).
-    pub pdf_font: crate::services::pdf::PdfFont,
+    pub pdf_font: crate::web::pdf::PdfFont,
     /// Requests in hand and waiting (http::admission).
     pub admission: crate::http::admission::Admission,
     /// Whether the database answers (db::watch; pinged by `serve`).
@@ -70,8 +70,8 @@ impl AppState {
         let login_throttle = Throttle::new("login", &config.login_throttle, &keys.throttle);
         let otp_throttle = Throttle::new("sms", &config.otp_throttle, &keys.throttle);
         let shopper_throttle = Throttle::new("shopper", &config.shopper_throttle, &keys.throttle);
-        let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
-        let scan_cache = crate::services::scan::ScanCache::default();
+        let shopper_keys = nightmarket_services::access::shopper::ShopperKeys::new(&keys.session);
+        let scan_cache = nightmarket_services::scan::ScanCache::default();
         db.set_commit_hook(scan_cache.commit_hook());
         let ctx = Ctx::new(CtxParts {
             db,
@@ -80,11 +80,11 @@ impl AppState {
             public_url: config.public_url.clone(),
             tenants: TenantDirectory::default(),
             sms: config.sms.clone(),
-            live: crate::services::live::Live::default(),
+            live: nightmarket_services::live::Live::default(),
             scan_cache,
-            scan_counts: crate::services::scan_counts::ScanCounter::default(),
-            claims: crate::services::vouchers::ClaimQueues::default(),
-            chain_checks: crate::services::audit::chain_checks(),
+            scan_counts: nightmarket_services::scan_counts::ScanCounter::default(),
+            claims: nightmarket_services::vouchers::ClaimQueues::default(),
+            chain_checks: nightmarket_services::audit::chain_checks(),
             sessions,
             shopper_keys,
             login_throttle,
@@ -94,7 +94,7 @@ impl AppState {
         AppState(Arc::new(Inner {
             ctx,
             metrics: metrics::handle(),
-            pdf_font: crate::services::pdf::PdfFont::new(config.pdf_font.clone()),
+            pdf_font: crate::web::pdf::PdfFont::new(config.pdf_font.clone()),
             admission: crate::http::admission::Admission::new(config.admission),
             db_watch: nightmarket_db::watch::DbWatch::default(),
             config,
@@ -343,7 +343,7 @@ pub fn router(state: AppState) -> Router {
 
     pages
         .merge(api_routes)
-        .fallback(|| async { AppError::NotFound })
+        .fallback(|| async { HttpError(AppError::NotFound) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(metrics::track))
         .layer(app_layers)
@@ -359,7 +359,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     let db_watcher = state.db_watch.spawn((*state.ctx.db.global().connect_options()).clone());
-    let listener_task = crate::services::live::spawn_listener(
+    let listener_task = nightmarket_services::live::spawn_listener(
         state.ctx.db.global(),
         state.ctx.live.clone(),
         state.ctx.scan_cache.clone(),
@@ -373,12 +373,13 @@ pub async fn serve(
                 tick.tick().await;
                 // The shared limits' spent keys and old job runs, by one instance a minute.
                 let db = state.ctx.db.global();
-                let pruned = crate::services::jobs::once_per_period(db, "prune", every, chrono::Utc::now(), || async {
-                    let slots = crate::auth::throttle::prune(db).await?;
-                    let runs = crate::services::jobs::prune(db).await?;
-                    Ok((slots, runs))
-                })
-                .await;
+                let pruned =
+                    nightmarket_services::jobs::once_per_period(db, "prune", every, chrono::Utc::now(), || async {
+                        let slots = nightmarket_services::access::throttle::prune(db).await?;
+                        let runs = nightmarket_services::jobs::prune(db).await?;
+                        Ok((slots, runs))
+                    })
+                    .await;
                 if let Err(e) = pruned {
                     tracing::warn!(error = format!("{e:#}"), "pruning throttles failed");
                 }

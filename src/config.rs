@@ -3,10 +3,10 @@
 use std::time::Duration;
 use url::Url;
 
-use crate::auth::throttle::ThrottleSettings;
-use crate::clock::Clock;
 use crate::http::admission::AdmissionSettings;
-use crate::services::sms::Gateway;
+use nightmarket_services::access::throttle::ThrottleSettings;
+use nightmarket_services::clock::Clock;
+use nightmarket_services::sms::Gateway;
 
 #[derive(Clone, Debug)]
 pub struct Config {

@@ -12,15 +12,15 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::auth::password;
-use crate::secrets::{Keys, random_password};
-use crate::services::accounts::phone_login_key;
-use crate::services::audit::{self, Author, Change};
-use crate::services::tenants::{self, NewTenant};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
 use nightmarket_domain::people::{Permission, Phone, Role};
 use nightmarket_domain::tenant::TenantId;
+use nightmarket_services::access::password;
+use nightmarket_services::accounts::phone_login_key;
+use nightmarket_services::audit::{self, Author, Change};
+use nightmarket_services::secrets::{Keys, random_password};
+use nightmarket_services::tenants::{self, NewTenant};
 
 pub mod load;
 mod records;

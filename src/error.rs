@@ -18,78 +18,53 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::i18n::Lang;
+pub use nightmarket_services::error::{AppError, AppResult, FieldError, Msg, check, stored};
 
-pub use nightmarket_domain::msg::{FieldError, Msg};
+/// An [`AppError`] on its way out as an HTTP response: the status it maps to, and the report the
+/// renderer turns into a page or JSON. Handlers and extractors return [`HttpResult`]; `?` on a
+/// use case's result converts.
+#[derive(Debug)]
+pub struct HttpError(pub AppError);
 
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error("not found")]
-    NotFound,
-    #[error("authentication required")]
-    Unauthorized,
-    /// A sign-in with a wrong name or password (or a disabled account: not told apart).
-    #[error("invalid credentials")]
-    BadCredentials,
-    #[error("forbidden")]
-    Forbidden,
-    /// An external system's request whose API key, timestamp or signature does not hold.
-    #[error("api key rejected: {}", .0.key())]
-    ApiKey(Msg),
-    #[error("cross-site request refused")]
-    CrossSite,
-    /// Signed in with a one-time password: nothing but choosing a new one is allowed yet.
-    #[error("password change required")]
-    PasswordChangeRequired,
-    #[error("validation failed")]
-    Validation(Vec<FieldError>),
-    #[error("bad request")]
-    BadRequest(Msg),
-    #[error("conflict: {}", .0.key())]
-    Conflict(Msg),
-    #[error("payload too large")]
-    PayloadTooLarge,
-    #[error("too many requests")]
-    RateLimited { retry_after_secs: u64 },
-    #[error("service unavailable")]
-    Unavailable,
-    /// More requests than the server takes on at once (http::admission): 503, retry in a second.
-    #[error("overloaded")]
-    Overloaded,
-    /// Something this installation lacks (a font for PDFs): 503, with what to install.
-    #[error("not installed: {}", .0.key())]
-    NotInstalled(Msg),
-    #[error(transparent)]
-    Internal(anyhow::Error),
-}
+/// What handlers and extractors return.
+pub type HttpResult<T> = Result<T, HttpError>;
 
-pub type AppResult<T> = Result<T, AppError>;
-
-/// A value the database holds, parsed: one that does not parse is an error (logged, 500), never a
-/// default — a colour that failed to parse must not read as green.
-pub fn stored<T>(parsed: Option<T>, what: &str, value: &str) -> AppResult<T> {
-    parsed.ok_or_else(|| {
-        AppError::Internal(anyhow::anyhow!(
-            "the database holds {what} {value:?}, which does not parse"
-        ))
-    })
-}
-
-impl From<nightmarket_domain::people::Denied> for AppError {
-    fn from(denied: nightmarket_domain::people::Denied) -> AppError {
-        match denied {
-            nightmarket_domain::people::Denied::Forbidden => AppError::Forbidden,
-            nightmarket_domain::people::Denied::NotFound => AppError::NotFound,
-        }
+impl From<AppError> for HttpError {
+    fn from(err: AppError) -> HttpError {
+        HttpError(err)
     }
 }
 
-impl AppError {
-    pub fn field(field: &'static str, key: &'static str) -> AppError {
-        AppError::Validation(vec![FieldError::new(field, key)])
+impl From<sqlx::Error> for HttpError {
+    fn from(err: sqlx::Error) -> HttpError {
+        HttpError(err.into())
     }
+}
 
+impl From<anyhow::Error> for HttpError {
+    fn from(err: anyhow::Error) -> HttpError {
+        HttpError(err.into())
+    }
+}
+
+impl From<nightmarket_domain::people::Denied> for HttpError {
+    fn from(denied: nightmarket_domain::people::Denied) -> HttpError {
+        HttpError(denied.into())
+    }
+}
+
+/// The status each kind of error is answered with.
+pub fn status(err: &AppError) -> StatusCode {
+    HttpError::status_of(err)
+}
+
+impl HttpError {
     pub fn status(&self) -> StatusCode {
-        match self {
+        HttpError::status_of(&self.0)
+    }
+
+    fn status_of(err: &AppError) -> StatusCode {
+        match err {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::BadCredentials | AppError::ApiKey(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CrossSite | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
@@ -103,8 +78,9 @@ impl AppError {
         }
     }
 
-    fn report(&self) -> ErrorReport {
-        let (code, message, fields) = match self {
+    pub fn report(&self) -> ErrorReport {
+        let err = &self.0;
+        let (code, message, fields) = match err {
             AppError::NotFound => ("not_found", Msg::new("error.not_found"), vec![]),
             AppError::Unauthorized => ("unauthorized", Msg::new("error.unauthorized"), vec![]),
             AppError::BadCredentials => ("invalid_credentials", Msg::new("login.invalid"), vec![]),
@@ -132,7 +108,7 @@ impl AppError {
             AppError::NotInstalled(m) => ("not_installed", m.clone(), vec![]),
             AppError::Internal(_) => ("internal", Msg::new("error.internal"), vec![]),
         };
-        let retry_after = match self {
+        let retry_after = match err {
             AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             AppError::Unavailable => Some(5),
             AppError::Overloaded => Some(1),
@@ -161,7 +137,7 @@ impl AppError {
             s if s.is_server_error() => AppError::Internal(anyhow::anyhow!("status {s} from a layer")),
             _ => AppError::BadRequest(Msg::new("error.bad_request")),
         };
-        let mut report = err.report();
+        let mut report = HttpError(err).report();
         if status.is_client_error() || status == StatusCode::REQUEST_TIMEOUT {
             report.status = status;
         }
@@ -232,9 +208,9 @@ impl ErrorReport {
     }
 }
 
-impl IntoResponse for AppError {
+impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(err) = &self {
+        if let AppError::Internal(err) = &self.0 {
             // Logged here, once, inside the request's span (which carries the request id).
             tracing::error!(error = format!("{err:#}"), "request failed");
         }
@@ -243,66 +219,5 @@ impl IntoResponse for AppError {
         report.apply_headers(&mut response);
         response.extensions_mut().insert(report);
         response
-    }
-}
-
-impl From<anyhow::Error> for AppError {
-    /// A database error keeps its meaning (503 when the database is away) even when it travelled
-    /// inside an `anyhow::Error`.
-    fn from(err: anyhow::Error) -> AppError {
-        match err.downcast::<sqlx::Error>() {
-            Ok(db) => AppError::from(db),
-            Err(other) => AppError::Internal(other),
-        }
-    }
-}
-
-impl From<sqlx::Error> for AppError {
-    fn from(err: sqlx::Error) -> AppError {
-        match &err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => AppError::Unavailable,
-            sqlx::Error::Io(_) => AppError::Unavailable,
-            sqlx::Error::RowNotFound => AppError::NotFound,
-            sqlx::Error::Database(db) => {
-                if let Some(mapped) = db.constraint().and_then(constraint_error) {
-                    return mapped;
-                }
-                // Text PostgreSQL cannot store (a NUL byte, typed or encoded as %00): the
-                // request's fault, not the server's.
-                if db.code().as_deref() == Some("22021") {
-                    return AppError::BadRequest(Msg::new("error.invalid_text"));
-                }
-                AppError::Internal(err.into())
-            }
-            _ => AppError::Internal(err.into()),
-        }
-    }
-}
-
-/// Violations of named constraints that a person can cause with valid-looking input, and what to
-/// tell them. Every other violation is a bug and stays a 500.
-fn constraint_error(name: &str) -> Option<AppError> {
-    Some(match name {
-        "slots_market_code_key" => AppError::Conflict(Msg::new("slot.code_taken")),
-        "users_login_key" => AppError::Conflict(Msg::new("staff.login_taken")),
-        "tenants_slug_key" => AppError::Conflict(Msg::new("tenant.slug_taken")),
-        "applications_one_open_per_person" => AppError::Conflict(Msg::new("application.already_open")),
-        "codes_one_per_slot" => AppError::Conflict(Msg::new("slot.taken")),
-        "codes_slot_fkey" | "applications_slot_fkey" => AppError::Conflict(Msg::new("slot.in_use")),
-        "check_ins_once_per_night" => AppError::Conflict(Msg::new("checkin.already")),
-        "appeals_one_per_deduction" => AppError::Conflict(Msg::new("appeal.already")),
-        "ratings_ticket_once" => AppError::Conflict(Msg::new("rating.ticket_used")),
-        "credential_disputes_one_pending" => AppError::Conflict(Msg::new("dispute.waiting")),
-        "ratings_one_per_device_per_night" => AppError::Conflict(Msg::new("rating.once_per_night")),
-        _ => return None,
-    })
-}
-
-/// Helper for services: turns a list of field errors into `Err(Validation)` when not empty.
-pub fn check(errors: Vec<FieldError>) -> AppResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(AppError::Validation(errors))
     }
 }

@@ -4,23 +4,16 @@
 //! The binary (`src/main.rs`) only parses the command line; everything else is here so that the
 //! integration tests in `tests/` can start the real application.
 
-// Every user-facing string is looked up in locales/app.yml through `i18n::Lang`.
-rust_i18n::i18n!("locales", fallback = "zh-CN");
-
 pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
-pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod embedded_pg;
 pub mod error;
 pub mod http;
 pub mod i18n;
-pub mod pii;
-pub mod secrets;
-pub mod services;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

@@ -15,11 +15,12 @@ use tokio::net::TcpListener;
 use crate::app::{self, AppState};
 use crate::cli::{AuditCommand, CodeCommand, ServeArgs, SmsCommand, StorageArgs, TenantCommand};
 use crate::config::Config;
+use crate::demo;
 use crate::embedded_pg::{self, ClusterOptions, RunningCluster};
-use crate::secrets::{self, Secrets};
-use crate::services::audit::Author;
-use crate::{demo, services};
 use nightmarket_db::{self as db, Db, PoolSettings, TenantTx};
+use nightmarket_services as services;
+use nightmarket_services::audit::Author;
+use nightmarket_services::secrets::{self, Secrets};
 
 /// The database name of the private cluster.
 pub const DATABASE: &str = "nightmarket";
@@ -236,13 +237,13 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
         std::time::Duration::from_millis(args.max_wait_ms),
     );
     if let Some(url) = &args.sms_url {
-        config.sms = crate::services::sms::Gateway::http(url.clone(), args.sms_token.clone())?;
+        config.sms = nightmarket_services::sms::Gateway::http(url.clone(), args.sms_token.clone())?;
     }
     let state = AppState::new(Db::new(storage.app.clone()), config, &storage.secrets.master_key);
-    let dispatcher = crate::services::sms::spawn_dispatcher(state.ctx.clone());
-    let sweeper = crate::services::supervision::spawn_sweeper(state.ctx.clone(), args.sweep_secs);
+    let dispatcher = nightmarket_services::sms::spawn_dispatcher(state.ctx.clone());
+    let sweeper = nightmarket_services::supervision::spawn_sweeper(state.ctx.clone(), args.sweep_secs);
     let scan_flusher =
-        crate::services::scan_counts::spawn_flusher(state.ctx.clone(), std::time::Duration::from_secs(5));
+        nightmarket_services::scan_counts::spawn_flusher(state.ctx.clone(), std::time::Duration::from_secs(5));
 
     println!("\nnightmarket is serving at {public_url}");
     if let Some(c) = &credentials {
@@ -577,9 +578,11 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
     match cmd {
         CodeCommand::Verify { url, keys: Some(path) } => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let doc: crate::services::codes::KeyDocument =
+            let doc: nightmarket_services::codes::KeyDocument =
                 serde_json::from_str(&text).with_context(|| format!("{} is not a key document", path.display()))?;
-            Ok(report_verification(crate::services::codes::verify_offline(url, &doc)))
+            Ok(report_verification(nightmarket_services::codes::verify_offline(
+                url, &doc,
+            )))
         }
         CodeCommand::Verify { url, keys: None } => {
             let storage = open(storage_args, Access::Shared, &PoolSettings::default()).await?;
@@ -593,13 +596,13 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
                 };
                 let mut tx = TenantTx::begin(&storage.owner, t.id).await?;
                 let keys = db::codes::keys(&mut tx).await?;
-                let doc = crate::services::codes::KeyDocument {
+                let doc = nightmarket_services::codes::KeyDocument {
                     tenant: t.slug.clone(),
                     algorithm: "Ed25519".into(),
                     message_format: String::new(),
                     keys: keys
                         .into_iter()
-                        .map(|k| crate::services::codes::PublicKey {
+                        .map(|k| nightmarket_services::codes::PublicKey {
                             kid: k.kid,
                             public_key: base64::Engine::encode(
                                 &base64::engine::general_purpose::STANDARD,
@@ -610,7 +613,9 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
                         })
                         .collect(),
                 };
-                Ok(report_verification(crate::services::codes::verify_offline(url, &doc)))
+                Ok(report_verification(nightmarket_services::codes::verify_offline(
+                    url, &doc,
+                )))
             }
             .await;
             storage.close().await;
@@ -623,9 +628,9 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
                     eprintln!("no tenant {tenant:?}");
                     return Ok(ExitCode::from(2));
                 };
-                let keys = crate::secrets::Keys::derive(&storage.secrets.master_key);
+                let keys = nightmarket_services::secrets::Keys::derive(&storage.secrets.master_key);
                 let mut tx = TenantTx::begin(&storage.owner, t.id).await?;
-                let key = crate::services::codes::rotate_key(&mut tx, &keys, &t, &Author::operator())
+                let key = nightmarket_services::codes::rotate_key(&mut tx, &keys, &t, &Author::operator())
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 tx.commit().await?;
@@ -643,12 +648,12 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
 pub fn record(cmd: &crate::cli::RecordCommand) -> anyhow::Result<ExitCode> {
     let crate::cli::RecordCommand::Verify { record, keys } = cmd;
     let text = std::fs::read_to_string(keys).with_context(|| format!("reading {}", keys.display()))?;
-    let doc: crate::services::codes::KeyDocument =
+    let doc: nightmarket_services::codes::KeyDocument =
         serde_json::from_str(&text).with_context(|| format!("{} is not a key document", keys.display()))?;
     let text = std::fs::read_to_string(record).with_context(|| format!("reading {}", record.display()))?;
     let signed: nightmarket_domain::record::SignedRecord =
         serde_json::from_str(&text).with_context(|| format!("{} is not a signed record", record.display()))?;
-    match crate::services::credit::verify_offline(&signed, &doc, chrono::Utc::now()) {
+    match nightmarket_services::credit::verify_offline(&signed, &doc, chrono::Utc::now()) {
         Ok((nightmarket_domain::record::Standing::Valid, payload)) => {
             println!(
                 "genuine: record {} issued by {} on {}, valid until {} (signed with key {}); sections: {}",

@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppError, ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::files::{document_response, read_upload};
-use crate::services::applications::{self, ApplicationView};
-use crate::services::review::{self, DecisionInput, Queue, QueueFilter, Review};
 use nightmarket_domain::application::{AppState as AState, ApplicationInput};
 use nightmarket_domain::market::Category;
+use nightmarket_services::applications::{self, ApplicationView};
+use nightmarket_services::review::{self, DecisionInput, Queue, QueueFilter, Review};
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewApplication {
@@ -53,7 +53,7 @@ pub async fn create(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Json(body): Json<NewApplication>,
-) -> AppResult<(StatusCode, Json<ApplicationView>)> {
+) -> HttpResult<(StatusCode, Json<ApplicationView>)> {
     let id = applications::create(&state.ctx, &user, body.market_id, body.slot_id, &body.details).await?;
     Ok((
         StatusCode::CREATED,
@@ -71,7 +71,7 @@ pub async fn create(
 pub async fn mine(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
-) -> AppResult<Json<Vec<ApplicationView>>> {
+) -> HttpResult<Json<Vec<ApplicationView>>> {
     Ok(Json(applications::mine(&state.ctx, &user).await?))
 }
 
@@ -86,7 +86,7 @@ pub async fn get(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<ApplicationView>> {
+) -> HttpResult<Json<ApplicationView>> {
     Ok(Json(applications::one_of_mine(&state.ctx, &user, id).await?.view))
 }
 
@@ -118,7 +118,7 @@ pub async fn update(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<UpdateApplication>,
-) -> AppResult<Json<ApplicationView>> {
+) -> HttpResult<Json<ApplicationView>> {
     applications::update(&state.ctx, &user, id, body.slot_id, &body.details).await?;
     Ok(Json(applications::one_of_mine(&state.ctx, &user, id).await?.view))
 }
@@ -159,7 +159,7 @@ pub async fn upload(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     multipart: Multipart,
-) -> AppResult<(StatusCode, Json<DocumentCreated>)> {
+) -> HttpResult<(StatusCode, Json<DocumentCreated>)> {
     let (kind, bytes) = read_upload(multipart).await?;
     let doc = applications::add_document(&state.ctx, &user, id, &kind, &bytes).await?;
     Ok((StatusCode::CREATED, Json(DocumentCreated { id: doc })))
@@ -183,7 +183,7 @@ pub async fn document(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id, doc)): Path<(String, Uuid, Uuid)>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let (content_type, bytes) = applications::document(&state.ctx, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
 }
@@ -203,7 +203,7 @@ pub async fn delete_document(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id, doc)): Path<(String, Uuid, Uuid)>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     applications::remove_document(&state.ctx, &user, id, doc).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -235,7 +235,7 @@ pub async fn submit(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<SubmitRequest>,
-) -> AppResult<Json<ApplicationView>> {
+) -> HttpResult<Json<ApplicationView>> {
     applications::submit(&state.ctx, &user, id, body.lat, body.lng, body.accuracy_m).await?;
     Ok(Json(applications::one_of_mine(&state.ctx, &user, id).await?.view))
 }
@@ -255,7 +255,7 @@ pub async fn withdraw(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<ApplicationView>> {
+) -> HttpResult<Json<ApplicationView>> {
     applications::withdraw(&state.ctx, &user, id).await?;
     Ok(Json(applications::one_of_mine(&state.ctx, &user, id).await?.view))
 }
@@ -288,7 +288,7 @@ pub async fn queue(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Query(q): Query<QueueQuery>,
-) -> AppResult<Json<Queue>> {
+) -> HttpResult<Json<Queue>> {
     let bad = |field: &'static str| AppError::field(field, "review.filter_unknown");
     let filter = QueueFilter {
         market: q.market,
@@ -329,7 +329,7 @@ pub async fn review_one(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Query(q): Query<ReviewQuery>,
-) -> AppResult<Json<Review>> {
+) -> HttpResult<Json<Review>> {
     Ok(Json(review::review(&state.ctx, &user, id, q.reveal).await?))
 }
 
@@ -349,7 +349,7 @@ pub async fn claim(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     review::claim(&state.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -373,6 +373,6 @@ pub async fn decide(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<DecisionInput>,
-) -> AppResult<Json<ApplicationView>> {
+) -> HttpResult<Json<ApplicationView>> {
     Ok(Json(review::decide(&state.ctx, &user, id, &body).await?))
 }

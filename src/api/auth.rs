@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{ErrorBody, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::Json;
-use crate::services::accounts::{self, Session};
 use nightmarket_domain::people::{Permission, Role};
+use nightmarket_services::accounts::{self, Session};
 
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -62,7 +62,7 @@ pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Json(body): Json<LoginRequest>,
-) -> AppResult<Json<LoginResponse>> {
+) -> HttpResult<Json<LoginResponse>> {
     let session = accounts::sign_in(&state.ctx, ip, &body.tenant, &body.login, &body.password).await?;
     Ok(Json(session.into()))
 }
@@ -76,7 +76,7 @@ pub async fn login(
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
-pub async fn logout(State(state): State<AppState>, user: AuthUser) -> AppResult<axum::http::StatusCode> {
+pub async fn logout(State(state): State<AppState>, user: AuthUser) -> HttpResult<axum::http::StatusCode> {
     accounts::sign_out(&state.ctx, &user).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
@@ -134,7 +134,7 @@ pub async fn change_password(
     State(state): State<AppState>,
     user: AuthUser,
     Json(body): Json<ChangePasswordRequest>,
-) -> AppResult<Json<LoginResponse>> {
+) -> HttpResult<Json<LoginResponse>> {
     let session = accounts::change_password(
         &state.ctx,
         &user,

@@ -7,12 +7,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path};
-use crate::services::codes::{self, KeyDocument};
 use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::market::Category;
+use nightmarket_services::codes::{self, KeyDocument};
 
 #[derive(Serialize, ToSchema)]
 pub struct Stall {
@@ -47,9 +47,9 @@ impl Stall {
 pub async fn stalls(
     State(state): State<AppState>,
     Path((tenant, market)): Path<(String, Uuid)>,
-) -> AppResult<Json<Vec<Stall>>> {
+) -> HttpResult<Json<Vec<Stall>>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
-    crate::services::markets::get(&state.ctx, tenant.id, market).await?;
+    nightmarket_services::markets::get(&state.ctx, tenant.id, market).await?;
     Ok(Json(
         codes::for_market(&state.ctx, &tenant, market)
             .await?
@@ -107,7 +107,7 @@ pub async fn get(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<CodeDetail>> {
+) -> HttpResult<Json<CodeDetail>> {
     let (code, causes) = codes::detail(&state.ctx, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))
 }
@@ -119,7 +119,7 @@ pub async fn get(
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = [CodeDetail]), (status = 403, description = "Not a vendor", body = ErrorBody))
 )]
-pub async fn mine(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<CodeDetail>>> {
+pub async fn mine(State(state): State<AppState>, TenantUser(user): TenantUser) -> HttpResult<Json<Vec<CodeDetail>>> {
     user.require_vendor()?;
     Ok(Json(
         codes::for_vendor(&state.ctx, &user)
@@ -156,7 +156,7 @@ pub async fn suspend(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<SuspendRequest>,
-) -> AppResult<Json<CodeDetail>> {
+) -> HttpResult<Json<CodeDetail>> {
     codes::suspend(&state.ctx, &user, id, &body.reason).await?;
     let (code, causes) = codes::detail(&state.ctx, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))
@@ -178,7 +178,7 @@ pub async fn restore(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<CodeDetail>> {
+) -> HttpResult<Json<CodeDetail>> {
     codes::restore(&state.ctx, &user, id).await?;
     let (code, causes) = codes::detail(&state.ctx, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))
@@ -204,7 +204,7 @@ pub async fn revoke(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<SuspendRequest>,
-) -> AppResult<Json<CodeDetail>> {
+) -> HttpResult<Json<CodeDetail>> {
     codes::revoke(&state.ctx, &user, id, &body.reason).await?;
     let (code, causes) = codes::detail(&state.ctx, &user, id).await?;
     Ok(Json(detail(&state, &code, &causes)))
@@ -216,7 +216,7 @@ pub async fn revoke(
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = KeyDocument), (status = 404, description = "No such tenant", body = ErrorBody))
 )]
-pub async fn key_document(State(state): State<AppState>, Path(tenant): Path<String>) -> AppResult<Json<KeyDocument>> {
+pub async fn key_document(State(state): State<AppState>, Path(tenant): Path<String>) -> HttpResult<Json<KeyDocument>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
     Ok(Json(codes::key_document(&state.ctx, &tenant).await?))
 }

@@ -9,10 +9,10 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path};
-use crate::services::markets::{self, Market, MarketDetail, Slot, SlotInput};
 use nightmarket_domain::market::MarketDraft;
+use nightmarket_services::markets::{self, Market, MarketDetail, Slot, SlotInput};
 
 #[derive(Serialize, ToSchema)]
 pub struct TenantSummary {
@@ -26,8 +26,8 @@ pub struct TenantSummary {
 
 /// The tenants on this platform.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "markets", responses((status = 200, body = [TenantSummary])))]
-pub async fn tenants(State(state): State<AppState>) -> AppResult<Json<Vec<TenantSummary>>> {
-    let list = crate::services::tenants::list(&state.ctx.db).await?;
+pub async fn tenants(State(state): State<AppState>) -> HttpResult<Json<Vec<TenantSummary>>> {
+    let list = nightmarket_services::tenants::list(&state.ctx.db).await?;
     Ok(Json(
         list.into_iter()
             .map(|t| TenantSummary {
@@ -45,7 +45,7 @@ pub async fn tenants(State(state): State<AppState>) -> AppResult<Json<Vec<Tenant
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = [Market]), (status = 404, description = "No such tenant", body = ErrorBody))
 )]
-pub async fn list(State(state): State<AppState>, Path(tenant): Path<String>) -> AppResult<Json<Vec<Market>>> {
+pub async fn list(State(state): State<AppState>, Path(tenant): Path<String>) -> HttpResult<Json<Vec<Market>>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
     Ok(Json(markets::list(&state.ctx, tenant.id).await?))
 }
@@ -59,7 +59,7 @@ pub async fn list(State(state): State<AppState>, Path(tenant): Path<String>) -> 
 pub async fn get(
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<MarketDetail>> {
+) -> HttpResult<Json<MarketDetail>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
     Ok(Json(markets::get(&state.ctx, tenant.id, id).await?))
 }
@@ -128,7 +128,7 @@ pub async fn create(
     TenantUser(user): TenantUser,
     Path(_tenant): Path<String>,
     Json(body): Json<MarketInput>,
-) -> AppResult<(StatusCode, Json<Market>)> {
+) -> HttpResult<(StatusCode, Json<Market>)> {
     let market = markets::create(&state.ctx, &user, &body.into()).await?;
     Ok((StatusCode::CREATED, Json(market)))
 }
@@ -153,7 +153,7 @@ pub async fn update(
     TenantUser(user): TenantUser,
     Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<MarketInput>,
-) -> AppResult<Json<Market>> {
+) -> HttpResult<Json<Market>> {
     Ok(Json(markets::update(&state.ctx, &user, id, &body.into()).await?))
 }
 
@@ -194,9 +194,9 @@ pub async fn add_slots(
     TenantUser(user): TenantUser,
     Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<AddSlotsRequest>,
-) -> AppResult<(StatusCode, Json<Vec<Slot>>)> {
+) -> HttpResult<(StatusCode, Json<Vec<Slot>>)> {
     if body.slots.len() > nightmarket_domain::market::MAX_SLOTS_PER_REQUEST as usize {
-        return Err(crate::error::AppError::field("slots", "slot.too_many"));
+        return Err(crate::error::AppError::field("slots", "slot.too_many").into());
     }
     let input: Vec<SlotInput> = body
         .slots
@@ -230,7 +230,7 @@ pub async fn delete_slot(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_tenant, id, slot)): Path<(String, Uuid, Uuid)>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     markets::remove_slot(&state.ctx, &user, id, slot).await?;
     Ok(StatusCode::NO_CONTENT)
 }

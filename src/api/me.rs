@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::{AuthUser, TenantUser};
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppError, ErrorBody, HttpResult};
 use crate::http::extract::Json;
-use crate::i18n::Lang;
-use crate::services::payees::{self, Payee};
-use crate::services::{notices, settings};
+use crate::i18n::ReqLang;
 use nightmarket_db::settings::Settings;
+use nightmarket_services::payees::{self, Payee};
+use nightmarket_services::{notices, settings};
 
 #[derive(Serialize, ToSchema)]
 pub struct Notice {
@@ -32,7 +32,11 @@ pub struct Notice {
     security(("bearer" = [])),
     responses((status = 200, body = [Notice]), (status = 401, description = "Not signed in", body = ErrorBody))
 )]
-pub async fn notifications(State(state): State<AppState>, lang: Lang, user: AuthUser) -> AppResult<Json<Vec<Notice>>> {
+pub async fn notifications(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    user: AuthUser,
+) -> HttpResult<Json<Vec<Notice>>> {
     let list = notices::inbox(&state.ctx, &user, 200).await?.notices;
     Ok(Json(
         list.into_iter()
@@ -54,7 +58,7 @@ pub async fn notifications(State(state): State<AppState>, lang: Lang, user: Auth
     security(("bearer" = [])),
     responses((status = 204, description = "Done"), (status = 401, description = "Not signed in", body = ErrorBody))
 )]
-pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> AppResult<StatusCode> {
+pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> HttpResult<StatusCode> {
     notices::mark_all_read(&state.ctx, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -66,7 +70,7 @@ pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> AppResu
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = Settings), (status = 403, description = "Not staff", body = ErrorBody))
 )]
-pub async fn get_settings(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Settings>> {
+pub async fn get_settings(State(state): State<AppState>, TenantUser(user): TenantUser) -> HttpResult<Json<Settings>> {
     user.require_staff()?;
     Ok(Json(settings::get(&state.ctx, &user).await?))
 }
@@ -87,7 +91,7 @@ pub async fn put_settings(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Json(body): Json<Settings>,
-) -> AppResult<Json<Settings>> {
+) -> HttpResult<Json<Settings>> {
     Ok(Json(settings::save(&state.ctx, &user, &body).await?))
 }
 
@@ -113,7 +117,7 @@ pub struct PayeeBody {
         (status = 404, description = "No payout account given yet", body = ErrorBody),
     )
 )]
-pub async fn get_payee(State(state): State<AppState>, user: AuthUser) -> AppResult<Json<Payee>> {
+pub async fn get_payee(State(state): State<AppState>, user: AuthUser) -> HttpResult<Json<Payee>> {
     Ok(Json(payees::own(&state.ctx, &user).await?.ok_or(AppError::NotFound)?))
 }
 
@@ -133,7 +137,7 @@ pub async fn put_payee(
     State(state): State<AppState>,
     user: AuthUser,
     Json(body): Json<PayeeBody>,
-) -> AppResult<Json<Payee>> {
+) -> HttpResult<Json<Payee>> {
     Ok(Json(
         payees::save(&state.ctx, &user, &body.holder, &body.bank, &body.account).await?,
     ))

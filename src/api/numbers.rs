@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::services::numbers::{self, Dashboard, PublicStats, RangeQuery, Table};
 use crate::web::layout::Page;
+use nightmarket_services::numbers::{self, Dashboard, PublicStats, RangeQuery, Table};
 
 /// A tenant's (or, with `market`, one market's) figures over a range of business nights.
 ///
@@ -31,7 +31,7 @@ pub async fn dashboard(
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> AppResult<Json<Dashboard>> {
+) -> HttpResult<Json<Dashboard>> {
     Ok(Json(numbers::dashboard(&state.ctx, &user, &q).await?))
 }
 
@@ -56,7 +56,7 @@ pub async fn table(
     TenantUser(user): TenantUser,
     Path((_t, name)): Path<(String, String)>,
     Query(q): Query<RangeQuery>,
-) -> AppResult<Json<Table>> {
+) -> HttpResult<Json<Table>> {
     Ok(Json(crate::web::numbers::table(&state, &page, &user, &name, &q).await?))
 }
 
@@ -74,6 +74,6 @@ pub async fn table(
 pub async fn public_stats(
     State(state): State<AppState>,
     Path((tenant, market)): Path<(String, Uuid)>,
-) -> AppResult<Json<PublicStats>> {
+) -> HttpResult<Json<PublicStats>> {
     Ok(Json(numbers::public_stats(&state.ctx, &tenant, market).await?))
 }

@@ -16,16 +16,16 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, HttpError};
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
-use crate::services::complaints::{self, Filing, Source};
-use crate::services::credentials;
 use nightmarket_db::complaints::{ComplaintFilter, ComplaintRow};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::parse_code_url;
 use nightmarket_domain::complaint::{Category, Deadlines};
 use nightmarket_domain::tenant::Tenant;
+use nightmarket_services::complaints::{self, Filing, Source};
+use nightmarket_services::credentials;
 
 /// The standard's error entry.
 #[derive(Serialize, ToSchema)]
@@ -65,6 +65,7 @@ fn from_app(e: AppError) -> Response {
         AppError::RateLimited { .. } => error(StatusCode::TOO_MANY_REQUESTS, "too many requests"),
         _ => {
             // Logged with its cause by the error's own response.
+            let e = HttpError(e);
             let status = e.status();
             let _ = e.into_response();
             error(status, "internal error")

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::error::{AppError, ErrorBody};
+use crate::error::{AppError, ErrorBody, HttpError};
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -26,18 +26,18 @@ pub struct Health {
 pub async fn health(State(state): State<AppState>) -> Response {
     // Known down: say so at once. Otherwise ask, but no longer than the watcher would wait.
     if state.db_watch.is_down() {
-        return AppError::Unavailable.into_response();
+        return HttpError(AppError::Unavailable).into_response();
     }
     let asked = sqlx::query_scalar::<_, i32>("select 1").fetch_one(state.ctx.db.global());
     match tokio::time::timeout(nightmarket_db::watch::PING_TIMEOUT, asked).await {
         Ok(Ok(_)) => (StatusCode::OK, axum::Json(Health { status: "ok".into() })).into_response(),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "health check: database unavailable");
-            AppError::Unavailable.into_response()
+            HttpError(AppError::Unavailable).into_response()
         }
         Err(_) => {
             tracing::warn!("health check: the database did not answer in time");
-            AppError::Unavailable.into_response()
+            HttpError(AppError::Unavailable).into_response()
         }
     }
 }

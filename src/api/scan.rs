@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::services::complaints::{self, ComplaintView, QueueFilter, Step};
-use crate::services::ratings::{self, RatingView};
-use crate::services::scores::{self, Breakdown};
 use nightmarket_domain::complaint::{Category, Deadlines};
+use nightmarket_services::complaints::{self, ComplaintView, QueueFilter, Step};
+use nightmarket_services::ratings::{self, RatingView};
+use nightmarket_services::scores::{self, Breakdown};
 
 /// A stall's score: each component with its inputs, and the evidence behind every deduction
 /// (staff, or the vendor whose stall it is).
@@ -28,7 +28,7 @@ pub async fn score(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<Breakdown>> {
+) -> HttpResult<Json<Breakdown>> {
     Ok(Json(scores::breakdown(&state.ctx, &user, id).await?))
 }
 
@@ -50,7 +50,7 @@ pub async fn code_ratings(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Query(q): Query<Limit>,
-) -> AppResult<Json<Vec<RatingView>>> {
+) -> HttpResult<Json<Vec<RatingView>>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     Ok(Json(ratings::for_code(&state.ctx, &user, id, limit).await?))
 }
@@ -79,7 +79,7 @@ pub async fn reply(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<ReplyRequest>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     ratings::reply(&state.ctx, &user, id, &body.reply).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -112,7 +112,7 @@ pub async fn moderate(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<ModerationRequest>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     ratings::moderate(&state.ctx, &user, id, body.hidden, &body.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -132,7 +132,7 @@ pub async fn held_ratings(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
-) -> AppResult<Json<Vec<ratings::HeldRating>>> {
+) -> HttpResult<Json<Vec<ratings::HeldRating>>> {
     Ok(Json(ratings::held(&state.ctx, &user).await?))
 }
 
@@ -165,7 +165,7 @@ pub async fn decide_rating(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<RatingDecisionRequest>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     ratings::decide(&state.ctx, &user, id, body.decision, &body.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -186,7 +186,7 @@ pub async fn queue(
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
     Query(f): Query<QueueFilter>,
-) -> AppResult<Json<Vec<ComplaintView>>> {
+) -> HttpResult<Json<Vec<ComplaintView>>> {
     Ok(Json(complaints::queue(&state.ctx, &user, &f).await?))
 }
 
@@ -207,7 +207,7 @@ pub async fn complaint(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<ComplaintDetail>> {
+) -> HttpResult<Json<ComplaintDetail>> {
     let (complaint, events) = complaints::get(&state.ctx, &user, id).await?;
     Ok(Json(ComplaintDetail {
         complaint,
@@ -237,7 +237,7 @@ pub async fn claim(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     complaints::claim(&state.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -261,7 +261,7 @@ pub async fn step(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(step): Json<Step>,
-) -> AppResult<Json<ComplaintView>> {
+) -> HttpResult<Json<ComplaintView>> {
     Ok(Json(complaints::act(&state.ctx, &user, id, &step).await?))
 }
 
@@ -280,7 +280,7 @@ pub async fn stall_complaints(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<Vec<ComplaintView>>> {
+) -> HttpResult<Json<Vec<ComplaintView>>> {
     Ok(Json(complaints::for_vendor(&state.ctx, &user, id).await?))
 }
 
@@ -308,7 +308,7 @@ pub async fn answer(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<AnswerRequest>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     complaints::answer(&state.ctx, &user, id, &body.answer).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -333,7 +333,7 @@ pub async fn deadlines(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
-) -> AppResult<Json<Vec<CategoryDeadlines>>> {
+) -> HttpResult<Json<Vec<CategoryDeadlines>>> {
     Ok(Json(
         complaints::deadlines(&state.ctx, &user)
             .await?
@@ -360,7 +360,7 @@ pub async fn set_deadlines(
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
     Json(body): Json<CategoryDeadlines>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     complaints::set_deadlines(
         &state.ctx,
         &user,

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path};
-use crate::services::accounts::{self, NewStaff, StaffMember};
 use nightmarket_domain::people::{Permission, Role};
+use nightmarket_services::accounts::{self, NewStaff, StaffMember};
 
 /// The tenant's admins and officials.
 #[utoipa::path(
@@ -25,7 +25,7 @@ use nightmarket_domain::people::{Permission, Role};
         (status = 404, description = "Not your tenant", body = ErrorBody),
     )
 )]
-pub async fn list(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<StaffMember>>> {
+pub async fn list(State(state): State<AppState>, TenantUser(user): TenantUser) -> HttpResult<Json<Vec<StaffMember>>> {
     Ok(Json(accounts::list_staff(&state.ctx, &user).await?))
 }
 
@@ -70,7 +70,7 @@ pub async fn create(
     TenantUser(user): TenantUser,
     Path(_tenant): Path<String>,
     Json(body): Json<CreateStaffRequest>,
-) -> AppResult<(StatusCode, Json<StaffWithPassword>)> {
+) -> HttpResult<(StatusCode, Json<StaffWithPassword>)> {
     let input = NewStaff {
         role: body.role,
         login: body.login,
@@ -110,7 +110,7 @@ pub async fn set_permissions(
     TenantUser(user): TenantUser,
     Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<PermissionsRequest>,
-) -> AppResult<Json<StaffMember>> {
+) -> HttpResult<Json<StaffMember>> {
     Ok(Json(
         accounts::set_permissions(&state.ctx, &user, id, body.permissions).await?,
     ))
@@ -131,7 +131,7 @@ pub async fn reset_password(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_tenant, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<StaffWithPassword>> {
+) -> HttpResult<Json<StaffWithPassword>> {
     let (member, one_time_password) = accounts::reset_password(&state.ctx, &user, id).await?;
     Ok(Json(StaffWithPassword {
         member,
@@ -162,7 +162,7 @@ pub async fn set_disabled(
     TenantUser(user): TenantUser,
     Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<DisabledRequest>,
-) -> AppResult<Json<StaffMember>> {
+) -> HttpResult<Json<StaffMember>> {
     Ok(Json(
         accounts::set_disabled(&state.ctx, &user, id, body.disabled).await?,
     ))

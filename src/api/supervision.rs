@@ -11,15 +11,15 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::files;
-use crate::services::checkins::{self, CheckedIn, Night};
-use crate::services::credentials::{self, ApiKey, CredentialEvent, CredentialView, EventOutcome, Signed};
-use crate::services::inspections::{self, Deduction, InspectionView, Recorded};
 use nightmarket_db::credentials::RenewalRow;
 use nightmarket_db::inspections::{AppealRow, Problem};
 use nightmarket_domain::credential::Kind;
+use nightmarket_services::checkins::{self, CheckedIn, Night};
+use nightmarket_services::credentials::{self, ApiKey, CredentialEvent, CredentialView, EventOutcome, Signed};
+use nightmarket_services::inspections::{self, Deduction, InspectionView, Recorded};
 
 #[derive(Deserialize, ToSchema)]
 pub struct CheckInRequest {
@@ -52,7 +52,7 @@ pub async fn check_in(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<CheckInRequest>,
-) -> AppResult<(StatusCode, Json<CheckedIn>)> {
+) -> HttpResult<(StatusCode, Json<CheckedIn>)> {
     let done = checkins::check_in(&state.ctx, &user, id, Some(body.lat), Some(body.lng), body.accuracy_m).await?;
     Ok((StatusCode::CREATED, Json(done)))
 }
@@ -72,7 +72,7 @@ pub async fn check_out(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     checkins::check_out(&state.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -99,7 +99,7 @@ pub async fn night(
     TenantUser(user): TenantUser,
     Path((_t, market)): Path<(String, Uuid)>,
     Query(q): Query<NightQuery>,
-) -> AppResult<Json<Night>> {
+) -> HttpResult<Json<Night>> {
     Ok(Json(checkins::night(&state.ctx, &user, market, q.date).await?))
 }
 
@@ -136,7 +136,7 @@ pub async fn credential_event(
     Path(tenant): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> AppResult<Json<EventOutcome>> {
+) -> HttpResult<Json<EventOutcome>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let signed = Signed {
@@ -159,7 +159,7 @@ pub async fn credential_event(
 pub async fn my_credentials(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
-) -> AppResult<Json<Vec<CredentialView>>> {
+) -> HttpResult<Json<Vec<CredentialView>>> {
     user.require_vendor()?;
     Ok(Json(credentials::for_vendor(&state.ctx, &user, user.id).await?))
 }
@@ -175,7 +175,7 @@ pub async fn vendor_credentials(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<Vec<CredentialView>>> {
+) -> HttpResult<Json<Vec<CredentialView>>> {
     Ok(Json(credentials::for_vendor(&state.ctx, &user, id).await?))
 }
 
@@ -214,7 +214,7 @@ pub async fn renew(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     multipart: Multipart,
-) -> AppResult<(StatusCode, Json<Created>)> {
+) -> HttpResult<(StatusCode, Json<Created>)> {
     let form = files::Form::read(multipart).await?;
     let file = form.files("file").into_iter().next().unwrap_or_default();
     let id = credentials::renew(
@@ -277,7 +277,7 @@ pub async fn renewals(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Query(q): Query<ListQuery>,
-) -> AppResult<Json<Vec<Renewal>>> {
+) -> HttpResult<Json<Vec<Renewal>>> {
     let list = credentials::renewals(&state.ctx, &user, !q.all).await?;
     Ok(Json(list.into_iter().filter_map(Renewal::of).collect()))
 }
@@ -310,7 +310,7 @@ pub async fn decide_renewal(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<RenewalDecision>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     credentials::decide_renewal(&state.ctx, &user, id, body.accept, &body.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -322,7 +322,7 @@ pub async fn decide_renewal(
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = [Problem]), (status = 403, description = "Not staff", body = ErrorBody))
 )]
-pub async fn problems(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<Problem>>> {
+pub async fn problems(State(state): State<AppState>, TenantUser(user): TenantUser) -> HttpResult<Json<Vec<Problem>>> {
     Ok(Json(inspections::list_problems(&state.ctx, &user).await?))
 }
 
@@ -342,7 +342,7 @@ pub async fn save_problem(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Json(body): Json<Problem>,
-) -> AppResult<Json<Vec<Problem>>> {
+) -> HttpResult<Json<Vec<Problem>>> {
     inspections::save_problem(&state.ctx, &user, &body).await?;
     Ok(Json(inspections::list_problems(&state.ctx, &user).await?))
 }
@@ -379,7 +379,7 @@ pub async fn inspect(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<InspectionRequest>,
-) -> AppResult<(StatusCode, Json<Recorded>)> {
+) -> HttpResult<(StatusCode, Json<Recorded>)> {
     let (recorded, _) = inspections::record(
         &state.ctx,
         &user,
@@ -404,7 +404,7 @@ pub async fn inspections_of(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<Vec<InspectionView>>> {
+) -> HttpResult<Json<Vec<InspectionView>>> {
     Ok(Json(inspections::for_code(&state.ctx, &user, id).await?))
 }
 
@@ -418,7 +418,7 @@ pub async fn inspections_of(
 pub async fn my_deductions(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
-) -> AppResult<Json<Vec<Deduction>>> {
+) -> HttpResult<Json<Vec<Deduction>>> {
     user.require_vendor()?;
     Ok(Json(inspections::deductions_of(&state.ctx, &user, user.id).await?))
 }
@@ -447,7 +447,7 @@ pub async fn appeal(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<AppealRequest>,
-) -> AppResult<(StatusCode, Json<Created>)> {
+) -> HttpResult<(StatusCode, Json<Created>)> {
     let id = inspections::appeal(&state.ctx, &user, id, &body.text, &[]).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -497,7 +497,7 @@ pub async fn appeals(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Query(q): Query<ListQuery>,
-) -> AppResult<Json<Vec<Appeal>>> {
+) -> HttpResult<Json<Vec<Appeal>>> {
     let list = inspections::appeals(&state.ctx, &user, !q.all).await?;
     Ok(Json(list.into_iter().map(Appeal::from).collect()))
 }
@@ -530,7 +530,7 @@ pub async fn decide_appeal(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<AppealDecision>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     inspections::decide_appeal(&state.ctx, &user, id, body.cancel, &body.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -542,7 +542,7 @@ pub async fn decide_appeal(
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = [ApiKey]), (status = 403, description = "Not the tenant admin", body = ErrorBody))
 )]
-pub async fn api_keys(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<ApiKey>>> {
+pub async fn api_keys(State(state): State<AppState>, TenantUser(user): TenantUser) -> HttpResult<Json<Vec<ApiKey>>> {
     Ok(Json(credentials::api_keys(&state.ctx, &user).await?))
 }
 
@@ -577,7 +577,7 @@ pub async fn create_api_key(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Json(body): Json<NewApiKey>,
-) -> AppResult<(StatusCode, Json<CreatedApiKey>)> {
+) -> HttpResult<(StatusCode, Json<CreatedApiKey>)> {
     let (key, secret) = credentials::new_api_key(&state.ctx, &user, &body.name).await?;
     Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
 }
@@ -597,7 +597,7 @@ pub async fn revoke_api_key(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     credentials::revoke_api_key(&state.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::TenantUser;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path};
-use crate::i18n::Lang;
-use crate::services::credit::{self, IssueRequest, RecordView, Verification};
-use crate::services::goods::{self, Declaration, SourceView};
-use crate::services::insights::{self, Insights};
+use crate::i18n::ReqLang;
 use nightmarket_domain::record::SignedRecord;
+use nightmarket_services::credit::{self, IssueRequest, RecordView, Verification};
+use nightmarket_services::goods::{self, Declaration, SourceView};
+use nightmarket_services::insights::{self, Insights};
 
 /// Insights for one of the vendor's stalls over the last 30 nights: figures against the median of
 /// the market's other stalls of the same category (at least three), scans by night and hour, tags,
@@ -31,10 +31,10 @@ use nightmarket_domain::record::SignedRecord;
 )]
 pub async fn stall_insights(
     State(state): State<AppState>,
-    lang: Lang,
+    ReqLang(lang): ReqLang,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<Insights>> {
+) -> HttpResult<Json<Insights>> {
     Ok(Json(insights::for_stall(&state.ctx, &user, id, lang).await?))
 }
 
@@ -48,7 +48,7 @@ pub async fn stall_insights(
         (status = 403, description = "Not a vendor", body = ErrorBody),
     )
 )]
-pub async fn records(State(state): State<AppState>, TenantUser(user): TenantUser) -> AppResult<Json<Vec<RecordView>>> {
+pub async fn records(State(state): State<AppState>, TenantUser(user): TenantUser) -> HttpResult<Json<Vec<RecordView>>> {
     Ok(Json(credit::list(&state.ctx, &user).await?))
 }
 
@@ -69,7 +69,7 @@ pub async fn issue(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Json(body): Json<IssueRequest>,
-) -> AppResult<(StatusCode, Json<RecordView>)> {
+) -> HttpResult<(StatusCode, Json<RecordView>)> {
     Ok((
         StatusCode::CREATED,
         Json(credit::issue(&state.ctx, &user, &body).await?),
@@ -96,7 +96,7 @@ pub async fn record(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<OwnRecord>> {
+) -> HttpResult<Json<OwnRecord>> {
     let (record, signed, _) = credit::get(&state.ctx, &user, id).await?;
     Ok(Json(OwnRecord { record, signed }))
 }
@@ -115,7 +115,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<RecordView>> {
+) -> HttpResult<Json<RecordView>> {
     Ok(Json(credit::revoke(&state.ctx, &user, id).await?))
 }
 
@@ -129,7 +129,7 @@ pub async fn revoke(
         (status = 404, description = "No record has this code", body = ErrorBody),
     )
 )]
-pub async fn verify(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Json<Verification>> {
+pub async fn verify(State(state): State<AppState>, Path(code): Path<String>) -> HttpResult<Json<Verification>> {
     Ok(Json(credit::verify(&state.ctx, &code).await?))
 }
 
@@ -146,7 +146,7 @@ pub async fn verify(State(state): State<AppState>, Path(code): Path<String>) -> 
 pub async fn goods_sources(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
-) -> AppResult<Json<Vec<SourceView>>> {
+) -> HttpResult<Json<Vec<SourceView>>> {
     Ok(Json(goods::mine(&state.ctx, &user).await?.1))
 }
 
@@ -167,7 +167,7 @@ pub async fn declare(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Json(body): Json<Declaration>,
-) -> AppResult<(StatusCode, Json<SourceView>)> {
+) -> HttpResult<(StatusCode, Json<SourceView>)> {
     let id = goods::declare(&state.ctx, &user, &body, None).await?;
     let (_, list) = goods::mine(&state.ctx, &user).await?;
     let made = list

@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 
 use super::auth::LoginResponse;
 use crate::app::AppState;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::{ErrorBody, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Json, Path};
-use crate::services::vendors;
+use nightmarket_services::vendors;
 
 #[derive(Deserialize, ToSchema)]
 pub struct CodeRequest {
@@ -45,14 +45,14 @@ pub async fn request_code(
     ClientIp(ip): ClientIp,
     Path(tenant): Path<String>,
     Json(body): Json<CodeRequest>,
-) -> AppResult<(StatusCode, Json<CodeSent>)> {
+) -> HttpResult<(StatusCode, Json<CodeSent>)> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
     let phone = vendors::request_code(&state.ctx, &tenant, &body.phone, ip).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(CodeSent {
             phone: phone.masked(),
-            expires_in_seconds: crate::services::otp::TTL_MINUTES * 60,
+            expires_in_seconds: nightmarket_services::otp::TTL_MINUTES * 60,
         }),
     ))
 }
@@ -86,7 +86,7 @@ pub async fn sign_up(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     Json(body): Json<SignupRequest>,
-) -> AppResult<(StatusCode, Json<LoginResponse>)> {
+) -> HttpResult<(StatusCode, Json<LoginResponse>)> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
     let session = vendors::sign_up(
         &state.ctx,

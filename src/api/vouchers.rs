@@ -10,12 +10,12 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::auth::shopper::{self, Shopper};
-use crate::error::{AppResult, ErrorBody, ErrorDetail};
+use crate::error::{ErrorBody, ErrorDetail, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
-use crate::services::vouchers::{self, Campaign, Claimed, ClaimedVoucher, HeldVoucher, ShopperSession};
 use nightmarket_domain::voucher::{Step, Terms};
+use nightmarket_services::vouchers::{self, Campaign, Claimed, ClaimedVoucher, HeldVoucher, ShopperSession};
 
 /// The tenant's campaigns (admins and officials).
 #[utoipa::path(
@@ -28,7 +28,7 @@ pub async fn list(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
-) -> AppResult<Json<Vec<Campaign>>> {
+) -> HttpResult<Json<Vec<Campaign>>> {
     user.require_staff()?;
     Ok(Json(vouchers::list(&state.ctx, user.tenant_id(), true).await?))
 }
@@ -56,7 +56,7 @@ pub async fn create(
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
     Json(terms): Json<Terms>,
-) -> AppResult<(StatusCode, Json<Campaign>)> {
+) -> HttpResult<(StatusCode, Json<Campaign>)> {
     Ok((
         StatusCode::CREATED,
         Json(vouchers::create(&state.ctx, &user, &terms).await?),
@@ -74,7 +74,7 @@ pub async fn get(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<Campaign>> {
+) -> HttpResult<Json<Campaign>> {
     user.require_staff()?;
     Ok(Json(vouchers::get(&state.ctx, user.tenant_id(), id, true).await?))
 }
@@ -98,7 +98,7 @@ pub async fn update(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(terms): Json<Terms>,
-) -> AppResult<Json<Campaign>> {
+) -> HttpResult<Json<Campaign>> {
     Ok(Json(vouchers::update(&state.ctx, &user, id, &terms).await?))
 }
 
@@ -124,7 +124,7 @@ pub async fn step(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<StepRequest>,
-) -> AppResult<Json<Campaign>> {
+) -> HttpResult<Json<Campaign>> {
     Ok(Json(vouchers::step(&state.ctx, &user, id, body.step).await?))
 }
 
@@ -134,7 +134,7 @@ pub async fn step(
     params(("tenant" = String, Path, description = "Tenant slug")),
     responses((status = 200, body = [Campaign]), (status = 404, body = ErrorBody))
 )]
-pub async fn public_list(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Json<Vec<Campaign>>> {
+pub async fn public_list(State(state): State<AppState>, Path(slug): Path<String>) -> HttpResult<Json<Vec<Campaign>>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     Ok(Json(vouchers::list(&state.ctx, tenant.id, false).await?))
 }
@@ -158,7 +158,7 @@ pub async fn send_code(
     ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
     Json(body): Json<PhoneRequest>,
-) -> AppResult<StatusCode> {
+) -> HttpResult<StatusCode> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     vouchers::send_code(&state.ctx, &tenant, &body.phone, ip).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -185,7 +185,7 @@ pub async fn sign_in(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Json(body): Json<SignInRequest>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let session = vouchers::sign_in(&state.ctx, &tenant, &body.phone, &body.code).await?;
     let cookie = shopper::cookie(&state.config, session.token.clone());
@@ -207,7 +207,7 @@ pub async fn my_vouchers(
     State(state): State<AppState>,
     shopper: Shopper,
     Path(_t): Path<String>,
-) -> AppResult<Json<Vec<HeldVoucher>>> {
+) -> HttpResult<Json<Vec<HeldVoucher>>> {
     Ok(Json(vouchers::mine(&state.ctx, shopper.tenant, shopper.id).await?))
 }
 
@@ -254,8 +254,8 @@ pub async fn claim(
     shopper: Shopper,
     Path((_t, id)): Path<(String, Uuid)>,
     headers: HeaderMap,
-) -> AppResult<Response> {
-    let lang = Lang::from_headers(&headers);
+) -> HttpResult<Response> {
+    let lang = crate::i18n::from_headers(&headers);
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -326,7 +326,7 @@ pub async fn redeem(
     Path(slug): Path<String>,
     headers: HeaderMap,
     Json(body): Json<RedeemRequest>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let key = headers
         .get("idempotency-key")
@@ -334,7 +334,7 @@ pub async fn redeem(
         .unwrap_or("");
     // A missing Idempotency-Key is the request's fault whatever the code names.
     vouchers::request_key(shopper.id, key)?;
-    let code = crate::services::codes::by_code_text(&state.ctx, &tenant, &body.code).await?;
+    let code = nightmarket_services::codes::by_code_text(&state.ctx, &tenant, &body.code).await?;
     let (r, new) = vouchers::redeem(&state.ctx, &tenant, &code, shopper.id, body.bill_fen, key).await?;
     let status = if new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(r)).into_response())
@@ -358,7 +358,7 @@ pub async fn stall_redemptions(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     crate::http::extract::Query(q): crate::http::extract::Query<NightQuery>,
-) -> AppResult<Json<Vec<vouchers::Redemption>>> {
+) -> HttpResult<Json<Vec<vouchers::Redemption>>> {
     let night = match q.date {
         Some(d) => d,
         None => vouchers::tonight_at(&state.ctx, &user, id).await?,
@@ -386,7 +386,7 @@ pub async fn reverse(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
     Json(body): Json<ReversalRequest>,
-) -> AppResult<Json<vouchers::Redemption>> {
+) -> HttpResult<Json<vouchers::Redemption>> {
     Ok(Json(vouchers::reverse(&state.ctx, &user, id, &body.reason).await?))
 }
 
@@ -402,7 +402,7 @@ pub async fn stats(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
-) -> AppResult<Json<vouchers::CampaignStats>> {
+) -> HttpResult<Json<vouchers::CampaignStats>> {
     Ok(Json(vouchers::stats(&state.ctx, &user, id).await?))
 }
 
@@ -417,7 +417,7 @@ pub async fn figures(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
-) -> AppResult<Json<Vec<vouchers::MarketFigures>>> {
+) -> HttpResult<Json<Vec<vouchers::MarketFigures>>> {
     Ok(Json(vouchers::market_figures(&state.ctx, &user).await?))
 }
 
@@ -445,7 +445,7 @@ pub async fn settlement(
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
     crate::http::extract::Query(r): crate::http::extract::Query<Range>,
-) -> AppResult<Json<Vec<vouchers::VendorDay>>> {
+) -> HttpResult<Json<Vec<vouchers::VendorDay>>> {
     Ok(Json(
         vouchers::settlement(&state.ctx, &user, r.from, r.to, r.reveal).await?,
     ))
@@ -466,7 +466,7 @@ pub async fn settle(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
     Path((_t, vendor, date)): Path<(String, Uuid, chrono::NaiveDate)>,
-) -> AppResult<Json<vouchers::VendorDay>> {
+) -> HttpResult<Json<vouchers::VendorDay>> {
     Ok(Json(vouchers::mark_settled(&state.ctx, &user, vendor, date).await?))
 }
 
@@ -490,6 +490,6 @@ pub async fn flags(
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
     crate::http::extract::Query(q): crate::http::extract::Query<FlagQuery>,
-) -> AppResult<Json<Vec<vouchers::Flag>>> {
+) -> HttpResult<Json<Vec<vouchers::Flag>>> {
     Ok(Json(vouchers::flags(&state.ctx, &user, q.campaign).await?))
 }

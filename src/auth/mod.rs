@@ -1,9 +1,6 @@
 //! Who is asking: session cookies and bearer tokens, the signed-in user, and role checks.
 
-pub mod password;
-pub mod session;
 pub mod shopper;
-pub mod throttle;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, RawPathParams};
 use axum::http::header::AUTHORIZATION;
@@ -13,11 +10,11 @@ use std::ops::Deref;
 
 use crate::app::AppState;
 use crate::config::Config;
-use crate::error::AppError;
+use crate::error::{AppError, HttpError};
 use nightmarket_db::users;
 use nightmarket_domain::people::{Actor, Role};
 use nightmarket_domain::tenant::TenantId;
-use session::Claims;
+use nightmarket_services::access::session::Claims;
 
 /// Paths a person who must still replace a one-time password may use.
 const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &[
@@ -61,7 +58,7 @@ impl Deref for AuthUser {
 }
 
 impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = AppError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(user) = parts.extensions.get::<AuthUser>() {
@@ -80,10 +77,10 @@ impl FromRequestParts<AppState> for AuthUser {
         drop(tx); // read-only: rolled back
         let current = row.token_version == claims.ver && row.disabled_at.is_none() && row.role() == Some(claims.role);
         if !current {
-            return Err(AppError::Unauthorized);
+            return Err(AppError::Unauthorized.into());
         }
         if row.must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
-            return Err(AppError::PasswordChangeRequired);
+            return Err(AppError::PasswordChangeRequired.into());
         }
         let permissions = row.permissions();
         let user = AuthUser(Actor::new(
@@ -101,12 +98,12 @@ impl FromRequestParts<AppState> for AuthUser {
 }
 
 impl OptionalFromRequestParts<AppState> for AuthUser {
-    type Rejection = AppError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, Self::Rejection> {
         match <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
             Ok(user) => Ok(Some(user)),
-            Err(AppError::Unauthorized) => Ok(None),
+            Err(HttpError(AppError::Unauthorized)) => Ok(None),
             Err(other) => Err(other),
         }
     }
@@ -118,7 +115,7 @@ impl OptionalFromRequestParts<AppState> for AuthUser {
 pub struct TenantUser(pub AuthUser);
 
 impl FromRequestParts<AppState> for TenantUser {
-    type Rejection = AppError;
+    type Rejection = HttpError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = <AuthUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;

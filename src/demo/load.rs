@@ -6,14 +6,14 @@ use chrono::Utc;
 use sqlx::PgPool;
 
 use super::stalls::{Dice, decide, official, person, seed_application, seed_vendor};
-use crate::auth::password;
-use crate::secrets::{Keys, random_password};
-use crate::services::audit::Author;
-use crate::services::tenants::{self, NewTenant};
-use crate::services::{codes, supervision};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::market::{Category, MarketDraft};
 use nightmarket_domain::tenant::Tenant;
+use nightmarket_services::access::password;
+use nightmarket_services::audit::Author;
+use nightmarket_services::secrets::{Keys, random_password};
+use nightmarket_services::tenants::{self, NewTenant};
+use nightmarket_services::{codes, supervision};
 
 /// Creates `tenants` tenants (`load-1`, `load-2`, …) sharing `stalls` approved stalls between
 /// them, and returns the path and query of every code (what the QR codes open).
@@ -244,7 +244,7 @@ async fn seed_shoppers(
     tenant: nightmarket_domain::tenant::TenantId,
     shoppers: usize,
 ) -> anyhow::Result<Vec<String>> {
-    let shopper_keys = crate::auth::shopper::ShopperKeys::new(&keys.session);
+    let shopper_keys = nightmarket_services::access::shopper::ShopperKeys::new(&keys.session);
     let mut tokens = Vec::with_capacity(shoppers);
     let mut n: u64 = 0;
     while (tokens.len()) < shoppers {
@@ -256,7 +256,7 @@ async fn seed_shoppers(
             let phone = format!("1{}{:09}", 3 + n % 7, n);
             n += 1;
             let id = uuid::Uuid::new_v4();
-            let place = crate::pii::Place {
+            let place = nightmarket_services::pii::Place {
                 tenant,
                 table: "shoppers",
                 column: "phone_enc",
@@ -535,7 +535,7 @@ pub async fn seed_chaos(
     let tenant = loaded.tenant.id;
     let campaign = seed_campaign(owner, tenant, vouchers, 3).await?;
     let shopper_tokens = seed_shoppers(owner, keys, tenant, shoppers).await?;
-    let sessions = crate::auth::session::SessionKeys::new(&keys.session, chrono::Duration::hours(12));
+    let sessions = nightmarket_services::access::session::SessionKeys::new(&keys.session, chrono::Duration::hours(12));
     let mut out = Vec::with_capacity(stalls);
     for ((code, path), vendor) in loaded.codes.into_iter().zip(loaded.vendors) {
         let (token, _) = sessions.issue(tenant, vendor, nightmarket_domain::people::Role::Vendor, "chaos", 0)?;

@@ -7,11 +7,11 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{DemoCredentials, TenantSpec};
-use crate::secrets::Keys;
-use crate::services::audit::{self, Author, Change};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::record::{SECTIONS, display_code};
 use nightmarket_domain::tenant::{Tenant, TenantId};
+use nightmarket_services::audit::{self, Author, Change};
+use nightmarket_services::secrets::Keys;
 
 pub(super) async fn seed(
     owner: &PgPool,
@@ -77,7 +77,7 @@ pub(super) async fn seed(
         }
     }
     let sections: Vec<String> = SECTIONS.iter().map(|s| s.to_string()).collect();
-    let id = crate::services::credit::issue_in(&mut tx, keys, &tenant, actor, vendor, &sections, 30, now)
+    let id = nightmarket_services::credit::issue_in(&mut tx, keys, &tenant, actor, vendor, &sections, 30, now)
         .await
         .map_err(|e| anyhow::anyhow!("demo credit record: {e}"))?;
     let row = db::credit::get(&mut tx, id)

@@ -9,16 +9,16 @@ use uuid::Uuid;
 
 use super::stalls::{Dice, official, placeholder_png};
 use super::{DemoCredentials, TenantSpec};
-use crate::pii::Place;
-use crate::secrets::Keys;
-use crate::services::audit::Author;
-use crate::services::supervision;
 use nightmarket_db::codes::{CodeFilter, CodeRow};
 use nightmarket_db::complaints::NewComplaint;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::complaint::{Category, new_tracking};
 use nightmarket_domain::rating::Tag;
 use nightmarket_domain::tenant::{Tenant, TenantId};
+use nightmarket_services::audit::Author;
+use nightmarket_services::pii::Place;
+use nightmarket_services::secrets::Keys;
+use nightmarket_services::supervision;
 
 const COMMENTS: [&str; 8] = [
     "味道很好，分量也足",
@@ -66,7 +66,7 @@ pub(super) async fn seed(
     for (n, (code, _, night, _)) in nights.iter().enumerate() {
         let visitors = 5 + dice.below(40) as usize;
         let devices: Vec<String> = (0..visitors)
-            .map(|i| crate::services::shopper::device_hash(keys, tenant.id, &format!("demo-device-{n}-{i}")))
+            .map(|i| nightmarket_services::shopper::device_hash(keys, tenant.id, &format!("demo-device-{n}-{i}")))
             .collect();
         let scans = (visitors + dice.below(visitors as u64) as usize) as i64;
         db::scan_counts::add(&mut tx, *code, *night, scans, &devices).await?;
@@ -170,7 +170,7 @@ pub(super) async fn seed(
         let at = now - Duration::minutes(*minutes_ago);
         let d = category.default_deadlines();
         let id = Uuid::new_v4();
-        let tracking = new_tracking(&tenant.slug, crate::secrets::random_bytes());
+        let tracking = new_tracking(&tenant.slug, nightmarket_services::secrets::random_bytes());
         db::complaints::insert(
             &mut tx,
             &NewComplaint {

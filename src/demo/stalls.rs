@@ -5,12 +5,6 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{DemoCredentials, TenantSpec};
-use crate::auth::password;
-use crate::pii::Place;
-use crate::secrets::{Keys, random_bytes, random_password};
-use crate::services::accounts::phone_login_key;
-use crate::services::audit::{self, Author, Change};
-use crate::services::{codes, notices};
 use nightmarket_db::{self as db, TenantTx, applications::Details};
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::identity::{ResidentId, mask_name, resident_id_check_char};
@@ -18,6 +12,12 @@ use nightmarket_domain::market::Category;
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::{Tenant, TenantId};
+use nightmarket_services::access::password;
+use nightmarket_services::accounts::phone_login_key;
+use nightmarket_services::audit::{self, Author, Change};
+use nightmarket_services::pii::Place;
+use nightmarket_services::secrets::{Keys, random_bytes, random_password};
+use nightmarket_services::{codes, notices};
 
 const SURNAMES: &[&str] = &[
     "张", "王", "李", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "罗", "高",

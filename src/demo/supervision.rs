@@ -10,10 +10,6 @@ use uuid::Uuid;
 
 use super::stalls::{Dice, official, placeholder_png};
 use super::{DemoCredentials, TenantSpec};
-use crate::pii::Place;
-use crate::secrets::Keys;
-use crate::services::audit::{self, ActorKind, Author, Change};
-use crate::services::{credentials, inspections, live, supervision};
 use nightmarket_db::codes::{CodeFilter, CodeRow};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::Colour;
@@ -22,6 +18,10 @@ use nightmarket_domain::geo::LatLng;
 use nightmarket_domain::market::Category;
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::tenant::{Tenant, TenantId};
+use nightmarket_services::audit::{self, ActorKind, Author, Change};
+use nightmarket_services::pii::Place;
+use nightmarket_services::secrets::Keys;
+use nightmarket_services::{credentials, inspections, live, supervision};
 
 fn err(e: crate::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("demo supervision: {e}")

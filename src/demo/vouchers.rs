@@ -8,13 +8,13 @@ use uuid::Uuid;
 
 use super::stalls::Dice;
 use super::{DemoCredentials, TenantSpec};
-use crate::pii::Place;
-use crate::secrets::Keys;
-use crate::services::audit::{self, Author, Change};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::{Tenant, TenantId};
 use nightmarket_domain::voucher::Terms;
+use nightmarket_services::audit::{self, Author, Change};
+use nightmarket_services::pii::Place;
+use nightmarket_services::secrets::Keys;
 
 pub(super) async fn seed(
     owner: &PgPool,
@@ -191,7 +191,7 @@ pub(super) async fn seed(
                 let by = super::stalls::official(&mut tx).await?;
                 for f in db::vouchers::flags(&mut tx, &settings, None).await? {
                     if f.kind == "refused_attempts" {
-                        let key = crate::services::vouchers::flag_key(&f);
+                        let key = nightmarket_services::vouchers::flag_key(&f);
                         db::vouchers::dismiss_flag(
                             &mut tx,
                             &key,

@@ -24,7 +24,7 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, HttpError};
 use nightmarket_db::watch::DbWatch;
 
 /// How long a request may go on once the database is found down (time to finish from a cache).
@@ -168,7 +168,7 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
             Some(_permit) => unless_database_down(&state.db_watch, next.run(request)).await,
             None => {
                 metrics::counter!("http_requests_shed_total").increment(1);
-                AppError::Overloaded.into_response()
+                HttpError(AppError::Overloaded).into_response()
             }
         },
     }
@@ -187,7 +187,7 @@ async fn unless_database_down(watch: &DbWatch, work: impl Future<Output = Respon
             Ok(response) => response,
             Err(_) => {
                 metrics::counter!("http_requests_cut_database_down_total").increment(1);
-                AppError::Unavailable.into_response()
+                HttpError(AppError::Unavailable).into_response()
             }
         },
     }

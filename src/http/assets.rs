@@ -12,7 +12,7 @@ use rust_embed::Embed;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::error::AppError;
+use crate::error::{AppError, HttpError};
 use crate::http::extract::Query;
 
 #[derive(Embed)]
@@ -44,7 +44,7 @@ pub struct VersionQuery {
 
 pub async fn serve(Path(path): Path<String>, Query(q): Query<VersionQuery>, headers: HeaderMap) -> Response {
     let Some(file) = Assets::get(&path) else {
-        return AppError::NotFound.into_response();
+        return HttpError(AppError::NotFound).into_response();
     };
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
     let current = VERSIONS.get(&path);

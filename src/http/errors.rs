@@ -11,8 +11,7 @@ use std::any::Any;
 
 use crate::app::AppState;
 use crate::auth::SessionHint;
-use crate::error::{AppError, ErrorReport};
-use crate::i18n::Lang;
+use crate::error::{AppError, ErrorReport, HttpError};
 use crate::web::layout::error_page;
 
 /// Machine clients: everything under these prefixes answers errors as JSON.
@@ -21,7 +20,7 @@ pub fn is_api_path(path: &str) -> bool {
 }
 
 pub async fn render(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let lang = Lang::from_headers(request.headers());
+    let lang = crate::i18n::from_headers(request.headers());
     // Kept (a reference-counted clone, no copy) for the header of an error page: it says who is
     // signed in, as every other page does.
     let cookie = request.headers().get(header::COOKIE).cloned();
@@ -48,7 +47,7 @@ pub async fn render(State(state): State<AppState>, request: Request, next: Next)
             if has_own_body && !(plain_text && is_api_path(&path)) {
                 return response;
             }
-            AppError::from_status(response.status())
+            HttpError::from_status(response.status())
         }
         None => return response,
     };
@@ -86,5 +85,5 @@ pub fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response<Body> {
         .cloned()
         .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_else(|| "unknown panic".into());
-    AppError::Internal(anyhow::anyhow!("panic: {detail}")).into_response()
+    HttpError(AppError::Internal(anyhow::anyhow!("panic: {detail}"))).into_response()
 }

@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::app::AppState;
-use crate::error::AppError;
+use crate::error::{AppError, HttpError};
 
 /// No inline script or style anywhere: every page works with these.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
@@ -45,7 +45,7 @@ pub async fn headers(State(state): State<AppState>, request: Request, next: Next
 /// carry no ambient browser credentials to abuse.
 pub async fn cross_site_check(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if is_cross_site(&state, &request) {
-        return AppError::CrossSite.into_response();
+        return HttpError(AppError::CrossSite).into_response();
     }
     next.run(request).await
 }

@@ -10,11 +10,11 @@ use super::layout::{FormErrors, NavUser, Page, form_failed, render};
 use super::public::local_path;
 use crate::app::AppState;
 use crate::auth::{AuthUser, expired_session_cookie, session_cookie};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Query};
-use crate::services::accounts::{self, Session};
 use nightmarket_domain::tenant::Tenant;
+use nightmarket_services::accounts::{self, Session};
 
 #[derive(Template)]
 #[template(path = "account/login.html")]
@@ -37,16 +37,16 @@ pub async fn login_page(
     State(state): State<AppState>,
     page: Page,
     Query(q): Query<LoginQuery>,
-) -> AppResult<Html<String>> {
-    let tenants = crate::services::tenants::list(&state.ctx.db).await?;
-    render(&LoginPage {
+) -> HttpResult<Html<String>> {
+    let tenants = nightmarket_services::tenants::list(&state.ctx.db).await?;
+    Ok(render(&LoginPage {
         page,
         tenants,
         tenant: q.tenant.unwrap_or_default(),
         login: String::new(),
         next: local_path(q.next.as_deref()),
         error: None,
-    })
+    })?)
 }
 
 #[derive(Deserialize)]
@@ -72,7 +72,7 @@ pub async fn login(
     page: Page,
     ClientIp(ip): ClientIp,
     Form(form): Form<LoginForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match accounts::sign_in(&state.ctx, ip, &form.tenant, &form.login, &form.password).await {
         Ok(session) => {
             let home = NavUser {
@@ -90,8 +90,8 @@ pub async fn login(
             Ok(with_session(&state, Redirect::to(&target).into_response(), &session))
         }
         Err(err @ (AppError::BadCredentials | AppError::RateLimited { .. })) => {
-            let tenants = crate::services::tenants::list(&state.ctx.db).await?;
-            let status = err.status();
+            let tenants = nightmarket_services::tenants::list(&state.ctx.db).await?;
+            let status = crate::error::status(&err);
             let message = match &err {
                 AppError::RateLimited { retry_after_secs } => page.tr("login.throttled", "s", retry_after_secs),
                 _ => page.t("login.invalid"),
@@ -112,12 +112,12 @@ pub async fn login(
             }
             Ok(response)
         }
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 
 /// Signs out everywhere: the account's sessions are revoked, and this browser's cookie removed.
-pub async fn logout(State(state): State<AppState>, user: Option<AuthUser>) -> AppResult<Response> {
+pub async fn logout(State(state): State<AppState>, user: Option<AuthUser>) -> HttpResult<Response> {
     if let Some(user) = user {
         accounts::sign_out(&state.ctx, &user).await?;
     }
@@ -147,14 +147,14 @@ pub async fn password_page(
     page: Page,
     user: AuthUser,
     Query(q): Query<DoneQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let must_change = accounts::must_change_password(&state.ctx, &user).await?;
-    render(&PasswordPage {
+    Ok(render(&PasswordPage {
         page,
         must_change,
         done: q.done.is_some(),
         errors: FormErrors::default(),
-    })
+    })?)
 }
 
 #[derive(Deserialize)]
@@ -169,7 +169,7 @@ pub async fn change_password(
     page: Page,
     user: AuthUser,
     Form(form): Form<PasswordForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match accounts::change_password(
         &state.ctx,
         &user,
@@ -193,7 +193,7 @@ pub async fn change_password(
                 });
                 Ok(form_failed(html, &err))
             }
-            None => Err(err),
+            None => Err(err.into()),
         },
     }
 }

@@ -11,10 +11,10 @@ use uuid::Uuid;
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
-use crate::services::markets::{self, Market, MarketDetail, SlotInput};
 use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
+use nightmarket_services::markets::{self, Market, MarketDetail, SlotInput};
 
 #[derive(Template)]
 #[template(path = "admin/home.html")]
@@ -27,18 +27,18 @@ struct HomePage {
     staff_count: usize,
 }
 
-pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_admin()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
-    let staff = crate::services::accounts::list_staff(&state.ctx, &user).await?;
-    render(&HomePage {
+    let staff = nightmarket_services::accounts::list_staff(&state.ctx, &user).await?;
+    Ok(render(&HomePage {
         page,
         section: "home",
         tenant_name: user.tenant.name.clone(),
         market_count: markets.len(),
         slot_count: markets.iter().map(|m| m.slot_count).sum(),
         staff_count: staff.len(),
-    })
+    })?)
 }
 
 #[derive(Template)]
@@ -56,15 +56,15 @@ impl ListPage {
     }
 }
 
-pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_admin()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
-    render(&ListPage {
+    Ok(render(&ListPage {
         page,
         section: "markets",
         markets,
         tz: user.tenant.timezone,
-    })
+    })?)
 }
 
 /// The market form as typed: every field text, so a bad number is reported, not rejected.
@@ -159,7 +159,7 @@ struct FormPage {
     timezone: String,
 }
 
-pub async fn new_form(page: Page, user: AuthUser) -> AppResult<Html<String>> {
+pub async fn new_form(page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_admin()?;
     let form = MarketForm {
         radius_m: "300".into(),
@@ -167,14 +167,14 @@ pub async fn new_form(page: Page, user: AuthUser) -> AppResult<Html<String>> {
         closes_at: "23:00".into(),
         ..Default::default()
     };
-    render(&FormPage {
+    Ok(render(&FormPage {
         page,
         section: "markets",
         market_id: None,
         form,
         errors: FormErrors::default(),
         timezone: user.tenant.timezone.name().to_string(),
-    })
+    })?)
 }
 
 pub async fn create(
@@ -182,7 +182,7 @@ pub async fn create(
     page: Page,
     user: AuthUser,
     Form(form): Form<MarketForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_admin()?;
     let result = match form.checked() {
         Ok(draft) => markets::create(&state.ctx, &user, &draft).await,
@@ -190,7 +190,7 @@ pub async fn create(
     };
     match result {
         Ok(market) => Ok(Redirect::to(&format!("/admin/markets/{}?notice=created", market.id)).into_response()),
-        Err(err) => refill(page, &user, None, form, err),
+        Err(err) => Ok(refill(page, &user, None, form, err)?),
     }
 }
 
@@ -220,17 +220,17 @@ pub async fn edit_form(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require_admin()?;
     let detail = markets::get(&state.ctx, user.tenant_id(), id).await?;
-    render(&FormPage {
+    Ok(render(&FormPage {
         page,
         section: "markets",
         market_id: Some(id),
         form: MarketForm::from_market(&detail.market),
         errors: FormErrors::default(),
         timezone: user.tenant.timezone.name().to_string(),
-    })
+    })?)
 }
 
 pub async fn update(
@@ -239,7 +239,7 @@ pub async fn update(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<MarketForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_admin()?;
     let result = match form.checked() {
         Ok(draft) => markets::update(&state.ctx, &user, id, &draft).await,
@@ -247,7 +247,7 @@ pub async fn update(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/admin/markets/{id}?notice=saved")).into_response()),
-        Err(err) => refill(page, &user, Some(id), form, err),
+        Err(err) => Ok(refill(page, &user, Some(id), form, err)?),
     }
 }
 
@@ -307,11 +307,11 @@ pub async fn show(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require_admin()?;
     let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let notice = notice_text(&page, q.notice.as_deref());
-    render(&MarketPage {
+    Ok(render(&MarketPage {
         page,
         section: "markets",
         tenant_slug: user.tenant.slug.clone(),
@@ -328,7 +328,7 @@ pub async fn show(
             ..Default::default()
         },
         categories: Category::ALL,
-    })
+    })?)
 }
 
 /// The market page again, with the slot forms as typed and what was wrong with them.
@@ -365,7 +365,7 @@ pub async fn add_slot(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<SlotForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_admin()?;
     let input = [SlotInput {
         code: form.code.clone(),
@@ -373,7 +373,7 @@ pub async fn add_slot(
     }];
     match markets::add_slots(&state.ctx, &user, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slots_added")).into_response()),
-        Err(err) => slots_failed(&state, page, &user, id, err, form, RangeForm::default()).await,
+        Err(err) => Ok(slots_failed(&state, page, &user, id, err, form, RangeForm::default()).await?),
     }
 }
 
@@ -383,7 +383,7 @@ pub async fn add_range(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<RangeForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_admin()?;
     let mut errors = Vec::new();
     let from = number::<u32>(&form.from, "from", &mut errors);
@@ -413,7 +413,7 @@ pub async fn add_range(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slots_added")).into_response()),
-        Err(err) => slots_failed(&state, page, &user, id, err, SlotForm::default(), form).await,
+        Err(err) => Ok(slots_failed(&state, page, &user, id, err, SlotForm::default(), form).await?),
     }
 }
 
@@ -421,7 +421,7 @@ pub async fn delete_slot(
     State(state): State<AppState>,
     user: AuthUser,
     Path((id, slot)): Path<(Uuid, Uuid)>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_admin()?;
     markets::remove_slot(&state.ctx, &user, id, slot).await?;
     Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slot_removed")).into_response())

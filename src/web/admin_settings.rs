@@ -8,12 +8,12 @@ use serde::Deserialize;
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Query};
-use crate::services::codes::{self, KeyDocument};
-use crate::services::settings;
 use nightmarket_db::settings::Settings;
 use nightmarket_domain::complaint::{Category, Deadlines};
+use nightmarket_services::codes::{self, KeyDocument};
+use nightmarket_services::settings;
 
 /// The settings form as typed.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -233,7 +233,7 @@ async fn settings_page(
     notice: Option<String>,
 ) -> AppResult<Html<String>> {
     let keys = codes::key_document(&state.ctx, &admin.tenant).await?;
-    let deadlines = crate::services::complaints::deadlines(&state.ctx, admin).await?;
+    let deadlines = nightmarket_services::complaints::deadlines(&state.ctx, admin).await?;
     render(&SettingsPage {
         deadlines,
         page,
@@ -256,7 +256,7 @@ pub async fn show(
     page: Page,
     admin: AuthUser,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     admin.require_admin()?;
     let s = settings::get(&state.ctx, &admin).await?;
     let notice = match q.notice.as_deref() {
@@ -265,7 +265,7 @@ pub async fn show(
         Some("deadlines") => Some(page.t("admin.notice_saved")),
         _ => None,
     };
-    settings_page(
+    Ok(settings_page(
         &state,
         page,
         &admin,
@@ -273,7 +273,7 @@ pub async fn show(
         FormErrors::default(),
         notice,
     )
-    .await
+    .await?)
 }
 
 pub async fn save(
@@ -281,7 +281,7 @@ pub async fn save(
     page: Page,
     admin: AuthUser,
     Form(form): Form<SettingsForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     admin.require_admin()?;
     let result = match form.parse() {
         Ok(s) => settings::save(&state.ctx, &admin, &s).await.map(|_| ()),
@@ -291,7 +291,7 @@ pub async fn save(
         Ok(()) => Ok(Redirect::to("/admin/settings?notice=saved").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = settings_page(&state, page, &admin, form, errors, None).await;
             Ok(form_failed(html, &err))
@@ -299,7 +299,7 @@ pub async fn save(
     }
 }
 
-pub async fn rotate_key(State(state): State<AppState>, admin: AuthUser) -> AppResult<Response> {
+pub async fn rotate_key(State(state): State<AppState>, admin: AuthUser) -> HttpResult<Response> {
     codes::rotate(&state.ctx, &admin).await?;
     Ok(Redirect::to("/admin/settings?notice=rotated").into_response())
 }
@@ -320,7 +320,7 @@ pub async fn save_deadlines(
     page: Page,
     admin: AuthUser,
     Form(form): Form<DeadlineForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     admin.require_admin()?;
     let parsed = match (form.ack_hours.trim().parse(), form.resolve_days.trim().parse()) {
         (Ok(ack_hours), Ok(resolve_days)) => Ok(Deadlines {
@@ -330,14 +330,14 @@ pub async fn save_deadlines(
         _ => Err(AppError::field("ack_hours", "form.not_a_number")),
     };
     let result = match parsed {
-        Ok(d) => crate::services::complaints::set_deadlines(&state.ctx, &admin, &form.category, d).await,
+        Ok(d) => nightmarket_services::complaints::set_deadlines(&state.ctx, &admin, &form.category, d).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(()) => Ok(Redirect::to("/admin/settings?notice=deadlines#deadlines").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let s = settings::get(&state.ctx, &admin).await?;
             let html = settings_page(&state, page, &admin, SettingsForm::of(&s), errors, None).await;

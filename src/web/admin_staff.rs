@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path};
-use crate::services::accounts::{self, NewStaff, StaffMember};
 use nightmarket_domain::people::{Permission, Role};
+use nightmarket_services::accounts::{self, NewStaff, StaffMember};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct StaffForm {
@@ -79,9 +79,9 @@ fn blank_form() -> StaffForm {
     }
 }
 
-pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_admin()?;
-    staff_page(&state, page, &user, blank_form(), FormErrors::default(), None).await
+    Ok(staff_page(&state, page, &user, blank_form(), FormErrors::default(), None).await?)
 }
 
 pub async fn create(
@@ -89,7 +89,7 @@ pub async fn create(
     page: Page,
     user: AuthUser,
     Form(form): Form<StaffForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_admin()?;
     let input = NewStaff {
         role: Role::parse(&form.role).unwrap_or(Role::Vendor), // a vendor role is refused by the service
@@ -113,7 +113,7 @@ pub async fn create(
         }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = staff_page(&state, page, &user, form, errors, None).await;
             Ok(form_failed(html, &err))
@@ -132,7 +132,7 @@ pub async fn set_permissions(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<PermissionsForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let mut permissions = Vec::new();
     for p in &form.permission {
         permissions
@@ -147,7 +147,7 @@ pub async fn reset_password(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let (member, password) = accounts::reset_password(&state.ctx, &user, id).await?;
     let html = staff_page(
         &state,
@@ -178,8 +178,8 @@ pub async fn disable(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
-    set_disabled(state, page, user, id, true).await
+) -> HttpResult<Response> {
+    Ok(set_disabled(state, page, user, id, true).await?)
 }
 
 pub async fn enable(
@@ -187,6 +187,6 @@ pub async fn enable(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
-    set_disabled(state, page, user, id, false).await
+) -> HttpResult<Response> {
+    Ok(set_disabled(state, page, user, id, false).await?)
 }

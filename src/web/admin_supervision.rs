@@ -9,11 +9,11 @@ use uuid::Uuid;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path};
-use crate::services::credentials::{self, ApiKey};
-use crate::services::inspections;
 use nightmarket_db::inspections::Problem;
+use nightmarket_services::credentials::{self, ApiKey};
+use nightmarket_services::inspections;
 
 #[derive(Template)]
 #[template(path = "admin/api_keys.html")]
@@ -52,8 +52,8 @@ async fn keys_page(
     })
 }
 
-pub async fn keys(State(state): State<AppState>, page: Page, admin: AuthUser) -> AppResult<Html<String>> {
-    keys_page(&state, page, &admin, None, FormErrors::default()).await
+pub async fn keys(State(state): State<AppState>, page: Page, admin: AuthUser) -> HttpResult<Html<String>> {
+    Ok(keys_page(&state, page, &admin, None, FormErrors::default()).await?)
 }
 
 #[derive(Deserialize)]
@@ -68,7 +68,7 @@ pub async fn create_key(
     page: Page,
     admin: AuthUser,
     Form(form): Form<NewKeyForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match credentials::new_api_key(&state.ctx, &admin, &form.name).await {
         Ok((key, secret)) => {
             let html = keys_page(&state, page, &admin, Some((key.key_id, secret)), FormErrors::default()).await?;
@@ -81,7 +81,7 @@ pub async fn create_key(
         }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = keys_page(&state, page, &admin, None, errors).await;
             Ok(form_failed(html, &err))
@@ -89,7 +89,7 @@ pub async fn create_key(
     }
 }
 
-pub async fn revoke_key(State(state): State<AppState>, admin: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn revoke_key(State(state): State<AppState>, admin: AuthUser, Path(id): Path<Uuid>) -> HttpResult<Response> {
     credentials::revoke_api_key(&state.ctx, &admin, id).await?;
     Ok(Redirect::to("/admin/api-keys").into_response())
 }
@@ -133,8 +133,8 @@ pub async fn problems(
     page: Page,
     admin: AuthUser,
     crate::http::extract::Query(q): crate::http::extract::Query<SavedQuery>,
-) -> AppResult<Html<String>> {
-    problems_page(&state, page, &admin, FormErrors::default(), q.saved).await
+) -> HttpResult<Html<String>> {
+    Ok(problems_page(&state, page, &admin, FormErrors::default(), q.saved).await?)
 }
 
 #[derive(Deserialize)]
@@ -155,7 +155,7 @@ pub async fn save_problem(
     page: Page,
     admin: AuthUser,
     Form(form): Form<ProblemForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let result = match form.points.trim().parse::<i32>() {
         Ok(points) => {
             let p = Problem {
@@ -172,7 +172,7 @@ pub async fn save_problem(
         Ok(()) => Ok(Redirect::to("/admin/problems?saved=true").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = problems_page(&state, page, &admin, errors, false).await;
             Ok(form_failed(html, &err))

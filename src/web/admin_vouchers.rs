@@ -12,10 +12,10 @@ use super::filters;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
-use crate::services::vouchers::{self, CampaignStats, VendorDay};
 use nightmarket_domain::voucher::{Step, Terms, yuan};
+use nightmarket_services::vouchers::{self, CampaignStats, VendorDay};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct CampaignForm {
@@ -226,7 +226,7 @@ struct Choices {
 }
 
 async fn choices(state: &AppState, admin: &AuthUser) -> AppResult<Choices> {
-    let markets = crate::services::markets::list(&state.ctx, admin.tenant_id())
+    let markets = nightmarket_services::markets::list(&state.ctx, admin.tenant_id())
         .await?
         .into_iter()
         .map(|m| (m.id, m.name))
@@ -310,9 +310,9 @@ pub async fn list(
     page: Page,
     admin: AuthUser,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = q.notice.as_deref().map(|_| page.t("admin.notice_saved"));
-    campaigns_page(
+    Ok(campaigns_page(
         &state,
         page,
         &admin,
@@ -320,7 +320,7 @@ pub async fn list(
         FormErrors::default(),
         notice,
     )
-    .await
+    .await?)
 }
 
 pub async fn create(
@@ -328,7 +328,7 @@ pub async fn create(
     page: Page,
     admin: AuthUser,
     Form(form): Form<CampaignForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     admin.require_admin()?;
     let result = match form.parse(admin.tenant.timezone) {
         Ok(t) => vouchers::create(&state.ctx, &admin, &t).await,
@@ -338,7 +338,7 @@ pub async fn create(
         Ok(c) => Ok(Redirect::to(&format!("/admin/vouchers/{}?notice=saved", c.id)).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = campaigns_page(&state, page, &admin, form, errors, None).await;
             Ok(form_failed(html, &err))
@@ -429,13 +429,13 @@ pub async fn show(
     admin: AuthUser,
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     // After a step, what was done; after an edit, that it was saved.
     let notice = q.notice.as_deref().map(|n| match Step::parse(n) {
         Some(step) => page.t(step.done_key()),
         None => page.t("admin.notice_saved"),
     });
-    campaign_page(&state, page, &admin, id, None, FormErrors::default(), notice).await
+    Ok(campaign_page(&state, page, &admin, id, None, FormErrors::default(), notice).await?)
 }
 
 pub async fn update(
@@ -444,7 +444,7 @@ pub async fn update(
     admin: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<CampaignForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     admin.require_admin()?;
     let result = match form.parse(admin.tenant.timezone) {
         Ok(t) => vouchers::update(&state.ctx, &admin, id, &t).await,
@@ -454,7 +454,7 @@ pub async fn update(
         Ok(_) => Ok(Redirect::to(&format!("/admin/vouchers/{id}?notice=saved")).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = campaign_page(&state, page, &admin, id, Some(form), errors, None).await;
             Ok(form_failed(html, &err))
@@ -473,12 +473,12 @@ pub async fn step(
     admin: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<StepForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match vouchers::step(&state.ctx, &admin, id, form.step).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/vouchers/{id}?notice={}", form.step.as_str())).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = campaign_page(&state, page, &admin, id, None, errors, None).await;
             Ok(form_failed(html, &err))
@@ -524,7 +524,7 @@ pub struct RangeQuery {
 /// The business nights asked for; by default the 30 nights up to the one under way (or just
 /// ended), so a use after midnight is in the range it belongs to.
 async fn range(state: &AppState, admin: &AuthUser, q: &RangeQuery) -> AppResult<(NaiveDate, NaiveDate, NaiveDate)> {
-    let night = crate::services::numbers::lookup_night(&state.ctx, admin).await?;
+    let night = nightmarket_services::numbers::lookup_night(&state.ctx, admin).await?;
     Ok((
         q.from.unwrap_or(night - chrono::Duration::days(30)),
         q.to.unwrap_or(night),
@@ -537,11 +537,11 @@ pub async fn settlement(
     page: Page,
     admin: AuthUser,
     Query(q): Query<RangeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let (from, to, night) = range(&state, &admin, &q).await?;
     let revealed = q.reveal.is_some();
     let days = vouchers::settlement(&state.ctx, &admin, from, to, revealed).await?;
-    render(&SettlementPage {
+    Ok(render(&SettlementPage {
         page,
         section: "vouchers",
         days,
@@ -552,7 +552,7 @@ pub async fn settlement(
         clock: Clock {
             tz: admin.tenant.timezone,
         },
-    })
+    })?)
 }
 
 /// The settlement as CSV, for the finance office.
@@ -560,7 +560,7 @@ pub async fn settlement_csv(
     State(state): State<AppState>,
     admin: AuthUser,
     Query(q): Query<RangeQuery>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let (from, to, _) = range(&state, &admin, &q).await?;
     let days = vouchers::settlement(&state.ctx, &admin, from, to, q.reveal.is_some()).await?;
     let body = vouchers::settlement_csv(&days, admin.tenant.timezone)?;
@@ -579,7 +579,7 @@ pub async fn settle(
     State(state): State<AppState>,
     admin: AuthUser,
     Form(form): Form<SettleForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     vouchers::mark_settled(&state.ctx, &admin, form.vendor, form.date).await?;
     Ok(Redirect::to(&format!("/admin/vouchers/settlement?from={}&to={}", form.from, form.to)).into_response())
 }
@@ -625,9 +625,9 @@ pub async fn flags(
     page: Page,
     user: AuthUser,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = q.notice.as_deref().map(|_| page.t("voucher_flag.done"));
-    flags_page(&state, page, &user, notice, FormErrors::default()).await
+    Ok(flags_page(&state, page, &user, notice, FormErrors::default()).await?)
 }
 
 #[derive(Deserialize)]
@@ -644,12 +644,12 @@ pub async fn dismiss_flag(
     page: Page,
     user: AuthUser,
     Form(form): Form<DismissForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match vouchers::dismiss_flag(&state.ctx, &user, form.key.trim(), &form.reason).await {
         Ok(()) => Ok(Redirect::to("/official/vouchers/flags?notice=dismissed").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = flags_page(&state, page, &user, None, errors).await;
             Ok(form_failed(html, &err))
@@ -706,7 +706,7 @@ async fn redemptions_page(
     v: RedemptionsView,
 ) -> AppResult<Html<String>> {
     let redemptions = vouchers::of_night(&state.ctx, user, v.night, Some(&v.verification)).await?;
-    let default_night = crate::services::numbers::lookup_night(&state.ctx, user).await?;
+    let default_night = nightmarket_services::numbers::lookup_night(&state.ctx, user).await?;
     render(&RedemptionsPage {
         default_night,
         page,
@@ -733,13 +733,13 @@ pub async fn redemptions(
     page: Page,
     user: AuthUser,
     Query(q): Query<RedemptionsQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = q.notice.as_deref().map(|_| page.t("redeem.reversal_done"));
     // No date chosen: the night under way (or the last one), not the calendar day, so a use
     // looked up at 03:28 is found on the night it belongs to.
     let night = match q.night {
         Some(n) => n,
-        None => crate::services::numbers::lookup_night(&state.ctx, &user).await?,
+        None => nightmarket_services::numbers::lookup_night(&state.ctx, &user).await?,
     };
     let view = RedemptionsView {
         night,
@@ -749,7 +749,7 @@ pub async fn redemptions(
         failed: None,
         reason: String::new(),
     };
-    redemptions_page(&state, page, &user, view).await
+    Ok(redemptions_page(&state, page, &user, view).await?)
 }
 
 #[derive(Deserialize)]
@@ -767,7 +767,7 @@ pub async fn reverse(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<ReverseForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match vouchers::reverse(&state.ctx, &user, id, &form.reason).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/official/vouchers/redemptions?night={}&verification={}&notice=reversed",
@@ -777,7 +777,7 @@ pub async fn reverse(
         .into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let view = RedemptionsView {
                 night: form.night,

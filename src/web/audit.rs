@@ -8,10 +8,10 @@ use axum::response::{Html, Response};
 use super::layout::{Clock, Page, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::AppResult;
+use crate::error::HttpResult;
 use crate::http::extract::Query;
-use crate::services::audit::{self, Browse, Filter};
 use nightmarket_db::audit::FullRow;
+use nightmarket_services::audit::{self, Browse, Filter};
 
 #[derive(Template)]
 #[template(path = "admin/audit.html")]
@@ -111,10 +111,10 @@ pub async fn page(
     page: Page,
     user: AuthUser,
     Query(mut f): Query<Filter>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     words_to_actions(&mut f);
     let b = audit::browse(&state.ctx, &user, &f).await?;
-    render(&AuditPage {
+    Ok(render(&AuditPage {
         page,
         section: "audit",
         query: f.to_query(),
@@ -123,11 +123,15 @@ pub async fn page(
         clock: Clock {
             tz: user.tenant.timezone,
         },
-    })
+    })?)
 }
 
 /// The matching records as CSV.
-pub async fn export(State(state): State<AppState>, user: AuthUser, Query(mut f): Query<Filter>) -> AppResult<Response> {
+pub async fn export(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(mut f): Query<Filter>,
+) -> HttpResult<Response> {
     words_to_actions(&mut f);
     let body = audit::export(&state.ctx, &user, &f).await?;
     Ok(super::layout::csv_attachment(body, "audit"))

@@ -12,14 +12,14 @@ use serde::Deserialize;
 
 use super::layout::{Page, render};
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Json, Path, Query};
-use crate::services::codes::{self, KeyDocument, Scan};
-use crate::services::ratings::{self, Tonight};
-use crate::services::scan::{self, ScanData, Scanned};
 use nightmarket_db::codes::CodeRow;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::rating::stars_text;
+use nightmarket_services::codes::{self, KeyDocument, Scan};
+use nightmarket_services::ratings::{self, Tonight};
+use nightmarket_services::scan::{self, ScanData, Scanned};
 use std::sync::Arc;
 
 #[derive(Deserialize)]
@@ -138,13 +138,13 @@ pub async fn scan(
     jar: axum_extra::extract::cookie::CookieJar,
     Path(code): Path<String>,
     Query(q): Query<ScanQuery>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let signed = Signed { k: q.k, s: q.s };
     if let Some(code) = code.strip_suffix(".svg") {
-        return qr(&state, code, &signed, Image::Svg).await;
+        return Ok(qr(&state, code, &signed, Image::Svg).await?);
     }
     if let Some(code) = code.strip_suffix(".png") {
-        return qr(&state, code, &signed, Image::Png).await;
+        return Ok(qr(&state, code, &signed, Image::Png).await?);
     }
     match scan::scan(&state.ctx, &code, signed.k.as_deref(), signed.s.as_deref()).await? {
         Scanned::Genuine(data) => {
@@ -293,15 +293,15 @@ pub async fn placard(
     page: Page,
     Path(code): Path<String>,
     Query(q): Query<Signed>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let page = Page {
         lang: crate::i18n::Lang::Zh,
         ..page
     };
     let (tenant, row) = match codes::scan(&state.ctx, &code, q.k.as_deref(), q.s.as_deref()).await? {
         Scan::Genuine { tenant, code, .. } => (tenant, code),
-        Scan::Revoked { .. } => return Err(AppError::Conflict(crate::error::Msg::new("code.revoked"))),
-        Scan::NotGenuine => return Err(AppError::NotFound),
+        Scan::Revoked { .. } => return Err(AppError::Conflict(crate::error::Msg::new("code.revoked")).into()),
+        Scan::NotGenuine => return Err(AppError::NotFound.into()),
     };
     let scan_path = codes::url_path(&row);
     let svg_path = scan_path.replacen('?', ".svg?", 1);
@@ -318,7 +318,7 @@ pub async fn placard(
 }
 
 /// `/t/{tenant}/code-key`: the tenant's public keys, to check codes offline.
-pub async fn key_document(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Json<KeyDocument>> {
+pub async fn key_document(State(state): State<AppState>, Path(slug): Path<String>) -> HttpResult<Json<KeyDocument>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     Ok(Json(codes::key_document(&state.ctx, &tenant).await?))
 }

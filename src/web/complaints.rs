@@ -11,14 +11,14 @@ use uuid::Uuid;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::AppResult;
+use crate::error::{AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
-use crate::services::complaints::{self, ComplaintView, QueueFilter, Step};
-use crate::services::{markets, ratings};
 use nightmarket_db::complaints::EventRow;
 use nightmarket_domain::complaint::{Action, Category, State as CState};
 use nightmarket_domain::people::Permission;
+use nightmarket_services::complaints::{self, ComplaintView, QueueFilter, Step};
+use nightmarket_services::{markets, ratings};
 
 #[derive(Template)]
 #[template(path = "official/complaints.html")]
@@ -63,7 +63,7 @@ pub async fn queue(
     page: Page,
     user: AuthUser,
     Query(q): Query<QueueQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require(Permission::Complaints)?;
     let filter = QueueFilter {
         state: (!q.state.is_empty()).then(|| q.state.clone()),
@@ -72,7 +72,7 @@ pub async fn queue(
         overdue: !q.overdue.is_empty(),
     };
     let items = complaints::queue(&state.ctx, &user, &filter).await?;
-    render(&QueuePage {
+    Ok(render(&QueuePage {
         page,
         items,
         markets: markets::list(&state.ctx, user.tenant_id()).await?,
@@ -86,7 +86,7 @@ pub async fn queue(
             tz: user.tenant.timezone,
         },
         now: state.ctx.clock.now(),
-    })
+    })?)
 }
 
 #[derive(Template)]
@@ -129,7 +129,7 @@ impl ComplaintPage {
             .evidence
             .get("tonight")
             .cloned()
-            .and_then(|v| serde_json::from_value::<crate::services::ratings::Tonight>(v).ok());
+            .and_then(|v| serde_json::from_value::<nightmarket_services::ratings::Tonight>(v).ok());
         if let Some(t) = tonight {
             return self.page.t(t.then_key());
         }
@@ -219,13 +219,13 @@ pub async fn show(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = match q.notice.as_deref() {
         Some("claimed") => Some(page.t("complaint.notice_claimed")),
         Some("done") => Some(page.t("complaint.notice_done")),
         _ => None,
     };
-    complaint_page(&state, page, &user, id, notice, FormErrors::default()).await
+    Ok(complaint_page(&state, page, &user, id, notice, FormErrors::default()).await?)
 }
 
 async fn done(
@@ -253,9 +253,9 @@ pub async fn claim(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let result = complaints::claim(&state.ctx, &user, id).await;
-    done(&state, page, &user, id, result, "claimed").await
+    Ok(done(&state, page, &user, id, result, "claimed").await?)
 }
 
 #[derive(Deserialize)]
@@ -274,7 +274,7 @@ pub async fn step(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<StepForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let action = match form.action.as_str() {
         "acknowledge" => Action::Acknowledge,
         "start" => Action::Start,
@@ -292,10 +292,10 @@ pub async fn step(
         note: form.note,
     };
     let result = complaints::act(&state.ctx, &user, id, &step).await.map(|_| ());
-    done(&state, page, &user, id, result, "done").await
+    Ok(done(&state, page, &user, id, result, "done").await?)
 }
 
-pub async fn photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> HttpResult<Response> {
     let (content_type, bytes) = complaints::photo(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
@@ -315,14 +315,14 @@ pub async fn moderate(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<ModerationForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let code = ratings::code_of(&state.ctx, &user, id).await?;
     let result = ratings::moderate(&state.ctx, &user, id, form.hidden == "true", &form.reason).await;
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/official/codes/{code}#code-ratings")).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = super::review::code_page(&state, page, &user, code, None, errors).await;
             Ok(form_failed(html, &err))
@@ -360,8 +360,8 @@ async fn held_page(state: &AppState, page: Page, user: &AuthUser, errors: FormEr
 }
 
 /// Ratings held from the score because they came in a burst, for an official to release or void.
-pub async fn held(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
-    held_page(&state, page, &user, FormErrors::default()).await
+pub async fn held(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
+    Ok(held_page(&state, page, &user, FormErrors::default()).await?)
 }
 
 #[derive(Deserialize)]
@@ -382,11 +382,11 @@ pub async fn decide(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<DecisionForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let decision = match form.decision.as_str() {
         "release" => ratings::RatingDecision::Release,
         "void" => ratings::RatingDecision::Void,
-        _ => return Err(crate::error::AppError::field("decision", "rating.decision_choose")),
+        _ => return Err(crate::error::AppError::field("decision", "rating.decision_choose").into()),
     };
     let code = ratings::code_of(&state.ctx, &user, id).await?;
     let result = ratings::decide(&state.ctx, &user, id, decision, &form.note).await;
@@ -396,7 +396,7 @@ pub async fn decide(
         Ok(()) => Ok(Redirect::to(&format!("/official/codes/{code}#code-ratings")).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = if on_queue {
                 held_page(&state, page, &user, errors).await

@@ -11,12 +11,12 @@ use super::filters;
 use super::layout::{Clock, FormErrors, Page, attachment, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::i18n::Lang;
-use crate::services::credit::{self, IssueRequest, RecordView, Verification};
-use crate::services::pdf::{self, Line};
+use crate::web::pdf::{self, Line};
 use nightmarket_domain::record::{EXPIRY_DAYS, Payload, SECTIONS, SignedRecord, Standing};
+use nightmarket_services::credit::{self, IssueRequest, RecordView, Verification};
 
 /// Labels the record partial needs (templates/public/_record.html).
 pub struct Labels {
@@ -105,8 +105,8 @@ async fn records_page(
 }
 
 /// `/vendor/records`: the vendor's records and the form to issue one.
-pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
-    records_page(&state, page, &user, &IssueForm::default(), FormErrors::default()).await
+pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
+    Ok(records_page(&state, page, &user, &IssueForm::default(), FormErrors::default()).await?)
 }
 
 /// Issues a record and shows it.
@@ -115,7 +115,7 @@ pub async fn issue(
     page: Page,
     user: AuthUser,
     Form(form): Form<IssueForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let req = IssueRequest {
         sections: form.section.clone(),
         days: form.days.trim().parse().unwrap_or(0),
@@ -124,7 +124,7 @@ pub async fn issue(
         Ok(r) => Ok(Redirect::to(&format!("/vendor/records/{}?notice=issued", r.id)).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = records_page(&state, page, &user, &form, errors).await;
             Ok(form_failed(html, &err))
@@ -161,14 +161,14 @@ pub async fn show(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let (view, _, record) = credit::get(&state.ctx, &user, id).await?;
     let notice = match q.notice.as_deref() {
         Some("issued") => Some(page.t("credit.issued")),
         Some("revoked") => Some(page.t("credit.revoked_notice")),
         _ => None,
     };
-    render(&RecordPage {
+    Ok(render(&RecordPage {
         labels: Labels { lang: page.lang },
         view,
         record,
@@ -177,7 +177,7 @@ pub async fn show(
             tz: user.tenant.timezone,
         },
         page,
-    })
+    })?)
 }
 
 pub async fn revoke(
@@ -185,7 +185,7 @@ pub async fn revoke(
     user: AuthUser,
     Path(id): Path<Uuid>,
     crate::http::extract::Form(form): crate::http::extract::Form<super::layout::ConfirmForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     // A bank holding the record sees it revoked from then on: ticked first.
     super::layout::confirmed(form.confirm())?;
     credit::revoke(&state.ctx, &user, id).await?;
@@ -193,9 +193,9 @@ pub async fn revoke(
 }
 
 /// The signed JSON of one of the vendor's records.
-pub async fn own_json(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn own_json(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> HttpResult<Response> {
     let (view, signed, _) = credit::get(&state.ctx, &user, id).await?;
-    json_download(&signed, &view.code)
+    Ok(json_download(&signed, &view.code)?)
 }
 
 /// One of the vendor's records as a PDF (while it is valid).
@@ -204,12 +204,12 @@ pub async fn own_pdf(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let (view, signed, record) = credit::get(&state.ctx, &user, id).await?;
     if view.standing != Standing::Valid {
-        return Err(AppError::Conflict(crate::error::Msg::new("credit.not_valid")));
+        return Err(AppError::Conflict(crate::error::Msg::new("credit.not_valid")).into());
     }
-    pdf_download(&state, page.lang, &record, &signed, &view.verify_url)
+    Ok(pdf_download(&state, page.lang, &record, &signed, &view.verify_url)?)
 }
 
 fn json_download(signed: &SignedRecord, code: &str) -> AppResult<Response> {
@@ -378,7 +378,7 @@ pub struct VerifyQuery {
 }
 
 /// `/verify`: a form for the code; `/verify?code=…` goes to the record.
-pub async fn form(State(_state): State<AppState>, page: Page, Query(q): Query<VerifyQuery>) -> AppResult<Response> {
+pub async fn form(State(_state): State<AppState>, page: Page, Query(q): Query<VerifyQuery>) -> HttpResult<Response> {
     let typed = q.code.trim();
     if !typed.is_empty() {
         if let Some((slug, code)) = nightmarket_domain::record::parse_code(typed) {
@@ -405,7 +405,7 @@ pub async fn form(State(_state): State<AppState>, page: Page, Query(q): Query<Ve
 }
 
 /// `/verify/{code}`: where a record stands and, while valid, what it says.
-pub async fn verify(State(state): State<AppState>, page: Page, Path(code): Path<String>) -> AppResult<Response> {
+pub async fn verify(State(state): State<AppState>, page: Page, Path(code): Path<String>) -> HttpResult<Response> {
     let v = match credit::verify(&state.ctx, &code).await {
         Ok(v) => v,
         Err(AppError::NotFound) => {
@@ -418,7 +418,7 @@ pub async fn verify(State(state): State<AppState>, page: Page, Path(code): Path<
             })?;
             return Ok((axum::http::StatusCode::NOT_FOUND, html).into_response());
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let tz = match &v.record {
         Some(r) => state
@@ -441,25 +441,25 @@ pub async fn verify(State(state): State<AppState>, page: Page, Path(code): Path<
 }
 
 /// The signed JSON behind a valid record, to check offline.
-pub async fn verify_json(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Response> {
+pub async fn verify_json(State(state): State<AppState>, Path(code): Path<String>) -> HttpResult<Response> {
     let v = credit::verify(&state.ctx, &code).await?;
     let signed = v
         .signed
         .ok_or(AppError::Conflict(crate::error::Msg::new("credit.not_valid")))?;
-    json_download(&signed, &v.code)
+    Ok(json_download(&signed, &v.code)?)
 }
 
 /// A valid record as a PDF.
-pub async fn verify_pdf(State(state): State<AppState>, page: Page, Path(code): Path<String>) -> AppResult<Response> {
+pub async fn verify_pdf(State(state): State<AppState>, page: Page, Path(code): Path<String>) -> HttpResult<Response> {
     let v = credit::verify(&state.ctx, &code).await?;
     let (Some(record), Some(signed)) = (v.record, v.signed) else {
-        return Err(AppError::Conflict(crate::error::Msg::new("credit.not_valid")));
+        return Err(AppError::Conflict(crate::error::Msg::new("credit.not_valid")).into());
     };
-    pdf_download(
+    Ok(pdf_download(
         &state,
         page.lang,
         &record,
         &signed,
         &credit::verify_url(&state.ctx, &v.code),
-    )
+    )?)
 }

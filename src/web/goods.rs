@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::AppResult;
+use crate::error::{AppResult, HttpResult};
 use crate::http::extract::{Path, Query};
 use crate::http::files::{self, document_response};
-use crate::services::goods::{self, Declaration, SourceView};
+use nightmarket_services::goods::{self, Declaration, SourceView};
 
 #[derive(Template)]
 #[template(path = "vendor/goods.html")]
@@ -75,9 +75,9 @@ pub async fn page(
     page: Page,
     user: AuthUser,
     Query(q): Query<GoodsQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = (q.notice.as_deref() == Some("declared")).then(|| page.t("goods.declared"));
-    goods_page(
+    Ok(goods_page(
         &state,
         page,
         &user,
@@ -85,7 +85,7 @@ pub async fn page(
         FormErrors::default(),
         notice,
     )
-    .await
+    .await?)
 }
 
 /// Records a declaration from the form (multipart: the receipt photo is optional).
@@ -94,7 +94,7 @@ pub async fn declare(
     page: Page,
     user: AuthUser,
     multipart: Multipart,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let form = files::Form::read(multipart).await?;
     let d = Declaration {
         supplier: form.text("supplier").to_string(),
@@ -107,7 +107,7 @@ pub async fn declare(
         Ok(_) => Ok(Redirect::to("/vendor/goods?notice=declared").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = goods_page(&state, page, &user, d, errors, None).await;
             Ok(form_failed(html, &err))
@@ -116,7 +116,7 @@ pub async fn declare(
 }
 
 /// A declaration's receipt photo (its vendor, or staff).
-pub async fn photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> HttpResult<Response> {
     let (content_type, bytes) = goods::photo(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }

@@ -11,9 +11,9 @@ use super::filters;
 use super::layout::{Page, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::AppResult;
+use crate::error::HttpResult;
 use crate::http::extract::Path;
-use crate::services::insights::{self, Insights};
+use nightmarket_services::insights::{self, Insights};
 
 #[derive(Template)]
 #[template(path = "vendor/insights.html")]
@@ -43,7 +43,7 @@ pub async fn page(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let i = insights::for_stall(&state.ctx, &user, id, page.lang).await?;
     let labels: Vec<String> = i.nights.iter().map(|n| n.night.format("%m-%d").to_string()).collect();
     let scans_chart = charts::line_chart(
@@ -73,12 +73,12 @@ pub async fn page(
         .map(|d| (d.label.clone(), d.scans / d.stalls.max(1)))
         .collect();
     let demand_chart = charts::bar_chart("chart-demand", &page.t("insights.chart_demand"), &demand_bars);
-    render(&InsightsPage {
+    Ok(render(&InsightsPage {
         page,
         i,
         scans_chart,
         hours_chart,
         demand_chart,
         hours,
-    })
+    })?)
 }

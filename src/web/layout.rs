@@ -9,7 +9,7 @@ use std::convert::Infallible;
 
 use crate::app::AppState;
 use crate::auth::SessionHint;
-use crate::error::{AppError, AppResult, ErrorReport, FieldError};
+use crate::error::{AppError, AppResult, ErrorReport, FieldError, HttpError};
 use crate::http::assets;
 use crate::i18n::Lang;
 use nightmarket_domain::people::Role;
@@ -96,7 +96,7 @@ impl FromRequestParts<AppState> for Page {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let lang = Lang::from_headers(&parts.headers);
+        let lang = crate::i18n::from_headers(&parts.headers);
         let path = parts
             .uri
             .path_and_query()
@@ -184,8 +184,8 @@ pub fn render(template: &impl Template) -> AppResult<Html<String>> {
 /// A form page re-rendered with its errors: 422, or the error itself when it is not about input.
 pub fn form_failed(template_result: AppResult<Html<String>>, err: &AppError) -> Response {
     match template_result {
-        Ok(html) => (err.status(), html).into_response(),
-        Err(e) => e.into_response(),
+        Ok(html) => (crate::error::status(err), html).into_response(),
+        Err(e) => HttpError(e).into_response(),
     }
 }
 
@@ -263,7 +263,7 @@ pub struct NoticeLine {
 impl NoticeLine {
     pub fn from(n: &nightmarket_db::notifications::Notification, lang: Lang, clock: &Clock) -> NoticeLine {
         NoticeLine {
-            text: crate::services::notices::render(lang, &n.kind, &n.args),
+            text: nightmarket_services::notices::render(lang, &n.kind, &n.args),
             link: n.link.clone(),
             when: clock.at(&n.created_at),
             read: n.read_at.is_some(),
@@ -277,11 +277,11 @@ impl NoticeLine {
 /// reloads), and keep-alives. One place for every live page (officials' notices, a stall's
 /// redemptions).
 pub async fn live_stream<F, Fut>(
-    live: &crate::services::live::Live,
+    live: &nightmarket_services::live::Live,
     mut pick: F,
 ) -> axum::response::sse::Sse<impl futures::Stream<Item = Result<axum::response::sse::Event, Infallible>> + use<F, Fut>>
 where
-    F: FnMut(crate::services::live::LiveNotice) -> Fut + Send + 'static,
+    F: FnMut(nightmarket_services::live::LiveNotice) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Option<axum::response::sse::Event>> + Send + 'static,
 {
     use axum::response::sse::{Event, KeepAlive, Sse};

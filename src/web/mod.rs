@@ -19,6 +19,7 @@ pub mod layout;
 pub mod numbers;
 pub mod oversight;
 pub mod payee;
+pub mod pdf;
 pub mod public;
 pub mod review;
 pub mod shopper;

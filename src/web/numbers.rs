@@ -10,9 +10,9 @@ use super::filters;
 use super::layout::{Page, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Path, Query};
-use crate::services::numbers::{self, Dashboard, Key, MarketRef, PublicStats, RangeQuery, Table};
+use nightmarket_services::numbers::{self, Dashboard, Key, MarketRef, PublicStats, RangeQuery, Table};
 
 #[derive(Template)]
 #[template(path = "official/numbers.html")]
@@ -158,7 +158,7 @@ pub async fn dashboard(
     page: Page,
     user: AuthUser,
     Query(mut q): Query<RangeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     // The page opens on the last seven nights (tonight alone is nearly empty before the market
     // fills); the API's default stays tonight.
     if q.range.trim().is_empty() {
@@ -166,7 +166,7 @@ pub async fn dashboard(
     }
     let d = numbers::dashboard(&state.ctx, &user, &q).await?;
     let markets = numbers::markets(&state.ctx, &user).await?;
-    render(&DashboardPage {
+    Ok(render(&DashboardPage {
         query: q.to_query(&d.range),
         charts: charts(&d, &page),
         d,
@@ -177,7 +177,7 @@ pub async fn dashboard(
         section: "numbers",
         tenant_slug: user.tenant.slug.clone(),
         page,
-    })
+    })?)
 }
 
 /// A CSV download: a table of the dashboard, or the records behind it, over the same range.
@@ -187,9 +187,9 @@ pub async fn export(
     user: AuthUser,
     Path(name): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let table = table(&state, &page, &user, &name, &q).await?;
-    csv_response(&table, &format!("{}-{}", table.name, q.range.trim()))
+    Ok(csv_response(&table, &format!("{}-{}", table.name, q.range.trim()))?)
 }
 
 /// A dashboard table or a record table by name, for the CSV and JSON exports.
@@ -240,7 +240,7 @@ pub async fn public_stats(
     State(state): State<AppState>,
     page: Page,
     Path((slug, market)): Path<(String, String)>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let market = Uuid::parse_str(&market).map_err(|_| AppError::NotFound)?;
     let s = numbers::public_stats(&state.ctx, &slug, market).await?;
     let labels: Vec<String> = s.nights.iter().map(|n| n.night.format("%m-%d").to_string()).collect();
@@ -269,11 +269,11 @@ pub async fn public_stats(
             .map(|c| (numbers::label(page.lang, Key::StallCategory, &c.category), c.stalls))
             .collect::<Vec<_>>(),
     );
-    render(&StatsPage {
+    Ok(render(&StatsPage {
         page,
         s,
         slug,
         chart,
         categories,
-    })
+    })?)
 }

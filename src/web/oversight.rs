@@ -16,16 +16,16 @@ use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use super::stall::{appeal_state_key, renewal_state_key};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
 use crate::i18n::Lang;
-use crate::services::checkins::{self, Night, Presence};
-use crate::services::{credentials, inspections, notices};
 use nightmarket_db::credentials::RenewalRow;
 use nightmarket_db::inspections::AppealRow;
 use nightmarket_domain::credential::Kind;
 use nightmarket_domain::people::Permission;
+use nightmarket_services::checkins::{self, Night, Presence};
+use nightmarket_services::{credentials, inspections, notices};
 
 #[derive(Template)]
 #[template(path = "official/night.html")]
@@ -69,7 +69,7 @@ pub async fn night(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Query(q): Query<NightQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let date = match q.date.trim() {
         "" => None,
         d => Some(
@@ -77,7 +77,7 @@ pub async fn night(
         ),
     };
     let night = checkins::night(&state.ctx, &user, id, date).await?;
-    render(&NightPage {
+    Ok(render(&NightPage {
         previous: night.date - chrono::Duration::days(1),
         next: night.date + chrono::Duration::days(1),
         night,
@@ -85,7 +85,7 @@ pub async fn night(
             tz: user.tenant.timezone,
         },
         page,
-    })
+    })?)
 }
 
 /// Records an inspection: problems found (checkboxes `problem`), notes, photos (`photo`).
@@ -95,7 +95,7 @@ pub async fn inspect(
     user: AuthUser,
     Path(id): Path<Uuid>,
     multipart: Multipart,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let form = files::Form::read(multipart).await?;
     // Problems deduct points at once (and may turn the code red): ticked first.
     let problems = form.all("problem");
@@ -127,7 +127,7 @@ pub async fn inspect(
         }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = super::review::code_page(&state, page, &user, id, None, errors).await;
             Ok(form_failed(html, &err))
@@ -200,12 +200,12 @@ pub async fn appeals(
     page: Page,
     user: AuthUser,
     Query(q): Query<ListQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = q.notice.as_deref().map(|n| match n {
         "cancelled" => page.t("appeal.done_cancelled"),
         _ => page.t("appeal.done_upheld"),
     });
-    appeals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await
+    Ok(appeals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await?)
 }
 
 #[derive(Deserialize)]
@@ -223,11 +223,11 @@ pub async fn decide_appeal(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<VerdictForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let cancel = match form.verdict.as_str() {
         "cancel" => true,
         "uphold" => false,
-        _ => return Err(AppError::field("verdict", "appeal.verdict_missing")),
+        _ => return Err(AppError::field("verdict", "appeal.verdict_missing").into()),
     };
     match inspections::decide_appeal(&state.ctx, &user, id, cancel, &form.reason).await {
         Ok(_) => {
@@ -236,7 +236,7 @@ pub async fn decide_appeal(
         }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = appeals_page(&state, page, &user, false, None, errors, Some(id)).await;
             Ok(form_failed(html, &err))
@@ -286,7 +286,7 @@ async fn renewals_page(
     failed: Option<Uuid>,
 ) -> AppResult<Html<String>> {
     let renewals = credentials::renewals(&state.ctx, user, !all).await?;
-    let disputes = crate::services::disputes::list(&state.ctx, user, !all).await?;
+    let disputes = nightmarket_services::disputes::list(&state.ctx, user, !all).await?;
     render(&RenewalsPage {
         disputes,
         page,
@@ -306,13 +306,13 @@ pub async fn renewals(
     page: Page,
     user: AuthUser,
     Query(q): Query<ListQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = q.notice.as_deref().map(|n| match n {
         "accepted" => page.t("credential.done_accepted"),
         "disputed" => page.t("dispute.done"),
         _ => page.t("credential.done_refused"),
     });
-    renewals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await
+    Ok(renewals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await?)
 }
 
 pub async fn decide_renewal(
@@ -321,11 +321,11 @@ pub async fn decide_renewal(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<VerdictForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let accept = match form.verdict.as_str() {
         "accept" => true,
         "refuse" => false,
-        _ => return Err(AppError::field("verdict", "appeal.verdict_missing")),
+        _ => return Err(AppError::field("verdict", "appeal.verdict_missing").into()),
     };
     match credentials::decide_renewal(&state.ctx, &user, id, accept, &form.reason).await {
         Ok(_) => {
@@ -334,7 +334,7 @@ pub async fn decide_renewal(
         }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = renewals_page(&state, page, &user, false, None, errors, Some(id)).await;
             Ok(form_failed(html, &err))
@@ -349,17 +349,17 @@ pub async fn decide_dispute(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<VerdictForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let uphold = match form.verdict.as_str() {
         "uphold" => true,
         "reject" => false,
-        _ => return Err(AppError::field("verdict", "appeal.verdict_missing")),
+        _ => return Err(AppError::field("verdict", "appeal.verdict_missing").into()),
     };
-    match crate::services::disputes::decide(&state.ctx, &user, id, uphold, &form.reason).await {
+    match nightmarket_services::disputes::decide(&state.ctx, &user, id, uphold, &form.reason).await {
         Ok(_) => Ok(Redirect::to("/official/renewals?notice=disputed#disputes").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = renewals_page(&state, page, &user, false, None, errors, Some(id)).await;
             Ok(form_failed(html, &err))
@@ -371,7 +371,7 @@ pub async fn renewal_document(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require(Permission::Review)?;
     let (content_type, bytes) = credentials::renewal_document(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
@@ -385,23 +385,23 @@ struct NoticesPage {
 }
 
 /// The staff member's notices (the live ones land here too, so they survive a reload).
-pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_staff()?;
     let clock = Clock {
         tz: user.tenant.timezone,
     };
-    let notices = crate::services::notices::inbox(&state.ctx, &user, 200)
+    let notices = nightmarket_services::notices::inbox(&state.ctx, &user, 200)
         .await?
         .notices
         .iter()
         .map(|n| NoticeLine::from(n, page.lang, &clock))
         .collect();
-    render(&NoticesPage { page, notices })
+    Ok(render(&NoticesPage { page, notices })?)
 }
 
-pub async fn notices_read(State(state): State<AppState>, user: AuthUser) -> AppResult<Response> {
+pub async fn notices_read(State(state): State<AppState>, user: AuthUser) -> HttpResult<Response> {
     user.require_staff()?;
-    crate::services::notices::mark_all_read(&state.ctx, &user).await?;
+    nightmarket_services::notices::mark_all_read(&state.ctx, &user).await?;
     Ok(Redirect::to("/official/notices").into_response())
 }
 
@@ -412,7 +412,7 @@ pub async fn events(
     State(state): State<AppState>,
     page: Page,
     user: AuthUser,
-) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+) -> HttpResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     user.require_staff()?;
     let tenant = user.tenant_id().0;
     let lang: Lang = page.lang;

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::AppResult;
+use crate::error::{AppResult, HttpResult};
 use crate::http::extract::{Form, Query};
-use crate::services::payees::{self, Payee};
+use nightmarket_services::payees::{self, Payee};
 
 #[derive(Template)]
 #[template(path = "vendor/payee.html")]
@@ -68,9 +68,9 @@ pub async fn page(
     page: Page,
     user: AuthUser,
     Query(q): Query<PayeeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = (q.notice.as_deref() == Some("saved")).then(|| page.t("payee.saved"));
-    payee_page(&state, page, &user, PayeeForm::default(), FormErrors::default(), notice).await
+    Ok(payee_page(&state, page, &user, PayeeForm::default(), FormErrors::default(), notice).await?)
 }
 
 pub async fn save(
@@ -78,12 +78,12 @@ pub async fn save(
     page: Page,
     user: AuthUser,
     Form(form): Form<PayeeForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match payees::save(&state.ctx, &user, &form.holder, &form.bank, &form.account).await {
         Ok(_) => Ok(Redirect::to("/vendor/payee?notice=saved").into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = payee_page(&state, page, &user, form, errors, None).await;
             Ok(form_failed(html, &err))

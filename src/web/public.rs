@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use super::layout::{Page, render};
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Path, Query};
 use crate::i18n::{LANG_COOKIE, Lang};
-use crate::services::codes;
-use crate::services::markets::{self, Market, MarketDetail};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::tenant::Tenant;
+use nightmarket_services::codes;
+use nightmarket_services::markets::{self, Market, MarketDetail};
 
 #[derive(Template)]
 #[template(path = "public/home.html")]
@@ -25,9 +25,9 @@ struct HomePage {
     tenants: Vec<Tenant>,
 }
 
-pub async fn home(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    let tenants = crate::services::tenants::list(&state.ctx.db).await?;
-    render(&HomePage { page, tenants })
+pub async fn home(State(state): State<AppState>, page: Page) -> HttpResult<Html<String>> {
+    let tenants = nightmarket_services::tenants::list(&state.ctx.db).await?;
+    Ok(render(&HomePage { page, tenants })?)
 }
 
 #[derive(Template)]
@@ -38,10 +38,10 @@ struct TenantPage {
     markets: Vec<Market>,
 }
 
-pub async fn tenant(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Html<String>> {
+pub async fn tenant(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> HttpResult<Html<String>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let markets = markets::list(&state.ctx, tenant.id).await?;
-    render(&TenantPage { page, tenant, markets })
+    Ok(render(&TenantPage { page, tenant, markets })?)
 }
 
 #[derive(Template)]
@@ -71,7 +71,7 @@ pub async fn market(
     State(state): State<AppState>,
     page: Page,
     Path((slug, id)): Path<(String, Uuid)>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let market = markets::get(&state.ctx, tenant.id, id).await?;
     let stalls = codes::for_market(&state.ctx, &tenant, id)
@@ -84,12 +84,12 @@ pub async fn market(
             name: c.stall_name,
         })
         .collect();
-    render(&MarketPage {
+    Ok(render(&MarketPage {
         page,
         tenant,
         market,
         stalls,
-    })
+    })?)
 }
 
 #[derive(Deserialize)]
@@ -98,7 +98,7 @@ pub struct Back {
 }
 
 /// Remembers the chosen language for a year and returns to the page it was chosen on.
-pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<Back>) -> AppResult<Response> {
+pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<Back>) -> HttpResult<Response> {
     let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
     let cookie = Cookie::build((LANG_COOKIE, lang.code()))
         .path("/")

@@ -11,17 +11,17 @@ use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use super::vendor::{field_label, kind_label};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
-use crate::services::applications::{self, ApplicationView};
-use crate::services::review::{self, DecisionInput, Queue, QueueFilter, Review};
-use crate::services::{codes, markets};
 use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::application::{AppState as AState, Decision, FIELDS};
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::market::Category;
 use nightmarket_domain::people::Permission;
+use nightmarket_services::applications::{self, ApplicationView};
+use nightmarket_services::review::{self, DecisionInput, Queue, QueueFilter, Review};
+use nightmarket_services::{codes, markets};
 
 #[derive(Template)]
 #[template(path = "official/queue.html")]
@@ -77,7 +77,7 @@ pub async fn queue(
     page: Page,
     user: AuthUser,
     Query(q): Query<QueueQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require(Permission::Review)?;
     let filter = QueueFilter {
         market: q.market.parse().ok(),
@@ -86,7 +86,7 @@ pub async fn queue(
     };
     let queue = review::queue(&state.ctx, &user, &filter).await?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
-    render(&QueuePage {
+    Ok(render(&QueuePage {
         page,
         queue,
         markets,
@@ -99,7 +99,7 @@ pub async fn queue(
             tz: user.tenant.timezone,
         },
         now: state.ctx.clock.now(),
-    })
+    })?)
 }
 
 #[derive(Template)]
@@ -206,9 +206,9 @@ pub async fn application(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Query(q): Query<ReviewQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = notice_text(&page, q.notice.as_deref());
-    application_page(
+    Ok(application_page(
         &state,
         page,
         &user,
@@ -217,7 +217,7 @@ pub async fn application(
         notice,
         FormErrors::default(),
     )
-    .await
+    .await?)
 }
 
 async fn failed(state: &AppState, page: Page, user: &AuthUser, id: Uuid, err: AppError) -> AppResult<Response> {
@@ -233,10 +233,10 @@ pub async fn claim(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match review::claim(&state.ctx, &user, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/official/applications/{id}?notice=claimed")).into_response()),
-        Err(err) => failed(&state, page, &user, id, err).await,
+        Err(err) => Ok(failed(&state, page, &user, id, err).await?),
     }
 }
 
@@ -247,7 +247,7 @@ pub async fn decide(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<BTreeMap<String, String>>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let get = |k: &str| form.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let input = DecisionInput {
         decision: Decision::parse(&get("decision")).ok_or_else(|| AppError::field("decision", "decision.unknown"))?,
@@ -273,7 +273,7 @@ pub async fn decide(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/official/applications/{id}?notice=decided")).into_response()),
-        Err(err) => failed(&state, page, &user, id, err).await,
+        Err(err) => Ok(failed(&state, page, &user, id, err).await?),
     }
 }
 
@@ -281,7 +281,7 @@ pub async fn document(
     State(state): State<AppState>,
     user: AuthUser,
     Path((id, doc)): Path<(Uuid, Uuid)>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require(Permission::Review)?;
     let (content_type, bytes) = applications::document(&state.ctx, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
@@ -304,14 +304,14 @@ struct CodePage {
     clock: Clock,
     can_inspect: bool,
     problems: Vec<nightmarket_db::inspections::Problem>,
-    inspections: Vec<crate::services::inspections::InspectionView>,
-    credentials: Vec<crate::services::credentials::CredentialView>,
-    nights: Option<crate::services::checkins::StallNights>,
-    ratings: Vec<crate::services::ratings::RatingView>,
-    score: Option<crate::services::scores::Breakdown>,
+    inspections: Vec<nightmarket_services::inspections::InspectionView>,
+    credentials: Vec<nightmarket_services::credentials::CredentialView>,
+    nights: Option<nightmarket_services::checkins::StallNights>,
+    ratings: Vec<nightmarket_services::ratings::RatingView>,
+    score: Option<nightmarket_services::scores::Breakdown>,
     can_moderate: bool,
     can_reply: bool,
-    goods: Vec<crate::services::goods::SourceView>,
+    goods: Vec<nightmarket_services::goods::SourceView>,
 }
 
 impl CodePage {
@@ -331,7 +331,7 @@ impl CodePage {
         cause::label_key(kind)
     }
 
-    fn credential_state_key(&self, c: &crate::services::credentials::CredentialView) -> &'static str {
+    fn credential_state_key(&self, c: &nightmarket_services::credentials::CredentialView) -> &'static str {
         super::stall::credential_state_key(c)
     }
 
@@ -353,7 +353,7 @@ pub(crate) async fn code_page(
     let path = codes::url_path(&code);
     let can_inspect = user.has(Permission::Inspect) && code.revoked_at.is_none();
     let problems = if can_inspect {
-        crate::services::inspections::list_problems(&state.ctx, user)
+        nightmarket_services::inspections::list_problems(&state.ctx, user)
             .await?
             .into_iter()
             .filter(|p| p.active)
@@ -361,20 +361,20 @@ pub(crate) async fn code_page(
     } else {
         Vec::new()
     };
-    let inspections = crate::services::inspections::for_code(&state.ctx, user, id).await?;
-    let credentials = crate::services::credentials::for_vendor(&state.ctx, user, code.vendor_id).await?;
+    let inspections = nightmarket_services::inspections::for_code(&state.ctx, user, id).await?;
+    let credentials = nightmarket_services::credentials::for_vendor(&state.ctx, user, code.vendor_id).await?;
     let nights = if code.revoked_at.is_none() {
-        Some(crate::services::checkins::for_stall(&state.ctx, user, &code).await?)
+        Some(nightmarket_services::checkins::for_stall(&state.ctx, user, &code).await?)
     } else {
         None
     };
-    let ratings = crate::services::ratings::for_code(&state.ctx, user, id, 20).await?;
+    let ratings = nightmarket_services::ratings::for_code(&state.ctx, user, id, 20).await?;
     let score = if code.revoked_at.is_none() {
-        Some(crate::services::scores::breakdown(&state.ctx, user, id).await?)
+        Some(nightmarket_services::scores::breakdown(&state.ctx, user, id).await?)
     } else {
         None
     };
-    let goods = crate::services::goods::for_code(&state.ctx, user, id).await?;
+    let goods = nightmarket_services::goods::for_code(&state.ctx, user, id).await?;
     render(&CodePage {
         goods,
         ratings,
@@ -414,7 +414,7 @@ pub async fn code(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Query(q): Query<CodeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = match q.notice.as_deref() {
         Some("suspended") => Some(page.t("code.notice_suspended")),
         Some("restored") => Some(page.t("code.notice_restored")),
@@ -423,7 +423,7 @@ pub async fn code(
         Some("deducted") => Some(page.t("inspection.recorded_deducted")),
         _ => None,
     };
-    code_page(&state, page, &user, id, notice, FormErrors::default()).await
+    Ok(code_page(&state, page, &user, id, notice, FormErrors::default()).await?)
 }
 
 #[derive(Deserialize)]
@@ -462,9 +462,9 @@ pub async fn suspend(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<SuspendForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let result = codes::suspend(&state.ctx, &user, id, &form.reason).await;
-    code_done(&state, page, &user, id, result, "suspended").await
+    Ok(code_done(&state, page, &user, id, result, "suspended").await?)
 }
 
 pub async fn revoke(
@@ -473,12 +473,12 @@ pub async fn revoke(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<SuspendForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let result = match super::layout::confirmed(form.confirm.as_deref()) {
         Ok(()) => codes::revoke(&state.ctx, &user, id, &form.reason).await,
         Err(e) => Err(e),
     };
-    code_done(&state, page, &user, id, result, "revoked").await
+    Ok(code_done(&state, page, &user, id, result, "revoked").await?)
 }
 
 pub async fn restore(
@@ -486,7 +486,7 @@ pub async fn restore(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let result = codes::restore(&state.ctx, &user, id).await;
-    code_done(&state, page, &user, id, result, "restored").await
+    Ok(code_done(&state, page, &user, id, result, "restored").await?)
 }

@@ -12,19 +12,19 @@ use std::sync::Arc;
 use super::codes::not_genuine;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path, Query};
-use crate::services::codes;
-use crate::services::complaints::{self, Filing, Source, Tracking};
-use crate::services::otp::{self, Purpose};
-use crate::services::ratings::{self, Tonight};
-use crate::services::scan::{self, ScanData, Scanned};
-use crate::services::shopper::{DEVICE_COOKIE, Shopper, is_device_id, new_device_id};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::complaint::{Category, State as ComplaintState};
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::rating::Tag;
+use nightmarket_services::codes;
+use nightmarket_services::complaints::{self, Filing, Source, Tracking};
+use nightmarket_services::otp::{self, Purpose};
+use nightmarket_services::ratings::{self, Tonight};
+use nightmarket_services::scan::{self, ScanData, Scanned};
+use nightmarket_services::shopper::{DEVICE_COOKIE, Shopper, is_device_id, new_device_id};
 
 /// The signed query of a code's URL (`?k=…&s=…`), and on the way to rating, the scan's ticket.
 #[derive(Deserialize)]
@@ -147,7 +147,7 @@ pub async fn rate_form(
     ClientIp(ip): ClientIp,
     Path(code): Path<String>,
     Query(q): Query<Signed>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let data = match genuine(&state, &page, &code, &q).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
@@ -188,7 +188,7 @@ pub async fn rate(
     Path(code): Path<String>,
     Query(q): Query<Signed>,
     Form(form): Form<RateForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let data = match genuine(&state, &page, &code, &q).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
@@ -220,7 +220,7 @@ pub async fn rate(
         }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = render(&RatePage {
                 closed: None,
@@ -283,7 +283,7 @@ pub async fn complain_form(
     page: Page,
     Path(code): Path<String>,
     Query(q): Query<Signed>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let data = match genuine(&state, &page, &code, &q).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
@@ -305,7 +305,7 @@ pub async fn complain_code(
     Path(code): Path<String>,
     Query(q): Query<Signed>,
     Form(form): Form<PhoneForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let data = match genuine(&state, &page, &code, &q).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
@@ -336,7 +336,7 @@ pub async fn complain_code(
         }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             p.errors = errors;
             Ok(form_failed(render(&p), &err))
@@ -352,7 +352,7 @@ pub async fn complain(
     Path(code): Path<String>,
     Query(q): Query<Signed>,
     multipart: Multipart,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let data = match genuine(&state, &page, &code, &q).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
@@ -389,7 +389,7 @@ pub async fn complain(
         )),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let mut p = complain_page(page, data);
             p.category = form.text("category").to_string();
@@ -471,7 +471,7 @@ struct LookupPage {
 }
 
 /// `/complaints`: where a shopper who kept only the number types it in.
-pub async fn lookup_form(page: Page) -> AppResult<Response> {
+pub async fn lookup_form(page: Page) -> HttpResult<Response> {
     let mut response = render(&LookupPage {
         page,
         tracking: String::new(),
@@ -492,7 +492,7 @@ pub struct LookupForm {
 
 /// Goes to the tracking page of a typed-in number (posted, so the number stays out of the query
 /// string), or says plainly that there is no such complaint.
-pub async fn lookup(State(state): State<AppState>, page: Page, Form(form): Form<LookupForm>) -> AppResult<Response> {
+pub async fn lookup(State(state): State<AppState>, page: Page, Form(form): Form<LookupForm>) -> HttpResult<Response> {
     // No limit of its own: a number has over 100 random bits, so guessing one is hopeless.
     let tracking = form.tracking.trim().to_lowercase();
     match complaints::track(&state.ctx, &tracking).await {
@@ -507,7 +507,7 @@ pub async fn lookup(State(state): State<AppState>, page: Page, Form(form): Form<
             });
             Ok(form_failed(html, &err))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -517,7 +517,7 @@ pub async fn tracking(
     page: Page,
     Path(tracking): Path<String>,
     Query(q): Query<TrackingQuery>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let mut p = tracking_page(&state, page, &tracking).await?;
     p.new = q.new.is_some();
     p.reopened = q.reopened.is_some();
@@ -544,7 +544,7 @@ pub async fn reopen(
     ClientIp(ip): ClientIp,
     Path(tracking): Path<String>,
     Form(form): Form<ReopenForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = nightmarket_domain::complaint::tenant_of_tracking(&tracking).ok_or(AppError::NotFound)?;
     let tenant = state.ctx.tenants.require(&state.ctx.db, tenant).await?;
     let (device, cookie) = device(&jar, &state);
@@ -556,7 +556,7 @@ pub async fn reopen(
         )),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let mut p = tracking_page(&state, page, &tracking).await?;
             p.reason = form.reason;

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::session_cookie;
-use crate::error::AppResult;
+use crate::error::{AppResult, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path};
-use crate::services::vendors;
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::Tenant;
+use nightmarket_services::vendors;
 
 #[derive(Template)]
 #[template(path = "vendor/signup.html")]
@@ -29,9 +29,9 @@ struct SignupPage {
     errors: FormErrors,
 }
 
-pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Html<String>> {
+pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> HttpResult<Html<String>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
-    render(&SignupPage {
+    Ok(render(&SignupPage {
         page,
         tenant,
         reset: false,
@@ -39,7 +39,7 @@ pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<St
         phone: String::new(),
         phone_masked: String::new(),
         errors: FormErrors::default(),
-    })
+    })?)
 }
 
 #[derive(Deserialize)]
@@ -55,8 +55,8 @@ pub async fn send_code(
     ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
     Form(form): Form<PhoneForm>,
-) -> AppResult<Response> {
-    first_step(&state, page, ip, &slug, form.phone, false).await
+) -> HttpResult<Response> {
+    Ok(first_step(&state, page, ip, &slug, form.phone, false).await?)
 }
 
 /// Step one of a sign-up or a reset: the code to the number, then the form for it and a password;
@@ -105,7 +105,7 @@ async fn first_step(
 }
 
 /// Signed in with the new session, on to `to`.
-fn signed_in(state: &AppState, session: crate::services::accounts::Session, to: &str) -> Response {
+fn signed_in(state: &AppState, session: nightmarket_services::accounts::Session, to: &str) -> Response {
     let mut response = Redirect::to(to).into_response();
     let cookie = session_cookie(&state.config, session.token, state.ctx.sessions.ttl());
     if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
@@ -169,7 +169,7 @@ pub async fn verify(
     page: Page,
     Path(slug): Path<String>,
     Form(form): Form<VerifyForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     match vendors::sign_up(
         &state.ctx,
@@ -182,7 +182,7 @@ pub async fn verify(
     .await
     {
         Ok(session) => Ok(signed_in(&state, session, "/vendor")),
-        Err(err) => second_step_failed(page, tenant, false, form.phone, err),
+        Err(err) => Ok(second_step_failed(page, tenant, false, form.phone, err)?),
     }
 }
 
@@ -193,9 +193,9 @@ pub async fn reset_page(
     State(state): State<AppState>,
     page: Page,
     Path(slug): Path<String>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
-    render(&SignupPage {
+    Ok(render(&SignupPage {
         page,
         tenant,
         reset: true,
@@ -203,7 +203,7 @@ pub async fn reset_page(
         phone: String::new(),
         phone_masked: String::new(),
         errors: FormErrors::default(),
-    })
+    })?)
 }
 
 /// Step one of a reset: the code to a registered number, then the form for it and a new password.
@@ -213,8 +213,8 @@ pub async fn reset_code(
     ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
     Form(form): Form<PhoneForm>,
-) -> AppResult<Response> {
-    first_step(&state, page, ip, &slug, form.phone, true).await
+) -> HttpResult<Response> {
+    Ok(first_step(&state, page, ip, &slug, form.phone, true).await?)
 }
 
 /// Step two of a reset: the code and the new password; signed in again, every other session ended.
@@ -223,7 +223,7 @@ pub async fn reset_verify(
     page: Page,
     Path(slug): Path<String>,
     Form(form): Form<VerifyForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     match vendors::reset_password(
         &state.ctx,
@@ -236,6 +236,6 @@ pub async fn reset_verify(
     .await
     {
         Ok(session) => Ok(signed_in(&state, session, "/vendor?notice=password_reset")),
-        Err(err) => second_step_failed(page, tenant, true, form.phone, err),
+        Err(err) => Ok(second_step_failed(page, tenant, true, form.phone, err)?),
     }
 }

@@ -15,18 +15,18 @@ use super::filters;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
-use crate::services::credentials::{self, CredentialView};
-use crate::services::inspections::{self, InspectionView};
-use crate::services::supervision::local_date;
-use crate::services::{checkins, codes};
 use nightmarket_db::checkins::CheckInRow;
 use nightmarket_db::codes::CodeRow;
 use nightmarket_db::credentials::RenewalRow;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::credential::{Kind, month_of};
+use nightmarket_services::credentials::{self, CredentialView};
+use nightmarket_services::inspections::{self, InspectionView};
+use nightmarket_services::supervision::local_date;
+use nightmarket_services::{checkins, codes};
 
 #[derive(Template)]
 #[template(path = "vendor/stall.html")]
@@ -54,12 +54,12 @@ struct StallPage {
     /// Which form the errors belong to (check-in, renewal, or an appeal's deduction id).
     failed: String,
     clock: Clock,
-    ratings: Vec<crate::services::ratings::RatingView>,
-    score: Option<crate::services::scores::Breakdown>,
-    complaints: Vec<crate::services::complaints::ComplaintView>,
+    ratings: Vec<nightmarket_services::ratings::RatingView>,
+    score: Option<nightmarket_services::scores::Breakdown>,
+    complaints: Vec<nightmarket_services::complaints::ComplaintView>,
     can_moderate: bool,
     can_reply: bool,
-    redemptions: Vec<crate::services::vouchers::Redemption>,
+    redemptions: Vec<nightmarket_services::vouchers::Redemption>,
     /// Tonight's (scans, visitors) of the code.
     scans: (i64, i64),
 }
@@ -136,7 +136,7 @@ pub fn renewal_state_key(state: &str) -> &'static str {
 struct RedemptionRow<'a> {
     page: &'a Page,
     clock: Clock,
-    r: &'a crate::services::vouchers::Redemption,
+    r: &'a nightmarket_services::vouchers::Redemption,
 }
 
 impl RedemptionRow<'_> {}
@@ -148,7 +148,7 @@ pub async fn redemptions_live(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+) -> HttpResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let (code, _) = codes::detail(&state.ctx, &user, id).await?;
     let tenant = user.tenant_id();
     let clock = Clock {
@@ -161,12 +161,12 @@ pub async fn redemptions_live(
         async move {
             if notice.tenant != tenant.0
                 || notice.code != Some(code.id)
-                || notice.kind != crate::services::vouchers::STALL_EVENT
+                || notice.kind != nightmarket_services::vouchers::STALL_EVENT
             {
                 return None;
             }
             let id = notice.args.get("redemption")?.as_str()?.parse::<Uuid>().ok()?;
-            let r = crate::services::vouchers::redemption(&state.ctx, tenant, id)
+            let r = nightmarket_services::vouchers::redemption(&state.ctx, tenant, id)
                 .await
                 .ok()?;
             let html = RedemptionRow {
@@ -207,7 +207,7 @@ async fn stall_page(
     let nights = checkins::for_stall(&state.ctx, user, &code).await?;
     let credentials = credentials::for_vendor(&state.ctx, user, user.id).await?;
     let renewals = credentials::my_renewals(&state.ctx, user).await?;
-    let disputes = crate::services::disputes::mine(&state.ctx, user).await?;
+    let disputes = nightmarket_services::disputes::mine(&state.ctx, user).await?;
     let inspections = inspections::for_code(&state.ctx, user, id).await?;
     let deductions = inspections::deductions_of(&state.ctx, user, user.id).await?;
     let month = month_of(local_date(state.ctx.clock.now(), user.tenant.timezone));
@@ -216,12 +216,12 @@ async fn stall_page(
         .filter(|d| d.month == month && !d.cancelled)
         .map(|d| i64::from(d.points))
         .sum();
-    let settings = crate::services::settings::get(&state.ctx, user).await?;
-    let ratings = crate::services::ratings::for_code(&state.ctx, user, id, 20).await?;
-    let score = Some(crate::services::scores::breakdown(&state.ctx, user, id).await?);
-    let complaints = crate::services::complaints::for_vendor(&state.ctx, user, id).await?;
-    let redemptions = crate::services::vouchers::of_stall(&state.ctx, user, id, nights.night).await?;
-    let scans = crate::services::scan_counts::of_night(&state.ctx, user.tenant_id(), id, nights.night).await?;
+    let settings = nightmarket_services::settings::get(&state.ctx, user).await?;
+    let ratings = nightmarket_services::ratings::for_code(&state.ctx, user, id, 20).await?;
+    let score = Some(nightmarket_services::scores::breakdown(&state.ctx, user, id).await?);
+    let complaints = nightmarket_services::complaints::for_vendor(&state.ctx, user, id).await?;
+    let redemptions = nightmarket_services::vouchers::of_stall(&state.ctx, user, id, nights.night).await?;
+    let scans = nightmarket_services::scan_counts::of_night(&state.ctx, user.tenant_id(), id, nights.night).await?;
     let causes = causes
         .iter()
         .map(|k| {
@@ -278,7 +278,7 @@ pub async fn show(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Query(q): Query<StallQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let notice = match q.notice.as_deref() {
         Some("checked_in") => Some(page.t("checkin.done")),
         Some("checked_in_late") => Some(page.t("checkin.done_late")),
@@ -290,7 +290,7 @@ pub async fn show(
         Some("answered") => Some(page.t("complaint.answered_notice")),
         _ => None,
     };
-    stall_page(&state, page, &user, id, notice, FormErrors::default(), "").await
+    Ok(stall_page(&state, page, &user, id, notice, FormErrors::default(), "").await?)
 }
 
 /// After an action: back to the stall page with a notice, or the page again with what was wrong.
@@ -336,7 +336,7 @@ pub async fn check_in(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<PositionForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let result = checkins::check_in(
         &state.ctx,
         &user,
@@ -347,7 +347,7 @@ pub async fn check_in(
     )
     .await;
     let notice = |c: &checkins::CheckedIn| if c.late { "checked_in_late" } else { "checked_in" };
-    done(&state, page, &user, id, result, notice, "checkin").await
+    Ok(done(&state, page, &user, id, result, notice, "checkin").await?)
 }
 
 pub async fn check_out(
@@ -355,9 +355,9 @@ pub async fn check_out(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let result = checkins::check_out(&state.ctx, &user, id).await;
-    done(&state, page, &user, id, result, |_| "checked_out", "checkin").await
+    Ok(done(&state, page, &user, id, result, |_| "checked_out", "checkin").await?)
 }
 
 /// A renewed credential: kind, number, expires_on and a photo or scan (`file`).
@@ -367,7 +367,7 @@ pub async fn renew(
     user: AuthUser,
     Path(id): Path<Uuid>,
     multipart: Multipart,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let form = files::Form::read(multipart).await?;
     let file = form.files("file").into_iter().next().unwrap_or_default();
     let result = credentials::renew(
@@ -379,7 +379,7 @@ pub async fn renew(
         &file,
     )
     .await;
-    done(&state, page, &user, id, result, |_| "renewal", "renewal").await
+    Ok(done(&state, page, &user, id, result, |_| "renewal", "renewal").await?)
 }
 
 #[derive(Deserialize)]
@@ -397,9 +397,9 @@ pub async fn dispute(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<DisputeForm>,
-) -> AppResult<Response> {
-    let result = crate::services::disputes::file(&state.ctx, &user, &form.kind, &form.text).await;
-    done(&state, page, &user, id, result, |_| "disputed", "dispute").await
+) -> HttpResult<Response> {
+    let result = nightmarket_services::disputes::file(&state.ctx, &user, &form.kind, &form.text).await;
+    Ok(done(&state, page, &user, id, result, |_| "disputed", "dispute").await?)
 }
 
 /// An appeal: its text and an optional photo (`photo`).
@@ -409,11 +409,11 @@ pub async fn appeal(
     user: AuthUser,
     Path((id, deduction)): Path<(Uuid, Uuid)>,
     multipart: Multipart,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let form = files::Form::read(multipart).await?;
     let photo = form.files("photo").into_iter().next().unwrap_or_default();
     let result = inspections::appeal(&state.ctx, &user, deduction, form.text("text"), &photo).await;
-    done(&state, page, &user, id, result, |_| "appeal", &deduction.to_string()).await
+    Ok(done(&state, page, &user, id, result, |_| "appeal", &deduction.to_string()).await?)
 }
 
 /// The vendor's own renewal document.
@@ -421,13 +421,13 @@ pub async fn renewal_document(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let (content_type, bytes) = credentials::renewal_document(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
 
 /// The photo backing an appeal (the vendor who filed it, officials deciding appeals).
-pub async fn appeal_photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> AppResult<Response> {
+pub async fn appeal_photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> HttpResult<Response> {
     let (content_type, bytes) = inspections::appeal_photo(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
@@ -437,7 +437,7 @@ pub async fn inspection_photo(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let (content_type, bytes) = inspections::photo(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
@@ -456,9 +456,9 @@ pub async fn reply(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<ReplyForm>,
-) -> AppResult<Response> {
-    let result = crate::services::ratings::reply(&state.ctx, &user, id, &form.reply).await;
-    after(&state, page, &user, form.code, result, "replied", "ratings").await
+) -> HttpResult<Response> {
+    let result = nightmarket_services::ratings::reply(&state.ctx, &user, id, &form.reply).await;
+    Ok(after(&state, page, &user, form.code, result, "replied", "ratings").await?)
 }
 
 #[derive(Deserialize)]
@@ -475,9 +475,9 @@ pub async fn answer(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<AnswerForm>,
-) -> AppResult<Response> {
-    let result = crate::services::complaints::answer(&state.ctx, &user, id, &form.answer).await;
-    after(&state, page, &user, form.code, result, "answered", "complaints").await
+) -> HttpResult<Response> {
+    let result = nightmarket_services::complaints::answer(&state.ctx, &user, id, &form.answer).await;
+    Ok(after(&state, page, &user, form.code, result, "answered", "complaints").await?)
 }
 
 async fn after(

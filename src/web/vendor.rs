@@ -9,14 +9,14 @@ use uuid::Uuid;
 use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{document_response, read_upload};
-use crate::services::applications::{self, ApplicationView, DOCUMENT_KINDS, FreeSlot};
-use crate::services::{codes, markets};
 use nightmarket_domain::application::ApplicationInput;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::market::Category;
+use nightmarket_services::applications::{self, ApplicationView, DOCUMENT_KINDS, FreeSlot};
+use nightmarket_services::{codes, markets};
 
 /// A code as the vendor's workspace shows it.
 pub struct CodeCard {
@@ -55,7 +55,7 @@ pub async fn home(
     page: Page,
     user: AuthUser,
     Query(q): Query<HomeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require_vendor()?;
     let notice = (q.notice.as_deref() == Some("password_reset")).then(|| page.t("reset.done"));
     let clock = Clock {
@@ -93,14 +93,14 @@ pub async fn home(
             }
         })
         .collect();
-    let inbox = crate::services::notices::inbox(&state.ctx, &user, 5).await?;
+    let inbox = nightmarket_services::notices::inbox(&state.ctx, &user, 5).await?;
     let unread = inbox.unread;
     let notices = inbox
         .notices
         .iter()
         .map(|n| NoticeLine::from(n, page.lang, &clock))
         .collect();
-    render(&HomePage {
+    Ok(render(&HomePage {
         notice,
         page,
         tenant_name: user.tenant.name.clone(),
@@ -110,7 +110,7 @@ pub async fn home(
         applications,
         notices,
         clock,
-    })
+    })?)
 }
 
 #[derive(Template)]
@@ -120,22 +120,22 @@ struct InboxPage {
     notices: Vec<NoticeLine>,
 }
 
-pub async fn inbox(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+pub async fn inbox(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_vendor()?;
     let clock = Clock {
         tz: user.tenant.timezone,
     };
-    let notices = crate::services::notices::inbox(&state.ctx, &user, 200)
+    let notices = nightmarket_services::notices::inbox(&state.ctx, &user, 200)
         .await?
         .notices
         .iter()
         .map(|n| NoticeLine::from(n, page.lang, &clock))
         .collect();
-    render(&InboxPage { page, notices })
+    Ok(render(&InboxPage { page, notices })?)
 }
 
-pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> AppResult<Response> {
-    crate::services::notices::mark_all_read(&state.ctx, &user).await?;
+pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> HttpResult<Response> {
+    nightmarket_services::notices::mark_all_read(&state.ctx, &user).await?;
     Ok(Redirect::to("/vendor/inbox").into_response())
 }
 
@@ -146,10 +146,10 @@ struct ChooseMarket {
     markets: Vec<markets::Market>,
 }
 
-pub async fn choose_market(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+pub async fn choose_market(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_vendor()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
-    render(&ChooseMarket { page, markets })
+    Ok(render(&ChooseMarket { page, markets })?)
 }
 
 /// The application form as typed (every field text; the slot as its id).
@@ -263,13 +263,13 @@ pub async fn apply_form(
     page: Page,
     user: AuthUser,
     Path(market): Path<Uuid>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require_vendor()?;
     let blank = ApplicationInput {
         category: "food".into(),
         ..Default::default()
     };
-    apply_page(
+    Ok(apply_page(
         &state,
         page,
         &user,
@@ -277,7 +277,7 @@ pub async fn apply_form(
         FormValues::of(String::new(), blank),
         FormErrors::default(),
     )
-    .await
+    .await?)
 }
 
 pub async fn apply(
@@ -286,7 +286,7 @@ pub async fn apply(
     user: AuthUser,
     Path(market): Path<Uuid>,
     Form(form): Form<AppForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_vendor()?;
     let result = match form.slot() {
         Ok(slot) => applications::create(&state.ctx, &user, market, slot, &form.input).await,
@@ -296,7 +296,7 @@ pub async fn apply(
         Ok(id) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=saved")).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = apply_page(
                 &state,
@@ -440,10 +440,10 @@ pub async fn show(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeQuery>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require_vendor()?;
     let notice = notice_text(&page, q.notice.as_deref());
-    application_page(&state, page, &user, id, None, FormErrors::default(), notice).await
+    Ok(application_page(&state, page, &user, id, None, FormErrors::default(), notice).await?)
 }
 
 /// Renders the page again with what went wrong, or passes the error on when it is not about input.
@@ -468,7 +468,7 @@ pub async fn update(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<AppForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_vendor()?;
     let result = match form.slot() {
         Ok(slot) => applications::update(&state.ctx, &user, id, slot, &form.input).await,
@@ -476,17 +476,15 @@ pub async fn update(
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=saved")).into_response()),
-        Err(err) => {
-            failed(
-                &state,
-                page,
-                &user,
-                id,
-                Some(FormValues::of(form.slot_id, form.input)),
-                err,
-            )
-            .await
-        }
+        Err(err) => Ok(failed(
+            &state,
+            page,
+            &user,
+            id,
+            Some(FormValues::of(form.slot_id, form.input)),
+            err,
+        )
+        .await?),
     }
 }
 
@@ -496,7 +494,7 @@ pub async fn upload(
     user: AuthUser,
     Path(id): Path<Uuid>,
     multipart: Multipart,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_vendor()?;
     let result = match read_upload(multipart).await {
         Ok((kind, bytes)) => applications::add_document(&state.ctx, &user, id, &kind, &bytes)
@@ -506,7 +504,7 @@ pub async fn upload(
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=uploaded#docs-h")).into_response()),
-        Err(err) => failed(&state, page, &user, id, None, err).await,
+        Err(err) => Ok(failed(&state, page, &user, id, None, err).await?),
     }
 }
 
@@ -515,7 +513,7 @@ pub async fn delete_document(
     user: AuthUser,
     Path((id, doc)): Path<(Uuid, Uuid)>,
     Form(form): Form<super::layout::ConfirmForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     super::layout::confirmed(form.confirm())?;
     applications::remove_document(&state.ctx, &user, id, doc).await?;
     Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=removed#docs-h")).into_response())
@@ -525,7 +523,7 @@ pub async fn document(
     State(state): State<AppState>,
     user: AuthUser,
     Path((id, doc)): Path<(Uuid, Uuid)>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_vendor()?;
     let (content_type, bytes) = applications::document(&state.ctx, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
@@ -551,7 +549,7 @@ pub async fn submit(
     user: AuthUser,
     Path(id): Path<Uuid>,
     Form(form): Form<PositionForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_vendor()?;
     match applications::submit(
         &state.ctx,
@@ -564,7 +562,7 @@ pub async fn submit(
     .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=submitted")).into_response()),
-        Err(err) => failed(&state, page, &user, id, None, err).await,
+        Err(err) => Ok(failed(&state, page, &user, id, None, err).await?),
     }
 }
 
@@ -573,10 +571,10 @@ pub async fn withdraw(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     user.require_vendor()?;
     match applications::withdraw(&state.ctx, &user, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=withdrawn")).into_response()),
-        Err(err) => failed(&state, page, &user, id, None, err).await,
+        Err(err) => Ok(failed(&state, page, &user, id, None, err).await?),
     }
 }

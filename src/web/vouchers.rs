@@ -16,14 +16,14 @@ use super::public::local_path;
 use super::shopper::{Signed, genuine};
 use crate::app::AppState;
 use crate::auth::shopper::{self as shopper_auth, COOKIE};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path, Query};
-use crate::secrets::random_base32;
-use crate::services::scan;
-use crate::services::vouchers::{self, Campaign, Claimed, HeldVoucher, Redemption};
 use nightmarket_domain::tenant::{Tenant, TenantId};
 use nightmarket_domain::voucher::{State as CState, yuan};
+use nightmarket_services::scan;
+use nightmarket_services::secrets::random_base32;
+use nightmarket_services::vouchers::{self, Campaign, Claimed, HeldVoucher, Redemption};
 
 /// The shopper signed in for `tenant`, from the cookie: (id, masked number).
 fn signed_in(state: &AppState, jar: &CookieJar, tenant: TenantId) -> Option<(Uuid, String)> {
@@ -68,7 +68,7 @@ pub async fn me(
     jar: CookieJar,
     Path(slug): Path<String>,
     Query(q): Query<NextQuery>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let Some((id, who)) = signed_in(&state, &jar, tenant.id) else {
         return Ok(render(&SignInPage {
@@ -108,7 +108,7 @@ pub async fn send_code(
     ClientIp(ip): ClientIp,
     Path(slug): Path<String>,
     Form(form): Form<CodeForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let result = vouchers::send_code(&state.ctx, &tenant, &form.phone, ip).await;
     let next = local_path(Some(&form.next));
@@ -134,7 +134,7 @@ pub async fn send_code(
                 _ => FormErrors::from_error(page.lang, &err),
             };
             let Some(errors) = errors else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = render(&SignInPage {
                 page,
@@ -154,7 +154,7 @@ pub async fn sign_in(
     page: Page,
     Path(slug): Path<String>,
     Form(form): Form<CodeForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let next = local_path(Some(&form.next));
     match vouchers::sign_in(&state.ctx, &tenant, &form.phone, &form.code).await {
@@ -168,7 +168,7 @@ pub async fn sign_in(
         }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = render(&SignInPage {
                 page,
@@ -196,7 +196,7 @@ struct CampaignsPage {
 
 impl CampaignsPage {}
 
-pub async fn campaigns(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> AppResult<Response> {
+pub async fn campaigns(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let campaigns = vouchers::list(&state.ctx, tenant.id, false).await?;
     Ok(render(&CampaignsPage {
@@ -256,7 +256,7 @@ async fn where_valid(state: &AppState, tenant: &Tenant, c: &vouchers::Campaign, 
     let markets: Vec<String> = if c.market_ids.is_empty() {
         vec![page.t("shopper.all_markets")]
     } else {
-        crate::services::markets::list(&state.ctx, tenant.id)
+        nightmarket_services::markets::list(&state.ctx, tenant.id)
             .await?
             .into_iter()
             .filter(|m| c.market_ids.contains(&m.id))
@@ -286,7 +286,7 @@ fn seconds_until(now: chrono::DateTime<chrono::Utc>, at: chrono::DateTime<chrono
 /// once does not come back at once.
 fn spread(seconds: i64) -> i64 {
     let s = seconds.clamp(1, 3600);
-    let jitter = i64::from(u16::from_le_bytes(crate::secrets::random_bytes::<2>())) % (s / 5 + 1);
+    let jitter = i64::from(u16::from_le_bytes(nightmarket_services::secrets::random_bytes::<2>())) % (s / 5 + 1);
     s + jitter
 }
 
@@ -337,9 +337,9 @@ pub async fn campaign(
     page: Page,
     jar: CookieJar,
     Path((slug, id)): Path<(String, Uuid)>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
-    campaign_page(&state, page, &jar, tenant, id, None, None).await
+    Ok(campaign_page(&state, page, &jar, tenant, id, None, None).await?)
 }
 
 #[derive(Deserialize)]
@@ -354,7 +354,7 @@ pub async fn claim(
     jar: CookieJar,
     Path((slug, id)): Path<(String, Uuid)>,
     Form(form): Form<ClaimForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
     let Some((shopper, _)) = signed_in(&state, &jar, tenant.id) else {
         return Ok(Redirect::to(&format!("/t/{slug}/me?next=/t/{slug}/vouchers/{id}")).into_response());
@@ -371,7 +371,7 @@ pub async fn claim(
         Ok(Claimed::Closed) => (StatusCode::CONFLICT, lang.t("claim.closed"), None),
         Ok(Claimed::SoldOut) => (StatusCode::GONE, lang.t("claim.sold_out"), None),
         Ok(Claimed::NotYet(_)) => (StatusCode::TOO_EARLY, lang.t("claim.not_open"), None),
-        Ok(Claimed::Unknown) => return Err(AppError::NotFound),
+        Ok(Claimed::Unknown) => return Err(AppError::NotFound.into()),
         Err(AppError::RateLimited { retry_after_secs }) => {
             let wait = spread(retry_after_secs as i64 + 1);
             (
@@ -380,7 +380,7 @@ pub async fn claim(
                 Some(wait),
             )
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let mut r = campaign_page(&state, page, &jar, tenant, id, Some(outcome), refresh).await?;
     *r.status_mut() = status;
@@ -431,7 +431,7 @@ async fn redeem_page(
     bill: String,
     errors: FormErrors,
 ) -> AppResult<RedeemPage> {
-    let back = crate::services::codes::url_path(&data.code);
+    let back = nightmarket_services::codes::url_path(&data.code);
     let action = back.replacen('?', "/redeem?", 1);
     let who = signed_in(state, jar, data.tenant.id);
     let usable = match &who {
@@ -467,7 +467,7 @@ pub async fn redeem_form(
     jar: CookieJar,
     Path(code): Path<String>,
     Query(q): Query<Signed>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let data = match genuine(&state, &page, &code, &q).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
@@ -490,7 +490,7 @@ pub async fn redeem(
     Path(code): Path<String>,
     Query(q): Query<Signed>,
     Form(form): Form<RedeemForm>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let data = match genuine(&state, &page, &code, &q).await? {
         Ok(d) => d,
         Err(r) => return Ok(r),
@@ -508,7 +508,7 @@ pub async fn redeem(
     };
     match result {
         Ok((r, _)) => {
-            let back = crate::services::codes::url_path(&data.code);
+            let back = nightmarket_services::codes::url_path(&data.code);
             Ok(render(&RedeemedPage {
                 page,
                 r,
@@ -521,7 +521,7 @@ pub async fn redeem(
         }
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = render(&redeem_page(&state, page, &jar, &data, form.bill, errors).await?);
             Ok(form_failed(html, &err))

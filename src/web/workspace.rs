@@ -7,13 +7,13 @@ use axum::response::Html;
 use super::layout::{Page, render};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::error::AppResult;
+use crate::error::HttpResult;
 use crate::http::extract::Path;
-use crate::services::codes;
-use crate::services::markets::{self, Market, MarketDetail};
 use nightmarket_db::codes::CodeRow;
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::people::{Permission, Role};
+use nightmarket_services::codes;
+use nightmarket_services::markets::{self, Market, MarketDetail};
 use uuid::Uuid;
 
 #[derive(Template)]
@@ -29,7 +29,7 @@ struct OfficialHome {
     markets: Vec<Market>,
 }
 
-pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser) -> AppResult<Html<String>> {
+pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_staff()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     let permissions = if user.role == Role::Admin {
@@ -37,7 +37,7 @@ pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser)
     } else {
         user.permissions().to_vec()
     };
-    render(&OfficialHome {
+    Ok(render(&OfficialHome {
         page,
         can_review: user.has(Permission::Review),
         can_inspect: user.has(Permission::Inspect),
@@ -46,7 +46,7 @@ pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser)
         name: user.display_name.clone(),
         permissions,
         markets,
-    })
+    })?)
 }
 
 #[derive(Template)]
@@ -73,9 +73,9 @@ pub async fn official_market(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require_staff()?;
     let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let stalls = codes::for_market(&state.ctx, &user.tenant, id).await?;
-    render(&OfficialMarket { page, market, stalls })
+    Ok(render(&OfficialMarket { page, market, stalls })?)
 }

@@ -1226,7 +1226,7 @@ async fn queued_messages_are_delivered_by_the_dispatcher() {
         )
         .await;
     assert_eq!(status, 202);
-    let handled = nightmarket::services::sms::dispatch_once(&app.state.ctx).await.unwrap();
+    let handled = nightmarket_services::sms::dispatch_once(&app.state.ctx).await.unwrap();
     assert!(handled >= 1);
     let queued: i64 = sqlx::query_scalar("select count(*) from sms_outbox where status = 'queued'")
         .fetch_one(&app.owner)

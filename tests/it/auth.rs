@@ -2,7 +2,7 @@
 
 use crate::helpers::{Options, TestApp};
 use chrono::Utc;
-use nightmarket::auth::session::{Claims, SessionKeys};
+use nightmarket_services::access::session::{Claims, SessionKeys};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

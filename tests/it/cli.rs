@@ -509,7 +509,7 @@ async fn while_postgresql_does_not_answer_requests_get_quick_503s_and_the_server
 /// start in any order, on password authentication, and none locks another out.
 #[tokio::test]
 async fn instances_and_commands_with_a_createrole_owner_never_lock_one_another_out() {
-    use nightmarket::secrets::Keys;
+    use nightmarket_services::secrets::Keys;
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let (owner, database) = (
         format!("nm_owner_{}", &suffix[..8]),

@@ -6,8 +6,8 @@ use nightmarket::app::{self, AppState};
 use nightmarket::config::Config;
 use nightmarket::demo::{self, DemoCredentials};
 use nightmarket::embedded_pg::{self, ClusterOptions};
-use nightmarket::secrets::Keys;
 use nightmarket_db::{self as db, Db, PoolSettings};
+use nightmarket_services::secrets::Keys;
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -119,7 +119,7 @@ async fn start_cluster() -> Cluster {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).expect("test cluster dir");
     let _ = std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o711));
-    let password = nightmarket::secrets::random_password(24);
+    let password = nightmarket_services::secrets::random_password(24);
     // As the server derives it, so a server started on this cluster finds it working.
     let app_password = Keys::derive(&MASTER_KEY).app_role_password();
     let options = ClusterOptions {
@@ -390,7 +390,7 @@ impl TestApp {
     pub async fn login_key(&self, tenant: &str, role: &str) -> String {
         let (login, _) = self.password_of(tenant, role);
         match nightmarket_domain::people::Phone::parse(&login) {
-            Some(phone) if role == "vendor" => nightmarket::services::accounts::phone_login_key(
+            Some(phone) if role == "vendor" => nightmarket_services::accounts::phone_login_key(
                 &self.state.ctx.keys,
                 nightmarket_domain::tenant::TenantId(self.tenant_id(tenant).await),
                 &phone,

@@ -104,7 +104,7 @@ async fn two_sweeps_at_the_same_moment_send_each_weekly_notice_once() {
     let weekly = |app: &TestApp| {
         let (db, keys) = (app.state.ctx.db.clone(), app.state.ctx.keys.clone());
         async move {
-            nightmarket::services::insights::send_weekly(&db, &keys, now, 500)
+            nightmarket_services::insights::send_weekly(&db, &keys, now, 500)
                 .await
                 .unwrap()
         }
@@ -138,7 +138,7 @@ async fn two_sweeps_at_the_same_moment_send_each_weekly_notice_once() {
     let run = |app: &TestApp| {
         let db = app.state.ctx.db.global().clone();
         async move {
-            nightmarket::services::jobs::once_per_period(&db, "test-job", every, at, || async { Ok(()) })
+            nightmarket_services::jobs::once_per_period(&db, "test-job", every, at, || async { Ok(()) })
                 .await
                 .unwrap()
         }
@@ -325,9 +325,9 @@ async fn two_instances_dispatching_sms_never_send_one_message_twice() {
     assert!(queued >= 10, "{queued}");
     // Two dispatchers, as two instances run them, each with its own connections.
     let b = a.beside(|_| {}).await;
-    let sms = nightmarket::services::sms::Gateway::http(url.parse().unwrap(), None).unwrap();
-    let one = nightmarket::services::sms::dispatch_with(&a.state.ctx, &sms);
-    let two = nightmarket::services::sms::dispatch_with(&b.state.ctx, &sms);
+    let sms = nightmarket_services::sms::Gateway::http(url.parse().unwrap(), None).unwrap();
+    let one = nightmarket_services::sms::dispatch_with(&a.state.ctx, &sms);
+    let two = nightmarket_services::sms::dispatch_with(&b.state.ctx, &sms);
     let (x, y) = tokio::join!(one, two);
     let (x, y) = (x.unwrap(), y.unwrap());
     let texts = seen.lock().unwrap().clone();

@@ -5,8 +5,8 @@ use crate::helpers::{Options, TestApp, http};
 use crate::scan::{check_in, complain};
 use crate::supervision::{Stall, at, demo_stall, event, feed_key, scan_colour, send_event, today};
 use chrono::{Duration, NaiveDate, Utc};
-use nightmarket::auth::throttle::ThrottleSettings;
-use nightmarket::clock::Clock;
+use nightmarket_services::access::throttle::ThrottleSettings;
+use nightmarket_services::clock::Clock;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -454,7 +454,7 @@ async fn whether_a_yellow_stall_takes_vouchers_is_the_tenants_setting_shown_on_t
         .send_json(Method::PUT, "/api/v1/t/nanan/settings", Some(&admin), &wanted)
         .await;
     assert_eq!(s, 200, "{b}");
-    nightmarket::services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, app.state.ctx.clock.now())
+    nightmarket_services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, app.state.ctx.clock.now())
         .await
         .unwrap();
     assert_eq!(scan_colour(&app, &stall.path).await, "yellow");
@@ -862,7 +862,7 @@ async fn nights_with_check_ins_never_read_as_full_marks_or_no_figure() {
         .execute(&app.owner)
         .await
         .unwrap();
-    nightmarket::services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, app.state.ctx.clock.now())
+    nightmarket_services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, app.state.ctx.clock.now())
         .await
         .unwrap();
     let b = score(&app, stall.id).await;

@@ -6,8 +6,8 @@
 use crate::helpers::{Options, TestApp};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
-use nightmarket::clock::Clock;
 use nightmarket::demo::load::{LoadTenant, LoadedTenant, seed_tenant};
+use nightmarket_services::clock::Clock;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -673,7 +673,7 @@ async fn csv_exports_round_trip_to_the_same_figures() {
     assert_eq!(rows[1][col("subsidy_yuan")], "10.00");
 
     // Every dashboard table downloads and parses, with a label in the reader's language.
-    for table in nightmarket::services::numbers::DASHBOARD_TABLES {
+    for table in nightmarket_services::numbers::DASHBOARD_TABLES {
         let r = admin
             .get(app.url(&format!("/official/numbers/csv/{table}?{range}")))
             .send()

@@ -4,8 +4,8 @@
 use crate::helpers::{Options, TestApp};
 use crate::supervision::{Stall, at, demo_stall, feed_key, scan_colour, today};
 use chrono::{Duration, NaiveDate, Utc};
-use nightmarket::auth::throttle::ThrottleSettings;
-use nightmarket::clock::Clock;
+use nightmarket_services::access::throttle::ThrottleSettings;
+use nightmarket_services::clock::Clock;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -772,7 +772,7 @@ async fn unresolved_complaints_and_a_low_score_turn_the_code_yellow_and_back() {
         .await;
     assert_eq!(s, 422);
     let report =
-        nightmarket::services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, app.state.ctx.clock.now())
+        nightmarket_services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, app.state.ctx.clock.now())
             .await
             .unwrap();
     assert!(report.colour_changes >= 1);

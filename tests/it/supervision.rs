@@ -5,7 +5,7 @@ use crate::helpers::{MASTER_KEY, Options, TestApp, cluster};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use hmac::{KeyInit, Mac};
-use nightmarket::clock::Clock;
+use nightmarket_services::clock::Clock;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -682,7 +682,7 @@ async fn the_sweeper_turns_codes_yellow_then_red_at_the_expiry_boundary_and_twic
     let sweep = |t: DateTime<Utc>| {
         let state = app.state.clone();
         async move {
-            nightmarket::services::supervision::sweep(&state.ctx.db, &state.ctx.keys, t)
+            nightmarket_services::supervision::sweep(&state.ctx.db, &state.ctx.keys, t)
                 .await
                 .unwrap()
         }
@@ -809,7 +809,7 @@ async fn penalty_points_reaching_the_allowance_turn_the_code_red_until_the_month
     let sweep = |t: DateTime<Utc>| {
         let state = app.state.clone();
         async move {
-            nightmarket::services::supervision::sweep(&state.ctx.db, &state.ctx.keys, t)
+            nightmarket_services::supervision::sweep(&state.ctx.db, &state.ctx.keys, t)
                 .await
                 .unwrap()
         }

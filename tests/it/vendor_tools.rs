@@ -394,7 +394,7 @@ async fn other_vendor(app: &TestApp, tenant: &str) -> (String, Uuid) {
     (token_for(app, tenant, vendor, Role::Vendor).await, vendor)
 }
 
-async fn key_document(app: &TestApp, tenant: &str) -> nightmarket::services::codes::KeyDocument {
+async fn key_document(app: &TestApp, tenant: &str) -> nightmarket_services::codes::KeyDocument {
     let r = app
         .client()
         .get(app.url(&format!("/t/{tenant}/code-key")))
@@ -490,19 +490,19 @@ async fn a_credit_record_verifies_shows_only_what_was_chosen_and_can_expire_or_b
     let signed: SignedRecord = serde_json::from_value(v["signed"].clone()).unwrap();
     let keys = key_document(&app, "nanan").await;
     let now = app.state.ctx.clock.now();
-    let (standing, payload) = nightmarket::services::credit::verify_offline(&signed, &keys, now).unwrap();
+    let (standing, payload) = nightmarket_services::credit::verify_offline(&signed, &keys, now).unwrap();
     assert_eq!(standing, Standing::Valid);
     assert!(payload.score.is_none());
     let mut changed = signed.clone();
     changed.payload = changed.payload.replacen("\"received\":", "\"received\":1", 1);
-    assert!(nightmarket::services::credit::verify_offline(&changed, &keys, now).is_err());
+    assert!(nightmarket_services::credit::verify_offline(&changed, &keys, now).is_err());
     let mut changed = signed.clone();
     let mut bytes = changed.payload.into_bytes();
     bytes[10] ^= 1;
     changed.payload = String::from_utf8_lossy(&bytes).into_owned();
-    assert!(nightmarket::services::credit::verify_offline(&changed, &keys, now).is_err());
+    assert!(nightmarket_services::credit::verify_offline(&changed, &keys, now).is_err());
     let other_keys = key_document(&app, "shangcheng").await;
-    assert!(nightmarket::services::credit::verify_offline(&signed, &other_keys, now).is_err());
+    assert!(nightmarket_services::credit::verify_offline(&signed, &other_keys, now).is_err());
 
     // The public page says the same and shows only the chosen sections.
     let html = app
@@ -548,7 +548,7 @@ async fn a_credit_record_verifies_shows_only_what_was_chosen_and_can_expire_or_b
     assert_eq!(v["standing"], "expired");
     assert!(v["record"].is_null() && v["signed"].is_null());
     assert_eq!(
-        nightmarket::services::credit::verify_offline(&signed, &keys, now + Duration::days(31))
+        nightmarket_services::credit::verify_offline(&signed, &keys, now + Duration::days(31))
             .unwrap()
             .0,
         Standing::Expired
@@ -611,11 +611,10 @@ async fn a_record_is_a_signed_pdf_and_json_for_its_vendor_and_for_whoever_checks
     assert_eq!(json_file.status(), 200);
     let signed: SignedRecord = json_file.json().await.unwrap();
     let keys = key_document(&app, "nanan").await;
-    let (_, payload) =
-        nightmarket::services::credit::verify_offline(&signed, &keys, app.state.ctx.clock.now()).unwrap();
+    let (_, payload) = nightmarket_services::credit::verify_offline(&signed, &keys, app.state.ctx.clock.now()).unwrap();
     assert!(payload.score.is_some() && payload.vouchers.is_some());
 
-    let font = nightmarket::services::pdf::FONT_CANDIDATES
+    let font = nightmarket::web::pdf::FONT_CANDIDATES
         .iter()
         .any(|p| std::path::Path::new(p).exists());
     for (client, path) in [
@@ -917,7 +916,7 @@ async fn every_stall_gets_one_insight_notice_a_week() {
     let m = market(&app).await;
     let (s1, v1) = m.stalls[0];
     let now = app.state.ctx.clock.now();
-    let sent = nightmarket::services::insights::send_weekly(&app.state.ctx.db, &app.state.ctx.keys, now, 500)
+    let sent = nightmarket_services::insights::send_weekly(&app.state.ctx.db, &app.state.ctx.keys, now, 500)
         .await
         .unwrap();
     let live: i64 = count(&app, "select count(*) from codes where revoked_at is null").await;
@@ -946,12 +945,12 @@ async fn every_stall_gets_one_insight_notice_a_week() {
     assert!(inbox.to_string().contains("本周经营建议"), "{inbox}");
 
     // Again this week: nothing. Next week: again.
-    let again = nightmarket::services::insights::send_weekly(&app.state.ctx.db, &app.state.ctx.keys, now, 500)
+    let again = nightmarket_services::insights::send_weekly(&app.state.ctx.db, &app.state.ctx.keys, now, 500)
         .await
         .unwrap();
     assert_eq!(again, 0);
     let next = now + Duration::days(7);
-    let sent = nightmarket::services::insights::send_weekly(&app.state.ctx.db, &app.state.ctx.keys, next, 500)
+    let sent = nightmarket_services::insights::send_weekly(&app.state.ctx.db, &app.state.ctx.keys, next, 500)
         .await
         .unwrap();
     assert_eq!(sent as i64, live);

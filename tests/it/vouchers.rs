@@ -2,8 +2,8 @@
 
 use crate::helpers::{Options, TestApp};
 use chrono::{DateTime, Duration, Utc};
-use nightmarket::clock::Clock;
 use nightmarket_domain::tenant::TenantId;
+use nightmarket_services::clock::Clock;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;

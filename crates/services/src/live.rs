@@ -1,0 +1,177 @@
+//! Live notices for officials: a notice goes into every staff member's inbox (so it survives a
+//! reload) and onto a PostgreSQL channel in the same transaction; NOTIFY is delivered only at
+//! commit, to every server instance. Each instance listens once and fans notices out to the
+//! server-sent-event streams of the notice's tenant — never another's.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use crate::scan::ScanCache;
+use nightmarket_db::{self as db, TenantTx};
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Permission;
+
+pub const CHANNEL: &str = "nightmarket_notices";
+
+/// A notice as it travels to live streams.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LiveNotice {
+    pub tenant: Uuid,
+    pub kind: String,
+    pub args: Value,
+    pub link: Option<String>,
+    pub at: DateTime<Utc>,
+    /// Only staff holding this permission see it (admins hold all).
+    #[serde(default)]
+    pub permission: Option<Permission>,
+    /// A stall's own event (e.g. a voucher used there): only live views of that operating code
+    /// see it, never the staff notice streams.
+    #[serde(default)]
+    pub code: Option<Uuid>,
+}
+
+/// The fan-out to this instance's streams.
+#[derive(Clone)]
+pub struct Live {
+    sender: broadcast::Sender<LiveNotice>,
+    /// Whether this instance is listening on the channel now.
+    listening: watch::Sender<bool>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        // A stream that falls this far behind skips ahead (its inbox still has everything).
+        Live {
+            sender: broadcast::channel(1024).0,
+            listening: watch::channel(false).0,
+        }
+    }
+}
+
+impl Live {
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveNotice> {
+        self.sender.subscribe()
+    }
+
+    /// Waits (up to `limit`) until the instance listens on the channel; false if it does not.
+    /// A stream tells its page it is live only then, so nothing committed after that is missed.
+    pub async fn ready(&self, limit: Duration) -> bool {
+        let mut rx = self.listening.subscribe();
+        tokio::time::timeout(limit, rx.wait_for(|on| *on))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    fn publish(&self, notice: LiveNotice) {
+        // No stream listening is not an error.
+        let _ = self.sender.send(notice);
+    }
+}
+
+/// Tells every active admin and official of the tenant, in the caller's transaction.
+pub async fn notify_staff(
+    tx: &mut TenantTx,
+    kind: NoticeKind,
+    args: &[(&str, &str)],
+    link: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    notify_staff_with(tx, None, kind, args, link).await
+}
+
+/// Tells the tenant's active admins and the officials holding `permission` (all when None).
+pub async fn notify_staff_with(
+    tx: &mut TenantTx,
+    permission: Option<Permission>,
+    kind: NoticeKind,
+    args: &[(&str, &str)],
+    link: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let args = crate::notices::args_value(args);
+    for user in db::users::list_staff(tx).await?.iter().filter(|u| {
+        u.disabled_at.is_none()
+            && permission.is_none_or(|p| u.role == "admin" || u.permissions.iter().any(|h| h == p.as_str()))
+    }) {
+        db::notifications::insert(tx, user.id, kind.as_str(), &args, link).await?;
+    }
+    let notice = LiveNotice {
+        tenant: tx.tenant().0,
+        kind: kind.as_str().into(),
+        args,
+        link: link.map(str::to_string),
+        at: Utc::now(),
+        permission,
+        code: None,
+    };
+    send(tx, &notice).await
+}
+
+/// Tells the live views of one stall (its vendor's page) about `kind`, in the caller's
+/// transaction: nothing is sent if it rolls back.
+pub async fn notify_stall(tx: &mut TenantTx, code: Uuid, kind: &str, args: Value) -> Result<(), sqlx::Error> {
+    let notice = LiveNotice {
+        tenant: tx.tenant().0,
+        kind: kind.into(),
+        args,
+        link: None,
+        at: Utc::now(),
+        permission: None,
+        code: Some(code),
+    };
+    send(tx, &notice).await
+}
+
+async fn send(tx: &mut TenantTx, notice: &LiveNotice) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_string(notice).unwrap_or_default();
+    sqlx::query!("select pg_notify($1, $2)", CHANNEL, payload)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Listens on the channel until the server stops, reconnecting after a lost connection. The
+/// listener holds a connection of its own, made with the request pool's settings but outside it,
+/// so a small pool is never one connection short.
+pub fn spawn_listener(requests: &PgPool, live: Live, scans: ScanCache) -> tokio::task::JoinHandle<()> {
+    let options = requests.connect_options().as_ref().clone();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with(options);
+    tokio::spawn(async move {
+        loop {
+            match listen(&pool, &live, &scans).await {
+                Ok(()) => return,
+                Err(e) => {
+                    live.listening.send_replace(false);
+                    // Changes may be missed while disconnected.
+                    scans.forget_all();
+                    tracing::warn!(error = %e, "live notices: listener lost, reconnecting");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    })
+}
+
+async fn listen(pool: &PgPool, live: &Live, scans: &ScanCache) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen_all([CHANNEL, crate::scan::CHANNEL]).await?;
+    scans.forget_all();
+    live.listening.send_replace(true);
+    loop {
+        let n = listener.recv().await?;
+        if n.channel() == crate::scan::CHANNEL {
+            scans.forget_payload(n.payload());
+            continue;
+        }
+        match serde_json::from_str::<LiveNotice>(n.payload()) {
+            Ok(notice) => live.publish(notice),
+            Err(e) => tracing::warn!(error = %e, "live notices: unreadable payload"),
+        }
+    }
+}

@@ -1,0 +1,1146 @@
+//! The numbers officials act on: a tenant's or a market's figures over a range of business
+//! nights (tonight, a chosen night, the last 7/30/90 nights, or any range up to a year), the same
+//! figures as tables for CSV and JSON, a market's public record, and exports of the records
+//! behind them (applications, complaints, inspections).
+//!
+//! Figures that add up across nights (scans, ratings, check-ins, inspections, redemptions,
+//! complaints filed) are read per market and night and summed here, both ways: a series by night
+//! for the charts and a row per market for "where are the problems". Figures that do not add up
+//! (the share of complaints closed on time, median review time, codes by colour now) are read as
+//! such.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Ctx;
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+use nightmarket_db::markets::MarketRow;
+use nightmarket_db::numbers::{MarketNight, Window};
+use nightmarket_db::{self as db, TenantTx};
+use nightmarket_domain::figures::{fixed2, hours, percent};
+use nightmarket_domain::people::Actor;
+use nightmarket_domain::tenant::Tenant;
+use nightmarket_domain::voucher;
+
+/// The longest range a dashboard or export covers.
+pub const MAX_NIGHTS: i64 = 366;
+
+/// What the range form and the API's query string carry. Empty strings are "not given", so a
+/// plain HTML form can send every field.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    /// `tonight` (the default), `night` (with `night`), `7`, `30`, `90` (nights ending tonight)
+    /// or `custom` (with `from` and `to`).
+    #[serde(default)]
+    #[param(pattern = r"^\s*(tonight|night|7|30|90|custom)?\s*$")]
+    pub range: String,
+    /// A business night, YYYY-MM-DD, for `range=night`.
+    #[serde(default)]
+    pub night: String,
+    /// First night, YYYY-MM-DD, for `range=custom`.
+    #[serde(default)]
+    pub from: String,
+    /// Last night, YYYY-MM-DD, for `range=custom` (at most 366 nights).
+    #[serde(default)]
+    pub to: String,
+    /// One market's figures (its id); the whole tenant when empty.
+    #[serde(default)]
+    pub market: String,
+}
+
+impl RangeQuery {
+    /// The query string that asks for the same range and market again (for links and exports).
+    pub fn to_query(&self, range: &NightRange) -> String {
+        let mut q = format!("range={}", range.kind);
+        match range.kind.as_str() {
+            "night" => q.push_str(&format!("&night={}", range.from)),
+            "custom" => q.push_str(&format!("&from={}&to={}", range.from, range.to)),
+            _ => {}
+        }
+        if !self.market.trim().is_empty() {
+            q.push_str(&format!("&market={}", self.market.trim()));
+        }
+        q
+    }
+}
+
+/// The nights a dashboard covers, both ends included.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct NightRange {
+    /// tonight, night, 7, 30, 90 or custom.
+    pub kind: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub nights: i64,
+    /// The business night under way (or about to start) when the figures were read.
+    pub tonight: NaiveDate,
+}
+
+fn date(field: &'static str, text: &str) -> AppResult<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| AppError::field(field, "application.date_format"))
+}
+
+impl NightRange {
+    pub fn parse(q: &RangeQuery, tonight: NaiveDate) -> AppResult<NightRange> {
+        let kind = match q.range.trim() {
+            "" => "tonight",
+            k => k,
+        };
+        let (from, to) = match kind {
+            "tonight" => (tonight, tonight),
+            "night" => {
+                let n = date("night", &q.night)?;
+                (n, n)
+            }
+            "7" | "30" | "90" => {
+                let n: i64 = kind
+                    .parse()
+                    .map_err(|_| AppError::field("range", "numbers.range_unknown"))?;
+                (tonight - Duration::days(n - 1), tonight)
+            }
+            "custom" => (date("from", &q.from)?, date("to", &q.to)?),
+            _ => return Err(AppError::field("range", "numbers.range_unknown")),
+        };
+        if to < from {
+            return Err(AppError::field("to", "numbers.range_order"));
+        }
+        if to > tonight {
+            return Err(AppError::field(
+                if kind == "night" { "night" } else { "to" },
+                "numbers.range_future",
+            ));
+        }
+        let nights = (to - from).num_days() + 1;
+        if nights > MAX_NIGHTS {
+            return Err(AppError::field("from", "numbers.range_too_long"));
+        }
+        Ok(NightRange {
+            kind: kind.to_string(),
+            from,
+            to,
+            nights,
+            tonight,
+        })
+    }
+
+    /// The range's nights, oldest first.
+    pub fn dates(&self) -> impl Iterator<Item = NaiveDate> + use<> {
+        let from = self.from;
+        (0..self.nights).map(move |i| from + Duration::days(i))
+    }
+}
+
+/// The night a dashboard calls "tonight": the chosen market's current business night; for the
+/// whole tenant, the latest night of a market open now, else today's date.
+pub fn current_night(markets: &[MarketRow], market: Option<&MarketRow>, tz: Tz, now: DateTime<Utc>) -> NaiveDate {
+    let local = now.with_timezone(&tz).naive_local();
+    if let Some(m) = market {
+        return m.hours().business_date(local);
+    }
+    markets
+        .iter()
+        .filter(|m| m.hours().is_open_at(local.time()))
+        .map(|m| m.hours().business_date(local))
+        .max()
+        .unwrap_or(local.date())
+}
+
+/// The night a look-up means by default: the latest business night that has started in any of the
+/// tenant's markets (at 03:28 after an 18:00–02:00 night, or at noon, that is last night's date).
+pub fn latest_started_night(markets: &[MarketRow], tz: Tz, now: DateTime<Utc>) -> NaiveDate {
+    let local = now.with_timezone(&tz).naive_local();
+    markets
+        .iter()
+        .map(|m| {
+            let opens = m.hours().opens;
+            if local.time() >= opens {
+                local.date()
+            } else {
+                local.date() - Duration::days(1)
+            }
+        })
+        .max()
+        .unwrap_or(local.date())
+}
+
+/// [`latest_started_night`] for a signed-in member of staff's tenant.
+pub async fn lookup_night(ctx: &Ctx, user: &Actor) -> AppResult<NaiveDate> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
+    let markets = db::markets::list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(latest_started_night(&markets, user.tenant.timezone, ctx.clock.now()))
+}
+
+/// Figures that add up across nights and markets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Counts {
+    /// Scan page views of the stalls' codes.
+    pub scans: i64,
+    /// Devices, once per stall per night.
+    pub visitors: i64,
+    /// Visible ratings.
+    pub ratings: i64,
+    /// Their stars added up (average = stars ÷ ratings).
+    pub stars: i64,
+    /// Complaints filed.
+    pub complaints: i64,
+    /// Stall-nights expected: live codes on nights that had opened.
+    pub expected: i64,
+    /// Stalls that checked in.
+    pub opened: i64,
+    /// Of those, late.
+    pub late: i64,
+    /// Expected and not checked in.
+    pub absent: i64,
+    pub inspections: i64,
+    /// Inspections that found a problem.
+    pub failed_inspections: i64,
+    /// Penalty points deducted (not cancelled on appeal).
+    pub points: i64,
+    /// Vouchers used (live redemptions).
+    pub redemptions: i64,
+    /// Face value of those vouchers: the subsidy paid (fen).
+    pub subsidy_fen: i64,
+    /// The bills they were used on: the spending driven (fen).
+    pub consumption_fen: i64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.scans += o.scans;
+        self.visitors += o.visitors;
+        self.ratings += o.ratings;
+        self.stars += o.stars;
+        self.complaints += o.complaints;
+        self.expected += o.expected;
+        self.opened += o.opened;
+        self.late += o.late;
+        self.absent += o.absent;
+        self.inspections += o.inspections;
+        self.failed_inspections += o.failed_inspections;
+        self.points += o.points;
+        self.redemptions += o.redemptions;
+        self.subsidy_fen += o.subsidy_fen;
+        self.consumption_fen += o.consumption_fen;
+    }
+
+    /// Average stars, two decimals.
+    pub fn rating_average(&self) -> Option<String> {
+        fixed2(self.stars, self.ratings)
+    }
+
+    /// Share of expected stall-nights that opened, percent.
+    pub fn attendance(&self) -> Option<String> {
+        percent(self.opened.min(self.expected), self.expected)
+    }
+
+    pub fn leverage(&self) -> Option<String> {
+        voucher::leverage(self.consumption_fen, self.subsidy_fen)
+    }
+}
+
+/// One night's figures over the dashboard's markets.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct NightFigures {
+    pub night: NaiveDate,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// One market's figures over the range.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MarketFigures {
+    pub market_id: Uuid,
+    pub name: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub rating_average: Option<String>,
+    /// Percent of expected stall-nights that opened.
+    pub attendance: Option<String>,
+    /// Complaints closed, or past their deadline.
+    pub complaints_due: i64,
+    /// Of those, closed by the deadline.
+    pub complaints_on_time: i64,
+    pub on_time_share: Option<String>,
+    pub red_codes: i64,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct KeyCount {
+    pub key: String,
+    pub count: i64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ComplaintFigures {
+    pub total: i64,
+    /// Every category, in a fixed order (zeros included).
+    pub by_category: Vec<KeyCount>,
+    /// Every state, in a fixed order (zeros included).
+    pub by_state: Vec<KeyCount>,
+    /// Closed, or past their resolution deadline.
+    pub due: i64,
+    /// Closed by their resolution deadline.
+    pub on_time: i64,
+    /// on_time ÷ due, percent with one decimal.
+    pub on_time_share: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CauseFigures {
+    pub kind: String,
+    /// Open now on a live code.
+    pub open: i64,
+    /// Raised during the range.
+    pub raised: i64,
+}
+
+/// Live codes by colour as of now, and why codes are red.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct CodeFigures {
+    pub green: i64,
+    pub yellow: i64,
+    pub red: i64,
+    pub red_causes: Vec<CauseFigures>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ApplicationFigures {
+    /// First submitted during the range.
+    pub submitted: i64,
+    /// Those, by their state now (every state, zeros included).
+    pub by_state: Vec<KeyCount>,
+    /// Decided (approved or rejected) during the range.
+    pub decided: i64,
+    /// From first submission to decision, hours with one decimal.
+    pub median_review_hours: Option<String>,
+    pub p90_review_hours: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct VoucherFigures {
+    /// Claimed during the range (claims belong to the tenant: absent on a market's dashboard).
+    pub claimed: Option<i64>,
+    pub used: i64,
+    pub subsidy_fen: i64,
+    pub consumption_fen: i64,
+    /// consumption ÷ subsidy, two decimals.
+    pub leverage: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct MarketRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A dashboard: the tenant's (or one market's) figures over a range of nights.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Dashboard {
+    pub tenant: String,
+    pub timezone: String,
+    pub market: Option<MarketRef>,
+    pub range: NightRange,
+    pub generated_at: DateTime<Utc>,
+    pub totals: Counts,
+    pub rating_average: Option<String>,
+    pub attendance: Option<String>,
+    pub complaints: ComplaintFigures,
+    pub codes: CodeFigures,
+    pub applications: ApplicationFigures,
+    pub inspections: i64,
+    pub failed_inspections: i64,
+    pub points: i64,
+    pub vouchers: VoucherFigures,
+    /// By night, oldest first (every night of the range, zeros included).
+    pub nights: Vec<NightFigures>,
+    /// By market (every market of the dashboard).
+    pub markets: Vec<MarketFigures>,
+}
+
+/// Reads the dashboard an admin or official asked for.
+pub async fn dashboard(ctx: &Ctx, user: &Actor, q: &RangeQuery) -> AppResult<Dashboard> {
+    user.require_staff()?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
+    let d = read(&mut tx, &user.tenant, q, now).await?;
+    tx.commit().await?;
+    Ok(d)
+}
+
+/// The markets of the tenant, for the dashboard's market choice.
+pub async fn markets(ctx: &Ctx, user: &Actor) -> AppResult<Vec<MarketRef>> {
+    user.require_staff()?;
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
+    let markets = db::markets::list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(markets
+        .into_iter()
+        .map(|m| MarketRef { id: m.id, name: m.name })
+        .collect())
+}
+
+fn market_choice<'a>(markets: &'a [MarketRow], text: &str) -> AppResult<Option<&'a MarketRow>> {
+    match text.trim() {
+        "" => Ok(None),
+        t => {
+            let id = Uuid::parse_str(t).map_err(|_| AppError::NotFound)?;
+            markets.iter().find(|m| m.id == id).map(Some).ok_or(AppError::NotFound)
+        }
+    }
+}
+
+/// The instant a local wall-clock time names (the earlier one in a repeated hour, the one after
+/// a skipped hour).
+pub(crate) fn instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let local = date.and_time(time);
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(local + Duration::hours(1))).earliest())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+}
+
+/// What the queries read for a range: its nights, and the instants around them in the zone.
+fn window(range: &NightRange, market: Option<&MarketRow>, tz: Tz) -> Window<'static> {
+    Window {
+        from: range.from,
+        to: range.to,
+        market: market.map(|m| m.id),
+        tz: tz.name(),
+        lo: instant(tz, range.from, NaiveTime::MIN),
+        hi: instant(tz, range.to + Duration::days(2), NaiveTime::MIN),
+        day_lo: instant(tz, range.from, NaiveTime::MIN),
+        day_hi: instant(tz, range.to + Duration::days(1), NaiveTime::MIN),
+    }
+}
+
+/// The markets, range and query window a request asks for.
+struct Scope {
+    markets: Vec<MarketRow>,
+    /// The one market asked for, if any.
+    market: Option<MarketRow>,
+    range: NightRange,
+    window: Window<'static>,
+}
+
+async fn scope(tx: &mut TenantTx, tz: Tz, q: &RangeQuery, now: DateTime<Utc>) -> AppResult<Scope> {
+    let markets = db::markets::list(tx).await?;
+    let market = market_choice(&markets, &q.market)?.cloned();
+    let range = NightRange::parse(q, current_night(&markets, market.as_ref(), tz, now))?;
+    let window = window(&range, market.as_ref(), tz);
+    Ok(Scope {
+        markets,
+        market,
+        range,
+        window,
+    })
+}
+
+/// Reads every figure of a dashboard in one transaction.
+pub async fn read(tx: &mut TenantTx, tenant: &Tenant, q: &RangeQuery, now: DateTime<Utc>) -> AppResult<Dashboard> {
+    let tz = tenant.timezone;
+    let Scope {
+        markets,
+        market,
+        range,
+        window,
+    } = scope(tx, tz, q, now).await?;
+    let market = market.as_ref();
+    let shown: Vec<&MarketRow> = match market {
+        Some(m) => vec![m],
+        None => markets.iter().collect(),
+    };
+
+    // Additive figures per (market, night).
+    let mut cells: BTreeMap<(Uuid, NaiveDate), Counts> = BTreeMap::new();
+    let mut put = |rows: Vec<MarketNight>, f: fn(&mut Counts, &MarketNight)| {
+        for r in rows {
+            f(cells.entry((r.market_id, r.night)).or_default(), &r);
+        }
+    };
+    put(db::numbers::scans(tx, &window).await?, |c, r| {
+        c.scans += r.a;
+        c.visitors += r.b;
+    });
+    put(db::numbers::inspections(tx, &window).await?, |c, r| {
+        c.inspections += r.a;
+        c.failed_inspections += r.b;
+        c.points += r.c;
+    });
+    for r in db::numbers::counters(tx, &window).await? {
+        let c = cells.entry((r.market_id, r.night)).or_default();
+        c.opened += r.opened;
+        c.late += r.late;
+        c.ratings += r.ratings;
+        c.stars += r.stars;
+        c.redemptions += r.redemptions;
+        c.subsidy_fen += r.subsidy_fen;
+        c.consumption_fen += r.consumption_fen;
+    }
+
+    let complaints = db::numbers::complaints(tx, &window, now).await?;
+    let mut due_by_market: BTreeMap<Uuid, (i64, i64)> = BTreeMap::new();
+    let mut by_category: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_state: BTreeMap<String, i64> = BTreeMap::new();
+    for g in &complaints {
+        cells.entry((g.market_id, g.night)).or_default().complaints += g.count;
+        *by_category.entry(g.category.clone()).or_default() += g.count;
+        *by_state.entry(g.state.clone()).or_default() += g.count;
+        let due = due_by_market.entry(g.market_id).or_default();
+        if g.due {
+            due.0 += g.count;
+        }
+        if g.on_time {
+            due.1 += g.count;
+        }
+    }
+
+    // Stall-nights expected: codes live at a night's opening, for nights that have opened.
+    let lives = db::numbers::code_lives(tx, &window).await?;
+    for m in &shown {
+        let mine: Vec<_> = lives.iter().filter(|l| l.market_id == m.id).collect();
+        for night in range.dates() {
+            let (opens, _) = m.hours().night_window(night, &tz);
+            if opens > now {
+                continue;
+            }
+            let expected = mine
+                .iter()
+                .filter(|l| l.created_at <= opens && l.revoked_at.is_none_or(|r| r > opens))
+                .count() as i64;
+            let cell = cells.entry((m.id, night)).or_default();
+            // A stall that opened was expected, whatever its code's issue date says: a night
+            // with check-ins never reads as "no figure".
+            cell.expected = expected.max(cell.opened);
+            cell.absent = cell.expected - cell.opened;
+        }
+    }
+
+    let nights: Vec<NightFigures> = range
+        .dates()
+        .map(|night| {
+            let mut counts = Counts::default();
+            for m in &shown {
+                if let Some(c) = cells.get(&(m.id, night)) {
+                    counts.add(c);
+                }
+            }
+            NightFigures { night, counts }
+        })
+        .collect();
+    let mut totals = Counts::default();
+    for n in &nights {
+        totals.add(&n.counts);
+    }
+
+    let colours = db::numbers::colours(tx, &window).await?;
+    let causes = db::numbers::red_causes(tx, &window).await?;
+    let mut codes = CodeFigures::default();
+    for c in &colours {
+        match c.key.as_str() {
+            "green" => codes.green += c.count,
+            "yellow" => codes.yellow += c.count,
+            _ => codes.red += c.count,
+        }
+    }
+    let mut cause_kinds: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for c in &causes {
+        let e = cause_kinds.entry(c.kind.clone()).or_default();
+        e.0 += c.open;
+        e.1 += c.raised;
+    }
+    codes.red_causes = cause_kinds
+        .into_iter()
+        .map(|(kind, (open, raised))| CauseFigures { kind, open, raised })
+        .collect();
+    codes
+        .red_causes
+        .sort_by(|a, b| b.open.cmp(&a.open).then(b.raised.cmp(&a.raised)));
+
+    let market_rows = shown
+        .iter()
+        .map(|m| {
+            let mut counts = Counts::default();
+            for (_, c) in cells.range((m.id, range.from)..=(m.id, range.to)) {
+                counts.add(c);
+            }
+            let (due, on_time) = due_by_market.get(&m.id).copied().unwrap_or_default();
+            MarketFigures {
+                market_id: m.id,
+                name: m.name.clone(),
+                rating_average: counts.rating_average(),
+                attendance: counts.attendance(),
+                counts,
+                complaints_due: due,
+                complaints_on_time: on_time,
+                on_time_share: percent(on_time, due),
+                red_codes: colours
+                    .iter()
+                    .filter(|c| c.market_id == m.id && c.key == "red")
+                    .map(|c| c.count)
+                    .sum(),
+            }
+        })
+        .collect();
+
+    let (due, on_time) = due_by_market.values().fold((0, 0), |(d, o), (d2, o2)| (d + d2, o + o2));
+    let complaint_figures = ComplaintFigures {
+        total: totals.complaints,
+        by_category: nightmarket_domain::complaint::Category::ALL
+            .iter()
+            .map(|c| KeyCount {
+                key: c.as_str().to_string(),
+                count: by_category.get(c.as_str()).copied().unwrap_or(0),
+            })
+            .collect(),
+        by_state: nightmarket_domain::complaint::State::ALL
+            .iter()
+            .map(|s| KeyCount {
+                key: s.as_str().to_string(),
+                count: by_state.get(s.as_str()).copied().unwrap_or(0),
+            })
+            .collect(),
+        due,
+        on_time,
+        on_time_share: percent(on_time, due),
+    };
+
+    let apps = db::numbers::applications(tx, &window).await?;
+    let times = db::numbers::review_times(tx, &window).await?;
+    let overall = times.iter().find(|t| t.market_id.is_none());
+    let applications = ApplicationFigures {
+        submitted: apps.iter().map(|a| a.count).sum(),
+        by_state: nightmarket_domain::application::AppState::ALL
+            .iter()
+            .filter(|s| s.as_str() != "draft")
+            .map(|s| KeyCount {
+                key: s.as_str().to_string(),
+                count: apps.iter().filter(|a| a.key == s.as_str()).map(|a| a.count).sum(),
+            })
+            .collect(),
+        decided: overall.map(|t| t.decided).unwrap_or(0),
+        median_review_hours: overall.and_then(|t| t.median_secs).map(hours),
+        p90_review_hours: overall.and_then(|t| t.p90_secs).map(hours),
+    };
+
+    let claimed = match market {
+        Some(_) => None,
+        None => Some(db::numbers::claimed(tx, &window).await?),
+    };
+    let vouchers = VoucherFigures {
+        claimed,
+        used: totals.redemptions,
+        subsidy_fen: totals.subsidy_fen,
+        consumption_fen: totals.consumption_fen,
+        leverage: totals.leverage(),
+    };
+
+    Ok(Dashboard {
+        tenant: tenant.name.clone(),
+        timezone: tz.name().to_string(),
+        market: market.map(|m| MarketRef {
+            id: m.id,
+            name: m.name.clone(),
+        }),
+        range,
+        generated_at: now,
+        rating_average: totals.rating_average(),
+        attendance: totals.attendance(),
+        inspections: totals.inspections,
+        failed_inspections: totals.failed_inspections,
+        points: totals.points,
+        totals,
+        complaints: complaint_figures,
+        codes,
+        applications,
+        vouchers,
+        nights,
+        markets: market_rows,
+    })
+}
+
+// ------------------------------------------------------------------------------------ public record
+
+/// Stalls of one category at a market.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CategoryStalls {
+    pub category: String,
+    pub stalls: i64,
+}
+
+/// A market's public record over the last 30 nights: no person, no stall.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicStats {
+    pub tenant: String,
+    pub market: MarketRef,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub stalls: i64,
+    pub stalls_by_category: Vec<CategoryStalls>,
+    /// Average score (0–100) of the stalls that have one.
+    pub average_score: Option<String>,
+    pub ratings: i64,
+    pub rating_average: Option<String>,
+    pub visitors: i64,
+    pub complaints: i64,
+    /// Complaints closed, or past their deadline.
+    pub complaints_due: i64,
+    pub complaints_on_time: i64,
+    pub on_time_share: Option<String>,
+    pub vouchers_used: i64,
+    pub subsidy_fen: i64,
+    pub consumption_fen: i64,
+    pub leverage: Option<String>,
+    /// Visitors per night, oldest first.
+    pub nights: Vec<PublicNight>,
+}
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicNight {
+    pub night: NaiveDate,
+    pub visitors: i64,
+    pub complaints: i64,
+    pub vouchers_used: i64,
+}
+
+/// A market's public record, for anyone.
+pub async fn public_stats(ctx: &Ctx, slug: &str, market: Uuid) -> AppResult<PublicStats> {
+    let tenant = ctx.tenants.require(&ctx.db, slug).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
+    let markets = db::markets::list(&mut tx).await?;
+    let m = markets.iter().find(|m| m.id == market).ok_or(AppError::NotFound)?;
+    let tonight = current_night(&markets, Some(m), tenant.timezone, now);
+    let q = RangeQuery {
+        range: "custom".into(),
+        from: (tonight - Duration::days(29)).to_string(),
+        to: tonight.to_string(),
+        market: market.to_string(),
+        ..Default::default()
+    };
+    let d = read(&mut tx, &tenant, &q, now).await?;
+    let categories = db::numbers::stall_categories(&mut tx, market).await?;
+    tx.commit().await?;
+    let (score_sum, scored) = categories
+        .iter()
+        .fold((0, 0), |(s, n), c| (s + c.score_sum, n + c.scored));
+    let mine = d.markets.first();
+    Ok(PublicStats {
+        tenant: tenant.name,
+        market: MarketRef {
+            id: m.id,
+            name: m.name.clone(),
+        },
+        from: d.range.from,
+        to: d.range.to,
+        stalls: categories.iter().map(|c| c.stalls).sum(),
+        stalls_by_category: categories
+            .iter()
+            .map(|c| CategoryStalls {
+                category: c.category.clone(),
+                stalls: c.stalls,
+            })
+            .collect(),
+        average_score: fixed2(score_sum, scored).map(|s| s.trim_end_matches('0').trim_end_matches('.').to_string()),
+        ratings: d.totals.ratings,
+        rating_average: d.rating_average,
+        visitors: d.totals.visitors,
+        complaints: d.totals.complaints,
+        complaints_due: mine.map(|x| x.complaints_due).unwrap_or(0),
+        complaints_on_time: mine.map(|x| x.complaints_on_time).unwrap_or(0),
+        on_time_share: mine.and_then(|x| x.on_time_share.clone()),
+        vouchers_used: d.totals.redemptions,
+        subsidy_fen: d.totals.subsidy_fen,
+        consumption_fen: d.totals.consumption_fen,
+        leverage: d.vouchers.leverage,
+        nights: d
+            .nights
+            .iter()
+            .map(|n| PublicNight {
+                night: n.night,
+                visitors: n.counts.visitors,
+                complaints: n.counts.complaints,
+                vouchers_used: n.counts.redemptions,
+            })
+            .collect(),
+    })
+}
+
+// ------------------------------------------------------------------------------------ tables
+
+/// A table as exported: stable column names (snake_case, what a statistics platform keys on) and
+/// text cells. Money is in yuan with two decimals; labels are in the reader's language.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The tables a dashboard shows, by name (the CSV and JSON exports).
+pub const DASHBOARD_TABLES: [&str; 7] = [
+    "nights",
+    "markets",
+    "complaint_categories",
+    "complaint_states",
+    "colours",
+    "red_causes",
+    "application_states",
+];
+
+/// The records behind the figures, exported over a range.
+pub const RECORD_TABLES: [&str; 4] = ["applications", "complaints", "inspections", "settlements"];
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+fn table(name: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Table {
+    Table {
+        name: name.to_string(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+    }
+}
+
+const COUNT_COLUMNS: [&str; 19] = [
+    "scans",
+    "visitors",
+    "ratings",
+    "rating_average",
+    "complaints",
+    "expected_stalls",
+    "opened",
+    "late",
+    "absent",
+    "attendance_percent",
+    "inspections",
+    "failed_inspections",
+    "points",
+    "vouchers_used",
+    "subsidy_yuan",
+    "consumption_yuan",
+    "leverage",
+    "subsidy_fen",
+    "consumption_fen",
+];
+
+fn count_cells(c: &Counts) -> Vec<String> {
+    vec![
+        c.scans.to_string(),
+        c.visitors.to_string(),
+        c.ratings.to_string(),
+        opt(&c.rating_average()),
+        c.complaints.to_string(),
+        c.expected.to_string(),
+        c.opened.to_string(),
+        c.late.to_string(),
+        c.absent.to_string(),
+        opt(&c.attendance()),
+        c.inspections.to_string(),
+        c.failed_inspections.to_string(),
+        c.points.to_string(),
+        c.redemptions.to_string(),
+        voucher::yuan(c.subsidy_fen),
+        voucher::yuan(c.consumption_fen),
+        opt(&c.leverage()),
+        c.subsidy_fen.to_string(),
+        c.consumption_fen.to_string(),
+    ]
+}
+
+/// What a key in a dashboard table names.
+#[derive(Clone, Copy, Debug)]
+pub enum Key {
+    ComplaintCategory,
+    ComplaintState,
+    ApplicationState,
+    Cause,
+    Colour,
+    StallCategory,
+}
+
+/// A key's name in the reader's language (the key itself when it is not one the platform knows).
+pub fn label(lang: Lang, kind: Key, key: &str) -> String {
+    use nightmarket_domain::{application, code, complaint, market};
+    let locale_key = match kind {
+        Key::ComplaintCategory => complaint::Category::parse(key).map(|c| c.label_key()),
+        Key::ComplaintState => complaint::State::parse(key).map(|c| c.label_key()),
+        Key::ApplicationState => application::AppState::parse(key).map(|c| c.label_key()),
+        Key::Cause => Some(code::cause::label_key(key)),
+        Key::Colour => code::Colour::parse(key).map(|c| c.label_key()),
+        Key::StallCategory => market::Category::parse(key).map(|c| c.label_key()),
+    };
+    locale_key.map(|k| lang.t(k)).unwrap_or_else(|| key.to_string())
+}
+
+/// A table of counts by key: the key, its label, the count.
+fn counts_table(name: &str, key_column: &str, count_column: &str, kind: Key, counts: &[KeyCount], lang: Lang) -> Table {
+    table(
+        name,
+        &[key_column, "label", count_column],
+        counts
+            .iter()
+            .map(|k| vec![k.key.clone(), label(lang, kind, &k.key), k.count.to_string()])
+            .collect(),
+    )
+}
+
+/// One of a dashboard's tables (DASHBOARD_TABLES).
+pub fn dashboard_table(d: &Dashboard, name: &str, lang: Lang) -> AppResult<Table> {
+    Ok(match name {
+        "nights" => {
+            let mut cols = vec!["night"];
+            cols.extend_from_slice(&COUNT_COLUMNS);
+            table(
+                name,
+                &cols,
+                d.nights
+                    .iter()
+                    .map(|n| {
+                        let mut r = vec![n.night.to_string()];
+                        r.extend(count_cells(&n.counts));
+                        r
+                    })
+                    .collect(),
+            )
+        }
+        "markets" => {
+            let mut cols = vec!["market_id", "market"];
+            cols.extend_from_slice(&COUNT_COLUMNS);
+            cols.extend_from_slice(&["complaints_due", "complaints_on_time", "on_time_percent", "red_codes"]);
+            table(
+                name,
+                &cols,
+                d.markets
+                    .iter()
+                    .map(|m| {
+                        let mut r = vec![m.market_id.to_string(), m.name.clone()];
+                        r.extend(count_cells(&m.counts));
+                        r.extend([
+                            m.complaints_due.to_string(),
+                            m.complaints_on_time.to_string(),
+                            opt(&m.on_time_share),
+                            m.red_codes.to_string(),
+                        ]);
+                        r
+                    })
+                    .collect(),
+            )
+        }
+        "complaint_categories" => counts_table(
+            name,
+            "category",
+            "complaints",
+            Key::ComplaintCategory,
+            &d.complaints.by_category,
+            lang,
+        ),
+        "complaint_states" => counts_table(
+            name,
+            "state",
+            "complaints",
+            Key::ComplaintState,
+            &d.complaints.by_state,
+            lang,
+        ),
+        "colours" => {
+            let colours = [
+                ("green", d.codes.green),
+                ("yellow", d.codes.yellow),
+                ("red", d.codes.red),
+            ]
+            .map(|(key, count)| KeyCount {
+                key: key.to_string(),
+                count,
+            });
+            counts_table(name, "colour", "codes", Key::Colour, &colours, lang)
+        }
+        "red_causes" => table(
+            name,
+            &["cause", "label", "open_now", "raised_in_range"],
+            d.codes
+                .red_causes
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.kind.clone(),
+                        label(lang, Key::Cause, &c.kind),
+                        c.open.to_string(),
+                        c.raised.to_string(),
+                    ]
+                })
+                .collect(),
+        ),
+        "application_states" => counts_table(
+            name,
+            "state",
+            "applications",
+            Key::ApplicationState,
+            &d.applications.by_state,
+            lang,
+        ),
+        _ => return Err(AppError::NotFound),
+    })
+}
+
+/// A table as CSV: UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese right.
+pub fn csv(columns: &[String], rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let csv_err = |e: csv::Error| AppError::Internal(e.into());
+    w.write_record(columns).map_err(csv_err)?;
+    for r in rows {
+        w.write_record(r).map_err(csv_err)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))
+}
+
+/// The records behind the figures over a range (RECORD_TABLES), personal data masked.
+pub async fn records(ctx: &Ctx, user: &Actor, name: &str, q: &RangeQuery, lang: Lang) -> AppResult<Table> {
+    user.require_staff()?;
+    if !RECORD_TABLES.contains(&name) {
+        return Err(AppError::NotFound);
+    }
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
+    let tz = user.tenant.timezone;
+    let Scope { range, window, .. } = scope(&mut tx, tz, q, now).await?;
+    let time = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string();
+    let otime = |t: Option<DateTime<Utc>>| t.map(time).unwrap_or_default();
+    let t = match name {
+        "applications" => {
+            let rows = db::numbers::application_records(&mut tx, &window).await?;
+            table(
+                name,
+                &[
+                    "application_id",
+                    "market",
+                    "stall_name",
+                    "category",
+                    "vendor",
+                    "state",
+                    "first_submitted_at",
+                    "decided_at",
+                    "review_hours",
+                ],
+                rows.into_iter()
+                    .map(|r| {
+                        let review = match (r.first_submitted_at, r.decided_at) {
+                            (Some(s), Some(d)) => hours((d - s).num_seconds()),
+                            _ => String::new(),
+                        };
+                        vec![
+                            r.id.to_string(),
+                            r.market,
+                            r.stall_name,
+                            r.category,
+                            r.vendor.unwrap_or_default(),
+                            r.state,
+                            otime(r.first_submitted_at),
+                            otime(r.decided_at),
+                            review,
+                        ]
+                    })
+                    .collect(),
+            )
+        }
+        "complaints" => {
+            let rows = db::numbers::complaint_records(&mut tx, &window).await?;
+            table(
+                name,
+                &[
+                    "tracking",
+                    "night",
+                    "market",
+                    "slot",
+                    "stall_name",
+                    "category",
+                    "label",
+                    "state",
+                    "source",
+                    "filed_at",
+                    "resolve_due_at",
+                    "closed_at",
+                    "on_time",
+                    "upheld",
+                ],
+                rows.into_iter()
+                    .map(|r| {
+                        let label = label(lang, Key::ComplaintCategory, &r.category);
+                        vec![
+                            r.tracking,
+                            r.night.to_string(),
+                            r.market,
+                            r.slot,
+                            r.stall_name,
+                            r.category,
+                            label,
+                            r.state,
+                            r.source,
+                            time(r.created_at),
+                            time(r.resolve_due_at),
+                            otime(r.closed_at),
+                            r.closed_at
+                                .map(|c| (c <= r.resolve_due_at).to_string())
+                                .unwrap_or_default(),
+                            r.upheld.map(|u| u.to_string()).unwrap_or_default(),
+                        ]
+                    })
+                    .collect(),
+            )
+        }
+        "inspections" => {
+            let rows = db::numbers::inspection_records(&mut tx, &window).await?;
+            table(
+                name,
+                &[
+                    "inspection_id",
+                    "night",
+                    "inspected_at",
+                    "market",
+                    "slot",
+                    "stall_name",
+                    "passed",
+                    "points",
+                    "problems",
+                ],
+                rows.into_iter()
+                    .map(|r| {
+                        vec![
+                            r.id.to_string(),
+                            r.night.to_string(),
+                            time(r.inspected_at),
+                            r.market,
+                            r.slot,
+                            r.stall_name,
+                            r.passed.to_string(),
+                            r.points.to_string(),
+                            r.problems.join(" / "),
+                        ]
+                    })
+                    .collect(),
+            )
+        }
+        _ => {
+            tx.commit().await?;
+            let days = crate::vouchers::settlement(ctx, user, range.from, range.to, false).await?;
+            return Ok(table(
+                name,
+                &crate::vouchers::SETTLEMENT_COLUMNS,
+                days.iter()
+                    .map(|d| crate::vouchers::settlement_row(d, user.tenant.timezone))
+                    .collect(),
+            ));
+        }
+    };
+    tx.commit().await?;
+    Ok(t)
+}

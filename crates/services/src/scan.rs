@@ -1,0 +1,282 @@
+//! What the scan page shows, served from memory.
+//!
+//! The scan page is the most used page, so its data is cached per code. A cached page is never
+//! stale after a change: a transaction that changes what a scan page shows notes the code
+//! (`TenantTx::touch`), and at commit this instance forgets it at once; triggers on the tables
+//! (migrations/0007_scan.sql) NOTIFY `nightmarket_scan`, so every other instance forgets it a
+//! moment later. A listener that lost its connection forgets everything. What depends on the
+//! clock alone (the market opening, the night turning) is computed at each request.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use moka::sync::Cache;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::Ctx;
+use crate::codes::{self, Scan};
+use crate::error::AppResult;
+use crate::ratings::{RatingView, Tonight};
+use nightmarket_db::codes::{CauseRow, CodeRow};
+use nightmarket_db::{self as db, checkins::CheckInRow};
+use nightmarket_domain::hours::OpeningHours;
+use nightmarket_domain::score::Score;
+use nightmarket_domain::tenant::{Tenant, TenantId};
+
+pub const CHANNEL: &str = "nightmarket_scan";
+/// The payload that drops every cached page.
+pub const ALL: &str = "all";
+
+/// How many ratings the scan page lists.
+pub const RATINGS_SHOWN: i64 = 5;
+
+/// Everything a scan page shows about one code, as of the moment it was read.
+#[derive(Debug)]
+pub struct ScanData {
+    pub tenant: Tenant,
+    pub code: CodeRow,
+    pub causes: Vec<CauseRow>,
+    pub score: Option<Score>,
+    pub ratings: Vec<RatingView>,
+    pub hotline: String,
+    /// The business night `checkin` is for.
+    pub night: NaiveDate,
+    pub checkin: Option<CheckInRow>,
+    /// The latest goods-source declaration, for food and produce stalls that made one.
+    pub goods: Option<crate::goods::Badge>,
+    /// The vendor's credentials as they are now (renewals and the feed's events included).
+    pub credentials: Vec<nightmarket_db::credentials::CredentialRow>,
+    /// The tenant's setting: whether a yellow stall takes vouchers.
+    pub vouchers_at_yellow: bool,
+}
+
+impl ScanData {
+    fn hours(&self) -> OpeningHours {
+        self.code.hours()
+    }
+
+    /// The business night under way at `now`.
+    pub fn night_at(&self, now: DateTime<Utc>) -> NaiveDate {
+        self.hours()
+            .business_date(now.with_timezone(&self.tenant.timezone).naive_local())
+    }
+
+    /// Where the stall stands at `now` (the data must be of the night under way).
+    pub fn tonight(&self, now: DateTime<Utc>) -> Tonight {
+        let local = now.with_timezone(&self.tenant.timezone).naive_local();
+        match &self.checkin {
+            None => Tonight::Absent,
+            Some(c) if c.checked_out_at.is_some() => Tonight::Left,
+            Some(_) if self.hours().is_open_at(local.time()) => Tonight::Open,
+            Some(_) => Tonight::Ready,
+        }
+    }
+}
+
+/// What a scanned URL turned out to be.
+pub enum Scanned {
+    Genuine(Arc<ScanData>),
+    Revoked(Arc<ScanData>),
+    NotGenuine,
+}
+
+type CodeKey = (TenantId, Uuid);
+
+/// Scan pages' data by code, with the code ids of code strings.
+#[derive(Clone)]
+pub struct ScanCache {
+    pages: Cache<CodeKey, Arc<ScanData>>,
+    /// (tenant slug, code) → code id: never changes once issued.
+    ids: Cache<(String, String), CodeKey>,
+    /// Counts forgets. A page read while its code was forgotten is not kept, since the change may
+    /// have committed after the read (and its forget run before the insert).
+    forgets: Arc<AtomicU64>,
+    /// The count at which each recently forgotten code was forgotten, so that a read is thrown
+    /// away only when *its* code changed meanwhile, not whenever any code of any tenant did (which,
+    /// with ratings and check-ins arriving all evening, would keep most pages out of the cache).
+    forgotten_at: Cache<CodeKey, u64>,
+    /// Counts forgetting everything (a lost listener, a tenant's settings): every read under way
+    /// is thrown away.
+    all_forgets: Arc<AtomicU64>,
+}
+
+impl Default for ScanCache {
+    fn default() -> Self {
+        ScanCache {
+            pages: Cache::builder()
+                .max_capacity(50_000)
+                // A backstop only: changes arrive by the commit hook and the channel.
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+            ids: Cache::builder().max_capacity(100_000).build(),
+            forgets: Arc::default(),
+            // Long enough to outlive any read of a page; large enough for a busy evening's
+            // changes within that time.
+            forgotten_at: Cache::builder()
+                .max_capacity(200_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+            all_forgets: Arc::default(),
+        }
+    }
+}
+
+impl ScanCache {
+    pub fn forget(&self, tenant: TenantId, code: Uuid) {
+        let n = self.forgets.fetch_add(1, Ordering::SeqCst) + 1;
+        self.forgotten_at.insert((tenant, code), n);
+        self.pages.invalidate(&(tenant, code));
+    }
+
+    pub fn forget_all(&self) {
+        self.forgets.fetch_add(1, Ordering::SeqCst);
+        self.all_forgets.fetch_add(1, Ordering::SeqCst);
+        self.pages.invalidate_all();
+    }
+
+    /// Where the cache stood before a read: compared after it by [`ScanCache::changed_since`].
+    fn mark(&self) -> (u64, u64) {
+        (
+            self.forgets.load(Ordering::SeqCst),
+            self.all_forgets.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Whether `key` (or everything) was forgotten since `mark`.
+    fn changed_since(&self, key: &CodeKey, (count, all): (u64, u64)) -> bool {
+        self.all_forgets.load(Ordering::SeqCst) != all || self.forgotten_at.get(key).is_some_and(|n| n > count)
+    }
+
+    /// Keeps a page read since `mark`, unless its code changed meanwhile; checked again after
+    /// the insert, since a forget may run between the check and the insert.
+    fn keep(&self, key: CodeKey, data: Arc<ScanData>, mark: (u64, u64)) {
+        if self.changed_since(&key, mark) {
+            return;
+        }
+        self.pages.insert(key, data);
+        if self.changed_since(&key, mark) {
+            self.pages.invalidate(&key);
+        }
+    }
+
+    /// What the database hook calls at commit.
+    pub fn commit_hook(&self) -> nightmarket_db::CommitHook {
+        let cache = self.clone();
+        Arc::new(move |tenant, codes| {
+            for code in codes {
+                cache.forget(tenant, *code);
+            }
+        })
+    }
+
+    /// Reads a notification payload: `tenant:code`, or `all` (a tenant's settings changed what
+    /// every one of its pages shows; forgetting the lot is rare and cheap).
+    pub fn forget_payload(&self, payload: &str) {
+        if payload == ALL {
+            self.forget_all();
+            return;
+        }
+        let parsed = payload
+            .split_once(':')
+            .and_then(|(t, c)| Some((Uuid::parse_str(t).ok()?, Uuid::parse_str(c).ok()?)));
+        match parsed {
+            Some((t, c)) => self.forget(TenantId(t), c),
+            None => tracing::warn!(payload, "scan cache: unreadable notification"),
+        }
+    }
+}
+
+async fn read(ctx: &Ctx, tenant: Tenant, code: CodeRow, causes: Vec<CauseRow>) -> AppResult<ScanData> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant.id).await?;
+    let night = code
+        .hours()
+        .business_date(now.with_timezone(&tenant.timezone).naive_local());
+    let checkin = db::checkins::for_night(&mut tx, code.id, night).await?;
+    let score = db::scores::get(&mut tx, code.id).await?;
+    let ratings = db::ratings::counted_for_code(&mut tx, code.id, RATINGS_SHOWN)
+        .await?
+        .iter()
+        .map(|r| RatingView::of(r, true))
+        .collect();
+    let settings = db::settings::get(&mut tx).await?;
+    let goods = crate::goods::badge(&mut tx, &code).await?;
+    let credentials = db::credentials::for_vendor(&mut tx, code.vendor_id).await?;
+    tx.commit().await?;
+    Ok(ScanData {
+        tenant,
+        code,
+        causes,
+        score,
+        ratings,
+        hotline: settings.complaint_hotline,
+        vouchers_at_yellow: settings.vouchers_at_yellow,
+        night,
+        checkin,
+        goods,
+        credentials,
+    })
+}
+
+/// The scan page's data for a scanned URL: from memory when this code was read since its last
+/// change, else from the database (the signature checked as `codes::scan` does).
+pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scanned> {
+    let now = ctx.clock.now();
+    if let (Some(kid), Some(signature), Some(slug)) = (kid, signature, kid.and_then(nightmarket_domain::code::tenant_of_kid))
+        && let Some(key) = ctx.scan_cache.ids.get(&(slug.to_string(), code.to_string()))
+        && let Some(data) = ctx.scan_cache.pages.get(&key)
+        // Only the exact URL that was verified before, and only for the night it was read in.
+        && data.code.kid == kid
+        && data.code.signature == signature
+        && data.night == data.night_at(now)
+    {
+        return Ok(if data.code.revoked_at.is_some() {
+            Scanned::Revoked(data)
+        } else {
+            Scanned::Genuine(data)
+        });
+    }
+    let mark = ctx.scan_cache.mark();
+    let (tenant, row, causes, revoked) = match codes::scan(ctx, code, kid, signature).await? {
+        Scan::Genuine { tenant, code, causes } => (tenant, code, causes, false),
+        Scan::Revoked { tenant, code } => (tenant, code, Vec::new(), true),
+        Scan::NotGenuine => return Ok(Scanned::NotGenuine),
+    };
+    let key = (tenant.id, row.id);
+    ctx.scan_cache.ids.insert((tenant.slug.clone(), row.code.clone()), key);
+    let data = Arc::new(read(ctx, tenant, row, causes).await?);
+    ctx.scan_cache.keep(key, data.clone(), mark);
+    Ok(if revoked {
+        Scanned::Revoked(data)
+    } else {
+        Scanned::Genuine(data)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u128) -> CodeKey {
+        (TenantId(Uuid::nil()), Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn a_read_is_thrown_away_only_when_its_own_code_changed_meanwhile() {
+        let cache = ScanCache::default();
+        let mark = cache.mark();
+        // Another code changed during the read: this one's read still holds.
+        cache.forget(key(1).0, key(1).1);
+        assert!(!cache.changed_since(&key(2), mark));
+        // This code changed: its read is stale.
+        cache.forget(key(2).0, key(2).1);
+        assert!(cache.changed_since(&key(2), mark));
+        // A forget before the read began does not count against it.
+        let later = cache.mark();
+        assert!(!cache.changed_since(&key(2), later));
+        // Forgetting everything throws away every read under way.
+        cache.forget_all();
+        assert!(cache.changed_since(&key(3), later));
+    }
+}
