@@ -48,7 +48,7 @@ pub async fn stalls(
     State(state): State<AppState>,
     Path((tenant, market)): Path<(String, Uuid)>,
 ) -> HttpResult<Json<Vec<Stall>>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    let tenant = state.ctx.tenant(&tenant).await?;
     nightmarket_services::markets::get(&state.ctx, tenant.id, market).await?;
     Ok(Json(
         codes::for_market(&state.ctx, &tenant, market)
@@ -217,6 +217,6 @@ pub async fn revoke(
     responses((status = 200, body = KeyDocument), (status = 404, description = "No such tenant", body = ErrorBody))
 )]
 pub async fn key_document(State(state): State<AppState>, Path(tenant): Path<String>) -> HttpResult<Json<KeyDocument>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    let tenant = state.ctx.tenant(&tenant).await?;
     Ok(Json(codes::key_document(&state.ctx, &tenant).await?))
 }

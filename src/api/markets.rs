@@ -27,7 +27,7 @@ pub struct TenantSummary {
 /// The tenants on this platform.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "markets", responses((status = 200, body = [TenantSummary])))]
 pub async fn tenants(State(state): State<AppState>) -> HttpResult<Json<Vec<TenantSummary>>> {
-    let list = nightmarket_services::tenants::list(&state.ctx.db).await?;
+    let list = nightmarket_services::tenants::list(&state.ctx).await?;
     Ok(Json(
         list.into_iter()
             .map(|t| TenantSummary {
@@ -46,7 +46,7 @@ pub async fn tenants(State(state): State<AppState>) -> HttpResult<Json<Vec<Tenan
     responses((status = 200, body = [Market]), (status = 404, description = "No such tenant", body = ErrorBody))
 )]
 pub async fn list(State(state): State<AppState>, Path(tenant): Path<String>) -> HttpResult<Json<Vec<Market>>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    let tenant = state.ctx.tenant(&tenant).await?;
     Ok(Json(markets::list(&state.ctx, tenant.id).await?))
 }
 
@@ -60,7 +60,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, Uuid)>,
 ) -> HttpResult<Json<MarketDetail>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    let tenant = state.ctx.tenant(&tenant).await?;
     Ok(Json(markets::get(&state.ctx, tenant.id, id).await?))
 }
 

@@ -19,13 +19,12 @@ use crate::app::AppState;
 use crate::error::{AppError, HttpError};
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
-use nightmarket_db::complaints::{ComplaintFilter, ComplaintRow};
-use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::parse_code_url;
 use nightmarket_domain::complaint::{Category, Deadlines};
 use nightmarket_domain::tenant::Tenant;
+use nightmarket_services::codes;
 use nightmarket_services::complaints::{self, Filing, Source};
-use nightmarket_services::credentials;
+use nightmarket_services::open311::{self, Report, ReportQuery};
 
 /// The standard's error entry.
 #[derive(Serialize, ToSchema)]
@@ -106,7 +105,7 @@ fn service(c: Category, d: &Deadlines) -> Service {
 }
 
 async fn tenant(state: &AppState, slug: &str) -> Result<Tenant, Response> {
-    match state.ctx.tenants.by_slug(&state.ctx.db, slug).await {
+    match state.ctx.tenant_named(slug).await {
         Ok(Some(t)) => Ok(t),
         Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no jurisdiction {slug:?}"))),
         Err(e) => Err(from_app(e)),
@@ -259,14 +258,7 @@ pub async fn post_request(
         return error(StatusCode::FORBIDDEN, "api_key required");
     }
     // The key first, in a transaction of its own: a wrong key learns nothing else.
-    let checked = async {
-        let mut tx = state.ctx.db.tenant(tenant.id).await?;
-        credentials::check_plain_key(&mut tx, &state.ctx.keys, key).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
-    if let Err(e) = checked {
+    if let Err(e) = open311::check_key(&state.ctx, &tenant, key).await {
         return from_app(e);
     }
     let service_code = field(&f, "service_code");
@@ -280,14 +272,9 @@ pub async fn post_request(
     let code_text = parse_code_url(named)
         .map(|c| c.code)
         .unwrap_or_else(|| named.to_string());
-    let code = async {
-        let mut tx = state.ctx.db.tenant(tenant.id).await?;
-        Ok::<_, AppError>(db::codes::by_code(&mut tx, &code_text).await?)
-    }
-    .await;
-    let code = match code {
-        Ok(Some(c)) => c,
-        Ok(None) => {
+    let code = match codes::by_code_text(&state.ctx, &tenant, &code_text).await {
+        Ok(c) => c,
+        Err(AppError::NotFound) => {
             return error(
                 StatusCode::BAD_REQUEST,
                 "attribute[code] names no stall of this jurisdiction",
@@ -354,41 +341,42 @@ pub struct ServiceRequest {
     pub media_url: Option<String>,
 }
 
-async fn to_request(tx: &mut TenantTx, tenant: &Tenant, c: ComplaintRow) -> Result<ServiceRequest, AppError> {
-    let state = c.state;
-    let category = c.category;
-    let market = db::markets::get(tx, c.market_id).await?;
-    let notes = match (&c.resolution, state.is_unresolved()) {
-        (Some(r), false) => r.clone(),
-        _ => Lang::Zh.t(state.label_key()),
-    };
-    Ok(ServiceRequest {
-        // Public: the tracking number is the complainant's key and stays theirs.
-        service_request_id: c.public_id,
-        status: state.open311().to_string(),
-        status_notes: notes,
-        service_name: Lang::Zh.t(category.label_key()),
-        service_code: category.as_str().to_string(),
-        description: c.description,
-        agency_responsible: tenant.name.clone(),
-        service_notice: String::new(),
-        requested_datetime: c.created_at,
-        updated_datetime: c.updated_at,
-        expected_datetime: state.is_unresolved().then_some(c.resolve_due_at),
-        address: format!(
-            "{} {} {}",
-            market.as_ref().map(|m| m.address.as_str()).unwrap_or(""),
-            c.market_name,
-            c.slot_code
-        )
-        .trim()
-        .to_string(),
-        address_id: c.code_id.to_string(),
-        zipcode: None,
-        lat: market.as_ref().map(|m| m.center_lat).unwrap_or(0.0),
-        long: market.as_ref().map(|m| m.center_lng).unwrap_or(0.0),
-        media_url: None,
-    })
+/// A complaint as the standard's service request: texts in Chinese, the state as open/closed.
+fn to_request(tenant: &Tenant) -> impl Fn(Report) -> ServiceRequest + '_ {
+    move |r| {
+        let notes = match (&r.resolution, r.state.is_unresolved()) {
+            (Some(resolution), false) => resolution.clone(),
+            _ => Lang::Zh.t(r.state.label_key()),
+        };
+        let (lat, long) = r.position.unwrap_or((0.0, 0.0));
+        ServiceRequest {
+            // Public: the tracking number is the complainant's key and stays theirs.
+            service_request_id: r.public_id,
+            status: r.state.open311().to_string(),
+            status_notes: notes,
+            service_name: Lang::Zh.t(r.category.label_key()),
+            service_code: r.category.as_str().to_string(),
+            description: r.description,
+            agency_responsible: tenant.name.clone(),
+            service_notice: String::new(),
+            requested_datetime: r.created_at,
+            updated_datetime: r.updated_at,
+            expected_datetime: r.state.is_unresolved().then_some(r.resolve_due_at),
+            address: format!(
+                "{} {} {}",
+                r.market_address.as_deref().unwrap_or(""),
+                r.market_name,
+                r.slot_code
+            )
+            .trim()
+            .to_string(),
+            address_id: r.code_id.to_string(),
+            zipcode: None,
+            lat,
+            long,
+            media_url: None,
+        }
+    }
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -440,35 +428,16 @@ pub async fn get_requests(
             }
         }
     }
-    let now = state.ctx.clock.now();
-    let start = bounds[0].unwrap_or(now - chrono::Duration::days(90));
-    let end = bounds[1].unwrap_or(now);
-    let result = async {
-        let mut tx = state.ctx.db.tenant(tenant.id).await?;
-        let rows = db::complaints::list(
-            &mut tx,
-            &ComplaintFilter {
-                category: (!service.is_empty()).then(|| service.to_string()),
-                limit: Some(1000),
-                ..Default::default()
-            },
-        )
-        .await?;
-        let mut out = Vec::new();
-        for c in rows {
-            let st = c.state;
-            let keep = if ids.is_empty() {
-                c.created_at >= start && c.created_at <= end && (wanted.is_empty() || wanted.contains(&st.open311()))
-            } else {
-                ids.contains(&c.public_id)
-            };
-            if keep {
-                out.push(to_request(&mut tx, &tenant, c).await?);
-            }
-        }
-        Ok::<_, AppError>(out)
-    }
-    .await;
+    let query = ReportQuery {
+        category: Category::parse(service),
+        ids,
+        statuses: wanted.iter().map(|s| s.to_string()).collect(),
+        start: bounds[0],
+        end: bounds[1],
+    };
+    let result = open311::reports(&state.ctx, &tenant, &query)
+        .await
+        .map(|reports| reports.into_iter().map(to_request(&tenant)).collect::<Vec<_>>());
     match result {
         Ok(list) => Json(list).into_response(),
         Err(e) => from_app(e),
@@ -493,22 +462,7 @@ pub async fn get_request(State(state): State<AppState>, Path((slug, file)): Path
     let Some(id) = file.strip_suffix(".json") else {
         return error(StatusCode::NOT_FOUND, "only .json is served");
     };
-    let result = async {
-        let mut tx = state.ctx.db.tenant(tenant.id).await?;
-        let row = db::complaints::list(
-            &mut tx,
-            &ComplaintFilter {
-                public_id: Some(id.to_string()),
-                ..Default::default()
-            },
-        )
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
-        to_request(&mut tx, &tenant, row).await
-    }
-    .await;
+    let result = open311::report(&state.ctx, &tenant, id).await.map(to_request(&tenant));
     match result {
         Ok(r) => Json(vec![r]).into_response(),
         Err(e) => from_app(e),

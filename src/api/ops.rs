@@ -28,16 +28,8 @@ pub async fn health(State(state): State<AppState>) -> Response {
     if state.db_watch.is_down() {
         return HttpError(AppError::Unavailable).into_response();
     }
-    let asked = sqlx::query_scalar::<_, i32>("select 1").fetch_one(state.ctx.db.global());
-    match tokio::time::timeout(nightmarket_db::watch::PING_TIMEOUT, asked).await {
-        Ok(Ok(_)) => (StatusCode::OK, axum::Json(Health { status: "ok".into() })).into_response(),
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "health check: database unavailable");
-            HttpError(AppError::Unavailable).into_response()
-        }
-        Err(_) => {
-            tracing::warn!("health check: the database did not answer in time");
-            HttpError(AppError::Unavailable).into_response()
-        }
+    match nightmarket_services::health::database_answers(&state.ctx).await {
+        Ok(()) => (StatusCode::OK, axum::Json(Health { status: "ok".into() })).into_response(),
+        Err(err) => HttpError(err).into_response(),
     }
 }

@@ -137,7 +137,7 @@ pub async fn credential_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> HttpResult<Json<EventOutcome>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    let tenant = state.ctx.tenant(&tenant).await?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let signed = Signed {
         key_id: header("x-api-key"),

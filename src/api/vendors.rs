@@ -46,7 +46,7 @@ pub async fn request_code(
     Path(tenant): Path<String>,
     Json(body): Json<CodeRequest>,
 ) -> HttpResult<(StatusCode, Json<CodeSent>)> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    let tenant = state.ctx.tenant(&tenant).await?;
     let phone = vendors::request_code(&state.ctx, &tenant, &body.phone, ip).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -87,7 +87,7 @@ pub async fn sign_up(
     Path(tenant): Path<String>,
     Json(body): Json<SignupRequest>,
 ) -> HttpResult<(StatusCode, Json<LoginResponse>)> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &tenant).await?;
+    let tenant = state.ctx.tenant(&tenant).await?;
     let session = vendors::sign_up(
         &state.ctx,
         &tenant,

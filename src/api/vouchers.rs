@@ -135,7 +135,7 @@ pub async fn step(
     responses((status = 200, body = [Campaign]), (status = 404, body = ErrorBody))
 )]
 pub async fn public_list(State(state): State<AppState>, Path(slug): Path<String>) -> HttpResult<Json<Vec<Campaign>>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     Ok(Json(vouchers::list(&state.ctx, tenant.id, false).await?))
 }
 
@@ -159,7 +159,7 @@ pub async fn send_code(
     Path(slug): Path<String>,
     Json(body): Json<PhoneRequest>,
 ) -> HttpResult<StatusCode> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     vouchers::send_code(&state.ctx, &tenant, &body.phone, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -186,7 +186,7 @@ pub async fn sign_in(
     Path(slug): Path<String>,
     Json(body): Json<SignInRequest>,
 ) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     let session = vouchers::sign_in(&state.ctx, &tenant, &body.phone, &body.code).await?;
     let cookie = shopper::cookie(&state.config, session.token.clone());
     let mut response = Json(session).into_response();
@@ -327,7 +327,7 @@ pub async fn redeem(
     headers: HeaderMap,
     Json(body): Json<RedeemRequest>,
 ) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

@@ -11,9 +11,7 @@ use std::ops::Deref;
 use crate::app::AppState;
 use crate::config::Config;
 use crate::error::{AppError, HttpError};
-use nightmarket_db::users;
 use nightmarket_domain::people::{Actor, Role};
-use nightmarket_domain::tenant::TenantId;
 use nightmarket_services::access::session::Claims;
 
 /// Paths a person who must still replace a one-time password may use.
@@ -65,33 +63,12 @@ impl FromRequestParts<AppState> for AuthUser {
             return Ok(user.clone());
         }
         let token = token_of(parts, &state.config).ok_or(AppError::Unauthorized)?;
-        let claims = state.ctx.sessions.verify(&token).ok_or(AppError::Unauthorized)?;
-        let tenant = state
-            .ctx
-            .tenants
-            .by_id(&state.ctx.db, TenantId(claims.tid))
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        let mut tx = state.ctx.db.tenant(tenant.id).await?;
-        let row = users::by_id(&mut tx, claims.sub).await?.ok_or(AppError::Unauthorized)?;
-        drop(tx); // read-only: rolled back
-        let current = row.token_version == claims.ver && row.disabled_at.is_none() && row.role() == Some(claims.role);
-        if !current {
-            return Err(AppError::Unauthorized.into());
-        }
-        if row.must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
+        let (actor, must_change_password) =
+            nightmarket_services::accounts::session_actor(&state.ctx, &token, request_id(parts)).await?;
+        if must_change_password && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
             return Err(AppError::PasswordChangeRequired.into());
         }
-        let permissions = row.permissions();
-        let user = AuthUser(Actor::new(
-            tenant,
-            row.id,
-            claims.role,
-            row.login,
-            row.display_name,
-            permissions,
-            request_id(parts),
-        ));
+        let user = AuthUser(actor);
         parts.extensions.insert(user.clone());
         Ok(user)
     }

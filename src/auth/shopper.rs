@@ -45,7 +45,7 @@ impl axum::extract::FromRequestParts<crate::app::AppState> for Shopper {
             .find(|(name, _)| *name == "tenant")
             .map(|(_, value)| value.to_string())
             .ok_or(AppError::NotFound)?;
-        let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+        let tenant = state.ctx.tenant(&slug).await?;
         if tenant.id.0 != claims.tid {
             return Err(AppError::NotFound.into());
         }

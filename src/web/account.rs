@@ -38,7 +38,7 @@ pub async fn login_page(
     page: Page,
     Query(q): Query<LoginQuery>,
 ) -> HttpResult<Html<String>> {
-    let tenants = nightmarket_services::tenants::list(&state.ctx.db).await?;
+    let tenants = nightmarket_services::tenants::list(&state.ctx).await?;
     Ok(render(&LoginPage {
         page,
         tenants,
@@ -90,7 +90,7 @@ pub async fn login(
             Ok(with_session(&state, Redirect::to(&target).into_response(), &session))
         }
         Err(err @ (AppError::BadCredentials | AppError::RateLimited { .. })) => {
-            let tenants = nightmarket_services::tenants::list(&state.ctx.db).await?;
+            let tenants = nightmarket_services::tenants::list(&state.ctx).await?;
             let status = crate::error::status(&err);
             let message = match &err {
                 AppError::RateLimited { retry_after_secs } => page.tr("login.throttled", "s", retry_after_secs),

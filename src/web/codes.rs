@@ -319,6 +319,6 @@ pub async fn placard(
 
 /// `/t/{tenant}/code-key`: the tenant's public keys, to check codes offline.
 pub async fn key_document(State(state): State<AppState>, Path(slug): Path<String>) -> HttpResult<Json<KeyDocument>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     Ok(Json(codes::key_document(&state.ctx, &tenant).await?))
 }

@@ -423,8 +423,7 @@ pub async fn verify(State(state): State<AppState>, page: Page, Path(code): Path<
     let tz = match &v.record {
         Some(r) => state
             .ctx
-            .tenants
-            .by_slug(&state.ctx.db, &r.tenant)
+            .tenant_named(&r.tenant)
             .await?
             .map(|t| t.timezone)
             .unwrap_or(chrono_tz::UTC),

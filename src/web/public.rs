@@ -26,7 +26,7 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, page: Page) -> HttpResult<Html<String>> {
-    let tenants = nightmarket_services::tenants::list(&state.ctx.db).await?;
+    let tenants = nightmarket_services::tenants::list(&state.ctx).await?;
     Ok(render(&HomePage { page, tenants })?)
 }
 
@@ -39,7 +39,7 @@ struct TenantPage {
 }
 
 pub async fn tenant(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> HttpResult<Html<String>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     let markets = markets::list(&state.ctx, tenant.id).await?;
     Ok(render(&TenantPage { page, tenant, markets })?)
 }
@@ -72,7 +72,7 @@ pub async fn market(
     page: Page,
     Path((slug, id)): Path<(String, Uuid)>,
 ) -> HttpResult<Html<String>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     let market = markets::get(&state.ctx, tenant.id, id).await?;
     let stalls = codes::for_market(&state.ctx, &tenant, id)
         .await?

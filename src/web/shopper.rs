@@ -444,8 +444,7 @@ async fn tracking_page(state: &AppState, page: Page, tracking: &str) -> AppResul
     let tz = match nightmarket_domain::complaint::tenant_of_tracking(tracking) {
         Some(slug) => state
             .ctx
-            .tenants
-            .by_slug(&state.ctx.db, slug)
+            .tenant_named(slug)
             .await?
             .map(|t| t.timezone)
             .unwrap_or(chrono_tz::Asia::Shanghai),
@@ -546,7 +545,7 @@ pub async fn reopen(
     Form(form): Form<ReopenForm>,
 ) -> HttpResult<Response> {
     let tenant = nightmarket_domain::complaint::tenant_of_tracking(&tracking).ok_or(AppError::NotFound)?;
-    let tenant = state.ctx.tenants.require(&state.ctx.db, tenant).await?;
+    let tenant = state.ctx.tenant(tenant).await?;
     let (device, cookie) = device(&jar, &state);
     let shopper = Shopper::new(&state.ctx.keys, tenant.id, &device, ip);
     match complaints::reopen(&state.ctx, &tracking, &shopper, &form.reason).await {

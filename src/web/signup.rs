@@ -30,7 +30,7 @@ struct SignupPage {
 }
 
 pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> HttpResult<Html<String>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     Ok(render(&SignupPage {
         page,
         tenant,
@@ -69,7 +69,7 @@ async fn first_step(
     phone: String,
     reset: bool,
 ) -> AppResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, slug).await?;
+    let tenant = state.ctx.tenant(slug).await?;
     let sent = if reset {
         vendors::request_reset_code(&state.ctx, &tenant, &phone, ip).await
     } else {
@@ -170,7 +170,7 @@ pub async fn verify(
     Path(slug): Path<String>,
     Form(form): Form<VerifyForm>,
 ) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     match vendors::sign_up(
         &state.ctx,
         &tenant,
@@ -194,7 +194,7 @@ pub async fn reset_page(
     page: Page,
     Path(slug): Path<String>,
 ) -> HttpResult<Html<String>> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     Ok(render(&SignupPage {
         page,
         tenant,
@@ -224,7 +224,7 @@ pub async fn reset_verify(
     Path(slug): Path<String>,
     Form(form): Form<VerifyForm>,
 ) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     match vendors::reset_password(
         &state.ctx,
         &tenant,

@@ -69,7 +69,7 @@ pub async fn me(
     Path(slug): Path<String>,
     Query(q): Query<NextQuery>,
 ) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     let Some((id, who)) = signed_in(&state, &jar, tenant.id) else {
         return Ok(render(&SignInPage {
             page,
@@ -109,7 +109,7 @@ pub async fn send_code(
     Path(slug): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     let result = vouchers::send_code(&state.ctx, &tenant, &form.phone, ip).await;
     let next = local_path(Some(&form.next));
     match result {
@@ -155,7 +155,7 @@ pub async fn sign_in(
     Path(slug): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     let next = local_path(Some(&form.next));
     match vouchers::sign_in(&state.ctx, &tenant, &form.phone, &form.code).await {
         Ok(session) => {
@@ -197,7 +197,7 @@ struct CampaignsPage {
 impl CampaignsPage {}
 
 pub async fn campaigns(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     let campaigns = vouchers::list(&state.ctx, tenant.id, false).await?;
     Ok(render(&CampaignsPage {
         page,
@@ -338,7 +338,7 @@ pub async fn campaign(
     jar: CookieJar,
     Path((slug, id)): Path<(String, Uuid)>,
 ) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     Ok(campaign_page(&state, page, &jar, tenant, id, None, None).await?)
 }
 
@@ -355,7 +355,7 @@ pub async fn claim(
     Path((slug, id)): Path<(String, Uuid)>,
     Form(form): Form<ClaimForm>,
 ) -> HttpResult<Response> {
-    let tenant = state.ctx.tenants.require(&state.ctx.db, &slug).await?;
+    let tenant = state.ctx.tenant(&slug).await?;
     let Some((shopper, _)) = signed_in(&state, &jar, tenant.id) else {
         return Ok(Redirect::to(&format!("/t/{slug}/me?next=/t/{slug}/vouchers/{id}")).into_response());
     };

@@ -89,3 +89,8 @@ async fn ping(conn: &mut Option<PgConnection>, options: &PgConnectOptions) -> Re
     sqlx::query("select 1").execute(&mut *c).await?;
     Ok(())
 }
+
+/// Asks the pool's database a trivial question (the health check).
+pub async fn answers(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar::<_, i32>("select 1").fetch_one(pool).await.map(drop)
+}

@@ -41,6 +41,38 @@ pub struct Session {
     pub must_change_password: bool,
 }
 
+/// Who a session token speaks for, checked against the database now: the token is genuine and
+/// current, the account exists, is enabled, still has the role the token names and has not
+/// revoked its sessions (signing out, a new password or a disabled account all do). Also says
+/// whether the person must still replace a one-time password.
+pub async fn session_actor(ctx: &Ctx, token: &str, request_id: Option<String>) -> AppResult<(Actor, bool)> {
+    let claims = ctx.sessions.verify(token).ok_or(AppError::Unauthorized)?;
+    let tenant = ctx
+        .tenants
+        .by_id(&ctx.db, TenantId(claims.tid))
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let mut tx = ctx.db.tenant(tenant.id).await?;
+    let row = users::by_id(&mut tx, claims.sub).await?.ok_or(AppError::Unauthorized)?;
+    drop(tx); // read-only: rolled back
+    let current = row.token_version == claims.ver && row.disabled_at.is_none() && row.role() == Some(claims.role);
+    if !current {
+        return Err(AppError::Unauthorized);
+    }
+    let must_change_password = row.must_change_password;
+    let permissions = row.permissions();
+    let actor = Actor::new(
+        tenant,
+        row.id,
+        claims.role,
+        row.login,
+        row.display_name,
+        permissions,
+        request_id,
+    );
+    Ok((actor, must_change_password))
+}
+
 /// Checks a tenant, login and password; counts the attempt against the account and the client
 /// address first. Every kind of failure answers the same.
 pub async fn sign_in(

@@ -20,6 +20,7 @@ pub mod credit;
 pub mod disputes;
 pub mod error;
 pub mod goods;
+pub mod health;
 pub mod i18n;
 pub mod insights;
 pub mod inspections;
@@ -28,6 +29,7 @@ pub mod live;
 pub mod markets;
 pub mod notices;
 pub mod numbers;
+pub mod open311;
 pub mod otp;
 pub mod payees;
 pub mod pii;
@@ -54,7 +56,9 @@ use crate::access::session::SessionKeys;
 use crate::access::shopper::ShopperKeys;
 use crate::access::throttle::Throttle;
 use crate::clock::Clock;
+use crate::error::AppResult;
 use crate::secrets::Keys;
+use nightmarket_domain::tenant::Tenant;
 
 /// What a use case works with: the database, the one clock, the keys, and this instance's shared
 /// caches and queues. Nothing of HTTP (sessions, throttles, metrics and admission stay with the
@@ -113,6 +117,16 @@ pub struct CtxParts {
 }
 
 impl CtxParts {
+    /// The tenant a path names (briefly cached); `NotFound` if none.
+    pub async fn tenant(&self, slug: &str) -> AppResult<Tenant> {
+        self.tenants.require(&self.db, slug).await
+    }
+
+    /// The tenant a path names, if any.
+    pub async fn tenant_named(&self, slug: &str) -> AppResult<Option<Tenant>> {
+        self.tenants.by_slug(&self.db, slug).await
+    }
+
     /// An absolute URL of a path on this platform.
     pub fn absolute_url(&self, path: &str) -> String {
         format!("{}{path}", self.public_url.as_str().trim_end_matches('/'))

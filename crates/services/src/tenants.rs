@@ -4,6 +4,7 @@ use moka::future::Cache;
 use sqlx::PgPool;
 use std::time::Duration;
 
+use crate::Ctx;
 use crate::access::password;
 use crate::audit::{self, Author, Change};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
@@ -87,8 +88,8 @@ pub struct CreatedTenant {
 
 /// Creates a tenant and its first admin (platform operator, owner connection).
 /// Every tenant on the platform, for the pages and the API that list them.
-pub async fn list(db: &Db) -> AppResult<Vec<Tenant>> {
-    Ok(db::tenants::list(db.global()).await?)
+pub async fn list(ctx: &Ctx) -> AppResult<Vec<Tenant>> {
+    Ok(db::tenants::list(ctx.db.global()).await?)
 }
 
 pub async fn create(
