@@ -645,3 +645,51 @@ async fn a_malformed_multipart_body_is_answered_as_a_json_error() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request", "{body}");
 }
+
+/// The layers the compiler cannot hold, held here. The crates hold that the domain, the database
+/// layer and the use cases cannot import what is above them; these hold that they do not start
+/// depending on HTTP (a use case answers in `AppError`, never a status or a response), and that
+/// handlers — pages, the JSON API, extractors and middleware, which share one crate with the
+/// binary — never run a query or open a transaction themselves: they call one use case.
+#[test]
+fn the_layers_hold() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for krate in ["domain", "db", "services", "input"] {
+        let manifest = std::fs::read_to_string(root.join("crates").join(krate).join("Cargo.toml")).unwrap();
+        let dependencies = manifest.split("[dependencies]").nth(1).unwrap_or("");
+        let dependencies = dependencies.split("\n[").next().unwrap_or("");
+        for http in ["axum", "tower", "hyper", "askama", "http ="] {
+            assert!(
+                !dependencies.lines().any(|l| l.trim_start().starts_with(http)),
+                "crates/{krate} depends on {http}: what it answers must not know how it is sent"
+            );
+        }
+    }
+    let mut offenders = Vec::new();
+    let mut stack: Vec<_> = ["web", "api", "http", "auth"]
+        .iter()
+        .map(|d| root.join("src").join(d))
+        .collect();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                for query in ["sqlx::", ".db.tenant(", ".db.global(", "tx.commit("] {
+                    if code.contains(query) {
+                        offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "handlers that run queries themselves: {offenders:#?}"
+    );
+}
