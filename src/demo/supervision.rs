@@ -145,6 +145,7 @@ pub(super) async fn seed(
         let who = c.vendor_name_masked.as_str();
         live::notify_staff(
             &mut tx,
+            now,
             NoticeKind::RenewalFiled,
             &[("vendor", who), ("credential", "健康证")],
             Some("/official/renewals"),
@@ -196,6 +197,7 @@ pub(super) async fn seed(
         .await?;
         live::notify_staff(
             &mut tx,
+            now,
             NoticeKind::CredentialEvent,
             &[
                 ("vendor", &c.vendor_name_masked),
@@ -353,6 +355,7 @@ pub(super) async fn seed(
         let label = problem(problem_code).map(|p| p.label).unwrap_or_default();
         live::notify_staff(
             &mut tx,
+            now,
             NoticeKind::AppealFiled,
             &[
                 ("vendor", &code.vendor_name_masked),

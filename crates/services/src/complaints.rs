@@ -345,6 +345,7 @@ pub async fn file(
     if held.is_none_or(|(_, first)| first) {
         live::notify_staff_with(
             &mut tx,
+            now,
             Some(Permission::Complaints),
             NoticeKind::ComplaintFiled,
             &args,
@@ -889,6 +890,7 @@ pub async fn reopen(ctx: &Ctx, tracking: &str, shopper: &Shopper, reason: &str) 
     let category_label = Lang::Zh.t(category.label_key());
     live::notify_staff_with(
         &mut tx,
+        now,
         Some(Permission::Complaints),
         NoticeKind::ComplaintFiled,
         &[

@@ -200,6 +200,7 @@ pub async fn apply_event(ctx: &Ctx, tenant: &Tenant, signed: Signed<'_>, body: &
         .unwrap_or_default();
     live::notify_staff(
         &mut tx,
+        now,
         NoticeKind::CredentialEvent,
         &[
             ("vendor", &who),
@@ -414,6 +415,7 @@ pub async fn renew(
     .await?;
     live::notify_staff(
         &mut tx,
+        ctx.clock.now(),
         NoticeKind::RenewalFiled,
         &[
             ("vendor", &vendor.display_name),

@@ -56,6 +56,7 @@ pub async fn file(ctx: &Ctx, vendor: &Actor, kind: &str, text: &str) -> AppResul
     let kind_label = Lang::Zh.t(kind.label_key());
     live::notify_staff_with(
         &mut tx,
+        now,
         Some(Permission::Review),
         NoticeKind::CredentialDisputed,
         &[

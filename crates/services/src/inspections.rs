@@ -393,6 +393,7 @@ pub async fn appeal(ctx: &Ctx, vendor: &Actor, deduction: Uuid, text: &str, phot
     .await?;
     live::notify_staff(
         &mut tx,
+        now,
         NoticeKind::AppealFiled,
         &[
             ("vendor", &vendor.display_name),

@@ -77,16 +77,18 @@ impl Live {
 /// Tells every active admin and official of the tenant, in the caller's transaction.
 pub async fn notify_staff(
     tx: &mut TenantTx,
+    at: DateTime<Utc>,
     kind: NoticeKind,
     args: &[(&str, &str)],
     link: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    notify_staff_with(tx, None, kind, args, link).await
+    notify_staff_with(tx, at, None, kind, args, link).await
 }
 
 /// Tells the tenant's active admins and the officials holding `permission` (all when None).
 pub async fn notify_staff_with(
     tx: &mut TenantTx,
+    at: DateTime<Utc>,
     permission: Option<Permission>,
     kind: NoticeKind,
     args: &[(&str, &str)],
@@ -104,7 +106,7 @@ pub async fn notify_staff_with(
         kind: kind.as_str().into(),
         args,
         link: link.map(str::to_string),
-        at: Utc::now(),
+        at,
         permission,
         code: None,
     };
@@ -113,13 +115,19 @@ pub async fn notify_staff_with(
 
 /// Tells the live views of one stall (its vendor's page) about `kind`, in the caller's
 /// transaction: nothing is sent if it rolls back.
-pub async fn notify_stall(tx: &mut TenantTx, code: Uuid, kind: &str, args: Value) -> Result<(), sqlx::Error> {
+pub async fn notify_stall(
+    tx: &mut TenantTx,
+    at: DateTime<Utc>,
+    code: Uuid,
+    kind: &str,
+    args: Value,
+) -> Result<(), sqlx::Error> {
     let notice = LiveNotice {
         tenant: tx.tenant().0,
         kind: kind.into(),
         args,
         link: None,
-        at: Utc::now(),
+        at,
         permission: None,
         code: Some(code),
     };

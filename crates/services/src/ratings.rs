@@ -229,6 +229,7 @@ pub async fn rate(
         // Officials hear of the first held rating of a stall a night, not of each in a flood.
         live::notify_staff_with(
             &mut tx,
+            now,
             Some(Permission::Complaints),
             NoticeKind::RatingsHeld,
             &[("stall", code.stall_name.as_str()), ("slot", code.slot_code.as_str())],

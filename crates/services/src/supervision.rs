@@ -130,6 +130,7 @@ pub async fn sync_vendor(
             if new == Colour::Red || old == Colour::Red {
                 live::notify_staff(
                     tx,
+                    now,
                     NoticeKind::CodeColour,
                     &args,
                     Some(&format!("/official/codes/{}", code.id)),

@@ -955,7 +955,14 @@ pub async fn redeem(
     )
     .await?;
     let row = db::vouchers::redemption(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    crate::live::notify_stall(&mut tx, code.id, STALL_EVENT, serde_json::json!({ "redemption": id })).await?;
+    crate::live::notify_stall(
+        &mut tx,
+        now,
+        code.id,
+        STALL_EVENT,
+        serde_json::json!({ "redemption": id }),
+    )
+    .await?;
     tx.commit().await?;
     Ok((redemption_view(row), true))
 }
@@ -1045,6 +1052,7 @@ pub async fn reverse(ctx: &Ctx, official: &Actor, id: Uuid, reason: &str) -> App
     let row = db::vouchers::redemption(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     crate::live::notify_stall(
         &mut tx,
+        now,
         row.code_id,
         STALL_EVENT,
         serde_json::json!({ "redemption": id }),
