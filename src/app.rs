@@ -1,4 +1,4 @@
-//! The application: its shared state, every route in one table, the middleware stack, and
+//! The application: every route in one table, the middleware stack, and
 //! `serve`, which runs it on a listener until told to stop (tests bind port 0).
 
 use axum::Router;
@@ -6,10 +6,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::middleware;
 use axum::routing::{get, post};
-use metrics_exporter_prometheus::PrometheusHandle;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::ops::Deref;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -21,90 +19,14 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api;
-use crate::config::Config;
 use crate::error::{AppError, HttpError};
 use crate::http::{admission, assets, errors, metrics, security};
+pub use crate::state::AppState;
 use crate::web::{
     account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints,
     credit, goods, insights, numbers, oversight, payee, public, review, shopper, signup, stall, vendor, vouchers,
     workspace,
 };
-use nightmarket_db::Db;
-use nightmarket_services::access::session::SessionKeys;
-use nightmarket_services::access::throttle::Throttle;
-use nightmarket_services::secrets::Keys;
-use nightmarket_services::tenants::TenantDirectory;
-use nightmarket_services::{Ctx, CtxParts};
-
-/// Everything a request may need, cheap to clone.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-pub struct Inner {
-    /// What the use cases work with: database, clock, keys, caches (see `services::Ctx`).
-    pub ctx: Ctx,
-    /// Settings from the command line and environment.
-    pub config: Config,
-    /// Renders `/metrics`.
-    pub metrics: PrometheusHandle,
-    /// The font PDFs are set in (loaded at first use).
-    pub pdf_font: crate::web::pdf::PdfFont,
-    /// Requests in hand and waiting (http::admission).
-    pub admission: crate::http::admission::Admission,
-    /// Whether the database answers (db::watch; pinged by `serve`).
-    pub db_watch: nightmarket_db::watch::DbWatch,
-}
-
-impl Deref for AppState {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn new(db: Db, config: Config, master_key: &[u8; 32]) -> AppState {
-        let keys = Keys::derive(master_key);
-        let sessions = SessionKeys::new(&keys.session, config.session_ttl);
-        let login_throttle = Throttle::new("login", &config.login_throttle, &keys.throttle);
-        let otp_throttle = Throttle::new("sms", &config.otp_throttle, &keys.throttle);
-        let shopper_throttle = Throttle::new("shopper", &config.shopper_throttle, &keys.throttle);
-        let shopper_keys = nightmarket_services::access::shopper::ShopperKeys::new(&keys.session);
-        let scan_cache = nightmarket_services::scan::ScanCache::default();
-        db.set_commit_hook(scan_cache.commit_hook());
-        let ctx = Ctx::new(CtxParts {
-            db,
-            clock: config.clock.clone(),
-            keys,
-            public_url: config.public_url.clone(),
-            tenants: TenantDirectory::default(),
-            sms: config.sms.clone(),
-            live: nightmarket_services::live::Live::default(),
-            scan_cache,
-            scan_counts: nightmarket_services::scan_counts::ScanCounter::default(),
-            claims: nightmarket_services::vouchers::ClaimQueues::default(),
-            chain_checks: nightmarket_services::audit::chain_checks(),
-            sessions,
-            shopper_keys,
-            login_throttle,
-            otp_throttle,
-            shopper_throttle,
-        });
-        AppState(Arc::new(Inner {
-            ctx,
-            metrics: metrics::handle(),
-            pdf_font: crate::web::pdf::PdfFont::new(config.pdf_font.clone()),
-            admission: crate::http::admission::Admission::new(config.admission),
-            db_watch: nightmarket_db::watch::DbWatch::default(),
-            config,
-        }))
-    }
-}
-
-/// Uploads of documents: 5 MB a file is refused with a clear message up to here, and beyond this
-/// the body is cut off with 413.
-pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -129,7 +51,7 @@ pub fn router(state: AppState) -> Router {
             "/c/{code}/complain",
             get(shopper::complain_form)
                 .post(shopper::complain)
-                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+                .layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
         .route("/c/{code}/complain/code", post(shopper::complain_code))
         .route("/c/{code}/redeem", get(vouchers::redeem_form).post(vouchers::redeem))
@@ -168,7 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/official/codes/{id}/revoke", post(review::revoke))
         .route(
             "/official/codes/{id}/inspections",
-            post(oversight::inspect).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+            post(oversight::inspect).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
         .route("/official/markets/{id}/night", get(oversight::night))
         .route("/official/appeals", get(oversight::appeals))
@@ -213,7 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/vendor/applications/{id}", get(vendor::show).post(vendor::update))
         .route(
             "/vendor/applications/{id}/documents",
-            post(vendor::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+            post(vendor::upload).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
         .route("/vendor/applications/{id}/documents/{doc}", get(vendor::document))
         .route(
@@ -228,7 +150,7 @@ pub fn router(state: AppState) -> Router {
         .route("/vendor/stalls/{id}/check-out", post(stall::check_out))
         .route(
             "/vendor/stalls/{id}/renewals",
-            post(stall::renew).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+            post(stall::renew).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
         .route("/vendor/stalls/{id}/deductions/{deduction}/appeal", post(stall::appeal))
         .route("/vendor/stalls/{id}/insights", get(insights::page))
@@ -241,7 +163,7 @@ pub fn router(state: AppState) -> Router {
             "/vendor/goods",
             get(goods::page)
                 .post(goods::declare)
-                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+                .layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
         .route("/goods-photos/{id}", get(goods::photo))
         .route("/vendor/renewals/{id}/document", get(stall::renewal_document))

@@ -15,5 +15,6 @@ pub mod error;
 pub mod http;
 pub mod i18n;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod web;

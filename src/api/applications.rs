@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::error::{AppError, ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::files::{document_response, read_upload};
+use crate::state::AppState;
 use nightmarket_domain::application::{AppState as AState, ApplicationInput};
 use nightmarket_domain::market::Category;
 use nightmarket_services::applications::{self, ApplicationView};

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ErrorBody, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::Json;
+use crate::state::AppState;
 use nightmarket_domain::people::{Permission, Role};
 use nightmarket_services::accounts::{self, Session};
 

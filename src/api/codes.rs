@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path};
+use crate::state::AppState;
 use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::market::Category;

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path};
+use crate::state::AppState;
 use nightmarket_domain::market::MarketDraft;
 use nightmarket_services::markets::{self, Market, MarketDetail, Slot, SlotInput};
 

@@ -6,11 +6,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::{AuthUser, TenantUser};
 use crate::error::{AppError, ErrorBody, HttpResult};
 use crate::http::extract::Json;
 use crate::i18n::ReqLang;
+use crate::state::AppState;
 use nightmarket_db::settings::Settings;
 use nightmarket_services::payees::{self, Payee};
 use nightmarket_services::{notices, settings};

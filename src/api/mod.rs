@@ -25,8 +25,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::error::ErrorBody;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -121,7 +121,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(vendors::sign_up))
         .routes(routes!(applications::mine, applications::create))
         .routes(routes!(applications::get, applications::update))
-        .routes(routes!(applications::upload).layer(DefaultBodyLimit::max(crate::app::UPLOAD_BODY_LIMIT)))
+        .routes(routes!(applications::upload).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)))
         .routes(routes!(applications::document, applications::delete_document))
         .routes(routes!(applications::submit))
         .routes(routes!(applications::withdraw))
@@ -151,7 +151,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(supervision::credential_event))
         .routes(routes!(supervision::my_credentials))
         .routes(routes!(supervision::vendor_credentials))
-        .routes(routes!(supervision::renew).layer(DefaultBodyLimit::max(crate::app::UPLOAD_BODY_LIMIT)))
+        .routes(routes!(supervision::renew).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)))
         .routes(routes!(supervision::renewals))
         .routes(routes!(supervision::decide_renewal))
         .routes(routes!(supervision::problems, supervision::save_problem))

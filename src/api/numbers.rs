@@ -4,10 +4,10 @@
 use axum::extract::State;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
+use crate::state::AppState;
 use crate::web::layout::Page;
 use nightmarket_services::numbers::{self, Dashboard, PublicStats, RangeQuery, Table};
 

@@ -15,10 +15,10 @@ use nightmarket_input::form::fields;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{AppError, HttpError};
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
+use crate::state::AppState;
 use nightmarket_domain::code::parse_code_url;
 use nightmarket_domain::complaint::{Category, Deadlines};
 use nightmarket_domain::tenant::Tenant;

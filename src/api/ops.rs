@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{AppError, ErrorBody, HttpError};
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
+use crate::state::AppState;
 use nightmarket_domain::complaint::{Category, Deadlines};
 use nightmarket_services::complaints::{self, ComplaintView, QueueFilter, Step};
 use nightmarket_services::ratings::{self, RatingView};

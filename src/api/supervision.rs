@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::files;
+use crate::state::AppState;
 use nightmarket_db::credentials::RenewalRow;
 use nightmarket_db::inspections::{AppealRow, Problem};
 use nightmarket_domain::credential::Kind;

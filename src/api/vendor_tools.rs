@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path};
 use crate::i18n::ReqLang;
+use crate::state::AppState;
 use nightmarket_domain::record::SignedRecord;
 use nightmarket_services::credit::{self, IssueRequest, RecordView, Verification};
 use nightmarket_services::goods::{self, Declaration, SourceView};

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::LoginResponse;
-use crate::app::AppState;
 use crate::error::{ErrorBody, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Json, Path};
+use crate::state::AppState;
 use nightmarket_services::vendors;
 
 #[derive(Deserialize, ToSchema)]

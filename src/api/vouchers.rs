@@ -7,13 +7,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::TenantUser;
 use crate::auth::shopper::{self, Shopper};
 use crate::error::{ErrorBody, ErrorDetail, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
+use crate::state::AppState;
 use nightmarket_domain::voucher::{Step, Terms};
 use nightmarket_services::vouchers::{self, Campaign, Claimed, ClaimedVoucher, HeldVoucher, ShopperSession};
 

@@ -8,9 +8,9 @@ use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use std::ops::Deref;
 
-use crate::app::AppState;
 use crate::config::Config;
 use crate::error::{AppError, HttpError};
+use crate::state::AppState;
 use nightmarket_domain::people::{Actor, Role};
 use nightmarket_services::access::session::Claims;
 

@@ -15,12 +15,12 @@ pub struct Shopper {
     pub name: String,
 }
 
-impl axum::extract::FromRequestParts<crate::app::AppState> for Shopper {
+impl axum::extract::FromRequestParts<crate::state::AppState> for Shopper {
     type Rejection = crate::error::HttpError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &crate::app::AppState,
+        state: &crate::state::AppState,
     ) -> Result<Self, Self::Rejection> {
         use crate::error::AppError;
         let bearer = parts

@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-use crate::app::AppState;
 use crate::error::{AppError, HttpError};
+use crate::state::AppState;
 use nightmarket_db::watch::DbWatch;
 
 /// How long a request may go on once the database is found down (time to finish from a cache).

@@ -9,9 +9,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use std::any::Any;
 
-use crate::app::AppState;
 use crate::auth::SessionHint;
 use crate::error::{AppError, ErrorReport, HttpError};
+use crate::state::AppState;
 use crate::web::layout::error_page;
 
 /// Machine clients: everything under these prefixes answers errors as JSON.

@@ -9,3 +9,7 @@ pub mod extract;
 pub mod files;
 pub mod metrics;
 pub mod security;
+
+/// Uploads of documents: 5 MB a file is refused with a clear message up to here, and beyond this
+/// the body is cut off with 413.
+pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;

@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use super::layout::{FormErrors, NavUser, Page, form_failed, render};
 use super::public::local_path;
-use crate::app::AppState;
 use crate::auth::{AuthUser, expired_session_cookie, session_cookie};
 use crate::error::{AppError, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Query};
+use crate::state::AppState;
 use nightmarket_domain::tenant::Tenant;
 use nightmarket_services::accounts::{self, Session};
 

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::{FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
+use crate::state::AppState;
 use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
 use nightmarket_services::markets::{self, Market, MarketDetail, SlotInput};
 

@@ -6,10 +6,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::layout::{FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Query};
+use crate::state::AppState;
 use nightmarket_db::settings::Settings;
 use nightmarket_domain::complaint::{Category, Deadlines};
 use nightmarket_services::codes::{self, KeyDocument};

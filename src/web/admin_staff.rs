@@ -7,10 +7,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::{FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path};
+use crate::state::AppState;
 use nightmarket_domain::people::{Permission, Role};
 use nightmarket_services::accounts::{self, NewStaff, StaffMember};
 

@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use super::filters;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
+use crate::state::AppState;
 use nightmarket_domain::voucher::{Step, Terms, yuan};
 use nightmarket_services::vouchers::{self, CampaignStats, VendorDay};
 

@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::response::{Html, Response};
 
 use super::layout::{Clock, Page, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::HttpResult;
 use crate::http::extract::Query;
+use crate::state::AppState;
 use nightmarket_db::audit::FullRow;
 use nightmarket_services::audit::{self, Browse, Filter};
 

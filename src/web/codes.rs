@@ -11,9 +11,9 @@ use qrcode::{EcLevel, QrCode};
 use serde::Deserialize;
 
 use super::layout::{Page, render};
-use crate::app::AppState;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Json, Path, Query};
+use crate::state::AppState;
 use nightmarket_db::codes::CodeRow;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::rating::stars_text;

@@ -9,11 +9,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
+use crate::state::AppState;
 use nightmarket_db::complaints::EventRow;
 use nightmarket_domain::complaint::{Action, Category, State as CState};
 use nightmarket_domain::people::Permission;

@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use super::filters;
 use super::layout::{Clock, FormErrors, Page, attachment, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::i18n::Lang;
+use crate::state::AppState;
 use crate::web::pdf::{self, Line};
 use nightmarket_domain::record::{EXPIRY_DAYS, Payload, SECTIONS, SignedRecord, Standing};
 use nightmarket_services::credit::{self, IssueRequest, RecordView, Verification};

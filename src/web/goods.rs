@@ -7,11 +7,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, HttpResult};
 use crate::http::extract::{Path, Query};
 use crate::http::files::{self, document_response};
+use crate::state::AppState;
 use nightmarket_services::goods::{self, Declaration, SourceView};
 
 #[derive(Template)]

@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::charts::{self, Series};
 use super::filters;
 use super::layout::{Page, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::HttpResult;
 use crate::http::extract::Path;
+use crate::state::AppState;
 use nightmarket_services::insights::{self, Insights};
 
 #[derive(Template)]

@@ -7,11 +7,11 @@ use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
 use std::convert::Infallible;
 
-use crate::app::AppState;
 use crate::auth::SessionHint;
 use crate::error::{AppError, AppResult, ErrorReport, FieldError, HttpError};
 use crate::http::assets;
 use crate::i18n::Lang;
+use crate::state::AppState;
 use nightmarket_domain::people::Role;
 
 /// The signed-in person, as the page header shows them.

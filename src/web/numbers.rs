@@ -8,10 +8,10 @@ use uuid::Uuid;
 use super::charts::{self, Series};
 use super::filters;
 use super::layout::{Page, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Path, Query};
+use crate::state::AppState;
 use nightmarket_services::numbers::{self, Dashboard, Key, MarketRef, PublicStats, RangeQuery, Table};
 
 #[derive(Template)]

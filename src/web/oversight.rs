@@ -14,12 +14,12 @@ use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use super::stall::{appeal_state_key, renewal_state_key};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
 use crate::i18n::Lang;
+use crate::state::AppState;
 use nightmarket_db::credentials::RenewalRow;
 use nightmarket_db::inspections::AppealRow;
 use nightmarket_domain::credential::Kind;

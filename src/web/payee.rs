@@ -6,10 +6,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppResult, HttpResult};
 use crate::http::extract::{Form, Query};
+use crate::state::AppState;
 use nightmarket_services::payees::{self, Payee};
 
 #[derive(Template)]

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::{Page, render};
-use crate::app::AppState;
 use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Path, Query};
 use crate::i18n::{LANG_COOKIE, Lang};
+use crate::state::AppState;
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::tenant::Tenant;
 use nightmarket_services::codes;

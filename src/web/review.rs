@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use super::vendor::{field_label, kind_label};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
+use crate::state::AppState;
 use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::application::{AppState as AState, Decision, FIELDS};
 use nightmarket_domain::code::{Colour, cause};

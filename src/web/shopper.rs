@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use super::codes::not_genuine;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path, Query};
+use crate::state::AppState;
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::complaint::{Category, State as ComplaintState};
 use nightmarket_domain::people::Phone;

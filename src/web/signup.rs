@@ -7,11 +7,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::layout::{FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::session_cookie;
 use crate::error::{AppResult, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path};
+use crate::state::AppState;
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::Tenant;
 use nightmarket_services::vendors;

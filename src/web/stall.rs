@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use super::filters;
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
+use crate::state::AppState;
 use nightmarket_db::checkins::CheckInRow;
 use nightmarket_db::codes::CodeRow;
 use nightmarket_db::credentials::RenewalRow;

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{document_response, read_upload};
+use crate::state::AppState;
 use nightmarket_domain::application::ApplicationInput;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::market::Category;

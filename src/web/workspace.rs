@@ -5,10 +5,10 @@ use axum::extract::State;
 use axum::response::Html;
 
 use super::layout::{Page, render};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::error::HttpResult;
 use crate::http::extract::Path;
+use crate::state::AppState;
 use nightmarket_db::codes::CodeRow;
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::people::{Permission, Role};
