@@ -1,20 +1,13 @@
 //! nightmarket: a multi-tenant platform on which city and district governments run digital
 //! night markets. See README.md for how to run it and docs/ARCHITECTURE.md for how it is built.
 //!
-//! The binary (`src/main.rs`) only parses the command line; everything else is here so that the
-//! integration tests in `tests/` can start the real application.
+//! The binary's library: the command line, start-up (data directory, secrets, the database,
+//! migrations, operator commands), the private PostgreSQL cluster and the demo seed. The HTTP layer
+//! is `nightmarket-web`, the use cases `nightmarket-services`. `src/main.rs` only parses the
+//! command line; the integration tests in `tests/` start the real application through here.
 
-pub mod api;
-pub mod app;
-pub mod auth;
 pub mod cli;
-pub mod config;
 pub mod demo;
 pub mod embedded_pg;
-pub mod error;
-pub mod http;
-pub mod i18n;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
-pub mod web;

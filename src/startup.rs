@@ -12,15 +12,15 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use tokio::net::TcpListener;
 
-use crate::app::{self, AppState};
 use crate::cli::{AuditCommand, CodeCommand, ServeArgs, SmsCommand, StorageArgs, TenantCommand};
-use crate::config::Config;
 use crate::demo;
 use crate::embedded_pg::{self, ClusterOptions, RunningCluster};
 use nightmarket_db::{self as db, Db, PoolSettings, TenantTx};
 use nightmarket_services as services;
 use nightmarket_services::audit::Author;
 use nightmarket_services::secrets::{self, Secrets};
+use nightmarket_web::app::{self, AppState};
+use nightmarket_web::config::Config;
 
 /// The database name of the private cluster.
 pub const DATABASE: &str = "nightmarket";
@@ -230,7 +230,7 @@ pub async fn serve(storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Resu
     let mut config = Config::new(public_url.clone());
     config.trust_proxy = args.trust_proxy;
     config.pdf_font = args.pdf_font.clone();
-    config.admission = crate::http::admission::AdmissionSettings::for_pool(
+    config.admission = nightmarket_web::http::admission::AdmissionSettings::for_pool(
         args.db_max_connections,
         args.max_in_flight,
         args.max_queue,
@@ -510,9 +510,9 @@ pub async fn tenant(storage_args: &StorageArgs, cmd: &TenantCommand) -> anyhow::
 
 /// An error of a service, told to a person at a terminal (in Chinese and English both would be
 /// noisy; operators get English).
-fn describe(err: &crate::error::AppError) -> String {
-    use crate::error::AppError;
-    let lang = crate::i18n::Lang::En;
+fn describe(err: &nightmarket_web::error::AppError) -> String {
+    use nightmarket_web::error::AppError;
+    let lang = nightmarket_web::i18n::Lang::En;
     match err {
         AppError::Validation(fields) => fields
             .iter()

@@ -31,7 +31,7 @@ const COMMENTS: [&str; 8] = [
     "干净卫生，推荐",
 ];
 
-fn err(e: crate::error::AppError) -> anyhow::Error {
+fn err(e: nightmarket_web::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("demo scan: {e}")
 }
 

@@ -23,7 +23,7 @@ use nightmarket_services::pii::Place;
 use nightmarket_services::secrets::Keys;
 use nightmarket_services::{credentials, inspections, live, supervision};
 
-fn err(e: crate::error::AppError) -> anyhow::Error {
+fn err(e: nightmarket_web::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("demo supervision: {e}")
 }
 

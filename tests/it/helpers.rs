@@ -2,12 +2,12 @@
 //! server starts its own), two template databases made once (migrated; migrated + demo), and for
 //! each test a fresh database copied from a template, served over real HTTP on a free port.
 
-use nightmarket::app::{self, AppState};
-use nightmarket::config::Config;
 use nightmarket::demo::{self, DemoCredentials};
 use nightmarket::embedded_pg::{self, ClusterOptions};
 use nightmarket_db::{self as db, Db, PoolSettings};
 use nightmarket_services::secrets::Keys;
+use nightmarket_web::app::{self, AppState};
+use nightmarket_web::config::Config;
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

@@ -690,7 +690,10 @@ async fn csv_exports_round_trip_to_the_same_figures() {
         .unwrap();
     let (_, rows) = parse_csv(&r.bytes().await.unwrap());
     let hygiene = rows.iter().find(|r| r[0] == "hygiene").unwrap();
-    assert_eq!(hygiene[1], nightmarket::i18n::Lang::Zh.t("complaint_category.hygiene"));
+    assert_eq!(
+        hygiene[1],
+        nightmarket_web::i18n::Lang::Zh.t("complaint_category.hygiene")
+    );
     assert_eq!(hygiene[2], "2");
 
     // The records: complaints over the range (no description, no contact), inspections, applications.

@@ -539,7 +539,7 @@ async fn beyond_what_it_takes_on_the_server_answers_503_with_retry_after_at_once
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = TestApp::spawn_with(Options {
         configure: |c| {
-            c.admission = nightmarket::http::admission::AdmissionSettings {
+            c.admission = nightmarket_web::http::admission::AdmissionSettings {
                 max_in_flight: 1,
                 max_queue: 0,
                 max_wait: std::time::Duration::from_millis(100),
@@ -649,8 +649,7 @@ async fn a_malformed_multipart_body_is_answered_as_a_json_error() {
 /// The layers the compiler cannot hold, held here. The crates hold that the domain, the database
 /// layer and the use cases cannot import what is above them; these hold that they do not start
 /// depending on HTTP (a use case answers in `AppError`, never a status or a response), and that
-/// handlers — pages, the JSON API, extractors and middleware, which share one crate with the
-/// binary — never run a query or open a transaction themselves: they call one use case.
+/// handlers — pages, the JSON API, extractors and middleware — never run a query or open a transaction themselves: they call one use case.
 #[test]
 fn the_layers_hold() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -668,7 +667,7 @@ fn the_layers_hold() {
     let mut offenders = Vec::new();
     let mut stack: Vec<_> = ["web", "api", "http", "auth"]
         .iter()
-        .map(|d| root.join("src").join(d))
+        .map(|d| root.join("crates/web/src").join(d))
         .collect();
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap().flatten() {

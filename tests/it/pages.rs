@@ -458,7 +458,7 @@ async fn the_audit_trail_reads_in_words_links_its_subjects_and_finds_actions_by_
     }
     for a in nightmarket_domain::audit::ACTIONS {
         let key = nightmarket_domain::audit::label_key(a);
-        for lang in [nightmarket::i18n::Lang::Zh, nightmarket::i18n::Lang::En] {
+        for lang in [nightmarket_web::i18n::Lang::Zh, nightmarket_web::i18n::Lang::En] {
             assert_ne!(lang.t(&key), key, "{a} has no name in {lang:?}");
         }
     }
@@ -481,7 +481,7 @@ async fn the_audit_trail_reads_in_words_links_its_subjects_and_finds_actions_by_
     // Words find actions: the name of one the demo wrote finds its records, and only them.
     let action = "code.issue";
     assert!(actions.iter().any(|a| a == action));
-    let name = nightmarket::i18n::Lang::Zh.t(&nightmarket_domain::audit::label_key(action));
+    let name = nightmarket_web::i18n::Lang::Zh.t(&nightmarket_domain::audit::label_key(action));
     let q: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     let (_, html) = text(&desk, app.url(&format!("/admin/audit?action={q}"))).await;
     let rows = crate::helpers::texts(&html, "#audit-rows > tbody > tr");

@@ -614,7 +614,7 @@ async fn a_record_is_a_signed_pdf_and_json_for_its_vendor_and_for_whoever_checks
     let (_, payload) = nightmarket_services::credit::verify_offline(&signed, &keys, app.state.ctx.clock.now()).unwrap();
     assert!(payload.score.is_some() && payload.vouchers.is_some());
 
-    let font = nightmarket::web::pdf::FONT_CANDIDATES
+    let font = nightmarket_web::web::pdf::FONT_CANDIDATES
         .iter()
         .any(|p| std::path::Path::new(p).exists());
     for (client, path) in [

@@ -16,7 +16,7 @@ use crate::error::{AppError, HttpError};
 use crate::http::extract::Query;
 
 #[derive(Embed)]
-#[folder = "static/"]
+#[folder = "../../static/"]
 struct Assets;
 
 /// Short content hashes of every asset, computed once.
