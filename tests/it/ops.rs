@@ -455,29 +455,19 @@ async fn responses_are_compressed_for_clients_that_ask() {
 /// The Content-Security-Policy forbids inline script and style, so no template may contain them.
 #[test]
 fn no_template_has_inline_script_or_style() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
-    let mut stack = vec![root];
     let mut offenders = Vec::new();
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let lower = text.to_lowercase();
-            let inline_script = lower
-                .match_indices("<script")
-                .any(|(i, _)| !lower[i..].split('>').next().unwrap_or("").contains("src="));
-            if inline_script
-                || lower.contains(" style=")
-                || lower.contains("<style")
-                || lower.contains(" onclick=")
-                || lower.contains("javascript:")
-            {
-                offenders.push(path.display().to_string());
-            }
+    for (path, text) in files_under(&["templates"], "") {
+        let lower = text.to_lowercase();
+        let inline_script = lower
+            .match_indices("<script")
+            .any(|(i, _)| !lower[i..].split('>').next().unwrap_or("").contains("src="));
+        if inline_script
+            || lower.contains(" style=")
+            || lower.contains("<style")
+            || lower.contains(" onclick=")
+            || lower.contains("javascript:")
+        {
+            offenders.push(path.display().to_string());
         }
     }
     assert!(offenders.is_empty(), "inline script or style in {offenders:?}");
@@ -488,39 +478,26 @@ fn no_template_has_inline_script_or_style() {
 /// complaint categories stood in for the stall categories). Every name must be unique.
 #[test]
 fn api_schema_names_are_unique() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut stack = vec![root.join("src"), root.join("crates")];
     let mut names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
+    for (path, text) in files_under(&["src", "crates"], ".rs") {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
                 continue;
             }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let lines: Vec<&str> = text.lines().collect();
-            for (i, line) in lines.iter().enumerate() {
-                if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
-                    continue;
+            let mut renamed = None;
+            for next in &lines[i + 1..] {
+                let t = next.trim_start();
+                if let Some(rest) = t.strip_prefix("#[schema(as = ") {
+                    renamed = rest.split(')').next().map(str::to_string);
                 }
-                let mut renamed = None;
-                for next in &lines[i + 1..] {
-                    let t = next.trim_start();
-                    if let Some(rest) = t.strip_prefix("#[schema(as = ") {
-                        renamed = rest.split(')').next().map(str::to_string);
-                    }
-                    if let Some(rest) = t.strip_prefix("pub struct ").or_else(|| t.strip_prefix("pub enum ")) {
-                        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                        names
-                            .entry(renamed.take().unwrap_or(name))
-                            .or_default()
-                            .push(path.display().to_string());
-                        break;
-                    }
+                if let Some(rest) = t.strip_prefix("pub struct ").or_else(|| t.strip_prefix("pub enum ")) {
+                    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    names
+                        .entry(renamed.take().unwrap_or(name))
+                        .or_default()
+                        .push(path.display().to_string());
+                    break;
                 }
             }
         }
@@ -665,24 +642,18 @@ fn the_layers_hold() {
         }
     }
     let mut offenders = Vec::new();
-    let mut stack: Vec<_> = ["web", "api", "http", "auth"]
-        .iter()
-        .map(|d| root.join("crates/web/src").join(d))
-        .collect();
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            for (n, line) in text.lines().enumerate() {
-                let code = line.split("//").next().unwrap_or("");
-                for query in ["sqlx::", ".db.tenant(", ".db.global(", "tx.commit("] {
-                    if code.contains(query) {
-                        offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
-                    }
+    let handlers = [
+        "crates/web/src/web",
+        "crates/web/src/api",
+        "crates/web/src/http",
+        "crates/web/src/auth",
+    ];
+    for (path, text) in files_under(&handlers, ".rs") {
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for query in ["sqlx::", ".db.tenant(", ".db.global(", "tx.commit("] {
+                if code.contains(query) {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
                 }
             }
         }
@@ -691,4 +662,24 @@ fn the_layers_hold() {
         offenders.is_empty(),
         "handlers that run queries themselves: {offenders:#?}"
     );
+}
+
+/// Every file under the given folders of the repository whose name ends in `suffix`, with its text.
+fn files_under(folders: &[&str], suffix: &str) -> Vec<(std::path::PathBuf, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack: Vec<_> = folders.iter().map(|f| root.join(f)).collect();
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                let text = std::fs::read_to_string(&path).unwrap();
+                files.push((path, text));
+            }
+        }
+    }
+    assert!(!files.is_empty(), "nothing found under {folders:?}");
+    files
 }

@@ -1,6 +1,6 @@
 //! The one error type of the use cases: what went wrong, as the reader of an answer needs to know
 //! it, without saying how the answer is sent. The HTTP layer maps each kind to a status and
-//! renders it (`nightmarket::error::HttpError`); the command line prints it.
+//! renders it (`nightmarket_web::error::HttpError`); the command line prints it.
 //!
 //! When to use which:
 //! * `Validation` — the input is well-formed but breaks a rule (per-field messages);

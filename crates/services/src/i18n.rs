@@ -1,6 +1,6 @@
 //! Languages and the one translation mechanism: every string a person reads comes from
 //! `locales/app.yml` through [`Lang::t`], Simplified Chinese first, English second. Which
-//! language a request asks for is the HTTP layer's business (`nightmarket::i18n`).
+//! language a request asks for is the HTTP layer's business (`nightmarket_web::i18n`).
 
 use crate::error::Msg;
 

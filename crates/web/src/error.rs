@@ -55,27 +55,23 @@ impl From<nightmarket_domain::people::Denied> for HttpError {
 
 /// The status each kind of error is answered with.
 pub fn status(err: &AppError) -> StatusCode {
-    HttpError::status_of(err)
+    match err {
+        AppError::NotFound => StatusCode::NOT_FOUND,
+        AppError::Unauthorized | AppError::BadCredentials | AppError::ApiKey(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden | AppError::CrossSite | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
+        AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Unavailable | AppError::Overloaded | AppError::NotInstalled(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 impl HttpError {
     pub fn status(&self) -> StatusCode {
-        HttpError::status_of(&self.0)
-    }
-
-    fn status_of(err: &AppError) -> StatusCode {
-        match err {
-            AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Unauthorized | AppError::BadCredentials | AppError::ApiKey(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::CrossSite | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable | AppError::Overloaded | AppError::NotInstalled(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        status(&self.0)
     }
 
     pub fn report(&self) -> ErrorReport {

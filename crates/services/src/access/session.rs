@@ -2,7 +2,7 @@
 //! `none` included, is refused), with issuer, audience, expiry and not-before checked.
 //!
 //! A token names the user's token version; the account's current version is checked on every use
-//! (auth::AuthUser), so signing out, changing the password or disabling the account revokes every
+//! (`accounts::session_actor`, behind the web layer's `AuthUser`), so signing out, changing the password or disabling the account revokes every
 //! token at once.
 
 use chrono::{DateTime, Duration, Utc};
