@@ -39,14 +39,14 @@ pub async fn login_page(
     Query(q): Query<LoginQuery>,
 ) -> HttpResult<Html<String>> {
     let tenants = nightmarket_services::tenants::list(&state.ctx).await?;
-    Ok(render(&LoginPage {
+    render(&LoginPage {
         page,
         tenants,
         tenant: q.tenant.unwrap_or_default(),
         login: String::new(),
         next: local_path(q.next.as_deref()),
         error: None,
-    })?)
+    })
 }
 
 #[derive(Deserialize)]
@@ -149,12 +149,12 @@ pub async fn password_page(
     Query(q): Query<DoneQuery>,
 ) -> HttpResult<Html<String>> {
     let must_change = accounts::must_change_password(&state.ctx, &user).await?;
-    Ok(render(&PasswordPage {
+    render(&PasswordPage {
         page,
         must_change,
         done: q.done.is_some(),
         errors: FormErrors::default(),
-    })?)
+    })
 }
 
 #[derive(Deserialize)]

@@ -31,14 +31,14 @@ pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> 
     user.require_admin()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     let staff = nightmarket_services::accounts::list_staff(&state.ctx, &user).await?;
-    Ok(render(&HomePage {
+    render(&HomePage {
         page,
         section: "home",
         tenant_name: user.tenant.name.clone(),
         market_count: markets.len(),
         slot_count: markets.iter().map(|m| m.slot_count).sum(),
         staff_count: staff.len(),
-    })?)
+    })
 }
 
 #[derive(Template)]
@@ -59,12 +59,12 @@ impl ListPage {
 pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_admin()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
-    Ok(render(&ListPage {
+    render(&ListPage {
         page,
         section: "markets",
         markets,
         tz: user.tenant.timezone,
-    })?)
+    })
 }
 
 /// The market form as typed: every field text, so a bad number is reported, not rejected.
@@ -167,14 +167,14 @@ pub async fn new_form(page: Page, user: AuthUser) -> HttpResult<Html<String>> {
         closes_at: "23:00".into(),
         ..Default::default()
     };
-    Ok(render(&FormPage {
+    render(&FormPage {
         page,
         section: "markets",
         market_id: None,
         form,
         errors: FormErrors::default(),
         timezone: user.tenant.timezone.name().to_string(),
-    })?)
+    })
 }
 
 pub async fn create(
@@ -200,9 +200,9 @@ fn refill(
     market_id: Option<Uuid>,
     form: MarketForm,
     err: AppError,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err);
+        return Err(err.into());
     };
     let html = render(&FormPage {
         page,
@@ -223,14 +223,14 @@ pub async fn edit_form(
 ) -> HttpResult<Html<String>> {
     user.require_admin()?;
     let detail = markets::get(&state.ctx, user.tenant_id(), id).await?;
-    Ok(render(&FormPage {
+    render(&FormPage {
         page,
         section: "markets",
         market_id: Some(id),
         form: MarketForm::from_market(&detail.market),
         errors: FormErrors::default(),
         timezone: user.tenant.timezone.name().to_string(),
-    })?)
+    })
 }
 
 pub async fn update(
@@ -311,7 +311,7 @@ pub async fn show(
     user.require_admin()?;
     let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let notice = notice_text(&page, q.notice.as_deref());
-    Ok(render(&MarketPage {
+    render(&MarketPage {
         page,
         section: "markets",
         tenant_slug: user.tenant.slug.clone(),
@@ -328,7 +328,7 @@ pub async fn show(
             ..Default::default()
         },
         categories: Category::ALL,
-    })?)
+    })
 }
 
 /// The market page again, with the slot forms as typed and what was wrong with them.
@@ -340,9 +340,9 @@ async fn slots_failed(
     err: AppError,
     slot_form: SlotForm,
     range_form: RangeForm,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err);
+        return Err(err.into());
     };
     let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let html = render(&MarketPage {

@@ -231,7 +231,7 @@ async fn settings_page(
     form: SettingsForm,
     errors: FormErrors,
     notice: Option<String>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let keys = codes::key_document(&state.ctx, &admin.tenant).await?;
     let deadlines = nightmarket_services::complaints::deadlines(&state.ctx, admin).await?;
     render(&SettingsPage {
@@ -265,7 +265,7 @@ pub async fn show(
         Some("deadlines") => Some(page.t("admin.notice_saved")),
         _ => None,
     };
-    Ok(settings_page(
+    settings_page(
         &state,
         page,
         &admin,
@@ -273,7 +273,7 @@ pub async fn show(
         FormErrors::default(),
         notice,
     )
-    .await?)
+    .await
 }
 
 pub async fn save(

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, HttpResult};
+use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Form, Path};
 use crate::state::AppState;
 use nightmarket_domain::people::{Permission, Role};
@@ -57,7 +57,7 @@ async fn staff_page(
     form: StaffForm,
     errors: FormErrors,
     secret: Option<(String, String)>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let staff = accounts::list_staff(&state.ctx, admin).await?;
     render(&StaffPage {
         page,
@@ -81,7 +81,7 @@ fn blank_form() -> StaffForm {
 
 pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_admin()?;
-    Ok(staff_page(&state, page, &user, blank_form(), FormErrors::default(), None).await?)
+    staff_page(&state, page, &user, blank_form(), FormErrors::default(), None).await
 }
 
 pub async fn create(
@@ -161,7 +161,7 @@ pub async fn reset_password(
     Ok(html.into_response())
 }
 
-async fn set_disabled(state: AppState, page: Page, user: AuthUser, id: Uuid, disabled: bool) -> AppResult<Response> {
+async fn set_disabled(state: AppState, page: Page, user: AuthUser, id: Uuid, disabled: bool) -> HttpResult<Response> {
     match accounts::set_disabled(&state.ctx, &user, id, disabled).await {
         Ok(_) => Ok(axum::response::Redirect::to("/admin/staff").into_response()),
         Err(err @ AppError::Conflict(_)) => {
@@ -169,7 +169,7 @@ async fn set_disabled(state: AppState, page: Page, user: AuthUser, id: Uuid, dis
             let html = staff_page(&state, page, &user, blank_form(), errors, None).await;
             Ok(form_failed(html, &err))
         }
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -179,7 +179,7 @@ pub async fn disable(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> HttpResult<Response> {
-    Ok(set_disabled(state, page, user, id, true).await?)
+    set_disabled(state, page, user, id, true).await
 }
 
 pub async fn enable(
@@ -188,5 +188,5 @@ pub async fn enable(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> HttpResult<Response> {
-    Ok(set_disabled(state, page, user, id, false).await?)
+    set_disabled(state, page, user, id, false).await
 }

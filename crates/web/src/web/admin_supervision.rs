@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, HttpResult};
+use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Form, Path};
 use crate::state::AppState;
 use nightmarket_db::inspections::Problem;
@@ -34,7 +34,7 @@ async fn keys_page(
     admin: &AuthUser,
     created: Option<(String, String)>,
     errors: FormErrors,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let keys = credentials::api_keys(&state.ctx, admin).await?;
     let endpoint = state
         .ctx
@@ -53,7 +53,7 @@ async fn keys_page(
 }
 
 pub async fn keys(State(state): State<AppState>, page: Page, admin: AuthUser) -> HttpResult<Html<String>> {
-    Ok(keys_page(&state, page, &admin, None, FormErrors::default()).await?)
+    keys_page(&state, page, &admin, None, FormErrors::default()).await
 }
 
 #[derive(Deserialize)]
@@ -110,7 +110,7 @@ async fn problems_page(
     admin: &AuthUser,
     errors: FormErrors,
     saved: bool,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     admin.require_admin()?;
     let problems = inspections::list_problems(&state.ctx, admin).await?;
     render(&ProblemsPage {
@@ -134,7 +134,7 @@ pub async fn problems(
     admin: AuthUser,
     crate::http::extract::Query(q): crate::http::extract::Query<SavedQuery>,
 ) -> HttpResult<Html<String>> {
-    Ok(problems_page(&state, page, &admin, FormErrors::default(), q.saved).await?)
+    problems_page(&state, page, &admin, FormErrors::default(), q.saved).await
 }
 
 #[derive(Deserialize)]

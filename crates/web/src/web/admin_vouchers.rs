@@ -280,7 +280,7 @@ async fn campaigns_page(
     form: CampaignForm,
     errors: FormErrors,
     notice: Option<String>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     admin.require_admin()?;
     let mut stats = Vec::new();
     for c in vouchers::list(&state.ctx, admin.tenant_id(), true).await? {
@@ -312,7 +312,7 @@ pub async fn list(
     Query(q): Query<NoticeQuery>,
 ) -> HttpResult<Html<String>> {
     let notice = q.notice.as_deref().map(|_| page.t("admin.notice_saved"));
-    Ok(campaigns_page(
+    campaigns_page(
         &state,
         page,
         &admin,
@@ -320,7 +320,7 @@ pub async fn list(
         FormErrors::default(),
         notice,
     )
-    .await?)
+    .await
 }
 
 pub async fn create(
@@ -405,7 +405,7 @@ async fn campaign_page(
     form: Option<CampaignForm>,
     errors: FormErrors,
     notice: Option<String>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     admin.require_admin()?;
     let stats = vouchers::stats(&state.ctx, admin, id).await?;
     let form = form.unwrap_or_else(|| CampaignForm::of(&stats.campaign, admin.tenant.timezone));
@@ -435,7 +435,7 @@ pub async fn show(
         Some(step) => page.t(step.done_key()),
         None => page.t("admin.notice_saved"),
     });
-    Ok(campaign_page(&state, page, &admin, id, None, FormErrors::default(), notice).await?)
+    campaign_page(&state, page, &admin, id, None, FormErrors::default(), notice).await
 }
 
 pub async fn update(
@@ -541,7 +541,7 @@ pub async fn settlement(
     let (from, to, night) = range(&state, &admin, &q).await?;
     let revealed = q.reveal.is_some();
     let days = vouchers::settlement(&state.ctx, &admin, from, to, revealed).await?;
-    Ok(render(&SettlementPage {
+    render(&SettlementPage {
         page,
         section: "vouchers",
         days,
@@ -552,7 +552,7 @@ pub async fn settlement(
         clock: Clock {
             tz: admin.tenant.timezone,
         },
-    })?)
+    })
 }
 
 /// The settlement as CSV, for the finance office.
@@ -607,7 +607,7 @@ async fn flags_page(
     user: &AuthUser,
     notice: Option<String>,
     errors: FormErrors,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let flags = vouchers::flags(&state.ctx, user, None).await?;
     render(&FlagsPage {
         page,
@@ -627,7 +627,7 @@ pub async fn flags(
     Query(q): Query<NoticeQuery>,
 ) -> HttpResult<Html<String>> {
     let notice = q.notice.as_deref().map(|_| page.t("voucher_flag.done"));
-    Ok(flags_page(&state, page, &user, notice, FormErrors::default()).await?)
+    flags_page(&state, page, &user, notice, FormErrors::default()).await
 }
 
 #[derive(Deserialize)]
@@ -704,7 +704,7 @@ async fn redemptions_page(
     page: Page,
     user: &AuthUser,
     v: RedemptionsView,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let redemptions = vouchers::of_night(&state.ctx, user, v.night, Some(&v.verification)).await?;
     let default_night = nightmarket_services::numbers::lookup_night(&state.ctx, user).await?;
     render(&RedemptionsPage {
@@ -749,7 +749,7 @@ pub async fn redemptions(
         failed: None,
         reason: String::new(),
     };
-    Ok(redemptions_page(&state, page, &user, view).await?)
+    redemptions_page(&state, page, &user, view).await
 }
 
 #[derive(Deserialize)]

@@ -114,7 +114,7 @@ pub async fn page(
 ) -> HttpResult<Html<String>> {
     words_to_actions(&mut f);
     let b = audit::browse(&state.ctx, &user, &f).await?;
-    Ok(render(&AuditPage {
+    render(&AuditPage {
         page,
         section: "audit",
         query: f.to_query(),
@@ -123,7 +123,7 @@ pub async fn page(
         clock: Clock {
             tz: user.tenant.timezone,
         },
-    })?)
+    })
 }
 
 /// The matching records as CSV.

@@ -141,10 +141,10 @@ pub async fn scan(
 ) -> HttpResult<Response> {
     let signed = Signed { k: q.k, s: q.s };
     if let Some(code) = code.strip_suffix(".svg") {
-        return Ok(qr(&state, code, &signed, Image::Svg).await?);
+        return qr(&state, code, &signed, Image::Svg).await;
     }
     if let Some(code) = code.strip_suffix(".png") {
-        return Ok(qr(&state, code, &signed, Image::Png).await?);
+        return qr(&state, code, &signed, Image::Png).await;
     }
     match scan::scan(&state.ctx, &code, signed.k.as_deref(), signed.s.as_deref()).await? {
         Scanned::Genuine(data) => {
@@ -222,7 +222,7 @@ fn voucher_closed(data: &ScanData, colour: Colour, tonight: Tonight, page: &Page
 }
 
 /// The page for a code that was not issued here or whose signature does not verify (404).
-pub fn not_genuine(page: Page) -> AppResult<Response> {
+pub fn not_genuine(page: Page) -> HttpResult<Response> {
     let html = render(&ProblemPage {
         title: page.t("scan.unknown_title"),
         message: page.t("scan.unknown"),
@@ -238,10 +238,10 @@ enum Image {
 }
 
 /// The QR image encodes the full signed URL, with error correction level M.
-async fn qr(state: &AppState, code: &str, q: &Signed, kind: Image) -> AppResult<Response> {
+async fn qr(state: &AppState, code: &str, q: &Signed, kind: Image) -> HttpResult<Response> {
     let row = match codes::scan(&state.ctx, code, q.k.as_deref(), q.s.as_deref()).await? {
         Scan::Genuine { code, .. } | Scan::Revoked { code, .. } => code,
-        Scan::NotGenuine => return Err(AppError::NotFound),
+        Scan::NotGenuine => return Err(AppError::NotFound.into()),
     };
     let url = state.ctx.absolute_url(&codes::url_path(&row));
     let qr =

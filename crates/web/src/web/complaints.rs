@@ -72,7 +72,7 @@ pub async fn queue(
         overdue: !q.overdue.is_empty(),
     };
     let items = complaints::queue(&state.ctx, &user, &filter).await?;
-    Ok(render(&QueuePage {
+    render(&QueuePage {
         page,
         items,
         markets: markets::list(&state.ctx, user.tenant_id()).await?,
@@ -86,7 +86,7 @@ pub async fn queue(
             tz: user.tenant.timezone,
         },
         now: state.ctx.clock.now(),
-    })?)
+    })
 }
 
 #[derive(Template)]
@@ -192,7 +192,7 @@ async fn complaint_page(
     id: Uuid,
     notice: Option<String>,
     errors: FormErrors,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let (c, events) = complaints::get(&state.ctx, user, id).await?;
     render(&ComplaintPage {
         mine: c.claimed_by_id == Some(user.id),
@@ -225,7 +225,7 @@ pub async fn show(
         Some("done") => Some(page.t("complaint.notice_done")),
         _ => None,
     };
-    Ok(complaint_page(&state, page, &user, id, notice, FormErrors::default()).await?)
+    complaint_page(&state, page, &user, id, notice, FormErrors::default()).await
 }
 
 async fn done(
@@ -235,12 +235,12 @@ async fn done(
     id: Uuid,
     result: AppResult<()>,
     notice: &str,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/official/complaints/{id}?notice={notice}")).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = complaint_page(state, page, user, id, None, errors).await;
             Ok(form_failed(html, &err))
@@ -255,7 +255,7 @@ pub async fn claim(
     Path(id): Path<Uuid>,
 ) -> HttpResult<Response> {
     let result = complaints::claim(&state.ctx, &user, id).await;
-    Ok(done(&state, page, &user, id, result, "claimed").await?)
+    done(&state, page, &user, id, result, "claimed").await
 }
 
 #[derive(Deserialize)]
@@ -292,7 +292,7 @@ pub async fn step(
         note: form.note,
     };
     let result = complaints::act(&state.ctx, &user, id, &step).await.map(|_| ());
-    Ok(done(&state, page, &user, id, result, "done").await?)
+    done(&state, page, &user, id, result, "done").await
 }
 
 pub async fn photo(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> HttpResult<Response> {
@@ -347,7 +347,7 @@ impl HeldPage {
     }
 }
 
-async fn held_page(state: &AppState, page: Page, user: &AuthUser, errors: FormErrors) -> AppResult<Html<String>> {
+async fn held_page(state: &AppState, page: Page, user: &AuthUser, errors: FormErrors) -> HttpResult<Html<String>> {
     let items = ratings::held(&state.ctx, user).await?;
     render(&HeldPage {
         page,
@@ -361,7 +361,7 @@ async fn held_page(state: &AppState, page: Page, user: &AuthUser, errors: FormEr
 
 /// Ratings held from the score because they came in a burst, for an official to release or void.
 pub async fn held(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    Ok(held_page(&state, page, &user, FormErrors::default()).await?)
+    held_page(&state, page, &user, FormErrors::default()).await
 }
 
 #[derive(Deserialize)]

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::filters;
 use super::layout::{Clock, FormErrors, Page, attachment, form_failed, render};
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, HttpResult};
+use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -84,7 +84,7 @@ async fn records_page(
     user: &AuthUser,
     form: &IssueForm,
     errors: FormErrors,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let records = credit::list(&state.ctx, user).await?;
     render(&RecordsPage {
         page,
@@ -106,7 +106,7 @@ async fn records_page(
 
 /// `/vendor/records`: the vendor's records and the form to issue one.
 pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    Ok(records_page(&state, page, &user, &IssueForm::default(), FormErrors::default()).await?)
+    records_page(&state, page, &user, &IssueForm::default(), FormErrors::default()).await
 }
 
 /// Issues a record and shows it.
@@ -168,7 +168,7 @@ pub async fn show(
         Some("revoked") => Some(page.t("credit.revoked_notice")),
         _ => None,
     };
-    Ok(render(&RecordPage {
+    render(&RecordPage {
         labels: Labels { lang: page.lang },
         view,
         record,
@@ -177,7 +177,7 @@ pub async fn show(
             tz: user.tenant.timezone,
         },
         page,
-    })?)
+    })
 }
 
 pub async fn revoke(
@@ -195,7 +195,7 @@ pub async fn revoke(
 /// The signed JSON of one of the vendor's records.
 pub async fn own_json(State(state): State<AppState>, user: AuthUser, Path(id): Path<Uuid>) -> HttpResult<Response> {
     let (view, signed, _) = credit::get(&state.ctx, &user, id).await?;
-    Ok(json_download(&signed, &view.code)?)
+    json_download(&signed, &view.code)
 }
 
 /// One of the vendor's records as a PDF (while it is valid).
@@ -209,10 +209,10 @@ pub async fn own_pdf(
     if view.standing != Standing::Valid {
         return Err(AppError::Conflict(crate::error::Msg::new("credit.not_valid")).into());
     }
-    Ok(pdf_download(&state, page.lang, &record, &signed, &view.verify_url)?)
+    pdf_download(&state, page.lang, &record, &signed, &view.verify_url)
 }
 
-fn json_download(signed: &SignedRecord, code: &str) -> AppResult<Response> {
+fn json_download(signed: &SignedRecord, code: &str) -> HttpResult<Response> {
     let body = serde_json::to_vec_pretty(signed).map_err(|e| AppError::Internal(e.into()))?;
     Ok(attachment(
         body,
@@ -228,7 +228,7 @@ fn pdf_download(
     record: &Payload,
     signed: &SignedRecord,
     verify_url: &str,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let lines = pdf_lines(lang, record, signed, verify_url);
     let bytes = pdf::document(&state.pdf_font, &lang.t("credit.title"), &lines)?;
     Ok(attachment(
@@ -445,7 +445,7 @@ pub async fn verify_json(State(state): State<AppState>, Path(code): Path<String>
     let signed = v
         .signed
         .ok_or(AppError::Conflict(crate::error::Msg::new("credit.not_valid")))?;
-    Ok(json_download(&signed, &v.code)?)
+    json_download(&signed, &v.code)
 }
 
 /// A valid record as a PDF.
@@ -454,11 +454,11 @@ pub async fn verify_pdf(State(state): State<AppState>, page: Page, Path(code): P
     let (Some(record), Some(signed)) = (v.record, v.signed) else {
         return Err(AppError::Conflict(crate::error::Msg::new("credit.not_valid")).into());
     };
-    Ok(pdf_download(
+    pdf_download(
         &state,
         page.lang,
         &record,
         &signed,
         &credit::verify_url(&state.ctx, &v.code),
-    )?)
+    )
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
-use crate::error::{AppResult, HttpResult};
+use crate::error::HttpResult;
 use crate::http::extract::{Path, Query};
 use crate::http::files::{self, document_response};
 use crate::state::AppState;
@@ -34,7 +34,7 @@ async fn goods_page(
     form: Declaration,
     errors: FormErrors,
     notice: Option<String>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let (may_declare, sources) = goods::mine(&state.ctx, user).await?;
     let today = state
         .config
@@ -77,7 +77,7 @@ pub async fn page(
     Query(q): Query<GoodsQuery>,
 ) -> HttpResult<Html<String>> {
     let notice = (q.notice.as_deref() == Some("declared")).then(|| page.t("goods.declared"));
-    Ok(goods_page(
+    goods_page(
         &state,
         page,
         &user,
@@ -85,7 +85,7 @@ pub async fn page(
         FormErrors::default(),
         notice,
     )
-    .await?)
+    .await
 }
 
 /// Records a declaration from the form (multipart: the receipt photo is optional).

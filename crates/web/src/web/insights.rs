@@ -73,12 +73,12 @@ pub async fn page(
         .map(|d| (d.label.clone(), d.scans / d.stalls.max(1)))
         .collect();
     let demand_chart = charts::bar_chart("chart-demand", &page.t("insights.chart_demand"), &demand_bars);
-    Ok(render(&InsightsPage {
+    render(&InsightsPage {
         page,
         i,
         scans_chart,
         hours_chart,
         demand_chart,
         hours,
-    })?)
+    })
 }

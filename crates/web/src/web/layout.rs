@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use std::convert::Infallible;
 
 use crate::auth::SessionHint;
-use crate::error::{AppError, AppResult, ErrorReport, FieldError, HttpError};
+use crate::error::{AppError, AppResult, ErrorReport, FieldError, HttpError, HttpResult};
 use crate::http::assets;
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -177,15 +177,18 @@ impl ConfirmForm {
     }
 }
 
-pub fn render(template: &impl Template) -> AppResult<Html<String>> {
-    template.render().map(Html).map_err(|e| AppError::Internal(e.into()))
+pub fn render(template: &impl Template) -> HttpResult<Html<String>> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|e| HttpError(AppError::Internal(e.into())))
 }
 
 /// A form page re-rendered with its errors: 422, or the error itself when it is not about input.
-pub fn form_failed(template_result: AppResult<Html<String>>, err: &AppError) -> Response {
+pub fn form_failed(template_result: HttpResult<Html<String>>, err: &AppError) -> Response {
     match template_result {
         Ok(html) => (crate::error::status(err), html).into_response(),
-        Err(e) => HttpError(e).into_response(),
+        Err(e) => e.into_response(),
     }
 }
 

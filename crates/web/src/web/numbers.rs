@@ -166,7 +166,7 @@ pub async fn dashboard(
     }
     let d = numbers::dashboard(&state.ctx, &user, &q).await?;
     let markets = numbers::markets(&state.ctx, &user).await?;
-    Ok(render(&DashboardPage {
+    render(&DashboardPage {
         query: q.to_query(&d.range),
         charts: charts(&d, &page),
         d,
@@ -177,7 +177,7 @@ pub async fn dashboard(
         section: "numbers",
         tenant_slug: user.tenant.slug.clone(),
         page,
-    })?)
+    })
 }
 
 /// A CSV download: a table of the dashboard, or the records behind it, over the same range.
@@ -189,7 +189,7 @@ pub async fn export(
     Query(q): Query<RangeQuery>,
 ) -> HttpResult<Response> {
     let table = table(&state, &page, &user, &name, &q).await?;
-    Ok(csv_response(&table, &format!("{}-{}", table.name, q.range.trim()))?)
+    csv_response(&table, &format!("{}-{}", table.name, q.range.trim()))
 }
 
 /// A dashboard table or a record table by name, for the CSV and JSON exports.
@@ -203,7 +203,7 @@ pub async fn table(state: &AppState, page: &Page, user: &AuthUser, name: &str, q
 }
 
 /// Answers with a table as a CSV attachment.
-pub fn csv_response(table: &Table, stem: &str) -> AppResult<Response> {
+pub fn csv_response(table: &Table, stem: &str) -> HttpResult<Response> {
     Ok(super::layout::csv_attachment(
         numbers::csv(&table.columns, &table.rows)?,
         stem,
@@ -269,11 +269,11 @@ pub async fn public_stats(
             .map(|c| (numbers::label(page.lang, Key::StallCategory, &c.category), c.stalls))
             .collect::<Vec<_>>(),
     );
-    Ok(render(&StatsPage {
+    render(&StatsPage {
         page,
         s,
         slug,
         chart,
         categories,
-    })?)
+    })
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use super::stall::{appeal_state_key, renewal_state_key};
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, HttpResult};
+use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
 use crate::i18n::Lang;
@@ -77,7 +77,7 @@ pub async fn night(
         ),
     };
     let night = checkins::night(&state.ctx, &user, id, date).await?;
-    Ok(render(&NightPage {
+    render(&NightPage {
         previous: night.date - chrono::Duration::days(1),
         next: night.date + chrono::Duration::days(1),
         night,
@@ -85,7 +85,7 @@ pub async fn night(
             tz: user.tenant.timezone,
         },
         page,
-    })?)
+    })
 }
 
 /// Records an inspection: problems found (checkboxes `problem`), notes, photos (`photo`).
@@ -177,7 +177,7 @@ async fn appeals_page(
     notice: Option<String>,
     errors: FormErrors,
     failed: Option<Uuid>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let appeals = inspections::appeals(&state.ctx, user, !all).await?;
     let sole = inspections::sole_decider(&state.ctx, user).await?;
     render(&AppealsPage {
@@ -205,7 +205,7 @@ pub async fn appeals(
         "cancelled" => page.t("appeal.done_cancelled"),
         _ => page.t("appeal.done_upheld"),
     });
-    Ok(appeals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await?)
+    appeals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await
 }
 
 #[derive(Deserialize)]
@@ -284,7 +284,7 @@ async fn renewals_page(
     notice: Option<String>,
     errors: FormErrors,
     failed: Option<Uuid>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let renewals = credentials::renewals(&state.ctx, user, !all).await?;
     let disputes = nightmarket_services::disputes::list(&state.ctx, user, !all).await?;
     render(&RenewalsPage {
@@ -312,7 +312,7 @@ pub async fn renewals(
         "disputed" => page.t("dispute.done"),
         _ => page.t("credential.done_refused"),
     });
-    Ok(renewals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await?)
+    renewals_page(&state, page, &user, q.all, notice, FormErrors::default(), None).await
 }
 
 pub async fn decide_renewal(
@@ -396,7 +396,7 @@ pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthU
         .iter()
         .map(|n| NoticeLine::from(n, page.lang, &clock))
         .collect();
-    Ok(render(&NoticesPage { page, notices })?)
+    render(&NoticesPage { page, notices })
 }
 
 pub async fn notices_read(State(state): State<AppState>, user: AuthUser) -> HttpResult<Response> {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
-use crate::error::{AppResult, HttpResult};
+use crate::error::HttpResult;
 use crate::http::extract::{Form, Query};
 use crate::state::AppState;
 use nightmarket_services::payees::{self, Payee};
@@ -40,7 +40,7 @@ async fn payee_page(
     form: PayeeForm,
     errors: FormErrors,
     notice: Option<String>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let current = payees::own(&state.ctx, user).await?;
     render(&PayeePage {
         page,
@@ -70,7 +70,7 @@ pub async fn page(
     Query(q): Query<PayeeQuery>,
 ) -> HttpResult<Html<String>> {
     let notice = (q.notice.as_deref() == Some("saved")).then(|| page.t("payee.saved"));
-    Ok(payee_page(&state, page, &user, PayeeForm::default(), FormErrors::default(), notice).await?)
+    payee_page(&state, page, &user, PayeeForm::default(), FormErrors::default(), notice).await
 }
 
 pub async fn save(

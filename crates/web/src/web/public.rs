@@ -27,7 +27,7 @@ struct HomePage {
 
 pub async fn home(State(state): State<AppState>, page: Page) -> HttpResult<Html<String>> {
     let tenants = nightmarket_services::tenants::list(&state.ctx).await?;
-    Ok(render(&HomePage { page, tenants })?)
+    render(&HomePage { page, tenants })
 }
 
 #[derive(Template)]
@@ -41,7 +41,7 @@ struct TenantPage {
 pub async fn tenant(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> HttpResult<Html<String>> {
     let tenant = state.ctx.tenant(&slug).await?;
     let markets = markets::list(&state.ctx, tenant.id).await?;
-    Ok(render(&TenantPage { page, tenant, markets })?)
+    render(&TenantPage { page, tenant, markets })
 }
 
 #[derive(Template)]
@@ -84,12 +84,12 @@ pub async fn market(
             name: c.stall_name,
         })
         .collect();
-    Ok(render(&MarketPage {
+    render(&MarketPage {
         page,
         tenant,
         market,
         stalls,
-    })?)
+    })
 }
 
 #[derive(Deserialize)]

@@ -86,7 +86,7 @@ pub async fn queue(
     };
     let queue = review::queue(&state.ctx, &user, &filter).await?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
-    Ok(render(&QueuePage {
+    render(&QueuePage {
         page,
         queue,
         markets,
@@ -99,7 +99,7 @@ pub async fn queue(
             tz: user.tenant.timezone,
         },
         now: state.ctx.clock.now(),
-    })?)
+    })
 }
 
 #[derive(Template)]
@@ -185,7 +185,7 @@ async fn application_page(
     reveal: bool,
     notice: Option<String>,
     errors: FormErrors,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let review = review::review(&state.ctx, user, id, reveal).await?;
     render(&ApplicationPage {
         page,
@@ -208,7 +208,7 @@ pub async fn application(
     Query(q): Query<ReviewQuery>,
 ) -> HttpResult<Html<String>> {
     let notice = notice_text(&page, q.notice.as_deref());
-    Ok(application_page(
+    application_page(
         &state,
         page,
         &user,
@@ -217,12 +217,12 @@ pub async fn application(
         notice,
         FormErrors::default(),
     )
-    .await?)
+    .await
 }
 
-async fn failed(state: &AppState, page: Page, user: &AuthUser, id: Uuid, err: AppError) -> AppResult<Response> {
+async fn failed(state: &AppState, page: Page, user: &AuthUser, id: Uuid, err: AppError) -> HttpResult<Response> {
     let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err);
+        return Err(err.into());
     };
     let html = application_page(state, page, user, id, false, None, errors).await;
     Ok(form_failed(html, &err))
@@ -347,7 +347,7 @@ pub(crate) async fn code_page(
     id: Uuid,
     notice: Option<String>,
     errors: FormErrors,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require_staff()?;
     let (code, causes) = codes::detail(&state.ctx, user, id).await?;
     let path = codes::url_path(&code);
@@ -423,7 +423,7 @@ pub async fn code(
         Some("deducted") => Some(page.t("inspection.recorded_deducted")),
         _ => None,
     };
-    Ok(code_page(&state, page, &user, id, notice, FormErrors::default()).await?)
+    code_page(&state, page, &user, id, notice, FormErrors::default()).await
 }
 
 #[derive(Deserialize)]
@@ -443,12 +443,12 @@ async fn code_done<T>(
     id: Uuid,
     result: AppResult<T>,
     notice: &str,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/official/codes/{id}?notice={notice}")).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = code_page(state, page, user, id, None, errors).await;
             Ok(form_failed(html, &err))
@@ -464,7 +464,7 @@ pub async fn suspend(
     Form(form): Form<SuspendForm>,
 ) -> HttpResult<Response> {
     let result = codes::suspend(&state.ctx, &user, id, &form.reason).await;
-    Ok(code_done(&state, page, &user, id, result, "suspended").await?)
+    code_done(&state, page, &user, id, result, "suspended").await
 }
 
 pub async fn revoke(
@@ -478,7 +478,7 @@ pub async fn revoke(
         Ok(()) => codes::revoke(&state.ctx, &user, id, &form.reason).await,
         Err(e) => Err(e),
     };
-    Ok(code_done(&state, page, &user, id, result, "revoked").await?)
+    code_done(&state, page, &user, id, result, "revoked").await
 }
 
 pub async fn restore(
@@ -488,5 +488,5 @@ pub async fn restore(
     Path(id): Path<Uuid>,
 ) -> HttpResult<Response> {
     let result = codes::restore(&state.ctx, &user, id).await;
-    Ok(code_done(&state, page, &user, id, result, "restored").await?)
+    code_done(&state, page, &user, id, result, "restored").await
 }

@@ -40,10 +40,10 @@ pub(crate) async fn genuine(
     page: &Page,
     code: &str,
     q: &Signed,
-) -> AppResult<Result<Arc<ScanData>, Response>> {
+) -> HttpResult<Result<Arc<ScanData>, Response>> {
     match scan::scan(&state.ctx, code, q.k.as_deref(), q.s.as_deref()).await? {
         Scanned::Genuine(d) => Ok(Ok(d)),
-        Scanned::Revoked(_) => Err(AppError::Conflict(crate::error::Msg::new("code.revoked"))),
+        Scanned::Revoked(_) => Err(AppError::Conflict(crate::error::Msg::new("code.revoked")).into()),
         Scanned::NotGenuine => Ok(Err(not_genuine(page.clone())?)),
     }
 }

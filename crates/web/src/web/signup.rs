@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::layout::{FormErrors, Page, form_failed, render};
 use crate::auth::session_cookie;
-use crate::error::{AppResult, HttpResult};
+use crate::error::HttpResult;
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path};
 use crate::state::AppState;
@@ -31,7 +31,7 @@ struct SignupPage {
 
 pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> HttpResult<Html<String>> {
     let tenant = state.ctx.tenant(&slug).await?;
-    Ok(render(&SignupPage {
+    render(&SignupPage {
         page,
         tenant,
         reset: false,
@@ -39,7 +39,7 @@ pub async fn page(State(state): State<AppState>, page: Page, Path(slug): Path<St
         phone: String::new(),
         phone_masked: String::new(),
         errors: FormErrors::default(),
-    })?)
+    })
 }
 
 #[derive(Deserialize)]
@@ -56,7 +56,7 @@ pub async fn send_code(
     Path(slug): Path<String>,
     Form(form): Form<PhoneForm>,
 ) -> HttpResult<Response> {
-    Ok(first_step(&state, page, ip, &slug, form.phone, false).await?)
+    first_step(&state, page, ip, &slug, form.phone, false).await
 }
 
 /// Step one of a sign-up or a reset: the code to the number, then the form for it and a password;
@@ -68,7 +68,7 @@ async fn first_step(
     slug: &str,
     phone: String,
     reset: bool,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let tenant = state.ctx.tenant(slug).await?;
     let sent = if reset {
         vendors::request_reset_code(&state.ctx, &tenant, &phone, ip).await
@@ -88,7 +88,7 @@ async fn first_step(
         .into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err).or_else(|| rate_limited(&page, &err)) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = render(&SignupPage {
                 page,
@@ -121,9 +121,9 @@ fn second_step_failed(
     reset: bool,
     phone: String,
     err: crate::error::AppError,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err);
+        return Err(err.into());
     };
     let phone_masked = Phone::parse(&phone).map(|p| p.masked()).unwrap_or_default();
     let html = render(&SignupPage {
@@ -195,7 +195,7 @@ pub async fn reset_page(
     Path(slug): Path<String>,
 ) -> HttpResult<Html<String>> {
     let tenant = state.ctx.tenant(&slug).await?;
-    Ok(render(&SignupPage {
+    render(&SignupPage {
         page,
         tenant,
         reset: true,
@@ -203,7 +203,7 @@ pub async fn reset_page(
         phone: String::new(),
         phone_masked: String::new(),
         errors: FormErrors::default(),
-    })?)
+    })
 }
 
 /// Step one of a reset: the code to a registered number, then the form for it and a new password.
@@ -214,7 +214,7 @@ pub async fn reset_code(
     Path(slug): Path<String>,
     Form(form): Form<PhoneForm>,
 ) -> HttpResult<Response> {
-    Ok(first_step(&state, page, ip, &slug, form.phone, true).await?)
+    first_step(&state, page, ip, &slug, form.phone, true).await
 }
 
 /// Step two of a reset: the code and the new password; signed in again, every other session ended.

@@ -198,11 +198,11 @@ async fn stall_page(
     notice: Option<String>,
     errors: FormErrors,
     failed: &str,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     user.require_vendor()?;
     let (code, causes) = codes::detail(&state.ctx, user, id).await?;
     if code.revoked_at.is_some() {
-        return Err(AppError::NotFound);
+        return Err(AppError::NotFound.into());
     }
     let nights = checkins::for_stall(&state.ctx, user, &code).await?;
     let credentials = credentials::for_vendor(&state.ctx, user, user.id).await?;
@@ -290,7 +290,7 @@ pub async fn show(
         Some("answered") => Some(page.t("complaint.answered_notice")),
         _ => None,
     };
-    Ok(stall_page(&state, page, &user, id, notice, FormErrors::default(), "").await?)
+    stall_page(&state, page, &user, id, notice, FormErrors::default(), "").await
 }
 
 /// After an action: back to the stall page with a notice, or the page again with what was wrong.
@@ -302,12 +302,12 @@ async fn done<T>(
     result: AppResult<T>,
     notice: impl FnOnce(&T) -> &'static str,
     failed: &str,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match result {
         Ok(value) => Ok(Redirect::to(&format!("/vendor/stalls/{id}?notice={}", notice(&value))).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = stall_page(state, page, user, id, None, errors, failed).await;
             Ok(form_failed(html, &err))
@@ -347,7 +347,7 @@ pub async fn check_in(
     )
     .await;
     let notice = |c: &checkins::CheckedIn| if c.late { "checked_in_late" } else { "checked_in" };
-    Ok(done(&state, page, &user, id, result, notice, "checkin").await?)
+    done(&state, page, &user, id, result, notice, "checkin").await
 }
 
 pub async fn check_out(
@@ -357,7 +357,7 @@ pub async fn check_out(
     Path(id): Path<Uuid>,
 ) -> HttpResult<Response> {
     let result = checkins::check_out(&state.ctx, &user, id).await;
-    Ok(done(&state, page, &user, id, result, |_| "checked_out", "checkin").await?)
+    done(&state, page, &user, id, result, |_| "checked_out", "checkin").await
 }
 
 /// A renewed credential: kind, number, expires_on and a photo or scan (`file`).
@@ -379,7 +379,7 @@ pub async fn renew(
         &file,
     )
     .await;
-    Ok(done(&state, page, &user, id, result, |_| "renewal", "renewal").await?)
+    done(&state, page, &user, id, result, |_| "renewal", "renewal").await
 }
 
 #[derive(Deserialize)]
@@ -399,7 +399,7 @@ pub async fn dispute(
     Form(form): Form<DisputeForm>,
 ) -> HttpResult<Response> {
     let result = nightmarket_services::disputes::file(&state.ctx, &user, &form.kind, &form.text).await;
-    Ok(done(&state, page, &user, id, result, |_| "disputed", "dispute").await?)
+    done(&state, page, &user, id, result, |_| "disputed", "dispute").await
 }
 
 /// An appeal: its text and an optional photo (`photo`).
@@ -413,7 +413,7 @@ pub async fn appeal(
     let form = files::Form::read(multipart).await?;
     let photo = form.files("photo").into_iter().next().unwrap_or_default();
     let result = inspections::appeal(&state.ctx, &user, deduction, form.text("text"), &photo).await;
-    Ok(done(&state, page, &user, id, result, |_| "appeal", &deduction.to_string()).await?)
+    done(&state, page, &user, id, result, |_| "appeal", &deduction.to_string()).await
 }
 
 /// The vendor's own renewal document.
@@ -458,7 +458,7 @@ pub async fn reply(
     Form(form): Form<ReplyForm>,
 ) -> HttpResult<Response> {
     let result = nightmarket_services::ratings::reply(&state.ctx, &user, id, &form.reply).await;
-    Ok(after(&state, page, &user, form.code, result, "replied", "ratings").await?)
+    after(&state, page, &user, form.code, result, "replied", "ratings").await
 }
 
 #[derive(Deserialize)]
@@ -477,7 +477,7 @@ pub async fn answer(
     Form(form): Form<AnswerForm>,
 ) -> HttpResult<Response> {
     let result = nightmarket_services::complaints::answer(&state.ctx, &user, id, &form.answer).await;
-    Ok(after(&state, page, &user, form.code, result, "answered", "complaints").await?)
+    after(&state, page, &user, form.code, result, "answered", "complaints").await
 }
 
 async fn after(
@@ -488,12 +488,12 @@ async fn after(
     result: AppResult<()>,
     notice: &str,
     section: &str,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/vendor/stalls/{code}?notice={notice}#{section}")).into_response()),
         Err(err) => {
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err);
+                return Err(err.into());
             };
             let html = stall_page(state, page, user, code, None, errors, section).await;
             Ok(form_failed(html, &err))

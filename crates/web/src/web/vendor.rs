@@ -100,7 +100,7 @@ pub async fn home(
         .iter()
         .map(|n| NoticeLine::from(n, page.lang, &clock))
         .collect();
-    Ok(render(&HomePage {
+    render(&HomePage {
         notice,
         page,
         tenant_name: user.tenant.name.clone(),
@@ -110,7 +110,7 @@ pub async fn home(
         applications,
         notices,
         clock,
-    })?)
+    })
 }
 
 #[derive(Template)]
@@ -131,7 +131,7 @@ pub async fn inbox(State(state): State<AppState>, page: Page, user: AuthUser) ->
         .iter()
         .map(|n| NoticeLine::from(n, page.lang, &clock))
         .collect();
-    Ok(render(&InboxPage { page, notices })?)
+    render(&InboxPage { page, notices })
 }
 
 pub async fn mark_read(State(state): State<AppState>, user: AuthUser) -> HttpResult<Response> {
@@ -149,7 +149,7 @@ struct ChooseMarket {
 pub async fn choose_market(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
     user.require_vendor()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
-    Ok(render(&ChooseMarket { page, markets })?)
+    render(&ChooseMarket { page, markets })
 }
 
 /// The application form as typed (every field text; the slot as its id).
@@ -243,7 +243,7 @@ async fn apply_page(
     market: Uuid,
     form: FormValues,
     errors: FormErrors,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let detail = markets::get(&state.ctx, user.tenant_id(), market).await?;
     let free_slots = applications::free_slots_of(&state.ctx, user, market, Category::parse(&form.category)).await?;
     render(&ApplyPage {
@@ -269,7 +269,7 @@ pub async fn apply_form(
         category: "food".into(),
         ..Default::default()
     };
-    Ok(apply_page(
+    apply_page(
         &state,
         page,
         &user,
@@ -277,7 +277,7 @@ pub async fn apply_form(
         FormValues::of(String::new(), blank),
         FormErrors::default(),
     )
-    .await?)
+    .await
 }
 
 pub async fn apply(
@@ -405,7 +405,7 @@ async fn application_page(
     form: Option<FormValues>,
     errors: FormErrors,
     notice: Option<String>,
-) -> AppResult<Html<String>> {
+) -> HttpResult<Html<String>> {
     let mine = applications::one_of_mine(&state.ctx, user, id).await?;
     let form = form.unwrap_or_else(|| {
         FormValues::of(
@@ -443,7 +443,7 @@ pub async fn show(
 ) -> HttpResult<Html<String>> {
     user.require_vendor()?;
     let notice = notice_text(&page, q.notice.as_deref());
-    Ok(application_page(&state, page, &user, id, None, FormErrors::default(), notice).await?)
+    application_page(&state, page, &user, id, None, FormErrors::default(), notice).await
 }
 
 /// Renders the page again with what went wrong, or passes the error on when it is not about input.
@@ -454,9 +454,9 @@ async fn failed(
     id: Uuid,
     form: Option<FormValues>,
     err: AppError,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err);
+        return Err(err.into());
     };
     let html = application_page(state, page, user, id, form, errors, None).await;
     Ok(form_failed(html, &err))

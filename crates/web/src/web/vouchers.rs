@@ -298,7 +298,7 @@ async fn campaign_page(
     id: Uuid,
     outcome: Option<String>,
     refresh: Option<i64>,
-) -> AppResult<Response> {
+) -> HttpResult<Response> {
     let c = vouchers::get(&state.ctx, tenant.id, id, false).await?;
     let now = state.ctx.clock.now();
     let refresh = refresh.or_else(|| (c.state == CState::Scheduled).then(|| spread(seconds_until(now, c.claim_start))));
@@ -339,7 +339,7 @@ pub async fn campaign(
     Path((slug, id)): Path<(String, Uuid)>,
 ) -> HttpResult<Response> {
     let tenant = state.ctx.tenant(&slug).await?;
-    Ok(campaign_page(&state, page, &jar, tenant, id, None, None).await?)
+    campaign_page(&state, page, &jar, tenant, id, None, None).await
 }
 
 #[derive(Deserialize)]

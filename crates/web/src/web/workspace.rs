@@ -37,7 +37,7 @@ pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser)
     } else {
         user.permissions().to_vec()
     };
-    Ok(render(&OfficialHome {
+    render(&OfficialHome {
         page,
         can_review: user.has(Permission::Review),
         can_inspect: user.has(Permission::Inspect),
@@ -46,7 +46,7 @@ pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser)
         name: user.display_name.clone(),
         permissions,
         markets,
-    })?)
+    })
 }
 
 #[derive(Template)]
@@ -77,5 +77,5 @@ pub async fn official_market(
     user.require_staff()?;
     let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let stalls = codes::for_market(&state.ctx, &user.tenant, id).await?;
-    Ok(render(&OfficialMarket { page, market, stalls })?)
+    render(&OfficialMarket { page, market, stalls })
 }
