@@ -640,6 +640,14 @@ fn the_layers_hold() {
                 "crates/{krate} depends on {http}: what it answers must not know how it is sent"
             );
         }
+        // The API's schemas may be described below the HTTP layer, but only behind the feature
+        // the HTTP layer turns on: built alone, these crates know nothing of the API.
+        if let Some(utoipa) = dependencies.lines().find(|l| l.trim_start().starts_with("utoipa")) {
+            assert!(
+                utoipa.contains("optional = true"),
+                "crates/{krate} needs utoipa only behind its `openapi` feature"
+            );
+        }
     }
     let mut offenders = Vec::new();
     let handlers = [

@@ -6,17 +6,18 @@ use uuid::Uuid;
 use super::TenantTx;
 
 /// A problem of the tenant's inspection scheme and the points it costs.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// Short identifier: lowercase letters, digits and underscores, e.g. `hygiene` (letters are
     /// taken in lower case, surrounding spaces dropped).
-    #[schema(pattern = r"^\s*[a-zA-Z][a-zA-Z0-9_]{1,31}\s*$")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^\s*[a-zA-Z][a-zA-Z0-9_]{1,31}\s*$"))]
     pub code: String,
     /// As officials and vendors read it, e.g. 卫生不达标; 1–40 characters.
-    #[schema(min_length = 1, max_length = 40, pattern = r"\S")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 40, pattern = r"\S"))]
     pub label: String,
     /// Points deducted, 1–100.
-    #[schema(minimum = 1, maximum = 100)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub points: i32,
     /// Inactive problems stay on past inspections but cannot be chosen any more.
     #[serde(default = "yes")]

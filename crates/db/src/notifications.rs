@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use super::TenantTx;
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     pub id: Uuid,
     pub kind: String,

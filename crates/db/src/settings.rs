@@ -4,61 +4,62 @@ use serde::{Deserialize, Serialize};
 
 use super::TenantTx;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
     /// Hours officials have to decide a submitted application.
-    #[schema(minimum = 1, maximum = 720)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 720))]
     pub review_deadline_hours: i32,
     /// Printed on placards and the scan page: digits and "-", 3–20 characters.
-    #[schema(pattern = "^[0-9-]{3,20}$")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9-]{3,20}$"))]
     pub complaint_hotline: String,
     /// How early before opening vendors may check in (minutes).
-    #[schema(minimum = 0, maximum = 240)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 240))]
     pub checkin_early_minutes: i32,
     /// A check-in this long after opening is late (minutes).
-    #[schema(minimum = 0, maximum = 240)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 240))]
     pub late_after_minutes: i32,
     /// A credential expiring within this many days turns the code yellow.
-    #[schema(minimum = 1, maximum = 90)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 90))]
     pub expiry_warning_days: i32,
     /// Penalty points a vendor may lose in a month before the code turns red.
-    #[schema(minimum = 1, maximum = 100)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub monthly_points: i32,
     /// Days after a deduction within which the vendor may appeal.
-    #[schema(minimum = 1, maximum = 60)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
     pub appeal_days: i32,
     /// Below this score (0–100) a code turns yellow.
     #[serde(default = "defaults::score_threshold")]
-    #[schema(minimum = 0, maximum = 100)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub score_threshold: i32,
     /// This many complaints about a stall waiting for an outcome turn its code yellow.
     #[serde(default = "defaults::unresolved_complaints_yellow")]
-    #[schema(minimum = 1, maximum = 50)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     pub unresolved_complaints_yellow: i32,
     /// How many ratings' worth of weight the tenant-wide mean carries in a stall's average.
     #[serde(default = "defaults::rating_prior_weight")]
-    #[schema(minimum = 1, maximum = 1000)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
     pub rating_prior_weight: i32,
     /// Words masked in shoppers' comments.
     #[serde(default)]
     pub word_filter: Vec<String>,
     /// Voucher fraud flags: the same shopper at the same stall more than this many times a campaign,
     #[serde(default = "defaults::flag_same_pair")]
-    #[schema(minimum = 1, maximum = 100)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub flag_same_pair: i32,
     /// this many bills within `flag_near_fen` over the threshold,
     #[serde(default = "defaults::flag_near_count")]
-    #[schema(minimum = 2, maximum = 100)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 2, maximum = 100))]
     pub flag_near_count: i32,
     #[serde(default = "defaults::flag_near_fen")]
-    #[schema(minimum = 0, maximum = 100000)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub flag_near_fen: i32,
     /// more than this many redemptions at one stall within `flag_burst_minutes`.
     #[serde(default = "defaults::flag_burst_count")]
-    #[schema(minimum = 2, maximum = 1000)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 2, maximum = 1000))]
     pub flag_burst_count: i32,
     #[serde(default = "defaults::flag_burst_minutes")]
-    #[schema(minimum = 1, maximum = 240)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 240))]
     pub flag_burst_minutes: i32,
     /// Whether a yellow code (a warning) may take vouchers; a red one never does.
     #[serde(default)]

@@ -11,7 +11,8 @@ use super::people::Phone;
 use crate::msg::{FieldError, Msg};
 
 /// `draft → submitted → approved | rejected | returned → resubmitted → …`, and `withdrawn`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum AppState {
@@ -96,7 +97,8 @@ impl AppState {
 }
 
 /// An official's decision on an application waiting for review.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Approve,
@@ -153,7 +155,8 @@ pub const FIELDS: [&str; 13] = [
 pub const MAX_DISTANCE_M: f64 = 50_000.0;
 
 /// An application as a vendor typed it.
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationInput {
     /// The stall's name as shoppers will see it, e.g. 张记烤苕皮.
     #[serde(default)]

@@ -34,7 +34,8 @@ pub fn base32(random: RandomBits, len: usize) -> String {
 
 /// A code's colour, like the health code it was meant to be bound to. Read from the database as
 /// this type, so a stored value that is not a colour is an error, never green.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum Colour {

@@ -5,10 +5,11 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
-#[schema(as = ComplaintCategory)]
+#[cfg_attr(feature = "openapi", schema(as = ComplaintCategory))]
 pub enum Category {
     /// 食品安全
     FoodSafety,
@@ -29,7 +30,8 @@ pub enum Category {
 }
 
 /// How fast a complaint must be acknowledged (hours) and resolved (days).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deadlines {
     pub ack_hours: i32,
     pub resolve_days: i32,
@@ -104,10 +106,11 @@ impl Deadlines {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[sqlx(type_name = "text", rename_all = "snake_case")]
-#[schema(as = ComplaintState)]
+#[cfg_attr(feature = "openapi", schema(as = ComplaintState))]
 pub enum State {
     Open,
     Acknowledged,
@@ -117,7 +120,8 @@ pub enum State {
 }
 
 /// What an official (or the shopper, for reopen) does to a complaint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Acknowledge,
@@ -194,7 +198,8 @@ pub fn may_reopen(state: State, reopen_count: i16, closed_at: Option<DateTime<Ut
 }
 
 /// Where a complaint stands against its deadlines `now`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timing {
     /// The deadline that applies now (acknowledgement while open, then resolution), if any.
     pub due_at: Option<DateTime<Utc>>,

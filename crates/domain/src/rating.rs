@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::msg::{FieldError, Msg};
 
 /// What a shopper may tick: four praises and four complaints, in this order on the form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Tag {
     /// 干净卫生

@@ -34,7 +34,8 @@ pub fn signed_message(kid: &str, payload: &str) -> Vec<u8> {
 }
 
 /// A record as handed over: the payload exactly as signed, the key id and the signature.
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedRecord {
     /// The record's JSON (a [`Payload`]); the signature covers these exact bytes.
     pub payload: String,
@@ -44,8 +45,9 @@ pub struct SignedRecord {
 }
 
 /// What a record says. Sections the vendor did not choose are absent.
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = CreditRecordPayload)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CreditRecordPayload))]
 pub struct Payload {
     /// Format version.
     pub v: u32,
@@ -73,15 +75,17 @@ pub struct Payload {
 }
 
 /// Who the record is about, masked as everywhere (the holder shows their ID card to match).
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordVendor)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordVendor))]
 pub struct Vendor {
     pub name_masked: String,
     pub id_number_masked: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordStall)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordStall))]
 pub struct Stall {
     pub name: String,
     pub category: String,
@@ -91,8 +95,9 @@ pub struct Stall {
     pub live: bool,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordTrading)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordTrading))]
 pub struct Trading {
     pub first_code_on: NaiveDate,
     pub months_trading: i64,
@@ -101,8 +106,9 @@ pub struct Trading {
     pub nights_last_12_months: i64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordScore)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordScore))]
 pub struct Score {
     /// Each live stall's score now (0–100).
     pub current: Vec<StallScore>,
@@ -112,31 +118,35 @@ pub struct Score {
     pub history: Vec<MonthScore>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordStallScore)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordStallScore))]
 pub struct StallScore {
     pub stall: String,
     pub score: Option<i32>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordMonthRatings)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordMonthRatings))]
 pub struct MonthRatings {
     pub month: String,
     pub ratings: i64,
     pub average: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordMonthScore)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordMonthScore))]
 pub struct MonthScore {
     pub stall: String,
     pub month: String,
     pub score: i32,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordComplaints)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordComplaints))]
 pub struct Complaints {
     pub received: i64,
     /// Found true by an official.
@@ -145,8 +155,9 @@ pub struct Complaints {
     pub open: i64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordInspections)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordInspections))]
 pub struct Inspections {
     pub total: i64,
     pub passed: i64,
@@ -156,8 +167,9 @@ pub struct Inspections {
     pub points_cancelled_on_appeal: i64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordCredential)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordCredential))]
 pub struct Credential {
     /// health, food_licence, business_licence.
     pub kind: String,
@@ -166,8 +178,9 @@ pub struct Credential {
     pub expires_on: Option<NaiveDate>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-#[schema(as = RecordVouchers)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = RecordVouchers))]
 pub struct Vouchers {
     pub redemptions: i64,
     pub subsidy_fen: i64,
@@ -175,9 +188,10 @@ pub struct Vouchers {
 }
 
 /// Where a record stands for whoever checks it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-#[schema(as = CreditRecordStanding)]
+#[cfg_attr(feature = "openapi", schema(as = CreditRecordStanding))]
 pub enum Standing {
     Valid,
     Expired,

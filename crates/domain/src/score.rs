@@ -19,7 +19,8 @@ pub const ATTENDANCE_NIGHTS: i64 = 30;
 pub const LOOKBACK_DAYS: i64 = 90;
 
 /// What the score is computed from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Inputs {
     /// The stall's ratings: how many, and their stars added up.
     pub rating_count: i64,
@@ -38,7 +39,8 @@ pub struct Inputs {
 }
 
 /// The score and its parts.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Score {
     /// 0–100, the sum of the four parts, rounded.
     pub score: i32,

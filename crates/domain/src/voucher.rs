@@ -7,9 +7,10 @@ use uuid::Uuid;
 use crate::msg::{FieldError, Msg};
 
 /// What an admin stores; `Running` is never stored (see [`effective`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-#[schema(as = VoucherState)]
+#[cfg_attr(feature = "openapi", schema(as = VoucherState))]
 pub enum State {
     Draft,
     Scheduled,
@@ -53,9 +54,10 @@ impl State {
 }
 
 /// An admin's step on a campaign.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-#[schema(as = CampaignStep)]
+#[cfg_attr(feature = "openapi", schema(as = CampaignStep))]
 pub enum Step {
     /// Makes the vouchers and fixes the terms; claims open at the claim start.
     Schedule,
@@ -133,32 +135,39 @@ pub fn effective(stored: State, claim_start: DateTime<Utc>, claim_end: DateTime<
 }
 
 /// A campaign's terms as entered (strings from a form, or JSON).
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Terms {
     /// 2–60 characters.
-    #[schema(min_length = 2, max_length = 60, pattern = r"\S[\s\S]*\S")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 2, max_length = 60, pattern = r"\S[\s\S]*\S")
+    )]
     pub name: String,
     /// Face value in fen (1000 = 10 元), 1–100,000.
-    #[schema(minimum = 1, maximum = 100_000)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100_000))]
     pub value_fen: i64,
     /// Bill needed, in fen (0: none; else at least the face value). 满50减10 is threshold 5000,
     /// value 1000.
-    #[schema(minimum = 0, maximum = 10_000_000)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10_000_000))]
     pub threshold_fen: i64,
-    #[schema(minimum = 1, maximum = 10_000_000)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10_000_000))]
     pub total: i64,
-    #[schema(minimum = 1, maximum = 100)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub per_person: i64,
     pub claim_start: DateTime<Utc>,
     pub claim_end: DateTime<Utc>,
     /// The use window's end (RFC 3339; the pattern knows each month's days, and leaves out
     /// 29 February, which the server accepts in leap years), or
-    #[schema(
-        pattern = r"^[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+        )
     )]
     pub use_until: Option<DateTime<Utc>>,
     /// days after each claim (1–365; exactly one of the two).
-    #[schema(minimum = 1, maximum = 365)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
     pub use_days: Option<i32>,
     /// Markets where vouchers are taken (empty: all).
     #[serde(default)]
@@ -167,7 +176,7 @@ pub struct Terms {
     #[serde(default)]
     pub categories: Vec<String>,
     /// The most subsidy a day (fen), if any.
-    #[schema(minimum = 1)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub daily_budget_fen: Option<i64>,
 }
 

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// 健康证: the health certificate (and the health status an external system reports).
@@ -42,7 +43,8 @@ impl Kind {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Valid,
@@ -78,12 +80,13 @@ impl Status {
 }
 
 /// A credential event as sent.
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CredentialEvent {
     /// The sender's id for this event, 1–100 characters; repeating it with the same body is
     /// harmless.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"\S"))]
     pub event_id: String,
     /// The vendor's resident ID number…
     #[serde(default)]
@@ -93,11 +96,11 @@ pub struct CredentialEvent {
     pub vendor_id: Option<Uuid>,
     pub credential: Kind,
     /// `valid` or `invalid` (an expiry is the platform's to tell from the dates it holds).
-    #[schema(value_type = String, pattern = "^(valid|invalid)$")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^(valid|invalid)$"))]
     pub status: Status,
     /// Why, as the sender puts it; at most 200 characters.
     #[serde(default)]
-    #[schema(max_length = 200)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub reason: String,
     pub occurred_at: DateTime<Utc>,
 }

@@ -174,7 +174,8 @@ pub async fn change_password(ctx: &Ctx, user: &Actor, current: &str, new: &str, 
 }
 
 /// A staff account as admins see it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffMember {
     pub id: Uuid,
     pub role: Role,

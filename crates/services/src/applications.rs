@@ -38,7 +38,8 @@ pub(crate) fn place(tx: &TenantTx, id: Uuid, column: &'static str) -> Place<'sta
     }
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Position {
     pub lat: f64,
     pub lng: f64,
@@ -48,7 +49,8 @@ pub struct Position {
     pub at: Option<DateTime<Utc>>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Document {
     pub id: Uuid,
     pub kind: String,
@@ -57,7 +59,8 @@ pub struct Document {
 }
 
 /// An application as people see it: personal data masked unless `revealed`.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationView {
     pub id: Uuid,
     pub market_id: Uuid,
@@ -255,7 +258,8 @@ fn details<'a>(
 }
 
 /// A slot nobody holds a live code for.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FreeSlot {
     pub id: Uuid,
     pub code: String,

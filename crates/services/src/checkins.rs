@@ -14,7 +14,8 @@ use nightmarket_domain::checkin::{Refusal, Rules};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::people::Actor;
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckedIn {
     /// The business night this check-in counts for (the date it started, in the tenant's zone).
     pub business_date: NaiveDate,
@@ -172,7 +173,8 @@ pub async fn for_stall(ctx: &Ctx, user: &Actor, code: &CodeRow) -> AppResult<Sta
 }
 
 /// Where a stall stands on a night.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     /// Checked in and not checked out.
@@ -183,7 +185,8 @@ pub enum Presence {
     Absent,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StallNight {
     pub code_id: Uuid,
     pub slot: String,
@@ -196,7 +199,8 @@ pub struct StallNight {
     pub checked_out_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NightCounts {
     pub stalls: usize,
     pub open: usize,
@@ -205,7 +209,8 @@ pub struct NightCounts {
     pub absent: usize,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Night {
     pub market_id: Uuid,
     pub market_name: String,

@@ -216,7 +216,8 @@ pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&s
 }
 
 /// A tenant's public keys, as published at `/t/{tenant}/code-key`.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyDocument {
     pub tenant: String,
     pub algorithm: String,
@@ -225,7 +226,8 @@ pub struct KeyDocument {
     pub keys: Vec<PublicKey>,
 }
 
-#[derive(Clone, Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicKey {
     pub kid: String,
     /// The 32-byte Ed25519 public key, base64.

@@ -68,7 +68,8 @@ pub struct Filing {
 }
 
 /// What the filer gets back.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Filed {
     /// The shopper's key to `/complaints/{tracking}`: a secret, never in a public feed.
     pub tracking: String,
@@ -375,7 +376,8 @@ pub async fn file(
 }
 
 /// A complaint as officials see it (the contact masked).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplaintView {
     pub id: Uuid,
     pub tracking: String,
@@ -482,12 +484,19 @@ impl ComplaintView {
 }
 
 /// Which complaints an official lists.
-#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct QueueFilter {
     /// `waiting` (default: open, acknowledged, in progress), `closed`, `all`, or one state.
-    #[param(pattern = "^(waiting|closed|all|open|acknowledged|in_progress|resolved|rejected)?$")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = "^(waiting|closed|all|open|acknowledged|in_progress|resolved|rejected)?$")
+    )]
     pub state: Option<String>,
-    #[param(pattern = "^(food_safety|price_fraud|short_weight|hygiene|service|road_occupation|noise|other)?$")]
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = "^(food_safety|price_fraud|short_weight|hygiene|service|road_occupation|noise|other)?$")
+    )]
     pub category: Option<String>,
     pub market: Option<Uuid>,
     /// Only those past their deadline.
@@ -590,8 +599,9 @@ pub async fn claim(ctx: &Ctx, official: &Actor, id: Uuid) -> AppResult<()> {
 }
 
 /// An official's step on a complaint.
-#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = ComplaintStep)]
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ComplaintStep))]
 pub struct Step {
     pub action: Action,
     /// For resolve: whether the complaint was found true (it then counts against the score).
@@ -755,7 +765,8 @@ async fn tell_shopper(tx: &mut TenantTx, ctx: &Ctx, row: &ComplaintRow, outcome:
 }
 
 /// What the shopper's tracking page shows (no contact details, no internal evidence).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tracking {
     pub tracking: String,
     pub stall_name: String,
@@ -774,7 +785,8 @@ pub struct Tracking {
     pub events: Vec<TrackingEvent>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TrackingEvent {
     pub at: DateTime<Utc>,
     pub kind: String,

@@ -52,7 +52,8 @@ pub struct Signed<'a> {
     pub signature: Option<&'a str>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventOutcome {
     /// False when this event id was applied before (with the same body).
     pub applied: bool,
@@ -61,7 +62,8 @@ pub struct EventOutcome {
     pub codes: Vec<CodeColour>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeColour {
     pub code_id: Uuid,
     pub colour: Colour,
@@ -251,7 +253,8 @@ async fn colours(tx: &mut TenantTx, vendor: Uuid) -> AppResult<Vec<CodeColour>> 
 }
 
 /// A credential as the vendor and officials see it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CredentialView {
     pub kind: Kind,
     pub required: bool,
@@ -566,7 +569,8 @@ pub async fn renewal_document(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(S
 }
 
 /// An API key as admins see it (the secret is never shown again).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKey {
     pub id: Uuid,
     pub key_id: String,

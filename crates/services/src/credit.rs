@@ -22,8 +22,9 @@ use nightmarket_domain::record::{
 use nightmarket_domain::tenant::Tenant;
 
 /// What a vendor asks for.
-#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
-#[schema(as = CreditRecordRequest)]
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CreditRecordRequest))]
 pub struct IssueRequest {
     /// Any of trading, score, complaints, inspections, credentials, vouchers (at least one).
     #[serde(default)]
@@ -33,8 +34,9 @@ pub struct IssueRequest {
 }
 
 /// A record as its vendor sees it in their list.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = CreditRecordView)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CreditRecordView))]
 pub struct RecordView {
     pub id: Uuid,
     /// The verification code as shown (`nanan-7K3F-9QX2-M4AB`).
@@ -382,8 +384,9 @@ pub fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
 }
 
 /// What `/verify/{code}` shows.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = CreditRecordVerification)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = CreditRecordVerification))]
 pub struct Verification {
     pub standing: Standing,
     /// The verification code as shown.

@@ -26,8 +26,9 @@ pub const CATEGORIES: [&str; 2] = ["food", "produce"];
 pub const MAX_AGE_DAYS: i64 = 365;
 
 /// What a vendor declares.
-#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
-#[schema(as = GoodsDeclaration)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = GoodsDeclaration))]
 pub struct Declaration {
     /// Who supplied the goods (2–60 characters).
     pub supplier: String,
@@ -41,8 +42,9 @@ pub struct Declaration {
 }
 
 /// A declaration as shown to its vendor and to officials.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = GoodsSource)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = GoodsSource))]
 pub struct SourceView {
     pub id: Uuid,
     pub supplier: String,

@@ -23,8 +23,9 @@ use nightmarket_domain::people::Actor;
 pub const NIGHTS: i64 = 30;
 
 /// One night of the stall.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = InsightNight)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = InsightNight))]
 pub struct Night {
     pub night: NaiveDate,
     pub scans: i64,
@@ -33,8 +34,9 @@ pub struct Night {
     pub open: bool,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = InsightFigures)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = InsightFigures))]
 pub struct Figures {
     pub scans: i64,
     pub visitors: i64,
@@ -48,8 +50,9 @@ pub struct Figures {
     pub consumption_fen: i64,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = InsightMedians)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = InsightMedians))]
 pub struct Medians {
     /// The other stalls of the category the medians are over.
     pub stalls: usize,
@@ -63,8 +66,9 @@ pub struct Medians {
     pub consumption_fen: i64,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = InsightCount)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = InsightCount))]
 pub struct Count {
     pub key: String,
     /// In the reader's language.
@@ -72,7 +76,8 @@ pub struct Count {
     pub count: i64,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryDemand {
     pub category: String,
     pub label: String,
@@ -85,7 +90,8 @@ pub struct CategoryDemand {
     pub under_supplied: bool,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SuggestionView {
     /// What kind of suggestion (weekday, rating_below, rating_above, fewer_nights, few_visitors,
     /// complaints, peak_hour, vouchers, own_category_in_demand, under_supplied).
@@ -94,7 +100,8 @@ pub struct SuggestionView {
     pub text: String,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Insights {
     pub code_id: Uuid,
     pub stall_name: String,
@@ -117,7 +124,8 @@ pub struct Insights {
     pub suggestions: Vec<SuggestionView>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WeekdayFigure {
     /// 1 = Monday … 7 = Sunday.
     pub weekday: u32,

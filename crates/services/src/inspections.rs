@@ -110,7 +110,8 @@ pub async fn save_problem(ctx: &Ctx, admin: &Actor, p: &Problem) -> AppResult<()
     Ok(())
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recorded {
     pub inspection_id: Uuid,
     pub passed: bool,
@@ -275,7 +276,8 @@ pub async fn record(
 }
 
 /// A deduction as the vendor sees it, with whether it can still be appealed.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deduction {
     pub id: Uuid,
     pub problem: String,
@@ -575,7 +577,8 @@ pub async fn photo(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(String, Vec<
 }
 
 /// An inspection as the stall's pages show it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InspectionView {
     pub id: Uuid,
     pub at: chrono::DateTime<chrono::Utc>,

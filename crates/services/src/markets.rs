@@ -14,7 +14,8 @@ use nightmarket_domain::market::{Category, MarketDraft, parse_slot_code};
 use nightmarket_domain::people::Actor;
 use nightmarket_domain::tenant::TenantId;
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Market {
     pub id: Uuid,
     pub name: String,
@@ -26,10 +27,10 @@ pub struct Market {
     /// Radius of the geofence in metres.
     pub radius_m: i32,
     /// Opening time, local "HH:MM" in the tenant's zone.
-    #[schema(example = "18:00")]
+    #[cfg_attr(feature = "openapi", schema(example = "18:00"))]
     pub opens_at: String,
     /// Closing time, local "HH:MM"; earlier than `opens_at` when the market runs past midnight.
-    #[schema(example = "02:00")]
+    #[cfg_attr(feature = "openapi", schema(example = "02:00"))]
     pub closes_at: String,
     pub crosses_midnight: bool,
     pub slot_count: i64,
@@ -57,10 +58,11 @@ impl From<&MarketRow> for Market {
     }
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Slot {
     pub id: Uuid,
-    #[schema(example = "A-01")]
+    #[cfg_attr(feature = "openapi", schema(example = "A-01"))]
     pub code: String,
     pub category: Category,
 }
@@ -75,7 +77,8 @@ impl Slot {
     }
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarketDetail {
     #[serde(flatten)]
     pub market: Market,

@@ -32,13 +32,14 @@ pub const MAX_NIGHTS: i64 = 366;
 
 /// What the range form and the API's query string carry. Empty strings are "not given", so a
 /// plain HTML form can send every field.
-#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct RangeQuery {
     /// `tonight` (the default), `night` (with `night`), `7`, `30`, `90` (nights ending tonight)
     /// or `custom` (with `from` and `to`).
     #[serde(default)]
-    #[param(pattern = r"^\s*(tonight|night|7|30|90|custom)?\s*$")]
+    #[cfg_attr(feature = "openapi", param(pattern = r"^\s*(tonight|night|7|30|90|custom)?\s*$"))]
     pub range: String,
     /// A business night, YYYY-MM-DD, for `range=night`.
     #[serde(default)]
@@ -71,7 +72,8 @@ impl RangeQuery {
 }
 
 /// The nights a dashboard covers, both ends included.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NightRange {
     /// tonight, night, 7, 30, 90 or custom.
     pub kind: String,
@@ -178,7 +180,8 @@ pub async fn lookup_night(ctx: &Ctx, user: &Actor) -> AppResult<NaiveDate> {
 }
 
 /// Figures that add up across nights and markets.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     /// Scan page views of the stalls' codes.
     pub scans: i64,
@@ -246,7 +249,8 @@ impl Counts {
 }
 
 /// One night's figures over the dashboard's markets.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NightFigures {
     pub night: NaiveDate,
     #[serde(flatten)]
@@ -254,7 +258,8 @@ pub struct NightFigures {
 }
 
 /// One market's figures over the range.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarketFigures {
     pub market_id: Uuid,
     pub name: String,
@@ -271,13 +276,15 @@ pub struct MarketFigures {
     pub red_codes: i64,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyCount {
     pub key: String,
     pub count: i64,
 }
 
-#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplaintFigures {
     pub total: i64,
     /// Every category, in a fixed order (zeros included).
@@ -292,7 +299,8 @@ pub struct ComplaintFigures {
     pub on_time_share: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CauseFigures {
     pub kind: String,
     /// Open now on a live code.
@@ -302,7 +310,8 @@ pub struct CauseFigures {
 }
 
 /// Live codes by colour as of now, and why codes are red.
-#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CodeFigures {
     pub green: i64,
     pub yellow: i64,
@@ -310,7 +319,8 @@ pub struct CodeFigures {
     pub red_causes: Vec<CauseFigures>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationFigures {
     /// First submitted during the range.
     pub submitted: i64,
@@ -323,7 +333,8 @@ pub struct ApplicationFigures {
     pub p90_review_hours: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VoucherFigures {
     /// Claimed during the range (claims belong to the tenant: absent on a market's dashboard).
     pub claimed: Option<i64>,
@@ -334,14 +345,16 @@ pub struct VoucherFigures {
     pub leverage: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MarketRef {
     pub id: Uuid,
     pub name: String,
 }
 
 /// A dashboard: the tenant's (or one market's) figures over a range of nights.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dashboard {
     pub tenant: String,
     pub timezone: String,
@@ -669,14 +682,16 @@ pub async fn read(tx: &mut TenantTx, tenant: &Tenant, q: &RangeQuery, now: DateT
 // ------------------------------------------------------------------------------------ public record
 
 /// Stalls of one category at a market.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryStalls {
     pub category: String,
     pub stalls: i64,
 }
 
 /// A market's public record over the last 30 nights: no person, no stall.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicStats {
     pub tenant: String,
     pub market: MarketRef,
@@ -702,7 +717,8 @@ pub struct PublicStats {
     pub nights: Vec<PublicNight>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublicNight {
     pub night: NaiveDate,
     pub visitors: i64,
@@ -777,7 +793,8 @@ pub async fn public_stats(ctx: &Ctx, slug: &str, market: Uuid) -> AppResult<Publ
 
 /// A table as exported: stable column names (snake_case, what a statistics platform keys on) and
 /// text cells. Money is in yuan with two decimals; labels are in the reader's language.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Table {
     pub name: String,
     pub columns: Vec<String>,

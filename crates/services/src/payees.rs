@@ -19,7 +19,8 @@ use nightmarket_input::bank::{AccountError, AccountNumber};
 use nightmarket_input::identity::mask_name;
 
 /// A payee account as a page or the API shows it: masked, or in clear when `revealed`.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Payee {
     pub holder: String,
     pub bank: String,

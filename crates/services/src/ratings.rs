@@ -22,7 +22,8 @@ use nightmarket_domain::tenant::Tenant;
 use nightmarket_domain::ticket::{self, TicketError};
 
 /// Where a stall stands tonight, as a shopper sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Tonight {
     /// Checked in and the market is open: trading now.
@@ -75,7 +76,8 @@ pub async fn tonight(
     Ok((night, state))
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rated {
     pub id: Uuid,
     pub stars: i16,
@@ -112,7 +114,8 @@ pub async fn rated_tonight(ctx: &Ctx, tenant: &Tenant, code: &CodeRow, shopper: 
 }
 
 /// How a rating was taken: counted, or held for an official (with the signal that held it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Standing {
     Counted,
@@ -267,7 +270,8 @@ pub async fn rate(
 }
 
 /// What an official decides about a rating's stars.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RatingDecision {
     /// A held rating counts after all.
@@ -343,7 +347,8 @@ pub async fn code_of(ctx: &Ctx, official: &Actor, rating: Uuid) -> AppResult<Uui
 }
 
 /// A held rating as the officials' queue lists it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeldRating {
     #[serde(flatten)]
     pub rating: RatingView,
@@ -367,7 +372,8 @@ pub async fn held(ctx: &Ctx, official: &Actor) -> AppResult<Vec<HeldRating>> {
 }
 
 /// A rating as pages and the API show it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RatingView {
     pub id: Uuid,
     pub code_id: Uuid,

@@ -33,7 +33,8 @@ pub struct QueueFilter {
     pub state: Option<State>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueCounts {
     /// Submitted or resubmitted, waiting for a decision.
     pub waiting: i64,
@@ -46,7 +47,8 @@ pub struct QueueCounts {
     pub review_deadline_hours: i32,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Queue {
     pub counts: QueueCounts,
     pub items: Vec<ApplicationView>,
@@ -97,7 +99,8 @@ pub async fn queue(ctx: &Ctx, official: &Actor, filter: &QueueFilter) -> AppResu
 }
 
 /// Everything needed to decide.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Review {
     pub application: ApplicationView,
     /// Other applications by the same person (same ID number) in any market of the tenant.
@@ -109,7 +112,8 @@ pub struct Review {
     pub market_radius_m: i32,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub at: DateTime<Utc>,
     pub action: String,
@@ -221,7 +225,8 @@ pub async fn claim(ctx: &Ctx, official: &Actor, id: Uuid) -> AppResult<()> {
 }
 
 /// An official's decision as sent.
-#[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionInput {
     pub decision: Decision,
     /// The version the official saw (from the application); a decision on an older one is refused.

@@ -16,7 +16,8 @@ use nightmarket_domain::people::Actor;
 use nightmarket_domain::score::{self, Score};
 
 /// An upheld complaint that costs the stall points.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpheldComplaint {
     pub tracking: String,
     pub category: Category,
@@ -26,7 +27,8 @@ pub struct UpheldComplaint {
 }
 
 /// Penalty points kept from an inspection.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PenaltyEvidence {
     pub inspection_id: Uuid,
     pub problem: String,
@@ -34,7 +36,8 @@ pub struct PenaltyEvidence {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Breakdown {
     pub code_id: Uuid,
     pub score: Score,

@@ -35,7 +35,8 @@ pub const BATCH: usize = 512;
 pub const QUEUE: usize = 20_000;
 
 /// A campaign as admins and shoppers see it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Campaign {
     pub id: Uuid,
     pub name: String,
@@ -269,7 +270,8 @@ pub async fn send_code(ctx: &Ctx, tenant: &Tenant, phone: &str, client: std::net
 }
 
 /// A signed-in shopper: their token (for the cookie or `Authorization: Bearer`) and masked number.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShopperSession {
     pub token: String,
     pub shopper_id: Uuid,
@@ -316,7 +318,8 @@ fn shopper_actor(id: Uuid) -> Author {
 }
 
 /// A shopper's vouchers.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeldVoucher {
     pub campaign_id: Uuid,
     pub campaign_name: String,
@@ -377,7 +380,8 @@ pub enum Claimed {
     Unknown,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClaimedVoucher {
     pub campaign_id: Uuid,
     pub seq: i32,
@@ -713,7 +717,8 @@ async fn settle(
 pub const MAX_BILL_FEN: i64 = 5_000_000;
 
 /// A voucher used at a stall, as the confirmation screen, the vendor and officials see it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Redemption {
     pub id: Uuid,
     pub campaign_id: Uuid,
@@ -1065,7 +1070,8 @@ pub async fn reverse(ctx: &Ctx, official: &Actor, id: Uuid, reason: &str) -> App
 // ------------------------------------------------------------------- settlement and statistics
 
 /// A campaign's numbers.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CampaignStats {
     pub campaign: Campaign,
     pub issued: i64,
@@ -1115,8 +1121,9 @@ pub async fn stats(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<CampaignStats
 }
 
 /// Subsidy and spending by market, and for the whole tenant.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = VoucherMarketFigures)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = VoucherMarketFigures))]
 pub struct MarketFigures {
     pub market_id: Option<Uuid>,
     /// The market, or the tenant for the total.
@@ -1155,7 +1162,8 @@ pub async fn market_figures(ctx: &Ctx, user: &Actor) -> AppResult<Vec<MarketFigu
 }
 
 /// One vendor-day to pay.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VendorDay {
     pub vendor_id: Uuid,
     pub vendor: String,
@@ -1301,7 +1309,8 @@ pub fn settlement_csv(days: &[VendorDay], tz: chrono_tz::Tz) -> AppResult<Vec<u8
 // ------------------------------------------------------------------------------------ fraud flags
 
 /// A pattern worth an official's look, with the redemptions behind it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Flag {
     /// same_pair, near_threshold, vendor_shopper, refused_attempts or burst.
     pub kind: String,
@@ -1319,7 +1328,8 @@ pub struct Flag {
 }
 
 /// Why an official dismissed a flag, who, and when.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagDismissal {
     pub reason: String,
     pub by: String,
