@@ -482,13 +482,17 @@ fn api_schema_names_are_unique() {
     for (path, text) in files_under(&["src", "crates"], ".rs") {
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
-            if !(line.trim_start().starts_with("#[derive(") && line.contains("ToSchema")) {
+            let t = line.trim_start();
+            if !((t.starts_with("#[derive(") || t.starts_with("#[cfg_attr(")) && line.contains("ToSchema")) {
                 continue;
             }
             let mut renamed = None;
             for next in &lines[i + 1..] {
                 let t = next.trim_start();
-                if let Some(rest) = t.strip_prefix("#[schema(as = ") {
+                if let Some(rest) = t
+                    .strip_prefix("#[schema(as = ")
+                    .or_else(|| t.strip_prefix("#[cfg_attr(feature = \"openapi\", schema(as = "))
+                {
                     renamed = rest.split(')').next().map(str::to_string);
                 }
                 if let Some(rest) = t.strip_prefix("pub struct ").or_else(|| t.strip_prefix("pub enum ")) {
@@ -669,6 +673,25 @@ fn the_layers_hold() {
     assert!(
         offenders.is_empty(),
         "handlers that run queries themselves: {offenders:#?}"
+    );
+    // Permissions are the use case's to check (and who may enter an audience's pages the route
+    // table's, through `auth::gates`): a handler that checks again is a second truth.
+    let mut checks = Vec::new();
+    for (path, text) in files_under(&["crates/web/src/web", "crates/web/src/api"], ".rs") {
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains(".require(")
+                || code.contains(".require_vendor(")
+                || code.contains(".require_staff(")
+                || code.contains(".require_admin(")
+            {
+                checks.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        checks.is_empty(),
+        "handlers that check permissions themselves: {checks:#?}"
     );
 }
 

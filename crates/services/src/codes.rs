@@ -450,6 +450,7 @@ pub async fn detail(ctx: &Ctx, user: &Actor, code_id: Uuid) -> AppResult<(CodeRo
 }
 
 pub async fn for_vendor(ctx: &Ctx, vendor: &Actor) -> AppResult<Vec<(CodeRow, Vec<CauseRow>)>> {
+    vendor.require_vendor()?;
     let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
     let rows = db_codes::list(
         &mut tx,

@@ -269,6 +269,12 @@ pub struct CredentialView {
     pub disputable: bool,
 }
 
+/// The signed-in vendor's own credentials.
+pub async fn mine(ctx: &Ctx, vendor: &Actor) -> AppResult<Vec<CredentialView>> {
+    vendor.require_vendor()?;
+    for_vendor(ctx, vendor, vendor.id).await
+}
+
 /// The vendor's credentials: those required by what they sell, and any others on file.
 pub async fn for_vendor(ctx: &Ctx, user: &Actor, vendor: Uuid) -> AppResult<Vec<CredentialView>> {
     if !(user.role.is_staff() || user.id == vendor) {
@@ -544,8 +550,11 @@ pub async fn renewal_document(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(S
     let (vendor, content_type, sealed) = db::credentials::renewal_document(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !(user.id == vendor || user.has(Permission::Review)) {
-        return Err(AppError::NotFound);
+    if user.id != vendor {
+        if !user.role.is_staff() {
+            return Err(AppError::NotFound);
+        }
+        user.require(Permission::Review)?;
     }
     let bytes = ctx.keys.open_stored(
         &Place {

@@ -306,6 +306,12 @@ pub fn deduction_view(d: &DeductionRow, appeal_days: i32, now: chrono::DateTime<
     }
 }
 
+/// The signed-in vendor's own deductions.
+pub async fn my_deductions(ctx: &Ctx, vendor: &Actor) -> AppResult<Vec<Deduction>> {
+    vendor.require_vendor()?;
+    deductions_of(ctx, vendor, vendor.id).await
+}
+
 /// The vendor's deductions, newest first.
 pub async fn deductions_of(ctx: &Ctx, user: &Actor, vendor: Uuid) -> AppResult<Vec<Deduction>> {
     if !(user.role.is_staff() || user.id == vendor) {

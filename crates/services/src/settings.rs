@@ -8,8 +8,16 @@ use nightmarket_db::{self as db, settings::Settings};
 use nightmarket_domain::people::Actor;
 
 pub async fn get(ctx: &Ctx, user: &Actor) -> AppResult<Settings> {
+    user.require_staff()?;
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     Ok(db::settings::get(&mut tx).await?)
+}
+
+/// The points a vendor may lose in a month before the stall is suspended: the one setting the
+/// vendor's own pages show, and which anyone signed in to the tenant may know.
+pub async fn monthly_points(ctx: &Ctx, user: &Actor) -> AppResult<i32> {
+    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
+    Ok(db::settings::get(&mut tx).await?.monthly_points)
 }
 
 /// The allowed range of each number, as the database also enforces.

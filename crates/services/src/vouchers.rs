@@ -116,13 +116,23 @@ async fn load(tx: &mut TenantTx, id: Uuid, lock: bool, now: DateTime<Utc>) -> Ap
     Ok((row, v))
 }
 
-/// Every campaign of the tenant (staff), or the ones shoppers may see (not drafts).
-pub async fn list(ctx: &Ctx, tenant: TenantId, staff: bool) -> AppResult<Vec<Campaign>> {
+/// The campaigns shoppers may see (not drafts).
+pub async fn list(ctx: &Ctx, tenant: TenantId) -> AppResult<Vec<Campaign>> {
+    campaigns(ctx, tenant, false).await
+}
+
+/// Every campaign of the tenant, drafts too (staff).
+pub async fn list_all(ctx: &Ctx, staff: &Actor) -> AppResult<Vec<Campaign>> {
+    staff.require_staff()?;
+    campaigns(ctx, staff.tenant_id(), true).await
+}
+
+async fn campaigns(ctx: &Ctx, tenant: TenantId, drafts: bool) -> AppResult<Vec<Campaign>> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(tenant).await?;
     let mut out = Vec::new();
     for c in db::vouchers::list(&mut tx).await? {
-        if !staff && c.state == "draft" {
+        if !drafts && c.state == "draft" {
             continue;
         }
         let (_, claimed, used) = db::vouchers::counts(&mut tx, c.id).await?;
@@ -131,11 +141,22 @@ pub async fn list(ctx: &Ctx, tenant: TenantId, staff: bool) -> AppResult<Vec<Cam
     Ok(out)
 }
 
-pub async fn get(ctx: &Ctx, tenant: TenantId, id: Uuid, staff: bool) -> AppResult<Campaign> {
+/// A campaign shoppers may see (a draft is not found).
+pub async fn get(ctx: &Ctx, tenant: TenantId, id: Uuid) -> AppResult<Campaign> {
+    campaign(ctx, tenant, id, false).await
+}
+
+/// Any campaign of the tenant, a draft too (staff).
+pub async fn get_any(ctx: &Ctx, staff: &Actor, id: Uuid) -> AppResult<Campaign> {
+    staff.require_staff()?;
+    campaign(ctx, staff.tenant_id(), id, true).await
+}
+
+async fn campaign(ctx: &Ctx, tenant: TenantId, id: Uuid, drafts: bool) -> AppResult<Campaign> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(tenant).await?;
     let (row, v) = load(&mut tx, id, false, now).await?;
-    if !staff && row.state == "draft" {
+    if !drafts && row.state == "draft" {
         return Err(AppError::NotFound);
     }
     Ok(v)

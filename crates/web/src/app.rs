@@ -19,14 +19,12 @@ use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::api;
+use crate::auth::gates;
 use crate::error::{AppError, HttpError};
 use crate::http::{admission, assets, errors, metrics, security};
 pub use crate::state::AppState;
-use crate::web::{
-    account, admin_markets, admin_settings, admin_staff, admin_supervision, admin_vouchers, audit, codes, complaints,
-    credit, goods, insights, numbers, oversight, payee, public, review, shopper, signup, stall, vendor, vouchers,
-    workspace,
-};
+use crate::web::account::{session, signup};
+use crate::web::{admin, official, public, vendor};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -35,189 +33,254 @@ pub fn router(state: AppState) -> Router {
     let (api_routes, openapi) = api::router();
     let openapi = Arc::new(openapi);
 
-    let pages = Router::new()
-        // public
-        .route("/", get(public::home))
-        .route("/t/{tenant}", get(public::tenant))
-        .route("/t/{tenant}/m/{market}", get(public::market))
-        .route("/t/{tenant}/m/{market}/stats", get(numbers::public_stats))
-        .route("/lang/{code}", get(public::switch_lang))
-        .route("/t/{tenant}/code-key", get(codes::key_document))
-        // what a QR code opens (and /c/{code}.svg, /c/{code}.png)
-        .route("/c/{code}", get(codes::scan))
-        .route("/c/{code}/print", get(codes::placard))
-        .route("/c/{code}/rate", get(shopper::rate_form).post(shopper::rate))
+    // Anyone, signed in or not.
+    let public = Router::new()
+        .route("/", get(public::markets::home))
+        .route("/t/{tenant}", get(public::markets::tenant))
+        .route("/t/{tenant}/m/{market}", get(public::markets::market))
+        .route("/t/{tenant}/m/{market}/stats", get(official::numbers::public_stats))
+        .route("/lang/{code}", get(public::markets::switch_lang))
+        .route("/t/{tenant}/code-key", get(public::codes::key_document))
+        .route("/c/{code}", get(public::codes::scan))
+        .route("/c/{code}/print", get(public::codes::placard))
+        .route(
+            "/c/{code}/rate",
+            get(public::shopper::rate_form).post(public::shopper::rate),
+        )
         .route(
             "/c/{code}/complain",
-            get(shopper::complain_form)
-                .post(shopper::complain)
+            get(public::shopper::complain_form)
+                .post(public::shopper::complain)
                 .layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
-        .route("/c/{code}/complain/code", post(shopper::complain_code))
-        .route("/c/{code}/redeem", get(vouchers::redeem_form).post(vouchers::redeem))
-        .route("/t/{tenant}/me", get(vouchers::me))
-        .route("/t/{tenant}/me/code", post(vouchers::send_code))
-        .route("/t/{tenant}/me/session", post(vouchers::sign_in))
-        .route("/t/{tenant}/vouchers", get(vouchers::campaigns))
-        .route("/t/{tenant}/vouchers/{id}", get(vouchers::campaign))
-        .route("/t/{tenant}/vouchers/{id}/claim", post(vouchers::claim))
-        .route("/verify", get(credit::form))
-        .route("/verify/{code}", get(credit::verify))
-        .route("/verify/{code}/record.json", get(credit::verify_json))
-        .route("/verify/{code}/record.pdf", get(credit::verify_pdf))
-        .route("/complaints", get(shopper::lookup_form).post(shopper::lookup))
-        .route("/complaints/{tracking}", get(shopper::tracking))
-        .route("/complaints/{tracking}/reopen", post(shopper::reopen))
-        // sessions
-        .route("/login", get(account::login_page).post(account::login))
-        .route("/logout", post(account::logout))
+        .route("/c/{code}/complain/code", post(public::shopper::complain_code))
+        .route(
+            "/c/{code}/redeem",
+            get(public::vouchers::redeem_form).post(public::vouchers::redeem),
+        )
+        .route("/t/{tenant}/me", get(public::vouchers::me))
+        .route("/t/{tenant}/me/code", post(public::vouchers::send_code))
+        .route("/t/{tenant}/me/session", post(public::vouchers::sign_in))
+        .route("/t/{tenant}/vouchers", get(public::vouchers::campaigns))
+        .route("/t/{tenant}/vouchers/{id}", get(public::vouchers::campaign))
+        .route("/t/{tenant}/vouchers/{id}/claim", post(public::vouchers::claim))
+        .route("/verify", get(vendor::records::form))
+        .route("/verify/{code}", get(vendor::records::verify))
+        .route("/verify/{code}/record.json", get(vendor::records::verify_json))
+        .route("/verify/{code}/record.pdf", get(vendor::records::verify_pdf))
+        .route(
+            "/complaints",
+            get(public::shopper::lookup_form).post(public::shopper::lookup),
+        )
+        .route("/complaints/{tracking}", get(public::shopper::tracking))
+        .route("/complaints/{tracking}/reopen", post(public::shopper::reopen));
+    // Signing in and out, and the vendor's own sign-up and reset.
+    let account = Router::new()
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
         .route(
             "/account/password",
-            get(account::password_page).post(account::change_password),
+            get(session::password_page).post(session::change_password),
         )
-        .route("/workspace", get(account::workspace))
-        // officials and vendors
-        .route("/official", get(workspace::official))
-        .route("/official/markets/{id}", get(workspace::official_market))
-        .route("/official/review", get(review::queue))
-        .route("/official/applications/{id}", get(review::application))
-        .route("/official/applications/{id}/claim", post(review::claim))
-        .route("/official/applications/{id}/decision", post(review::decide))
-        .route("/official/applications/{id}/documents/{doc}", get(review::document))
-        .route("/official/codes/{id}", get(review::code))
-        .route("/official/codes/{id}/suspend", post(review::suspend))
-        .route("/official/codes/{id}/restore", post(review::restore))
-        .route("/official/codes/{id}/revoke", post(review::revoke))
-        .route(
-            "/official/codes/{id}/inspections",
-            post(oversight::inspect).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
-        )
-        .route("/official/markets/{id}/night", get(oversight::night))
-        .route("/official/appeals", get(oversight::appeals))
-        .route("/official/appeals/{id}/decision", post(oversight::decide_appeal))
-        .route("/official/renewals", get(oversight::renewals))
-        .route("/official/renewals/{id}/decision", post(oversight::decide_renewal))
-        .route("/official/renewals/{id}/document", get(oversight::renewal_document))
-        .route("/official/disputes/{id}/decision", post(oversight::decide_dispute))
-        .route("/official/complaints", get(complaints::queue))
-        .route("/official/complaints/{id}", get(complaints::show))
-        .route("/official/complaints/{id}/claim", post(complaints::claim))
-        .route("/official/complaints/{id}/step", post(complaints::step))
-        .route("/complaint-photos/{id}", get(complaints::photo))
-        .route("/official/ratings/{id}/moderation", post(complaints::moderate))
-        .route("/official/ratings/{id}/decision", post(complaints::decide))
-        .route("/official/ratings/held", get(complaints::held))
-        .route("/official/vouchers/flags", get(admin_vouchers::flags))
-        .route("/official/vouchers/flags/dismiss", post(admin_vouchers::dismiss_flag))
-        .route("/official/vouchers/redemptions", get(admin_vouchers::redemptions))
-        .route(
-            "/official/vouchers/redemptions/{id}/reverse",
-            post(admin_vouchers::reverse),
-        )
-        .route("/official/numbers", get(numbers::dashboard))
-        .route("/official/numbers/csv/{name}", get(numbers::export))
-        .route("/official/notices", get(oversight::notices_list))
-        .route("/official/notices/read", post(oversight::notices_read))
-        .route("/official/events", get(oversight::events))
-        .route("/inspection-photos/{id}", get(stall::inspection_photo))
-        .route("/appeal-photos/{id}", get(stall::appeal_photo))
-        // vendors
+        .route("/workspace", get(session::workspace))
         .route("/t/{tenant}/signup", get(signup::page).post(signup::send_code))
         .route("/t/{tenant}/signup/verify", post(signup::verify))
         .route("/t/{tenant}/reset", get(signup::reset_page).post(signup::reset_code))
-        .route("/t/{tenant}/reset/verify", post(signup::reset_verify))
-        .route("/vendor", get(vendor::home))
-        .route("/vendor/inbox", get(vendor::inbox))
-        .route("/vendor/payee", get(payee::page).post(payee::save))
-        .route("/vendor/inbox/read", post(vendor::mark_read))
-        .route("/vendor/apply", get(vendor::choose_market))
-        .route("/vendor/apply/{market}", get(vendor::apply_form).post(vendor::apply))
-        .route("/vendor/applications/{id}", get(vendor::show).post(vendor::update))
+        .route("/t/{tenant}/reset/verify", post(signup::reset_verify));
+    // Pages of both sides of a case (the vendor and the officials): the use case decides.
+    let shared = Router::new()
+        // The stall's vendor watches it; officials open it from the code page.
+        .route(
+            "/vendor/stalls/{id}/redemptions/live",
+            get(vendor::stall::redemptions_live),
+        )
+        .route("/complaint-photos/{id}", get(official::complaints::photo))
+        .route("/inspection-photos/{id}", get(vendor::stall::inspection_photo))
+        .route("/appeal-photos/{id}", get(vendor::stall::appeal_photo))
+        .route("/goods-photos/{id}", get(vendor::goods::photo));
+    // Each audience's pages, behind the one check of who may enter them (a person of another role
+    // is refused here, whatever the page; what they may do inside is the use case's to decide).
+    let official = Router::new()
+        .route("/official", get(official::workspace::official))
+        .route("/official/markets/{id}", get(official::workspace::official_market))
+        .route("/official/review", get(official::review::queue))
+        .route("/official/applications/{id}", get(official::review::application))
+        .route("/official/applications/{id}/claim", post(official::review::claim))
+        .route("/official/applications/{id}/decision", post(official::review::decide))
+        .route(
+            "/official/applications/{id}/documents/{doc}",
+            get(official::review::document),
+        )
+        .route("/official/codes/{id}", get(official::review::code))
+        .route("/official/codes/{id}/suspend", post(official::review::suspend))
+        .route("/official/codes/{id}/restore", post(official::review::restore))
+        .route("/official/codes/{id}/revoke", post(official::review::revoke))
+        .route(
+            "/official/codes/{id}/inspections",
+            post(official::oversight::inspect).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/official/markets/{id}/night", get(official::oversight::night))
+        .route("/official/appeals", get(official::oversight::appeals))
+        .route(
+            "/official/appeals/{id}/decision",
+            post(official::oversight::decide_appeal),
+        )
+        .route("/official/renewals", get(official::oversight::renewals))
+        .route(
+            "/official/renewals/{id}/decision",
+            post(official::oversight::decide_renewal),
+        )
+        .route(
+            "/official/renewals/{id}/document",
+            get(official::oversight::renewal_document),
+        )
+        .route(
+            "/official/disputes/{id}/decision",
+            post(official::oversight::decide_dispute),
+        )
+        .route("/official/complaints", get(official::complaints::queue))
+        .route("/official/complaints/{id}", get(official::complaints::show))
+        .route("/official/complaints/{id}/claim", post(official::complaints::claim))
+        .route("/official/complaints/{id}/step", post(official::complaints::step))
+        .route(
+            "/official/ratings/{id}/moderation",
+            post(official::complaints::moderate),
+        )
+        .route("/official/ratings/{id}/decision", post(official::complaints::decide))
+        .route("/official/ratings/held", get(official::complaints::held))
+        .route("/official/vouchers/flags", get(admin::vouchers::flags))
+        .route("/official/vouchers/flags/dismiss", post(admin::vouchers::dismiss_flag))
+        .route("/official/vouchers/redemptions", get(admin::vouchers::redemptions))
+        .route(
+            "/official/vouchers/redemptions/{id}/reverse",
+            post(admin::vouchers::reverse),
+        )
+        .route("/official/numbers", get(official::numbers::dashboard))
+        .route("/official/numbers/csv/{name}", get(official::numbers::export))
+        .route("/official/notices", get(official::oversight::notices_list))
+        .route("/official/notices/read", post(official::oversight::notices_read))
+        .route("/official/events", get(official::oversight::events))
+        .route_layer(middleware::from_fn_with_state(state.clone(), gates::staff));
+    let vendor = Router::new()
+        .route("/vendor", get(vendor::applications::home))
+        .route("/vendor/inbox", get(vendor::applications::inbox))
+        .route("/vendor/payee", get(vendor::payee::page).post(vendor::payee::save))
+        .route("/vendor/inbox/read", post(vendor::applications::mark_read))
+        .route("/vendor/apply", get(vendor::applications::choose_market))
+        .route(
+            "/vendor/apply/{market}",
+            get(vendor::applications::apply_form).post(vendor::applications::apply),
+        )
+        .route(
+            "/vendor/applications/{id}",
+            get(vendor::applications::show).post(vendor::applications::update),
+        )
         .route(
             "/vendor/applications/{id}/documents",
-            post(vendor::upload).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
+            post(vendor::applications::upload).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
-        .route("/vendor/applications/{id}/documents/{doc}", get(vendor::document))
+        .route(
+            "/vendor/applications/{id}/documents/{doc}",
+            get(vendor::applications::document),
+        )
         .route(
             "/vendor/applications/{id}/documents/{doc}/delete",
-            post(vendor::delete_document),
+            post(vendor::applications::delete_document),
         )
-        .route("/vendor/applications/{id}/submit", post(vendor::submit))
-        .route("/vendor/applications/{id}/withdraw", post(vendor::withdraw))
-        .route("/vendor/stalls/{id}", get(stall::show))
-        .route("/vendor/stalls/{id}/check-in", post(stall::check_in))
-        .route("/vendor/stalls/{id}/redemptions/live", get(stall::redemptions_live))
-        .route("/vendor/stalls/{id}/check-out", post(stall::check_out))
+        .route("/vendor/applications/{id}/submit", post(vendor::applications::submit))
+        .route(
+            "/vendor/applications/{id}/withdraw",
+            post(vendor::applications::withdraw),
+        )
+        .route("/vendor/stalls/{id}", get(vendor::stall::show))
+        .route("/vendor/stalls/{id}/check-in", post(vendor::stall::check_in))
+        .route("/vendor/stalls/{id}/check-out", post(vendor::stall::check_out))
         .route(
             "/vendor/stalls/{id}/renewals",
-            post(stall::renew).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
+            post(vendor::stall::renew).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
-        .route("/vendor/stalls/{id}/deductions/{deduction}/appeal", post(stall::appeal))
-        .route("/vendor/stalls/{id}/insights", get(insights::page))
-        .route("/vendor/records", get(credit::list).post(credit::issue))
-        .route("/vendor/records/{id}", get(credit::show))
-        .route("/vendor/records/{id}/revoke", post(credit::revoke))
-        .route("/vendor/records/{id}/record.json", get(credit::own_json))
-        .route("/vendor/records/{id}/record.pdf", get(credit::own_pdf))
+        .route(
+            "/vendor/stalls/{id}/deductions/{deduction}/appeal",
+            post(vendor::stall::appeal),
+        )
+        .route("/vendor/stalls/{id}/insights", get(vendor::insights::page))
+        .route(
+            "/vendor/records",
+            get(vendor::records::list).post(vendor::records::issue),
+        )
+        .route("/vendor/records/{id}", get(vendor::records::show))
+        .route("/vendor/records/{id}/revoke", post(vendor::records::revoke))
+        .route("/vendor/records/{id}/record.json", get(vendor::records::own_json))
+        .route("/vendor/records/{id}/record.pdf", get(vendor::records::own_pdf))
         .route(
             "/vendor/goods",
-            get(goods::page)
-                .post(goods::declare)
+            get(vendor::goods::page)
+                .post(vendor::goods::declare)
                 .layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
-        .route("/goods-photos/{id}", get(goods::photo))
-        .route("/vendor/renewals/{id}/document", get(stall::renewal_document))
-        .route("/vendor/stalls/{id}/disputes", post(stall::dispute))
-        .route("/vendor/ratings/{id}/reply", post(stall::reply))
-        .route("/vendor/complaints/{id}/answer", post(stall::answer))
-        // tenant admins
-        .route("/admin", get(admin_markets::home))
-        .route("/admin/markets", get(admin_markets::list).post(admin_markets::create))
-        .route("/admin/markets/new", get(admin_markets::new_form))
+        .route("/vendor/renewals/{id}/document", get(vendor::stall::renewal_document))
+        .route("/vendor/stalls/{id}/disputes", post(vendor::stall::dispute))
+        .route("/vendor/ratings/{id}/reply", post(vendor::stall::reply))
+        .route("/vendor/complaints/{id}/answer", post(vendor::stall::answer))
+        .route_layer(middleware::from_fn_with_state(state.clone(), gates::vendors));
+    let admin = Router::new()
+        .route("/admin", get(admin::markets::home))
+        .route("/admin/markets", get(admin::markets::list).post(admin::markets::create))
+        .route("/admin/markets/new", get(admin::markets::new_form))
         .route(
             "/admin/markets/{id}",
-            get(admin_markets::show).post(admin_markets::update),
+            get(admin::markets::show).post(admin::markets::update),
         )
-        .route("/admin/markets/{id}/edit", get(admin_markets::edit_form))
-        .route("/admin/markets/{id}/slots", post(admin_markets::add_slot))
-        .route("/admin/markets/{id}/slots/range", post(admin_markets::add_range))
+        .route("/admin/markets/{id}/edit", get(admin::markets::edit_form))
+        .route("/admin/markets/{id}/slots", post(admin::markets::add_slot))
+        .route("/admin/markets/{id}/slots/range", post(admin::markets::add_range))
         .route(
             "/admin/markets/{id}/slots/{slot}/delete",
-            post(admin_markets::delete_slot),
+            post(admin::markets::delete_slot),
         )
-        .route("/admin/audit", get(audit::page))
-        .route("/admin/audit/csv", get(audit::export))
-        .route("/admin/settings", get(admin_settings::show).post(admin_settings::save))
-        .route("/admin/settings/rotate-key", post(admin_settings::rotate_key))
-        .route("/admin/complaint-deadlines", post(admin_settings::save_deadlines))
+        .route("/admin/audit", get(admin::audit::page))
+        .route("/admin/audit/csv", get(admin::audit::export))
+        .route(
+            "/admin/settings",
+            get(admin::settings::show).post(admin::settings::save),
+        )
+        .route("/admin/settings/rotate-key", post(admin::settings::rotate_key))
+        .route("/admin/complaint-deadlines", post(admin::settings::save_deadlines))
         .route(
             "/admin/vouchers",
-            get(admin_vouchers::list).post(admin_vouchers::create),
+            get(admin::vouchers::list).post(admin::vouchers::create),
         )
         .route(
             "/admin/vouchers/{id}",
-            get(admin_vouchers::show).post(admin_vouchers::update),
+            get(admin::vouchers::show).post(admin::vouchers::update),
         )
-        .route("/admin/vouchers/{id}/step", post(admin_vouchers::step))
+        .route("/admin/vouchers/{id}/step", post(admin::vouchers::step))
         .route(
             "/admin/vouchers/settlement",
-            get(admin_vouchers::settlement).post(admin_vouchers::settle),
+            get(admin::vouchers::settlement).post(admin::vouchers::settle),
         )
-        .route("/admin/vouchers/settlement.csv", get(admin_vouchers::settlement_csv))
-        .route("/admin/staff", get(admin_staff::list).post(admin_staff::create))
+        .route("/admin/vouchers/settlement.csv", get(admin::vouchers::settlement_csv))
+        .route("/admin/staff", get(admin::staff::list).post(admin::staff::create))
         .route(
             "/admin/api-keys",
-            get(admin_supervision::keys).post(admin_supervision::create_key),
+            get(admin::supervision::keys).post(admin::supervision::create_key),
         )
-        .route("/admin/api-keys/{id}/revoke", post(admin_supervision::revoke_key))
+        .route("/admin/api-keys/{id}/revoke", post(admin::supervision::revoke_key))
         .route(
             "/admin/problems",
-            get(admin_supervision::problems).post(admin_supervision::save_problem),
+            get(admin::supervision::problems).post(admin::supervision::save_problem),
         )
-        .route("/admin/staff/{id}/permissions", post(admin_staff::set_permissions))
-        .route("/admin/staff/{id}/reset-password", post(admin_staff::reset_password))
-        .route("/admin/staff/{id}/disable", post(admin_staff::disable))
-        .route("/admin/staff/{id}/enable", post(admin_staff::enable))
+        .route("/admin/staff/{id}/permissions", post(admin::staff::set_permissions))
+        .route("/admin/staff/{id}/reset-password", post(admin::staff::reset_password))
+        .route("/admin/staff/{id}/disable", post(admin::staff::disable))
+        .route("/admin/staff/{id}/enable", post(admin::staff::enable))
+        .route_layer(middleware::from_fn_with_state(state.clone(), gates::admins));
+    let pages = public
+        .merge(account)
+        .merge(shared)
+        .merge(official)
+        .merge(vendor)
+        .merge(admin)
         // infrastructure
         .route("/static/{*path}", get(assets::serve))
         .route("/metrics", get(metrics::render))

@@ -57,7 +57,9 @@ pub async fn table(
     Path((_t, name)): Path<(String, String)>,
     Query(q): Query<RangeQuery>,
 ) -> HttpResult<Json<Table>> {
-    Ok(Json(crate::web::numbers::table(&state, &page, &user, &name, &q).await?))
+    Ok(Json(
+        crate::web::official::numbers::table(&state, &page, &user, &name, &q).await?,
+    ))
 }
 
 /// A market's public record over the last 30 nights: stalls by category, average score, ratings,

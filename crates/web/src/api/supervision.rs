@@ -160,8 +160,7 @@ pub async fn my_credentials(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
 ) -> HttpResult<Json<Vec<CredentialView>>> {
-    user.require_vendor()?;
-    Ok(Json(credentials::for_vendor(&state.ctx, &user, user.id).await?))
+    Ok(Json(credentials::mine(&state.ctx, &user).await?))
 }
 
 /// A vendor's credentials (staff).
@@ -419,8 +418,7 @@ pub async fn my_deductions(
     State(state): State<AppState>,
     TenantUser(user): TenantUser,
 ) -> HttpResult<Json<Vec<Deduction>>> {
-    user.require_vendor()?;
-    Ok(Json(inspections::deductions_of(&state.ctx, &user, user.id).await?))
+    Ok(Json(inspections::my_deductions(&state.ctx, &user).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

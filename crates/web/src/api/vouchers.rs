@@ -29,8 +29,7 @@ pub async fn list(
     TenantUser(user): TenantUser,
     Path(_t): Path<String>,
 ) -> HttpResult<Json<Vec<Campaign>>> {
-    user.require_staff()?;
-    Ok(Json(vouchers::list(&state.ctx, user.tenant_id(), true).await?))
+    Ok(Json(vouchers::list_all(&state.ctx, &user).await?))
 }
 
 /// A new campaign, as a draft (admins). Money in fen.
@@ -75,8 +74,7 @@ pub async fn get(
     TenantUser(user): TenantUser,
     Path((_t, id)): Path<(String, Uuid)>,
 ) -> HttpResult<Json<Campaign>> {
-    user.require_staff()?;
-    Ok(Json(vouchers::get(&state.ctx, user.tenant_id(), id, true).await?))
+    Ok(Json(vouchers::get_any(&state.ctx, &user, id).await?))
 }
 
 /// Changes a campaign's terms (admins). Face value, threshold, count and limit are fixed once the
@@ -136,7 +134,7 @@ pub async fn step(
 )]
 pub async fn public_list(State(state): State<AppState>, Path(slug): Path<String>) -> HttpResult<Json<Vec<Campaign>>> {
     let tenant = state.ctx.tenant(&slug).await?;
-    Ok(Json(vouchers::list(&state.ctx, tenant.id, false).await?))
+    Ok(Json(vouchers::list(&state.ctx, tenant.id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,5 +1,6 @@
 //! Who is asking: session cookies and bearer tokens, the signed-in user, and role checks.
 
+pub mod gates;
 pub mod shopper;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, RawPathParams};

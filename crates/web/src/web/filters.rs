@@ -1,5 +1,5 @@
 //! The templates' own filters (askama looks for `filters::name` where a template is derived;
-//! modules with such templates `use super::filters;`).
+//! modules with such templates `use crate::web::filters;`).
 
 use askama::{Result, Values};
 

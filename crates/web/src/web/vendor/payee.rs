@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::HttpResult;
 use crate::http::extract::{Form, Query};
 use crate::state::AppState;
+use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
 use nightmarket_services::payees::{self, Payee};
 
 #[derive(Template)]

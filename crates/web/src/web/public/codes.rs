@@ -10,10 +10,10 @@ use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 use serde::Deserialize;
 
-use super::layout::{Page, render};
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::state::AppState;
+use crate::web::layout::{Page, render};
 use nightmarket_db::codes::CodeRow;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::rating::stars_text;
@@ -159,7 +159,7 @@ pub async fn scan(
             let now = state.ctx.clock.now();
             let tonight = data.tonight(now);
             // Counted in memory (services::scan_counts); a device once a night as a visitor.
-            let (device, cookie) = super::shopper::device(&jar, &state);
+            let (device, cookie) = crate::web::public::shopper::device(&jar, &state);
             let ticket = ratings::ticket(&state.ctx.keys, &data.tenant, data.code.id, &device, now);
             let hour = chrono::Timelike::hour(&now.with_timezone(&data.tenant.timezone));
             state
@@ -175,7 +175,7 @@ pub async fn scan(
                 Some("held") => Some(page.t("rating.held_thanks")),
                 _ => None,
             };
-            let rate_closed = super::shopper::rating_closed(&data, &page, now);
+            let rate_closed = crate::web::public::shopper::rating_closed(&data, &page, now);
             let voucher_closed = voucher_closed(&data, colour, tonight, &page);
             let html = render(&ScanPage {
                 rate_closed,
@@ -195,7 +195,7 @@ pub async fn scan(
             response
                 .headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok(super::shopper::with_cookie(response, cookie))
+            Ok(crate::web::public::shopper::with_cookie(response, cookie))
         }
         Scanned::Revoked(data) => {
             let html = render(&ProblemPage {

@@ -9,12 +9,12 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 use std::sync::Arc;
 
-use super::codes::not_genuine;
-use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path, Query};
 use crate::state::AppState;
+use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::public::codes::not_genuine;
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::complaint::{Category, State as ComplaintState};
 use nightmarket_domain::people::Phone;

@@ -8,11 +8,11 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::layout::{Page, render};
 use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Path, Query};
 use crate::i18n::{LANG_COOKIE, Lang};
 use crate::state::AppState;
+use crate::web::layout::{Page, render};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::tenant::Tenant;
 use nightmarket_services::codes;

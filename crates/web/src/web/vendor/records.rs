@@ -7,13 +7,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::filters;
-use super::layout::{Clock, FormErrors, Page, attachment, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::web::filters;
+use crate::web::layout::{Clock, FormErrors, Page, attachment, form_failed, render};
 use crate::web::pdf::{self, Line};
 use nightmarket_domain::record::{EXPIRY_DAYS, Payload, SECTIONS, SignedRecord, Standing};
 use nightmarket_services::credit::{self, IssueRequest, RecordView, Verification};
@@ -184,10 +184,10 @@ pub async fn revoke(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
-    crate::http::extract::Form(form): crate::http::extract::Form<super::layout::ConfirmForm>,
+    crate::http::extract::Form(form): crate::http::extract::Form<crate::web::layout::ConfirmForm>,
 ) -> HttpResult<Response> {
     // A bank holding the record sees it revoked from then on: ticked first.
-    super::layout::confirmed(form.confirm())?;
+    crate::web::layout::confirmed(form.confirm())?;
     credit::revoke(&state.ctx, &user, id).await?;
     Ok(Redirect::to(&format!("/vendor/records/{id}?notice=revoked")).into_response())
 }

@@ -5,11 +5,11 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::layout::{FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Query};
 use crate::state::AppState;
+use crate::web::layout::{FormErrors, Page, form_failed, render};
 use nightmarket_db::settings::Settings;
 use nightmarket_domain::complaint::{Category, Deadlines};
 use nightmarket_services::codes::{self, KeyDocument};
@@ -257,7 +257,6 @@ pub async fn show(
     admin: AuthUser,
     Query(q): Query<NoticeQuery>,
 ) -> HttpResult<Html<String>> {
-    admin.require_admin()?;
     let s = settings::get(&state.ctx, &admin).await?;
     let notice = match q.notice.as_deref() {
         Some("saved") => Some(page.t("admin.notice_saved")),
@@ -282,7 +281,6 @@ pub async fn save(
     admin: AuthUser,
     Form(form): Form<SettingsForm>,
 ) -> HttpResult<Response> {
-    admin.require_admin()?;
     let result = match form.parse() {
         Ok(s) => settings::save(&state.ctx, &admin, &s).await.map(|_| ()),
         Err(e) => Err(e),
@@ -321,7 +319,6 @@ pub async fn save_deadlines(
     admin: AuthUser,
     Form(form): Form<DeadlineForm>,
 ) -> HttpResult<Response> {
-    admin.require_admin()?;
     let parsed = match (form.ack_hours.trim().parse(), form.resolve_days.trim().parse()) {
         (Ok(ack_hours), Ok(resolve_days)) => Ok(Deadlines {
             ack_hours,

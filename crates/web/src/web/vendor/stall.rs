@@ -11,13 +11,13 @@ use serde::Deserialize;
 use std::convert::Infallible;
 use uuid::Uuid;
 
-use super::filters;
-use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
 use crate::state::AppState;
+use crate::web::filters;
+use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
 use nightmarket_db::checkins::CheckInRow;
 use nightmarket_db::codes::CodeRow;
 use nightmarket_db::credentials::RenewalRow;
@@ -155,7 +155,7 @@ pub async fn redemptions_live(
         tz: user.tenant.timezone,
     };
     let live = state.ctx.live.clone();
-    Ok(super::layout::live_stream(&live, move |notice| {
+    Ok(crate::web::layout::live_stream(&live, move |notice| {
         let state = state.clone();
         let page = page.clone();
         async move {
@@ -199,24 +199,23 @@ async fn stall_page(
     errors: FormErrors,
     failed: &str,
 ) -> HttpResult<Html<String>> {
-    user.require_vendor()?;
     let (code, causes) = codes::detail(&state.ctx, user, id).await?;
     if code.revoked_at.is_some() {
         return Err(AppError::NotFound.into());
     }
     let nights = checkins::for_stall(&state.ctx, user, &code).await?;
-    let credentials = credentials::for_vendor(&state.ctx, user, user.id).await?;
+    let credentials = credentials::mine(&state.ctx, user).await?;
     let renewals = credentials::my_renewals(&state.ctx, user).await?;
     let disputes = nightmarket_services::disputes::mine(&state.ctx, user).await?;
     let inspections = inspections::for_code(&state.ctx, user, id).await?;
-    let deductions = inspections::deductions_of(&state.ctx, user, user.id).await?;
+    let deductions = inspections::my_deductions(&state.ctx, user).await?;
     let month = month_of(local_date(state.ctx.clock.now(), user.tenant.timezone));
     let month_points = deductions
         .iter()
         .filter(|d| d.month == month && !d.cancelled)
         .map(|d| i64::from(d.points))
         .sum();
-    let settings = nightmarket_services::settings::get(&state.ctx, user).await?;
+    let monthly_points = nightmarket_services::settings::monthly_points(&state.ctx, user).await?;
     let ratings = nightmarket_services::ratings::for_code(&state.ctx, user, id, 20).await?;
     let score = Some(nightmarket_services::scores::breakdown(&state.ctx, user, id).await?);
     let complaints = nightmarket_services::complaints::for_vendor(&state.ctx, user, id).await?;
@@ -255,7 +254,7 @@ async fn stall_page(
         kinds: Kind::ALL,
         inspections,
         month_points,
-        allowance: settings.monthly_points,
+        allowance: monthly_points,
         code,
         notice,
         errors,

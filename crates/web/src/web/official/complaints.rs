@@ -8,15 +8,14 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::{AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
 use crate::state::AppState;
+use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
 use nightmarket_db::complaints::EventRow;
 use nightmarket_domain::complaint::{Action, Category, State as CState};
-use nightmarket_domain::people::Permission;
 use nightmarket_services::complaints::{self, ComplaintView, QueueFilter, Step};
 use nightmarket_services::{markets, ratings};
 
@@ -64,7 +63,6 @@ pub async fn queue(
     user: AuthUser,
     Query(q): Query<QueueQuery>,
 ) -> HttpResult<Html<String>> {
-    user.require(Permission::Complaints)?;
     let filter = QueueFilter {
         state: (!q.state.is_empty()).then(|| q.state.clone()),
         category: (!q.category.is_empty()).then(|| q.category.clone()),
@@ -324,7 +322,7 @@ pub async fn moderate(
             let Some(errors) = FormErrors::from_error(page.lang, &err) else {
                 return Err(err.into());
             };
-            let html = super::review::code_page(&state, page, &user, code, None, errors).await;
+            let html = crate::web::official::review::code_page(&state, page, &user, code, None, errors).await;
             Ok(form_failed(html, &err))
         }
     }
@@ -401,7 +399,7 @@ pub async fn decide(
             let html = if on_queue {
                 held_page(&state, page, &user, errors).await
             } else {
-                super::review::code_page(&state, page, &user, code, None, errors).await
+                crate::web::official::review::code_page(&state, page, &user, code, None, errors).await
             };
             Ok(form_failed(html, &err))
         }

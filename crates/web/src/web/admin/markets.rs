@@ -8,11 +8,11 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::layout::{FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::state::AppState;
+use crate::web::layout::{FormErrors, Page, form_failed, render};
 use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
 use nightmarket_services::markets::{self, Market, MarketDetail, SlotInput};
 
@@ -28,7 +28,6 @@ struct HomePage {
 }
 
 pub async fn home(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    user.require_admin()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     let staff = nightmarket_services::accounts::list_staff(&state.ctx, &user).await?;
     render(&HomePage {
@@ -57,7 +56,6 @@ impl ListPage {
 }
 
 pub async fn list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    user.require_admin()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     render(&ListPage {
         page,
@@ -160,7 +158,6 @@ struct FormPage {
 }
 
 pub async fn new_form(page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    user.require_admin()?;
     let form = MarketForm {
         radius_m: "300".into(),
         opens_at: "18:00".into(),
@@ -183,7 +180,6 @@ pub async fn create(
     user: AuthUser,
     Form(form): Form<MarketForm>,
 ) -> HttpResult<Response> {
-    user.require_admin()?;
     let result = match form.checked() {
         Ok(draft) => markets::create(&state.ctx, &user, &draft).await,
         Err(e) => Err(e),
@@ -221,7 +217,6 @@ pub async fn edit_form(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> HttpResult<Html<String>> {
-    user.require_admin()?;
     let detail = markets::get(&state.ctx, user.tenant_id(), id).await?;
     render(&FormPage {
         page,
@@ -240,7 +235,6 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Form(form): Form<MarketForm>,
 ) -> HttpResult<Response> {
-    user.require_admin()?;
     let result = match form.checked() {
         Ok(draft) => markets::update(&state.ctx, &user, id, &draft).await,
         Err(e) => Err(e),
@@ -308,7 +302,6 @@ pub async fn show(
     Path(id): Path<Uuid>,
     Query(q): Query<NoticeQuery>,
 ) -> HttpResult<Html<String>> {
-    user.require_admin()?;
     let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let notice = notice_text(&page, q.notice.as_deref());
     render(&MarketPage {
@@ -366,7 +359,6 @@ pub async fn add_slot(
     Path(id): Path<Uuid>,
     Form(form): Form<SlotForm>,
 ) -> HttpResult<Response> {
-    user.require_admin()?;
     let input = [SlotInput {
         code: form.code.clone(),
         category: form.category.clone(),
@@ -384,7 +376,6 @@ pub async fn add_range(
     Path(id): Path<Uuid>,
     Form(form): Form<RangeForm>,
 ) -> HttpResult<Response> {
-    user.require_admin()?;
     let mut errors = Vec::new();
     let from = number::<u32>(&form.from, "from", &mut errors);
     let to = number::<u32>(&form.to, "to", &mut errors);
@@ -422,7 +413,6 @@ pub async fn delete_slot(
     user: AuthUser,
     Path((id, slot)): Path<(Uuid, Uuid)>,
 ) -> HttpResult<Response> {
-    user.require_admin()?;
     markets::remove_slot(&state.ctx, &user, id, slot).await?;
     Ok(Redirect::to(&format!("/admin/markets/{id}?notice=slot_removed")).into_response())
 }

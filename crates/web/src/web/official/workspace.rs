@@ -4,11 +4,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 
-use super::layout::{Page, render};
 use crate::auth::AuthUser;
 use crate::error::HttpResult;
 use crate::http::extract::Path;
 use crate::state::AppState;
+use crate::web::layout::{Page, render};
 use nightmarket_db::codes::CodeRow;
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::people::{Permission, Role};
@@ -30,7 +30,6 @@ struct OfficialHome {
 }
 
 pub async fn official(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    user.require_staff()?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     let permissions = if user.role == Role::Admin {
         Permission::ALL.to_vec()
@@ -74,7 +73,6 @@ pub async fn official_market(
     user: AuthUser,
     Path(id): Path<Uuid>,
 ) -> HttpResult<Html<String>> {
-    user.require_staff()?;
     let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let stalls = codes::for_market(&state.ctx, &user.tenant, id).await?;
     render(&OfficialMarket { page, market, stalls })

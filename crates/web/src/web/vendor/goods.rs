@@ -6,12 +6,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::HttpResult;
 use crate::http::extract::{Path, Query};
 use crate::http::files::{self, document_response};
 use crate::state::AppState;
+use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
 use nightmarket_services::goods::{self, Declaration, SourceView};
 
 #[derive(Template)]

@@ -10,15 +10,15 @@ use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::filters;
-use super::layout::{Clock, FormErrors, Page, form_failed, render};
-use super::public::local_path;
-use super::shopper::{Signed, genuine};
 use crate::auth::shopper::{self as shopper_auth, COOKIE};
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path, Query};
 use crate::state::AppState;
+use crate::web::filters;
+use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::public::markets::local_path;
+use crate::web::public::shopper::{Signed, genuine};
 use nightmarket_domain::tenant::{Tenant, TenantId};
 use nightmarket_domain::voucher::{State as CState, yuan};
 use nightmarket_services::scan;
@@ -198,7 +198,7 @@ impl CampaignsPage {}
 
 pub async fn campaigns(State(state): State<AppState>, page: Page, Path(slug): Path<String>) -> HttpResult<Response> {
     let tenant = state.ctx.tenant(&slug).await?;
-    let campaigns = vouchers::list(&state.ctx, tenant.id, false).await?;
+    let campaigns = vouchers::list(&state.ctx, tenant.id).await?;
     Ok(render(&CampaignsPage {
         page,
         campaigns,
@@ -299,7 +299,7 @@ async fn campaign_page(
     outcome: Option<String>,
     refresh: Option<i64>,
 ) -> HttpResult<Response> {
-    let c = vouchers::get(&state.ctx, tenant.id, id, false).await?;
+    let c = vouchers::get(&state.ctx, tenant.id, id).await?;
     let now = state.ctx.clock.now();
     let refresh = refresh.or_else(|| (c.state == CState::Scheduled).then(|| spread(seconds_until(now, c.claim_start))));
     let who = signed_in(state, jar, tenant.id);

@@ -6,11 +6,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Form, Path};
 use crate::state::AppState;
+use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
 use nightmarket_db::inspections::Problem;
 use nightmarket_services::credentials::{self, ApiKey};
 use nightmarket_services::inspections;
@@ -111,7 +111,6 @@ async fn problems_page(
     errors: FormErrors,
     saved: bool,
 ) -> HttpResult<Html<String>> {
-    admin.require_admin()?;
     let problems = inspections::list_problems(&state.ctx, admin).await?;
     render(&ProblemsPage {
         page,

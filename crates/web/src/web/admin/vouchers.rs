@@ -8,12 +8,12 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::filters;
-use super::layout::{Clock, FormErrors, Page, form_failed, render};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::state::AppState;
+use crate::web::filters;
+use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
 use nightmarket_domain::voucher::{Step, Terms, yuan};
 use nightmarket_services::vouchers::{self, CampaignStats, VendorDay};
 
@@ -281,9 +281,8 @@ async fn campaigns_page(
     errors: FormErrors,
     notice: Option<String>,
 ) -> HttpResult<Html<String>> {
-    admin.require_admin()?;
     let mut stats = Vec::new();
-    for c in vouchers::list(&state.ctx, admin.tenant_id(), true).await? {
+    for c in vouchers::list_all(&state.ctx, &admin).await? {
         stats.push(vouchers::stats(&state.ctx, admin, c.id).await?);
     }
     render(&CampaignsPage {
@@ -329,7 +328,6 @@ pub async fn create(
     admin: AuthUser,
     Form(form): Form<CampaignForm>,
 ) -> HttpResult<Response> {
-    admin.require_admin()?;
     let result = match form.parse(admin.tenant.timezone) {
         Ok(t) => vouchers::create(&state.ctx, &admin, &t).await,
         Err(e) => Err(e),
@@ -380,11 +378,11 @@ impl CampaignPage {
             .map(|i| self.page.tr("vouchers_admin.curve_tick", "s", i * 10))
             .collect();
         let name = self.page.t("vouchers_admin.curve_series");
-        super::charts::line_chart(
+        crate::web::charts::line_chart(
             "claim-curve",
             &self.page.t("vouchers_admin.curve"),
             &labels,
-            &[super::charts::Series {
+            &[crate::web::charts::Series {
                 name: &name,
                 values: self.stats.claim_curve.clone(),
             }],
@@ -406,7 +404,6 @@ async fn campaign_page(
     errors: FormErrors,
     notice: Option<String>,
 ) -> HttpResult<Html<String>> {
-    admin.require_admin()?;
     let stats = vouchers::stats(&state.ctx, admin, id).await?;
     let form = form.unwrap_or_else(|| CampaignForm::of(&stats.campaign, admin.tenant.timezone));
     render(&CampaignPage {
@@ -445,7 +442,6 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Form(form): Form<CampaignForm>,
 ) -> HttpResult<Response> {
-    admin.require_admin()?;
     let result = match form.parse(admin.tenant.timezone) {
         Ok(t) => vouchers::update(&state.ctx, &admin, id, &t).await,
         Err(e) => Err(e),
@@ -564,7 +560,10 @@ pub async fn settlement_csv(
     let (from, to, _) = range(&state, &admin, &q).await?;
     let days = vouchers::settlement(&state.ctx, &admin, from, to, q.reveal.is_some()).await?;
     let body = vouchers::settlement_csv(&days, admin.tenant.timezone)?;
-    Ok(super::layout::csv_attachment(body, &format!("settlement-{from}-{to}")))
+    Ok(crate::web::layout::csv_attachment(
+        body,
+        &format!("settlement-{from}-{to}"),
+    ))
 }
 
 #[derive(Deserialize)]

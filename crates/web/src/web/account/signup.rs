@@ -6,12 +6,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::layout::{FormErrors, Page, form_failed, render};
 use crate::auth::session_cookie;
 use crate::error::HttpResult;
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path};
 use crate::state::AppState;
+use crate::web::layout::{FormErrors, Page, form_failed, render};
 use nightmarket_domain::people::Phone;
 use nightmarket_domain::tenant::Tenant;
 use nightmarket_services::vendors;

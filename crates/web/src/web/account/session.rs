@@ -6,13 +6,13 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::layout::{FormErrors, NavUser, Page, form_failed, render};
-use super::public::local_path;
 use crate::auth::{AuthUser, expired_session_cookie, session_cookie};
 use crate::error::{AppError, HttpResult};
 use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Query};
 use crate::state::AppState;
+use crate::web::layout::{FormErrors, NavUser, Page, form_failed, render};
+use crate::web::public::markets::local_path;
 use nightmarket_domain::tenant::Tenant;
 use nightmarket_services::accounts::{self, Session};
 

@@ -6,13 +6,13 @@ use axum::extract::State;
 use axum::response::Html;
 use uuid::Uuid;
 
-use super::charts::{self, Series};
-use super::filters;
-use super::layout::{Page, render};
 use crate::auth::AuthUser;
 use crate::error::HttpResult;
 use crate::http::extract::Path;
 use crate::state::AppState;
+use crate::web::charts::{self, Series};
+use crate::web::filters;
+use crate::web::layout::{Page, render};
 use nightmarket_services::insights::{self, Insights};
 
 #[derive(Template)]

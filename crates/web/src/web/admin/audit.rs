@@ -5,11 +5,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{Html, Response};
 
-use super::layout::{Clock, Page, render};
 use crate::auth::AuthUser;
 use crate::error::HttpResult;
 use crate::http::extract::Query;
 use crate::state::AppState;
+use crate::web::layout::{Clock, Page, render};
 use nightmarket_db::audit::FullRow;
 use nightmarket_services::audit::{self, Browse, Filter};
 
@@ -134,5 +134,5 @@ pub async fn export(
 ) -> HttpResult<Response> {
     words_to_actions(&mut f);
     let body = audit::export(&state.ctx, &user, &f).await?;
-    Ok(super::layout::csv_attachment(body, "audit"))
+    Ok(crate::web::layout::csv_attachment(body, "audit"))
 }

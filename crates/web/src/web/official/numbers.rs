@@ -5,13 +5,13 @@ use axum::extract::State;
 use axum::response::{Html, Response};
 use uuid::Uuid;
 
-use super::charts::{self, Series};
-use super::filters;
-use super::layout::{Page, render};
 use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Path, Query};
 use crate::state::AppState;
+use crate::web::charts::{self, Series};
+use crate::web::filters;
+use crate::web::layout::{Page, render};
 use nightmarket_services::numbers::{self, Dashboard, Key, MarketRef, PublicStats, RangeQuery, Table};
 
 #[derive(Template)]
@@ -173,7 +173,7 @@ pub async fn dashboard(
         q,
         markets,
         records: &numbers::RECORD_TABLES,
-        is_admin: user.require_admin().is_ok(),
+        is_admin: user.role == nightmarket_domain::people::Role::Admin,
         section: "numbers",
         tenant_slug: user.tenant.slug.clone(),
         page,
@@ -204,7 +204,7 @@ pub async fn table(state: &AppState, page: &Page, user: &AuthUser, name: &str, q
 
 /// Answers with a table as a CSV attachment.
 pub fn csv_response(table: &Table, stem: &str) -> HttpResult<Response> {
-    Ok(super::layout::csv_attachment(
+    Ok(crate::web::layout::csv_attachment(
         numbers::csv(&table.columns, &table.rows)?,
         stem,
     ))

@@ -1,0 +1,8 @@
+//! A tenant admin's pages: markets and slots, settings and signing keys, staff, API keys and inspection problems, voucher campaigns and settlement, the audit log.
+
+pub mod audit;
+pub mod markets;
+pub mod settings;
+pub mod staff;
+pub mod supervision;
+pub mod vouchers;

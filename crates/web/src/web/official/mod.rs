@@ -1,0 +1,7 @@
+//! An official's pages: the workspace, review, codes, inspections and nights, appeals and renewals, complaints and ratings, the numbers.
+
+pub mod complaints;
+pub mod numbers;
+pub mod oversight;
+pub mod review;
+pub mod workspace;
