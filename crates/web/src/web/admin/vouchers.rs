@@ -282,7 +282,7 @@ async fn campaigns_page(
     notice: Option<String>,
 ) -> HttpResult<Html<String>> {
     let mut stats = Vec::new();
-    for c in vouchers::list_all(&state.ctx, &admin).await? {
+    for c in vouchers::list_all(&state.ctx, admin).await? {
         stats.push(vouchers::stats(&state.ctx, admin, c.id).await?);
     }
     render(&CampaignsPage {
