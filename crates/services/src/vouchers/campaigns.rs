@@ -1,0 +1,246 @@
+//! Campaigns: the terms a tenant admin sets, and the steps of a campaign (publish, pause, end).
+
+use super::*;
+
+/// A campaign as admins and shoppers see it.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: String,
+    pub value_fen: i32,
+    pub threshold_fen: i32,
+    pub total: i32,
+    pub per_person: i16,
+    pub claim_start: DateTime<Utc>,
+    pub claim_end: DateTime<Utc>,
+    pub use_until: Option<DateTime<Utc>>,
+    pub use_days: Option<i32>,
+    pub market_ids: Vec<Uuid>,
+    pub categories: Vec<String>,
+    pub daily_budget_fen: Option<i64>,
+    /// As of now (a scheduled campaign inside its claim window is running).
+    pub state: State,
+    pub claimed: i64,
+    pub used: i64,
+}
+
+impl Campaign {
+    /// Every voucher has been claimed.
+    pub fn sold_out(&self) -> bool {
+        self.claimed >= i64::from(self.total)
+    }
+
+    /// Taking claims now: running, with vouchers left.
+    pub fn claimable(&self) -> bool {
+        self.state == State::Running && !self.sold_out()
+    }
+
+    /// The state as a shopper should read it: a running campaign with nothing left is sold out.
+    pub fn shown_state_key(&self) -> &'static str {
+        if self.state == State::Running && self.sold_out() {
+            "campaign.sold_out"
+        } else {
+            self.state.label_key()
+        }
+    }
+}
+
+fn view(c: &CampaignRow, now: DateTime<Utc>, claimed: i64, used: i64) -> AppResult<Campaign> {
+    let stored = stored(State::parse(&c.state), "campaign state", &c.state)?;
+    Ok(Campaign {
+        id: c.id,
+        name: c.name.clone(),
+        value_fen: c.value_fen,
+        threshold_fen: c.threshold_fen,
+        total: c.total,
+        per_person: c.per_person,
+        claim_start: c.claim_start,
+        claim_end: c.claim_end,
+        use_until: c.use_until,
+        use_days: c.use_days,
+        market_ids: c.market_ids.clone(),
+        categories: c.categories.clone(),
+        daily_budget_fen: c.daily_budget_fen,
+        state: voucher::effective(stored, c.claim_start, c.claim_end, now),
+        claimed,
+        used,
+    })
+}
+
+fn terms_of(c: &CampaignRow) -> serde_json::Value {
+    serde_json::json!({
+        "name": c.name, "value_fen": c.value_fen, "threshold_fen": c.threshold_fen, "total": c.total,
+        "per_person": c.per_person, "claim_start": c.claim_start, "claim_end": c.claim_end,
+        "use_until": c.use_until, "use_days": c.use_days, "market_ids": c.market_ids,
+        "categories": c.categories, "daily_budget_fen": c.daily_budget_fen, "state": c.state
+    })
+}
+
+pub(super) async fn load(
+    tx: &mut TenantTx,
+    id: Uuid,
+    lock: bool,
+    now: DateTime<Utc>,
+) -> AppResult<(CampaignRow, Campaign)> {
+    let row = db::vouchers::get(tx, id, lock).await?.ok_or(AppError::NotFound)?;
+    let (_, claimed, used) = db::vouchers::counts(tx, id).await?;
+    let v = view(&row, now, claimed, used)?;
+    Ok((row, v))
+}
+
+/// The campaigns shoppers may see (not drafts).
+pub async fn list(ctx: &Ctx, tenant: TenantId) -> AppResult<Vec<Campaign>> {
+    campaigns(ctx, tenant, false).await
+}
+
+/// Every campaign of the tenant, drafts too (staff).
+pub async fn list_all(ctx: &Ctx, staff: &Actor) -> AppResult<Vec<Campaign>> {
+    staff.require_staff()?;
+    campaigns(ctx, staff.tenant_id(), true).await
+}
+
+async fn campaigns(ctx: &Ctx, tenant: TenantId, drafts: bool) -> AppResult<Vec<Campaign>> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant).await?;
+    let mut out = Vec::new();
+    for c in db::vouchers::list(&mut tx).await? {
+        if !drafts && c.state == "draft" {
+            continue;
+        }
+        let (_, claimed, used) = db::vouchers::counts(&mut tx, c.id).await?;
+        out.push(view(&c, now, claimed, used)?);
+    }
+    Ok(out)
+}
+
+/// A campaign shoppers may see (a draft is not found).
+pub async fn get(ctx: &Ctx, tenant: TenantId, id: Uuid) -> AppResult<Campaign> {
+    campaign(ctx, tenant, id, false).await
+}
+
+/// Any campaign of the tenant, a draft too (staff).
+pub async fn get_any(ctx: &Ctx, staff: &Actor, id: Uuid) -> AppResult<Campaign> {
+    staff.require_staff()?;
+    campaign(ctx, staff.tenant_id(), id, true).await
+}
+
+async fn campaign(ctx: &Ctx, tenant: TenantId, id: Uuid, drafts: bool) -> AppResult<Campaign> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant).await?;
+    let (row, v) = load(&mut tx, id, false, now).await?;
+    if !drafts && row.state == "draft" {
+        return Err(AppError::NotFound);
+    }
+    Ok(v)
+}
+
+/// A new campaign, as a draft.
+pub async fn create(ctx: &Ctx, admin: &Actor, t: &Terms) -> AppResult<Campaign> {
+    admin.require_admin()?;
+    t.check().map_err(AppError::Validation)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
+    check_markets(&mut tx, t).await?;
+    let id = db::vouchers::insert(&mut tx, t).await?;
+    let (row, v) = load(&mut tx, id, false, now).await?;
+    audit::record(
+        &mut tx,
+        &Author::of(admin),
+        Change::new("campaign.create", "campaign", id).after(&terms_of(&row)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+async fn check_markets(tx: &mut TenantTx, t: &Terms) -> AppResult<()> {
+    for m in &t.market_ids {
+        if db::markets::get(tx, *m).await?.is_none() {
+            return Err(AppError::field("market_ids", "campaign.market"));
+        }
+    }
+    Ok(())
+}
+
+/// Changes a campaign's terms. Once its claim window has opened (and it is not a draft), its face
+/// value, threshold, count and limit are fixed; before that, a scheduled campaign's vouchers are
+/// made again to match.
+pub async fn update(ctx: &Ctx, admin: &Actor, id: Uuid, t: &Terms) -> AppResult<Campaign> {
+    admin.require_admin()?;
+    t.check().map_err(AppError::Validation)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
+    check_markets(&mut tx, t).await?;
+    let (before, v) = load(&mut tx, id, true, now).await?;
+    let stored = stored(State::parse(&before.state), "campaign state", &before.state)?;
+    if stored == State::Ended {
+        return Err(AppError::Conflict(Msg::new("campaign.ended")));
+    }
+    let money_changed = i64::from(before.value_fen) != t.value_fen
+        || i64::from(before.threshold_fen) != t.threshold_fen
+        || i64::from(before.total) != t.total
+        || i64::from(before.per_person) != t.per_person;
+    let opened = stored != State::Draft && now >= before.claim_start;
+    // (Compared to the microsecond, as PostgreSQL keeps times.)
+    let start_moved = t.claim_start.timestamp_micros() != before.claim_start.timestamp_micros();
+    if opened && (money_changed || start_moved) {
+        return Err(AppError::Conflict(Msg::new("campaign.fixed_after_opening")));
+    }
+    if stored != State::Draft && v.claimed > 0 && money_changed {
+        return Err(AppError::Conflict(Msg::new("campaign.fixed_after_opening")));
+    }
+    db::vouchers::update(&mut tx, id, t).await?;
+    if stored != State::Draft && (before.total as i64 != t.total || before.per_person as i64 != t.per_person) {
+        let tenant = tx.tenant().0;
+        sqlx::query!(
+            "delete from vouchers where tenant_id = $1 and campaign_id = $2 and shopper_id is null",
+            tenant,
+            id
+        )
+        .execute(tx.conn())
+        .await?;
+        db::vouchers::make_vouchers(&mut tx, id, t.total as i32, t.per_person as i16).await?;
+    }
+    let (after, v) = load(&mut tx, id, false, now).await?;
+    audit::record(
+        &mut tx,
+        &Author::of(admin),
+        Change::new("campaign.update", "campaign", id)
+            .before(&terms_of(&before))
+            .after(&terms_of(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// Schedules (making every voucher), pauses, resumes or ends a campaign.
+pub async fn step(ctx: &Ctx, admin: &Actor, id: Uuid, step: Step) -> AppResult<Campaign> {
+    admin.require_admin()?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
+    let (row, v) = load(&mut tx, id, true, now).await?;
+    let Some(next) = voucher::after(v.state, step) else {
+        return Err(AppError::Conflict(Msg::new("campaign.step_not_now")));
+    };
+    if step == Step::Schedule {
+        if row.claim_end <= now {
+            return Err(AppError::Conflict(Msg::new("campaign.window_passed")));
+        }
+        db::vouchers::make_vouchers(&mut tx, id, row.total, row.per_person).await?;
+    }
+    db::vouchers::set_state(&mut tx, id, next.as_str()).await?;
+    audit::record(
+        &mut tx,
+        &Author::of(admin),
+        Change::new("campaign.step", "campaign", id)
+            .before(&serde_json::json!({ "state": v.state }))
+            .after(&serde_json::json!({ "state": next, "step": step })),
+    )
+    .await?;
+    let (_, v) = load(&mut tx, id, false, now).await?;
+    tx.commit().await?;
+    ctx.claims.forget(admin.tenant_id(), id);
+    Ok(v)
+}
