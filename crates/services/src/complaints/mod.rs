@@ -1,0 +1,48 @@
+//! Complaints (投诉): filing from a scan page or a hotline system, the shopper's tracking page,
+//! the officials' queue with its deadlines and claims, the vendor's answer, and reopening.
+//!
+//! Every change is one transaction: the complaint, its public timeline, the audit record, the
+//! stall's score and causes (`supervision::sync_vendor`) and the notices commit together.
+
+mod answers;
+mod deadlines;
+mod evidence;
+mod filing;
+mod handling;
+mod tracking;
+
+pub use answers::*;
+pub use deadlines::*;
+pub use evidence::*;
+pub use filing::*;
+pub use handling::*;
+pub use tracking::*;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Ctx;
+use crate::applications::{MAX_DOCUMENT_BYTES, sniff};
+use crate::audit::{self, Author, Change};
+use crate::error::{AppError, AppResult, FieldError, Msg};
+use crate::i18n::Lang;
+use crate::otp::{self, Purpose};
+use crate::pii::Place;
+use crate::ratings::Tonight;
+use crate::shopper::Shopper;
+use crate::{live, notices, sms, supervision};
+use nightmarket_db::codes::CodeRow;
+use nightmarket_db::complaints::{ComplaintFilter, ComplaintRow, NewComplaint};
+use nightmarket_db::{self as db, TenantTx};
+use nightmarket_domain::burst;
+use nightmarket_domain::complaint::{self, Action, Category, Deadlines, State, Timing};
+use nightmarket_domain::notice::NoticeKind;
+use nightmarket_domain::people::Actor;
+use nightmarket_domain::people::{Permission, Phone};
+use nightmarket_domain::tenant::{Tenant, TenantId};
+
+/// At most this many photos per complaint.
+pub const MAX_PHOTOS: usize = 3;
+/// How long a claim keeps other officials off a complaint.
+pub const CLAIM_MINUTES: i64 = 30;
