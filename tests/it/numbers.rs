@@ -673,7 +673,7 @@ async fn csv_exports_round_trip_to_the_same_figures() {
     assert_eq!(rows[1][col("subsidy_yuan")], "10.00");
 
     // Every dashboard table downloads and parses, with a label in the reader's language.
-    for table in nightmarket_services::numbers::DASHBOARD_TABLES {
+    for table in nightmarket_web::exports::DASHBOARD_TABLES {
         let r = admin
             .get(app.url(&format!("/official/numbers/csv/{table}?{range}")))
             .send()

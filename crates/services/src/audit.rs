@@ -289,43 +289,9 @@ pub async fn browse(ctx: &Ctx, admin: &Actor, f: &Filter) -> crate::error::AppRe
     Ok(Browse { rows, older, chain })
 }
 
-/// The matching records as CSV (newest first, at most EXPORT_LIMIT).
-pub async fn export(ctx: &Ctx, admin: &Actor, f: &Filter) -> crate::error::AppResult<Vec<u8>> {
+/// The matching records for export (newest first, at most EXPORT_LIMIT).
+pub async fn export(ctx: &Ctx, admin: &Actor, f: &Filter) -> crate::error::AppResult<Vec<audit::FullRow>> {
     let (tx, rows) = rows(ctx, admin, f, EXPORT_LIMIT).await?;
     tx.commit().await?;
-    let tz = admin.tenant.timezone;
-    let columns: Vec<String> = [
-        "seq",
-        "at",
-        "actor_kind",
-        "actor",
-        "action",
-        "subject_type",
-        "subject_id",
-        "before",
-        "after",
-        "request_id",
-    ]
-    .iter()
-    .map(|c| c.to_string())
-    .collect();
-    let json = |v: &Option<Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.seq.to_string(),
-                r.at.with_timezone(&tz).to_rfc3339(),
-                r.actor_kind.clone(),
-                r.actor_label.clone(),
-                r.action.clone(),
-                r.subject_type.clone(),
-                r.subject_id.clone(),
-                json(&r.before),
-                json(&r.after),
-                r.request_id.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    crate::numbers::csv(&columns, &rows)
+    Ok(rows)
 }

@@ -18,7 +18,6 @@ use uuid::Uuid;
 
 use crate::Ctx;
 use crate::error::{AppError, AppResult};
-use crate::i18n::Lang;
 use nightmarket_db::markets::MarketRow;
 use nightmarket_db::numbers::{MarketNight, Window};
 use nightmarket_db::{self as db, TenantTx};
@@ -789,375 +788,65 @@ pub async fn public_stats(ctx: &Ctx, slug: &str, market: Uuid) -> AppResult<Publ
     })
 }
 
-// ------------------------------------------------------------------------------------ tables
+// ------------------------------------------------------------------------------------ records
 
-/// A table as exported: stable column names (snake_case, what a statistics platform keys on) and
-/// text cells. Money is in yuan with two decimals; labels are in the reader's language.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Table {
-    pub name: String,
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+/// The records behind the figures that may be exported over a range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordKind {
+    Applications,
+    Complaints,
+    Inspections,
+    /// Each vendor's settled and unsettled voucher days (admins only).
+    Settlements,
 }
 
-/// The tables a dashboard shows, by name (the CSV and JSON exports).
-pub const DASHBOARD_TABLES: [&str; 7] = [
-    "nights",
-    "markets",
-    "complaint_categories",
-    "complaint_states",
-    "colours",
-    "red_causes",
-    "application_states",
-];
+impl RecordKind {
+    pub const ALL: [RecordKind; 4] = [
+        RecordKind::Applications,
+        RecordKind::Complaints,
+        RecordKind::Inspections,
+        RecordKind::Settlements,
+    ];
 
-/// The records behind the figures, exported over a range.
-pub const RECORD_TABLES: [&str; 4] = ["applications", "complaints", "inspections", "settlements"];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Applications => "applications",
+            RecordKind::Complaints => "complaints",
+            RecordKind::Inspections => "inspections",
+            RecordKind::Settlements => "settlements",
+        }
+    }
 
-fn opt(v: &Option<String>) -> String {
-    v.clone().unwrap_or_default()
-}
-
-fn table(name: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Table {
-    Table {
-        name: name.to_string(),
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        rows,
+    pub fn parse(s: &str) -> Option<RecordKind> {
+        RecordKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
-const COUNT_COLUMNS: [&str; 19] = [
-    "scans",
-    "visitors",
-    "ratings",
-    "rating_average",
-    "complaints",
-    "expected_stalls",
-    "opened",
-    "late",
-    "absent",
-    "attendance_percent",
-    "inspections",
-    "failed_inspections",
-    "points",
-    "vouchers_used",
-    "subsidy_yuan",
-    "consumption_yuan",
-    "leverage",
-    "subsidy_fen",
-    "consumption_fen",
-];
-
-fn count_cells(c: &Counts) -> Vec<String> {
-    vec![
-        c.scans.to_string(),
-        c.visitors.to_string(),
-        c.ratings.to_string(),
-        opt(&c.rating_average()),
-        c.complaints.to_string(),
-        c.expected.to_string(),
-        c.opened.to_string(),
-        c.late.to_string(),
-        c.absent.to_string(),
-        opt(&c.attendance()),
-        c.inspections.to_string(),
-        c.failed_inspections.to_string(),
-        c.points.to_string(),
-        c.redemptions.to_string(),
-        voucher::yuan(c.subsidy_fen),
-        voucher::yuan(c.consumption_fen),
-        opt(&c.leverage()),
-        c.subsidy_fen.to_string(),
-        c.consumption_fen.to_string(),
-    ]
+/// The records of one kind over a range, personal data masked.
+pub enum Records {
+    Applications(Vec<db::numbers::ApplicationRecord>),
+    Complaints(Vec<db::numbers::ComplaintRecord>),
+    Inspections(Vec<db::numbers::InspectionRecord>),
+    Settlements(Vec<crate::vouchers::VendorDay>),
 }
 
-/// What a key in a dashboard table names.
-#[derive(Clone, Copy, Debug)]
-pub enum Key {
-    ComplaintCategory,
-    ComplaintState,
-    ApplicationState,
-    Cause,
-    Colour,
-    StallCategory,
-}
-
-/// A key's name in the reader's language (the key itself when it is not one the platform knows).
-pub fn label(lang: Lang, kind: Key, key: &str) -> String {
-    use nightmarket_domain::{application, code, complaint, market};
-    let locale_key = match kind {
-        Key::ComplaintCategory => complaint::Category::parse(key).map(|c| c.label_key()),
-        Key::ComplaintState => complaint::State::parse(key).map(|c| c.label_key()),
-        Key::ApplicationState => application::AppState::parse(key).map(|c| c.label_key()),
-        Key::Cause => Some(code::cause::label_key(key)),
-        Key::Colour => code::Colour::parse(key).map(|c| c.label_key()),
-        Key::StallCategory => market::Category::parse(key).map(|c| c.label_key()),
-    };
-    locale_key.map(|k| lang.t(k)).unwrap_or_else(|| key.to_string())
-}
-
-/// A table of counts by key: the key, its label, the count.
-fn counts_table(name: &str, key_column: &str, count_column: &str, kind: Key, counts: &[KeyCount], lang: Lang) -> Table {
-    table(
-        name,
-        &[key_column, "label", count_column],
-        counts
-            .iter()
-            .map(|k| vec![k.key.clone(), label(lang, kind, &k.key), k.count.to_string()])
-            .collect(),
-    )
-}
-
-/// One of a dashboard's tables (DASHBOARD_TABLES).
-pub fn dashboard_table(d: &Dashboard, name: &str, lang: Lang) -> AppResult<Table> {
-    Ok(match name {
-        "nights" => {
-            let mut cols = vec!["night"];
-            cols.extend_from_slice(&COUNT_COLUMNS);
-            table(
-                name,
-                &cols,
-                d.nights
-                    .iter()
-                    .map(|n| {
-                        let mut r = vec![n.night.to_string()];
-                        r.extend(count_cells(&n.counts));
-                        r
-                    })
-                    .collect(),
-            )
-        }
-        "markets" => {
-            let mut cols = vec!["market_id", "market"];
-            cols.extend_from_slice(&COUNT_COLUMNS);
-            cols.extend_from_slice(&["complaints_due", "complaints_on_time", "on_time_percent", "red_codes"]);
-            table(
-                name,
-                &cols,
-                d.markets
-                    .iter()
-                    .map(|m| {
-                        let mut r = vec![m.market_id.to_string(), m.name.clone()];
-                        r.extend(count_cells(&m.counts));
-                        r.extend([
-                            m.complaints_due.to_string(),
-                            m.complaints_on_time.to_string(),
-                            opt(&m.on_time_share),
-                            m.red_codes.to_string(),
-                        ]);
-                        r
-                    })
-                    .collect(),
-            )
-        }
-        "complaint_categories" => counts_table(
-            name,
-            "category",
-            "complaints",
-            Key::ComplaintCategory,
-            &d.complaints.by_category,
-            lang,
-        ),
-        "complaint_states" => counts_table(
-            name,
-            "state",
-            "complaints",
-            Key::ComplaintState,
-            &d.complaints.by_state,
-            lang,
-        ),
-        "colours" => {
-            let colours = [
-                ("green", d.codes.green),
-                ("yellow", d.codes.yellow),
-                ("red", d.codes.red),
-            ]
-            .map(|(key, count)| KeyCount {
-                key: key.to_string(),
-                count,
-            });
-            counts_table(name, "colour", "codes", Key::Colour, &colours, lang)
-        }
-        "red_causes" => table(
-            name,
-            &["cause", "label", "open_now", "raised_in_range"],
-            d.codes
-                .red_causes
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.kind.clone(),
-                        label(lang, Key::Cause, &c.kind),
-                        c.open.to_string(),
-                        c.raised.to_string(),
-                    ]
-                })
-                .collect(),
-        ),
-        "application_states" => counts_table(
-            name,
-            "state",
-            "applications",
-            Key::ApplicationState,
-            &d.applications.by_state,
-            lang,
-        ),
-        _ => return Err(AppError::NotFound),
-    })
-}
-
-/// A table as CSV: UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese right.
-pub fn csv(columns: &[String], rows: &[Vec<String>]) -> AppResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let csv_err = |e: csv::Error| AppError::Internal(e.into());
-    w.write_record(columns).map_err(csv_err)?;
-    for r in rows {
-        w.write_record(r).map_err(csv_err)?;
-    }
-    w.into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))
-}
-
-/// The records behind the figures over a range (RECORD_TABLES), personal data masked.
-pub async fn records(ctx: &Ctx, user: &Actor, name: &str, q: &RangeQuery, lang: Lang) -> AppResult<Table> {
+/// The records of `kind` over the range of `q`.
+pub async fn records(ctx: &Ctx, user: &Actor, kind: RecordKind, q: &RangeQuery) -> AppResult<Records> {
     user.require_staff()?;
-    if !RECORD_TABLES.contains(&name) {
-        return Err(AppError::NotFound);
-    }
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
-    let tz = user.tenant.timezone;
-    let Scope { range, window, .. } = scope(&mut tx, tz, q, now).await?;
-    let time = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string();
-    let otime = |t: Option<DateTime<Utc>>| t.map(time).unwrap_or_default();
-    let t = match name {
-        "applications" => {
-            let rows = db::numbers::application_records(&mut tx, &window).await?;
-            table(
-                name,
-                &[
-                    "application_id",
-                    "market",
-                    "stall_name",
-                    "category",
-                    "vendor",
-                    "state",
-                    "first_submitted_at",
-                    "decided_at",
-                    "review_hours",
-                ],
-                rows.into_iter()
-                    .map(|r| {
-                        let review = match (r.first_submitted_at, r.decided_at) {
-                            (Some(s), Some(d)) => hours((d - s).num_seconds()),
-                            _ => String::new(),
-                        };
-                        vec![
-                            r.id.to_string(),
-                            r.market,
-                            r.stall_name,
-                            r.category,
-                            r.vendor.unwrap_or_default(),
-                            r.state,
-                            otime(r.first_submitted_at),
-                            otime(r.decided_at),
-                            review,
-                        ]
-                    })
-                    .collect(),
-            )
-        }
-        "complaints" => {
-            let rows = db::numbers::complaint_records(&mut tx, &window).await?;
-            table(
-                name,
-                &[
-                    "tracking",
-                    "night",
-                    "market",
-                    "slot",
-                    "stall_name",
-                    "category",
-                    "label",
-                    "state",
-                    "source",
-                    "filed_at",
-                    "resolve_due_at",
-                    "closed_at",
-                    "on_time",
-                    "upheld",
-                ],
-                rows.into_iter()
-                    .map(|r| {
-                        let label = label(lang, Key::ComplaintCategory, &r.category);
-                        vec![
-                            r.tracking,
-                            r.night.to_string(),
-                            r.market,
-                            r.slot,
-                            r.stall_name,
-                            r.category,
-                            label,
-                            r.state,
-                            r.source,
-                            time(r.created_at),
-                            time(r.resolve_due_at),
-                            otime(r.closed_at),
-                            r.closed_at
-                                .map(|c| (c <= r.resolve_due_at).to_string())
-                                .unwrap_or_default(),
-                            r.upheld.map(|u| u.to_string()).unwrap_or_default(),
-                        ]
-                    })
-                    .collect(),
-            )
-        }
-        "inspections" => {
-            let rows = db::numbers::inspection_records(&mut tx, &window).await?;
-            table(
-                name,
-                &[
-                    "inspection_id",
-                    "night",
-                    "inspected_at",
-                    "market",
-                    "slot",
-                    "stall_name",
-                    "passed",
-                    "points",
-                    "problems",
-                ],
-                rows.into_iter()
-                    .map(|r| {
-                        vec![
-                            r.id.to_string(),
-                            r.night.to_string(),
-                            time(r.inspected_at),
-                            r.market,
-                            r.slot,
-                            r.stall_name,
-                            r.passed.to_string(),
-                            r.points.to_string(),
-                            r.problems.join(" / "),
-                        ]
-                    })
-                    .collect(),
-            )
-        }
-        _ => {
+    let Scope { range, window, .. } = scope(&mut tx, user.tenant.timezone, q, now).await?;
+    let records = match kind {
+        RecordKind::Applications => Records::Applications(db::numbers::application_records(&mut tx, &window).await?),
+        RecordKind::Complaints => Records::Complaints(db::numbers::complaint_records(&mut tx, &window).await?),
+        RecordKind::Inspections => Records::Inspections(db::numbers::inspection_records(&mut tx, &window).await?),
+        RecordKind::Settlements => {
             tx.commit().await?;
-            let days = crate::vouchers::settlement(ctx, user, range.from, range.to, false).await?;
-            return Ok(table(
-                name,
-                &crate::vouchers::SETTLEMENT_COLUMNS,
-                days.iter()
-                    .map(|d| crate::vouchers::settlement_row(d, user.tenant.timezone))
-                    .collect(),
+            return Ok(Records::Settlements(
+                crate::vouchers::settlement(ctx, user, range.from, range.to, false).await?,
             ));
         }
     };
     tx.commit().await?;
-    Ok(t)
+    Ok(records)
 }

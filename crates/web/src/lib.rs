@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod exports;
 pub mod http;
 pub mod i18n;
 pub mod state;

@@ -6,10 +6,11 @@ use uuid::Uuid;
 
 use crate::auth::TenantUser;
 use crate::error::{ErrorBody, HttpResult};
+use crate::exports::Table;
 use crate::http::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::web::layout::Page;
-use nightmarket_services::numbers::{self, Dashboard, PublicStats, RangeQuery, Table};
+use nightmarket_services::numbers::{self, Dashboard, PublicStats, RangeQuery};
 
 /// A tenant's (or, with `market`, one market's) figures over a range of business nights.
 ///
@@ -58,7 +59,7 @@ pub async fn table(
     Query(q): Query<RangeQuery>,
 ) -> HttpResult<Json<Table>> {
     Ok(Json(
-        crate::web::official::numbers::table(&state, &page, &user, &name, &q).await?,
+        crate::exports::by_name(&state, page.lang, &user, &name, &q).await?,
     ))
 }
 

@@ -133,6 +133,7 @@ pub async fn export(
     Query(mut f): Query<Filter>,
 ) -> HttpResult<Response> {
     words_to_actions(&mut f);
-    let body = audit::export(&state.ctx, &user, &f).await?;
+    let rows = audit::export(&state.ctx, &user, &f).await?;
+    let body = crate::exports::audit_csv(&rows, user.tenant.timezone)?;
     Ok(crate::web::layout::csv_attachment(body, "audit"))
 }

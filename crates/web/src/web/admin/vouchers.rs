@@ -559,7 +559,7 @@ pub async fn settlement_csv(
 ) -> HttpResult<Response> {
     let (from, to, _) = range(&state, &admin, &q).await?;
     let days = vouchers::settlement(&state.ctx, &admin, from, to, q.reveal.is_some()).await?;
-    let body = vouchers::settlement_csv(&days, admin.tenant.timezone)?;
+    let body = crate::exports::settlement_csv(&days, admin.tenant.timezone)?;
     Ok(crate::web::layout::csv_attachment(
         body,
         &format!("settlement-{from}-{to}"),

@@ -6,13 +6,14 @@ use axum::response::{Html, Response};
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{AppError, AppResult, HttpResult};
+use crate::error::{AppError, HttpResult};
+use crate::exports::{self, Key, Table};
 use crate::http::extract::{Path, Query};
 use crate::state::AppState;
 use crate::web::charts::{self, Series};
 use crate::web::filters;
 use crate::web::layout::{Page, render};
-use nightmarket_services::numbers::{self, Dashboard, Key, MarketRef, PublicStats, RangeQuery, Table};
+use nightmarket_services::numbers::{self, Dashboard, MarketRef, PublicStats, RangeQuery};
 
 #[derive(Template)]
 #[template(path = "official/numbers.html")]
@@ -44,19 +45,19 @@ struct Charts {
 
 impl DashboardPage {
     fn complaint_category(&self, key: &str) -> String {
-        numbers::label(self.page.lang, Key::ComplaintCategory, key)
+        exports::label(self.page.lang, Key::ComplaintCategory, key)
     }
 
     fn complaint_state(&self, key: &str) -> String {
-        numbers::label(self.page.lang, Key::ComplaintState, key)
+        exports::label(self.page.lang, Key::ComplaintState, key)
     }
 
     fn app_state(&self, key: &str) -> String {
-        numbers::label(self.page.lang, Key::ApplicationState, key)
+        exports::label(self.page.lang, Key::ApplicationState, key)
     }
 
     fn cause(&self, kind: &str) -> String {
-        numbers::label(self.page.lang, Key::Cause, kind)
+        exports::label(self.page.lang, Key::Cause, kind)
     }
 
     fn selected_range(&self, kind: &str) -> bool {
@@ -128,7 +129,7 @@ fn charts(d: &Dashboard, page: &Page) -> Charts {
             &d.complaints
                 .by_category
                 .iter()
-                .map(|k| (numbers::label(page.lang, Key::ComplaintCategory, &k.key), k.count))
+                .map(|k| (exports::label(page.lang, Key::ComplaintCategory, &k.key), k.count))
                 .collect::<Vec<_>>(),
         ),
         causes: charts::bar_chart(
@@ -137,7 +138,7 @@ fn charts(d: &Dashboard, page: &Page) -> Charts {
             &d.codes
                 .red_causes
                 .iter()
-                .map(|c| (numbers::label(page.lang, Key::Cause, &c.kind), c.open))
+                .map(|c| (exports::label(page.lang, Key::Cause, &c.kind), c.open))
                 .collect::<Vec<_>>(),
         ),
         applications: charts::bar_chart(
@@ -146,7 +147,7 @@ fn charts(d: &Dashboard, page: &Page) -> Charts {
             &d.applications
                 .by_state
                 .iter()
-                .map(|k| (numbers::label(page.lang, Key::ApplicationState, &k.key), k.count))
+                .map(|k| (exports::label(page.lang, Key::ApplicationState, &k.key), k.count))
                 .collect::<Vec<_>>(),
         ),
     }
@@ -172,7 +173,7 @@ pub async fn dashboard(
         d,
         q,
         markets,
-        records: &numbers::RECORD_TABLES,
+        records: &exports::RECORD_TABLES,
         is_admin: user.role == nightmarket_domain::people::Role::Admin,
         section: "numbers",
         tenant_slug: user.tenant.slug.clone(),
@@ -188,24 +189,14 @@ pub async fn export(
     Path(name): Path<String>,
     Query(q): Query<RangeQuery>,
 ) -> HttpResult<Response> {
-    let table = table(&state, &page, &user, &name, &q).await?;
+    let table = exports::by_name(&state, page.lang, &user, &name, &q).await?;
     csv_response(&table, &format!("{}-{}", table.name, q.range.trim()))
-}
-
-/// A dashboard table or a record table by name, for the CSV and JSON exports.
-pub async fn table(state: &AppState, page: &Page, user: &AuthUser, name: &str, q: &RangeQuery) -> AppResult<Table> {
-    if numbers::DASHBOARD_TABLES.contains(&name) {
-        let d = numbers::dashboard(&state.ctx, user, q).await?;
-        numbers::dashboard_table(&d, name, page.lang)
-    } else {
-        numbers::records(&state.ctx, user, name, q, page.lang).await
-    }
 }
 
 /// Answers with a table as a CSV attachment.
 pub fn csv_response(table: &Table, stem: &str) -> HttpResult<Response> {
     Ok(crate::web::layout::csv_attachment(
-        numbers::csv(&table.columns, &table.rows)?,
+        exports::csv(&table.columns, &table.rows)?,
         stem,
     ))
 }
@@ -227,7 +218,7 @@ struct StatsPage {
 
 impl StatsPage {
     fn category(&self, key: &str) -> String {
-        numbers::label(self.page.lang, Key::StallCategory, key)
+        exports::label(self.page.lang, Key::StallCategory, key)
     }
 
     fn or_dash(&self, v: impl std::borrow::Borrow<Option<String>>) -> String {
@@ -266,7 +257,7 @@ pub async fn public_stats(
         &page.t("stats.by_category"),
         &s.stalls_by_category
             .iter()
-            .map(|c| (numbers::label(page.lang, Key::StallCategory, &c.category), c.stalls))
+            .map(|c| (exports::label(page.lang, Key::StallCategory, &c.category), c.stalls))
             .collect::<Vec<_>>(),
     );
     render(&StatsPage {
