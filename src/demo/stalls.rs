@@ -525,7 +525,7 @@ pub(super) async fn official(tx: &mut TenantTx) -> anyhow::Result<Uuid> {
     let staff = db::users::list_staff(tx).await?;
     staff
         .iter()
-        .find(|u| u.role == "official")
+        .find(|u| u.role == nightmarket_domain::people::Role::Official)
         .or(staff.first())
         .map(|u| u.id)
         .ok_or_else(|| anyhow::anyhow!("no demo official"))

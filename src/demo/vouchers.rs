@@ -77,7 +77,7 @@ pub(super) async fn seed(
         };
         let id = db::vouchers::insert(&mut tx, &terms).await?;
         db::vouchers::make_vouchers(&mut tx, id, total as i32, 1).await?;
-        db::vouchers::set_state(&mut tx, id, "scheduled").await?;
+        db::vouchers::set_state(&mut tx, id, nightmarket_domain::voucher::State::Scheduled).await?;
         audit::record(
             &mut tx,
             actor,

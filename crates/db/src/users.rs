@@ -9,7 +9,7 @@ use nightmarket_domain::people::{Permission, Role};
 #[derive(Clone, Debug)]
 pub struct UserRow {
     pub id: Uuid,
-    pub role: String,
+    pub role: Role,
     pub login: String,
     pub display_name: String,
     pub password_hash: String,
@@ -22,10 +22,6 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.role)
-    }
-
     pub fn permissions(&self) -> Vec<Permission> {
         self.permissions.iter().filter_map(|p| Permission::parse(p)).collect()
     }
@@ -34,9 +30,9 @@ impl UserRow {
 pub async fn by_login(tx: &mut TenantTx, login: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
-        "select id, role, login, display_name, password_hash, permissions, token_version,
+        r#"select id, role as "role: Role", login, display_name, password_hash, permissions, token_version,
                 must_change_password, disabled_at, created_at, phone_enc
-         from users where tenant_id = $1 and login = $2",
+         from users where tenant_id = $1 and login = $2"#,
         tx.tenant().0,
         login
     )
@@ -47,9 +43,9 @@ pub async fn by_login(tx: &mut TenantTx, login: &str) -> Result<Option<UserRow>,
 pub async fn by_id(tx: &mut TenantTx, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
-        "select id, role, login, display_name, password_hash, permissions, token_version,
+        r#"select id, role as "role: Role", login, display_name, password_hash, permissions, token_version,
                 must_change_password, disabled_at, created_at, phone_enc
-         from users where tenant_id = $1 and id = $2",
+         from users where tenant_id = $1 and id = $2"#,
         tx.tenant().0,
         id
     )
@@ -61,10 +57,10 @@ pub async fn by_id(tx: &mut TenantTx, id: Uuid) -> Result<Option<UserRow>, sqlx:
 pub async fn list_staff(tx: &mut TenantTx) -> Result<Vec<UserRow>, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
-        "select id, role, login, display_name, password_hash, permissions, token_version,
+        r#"select id, role as "role: Role", login, display_name, password_hash, permissions, token_version,
                 must_change_password, disabled_at, created_at, phone_enc
          from users where tenant_id = $1 and role in ('admin', 'official')
-         order by role, login",
+         order by role, login"#,
         tx.tenant().0
     )
     .fetch_all(tx.conn())

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
-use nightmarket_domain::voucher::Terms;
+use nightmarket_domain::voucher::{State, Terms};
 
 #[derive(Clone, Debug)]
 pub struct CampaignRow {
@@ -21,7 +21,7 @@ pub struct CampaignRow {
     pub market_ids: Vec<Uuid>,
     pub categories: Vec<String>,
     pub daily_budget_fen: Option<i64>,
-    pub state: String,
+    pub state: State,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -92,9 +92,9 @@ pub async fn get(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<Campa
     }
     sqlx::query_as!(
         CampaignRow,
-        "select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
-                market_ids, categories, daily_budget_fen, state, created_at, updated_at
-         from campaigns where tenant_id = $1 and id = $2",
+        r#"select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
+                market_ids, categories, daily_budget_fen, state as "state: State", created_at, updated_at
+         from campaigns where tenant_id = $1 and id = $2"#,
         tenant,
         id
     )
@@ -106,22 +106,22 @@ pub async fn list(tx: &mut TenantTx) -> Result<Vec<CampaignRow>, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         CampaignRow,
-        "select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
-                market_ids, categories, daily_budget_fen, state, created_at, updated_at
-         from campaigns where tenant_id = $1 order by claim_start desc, created_at desc",
+        r#"select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
+                market_ids, categories, daily_budget_fen, state as "state: State", created_at, updated_at
+         from campaigns where tenant_id = $1 order by claim_start desc, created_at desc"#,
         tenant
     )
     .fetch_all(tx.conn())
     .await
 }
 
-pub async fn set_state(tx: &mut TenantTx, id: Uuid, state: &str) -> Result<(), sqlx::Error> {
+pub async fn set_state(tx: &mut TenantTx, id: Uuid, state: State) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
         "update campaigns set state = $3, updated_at = now() where tenant_id = $1 and id = $2",
         tenant,
         id,
-        state
+        state as State
     )
     .execute(tx.conn())
     .await?;

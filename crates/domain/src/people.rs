@@ -9,8 +9,9 @@ pub use nightmarket_input::phone::Phone;
 
 /// What a signed-in person is to their tenant. The platform operator is not a role: operators
 /// act only through the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,

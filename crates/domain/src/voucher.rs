@@ -7,9 +7,10 @@ use uuid::Uuid;
 use crate::msg::{FieldError, Msg};
 
 /// What an admin stores; `Running` is never stored (see [`effective`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", schema(as = VoucherState))]
 pub enum State {
     Draft,

@@ -55,7 +55,7 @@ pub async fn session_actor(ctx: &Ctx, token: &str, request_id: Option<String>) -
     let mut tx = ctx.db.tenant(tenant.id).await?;
     let row = users::by_id(&mut tx, claims.sub).await?.ok_or(AppError::Unauthorized)?;
     drop(tx); // read-only: rolled back
-    let current = row.token_version == claims.ver && row.disabled_at.is_none() && row.role() == Some(claims.role);
+    let current = row.token_version == claims.ver && row.disabled_at.is_none() && row.role == claims.role;
     if !current {
         return Err(AppError::Unauthorized);
     }
@@ -102,9 +102,7 @@ pub async fn sign_in(
     let (Some(tenant), Some(row)) = (tenant, row) else {
         return Err(AppError::BadCredentials);
     };
-    let Some(role) = row.role() else {
-        return Err(AppError::BadCredentials);
-    };
+    let role = row.role;
     if !ok || row.disabled_at.is_some() {
         tracing::info!(tenant = %tenant.slug, user = %row.id, "sign-in refused");
         return Err(AppError::BadCredentials);
@@ -189,7 +187,7 @@ pub struct StaffMember {
 
 impl StaffMember {
     fn from_row(row: &UserRow) -> Option<StaffMember> {
-        let role = row.role().filter(|r| r.is_staff())?;
+        let role = Some(row.role).filter(|r| r.is_staff())?;
         Some(StaffMember {
             id: row.id,
             role,

@@ -28,7 +28,7 @@ use nightmarket_domain::identity::ResidentId;
 use nightmarket_domain::market::Category;
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Actor;
-use nightmarket_domain::people::Permission;
+use nightmarket_domain::people::{Permission, Role};
 use nightmarket_domain::tenant::Tenant;
 
 pub use nightmarket_input::credential::{CredentialEvent, signature, signature_ok};
@@ -135,7 +135,9 @@ pub async fn apply_event(ctx: &Ctx, tenant: &Tenant, signed: Signed<'_>, body: &
 
     let vendor = match (&event.vendor_id, &event.id_number) {
         (Some(v), _) => {
-            let ok = db::users::by_id(&mut tx, *v).await?.is_some_and(|u| u.role == "vendor");
+            let ok = db::users::by_id(&mut tx, *v)
+                .await?
+                .is_some_and(|u| u.role == Role::Vendor);
             ok.then_some(*v)
         }
         (None, Some(n)) => match ResidentId::parse(n, supervision::local_date(now, tenant.timezone)) {
@@ -285,7 +287,7 @@ pub async fn for_vendor(ctx: &Ctx, user: &Actor, vendor: Uuid) -> AppResult<Vec<
     // An id that is no vendor of this tenant is not found (rather than a vendor with nothing).
     if db::users::by_id(&mut tx, vendor)
         .await?
-        .is_none_or(|u| u.role != nightmarket_domain::people::Role::Vendor.as_str())
+        .is_none_or(|u| u.role != Role::Vendor)
     {
         return Err(AppError::NotFound);
     }

@@ -423,7 +423,7 @@ async fn others_may_decide(tx: &mut TenantTx, official: Uuid) -> AppResult<bool>
     Ok(db::users::list_staff(tx).await?.iter().any(|u| {
         u.id != official
             && u.disabled_at.is_none()
-            && (u.role == Role::Admin.as_str() || u.permissions.iter().any(|p| p == Permission::Inspect.as_str()))
+            && (u.role == Role::Admin || u.permissions.iter().any(|p| p == Permission::Inspect.as_str()))
     }))
 }
 

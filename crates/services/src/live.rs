@@ -97,7 +97,9 @@ pub async fn notify_staff_with(
     let args = crate::notices::args_value(args);
     for user in db::users::list_staff(tx).await?.iter().filter(|u| {
         u.disabled_at.is_none()
-            && permission.is_none_or(|p| u.role == "admin" || u.permissions.iter().any(|h| h == p.as_str()))
+            && permission.is_none_or(|p| {
+                u.role == nightmarket_domain::people::Role::Admin || u.permissions.iter().any(|h| h == p.as_str())
+            })
     }) {
         db::notifications::insert(tx, user.id, kind.as_str(), &args, link).await?;
     }

@@ -120,7 +120,7 @@ pub async fn reset_password(
     let mut tx = ctx.db.tenant(tenant.id).await?;
     let user = db::users::by_login(&mut tx, &login)
         .await?
-        .filter(|u| u.disabled_at.is_none() && u.role == Role::Vendor.as_str())
+        .filter(|u| u.disabled_at.is_none() && u.role == Role::Vendor)
         .ok_or_else(|| AppError::field("phone", "reset.not_registered"))?;
     db::users::set_password(&mut tx, user.id, &hash, false).await?;
     let actor = Author::user(user.id, format!("vendor:{}", phone.masked()), None);

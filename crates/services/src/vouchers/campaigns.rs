@@ -47,7 +47,7 @@ impl Campaign {
 }
 
 fn view(c: &CampaignRow, now: DateTime<Utc>, claimed: i64, used: i64) -> AppResult<Campaign> {
-    let stored = stored(State::parse(&c.state), "campaign state", &c.state)?;
+    let stored = c.state;
     Ok(Campaign {
         id: c.id,
         name: c.name.clone(),
@@ -105,7 +105,7 @@ async fn campaigns(ctx: &Ctx, tenant: TenantId, drafts: bool) -> AppResult<Vec<C
     let mut tx = ctx.db.tenant(tenant).await?;
     let mut out = Vec::new();
     for c in db::vouchers::list(&mut tx).await? {
-        if !drafts && c.state == "draft" {
+        if !drafts && c.state == State::Draft {
             continue;
         }
         let (_, claimed, used) = db::vouchers::counts(&mut tx, c.id).await?;
@@ -129,7 +129,7 @@ async fn campaign(ctx: &Ctx, tenant: TenantId, id: Uuid, drafts: bool) -> AppRes
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(tenant).await?;
     let (row, v) = load(&mut tx, id, false, now).await?;
-    if !drafts && row.state == "draft" {
+    if !drafts && row.state == State::Draft {
         return Err(AppError::NotFound);
     }
     Ok(v)
@@ -173,7 +173,7 @@ pub async fn update(ctx: &Ctx, admin: &Actor, id: Uuid, t: &Terms) -> AppResult<
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     check_markets(&mut tx, t).await?;
     let (before, v) = load(&mut tx, id, true, now).await?;
-    let stored = stored(State::parse(&before.state), "campaign state", &before.state)?;
+    let stored = before.state;
     if stored == State::Ended {
         return Err(AppError::Conflict(Msg::new("campaign.ended")));
     }
@@ -230,7 +230,7 @@ pub async fn step(ctx: &Ctx, admin: &Actor, id: Uuid, step: Step) -> AppResult<C
         }
         db::vouchers::make_vouchers(&mut tx, id, row.total, row.per_person).await?;
     }
-    db::vouchers::set_state(&mut tx, id, next.as_str()).await?;
+    db::vouchers::set_state(&mut tx, id, next).await?;
     audit::record(
         &mut tx,
         &Author::of(admin),

@@ -204,7 +204,7 @@ async fn settle(
     let Some(c) = db::vouchers::get(&mut tx, campaign, false).await? else {
         return Ok(batch.iter().map(|_| Claimed::Unknown).collect());
     };
-    let stored = stored(State::parse(&c.state), "campaign state", &c.state)?;
+    let stored = c.state;
     match voucher::effective(stored, c.claim_start, c.claim_end, now) {
         State::Running => {}
         State::Draft => return Ok(batch.iter().map(|_| Claimed::Unknown).collect()),

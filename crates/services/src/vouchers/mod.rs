@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::Ctx;
 use crate::audit::{self, ActorKind, Author, Change};
-use crate::error::{AppError, AppResult, Msg, stored};
+use crate::error::{AppError, AppResult, Msg};
 use crate::otp::{self, Purpose};
 use crate::pii::Place;
 use nightmarket_db::vouchers::{CampaignRow, Take, VoucherRow};
