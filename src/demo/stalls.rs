@@ -215,7 +215,7 @@ pub(super) async fn seed(
         let share = if mi == 0 { slots.len() * 3 / 4 } else { slots.len() };
         for slot in slots.iter().take(share.max(1)) {
             let Some(fate) = fates.next() else { break 'markets };
-            let Some(category) = slot.category() else { continue };
+            let category = slot.category;
             let (stall, goods) = goods_for(&mut dice, category);
             let for_demo = match (&demo_vendor, fate) {
                 (Some(_), Fate::Approved) if !demo_approved => {

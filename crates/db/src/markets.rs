@@ -49,14 +49,8 @@ pub struct SlotRow {
     pub id: Uuid,
     pub market_id: Uuid,
     pub code: String,
-    pub category: String,
+    pub category: Category,
     pub created_at: DateTime<Utc>,
-}
-
-impl SlotRow {
-    pub fn category(&self) -> Option<Category> {
-        Category::parse(&self.category)
-    }
 }
 
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<MarketRow>, sqlx::Error> {
@@ -141,9 +135,9 @@ pub async fn update(tx: &mut TenantTx, id: Uuid, m: &ValidMarket) -> Result<bool
 pub async fn slots(tx: &mut TenantTx, market_id: Uuid) -> Result<Vec<SlotRow>, sqlx::Error> {
     sqlx::query_as!(
         SlotRow,
-        "select id, market_id, code, category, created_at from slots
+        r#"select id, market_id, code, category as "category: Category", created_at from slots
          where tenant_id = $1 and market_id = $2
-         order by code",
+         order by code"#,
         tx.tenant().0,
         market_id
     )
@@ -162,9 +156,9 @@ pub async fn insert_slots(
     let categories: Vec<String> = slots.iter().map(|(_, c)| c.as_str().to_string()).collect();
     sqlx::query_as!(
         SlotRow,
-        "insert into slots (tenant_id, market_id, code, category)
+        r#"insert into slots (tenant_id, market_id, code, category)
          select $1, $2, code, category from unnest($3::text[], $4::text[]) as t(code, category)
-         returning id, market_id, code, category, created_at",
+         returning id, market_id, code, category as "category: Category", created_at"#,
         tenant,
         market_id,
         &codes,
@@ -177,7 +171,7 @@ pub async fn insert_slots(
 pub async fn get_slot(tx: &mut TenantTx, market_id: Uuid, slot_id: Uuid) -> Result<Option<SlotRow>, sqlx::Error> {
     sqlx::query_as!(
         SlotRow,
-        "select id, market_id, code, category, created_at from slots where tenant_id = $1 and market_id = $2 and id = $3",
+        r#"select id, market_id, code, category as "category: Category", created_at from slots where tenant_id = $1 and market_id = $2 and id = $3"#,
         tx.tenant().0,
         market_id,
         slot_id

@@ -22,8 +22,10 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    pub fn permissions(&self) -> Vec<Permission> {
-        self.permissions.iter().filter_map(|p| Permission::parse(p)).collect()
+    /// The permissions as stored; `None` when one of them is not a permission the platform knows
+    /// (an error to report, never a permission to drop quietly).
+    pub fn permissions(&self) -> Option<Vec<Permission>> {
+        self.permissions.iter().map(|p| Permission::parse(p)).collect()
     }
 }
 

@@ -8,6 +8,7 @@
 pub struct Msg {
     key: &'static str,
     args: Vec<(&'static str, String)>,
+    labels: Vec<(&'static str, &'static str)>,
     raw: Option<String>,
 }
 
@@ -16,6 +17,7 @@ impl Msg {
         Msg {
             key,
             args: Vec::new(),
+            labels: Vec::new(),
             raw: None,
         }
     }
@@ -25,11 +27,24 @@ impl Msg {
         self
     }
 
+    /// An argument that is itself a key of locales/app.yml (a state's or a category's name),
+    /// translated into the reader's language with the message.
+    pub fn label(mut self, name: &'static str, key: &'static str) -> Msg {
+        self.labels.push((name, key));
+        self
+    }
+
+    /// The arguments that are keys to translate (see [`Msg::label`]).
+    pub fn labels(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        self.labels.iter().copied()
+    }
+
     /// A message prefixed by a translated sentence, for details only a parser can give.
     pub fn with_detail(key: &'static str, detail: impl Into<String>) -> Msg {
         Msg {
             key,
             args: Vec::new(),
+            labels: Vec::new(),
             raw: Some(detail.into()),
         }
     }

@@ -60,7 +60,7 @@ pub async fn session_actor(ctx: &Ctx, token: &str, request_id: Option<String>) -
         return Err(AppError::Unauthorized);
     }
     let must_change_password = row.must_change_password;
-    let permissions = row.permissions();
+    let permissions = stored_permissions(&row)?;
     let actor = Actor::new(
         tenant,
         row.id,
@@ -186,9 +186,13 @@ pub struct StaffMember {
 }
 
 impl StaffMember {
-    fn from_row(row: &UserRow) -> Option<StaffMember> {
-        let role = Some(row.role).filter(|r| r.is_staff())?;
-        Some(StaffMember {
+    /// The member a row of staff is; `None` for a vendor's row.
+    fn from_row(row: &UserRow) -> AppResult<Option<StaffMember>> {
+        let role = row.role;
+        if !role.is_staff() {
+            return Ok(None);
+        }
+        Ok(Some(StaffMember {
             id: row.id,
             role,
             login: row.login.clone(),
@@ -196,12 +200,12 @@ impl StaffMember {
             permissions: if role == Role::Admin {
                 Permission::ALL.to_vec()
             } else {
-                row.permissions()
+                stored_permissions(row)?
             },
             disabled: row.disabled_at.is_some(),
             must_change_password: row.must_change_password,
             created_at: row.created_at,
-        })
+        }))
     }
 
     pub fn has(&self, p: &Permission) -> bool {
@@ -213,7 +217,13 @@ pub async fn list_staff(ctx: &Ctx, admin: &Actor) -> AppResult<Vec<StaffMember>>
     admin.require_admin()?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     let rows = users::list_staff(&mut tx).await?;
-    Ok(rows.iter().filter_map(StaffMember::from_row).collect())
+    Ok(rows
+        .iter()
+        .map(StaffMember::from_row)
+        .collect::<AppResult<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 pub struct NewStaff {
@@ -268,7 +278,7 @@ pub async fn create_staff(ctx: &Ctx, admin: &Actor, input: NewStaff) -> AppResul
     )
     .await?;
     let row = users::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    let member = StaffMember::from_row(&row).ok_or(AppError::NotFound)?;
+    let member = StaffMember::from_row(&row)?.ok_or(AppError::NotFound)?;
     audit::record(
         &mut tx,
         &Author::of(admin),
@@ -281,7 +291,12 @@ pub async fn create_staff(ctx: &Ctx, admin: &Actor, input: NewStaff) -> AppResul
 
 async fn staff_target(tx: &mut nightmarket_db::TenantTx, id: Uuid) -> AppResult<StaffMember> {
     let row = users::by_id(tx, id).await?.ok_or(AppError::NotFound)?;
-    StaffMember::from_row(&row).ok_or(AppError::NotFound)
+    StaffMember::from_row(&row)?.ok_or(AppError::NotFound)
+}
+
+/// A person's permissions as stored, or the error of one that does not parse.
+fn stored_permissions(row: &UserRow) -> AppResult<Vec<Permission>> {
+    crate::error::stored(row.permissions(), "permissions", &row.permissions.join(","))
 }
 
 /// Grants an official exactly `permissions`.

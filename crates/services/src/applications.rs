@@ -295,12 +295,10 @@ pub async fn free_slots(tx: &mut TenantTx, market: Uuid, category: Option<Catego
         .await?
         .into_iter()
         .filter(|s| !taken.contains(&s.id))
-        .filter_map(|s| {
-            Some(FreeSlot {
-                id: s.id,
-                category: s.category()?,
-                code: s.code,
-            })
+        .map(|s| FreeSlot {
+            id: s.id,
+            category: s.category,
+            code: s.code,
         })
         .collect();
     free.sort_by_key(|s| (Some(s.category) != category, s.code.clone()));
@@ -331,7 +329,7 @@ async fn check_slot(tx: &mut TenantTx, market: Uuid, slot: Option<Uuid>, categor
     let Some(row) = db::markets::get_slot(tx, market, slot).await? else {
         return Err(AppError::field("slot_id", "application.slot_unknown"));
     };
-    if row.category() != Some(category) {
+    if row.category != category {
         return Err(AppError::Validation(vec![FieldError::with(
             "slot_id",
             Msg::new("application.slot_category").arg("slot", &row.code),

@@ -48,7 +48,9 @@ impl Lang {
     /// A domain message ([`Msg`]) in this language, with its arguments filled in and a parser's
     /// detail after it.
     pub fn msg(self, msg: &Msg) -> String {
-        let args: Vec<(&str, &str)> = msg.args().collect();
+        let labels: Vec<(&str, String)> = msg.labels().map(|(name, key)| (name, self.t(key))).collect();
+        let mut args: Vec<(&str, &str)> = msg.args().collect();
+        args.extend(labels.iter().map(|(name, text)| (*name, text.as_str())));
         let text = self.tr(msg.key(), &args);
         match msg.detail() {
             Some(detail) => format!("{text} ({detail})"),

@@ -68,11 +68,11 @@ pub struct Slot {
 }
 
 impl Slot {
-    fn from_row(r: &SlotRow) -> Option<Slot> {
-        Some(Slot {
+    fn from_row(r: &SlotRow) -> AppResult<Slot> {
+        Ok(Slot {
             id: r.id,
             code: r.code.clone(),
-            category: r.category()?,
+            category: r.category,
         })
     }
 }
@@ -101,7 +101,7 @@ async fn detail(tx: &mut nightmarket_db::TenantTx, id: Uuid) -> AppResult<Market
     let slots = markets::slots(tx, id).await?;
     Ok(MarketDetail {
         market: Market::from(&row),
-        slots: slots.iter().filter_map(Slot::from_row).collect(),
+        slots: slots.iter().map(Slot::from_row).collect::<AppResult<_>>()?,
     })
 }
 
@@ -195,7 +195,7 @@ pub async fn add_slots(ctx: &Ctx, admin: &Actor, market_id: Uuid, input: &[SlotI
         return Err(AppError::NotFound);
     }
     let rows = markets::insert_slots(&mut tx, market_id, &slots).await?;
-    let created: Vec<Slot> = rows.iter().filter_map(Slot::from_row).collect();
+    let created: Vec<Slot> = rows.iter().map(Slot::from_row).collect::<AppResult<_>>()?;
     audit::record(
         &mut tx,
         &Author::of(admin),
@@ -212,7 +212,7 @@ pub async fn remove_slot(ctx: &Ctx, admin: &Actor, market_id: Uuid, slot_id: Uui
     let slot = markets::get_slot(&mut tx, market_id, slot_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let before = Slot::from_row(&slot);
+    let before = Slot::from_row(&slot)?;
     markets::delete_slot(&mut tx, market_id, slot_id).await?;
     audit::record(
         &mut tx,

@@ -261,7 +261,7 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, input: &DecisionInput
         let by = row.decided_by_name.clone().unwrap_or_default();
         return Err(AppError::Conflict(
             Msg::new("decision.already")
-                .arg("state", crate::i18n::Lang::Zh.t(current.label_key()))
+                .label("state", current.label_key())
                 .arg("name", by),
         ));
     }
@@ -306,20 +306,15 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, input: &DecisionInput
                 )]));
             }
             // A food stall in a games slot: only with a stated reason, kept in the audit record.
-            if s.category != row.category.as_str() {
+            if s.category != row.category {
                 let why = input.category_override.trim();
                 if !(2..=200).contains(&why.chars().count()) {
-                    let label = |k: &str| {
-                        nightmarket_domain::market::Category::parse(k)
-                            .map(|c| crate::i18n::Lang::Zh.t(c.label_key()))
-                            .unwrap_or_else(|| k.to_string())
-                    };
                     return Err(AppError::Validation(vec![FieldError::with(
                         "category_override",
                         Msg::new("decision.slot_category")
                             .arg("slot", &s.code)
-                            .arg("slot_category", label(&s.category))
-                            .arg("category", label(row.category.as_str())),
+                            .label("slot_category", s.category.label_key())
+                            .label("category", row.category.label_key()),
                     )]));
                 }
                 category_override = Some(why.to_string());

@@ -283,7 +283,7 @@ pub async fn act(ctx: &Ctx, official: &Actor, id: Uuid, step: &Step) -> AppResul
     }
     let Some(next) = view.state.after(step.action) else {
         return Err(AppError::Conflict(
-            Msg::new("complaint.not_now").arg("state", Lang::Zh.t(view.state.label_key())),
+            Msg::new("complaint.not_now").label("state", view.state.label_key()),
         ));
     };
     let upheld = match step.action {

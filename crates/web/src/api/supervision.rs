@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::TenantUser;
-use crate::error::{ErrorBody, HttpResult};
+use crate::error::{AppError, ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::files;
 use crate::state::AppState;
@@ -243,9 +243,9 @@ pub struct Renewal {
 }
 
 impl Renewal {
-    fn of(r: RenewalRow) -> Option<Renewal> {
-        Some(Renewal {
-            kind: Kind::parse(&r.kind)?,
+    fn of(r: RenewalRow) -> Result<Renewal, AppError> {
+        Ok(Renewal {
+            kind: nightmarket_services::error::stored(Kind::parse(&r.kind), "credential kind", &r.kind)?,
             id: r.id,
             vendor_id: r.vendor_id,
             vendor: r.vendor_name,
@@ -278,7 +278,7 @@ pub async fn renewals(
     Query(q): Query<ListQuery>,
 ) -> HttpResult<Json<Vec<Renewal>>> {
     let list = credentials::renewals(&state.ctx, &user, !q.all).await?;
-    Ok(Json(list.into_iter().filter_map(Renewal::of).collect()))
+    Ok(Json(list.into_iter().map(Renewal::of).collect::<Result<_, _>>()?))
 }
 
 #[derive(Deserialize, ToSchema)]
