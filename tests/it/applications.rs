@@ -4,7 +4,6 @@ use crate::helpers::{TestApp, cluster, texts};
 use nightmarket_domain::identity::resident_id_check_char;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// A valid resident ID number (Chongqing Nan'an, born 1988-06-15).
 pub fn valid_id(seq: u32) -> String {
@@ -27,24 +26,6 @@ pub fn png() -> Vec<u8> {
     out
 }
 
-/// The code in the newest SMS to the masked number.
-pub async fn code_from_outbox(app: &TestApp, masked: &str) -> String {
-    for _ in 0..50 {
-        let body: Option<String> =
-            sqlx::query_scalar("select body from sms_outbox where phone_masked = $1 and body like '%验证码%' order by created_at desc limit 1")
-                .bind(masked)
-                .fetch_optional(&app.owner)
-                .await
-                .unwrap();
-        if let Some(body) = body {
-            let i = body.find("验证码 ").expect("the code in the text") + "验证码 ".len();
-            return body[i..i + 6].to_string();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no code sent to {masked}");
-}
-
 fn masked(phone: &str) -> String {
     format!("{}****{}", &phone[..3], &phone[7..])
 }
@@ -60,7 +41,7 @@ pub async fn sign_up(app: &TestApp, tenant: &str, phone: &str) -> String {
         )
         .await;
     assert_eq!(status, 202, "{body}");
-    let code = code_from_outbox(app, &masked(phone)).await;
+    let code = app.sms_code(&masked(phone)).await;
     let (status, body) = app
         .send_json(
             Method::POST,
@@ -1118,7 +1099,7 @@ async fn sign_up_codes_expire_are_single_use_and_limited() {
     assert_eq!(body["phone"], "137****5614");
     let (status, _) = send().await;
     assert_eq!(status, 429, "one a minute");
-    let code = code_from_outbox(&app, "137****5614").await;
+    let code = app.sms_code("137****5614").await;
     let attempt = |c: &str, pw: &str| {
         let body = json!({"phone": phone, "code": c, "password": pw});
         let app = &app;
@@ -1150,7 +1131,7 @@ async fn sign_up_codes_expire_are_single_use_and_limited() {
         )
         .await;
     assert_eq!(status, 202);
-    let code = code_from_outbox(&app, "137****5615").await;
+    let code = app.sms_code("137****5615").await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
         app.send_json(

@@ -399,7 +399,7 @@ pub async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
 /// through HTTP.
 #[tokio::test]
 async fn the_vendors_journey_sign_up_apply_get_the_code_check_in_answer_a_complaint() {
-    use crate::applications::{NEAR, code_from_outbox, png, valid_id};
+    use crate::applications::{NEAR, png, valid_id};
     use crate::supervision::{app_with_clock, at, stall_at, today};
     let Some(browser) = browser(Window::Phone).await else {
         return;
@@ -413,7 +413,7 @@ async fn the_vendors_journey_sign_up_apply_get_the_code_check_in_answer_a_compla
     click(c, "form[action='/t/nanan/signup'] button[type=submit]").await;
     wait_for_text(c, "#code-sent", "137****0001").await;
     checkpoint(c, "vendor", "01-signup-code-sent").await;
-    let code = code_from_outbox(&app, "137****0001").await;
+    let code = app.sms_code("137****0001").await;
     fill(c, "#code", &code).await;
     fill(c, "#password", "夜市摊主2026").await;
     fill(c, "#confirm_password", "夜市摊主2026").await;
@@ -783,7 +783,7 @@ async fn the_shoppers_journey_scan_rate_complain_claim_a_voucher_and_pay_with_it
     click(c, "#signin-to-claim").await;
     fill(c, "#phone", "13600136000").await;
     click(c, "#shopper-phone-form button[type=submit]").await;
-    let code = crate::applications::code_from_outbox(&app, "136****6000").await;
+    let code = app.sms_code("136****6000").await;
     fill(c, "#code", &code).await;
     click(c, "#shopper-code-form button[type=submit]").await;
     wait_for_path(c, &format!("/t/nanan/vouchers/{campaign}")).await;

@@ -415,11 +415,101 @@ impl TestApp {
             .expect("count")
     }
 
+    /// Signed in over the API as the tenant's demo admin, official or vendor.
+    pub async fn as_admin(&self, tenant: &str) -> Session<'_> {
+        self.as_role(tenant, "admin").await
+    }
+
+    pub async fn as_official(&self, tenant: &str) -> Session<'_> {
+        self.as_role(tenant, "official").await
+    }
+
+    pub async fn as_vendor(&self, tenant: &str) -> Session<'_> {
+        self.as_role(tenant, "vendor").await
+    }
+
+    async fn as_role(&self, tenant: &str, role: &str) -> Session<'_> {
+        Session {
+            app: self,
+            token: Some(self.token(tenant, role).await),
+        }
+    }
+
+    /// No one signed in.
+    pub fn anonymous(&self) -> Session<'_> {
+        Session { app: self, token: None }
+    }
+
+    /// A status ladder: the same request sent by each of `who`, each answered with its status.
+    pub async fn ladder(&self, method: reqwest::Method, path: &str, body: &Value, who: &[(Who, u16)]) {
+        for (sender, expected) in who {
+            let session = match sender {
+                Who::Nobody => self.anonymous(),
+                Who::Admin(t) => self.as_admin(t).await,
+                Who::Official(t) => self.as_official(t).await,
+                Who::Vendor(t) => self.as_vendor(t).await,
+            };
+            let (status, answer) = session.send(method.clone(), path, body).await;
+            assert_eq!(status, *expected, "{sender:?}: {method} {path}: {answer}");
+            let code = match status {
+                401 => "unauthorized",
+                403 => "forbidden",
+                404 => "not_found",
+                _ => continue,
+            };
+            assert_eq!(answer["error"]["code"], code, "{sender:?}: {method} {path}");
+        }
+    }
+
+    /// The one-time code in the newest SMS to the masked number (waits for the outbox).
+    pub async fn sms_code(&self, masked: &str) -> String {
+        for _ in 0..50 {
+            let body: Option<String> = sqlx::query_scalar(
+                "select body from sms_outbox where phone_masked = $1 and body like '%验证码%' order by created_at desc limit 1",
+            )
+            .bind(masked)
+            .fetch_optional(&self.owner)
+            .await
+            .unwrap();
+            if let Some(body) = body {
+                let i = body.find("验证码 ").expect("the code in the text") + "验证码 ".len();
+                return body[i..i + 6].to_string();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no code sent to {masked}");
+    }
+
     pub fn market_id(&self, tenant: &str) -> String {
         self.demo.samples[&format!("{tenant}_market_id")]
             .as_str()
             .expect("sample market")
             .to_string()
+    }
+}
+
+/// Who sends a request in a status ladder: no one, or a tenant's demo admin, official or vendor.
+#[derive(Clone, Copy, Debug)]
+pub enum Who {
+    Nobody,
+    Admin(&'static str),
+    Official(&'static str),
+    Vendor(&'static str),
+}
+
+/// Someone signed in over the API (or no one), sending JSON requests.
+pub struct Session<'a> {
+    app: &'a TestApp,
+    pub token: Option<String>,
+}
+
+impl Session<'_> {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.app.get_json(path, self.token.as_deref()).await
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+        self.app.send_json(method, path, self.token.as_deref(), body).await
     }
 }
 

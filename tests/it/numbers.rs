@@ -3,7 +3,7 @@
 //! midnight; ranges and their refusals; CSV round trips; the public market record; the audit
 //! viewer; and who may see what.
 
-use crate::helpers::{Options, TestApp};
+use crate::helpers::{Options, TestApp, Who};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use nightmarket::demo::load::{LoadTenant, LoadedTenant, seed_tenant};
@@ -601,13 +601,21 @@ async fn bad_ranges_are_refused_with_a_reason_and_others_see_nothing() {
     );
 
     // Wrong role: a vendor sees no dashboard; an official gets no settlement export.
-    let vendor = app.token("nanan", "vendor").await;
-    let (status, _) = app.get_json("/api/v1/t/nanan/numbers", Some(&vendor)).await;
-    assert_eq!(status, 403);
-    let (status, _) = app
-        .get_json("/api/v1/t/nanan/numbers/tables/settlements?range=30", Some(&nanan))
-        .await;
-    assert_eq!(status, 403);
+    let none = json!(null);
+    app.ladder(
+        reqwest::Method::GET,
+        "/api/v1/t/nanan/numbers",
+        &none,
+        &[(Who::Vendor("nanan"), 403)],
+    )
+    .await;
+    app.ladder(
+        reqwest::Method::GET,
+        "/api/v1/t/nanan/numbers/tables/settlements?range=30",
+        &none,
+        &[(Who::Official("nanan"), 403)],
+    )
+    .await;
     let vendor_page = app.signed_in("nanan", "vendor").await;
     let r = vendor_page.get(app.url("/official/numbers")).send().await.unwrap();
     assert_eq!(r.status(), 403);

@@ -351,7 +351,7 @@ async fn a_vendor_who_forgot_the_password_resets_it_by_sms_and_other_sessions_en
         .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("id=\"code-sent\""));
-    let code = crate::applications::code_from_outbox(&app, "137****5700").await;
+    let code = app.sms_code("137****5700").await;
     // A wrong code changes nothing.
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let r = phone_page

@@ -399,7 +399,7 @@ async fn a_complaint_goes_from_filing_through_the_queue_to_resolution_and_may_be
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let code = crate::applications::code_from_outbox(&app, "138****8000").await;
+    let code = app.sms_code("138****8000").await;
     let png = crate::applications::png();
     let form = reqwest::multipart::Form::new()
         .text("category", "price_fraud")

@@ -1,7 +1,7 @@
 //! Supervision: nightly check-in, the external credential feed and the health binding, the
 //! sweeper, inspections with penalty points, appeals, renewals, API keys and live notices.
 
-use crate::helpers::{MASTER_KEY, Options, TestApp, cluster};
+use crate::helpers::{MASTER_KEY, Options, TestApp, Who, cluster};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use hmac::{KeyInit, Mac};
@@ -315,16 +315,18 @@ async fn officials_see_who_is_open_late_and_absent_per_night() {
     assert_eq!(crate::helpers::texts(&html, "tr[data-presence=open]").len(), 1);
 
     // Vendors and other tenants do not see it.
-    let (status, _) = app.get_json(&path, Some(&vendor)).await;
-    assert_eq!(status, 403);
-    let other = app.token("shangcheng", "official").await;
-    let (status, _) = app.get_json(&path, Some(&other)).await;
-    assert_eq!(status, 404);
+    let none = json!(null);
+    app.ladder(
+        Method::GET,
+        &path,
+        &none,
+        &[(Who::Vendor("nanan"), 403), (Who::Official("shangcheng"), 404)],
+    )
+    .await;
     let (status, _) = app
-        .get_json(
-            &format!("/api/v1/t/shangcheng/markets/{}/night", stall.market),
-            Some(&other),
-        )
+        .as_official("shangcheng")
+        .await
+        .get(&format!("/api/v1/t/shangcheng/markets/{}/night", stall.market))
         .await;
     assert_eq!(status, 404);
 }

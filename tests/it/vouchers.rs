@@ -1,6 +1,6 @@
 //! Consumption vouchers: campaigns, shoppers, and the claim under contention.
 
-use crate::helpers::{Options, TestApp};
+use crate::helpers::{Options, TestApp, Who};
 use chrono::{DateTime, Duration, Utc};
 use nightmarket_domain::tenant::TenantId;
 use nightmarket_services::clock::Clock;
@@ -118,25 +118,18 @@ async fn admins_make_schedule_and_fix_campaigns_and_nobody_else_can() {
         .map(|f| f["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["threshold_fen", "total", "per_person", "use_days"]);
-    let (s, _) = app
-        .send_json(
-            Method::POST,
-            "/api/v1/t/nanan/campaigns",
-            Some(&official),
-            &terms(now, 10, 1),
-        )
-        .await;
-    assert_eq!(s, 403);
-    let other = app.token("shangcheng", "admin").await;
-    let (s, _) = app
-        .send_json(
-            Method::POST,
-            "/api/v1/t/nanan/campaigns",
-            Some(&other),
-            &terms(now, 10, 1),
-        )
-        .await;
-    assert_eq!(s, 404);
+    app.ladder(
+        Method::POST,
+        "/api/v1/t/nanan/campaigns",
+        &terms(now, 10, 1),
+        &[
+            (Who::Official("nanan"), 403),
+            (Who::Vendor("nanan"), 403),
+            (Who::Admin("shangcheng"), 404),
+            (Who::Nobody, 401),
+        ],
+    )
+    .await;
     assert_eq!(app.count("campaigns").await, before);
 
     // Scheduling makes every voucher; the terms may change until claims open, then not.
@@ -217,7 +210,7 @@ async fn a_shopper_signs_in_with_an_sms_code_and_claims_once_per_request_id() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let code = crate::applications::code_from_outbox(&app, "137****7000").await;
+    let code = app.sms_code("137****7000").await;
     let r = client
         .post(app.url("/api/v1/t/nanan/shoppers/session"))
         .json(&json!({"phone": "13700137000", "code": "000000"}))
