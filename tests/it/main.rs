@@ -1,5 +1,5 @@
 //! Integration tests: the real application over HTTP against a real PostgreSQL.
-//! One test binary (one link, one private cluster per run); one module per area.
+//! One test binary (one link, one private cluster per run); one module per feature.
 
 mod helpers;
 mod instances;
@@ -8,16 +8,25 @@ mod applications;
 mod audit;
 mod auth;
 mod browser;
+mod checkins;
 mod cli;
+mod codes;
+mod complaints;
+mod credentials;
+mod inspections;
 mod integrity;
 mod isolation;
 mod markets;
 mod numbers;
+mod open311;
 mod ops;
 mod pages;
+mod privacy;
 mod proxy;
+mod ratings;
 mod scan;
 mod security;
+mod sms;
 mod supervision;
 mod vendor_tools;
 mod vouchers;
