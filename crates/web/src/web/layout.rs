@@ -139,6 +139,16 @@ impl FormErrors {
         }
     }
 
+    /// The messages of an error about the input, with how to answer the form shown again with
+    /// them; any other error passes on as it is. One shape for every form handler:
+    /// `let (errors, refused) = FormErrors::of(lang, err)?;` … `Ok(refused.page(html))`.
+    pub fn of(lang: Lang, err: AppError) -> HttpResult<(FormErrors, Refused)> {
+        match FormErrors::from_error(lang, &err) {
+            Some(errors) => Ok((errors, Refused(err))),
+            None => Err(err.into()),
+        }
+    }
+
     /// The message for one field, if any.
     pub fn get(&self, field: &str) -> Option<&str> {
         self.messages.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
@@ -182,6 +192,16 @@ pub fn render(template: &impl Template) -> HttpResult<Html<String>> {
         .render()
         .map(Html)
         .map_err(|e| HttpError(AppError::Internal(e.into())))
+}
+
+/// A refused form's error, kept for the status of the page that shows it again.
+pub struct Refused(AppError);
+
+impl Refused {
+    /// The form page again, with the refusal's status (422, 409…).
+    pub fn page(self, template_result: HttpResult<Html<String>>) -> Response {
+        form_failed(template_result, &self.0)
+    }
 }
 
 /// A form page re-rendered with its errors: 422, or the error itself when it is not about input.
@@ -272,6 +292,26 @@ impl NoticeLine {
             read: n.read_at.is_some(),
         }
     }
+}
+
+/// The signed-in person's notices as a page shows them (newest first, at most `limit`), and how
+/// many are unread: one reading for the vendor's home and inbox and the officials' notices.
+pub async fn notice_lines(
+    state: &AppState,
+    lang: Lang,
+    user: &nightmarket_domain::people::Actor,
+    limit: i64,
+) -> HttpResult<(Vec<NoticeLine>, i64)> {
+    let clock = Clock {
+        tz: user.tenant.timezone,
+    };
+    let inbox = nightmarket_services::notices::inbox(&state.ctx, user, limit).await?;
+    let lines = inbox
+        .notices
+        .iter()
+        .map(|n| NoticeLine::from(n, lang, &clock))
+        .collect();
+    Ok((lines, inbox.unread))
 }
 
 /// A page's live stream (server-sent events) of this instance's notices: first `ready` (`live`

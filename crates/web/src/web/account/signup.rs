@@ -122,9 +122,7 @@ fn second_step_failed(
     phone: String,
     err: crate::error::AppError,
 ) -> HttpResult<Response> {
-    let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err.into());
-    };
+    let (errors, refused) = FormErrors::of(page.lang, err)?;
     let phone_masked = Phone::parse(&phone).map(|p| p.masked()).unwrap_or_default();
     let html = render(&SignupPage {
         page,
@@ -135,7 +133,7 @@ fn second_step_failed(
         phone_masked,
         errors,
     });
-    Ok(form_failed(html, &err))
+    Ok(refused.page(html))
 }
 
 fn rate_limited(page: &Page, err: &crate::error::AppError) -> Option<FormErrors> {

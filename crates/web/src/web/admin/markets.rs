@@ -12,7 +12,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::state::AppState;
-use crate::web::layout::{FormErrors, Page, form_failed, render};
+use crate::web::layout::{FormErrors, Page, render};
 use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
 use nightmarket_services::markets::{self, Market, MarketDetail, SlotInput};
 
@@ -197,9 +197,7 @@ fn refill(
     form: MarketForm,
     err: AppError,
 ) -> HttpResult<Response> {
-    let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err.into());
-    };
+    let (errors, refused) = FormErrors::of(page.lang, err)?;
     let html = render(&FormPage {
         page,
         section: "markets",
@@ -208,7 +206,7 @@ fn refill(
         errors,
         timezone: user.tenant.timezone.name().to_string(),
     });
-    Ok(form_failed(html, &err))
+    Ok(refused.page(html))
 }
 
 pub async fn edit_form(
@@ -334,9 +332,7 @@ async fn slots_failed(
     slot_form: SlotForm,
     range_form: RangeForm,
 ) -> HttpResult<Response> {
-    let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err.into());
-    };
+    let (errors, refused) = FormErrors::of(page.lang, err)?;
     let market = markets::get(&state.ctx, user.tenant_id(), id).await?;
     let html = render(&MarketPage {
         page,
@@ -349,7 +345,7 @@ async fn slots_failed(
         range_form,
         categories: Category::ALL,
     });
-    Ok(form_failed(html, &err))
+    Ok(refused.page(html))
 }
 
 pub async fn add_slot(

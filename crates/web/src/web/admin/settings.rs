@@ -9,7 +9,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Query};
 use crate::state::AppState;
-use crate::web::layout::{FormErrors, Page, form_failed, render};
+use crate::web::layout::{FormErrors, Page, render};
 use nightmarket_db::settings::Settings;
 use nightmarket_domain::complaint::{Category, Deadlines};
 use nightmarket_services::codes::{self, KeyDocument};
@@ -288,11 +288,9 @@ pub async fn save(
     match result {
         Ok(()) => Ok(Redirect::to("/admin/settings?notice=saved").into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = settings_page(&state, page, &admin, form, errors, None).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -333,12 +331,10 @@ pub async fn save_deadlines(
     match result {
         Ok(()) => Ok(Redirect::to("/admin/settings?notice=deadlines#deadlines").into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let s = settings::get(&state.ctx, &admin).await?;
             let html = settings_page(&state, page, &admin, SettingsForm::of(&s), errors, None).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

@@ -110,11 +110,9 @@ pub async fn create(
             Ok(html.into_response())
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = staff_page(&state, page, &user, form, errors, None).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::auth::AuthUser;
 use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Form, Path};
 use crate::state::AppState;
-use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::layout::{Clock, FormErrors, Page, render};
 use nightmarket_db::inspections::Problem;
 use nightmarket_services::credentials::{self, ApiKey};
 use nightmarket_services::inspections;
@@ -80,11 +80,9 @@ pub async fn create_key(
             Ok(response)
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = keys_page(&state, page, &admin, None, errors).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -170,11 +168,9 @@ pub async fn save_problem(
     match result {
         Ok(()) => Ok(Redirect::to("/admin/problems?saved=true").into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = problems_page(&state, page, &admin, errors, false).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

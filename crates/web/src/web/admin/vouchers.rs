@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::web::filters;
-use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::layout::{Clock, FormErrors, Page, render};
 use nightmarket_domain::voucher::{Step, Terms, yuan};
 use nightmarket_services::vouchers::{self, CampaignStats, VendorDay};
 
@@ -335,11 +335,9 @@ pub async fn create(
     match result {
         Ok(c) => Ok(Redirect::to(&format!("/admin/vouchers/{}?notice=saved", c.id)).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = campaigns_page(&state, page, &admin, form, errors, None).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -449,11 +447,9 @@ pub async fn update(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/admin/vouchers/{id}?notice=saved")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = campaign_page(&state, page, &admin, id, Some(form), errors, None).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -473,11 +469,9 @@ pub async fn step(
     match vouchers::step(&state.ctx, &admin, id, form.step).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/vouchers/{id}?notice={}", form.step.as_str())).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = campaign_page(&state, page, &admin, id, None, errors, None).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -647,11 +641,9 @@ pub async fn dismiss_flag(
     match vouchers::dismiss_flag(&state.ctx, &user, form.key.trim(), &form.reason).await {
         Ok(()) => Ok(Redirect::to("/official/vouchers/flags?notice=dismissed").into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = flags_page(&state, page, &user, None, errors).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -775,9 +767,7 @@ pub async fn reverse(
         ))
         .into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let view = RedemptionsView {
                 night: form.night,
                 verification: digits(&form.verification),
@@ -787,7 +777,7 @@ pub async fn reverse(
                 reason: form.reason,
             };
             let html = redemptions_page(&state, page, &user, view).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

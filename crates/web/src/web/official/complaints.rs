@@ -13,7 +13,7 @@ use crate::error::{AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
 use crate::state::AppState;
-use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::layout::{Clock, FormErrors, Page, render};
 use nightmarket_db::complaints::EventRow;
 use nightmarket_domain::complaint::{Action, Category, State as CState};
 use nightmarket_services::complaints::{self, ComplaintView, QueueFilter, Step};
@@ -237,11 +237,9 @@ async fn done(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/official/complaints/{id}?notice={notice}")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = complaint_page(state, page, user, id, None, errors).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -319,11 +317,9 @@ pub async fn moderate(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/official/codes/{code}#code-ratings")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = crate::web::official::review::code_page(&state, page, &user, code, None, errors).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -393,15 +389,13 @@ pub async fn decide(
         Ok(()) if on_queue => Ok(Redirect::to("/official/ratings/held").into_response()),
         Ok(()) => Ok(Redirect::to(&format!("/official/codes/{code}#code-ratings")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = if on_queue {
                 held_page(&state, page, &user, errors).await
             } else {
                 crate::web::official::review::code_page(&state, page, &user, code, None, errors).await
             };
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

@@ -125,11 +125,9 @@ pub async fn inspect(
             Ok(Redirect::to(&format!("/official/codes/{id}?notice={notice}")).into_response())
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = crate::web::official::review::code_page(&state, page, &user, id, None, errors).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -234,11 +232,9 @@ pub async fn decide_appeal(
             Ok(Redirect::to(&format!("/official/appeals?notice={notice}")).into_response())
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = appeals_page(&state, page, &user, false, None, errors, Some(id)).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -332,11 +328,9 @@ pub async fn decide_renewal(
             Ok(Redirect::to(&format!("/official/renewals?notice={notice}")).into_response())
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = renewals_page(&state, page, &user, false, None, errors, Some(id)).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -357,11 +351,9 @@ pub async fn decide_dispute(
     match nightmarket_services::disputes::decide(&state.ctx, &user, id, uphold, &form.reason).await {
         Ok(_) => Ok(Redirect::to("/official/renewals?notice=disputed#disputes").into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = renewals_page(&state, page, &user, false, None, errors, Some(id)).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -384,15 +376,7 @@ struct NoticesPage {
 
 /// The staff member's notices (the live ones land here too, so they survive a reload).
 pub async fn notices_list(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    let clock = Clock {
-        tz: user.tenant.timezone,
-    };
-    let notices = nightmarket_services::notices::inbox(&state.ctx, &user, 200)
-        .await?
-        .notices
-        .iter()
-        .map(|n| NoticeLine::from(n, page.lang, &clock))
-        .collect();
+    let (notices, _) = crate::web::layout::notice_lines(&state, page.lang, &user, 200).await?;
     render(&NoticesPage { page, notices })
 }
 

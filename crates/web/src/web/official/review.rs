@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
 use crate::state::AppState;
-use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::layout::{Clock, FormErrors, Page, render};
 use crate::web::vendor::applications::{field_label, kind_label};
 use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::application::{AppState as AState, Decision, FIELDS};
@@ -220,11 +220,9 @@ pub async fn application(
 }
 
 async fn failed(state: &AppState, page: Page, user: &AuthUser, id: Uuid, err: AppError) -> HttpResult<Response> {
-    let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err.into());
-    };
+    let (errors, refused) = FormErrors::of(page.lang, err)?;
     let html = application_page(state, page, user, id, false, None, errors).await;
-    Ok(form_failed(html, &err))
+    Ok(refused.page(html))
 }
 
 pub async fn claim(
@@ -444,11 +442,9 @@ async fn code_done<T>(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/official/codes/{id}?notice={notice}")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = code_page(state, page, user, id, None, errors).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

@@ -219,9 +219,7 @@ pub async fn rate(
             ))
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = render(&RatePage {
                 closed: None,
                 action: action_path(&data, "rate"),
@@ -231,7 +229,7 @@ pub async fn rate(
                 page,
                 data,
             });
-            Ok(with_cookie(form_failed(html, &err), cookie))
+            Ok(with_cookie(refused.page(html), cookie))
         }
     }
 }
@@ -335,11 +333,9 @@ pub async fn complain_code(
             Ok((StatusCode::TOO_MANY_REQUESTS, render(&p)?).into_response())
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             p.errors = errors;
-            Ok(form_failed(render(&p), &err))
+            Ok(refused.page(render(&p)))
         }
     }
 }
@@ -388,15 +384,13 @@ pub async fn complain(
             cookie,
         )),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let mut p = complain_page(page, data);
             p.category = form.text("category").to_string();
             p.description = form.text("description").to_string();
             p.phone = form.text("phone").to_string();
             p.errors = errors;
-            Ok(with_cookie(form_failed(render(&p), &err), cookie))
+            Ok(with_cookie(refused.page(render(&p)), cookie))
         }
     }
 }
@@ -554,13 +548,11 @@ pub async fn reopen(
             cookie,
         )),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let mut p = tracking_page(&state, page, &tracking).await?;
             p.reason = form.reason;
             p.errors = errors;
-            Ok(with_cookie(form_failed(render(&p), &err), cookie))
+            Ok(with_cookie(refused.page(render(&p)), cookie))
         }
     }
 }

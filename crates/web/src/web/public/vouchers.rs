@@ -167,9 +167,7 @@ pub async fn sign_in(
             Ok(r)
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = render(&SignInPage {
                 page,
                 step: 2,
@@ -178,7 +176,7 @@ pub async fn sign_in(
                 errors,
                 tenant,
             });
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -520,11 +518,9 @@ pub async fn redeem(
             .into_response())
         }
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = render(&redeem_page(&state, page, &jar, &data, form.bill, errors).await?);
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{document_response, read_upload};
 use crate::state::AppState;
-use crate::web::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
+use crate::web::layout::{Clock, FormErrors, NoticeLine, Page, notice_lines, render};
 use nightmarket_domain::application::ApplicationInput;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::market::Category;
@@ -92,13 +92,7 @@ pub async fn home(
             }
         })
         .collect();
-    let inbox = nightmarket_services::notices::inbox(&state.ctx, &user, 5).await?;
-    let unread = inbox.unread;
-    let notices = inbox
-        .notices
-        .iter()
-        .map(|n| NoticeLine::from(n, page.lang, &clock))
-        .collect();
+    let (notices, unread) = notice_lines(&state, page.lang, &user, 5).await?;
     render(&HomePage {
         notice,
         page,
@@ -120,15 +114,7 @@ struct InboxPage {
 }
 
 pub async fn inbox(State(state): State<AppState>, page: Page, user: AuthUser) -> HttpResult<Html<String>> {
-    let clock = Clock {
-        tz: user.tenant.timezone,
-    };
-    let notices = nightmarket_services::notices::inbox(&state.ctx, &user, 200)
-        .await?
-        .notices
-        .iter()
-        .map(|n| NoticeLine::from(n, page.lang, &clock))
-        .collect();
+    let (notices, _) = notice_lines(&state, page.lang, &user, 200).await?;
     render(&InboxPage { page, notices })
 }
 
@@ -290,9 +276,7 @@ pub async fn apply(
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=saved")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = apply_page(
                 &state,
                 page,
@@ -302,7 +286,7 @@ pub async fn apply(
                 errors,
             )
             .await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
@@ -449,11 +433,9 @@ async fn failed(
     form: Option<FormValues>,
     err: AppError,
 ) -> HttpResult<Response> {
-    let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-        return Err(err.into());
-    };
+    let (errors, refused) = FormErrors::of(page.lang, err)?;
     let html = application_page(state, page, user, id, form, errors, None).await;
-    Ok(form_failed(html, &err))
+    Ok(refused.page(html))
 }
 
 pub async fn update(
@@ -520,37 +502,14 @@ pub async fn document(
     Ok(document_response(content_type, bytes))
 }
 
-#[derive(Deserialize)]
-pub struct PositionForm {
-    #[serde(default)]
-    lat: String,
-    #[serde(default)]
-    lng: String,
-    #[serde(default)]
-    accuracy: String,
-}
-
-fn number(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok().filter(|f| f.is_finite())
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-    Form(form): Form<PositionForm>,
+    Form(form): Form<super::PositionForm>,
 ) -> HttpResult<Response> {
-    match applications::submit(
-        &state.ctx,
-        &user,
-        id,
-        number(&form.lat),
-        number(&form.lng),
-        number(&form.accuracy),
-    )
-    .await
-    {
+    match applications::submit(&state.ctx, &user, id, form.lat(), form.lng(), form.accuracy()).await {
         Ok(_) => Ok(Redirect::to(&format!("/vendor/applications/{id}?notice=submitted")).into_response()),
         Err(err) => Ok(failed(&state, page, &user, id, None, err).await?),
     }

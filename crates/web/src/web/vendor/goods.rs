@@ -11,7 +11,7 @@ use crate::error::HttpResult;
 use crate::http::extract::{Path, Query};
 use crate::http::files::{self, document_response};
 use crate::state::AppState;
-use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::layout::{Clock, FormErrors, Page, render};
 use nightmarket_services::goods::{self, Declaration, SourceView};
 
 #[derive(Template)]
@@ -106,11 +106,9 @@ pub async fn declare(
     match goods::declare(&state.ctx, &user, &d, photo.as_deref()).await {
         Ok(_) => Ok(Redirect::to("/vendor/goods?notice=declared").into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = goods_page(&state, page, &user, d, errors, None).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

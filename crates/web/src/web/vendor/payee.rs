@@ -9,7 +9,7 @@ use crate::auth::AuthUser;
 use crate::error::HttpResult;
 use crate::http::extract::{Form, Query};
 use crate::state::AppState;
-use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::layout::{Clock, FormErrors, Page, render};
 use nightmarket_services::payees::{self, Payee};
 
 #[derive(Template)]
@@ -82,11 +82,9 @@ pub async fn save(
     match payees::save(&state.ctx, &user, &form.holder, &form.bank, &form.account).await {
         Ok(_) => Ok(Redirect::to("/vendor/payee?notice=saved").into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = payee_page(&state, page, &user, form, errors, None).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

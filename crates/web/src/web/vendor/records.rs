@@ -13,7 +13,7 @@ use crate::http::extract::{Form, Path, Query};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::filters;
-use crate::web::layout::{Clock, FormErrors, Page, attachment, form_failed, render};
+use crate::web::layout::{Clock, FormErrors, Page, attachment, render};
 use crate::web::pdf::{self, Line};
 use nightmarket_domain::record::{EXPIRY_DAYS, Payload, SECTIONS, SignedRecord, Standing};
 use nightmarket_services::credit::{self, IssueRequest, RecordView, Verification};
@@ -123,11 +123,9 @@ pub async fn issue(
     match credit::issue(&state.ctx, &user, &req).await {
         Ok(r) => Ok(Redirect::to(&format!("/vendor/records/{}?notice=issued", r.id)).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = records_page(&state, page, &user, &form, errors).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::http::extract::{Form, Path, Query};
 use crate::http::files::{self, document_response};
 use crate::state::AppState;
 use crate::web::filters;
-use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
+use crate::web::layout::{Clock, FormErrors, Page, render};
 use nightmarket_db::checkins::CheckInRow;
 use nightmarket_db::codes::CodeRow;
 use nightmarket_db::credentials::RenewalRow;
@@ -305,28 +305,11 @@ async fn done<T>(
     match result {
         Ok(value) => Ok(Redirect::to(&format!("/vendor/stalls/{id}?notice={}", notice(&value))).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = stall_page(state, page, user, id, None, errors, failed).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
-}
-
-/// The position the browser filled in (see static/geo.js); blank when it had none.
-#[derive(Deserialize)]
-pub struct PositionForm {
-    #[serde(default)]
-    lat: String,
-    #[serde(default)]
-    lng: String,
-    #[serde(default)]
-    accuracy: String,
-}
-
-fn number(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 pub async fn check_in(
@@ -334,17 +317,9 @@ pub async fn check_in(
     page: Page,
     user: AuthUser,
     Path(id): Path<Uuid>,
-    Form(form): Form<PositionForm>,
+    Form(form): Form<super::PositionForm>,
 ) -> HttpResult<Response> {
-    let result = checkins::check_in(
-        &state.ctx,
-        &user,
-        id,
-        number(&form.lat),
-        number(&form.lng),
-        number(&form.accuracy),
-    )
-    .await;
+    let result = checkins::check_in(&state.ctx, &user, id, form.lat(), form.lng(), form.accuracy()).await;
     let notice = |c: &checkins::CheckedIn| if c.late { "checked_in_late" } else { "checked_in" };
     done(&state, page, &user, id, result, notice, "checkin").await
 }
@@ -491,11 +466,9 @@ async fn after(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/vendor/stalls/{code}?notice={notice}#{section}")).into_response()),
         Err(err) => {
-            let Some(errors) = FormErrors::from_error(page.lang, &err) else {
-                return Err(err.into());
-            };
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
             let html = stall_page(state, page, user, code, None, errors, section).await;
-            Ok(form_failed(html, &err))
+            Ok(refused.page(html))
         }
     }
 }
