@@ -1,0 +1,159 @@
+//! Campaigns: their terms and state, and the vouchers made for them.
+
+use super::*;
+
+#[derive(Clone, Debug)]
+pub struct CampaignRow {
+    pub id: Uuid,
+    pub name: String,
+    pub value_fen: i32,
+    pub threshold_fen: i32,
+    pub total: i32,
+    pub per_person: i16,
+    pub claim_start: DateTime<Utc>,
+    pub claim_end: DateTime<Utc>,
+    pub use_until: Option<DateTime<Utc>>,
+    pub use_days: Option<i32>,
+    pub market_ids: Vec<Uuid>,
+    pub categories: Vec<String>,
+    pub daily_budget_fen: Option<i64>,
+    pub state: State,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn insert(tx: &mut TenantTx, t: &Terms) -> Result<Uuid, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_scalar!(
+        "insert into campaigns (tenant_id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end,
+                                use_until, use_days, market_ids, categories, daily_budget_fen)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         returning id",
+        tenant,
+        t.name.trim(),
+        t.value_fen as i32,
+        t.threshold_fen as i32,
+        t.total as i32,
+        t.per_person as i16,
+        t.claim_start,
+        t.claim_end,
+        t.use_until,
+        t.use_days,
+        &t.market_ids,
+        &t.categories,
+        t.daily_budget_fen
+    )
+    .fetch_one(tx.conn())
+    .await
+}
+
+pub async fn update(tx: &mut TenantTx, id: Uuid, t: &Terms) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query!(
+        "update campaigns set name = $3, value_fen = $4, threshold_fen = $5, total = $6, per_person = $7,
+                claim_start = $8, claim_end = $9, use_until = $10, use_days = $11, market_ids = $12,
+                categories = $13, daily_budget_fen = $14, updated_at = now()
+         where tenant_id = $1 and id = $2",
+        tenant,
+        id,
+        t.name.trim(),
+        t.value_fen as i32,
+        t.threshold_fen as i32,
+        t.total as i32,
+        t.per_person as i16,
+        t.claim_start,
+        t.claim_end,
+        t.use_until,
+        t.use_days,
+        &t.market_ids,
+        &t.categories,
+        t.daily_budget_fen
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A campaign, locked for a change when `lock`.
+pub async fn get(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<CampaignRow>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    if lock {
+        sqlx::query!(
+            "select 1 as x from campaigns where tenant_id = $1 and id = $2 for update",
+            tenant,
+            id
+        )
+        .fetch_optional(tx.conn())
+        .await?;
+    }
+    sqlx::query_as!(
+        CampaignRow,
+        r#"select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
+                market_ids, categories, daily_budget_fen, state as "state: State", created_at, updated_at
+         from campaigns where tenant_id = $1 and id = $2"#,
+        tenant,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await
+}
+
+pub async fn list(tx: &mut TenantTx) -> Result<Vec<CampaignRow>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query_as!(
+        CampaignRow,
+        r#"select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
+                market_ids, categories, daily_budget_fen, state as "state: State", created_at, updated_at
+         from campaigns where tenant_id = $1 order by claim_start desc, created_at desc"#,
+        tenant
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+pub async fn set_state(tx: &mut TenantTx, id: Uuid, state: State) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query!(
+        "update campaigns set state = $3, updated_at = now() where tenant_id = $1 and id = $2",
+        tenant,
+        id,
+        state as State
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Makes every voucher of a campaign (once, when it is scheduled).
+pub async fn make_vouchers(tx: &mut TenantTx, campaign: Uuid, total: i32, per_person: i16) -> Result<u64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let made = sqlx::query!(
+        "insert into vouchers (tenant_id, campaign_id, seq, per_person)
+         select $1, $2, s, $4 from generate_series(1, $3::int) as s
+         on conflict do nothing",
+        tenant,
+        campaign,
+        total,
+        per_person
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    // Fresh statistics before the rush (see migration 0009); the transaction's own new rows count.
+    sqlx::query!("select analyze_vouchers()").execute(tx.conn()).await?;
+    Ok(made)
+}
+
+/// How many vouchers a campaign has, and how many are claimed and used.
+pub async fn counts(tx: &mut TenantTx, campaign: Uuid) -> Result<(i64, i64, i64), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let r = sqlx::query!(
+        r#"select count(*) as "made!", count(shopper_id) as "claimed!", count(used_at) as "used!"
+           from vouchers where tenant_id = $1 and campaign_id = $2"#,
+        tenant,
+        campaign
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok((r.made, r.claimed, r.used))
+}
