@@ -386,7 +386,7 @@ pub(super) async fn seed(
         db::inspections::decide_appeal(
             &mut tx,
             appeal,
-            "upheld",
+            nightmarket_domain::case::AppealState::Upheld,
             inspector,
             "照片显示台面确有油污，维持扣分。",
             *at + Duration::days(1),

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
+use nightmarket_domain::case::RenewalState;
 
 #[derive(Clone, Debug)]
 pub struct CredentialRow {
@@ -98,7 +99,7 @@ pub struct RenewalRow {
     pub number: String,
     pub expires_on: NaiveDate,
     pub content_type: String,
-    pub state: String,
+    pub state: RenewalState,
     pub decision_note: String,
     pub created_at: DateTime<Utc>,
     /// The vendor's live stalls, "stall · slot · market", for the official deciding.
@@ -151,7 +152,7 @@ pub async fn renewals(
     sqlx::query_as!(
         RenewalRow,
         "select r.id, r.vendor_id, u.display_name as vendor_name, r.kind, r.number, r.expires_on, r.content_type,
-                r.state, r.decision_note, r.created_at,
+                r.state as \"state: RenewalState\", r.decision_note, r.created_at,
                 array(select c.stall_name || ' · ' || s.code || ' · ' || m.name
                       from codes c
                       join slots s on s.tenant_id = c.tenant_id and s.id = c.slot_id
@@ -193,7 +194,7 @@ pub async fn renewal_document(tx: &mut TenantTx, id: Uuid) -> Result<Option<(Uui
 pub async fn decide_renewal(
     tx: &mut TenantTx,
     id: Uuid,
-    state: &str,
+    state: RenewalState,
     by: Uuid,
     note: &str,
 ) -> Result<Option<RenewalRow>, sqlx::Error> {
@@ -203,7 +204,7 @@ pub async fn decide_renewal(
          where tenant_id = $1 and id = $2 and state = 'pending'",
         tenant,
         id,
-        state,
+        state as RenewalState,
         by,
         note
     )

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
+use nightmarket_domain::case::DisputeState;
 
 /// A dispute with what an official needs to decide it: the vendor, their stalls, and the feed's
 /// event it disputes.
@@ -14,7 +15,7 @@ pub struct DisputeRow {
     pub vendor_name: String,
     pub kind: String,
     pub text: String,
-    pub state: String,
+    pub state: DisputeState,
     pub decision_note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -80,7 +81,7 @@ pub async fn list(
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         DisputeRow,
-        r#"select d.id, d.vendor_id, u.display_name as vendor_name, d.kind, d.text, d.state, d.decision_note,
+        r#"select d.id, d.vendor_id, u.display_name as vendor_name, d.kind, d.text, d.state as "state: DisputeState", d.decision_note,
                   d.created_at, d.decided_at, d.event_id, e.status as "event_status?",
                   e.occurred_at as "event_occurred_at?", e.received_at as "event_received_at?",
                   cr.reason as "reported_reason?",
@@ -108,7 +109,7 @@ pub async fn list(
 pub async fn decide(
     tx: &mut TenantTx,
     id: Uuid,
-    state: &str,
+    state: DisputeState,
     by: Uuid,
     note: &str,
     at: DateTime<Utc>,
@@ -119,7 +120,7 @@ pub async fn decide(
          where tenant_id = $1 and id = $2 and state = 'pending'",
         tenant,
         id,
-        state,
+        state as DisputeState,
         by,
         note,
         at

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::TenantTx;
+use nightmarket_domain::case::AppealState;
 
 /// A problem of the tenant's inspection scheme and the points it costs.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -211,7 +212,7 @@ pub struct DeductionRow {
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub appeal_id: Option<Uuid>,
-    pub appeal_state: Option<String>,
+    pub appeal_state: Option<AppealState>,
     pub appeal_reason: Option<String>,
 }
 
@@ -225,7 +226,7 @@ pub async fn deductions(
     sqlx::query_as!(
         DeductionRow,
         r#"select d.id, d.inspection_id, d.vendor_id, d.problem_label, d.points, d.month, d.created_at, d.cancelled_at,
-                  a.id as "appeal_id?", a.state as "appeal_state?", a.reason as "appeal_reason?"
+                  a.id as "appeal_id?", a.state as "appeal_state?: AppealState", a.reason as "appeal_reason?"
            from deductions d
            left join appeals a on a.tenant_id = d.tenant_id and a.deduction_id = d.id
            where d.tenant_id = $1 and ($2::uuid is null or d.vendor_id = $2) and ($3::uuid is null or d.inspection_id = $3)
@@ -308,7 +309,7 @@ pub struct AppealRow {
     pub vendor_name: String,
     pub text: String,
     pub filed_at: DateTime<Utc>,
-    pub state: String,
+    pub state: AppealState,
     pub reason: String,
     pub problem_label: String,
     pub points: i32,
@@ -331,7 +332,7 @@ pub async fn appeals(tx: &mut TenantTx, pending_only: bool, id: Option<Uuid>) ->
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         AppealRow,
-        "select a.id, a.deduction_id, a.vendor_id, u.display_name as vendor_name, a.text, a.filed_at, a.state, a.reason,
+        "select a.id, a.deduction_id, a.vendor_id, u.display_name as vendor_name, a.text, a.filed_at, a.state as \"state: AppealState\", a.reason,
                 d.problem_label, d.points, d.inspection_id, i.code_id, c.stall_name,
                 i.official_id as inspector_id, o.display_name as inspector_name, i.notes as inspection_notes,
                 i.inspected_at,
@@ -369,7 +370,7 @@ pub async fn lock_appeal(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Erro
 pub async fn decide_appeal(
     tx: &mut TenantTx,
     id: Uuid,
-    state: &str,
+    state: AppealState,
     by: Uuid,
     reason: &str,
     at: DateTime<Utc>,
@@ -380,7 +381,7 @@ pub async fn decide_appeal(
          where tenant_id = $1 and id = $2 and state = 'pending'",
         tenant,
         id,
-        state,
+        state as AppealState,
         by,
         reason,
         at

@@ -22,6 +22,7 @@ use crate::supervision::{self, ColourChange};
 use crate::{live, notices};
 use nightmarket_db::settings::Settings;
 use nightmarket_db::{self as db, TenantTx};
+use nightmarket_domain::case::RenewalState;
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::credential::{Kind, Status, required};
 use nightmarket_domain::identity::ResidentId;
@@ -460,7 +461,11 @@ pub async fn decide_renewal(
     {
         return Err(AppError::NotFound);
     }
-    let state_name = if accept { "accepted" } else { "refused" };
+    let state_name = if accept {
+        RenewalState::Accepted
+    } else {
+        RenewalState::Refused
+    };
     let renewal = db::credentials::decide_renewal(&mut tx, id, state_name, official.id, note)
         .await?
         .ok_or(AppError::Conflict(Msg::new("credential.renewal_decided")))?;
@@ -534,7 +539,7 @@ pub async fn renewals(ctx: &Ctx, official: &Actor, pending_only: bool) -> AppRes
     official.require(Permission::Review)?;
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     let mut list = db::credentials::renewals(&mut tx, None, pending_only, None).await?;
-    let pending = list.iter().take_while(|r| r.state == "pending").count();
+    let pending = list.iter().take_while(|r| r.state.is_pending()).count();
     list[..pending].reverse();
     Ok(list)
 }

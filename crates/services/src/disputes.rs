@@ -14,6 +14,7 @@ use crate::supervision::{self, ColourChange};
 use crate::{live, notices};
 use nightmarket_db as db;
 use nightmarket_db::disputes::DisputeRow;
+use nightmarket_domain::case::DisputeState;
 use nightmarket_domain::credential::{Kind, Status};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Actor;
@@ -103,7 +104,11 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, uphold: bool, note: &
         .ok_or(AppError::NotFound)?;
     // Users before the rest: the vendor's lock first, as every change of a code's causes takes it.
     db::credentials::lock_vendor(&mut tx, d.vendor_id).await?;
-    let verdict = if uphold { "upheld" } else { "rejected" };
+    let verdict = if uphold {
+        DisputeState::Upheld
+    } else {
+        DisputeState::Rejected
+    };
     if !db::disputes::decide(&mut tx, id, verdict, official.id, note, now).await? {
         return Err(AppError::Conflict(Msg::new("dispute.decided")));
     }
@@ -146,17 +151,13 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, uphold: bool, note: &
             d.vendor_id,
         )
         .before(&serde_json::json!({ "dispute": id, "state": "pending", "event": d.event_id }))
-        .after(&serde_json::json!({ "state": verdict, "note": note, "kind": d.kind })),
+        .after(&serde_json::json!({ "state": verdict.as_str(), "note": note, "kind": d.kind })),
     )
     .await?;
     let kind = Kind::parse(&d.kind)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("dispute {id} has kind {:?}", d.kind)))?;
     let kind_label = Lang::Zh.t(kind.label_key());
-    let verdict_label = Lang::Zh.t(if uphold {
-        "dispute.verdict_upheld"
-    } else {
-        "dispute.verdict_rejected"
-    });
+    let verdict_label = Lang::Zh.t(verdict.label_key());
     notices::notify(
         &mut tx,
         &ctx.keys,

@@ -15,6 +15,7 @@ use crate::supervision::{self, ColourChange, local_date};
 use crate::{live, notices};
 use nightmarket_db::inspections::{DeductionRow, Problem};
 use nightmarket_db::{self as db, TenantTx};
+use nightmarket_domain::case::AppealState;
 use nightmarket_domain::credential::month_of;
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Actor;
@@ -285,10 +286,17 @@ pub struct Deduction {
     pub month: chrono::NaiveDate,
     pub at: chrono::DateTime<chrono::Utc>,
     pub cancelled: bool,
-    pub appeal_state: Option<String>,
+    pub appeal_state: Option<AppealState>,
     pub appeal_reason: Option<String>,
     /// Until when an appeal may be filed (None once appealed or cancelled).
     pub appeal_until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Deduction {
+    /// Whether an appeal cancelled it (rather than an official's own correction).
+    pub fn cancelled_on_appeal(&self) -> bool {
+        self.appeal_state == Some(AppealState::Cancelled)
+    }
 }
 
 pub fn deduction_view(d: &DeductionRow, appeal_days: i32, now: chrono::DateTime<chrono::Utc>) -> Deduction {
@@ -300,7 +308,7 @@ pub fn deduction_view(d: &DeductionRow, appeal_days: i32, now: chrono::DateTime<
         month: d.month,
         at: d.created_at,
         cancelled: d.cancelled_at.is_some(),
-        appeal_state: d.appeal_state.clone(),
+        appeal_state: d.appeal_state,
         appeal_reason: d.appeal_reason.clone().filter(|r| !r.is_empty()),
         appeal_until: (d.appeal_id.is_none() && d.cancelled_at.is_none() && now <= until).then_some(until),
     }
@@ -468,7 +476,11 @@ pub async fn decide_appeal(
     } else {
         false
     };
-    let verdict = if cancel { "cancelled" } else { "upheld" };
+    let verdict = if cancel {
+        AppealState::Cancelled
+    } else {
+        AppealState::Upheld
+    };
     if !db::inspections::decide_appeal(&mut tx, appeal, verdict, official.id, reason, now).await? {
         return Err(AppError::Conflict(Msg::new("appeal.decided")));
     }
@@ -502,11 +514,7 @@ pub async fn decide_appeal(
         &settings,
     )
     .await?;
-    let verdict_text = crate::i18n::Lang::Zh.t(if cancel {
-        "appeal.verdict_cancelled"
-    } else {
-        "appeal.verdict_upheld"
-    });
+    let verdict_text = crate::i18n::Lang::Zh.t(verdict.label_key());
     notices::notify(
         &mut tx,
         &ctx.keys,

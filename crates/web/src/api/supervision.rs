@@ -251,7 +251,7 @@ impl Renewal {
             vendor: r.vendor_name,
             number: r.number,
             expires_on: r.expires_on,
-            state: r.state,
+            state: r.state.as_str().to_string(),
             decision_note: r.decision_note,
             created_at: r.created_at,
         })
@@ -478,7 +478,7 @@ impl From<AppealRow> for Appeal {
             points: a.points,
             text: a.text,
             filed_at: a.filed_at,
-            state: a.state,
+            state: a.state.as_str().to_string(),
             reason: a.reason,
         }
     }

@@ -19,7 +19,6 @@ use crate::http::files::{self, document_response};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
-use crate::web::vendor::stall::{appeal_state_key, renewal_state_key};
 use nightmarket_db::credentials::RenewalRow;
 use nightmarket_db::inspections::AppealRow;
 use nightmarket_domain::credential::Kind;
@@ -149,10 +148,6 @@ struct AppealsPage {
 }
 
 impl AppealsPage {
-    fn state_key(&self, state: &str) -> &'static str {
-        appeal_state_key(state)
-    }
-
     /// Whether the viewer recorded this deduction and someone else should decide its appeal.
     fn for_another(&self, a: &AppealRow) -> bool {
         a.inspector_id == self.me && !self.sole
@@ -256,10 +251,6 @@ struct RenewalsPage {
 impl RenewalsPage {
     fn kind_key(&self, kind: &str) -> &'static str {
         Kind::parse(kind).map(Kind::label_key).unwrap_or("credential.other")
-    }
-
-    fn state_key(&self, state: &str) -> &'static str {
-        renewal_state_key(state)
     }
 
     /// The recorded credential's status in words (as stored, should it be none of the three).

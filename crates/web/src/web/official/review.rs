@@ -330,10 +330,6 @@ impl CodePage {
     fn credential_state_key(&self, c: &nightmarket_services::credentials::CredentialView) -> &'static str {
         crate::web::vendor::stall::credential_state_key(c)
     }
-
-    fn appeal_state_key(&self, state: &str) -> &'static str {
-        crate::web::vendor::stall::appeal_state_key(state)
-    }
 }
 
 pub(crate) async fn code_page(

@@ -69,7 +69,7 @@ impl StallPage {
     fn dispute_pending(&self, kind: &Kind) -> bool {
         self.disputes
             .iter()
-            .any(|d| d.kind == kind.as_str() && d.state == "pending")
+            .any(|d| d.kind == kind.as_str() && d.state.is_pending())
     }
 
     fn stars(&self, n: &i16) -> String {
@@ -91,14 +91,6 @@ impl StallPage {
     fn kind_key(&self, kind: &str) -> &'static str {
         Kind::parse(kind).map(Kind::label_key).unwrap_or("credential.other")
     }
-
-    fn renewal_state_key(&self, state: &str) -> &'static str {
-        renewal_state_key(state)
-    }
-
-    fn appeal_state_key(&self, state: &str) -> &'static str {
-        appeal_state_key(state)
-    }
 }
 
 /// How a credential stands, as a word for styles and tests: missing, invalid, expired, expiring, valid.
@@ -118,14 +110,6 @@ pub fn credential_state_key(c: &CredentialView) -> &'static str {
         "invalid" => "credential.status_invalid",
         "expired" => "credential.status_expired",
         _ => "credential.status_valid",
-    }
-}
-
-pub fn renewal_state_key(state: &str) -> &'static str {
-    match state {
-        "accepted" => "credential.renewal_accepted",
-        "refused" => "credential.renewal_refused",
-        _ => "credential.renewal_pending",
     }
 }
 
@@ -180,14 +164,6 @@ pub async fn redemptions_live(
         }
     })
     .await)
-}
-
-pub fn appeal_state_key(state: &str) -> &'static str {
-    match state {
-        "upheld" => "appeal.verdict_upheld",
-        "cancelled" => "appeal.verdict_cancelled",
-        _ => "appeal.pending",
-    }
 }
 
 async fn stall_page(
