@@ -25,6 +25,7 @@ pub mod i18n;
 pub mod insights;
 pub mod inspections;
 pub mod jobs;
+pub mod listener;
 pub mod live;
 pub mod markets;
 pub mod notices;
@@ -94,7 +95,7 @@ pub struct CtxParts {
     pub tenants: tenants::TenantDirectory,
     /// Where text messages go.
     pub sms: sms::Gateway,
-    /// Live notices for officials' pages (fed by `live::spawn_listener`).
+    /// Live notices for officials' pages (fed by `listener::spawn_listener`).
     pub live: live::Live,
     /// Scan pages' data (`scan`).
     pub scan_cache: scan::ScanCache,

@@ -6,13 +6,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use crate::scan::ScanCache;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Permission;
@@ -41,7 +38,7 @@ pub struct LiveNotice {
 pub struct Live {
     sender: broadcast::Sender<LiveNotice>,
     /// Whether this instance is listening on the channel now.
-    listening: watch::Sender<bool>,
+    pub(crate) listening: watch::Sender<bool>,
 }
 
 impl Default for Live {
@@ -68,7 +65,7 @@ impl Live {
             .is_ok_and(|r| r.is_ok())
     }
 
-    fn publish(&self, notice: LiveNotice) {
+    pub(crate) fn publish(&self, notice: LiveNotice) {
         // No stream listening is not an error.
         let _ = self.sender.send(notice);
     }
@@ -142,46 +139,4 @@ async fn send(tx: &mut TenantTx, notice: &LiveNotice) -> Result<(), sqlx::Error>
         .execute(tx.conn())
         .await?;
     Ok(())
-}
-
-/// Listens on the channel until the server stops, reconnecting after a lost connection. The
-/// listener holds a connection of its own, made with the request pool's settings but outside it,
-/// so a small pool is never one connection short.
-pub fn spawn_listener(requests: &PgPool, live: Live, scans: ScanCache) -> tokio::task::JoinHandle<()> {
-    let options = requests.connect_options().as_ref().clone();
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect_lazy_with(options);
-    tokio::spawn(async move {
-        loop {
-            match listen(&pool, &live, &scans).await {
-                Ok(()) => return,
-                Err(e) => {
-                    live.listening.send_replace(false);
-                    // Changes may be missed while disconnected.
-                    scans.forget_all();
-                    tracing::warn!(error = %e, "live notices: listener lost, reconnecting");
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-            }
-        }
-    })
-}
-
-async fn listen(pool: &PgPool, live: &Live, scans: &ScanCache) -> Result<(), sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen_all([CHANNEL, crate::scan::CHANNEL]).await?;
-    scans.forget_all();
-    live.listening.send_replace(true);
-    loop {
-        let n = listener.recv().await?;
-        if n.channel() == crate::scan::CHANNEL {
-            scans.forget_payload(n.payload());
-            continue;
-        }
-        match serde_json::from_str::<LiveNotice>(n.payload()) {
-            Ok(notice) => live.publish(notice),
-            Err(e) => tracing::warn!(error = %e, "live notices: unreadable payload"),
-        }
-    }
 }

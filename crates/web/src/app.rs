@@ -2,7 +2,7 @@
 //! `serve`, which runs it on a listener until told to stop (tests bind port 0).
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderName, Request};
 use axum::middleware;
 use axum::routing::{get, post};
@@ -21,6 +21,7 @@ use tracing::Level;
 use crate::api;
 use crate::auth::gates;
 use crate::error::{AppError, HttpError};
+use crate::http::admission::Gate;
 use crate::http::{admission, assets, errors, metrics, security};
 pub use crate::state::AppState;
 use crate::web::account::{session, signup};
@@ -315,7 +316,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
         .layer(middleware::from_fn_with_state(state.clone(), errors::render))
         // Inside the error renderer (a refusal is a proper page or JSON error), outside all work.
-        .layer(middleware::from_fn_with_state(state.clone(), admission::admit))
+        .layer(middleware::from_fn_with_state(Gate::from_ref(&state), admission::admit))
         .layer(CatchPanicLayer::custom(errors::panic_response))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -344,7 +345,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     let db_watcher = state.db_watch.spawn((*state.ctx.db.global().connect_options()).clone());
-    let listener_task = nightmarket_services::live::spawn_listener(
+    let listener_task = nightmarket_services::listener::spawn_listener(
         state.ctx.db.global(),
         state.ctx.live.clone(),
         state.ctx.scan_cache.clone(),

@@ -3,7 +3,6 @@
 use std::time::Duration;
 use url::Url;
 
-use crate::http::admission::AdmissionSettings;
 use nightmarket_services::access::throttle::ThrottleSettings;
 use nightmarket_services::clock::Clock;
 use nightmarket_services::sms::Gateway;
@@ -68,5 +67,41 @@ impl Config {
     /// "scheme://host[:port]" of the public URL, as browsers send it in Origin.
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
+    }
+}
+
+/// How much work the server takes on (see `http::admission`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdmissionSettings {
+    /// Requests handled at once.
+    pub max_in_flight: usize,
+    /// Requests waiting for a turn; beyond this, new ones are refused at once.
+    pub max_queue: usize,
+    /// The longest a request waits for its turn before it is refused.
+    pub max_wait: Duration,
+}
+
+impl AdmissionSettings {
+    /// The settings for a database pool of `pool` connections, unless given: twice as many
+    /// requests in hand as connections (requests that need no database — a cached scan page —
+    /// keep the processor busy while others wait for the database), half that many waiting.
+    pub fn for_pool(pool: u32, max_in_flight: Option<usize>, max_queue: Option<usize>, max_wait: Duration) -> Self {
+        let max_in_flight = max_in_flight.unwrap_or(2 * pool as usize).max(1);
+        AdmissionSettings {
+            max_in_flight,
+            max_queue: max_queue.unwrap_or(max_in_flight / 2),
+            max_wait,
+        }
+    }
+}
+
+impl Default for AdmissionSettings {
+    fn default() -> Self {
+        AdmissionSettings::for_pool(
+            nightmarket_db::PoolSettings::default().max_connections,
+            None,
+            None,
+            Duration::from_secs(1),
+        )
     }
 }

@@ -1,11 +1,13 @@
 //! What every request may use: the use cases' `Ctx` and what only HTTP needs. Kept apart from the
 //! route table (`app`), so handlers that take the state do not import the table that names them.
 
+use axum::extract::FromRef;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::ops::Deref;
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::http::admission::Gate;
 use crate::http::metrics;
 use nightmarket_db::Db;
 use nightmarket_services::access::session::SessionKeys;
@@ -28,7 +30,7 @@ pub struct Inner {
     /// The font PDFs are set in (loaded at first use).
     pub pdf_font: crate::web::pdf::PdfFont,
     /// Requests in hand and waiting (http::admission).
-    pub admission: crate::http::admission::Admission,
+    pub admission: Arc<crate::http::admission::Admission>,
     /// Whether the database answers (db::watch; pinged by `serve`).
     pub db_watch: nightmarket_db::watch::DbWatch,
 }
@@ -73,9 +75,24 @@ impl AppState {
             ctx,
             metrics: metrics::handle(),
             pdf_font: crate::web::pdf::PdfFont::new(config.pdf_font.clone()),
-            admission: crate::http::admission::Admission::new(config.admission),
+            admission: Arc::new(crate::http::admission::Admission::new(config.admission)),
             db_watch: nightmarket_db::watch::DbWatch::default(),
             config,
         }))
+    }
+}
+
+impl FromRef<AppState> for PrometheusHandle {
+    fn from_ref(state: &AppState) -> PrometheusHandle {
+        state.metrics.clone()
+    }
+}
+
+impl FromRef<AppState> for Gate {
+    fn from_ref(state: &AppState) -> Gate {
+        Gate {
+            admission: state.admission.clone(),
+            db_watch: state.db_watch.clone(),
+        }
     }
 }

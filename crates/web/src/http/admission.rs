@@ -19,52 +19,17 @@
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+pub use crate::config::AdmissionSettings;
 use crate::error::{AppError, HttpError};
-use crate::state::AppState;
 use nightmarket_db::watch::DbWatch;
 
 /// How long a request may go on once the database is found down (time to finish from a cache).
 pub const DOWN_GRACE: Duration = Duration::from_millis(200);
-
-/// How much work the server takes on (see the module's documentation).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AdmissionSettings {
-    /// Requests handled at once.
-    pub max_in_flight: usize,
-    /// Requests waiting for a turn; beyond this, new ones are refused at once.
-    pub max_queue: usize,
-    /// The longest a request waits for its turn before it is refused.
-    pub max_wait: Duration,
-}
-
-impl AdmissionSettings {
-    /// The settings for a database pool of `pool` connections, unless given: twice as many
-    /// requests in hand as connections (requests that need no database — a cached scan page —
-    /// keep the processor busy while others wait for the database), half that many waiting.
-    pub fn for_pool(pool: u32, max_in_flight: Option<usize>, max_queue: Option<usize>, max_wait: Duration) -> Self {
-        let max_in_flight = max_in_flight.unwrap_or(2 * pool as usize).max(1);
-        AdmissionSettings {
-            max_in_flight,
-            max_queue: max_queue.unwrap_or(max_in_flight / 2),
-            max_wait,
-        }
-    }
-}
-
-impl Default for AdmissionSettings {
-    fn default() -> Self {
-        AdmissionSettings::for_pool(
-            nightmarket_db::PoolSettings::default().max_connections,
-            None,
-            None,
-            Duration::from_secs(1),
-        )
-    }
-}
 
 /// The live counts behind [`admit`].
 pub struct Admission {
@@ -154,8 +119,15 @@ fn door(method: &axum::http::Method, route: Option<&str>) -> Door {
     }
 }
 
+/// What the middleware works with: the counts, and whether the database answers.
+#[derive(Clone)]
+pub struct Gate {
+    pub admission: Arc<Admission>,
+    pub db_watch: DbWatch,
+}
+
 /// The middleware: admit the request, or answer 503 `overloaded` with Retry-After.
-pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn admit(State(state): State<Gate>, request: Request, next: Next) -> Response {
     // This layer runs after routing, so the matched route's template is known.
     let route = request
         .extensions()

@@ -8,8 +8,6 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::state::AppState;
-
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// The process-wide recorder (metrics has one global recorder; tests build many apps).
@@ -50,8 +48,8 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-pub async fn render(State(state): State<AppState>) -> Response {
-    let mut response = state.metrics.render().into_response();
+pub async fn render(State(handle): State<PrometheusHandle>) -> Response {
+    let mut response = handle.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult, HttpResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::state::AppState;
 use crate::web::layout::{Page, render};
+use crate::web::public::problem::{ProblemPage, not_genuine};
 use nightmarket_db::codes::CodeRow;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::rating::stars_text;
@@ -73,15 +74,6 @@ impl ScanPage {
     fn stars(&self, n: &i16) -> String {
         stars_text(*n)
     }
-}
-
-#[derive(Template)]
-#[template(path = "public/scan_problem.html")]
-struct ProblemPage {
-    page: Page,
-    title: String,
-    message: String,
-    stall: Option<String>,
 }
 
 /// The licence facts as shown: each credential as it is now (masked number, expiry, and its
@@ -219,17 +211,6 @@ fn voucher_closed(data: &ScanData, colour: Colour, tonight: Tonight, page: &Page
         _ => {}
     }
     (tonight != Tonight::Open).then(|| page.t("redeem.not_trading"))
-}
-
-/// The page for a code that was not issued here or whose signature does not verify (404).
-pub fn not_genuine(page: Page) -> HttpResult<Response> {
-    let html = render(&ProblemPage {
-        title: page.t("scan.unknown_title"),
-        message: page.t("scan.unknown"),
-        stall: None,
-        page,
-    })?;
-    Ok((StatusCode::NOT_FOUND, html).into_response())
 }
 
 enum Image {

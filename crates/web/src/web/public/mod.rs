@@ -2,5 +2,6 @@
 
 pub mod codes;
 pub mod markets;
+pub mod problem;
 pub mod shopper;
 pub mod vouchers;

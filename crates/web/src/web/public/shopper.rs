@@ -14,7 +14,7 @@ use crate::http::client::ClientIp;
 use crate::http::extract::{Form, Path, Query};
 use crate::state::AppState;
 use crate::web::layout::{Clock, FormErrors, Page, form_failed, render};
-use crate::web::public::codes::not_genuine;
+use crate::web::public::problem::not_genuine;
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::complaint::{Category, State as ComplaintState};
 use nightmarket_domain::people::Phone;
