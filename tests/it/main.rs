@@ -1,6 +1,7 @@
 //! Integration tests: the real application over HTTP against a real PostgreSQL.
 //! One test binary (one link, one private cluster per run); one module per feature.
 
+mod fixtures;
 mod helpers;
 mod instances;
 

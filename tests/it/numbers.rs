@@ -3,6 +3,7 @@
 //! midnight; ranges and their refusals; CSV round trips; the public market record; the audit
 //! viewer; and who may see what.
 
+use crate::fixtures::{CheckIn, Rating, Stall};
 use crate::helpers::{Options, TestApp, Who};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -121,27 +122,19 @@ pub(crate) async fn world(app: &TestApp) -> World {
     app.state.ctx.scan_counts.flush(&app.state.ctx).await;
 
     // Ratings: one hidden by moderation.
-    for (code, night, stars, hidden) in [
-        (s1, "2026-11-08", 3, false),
-        (s1, "2026-11-09", 5, false),
-        (s2, "2026-11-09", 4, false),
-        (s3, "2026-11-09", 1, true),
+    let stall = |(code, vendor): (Uuid, Uuid)| Stall {
+        tenant,
+        code,
+        vendor,
+        market: Some(t.market_id),
+    };
+    for (code, rating) in [
+        (s1, Rating::new(d("2026-11-08"), 3)),
+        (s1, Rating::new(d("2026-11-09"), 5)),
+        (s2, Rating::new(d("2026-11-09"), 4)),
+        (s3, Rating::new(d("2026-11-09"), 1).hidden_by(admin)),
     ] {
-        sqlx::query(
-            "insert into ratings (tenant_id, code_id, vendor_id, business_date, stars, device_hash, hidden_at, hidden_by, hidden_reason)
-             values ($1, $2, $3, $4, $5, md5(random()::text), case when $6 then now() end, case when $6 then $7::uuid end,
-                     case when $6 then '辱骂' end)",
-        )
-        .bind(tenant)
-        .bind(code.0)
-        .bind(code.1)
-        .bind(d(night))
-        .bind(stars as i16)
-        .bind(hidden)
-        .bind(admin)
-        .execute(o)
-        .await
-        .unwrap();
+        rating.insert(o, &stall(code)).await;
     }
 
     // Check-ins.
@@ -150,20 +143,13 @@ pub(crate) async fn world(app: &TestApp) -> World {
         (s2, "2026-11-09", ny("2026-11-09", "19:10"), true),
         (s1, "2026-11-10", ny("2026-11-10", "18:02"), false),
     ] {
-        sqlx::query(
-            "insert into check_ins (tenant_id, code_id, vendor_id, market_id, business_date, checked_in_at, lat, lng, distance_m, late)
-             values ($1, $2, $3, $4, $5, $6, 29.53, 106.57, 10, $7)",
-        )
-        .bind(tenant)
-        .bind(code.0)
-        .bind(code.1)
-        .bind(t.market_id)
-        .bind(d(night))
-        .bind(at)
-        .bind(late)
-        .execute(o)
-        .await
-        .unwrap();
+        CheckIn {
+            night: d(night),
+            at,
+            late,
+        }
+        .insert(o, &stall(code))
+        .await;
     }
 
     // Complaints: (code, filed, category, state, resolve due, closed).

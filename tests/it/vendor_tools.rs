@@ -3,6 +3,7 @@
 //! sections only, PDF), goods-source declarations on the scan page and at inspections; and who
 //! may do what.
 
+use crate::fixtures::{CheckIn, Rating, Stall};
 use crate::helpers::{TestApp, Who};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
@@ -29,20 +30,19 @@ fn sh(date: &str, hm: &str) -> DateTime<Utc> {
 
 /// A check-in of `code` on `date` at 18:05 Shanghai time, as the check-in page would make it.
 async fn check_in(o: &sqlx::PgPool, tenant: Uuid, code: Uuid, vendor: Uuid, market: Uuid, date: NaiveDate) {
-    sqlx::query(
-        "insert into check_ins (tenant_id, code_id, vendor_id, market_id, business_date, checked_in_at,
-                                lat, lng, distance_m, late)
-         values ($1, $2, $3, $4, $5, $6, 29.53, 106.57, 10, false)",
-    )
-    .bind(tenant)
-    .bind(code)
-    .bind(vendor)
-    .bind(market)
-    .bind(date)
-    .bind(sh(&date.to_string(), "18:05"))
-    .execute(o)
-    .await
-    .unwrap();
+    let stall = Stall {
+        tenant,
+        code,
+        vendor,
+        market: Some(market),
+    };
+    CheckIn {
+        night: date,
+        at: sh(&date.to_string(), "18:05"),
+        late: false,
+    }
+    .insert(o, &stall)
+    .await;
 }
 
 /// A bearer token for a user of a seeded tenant (the load seed's vendors have no known password).
@@ -188,25 +188,19 @@ async fn market(app: &TestApp) -> Market {
     for (stall, stars) in ratings {
         let (code, vendor) = stalls[stall];
         for (k, s) in stars.iter().enumerate() {
-            let tags: Vec<&str> = if stall == 0 && k >= 7 {
-                vec!["short_portions"]
-            } else {
-                vec![]
+            let tags: &[&str] = if stall == 0 && k >= 7 { &["short_portions"] } else { &[] };
+            let at = Stall {
+                tenant,
+                code,
+                vendor,
+                market: None,
             };
-            sqlx::query(
-                "insert into ratings (tenant_id, code_id, vendor_id, business_date, stars, tags, device_hash, created_at)
-                 values ($1, $2, $3, '2026-11-13', $4, $5, $6, $7)",
-            )
-            .bind(tenant)
-            .bind(code)
-            .bind(vendor)
-            .bind(s)
-            .bind(&tags)
-            .bind(format!("device-{stall}-{k}"))
-            .bind(sh("2026-11-13", "20:00"))
-            .execute(o)
-            .await
-            .unwrap();
+            Rating::new(d("2026-11-13"), *s)
+                .tags(tags)
+                .device(format!("device-{stall}-{k}"))
+                .at(sh("2026-11-13", "20:00"))
+                .insert(o, &at)
+                .await;
         }
     }
     let token = token_for(app, tenant, v1, Role::Vendor).await;
@@ -304,19 +298,18 @@ async fn insights_have_known_figures_and_suggestions_only_the_numbers_support() 
 
     // Ten more five-star ratings: 4.55 is within 0.3 of 4.6, so nothing is said about ratings;
     // the other suggestions stand.
+    let first = Stall {
+        tenant: m.tenant,
+        code: s1,
+        vendor: m.stalls[0].1,
+        market: None,
+    };
     for k in 0..10 {
-        sqlx::query(
-            "insert into ratings (tenant_id, code_id, vendor_id, business_date, stars, device_hash, created_at)
-             values ($1, $2, $3, '2026-11-14', 5, $4, $5)",
-        )
-        .bind(m.tenant)
-        .bind(s1)
-        .bind(m.stalls[0].1)
-        .bind(format!("late-{k}"))
-        .bind(sh("2026-11-14", "20:00"))
-        .execute(&app.owner)
-        .await
-        .unwrap();
+        Rating::new(d("2026-11-14"), 5)
+            .device(format!("late-{k}"))
+            .at(sh("2026-11-14", "20:00"))
+            .insert(&app.owner, &first)
+            .await;
     }
     let (_, body) = app.get_json(&path, Some(&m.token)).await;
     assert_eq!(body["mine"]["average"], "4.55");
