@@ -109,3 +109,76 @@ impl CheckIn {
         .expect("a check-in");
     }
 }
+
+/// A shopper signed in with a verified number (the number itself is not needed: it stays sealed).
+#[derive(Clone, Debug)]
+pub struct Shopper {
+    pub id: Uuid,
+    /// The number's blind index (one shopper per number).
+    pub phone_index: String,
+    pub masked: &'static str,
+}
+
+impl Shopper {
+    pub fn new(phone_index: impl Into<String>, masked: &'static str) -> Shopper {
+        Shopper {
+            id: Uuid::new_v4(),
+            phone_index: phone_index.into(),
+            masked,
+        }
+    }
+
+    pub async fn insert(&self, owner: &PgPool, tenant: Uuid) {
+        sqlx::query(
+            "insert into shoppers (tenant_id, id, phone_enc, phone_index, phone_masked) values ($1, $2, '\\x00', $3, $4)",
+        )
+        .bind(tenant)
+        .bind(self.id)
+        .bind(&self.phone_index)
+        .bind(self.masked)
+        .execute(owner)
+        .await
+        .expect("a shopper");
+    }
+}
+
+/// A voucher used at a stall (¥10 off, verification 123456), as redemption leaves it.
+#[derive(Clone, Debug)]
+pub struct Redemption {
+    pub campaign: Uuid,
+    pub seq: i32,
+    pub shopper: Uuid,
+    pub night: NaiveDate,
+    pub bill_fen: i32,
+    pub request_key: String,
+    /// When it was made; now when None.
+    pub at: Option<DateTime<Utc>>,
+    /// Reversed by an official (as a mistake).
+    pub reversed: bool,
+}
+
+impl Redemption {
+    pub async fn insert(&self, owner: &PgPool, stall: &Stall) {
+        sqlx::query(
+            "insert into redemptions (tenant_id, campaign_id, seq, shopper_id, code_id, vendor_id, market_id, business_date,
+                                      bill_fen, value_fen, verification, request_key, created_at, reversed_at, reversed_reason)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1000, '123456', $10, coalesce($11, now()),
+                     case when $12 then now() end, case when $12 then '误操作' end)",
+        )
+        .bind(stall.tenant)
+        .bind(self.campaign)
+        .bind(self.seq)
+        .bind(self.shopper)
+        .bind(stall.code)
+        .bind(stall.vendor)
+        .bind(stall.market.expect("a redemption is at a market"))
+        .bind(self.night)
+        .bind(self.bill_fen)
+        .bind(&self.request_key)
+        .bind(self.at)
+        .bind(self.reversed)
+        .execute(owner)
+        .await
+        .expect("a redemption");
+    }
+}

@@ -3,7 +3,7 @@
 //! midnight; ranges and their refusals; CSV round trips; the public market record; the audit
 //! viewer; and who may see what.
 
-use crate::fixtures::{CheckIn, Rating, Stall};
+use crate::fixtures::{CheckIn, Rating, Redemption, Shopper, Stall};
 use crate::helpers::{Options, TestApp, Who};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -282,16 +282,9 @@ pub(crate) async fn world(app: &TestApp) -> World {
         ny("2026-11-09", "21:00"),
     ];
     for (seq, claimed) in claims.iter().enumerate() {
-        let shopper = Uuid::new_v4();
-        sqlx::query(
-            "insert into shoppers (tenant_id, id, phone_enc, phone_index, phone_masked) values ($1, $2, '\\x00', $3, '138****0000')",
-        )
-        .bind(tenant)
-        .bind(shopper)
-        .bind(format!("idx-{seq}"))
-        .execute(o)
-        .await
-        .unwrap();
+        let shopper = Shopper::new(format!("idx-{seq}"), "138****0000");
+        shopper.insert(o, tenant).await;
+        let shopper = shopper.id;
         sqlx::query(
             "insert into vouchers (tenant_id, campaign_id, seq, per_person, shopper_id, slot, claimed_at, expires_at)
              values ($1, $2, $3, 1, $4, 1, $5, $5 + interval '7 days')",
@@ -309,26 +302,18 @@ pub(crate) async fn world(app: &TestApp) -> World {
             1 => (s2, "2026-11-10", 8000, false),
             _ => (s2, "2026-11-10", 9000, true),
         };
-        sqlx::query(
-            "insert into redemptions (tenant_id, campaign_id, seq, shopper_id, code_id, vendor_id, market_id, business_date,
-                                      bill_fen, value_fen, verification, request_key, reversed_at, reversed_reason)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1000, '123456', $10, case when $11 then now() end,
-                     case when $11 then '误操作' end)",
-        )
-        .bind(tenant)
-        .bind(campaign)
-        .bind(seq as i32 + 1)
-        .bind(shopper)
-        .bind(code.0)
-        .bind(code.1)
-        .bind(t.market_id)
-        .bind(d(night))
-        .bind(bill)
-        .bind(format!("r-{seq}"))
-        .bind(reversed)
-        .execute(o)
-        .await
-        .unwrap();
+        Redemption {
+            campaign,
+            seq: seq as i32 + 1,
+            shopper,
+            night: d(night),
+            bill_fen: bill,
+            request_key: format!("r-{seq}"),
+            at: None,
+            reversed,
+        }
+        .insert(o, &stall(code))
+        .await;
     }
 
     app.state.ctx.clock.set(ny("2026-11-10", "20:00"));

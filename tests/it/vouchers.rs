@@ -1,5 +1,6 @@
 //! Consumption vouchers: campaigns, shoppers, and the claim under contention.
 
+use crate::fixtures::{Redemption, Stall};
 use crate::helpers::{Options, TestApp, Who};
 use chrono::{DateTime, Duration, Utc};
 use nightmarket_domain::tenant::TenantId;
@@ -1031,26 +1032,26 @@ async fn each_fraud_flag_is_raised_by_its_pattern_with_the_evidence() {
     .await
     .unwrap();
     let mut a_bills = [5100, 5200, 5050, 5300].into_iter();
+    let at_stall = Stall {
+        tenant: tid,
+        code: stall.id,
+        vendor: stall.vendor,
+        market: Some(stall.market),
+    };
     for (i, (seq, who)) in seqs.iter().enumerate() {
         let bill = if *who == a { a_bills.next().unwrap() } else { 9900 };
-        sqlx::query(
-            "insert into redemptions (tenant_id, campaign_id, seq, shopper_id, code_id, vendor_id, market_id, business_date,
-                                      bill_fen, value_fen, verification, request_key, created_at)
-             values ($1, $2::uuid, $3, $4, $5, $6, $7, current_date, $8, 1000, '123456', $9, $10)",
-        )
-        .bind(tid)
-        .bind(&id)
-        .bind(seq)
-        .bind(who)
-        .bind(stall.id)
-        .bind(stall.vendor)
-        .bind(stall.market)
-        .bind(bill)
-        .bind(format!("{who}:crafted-{i}"))
-        .bind(now + Duration::minutes(i as i64))
-        .execute(&app.owner)
-        .await
-        .unwrap();
+        Redemption {
+            campaign: id.parse().unwrap(),
+            seq: *seq,
+            shopper: *who,
+            night: now.date_naive(),
+            bill_fen: bill,
+            request_key: format!("{who}:crafted-{i}"),
+            at: Some(now + Duration::minutes(i as i64)),
+            reversed: false,
+        }
+        .insert(&app.owner, &at_stall)
+        .await;
     }
     sqlx::query("insert into redemption_attempts (tenant_id, shopper_id, code_id, bill_fen, reason) values ($1, $2, $3, 6000, 'redeem.not_trading')")
         .bind(tid)
