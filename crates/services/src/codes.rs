@@ -376,16 +376,15 @@ pub async fn restore(ctx: &Ctx, official: &Actor, code_id: Uuid) -> AppResult<Co
     let actor = Author::of(official);
     audit::record(&mut tx, &actor, Change::new("code.restore", "code", code_id)).await?;
     let (_, colour) = recompute_colour(&mut tx, &actor, code_id).await?;
-    notices::notify(
+    notices::notify_args(
         &mut tx,
         &ctx.keys,
         row.vendor_id,
         NoticeKind::CodeRestored,
-        &[
-            ("stall", &row.stall_name),
-            ("slot", &row.slot_code),
-            ("colour", &crate::i18n::Lang::Zh.t(colour.label_key())),
-        ],
+        notices::Args::default()
+            .text("stall", &row.stall_name)
+            .text("slot", &row.slot_code)
+            .label("colour", colour.label_key()),
         Some("/vendor"),
     )
     .await?;

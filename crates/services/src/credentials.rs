@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::Ctx;
 use crate::audit::{self, ActorKind, Author, Change};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
-use crate::i18n::Lang;
+use crate::notices::Args;
 use crate::pii::Place;
 use crate::secrets::random_bytes;
 use crate::supervision::{self, ColourChange};
@@ -203,16 +203,16 @@ pub async fn apply_event(ctx: &Ctx, tenant: &Tenant, signed: Signed<'_>, body: &
         .await?
         .map(|u| u.display_name)
         .unwrap_or_default();
-    live::notify_staff(
+    live::notify_staff_args(
         &mut tx,
         now,
+        None,
         NoticeKind::CredentialEvent,
-        &[
-            ("vendor", &who),
-            ("credential", &Lang::Zh.t(event.credential.label_key())),
-            ("status", &Lang::Zh.t(event.status.label_key())),
-            ("source", &key.name),
-        ],
+        Args::default()
+            .text("vendor", &who)
+            .label("credential", event.credential.label_key())
+            .label("status", event.status.label_key())
+            .text("source", &key.name),
         None,
     )
     .await?;
@@ -425,14 +425,14 @@ pub async fn renew(
             .after(&serde_json::json!({ "renewal": id, "kind": kind, "expires_on": expires })),
     )
     .await?;
-    live::notify_staff(
+    live::notify_staff_args(
         &mut tx,
         ctx.clock.now(),
+        None,
         NoticeKind::RenewalFiled,
-        &[
-            ("vendor", &vendor.display_name),
-            ("credential", &Lang::Zh.t(kind.label_key())),
-        ],
+        Args::default()
+            .text("vendor", &vendor.display_name)
+            .label("credential", kind.label_key()),
         Some("/official/renewals"),
     )
     .await?;
@@ -513,20 +513,21 @@ pub async fn decide_renewal(
         ),
     )
     .await?;
-    let kind_label = Kind::parse(&renewal.kind)
-        .map(|k| Lang::Zh.t(k.label_key()))
-        .unwrap_or_default();
-    let verdict = Lang::Zh.t(if accept {
+    let kind = crate::error::stored(Kind::parse(&renewal.kind), "credential kind", &renewal.kind)?;
+    let verdict = if accept {
         "credential.accepted"
     } else {
         "credential.refused"
-    });
-    notices::notify(
+    };
+    notices::notify_args(
         &mut tx,
         &ctx.keys,
         renewal.vendor_id,
         NoticeKind::RenewalDecided,
-        &[("credential", &kind_label), ("verdict", &verdict), ("note", note)],
+        Args::default()
+            .label("credential", kind.label_key())
+            .label("verdict", verdict)
+            .text("note", note),
         Some("/vendor"),
     )
     .await?;

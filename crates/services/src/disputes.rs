@@ -9,7 +9,6 @@ use crate::Ctx;
 use crate::audit::Author;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult, FieldError, Msg};
-use crate::i18n::Lang;
 use crate::supervision::{self, ColourChange};
 use crate::{live, notices};
 use nightmarket_db as db;
@@ -54,16 +53,14 @@ pub async fn file(ctx: &Ctx, vendor: &Actor, kind: &str, text: &str) -> AppResul
             .after(&serde_json::json!({ "dispute": id, "kind": kind.as_str(), "event": event, "text": text })),
     )
     .await?;
-    let kind_label = Lang::Zh.t(kind.label_key());
-    live::notify_staff_with(
+    live::notify_staff_args(
         &mut tx,
         now,
         Some(Permission::Review),
         NoticeKind::CredentialDisputed,
-        &[
-            ("vendor", vendor.display_name.as_str()),
-            ("credential", kind_label.as_str()),
-        ],
+        notices::Args::default()
+            .text("vendor", &vendor.display_name)
+            .label("credential", kind.label_key()),
         Some("/official/renewals#disputes"),
     )
     .await?;
@@ -156,14 +153,15 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, uphold: bool, note: &
     .await?;
     let kind = Kind::parse(&d.kind)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("dispute {id} has kind {:?}", d.kind)))?;
-    let kind_label = Lang::Zh.t(kind.label_key());
-    let verdict_label = Lang::Zh.t(verdict.label_key());
-    notices::notify(
+    notices::notify_args(
         &mut tx,
         &ctx.keys,
         d.vendor_id,
         NoticeKind::DisputeDecided,
-        &[("credential", &kind_label), ("verdict", &verdict_label), ("note", note)],
+        notices::Args::default()
+            .label("credential", kind.label_key())
+            .label("verdict", verdict.label_key())
+            .text("note", note),
         Some("/vendor"),
     )
     .await?;

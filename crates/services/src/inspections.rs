@@ -514,17 +514,15 @@ pub async fn decide_appeal(
         &settings,
     )
     .await?;
-    let verdict_text = crate::i18n::Lang::Zh.t(verdict.label_key());
-    notices::notify(
+    notices::notify_args(
         &mut tx,
         &ctx.keys,
         a.vendor_id,
         NoticeKind::AppealDecided,
-        &[
-            ("problem", &a.problem_label),
-            ("verdict", &verdict_text),
-            ("reason", reason),
-        ],
+        notices::Args::default()
+            .text("problem", &a.problem_label)
+            .label("verdict", verdict.label_key())
+            .text("reason", reason),
         Some(&format!("/vendor/stalls/{}", a.code_id)),
     )
     .await?;

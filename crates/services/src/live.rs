@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
+use crate::notices::Args;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Permission;
@@ -79,7 +80,7 @@ pub async fn notify_staff(
     args: &[(&str, &str)],
     link: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    notify_staff_with(tx, at, None, kind, args, link).await
+    notify_staff_args(tx, at, None, kind, Args::from(args), link).await
 }
 
 /// Tells the tenant's active admins and the officials holding `permission` (all when None).
@@ -91,7 +92,19 @@ pub async fn notify_staff_with(
     args: &[(&str, &str)],
     link: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let args = crate::notices::args_value(args);
+    notify_staff_args(tx, at, permission, kind, Args::from(args), link).await
+}
+
+/// [`notify_staff_with`] with arguments that may be labels.
+pub async fn notify_staff_args(
+    tx: &mut TenantTx,
+    at: DateTime<Utc>,
+    permission: Option<Permission>,
+    kind: NoticeKind,
+    args: Args,
+    link: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let args = args.value();
     for user in db::users::list_staff(tx).await?.iter().filter(|u| {
         u.disabled_at.is_none()
             && permission.is_none_or(|p| {

@@ -38,7 +38,9 @@ pub async fn mark_all_read(ctx: &Ctx, user: &Actor) -> AppResult<()> {
     Ok(())
 }
 
-/// The text of a notice in `lang`.
+/// The text of a notice in `lang`. An argument stored as `{"label": key}` is a name from
+/// locales/app.yml (a colour, a credential, a verdict) and is read in `lang` too; notices stored
+/// before there were labels hold their text as it was written.
 pub fn render(lang: Lang, kind: &str, args: &Value) -> String {
     let Some(kind) = NoticeKind::parse(kind) else {
         return kind.to_string();
@@ -48,10 +50,15 @@ pub fn render(lang: Lang, kind: &str, args: &Value) -> String {
         .map(|m| {
             m.iter()
                 .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
-                    )
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Object(o) => match o.get("label").and_then(Value::as_str) {
+                            Some(key) => lang.t(key),
+                            None => v.to_string(),
+                        },
+                        other => other.to_string(),
+                    };
+                    (k.clone(), text)
                 })
                 .collect()
         })
@@ -60,13 +67,37 @@ pub fn render(lang: Lang, kind: &str, args: &Value) -> String {
     lang.tr(kind.text_key(), &refs)
 }
 
-/// A notice's arguments as stored: a JSON object of strings.
-pub fn args_value(args: &[(&str, &str)]) -> Value {
-    Value::Object(
-        args.iter()
-            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
-            .collect::<Map<_, _>>(),
-    )
+/// A notice's arguments as stored: text as given (names, numbers, notes), and labels — keys of
+/// locales/app.yml that each reader reads in their own language.
+#[derive(Clone, Debug, Default)]
+pub struct Args(Map<String, Value>);
+
+impl Args {
+    pub fn text(mut self, name: &str, value: &str) -> Args {
+        self.0.insert(name.to_string(), Value::String(value.to_string()));
+        self
+    }
+
+    pub fn label(mut self, name: &str, key: &'static str) -> Args {
+        self.0.insert(name.to_string(), serde_json::json!({ "label": key }));
+        self
+    }
+
+    pub fn value(self) -> Value {
+        Value::Object(self.0)
+    }
+}
+
+impl From<&[(&str, &str)]> for Args {
+    fn from(args: &[(&str, &str)]) -> Args {
+        args.iter().fold(Args::default(), |a, (k, v)| a.text(k, v))
+    }
+}
+
+impl<const N: usize> From<&[(&str, &str); N]> for Args {
+    fn from(args: &[(&str, &str); N]) -> Args {
+        Args::from(&args[..])
+    }
 }
 
 /// Where a user's number is sealed.
@@ -88,7 +119,19 @@ pub async fn notify(
     args: &[(&str, &str)],
     link: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let args = args_value(args);
+    notify_args(tx, keys, user, kind, Args::from(args), link).await
+}
+
+/// [`notify`] with arguments that may be labels.
+pub async fn notify_args(
+    tx: &mut TenantTx,
+    keys: &Keys,
+    user: Uuid,
+    kind: NoticeKind,
+    args: Args,
+    link: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let args = args.value();
     db::notifications::insert(tx, user, kind.as_str(), &args, link).await?;
     let sealed = db::users::by_id(tx, user).await?.and_then(|u| u.phone_enc);
     let phone = sealed
@@ -99,4 +142,25 @@ pub async fn notify(
         sms::queue(tx, keys, &phone, &text).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_read_in_the_readers_language_and_text_as_written() {
+        let args = Args::default()
+            .text("slot", "A-01")
+            .text("stall", "老王烧烤")
+            .label("colour", "colour.red")
+            .value();
+        let en = render(Lang::En, "code_restored", &args);
+        assert!(en.contains("it is now Red") && en.contains("老王烧烤"), "{en}");
+        let zh = render(Lang::Zh, "code_restored", &args);
+        assert!(zh.contains("当前为红码"), "{zh}");
+        // A notice stored before labels: its words stay as they were written.
+        let old = serde_json::json!({"slot": "A-01", "stall": "老王烧烤", "colour": "红码"});
+        assert!(render(Lang::En, "code_restored", &old).contains("it is now 红码"));
+    }
 }

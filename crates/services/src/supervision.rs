@@ -119,20 +119,19 @@ pub async fn sync_vendor(
             } else {
                 Lang::Zh.tr("cause.listed", &[("list", &reasons.join("、"))])
             };
-            let colour = Lang::Zh.t(new.label_key());
-            let args = [
-                ("stall", code.stall_name.as_str()),
-                ("slot", code.slot_code.as_str()),
-                ("colour", &colour),
-                ("causes", &reasons),
-            ];
-            notices::notify(tx, keys, vendor, NoticeKind::CodeColour, &args, Some("/vendor")).await?;
+            let args = notices::Args::default()
+                .text("stall", &code.stall_name)
+                .text("slot", &code.slot_code)
+                .label("colour", new.label_key())
+                .text("causes", &reasons);
+            notices::notify_args(tx, keys, vendor, NoticeKind::CodeColour, args.clone(), Some("/vendor")).await?;
             if new == Colour::Red || old == Colour::Red {
-                live::notify_staff(
+                live::notify_staff_args(
                     tx,
                     now,
+                    None,
                     NoticeKind::CodeColour,
-                    &args,
+                    args,
                     Some(&format!("/official/codes/{}", code.id)),
                 )
                 .await?;

@@ -305,32 +305,30 @@ pub async fn file(
         &settings,
     )
     .await?;
-    let category_label = Lang::Zh.t(category.label_key());
-    let args = [
-        ("stall", code.stall_name.as_str()),
-        ("slot", code.slot_code.as_str()),
-        ("category", category_label.as_str()),
-    ];
+    let args = notices::Args::default()
+        .text("stall", &code.stall_name)
+        .text("slot", &code.slot_code)
+        .label("category", category.label_key());
     // Of a held burst, officials hear of the first complaint only, and the vendor of none until
     // an official accepts one.
     if held.is_none_or(|(_, first)| first) {
-        live::notify_staff_with(
+        live::notify_staff_args(
             &mut tx,
             now,
             Some(Permission::Complaints),
             NoticeKind::ComplaintFiled,
-            &args,
+            args.clone(),
             Some(&format!("/official/complaints/{id}")),
         )
         .await?;
     }
     if held.is_none() {
-        notices::notify(
+        notices::notify_args(
             &mut tx,
             &ctx.keys,
             code.vendor_id,
             NoticeKind::ComplaintAboutStall,
-            &args,
+            args,
             Some(&format!("/vendor/stalls/{}#complaints", code.id)),
         )
         .await?;

@@ -329,34 +329,31 @@ pub async fn act(ctx: &Ctx, official: &Actor, id: Uuid, step: &Step) -> AppResul
     // A complaint held as part of a burst reaches the vendor once an official accepts it.
     if step.action == Action::Acknowledge && row.held_reason.is_some() {
         let category = row.category;
-        let category_label = Lang::Zh.t(category.label_key());
-        notices::notify(
+        notices::notify_args(
             &mut tx,
             &ctx.keys,
             row.vendor_id,
             NoticeKind::ComplaintAboutStall,
-            &[
-                ("stall", row.stall_name.as_str()),
-                ("slot", row.slot_code.as_str()),
-                ("category", category_label.as_str()),
-            ],
+            notices::Args::default()
+                .text("stall", &row.stall_name)
+                .text("slot", &row.slot_code)
+                .label("category", category.label_key()),
             Some(&format!("/vendor/stalls/{}#complaints", row.code_id)),
         )
         .await?;
     }
     if closing {
+        // The shopper's SMS is in Chinese; the vendor's notice is read in each reader's language.
         let outcome = Lang::Zh.t(next.label_key());
-        let args = [
-            ("stall", row.stall_name.as_str()),
-            ("outcome", outcome.as_str()),
-            ("note", note),
-        ];
-        notices::notify(
+        notices::notify_args(
             &mut tx,
             &ctx.keys,
             row.vendor_id,
             NoticeKind::ComplaintDecided,
-            &args,
+            notices::Args::default()
+                .text("stall", &row.stall_name)
+                .label("outcome", next.label_key())
+                .text("note", note),
             Some(&format!("/vendor/stalls/{}#complaints", row.code_id)),
         )
         .await?;

@@ -137,17 +137,15 @@ pub async fn reopen(ctx: &Ctx, tracking: &str, shopper: &Shopper, reason: &str) 
         &settings,
     )
     .await?;
-    let category_label = Lang::Zh.t(category.label_key());
-    live::notify_staff_with(
+    live::notify_staff_args(
         &mut tx,
         now,
         Some(Permission::Complaints),
         NoticeKind::ComplaintFiled,
-        &[
-            ("stall", row.stall_name.as_str()),
-            ("slot", row.slot_code.as_str()),
-            ("category", category_label.as_str()),
-        ],
+        notices::Args::default()
+            .text("stall", &row.stall_name)
+            .text("slot", &row.slot_code)
+            .label("category", category.label_key()),
         Some(&format!("/official/complaints/{}", row.id)),
     )
     .await?;
