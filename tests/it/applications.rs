@@ -1,6 +1,6 @@
 //! Vendors apply, officials decide, approved stalls get their operating code.
 
-use crate::helpers::{TestApp, texts};
+use crate::helpers::{TestApp, Who, texts};
 use nightmarket_domain::identity::resident_id_check_char;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -659,44 +659,51 @@ pub(crate) async fn other_tenants_and_other_roles_cannot_reach_applications() {
     let shangcheng = app.token("shangcheng", "official").await;
     let nanan_official = app.token("nanan", "official").await;
 
-    // Another tenant's official: 404 whether naming their own tenant or ours.
-    let (status, _) = app
-        .get_json(
-            &format!("/api/v1/t/shangcheng/review/applications/{id}"),
-            Some(&shangcheng),
-        )
-        .await;
-    assert_eq!(status, 404);
-    let (status, _) = app
-        .get_json(&format!("/api/v1/t/nanan/review/applications/{id}"), Some(&shangcheng))
-        .await;
-    assert_eq!(status, 404);
-    let (status, _) = app
-        .send_json(
+    let none = json!(null);
+    // Another tenant's official: 404 whether naming their own tenant or ours; another vendor of
+    // the same tenant: someone else's application does not exist.
+    for (method, path, body, who) in [
+        (
+            Method::GET,
+            format!("/api/v1/t/shangcheng/review/applications/{id}"),
+            &none,
+            &shangcheng,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/t/nanan/review/applications/{id}"),
+            &none,
+            &shangcheng,
+        ),
+        (
             Method::POST,
-            &format!("/api/v1/t/shangcheng/review/applications/{id}/decision"),
-            Some(&shangcheng),
+            format!("/api/v1/t/shangcheng/review/applications/{id}/decision"),
             &json!({"decision": "approve", "version": 0}),
-        )
-        .await;
-    assert_eq!(status, 404);
-    // Another vendor of the same tenant: someone else's application does not exist.
-    let (status, _) = app
-        .get_json(&format!("/api/v1/t/nanan/applications/{id}"), Some(&other_vendor))
-        .await;
-    assert_eq!(status, 404);
-    let (status, _) = app
-        .send_json(
+            &shangcheng,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/t/nanan/applications/{id}"),
+            &none,
+            &other_vendor,
+        ),
+        (
             Method::POST,
-            &format!("/api/v1/t/nanan/applications/{id}/withdraw"),
-            Some(&other_vendor),
+            format!("/api/v1/t/nanan/applications/{id}/withdraw"),
             &json!({}),
-        )
-        .await;
-    assert_eq!(status, 404);
+            &other_vendor,
+        ),
+    ] {
+        app.ladder(method, &path, body, &[(Who::Token(who), 404)]).await;
+    }
     // A vendor cannot review, an official without the permission cannot either.
-    let (status, _) = app.get_json("/api/v1/t/nanan/review/queue", Some(&vendor)).await;
-    assert_eq!(status, 403);
+    app.ladder(
+        Method::GET,
+        "/api/v1/t/nanan/review/queue",
+        &none,
+        &[(Who::Token(&vendor), 403)],
+    )
+    .await;
     let (_, me) = app.get_json("/api/v1/me", Some(&nanan_official)).await;
     let admin = app.token("nanan", "admin").await;
     let (status, _) = app

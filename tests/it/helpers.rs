@@ -441,13 +441,17 @@ impl TestApp {
     }
 
     /// A status ladder: the same request sent by each of `who`, each answered with its status.
-    pub async fn ladder(&self, method: reqwest::Method, path: &str, body: &Value, who: &[(Who, u16)]) {
+    pub async fn ladder(&self, method: reqwest::Method, path: &str, body: &Value, who: &[(Who<'_>, u16)]) {
         for (sender, expected) in who {
             let session = match sender {
                 Who::Nobody => self.anonymous(),
                 Who::Admin(t) => self.as_admin(t).await,
                 Who::Official(t) => self.as_official(t).await,
                 Who::Vendor(t) => self.as_vendor(t).await,
+                Who::Token(token) => Session {
+                    app: self,
+                    token: Some(token.to_string()),
+                },
             };
             let (status, answer) = session.send(method.clone(), path, body).await;
             assert_eq!(status, *expected, "{sender:?}: {method} {path}: {answer}");
@@ -488,13 +492,15 @@ impl TestApp {
     }
 }
 
-/// Who sends a request in a status ladder: no one, or a tenant's demo admin, official or vendor.
+/// Who sends a request in a status ladder: no one, a tenant's demo admin, official or vendor, or
+/// whoever holds a token the test already has.
 #[derive(Clone, Copy, Debug)]
-pub enum Who {
+pub enum Who<'a> {
     Nobody,
     Admin(&'static str),
     Official(&'static str),
     Vendor(&'static str),
+    Token(&'a str),
 }
 
 /// Someone signed in over the API (or no one), sending JSON requests.

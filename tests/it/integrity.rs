@@ -1,7 +1,7 @@
 //! Integrity: what a script, a rival or a careless client could do to what others see, and facts
 //! the platform must not state wrongly.
 
-use crate::helpers::{Options, TestApp, http};
+use crate::helpers::{Options, TestApp, Who, http};
 use crate::scan::{check_in, complain};
 use crate::supervision::{Stall, at, demo_stall, event, feed_key, scan_colour, send_event, today};
 use chrono::{Duration, NaiveDate, Utc};
@@ -195,9 +195,13 @@ async fn a_script_that_scans_each_time_gets_its_allowance_counted_and_the_rest_h
         .await
         .unwrap();
     assert!(notices >= 1, "officials are told");
-    let vendor = app.token("nanan", "vendor").await;
-    let (s, _) = app.get_json("/api/v1/t/nanan/ratings/held", Some(&vendor)).await;
-    assert_eq!(s, 403);
+    app.ladder(
+        Method::GET,
+        "/api/v1/t/nanan/ratings/held",
+        &json!(null),
+        &[(Who::Vendor("nanan"), 403), (Who::Nobody, 401)],
+    )
+    .await;
     let other = app.token("shangcheng", "official").await;
     let (s, list) = app.get_json("/api/v1/t/shangcheng/ratings/held", Some(&other)).await;
     assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(0)));
@@ -289,11 +293,15 @@ async fn an_official_voids_a_ratings_stars_and_they_leave_the_score_and_the_tena
         .await
         .unwrap();
     // A vendor may not; an official may, with a reason.
-    let vendor = app.token("nanan", "vendor").await;
     let body = json!({"decision": "void", "note": "竞争对手恶意差评，已核实"});
     let path = format!("/api/v1/t/nanan/ratings/{id}/decision");
-    let (s, _) = app.send_json(Method::POST, &path, Some(&vendor), &body).await;
-    assert_eq!(s, 403);
+    app.ladder(
+        Method::POST,
+        &path,
+        &body,
+        &[(Who::Vendor("nanan"), 403), (Who::Official("shangcheng"), 404)],
+    )
+    .await;
     let official = app.token("nanan", "official").await;
     let (s, _) = app.send_json(Method::POST, &path, Some(&official), &body).await;
     assert_eq!(s, 204);
