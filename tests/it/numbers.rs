@@ -512,6 +512,52 @@ async fn every_figure_matches_a_hand_made_data_set_across_midnight_in_another_zo
     // York would be the 10th's and the 23:30 scans too: the figures above are the tenant's zone.)
 }
 
+/// Before a night opens, a stall may check in early: that night reads as one stall open of one
+/// expected, never as more open than expected (nor as "no figure").
+#[tokio::test]
+async fn an_early_check_in_before_the_night_opens_counts_as_expected() {
+    let app = app().await;
+    let w = world(&app).await;
+    app.state.ctx.clock.set(ny("2026-11-11", "17:45"));
+    let (code, vendor) = w.codes[0];
+    let stall = Stall {
+        tenant: w.t.tenant.id.0,
+        code,
+        vendor,
+        market: Some(w.t.market_id),
+    };
+    CheckIn {
+        night: d("2026-11-11"),
+        at: ny("2026-11-11", "17:40"),
+        late: false,
+    }
+    .insert(&app.owner, &stall)
+    .await;
+    let (status, body) = app
+        .get_json(
+            "/api/v1/t/tzt/numbers?range=custom&from=2026-11-10&to=2026-11-11",
+            Some(&w.token),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let tonight = body["nights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["night"] == "2026-11-11")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            tonight["opened"].as_i64(),
+            tonight["expected"].as_i64(),
+            tonight["absent"].as_i64()
+        ),
+        (Some(1), Some(1), Some(0)),
+        "{tonight}"
+    );
+}
+
 #[tokio::test]
 async fn bad_ranges_are_refused_with_a_reason_and_others_see_nothing() {
     let app = app().await;

@@ -345,6 +345,11 @@ pub async fn read(tx: &mut TenantTx, tenant: &Tenant, q: &RangeQuery, now: DateT
         for night in range.dates() {
             let (opens, _) = m.hours().night_window(night, &tz);
             if opens > now {
+                // Not opened yet: nobody is absent, but a stall that checked in early was
+                // expected (tonight never reads as more stalls open than expected).
+                if let Some(cell) = cells.get_mut(&(m.id, night)) {
+                    cell.expected = cell.opened;
+                }
                 continue;
             }
             let expected = mine
