@@ -1,6 +1,6 @@
 //! Consumption vouchers: campaigns, shoppers, and the claim under contention.
 
-use crate::fixtures::{Redemption, Stall};
+use crate::fixtures::{Redemption, Shopper, Stall};
 use crate::helpers::{Options, TestApp, Who};
 use chrono::{DateTime, Duration, Utc};
 use nightmarket_domain::tenant::TenantId;
@@ -56,18 +56,9 @@ pub(crate) async fn shoppers(app: &TestApp, tenant: &str, n: usize) -> Vec<(Uuid
     let tid = app.tenant_id(tenant).await;
     let mut out = Vec::new();
     for i in 0..n {
-        let id = Uuid::new_v4();
-        sqlx::query(
-            "insert into shoppers (tenant_id, id, phone_enc, phone_index, phone_masked) values ($1, $2, $3, $4, $5)",
-        )
-        .bind(tid)
-        .bind(id)
-        .bind(vec![0u8; 8])
-        .bind(format!("test-{i}-{id}"))
-        .bind("139****0000")
-        .execute(&app.owner)
-        .await
-        .unwrap();
+        let shopper = Shopper::new(format!("test-{i}-{}", Uuid::new_v4()), "139****0000");
+        shopper.insert(&app.owner, tid).await;
+        let id = shopper.id;
         let token = app
             .state
             .ctx

@@ -30,7 +30,7 @@ macro_rules! case_state {
             }
 
             pub fn is_pending(self) -> bool {
-                self.as_str() == "pending"
+                matches!(self, $name::Pending)
             }
         }
 

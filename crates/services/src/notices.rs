@@ -94,12 +94,6 @@ impl From<&[(&str, &str)]> for Args {
     }
 }
 
-impl<const N: usize> From<&[(&str, &str); N]> for Args {
-    fn from(args: &[(&str, &str); N]) -> Args {
-        Args::from(&args[..])
-    }
-}
-
 /// Where a user's number is sealed.
 pub fn user_phone_place(tx: &TenantTx, user: Uuid) -> Place<'static> {
     Place {

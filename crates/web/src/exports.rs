@@ -50,7 +50,10 @@ pub const DASHBOARD_TABLES: [&str; 7] = [
 ];
 
 /// The records behind the figures, exported over a range.
-pub const RECORD_TABLES: [&str; 4] = ["applications", "complaints", "inspections", "settlements"];
+pub const RECORD_TABLES: [&str; 4] = {
+    let k = RecordKind::ALL;
+    [k[0].as_str(), k[1].as_str(), k[2].as_str(), k[3].as_str()]
+};
 
 fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
@@ -461,14 +464,4 @@ pub fn audit_csv(rows: &[FullRow], tz: Tz) -> AppResult<Vec<u8>> {
         })
         .collect();
     csv(&columns, &rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_record_tables_are_the_kinds_of_records() {
-        assert_eq!(RECORD_TABLES, RecordKind::ALL.map(RecordKind::as_str));
-    }
 }

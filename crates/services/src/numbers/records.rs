@@ -20,7 +20,7 @@ impl RecordKind {
         RecordKind::Settlements,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             RecordKind::Applications => "applications",
             RecordKind::Complaints => "complaints",
