@@ -202,11 +202,22 @@ pub async fn appeals(
 
 #[derive(Deserialize)]
 pub struct VerdictForm {
-    /// "cancel" or "uphold" (appeals); "accept" or "refuse" (renewals).
+    /// "cancel" or "uphold" (appeals); "accept" or "refuse" (renewals); "uphold" or "reject" (disputes).
     #[serde(default)]
     verdict: String,
     #[serde(default)]
     reason: String,
+}
+
+impl VerdictForm {
+    /// Whether the official chose `yes` (true) or `no` (false); anything else is refused.
+    fn is(&self, yes: &str, no: &str) -> HttpResult<bool> {
+        match self.verdict.as_str() {
+            v if v == yes => Ok(true),
+            v if v == no => Ok(false),
+            _ => Err(AppError::field("verdict", "appeal.verdict_missing").into()),
+        }
+    }
 }
 
 pub async fn decide_appeal(
@@ -216,11 +227,7 @@ pub async fn decide_appeal(
     Path(id): Path<Uuid>,
     Form(form): Form<VerdictForm>,
 ) -> HttpResult<Response> {
-    let cancel = match form.verdict.as_str() {
-        "cancel" => true,
-        "uphold" => false,
-        _ => return Err(AppError::field("verdict", "appeal.verdict_missing").into()),
-    };
+    let cancel = form.is("cancel", "uphold")?;
     match inspections::decide_appeal(&state.ctx, &user, id, cancel, &form.reason).await {
         Ok(_) => {
             let notice = if cancel { "cancelled" } else { "upheld" };
@@ -308,11 +315,7 @@ pub async fn decide_renewal(
     Path(id): Path<Uuid>,
     Form(form): Form<VerdictForm>,
 ) -> HttpResult<Response> {
-    let accept = match form.verdict.as_str() {
-        "accept" => true,
-        "refuse" => false,
-        _ => return Err(AppError::field("verdict", "appeal.verdict_missing").into()),
-    };
+    let accept = form.is("accept", "refuse")?;
     match credentials::decide_renewal(&state.ctx, &user, id, accept, &form.reason).await {
         Ok(_) => {
             let notice = if accept { "accepted" } else { "refused" };
@@ -334,11 +337,7 @@ pub async fn decide_dispute(
     Path(id): Path<Uuid>,
     Form(form): Form<VerdictForm>,
 ) -> HttpResult<Response> {
-    let uphold = match form.verdict.as_str() {
-        "uphold" => true,
-        "reject" => false,
-        _ => return Err(AppError::field("verdict", "appeal.verdict_missing").into()),
-    };
+    let uphold = form.is("uphold", "reject")?;
     match nightmarket_services::disputes::decide(&state.ctx, &user, id, uphold, &form.reason).await {
         Ok(_) => Ok(Redirect::to("/official/renewals?notice=disputed#disputes").into_response()),
         Err(err) => {
