@@ -4,6 +4,7 @@
 //! deductions (one vendor over the monthly allowance), and appeals, one waiting.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use nightmarket_domain::credential::{Kind, Source, Status};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -98,12 +99,12 @@ pub(super) async fn seed(
         db::credentials::upsert(
             &mut tx,
             c.vendor_id,
-            "health",
+            Kind::Health,
             None,
             Some(expired),
-            "expired",
+            Status::Expired,
             "",
-            "application",
+            Source::Application,
         )
         .await?;
         audit::record(
@@ -128,7 +129,7 @@ pub(super) async fn seed(
             &mut tx,
             renewal,
             c.vendor_id,
-            "health",
+            Kind::Health,
             "JK2026-01933",
             new_expiry,
             "image/png",
@@ -164,12 +165,12 @@ pub(super) async fn seed(
         db::credentials::upsert(
             &mut tx,
             c.vendor_id,
-            "health",
+            Kind::Health,
             None,
             None,
-            "invalid",
+            Status::Invalid,
             "健康码转为红码",
-            "external",
+            Source::External,
         )
         .await?;
         db::credentials::insert_event(
@@ -178,8 +179,8 @@ pub(super) async fn seed(
             key.id,
             &body_hash,
             c.vendor_id,
-            "health",
-            "invalid",
+            Kind::Health,
+            Status::Invalid,
             occurred,
         )
         .await?;
@@ -214,7 +215,7 @@ pub(super) async fn seed(
             &mut tx,
             dispute,
             c.vendor_id,
-            "health",
+            Kind::Health,
             Some(&format!("demo-{}-0001", spec.slug)),
             "我昨天已在社区医院复检，结果正常，健康码报告有误，请核实。",
             now - Duration::hours(1),
@@ -234,12 +235,12 @@ pub(super) async fn seed(
         db::credentials::upsert(
             &mut tx,
             c.vendor_id,
-            "food_licence",
+            Kind::FoodLicence,
             None,
             Some(today + Duration::days(9)),
-            "valid",
+            Status::Valid,
             "",
-            "application",
+            Source::Application,
         )
         .await?;
     }

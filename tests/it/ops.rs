@@ -653,6 +653,15 @@ fn the_layers_hold() {
             );
         }
     }
+    // The HTTP layer reaches the database only through the use cases: it does not even
+    // depend on the crates that could run a query.
+    let web = std::fs::read_to_string(root.join("crates/web/Cargo.toml")).unwrap();
+    for db in ["nightmarket-db", "sqlx"] {
+        assert!(
+            !web.lines().any(|l| l.trim_start().starts_with(db)),
+            "crates/web depends on {db}: handlers must reach the database through a use case"
+        );
+    }
     let mut offenders = Vec::new();
     let handlers = [
         "crates/web/src/web",

@@ -5,17 +5,18 @@ use uuid::Uuid;
 
 use super::TenantTx;
 use nightmarket_domain::case::RenewalState;
+use nightmarket_input::credential::{Kind, Source, Status};
 
 #[derive(Clone, Debug)]
 pub struct CredentialRow {
     pub id: Uuid,
     pub vendor_id: Uuid,
-    pub kind: String,
+    pub kind: Kind,
     pub number: String,
     pub expires_on: Option<NaiveDate>,
-    pub status: String,
+    pub status: Status,
     pub reason: String,
-    pub source: String,
+    pub source: Source,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -23,8 +24,9 @@ pub async fn for_vendor(tx: &mut TenantTx, vendor: Uuid) -> Result<Vec<Credentia
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         CredentialRow,
-        "select id, vendor_id, kind, number, expires_on, status, reason, source, updated_at from credentials
-         where tenant_id = $1 and vendor_id = $2 order by kind",
+        r#"select id, vendor_id, kind as "kind: Kind", number, expires_on, status as "status: Status", reason,
+                  source as "source: Source", updated_at
+           from credentials where tenant_id = $1 and vendor_id = $2 order by kind"#,
         tenant,
         vendor
     )
@@ -37,12 +39,12 @@ pub async fn for_vendor(tx: &mut TenantTx, vendor: Uuid) -> Result<Vec<Credentia
 pub async fn upsert(
     tx: &mut TenantTx,
     vendor: Uuid,
-    kind: &str,
+    kind: Kind,
     number: Option<&str>,
     expires_on: Option<NaiveDate>,
-    status: &str,
+    status: Status,
     reason: &str,
-    source: &str,
+    source: Source,
 ) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
@@ -54,12 +56,12 @@ pub async fn upsert(
              status = excluded.status, reason = excluded.reason, source = excluded.source, updated_at = now()",
         tenant,
         vendor,
-        kind,
+        kind as Kind,
         number,
         expires_on,
-        status,
+        status as Status,
         reason,
-        source
+        source as Source
     )
     .execute(tx.conn())
     .await?;
@@ -71,7 +73,7 @@ pub async fn upsert(
 pub struct Expired {
     pub id: Uuid,
     pub vendor_id: Uuid,
-    pub kind: String,
+    pub kind: Kind,
     pub expires_on: Option<NaiveDate>,
 }
 
@@ -82,7 +84,7 @@ pub async fn expire_due(tx: &mut TenantTx, today: NaiveDate) -> Result<Vec<Expir
         Expired,
         "update credentials set status = 'expired', updated_at = now()
          where tenant_id = $1 and status = 'valid' and expires_on < $2
-         returning id, vendor_id, kind, expires_on",
+         returning id, vendor_id, kind as \"kind: Kind\", expires_on",
         tenant,
         today
     )
@@ -95,7 +97,7 @@ pub struct RenewalRow {
     pub id: Uuid,
     pub vendor_id: Uuid,
     pub vendor_name: String,
-    pub kind: String,
+    pub kind: Kind,
     pub number: String,
     pub expires_on: NaiveDate,
     pub content_type: String,
@@ -109,7 +111,7 @@ pub struct RenewalRow {
     /// The credential of this kind as recorded now (before the renewal is accepted: the old one).
     pub current_number: Option<String>,
     pub current_expires: Option<NaiveDate>,
-    pub current_status: Option<String>,
+    pub current_status: Option<Status>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -117,7 +119,7 @@ pub async fn insert_renewal(
     tx: &mut TenantTx,
     id: Uuid,
     vendor: Uuid,
-    kind: &str,
+    kind: Kind,
     number: &str,
     expires_on: NaiveDate,
     content_type: &str,
@@ -130,7 +132,7 @@ pub async fn insert_renewal(
         tenant,
         id,
         vendor,
-        kind,
+        kind as Kind,
         number,
         expires_on,
         content_type,
@@ -151,7 +153,7 @@ pub async fn renewals(
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         RenewalRow,
-        "select r.id, r.vendor_id, u.display_name as vendor_name, r.kind, r.number, r.expires_on, r.content_type,
+        "select r.id, r.vendor_id, u.display_name as vendor_name, r.kind as \"kind: Kind\", r.number, r.expires_on, r.content_type,
                 r.state as \"state: RenewalState\", r.decision_note, r.created_at,
                 array(select c.stall_name || ' · ' || s.code || ' · ' || m.name
                       from codes c
@@ -161,7 +163,7 @@ pub async fn renewals(
                       order by c.created_at) as \"stalls!\",
                 (select c.id from codes c where c.tenant_id = r.tenant_id and c.vendor_id = r.vendor_id
                    and c.revoked_at is null order by c.created_at limit 1) as code_id,
-                cr.number as \"current_number?\", cr.expires_on as \"current_expires?\", cr.status as \"current_status?\"
+                cr.number as \"current_number?\", cr.expires_on as \"current_expires?\", cr.status as \"current_status?: Status\"
          from credential_renewals r
          join users u on u.tenant_id = r.tenant_id and u.id = r.vendor_id
          left join credentials cr on cr.tenant_id = r.tenant_id and cr.vendor_id = r.vendor_id and cr.kind = r.kind
@@ -318,8 +320,8 @@ pub async fn insert_event(
     api_key: Uuid,
     body_sha256: &[u8],
     vendor: Uuid,
-    credential: &str,
-    status: &str,
+    credential: Kind,
+    status: Status,
     occurred_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
@@ -331,8 +333,8 @@ pub async fn insert_event(
         api_key,
         body_sha256,
         vendor,
-        credential,
-        status,
+        credential as Kind,
+        status as Status,
         occurred_at
     )
     .execute(tx.conn())

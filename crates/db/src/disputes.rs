@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::TenantTx;
 use nightmarket_domain::case::DisputeState;
+use nightmarket_input::credential::{Kind, Status};
 
 /// A dispute with what an official needs to decide it: the vendor, their stalls, and the feed's
 /// event it disputes.
@@ -13,14 +14,14 @@ pub struct DisputeRow {
     pub id: Uuid,
     pub vendor_id: Uuid,
     pub vendor_name: String,
-    pub kind: String,
+    pub kind: Kind,
     pub text: String,
     pub state: DisputeState,
     pub decision_note: Option<String>,
     pub created_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
     pub event_id: Option<String>,
-    pub event_status: Option<String>,
+    pub event_status: Option<Status>,
     pub event_occurred_at: Option<DateTime<Utc>>,
     pub event_received_at: Option<DateTime<Utc>>,
     /// The credential's reason as the feed gave it.
@@ -29,14 +30,14 @@ pub struct DisputeRow {
 }
 
 /// The feed's latest event about a vendor's credential of `kind`.
-pub async fn latest_event(tx: &mut TenantTx, vendor: Uuid, kind: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn latest_event(tx: &mut TenantTx, vendor: Uuid, kind: Kind) -> Result<Option<String>, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_scalar!(
         "select event_id from credential_events where tenant_id = $1 and vendor_id = $2 and credential = $3
          order by received_at desc limit 1",
         tenant,
         vendor,
-        kind
+        kind as Kind
     )
     .fetch_optional(tx.conn())
     .await
@@ -48,7 +49,7 @@ pub async fn insert(
     tx: &mut TenantTx,
     id: Uuid,
     vendor: Uuid,
-    kind: &str,
+    kind: Kind,
     event_id: Option<&str>,
     text: &str,
     at: DateTime<Utc>,
@@ -60,7 +61,7 @@ pub async fn insert(
         tenant,
         id,
         vendor,
-        kind,
+        kind as Kind,
         event_id,
         text,
         at
@@ -81,8 +82,8 @@ pub async fn list(
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         DisputeRow,
-        r#"select d.id, d.vendor_id, u.display_name as vendor_name, d.kind, d.text, d.state as "state: DisputeState", d.decision_note,
-                  d.created_at, d.decided_at, d.event_id, e.status as "event_status?",
+        r#"select d.id, d.vendor_id, u.display_name as vendor_name, d.kind as "kind: Kind", d.text, d.state as "state: DisputeState", d.decision_note,
+                  d.created_at, d.decided_at, d.event_id, e.status as "event_status?: Status",
                   e.occurred_at as "event_occurred_at?", e.received_at as "event_received_at?",
                   cr.reason as "reported_reason?",
                   array(select c.stall_name || ' · ' || s.code

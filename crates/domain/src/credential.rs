@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 
-pub use nightmarket_input::credential::{Kind, Status};
+pub use nightmarket_input::credential::{Kind, Source, Status};
 
 use super::code::Colour;
 use super::market::Category;

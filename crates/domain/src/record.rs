@@ -171,10 +171,8 @@ pub struct Inspections {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(as = RecordCredential))]
 pub struct Credential {
-    /// health, food_licence, business_licence.
-    pub kind: String,
-    /// valid, expired, invalid.
-    pub status: String,
+    pub kind: crate::credential::Kind,
+    pub status: crate::credential::Status,
     pub expires_on: Option<NaiveDate>,
 }
 

@@ -7,6 +7,8 @@ use uuid::Uuid;
 use nightmarket_db::{TenantTx, audit};
 
 use crate::Ctx;
+/// An audit record with everything the admin's log shows.
+pub use nightmarket_db::audit::FullRow;
 use nightmarket_domain::people::Actor;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,6 +8,8 @@ use crate::Ctx;
 use crate::audit::Author;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult, FieldError, Msg};
+/// A night's check-in as the vendor's stall page lists it.
+pub use nightmarket_db::checkins::CheckInRow;
 use nightmarket_db::codes::{CodeFilter, CodeRow};
 use nightmarket_db::{self as db, checkins::NewCheckIn};
 use nightmarket_domain::checkin::{Refusal, Rules};

@@ -13,7 +13,9 @@ use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::notices;
 use crate::pii::Place;
 use crate::secrets::{Keys, random_bytes};
-use nightmarket_db::codes::{self as db_codes, CauseRow, CodeFilter, CodeRow, KeyRow, NewCode};
+use nightmarket_db::codes::{self as db_codes, CodeFilter, KeyRow, NewCode};
+/// The stalls' codes as the use cases hand them out.
+pub use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::{
     self, Colour, cause, code_path, colour_of, encode_signature, signed_message, tenant_of_kid, verifies_message,

@@ -24,7 +24,7 @@ use nightmarket_db::settings::Settings;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::case::RenewalState;
 use nightmarket_domain::code::Colour;
-use nightmarket_domain::credential::{Kind, Status, required};
+use nightmarket_domain::credential::{Kind, Source, Status, required};
 use nightmarket_domain::identity::ResidentId;
 use nightmarket_domain::market::Category;
 use nightmarket_domain::notice::NoticeKind;
@@ -32,6 +32,8 @@ use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::{Permission, Role};
 use nightmarket_domain::tenant::Tenant;
 
+/// A renewal as the officials' list and the vendor's page show it.
+pub use nightmarket_db::credentials::RenewalRow;
 pub use nightmarket_input::credential::{CredentialEvent, signature, signature_ok};
 
 /// How far a request's timestamp may be from the server's clock.
@@ -156,16 +158,16 @@ pub async fn apply_event(ctx: &Ctx, tenant: &Tenant, signed: Signed<'_>, body: &
     let before = db::credentials::for_vendor(&mut tx, vendor)
         .await?
         .into_iter()
-        .find(|c| c.kind == event.credential.as_str());
+        .find(|c| c.kind == event.credential);
     db::credentials::upsert(
         &mut tx,
         vendor,
-        event.credential.as_str(),
+        event.credential,
         None,
         None,
-        event.status.as_str(),
+        event.status,
         event.reason.trim(),
-        "external",
+        Source::External,
     )
     .await?;
     db::credentials::insert_event(
@@ -174,8 +176,8 @@ pub async fn apply_event(ctx: &Ctx, tenant: &Tenant, signed: Signed<'_>, body: &
         key.id,
         &body_hash,
         vendor,
-        event.credential.as_str(),
-        event.status.as_str(),
+        event.credential,
+        event.status,
         event.occurred_at,
     )
     .await?;
@@ -307,7 +309,7 @@ pub async fn for_vendor(ctx: &Ctx, user: &Actor, vendor: Uuid) -> AppResult<Vec<
     let held = db::credentials::for_vendor(&mut tx, vendor).await?;
     let mut out = Vec::new();
     for kind in Kind::ALL {
-        let h = held.iter().find(|c| c.kind == kind.as_str());
+        let h = held.iter().find(|c| c.kind == kind);
         let is_required = needed.contains(&kind);
         if h.is_none() && !is_required {
             continue;
@@ -322,10 +324,10 @@ pub async fn for_vendor(ctx: &Ctx, user: &Actor, vendor: Uuid) -> AppResult<Vec<
                 .map(|c| nightmarket_domain::identity::mask_licence(&c.number))
                 .filter(|n| !n.is_empty()),
             expires_on: h.and_then(|c| c.expires_on),
-            status: h.and_then(|c| Status::parse(&c.status)),
+            status: h.map(|c| c.status),
             reason: h.map(|c| c.reason.clone()).unwrap_or_default(),
             expiring,
-            disputable: h.is_some_and(|c| c.status == Status::Invalid.as_str() && c.source == "external"),
+            disputable: h.is_some_and(|c| c.status == Status::Invalid && c.source == Source::External),
         });
     }
     Ok(out)
@@ -339,19 +341,17 @@ pub async fn from_application(tx: &mut TenantTx, app: &db::applications::Applica
         (Kind::Health, &app.health_cert_no, app.health_cert_expires),
         (Kind::FoodLicence, &app.food_licence_no, app.food_licence_expires),
     ] {
-        let invalid = held
-            .iter()
-            .any(|h| h.kind == kind.as_str() && h.status == Status::Invalid.as_str());
+        let invalid = held.iter().any(|h| h.kind == kind && h.status == Status::Invalid);
         if let (Some(n), Some(e), false) = (number, expires, invalid) {
             db::credentials::upsert(
                 tx,
                 app.vendor_id,
-                kind.as_str(),
+                kind,
                 Some(n),
                 Some(e),
-                Status::Valid.as_str(),
+                Status::Valid,
                 "",
-                "application",
+                Source::Application,
             )
             .await?;
         }
@@ -407,17 +407,7 @@ pub async fn renew(
         },
         document,
     );
-    db::credentials::insert_renewal(
-        &mut tx,
-        id,
-        vendor.id,
-        kind.as_str(),
-        &number,
-        expires,
-        content_type,
-        &sealed,
-    )
-    .await?;
+    db::credentials::insert_renewal(&mut tx, id, vendor.id, kind, &number, expires, content_type, &sealed).await?;
     audit::record(
         &mut tx,
         &Author::of(vendor),
@@ -476,12 +466,12 @@ pub async fn decide_renewal(
         db::credentials::upsert(
             &mut tx,
             renewal.vendor_id,
-            &renewal.kind,
+            renewal.kind,
             Some(&renewal.number),
             Some(renewal.expires_on),
-            Status::Valid.as_str(),
+            Status::Valid,
             "",
-            "renewal",
+            Source::Renewal,
         )
         .await?;
         let settings: Settings = db::settings::get(&mut tx).await?;
@@ -513,7 +503,7 @@ pub async fn decide_renewal(
         ),
     )
     .await?;
-    let kind = crate::error::stored(Kind::parse(&renewal.kind), "credential kind", &renewal.kind)?;
+    let kind = renewal.kind;
     let verdict = if accept {
         "credential.accepted"
     } else {

@@ -12,9 +12,10 @@ use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::supervision::{self, ColourChange};
 use crate::{live, notices};
 use nightmarket_db as db;
-use nightmarket_db::disputes::DisputeRow;
+/// A dispute as the officials' list and the vendor's page show it.
+pub use nightmarket_db::disputes::DisputeRow;
 use nightmarket_domain::case::DisputeState;
-use nightmarket_domain::credential::{Kind, Status};
+use nightmarket_domain::credential::{Kind, Source, Status};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::Permission;
@@ -39,13 +40,13 @@ pub async fn file(ctx: &Ctx, vendor: &Actor, kind: &str, text: &str) -> AppResul
     let held = db::credentials::for_vendor(&mut tx, vendor.id).await?;
     let reported = held
         .iter()
-        .any(|c| c.kind == kind.as_str() && c.status == Status::Invalid.as_str() && c.source == "external");
+        .any(|c| c.kind == kind && c.status == Status::Invalid && c.source == Source::External);
     if !reported {
         return Err(AppError::Conflict(Msg::new("dispute.only_reported")));
     }
-    let event = db::disputes::latest_event(&mut tx, vendor.id, kind.as_str()).await?;
+    let event = db::disputes::latest_event(&mut tx, vendor.id, kind).await?;
     let id = Uuid::new_v4();
-    db::disputes::insert(&mut tx, id, vendor.id, kind.as_str(), event.as_deref(), text, now).await?;
+    db::disputes::insert(&mut tx, id, vendor.id, kind, event.as_deref(), text, now).await?;
     audit::record(
         &mut tx,
         &Author::of(vendor),
@@ -115,12 +116,12 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, uphold: bool, note: &
         db::credentials::upsert(
             &mut tx,
             d.vendor_id,
-            &d.kind,
+            d.kind,
             None,
             None,
-            Status::Valid.as_str(),
+            Status::Valid,
             note,
-            "official",
+            Source::Official,
         )
         .await?;
         let settings = db::settings::get(&mut tx).await?;
@@ -151,8 +152,7 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, uphold: bool, note: &
         .after(&serde_json::json!({ "state": verdict.as_str(), "note": note, "kind": d.kind })),
     )
     .await?;
-    let kind = Kind::parse(&d.kind)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("dispute {id} has kind {:?}", d.kind)))?;
+    let kind = d.kind;
     notices::notify_args(
         &mut tx,
         &ctx.keys,

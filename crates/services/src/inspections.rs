@@ -13,7 +13,9 @@ use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::pii::Place;
 use crate::supervision::{self, ColourChange, local_date};
 use crate::{live, notices};
-use nightmarket_db::inspections::{DeductionRow, Problem};
+use nightmarket_db::inspections::DeductionRow;
+/// An appeal and a problem of the inspection list, as shown.
+pub use nightmarket_db::inspections::{AppealRow, Problem};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::case::AppealState;
 use nightmarket_domain::credential::month_of;

@@ -7,6 +7,9 @@
 // Every user-facing string is looked up in locales/app.yml through `i18n::Lang`.
 rust_i18n::i18n!("../../locales", fallback = "zh-CN");
 
+/// The database handle, its settings and its watch, as the HTTP layer and the binary hold them.
+pub use nightmarket_db::{Db, PoolSettings, watch::DbWatch};
+
 pub mod access;
 pub mod accounts;
 pub mod applications;
@@ -48,7 +51,6 @@ pub mod tenants;
 pub mod vendors;
 pub mod vouchers;
 
-use nightmarket_db::Db;
 use std::ops::Deref;
 use std::sync::Arc;
 use url::Url;

@@ -10,6 +10,8 @@ use crate::i18n::Lang;
 use crate::pii::Place;
 use crate::secrets::Keys;
 use crate::sms;
+/// A notice in a person's inbox.
+pub use nightmarket_db::notifications::Notification;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Actor;

@@ -4,7 +4,9 @@ use crate::Ctx;
 use crate::audit::Author;
 use crate::audit::{self, Change};
 use crate::error::{AppResult, FieldError, Msg};
-use nightmarket_db::{self as db, settings::Settings};
+use nightmarket_db as db;
+/// A tenant's settings.
+pub use nightmarket_db::settings::Settings;
 use nightmarket_domain::people::Actor;
 
 pub async fn get(ctx: &Ctx, user: &Actor) -> AppResult<Settings> {

@@ -22,7 +22,7 @@ use nightmarket_db::codes::CodeFilter;
 use nightmarket_db::settings::Settings;
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::code::{Colour, cause};
-use nightmarket_domain::credential::{self, Held, Kind, Status};
+use nightmarket_domain::credential::{self, Held};
 use nightmarket_domain::market::Category;
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::score;
@@ -69,12 +69,10 @@ pub async fn sync_vendor(
     let held: Vec<Held> = db::credentials::for_vendor(tx, vendor)
         .await?
         .iter()
-        .filter_map(|c| {
-            Some(Held {
-                kind: Kind::parse(&c.kind)?,
-                status: Status::parse(&c.status)?,
-                expires_on: c.expires_on,
-            })
+        .map(|c| Held {
+            kind: c.kind,
+            status: c.status,
+            expires_on: c.expires_on,
         })
         .collect();
     let mut desired = credential::causes(

@@ -98,7 +98,7 @@ impl AdmissionSettings {
 impl Default for AdmissionSettings {
     fn default() -> Self {
         AdmissionSettings::for_pool(
-            nightmarket_db::PoolSettings::default().max_connections,
+            nightmarket_services::PoolSettings::default().max_connections,
             None,
             None,
             Duration::from_secs(1),

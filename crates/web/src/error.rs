@@ -35,12 +35,6 @@ impl From<AppError> for HttpError {
     }
 }
 
-impl From<sqlx::Error> for HttpError {
-    fn from(err: sqlx::Error) -> HttpError {
-        HttpError(err.into())
-    }
-}
-
 impl From<anyhow::Error> for HttpError {
     fn from(err: anyhow::Error) -> HttpError {
         HttpError(err.into())

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use nightmarket_db::audit::FullRow;
 use nightmarket_domain::figures::hours;
 use nightmarket_domain::people::Actor;
 use nightmarket_domain::voucher;
+use nightmarket_services::audit::FullRow;
 use nightmarket_services::i18n::Lang;
 use nightmarket_services::numbers::{self, Counts, Dashboard, KeyCount, RangeQuery, RecordKind, Records};
 use nightmarket_services::vouchers::VendorDay;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::http::admission::Gate;
 use crate::http::metrics;
-use nightmarket_db::Db;
+use nightmarket_services::Db;
 use nightmarket_services::access::session::SessionKeys;
 use nightmarket_services::access::throttle::Throttle;
 use nightmarket_services::secrets::Keys;
@@ -32,7 +32,7 @@ pub struct Inner {
     /// Requests in hand and waiting (http::admission).
     pub admission: Arc<crate::http::admission::Admission>,
     /// Whether the database answers (db::watch; pinged by `serve`).
-    pub db_watch: nightmarket_db::watch::DbWatch,
+    pub db_watch: nightmarket_services::DbWatch,
 }
 
 impl Deref for AppState {
@@ -76,7 +76,7 @@ impl AppState {
             metrics: metrics::handle(),
             pdf_font: crate::web::pdf::PdfFont::new(config.pdf_font.clone()),
             admission: Arc::new(crate::http::admission::Admission::new(config.admission)),
-            db_watch: nightmarket_db::watch::DbWatch::default(),
+            db_watch: nightmarket_services::DbWatch::default(),
             config,
         }))
     }

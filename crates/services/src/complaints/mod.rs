@@ -33,6 +33,8 @@ use crate::ratings::Tonight;
 use crate::shopper::Shopper;
 use crate::{live, notices, sms, supervision};
 use nightmarket_db::codes::CodeRow;
+/// A step of a complaint's history.
+pub use nightmarket_db::complaints::EventRow;
 use nightmarket_db::complaints::{ComplaintFilter, ComplaintRow, NewComplaint};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::burst;

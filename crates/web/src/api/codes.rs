@@ -9,10 +9,10 @@ use crate::auth::TenantUser;
 use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path};
 use crate::state::AppState;
-use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::market::Category;
 use nightmarket_services::codes::{self, KeyDocument};
+use nightmarket_services::codes::{CauseRow, CodeRow};
 
 #[derive(Serialize, ToSchema)]
 pub struct Stall {

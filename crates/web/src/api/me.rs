@@ -11,8 +11,8 @@ use crate::error::{AppError, ErrorBody, HttpResult};
 use crate::http::extract::Json;
 use crate::i18n::ReqLang;
 use crate::state::AppState;
-use nightmarket_db::settings::Settings;
 use nightmarket_services::payees::{self, Payee};
+use nightmarket_services::settings::Settings;
 use nightmarket_services::{notices, settings};
 
 #[derive(Serialize, ToSchema)]

@@ -14,12 +14,12 @@ use crate::error::{AppError, ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::files;
 use crate::state::AppState;
-use nightmarket_db::credentials::RenewalRow;
-use nightmarket_db::inspections::{AppealRow, Problem};
 use nightmarket_domain::credential::Kind;
 use nightmarket_services::checkins::{self, CheckedIn, Night};
+use nightmarket_services::credentials::RenewalRow;
 use nightmarket_services::credentials::{self, ApiKey, CredentialEvent, CredentialView, EventOutcome, Signed};
 use nightmarket_services::inspections::{self, Deduction, InspectionView, Recorded};
+use nightmarket_services::inspections::{AppealRow, Problem};
 
 #[derive(Deserialize, ToSchema)]
 pub struct CheckInRequest {
@@ -236,8 +236,7 @@ pub struct Renewal {
     pub kind: Kind,
     pub number: String,
     pub expires_on: NaiveDate,
-    /// pending, accepted or refused
-    pub state: String,
+    pub state: nightmarket_domain::case::RenewalState,
     pub decision_note: String,
     pub created_at: DateTime<Utc>,
 }
@@ -245,13 +244,13 @@ pub struct Renewal {
 impl Renewal {
     fn of(r: RenewalRow) -> Result<Renewal, AppError> {
         Ok(Renewal {
-            kind: nightmarket_services::error::stored(Kind::parse(&r.kind), "credential kind", &r.kind)?,
+            kind: r.kind,
             id: r.id,
             vendor_id: r.vendor_id,
             vendor: r.vendor_name,
             number: r.number,
             expires_on: r.expires_on,
-            state: r.state.as_str().to_string(),
+            state: r.state,
             decision_note: r.decision_note,
             created_at: r.created_at,
         })
@@ -461,8 +460,7 @@ pub struct Appeal {
     pub points: i32,
     pub text: String,
     pub filed_at: DateTime<Utc>,
-    /// pending, upheld or cancelled
-    pub state: String,
+    pub state: nightmarket_domain::case::AppealState,
     pub reason: String,
 }
 
@@ -478,7 +476,7 @@ impl From<AppealRow> for Appeal {
             points: a.points,
             text: a.text,
             filed_at: a.filed_at,
-            state: a.state.as_str().to_string(),
+            state: a.state,
             reason: a.reason,
         }
     }

@@ -26,7 +26,7 @@ use tokio::sync::Semaphore;
 
 pub use crate::config::AdmissionSettings;
 use crate::error::{AppError, HttpError};
-use nightmarket_db::watch::DbWatch;
+use nightmarket_services::DbWatch;
 
 /// How long a request may go on once the database is found down (time to finish from a cache).
 pub const DOWN_GRACE: Duration = Duration::from_millis(200);

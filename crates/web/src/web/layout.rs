@@ -284,7 +284,7 @@ pub struct NoticeLine {
 }
 
 impl NoticeLine {
-    pub fn from(n: &nightmarket_db::notifications::Notification, lang: Lang, clock: &Clock) -> NoticeLine {
+    pub fn from(n: &nightmarket_services::notices::Notification, lang: Lang, clock: &Clock) -> NoticeLine {
         NoticeLine {
             text: nightmarket_services::notices::render(lang, &n.kind, &n.args),
             link: n.link.clone(),

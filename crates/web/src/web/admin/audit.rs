@@ -10,7 +10,7 @@ use crate::error::HttpResult;
 use crate::http::extract::Query;
 use crate::state::AppState;
 use crate::web::layout::{Clock, Page, render};
-use nightmarket_db::audit::FullRow;
+use nightmarket_services::audit::FullRow;
 use nightmarket_services::audit::{self, Browse, Filter};
 
 #[derive(Template)]

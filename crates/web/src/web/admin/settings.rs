@@ -10,10 +10,10 @@ use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Query};
 use crate::state::AppState;
 use crate::web::layout::{FormErrors, Page, render};
-use nightmarket_db::settings::Settings;
 use nightmarket_domain::complaint::{Category, Deadlines};
 use nightmarket_services::codes::{self, KeyDocument};
 use nightmarket_services::settings;
+use nightmarket_services::settings::Settings;
 
 /// The settings form as typed.
 #[derive(Clone, Debug, Default, Deserialize)]

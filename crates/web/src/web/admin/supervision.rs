@@ -11,9 +11,9 @@ use crate::error::{AppError, HttpResult};
 use crate::http::extract::{Form, Path};
 use crate::state::AppState;
 use crate::web::layout::{Clock, FormErrors, Page, render};
-use nightmarket_db::inspections::Problem;
 use nightmarket_services::credentials::{self, ApiKey};
 use nightmarket_services::inspections;
+use nightmarket_services::inspections::Problem;
 
 #[derive(Template)]
 #[template(path = "admin/api_keys.html")]

@@ -14,8 +14,8 @@ use crate::http::extract::{Form, Path, Query};
 use crate::http::files::document_response;
 use crate::state::AppState;
 use crate::web::layout::{Clock, FormErrors, Page, render};
-use nightmarket_db::complaints::EventRow;
 use nightmarket_domain::complaint::{Action, Category, State as CState};
+use nightmarket_services::complaints::EventRow;
 use nightmarket_services::complaints::{self, ComplaintView, QueueFilter, Step};
 use nightmarket_services::{markets, ratings};
 

@@ -19,10 +19,10 @@ use crate::http::files::{self, document_response};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::layout::{Clock, FormErrors, NoticeLine, Page, form_failed, render};
-use nightmarket_db::credentials::RenewalRow;
-use nightmarket_db::inspections::AppealRow;
 use nightmarket_domain::credential::Kind;
 use nightmarket_services::checkins::{self, Night, Presence};
+use nightmarket_services::credentials::RenewalRow;
+use nightmarket_services::inspections::AppealRow;
 use nightmarket_services::{credentials, inspections, notices};
 
 #[derive(Template)]
@@ -247,7 +247,7 @@ struct RenewalsPage {
     page: Page,
     renewals: Vec<RenewalRow>,
     /// Vendors' disputes of what an external system reported.
-    disputes: Vec<nightmarket_db::disputes::DisputeRow>,
+    disputes: Vec<nightmarket_services::disputes::DisputeRow>,
     all: bool,
     notice: Option<String>,
     errors: FormErrors,
@@ -256,16 +256,13 @@ struct RenewalsPage {
 }
 
 impl RenewalsPage {
-    fn kind_key(&self, kind: &str) -> &'static str {
-        Kind::parse(kind).map(Kind::label_key).unwrap_or("credential.other")
+    fn kind_key(&self, kind: &Kind) -> &'static str {
+        kind.label_key()
     }
 
-    /// The recorded credential's status in words (as stored, should it be none of the three).
-    fn status_text(&self, status: &str) -> String {
-        match nightmarket_domain::credential::Status::parse(status) {
-            Some(s) => self.page.t(s.label_key()),
-            None => status.to_string(),
-        }
+    /// A credential's status in words; nothing when the feed's event is unknown.
+    fn status_text(&self, status: &Option<nightmarket_domain::credential::Status>) -> String {
+        status.map(|s| self.page.t(s.label_key())).unwrap_or_default()
     }
 }
 

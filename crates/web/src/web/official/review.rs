@@ -14,12 +14,12 @@ use crate::http::files::document_response;
 use crate::state::AppState;
 use crate::web::layout::{Clock, FormErrors, Page, render};
 use crate::web::vendor::applications::{field_label, kind_label};
-use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_domain::application::{AppState as AState, Decision, FIELDS};
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::market::Category;
 use nightmarket_domain::people::Permission;
 use nightmarket_services::applications::{self, ApplicationView};
+use nightmarket_services::codes::{CauseRow, CodeRow};
 use nightmarket_services::review::{self, DecisionInput, Queue, QueueFilter, Review};
 use nightmarket_services::{codes, markets};
 
@@ -299,7 +299,7 @@ struct CodePage {
     errors: FormErrors,
     clock: Clock,
     can_inspect: bool,
-    problems: Vec<nightmarket_db::inspections::Problem>,
+    problems: Vec<nightmarket_services::inspections::Problem>,
     inspections: Vec<nightmarket_services::inspections::InspectionView>,
     credentials: Vec<nightmarket_services::credentials::CredentialView>,
     nights: Option<nightmarket_services::checkins::StallNights>,

@@ -9,10 +9,10 @@ use crate::error::HttpResult;
 use crate::http::extract::Path;
 use crate::state::AppState;
 use crate::web::layout::{Page, render};
-use nightmarket_db::codes::CodeRow;
 use nightmarket_domain::code::Colour;
 use nightmarket_domain::people::{Permission, Role};
 use nightmarket_services::codes;
+use nightmarket_services::codes::CodeRow;
 use nightmarket_services::markets::{self, Market, MarketDetail};
 use uuid::Uuid;
 

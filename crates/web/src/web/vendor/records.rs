@@ -27,13 +27,11 @@ impl Labels {
     pub fn category(&self, key: &str) -> String {
         self.lang.t(&format!("category.{key}"))
     }
-    pub fn credential(&self, kind: &str) -> String {
-        nightmarket_domain::credential::Kind::parse(kind)
-            .map(|k| self.lang.t(k.label_key()))
-            .unwrap_or_else(|| kind.to_string())
+    pub fn credential(&self, kind: &nightmarket_domain::credential::Kind) -> String {
+        self.lang.t(kind.label_key())
     }
-    pub fn status(&self, status: &str) -> String {
-        self.lang.t(&format!("credential.status_{status}"))
+    pub fn status(&self, status: &nightmarket_domain::credential::Status) -> String {
+        self.lang.t(status.label_key())
     }
     pub fn score(&self, s: &Option<i32>) -> String {
         s.map(|s| s.to_string()).unwrap_or_else(|| "–".into())

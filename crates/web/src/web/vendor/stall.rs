@@ -18,11 +18,11 @@ use crate::http::files::{self, document_response};
 use crate::state::AppState;
 use crate::web::filters;
 use crate::web::layout::{Clock, FormErrors, Page, render};
-use nightmarket_db::checkins::CheckInRow;
-use nightmarket_db::codes::CodeRow;
-use nightmarket_db::credentials::RenewalRow;
 use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::credential::{Kind, month_of};
+use nightmarket_services::checkins::CheckInRow;
+use nightmarket_services::codes::CodeRow;
+use nightmarket_services::credentials::RenewalRow;
 use nightmarket_services::credentials::{self, CredentialView};
 use nightmarket_services::inspections::{self, InspectionView};
 use nightmarket_services::supervision::local_date;
@@ -43,7 +43,7 @@ struct StallPage {
     credentials: Vec<CredentialView>,
     renewals: Vec<RenewalRow>,
     /// The vendor's disputes of what external systems reported.
-    disputes: Vec<nightmarket_db::disputes::DisputeRow>,
+    disputes: Vec<nightmarket_services::disputes::DisputeRow>,
     kinds: [Kind; 3],
     inspections: Vec<InspectionView>,
     month_points: i64,
@@ -67,9 +67,7 @@ struct StallPage {
 impl StallPage {
     /// Whether a dispute of this credential's report is waiting.
     fn dispute_pending(&self, kind: &Kind) -> bool {
-        self.disputes
-            .iter()
-            .any(|d| d.kind == kind.as_str() && d.state.is_pending())
+        self.disputes.iter().any(|d| d.kind == *kind && d.state.is_pending())
     }
 
     fn stars(&self, n: &i16) -> String {
@@ -88,8 +86,8 @@ impl StallPage {
         credential_state_key(c)
     }
 
-    fn kind_key(&self, kind: &str) -> &'static str {
-        Kind::parse(kind).map(Kind::label_key).unwrap_or("credential.other")
+    fn kind_key(&self, kind: &Kind) -> &'static str {
+        kind.label_key()
     }
 }
 
