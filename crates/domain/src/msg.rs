@@ -8,7 +8,7 @@
 pub struct Msg {
     key: &'static str,
     args: Vec<(&'static str, String)>,
-    labels: Vec<(&'static str, &'static str)>,
+    labels: Vec<(&'static str, Vec<&'static str>)>,
     raw: Option<String>,
 }
 
@@ -30,13 +30,20 @@ impl Msg {
     /// An argument that is itself a key of locales/app.yml (a state's or a category's name),
     /// translated into the reader's language with the message.
     pub fn label(mut self, name: &'static str, key: &'static str) -> Msg {
-        self.labels.push((name, key));
+        self.labels.push((name, vec![key]));
         self
     }
 
-    /// The arguments that are keys to translate (see [`Msg::label`]).
-    pub fn labels(&self) -> impl Iterator<Item = (&'static str, &'static str)> {
-        self.labels.iter().copied()
+    /// An argument that is a list of keys (the missing documents' kinds), each translated and
+    /// joined as the reader's language joins a list.
+    pub fn label_list(mut self, name: &'static str, keys: Vec<&'static str>) -> Msg {
+        self.labels.push((name, keys));
+        self
+    }
+
+    /// The arguments that are keys to translate (see [`Msg::label`], [`Msg::label_list`]).
+    pub fn labels(&self) -> impl Iterator<Item = (&'static str, &[&'static str])> {
+        self.labels.iter().map(|(name, keys)| (*name, keys.as_slice()))
     }
 
     /// A message prefixed by a translated sentence, for details only a parser can give.

@@ -551,19 +551,23 @@ pub async fn submit(
     let has = |kind: &str| docs.iter().any(|d| d.kind == kind);
     let mut missing = Vec::new();
     if !has("id_card") {
-        missing.push("id_card");
+        missing.push("document.kind_id_card");
     }
     if row.category == Category::Food {
-        missing.extend(["food_licence", "health_cert"].into_iter().filter(|k| !has(k)));
+        missing.extend(
+            [
+                ("food_licence", "document.kind_food_licence"),
+                ("health_cert", "document.kind_health_cert"),
+            ]
+            .into_iter()
+            .filter(|(k, _)| !has(k))
+            .map(|(_, label)| label),
+        );
     }
     if !missing.is_empty() {
-        let names: Vec<String> = missing
-            .iter()
-            .map(|k| crate::i18n::Lang::Zh.t(&format!("document.kind_{k}")))
-            .collect();
         errors.push(FieldError::with(
             "documents",
-            Msg::new("application.documents_missing").arg("kinds", names.join("、")),
+            Msg::new("application.documents_missing").label_list("kinds", missing),
         ));
     }
     let market = db::markets::get(&mut tx, row.market_id)

@@ -48,7 +48,7 @@ impl Lang {
     /// A domain message ([`Msg`]) in this language, with its arguments filled in and a parser's
     /// detail after it.
     pub fn msg(self, msg: &Msg) -> String {
-        let labels: Vec<(&str, String)> = msg.labels().map(|(name, key)| (name, self.t(key))).collect();
+        let labels: Vec<(&str, String)> = msg.labels().map(|(name, keys)| (name, self.list(keys))).collect();
         let mut args: Vec<(&str, &str)> = msg.args().collect();
         args.extend(labels.iter().map(|(name, text)| (*name, text.as_str())));
         let text = self.tr(msg.key(), &args);
@@ -56,6 +56,12 @@ impl Lang {
             Some(detail) => format!("{text} ({detail})"),
             None => text,
         }
+    }
+
+    /// The translations of `keys`, joined as this language joins a list ("甲、乙" / "a, b").
+    pub fn list(self, keys: &[&str]) -> String {
+        let names: Vec<String> = keys.iter().map(|k| self.t(k)).collect();
+        names.join(&self.t("list.separator"))
     }
 
     /// The translation of `key` with `%{name}` placeholders filled in.

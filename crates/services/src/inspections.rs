@@ -246,22 +246,19 @@ pub async fn record(
         &settings,
     )
     .await?;
-    let result = if passed {
-        crate::i18n::Lang::Zh.t("inspection.passed")
+    let args = notices::Args::default().text("stall", &code.stall_name);
+    let args = if passed {
+        args.label("result", "inspection.passed")
     } else {
-        crate::i18n::Lang::Zh.tr("inspection.deducted", &[("points", &points.to_string())])
+        args.phrase("result", "inspection.deducted", &[("points", &points.to_string())])
     };
-    notices::notify(
+    notices::notify_args(
         &mut tx,
         &ctx.keys,
         code.vendor_id,
         NoticeKind::InspectionRecorded,
-        &[
-            ("stall", &code.stall_name),
-            ("result", &result),
-            ("total", &month_total.to_string()),
-            ("allowance", &settings.monthly_points.to_string()),
-        ],
+        args.text("total", &month_total.to_string())
+            .text("allowance", &settings.monthly_points.to_string()),
         Some(&format!("/vendor/stalls/{code_id}")),
     )
     .await?;

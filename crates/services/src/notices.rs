@@ -55,8 +55,8 @@ pub fn render(lang: Lang, kind: &str, args: &Value) -> String {
                     let text = match v {
                         Value::String(s) => s.clone(),
                         Value::Object(o) => match o.get("label").and_then(Value::as_str) {
-                            Some(key) => lang.t(key),
-                            None => v.to_string(),
+                            Some(key) => lang.tr(key, &filled(o)),
+                            None => listed(lang, o).unwrap_or_else(|| v.to_string()),
                         },
                         other => other.to_string(),
                     };
@@ -67,6 +67,26 @@ pub fn render(lang: Lang, kind: &str, args: &Value) -> String {
         .unwrap_or_default();
     let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     lang.tr(kind.text_key(), &refs)
+}
+
+/// The values a label's own placeholders take (see [`Args::phrase`]).
+fn filled(o: &Map<String, Value>) -> Vec<(&str, &str)> {
+    o.get("args")
+        .and_then(Value::as_object)
+        .map(|a| a.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_str()?))).collect())
+        .unwrap_or_default()
+}
+
+/// A list of labels as stored by [`Args::labels`], read in `lang`: "原因：甲、乙。", or the text
+/// for none ("此前的原因均已解除。", never "原因：无").
+fn listed(lang: Lang, o: &Map<String, Value>) -> Option<String> {
+    let keys = o.get("labels")?.as_array()?;
+    let keys: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
+    if keys.is_empty() {
+        return Some(lang.t(o.get("none")?.as_str()?));
+    }
+    let list = lang.list(&keys);
+    Some(lang.tr(o.get("within")?.as_str()?, &[("list", &list)]))
 }
 
 /// A notice's arguments as stored: text as given (names, numbers, notes), and labels — keys of
@@ -82,6 +102,27 @@ impl Args {
 
     pub fn label(mut self, name: &str, key: &'static str) -> Args {
         self.0.insert(name.to_string(), serde_json::json!({ "label": key }));
+        self
+    }
+
+    /// A label with placeholders of its own ("扣 %{points} 分"), filled with `args` as given.
+    pub fn phrase(mut self, name: &str, key: &'static str, args: &[(&str, &str)]) -> Args {
+        let args: Map<String, Value> = args
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+            .collect();
+        self.0
+            .insert(name.to_string(), serde_json::json!({ "label": key, "args": args }));
+        self
+    }
+
+    /// A list of labels, each read in the reader's language and joined as that language
+    /// joins a list, inside the text `within` (whose `%{list}` it fills); `none` when empty.
+    pub fn labels(mut self, name: &str, keys: &[&'static str], within: &'static str, none: &'static str) -> Args {
+        self.0.insert(
+            name.to_string(),
+            serde_json::json!({ "labels": keys, "within": within, "none": none }),
+        );
         self
     }
 
@@ -158,5 +199,36 @@ mod tests {
         // A notice stored before labels: its words stay as they were written.
         let old = serde_json::json!({"slot": "A-01", "stall": "老王烧烤", "colour": "红码"});
         assert!(render(Lang::En, "code_restored", &old).contains("it is now 红码"));
+    }
+
+    #[test]
+    fn lists_and_phrases_are_read_in_the_readers_language() {
+        let causes = |keys: &[&'static str]| {
+            Args::default()
+                .text("slot", "A-01")
+                .text("stall", "老王烧烤")
+                .label("colour", "colour.yellow")
+                .labels("causes", keys, "cause.listed", "cause.all_cleared")
+                .value()
+        };
+        let two = causes(&["cause.expiring_health", "cause.suspended"]);
+        let zh = render(Lang::Zh, "code_colour", &two);
+        assert!(zh.contains("原因：") && zh.contains("、"), "{zh}");
+        let en = render(Lang::En, "code_colour", &two);
+        assert!(
+            en.contains("Causes: ") && en.contains(", ") && !en.contains("原因"),
+            "{en}"
+        );
+        let none = render(Lang::En, "code_colour", &causes(&[]));
+        assert!(none.contains("Every earlier cause has cleared"), "{none}");
+        let result = Args::default()
+            .text("stall", "老王烧烤")
+            .phrase("result", "inspection.deducted", &[("points", "3")])
+            .text("total", "3")
+            .text("allowance", "12")
+            .value();
+        let en = render(Lang::En, "inspection_recorded", &result);
+        assert!(en.contains('3') && !en.contains("扣"), "{en}");
+        assert!(render(Lang::Zh, "inspection_recorded", &result).contains('3'));
     }
 }

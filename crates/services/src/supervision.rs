@@ -15,7 +15,6 @@ use uuid::Uuid;
 use crate::Ctx;
 use crate::audit::Author;
 use crate::error::AppResult;
-use crate::i18n::Lang;
 use crate::secrets::Keys;
 use crate::{codes, live, notices};
 use nightmarket_db::codes::CodeFilter;
@@ -110,18 +109,12 @@ pub async fn sync_vendor(
         }
         let (old, new) = codes::recompute_colour(tx, actor, code.id).await?;
         if old != new {
-            let reasons: Vec<String> = desired.iter().map(|c| Lang::Zh.t(cause::label_key(&c.kind))).collect();
-            // "原因：…", or that every earlier cause has cleared (never "原因：无").
-            let reasons = if reasons.is_empty() {
-                Lang::Zh.t("cause.all_cleared")
-            } else {
-                Lang::Zh.tr("cause.listed", &[("list", &reasons.join("、"))])
-            };
+            let reasons: Vec<&'static str> = desired.iter().map(|c| cause::label_key(&c.kind)).collect();
             let args = notices::Args::default()
                 .text("stall", &code.stall_name)
                 .text("slot", &code.slot_code)
                 .label("colour", new.label_key())
-                .text("causes", &reasons);
+                .labels("causes", &reasons, "cause.listed", "cause.all_cleared");
             notices::notify_args(tx, keys, vendor, NoticeKind::CodeColour, args.clone(), Some("/vendor")).await?;
             if new == Colour::Red || old == Colour::Red {
                 live::notify_staff_args(
