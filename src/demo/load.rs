@@ -231,7 +231,7 @@ async fn seed_campaign(
     };
     let mut tx = TenantTx::begin(owner, tenant).await?;
     let campaign = db::vouchers::insert(&mut tx, &terms).await?;
-    db::vouchers::make_vouchers(&mut tx, campaign, vouchers as i32, 1).await?;
+    db::vouchers::make_vouchers(&mut tx, campaign, vouchers, 1).await?;
     db::vouchers::set_state(&mut tx, campaign, nightmarket_domain::voucher::State::Scheduled).await?;
     tx.commit().await?;
     Ok(campaign)

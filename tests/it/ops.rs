@@ -235,6 +235,19 @@ async fn static_files_are_cached_by_version_and_the_file_system_is_out_of_reach(
 
 /// Links tell clients (and schemathesis' stateful phase) which operation a created thing's id feeds:
 /// each must point at an operation of this document and name only parameters it has.
+/// Whether a schema has the property `field`, its own or one of those it is composed of
+/// (`allOf`, as `#[serde(flatten)]` describes a struct that embeds another).
+fn has_property(doc: &serde_json::Value, schema: &serde_json::Value, field: &str) -> bool {
+    let resolved = match schema["$ref"].as_str() {
+        Some(r) => doc.pointer(&r[1..]).cloned().unwrap_or_default(),
+        None => schema.clone(),
+    };
+    resolved["properties"].get(field).is_some()
+        || resolved["allOf"]
+            .as_array()
+            .is_some_and(|parts| parts.iter().any(|p| has_property(doc, p, field)))
+}
+
 #[tokio::test]
 async fn every_openapi_link_points_at_an_operation_and_its_parameters() {
     let app = TestApp::spawn().await;
@@ -275,8 +288,10 @@ async fn every_openapi_link_points_at_an_operation_and_its_parameters() {
                         if let Some(field) = value.strip_prefix("$response.body#/") {
                             let schema = &response["content"]["application/json"]["schema"]["$ref"];
                             let schema = schema.as_str().unwrap_or_else(|| panic!("{from}: no response schema"));
-                            let props = &doc.pointer(&schema[1..]).unwrap()["properties"];
-                            assert!(props.get(field).is_some(), "{from}: the response has no {field}");
+                            assert!(
+                                has_property(&doc, &doc.pointer(&schema[1..]).unwrap().clone(), field),
+                                "{from}: the response has no {field}"
+                            );
                         }
                     }
                     seen += 1;

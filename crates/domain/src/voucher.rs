@@ -135,8 +135,8 @@ pub fn effective(stored: State, claim_start: DateTime<Utc>, claim_end: DateTime<
     }
 }
 
-/// A campaign's terms as entered (strings from a form, or JSON).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// A campaign's terms: as entered (from a form, or JSON), as stored, and as shown.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Terms {
     /// 2–60 characters.

@@ -2,24 +2,41 @@
 
 use super::*;
 
+/// A campaign as stored: its terms and where it stands.
 #[derive(Clone, Debug)]
 pub struct CampaignRow {
     pub id: Uuid,
-    pub name: String,
-    pub value_fen: i32,
-    pub threshold_fen: i32,
-    pub total: i32,
-    pub per_person: i16,
-    pub claim_start: DateTime<Utc>,
-    pub claim_end: DateTime<Utc>,
-    pub use_until: Option<DateTime<Utc>>,
-    pub use_days: Option<i32>,
-    pub market_ids: Vec<Uuid>,
-    pub categories: Vec<String>,
-    pub daily_budget_fen: Option<i64>,
+    pub terms: Terms,
     pub state: State,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The columns a campaign is read from (each query below selects them), into a [`CampaignRow`].
+macro_rules! campaign_row {
+    ($r:expr) => {{
+        let r = $r;
+        CampaignRow {
+            id: r.id,
+            terms: Terms {
+                name: r.name,
+                value_fen: i64::from(r.value_fen),
+                threshold_fen: i64::from(r.threshold_fen),
+                total: i64::from(r.total),
+                per_person: i64::from(r.per_person),
+                claim_start: r.claim_start,
+                claim_end: r.claim_end,
+                use_until: r.use_until,
+                use_days: r.use_days,
+                market_ids: r.market_ids,
+                categories: r.categories,
+                daily_budget_fen: r.daily_budget_fen,
+            },
+            state: r.state,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }};
 }
 
 pub async fn insert(tx: &mut TenantTx, t: &Terms) -> Result<Uuid, sqlx::Error> {
@@ -86,8 +103,7 @@ pub async fn get(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<Campa
         .fetch_optional(tx.conn())
         .await?;
     }
-    sqlx::query_as!(
-        CampaignRow,
+    let row = sqlx::query!(
         r#"select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
                 market_ids, categories, daily_budget_fen, state as "state: State", created_at, updated_at
          from campaigns where tenant_id = $1 and id = $2"#,
@@ -95,20 +111,21 @@ pub async fn get(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<Campa
         id
     )
     .fetch_optional(tx.conn())
-    .await
+    .await?;
+    Ok(row.map(|r| campaign_row!(r)))
 }
 
 pub async fn list(tx: &mut TenantTx) -> Result<Vec<CampaignRow>, sqlx::Error> {
     let tenant = tx.tenant().0;
-    sqlx::query_as!(
-        CampaignRow,
+    let rows = sqlx::query!(
         r#"select id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_until, use_days,
                 market_ids, categories, daily_budget_fen, state as "state: State", created_at, updated_at
          from campaigns where tenant_id = $1 order by claim_start desc, created_at desc"#,
         tenant
     )
     .fetch_all(tx.conn())
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| campaign_row!(r)).collect())
 }
 
 pub async fn set_state(tx: &mut TenantTx, id: Uuid, state: State) -> Result<(), sqlx::Error> {
@@ -125,11 +142,11 @@ pub async fn set_state(tx: &mut TenantTx, id: Uuid, state: State) -> Result<(), 
 }
 
 /// Makes every voucher of a campaign (once, when it is scheduled).
-pub async fn make_vouchers(tx: &mut TenantTx, campaign: Uuid, total: i32, per_person: i16) -> Result<u64, sqlx::Error> {
+pub async fn make_vouchers(tx: &mut TenantTx, campaign: Uuid, total: i64, per_person: i64) -> Result<u64, sqlx::Error> {
     let tenant = tx.tenant().0;
     let made = sqlx::query!(
         "insert into vouchers (tenant_id, campaign_id, seq, per_person)
-         select $1, $2, s, $4 from generate_series(1, $3::int) as s
+         select $1, $2, s, $4::bigint::smallint from generate_series(1, $3::bigint::int) as s
          on conflict do nothing",
         tenant,
         campaign,

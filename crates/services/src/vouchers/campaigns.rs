@@ -7,18 +7,8 @@ use super::*;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Campaign {
     pub id: Uuid,
-    pub name: String,
-    pub value_fen: i32,
-    pub threshold_fen: i32,
-    pub total: i32,
-    pub per_person: i16,
-    pub claim_start: DateTime<Utc>,
-    pub claim_end: DateTime<Utc>,
-    pub use_until: Option<DateTime<Utc>>,
-    pub use_days: Option<i32>,
-    pub market_ids: Vec<Uuid>,
-    pub categories: Vec<String>,
-    pub daily_budget_fen: Option<i64>,
+    #[serde(flatten)]
+    pub terms: Terms,
     /// As of now (a scheduled campaign inside its claim window is running).
     pub state: State,
     pub claimed: i64,
@@ -28,7 +18,7 @@ pub struct Campaign {
 impl Campaign {
     /// Every voucher has been claimed.
     pub fn sold_out(&self) -> bool {
-        self.claimed >= i64::from(self.total)
+        self.claimed >= self.terms.total
     }
 
     /// Taking claims now: running, with vouchers left.
@@ -47,34 +37,20 @@ impl Campaign {
 }
 
 fn view(c: &CampaignRow, now: DateTime<Utc>, claimed: i64, used: i64) -> AppResult<Campaign> {
-    let stored = c.state;
     Ok(Campaign {
         id: c.id,
-        name: c.name.clone(),
-        value_fen: c.value_fen,
-        threshold_fen: c.threshold_fen,
-        total: c.total,
-        per_person: c.per_person,
-        claim_start: c.claim_start,
-        claim_end: c.claim_end,
-        use_until: c.use_until,
-        use_days: c.use_days,
-        market_ids: c.market_ids.clone(),
-        categories: c.categories.clone(),
-        daily_budget_fen: c.daily_budget_fen,
-        state: voucher::effective(stored, c.claim_start, c.claim_end, now),
+        terms: c.terms.clone(),
+        state: voucher::effective(c.state, c.terms.claim_start, c.terms.claim_end, now),
         claimed,
         used,
     })
 }
 
+/// The terms and state as the audit record keeps them.
 fn terms_of(c: &CampaignRow) -> serde_json::Value {
-    serde_json::json!({
-        "name": c.name, "value_fen": c.value_fen, "threshold_fen": c.threshold_fen, "total": c.total,
-        "per_person": c.per_person, "claim_start": c.claim_start, "claim_end": c.claim_end,
-        "use_until": c.use_until, "use_days": c.use_days, "market_ids": c.market_ids,
-        "categories": c.categories, "daily_budget_fen": c.daily_budget_fen, "state": c.state
-    })
+    let mut v = serde_json::json!(c.terms);
+    v["state"] = serde_json::json!(c.state);
+    v
 }
 
 pub(super) async fn load(
@@ -177,13 +153,13 @@ pub async fn update(ctx: &Ctx, admin: &Actor, id: Uuid, t: &Terms) -> AppResult<
     if stored == State::Ended {
         return Err(AppError::Conflict(Msg::new("campaign.ended")));
     }
-    let money_changed = i64::from(before.value_fen) != t.value_fen
-        || i64::from(before.threshold_fen) != t.threshold_fen
-        || i64::from(before.total) != t.total
-        || i64::from(before.per_person) != t.per_person;
-    let opened = stored != State::Draft && now >= before.claim_start;
+    let money_changed = before.terms.value_fen != t.value_fen
+        || before.terms.threshold_fen != t.threshold_fen
+        || before.terms.total != t.total
+        || before.terms.per_person != t.per_person;
+    let opened = stored != State::Draft && now >= before.terms.claim_start;
     // (Compared to the microsecond, as PostgreSQL keeps times.)
-    let start_moved = t.claim_start.timestamp_micros() != before.claim_start.timestamp_micros();
+    let start_moved = t.claim_start.timestamp_micros() != before.terms.claim_start.timestamp_micros();
     if opened && (money_changed || start_moved) {
         return Err(AppError::Conflict(Msg::new("campaign.fixed_after_opening")));
     }
@@ -191,7 +167,7 @@ pub async fn update(ctx: &Ctx, admin: &Actor, id: Uuid, t: &Terms) -> AppResult<
         return Err(AppError::Conflict(Msg::new("campaign.fixed_after_opening")));
     }
     db::vouchers::update(&mut tx, id, t).await?;
-    if stored != State::Draft && (before.total as i64 != t.total || before.per_person as i64 != t.per_person) {
+    if stored != State::Draft && (before.terms.total != t.total || before.terms.per_person != t.per_person) {
         let tenant = tx.tenant().0;
         sqlx::query!(
             "delete from vouchers where tenant_id = $1 and campaign_id = $2 and shopper_id is null",
@@ -200,7 +176,7 @@ pub async fn update(ctx: &Ctx, admin: &Actor, id: Uuid, t: &Terms) -> AppResult<
         )
         .execute(tx.conn())
         .await?;
-        db::vouchers::make_vouchers(&mut tx, id, t.total as i32, t.per_person as i16).await?;
+        db::vouchers::make_vouchers(&mut tx, id, t.total, t.per_person).await?;
     }
     let (after, v) = load(&mut tx, id, false, now).await?;
     audit::record(
@@ -225,10 +201,10 @@ pub async fn step(ctx: &Ctx, admin: &Actor, id: Uuid, step: Step) -> AppResult<C
         return Err(AppError::Conflict(Msg::new("campaign.step_not_now")));
     };
     if step == Step::Schedule {
-        if row.claim_end <= now {
+        if row.terms.claim_end <= now {
             return Err(AppError::Conflict(Msg::new("campaign.window_passed")));
         }
-        db::vouchers::make_vouchers(&mut tx, id, row.total, row.per_person).await?;
+        db::vouchers::make_vouchers(&mut tx, id, row.terms.total, row.terms.per_person).await?;
     }
     db::vouchers::set_state(&mut tx, id, next).await?;
     audit::record(

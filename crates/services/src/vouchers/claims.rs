@@ -205,10 +205,10 @@ async fn settle(
         return Ok(batch.iter().map(|_| Claimed::Unknown).collect());
     };
     let stored = c.state;
-    match voucher::effective(stored, c.claim_start, c.claim_end, now) {
+    match voucher::effective(stored, c.terms.claim_start, c.terms.claim_end, now) {
         State::Running => {}
         State::Draft => return Ok(batch.iter().map(|_| Claimed::Unknown).collect()),
-        State::Scheduled => return Ok(batch.iter().map(|_| Claimed::NotYet(c.claim_start)).collect()),
+        State::Scheduled => return Ok(batch.iter().map(|_| Claimed::NotYet(c.terms.claim_start)).collect()),
         State::Paused | State::Ended => return Ok(batch.iter().map(|_| Claimed::Closed).collect()),
     }
     let mut shoppers: Vec<Uuid> = batch.iter().map(|r| r.shopper).collect();
@@ -270,10 +270,10 @@ async fn settle(
             continue;
         }
         let n = count.entry(r.shopper).or_default();
-        if *n >= c.per_person {
+        if i64::from(*n) >= c.terms.per_person {
             let held_already = held_count.get(&r.shopper).copied().unwrap_or(0);
             match last_take.get(&r.shopper) {
-                Some(j) if held_already < c.per_person => plans.push(Plan::After(*j)),
+                Some(j) if i64::from(held_already) < c.terms.per_person => plans.push(Plan::After(*j)),
                 _ => plans.push(Plan::Done(Claimed::Limit)),
             }
             continue;
@@ -292,7 +292,7 @@ async fn settle(
             request_key: r.request_key.clone(),
         });
     }
-    let expires = voucher::expires(c.use_until, c.use_days, now);
+    let expires = voucher::expires(c.terms.use_until, c.terms.use_days, now);
     let mut given = if takes.is_empty() {
         Vec::new()
     } else {

@@ -29,7 +29,7 @@ pub async fn stats(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<CampaignStats
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
     let (row, campaign) = load(&mut tx, id, false, now).await?;
     let f = db::vouchers::figures(&mut tx, id, now).await?;
-    let claim_curve = db::vouchers::claim_curve(&mut tx, id, row.claim_start, 10, 30).await?;
+    let claim_curve = db::vouchers::claim_curve(&mut tx, id, row.terms.claim_start, 10, 30).await?;
     let last: Option<DateTime<Utc>> = sqlx::query_scalar!(
         "select max(claimed_at) from vouchers where tenant_id = $1 and campaign_id = $2",
         tx.tenant().0,
@@ -39,7 +39,7 @@ pub async fn stats(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<CampaignStats
     .await?;
     Ok(CampaignStats {
         sold_out_after_secs: (f.claimed == f.issued && f.issued > 0)
-            .then(|| last.map(|l| (l - row.claim_start).num_seconds()))
+            .then(|| last.map(|l| (l - row.terms.claim_start).num_seconds()))
             .flatten(),
         leverage: voucher::leverage(f.consumption_fen, f.subsidy_fen),
         campaign,

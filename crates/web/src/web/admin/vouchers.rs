@@ -70,18 +70,18 @@ impl CampaignForm {
     fn of(c: &vouchers::Campaign, tz: chrono_tz::Tz) -> CampaignForm {
         let local = |t: chrono::DateTime<Utc>| t.with_timezone(&tz).format(LOCAL).to_string();
         CampaignForm {
-            name: c.name.clone(),
-            value_yuan: yuan(i64::from(c.value_fen)),
-            threshold_yuan: yuan(i64::from(c.threshold_fen)),
-            total: c.total.to_string(),
-            per_person: c.per_person.to_string(),
-            claim_start: local(c.claim_start),
-            claim_end: local(c.claim_end),
-            use_days: c.use_days.map(|d| d.to_string()).unwrap_or_default(),
-            use_until: c.use_until.map(local).unwrap_or_default(),
-            daily_budget_yuan: c.daily_budget_fen.map(yuan).unwrap_or_default(),
-            market_ids: c.market_ids.clone(),
-            categories: c.categories.clone(),
+            name: c.terms.name.clone(),
+            value_yuan: yuan(c.terms.value_fen),
+            threshold_yuan: yuan(c.terms.threshold_fen),
+            total: c.terms.total.to_string(),
+            per_person: c.terms.per_person.to_string(),
+            claim_start: local(c.terms.claim_start),
+            claim_end: local(c.terms.claim_end),
+            use_days: c.terms.use_days.map(|d| d.to_string()).unwrap_or_default(),
+            use_until: c.terms.use_until.map(local).unwrap_or_default(),
+            daily_budget_yuan: c.terms.daily_budget_fen.map(yuan).unwrap_or_default(),
+            market_ids: c.terms.market_ids.clone(),
+            categories: c.terms.categories.clone(),
         }
     }
 

@@ -231,7 +231,7 @@ struct CampaignPage {
 impl CampaignPage {
     /// Whether to offer the claim: running with vouchers left, and the shopper under the limit.
     fn may_claim(&self) -> bool {
-        self.c.claimable() && self.held_here < i64::from(self.c.per_person)
+        self.c.claimable() && self.held_here < self.c.terms.per_person
     }
 
     /// When the page reloads itself, in seconds or (past two minutes) in minutes.
@@ -251,20 +251,21 @@ impl CampaignPage {
 /// Where a campaign's vouchers work, in words: its markets (every market of the district when it
 /// names none) and its stall categories (every category when it names none).
 async fn where_valid(state: &AppState, tenant: &Tenant, c: &vouchers::Campaign, page: &Page) -> AppResult<String> {
-    let markets: Vec<String> = if c.market_ids.is_empty() {
+    let markets: Vec<String> = if c.terms.market_ids.is_empty() {
         vec![page.t("shopper.all_markets")]
     } else {
         nightmarket_services::markets::list(&state.ctx, tenant.id)
             .await?
             .into_iter()
-            .filter(|m| c.market_ids.contains(&m.id))
+            .filter(|m| c.terms.market_ids.contains(&m.id))
             .map(|m| m.name)
             .collect()
     };
-    let categories: Vec<String> = if c.categories.is_empty() {
+    let categories: Vec<String> = if c.terms.categories.is_empty() {
         vec![page.t("shopper.all_categories")]
     } else {
-        c.categories
+        c.terms
+            .categories
             .iter()
             .filter_map(|k| nightmarket_domain::market::Category::parse(k))
             .map(|k| page.t(k.label_key()))
@@ -299,7 +300,8 @@ async fn campaign_page(
 ) -> HttpResult<Response> {
     let c = vouchers::get(&state.ctx, tenant.id, id).await?;
     let now = state.ctx.clock.now();
-    let refresh = refresh.or_else(|| (c.state == CState::Scheduled).then(|| spread(seconds_until(now, c.claim_start))));
+    let refresh =
+        refresh.or_else(|| (c.state == CState::Scheduled).then(|| spread(seconds_until(now, c.terms.claim_start))));
     let who = signed_in(state, jar, tenant.id);
     let held_here = match &who {
         Some((shopper, _)) => vouchers::mine(&state.ctx, tenant.id, *shopper)
