@@ -76,7 +76,7 @@ pub(super) async fn seed(
             ..Terms::default()
         };
         let id = db::vouchers::insert(&mut tx, &terms).await?;
-        db::vouchers::make_vouchers(&mut tx, id, total as i64, 1).await?;
+        db::vouchers::make_vouchers(&mut tx, id, total, 1).await?;
         db::vouchers::set_state(&mut tx, id, nightmarket_domain::voucher::State::Scheduled).await?;
         audit::record(
             &mut tx,
