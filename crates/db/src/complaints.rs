@@ -131,19 +131,6 @@ pub async fn insert_photo(
     Ok(())
 }
 
-/// (complaint, content type, sealed bytes) of a photo.
-pub async fn photo(tx: &mut TenantTx, id: Uuid) -> Result<Option<(Uuid, String, Vec<u8>)>, sqlx::Error> {
-    let tenant = tx.tenant().0;
-    let row = sqlx::query!(
-        "select complaint_id, content_type, data_enc from complaint_photos where tenant_id = $1 and id = $2",
-        tenant,
-        id
-    )
-    .fetch_optional(tx.conn())
-    .await?;
-    Ok(row.map(|r| (r.complaint_id, r.content_type, r.data_enc)))
-}
-
 /// Which complaints to list.
 #[derive(Clone, Debug, Default)]
 pub struct ComplaintFilter {

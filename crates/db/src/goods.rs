@@ -78,20 +78,6 @@ pub async fn for_vendor(tx: &mut TenantTx, vendor: Uuid, limit: i64) -> Result<V
     .await
 }
 
-/// The photo of a declaration: (content type, sealed bytes, vendor).
-pub async fn photo(tx: &mut TenantTx, id: Uuid) -> Result<Option<(String, Vec<u8>, Uuid)>, sqlx::Error> {
-    let tenant = tx.tenant().0;
-    let row = sqlx::query!(
-        r#"select photo_type as "photo_type!", photo_enc as "photo_enc!", vendor_id from goods_sources
-           where tenant_id = $1 and id = $2 and photo_enc is not null"#,
-        tenant,
-        id
-    )
-    .fetch_optional(tx.conn())
-    .await?;
-    Ok(row.map(|r| (r.photo_type, r.photo_enc, r.vendor_id)))
-}
-
 /// Marks the vendor's declaration checked by an official during an inspection; false if there
 /// is no such declaration of that vendor or it was checked already.
 pub async fn mark_checked(

@@ -111,18 +111,6 @@ pub async fn insert_photo(
     Ok(())
 }
 
-pub async fn photo(tx: &mut TenantTx, id: Uuid) -> Result<Option<(Uuid, String, Vec<u8>)>, sqlx::Error> {
-    let tenant = tx.tenant().0;
-    let row = sqlx::query!(
-        "select p.inspection_id, p.content_type, p.data_enc from inspection_photos p where p.tenant_id = $1 and p.id = $2",
-        tenant,
-        id
-    )
-    .fetch_optional(tx.conn())
-    .await?;
-    Ok(row.map(|r| (r.inspection_id, r.content_type, r.data_enc)))
-}
-
 #[allow(clippy::too_many_arguments)]
 pub async fn insert_deduction(
     tx: &mut TenantTx,
@@ -285,20 +273,6 @@ pub async fn insert_appeal(tx: &mut TenantTx, a: &NewAppeal<'_>) -> Result<(), s
     .execute(tx.conn())
     .await?;
     Ok(())
-}
-
-/// The photo backing an appeal: the appealing vendor, content type and sealed bytes.
-pub async fn appeal_photo(tx: &mut TenantTx, id: Uuid) -> Result<Option<(Uuid, String, Vec<u8>)>, sqlx::Error> {
-    let tenant = tx.tenant().0;
-    let row = sqlx::query!(
-        r#"select vendor_id, photo_type as "photo_type!", photo_enc as "photo_enc!" from appeals
-           where tenant_id = $1 and id = $2 and photo_enc is not null"#,
-        tenant,
-        id
-    )
-    .fetch_optional(tx.conn())
-    .await?;
-    Ok(row.map(|r| (r.vendor_id, r.photo_type, r.photo_enc)))
 }
 
 #[derive(Clone, Debug)]

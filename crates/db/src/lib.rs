@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod numbers;
 pub mod otp;
 pub mod payees;
+pub mod photos;
 pub mod ratings;
 pub mod scan_counts;
 pub mod scores;

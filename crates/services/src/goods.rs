@@ -12,7 +12,7 @@ use crate::applications::{MAX_DOCUMENT_BYTES, sniff};
 use crate::audit::Author;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
-use crate::pii::Place;
+use crate::photos::{self, Evidence};
 use nightmarket_db::codes::CodeRow;
 use nightmarket_db::goods::{NewSource, SourceRow};
 use nightmarket_db::{self as db, TenantTx};
@@ -173,17 +173,7 @@ pub async fn declare(ctx: &Ctx, vendor: &Actor, d: &Declaration, photo: Option<&
         return Err(AppError::field("supplier", "goods.not_food"));
     }
     let id = Uuid::new_v4();
-    let sealed = photo.map(|p| {
-        ctx.keys.seal(
-            &Place {
-                tenant: tx.tenant(),
-                table: "goods_sources",
-                column: "photo_enc",
-                row: id,
-            },
-            p,
-        )
-    });
+    let sealed = photo.map(|p| photos::seal(ctx, &tx, Evidence::Goods, id, p));
     let photo_part = match (photo, photo_type, &sealed) {
         (Some(p), Some(t), Some(s)) => Some((t, p.len() as i32, s.as_slice())),
         _ => None,
@@ -258,18 +248,9 @@ pub async fn mark_checked(
 /// A declaration's photo for its vendor or staff (sealed at rest, opened here).
 pub async fn photo(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(String, Vec<u8>)> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
-    let (content_type, sealed, vendor) = db::goods::photo(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-    if !(user.role.is_staff() || vendor == user.id) {
+    let photo = photos::open(ctx, &mut tx, Evidence::Goods, id).await?;
+    if !(user.role.is_staff() || photo.owner == user.id) {
         return Err(AppError::NotFound);
     }
-    let bytes = ctx.keys.open_stored(
-        &Place {
-            tenant: tx.tenant(),
-            table: "goods_sources",
-            column: "photo_enc",
-            row: id,
-        },
-        &sealed,
-    )?;
-    Ok((content_type, bytes))
+    Ok((photo.content_type, photo.bytes))
 }

@@ -10,7 +10,7 @@ use crate::applications::{MAX_DOCUMENT_BYTES, sniff};
 use crate::audit::Author;
 use crate::audit::{self, Change};
 use crate::error::{AppError, AppResult, FieldError, Msg, check};
-use crate::pii::Place;
+use crate::photos::{self, Evidence};
 use crate::supervision::{self, ColourChange, local_date};
 use crate::{live, notices};
 use nightmarket_db::inspections::DeductionRow;
@@ -196,15 +196,7 @@ pub async fn record(
     crate::goods::mark_checked(&mut tx, official, code.vendor_id, id, goods_checked, now).await?;
     for (bytes, content_type) in photos.iter().zip(photo_types) {
         let photo = Uuid::new_v4();
-        let sealed = ctx.keys.seal(
-            &Place {
-                tenant: tx.tenant(),
-                table: "inspection_photos",
-                column: "data_enc",
-                row: photo,
-            },
-            bytes,
-        );
+        let sealed = photos::seal(ctx, &tx, Evidence::Inspection, photo, bytes);
         db::inspections::insert_photo(&mut tx, photo, id, content_type, bytes.len() as i32, &sealed).await?;
     }
     let month = month_of(local_date(now, official.tenant.timezone));
@@ -376,15 +368,7 @@ pub async fn appeal(ctx: &Ctx, vendor: &Actor, deduction: Uuid, text: &str, phot
     }
     let id = Uuid::new_v4();
     let photo = photo_type.map(|t| {
-        let sealed = ctx.keys.seal(
-            &Place {
-                tenant: tx.tenant(),
-                table: "appeals",
-                column: "photo_enc",
-                row: id,
-            },
-            photo,
-        );
+        let sealed = photos::seal(ctx, &tx, Evidence::Appeal, id, photo);
         (t, photo.len() as i32, sealed)
     });
     db::inspections::insert_appeal(
@@ -539,28 +523,18 @@ pub async fn appeals(ctx: &Ctx, official: &Actor, pending_only: bool) -> AppResu
 /// The photo backing an appeal (officials deciding appeals, or the vendor who filed it).
 pub async fn appeal_photo(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(String, Vec<u8>)> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
-    let (vendor, content_type, sealed) = db::inspections::appeal_photo(&mut tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if vendor != user.id && !user.has(Permission::Inspect) {
+    let photo = photos::open(ctx, &mut tx, Evidence::Appeal, id).await?;
+    if photo.owner != user.id && !user.has(Permission::Inspect) {
         return Err(AppError::NotFound);
     }
-    let bytes = ctx.keys.open_stored(
-        &Place {
-            tenant: tx.tenant(),
-            table: "appeals",
-            column: "photo_enc",
-            row: id,
-        },
-        &sealed,
-    )?;
-    Ok((content_type, bytes))
+    Ok((photo.content_type, photo.bytes))
 }
 
 /// An inspection photo (officials, or the vendor inspected).
 pub async fn photo(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(String, Vec<u8>)> {
     let mut tx = ctx.db.tenant(user.tenant_id()).await?;
-    let (inspection, content_type, sealed) = db::inspections::photo(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+    let photo = photos::open(ctx, &mut tx, Evidence::Inspection, id).await?;
+    let inspection = photo.owner;
     if !user.role.is_staff() {
         let mine = db::inspections::deductions(&mut tx, Some(user.id), Some(inspection)).await?;
         let inspected = sqlx::query_scalar!(
@@ -575,16 +549,7 @@ pub async fn photo(ctx: &Ctx, user: &Actor, id: Uuid) -> AppResult<(String, Vec<
             return Err(AppError::NotFound);
         }
     }
-    let bytes = ctx.keys.open_stored(
-        &Place {
-            tenant: tx.tenant(),
-            table: "inspection_photos",
-            column: "data_enc",
-            row: id,
-        },
-        &sealed,
-    )?;
-    Ok((content_type, bytes))
+    Ok((photo.content_type, photo.bytes))
 }
 
 /// An inspection as the stall's pages show it.

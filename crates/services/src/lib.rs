@@ -36,6 +36,7 @@ pub mod numbers;
 pub mod open311;
 pub mod otp;
 pub mod payees;
+pub mod photos;
 pub mod pii;
 pub mod ratings;
 pub mod review;

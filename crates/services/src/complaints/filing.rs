@@ -59,15 +59,6 @@ pub(super) fn phone_place(tx: &TenantTx, complaint: Uuid) -> Place<'static> {
     }
 }
 
-pub(super) fn photo_place(tx: &TenantTx, photo: Uuid) -> Place<'static> {
-    Place {
-        tenant: tx.tenant(),
-        table: "complaint_photos",
-        column: "data_enc",
-        row: photo,
-    }
-}
-
 /// The tenant's deadlines for a category (its own, or the platform's default).
 pub async fn deadlines_for(tx: &mut TenantTx, category: Category) -> AppResult<Deadlines> {
     Ok(db::complaints::deadlines(tx)
@@ -276,7 +267,7 @@ pub async fn file(
     .await?;
     for (bytes, content_type) in f.photos.iter().zip(types) {
         let photo = Uuid::new_v4();
-        let sealed = ctx.keys.seal(&photo_place(&tx, photo), bytes);
+        let sealed = crate::photos::seal(ctx, &tx, crate::photos::Evidence::Complaint, photo, bytes);
         db::complaints::insert_photo(&mut tx, photo, id, content_type, bytes.len() as i32, &sealed).await?;
     }
     db::complaints::add_event(&mut tx, id, "filed", "", now).await?;
