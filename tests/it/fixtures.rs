@@ -182,3 +182,235 @@ impl Redemption {
         .expect("a redemption");
     }
 }
+
+/// A complaint about a stall, filed and handled in the past (for the numbers over a range).
+#[derive(Clone, Debug)]
+pub struct Complaint {
+    pub tracking: String,
+    pub category: &'static str,
+    /// open, rejected or resolved (a resolved one is upheld, with a resolution).
+    pub state: &'static str,
+    pub filed: DateTime<Utc>,
+    pub resolve_due: DateTime<Utc>,
+    pub closed: Option<DateTime<Utc>>,
+}
+
+impl Complaint {
+    pub async fn insert(&self, owner: &PgPool, stall: &Stall) {
+        sqlx::query(
+            "insert into complaints (tenant_id, tracking, code_id, vendor_id, market_id, category, description, source, state,
+                                     evidence, created_at, ack_due_at, resolve_due_at, closed_at, upheld, resolution)
+             values ($1, $2, $3, $4, $5, $6, '分量明显不足，请核实', 'scan', $7, '{}', $8, $8 + interval '2 hours', $9, $10,
+                     case when $7 = 'resolved' then true end, case when $7 = 'resolved' then '已责令整改' end)",
+        )
+        .bind(stall.tenant)
+        .bind(&self.tracking)
+        .bind(stall.code)
+        .bind(stall.vendor)
+        .bind(stall.market.expect("a complaint's stall names its market"))
+        .bind(self.category)
+        .bind(self.state)
+        .bind(self.filed)
+        .bind(self.resolve_due)
+        .bind(self.closed)
+        .execute(owner)
+        .await
+        .expect("a complaint");
+    }
+}
+
+/// An inspection of a stall in the past; failed ones deduct `points` for not wearing gloves.
+#[derive(Clone, Debug)]
+pub struct Inspection {
+    pub official: Uuid,
+    pub at: DateTime<Utc>,
+    /// None: passed.
+    pub points: Option<i32>,
+}
+
+impl Inspection {
+    pub async fn insert(&self, owner: &PgPool, stall: &Stall) {
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "insert into inspections (tenant_id, id, code_id, vendor_id, market_id, official_id, inspected_at, passed)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(stall.tenant)
+        .bind(id)
+        .bind(stall.code)
+        .bind(stall.vendor)
+        .bind(stall.market.expect("an inspection's stall names its market"))
+        .bind(self.official)
+        .bind(self.at)
+        .bind(self.points.is_none())
+        .execute(owner)
+        .await
+        .expect("an inspection");
+        if let Some(points) = self.points {
+            sqlx::query(
+                "insert into deductions (tenant_id, inspection_id, vendor_id, problem_code, problem_label, points, month, created_at)
+                 values ($1, $2, $3, 'no_gloves', '未戴手套', $4,
+                         date_trunc('month', $5 at time zone (select timezone from tenants where id = $1))::date, $5)",
+            )
+            .bind(stall.tenant)
+            .bind(id)
+            .bind(stall.vendor)
+            .bind(points)
+            .bind(self.at)
+            .execute(owner)
+            .await
+            .expect("a deduction");
+        }
+    }
+}
+
+/// A stall suspended by an official at a time in the past: its code red since then.
+#[derive(Clone, Debug)]
+pub struct Suspension {
+    pub official: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+impl Suspension {
+    pub async fn insert(&self, owner: &PgPool, stall: &Stall) {
+        sqlx::query(
+            "insert into code_causes (tenant_id, code_id, kind, colour, note, created_by, created_at)
+             values ($1, $2, 'suspended', 'red', '检查不合格', $3, $4)",
+        )
+        .bind(stall.tenant)
+        .bind(stall.code)
+        .bind(self.official)
+        .bind(self.at)
+        .execute(owner)
+        .await
+        .expect("a suspension");
+        sqlx::query("update codes set colour = 'red' where tenant_id = $1 and id = $2")
+            .bind(stall.tenant)
+            .bind(stall.code)
+            .execute(owner)
+            .await
+            .expect("a red code");
+    }
+}
+
+/// A voucher campaign as publishing leaves it (one voucher a person, used within `use_days`),
+/// with no vouchers made: [`ClaimedVoucher`] adds the claimed ones.
+#[derive(Clone, Debug)]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: &'static str,
+    pub value_fen: i32,
+    pub threshold_fen: i32,
+    pub total: i32,
+    pub claim_start: DateTime<Utc>,
+    pub claim_end: DateTime<Utc>,
+    pub use_days: i32,
+}
+
+impl Campaign {
+    pub async fn insert(&self, owner: &PgPool, tenant: Uuid) {
+        sqlx::query(
+            "insert into campaigns (tenant_id, id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end,
+                                    use_days, state)
+             values ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, 'scheduled')",
+        )
+        .bind(tenant)
+        .bind(self.id)
+        .bind(self.name)
+        .bind(self.value_fen)
+        .bind(self.threshold_fen)
+        .bind(self.total)
+        .bind(self.claim_start)
+        .bind(self.claim_end)
+        .bind(self.use_days)
+        .execute(owner)
+        .await
+        .expect("a campaign");
+    }
+}
+
+/// Voucher `seq` of a campaign, claimed by a shopper at a time (valid for the campaign's days).
+#[derive(Clone, Debug)]
+pub struct ClaimedVoucher {
+    pub seq: i32,
+    pub shopper: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+impl ClaimedVoucher {
+    pub async fn insert(&self, owner: &PgPool, tenant: Uuid, campaign: &Campaign) {
+        sqlx::query(
+            "insert into vouchers (tenant_id, campaign_id, seq, per_person, shopper_id, slot, claimed_at, expires_at)
+             values ($1, $2, $3, 1, $4, 1, $5, $5 + make_interval(days => $6))",
+        )
+        .bind(tenant)
+        .bind(campaign.id)
+        .bind(self.seq)
+        .bind(self.shopper)
+        .bind(self.at)
+        .bind(campaign.use_days)
+        .execute(owner)
+        .await
+        .expect("a claimed voucher");
+    }
+}
+
+/// A refused attempt to pay with a voucher at a stall, as the redemption page records it.
+#[derive(Clone, Debug)]
+pub struct RefusedRedemption {
+    pub shopper: Uuid,
+    pub bill_fen: i32,
+    /// The refusal's message key.
+    pub reason: &'static str,
+}
+
+impl RefusedRedemption {
+    pub async fn insert(&self, owner: &PgPool, stall: &Stall) {
+        sqlx::query(
+            "insert into redemption_attempts (tenant_id, shopper_id, code_id, bill_fen, reason) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(stall.tenant)
+        .bind(self.shopper)
+        .bind(stall.code)
+        .bind(self.bill_fen)
+        .bind(self.reason)
+        .execute(owner)
+        .await
+        .expect("a refused redemption");
+    }
+}
+
+/// A night's scan counts of a stall, as the counter flushes them; with its busiest hours.
+#[derive(Clone, Debug)]
+pub struct ScanNight {
+    pub night: NaiveDate,
+    pub scans: i64,
+    pub visitors: i64,
+    /// (hour of the evening, scans in it).
+    pub hours: Vec<(i16, i64)>,
+}
+
+impl ScanNight {
+    pub async fn insert(&self, owner: &PgPool, stall: &Stall) {
+        sqlx::query("insert into scan_nights (tenant_id, code_id, night, scans, visitors) values ($1, $2, $3, $4, $5)")
+            .bind(stall.tenant)
+            .bind(stall.code)
+            .bind(self.night)
+            .bind(self.scans)
+            .bind(self.visitors)
+            .execute(owner)
+            .await
+            .expect("a night's scans");
+        for (hour, scans) in &self.hours {
+            sqlx::query("insert into scan_hours (tenant_id, code_id, night, hour, scans) values ($1, $2, $3, $4, $5)")
+                .bind(stall.tenant)
+                .bind(stall.code)
+                .bind(self.night)
+                .bind(hour)
+                .bind(scans)
+                .execute(owner)
+                .await
+                .expect("an hour's scans");
+        }
+    }
+}

@@ -3,7 +3,9 @@
 //! midnight; ranges and their refusals; CSV round trips; the public market record; the audit
 //! viewer; and who may see what.
 
-use crate::fixtures::{CheckIn, Rating, Redemption, Shopper, Stall};
+use crate::fixtures::{
+    Campaign, CheckIn, ClaimedVoucher, Complaint, Inspection, Rating, Redemption, Shopper, Stall, Suspension,
+};
 use crate::helpers::{Options, TestApp, Who};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
@@ -187,95 +189,54 @@ pub(crate) async fn world(app: &TestApp) -> World {
             None,
         ),
     ];
-    for (i, (code, filed, category, state, due, closed)) in complaints.into_iter().enumerate() {
-        sqlx::query(
-            "insert into complaints (tenant_id, tracking, code_id, vendor_id, market_id, category, description, source, state,
-                                     evidence, created_at, ack_due_at, resolve_due_at, closed_at, upheld, resolution)
-             values ($1, $2, $3, $4, $5, $6, '分量明显不足，请核实', 'scan', $7, '{}', $8, $8 + interval '2 hours', $9, $10,
-                     case when $7 = 'resolved' then true end, case when $7 = 'resolved' then '已责令整改' end)",
-        )
-        .bind(tenant)
-        .bind(format!("tzt-{:0>20}", i))
-        .bind(code.0)
-        .bind(code.1)
-        .bind(t.market_id)
-        .bind(category)
-        .bind(state)
-        .bind(filed)
-        .bind(due)
-        .bind(closed)
-        .execute(o)
-        .await
-        .unwrap();
+    for (i, (code, filed, category, state, resolve_due, closed)) in complaints.into_iter().enumerate() {
+        Complaint {
+            tracking: format!("tzt-{:0>20}", i),
+            category,
+            state,
+            filed,
+            resolve_due,
+            closed,
+        }
+        .insert(o, &stall(code))
+        .await;
     }
 
     // Inspections: S3 failed on the 9th (5 points), S1 passed on the 10th.
-    for (code, at, passed) in [
-        (s3, ny("2026-11-09", "19:00"), false),
-        (s1, ny("2026-11-10", "18:30"), true),
+    for (code, at, points) in [
+        (s3, ny("2026-11-09", "19:00"), Some(5)),
+        (s1, ny("2026-11-10", "18:30"), None),
     ] {
-        let id = Uuid::new_v4();
-        sqlx::query(
-            "insert into inspections (tenant_id, id, code_id, vendor_id, market_id, official_id, inspected_at, passed)
-             values ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(tenant)
-        .bind(id)
-        .bind(code.0)
-        .bind(code.1)
-        .bind(t.market_id)
-        .bind(admin)
-        .bind(at)
-        .bind(passed)
-        .execute(o)
-        .await
-        .unwrap();
-        if !passed {
-            sqlx::query(
-                "insert into deductions (tenant_id, inspection_id, vendor_id, problem_code, problem_label, points, month, created_at)
-                 values ($1, $2, $3, 'no_gloves', '未戴手套', 5, '2026-11-01', $4)",
-            )
-            .bind(tenant)
-            .bind(id)
-            .bind(code.1)
-            .bind(at)
-            .execute(o)
-            .await
-            .unwrap();
+        Inspection {
+            official: admin,
+            at,
+            points,
         }
+        .insert(o, &stall(code))
+        .await;
     }
 
     // S3 suspended on the 9th: red.
-    sqlx::query(
-        "insert into code_causes (tenant_id, code_id, kind, colour, note, created_by, created_at)
-         values ($1, $2, 'suspended', 'red', '检查不合格', $3, $4)",
-    )
-    .bind(tenant)
-    .bind(s3.0)
-    .bind(admin)
-    .bind(ny("2026-11-09", "19:05"))
-    .execute(o)
-    .await
-    .unwrap();
-    sqlx::query("update codes set colour = 'red' where tenant_id = $1 and id = $2")
-        .bind(tenant)
-        .bind(s3.0)
-        .execute(o)
-        .await
-        .unwrap();
+    Suspension {
+        official: admin,
+        at: ny("2026-11-09", "19:05"),
+    }
+    .insert(o, &stall(s3))
+    .await;
 
     // Vouchers: ¥10 off ¥50; three claimed (one on the 7th, two on the 9th); used at S1 on the 9th
     // (¥60) and S2 on the 10th (¥80); a third use on the 10th reversed.
-    let campaign = Uuid::new_v4();
-    sqlx::query(
-        "insert into campaigns (tenant_id, id, name, value_fen, threshold_fen, total, per_person, claim_start, claim_end, use_days, state)
-         values ($1, $2, '夜市消费券', 1000, 5000, 10, 1, '2026-11-01T00:00:00Z', '2026-11-30T00:00:00Z', 7, 'scheduled')",
-    )
-    .bind(tenant)
-    .bind(campaign)
-    .execute(o)
-    .await
-    .unwrap();
+    let campaign = Campaign {
+        id: Uuid::new_v4(),
+        name: "夜市消费券",
+        value_fen: 1000,
+        threshold_fen: 5000,
+        total: 10,
+        claim_start: "2026-11-01T00:00:00Z".parse().unwrap(),
+        claim_end: "2026-11-30T00:00:00Z".parse().unwrap(),
+        use_days: 7,
+    };
+    campaign.insert(o, tenant).await;
     let claims = [
         ny("2026-11-07", "20:00"),
         ny("2026-11-09", "20:00"),
@@ -285,25 +246,20 @@ pub(crate) async fn world(app: &TestApp) -> World {
         let shopper = Shopper::new(format!("idx-{seq}"), "138****0000");
         shopper.insert(o, tenant).await;
         let shopper = shopper.id;
-        sqlx::query(
-            "insert into vouchers (tenant_id, campaign_id, seq, per_person, shopper_id, slot, claimed_at, expires_at)
-             values ($1, $2, $3, 1, $4, 1, $5, $5 + interval '7 days')",
-        )
-        .bind(tenant)
-        .bind(campaign)
-        .bind(seq as i32 + 1)
-        .bind(shopper)
-        .bind(claimed)
-        .execute(o)
-        .await
-        .unwrap();
+        ClaimedVoucher {
+            seq: seq as i32 + 1,
+            shopper,
+            at: *claimed,
+        }
+        .insert(o, tenant, &campaign)
+        .await;
         let (code, night, bill, reversed) = match seq {
             0 => (s1, "2026-11-09", 6000, false),
             1 => (s2, "2026-11-10", 8000, false),
             _ => (s2, "2026-11-10", 9000, true),
         };
         Redemption {
-            campaign,
+            campaign: campaign.id,
             seq: seq as i32 + 1,
             shopper,
             night: d(night),

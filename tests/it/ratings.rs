@@ -52,16 +52,12 @@ async fn ratings_come_only_from_a_real_visit_once_a_night_filtered_and_rate_limi
     assert!(html.contains("1–5") && html.contains("最多 200"), "{html}");
     assert_eq!(ratings_of(&app, stall.id).await, before);
 
-    // The tenant's word filter masks words in comments.
-    let tenant = app.tenant_id("nanan").await;
-    sqlx::query(
-        "insert into tenant_settings (tenant_id, word_filter) values ($1, '{骗子}')
-         on conflict (tenant_id) do update set word_filter = '{骗子}'",
-    )
-    .bind(tenant)
-    .execute(&app.owner)
-    .await
-    .unwrap();
+    // The tenant's word filter (set by its admin) masks words in comments.
+    let admin = app.as_admin("nanan").await;
+    let (_, mut settings) = admin.get("/api/v1/t/nanan/settings").await;
+    settings["word_filter"] = json!(["骗子"]);
+    let (status, body) = admin.send(Method::PUT, "/api/v1/t/nanan/settings", &settings).await;
+    assert_eq!(status, 200, "{body}");
     let (status, _) = rate(
         &app,
         &shopper,

@@ -3,7 +3,7 @@
 //! sections only, PDF), goods-source declarations on the scan page and at inspections; and who
 //! may do what.
 
-use crate::fixtures::{CheckIn, Rating, Stall};
+use crate::fixtures::{CheckIn, Rating, ScanNight, Stall};
 use crate::helpers::{TestApp, Who};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
@@ -118,25 +118,29 @@ async fn market(app: &TestApp) -> Market {
         .unwrap();
     }
     app.state.ctx.clock.set(sh("2026-11-20", "22:00"));
-    let night = |code: Uuid, vendor: Uuid, date: &str, scans: i64, visitors: i64, open: bool| {
-        let date = d(date);
-        async move {
-            sqlx::query(
-                "insert into scan_nights (tenant_id, code_id, night, scans, visitors) values ($1, $2, $3, $4, $5)",
-            )
-            .bind(tenant)
-            .bind(code)
-            .bind(date)
-            .bind(scans)
-            .bind(visitors)
-            .execute(o)
-            .await
-            .unwrap();
-            if open {
-                check_in(o, tenant, code, vendor, t.market_id, date).await;
-            }
-        }
+    let stall = |code: Uuid, vendor: Uuid| Stall {
+        tenant,
+        code,
+        vendor,
+        market: Some(t.market_id),
     };
+    let night =
+        |code: Uuid, vendor: Uuid, date: &str, scans: i64, visitors: i64, hours: Vec<(i16, i64)>, open: bool| {
+            let night = d(date);
+            async move {
+                ScanNight {
+                    night,
+                    scans,
+                    visitors,
+                    hours,
+                }
+                .insert(o, &stall(code, vendor))
+                .await;
+                if open {
+                    check_in(o, tenant, code, vendor, t.market_id, night).await;
+                }
+            }
+        };
     let (s1, v1) = stalls[0];
     for (date, scans, visitors) in [
         ("2026-11-06", 46, 30),
@@ -144,24 +148,18 @@ async fn market(app: &TestApp) -> Market {
         ("2026-11-03", 20, 15),
         ("2026-11-10", 20, 15),
     ] {
-        night(s1, v1, date, scans, visitors, true).await;
-    }
-    for (hour, scans) in [(19i16, 42i64), (20, 60), (21, 30)] {
-        sqlx::query(
-            "insert into scan_hours (tenant_id, code_id, night, hour, scans) values ($1, $2, '2026-11-06', $3, $4)",
-        )
-        .bind(tenant)
-        .bind(s1)
-        .bind(hour)
-        .bind(scans)
-        .execute(o)
-        .await
-        .unwrap();
+        // The busiest hours of the 6th.
+        let hours = if date == "2026-11-06" {
+            vec![(19, 42), (20, 60), (21, 30)]
+        } else {
+            Vec::new()
+        };
+        night(s1, v1, date, scans, visitors, hours, true).await;
     }
     // Peers: scans and visitors on one night, check-ins on twenty.
     for (i, (scans, visitors)) in [(300, 200), (400, 250), (500, 300), (600, 350)].into_iter().enumerate() {
         let (code, vendor) = stalls[1 + i];
-        night(code, vendor, "2026-11-19", scans, visitors, false).await;
+        night(code, vendor, "2026-11-19", scans, visitors, Vec::new(), false).await;
         for k in 0..20 {
             check_in(
                 o,
@@ -175,7 +173,7 @@ async fn market(app: &TestApp) -> Market {
         }
     }
     for (code, vendor) in &stalls[5..] {
-        night(*code, *vendor, "2026-11-19", 1500, 900, false).await;
+        night(*code, *vendor, "2026-11-19", 1500, 900, Vec::new(), false).await;
     }
     // Ratings: stars for ten ratings per stall; S1's three lowest are tagged short portions.
     let ratings: [(usize, [i16; 10]); 5] = [

@@ -1,6 +1,6 @@
 //! Consumption vouchers: campaigns, shoppers, and the claim under contention.
 
-use crate::fixtures::{Redemption, Shopper, Stall};
+use crate::fixtures::{Redemption, RefusedRedemption, Shopper, Stall};
 use crate::helpers::{Options, TestApp, Who};
 use chrono::{DateTime, Duration, Utc};
 use nightmarket_domain::tenant::TenantId;
@@ -992,16 +992,16 @@ async fn each_fraud_flag_is_raised_by_its_pattern_with_the_evidence() {
     let id = campaign(&app, now - Duration::minutes(1), 50, 10).await;
     let (a, a_token) = shoppers(&app, "nanan", 1).await.remove(0);
     // B's number is a vendor's (the blind index of an application's phone).
-    let b = Uuid::new_v4();
-    sqlx::query(
-        "insert into shoppers (tenant_id, id, phone_enc, phone_index, phone_masked)
-         select $1, $2, '\\x00', phone_index, '138****0101' from applications where tenant_id = $1 and phone_index is not null limit 1",
+    let vendors_index: String = sqlx::query_scalar(
+        "select phone_index from applications where tenant_id = $1 and phone_index is not null limit 1",
     )
     .bind(tid)
-    .bind(b)
-    .execute(&app.owner)
+    .fetch_one(&app.owner)
     .await
     .unwrap();
+    let b = Shopper::new(vendors_index, "138****0101");
+    b.insert(&app.owner, tid).await;
+    let b = b.id;
     let b_token = app
         .state
         .ctx
@@ -1045,13 +1045,13 @@ async fn each_fraud_flag_is_raised_by_its_pattern_with_the_evidence() {
         .insert(&app.owner, &at_stall)
         .await;
     }
-    sqlx::query("insert into redemption_attempts (tenant_id, shopper_id, code_id, bill_fen, reason) values ($1, $2, $3, 6000, 'redeem.not_trading')")
-        .bind(tid)
-        .bind(a)
-        .bind(stall.id)
-        .execute(&app.owner)
-        .await
-        .unwrap();
+    RefusedRedemption {
+        shopper: a,
+        bill_fen: 6000,
+        reason: "redeem.not_trading",
+    }
+    .insert(&app.owner, &at_stall)
+    .await;
     // Five redemptions within five minutes is a burst when the tenant says more than four is.
     sqlx::query("update tenant_settings set flag_burst_count = 4 where tenant_id = $1")
         .bind(tid)
