@@ -90,7 +90,9 @@ fn args() -> anyhow::Result<Args> {
 /// Creates and fills `scan_reference.items` (10,000 rows, an index on the group a page shows).
 async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("drop schema if exists scan_reference cascade").execute(&mut *tx).await?;
+    sqlx::query("drop schema if exists scan_reference cascade")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("create schema scan_reference").execute(&mut *tx).await?;
     sqlx::query(
         "create table scan_reference.items (id int primary key, grp int not null, name text not null, note text not null)",
@@ -106,7 +108,9 @@ async fn seed(pool: &PgPool) -> anyhow::Result<()> {
     .bind(PER_PAGE)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("create index on scan_reference.items (grp)").execute(&mut *tx).await?;
+    sqlx::query("create index on scan_reference.items (grp)")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     sqlx::query("analyze scan_reference.items").execute(pool).await?;
     Ok(())
@@ -135,12 +139,11 @@ async fn fixed(State(r): State<Ref>, headers: HeaderMap) -> Response {
 async fn one_query(State(r): State<Ref>) -> Result<Html<String>, (axum::http::StatusCode, String)> {
     let fail = |e: &dyn std::fmt::Display| (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
     let grp = rand::random_range(0..ROWS / PER_PAGE);
-    let items: Vec<Item> =
-        sqlx::query_as("select id, name, note from scan_reference.items where grp = $1 order by id")
-            .bind(grp)
-            .fetch_all(&r.pool)
-            .await
-            .map_err(|e| fail(&e))?;
+    let items: Vec<Item> = sqlx::query_as("select id, name, note from scan_reference.items where grp = $1 order by id")
+        .bind(grp)
+        .fetch_all(&r.pool)
+        .await
+        .map_err(|e| fail(&e))?;
     Page { items }.render().map(Html).map_err(|e| fail(&e))
 }
 

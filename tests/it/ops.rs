@@ -212,6 +212,34 @@ async fn static_files_are_cached_by_version_and_the_file_system_is_out_of_reach(
     assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
     let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let plain = r.bytes().await.unwrap();
+    // Compressed once at start: the gzipped file is the same file, tagged as its own representation.
+    let r = app
+        .client()
+        .get(app.url("/static/app.css"))
+        .header("accept-encoding", "gzip, deflate")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    assert_eq!(r.headers()["vary"], "accept-encoding");
+    let gz_etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert_ne!(gz_etag, etag);
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&r.bytes().await.unwrap()[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, plain);
+    let r = app
+        .client()
+        .get(app.url("/static/app.css"))
+        .header("accept-encoding", "gzip;q=0")
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.headers().contains_key("content-encoding"), "gzip;q=0 is a refusal");
     let r = app
         .client()
         .get(app.url("/static/app.css"))
@@ -233,8 +261,6 @@ async fn static_files_are_cached_by_version_and_the_file_system_is_out_of_reach(
     }
 }
 
-/// Links tell clients (and schemathesis' stateful phase) which operation a created thing's id feeds:
-/// each must point at an operation of this document and name only parameters it has.
 /// Whether a schema has the property `field`, its own or one of those it is composed of
 /// (`allOf`, as `#[serde(flatten)]` describes a struct that embeds another).
 fn has_property(doc: &serde_json::Value, schema: &serde_json::Value, field: &str) -> bool {
@@ -248,6 +274,8 @@ fn has_property(doc: &serde_json::Value, schema: &serde_json::Value, field: &str
             .is_some_and(|parts| parts.iter().any(|p| has_property(doc, p, field)))
 }
 
+/// Links tell clients (and schemathesis' stateful phase) which operation a created thing's id feeds:
+/// each must point at an operation of this document and name only parameters it has.
 #[tokio::test]
 async fn every_openapi_link_points_at_an_operation_and_its_parameters() {
     let app = TestApp::spawn().await;
@@ -459,12 +487,21 @@ async fn responses_are_compressed_for_clients_that_ask() {
     assert_eq!(r.headers()["content-encoding"], "gzip");
     let r = app
         .client()
-        .get(app.url("/static/app.css"))
+        .get(app.url(&format!("/t/nanan/m/{}", app.market_id("nanan"))))
         .header("accept-encoding", "br")
         .send()
         .await
         .unwrap();
     assert_eq!(r.headers()["content-encoding"], "br");
+    // Static files are compressed once, with gzip, which every browser takes.
+    let r = app
+        .client()
+        .get(app.url("/static/app.css"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-encoding"], "gzip");
 }
 
 /// The Content-Security-Policy forbids inline script and style, so no template may contain them.

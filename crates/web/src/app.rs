@@ -283,7 +283,6 @@ pub fn router(state: AppState) -> Router {
         .merge(vendor)
         .merge(admin)
         // infrastructure
-        .route("/static/{*path}", get(assets::serve))
         .route("/metrics", get(metrics::render))
         .route(
             "/api/openapi.json",
@@ -327,12 +326,23 @@ pub fn router(state: AppState) -> Router {
             security::cross_site_check,
         ));
 
+    // Static files are prepared once (compressed, tagged) and need nothing of the stack but the
+    // security headers: no session, no body, no database, nothing to log or time out. They are
+    // what every page load fetches, so they skip the rest (see BENCHMARKS.md).
+    let assets = Router::new().route("/static/{*path}", get(assets::serve)).layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(middleware::from_fn_with_state(state.clone(), security::headers)),
+    );
+
     pages
         .merge(api_routes)
         .fallback(|| async { HttpError(AppError::NotFound) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(metrics::track))
         .layer(app_layers)
+        .merge(assets)
         .with_state(state)
 }
 

@@ -5,14 +5,15 @@
 //! Pages link assets as `/static/app.css?v=<hash>`; a request carrying the current hash is cached
 //! for a year, anything else for five minutes, so a new build is picked up at once.
 
+use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::LazyLock;
 
-use crate::error::{AppError, HttpError};
 use crate::http::extract::Query;
 
 #[derive(Embed)]
@@ -42,29 +43,98 @@ pub struct VersionQuery {
     v: Option<String>,
 }
 
+/// An asset as it is sent: its bytes (and, for text, gzipped once at start), type and tag.
+struct Prepared {
+    plain: Bytes,
+    gzip: Option<Bytes>,
+    mime: HeaderValue,
+    /// Each representation its own tag (a cache keeps both, by `Vary`).
+    etag: HeaderValue,
+    etag_gzip: HeaderValue,
+}
+
+/// Every asset, prepared once: a request copies, hashes and compresses nothing.
+static PREPARED: LazyLock<HashMap<String, Prepared>> = LazyLock::new(|| {
+    Assets::iter()
+        .filter_map(|name| {
+            let file = Assets::get(&name)?;
+            let mime = file.metadata.mimetype().to_string();
+            let tag = hex::encode(&file.metadata.sha256_hash()[..16]);
+            let plain = Bytes::from(file.data.into_owned());
+            let text = mime.starts_with("text/")
+                || mime.contains("javascript")
+                || mime.contains("svg")
+                || mime.contains("json");
+            let gzip = text.then(|| gzip(&plain)).flatten();
+            Some((
+                name.to_string(),
+                Prepared {
+                    plain,
+                    gzip,
+                    mime: HeaderValue::from_str(&mime).ok()?,
+                    etag: HeaderValue::from_str(&format!("\"{tag}\"")).ok()?,
+                    etag_gzip: HeaderValue::from_str(&format!("\"{tag}-gz\"")).ok()?,
+                },
+            ))
+        })
+        .collect()
+});
+
+fn gzip(data: &[u8]) -> Option<Bytes> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data).ok()?;
+    encoder.finish().ok().map(Bytes::from)
+}
+
+/// Whether the client takes gzip (`Accept-Encoding: gzip`, not with `q=0`).
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let refused = parts.any(|p| {
+                p.replace(' ', "")
+                    .trim_start_matches("q=")
+                    .parse::<f32>()
+                    .is_ok_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
 pub async fn serve(Path(path): Path<String>, Query(q): Query<VersionQuery>, headers: HeaderMap) -> Response {
-    let Some(file) = Assets::get(&path) else {
-        return HttpError(AppError::NotFound).into_response();
+    let Some(file) = PREPARED.get(&path) else {
+        // Asked for by a page's <link> or <script>, never read by a person: a plain 404.
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
     };
-    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
     let current = VERSIONS.get(&path);
     let cache = if q.v.is_some() && q.v.as_ref() == current {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=300"
     };
-    let mut response = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    let gzip = file.gzip.as_ref().filter(|_| accepts_gzip(&headers));
+    let etag = if gzip.is_some() { &file.etag_gzip } else { &file.etag };
+    let mut response = if headers.get(header::IF_NONE_MATCH) == Some(etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        file.data.into_owned().into_response()
+        gzip.unwrap_or(&file.plain).clone().into_response()
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(file.metadata.mimetype()) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
+    h.insert(header::CONTENT_TYPE, file.mime.clone());
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
+    h.insert(header::ETAG, etag.clone());
+    if file.gzip.is_some() {
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    if gzip.is_some() && response.status() == StatusCode::OK {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     response
 }
