@@ -178,43 +178,60 @@ pub async fn by_code_text(ctx: &Ctx, tenant: &Tenant, code: &str) -> AppResult<C
 
 /// Looks a scanned code up and checks its signature.
 pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scan> {
+    Ok(scan_in(ctx, code, kid, signature)
+        .await?
+        .map_or(Scan::NotGenuine, |(scan, _)| scan))
+}
+
+/// [`scan`] of a genuine or revoked code (None: not genuine), with the tenant's transaction it
+/// read in, so that the scan page reads the rest of what it shows in the same transaction.
+pub(crate) async fn scan_in(
+    ctx: &Ctx,
+    code: &str,
+    kid: Option<&str>,
+    signature: Option<&str>,
+) -> AppResult<Option<(Scan, TenantTx)>> {
+    let not_genuine = Ok(None);
     let (Some(kid), Some(signature)) = (kid, signature) else {
-        return Ok(Scan::NotGenuine);
+        return not_genuine;
     };
     if !code::is_code(code) {
-        return Ok(Scan::NotGenuine);
+        return not_genuine;
     }
     let Some(slug) = tenant_of_kid(kid) else {
-        return Ok(Scan::NotGenuine);
+        return not_genuine;
     };
     let Some(signature) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).ok() else {
-        return Ok(Scan::NotGenuine);
+        return not_genuine;
     };
     let Some(tenant) = ctx.tenants.by_slug(&ctx.db, slug).await? else {
-        return Ok(Scan::NotGenuine);
+        return not_genuine;
     };
     let mut tx = ctx.db.tenant(tenant.id).await?;
     let Some(key) = db_codes::key_by_kid(&mut tx, kid).await? else {
-        return Ok(Scan::NotGenuine);
+        return not_genuine;
     };
     if !verifies(&key, code, &signature) {
-        return Ok(Scan::NotGenuine);
+        return not_genuine;
     }
     let Some(row) = db_codes::by_code(&mut tx, code).await? else {
-        return Ok(Scan::NotGenuine);
+        return not_genuine;
     };
     if row.kid != kid {
-        return Ok(Scan::NotGenuine);
+        return not_genuine;
     }
     if row.revoked_at.is_some() {
-        return Ok(Scan::Revoked { tenant, code: row });
+        return Ok(Some((Scan::Revoked { tenant, code: row }, tx)));
     }
     let causes = db_codes::open_causes(&mut tx, row.id).await?;
-    Ok(Scan::Genuine {
-        tenant,
-        code: row,
-        causes,
-    })
+    Ok(Some((
+        Scan::Genuine {
+            tenant,
+            code: row,
+            causes,
+        },
+        tx,
+    )))
 }
 
 /// A tenant's public keys, as published at `/t/{tenant}/code-key`.

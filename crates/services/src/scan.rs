@@ -187,9 +187,14 @@ impl ScanCache {
     }
 }
 
-async fn read(ctx: &Ctx, tenant: Tenant, code: CodeRow, causes: Vec<CauseRow>) -> AppResult<ScanData> {
+async fn read(
+    ctx: &Ctx,
+    mut tx: nightmarket_db::TenantTx,
+    tenant: Tenant,
+    code: CodeRow,
+    causes: Vec<CauseRow>,
+) -> AppResult<ScanData> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.tenant(tenant.id).await?;
     let night = code
         .hours()
         .business_date(now.with_timezone(&tenant.timezone).naive_local());
@@ -238,14 +243,17 @@ pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&s
         });
     }
     let mark = ctx.scan_cache.mark();
-    let (tenant, row, causes, revoked) = match codes::scan(ctx, code, kid, signature).await? {
+    let Some((scanned, tx)) = codes::scan_in(ctx, code, kid, signature).await? else {
+        return Ok(Scanned::NotGenuine);
+    };
+    let (tenant, row, causes, revoked) = match scanned {
         Scan::Genuine { tenant, code, causes } => (tenant, code, causes, false),
         Scan::Revoked { tenant, code } => (tenant, code, Vec::new(), true),
         Scan::NotGenuine => return Ok(Scanned::NotGenuine),
     };
     let key = (tenant.id, row.id);
     ctx.scan_cache.ids.insert((tenant.slug.clone(), row.code.clone()), key);
-    let data = Arc::new(read(ctx, tenant, row, causes).await?);
+    let data = Arc::new(read(ctx, tx, tenant, row, causes).await?);
     ctx.scan_cache.keep(key, data.clone(), mark);
     Ok(if revoked {
         Scanned::Revoked(data)
