@@ -297,15 +297,18 @@ impl TestApp {
             .expect("client")
     }
 
-    /// Opens a code's scan page as `client` (which keeps its device cookie) and returns the
-    /// rating ticket the page hands out, when it offers to rate.
+    /// Opens a code's scan page as `client` (which keeps its device cookie), follows its link to
+    /// rate, and returns the rating ticket the form carries, when the page offers to rate.
     pub async fn rating_ticket(&self, client: &reqwest::Client, scan_path: &str) -> Option<String> {
         let html = client.get(self.url(scan_path)).send().await.ok()?.text().await.ok()?;
-        let start = html.find("id=\"rate-link\" href=\"")?;
-        let href = &html[start..];
-        let href = &href[..href.find("\">")?];
-        let t = &href[href.find("t=")? + 2..];
-        Some(t.to_string())
+        let start = html.find("id=\"rate-link\" href=\"")? + "id=\"rate-link\" href=\"".len();
+        let href = html[start..][..html[start..].find('"')?]
+            .replace("&amp;", "&")
+            .replace("&#38;", "&");
+        let form = client.get(self.url(&href)).send().await.ok()?.text().await.ok()?;
+        let start = form.find("name=\"ticket\" value=\"")? + "name=\"ticket\" value=\"".len();
+        let ticket = &form[start..][..form[start..].find('"')?];
+        (!ticket.is_empty()).then(|| ticket.to_string())
     }
 
     pub fn password_of(&self, tenant: &str, role: &str) -> (String, String) {

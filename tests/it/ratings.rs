@@ -58,6 +58,8 @@ async fn ratings_come_only_from_a_real_visit_once_a_night_filtered_and_rate_limi
     settings["word_filter"] = json!(["骗子"]);
     let (status, body) = admin.send(Method::PUT, "/api/v1/t/nanan/settings", &settings).await;
     assert_eq!(status, 200, "{body}");
+    // A second page load hands this phone a second ticket, kept for below.
+    let spare = app.rating_ticket(&shopper, &stall.path).await.expect("a ticket");
     let (status, _) = rate(
         &app,
         &shopper,
@@ -89,8 +91,15 @@ async fn ratings_come_only_from_a_real_visit_once_a_night_filtered_and_rate_limi
         .unwrap();
     assert!(scan.contains("老板是＊＊，太贵"), "the new rating shows at once");
 
-    // The same device again the same night: refused.
-    let (status, html) = rate(&app, &shopper, &stall, &[("stars", "4")]).await;
+    // The same device again the same night: its page no longer offers the form, and a ticket it
+    // got before is refused by the server too.
+    let r = shopper
+        .post(app.url(&action(&stall, "rate")))
+        .form(&[("stars", "4"), ("ticket", spare.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let (status, html) = (r.status().as_u16(), r.text().await.unwrap());
     assert_eq!(status, 409);
     assert!(html.contains("今晚已评价"), "{html}");
     // Another device: accepted; the next night the first device may rate again.

@@ -315,3 +315,57 @@ pub(crate) async fn scans_are_counted_in_batches_and_each_device_once_a_night_as
         .unwrap();
     assert!(html.contains("data-scans=\"8\" data-visitors=\"3\""), "{html}");
 }
+
+/// Fetches a scan page as a phone that accepts gzip, decoded; with the answer's encoding.
+async fn scan_gzipped(app: &TestApp, client: &reqwest::Client, path: &str) -> (String, String) {
+    let r = client
+        .get(app.url(path))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let encoding = r
+        .headers()
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let body = r.bytes().await.unwrap();
+    let text = match encoding.as_deref() {
+        Some("gzip") => {
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut out).unwrap();
+            out
+        }
+        _ => String::from_utf8(body.to_vec()).unwrap(),
+    };
+    (encoding.unwrap_or_default(), text)
+}
+
+#[tokio::test]
+async fn every_phone_gets_the_same_kept_scan_page_and_a_change_shows_at_once() {
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    let night = today() + Duration::days(2);
+    app.state.ctx.clock.set(at(night, "17:00"));
+    // Two phones (two devices): the same bytes, kept compressed; each still gets its own device.
+    let (a, b) = (app.client(), app.client());
+    let (encoding, first) = scan_gzipped(&app, &a, &stall.path).await;
+    assert_eq!(encoding, "gzip");
+    let (_, second) = scan_gzipped(&app, &b, &stall.path).await;
+    assert_eq!(first, second);
+    // What is kept is what a fresh render gives (a client without gzip is rendered each time).
+    let plain = a.get(app.url(&stall.path)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(plain, first);
+    // The vendor checks in: the next scan shows it, never the kept page of before.
+    check_in(&app, &stall, night).await;
+    app.state.ctx.clock.set(at(night, "19:00"));
+    let (_, after) = scan_gzipped(&app, &a, &stall.path).await;
+    assert_ne!(after, first, "a change (and the clock) shows at once");
+    let plain = b.get(app.url(&stall.path)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(plain, after);
+    // A URL with anything beside the signed query is rendered for itself, never kept for others.
+    scan_gzipped(&app, &a, &format!("{}&x=%3Cb%3E", stall.path)).await;
+    let (_, again) = scan_gzipped(&app, &b, &stall.path).await;
+    assert_eq!(again, after);
+}

@@ -33,6 +33,8 @@ pub struct Inner {
     pub admission: Arc<crate::http::admission::Admission>,
     /// Whether the database answers (db::watch; pinged by `serve`).
     pub db_watch: nightmarket_services::DbWatch,
+    /// The scan pages as last sent, gzipped (web::public::codes::ScanPages).
+    pub scan_pages: crate::web::public::codes::ScanPages,
 }
 
 impl Deref for AppState {
@@ -77,6 +79,7 @@ impl AppState {
             pdf_font: crate::web::pdf::PdfFont::new(config.pdf_font.clone()),
             admission: Arc::new(crate::http::admission::Admission::new(config.admission)),
             db_watch: nightmarket_services::DbWatch::default(),
+            scan_pages: Default::default(),
             config,
         }))
     }

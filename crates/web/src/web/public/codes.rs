@@ -19,7 +19,7 @@ use nightmarket_domain::code::{Colour, cause};
 use nightmarket_domain::rating::stars_text;
 use nightmarket_services::codes::CodeRow;
 use nightmarket_services::codes::{self, KeyDocument, Scan};
-use nightmarket_services::ratings::{self, Tonight};
+use nightmarket_services::ratings::Tonight;
 use nightmarket_services::scan::{self, ScanData, Scanned};
 use std::sync::Arc;
 
@@ -40,8 +40,6 @@ struct ScanPage {
     tonight: Tonight,
     /// The signed query of the code's URL, for the links to rate and complain.
     query: String,
-    /// This device's ticket to rate the stall (a rating needs a real scan).
-    ticket: String,
     notice: Option<String>,
     /// Why the stall cannot be rated now (the button is shown disabled with it), if it cannot.
     rate_closed: Option<String>,
@@ -120,10 +118,82 @@ pub struct ScanQuery {
     done: Option<String>,
 }
 
+/// The scan page as sent: never from a cache in between (a colour can change at any moment).
+fn scan_response(body: axum::body::Bytes, gzipped: bool) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzipped {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
+}
+
+/// The scan pages as last sent to anyone not signed in, gzipped, by code and variant (language
+/// and what the clock decides): a crowd scanning one stall costs one render and one compression
+/// per change of its data, not one per phone. An entry is used only with the very data it was
+/// rendered from, so a change (a new read, a new `Arc`) is never shown stale; the entries go
+/// with the scan cache's (same size, same backstop).
+#[derive(Clone)]
+pub struct ScanPages(moka::sync::Cache<(uuid::Uuid, u64), (Arc<ScanData>, axum::body::Bytes)>);
+
+impl Default for ScanPages {
+    fn default() -> Self {
+        ScanPages(
+            moka::sync::Cache::builder()
+                .max_capacity(50_000)
+                .time_to_live(std::time::Duration::from_secs(300))
+                .build(),
+        )
+    }
+}
+
+impl ScanPages {
+    fn variant(
+        lang: crate::i18n::Lang,
+        tonight: Tonight,
+        rate_closed: Option<&str>,
+        voucher_closed: Option<&str>,
+    ) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (lang.code(), format!("{tonight:?}"), rate_closed, voucher_closed).hash(&mut h);
+        h.finish()
+    }
+
+    fn get(&self, data: &Arc<ScanData>, variant: u64) -> Option<axum::body::Bytes> {
+        self.0
+            .get(&(data.code.id, variant))
+            .filter(|(from, _)| Arc::ptr_eq(from, data))
+            .map(|(_, bytes)| bytes)
+    }
+
+    fn keep(&self, data: &Arc<ScanData>, variant: u64, html: &[u8]) -> axum::body::Bytes {
+        use std::io::Write;
+        let mut encoder =
+            flate2::write::GzEncoder::new(Vec::with_capacity(html.len() / 2), flate2::Compression::default());
+        let gz = encoder
+            .write_all(html)
+            .and_then(|()| encoder.finish())
+            .map(axum::body::Bytes::from)
+            .unwrap_or_default();
+        if !gz.is_empty() {
+            self.0.insert((data.code.id, variant), (data.clone(), gz.clone()));
+        }
+        gz
+    }
+}
+
 /// `/c/{code}`, and `/c/{code}.svg` / `/c/{code}.png` for the QR image of the same signed URL.
 pub async fn scan(
     State(state): State<AppState>,
     page: Page,
+    headers: axum::http::HeaderMap,
     jar: axum_extra::extract::cookie::CookieJar,
     Path(code): Path<String>,
     Query(q): Query<ScanQuery>,
@@ -138,27 +208,15 @@ pub async fn scan(
     match scan::scan(&state.ctx, &code, signed.k.as_deref(), signed.s.as_deref()).await? {
         Scanned::Genuine(data) => {
             let colour = data.code.colour;
-            let causes = data
-                .causes
-                .iter()
-                .filter(|c| c.colour == Colour::Red || colour != Colour::Red)
-                .map(|c| page.t(cause::label_key(&c.kind)))
-                .collect();
-            let facts = facts(&data, &page)?;
             let now = state.ctx.clock.now();
             let tonight = data.tonight(now);
             // Counted in memory (services::scan_counts); a device once a night as a visitor.
             let (device, cookie) = crate::web::public::shopper::device(&jar, &state);
-            let ticket = ratings::ticket(&state.ctx.keys, &data.tenant, data.code.id, &device, now);
             let hour = chrono::Timelike::hour(&now.with_timezone(&data.tenant.timezone));
             state
                 .ctx
                 .scan_counts
                 .record(data.tenant.id, data.code.id, data.night_at(now), hour, device);
-            let query = codes::url_path(&data.code)
-                .split_once('?')
-                .map(|(_, q)| q.to_string())
-                .unwrap_or_default();
             let notice = match q.done.as_deref() {
                 Some("rated") => Some(page.t("rating.thanks")),
                 Some("held") => Some(page.t("rating.held_thanks")),
@@ -166,6 +224,33 @@ pub async fn scan(
             };
             let rate_closed = crate::web::public::shopper::rating_closed(&data, &page, now);
             let voucher_closed = voucher_closed(&data, colour, tonight, &page);
+            // What the page shows depends on the code's data (one `Arc` per read: a change is a
+            // new one), the language and what the clock decides; at its own URL, for anyone not
+            // signed in and without a notice, it is the same bytes, kept gzipped (ScanPages).
+            let canonical = page.path == codes::url_path(&data.code);
+            let variant = (canonical && page.user.is_none() && notice.is_none())
+                .then(|| ScanPages::variant(page.lang, tonight, rate_closed.as_deref(), voucher_closed.as_deref()));
+            let gzip = crate::http::assets::accepts_gzip(&headers);
+            if let Some(variant) = variant
+                && gzip
+                && let Some(bytes) = state.scan_pages.get(&data, variant)
+            {
+                return Ok(crate::web::public::shopper::with_cookie(
+                    scan_response(bytes, true),
+                    cookie,
+                ));
+            }
+            let causes = data
+                .causes
+                .iter()
+                .filter(|c| c.colour == Colour::Red || colour != Colour::Red)
+                .map(|c| page.t(cause::label_key(&c.kind)))
+                .collect();
+            let facts = facts(&data, &page)?;
+            let query = codes::url_path(&data.code)
+                .split_once('?')
+                .map(|(_, q)| q.to_string())
+                .unwrap_or_default();
             let html = render(&ScanPage {
                 rate_closed,
                 voucher_closed,
@@ -175,15 +260,13 @@ pub async fn scan(
                 facts,
                 tonight,
                 query,
-                ticket,
                 notice,
-                data,
+                data: data.clone(),
             })?;
-            let mut response = html.into_response();
-            // A colour can change at any moment: never serve it from a cache.
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            let response = match variant {
+                Some(variant) if gzip => scan_response(state.scan_pages.keep(&data, variant, html.0.as_bytes()), true),
+                _ => scan_response(html.0.into(), false),
+            };
             Ok(crate::web::public::shopper::with_cookie(response, cookie))
         }
         Scanned::Revoked(data) => {

@@ -26,12 +26,11 @@ use nightmarket_services::ratings::{self, Tonight};
 use nightmarket_services::scan::{self, ScanData, Scanned};
 use nightmarket_services::shopper::{DEVICE_COOKIE, Shopper, is_device_id, new_device_id};
 
-/// The signed query of a code's URL (`?k=…&s=…`), and on the way to rating, the scan's ticket.
+/// The signed query of a code's URL (`?k=…&s=…`).
 #[derive(Deserialize)]
 pub struct Signed {
     k: Option<String>,
     s: Option<String>,
-    t: Option<String>,
 }
 
 /// The scan data of a genuine, live code, or the page to answer with instead.
@@ -152,20 +151,21 @@ pub async fn rate_form(
         Ok(d) => d,
         Err(r) => return Ok(r),
     };
-    let ticket = q.t.clone().unwrap_or_default();
-    // Without a ticket, or rated already tonight, the form would only be refused: say so
-    // instead of offering it.
-    let mut closed = rating_closed(&data, &page, state.ctx.clock.now())
-        .or_else(|| ticket.is_empty().then(|| page.t("rating.ticket_missing")));
-    if closed.is_none()
-        && let Some(c) = jar.get(DEVICE_COOKIE).filter(|c| is_device_id(c.value()))
-    {
-        let shopper = Shopper::new(&state.ctx.keys, data.tenant.id, c.value(), ip);
+    // The rating ticket: this device opened this stall's page now (from its code, at the
+    // stall), which a rating must show. Handed out here rather than in the scan page, so that
+    // the scan page is the same bytes for every phone (kept compressed; see BENCHMARKS.md).
+    let now = state.ctx.clock.now();
+    let (device, cookie) = device(&jar, &state);
+    let ticket = ratings::ticket(&state.ctx.keys, &data.tenant, data.code.id, &device, now);
+    // Rated already tonight: the form would only be refused; say so instead of offering it.
+    let mut closed = rating_closed(&data, &page, now);
+    if closed.is_none() && cookie.is_none() {
+        let shopper = Shopper::new(&state.ctx.keys, data.tenant.id, &device, ip);
         if ratings::rated_tonight(&state.ctx, &data.tenant, &data.code, &shopper).await? {
             closed = Some(page.t("rating.once_per_night"));
         }
     }
-    Ok(render(&RatePage {
+    let html = render(&RatePage {
         closed,
         action: action_path(&data, "rate"),
         back: scan_path(&data),
@@ -176,8 +176,8 @@ pub async fn rate_form(
         errors: FormErrors::default(),
         page,
         data,
-    })?
-    .into_response())
+    })?;
+    Ok(with_cookie(html.into_response(), cookie))
 }
 
 pub async fn rate(
