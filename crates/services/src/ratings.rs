@@ -22,7 +22,7 @@ use nightmarket_domain::tenant::Tenant;
 use nightmarket_domain::ticket::{self, TicketError};
 
 /// Where a stall stands tonight, as a shopper sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Tonight {

@@ -65,7 +65,7 @@ static PREPARED: LazyLock<HashMap<String, Prepared>> = LazyLock::new(|| {
                 || mime.contains("javascript")
                 || mime.contains("svg")
                 || mime.contains("json");
-            let gzip = text.then(|| gzip(&plain)).flatten();
+            let gzip = text.then(|| gzip(&plain, flate2::Compression::best())).flatten();
             Some((
                 name.to_string(),
                 Prepared {
@@ -80,8 +80,9 @@ static PREPARED: LazyLock<HashMap<String, Prepared>> = LazyLock::new(|| {
         .collect()
 });
 
-fn gzip(data: &[u8]) -> Option<Bytes> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+/// `data` gzipped at `level` (None should the encoder fail).
+pub fn gzip(data: &[u8], level: flate2::Compression) -> Option<Bytes> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 2), level);
     encoder.write_all(data).ok()?;
     encoder.finish().ok().map(Bytes::from)
 }

@@ -162,7 +162,7 @@ impl ScanPages {
     ) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (lang.code(), format!("{tonight:?}"), rate_closed, voucher_closed).hash(&mut h);
+        (lang.code(), tonight, rate_closed, voucher_closed).hash(&mut h);
         h.finish()
     }
 
@@ -173,19 +173,12 @@ impl ScanPages {
             .map(|(_, bytes)| bytes)
     }
 
-    fn keep(&self, data: &Arc<ScanData>, variant: u64, html: &[u8]) -> axum::body::Bytes {
-        use std::io::Write;
-        let mut encoder =
-            flate2::write::GzEncoder::new(Vec::with_capacity(html.len() / 2), flate2::Compression::default());
-        let gz = encoder
-            .write_all(html)
-            .and_then(|()| encoder.finish())
-            .map(axum::body::Bytes::from)
-            .unwrap_or_default();
-        if !gz.is_empty() {
-            self.0.insert((data.code.id, variant), (data.clone(), gz.clone()));
-        }
-        gz
+    /// The page gzipped, kept for the next phones; None (and nothing kept) should compressing
+    /// fail, when it is sent as it is.
+    fn keep(&self, data: &Arc<ScanData>, variant: u64, html: &[u8]) -> Option<axum::body::Bytes> {
+        let gz = crate::http::assets::gzip(html, flate2::Compression::default())?;
+        self.0.insert((data.code.id, variant), (data.clone(), gz.clone()));
+        Some(gz)
     }
 }
 
@@ -263,9 +256,12 @@ pub async fn scan(
                 notice,
                 data: data.clone(),
             })?;
-            let response = match variant {
-                Some(variant) if gzip => scan_response(state.scan_pages.keep(&data, variant, html.0.as_bytes()), true),
-                _ => scan_response(html.0.into(), false),
+            let kept = variant
+                .filter(|_| gzip)
+                .and_then(|variant| state.scan_pages.keep(&data, variant, html.0.as_bytes()));
+            let response = match kept {
+                Some(gz) => scan_response(gz, true),
+                None => scan_response(html.0.into(), false),
             };
             Ok(crate::web::public::shopper::with_cookie(response, cookie))
         }
