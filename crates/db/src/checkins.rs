@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::TenantTx;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct CheckInRow {
     pub id: Uuid,
     pub code_id: Uuid,

@@ -294,7 +294,7 @@ pub async fn set_colour(tx: &mut TenantTx, id: Uuid, colour: &str) -> Result<(),
     Ok(())
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct CauseRow {
     pub id: Uuid,
     pub kind: String,

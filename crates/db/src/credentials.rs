@@ -7,7 +7,7 @@ use super::TenantTx;
 use nightmarket_domain::case::RenewalState;
 use nightmarket_input::credential::{Kind, Source, Status};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct CredentialRow {
     pub id: Uuid,
     pub vendor_id: Uuid,

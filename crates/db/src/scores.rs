@@ -74,7 +74,10 @@ pub async fn get(tx: &mut TenantTx, code: Uuid) -> Result<Option<Score>, sqlx::E
     )
     .fetch_optional(tx.conn())
     .await?;
-    Ok(row.and_then(|v| serde_json::from_value(v).ok()))
+    // A stored score that does not read as one is an error, not a stall without a score.
+    row.map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// Stores a code's score; returns false (and writes nothing) when it is unchanged.

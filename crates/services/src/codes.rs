@@ -167,7 +167,7 @@ pub enum Scan {
 }
 
 fn verifies(key: &KeyRow, code: &str, signature: &[u8]) -> bool {
-    verifies_message(&key.public_key, &signed_message(&key.kid, code), signature)
+    signed_by(&key.public_key, &key.kid, code, signature)
 }
 
 /// A code of `tenant` by its text as typed or scanned (trimmed); 404 when there is none.
@@ -176,62 +176,62 @@ pub async fn by_code_text(ctx: &Ctx, tenant: &Tenant, code: &str) -> AppResult<C
     db_codes::by_code(&mut tx, code.trim()).await?.ok_or(AppError::NotFound)
 }
 
-/// Looks a scanned code up and checks its signature.
-pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scan> {
-    Ok(scan_in(ctx, code, kid, signature)
-        .await?
-        .map_or(Scan::NotGenuine, |(scan, _)| scan))
-}
-
-/// [`scan`] of a genuine or revoked code (None: not genuine), with the tenant's transaction it
-/// read in, so that the scan page reads the rest of what it shows in the same transaction.
-pub(crate) async fn scan_in(
+/// What a scanned URL claims before anything is read: its tenant (by the key id's prefix), the
+/// key id and the signature's bytes; None when it cannot be a code of ours at all.
+pub(crate) async fn claimed<'a>(
     ctx: &Ctx,
     code: &str,
-    kid: Option<&str>,
+    kid: Option<&'a str>,
     signature: Option<&str>,
-) -> AppResult<Option<(Scan, TenantTx)>> {
-    let not_genuine = Ok(None);
+) -> AppResult<Option<(Tenant, &'a str, Vec<u8>)>> {
     let (Some(kid), Some(signature)) = (kid, signature) else {
-        return not_genuine;
+        return Ok(None);
     };
     if !code::is_code(code) {
-        return not_genuine;
+        return Ok(None);
     }
     let Some(slug) = tenant_of_kid(kid) else {
-        return not_genuine;
+        return Ok(None);
     };
-    let Some(signature) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).ok() else {
-        return not_genuine;
+    let Ok(signature) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
+        return Ok(None);
     };
-    let Some(tenant) = ctx.tenants.by_slug(&ctx.db, slug).await? else {
-        return not_genuine;
+    Ok(ctx.tenants.by_slug(&ctx.db, slug).await?.map(|t| (t, kid, signature)))
+}
+
+/// Whether `signature` is the key's (`public_key` of key `kid`) signature of `code`.
+pub(crate) fn signed_by(public_key: &[u8], kid: &str, code: &str, signature: &[u8]) -> bool {
+    verifies_message(public_key, &signed_message(kid, code), signature)
+}
+
+/// Looks a scanned code up and checks its signature.
+pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scan> {
+    let Some((tenant, kid, signature)) = claimed(ctx, code, kid, signature).await? else {
+        return Ok(Scan::NotGenuine);
     };
     let mut tx = ctx.db.tenant(tenant.id).await?;
     let Some(key) = db_codes::key_by_kid(&mut tx, kid).await? else {
-        return not_genuine;
+        return Ok(Scan::NotGenuine);
     };
     if !verifies(&key, code, &signature) {
-        return not_genuine;
+        return Ok(Scan::NotGenuine);
     }
     let Some(row) = db_codes::by_code(&mut tx, code).await? else {
-        return not_genuine;
+        return Ok(Scan::NotGenuine);
     };
     if row.kid != kid {
-        return not_genuine;
+        return Ok(Scan::NotGenuine);
     }
     if row.revoked_at.is_some() {
-        return Ok(Some((Scan::Revoked { tenant, code: row }, tx)));
+        return Ok(Scan::Revoked { tenant, code: row });
     }
     let causes = db_codes::open_causes(&mut tx, row.id).await?;
-    Ok(Some((
-        Scan::Genuine {
-            tenant,
-            code: row,
-            causes,
-        },
-        tx,
-    )))
+    tx.commit().await?;
+    Ok(Scan::Genuine {
+        tenant,
+        code: row,
+        causes,
+    })
 }
 
 /// A tenant's public keys, as published at `/t/{tenant}/code-key`.

@@ -75,27 +75,12 @@ impl From<SourceRow> for SourceView {
 }
 
 /// What the scan page shows: "进货来源已申报" with the latest declaration's date and place.
-#[derive(Clone, Debug)]
-pub struct Badge {
-    pub received_on: NaiveDate,
-    pub place: String,
-    pub checked: bool,
-}
+pub use nightmarket_db::scan::LatestGoods as Badge;
 
-/// The badge for a code's scan page, when its stall sells food or produce and its vendor declared.
-pub async fn badge(tx: &mut TenantTx, code: &CodeRow) -> AppResult<Option<Badge>> {
-    if !CATEGORIES.contains(&code.category.as_str()) {
-        return Ok(None);
-    }
-    Ok(db::goods::for_vendor(tx, code.vendor_id, 1)
-        .await?
-        .into_iter()
-        .next()
-        .map(|r| Badge {
-            received_on: r.received_on,
-            place: r.place,
-            checked: r.checked_at.is_some(),
-        }))
+/// The badge for a code's scan page from its vendor's latest declaration: only when the stall
+/// sells food or produce.
+pub fn badge(code: &CodeRow, latest: Option<Badge>) -> Option<Badge> {
+    latest.filter(|_| CATEGORIES.contains(&code.category.as_str()))
 }
 
 /// Whether the vendor has a live food or produce stall (who may declare).

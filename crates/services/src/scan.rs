@@ -15,7 +15,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::Ctx;
-use crate::codes::{self, Scan};
+use crate::codes;
 use crate::error::AppResult;
 use crate::ratings::{RatingView, Tonight};
 use nightmarket_db::codes::{CauseRow, CodeRow};
@@ -187,43 +187,6 @@ impl ScanCache {
     }
 }
 
-async fn read(
-    ctx: &Ctx,
-    mut tx: nightmarket_db::TenantTx,
-    tenant: Tenant,
-    code: CodeRow,
-    causes: Vec<CauseRow>,
-) -> AppResult<ScanData> {
-    let now = ctx.clock.now();
-    let night = code
-        .hours()
-        .business_date(now.with_timezone(&tenant.timezone).naive_local());
-    let checkin = db::checkins::for_night(&mut tx, code.id, night).await?;
-    let score = db::scores::get(&mut tx, code.id).await?;
-    let ratings = db::ratings::counted_for_code(&mut tx, code.id, RATINGS_SHOWN)
-        .await?
-        .iter()
-        .map(|r| RatingView::of(r, true))
-        .collect();
-    let settings = db::settings::get(&mut tx).await?;
-    let goods = crate::goods::badge(&mut tx, &code).await?;
-    let credentials = db::credentials::for_vendor(&mut tx, code.vendor_id).await?;
-    tx.commit().await?;
-    Ok(ScanData {
-        tenant,
-        code,
-        causes,
-        score,
-        ratings,
-        hotline: settings.complaint_hotline,
-        vouchers_at_yellow: settings.vouchers_at_yellow,
-        night,
-        checkin,
-        goods,
-        credentials,
-    })
-}
-
 /// The scan page's data for a scanned URL: from memory when this code was read since its last
 /// change, else from the database (the signature checked as `codes::scan` does).
 pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scanned> {
@@ -243,17 +206,39 @@ pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&s
         });
     }
     let mark = ctx.scan_cache.mark();
-    let Some((scanned, tx)) = codes::scan_in(ctx, code, kid, signature).await? else {
+    let Some((tenant, kid, signature)) = codes::claimed(ctx, code, kid, signature).await? else {
         return Ok(Scanned::NotGenuine);
     };
-    let (tenant, row, causes, revoked) = match scanned {
-        Scan::Genuine { tenant, code, causes } => (tenant, code, causes, false),
-        Scan::Revoked { tenant, code } => (tenant, code, Vec::new(), true),
-        Scan::NotGenuine => return Ok(Scanned::NotGenuine),
+    // One round trip for all of it (db::scan::page). The night a check-in counts for depends on
+    // the market's hours, which the same read brings: it asks for both candidate nights.
+    let local = now.with_timezone(&tenant.timezone).naive_local();
+    let nights = [local.date(), local.date() - chrono::Duration::days(1)];
+    let Some(row) = db::scan::page(&ctx.db, tenant.id, kid, code, &nights, RATINGS_SHOWN).await? else {
+        return Ok(Scanned::NotGenuine);
     };
-    let key = (tenant.id, row.id);
-    ctx.scan_cache.ids.insert((tenant.slug.clone(), row.code.clone()), key);
-    let data = Arc::new(read(ctx, tx, tenant, row, causes).await?);
+    if !codes::signed_by(&row.public_key, kid, code, &signature) {
+        return Ok(Scanned::NotGenuine);
+    }
+    let night = row.code.hours().business_date(local);
+    let revoked = row.code.revoked_at.is_some();
+    let defaults = db::settings::Settings::default();
+    let key = (tenant.id, row.code.id);
+    ctx.scan_cache
+        .ids
+        .insert((tenant.slug.clone(), row.code.code.clone()), key);
+    let data = Arc::new(ScanData {
+        tenant,
+        goods: crate::goods::badge(&row.code, row.goods),
+        causes: if revoked { Vec::new() } else { row.causes },
+        score: row.score,
+        ratings: row.ratings.iter().map(|r| RatingView::of(r, true)).collect(),
+        hotline: row.complaint_hotline.unwrap_or(defaults.complaint_hotline),
+        vouchers_at_yellow: row.vouchers_at_yellow.unwrap_or(defaults.vouchers_at_yellow),
+        night,
+        checkin: row.check_ins.into_iter().find(|c| c.business_date == night),
+        credentials: row.credentials,
+        code: row.code,
+    });
     ctx.scan_cache.keep(key, data.clone(), mark);
     Ok(if revoked {
         Scanned::Revoked(data)
