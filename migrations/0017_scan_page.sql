@@ -13,12 +13,14 @@
 -- co-located with the tenant tables, so that it runs on the tenant's worker.
 --
 -- One row when `p_code` is a code of the tenant signed with the key `p_kid` (revoked or not);
--- none otherwise. The caller verifies the signature with the row's `public_key`. The check-ins
+-- none otherwise (nor when the key is gone). The caller compares the URL's signature with the
+-- code's: the signature stored at issue is the one the key made, so a URL that carries it is the
+-- URL we issued, exactly as a verification would find, for a fraction of the cost (the public
+-- keys remain for offline checks; the cached page is matched the same way). The check-ins
 -- are those of the nights in `p_nights` (a code's business night depends on its market's hours,
 -- which this call is what reads: the caller passes the two candidate nights and picks).
 create function scan_page(p_tenant uuid, p_kid text, p_code text, p_nights date[], p_ratings integer)
     returns table (
-        public_key         bytea,
         id                 uuid,
         code               text,
         vendor_id          uuid,
@@ -57,7 +59,7 @@ as $$
 begin
     perform set_config('app.tenant_id', p_tenant::text, true);
     return query
-    select k.public_key, c.id, c.code, c.vendor_id, c.application_id, c.market_id, c.slot_id, c.stall_name,
+    select c.id, c.code, c.vendor_id, c.application_id, c.market_id, c.slot_id, c.stall_name,
            c.category, c.vendor_name_masked, c.licence_facts, c.kid, c.signature, c.colour, c.revoked_at,
            c.created_at, c.updated_at, m.name, m.opens_at, m.closes_at, s.code,
            (select coalesce(json_agg(x order by x.created_at), '[]')

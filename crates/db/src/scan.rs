@@ -24,8 +24,6 @@ pub struct LatestGoods {
 /// Everything a scan page shows about one code, as one statement read it.
 #[derive(Debug)]
 pub struct ScanRow {
-    /// The public key of the key that signed the code: the caller verifies the signature.
-    pub public_key: Vec<u8>,
     pub code: CodeRow,
     /// Open causes, oldest first.
     pub causes: Vec<CauseRow>,
@@ -41,7 +39,7 @@ pub struct ScanRow {
     pub credentials: Vec<CredentialRow>,
 }
 
-/// The code `code` of `tenant` signed with key `kid`, with what its scan page shows, in one round
+/// The code `code` of `tenant` signed with key `kid` (which the tenant still has), with what its scan page shows, in one round
 /// trip and one snapshot; None when the tenant has no such code. `nights` are the business nights
 /// whose check-ins to read; `ratings` how many ratings.
 pub async fn page(
@@ -54,7 +52,7 @@ pub async fn page(
 ) -> Result<Option<ScanRow>, sqlx::Error> {
     let ratings = i32::try_from(ratings).unwrap_or(i32::MAX);
     let row = sqlx::query!(
-        r#"select public_key as "public_key!", id as "id!", code as "code!", vendor_id as "vendor_id!",
+        r#"select id as "id!", code as "code!", vendor_id as "vendor_id!",
                   application_id as "application_id!", market_id as "market_id!", slot_id as "slot_id!",
                   stall_name as "stall_name!", category as "category!: Category",
                   vendor_name_masked as "vendor_name_masked!", licence_facts as "licence_facts!: Json<LicenceFacts>",
@@ -75,7 +73,6 @@ pub async fn page(
     .fetch_optional(db.global())
     .await?;
     Ok(row.map(|r| ScanRow {
-        public_key: r.public_key,
         code: CodeRow {
             id: r.id,
             code: r.code,

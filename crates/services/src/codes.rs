@@ -167,7 +167,7 @@ pub enum Scan {
 }
 
 fn verifies(key: &KeyRow, code: &str, signature: &[u8]) -> bool {
-    signed_by(&key.public_key, &key.kid, code, signature)
+    verifies_message(&key.public_key, &signed_message(&key.kid, code), signature)
 }
 
 /// A code of `tenant` by its text as typed or scanned (trimmed); 404 when there is none.
@@ -197,11 +197,6 @@ pub(crate) async fn claimed<'a>(
         return Ok(None);
     };
     Ok(ctx.tenants.by_slug(&ctx.db, slug).await?.map(|t| (t, kid, signature)))
-}
-
-/// Whether `signature` is the key's (`public_key` of key `kid`) signature of `code`.
-pub(crate) fn signed_by(public_key: &[u8], kid: &str, code: &str, signature: &[u8]) -> bool {
-    verifies_message(public_key, &signed_message(kid, code), signature)
 }
 
 /// Looks a scanned code up and checks its signature.
