@@ -329,11 +329,13 @@ pub fn router(state: AppState) -> Router {
     // Static files are prepared once (compressed, tagged) and need nothing of the stack but the
     // security headers: no session, no body, no database, nothing to log or time out. They are
     // what every page load fetches, so they skip the rest (see BENCHMARKS.md).
+    let https = state.config.secure_cookies();
     let assets = Router::new().route("/static/{*path}", get(assets::serve)).layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            .layer(middleware::from_fn_with_state(state.clone(), security::headers)),
+            // A plain function over the response: no state to clone, no boxed future.
+            .map_response(move |response| security::add_headers(response, https)),
     );
 
     pages

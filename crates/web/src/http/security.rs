@@ -13,28 +13,41 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
 script-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
 form-action 'self'; frame-ancestors 'none'";
 
-pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let h = response.headers_mut();
-    let mut set = |name: header::HeaderName, value: &'static str| {
-        h.entry(name).or_insert(HeaderValue::from_static(value));
-    };
-    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
-    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(header::X_FRAME_OPTIONS, "DENY");
-    set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
-    set(
+/// The security headers every response carries (unless a handler set its own), in one list for
+/// the pages' stack and the static files alike.
+const HEADERS: [(header::HeaderName, HeaderValue); 6] = [
+    (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")),
+    (
         header::HeaderName::from_static("permissions-policy"),
-        "camera=(), microphone=(), geolocation=(self)",
-    );
-    set(
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(self)"),
+    ),
+    (
         header::HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
-    if state.config.secure_cookies() {
-        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+        HeaderValue::from_static("same-origin"),
+    ),
+];
+
+/// Only over HTTPS (the public URL's scheme).
+const HSTS: (header::HeaderName, HeaderValue) = (
+    header::STRICT_TRANSPORT_SECURITY,
+    HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+);
+
+/// Adds the security headers to `response`; `https` adds HSTS.
+pub fn add_headers(mut response: Response, https: bool) -> Response {
+    let h = response.headers_mut();
+    for (name, value) in HEADERS.iter().chain(https.then_some(&HSTS)) {
+        h.entry(name).or_insert_with(|| value.clone());
     }
     response
+}
+
+/// The middleware of the pages' stack (the static files add them without one: app.rs).
+pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    add_headers(next.run(request).await, state.config.secure_cookies())
 }
 
 /// Refuses state-changing requests that a browser says come from another site.
