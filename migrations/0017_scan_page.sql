@@ -1,10 +1,12 @@
--- The scan page's data in one round trip.
+-- The scan pages' data in one round trip.
 --
 -- A first visit of a code (a crowd's, the moment a market opens) read the key, the code, its
 -- causes, tonight's check-in, the score, the newest ratings, the settings, the goods badge and
 -- the credentials in a transaction of eleven round trips; on a machine where the server and
 -- PostgreSQL share a processor the round trips, not the reads, were most of the cost (see
--- BENCHMARKS.md). This function reads all of it with one statement, in one call.
+-- BENCHMARKS.md). This function reads all of it with one statement, in one call, and for as many
+-- codes as are asked at once: the first visits that arrive together (a crowd at the opening) are
+-- read together (services::scan::FirstVisits), so each costs a share of one statement.
 --
 -- It is an ordinary (SECURITY INVOKER) function: it sets the tenant for its own statement's
 -- transaction exactly as `TenantTx::begin` does (`is_local`, so nothing outlives the call on a
@@ -12,14 +14,14 @@
 -- other statement of the application role. On Citus it would be distributed by `p_tenant`,
 -- co-located with the tenant tables, so that it runs on the tenant's worker.
 --
--- One row when `p_code` is a code of the tenant signed with the key `p_kid` (revoked or not);
--- none otherwise (nor when the key is gone). The caller compares the URL's signature with the
+-- A row for each of `p_codes` that is a code of the tenant (revoked or not) whose key the tenant
+-- still has; none for the others. The caller compares the URL's key id and signature with the
 -- code's: the signature stored at issue is the one the key made, so a URL that carries it is the
 -- URL we issued, exactly as a verification would find, for a fraction of the cost (the public
 -- keys remain for offline checks; the cached page is matched the same way). The check-ins
 -- are those of the nights in `p_nights` (a code's business night depends on its market's hours,
 -- which this call is what reads: the caller passes the two candidate nights and picks).
-create function scan_page(p_tenant uuid, p_kid text, p_code text, p_nights date[], p_ratings integer)
+create function scan_pages(p_tenant uuid, p_codes text[], p_nights date[], p_ratings integer)
     returns table (
         id                 uuid,
         code               text,
@@ -96,8 +98,8 @@ begin
                           where o.tenant_id = p_tenant and o.vendor_id = c.vendor_id
                           order by o.received_on desc, o.created_at desc
                           limit 1) g on true
-     where c.tenant_id = p_tenant and c.code = p_code and c.kid = p_kid;
+     where c.tenant_id = p_tenant and c.code = any (p_codes);
 end
 $$;
 
-grant execute on function scan_page(uuid, text, text, date[], integer) to nightmarket_app;
+grant execute on function scan_pages(uuid, text[], date[], integer) to nightmarket_app;

@@ -1,4 +1,4 @@
-//! The scan page's data, read in one call (migration 0017's `scan_page`).
+//! The scan pages' data, read in one call (migration 0017's `scan_pages`).
 
 use chrono::NaiveDate;
 use sqlx::types::Json;
@@ -22,7 +22,7 @@ pub struct LatestGoods {
 }
 
 /// Everything a scan page shows about one code, as one statement read it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ScanRow {
     pub code: CodeRow,
     /// Open causes, oldest first.
@@ -39,19 +39,18 @@ pub struct ScanRow {
     pub credentials: Vec<CredentialRow>,
 }
 
-/// The code `code` of `tenant` signed with key `kid` (which the tenant still has), with what its scan page shows, in one round
-/// trip and one snapshot; None when the tenant has no such code. `nights` are the business nights
-/// whose check-ins to read; `ratings` how many ratings.
-pub async fn page(
+/// The codes `codes` of `tenant` (those it has, revoked or not, with a key it still has), with what
+/// their scan pages show, in one round trip and one snapshot. `nights` are the business nights
+/// whose check-ins to read; `ratings` how many ratings per code.
+pub async fn pages(
     db: &Db,
     tenant: TenantId,
-    kid: &str,
-    code: &str,
+    codes: &[String],
     nights: &[NaiveDate],
     ratings: i64,
-) -> Result<Option<ScanRow>, sqlx::Error> {
+) -> Result<Vec<ScanRow>, sqlx::Error> {
     let ratings = i32::try_from(ratings).unwrap_or(i32::MAX);
-    let row = sqlx::query!(
+    let rows = sqlx::query!(
         r#"select id as "id!", code as "code!", vendor_id as "vendor_id!",
                   application_id as "application_id!", market_id as "market_id!", slot_id as "slot_id!",
                   stall_name as "stall_name!", category as "category!: Category",
@@ -63,16 +62,17 @@ pub async fn page(
                   score as "score: Json<Score>", ratings as "ratings!: Json<Vec<RatingRow>>",
                   complaint_hotline, vouchers_at_yellow, goods_received_on, goods_place, goods_checked,
                   credentials as "credentials!: Json<Vec<CredentialRow>>"
-           from scan_page($1, $2, $3, $4, $5)"#,
+           from scan_pages($1, $2, $3, $4)"#,
         tenant.0,
-        kid,
-        code,
+        codes,
         nights,
         ratings
     )
-    .fetch_optional(db.global())
+    .fetch_all(db.global())
     .await?;
-    Ok(row.map(|r| ScanRow {
+    Ok(rows
+        .into_iter()
+        .map(|r| ScanRow {
         code: CodeRow {
             id: r.id,
             code: r.code,
@@ -110,5 +110,6 @@ pub async fn page(
             _ => None,
         },
         credentials: r.credentials.0,
-    }))
+    })
+        .collect())
 }

@@ -102,6 +102,8 @@ pub struct CtxParts {
     pub live: live::Live,
     /// Scan pages' data (`scan`).
     pub scan_cache: scan::ScanCache,
+    /// First visits of scan pages, read together (`scan`).
+    pub first_visits: scan::FirstVisits,
     /// Scans counted in memory until the next flush (`scan_counts`).
     pub scan_counts: scan_counts::ScanCounter,
     /// The voucher claim workers of this instance.

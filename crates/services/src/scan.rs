@@ -16,7 +16,11 @@ use uuid::Uuid;
 
 use crate::Ctx;
 use crate::codes;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use nightmarket_db::scan::ScanRow;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::{mpsc, oneshot};
 use crate::ratings::{RatingView, Tonight};
 use nightmarket_db::codes::{CauseRow, CodeRow};
 use nightmarket_db::{self as db, checkins::CheckInRow};
@@ -209,15 +213,17 @@ pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&s
     let Some((tenant, kid, _)) = codes::claimed(ctx, code, kid, signature).await? else {
         return Ok(Scanned::NotGenuine);
     };
-    // One round trip for all of it (db::scan::page). The night a check-in counts for depends on
-    // the market's hours, which the same read brings: it asks for both candidate nights.
+    // One round trip for all of it, shared with the other first visits of the moment
+    // (FirstVisits). The night a check-in counts for depends on the market's hours, which the
+    // same read brings: it asks for both candidate nights.
     let local = now.with_timezone(&tenant.timezone).naive_local();
     let nights = [local.date(), local.date() - chrono::Duration::days(1)];
-    let Some(row) = db::scan::page(&ctx.db, tenant.id, kid, code, &nights, RATINGS_SHOWN).await? else {
+    let Some(row) = ctx.first_visits.read(ctx, tenant.id, code, nights).await? else {
         return Ok(Scanned::NotGenuine);
     };
-    // The signature the code was issued with (migration 0017 says why this is the check).
-    if Some(row.code.signature.as_str()) != signature {
+    // The key id and signature the code was issued with (migration 0017 says why this is the
+    // check).
+    if row.code.kid != kid || Some(row.code.signature.as_str()) != signature {
         return Ok(Scanned::NotGenuine);
     }
     let night = row.code.hours().business_date(local);
@@ -246,6 +252,104 @@ pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&s
     } else {
         Scanned::Genuine(data)
     })
+}
+
+/// How many first visits one statement reads at most.
+const VISITS_READ_TOGETHER: usize = 64;
+
+/// A first visit waiting to be read.
+struct Visit {
+    code: String,
+    nights: [NaiveDate; 2],
+    reply: oneshot::Sender<AppResult<Option<ScanRow>>>,
+}
+
+/// The first visits of this instance, read together: one reader per tenant takes whatever is
+/// waiting (a crowd's first scans at the opening arrive together) and reads it with one statement
+/// (`db::scan::pages`), so that a crowd of first visits costs a few statements rather than one
+/// each; a lone visit is read at once, as before. Nothing is held back to make a batch: a batch is
+/// what arrived while the last one was read.
+#[derive(Clone, Default)]
+pub struct FirstVisits {
+    readers: Arc<Mutex<HashMap<TenantId, mpsc::Sender<Visit>>>>,
+}
+
+impl FirstVisits {
+    /// The code's scan data (None: the tenant has no such code).
+    pub(crate) async fn read(
+        &self,
+        ctx: &Ctx,
+        tenant: TenantId,
+        code: &str,
+        nights: [NaiveDate; 2],
+    ) -> AppResult<Option<ScanRow>> {
+        let (reply, answer) = oneshot::channel();
+        let visit = Visit {
+            code: code.to_string(),
+            nights,
+            reply,
+        };
+        let Some(Ok(())) = self.reader(ctx, tenant).map(|r| r.try_send(visit)) else {
+            // No reader to take it (a full queue): read it alone.
+            return read_alone(ctx, tenant, code, nights).await;
+        };
+        match answer.await {
+            Ok(read) => read,
+            Err(_) => read_alone(ctx, tenant, code, nights).await,
+        }
+    }
+
+    fn reader(&self, ctx: &Ctx, tenant: TenantId) -> Option<mpsc::Sender<Visit>> {
+        let mut readers = self.readers.lock().ok()?;
+        if let Some(r) = readers.get(&tenant).filter(|r| !r.is_closed()) {
+            return Some(r.clone());
+        }
+        let (tx, rx) = mpsc::channel(4 * VISITS_READ_TOGETHER);
+        readers.insert(tenant, tx.clone());
+        tokio::spawn(reader(ctx.clone(), tenant, rx));
+        Some(tx)
+    }
+}
+
+async fn read_alone(ctx: &Ctx, tenant: TenantId, code: &str, nights: [NaiveDate; 2]) -> AppResult<Option<ScanRow>> {
+    let rows = db::scan::pages(&ctx.db, tenant, &[code.to_string()], &nights, RATINGS_SHOWN).await?;
+    Ok(rows.into_iter().next())
+}
+
+/// A tenant's reader: reads what is waiting, up to [`VISITS_READ_TOGETHER`] at a time.
+async fn reader(ctx: Ctx, tenant: TenantId, mut rx: mpsc::Receiver<Visit>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < VISITS_READ_TOGETHER {
+            match rx.try_recv() {
+                Ok(v) => batch.push(v),
+                Err(_) => break,
+            }
+        }
+        let mut codes: Vec<String> = batch.iter().map(|v| v.code.clone()).collect();
+        codes.sort();
+        codes.dedup();
+        let mut nights: Vec<NaiveDate> = batch.iter().flat_map(|v| v.nights).collect();
+        nights.sort();
+        nights.dedup();
+        match db::scan::pages(&ctx.db, tenant, &codes, &nights, RATINGS_SHOWN).await {
+            Ok(rows) => {
+                let rows: HashMap<String, ScanRow> = rows.into_iter().map(|r| (r.code.code.clone(), r)).collect();
+                for v in batch {
+                    let _ = v.reply.send(Ok(rows.get(&v.code).cloned()));
+                }
+            }
+            Err(e) => {
+                let e = AppError::from(e);
+                for v in batch {
+                    let _ = v.reply.send(Err(match &e {
+                        AppError::Unavailable => AppError::Unavailable,
+                        other => AppError::Internal(anyhow::anyhow!("reading scan pages: {other}")),
+                    }));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

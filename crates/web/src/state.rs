@@ -66,6 +66,7 @@ impl AppState {
             scan_cache,
             scan_counts: nightmarket_services::scan_counts::ScanCounter::default(),
             claims: nightmarket_services::vouchers::ClaimQueues::default(),
+            first_visits: nightmarket_services::scan::FirstVisits::default(),
             chain_checks: nightmarket_services::audit::chain_checks(),
             sessions,
             shopper_keys,
