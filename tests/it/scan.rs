@@ -369,3 +369,52 @@ async fn every_phone_gets_the_same_kept_scan_page_and_a_change_shows_at_once() {
     let (_, again) = scan_gzipped(&app, &b, &stall.path).await;
     assert_eq!(again, after);
 }
+
+/// First visits that arrive together are read together (services::scan::FirstVisits): each phone
+/// still gets its own stall's page, a code visited twice in the same moment both times, and a
+/// forged signature among them still nothing.
+#[tokio::test]
+async fn first_visits_arriving_together_each_get_their_own_page() {
+    let app = app().await;
+    let codes: Vec<(String, String, String, String)> =
+        sqlx::query_as("select code, kid, signature, stall_name from codes where revoked_at is null")
+            .fetch_all(&app.owner)
+            .await
+            .unwrap();
+    assert!(codes.len() >= 3, "the demo has codes in several tenants");
+    let client = app.client();
+    let visit = |path: String| {
+        let request = client.get(app.url(&path));
+        async move {
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let mut visits = Vec::new();
+    for (code, kid, signature, stall) in &codes {
+        let genuine = format!("/c/{code}?k={kid}&s={signature}");
+        let forged = format!("/c/{code}?k={kid}&s={}A", &signature[..signature.len() - 1]);
+        let forged = if forged == genuine {
+            format!("/c/{code}?k={kid}&s={}B", &signature[..signature.len() - 1])
+        } else {
+            forged
+        };
+        visits.push((visit(genuine.clone()), Some(stall.clone())));
+        visits.push((visit(genuine), Some(stall.clone())));
+        visits.push((visit(forged), None));
+    }
+    let (futures, expected): (Vec<_>, Vec<_>) = visits.into_iter().unzip();
+    // Many at once, within what the test server takes on at once (its admission control).
+    let answers: Vec<(u16, String)> =
+        futures::StreamExt::collect(futures::StreamExt::buffered(futures::stream::iter(futures), 32)).await;
+    for ((status, html), stall) in answers.into_iter().zip(expected) {
+        match stall {
+            Some(stall) => {
+                assert_eq!(status, 200, "{html}");
+                let escaped = stall.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                assert!(html.contains(&format!("<h1>{escaped}</h1>")), "{stall}: {html}");
+            }
+            None => assert_eq!(status, 404, "{html}"),
+        }
+    }
+}

@@ -17,16 +17,16 @@ use uuid::Uuid;
 use crate::Ctx;
 use crate::codes;
 use crate::error::{AppError, AppResult};
-use nightmarket_db::scan::ScanRow;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use tokio::sync::{mpsc, oneshot};
 use crate::ratings::{RatingView, Tonight};
 use nightmarket_db::codes::{CauseRow, CodeRow};
+use nightmarket_db::scan::ScanRow;
 use nightmarket_db::{self as db, checkins::CheckInRow};
 use nightmarket_domain::hours::OpeningHours;
 use nightmarket_domain::score::Score;
 use nightmarket_domain::tenant::{Tenant, TenantId};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::{mpsc, oneshot};
 
 pub const CHANNEL: &str = "nightmarket_scan";
 /// The payload that drops every cached page.
