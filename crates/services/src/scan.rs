@@ -5,7 +5,9 @@
 //! (`TenantTx::touch`), and at commit this instance forgets it at once; triggers on the tables
 //! (migrations/0007_scan.sql) NOTIFY `nightmarket_scan`, so every other instance forgets it a
 //! moment later. A listener that lost its connection forgets everything. What depends on the
-//! clock alone (the market opening, the night turning) is computed at each request.
+//! clock alone (the market opening, the night turning) is computed at each request. A miss reads
+//! everything in one statement (`db::scan::pages`), shared by the first visits of the moment
+//! ([`FirstVisits`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use moka::sync::Cache;
