@@ -194,7 +194,8 @@ impl ScanCache {
 }
 
 /// The scan page's data for a scanned URL: from memory when this code was read since its last
-/// change, else from the database (the signature checked as `codes::scan` does).
+/// change, else from the database; either way only for the key id and signature the code was
+/// issued with.
 pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&str>) -> AppResult<Scanned> {
     let now = ctx.clock.now();
     if let (Some(kid), Some(signature), Some(slug)) = (kid, signature, kid.and_then(nightmarket_domain::code::tenant_of_kid))
