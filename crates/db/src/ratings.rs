@@ -103,23 +103,6 @@ pub async fn for_code(tx: &mut TenantTx, code: Uuid, limit: i64) -> Result<Vec<R
     .await
 }
 
-/// The newest counted ratings of a stall: what shoppers see on the scan page.
-pub async fn counted_for_code(tx: &mut TenantTx, code: Uuid, limit: i64) -> Result<Vec<RatingRow>, sqlx::Error> {
-    let tenant = tx.tenant().0;
-    sqlx::query_as!(
-        RatingRow,
-        "select id, code_id, business_date, stars, tags, comment, created_at, hidden_at, hidden_reason, reply, replied_at,
-                status, held_reason, decision_note
-         from ratings where tenant_id = $1 and code_id = $2 and status = 'counted'
-         order by created_at desc limit $3",
-        tenant,
-        code,
-        limit
-    )
-    .fetch_all(tx.conn())
-    .await
-}
-
 /// Ratings held for an official, oldest first, with their stall.
 pub async fn held(tx: &mut TenantTx, limit: i64) -> Result<Vec<(RatingRow, String, String)>, sqlx::Error> {
     let tenant = tx.tenant().0;

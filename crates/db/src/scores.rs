@@ -64,22 +64,6 @@ pub async fn inputs(
     })
 }
 
-/// The stored score of a code (None before its first computation).
-pub async fn get(tx: &mut TenantTx, code: Uuid) -> Result<Option<Score>, sqlx::Error> {
-    let tenant = tx.tenant().0;
-    let row = sqlx::query_scalar!(
-        "select components from stall_scores where tenant_id = $1 and code_id = $2",
-        tenant,
-        code
-    )
-    .fetch_optional(tx.conn())
-    .await?;
-    // A stored score that does not read as one is an error, not a stall without a score.
-    row.map(serde_json::from_value)
-        .transpose()
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
 /// Stores a code's score; returns false (and writes nothing) when it is unchanged.
 pub async fn put(tx: &mut TenantTx, code: Uuid, s: &Score) -> Result<bool, sqlx::Error> {
     tx.touch(code);

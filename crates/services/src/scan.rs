@@ -213,7 +213,7 @@ pub async fn scan(ctx: &Ctx, code: &str, kid: Option<&str>, signature: Option<&s
         });
     }
     let mark = ctx.scan_cache.mark();
-    let Some((tenant, kid, _)) = codes::claimed(ctx, code, kid, signature).await? else {
+    let Some((tenant, kid)) = codes::claimed(ctx, code, kid, signature).await? else {
         return Ok(Scanned::NotGenuine);
     };
     // One round trip for all of it, shared with the other first visits of the moment
