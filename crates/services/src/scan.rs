@@ -337,9 +337,18 @@ async fn reader(ctx: Ctx, tenant: TenantId, mut rx: mpsc::Receiver<Visit>) {
         nights.dedup();
         match db::scan::pages(&ctx.db, tenant, &codes, &nights, RATINGS_SHOWN).await {
             Ok(rows) => {
-                let rows: HashMap<String, ScanRow> = rows.into_iter().map(|r| (r.code.code.clone(), r)).collect();
-                for v in batch {
-                    let _ = v.reply.send(Ok(rows.get(&v.code).cloned()));
+                let mut rows: HashMap<String, ScanRow> = rows.into_iter().map(|r| (r.code.code.clone(), r)).collect();
+                // A code's last visit in the batch takes its row; only a code visited twice in
+                // the same moment is copied.
+                let mut seen = std::collections::HashSet::new();
+                let last: Vec<bool> = batch.iter().rev().map(|v| seen.insert(v.code.as_str())).collect();
+                for (v, last) in batch.into_iter().zip(last.into_iter().rev()) {
+                    let row = if last {
+                        rows.remove(&v.code)
+                    } else {
+                        rows.get(&v.code).cloned()
+                    };
+                    let _ = v.reply.send(Ok(row));
                 }
             }
             Err(e) => {
