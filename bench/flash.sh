@@ -11,6 +11,8 @@
 #   VOUCHERS=20000 SHOPPERS=60000 bench/flash.sh
 #   CRASH_AT=6 bench/flash.sh                      # the crash run: kill -9 the server 6 s into the
 #                                                  # rush, start it again, let wrk finish
+#   STATEMENTS=1 bench/flash.sh                   # and what PostgreSQL spent its time on (the top
+#                                                  # statements of pg_stat_statements)
 #   SERVER_LOG=warn,nightmarket::services::vouchers=debug EXPLAIN_MS=15 bench/flash.sh
 #                                                  # keep the server's log (each claim batch: size,
 #                                                  # time) and PostgreSQL's, with the plans of
@@ -23,7 +25,10 @@ SHOPPERS=${SHOPPERS:-300000}
 CONNECTIONS=${CONNECTIONS:-256}
 DURATION=${DURATION:-40s}
 THREADS=${THREADS:-2}
-OPENS_IN=${OPENS_IN:-20}
+OPENS_IN=${OPENS_IN:-30}
+PAGE_DURATION=${PAGE_DURATION:-10s}
+# The yardstick: the plain-SQL claim under pgbench, on the same PostgreSQL in the same run.
+REF_CLIENTS=${REF_CLIENTS:-64}
 CRASH_AT=${CRASH_AT:-}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
@@ -54,6 +59,10 @@ if [ -n "${EXPLAIN_MS:-}" ]; then
   printf "session_preload_libraries = 'auto_explain'\nauto_explain.log_min_duration = '%sms'\n" "$EXPLAIN_MS" \
     >>"$DIR/data/pg/data/postgresql.auto.conf"
 fi
+if [ -n "${STATEMENTS:-}" ]; then
+  # What the database spent its time on during the rush (printed after it): pg_stat_statements.
+  printf "shared_preload_libraries = 'pg_stat_statements'\n" >>"$DIR/data/pg/data/postgresql.auto.conf"
+fi
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
 start_server() {
@@ -72,9 +81,16 @@ PSQL=(psql -X -q -t -A -h "$DIR/data/pg/run" -U postgres nightmarket)
 # Open the window OPENS_IN seconds from now; wrk starts a little before.
 "${PSQL[@]}" -c "update campaigns set claim_start = now() + interval '$OPENS_IN seconds',
                    claim_end = now() + interval '$OPENS_IN seconds' + interval '2 hours' where id = '$CAMPAIGN'"
-sleep $((OPENS_IN - 2))
-
 export TOKENS="$DIR/tokens.txt" OUT="$DIR"
+# The waiting page, while the shoppers wait: the campaign's page, signed in, before the opening.
+echo "== the waiting page: $CONNECTIONS connections, $PAGE_DURATION"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$PAGE_DURATION" --latency -s bench/campaign-page.lua "$BASE" | tee "$DIR/waiting.txt" \
+  | grep -E 'Requests/sec|^ +(50|99)%|Non-2xx|Socket errors' || true
+OPENING=$("${PSQL[@]}" -c "select extract(epoch from claim_start - now()) from campaigns where id = '$CAMPAIGN'")
+awk -v s="$OPENING" 'BEGIN { exit !(s > 2) }' || { echo "the waiting page ran past the opening: raise OPENS_IN" >&2; exit 1; }
+[ -z "${STATEMENTS:-}" ] || "${PSQL[@]}" -c "create extension if not exists pg_stat_statements" -c "select pg_stat_statements_reset()" >/dev/null
+sleep "$(awk -v s="$OPENING" 'BEGIN { printf "%.1f", s - 2 }')"
+
 echo "== the rush: $CONNECTIONS connections, $DURATION"
 if [ -z "$CRASH_AT" ]; then
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -s bench/flash.lua "$BASE" | tee "$DIR/wrk.txt"
@@ -92,6 +108,17 @@ else
   wait "$WRK"
   cat "$DIR/wrk.txt"
 fi
+
+if [ -n "${STATEMENTS:-}" ]; then
+  "${PSQL[@]}" -F ' | ' -c "select calls, round(total_exec_time) as ms, round((total_exec_time / calls)::numeric, 3) as ms_each, rows,
+               regexp_replace(left(query, 110), '\s+', ' ', 'g')
+        from pg_stat_statements order by total_exec_time desc limit 12"
+fi
+# The claim page, as shoppers reload it after the sell-out.
+echo "== the campaign's page after the rush: $CONNECTIONS connections, $PAGE_DURATION"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$PAGE_DURATION" --latency -s bench/campaign-page.lua "$BASE" | tee "$DIR/page.txt" \
+  | grep -E 'Requests/sec|^ +(50|99)%|Non-2xx|Socket errors' || true
+
 
 cat "$DIR"/acked-*.txt | awk 'NF == 2' | sort -u >"$DIR/acked.txt"
 chmod 644 "$DIR/acked.txt"
@@ -113,3 +140,31 @@ grep '^STATUS' "$DIR/wrk.txt" || true
 echo "persons holding more than one: $DOUBLED"
 echo "acknowledged (distinct request ids): $ACKED; acknowledged but missing in the database: $MISSING"
 echo "server peak RSS: $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' "/proc/$SERVER/status")"
+for page in waiting page; do
+  awk -v n="$page" '/^Requests\/sec/ {r = $2} $1 == "50%" {a = $2} $1 == "99%" {b = $2} /Non-2xx/ {e = $NF}
+    END { printf "campaign page (%s): %s req/s, p50 %s, p99 %s%s\n", n == "page" ? "after the sell-out" : "waiting", r, a, b,
+          e ? ", NON-2XX " e : "" }' "$DIR/$page.txt"
+done
+
+# The yardstick, on the same PostgreSQL: the plain-SQL claim, one transaction each, under pgbench.
+echo
+echo "== the yardstick: pgbench, $REF_CLIENTS clients, the plain-SQL claim (bench/flash-reference.sql)"
+"${PSQL[@]}" -c "drop schema if exists flash_reference cascade" -c "create schema flash_reference" \
+  -c "create table flash_reference.vouchers (seq integer primary key, holder bigint, claimed_at timestamptz)" \
+  -c "create index vouchers_free on flash_reference.vouchers (seq) where holder is null" \
+  -c "create table flash_reference.holders (person bigint primary key)" \
+  -c "insert into flash_reference.vouchers (seq) select g from generate_series(1, $VOUCHERS) g" \
+  -c "vacuum analyze flash_reference.vouchers" -c "checkpoint"
+REF_SECONDS=${DURATION%s}
+pgbench -n -h "$DIR/data/pg/run" -U postgres -c "$REF_CLIENTS" -j "$THREADS" -T "$REF_SECONDS" -D shoppers="$SHOPPERS" -D vouchers="$VOUCHERS" \
+  -f bench/flash-reference.sql nightmarket >"$DIR/pgbench.txt" 2>&1 || { cat "$DIR/pgbench.txt"; exit 1; }
+grep -E '^(number of transactions actually processed|latency average|tps)' "$DIR/pgbench.txt" || true
+read -r REF_CLAIMED REF_SPAN < <("${PSQL[@]}" -F ' ' -c "select count(*), extract(epoch from max(claimed_at) - min(claimed_at))
+                                                     from flash_reference.vouchers where holder is not null")
+REF_DOUBLED=$("${PSQL[@]}" -c "select count(*) from (select holder from flash_reference.vouchers where holder is not null
+                                group by holder having count(*) > 1) x")
+echo "pgbench: claimed $REF_CLAIMED of $VOUCHERS in $REF_SPAN s; persons holding more than one: $REF_DOUBLED"
+awk -v c="$REF_CLAIMED" -v s="$REF_SPAN" 'BEGIN { if (s > 0) printf "pgbench successful claims/s: %.0f\n", c / s }'
+awk -v a="$CLAIMED" -v sa="$SPAN" -v b="$REF_CLAIMED" -v sb="$REF_SPAN" \
+  'BEGIN { if (sa > 0 && sb > 0) printf "server / pgbench: %.2f (target >= 2)\n", (a / sa) / (b / sb) }'
+
