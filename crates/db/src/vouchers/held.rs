@@ -15,50 +15,36 @@ pub struct VoucherRow {
     pub used_at: Option<DateTime<Utc>>,
 }
 
-/// What the shoppers of a batch already hold in a campaign.
-pub async fn held(tx: &mut TenantTx, campaign: Uuid, shoppers: &[Uuid]) -> Result<Vec<VoucherRow>, sqlx::Error> {
+/// What a batch's claims have to be checked against, in one probe of the shopper index per
+/// shopper: the vouchers the shoppers hold in this campaign, and those of other campaigns claimed
+/// under one of the batch's request keys (a request id names one request, and a claim on another
+/// campaign is another request).
+pub async fn held(
+    tx: &mut TenantTx,
+    campaign: Uuid,
+    shoppers: &[Uuid],
+    keys: &[String],
+) -> Result<Vec<VoucherRow>, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_as!(
         VoucherRow,
-        // One index probe per shopper, whatever the statistics say: the lateral subquery with its
-        // limit (the most one person may hold) cannot be turned into a join that reads the whole
-        // campaign. (`shopper_id = any($3)`, with statistics taken before the rush when no voucher
-        // had a holder, walked every claimed voucher of the tenant: each batch slower than the last.)
+        // One index probe per shopper (a person holds a handful of vouchers across campaigns),
+        // whatever the statistics say: the lateral subquery behind `offset 0` cannot be turned into
+        // a join. (Written as a join or `exists`, and planned with statistics taken before the
+        // rush when no voucher had a holder, it walked every claimed voucher of the tenant: each
+        // batch slower than the last.)
         r#"select v.campaign_id as "campaign_id!", v.seq as "seq!", v.shopper_id, v.slot, v.request_key,
                   v.claimed_at, v.expires_at, v.used_at
            from unnest($3::uuid[]) as s(id)
            cross join lateral (
                select * from vouchers x
-               where x.tenant_id = $1 and x.campaign_id = $2 and x.shopper_id = s.id
-               limit 100) v"#,
+               where x.tenant_id = $1 and x.shopper_id = s.id
+                 and (x.campaign_id = $2 or x.request_key = any($4::text[]))
+               offset 0) v"#,
         tenant,
         campaign,
-        shoppers
-    )
-    .fetch_all(tx.conn())
-    .await
-}
-
-/// Of these (shopper, request key) pairs, the keys that already claimed a voucher of another
-/// campaign: a request id names one request, and a claim on another campaign is another request.
-pub async fn keys_used_elsewhere(
-    tx: &mut TenantTx,
-    campaign: Uuid,
-    shoppers: &[Uuid],
-    keys: &[String],
-) -> Result<Vec<String>, sqlx::Error> {
-    let tenant = tx.tenant().0;
-    // Through the shopper index: a person holds a handful of vouchers across campaigns.
-    sqlx::query_scalar!(
-        r#"select k.key as "key!"
-           from unnest($2::uuid[], $3::text[]) as k(shopper, key)
-           where exists (select 1 from vouchers x
-                         where x.tenant_id = $1 and x.shopper_id = k.shopper and x.request_key = k.key
-                           and x.campaign_id <> $4)"#,
-        tenant,
         shoppers,
-        keys,
-        campaign
+        keys
     )
     .fetch_all(tx.conn())
     .await

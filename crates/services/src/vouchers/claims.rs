@@ -1,19 +1,29 @@
 //! The claim, batched, so a rush of thousands a second costs a few transactions a second.
 //!
-//! A claim is queued to its campaign's worker (one per campaign per server instance). The worker
-//! takes what is waiting (up to [`BATCH`]) and settles it in one transaction: what the shoppers
-//! already hold (repeats of a request id get the same voucher; the per-person limit), then one
-//! statement that gives free vouchers to the rest, then one audit record for the batch, then the
-//! commit — and only then the answers. The database guarantees what matters (a voucher row has
-//! one holder; a person's slots are 1..limit and unique; a request key is used once), so a bug or a
-//! second instance cannot over-issue. A full queue sheds load with 429 and Retry-After.
+//! A claim is queued to one of its campaign's workers ([`LANES`] per campaign per server instance,
+//! a person's claims always to the same one). A worker takes what is waiting (up to [`BATCH`]) and
+//! settles it in one transaction: what the shoppers already hold (repeats of a request id get the
+//! same voucher; the per-person limit), then one statement that gives free vouchers to the rest,
+//! then one audit record for the batch, then the commit — and only then the answers. The lanes
+//! settle side by side, so that while one batch waits for the database the next is already being
+//! settled (one worker alone kept the database waiting on it: BENCHMARKS.md, "The voucher rush").
+//! The database guarantees what matters (a voucher row has one holder; a person's slots are
+//! 1..limit and unique; a request key is used once), so a bug or a second instance cannot
+//! over-issue. A full queue sheds load with 429 and Retry-After.
 
 use super::*;
 
 /// The most claims settled in one transaction.
 pub const BATCH: usize = 512;
-/// Claims waiting per campaign beyond which new ones are shed (429).
-pub const QUEUE: usize = 20_000;
+/// Claims waiting per lane beyond which new ones are shed (429).
+pub const QUEUE: usize = 5_000;
+/// Workers per campaign per instance. A person's claims go to one lane (by their id), so within
+/// an instance no two batches compete for one person's slots or request ids.
+pub const LANES: usize = 4;
+/// How long a lane that found no free voucher answers "sold out" without looking again: a
+/// voucher another batch held locked and then let go (a rolled-back batch, here or on another
+/// instance) is found again after this.
+const SOLD_OUT_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What a claim came to.
 #[derive(Clone, Debug)]
@@ -70,30 +80,54 @@ struct ClaimRequest {
 }
 
 type Key = (TenantId, Uuid);
+/// A campaign's lane.
+type LaneKey = (TenantId, Uuid, usize);
 
 /// The per-campaign claim workers of this instance.
 #[derive(Clone, Default)]
 pub struct ClaimQueues {
-    workers: Arc<Mutex<HashMap<Key, mpsc::Sender<ClaimRequest>>>>,
+    workers: Arc<Mutex<HashMap<LaneKey, mpsc::Sender<ClaimRequest>>>>,
+    /// What a campaign's lanes have found, shared between them.
+    progress: Arc<Mutex<HashMap<Key, Arc<Progress>>>>,
 }
 
 impl ClaimQueues {
-    /// Drops a campaign's worker (it is made again on the next claim), e.g. after its terms change.
+    /// Drops a campaign's workers (they are made again on the next claim), e.g. after its terms
+    /// change.
     pub fn forget(&self, tenant: TenantId, campaign: Uuid) {
         if let Ok(mut w) = self.workers.lock() {
-            w.remove(&(tenant, campaign));
+            w.retain(|(t, c, _), _| (*t, *c) != (tenant, campaign));
+        }
+        if let Ok(mut p) = self.progress.lock() {
+            p.remove(&(tenant, campaign));
         }
     }
 
-    fn sender(&self, ctx: &Ctx, key: Key) -> Option<mpsc::Sender<ClaimRequest>> {
+    /// The lane a person's claims on a campaign go to.
+    fn lane(shopper: Uuid) -> usize {
+        (shopper.as_u128() % LANES as u128) as usize
+    }
+
+    fn sender(&self, ctx: &Ctx, key: Key, shopper: Uuid) -> Option<mpsc::Sender<ClaimRequest>> {
+        let lane = (key.0, key.1, Self::lane(shopper));
         let mut workers = self.workers.lock().ok()?;
-        if let Some(s) = workers.get(&key).filter(|s| !s.is_closed()) {
+        if let Some(s) = workers.get(&lane).filter(|s| !s.is_closed()) {
             return Some(s.clone());
         }
+        let progress = self.progress.lock().ok()?.entry(key).or_default().clone();
         let (tx, rx) = mpsc::channel(QUEUE);
-        workers.insert(key, tx.clone());
-        tokio::spawn(worker(ctx.clone(), key, rx));
+        workers.insert(lane, tx.clone());
+        tokio::spawn(worker(ctx.clone(), lane, progress, rx));
         Some(tx)
+    }
+
+    /// Drops a lane whose worker stopped (idle), unless another took its place.
+    fn stopped(&self, lane: LaneKey) {
+        if let Ok(mut w) = self.workers.lock()
+            && w.get(&lane).is_some_and(|s| s.is_closed())
+        {
+            w.remove(&lane);
+        }
     }
 }
 
@@ -113,7 +147,7 @@ pub async fn claim(ctx: &Ctx, tenant: TenantId, campaign: Uuid, shopper: Uuid, r
     let request_key = request_key(shopper, request_id)?;
     let sender = ctx
         .claims
-        .sender(ctx, (tenant, campaign))
+        .sender(ctx, (tenant, campaign), shopper)
         .ok_or(AppError::RateLimited { retry_after_secs: 1 })?;
     let (reply, answer) = oneshot::channel();
     let request = ClaimRequest {
@@ -130,24 +164,60 @@ pub async fn claim(ctx: &Ctx, tenant: TenantId, campaign: Uuid, shopper: Uuid, r
         .map_err(|_| AppError::RateLimited { retry_after_secs: 1 })?
 }
 
-/// What a campaign's worker knows between batches.
+/// What a campaign's lanes know between batches.
 struct Progress {
-    /// A claim found no free voucher: later claims are answered sold out without a search.
-    sold_out: bool,
+    /// When a claim last found no free voucher: claims are answered sold out without a search
+    /// for [`SOLD_OUT_RECHECK`] after it.
+    sold_out_at: Mutex<Option<std::time::Instant>>,
     /// Free vouchers are looked for from here (every lower one was taken when last looked).
-    from_seq: i32,
+    from_seq: std::sync::atomic::AtomicI32,
 }
 
-/// One campaign's worker: settles what is waiting, a batch at a time, until idle for a minute.
-async fn worker(ctx: Ctx, key: Key, mut rx: mpsc::Receiver<ClaimRequest>) {
-    let mut progress = Progress {
-        sold_out: false,
-        from_seq: 1,
-    };
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            sold_out_at: Mutex::new(None),
+            from_seq: std::sync::atomic::AtomicI32::new(1),
+        }
+    }
+}
+
+impl Progress {
+    fn sold_out(&self) -> bool {
+        self.sold_out_at
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .is_some_and(|at| at.elapsed() < SOLD_OUT_RECHECK)
+    }
+
+    fn found_sold_out(&self) {
+        if let Ok(mut at) = self.sold_out_at.lock() {
+            *at = Some(std::time::Instant::now());
+        }
+    }
+
+    fn search_start(&self) -> i32 {
+        self.from_seq.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn taken_up_to(&self, seq: i32) {
+        self.from_seq.fetch_max(seq + 1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// One lane's worker: settles what is waiting, a batch at a time, until idle for a minute.
+async fn worker(ctx: Ctx, lane: LaneKey, progress: Arc<Progress>, mut rx: mpsc::Receiver<ClaimRequest>) {
+    let key = (lane.0, lane.1);
     loop {
         let first = match tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await {
             Ok(Some(r)) => r,
-            _ => break,
+            Ok(None) => break,
+            // Idle: take no more, but settle what was queued meanwhile (recv gives it, then None).
+            Err(_) => {
+                rx.close();
+                continue;
+            }
         };
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -157,11 +227,12 @@ async fn worker(ctx: Ctx, key: Key, mut rx: mpsc::Receiver<ClaimRequest>) {
             }
         }
         let started = std::time::Instant::now();
-        let outcome = settle(&ctx, key, &batch, &mut progress).await;
+        let outcome = settle(&ctx, key, &batch, &progress).await;
         tracing::debug!(
+            lane = lane.2,
             size = batch.len(),
             ms = started.elapsed().as_secs_f64() * 1e3,
-            sold_out = progress.sold_out,
+            sold_out = progress.sold_out(),
             "claims: batch settled"
         );
         match outcome {
@@ -180,7 +251,7 @@ async fn worker(ctx: Ctx, key: Key, mut rx: mpsc::Receiver<ClaimRequest>) {
                         request_key: r.request_key.clone(),
                         reply: oneshot::channel().0,
                     }];
-                    let answer = match settle(&ctx, key, &one, &mut progress).await {
+                    let answer = match settle(&ctx, key, &one, &progress).await {
                         Ok(mut a) => Ok(a.remove(0)),
                         Err(_) => Err(AppError::RateLimited { retry_after_secs: 1 }),
                     };
@@ -189,7 +260,7 @@ async fn worker(ctx: Ctx, key: Key, mut rx: mpsc::Receiver<ClaimRequest>) {
             }
         }
     }
-    ctx.claims.forget(key.0, key.1);
+    ctx.claims.stopped(lane);
 }
 
 /// Settles a batch in one transaction; the answers are in the batch's order.
@@ -197,7 +268,7 @@ async fn settle(
     ctx: &Ctx,
     (tenant, campaign): Key,
     batch: &[ClaimRequest],
-    progress: &mut Progress,
+    progress: &Progress,
 ) -> AppResult<Vec<Claimed>> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(tenant).await?;
@@ -214,7 +285,13 @@ async fn settle(
     let mut shoppers: Vec<Uuid> = batch.iter().map(|r| r.shopper).collect();
     shoppers.sort();
     shoppers.dedup();
-    let held = db::vouchers::held(&mut tx, campaign, &shoppers).await?;
+    let keys: Vec<String> = batch.iter().map(|r| r.request_key.clone()).collect();
+    let (held, other): (Vec<VoucherRow>, Vec<VoucherRow>) = db::vouchers::held(&mut tx, campaign, &shoppers, &keys)
+        .await?
+        .into_iter()
+        .partition(|v| v.campaign_id == campaign);
+    // Keys that claimed a voucher of another campaign.
+    let elsewhere: std::collections::HashSet<String> = other.into_iter().filter_map(|v| v.request_key).collect();
     let mut by_key: HashMap<&str, &VoucherRow> = HashMap::new();
     let mut count: HashMap<Uuid, i16> = HashMap::new();
     for v in &held {
@@ -234,28 +311,13 @@ async fn settle(
         /// the limit if that one got a voucher, else the reason it did not.
         After(usize),
     }
+    let sold_out = progress.sold_out();
     let mut plans = Vec::with_capacity(batch.len());
     let mut takes: Vec<Take> = Vec::new();
     let mut first_of: HashMap<&str, usize> = HashMap::new();
     // The latest take of each person in this batch (for a claim over the limit only through it).
     let mut last_take: HashMap<Uuid, usize> = HashMap::new();
     let held_count = count.clone();
-    let elsewhere = {
-        let fresh: Vec<&ClaimRequest> = batch
-            .iter()
-            .filter(|r| !by_key.contains_key(r.request_key.as_str()))
-            .collect();
-        if fresh.is_empty() {
-            std::collections::HashSet::new()
-        } else {
-            let shoppers: Vec<Uuid> = fresh.iter().map(|r| r.shopper).collect();
-            let keys: Vec<String> = fresh.iter().map(|r| r.request_key.clone()).collect();
-            db::vouchers::keys_used_elsewhere(&mut tx, campaign, &shoppers, &keys)
-                .await?
-                .into_iter()
-                .collect::<std::collections::HashSet<String>>()
-        }
-    };
     for (i, r) in batch.iter().enumerate() {
         if let Some(v) = by_key.get(r.request_key.as_str()) {
             plans.push(Plan::Done(claimed(v, false)));
@@ -278,7 +340,7 @@ async fn settle(
             }
             continue;
         }
-        if progress.sold_out {
+        if sold_out {
             plans.push(Plan::Done(Claimed::SoldOut));
             continue;
         }
@@ -293,12 +355,13 @@ async fn settle(
         });
     }
     let expires = voucher::expires(c.terms.use_until, c.terms.use_days, now);
+    let from_seq = progress.search_start();
     let mut given = if takes.is_empty() {
         Vec::new()
     } else {
-        db::vouchers::take(&mut tx, campaign, progress.from_seq, &takes, now, expires).await?
+        db::vouchers::take(&mut tx, campaign, from_seq, &takes, now, expires).await?
     };
-    if given.len() < takes.len() && progress.from_seq > 1 {
+    if given.len() < takes.len() && from_seq > 1 {
         // Past the hint there were too few: look again from the start (another instance may have
         // skipped rows this worker had passed) before calling the campaign sold out.
         let got: std::collections::HashSet<&str> = given.iter().filter_map(|v| v.request_key.as_deref()).collect();
@@ -315,12 +378,12 @@ async fn settle(
         given.extend(more);
     }
     if given.len() < takes.len() {
-        progress.sold_out = true;
+        progress.found_sold_out();
     }
     // Claimed rows stay in the free index as dead entries until vacuum; starting the next search
     // past them keeps each batch's search short as the rush goes on.
     if let Some(max) = given.iter().map(|v| v.seq).max() {
-        progress.from_seq = progress.from_seq.max(max + 1);
+        progress.taken_up_to(max);
     }
     let by_taken: HashMap<&str, &VoucherRow> = given
         .iter()
