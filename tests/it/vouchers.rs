@@ -341,6 +341,12 @@ async fn two_thousand_concurrent_claims_for_two_hundred_vouchers_give_exactly_tw
     }
     assert_eq!(statuses.get(&201).copied().unwrap_or(0), 200);
     assert!(statuses.get(&410).copied().unwrap_or(0) > 0, "{statuses:?}");
+    // The campaign's count, kept by the batches side by side (one shard per connection), adds up.
+    let admin = app.token("nanan", "admin").await;
+    let (_, c) = app
+        .get_json(&format!("/api/v1/t/nanan/campaigns/{id}"), Some(&admin))
+        .await;
+    assert_eq!(c["claimed"].as_i64(), Some(200), "{c}");
 }
 
 pub(crate) async fn redeem(app: &TestApp, token: &str, code: &str, bill_fen: i64, key: &str) -> (u16, Value) {
@@ -738,6 +744,12 @@ async fn settlement_sums_what_each_vendor_took_and_the_numbers_come_out_in_fen()
         (Some(2000), Some(11800))
     );
     assert_eq!(st["leverage"], "5.90");
+    // The campaign's own counts (kept by the database as vouchers change) agree, the reversal too.
+    let (s, c) = app
+        .get_json(&format!("/api/v1/t/nanan/campaigns/{id}"), Some(&official))
+        .await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!((c["claimed"].as_i64(), c["used"].as_i64()), (Some(3), Some(2)));
     assert_eq!(st["claim_curve"].as_array().unwrap().len(), 30);
     let (_, figures) = app.get_json("/api/v1/t/nanan/voucher-figures", Some(&official)).await;
     assert_eq!(

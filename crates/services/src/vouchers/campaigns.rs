@@ -60,7 +60,7 @@ pub(super) async fn load(
     now: DateTime<Utc>,
 ) -> AppResult<(CampaignRow, Campaign)> {
     let row = db::vouchers::get(tx, id, lock).await?.ok_or(AppError::NotFound)?;
-    let (_, claimed, used) = db::vouchers::counts(tx, id).await?;
+    let (claimed, used) = db::vouchers::counts(tx, id).await?;
     let v = view(&row, now, claimed, used)?;
     Ok((row, v))
 }
@@ -84,30 +84,64 @@ async fn campaigns(ctx: &Ctx, tenant: TenantId, drafts: bool) -> AppResult<Vec<C
         if !drafts && c.state == State::Draft {
             continue;
         }
-        let (_, claimed, used) = db::vouchers::counts(&mut tx, c.id).await?;
+        let (claimed, used) = db::vouchers::counts(&mut tx, c.id).await?;
         out.push(view(&c, now, claimed, used)?);
     }
     Ok(out)
 }
 
-/// A campaign shoppers may see (a draft is not found).
-pub async fn get(ctx: &Ctx, tenant: TenantId, id: Uuid) -> AppResult<Campaign> {
-    campaign(ctx, tenant, id, false).await
+/// A campaign's page as a shopper sees it: the campaign, how many of its vouchers they hold, the
+/// names of the markets where it may be used (empty: every market) and whether yellow stalls take
+/// vouchers. One transaction: it is the page a crowd reloads while it waits for the opening.
+pub struct ShopperCampaign {
+    pub campaign: Campaign,
+    pub held_here: i64,
+    pub markets: Vec<String>,
+    pub at_yellow: bool,
+}
+
+/// A campaign shoppers may see (a draft is not found), as `shopper` (if signed in) sees it.
+pub async fn for_shopper(ctx: &Ctx, tenant: TenantId, id: Uuid, shopper: Option<Uuid>) -> AppResult<ShopperCampaign> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(tenant).await?;
+    let (row, campaign) = load(&mut tx, id, false, now).await?;
+    if row.state == State::Draft {
+        return Err(AppError::NotFound);
+    }
+    let held_here = match shopper {
+        Some(s) => db::vouchers::of_shopper(&mut tx, s)
+            .await?
+            .iter()
+            .filter(|v| v.campaign_id == id)
+            .count() as i64,
+        None => 0,
+    };
+    let markets = if row.terms.market_ids.is_empty() {
+        Vec::new()
+    } else {
+        db::markets::list(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|m| row.terms.market_ids.contains(&m.id))
+            .map(|m| m.name)
+            .collect()
+    };
+    let at_yellow = db::settings::get(&mut tx).await?.vouchers_at_yellow;
+    tx.commit().await?;
+    Ok(ShopperCampaign {
+        campaign,
+        held_here,
+        markets,
+        at_yellow,
+    })
 }
 
 /// Any campaign of the tenant, a draft too (staff).
 pub async fn get_any(ctx: &Ctx, staff: &Actor, id: Uuid) -> AppResult<Campaign> {
     staff.require_staff()?;
-    campaign(ctx, staff.tenant_id(), id, true).await
-}
-
-async fn campaign(ctx: &Ctx, tenant: TenantId, id: Uuid, drafts: bool) -> AppResult<Campaign> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.tenant(tenant).await?;
-    let (row, v) = load(&mut tx, id, false, now).await?;
-    if !drafts && row.state == State::Draft {
-        return Err(AppError::NotFound);
-    }
+    let mut tx = ctx.db.tenant(staff.tenant_id()).await?;
+    let (_, v) = load(&mut tx, id, false, now).await?;
     Ok(v)
 }
 

@@ -100,14 +100,6 @@ async fn refuse(
     AppError::Conflict(Msg::new(reason))
 }
 
-/// Whether the tenant lets yellow stalls take vouchers (its setting; red ones never do).
-pub async fn yellow_takes_vouchers(ctx: &Ctx, tenant: TenantId) -> AppResult<bool> {
-    let mut tx = ctx.db.tenant(tenant).await?;
-    let yes = db::settings::get(&mut tx).await?.vouchers_at_yellow;
-    tx.commit().await?;
-    Ok(yes)
-}
-
 /// Whether a code of this colour may take vouchers under the tenant's setting.
 fn takes_vouchers(colour: Colour, at_yellow: bool) -> bool {
     match colour {

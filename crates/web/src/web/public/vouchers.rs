@@ -250,16 +250,13 @@ impl CampaignPage {
 
 /// Where a campaign's vouchers work, in words: its markets (every market of the district when it
 /// names none) and its stall categories (every category when it names none).
-async fn where_valid(state: &AppState, tenant: &Tenant, c: &vouchers::Campaign, page: &Page) -> AppResult<String> {
-    let markets: Vec<String> = if c.terms.market_ids.is_empty() {
+/// Where a campaign's vouchers may be used: its markets (none named: every market) and stall
+/// categories (none: every category).
+fn where_valid(c: &vouchers::Campaign, markets: &[String], page: &Page) -> String {
+    let markets: Vec<String> = if markets.is_empty() {
         vec![page.t("shopper.all_markets")]
     } else {
-        nightmarket_services::markets::list(&state.ctx, tenant.id)
-            .await?
-            .into_iter()
-            .filter(|m| c.terms.market_ids.contains(&m.id))
-            .map(|m| m.name)
-            .collect()
+        markets.to_vec()
     };
     let categories: Vec<String> = if c.terms.categories.is_empty() {
         vec![page.t("shopper.all_categories")]
@@ -271,7 +268,7 @@ async fn where_valid(state: &AppState, tenant: &Tenant, c: &vouchers::Campaign, 
             .map(|k| page.t(k.label_key()))
             .collect()
     };
-    Ok(format!("{} · {}", markets.join("、"), categories.join("、")))
+    format!("{} · {}", markets.join("、"), categories.join("、"))
 }
 
 /// Whole seconds from `now` until `at`, rounded up: coming back a fraction early would find the
@@ -298,21 +295,15 @@ async fn campaign_page(
     outcome: Option<String>,
     refresh: Option<i64>,
 ) -> HttpResult<Response> {
-    let c = vouchers::get(&state.ctx, tenant.id, id).await?;
+    let who = signed_in(state, jar, tenant.id);
+    let seen = vouchers::for_shopper(&state.ctx, tenant.id, id, who.as_ref().map(|(s, _)| *s)).await?;
+    let c = seen.campaign;
     let now = state.ctx.clock.now();
     let refresh =
         refresh.or_else(|| (c.state == CState::Scheduled).then(|| spread(seconds_until(now, c.terms.claim_start))));
-    let who = signed_in(state, jar, tenant.id);
-    let held_here = match &who {
-        Some((shopper, _)) => vouchers::mine(&state.ctx, tenant.id, *shopper)
-            .await?
-            .iter()
-            .filter(|v| v.campaign_id == c.id)
-            .count() as i64,
-        None => 0,
-    };
-    let where_valid = where_valid(state, &tenant, &c, &page).await?;
-    let at_yellow = vouchers::yellow_takes_vouchers(&state.ctx, tenant.id).await?;
+    let where_valid = where_valid(&c, &seen.markets, &page);
+    let held_here = seen.held_here;
+    let at_yellow = seen.at_yellow;
     let p = CampaignPage {
         held_here,
         where_valid,
