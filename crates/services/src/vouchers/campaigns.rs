@@ -92,7 +92,7 @@ async fn campaigns(ctx: &Ctx, tenant: TenantId, drafts: bool) -> AppResult<Vec<C
 
 /// A campaign's page as a shopper sees it: the campaign, how many of its vouchers they hold, the
 /// names of the markets where it may be used (empty: every market) and whether yellow stalls take
-/// vouchers. One transaction: it is the page a crowd reloads while it waits for the opening.
+/// vouchers. One round trip: it is the page a crowd reloads while it waits for the opening.
 pub struct ShopperCampaign {
     pub campaign: Campaign,
     pub held_here: i64,
@@ -103,36 +103,19 @@ pub struct ShopperCampaign {
 /// A campaign shoppers may see (a draft is not found), as `shopper` (if signed in) sees it.
 pub async fn for_shopper(ctx: &Ctx, tenant: TenantId, id: Uuid, shopper: Option<Uuid>) -> AppResult<ShopperCampaign> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.tenant(tenant).await?;
-    let (row, campaign) = load(&mut tx, id, false, now).await?;
-    if row.state == State::Draft {
+    let r = db::vouchers::for_shopper(&ctx.db, tenant, id, shopper)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if r.campaign.state == State::Draft {
         return Err(AppError::NotFound);
     }
-    let held_here = match shopper {
-        Some(s) => db::vouchers::of_shopper(&mut tx, s)
-            .await?
-            .iter()
-            .filter(|v| v.campaign_id == id)
-            .count() as i64,
-        None => 0,
-    };
-    let markets = if row.terms.market_ids.is_empty() {
-        Vec::new()
-    } else {
-        db::markets::list(&mut tx)
-            .await?
-            .into_iter()
-            .filter(|m| row.terms.market_ids.contains(&m.id))
-            .map(|m| m.name)
-            .collect()
-    };
-    let at_yellow = db::settings::get(&mut tx).await?.vouchers_at_yellow;
-    tx.commit().await?;
     Ok(ShopperCampaign {
-        campaign,
-        held_here,
-        markets,
-        at_yellow,
+        campaign: view(&r.campaign, now, r.claimed, r.used)?,
+        held_here: r.held_here,
+        markets: r.markets,
+        at_yellow: r
+            .vouchers_at_yellow
+            .unwrap_or(db::settings::Settings::default().vouchers_at_yellow),
     })
 }
 
