@@ -26,15 +26,17 @@ create function campaign_counts_add() returns trigger
 as $$
 begin
     if tg_op = 'UPDATE' then
+        -- What the new rows count less what the old ones did: two passes, no join.
         insert into campaign_counts as c (tenant_id, campaign_id, shard, claimed, used)
-        select n.tenant_id, n.campaign_id, (pg_backend_pid() % 8)::smallint,
-               sum((n.shopper_id is not null)::int - (o.shopper_id is not null)::int),
-               sum((n.used_at is not null)::int - (o.used_at is not null)::int)
-        from new_rows n
-        join old_rows o on o.tenant_id = n.tenant_id and o.campaign_id = n.campaign_id and o.seq = n.seq
+        select d.tenant_id, d.campaign_id, (pg_backend_pid() % 8)::smallint, sum(d.claimed), sum(d.used)
+        from (select n.tenant_id, n.campaign_id, (n.shopper_id is not null)::int as claimed,
+                     (n.used_at is not null)::int as used
+                from new_rows n
+              union all
+              select o.tenant_id, o.campaign_id, -(o.shopper_id is not null)::int, -(o.used_at is not null)::int
+                from old_rows o) d
         group by 1, 2
-        having sum((n.shopper_id is not null)::int - (o.shopper_id is not null)::int) <> 0
-            or sum((n.used_at is not null)::int - (o.used_at is not null)::int) <> 0
+        having sum(d.claimed) <> 0 or sum(d.used) <> 0
         on conflict (tenant_id, campaign_id, shard)
         do update set claimed = c.claimed + excluded.claimed, used = c.used + excluded.used;
     elsif tg_op = 'INSERT' then
