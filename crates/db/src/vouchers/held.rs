@@ -50,6 +50,21 @@ pub async fn held(
     .await
 }
 
+/// Waits until no other transaction settles this lane of the campaign, on any instance, and holds
+/// the lane until this transaction ends. A person's claims always go to the same lane, so batches
+/// that could compete for one person's slots or request id (a retry that the load balancer sent
+/// to another instance) take turns instead of failing on the unique constraints.
+pub async fn lock_lane(tx: &mut TenantTx, campaign: Uuid, lane: i32) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended('claim_lane:' || $1::uuid::text || ':' || $2::int::text, 0))",
+        campaign,
+        lane
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// One claim to make in a batch: who, which of their slots, under which request key.
 pub struct Take {
     pub shopper: Uuid,

@@ -6,7 +6,10 @@
 //! same voucher; the per-person limit), then one statement that gives free vouchers to the rest,
 //! then one audit record for the batch, then the commit — and only then the answers. The lanes
 //! settle side by side, so that while one batch waits for the database the next is already being
-//! settled (one worker alone kept the database waiting on it: BENCHMARKS.md, "The voucher rush").
+//! settled. A lane's batches on several instances take turns (an advisory lock held to the
+//! commit), so a person's claims arriving at two instances at once (a retry the load balancer sent
+//! elsewhere) are settled one after the other instead of failing on the unique constraints and
+//! being settled again one claim at a time.
 //! The database guarantees what matters (a voucher row has one holder; a person's slots are
 //! 1..limit and unique; a request key is used once), so a bug or a second instance cannot
 //! over-issue. A full queue sheds load with 429 and Retry-After.
@@ -17,8 +20,9 @@ use super::*;
 pub const BATCH: usize = 512;
 /// Claims waiting per lane beyond which new ones are shed (429).
 pub const QUEUE: usize = 5_000;
-/// Workers per campaign per instance. A person's claims go to one lane (by their id), so within
-/// an instance no two batches compete for one person's slots or request ids.
+/// Workers per campaign per instance. A person's claims go to one lane (by their id, the same on
+/// every instance), and a lane's batches take turns across instances (`db::vouchers::lock_lane`),
+/// so no two batches anywhere compete for one person's slots or request ids.
 pub const LANES: usize = 4;
 /// How long a lane that found no free voucher answers "sold out" without looking again: a
 /// voucher another batch held locked and then let go (a rolled-back batch, here or on another
@@ -208,7 +212,6 @@ impl Progress {
 
 /// One lane's worker: settles what is waiting, a batch at a time, until idle for a minute.
 async fn worker(ctx: Ctx, lane: LaneKey, progress: Arc<Progress>, mut rx: mpsc::Receiver<ClaimRequest>) {
-    let key = (lane.0, lane.1);
     loop {
         let first = match tokio::time::timeout(std::time::Duration::from_secs(60), rx.recv()).await {
             Ok(Some(r)) => r,
@@ -227,7 +230,7 @@ async fn worker(ctx: Ctx, lane: LaneKey, progress: Arc<Progress>, mut rx: mpsc::
             }
         }
         let started = std::time::Instant::now();
-        let outcome = settle(&ctx, key, &batch, &progress).await;
+        let outcome = settle(&ctx, lane, &batch, &progress).await;
         tracing::debug!(
             lane = lane.2,
             size = batch.len(),
@@ -251,7 +254,7 @@ async fn worker(ctx: Ctx, lane: LaneKey, progress: Arc<Progress>, mut rx: mpsc::
                         request_key: r.request_key.clone(),
                         reply: oneshot::channel().0,
                     }];
-                    let answer = match settle(&ctx, key, &one, &progress).await {
+                    let answer = match settle(&ctx, lane, &one, &progress).await {
                         Ok(mut a) => Ok(a.remove(0)),
                         Err(_) => Err(AppError::RateLimited { retry_after_secs: 1 }),
                     };
@@ -266,7 +269,7 @@ async fn worker(ctx: Ctx, lane: LaneKey, progress: Arc<Progress>, mut rx: mpsc::
 /// Settles a batch in one transaction; the answers are in the batch's order.
 async fn settle(
     ctx: &Ctx,
-    (tenant, campaign): Key,
+    (tenant, campaign, lane): LaneKey,
     batch: &[ClaimRequest],
     progress: &Progress,
 ) -> AppResult<Vec<Claimed>> {
@@ -282,6 +285,9 @@ async fn settle(
         State::Scheduled => return Ok(batch.iter().map(|_| Claimed::NotYet(c.terms.claim_start)).collect()),
         State::Paused | State::Ended => return Ok(batch.iter().map(|_| Claimed::Closed).collect()),
     }
+    // The lane's other batches, on other instances, wait (and are waited for) here: what they
+    // gave is then committed and read below, so the same person's claims never race.
+    db::vouchers::lock_lane(&mut tx, campaign, lane as i32).await?;
     let mut shoppers: Vec<Uuid> = batch.iter().map(|r| r.shopper).collect();
     shoppers.sort();
     shoppers.dedup();
