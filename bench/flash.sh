@@ -9,6 +9,7 @@
 #
 #   bench/flash.sh                                 # 100,000 vouchers, 300,000 shoppers, 256 connections
 #   VOUCHERS=20000 SHOPPERS=60000 bench/flash.sh
+#   INSTANCES=3 bench/flash.sh                     # three servers behind haproxy (deploy/haproxy.cfg)
 #   CRASH_AT=6 bench/flash.sh                      # the crash run: kill -9 the server 6 s into the
 #                                                  # rush, start it again, let wrk finish
 #   STATEMENTS=1 bench/flash.sh                   # and what PostgreSQL spent its time on (the top
@@ -30,6 +31,7 @@ PAGE_DURATION=${PAGE_DURATION:-10s}
 # The yardstick: the plain-SQL claim under pgbench, on the same PostgreSQL in the same run.
 REF_CLIENTS=${REF_CLIENTS:-64}
 CRASH_AT=${CRASH_AT:-}
+INSTANCES=${INSTANCES:-1}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 # NO_BUILD=1 measures the binary already in target/release (as bench/scan.sh does).
@@ -38,7 +40,11 @@ BIN=target/release/nightmarket
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/nm-flash-bench.XXXXXX")
 chmod 711 "$DIR"
 SERVER=
+PROXY=
+EXTRA_PIDS=()
 cleanup() {
+  [ -z "$PROXY" ] || kill "$PROXY" 2>/dev/null || true
+  for pid in "${EXTRA_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   if [ -n "$SERVER" ]; then kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
   # SERVER_LOG=debug (a RUST_LOG filter) keeps the server's log for a look afterwards.
   if [ -n "${SERVER_LOG:-}" ]; then
@@ -63,20 +69,64 @@ if [ -n "${STATEMENTS:-}" ]; then
   # What the database spent its time on during the rush (printed after it): pg_stat_statements.
   printf "shared_preload_libraries = 'pg_stat_statements'\n" >>"$DIR/data/pg/data/postgresql.auto.conf"
 fi
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
-start_server() {
-  env -u DATABASE_URL RUST_LOG="${SERVER_LOG:-warn}" "$BIN" serve --data-dir "$DIR/data" --no-demo \
-    --addr "127.0.0.1:$PORT" --sweep-secs 0 >>"$DIR/server.log" 2>&1 &
-  SERVER=$!
-  for _ in $(seq 1 300); do curl -fs "$BASE/healthz" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  echo "the server did not come up" >&2
-  cat "$DIR/server.log" >&2
+# With INSTANCES=1 the server answers on $PORT; with more, haproxy does (deploy/haproxy.cfg, round
+# robin) in front of the first server (which runs the data directory's PostgreSQL) and the others
+# (started like a deployment's replicas: the same database and master key, a directory each).
+SERVER_PORT=$PORT
+[ "$INSTANCES" = 1 ] || SERVER_PORT=$(free_port)
+wait_up() {
+  for _ in $(seq 1 300); do curl -fs "$1/healthz" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "a server did not come up at $1" >&2
+  cat "$DIR"/server*.log >&2
   exit 1
 }
-start_server
-PGPASSWORD=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["pg_superuser_password"])' "$DIR/data/secrets.json")
-export PGPASSWORD
+start_server() {
+  env -u DATABASE_URL RUST_LOG="${SERVER_LOG:-warn}" "$BIN" serve --data-dir "$DIR/data" --no-demo \
+    --addr "127.0.0.1:$SERVER_PORT" --sweep-secs 0 --trust-proxy >>"$DIR/server.log" 2>&1 &
+  SERVER=$!
+  wait_up "http://127.0.0.1:$SERVER_PORT"
+}
+EXTRA_PIDS=()
+EXTRA_PORTS=()
+# start_extra N: the Nth other instance (1-based).
+start_extra() {
+  local i=$1
+  mkdir -p "$DIR/extra-$i"
+  env DATABASE_URL="postgres://postgres:$PGPASSWORD@localhost/nightmarket?host=$DIR/data/pg/run" \
+    NIGHTMARKET_MASTER_KEY="$MASTER_KEY" RUST_LOG="${SERVER_LOG:-warn}" "$BIN" serve --data-dir "$DIR/extra-$i" \
+    --no-demo --addr "127.0.0.1:${EXTRA_PORTS[$i]}" --sweep-secs 0 --trust-proxy >>"$DIR/server-$i.log" 2>&1 &
+  EXTRA_PIDS[$i]=$!
+  wait_up "http://127.0.0.1:${EXTRA_PORTS[$i]}"
+}
+start_instances() {
+  start_server
+  PGPASSWORD=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["pg_superuser_password"])' "$DIR/data/secrets.json")
+  MASTER_KEY=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["master_key"])' "$DIR/data/secrets.json")
+  export PGPASSWORD
+  [ "$INSTANCES" = 1 ] && return 0
+  command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { echo "INSTANCES needs haproxy (apt-get install haproxy)" >&2; exit 2; }
+  local servers="    server app0 127.0.0.1:$SERVER_PORT check"
+  for i in $(seq 1 $((INSTANCES - 1))); do
+    EXTRA_PORTS[$i]=$(free_port)
+    start_extra "$i"
+    servers="$servers"$'\n'"    server app$i 127.0.0.1:${EXTRA_PORTS[$i]} check"
+  done
+  SERVERS="$servers" python3 -c '
+import os, sys
+out = []
+for line in open("deploy/haproxy.cfg"):
+    if line.lstrip().startswith("resolvers "): break
+    out.append(os.environ["SERVERS"] + "\n" if line.lstrip().startswith("server-template ") else line)
+sys.stdout.write("".join(out))' >"$DIR/haproxy.cfg"
+  NIGHTMARKET_PROXY_BIND="127.0.0.1:$PORT" "$(command -v haproxy || echo /usr/sbin/haproxy)" -q -f "$DIR/haproxy.cfg" \
+    >"$DIR/haproxy.log" 2>&1 &
+  PROXY=$!
+  wait_up "$BASE"
+}
+start_instances
 PSQL=(psql -X -q -t -A -h "$DIR/data/pg/run" -U postgres nightmarket)
 # Open the window OPENS_IN seconds from now; wrk starts a little before.
 "${PSQL[@]}" -c "update campaigns set claim_start = now() + interval '$OPENS_IN seconds',
@@ -99,11 +149,18 @@ else
   WRK=$!
   sleep $((2 + CRASH_AT))
   BEFORE=$("${PSQL[@]}" -c "select count(*) from vouchers where campaign_id = '$CAMPAIGN' and shopper_id is not null")
-  kill -9 "$SERVER"
-  wait "$SERVER" 2>/dev/null || true
-  echo "== kill -9 the server ${CRASH_AT} s into the rush ($BEFORE claimed by then); starting it again"
+  if [ "$INSTANCES" = 1 ]; then
+    kill -9 "$SERVER"
+    wait "$SERVER" 2>/dev/null || true
+    echo "== kill -9 the server ${CRASH_AT} s into the rush ($BEFORE claimed by then); starting it again"
+  else
+    # The first server runs PostgreSQL (it stops with it): one of the others is killed.
+    kill -9 "${EXTRA_PIDS[1]}"
+    wait "${EXTRA_PIDS[1]}" 2>/dev/null || true
+    echo "== kill -9 instance 2 of $INSTANCES ${CRASH_AT} s into the rush ($BEFORE claimed by then); starting it again"
+  fi
   CRASHED=$(date +%s.%N)
-  start_server
+  if [ "$INSTANCES" = 1 ]; then start_server; else start_extra 1; fi
   awk -v a="$CRASHED" -v b="$(date +%s.%N)" 'BEGIN { printf "== serving again after %.1f s\n", b - a }'
   wait "$WRK"
   cat "$DIR/wrk.txt"
