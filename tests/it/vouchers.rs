@@ -689,6 +689,14 @@ async fn the_waiting_page_asks_the_browser_to_come_back_instead_of_hammering() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+    // Nor is one tenant's campaign under another tenant's address.
+    let r = app
+        .client()
+        .get(app.url(&format!("/t/shangcheng/vouchers/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }
 
 #[tokio::test]
@@ -707,6 +715,22 @@ async fn settlement_sums_what_each_vendor_took_and_the_numbers_come_out_in_fen()
         let (s, _) = claim(&app, &client, &id, token, &format!("k{i}")).await;
         assert_eq!(s, 201);
     }
+    // The campaign's page (one call of shopper_campaign): what is left, and what this shopper holds.
+    let page = |cookie: Option<String>| {
+        let mut r = client.get(app.url(&format!("/t/nanan/vouchers/{id}")));
+        if let Some(c) = cookie {
+            r = r.header("cookie", c);
+        }
+        async move { r.send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page(Some(format!("nm_shopper={}", people[0].1))).await;
+    assert!(html.contains("id=\"left\">7 / 10"), "{html}");
+    assert!(html.contains("id=\"held-here\""), "{html}");
+    let html = page(None).await;
+    assert!(
+        html.contains("id=\"left\">7 / 10") && !html.contains("id=\"held-here\""),
+        "{html}"
+    );
     let official = app.token("nanan", "official").await;
     let total_subsidy = |f: &Value| f.as_array().unwrap().last().unwrap()["subsidy_fen"].as_i64().unwrap();
     let (_, before) = app.get_json("/api/v1/t/nanan/voucher-figures", Some(&official)).await;
