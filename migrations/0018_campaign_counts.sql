@@ -19,38 +19,39 @@ create table campaign_counts (
 call enable_tenant_isolation('campaign_counts');
 grant select, insert, update on campaign_counts to nightmarket_app;
 
--- Adds what a statement on vouchers changed (old_rows / new_rows, the statement's transition
--- tables; an insert has only the new, a delete only the old) to this connection's shard.
+-- Adds to a campaign's counts, in this connection's shard.
+create function campaign_counts_bump(p_tenant uuid, p_campaign uuid, p_claimed bigint, p_used bigint) returns void
+    language sql
+as $$
+    insert into campaign_counts as c (tenant_id, campaign_id, shard, claimed, used)
+    values (p_tenant, p_campaign, (pg_backend_pid() % 8)::smallint, p_claimed, p_used)
+    on conflict (tenant_id, campaign_id, shard)
+    do update set claimed = c.claimed + excluded.claimed, used = c.used + excluded.used
+$$;
+
+-- Adds what a statement on vouchers changed to the counts of each campaign it touched: what the
+-- new rows count less what the old ones did (old_rows / new_rows, the statement's transition
+-- tables; an insert has only the new, a delete only the old).
 create function campaign_counts_add() returns trigger
     language plpgsql
 as $$
 begin
     if tg_op = 'UPDATE' then
-        -- What the new rows count less what the old ones did: two passes, no join.
-        insert into campaign_counts as c (tenant_id, campaign_id, shard, claimed, used)
-        select d.tenant_id, d.campaign_id, (pg_backend_pid() % 8)::smallint, sum(d.claimed), sum(d.used)
+        perform campaign_counts_bump(d.tenant_id, d.campaign_id, sum(d.claimed), sum(d.used))
         from (select n.tenant_id, n.campaign_id, (n.shopper_id is not null)::int as claimed,
                      (n.used_at is not null)::int as used
                 from new_rows n
               union all
               select o.tenant_id, o.campaign_id, -(o.shopper_id is not null)::int, -(o.used_at is not null)::int
                 from old_rows o) d
-        group by 1, 2
-        having sum(d.claimed) <> 0 or sum(d.used) <> 0
-        on conflict (tenant_id, campaign_id, shard)
-        do update set claimed = c.claimed + excluded.claimed, used = c.used + excluded.used;
+        group by d.tenant_id, d.campaign_id
+        having sum(d.claimed) <> 0 or sum(d.used) <> 0;
     elsif tg_op = 'INSERT' then
-        insert into campaign_counts as c (tenant_id, campaign_id, shard, claimed, used)
-        select tenant_id, campaign_id, (pg_backend_pid() % 8)::smallint, count(shopper_id), count(used_at)
-        from new_rows group by 1, 2 having count(shopper_id) > 0 or count(used_at) > 0
-        on conflict (tenant_id, campaign_id, shard)
-        do update set claimed = c.claimed + excluded.claimed, used = c.used + excluded.used;
+        perform campaign_counts_bump(tenant_id, campaign_id, count(shopper_id), count(used_at))
+        from new_rows group by tenant_id, campaign_id having count(shopper_id) > 0 or count(used_at) > 0;
     else
-        insert into campaign_counts as c (tenant_id, campaign_id, shard, claimed, used)
-        select tenant_id, campaign_id, (pg_backend_pid() % 8)::smallint, -count(shopper_id), -count(used_at)
-        from old_rows group by 1, 2 having count(shopper_id) > 0 or count(used_at) > 0
-        on conflict (tenant_id, campaign_id, shard)
-        do update set claimed = c.claimed + excluded.claimed, used = c.used + excluded.used;
+        perform campaign_counts_bump(tenant_id, campaign_id, -count(shopper_id), -count(used_at))
+        from old_rows group by tenant_id, campaign_id having count(shopper_id) > 0 or count(used_at) > 0;
     end if;
     return null;
 end
