@@ -212,11 +212,11 @@ pub async fn for_shopper(
     )
     .fetch_optional(db.global())
     .await?;
-    Ok(row.map(|r| ShopperCampaignRow {
+    Ok(row.map(|mut r| ShopperCampaignRow {
         claimed: r.claimed,
         used: r.used,
         held_here: r.held_here,
-        markets: r.market_names.clone(),
+        markets: std::mem::take(&mut r.market_names),
         vouchers_at_yellow: r.vouchers_at_yellow,
         campaign: campaign_row!(r),
     }))

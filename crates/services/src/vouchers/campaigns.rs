@@ -91,7 +91,7 @@ async fn campaigns(ctx: &Ctx, tenant: TenantId, drafts: bool) -> AppResult<Vec<C
 }
 
 /// A campaign's page as a shopper sees it: the campaign, how many of its vouchers they hold, the
-/// names of the markets where it may be used (empty: every market) and whether yellow stalls take
+/// names of the markets it names (it naming none: every market) and whether yellow stalls take
 /// vouchers. One round trip: it is the page a crowd reloads while it waits for the opening.
 pub struct ShopperCampaign {
     pub campaign: Campaign,

@@ -250,10 +250,10 @@ impl CampaignPage {
 
 /// Where a campaign's vouchers work, in words: its markets (every market of the district when it
 /// names none) and its stall categories (every category when it names none).
-/// Where a campaign's vouchers may be used: its markets (none named: every market) and stall
-/// categories (none: every category).
+/// Where a campaign's vouchers may be used: its markets (`markets`, their names; the campaign
+/// naming none: every market) and stall categories (none: every category).
 fn where_valid(c: &vouchers::Campaign, markets: &[String], page: &Page) -> String {
-    let markets: Vec<String> = if markets.is_empty() {
+    let markets: Vec<String> = if c.terms.market_ids.is_empty() {
         vec![page.t("shopper.all_markets")]
     } else {
         markets.to_vec()
