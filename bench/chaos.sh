@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Chaos under load: while a steady load of voucher claims, check-ins and ratings runs
-# (benches/chaos_load.rs, open loop, failed claims and check-ins retried with the same key):
+# (benches/night_load.rs, open loop, failed claims and check-ins retried with the same key):
 #   1. at 15 s, kill -9 the server, and start it again;
 #   2. at 40 s, kill -9 PostgreSQL's postmaster, and let the server bring it back by itself;
 #   3. at 65 s, freeze PostgreSQL (SIGSTOP, every process: it neither answers nor refuses, as
@@ -25,7 +25,7 @@ DURATION=${DURATION:-100}
 export RATE_CLAIMS=${RATE_CLAIMS:-100} RATE_CHECKINS=${RATE_CHECKINS:-10} RATE_RATINGS=${RATE_RATINGS:-30}
 
 build_release
-LOAD=$(bench_executable chaos_load)
+LOAD=$(bench_executable night_load)
 make_dir chaos
 echo "== seeding: $STALLS stalls, $VOUCHERS vouchers, $SHOPPERS shoppers"
 env -u DATABASE_URL RUST_LOG=warn "$BIN" bench-chaos-seed --data-dir "$DIR/data" --stalls "$STALLS" \
@@ -96,21 +96,10 @@ echo "   probes while frozen: $PROBES, of which 503: $PROBES_503, slowest ${PROB
 wait "$LOADER" || true
 cat "$DIR/load.txt"
 echo "== checking the database"
-sort -u "$DIR/acked-claims.txt" >"$DIR/claims.txt"
-sort -u "$DIR/acked-checkins.txt" >"$DIR/checkins.txt"
-sort -u "$DIR/acked-ratings.txt" >"$DIR/ratings.txt"
-chmod 644 "$DIR"/*.txt
+MISSING_CLAIMS=$(missing claims)
+MISSING_CHECKINS=$(missing checkins)
+MISSING_RATINGS=$(missing ratings)
 q() { "${PSQL[@]}" "$@" | tail -1; }
-MISSING_CLAIMS=$(q -c "create temp table acked (request_id text, seq int)" \
-  -c "\\copy acked from '$DIR/claims.txt' with (format text, delimiter ' ')" \
-  -c "select count(*) from acked a where not exists (select 1 from vouchers v
-        where v.campaign_id = '$CAMPAIGN' and v.seq = a.seq and v.request_key like '%:' || a.request_id)")
-MISSING_CHECKINS=$(q -c "create temp table acked (code_id uuid)" \
-  -c "\\copy acked from '$DIR/checkins.txt'" \
-  -c "select count(*) from acked a where not exists (select 1 from check_ins c where c.code_id = a.code_id)")
-MISSING_RATINGS=$(q -c "create temp table acked (comment text)" \
-  -c "\\copy acked from '$DIR/ratings.txt'" \
-  -c "select count(*) from acked a where not exists (select 1 from ratings r where r.comment = a.comment)")
 read -r CLAIMED TOTAL < <("${PSQL[@]}" -F ' ' -c "select count(*) filter (where shopper_id is not null), count(*)
                                                     from vouchers where campaign_id = '$CAMPAIGN'")
 DOUBLED=$(q -c "select count(*) from (select shopper_id from vouchers where campaign_id = '$CAMPAIGN'

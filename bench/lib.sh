@@ -99,3 +99,28 @@ peak_memory() {
 
 # figure NAME FILE: a value from the generator's FIGURES line.
 figure() { sed -n "s/^FIGURES.* $1=\([^ ]*\).*/\1/p; s/^FIGURES $1=\([^ ]*\).*/\1/p" "$2" | head -1; }
+
+# missing KIND: how many of the writes the load generator (benches/night_load.rs) saw acknowledged,
+# listed in $DIR/acked-KIND.txt, the database lacks (claims of campaign $CAMPAIGN, check-ins,
+# ratings, complaints, redemptions). Needs use_psql.
+missing() {
+  local list="$DIR/$1.txt" columns check
+  sort -u "$DIR/acked-$1.txt" >"$list"
+  chmod 644 "$list"
+  case $1 in
+    # A request key is the shopper's id (36 characters), a colon, and the client's request id.
+    claims)
+      columns="request_id text, seq int"
+      check="select 1 from vouchers v where v.campaign_id = '$CAMPAIGN' and v.seq = a.seq
+               and substr(v.request_key, 38) = a.request_id" ;;
+    checkins) columns="code_id uuid" check="select 1 from check_ins c where c.code_id = a.code_id" ;;
+    ratings) columns="comment text" check="select 1 from ratings r where r.comment = a.comment" ;;
+    complaints) columns="tracking text" check="select 1 from complaints c where c.tracking = a.tracking" ;;
+    redemptions)
+      columns="request_id text"
+      check="select 1 from redemptions r where substr(r.request_key, 38) = a.request_id" ;;
+    *) echo "missing: no such kind $1" >&2; return 1 ;;
+  esac
+  "${PSQL[@]}" -c "create temp table a ($columns)" -c "\\copy a from '$list' with (format text, delimiter ' ')" \
+    -c "select count(*) from a where not exists ($check)" | tail -1
+}

@@ -484,7 +484,7 @@ pub async fn seed_numbers(owner: &PgPool, keys: &Keys, load: &NumbersLoad) -> an
     Ok(loaded.admin_password)
 }
 
-/// What `seed_chaos` made, written as JSON for the chaos load (benches/chaos_load.rs).
+/// What `seed_chaos` made, written as JSON for the chaos load (benches/night_load.rs).
 #[derive(serde::Serialize)]
 pub struct ChaosSeed {
     pub tenant: String,
