@@ -62,26 +62,37 @@ async fn audit_verify_detects_an_altered_a_removed_and_a_truncated_record() {
         .unwrap();
     assert!(last >= 4);
 
-    // Someone with database access edits a record.
-    sqlx::query("update audit_log set after = '{\"name\": \"改过的\"}' where tenant_id = $1 and seq = 2")
+    // Someone with database access edits a record (the tenant's second).
+    let second: i64 =
+        sqlx::query_scalar("select seq from audit_log where tenant_id = $1 order by seq offset 1 limit 1")
+            .bind(tenant)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    sqlx::query("update audit_log set after = '{\"name\": \"改过的\"}' where tenant_id = $1 and seq = $2")
         .bind(tenant)
+        .bind(second)
         .execute(&app.owner)
         .await
         .unwrap();
     let (ok, out) = verify(&app, "nanan");
     assert!(!ok, "{out}");
-    assert!(out.contains("record 2 was altered"), "{out}");
+    assert!(out.contains(&format!("record {second} was altered")), "{out}");
     // The other tenant's chain is unaffected.
     assert!(verify(&app, "shangcheng").0);
 
     // Put it back by re-deriving nothing: remove a middle record instead, on a fresh copy.
     let app = TestApp::spawn().await;
     let tenant = app.tenant_id("nanan").await;
-    sqlx::query("delete from audit_log where tenant_id = $1 and seq = 2")
-        .bind(tenant)
-        .execute(&app.owner)
-        .await
-        .unwrap();
+    // A record in the middle of its chain.
+    sqlx::query(
+        "delete from audit_log a where tenant_id = $1 and link = 2
+           and exists (select 1 from audit_log b where b.tenant_id = a.tenant_id and b.chain = a.chain and b.link = 3)",
+    )
+    .bind(tenant)
+    .execute(&app.owner)
+    .await
+    .unwrap();
     let (ok, out) = verify(&app, "nanan");
     assert!(!ok && out.contains("missing"), "{out}");
 
@@ -96,6 +107,57 @@ async fn audit_verify_detects_an_altered_a_removed_and_a_truncated_record() {
     .unwrap();
     let (ok, out) = verify(&app, "nanan");
     assert!(!ok && out.contains("newest records were removed"), "{out}");
+}
+
+/// Audited changes of one tenant on different connections do not wait for each other: each
+/// connection writes to its own chain (of sixteen), and every chain verifies.
+#[tokio::test]
+async fn concurrent_audited_changes_of_a_tenant_take_different_chains_and_all_verify() {
+    let app = TestApp::spawn().await;
+    let tenant = nightmarket_domain::tenant::TenantId(app.tenant_id("nanan").await);
+    // Connections until two of them fall in different chains (pid % 16), each in a transaction.
+    let (mut open, mut spare) = (Vec::new(), Vec::new());
+    let mut shards = std::collections::BTreeSet::new();
+    while shards.len() < 2 {
+        let mut tx = app.state.ctx.db.tenant(tenant).await.unwrap();
+        let pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        if shards.insert(pid % 16) {
+            open.push(tx);
+        } else {
+            // Kept open, so that the pool hands out another connection.
+            spare.push(tx);
+        }
+        assert!(spare.len() < 32, "no two connections in different chains");
+    }
+    // Both write and hold their records uncommitted: with one head for the tenant the second
+    // would wait for the first to commit (and the timeout would fail the test).
+    let mut chains = Vec::new();
+    for tx in &mut open {
+        let chain: i16 = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            sqlx::query_scalar(
+                "insert into audit_log (tenant_id, seq, actor_kind, actor_label, action, subject_type, subject_id, prev_hash, hash)
+                 values ($1, 0, 'system', 'test', 'test.append', 'x', '1', '\\x00', '\\x00') returning chain",
+            )
+            .bind(tenant.0)
+            .fetch_one(tx.conn()),
+        )
+        .await
+        .expect("an audited change waited for another transaction's commit")
+        .unwrap();
+        chains.push(chain);
+    }
+    for tx in open {
+        tx.commit().await.unwrap();
+    }
+    drop(spare);
+    chains.dedup();
+    assert_eq!(chains.len(), 2, "{chains:?}");
+    let (ok, out) = verify(&app, "nanan");
+    assert!(ok, "{out}");
 }
 
 #[tokio::test]

@@ -149,22 +149,30 @@ pub struct FullRow {
     pub request_id: Option<String>,
 }
 
-/// The sequence number of the tenant's newest record (0 for none).
+/// How many records the tenant's chains hold, by their heads (0 for none): it changes with every
+/// record written, so it keys what was verified.
 pub async fn head(tx: &mut TenantTx) -> Result<i64, sqlx::Error> {
     let tenant = tx.tenant().0;
-    let seq: Option<i64> = sqlx::query_scalar!("select seq from audit_chain_heads where tenant_id = $1", tenant)
-        .fetch_optional(tx.conn())
-        .await?;
-    Ok(seq.unwrap_or(0))
+    let links: Option<i64> = sqlx::query_scalar!(
+        r#"select sum(link)::bigint from audit_chain_heads where tenant_id = $1"#,
+        tenant
+    )
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(links.unwrap_or(0))
 }
 
-/// One link of the chain as stored, with the hash recomputed from its content.
+/// One link of a chain as stored, with the hash recomputed from its content.
 #[derive(Clone, Debug)]
 pub struct Link {
     pub seq: i64,
+    pub chain: i16,
+    pub link: i64,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
     pub recomputed: Vec<u8>,
+    /// The hash before the chain's first link.
+    pub genesis: Vec<u8>,
 }
 
 /// What verification found.
@@ -172,12 +180,12 @@ pub struct Link {
 pub enum ChainBreak {
     /// A record's content no longer matches its hash (it was edited).
     Altered { seq: i64 },
-    /// A record does not point at the one before it (one was removed or re-linked).
+    /// A record does not point at the one before it in its chain (one was removed or re-linked).
     Relinked { seq: i64 },
-    /// Sequence numbers jump (records were removed).
-    Gap { after: i64, next: i64 },
-    /// The chain ends before the head says it should (the newest records were removed).
-    Truncated { last: i64, head: i64 },
+    /// Links of a chain jump (records were removed).
+    Gap { chain: i16, after: i64, next: i64 },
+    /// A chain ends before its head says it should (its newest records were removed).
+    Truncated { chain: i16, last: i64, head: i64 },
 }
 
 impl std::fmt::Display for ChainBreak {
@@ -187,13 +195,13 @@ impl std::fmt::Display for ChainBreak {
             ChainBreak::Relinked { seq } => {
                 write!(f, "record {seq} does not link to the record before it")
             }
-            ChainBreak::Gap { after, next } => {
-                write!(f, "records {} to {} are missing", after + 1, next - 1)
+            ChainBreak::Gap { chain, after, next } => {
+                write!(f, "links {} to {} of chain {chain} are missing", after + 1, next - 1)
             }
-            ChainBreak::Truncated { last, head } => {
+            ChainBreak::Truncated { chain, last, head } => {
                 write!(
                     f,
-                    "the chain ends at record {last} but its head says {head}: the newest records were removed"
+                    "chain {chain} ends at link {last} but its head says {head}: the newest records were removed"
                 )
             }
         }
@@ -212,61 +220,95 @@ impl Verification {
     }
 }
 
-/// Walks the tenant's whole chain, oldest first, in the given transaction.
+/// Where a chain's walk has got to.
+struct Walk {
+    chain: i16,
+    last_link: i64,
+    last_hash: Vec<u8>,
+}
+
+/// Walks each of the tenant's chains, oldest first, in the given transaction, and holds each
+/// against its head (migrations/0020_audit_chains.sql).
 pub async fn verify(tx: &mut TenantTx) -> Result<Verification, sqlx::Error> {
     let tenant = tx.tenant().0;
-    let genesis: Vec<u8> = sqlx::query_scalar!(r#"select audit_genesis_hash($1) as "h!""#, tenant)
-        .fetch_one(tx.conn())
-        .await?;
-    let head = sqlx::query!("select seq, hash from audit_chain_heads where tenant_id = $1", tenant)
-        .fetch_optional(tx.conn())
-        .await?;
+    let mut heads: std::collections::BTreeMap<i16, (i64, Vec<u8>)> = sqlx::query!(
+        "select chain, link, hash from audit_chain_heads where tenant_id = $1",
+        tenant
+    )
+    .fetch_all(tx.conn())
+    .await?
+    .into_iter()
+    .map(|h| (h.chain, (h.link, h.hash)))
+    .collect();
 
     let mut breaks = Vec::new();
     let mut records = 0i64;
-    let mut last_seq = 0i64;
-    let mut last_hash = genesis;
+    let mut walk: Option<Walk> = None;
+    // A chain's end against its head (a chain without a head has head 0).
+    let finish =
+        |w: Walk, heads: &mut std::collections::BTreeMap<i16, (i64, Vec<u8>)>, breaks: &mut Vec<ChainBreak>| {
+            let (head, hash) = heads.remove(&w.chain).unwrap_or((0, Vec::new()));
+            if head != w.last_link || hash != w.last_hash {
+                breaks.push(ChainBreak::Truncated {
+                    chain: w.chain,
+                    last: w.last_link,
+                    head,
+                });
+            }
+        };
     {
         let mut links = sqlx::query_as!(
             Link,
-            r#"select seq, prev_hash, hash,
+            r#"select seq, chain, link, prev_hash, hash,
                       audit_record_hash(prev_hash, tenant_id, seq, at, actor_kind, actor_id, actor_label, action,
-                                        subject_type, subject_id, before, after, request_id) as "recomputed!"
+                                        subject_type, subject_id, before, after, request_id) as "recomputed!",
+                      audit_chain_genesis(tenant_id, chain) as "genesis!"
                from audit_log
                where tenant_id = $1
-               order by seq"#,
+               order by chain, link"#,
             tenant
         )
         .fetch(tx.conn());
         while let Some(link) = links.try_next().await? {
             records += 1;
-            if link.seq != last_seq + 1 {
+            let mut w = match walk.take() {
+                Some(w) if w.chain == link.chain => w,
+                other => {
+                    if let Some(done) = other {
+                        finish(done, &mut heads, &mut breaks);
+                    }
+                    Walk {
+                        chain: link.chain,
+                        last_link: 0,
+                        last_hash: link.genesis.clone(),
+                    }
+                }
+            };
+            if link.link != w.last_link + 1 {
                 breaks.push(ChainBreak::Gap {
-                    after: last_seq,
-                    next: link.seq,
+                    chain: link.chain,
+                    after: w.last_link,
+                    next: link.link,
                 });
-            } else if link.prev_hash != last_hash {
+            } else if link.prev_hash != w.last_hash {
                 breaks.push(ChainBreak::Relinked { seq: link.seq });
             }
             if link.recomputed != link.hash {
                 breaks.push(ChainBreak::Altered { seq: link.seq });
             }
-            last_seq = link.seq;
-            last_hash = link.hash;
+            w.last_link = link.link;
+            w.last_hash = link.hash;
+            walk = Some(w);
         }
     }
-    match head {
-        Some(h) if h.seq != last_seq || h.hash != last_hash => {
-            breaks.push(ChainBreak::Truncated {
-                last: last_seq,
-                head: h.seq,
-            });
+    if let Some(done) = walk {
+        finish(done, &mut heads, &mut breaks);
+    }
+    // Heads whose chain has no record left at all (a head at 0 is a chain begun and rolled back).
+    for (chain, (head, _)) in heads {
+        if head > 0 {
+            breaks.push(ChainBreak::Truncated { chain, last: 0, head });
         }
-        None if records > 0 => breaks.push(ChainBreak::Truncated {
-            last: last_seq,
-            head: 0,
-        }),
-        _ => {}
     }
     Ok(Verification { records, breaks })
 }
