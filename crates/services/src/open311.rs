@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use nightmarket_db::complaints::{self as db_complaints, ComplaintFilter, ComplaintRow};
-use nightmarket_db::{TenantTx, markets as db_markets};
+use nightmarket_db::{self as db, TenantTx, markets as db_markets};
 use nightmarket_domain::complaint::{Category, State};
 use nightmarket_domain::tenant::Tenant;
 
@@ -123,4 +123,12 @@ async fn report_of(tx: &mut TenantTx, c: ComplaintRow) -> AppResult<Report> {
         code_id: c.code_id,
         position: market.as_ref().map(|m| (m.center_lat, m.center_lng)),
     })
+}
+
+/// What a hotline's operators are told to call about the exchange: the tenant's complaint line.
+pub async fn hotline(ctx: &Ctx, tenant: &Tenant) -> AppResult<String> {
+    let mut tx = ctx.db.tenant(tenant.id).await?;
+    let settings = db::settings::get(&mut tx).await?;
+    tx.commit().await?;
+    Ok(settings.complaint_hotline)
 }

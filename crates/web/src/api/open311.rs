@@ -2,13 +2,24 @@
 //! city's 12345 hotline system can exchange complaints: the complaint categories are the
 //! services, a complaint is a service request, its tracking number the `service_request_id`.
 //!
-//! JSON only (the `.json` format). Errors use the standard's body, `[{"code", "description"}]`:
-//! 400 for bad input, 403 for a missing or wrong `api_key`, 404 for an unknown tenant, service
-//! or request. Posting needs a tenant API key, sent whole as `api_key={key_id}.{secret}`.
+//! Both of the standard's formats, chosen by the file's extension as the standard names it:
+//! `.xml` (its primary format: `<services><service>…`, `<service_requests><request>…`,
+//! `<service_definition>`, `<discovery>`) and `.json`. Errors use the standard's body in the
+//! same format (`<errors><error><code/><description/></error></errors>`, or
+//! `[{"code", "description"}]`): 400 for bad input, 403 for a missing or wrong `api_key`, 404
+//! for an unknown tenant, service, request or token. Posting needs a tenant API key, sent whole
+//! as `api_key={key_id}.{secret}`. `jurisdiction_id` may be sent; it must then name the tenant
+//! of the path (each tenant is its own endpoint, as `discovery` says).
+//!
+//! The GET endpoints are public, as the standard has them: they show a complaint's category,
+//! description, state, the officials' public notes, the market and slot, never the
+//! complainant's number, name or tracking number (README, "Open311").
 
 use axum::body::Bytes;
+use axum::extract::FromRequestParts;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use nightmarket_input::form::fields;
@@ -26,6 +37,32 @@ use nightmarket_services::codes;
 use nightmarket_services::complaints::{self, Filing, Source};
 use nightmarket_services::open311::{self, Report, ReportQuery};
 
+/// The standard's two formats, as a file's extension names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+impl Format {
+    /// The name without its extension, and the format the extension asks for.
+    fn split(file: &str) -> Option<(&str, Format)> {
+        match file.strip_suffix(".json") {
+            Some(name) => Some((name, Format::Json)),
+            None => file.strip_suffix(".xml").map(|name| (name, Format::Xml)),
+        }
+    }
+}
+
+/// The format of a request, from its path's extension (`services.xml`, `requests/7.json`).
+impl<S: Send + Sync> FromRequestParts<S> for Format {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Format::split(parts.uri.path()).map_or(Format::Json, |(_, f)| f))
+    }
+}
+
 /// The standard's error entry.
 #[derive(Serialize, ToSchema)]
 pub struct Open311Error {
@@ -33,19 +70,49 @@ pub struct Open311Error {
     pub description: String,
 }
 
-fn error(status: StatusCode, description: impl Into<String>) -> Response {
-    (
-        status,
-        Json(vec![Open311Error {
-            code: status.as_u16(),
-            description: description.into(),
-        }]),
-    )
-        .into_response()
+/// A list in the asked format: a JSON array, or `<root><item>…</item>…</root>`.
+fn list<T: Serialize>(format: Format, status: StatusCode, root: &str, item: &str, items: &[T]) -> Response {
+    match format {
+        Format::Json => (status, Json(items)).into_response(),
+        Format::Xml => {
+            let mut body = format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><{root}>");
+            for i in items {
+                match quick_xml::se::to_string_with_root(item, i) {
+                    Ok(x) => body.push_str(&x),
+                    Err(e) => return from_app(format, AppError::Internal(e.into())),
+                }
+            }
+            body.push_str(&format!("</{root}>"));
+            xml(status, body)
+        }
+    }
+}
+
+/// One document in the asked format: `value` as JSON, or `xml_value` under `root`.
+fn document<J: Serialize, X: Serialize>(format: Format, root: &str, value: &J, xml_value: &X) -> Response {
+    match format {
+        Format::Json => Json(value).into_response(),
+        Format::Xml => match quick_xml::se::to_string_with_root(root, xml_value) {
+            Ok(x) => xml(StatusCode::OK, format!("<?xml version=\"1.0\" encoding=\"utf-8\"?>{x}")),
+            Err(e) => from_app(format, AppError::Internal(e.into())),
+        },
+    }
+}
+
+fn xml(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+fn error(format: Format, status: StatusCode, description: impl Into<String>) -> Response {
+    let entry = Open311Error {
+        code: status.as_u16(),
+        description: description.into(),
+    };
+    list(format, status, "errors", "error", &[entry])
 }
 
 /// The application's errors in the standard's shape (messages in Chinese, the tenant's language).
-fn from_app(e: AppError) -> Response {
+fn from_app(format: Format, e: AppError) -> Response {
     let lang = Lang::Zh;
     match &e {
         AppError::Validation(fields) => {
@@ -54,20 +121,20 @@ fn from_app(e: AppError) -> Response {
                 .map(|f| format!("{}: {}", f.field, lang.msg(&f.msg)))
                 .collect::<Vec<_>>()
                 .join("; ");
-            error(StatusCode::BAD_REQUEST, text)
+            error(format, StatusCode::BAD_REQUEST, text)
         }
-        AppError::BadRequest(m) | AppError::Conflict(m) => error(StatusCode::BAD_REQUEST, lang.msg(m)),
+        AppError::BadRequest(m) | AppError::Conflict(m) => error(format, StatusCode::BAD_REQUEST, lang.msg(m)),
         AppError::ApiKey(_) | AppError::Unauthorized | AppError::Forbidden => {
-            error(StatusCode::FORBIDDEN, "api_key missing, unknown or revoked")
+            error(format, StatusCode::FORBIDDEN, "api_key missing, unknown or revoked")
         }
-        AppError::NotFound => error(StatusCode::NOT_FOUND, "not found"),
-        AppError::RateLimited { .. } => error(StatusCode::TOO_MANY_REQUESTS, "too many requests"),
+        AppError::NotFound => error(format, StatusCode::NOT_FOUND, "not found"),
+        AppError::RateLimited { .. } => error(format, StatusCode::TOO_MANY_REQUESTS, "too many requests"),
         _ => {
             // Logged with its cause by the error's own response.
             let e = HttpError(e);
             let status = e.status();
             let _ = e.into_response();
-            error(status, "internal error")
+            error(format, status, "internal error")
         }
     }
 }
@@ -104,11 +171,24 @@ fn service(c: Category, d: &Deadlines) -> Service {
     }
 }
 
-async fn tenant(state: &AppState, slug: &str) -> Result<Tenant, Response> {
+/// The tenant of the path; a `jurisdiction_id`, when sent, must name it.
+async fn tenant(state: &AppState, slug: &str, format: Format, fields: &[(String, String)]) -> Result<Tenant, Response> {
+    let jurisdiction = field(fields, "jurisdiction_id").trim();
+    if !jurisdiction.is_empty() && jurisdiction != slug {
+        return Err(error(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("jurisdiction_id {jurisdiction:?} is not served at this endpoint (it serves {slug:?})"),
+        ));
+    }
     match state.ctx.tenant_named(slug).await {
         Ok(Some(t)) => Ok(t),
-        Ok(None) => Err(error(StatusCode::NOT_FOUND, format!("no jurisdiction {slug:?}"))),
-        Err(e) => Err(from_app(e)),
+        Ok(None) => Err(error(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("no jurisdiction {slug:?}"),
+        )),
+        Err(e) => Err(from_app(format, e)),
     }
 }
 
@@ -118,16 +198,37 @@ async fn tenant(state: &AppState, slug: &str) -> Result<Tenant, Response> {
     params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
     responses((status = 200, body = [Service]), (status = 404, body = [Open311Error]))
 )]
-pub async fn services(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
-    let t = match tenant(&state, &slug).await {
+pub async fn services(
+    State(state): State<AppState>,
+    format: Format,
+    Path(slug): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let t = match tenant(&state, &slug, format, &fields(query.as_deref(), b"")).await {
         Ok(t) => t,
         Err(r) => return r,
     };
     // The tenant's own deadlines, as its officials are held to them.
     match complaints::published_deadlines(&state.ctx, t.id).await {
-        Ok(all) => Json(all.iter().map(|(c, d)| service(*c, d)).collect::<Vec<_>>()).into_response(),
-        Err(e) => from_app(e),
+        Ok(all) => {
+            let services: Vec<Service> = all.iter().map(|(c, d)| service(*c, d)).collect();
+            list(format, StatusCode::OK, "services", "service", &services)
+        }
+        Err(e) => from_app(format, e),
     }
+}
+
+/// `GET /open311/v2/{tenant}/services.xml`: the complaint categories, as `<services>`.
+#[utoipa::path(
+    get, path = "/open311/v2/{tenant}/services.xml", tag = "open311",
+    params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
+    responses(
+        (status = 200, content_type = "text/xml", body = String, description = "`<services><service>…</service></services>`"),
+        (status = 404, content_type = "text/xml", body = String, description = "`<errors>`"),
+    )
+)]
+pub async fn services_xml(state: State<AppState>, format: Format, slug: Path<String>, query: RawQuery) -> Response {
+    services(state, format, slug, query).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -147,27 +248,51 @@ pub struct ServiceDefinition {
     pub attributes: Vec<Attribute>,
 }
 
-/// `GET /open311/v2/{tenant}/services/{service_code}.json`: the one attribute every request
-/// carries, the stall's operating code.
+/// The service definition as XML has it: the attributes in an `<attributes>` element.
+#[derive(Serialize)]
+struct DefinitionXml<'a> {
+    service_code: &'a str,
+    attributes: AttributesXml<'a>,
+}
+
+#[derive(Serialize)]
+struct AttributesXml<'a> {
+    attribute: &'a [Attribute],
+}
+
+/// `GET /open311/v2/{tenant}/services/{service_code}.xml` or `.json`: the one attribute every
+/// request carries, the stall's operating code.
 #[utoipa::path(
-    get, path = "/open311/v2/{tenant}/services/{service_code_json}", tag = "open311",
+    get, path = "/open311/v2/{tenant}/services/{service_code_file}", tag = "open311",
     params(
         ("tenant" = String, Path, description = "Tenant slug (the jurisdiction)"),
-        ("service_code_json" = String, Path, description = "`{service_code}.json`"),
+        ("service_code_file" = String, Path, description = "`{service_code}.json` or `{service_code}.xml`"),
     ),
-    responses((status = 200, body = ServiceDefinition), (status = 404, body = [Open311Error]))
+    responses(
+        (status = 200, body = ServiceDefinition, description = "JSON, or `<service_definition>` for `.xml`"),
+        (status = 404, body = [Open311Error]),
+    )
 )]
-pub async fn service_definition(State(state): State<AppState>, Path((slug, file)): Path<(String, String)>) -> Response {
-    if let Err(r) = tenant(&state, &slug).await {
+pub async fn service_definition(
+    State(state): State<AppState>,
+    format: Format,
+    Path((slug, file)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if let Err(r) = tenant(&state, &slug, format, &fields(query.as_deref(), b"")).await {
         return r;
     }
-    let Some(code) = file.strip_suffix(".json") else {
-        return error(StatusCode::NOT_FOUND, "only .json is served");
+    let Some((code, _)) = Format::split(&file) else {
+        return error(format, StatusCode::NOT_FOUND, "served as .xml or .json");
     };
     let Some(category) = Category::parse(code) else {
-        return error(StatusCode::NOT_FOUND, format!("no service with service_code {code:?}"));
+        return error(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("no service with service_code {code:?}"),
+        );
     };
-    Json(ServiceDefinition {
+    let definition = ServiceDefinition {
         service_code: category.as_str().to_string(),
         attributes: vec![Attribute {
             variable: true,
@@ -178,8 +303,14 @@ pub async fn service_definition(State(state): State<AppState>, Path((slug, file)
             order: 1,
             description: "经营码 / operating code of the stall".into(),
         }],
-    })
-    .into_response()
+    };
+    let xml_form = DefinitionXml {
+        service_code: &definition.service_code,
+        attributes: AttributesXml {
+            attribute: &definition.attributes,
+        },
+    };
+    document(format, "service_definition", &definition, &xml_form)
 }
 
 /// The answer to a posted request.
@@ -244,26 +375,28 @@ pub struct NewServiceRequest {
 )]
 pub async fn post_request(
     State(state): State<AppState>,
+    format: Format,
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let tenant = match tenant(&state, &slug).await {
+    let f = fields(query.as_deref(), &body);
+    let tenant = match tenant(&state, &slug, format, &f).await {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let f = fields(query.as_deref(), &body);
     let key = field(&f, "api_key");
     if key.is_empty() {
-        return error(StatusCode::FORBIDDEN, "api_key required");
+        return error(format, StatusCode::FORBIDDEN, "api_key required");
     }
     // The key first, in a transaction of its own: a wrong key learns nothing else.
     if let Err(e) = open311::check_key(&state.ctx, &tenant, key).await {
-        return from_app(e);
+        return from_app(format, e);
     }
     let service_code = field(&f, "service_code");
     if Category::parse(service_code).is_none() {
         return error(
+            format,
             StatusCode::BAD_REQUEST,
             format!("service_code {service_code:?} is not a service here"),
         );
@@ -276,11 +409,12 @@ pub async fn post_request(
         Ok(c) => c,
         Err(AppError::NotFound) => {
             return error(
+                format,
                 StatusCode::BAD_REQUEST,
                 "attribute[code] names no stall of this jurisdiction",
             );
         }
-        Err(e) => return from_app(e),
+        Err(e) => return from_app(format, e),
     };
     let name = format!("{}{}", field(&f, "last_name"), field(&f, "first_name"));
     let mut description = field(&f, "description").trim().to_string();
@@ -304,17 +438,19 @@ pub async fn post_request(
         voucher_shopper: None,
     };
     match complaints::file(&state.ctx, &tenant, &code, Source::Open311, None, filing).await {
-        Ok(filed) => (
+        Ok(filed) => list(
+            format,
             StatusCode::CREATED,
-            Json(vec![Created {
+            "service_requests",
+            "request",
+            &[Created {
                 service_request_id: filed.public_id,
                 service_notice: format!("acknowledged by {}", filed.ack_due_at.to_rfc3339()),
                 account_id: None,
                 tracking: filed.tracking,
-            }]),
-        )
-            .into_response(),
-        Err(e) => from_app(e),
+            }],
+        ),
+        Err(e) => from_app(format, e),
     }
 }
 
@@ -393,14 +529,15 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 )]
 pub async fn get_requests(
     State(state): State<AppState>,
+    format: Format,
     Path(slug): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let tenant = match tenant(&state, &slug).await {
+    let f = fields(query.as_deref(), b"");
+    let tenant = match tenant(&state, &slug, format, &f).await {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let f = fields(query.as_deref(), b"");
     let ids: Vec<String> = field(&f, "service_request_id")
         .split(',')
         .map(|s| s.trim().to_string())
@@ -409,6 +546,7 @@ pub async fn get_requests(
     let service = field(&f, "service_code");
     if !service.is_empty() && Category::parse(service).is_none() {
         return error(
+            format,
             StatusCode::BAD_REQUEST,
             format!("service_code {service:?} is not a service here"),
         );
@@ -416,7 +554,7 @@ pub async fn get_requests(
     let status = field(&f, "status");
     let wanted: Vec<&str> = status.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if wanted.iter().any(|s| *s != "open" && *s != "closed") {
-        return error(StatusCode::BAD_REQUEST, "status is open, closed or both");
+        return error(format, StatusCode::BAD_REQUEST, "status is open, closed or both");
     }
     let mut bounds = [None, None];
     for (i, name) in ["start_date", "end_date"].iter().enumerate() {
@@ -424,7 +562,13 @@ pub async fn get_requests(
         if !v.is_empty() {
             match parse_time(v) {
                 Some(t) => bounds[i] = Some(t),
-                None => return error(StatusCode::BAD_REQUEST, format!("{name} is not a W3C date-time")),
+                None => {
+                    return error(
+                        format,
+                        StatusCode::BAD_REQUEST,
+                        format!("{name} is not a W3C date-time"),
+                    );
+                }
             }
         }
     }
@@ -439,32 +583,243 @@ pub async fn get_requests(
         .await
         .map(|reports| reports.into_iter().map(to_request(&tenant)).collect::<Vec<_>>());
     match result {
-        Ok(list) => Json(list).into_response(),
-        Err(e) => from_app(e),
+        Ok(requests) => list(format, StatusCode::OK, "service_requests", "request", &requests),
+        Err(e) => from_app(format, e),
     }
 }
 
-/// `GET /open311/v2/{tenant}/requests/{service_request_id}.json`: one request, in a list as the
-/// standard has it.
+/// `GET /open311/v2/{tenant}/requests.xml`: as `requests.json`, as `<service_requests>`.
 #[utoipa::path(
-    get, path = "/open311/v2/{tenant}/requests/{request_json}", tag = "open311",
+    get, path = "/open311/v2/{tenant}/requests.xml", tag = "open311",
+    params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
+    responses(
+        (status = 200, content_type = "text/xml", body = String, description = "`<service_requests><request>…</request></service_requests>`"),
+        (status = 400, content_type = "text/xml", body = String, description = "`<errors>`"),
+        (status = 404, content_type = "text/xml", body = String, description = "`<errors>`"),
+    )
+)]
+pub async fn get_requests_xml(state: State<AppState>, format: Format, slug: Path<String>, query: RawQuery) -> Response {
+    get_requests(state, format, slug, query).await
+}
+
+/// `POST /open311/v2/{tenant}/requests.xml`: as `requests.json`, answered as `<service_requests>`.
+#[utoipa::path(
+    post, path = "/open311/v2/{tenant}/requests.xml", tag = "open311",
+    params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = NewServiceRequest),
+    responses(
+        (status = 201, content_type = "text/xml", body = String, description = "`<service_requests><request><service_request_id>…`"),
+        (status = 400, content_type = "text/xml", body = String, description = "`<errors>`: bad input"),
+        (status = 403, content_type = "text/xml", body = String, description = "`<errors>`: missing or wrong api_key"),
+        (status = 404, content_type = "text/xml", body = String, description = "`<errors>`"),
+    )
+)]
+pub async fn post_request_xml(
+    state: State<AppState>,
+    format: Format,
+    slug: Path<String>,
+    query: RawQuery,
+    body: Bytes,
+) -> Response {
+    post_request(state, format, slug, query, body).await
+}
+
+/// `GET /open311/v2/{tenant}/requests/{service_request_id}.xml` or `.json`: one request, in a
+/// list as the standard has it.
+#[utoipa::path(
+    get, path = "/open311/v2/{tenant}/requests/{request_file}", tag = "open311",
     params(
         ("tenant" = String, Path, description = "Tenant slug (the jurisdiction)"),
-        ("request_json" = String, Path, description = "`{service_request_id}.json`"),
+        ("request_file" = String, Path, description = "`{service_request_id}.json` or `{service_request_id}.xml`"),
     ),
     responses((status = 200, body = [ServiceRequest]), (status = 404, body = [Open311Error]))
 )]
-pub async fn get_request(State(state): State<AppState>, Path((slug, file)): Path<(String, String)>) -> Response {
-    let tenant = match tenant(&state, &slug).await {
+pub async fn get_request(
+    State(state): State<AppState>,
+    format: Format,
+    Path((slug, file)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let tenant = match tenant(&state, &slug, format, &fields(query.as_deref(), b"")).await {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let Some(id) = file.strip_suffix(".json") else {
-        return error(StatusCode::NOT_FOUND, "only .json is served");
+    let Some((id, _)) = Format::split(&file) else {
+        return error(format, StatusCode::NOT_FOUND, "served as .xml or .json");
     };
     let result = open311::report(&state.ctx, &tenant, id).await.map(to_request(&tenant));
     match result {
-        Ok(r) => Json(vec![r]).into_response(),
-        Err(e) => from_app(e),
+        Ok(r) => list(format, StatusCode::OK, "service_requests", "request", &[r]),
+        Err(e) => from_app(format, e),
     }
+}
+
+/// What a token stands for. Requests are filed at once, so a request's token is its
+/// `service_request_id`: a client that asks the standard's way gets the id it already has.
+#[derive(Serialize, ToSchema)]
+pub struct TokenAnswer {
+    pub service_request_id: String,
+    pub token: String,
+}
+
+/// `GET /open311/v2/{tenant}/tokens/{token}.xml` or `.json`: the request a token stands for.
+#[utoipa::path(
+    get, path = "/open311/v2/{tenant}/tokens/{token_file}", tag = "open311",
+    params(
+        ("tenant" = String, Path, description = "Tenant slug (the jurisdiction)"),
+        ("token_file" = String, Path, description = "`{token}.json` or `{token}.xml`"),
+    ),
+    responses((status = 200, body = [TokenAnswer]), (status = 404, body = [Open311Error]))
+)]
+pub async fn token(
+    State(state): State<AppState>,
+    format: Format,
+    Path((slug, file)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let tenant = match tenant(&state, &slug, format, &fields(query.as_deref(), b"")).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let Some((token, _)) = Format::split(&file) else {
+        return error(format, StatusCode::NOT_FOUND, "served as .xml or .json");
+    };
+    match open311::report(&state.ctx, &tenant, token).await {
+        Ok(r) => list(
+            format,
+            StatusCode::OK,
+            "service_requests",
+            "request",
+            &[TokenAnswer {
+                service_request_id: r.public_id,
+                token: token.to_string(),
+            }],
+        ),
+        Err(AppError::NotFound) => error(
+            format,
+            StatusCode::NOT_FOUND,
+            format!("no request with token {token:?}"),
+        ),
+        Err(e) => from_app(format, e),
+    }
+}
+
+/// The standard's discovery document: where the endpoint is, in which formats, whom to ask.
+#[derive(Serialize, ToSchema)]
+pub struct Discovery {
+    pub changeset: DateTime<Utc>,
+    pub contact: String,
+    pub key_service: String,
+    pub endpoints: Vec<Endpoint>,
+}
+
+#[derive(Clone, Serialize, ToSchema)]
+pub struct Endpoint {
+    pub specification: String,
+    pub url: String,
+    pub changeset: DateTime<Utc>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub formats: Vec<String>,
+}
+
+/// Discovery as XML has it: `<endpoints><endpoint>…<formats><format>…`.
+#[derive(Serialize)]
+struct DiscoveryXml<'a> {
+    changeset: DateTime<Utc>,
+    contact: &'a str,
+    key_service: &'a str,
+    endpoints: EndpointsXml<'a>,
+}
+
+#[derive(Serialize)]
+struct EndpointsXml<'a> {
+    endpoint: Vec<EndpointXml<'a>>,
+}
+
+#[derive(Serialize)]
+struct EndpointXml<'a> {
+    specification: &'a str,
+    url: &'a str,
+    changeset: DateTime<Utc>,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    formats: FormatsXml<'a>,
+}
+
+#[derive(Serialize)]
+struct FormatsXml<'a> {
+    format: &'a [String],
+}
+
+/// When this endpoint last changed what it serves (the XML format and discovery came then).
+const CHANGESET: &str = "2026-12-07T00:00:00Z";
+
+/// `GET /open311/v2/{tenant}/discovery.json`: the tenant's endpoint, its formats and contact.
+#[utoipa::path(
+    get, path = "/open311/v2/{tenant}/discovery.json", tag = "open311",
+    params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
+    responses((status = 200, body = Discovery), (status = 404, body = [Open311Error]))
+)]
+pub async fn discovery(
+    State(state): State<AppState>,
+    format: Format,
+    Path(slug): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let tenant = match tenant(&state, &slug, format, &fields(query.as_deref(), b"")).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let hotline = match open311::hotline(&state.ctx, &tenant).await {
+        Ok(h) => h,
+        Err(e) => return from_app(format, e),
+    };
+    let changeset = parse_time(CHANGESET).unwrap_or_default();
+    let document_value = Discovery {
+        changeset,
+        contact: format!("{}：投诉热线 {hotline}", tenant.name),
+        key_service: format!(
+            "API keys (api_key) are issued by {}'s administrators on the platform (Admin → API keys).",
+            tenant.name
+        ),
+        endpoints: vec![Endpoint {
+            specification: "http://wiki.open311.org/GeoReport_v2".into(),
+            url: format!("{}/open311/v2/{}", state.config.public_origin(), tenant.slug),
+            changeset,
+            kind: "production".into(),
+            formats: vec!["text/xml".into(), "application/json".into()],
+        }],
+    };
+    let endpoints = document_value
+        .endpoints
+        .iter()
+        .map(|e| EndpointXml {
+            specification: &e.specification,
+            url: &e.url,
+            changeset: e.changeset,
+            kind: &e.kind,
+            formats: FormatsXml { format: &e.formats },
+        })
+        .collect();
+    let xml_form = DiscoveryXml {
+        changeset,
+        contact: &document_value.contact,
+        key_service: &document_value.key_service,
+        endpoints: EndpointsXml { endpoint: endpoints },
+    };
+    document(format, "discovery", &document_value, &xml_form)
+}
+
+/// `GET /open311/v2/{tenant}/discovery.xml`: as `discovery.json`, as `<discovery>`.
+#[utoipa::path(
+    get, path = "/open311/v2/{tenant}/discovery.xml", tag = "open311",
+    params(("tenant" = String, Path, description = "Tenant slug (the jurisdiction)")),
+    responses(
+        (status = 200, content_type = "text/xml", body = String, description = "`<discovery>`"),
+        (status = 404, content_type = "text/xml", body = String, description = "`<errors>`"),
+    )
+)]
+pub async fn discovery_xml(state: State<AppState>, format: Format, slug: Path<String>, query: RawQuery) -> Response {
+    discovery(state, format, slug, query).await
 }
