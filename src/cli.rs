@@ -130,6 +130,23 @@ pub enum Command {
     /// Citus: how the schema distributes over a cluster.
     #[command(subcommand)]
     Citus(CitusCommand),
+    /// Back up the whole database to FILE with PostgreSQL's pg_dump (custom format, one consistent
+    /// snapshot), through the private cluster or DATABASE_URL. The master key is NOT in it: keep
+    /// it apart (see README, "Backups").
+    Backup {
+        /// The file to write (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty data directory or database. Needs the backed-up
+    /// installation's master key (NIGHTMARKET_MASTER_KEY, or this data directory's secrets.json)
+    /// and refuses, writing nothing, when it does not open the backup's sealed values; then
+    /// migrates to this version and verifies every tenant's audit chains.
+    Restore {
+        /// The backup to read (made by `nightmarket backup`).
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Expire lapsed credentials and bring every code's colour up to date (credentials expiring
     /// or expired, penalty points after the month's turn), and send each stall's weekly insight
     /// notice if this week's is not out yet. The server does this every five minutes; running it

@@ -6,6 +6,7 @@
 //! is `nightmarket-web`, the use cases `nightmarket-services`. `src/main.rs` only parses the
 //! command line; the integration tests in `tests/` start the real application through here.
 
+pub mod backup;
 pub mod cli;
 pub mod demo;
 pub mod embedded_pg;

@@ -27,6 +27,8 @@ async fn main() -> ExitCode {
         Some(Command::Code(cmd)) => startup::code(&cli.storage, cmd).await,
         Some(Command::Record(cmd)) => startup::record(cmd),
         Some(Command::Sweep) => startup::sweep(&cli.storage).await,
+        Some(Command::Backup { to }) => nightmarket::backup::backup(&cli.storage, to).await,
+        Some(Command::Restore { from }) => nightmarket::backup::restore(&cli.storage, from).await,
         Some(Command::Citus(cmd)) => startup::citus(&cli.storage, cmd).await,
         Some(Command::BenchFlashSeed {
             vouchers,

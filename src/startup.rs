@@ -89,6 +89,16 @@ fn lock_holder(dir: &Path) -> String {
 }
 
 pub async fn open(args: &StorageArgs, access: Access, pool: &PoolSettings) -> anyhow::Result<Storage> {
+    open_with(args, access, pool, true).await
+}
+
+/// Opens the database without bringing its schema up to date, for a restore into it (which
+/// needs it empty; the restore migrates afterwards). Exclusive: no server may use it meanwhile.
+pub async fn open_unmigrated(args: &StorageArgs, pool: &PoolSettings) -> anyhow::Result<Storage> {
+    open_with(args, Access::Exclusive, pool, false).await
+}
+
+async fn open_with(args: &StorageArgs, access: Access, pool: &PoolSettings, migrate: bool) -> anyhow::Result<Storage> {
     let data_dir =
         std::path::absolute(&args.data_dir).with_context(|| format!("resolving {}", args.data_dir.display()))?;
     if !data_dir.exists() {
@@ -150,7 +160,9 @@ pub async fn open(args: &StorageArgs, access: Access, pool: &PoolSettings) -> an
             options
         }
     };
-    db::migrate(&owner).await?;
+    if migrate {
+        db::migrate(&owner).await?;
+    }
     let app = db::app_pool(app_options, pool).await?;
     db::check_app_role(&app).await?;
     Ok(Storage {
