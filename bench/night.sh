@@ -50,14 +50,18 @@ sleep 3 # the campaign opens
 echo "== load: steps × $STEPS, $STEP_SECS s each; at × 1: $RATE_CHECKINS check-ins/s, $RATE_SCANS scans/s," \
   "$RATE_RATINGS ratings/s, $RATE_COMPLAINTS complaints/s, $RATE_CLAIMS claims/s, $RATE_REDEMPTIONS redemptions/s"
 # What PostgreSQL's busy connections wait on, sampled every 0.2 s: where the time goes when it
-# gives way (a lock everyone queues for shows as Lock waits on one relation).
+# gives way (a lock everyone queues for shows as Lock waits, with the statement waiting and the
+# statement of the transaction it waits for).
 (
   T0=$(date +%s.%N)
   while sleep 0.2; do
     "${PSQL[@]}" -F ' ' -c "select extract(epoch from now()) - $T0,
         coalesce(a.wait_event_type || ':' || a.wait_event, 'running')
-          || coalesce(' on ' || (select string_agg(distinct l.relation::regclass::text, ',') from pg_locks l
-                                 where l.pid = a.pid and not l.granted and l.relation is not null), '')
+          || case when a.wait_event_type = 'Lock' then
+               ' | ' || left(regexp_replace(a.query, '\s+', ' ', 'g'), 60) || ' <- blocked by: '
+                 || coalesce((select left(regexp_replace(b.query, '\s+', ' ', 'g'), 60) from pg_stat_activity b
+                              where b.pid = (pg_blocking_pids(a.pid))[1]), '?')
+             else '' end
         from pg_stat_activity a
         where a.state = 'active' and a.backend_type = 'client backend' and a.pid <> pg_backend_pid()" 2>/dev/null || true
   done
