@@ -20,6 +20,8 @@
 #                                                  # statements slower than 15 ms, in $TMPDIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# (Its statements_* helpers; this script keeps its own directory, servers and cleanup.)
+. bench/lib.sh
 
 VOUCHERS=${VOUCHERS:-100000}
 SHOPPERS=${SHOPPERS:-300000}
@@ -65,10 +67,8 @@ if [ -n "${EXPLAIN_MS:-}" ]; then
   printf "session_preload_libraries = 'auto_explain'\nauto_explain.log_min_duration = '%sms'\n" "$EXPLAIN_MS" \
     >>"$DIR/data/pg/data/postgresql.auto.conf"
 fi
-if [ -n "${STATEMENTS:-}" ]; then
-  # What the database spent its time on during the rush (printed after it): pg_stat_statements.
-  printf "shared_preload_libraries = 'pg_stat_statements'\n" >>"$DIR/data/pg/data/postgresql.auto.conf"
-fi
+# What the database spent its time on during the rush (printed after it): pg_stat_statements.
+statements_preload
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
@@ -138,7 +138,7 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"$PAGE_DURATION" --latency -s bench/campaign
   | grep -E 'Requests/sec|^ +(50|99)%|Non-2xx|Socket errors' || true
 OPENING=$("${PSQL[@]}" -c "select extract(epoch from claim_start - now()) from campaigns where id = '$CAMPAIGN'")
 awk -v s="$OPENING" 'BEGIN { exit !(s > 2) }' || { echo "the waiting page ran past the opening: raise OPENS_IN" >&2; exit 1; }
-[ -z "${STATEMENTS:-}" ] || "${PSQL[@]}" -c "create extension if not exists pg_stat_statements" -c "select pg_stat_statements_reset()" >/dev/null
+statements_reset
 sleep "$(awk -v s="$OPENING" 'BEGIN { printf "%.1f", s - 2 }')"
 
 echo "== the rush: $CONNECTIONS connections, $DURATION"
@@ -166,11 +166,7 @@ else
   cat "$DIR/wrk.txt"
 fi
 
-if [ -n "${STATEMENTS:-}" ]; then
-  "${PSQL[@]}" -F ' | ' -c "select calls, round(total_exec_time) as ms, round((total_exec_time / calls)::numeric, 3) as ms_each, rows,
-               regexp_replace(left(query, 110), '\s+', ' ', 'g')
-        from pg_stat_statements order by total_exec_time desc limit 12"
-fi
+statements_top
 # The claim page, as shoppers reload it after the sell-out.
 echo "== the campaign's page after the rush: $CONNECTIONS connections, $PAGE_DURATION"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$PAGE_DURATION" --latency -s bench/campaign-page.lua "$BASE" | tee "$DIR/page.txt" \

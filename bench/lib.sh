@@ -124,3 +124,19 @@ missing() {
   "${PSQL[@]}" -c "create temp table a ($columns)" -c "\\copy a from '$list' with (format text, delimiter ' ')" \
     -c "select count(*) from a where not exists ($check)" | tail -1
 }
+
+# STATEMENTS=1: what PostgreSQL spent its time on during a load, from pg_stat_statements.
+# statements_preload before the server starts PostgreSQL; statements_reset (needs use_psql) when the
+# load starts; statements_top after it.
+statements_preload() {
+  [ -z "${STATEMENTS:-}" ] || printf "shared_preload_libraries = 'pg_stat_statements'\n" >>"$DIR/data/pg/data/postgresql.auto.conf"
+}
+statements_reset() {
+  [ -z "${STATEMENTS:-}" ] ||
+    "${PSQL[@]}" -c "create extension if not exists pg_stat_statements" -c "select pg_stat_statements_reset()" >/dev/null
+}
+statements_top() {
+  [ -z "${STATEMENTS:-}" ] || "${PSQL[@]}" -F ' | ' -c "select calls, round(total_exec_time) as ms,
+        round((total_exec_time / calls)::numeric, 3) as ms_each, rows, regexp_replace(left(query, 110), '\s+', ' ', 'g')
+        from pg_stat_statements order by total_exec_time desc limit ${STATEMENTS_TOP:-12}"
+}

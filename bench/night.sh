@@ -20,6 +20,7 @@
 #   bench/night.sh
 #   STEPS="1" STEP_SECS=60 bench/night.sh     # the busiest market's peak for a minute
 #   KEEP=1 bench/night.sh                     # keep the data directory and the answers' files
+#   STATEMENTS=1 bench/night.sh               # and the statements PostgreSQL spent its time on
 #
 # Figures go in BENCHMARKS.md ("The night's writes at their peak").
 set -euo pipefail
@@ -40,10 +41,12 @@ make_dir night
 echo "== seeding: $STALLS stalls, $VOUCHERS vouchers, $SHOPPERS shoppers"
 env -u DATABASE_URL RUST_LOG=warn "$BIN" bench-chaos-seed --data-dir "$DIR/data" --stalls "$STALLS" \
   --vouchers "$VOUCHERS" --shoppers "$SHOPPERS" --out "$DIR/seed.json"
+statements_preload
 # Shoppers come from many client addresses, as through the city's proxy.
 SERVER_ARGS=(--trust-proxy)
 start_server
 use_psql
+statements_reset
 CAMPAIGN=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["campaign"])' "$DIR/seed.json")
 sleep 3 # the campaign opens
 
@@ -70,6 +73,7 @@ SAMPLER=$!
 SEED=$DIR/seed.json BASE=$BASE OUT=$DIR on_load_cpu "$LOAD" >"$DIR/load.txt" 2>&1 || { cat "$DIR/load.txt"; exit 1; }
 kill "$SAMPLER" 2>/dev/null || true
 grep -v '^FIGURES' "$DIR/load.txt"
+statements_top
 echo "what PostgreSQL's busy connections waited on, per step (share of samples × connections):"
 awk -v w="$WARMUP_SECS" -v len="$STEP_SECS" '
   { s = int(($1 - w) / len) + 1; if (s < 1) next; $1 = ""; sub(/^ /, ""); c[s "\t" $0]++ }
