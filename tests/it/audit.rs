@@ -110,12 +110,12 @@ async fn audit_verify_detects_an_altered_a_removed_and_a_truncated_record() {
 }
 
 /// Audited changes of one tenant on different connections do not wait for each other: each
-/// connection writes to its own chain (of sixteen), and every chain verifies.
+/// connection writes to its own chain (of sixty-four), and every chain verifies.
 #[tokio::test]
 async fn concurrent_audited_changes_of_a_tenant_take_different_chains_and_all_verify() {
     let app = TestApp::spawn().await;
     let tenant = nightmarket_domain::tenant::TenantId(app.tenant_id("nanan").await);
-    // Connections until two of them fall in different chains (pid % 16), each in a transaction.
+    // Connections until two of them fall in different chains (pid % 64), each in a transaction.
     let (mut open, mut spare) = (Vec::new(), Vec::new());
     let mut shards = std::collections::BTreeSet::new();
     while shards.len() < 2 {
@@ -124,7 +124,7 @@ async fn concurrent_audited_changes_of_a_tenant_take_different_chains_and_all_ve
             .fetch_one(tx.conn())
             .await
             .unwrap();
-        if shards.insert(pid % 16) {
+        if shards.insert(pid % 64) {
             open.push(tx);
         } else {
             // Kept open, so that the pool hands out another connection.

@@ -216,15 +216,6 @@ pub async fn rate(
     )
     .await?;
     let actor = Author::public(&shopper.device_hash);
-    audit::record(
-        &mut tx,
-        &actor,
-        Change::new("rating.create", "code", code.id).after(&serde_json::json!({
-            "rating": id, "stars": input.stars, "tags": tags, "comment": comment, "night": night,
-            "held": held.map(Held::as_str)
-        })),
-    )
-    .await?;
     if let Some(reason) = held {
         tracing::info!(tenant = %tenant.slug, code = %code.id, reason = reason.as_str(), "rating held for an official");
     }
@@ -252,6 +243,17 @@ pub async fn rate(
         )
         .await?;
     }
+    // Last before commit: the audit chain's head is held from here to the commit (a colour change
+    // the rating caused is recorded by sync_vendor, before it).
+    audit::record(
+        &mut tx,
+        &actor,
+        Change::new("rating.create", "code", code.id).after(&serde_json::json!({
+            "rating": id, "stars": input.stars, "tags": tags, "comment": comment, "night": night,
+            "held": held.map(Held::as_str)
+        })),
+    )
+    .await?;
     tx.commit().await?;
     Ok((
         Rated {

@@ -275,16 +275,6 @@ pub async fn file(
         (Source::Scan, Some(s)) => Author::public(&s.device_hash),
         _ => Author::system("open311"),
     };
-    audit::record(
-        &mut tx,
-        &actor,
-        Change::new("complaint.file", "complaint", id).after(&serde_json::json!({
-            "tracking": tracking, "code": code.id, "category": category.as_str(), "source": source.as_str(),
-            "contact": masked, "photos": f.photos.len(), "evidence": evidence,
-            "held": held.map(|(h, _)| h.as_str())
-        })),
-    )
-    .await?;
     let settings = db::settings::get(&mut tx).await?;
     supervision::sync_vendor(
         &mut tx,
@@ -324,6 +314,18 @@ pub async fn file(
         )
         .await?;
     }
+    // Last before commit: the audit chain's head is held from here to the commit (a colour change
+    // the complaint caused is recorded by sync_vendor, before it).
+    audit::record(
+        &mut tx,
+        &actor,
+        Change::new("complaint.file", "complaint", id).after(&serde_json::json!({
+            "tracking": tracking, "code": code.id, "category": category.as_str(), "source": source.as_str(),
+            "contact": masked, "photos": f.photos.len(), "evidence": evidence,
+            "held": held.map(|(h, _)| h.as_str())
+        })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Filed {
         tracking,

@@ -231,15 +231,6 @@ pub async fn redeem(
         },
     )
     .await?;
-    audit::record(
-        &mut tx,
-        &shopper_actor(shopper),
-        Change::new("voucher.redeem", "redemption", id).after(&serde_json::json!({
-            "campaign": v.campaign_id, "voucher": v.seq, "code": code.id, "bill_fen": bill_fen,
-            "value_fen": v.value_fen, "night": night
-        })),
-    )
-    .await?;
     let row = db::vouchers::redemption(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     crate::live::notify_stall(
         &mut tx,
@@ -247,6 +238,16 @@ pub async fn redeem(
         code.id,
         STALL_EVENT,
         serde_json::json!({ "redemption": id }),
+    )
+    .await?;
+    // Last before commit: the audit chain's head is held from here to the commit.
+    audit::record(
+        &mut tx,
+        &shopper_actor(shopper),
+        Change::new("voucher.redeem", "redemption", id).after(&serde_json::json!({
+            "campaign": v.campaign_id, "voucher": v.seq, "code": code.id, "bill_fen": bill_fen,
+            "value_fen": v.value_fen, "night": night
+        })),
     )
     .await?;
     tx.commit().await?;
