@@ -349,6 +349,12 @@ pub async fn sweep(storage_args: &StorageArgs) -> anyhow::Result<ExitCode> {
         r.colour_changes,
         weekly?.unwrap_or(0)
     );
+    let gone = &r.removed;
+    println!(
+        "past their retention period and removed: {} scan visitors' device hashes, {} hourly scan counts, \
+         {} one-time codes, {} text messages",
+        gone.scan_visitors, gone.scan_hours, gone.otp_codes, gone.sms_outbox
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -101,3 +101,115 @@ async fn a_database_dump_holds_no_id_number_phone_or_name_in_clear() {
     // …while the masked forms are there, for lists.
     assert!(dump.contains("137****5612"));
 }
+
+/// The retention schedule (services::retention): a sweep removes what outlived its purpose, keeps
+/// what has not, says how much in one audit record per tenant, and removes nothing more when run
+/// again.
+#[tokio::test]
+async fn a_sweep_removes_personal_data_past_its_retention_and_audits_it_in_aggregate() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant_id("nanan").await;
+    let now = app.state.ctx.clock.now();
+    let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let code: uuid::Uuid = sqlx::query_scalar("select id from codes where tenant_id = $1 limit 1")
+        .bind(tenant)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let days = chrono::Duration::days;
+    let run = |sql: &'static str| sqlx::query(sql).bind(tenant).bind(code);
+    run("insert into scan_visitors (tenant_id, code_id, night, device_hash) values ($1, $2, $3, 'old-device'), ($1, $2, $4, 'new-device')")
+        .bind(today - days(3))
+        .bind(today)
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    run("insert into scan_hours (tenant_id, code_id, night, hour, scans) values ($1, $2, $3, 20, 7777), ($1, $2, $4, 20, 7777)
+         on conflict do nothing")
+        .bind(today - days(401))
+        .bind(today - days(399))
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    run(
+        "insert into otp_codes (tenant_id, id, purpose, phone_index, code_hash, expires_at)
+         select $1, gen_random_uuid(), 'complaint', 'retention-' || x, '\\x00', t
+         from (values ('old', $3::timestamptz), ('new', $4::timestamptz)) v (x, t) where $2::uuid is not null",
+    )
+    .bind(now - days(2))
+    .bind(now - chrono::Duration::hours(1))
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    run(
+        "insert into sms_outbox (tenant_id, id, phone_enc, phone_masked, body, status, created_at)
+         select $1, gen_random_uuid(), '\\x00', '139****0000', b, s, t
+         from (values ('retention old sent', 'sent', $3::timestamptz), ('retention new sent', 'sent', $4::timestamptz),
+                      ('retention old queued', 'queued', $3::timestamptz)) v (b, s, t) where $2::uuid is not null",
+    )
+    .bind(now - days(31))
+    .bind(now - days(29))
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let left = |sql: &'static str| {
+        let owner = app.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(sql)
+                .bind(tenant)
+                .fetch_all(&owner)
+                .await
+                .unwrap()
+        }
+    };
+
+    let report = nightmarket_services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, now)
+        .await
+        .unwrap();
+    assert!(report.removed.scan_visitors >= 1 && report.removed.scan_hours >= 1);
+    assert!(report.removed.otp_codes >= 1 && report.removed.sms_outbox >= 1);
+    let visitors =
+        left("select device_hash from scan_visitors where tenant_id = $1 and device_hash like '%-device'").await;
+    assert_eq!(visitors, ["new-device"]);
+    let hours = left("select night::text from scan_hours where tenant_id = $1 and scans = 7777 and hour = 20").await;
+    assert_eq!(hours, [(today - days(399)).to_string()]);
+    let codes = left("select phone_index from otp_codes where tenant_id = $1 and phone_index like 'retention-%'").await;
+    assert_eq!(codes, ["retention-new"]);
+    let mut texts = left("select body from sms_outbox where tenant_id = $1 and body like 'retention %'").await;
+    texts.sort();
+    // A message still waiting to be sent is never removed, however old.
+    assert_eq!(texts, ["retention new sent", "retention old queued"]);
+
+    // One audit record for the tenant, with the counts and the schedule; none for a pass that
+    // removed nothing.
+    let records = || async {
+        sqlx::query_scalar::<_, serde_json::Value>(
+            "select after from audit_log where tenant_id = $1 and action = 'retention.apply'",
+        )
+        .bind(tenant)
+        .fetch_all(&app.owner)
+        .await
+        .unwrap()
+    };
+    let after = records().await;
+    assert_eq!(after.len(), 1);
+    assert!(after[0]["removed"]["otp_codes"].as_u64() >= Some(1), "{}", after[0]);
+    assert_eq!(after[0]["kept_days"]["scan_visitors"], 2);
+    assert!(
+        !after[0].to_string().contains("old-device"),
+        "no removed value in the trail"
+    );
+    let again = nightmarket_services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again.removed.scan_visitors,
+            again.removed.scan_hours,
+            again.removed.otp_codes,
+            again.removed.sms_outbox
+        ),
+        (0, 0, 0, 0)
+    );
+    assert_eq!(records().await.len(), 1);
+}

@@ -23,6 +23,7 @@ pub mod otp;
 pub mod payees;
 pub mod photos;
 pub mod ratings;
+pub mod retention;
 pub mod scan;
 pub mod scan_counts;
 pub mod scores;

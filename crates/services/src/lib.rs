@@ -39,6 +39,7 @@ pub mod payees;
 pub mod photos;
 pub mod pii;
 pub mod ratings;
+pub mod retention;
 pub mod review;
 pub mod scan;
 pub mod scan_counts;

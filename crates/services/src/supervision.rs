@@ -176,6 +176,8 @@ pub struct SweepReport {
     pub vendors: usize,
     pub expired_credentials: usize,
     pub colour_changes: usize,
+    /// Personal data past its retention period, removed (`retention`).
+    pub removed: crate::retention::Removed,
 }
 
 /// Marks lapsed credentials expired and re-derives every vendor's causes, in every tenant: how a
@@ -225,6 +227,7 @@ pub async fn sweep(database: &db::Db, keys: &Keys, now: DateTime<Utc>) -> anyhow
         report.vendors += vendors.len();
         report.tenants += 1;
     }
+    report.removed = crate::retention::apply(database, now).await?;
     Ok(report)
 }
 

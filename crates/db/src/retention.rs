@@ -1,0 +1,58 @@
+//! Removing what the retention schedule (`services::retention`) says has outlived its purpose,
+//! one kind of data at a time, in the caller's tenant transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::TenantTx;
+
+/// Device hashes of scan visitors of nights before `night` (the night's count is in scan_nights).
+pub async fn scan_visitors_before(tx: &mut TenantTx, night: NaiveDate) -> Result<u64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    Ok(sqlx::query!(
+        "delete from scan_visitors where tenant_id = $1 and night < $2",
+        tenant,
+        night
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
+/// Hourly scan counts of nights before `night`.
+pub async fn scan_hours_before(tx: &mut TenantTx, night: NaiveDate) -> Result<u64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    Ok(sqlx::query!(
+        "delete from scan_hours where tenant_id = $1 and night < $2",
+        tenant,
+        night
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
+/// One-time codes that expired before `at` (used or not).
+pub async fn otp_codes_expired_before(tx: &mut TenantTx, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    Ok(sqlx::query!(
+        "delete from otp_codes where tenant_id = $1 and expires_at < $2",
+        tenant,
+        at
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
+/// Text messages (number and body) written before `at` that are no longer waiting to be sent.
+pub async fn sms_before(tx: &mut TenantTx, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    Ok(sqlx::query!(
+        "delete from sms_outbox where tenant_id = $1 and created_at < $2 and status <> 'queued'",
+        tenant,
+        at
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
