@@ -352,8 +352,8 @@ pub async fn sweep(storage_args: &StorageArgs) -> anyhow::Result<ExitCode> {
     let gone = &r.removed;
     println!(
         "past their retention period and removed: {} scan visitors' device hashes, {} hourly scan counts, \
-         {} one-time codes, {} text messages",
-        gone.scan_visitors, gone.scan_hours, gone.otp_codes, gone.sms_outbox
+         {} one-time codes, {} text messages, {} complainants' contact numbers",
+        gone.scan_visitors, gone.scan_hours, gone.otp_codes, gone.sms_outbox, gone.complaint_contacts
     );
     Ok(ExitCode::SUCCESS)
 }

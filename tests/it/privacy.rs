@@ -152,6 +152,26 @@ async fn a_sweep_removes_personal_data_past_its_retention_and_audits_it_in_aggre
     .execute(&app.owner)
     .await
     .unwrap();
+    // Two closed complaints with a contact number: one closed 181 days ago, one 179.
+    let complaints: Vec<uuid::Uuid> =
+        sqlx::query_scalar("select id from complaints where tenant_id = $1 order by created_at limit 2")
+            .bind(tenant)
+            .fetch_all(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(complaints.len(), 2);
+    for (id, days_ago) in complaints.iter().zip([181, 179]) {
+        sqlx::query(
+            "update complaints set state = 'resolved', closed_at = $2, contact_phone_enc = '\\x01',
+                    contact_phone_masked = '139****0001', contact_phone_index = 'retention-contact'
+             where id = $1",
+        )
+        .bind(id)
+        .bind(now - days(days_ago))
+        .execute(&app.owner)
+        .await
+        .unwrap();
+    }
     let left = |sql: &'static str| {
         let owner = app.owner.clone();
         async move {
@@ -179,6 +199,19 @@ async fn a_sweep_removes_personal_data_past_its_retention_and_audits_it_in_aggre
     texts.sort();
     // A message still waiting to be sent is never removed, however old.
     assert_eq!(texts, ["retention new sent", "retention old queued"]);
+    // The older complaint keeps everything but its contact number; the newer keeps that too.
+    let contacts: Vec<(Option<String>, Option<String>, Option<Vec<u8>>, String)> = sqlx::query_as(
+        "select contact_phone_masked, contact_phone_index, contact_phone_enc, description from complaints
+         where id = any($1) order by closed_at",
+    )
+    .bind(&complaints)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!((&contacts[0].0, &contacts[0].1, &contacts[0].2), (&None, &None, &None));
+    assert!(!contacts[0].3.is_empty());
+    assert_eq!(contacts[1].0.as_deref(), Some("139****0001"));
+    assert!(report.removed.complaint_contacts >= 1);
 
     // One audit record for the tenant, with the counts and the schedule; none for a pass that
     // removed nothing.

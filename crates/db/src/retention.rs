@@ -56,3 +56,19 @@ pub async fn sms_before(tx: &mut TenantTx, at: DateTime<Utc>) -> Result<u64, sql
     .await?
     .rows_affected())
 }
+
+/// Complainants' contact numbers (sealed, masked, indexed) of complaints closed before `at`; the
+/// complaint itself stays.
+pub async fn complaint_contacts_closed_before(tx: &mut TenantTx, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    Ok(sqlx::query!(
+        "update complaints set contact_phone_enc = null, contact_phone_masked = null, contact_phone_index = null
+         where tenant_id = $1 and state in ('resolved', 'rejected') and closed_at < $2
+           and (contact_phone_enc is not null or contact_phone_masked is not null or contact_phone_index is not null)",
+        tenant,
+        at
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}

@@ -10,9 +10,10 @@
 //! | hourly scan counts | a vendor's insights over recent months | 400 nights |
 //! | one-time SMS codes (hashed, with the number's blind index) | checking the code | 1 day after expiry |
 //! | text messages sent (number sealed, body) | delivery and a complaint about it | 30 days, then removed whole |
+//! | a complainant's contact number | answering, the hotline's follow-up call (回访), a reopening | 180 days after the complaint closed; the complaint stays |
 //!
-//! Not yet on the schedule (the standards issue keeps them open): complainants' contact numbers of
-//! closed complaints, documents of rejected applications, a departed vendor's data on request.
+//! Not yet on the schedule (the standards issue keeps them open): documents of rejected
+//! applications, a departed vendor's data on request.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -45,7 +46,11 @@ pub const SMS: Rule = Rule {
     kind: "sms_outbox",
     keep: Duration::days(30),
 };
-pub const SCHEDULE: [Rule; 4] = [SCAN_VISITORS, SCAN_HOURS, OTP_CODES, SMS];
+pub const COMPLAINT_CONTACTS: Rule = Rule {
+    kind: "complaint_contacts",
+    keep: Duration::days(180),
+};
+pub const SCHEDULE: [Rule; 5] = [SCAN_VISITORS, SCAN_HOURS, OTP_CODES, SMS, COMPLAINT_CONTACTS];
 
 /// What one pass removed, per kind, over every tenant.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -54,11 +59,12 @@ pub struct Removed {
     pub scan_hours: u64,
     pub otp_codes: u64,
     pub sms_outbox: u64,
+    pub complaint_contacts: u64,
 }
 
 impl Removed {
     fn total(&self) -> u64 {
-        self.scan_visitors + self.scan_hours + self.otp_codes + self.sms_outbox
+        self.scan_visitors + self.scan_hours + self.otp_codes + self.sms_outbox + self.complaint_contacts
     }
 
     fn add(&mut self, o: &Removed) {
@@ -66,6 +72,7 @@ impl Removed {
         self.scan_hours += o.scan_hours;
         self.otp_codes += o.otp_codes;
         self.sms_outbox += o.sms_outbox;
+        self.complaint_contacts += o.complaint_contacts;
     }
 }
 
@@ -81,6 +88,8 @@ pub async fn apply(database: &Db, now: DateTime<Utc>) -> anyhow::Result<Removed>
             scan_hours: db::retention::scan_hours_before(&mut tx, today - SCAN_HOURS.keep).await?,
             otp_codes: db::retention::otp_codes_expired_before(&mut tx, now - OTP_CODES.keep).await?,
             sms_outbox: db::retention::sms_before(&mut tx, now - SMS.keep).await?,
+            complaint_contacts: db::retention::complaint_contacts_closed_before(&mut tx, now - COMPLAINT_CONTACTS.keep)
+                .await?,
         };
         if removed.total() > 0 {
             audit::record(
