@@ -200,7 +200,8 @@ async fn a_sweep_removes_personal_data_past_its_retention_and_audits_it_in_aggre
     // A message still waiting to be sent is never removed, however old.
     assert_eq!(texts, ["retention new sent", "retention old queued"]);
     // The older complaint keeps everything but its contact number; the newer keeps that too.
-    let contacts: Vec<(Option<String>, Option<String>, Option<Vec<u8>>, String)> = sqlx::query_as(
+    type Contact = (Option<String>, Option<String>, Option<Vec<u8>>, String);
+    let contacts: Vec<Contact> = sqlx::query_as(
         "select contact_phone_masked, contact_phone_index, contact_phone_enc, description from complaints
          where id = any($1) order by closed_at",
     )
