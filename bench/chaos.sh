@@ -24,14 +24,7 @@ SHOPPERS=${SHOPPERS:-30000}
 DURATION=${DURATION:-100}
 export RATE_CLAIMS=${RATE_CLAIMS:-100} RATE_CHECKINS=${RATE_CHECKINS:-10} RATE_RATINGS=${RATE_RATINGS:-30}
 
-build_release
-LOAD=$(bench_executable night_load)
-make_dir chaos
-echo "== seeding: $STALLS stalls, $VOUCHERS vouchers, $SHOPPERS shoppers"
-env -u DATABASE_URL RUST_LOG=warn "$BIN" bench-chaos-seed --data-dir "$DIR/data" --stalls "$STALLS" \
-  --vouchers "$VOUCHERS" --shoppers "$SHOPPERS" --out "$DIR/seed.json"
-# Ratings come from many client addresses, as through the city's proxy.
-SERVER_ARGS=(--trust-proxy)
+night_setup chaos
 start_server
 use_psql
 CAMPAIGN=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["campaign"])' "$DIR/seed.json")

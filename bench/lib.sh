@@ -140,3 +140,17 @@ statements_top() {
         round((total_exec_time / calls)::numeric, 3) as ms_each, rows, regexp_replace(left(query, 110), '\s+', ' ', 'g')
         from pg_stat_statements order by total_exec_time desc limit ${STATEMENTS_TOP:-12}"
 }
+
+# night_setup NAME: the release build, the load generator ($LOAD, benches/night_load.rs), a data
+# directory, and a tenant seeded by `bench-chaos-seed` with $STALLS stalls, $VOUCHERS vouchers and
+# $SHOPPERS shoppers ($DIR/seed.json); the server is to trust X-Forwarded-For, as shoppers come
+# from many addresses through the city's proxy. For bench/chaos.sh and bench/night.sh.
+night_setup() {
+  build_release
+  LOAD=$(bench_executable night_load)
+  make_dir "$1"
+  echo "== seeding: $STALLS stalls, $VOUCHERS vouchers, $SHOPPERS shoppers"
+  env -u DATABASE_URL RUST_LOG=warn "$BIN" bench-chaos-seed --data-dir "$DIR/data" --stalls "$STALLS" \
+    --vouchers "$VOUCHERS" --shoppers "$SHOPPERS" --out "$DIR/seed.json"
+  SERVER_ARGS=(--trust-proxy)
+}

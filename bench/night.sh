@@ -35,15 +35,8 @@ export RATE_CHECKINS=${RATE_CHECKINS:-17} RATE_SCANS=${RATE_SCANS:-200} RATE_RAT
   RATE_COMPLAINTS=${RATE_COMPLAINTS:-1} RATE_CLAIMS=${RATE_CLAIMS:-50} RATE_REDEMPTIONS=${RATE_REDEMPTIONS:-33} \
   REDEEM_STALLS=${REDEEM_STALLS:-1000}
 
-build_release
-LOAD=$(bench_executable night_load)
-make_dir night
-echo "== seeding: $STALLS stalls, $VOUCHERS vouchers, $SHOPPERS shoppers"
-env -u DATABASE_URL RUST_LOG=warn "$BIN" bench-chaos-seed --data-dir "$DIR/data" --stalls "$STALLS" \
-  --vouchers "$VOUCHERS" --shoppers "$SHOPPERS" --out "$DIR/seed.json"
+night_setup night
 statements_preload
-# Shoppers come from many client addresses, as through the city's proxy.
-SERVER_ARGS=(--trust-proxy)
 start_server
 use_psql
 statements_reset

@@ -1,12 +1,13 @@
--- A tenant's audit trail in sixteen hash chains instead of one (see 0002).
+-- A tenant's audit trail in 64 hash chains instead of one (see 0002).
 --
 -- Every audited change of a tenant took the one head row's lock from its audit insert until its
 -- commit, so a busy night's writes (check-ins, ratings, complaints, redemptions, claim batches)
 -- committed one at a time, each flushing the WAL alone: bench/night.sh found them queueing on it
 -- at twice the busiest market's load ("Lock:transactionid"), p99 past a second.
 --
--- Now a record joins the chain of its database connection (pg_backend_pid() % 16), so concurrent
--- transactions mostly take different heads and commit together; one transaction's records stay
+-- Now a record joins the chain of its database connection (pg_backend_pid() % 64), so concurrent
+-- transactions mostly take different heads and commit together (with sixteen, two of a pool of
+-- some thirty connections still fell in one chain often enough to queue); one transaction's records stay
 -- in one chain. Each chain links as before (prev_hash, hash; the record's hash is computed as in
 -- 0002 and still covers its seq); `link` is its place in its chain (1, 2, 3, … without gaps) and
 -- its head holds the last link and hash, so an edited, removed or re-linked record, and the
@@ -22,7 +23,7 @@ select setval('audit_log_seq', coalesce((select max(seq) from audit_log), 0) + 1
 alter table audit_log add column chain smallint, add column link bigint;
 update audit_log set chain = 0, link = seq;
 alter table audit_log alter column chain set not null, alter column link set not null;
-alter table audit_log add constraint audit_log_chain_range check (chain between 0 and 15);
+alter table audit_log add constraint audit_log_chain_range check (chain between 0 and 63);
 -- Verification walks each chain in order.
 create unique index audit_log_chain_link_idx on audit_log (tenant_id, chain, link);
 
@@ -49,7 +50,7 @@ create or replace function audit_log_chain() returns trigger
     set search_path = public, pg_temp
 as $$
 declare
-    shard     smallint := (pg_backend_pid() % 16)::smallint;
+    shard     smallint := (pg_backend_pid() % 64)::smallint;
     head_link bigint;
     head_hash bytea;
 begin

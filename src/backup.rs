@@ -77,10 +77,7 @@ pub async fn backup(args: &StorageArgs, to: &Path) -> anyhow::Result<ExitCode> {
     }
     let storage = startup::open(args, Access::Shared, &PoolSettings::default()).await?;
     let result = async {
-        let (tenants, records): (i64, i64) =
-            sqlx::query_as("select (select count(*) from tenants), (select count(*) from audit_log)")
-                .fetch_one(&storage.owner)
-                .await?;
+        let (tenants, records) = db::census(&storage.owner).await?;
         // Written beside the target and renamed when complete: a failed dump leaves no file
         // that looks like a backup.
         let partial = to.with_extension("partial");
@@ -212,11 +209,7 @@ pub async fn restore(args: &StorageArgs, from: &Path) -> anyhow::Result<ExitCode
 
     let storage = startup::open_unmigrated(args, &PoolSettings::default()).await?;
     let result = async {
-        let objects: i64 = sqlx::query_scalar(
-            "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public'",
-        )
-        .fetch_one(&storage.owner)
-        .await?;
+        let objects = db::schema_objects(&storage.owner).await?;
         if objects > 0 {
             eprintln!(
                 "refused: the database is not empty ({objects} tables, indexes or sequences); restore into an empty \

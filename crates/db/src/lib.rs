@@ -144,6 +144,27 @@ pub async fn ensure_app_role(owner: &PgPool, app: &PgConnectOptions, password: &
     }
 }
 
+/// How many tables, indexes, sequences and views the schema holds: 0 for a database nothing was
+/// created in (what a restore needs).
+pub async fn schema_objects(owner: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'public'"#
+    )
+    .fetch_one(owner)
+    .await
+}
+
+/// Tenants and audit records in all: what an operator is told a backup holds.
+pub async fn census(owner: &PgPool) -> Result<(i64, i64), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"select (select count(*) from tenants) as "tenants!", (select count(*) from audit_log) as "records!""#
+    )
+    .fetch_one(owner)
+    .await?;
+    Ok((row.tenants, row.records))
+}
+
 pub async fn migrate(owner: &PgPool) -> anyhow::Result<()> {
     MIGRATOR.run(owner).await.context("running migrations")
 }

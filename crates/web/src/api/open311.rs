@@ -192,6 +192,21 @@ async fn tenant(state: &AppState, slug: &str, format: Format, fields: &[(String,
     }
 }
 
+/// The tenant of the path and the name its file (`{name}.xml` or `{name}.json`) asks for.
+async fn tenant_and_name<'f>(
+    state: &AppState,
+    slug: &str,
+    format: Format,
+    query: Option<&str>,
+    file: &'f str,
+) -> Result<(Tenant, &'f str), Response> {
+    let tenant = tenant(state, slug, format, &fields(query, b"")).await?;
+    match Format::split(file) {
+        Some((name, _)) => Ok((tenant, name)),
+        None => Err(error(format, StatusCode::NOT_FOUND, "served as .xml or .json")),
+    }
+}
+
 /// `GET /open311/v2/{tenant}/services.json`: the complaint categories.
 #[utoipa::path(
     get, path = "/open311/v2/{tenant}/services.json", tag = "open311",
@@ -279,11 +294,9 @@ pub async fn service_definition(
     Path((slug, file)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Err(r) = tenant(&state, &slug, format, &fields(query.as_deref(), b"")).await {
-        return r;
-    }
-    let Some((code, _)) = Format::split(&file) else {
-        return error(format, StatusCode::NOT_FOUND, "served as .xml or .json");
+    let code = match tenant_and_name(&state, &slug, format, query.as_deref(), &file).await {
+        Ok((_, code)) => code,
+        Err(r) => return r,
     };
     let Some(category) = Category::parse(code) else {
         return error(
@@ -640,12 +653,9 @@ pub async fn get_request(
     Path((slug, file)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let tenant = match tenant(&state, &slug, format, &fields(query.as_deref(), b"")).await {
-        Ok(t) => t,
+    let (tenant, id) = match tenant_and_name(&state, &slug, format, query.as_deref(), &file).await {
+        Ok(found) => found,
         Err(r) => return r,
-    };
-    let Some((id, _)) = Format::split(&file) else {
-        return error(format, StatusCode::NOT_FOUND, "served as .xml or .json");
     };
     let result = open311::report(&state.ctx, &tenant, id).await.map(to_request(&tenant));
     match result {
@@ -677,12 +687,9 @@ pub async fn token(
     Path((slug, file)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let tenant = match tenant(&state, &slug, format, &fields(query.as_deref(), b"")).await {
-        Ok(t) => t,
+    let (tenant, token) = match tenant_and_name(&state, &slug, format, query.as_deref(), &file).await {
+        Ok(found) => found,
         Err(r) => return r,
-    };
-    let Some((token, _)) = Format::split(&file) else {
-        return error(format, StatusCode::NOT_FOUND, "served as .xml or .json");
     };
     match open311::report(&state.ctx, &tenant, token).await {
         Ok(r) => list(
