@@ -3,7 +3,7 @@
 # (benches/scan_reference.rs) on the same private PostgreSQL, in one run, with the same wrk
 # settings (64 connections, 2 threads, 20 s) for every target:
 #
-#   /fixed            the reference: a fixed body of the scan page's size, gzipped once at start
+#   /fixed            the reference: a scan page as served (its bytes), gzipped once at start
 #   /one-query        the reference: one indexed query of 12 rows of 10,000, rendered, escaped
 #   /static/app.css   nightmarket: a static file through the whole middleware stack
 #   /c/{code} cold    nightmarket: a fresh server, every request a code not yet visited
@@ -54,7 +54,9 @@ export CODES="$DIR/codes.txt" THREADS
 
 start_server
 SAMPLE=$(head -1 "$CODES")
-BODY_BYTES=$(curl -fs "$BASE$SAMPLE" | wc -c)
+# /fixed is this very page (its size and its compressed size), compressed once by the reference.
+curl -fs "$BASE$SAMPLE" >"$DIR/page.html"
+BODY_BYTES=$(wc -c <"$DIR/page.html")
 # The first visit above: the cold run starts from a server that has seen nothing else.
 sed -i 1d "$CODES"
 
@@ -62,12 +64,12 @@ REF_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0))
 REF="http://127.0.0.1:$REF_PORT"
 pin=()
 [ "$PIN" = 1 ] && pin=(taskset -c 0)
-"${pin[@]}" "$REFERENCE_BIN" --data-dir "$DIR/data" --addr "127.0.0.1:$REF_PORT" --body-bytes "$BODY_BYTES" \
+"${pin[@]}" "$REFERENCE_BIN" --data-dir "$DIR/data" --addr "127.0.0.1:$REF_PORT" --body-file "$DIR/page.html" \
   >"$DIR/reference.log" 2>&1 &
 REFERENCE=$!
 for _ in $(seq 1 300); do curl -fs "$REF/fixed" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fs -o /dev/null "$REF/one-query" || { cat "$DIR/reference.log"; exit 1; }
-echo "== the scan page is $BODY_BYTES bytes uncompressed ($(curl -fs -H 'Accept-Encoding: gzip' "$BASE$SAMPLE" | wc -c) gzipped); /fixed is as large"
+echo "== the scan page is $BODY_BYTES bytes uncompressed ($(curl -fs -H 'Accept-Encoding: gzip' "$BASE$SAMPLE" | wc -c) gzipped); /fixed is the same page ($(curl -fs -H 'Accept-Encoding: gzip' "$REF/fixed" | wc -c) gzipped); app.css $(curl -fs -H 'Accept-Encoding: gzip' "$BASE/static/app.css" | wc -c) gzipped"
 
 # measure NAME URL [wrk arguments…]
 measure() {

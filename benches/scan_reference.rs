@@ -3,14 +3,16 @@
 //! usually compared by. Not part of the product; `bench/scan.sh` builds and starts it beside
 //! nightmarket on the same private PostgreSQL and measures both in one run.
 //!
-//! * `GET /fixed`: a fixed body of the scan page's size (`--body-bytes`), gzip-compressed once at
-//!   start and sent compressed to a client that accepts gzip.
+//! * `GET /fixed`: a fixed body of the scan page's size, gzip-compressed once at start and sent
+//!   compressed to a client that accepts gzip. `--body-file` gives the body (`bench/scan.sh` passes
+//!   a scan page as served, so that both its size and its compressed size are the page's);
+//!   without it, `--body-bytes` of page-like text, which compresses far better than a page.
 //! * `GET /one-query`: a page rendered from one indexed query of a dozen rows (of a table of
 //!   10,000 this server seeds in its own schema, `scan_reference`), HTML-escaped by askama.
 //!
 //! ```text
 //! cargo build --release --bench scan_reference   # then run the executable cargo names:
-//! scan_reference --data-dir DIR --addr 127.0.0.1:9000 --body-bytes 5200
+//! scan_reference --data-dir DIR --addr 127.0.0.1:9000 --body-file page.html
 //! ```
 //! `--data-dir` is a running nightmarket's data directory: the server connects to its private
 //! PostgreSQL (over the Unix socket, as the owner) the way the operator commands do.
@@ -62,18 +64,21 @@ struct Args {
     data_dir: PathBuf,
     addr: SocketAddr,
     body_bytes: usize,
+    body_file: Option<PathBuf>,
 }
 
 fn args() -> anyhow::Result<Args> {
     let mut data_dir = None;
     let mut addr: SocketAddr = "127.0.0.1:9000".parse()?;
     let mut body_bytes = 5_000;
+    let mut body_file = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--data-dir" => data_dir = it.next().map(PathBuf::from),
             "--addr" => addr = it.next().unwrap_or_default().parse()?,
             "--body-bytes" => body_bytes = it.next().unwrap_or_default().parse()?,
+            "--body-file" => body_file = it.next().map(PathBuf::from),
             // `cargo bench` passes --bench; nothing to do.
             "--bench" => {}
             other => anyhow::bail!("unknown argument {other} (see the file's comment)"),
@@ -84,6 +89,7 @@ fn args() -> anyhow::Result<Args> {
         data_dir,
         addr,
         body_bytes,
+        body_file,
     })
 }
 
@@ -163,15 +169,24 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     seed(&pool).await?;
 
-    // A body of the scan page's size: text a page would hold, repeated.
-    let text = "<p>夜市 摊位 经营码 — 老王烧烤 · A-01 · 食品经营许可证 有效期至 2027-06-30</p>\n";
-    let plain: String = text.chars().cycle().take(args.body_bytes).collect();
+    // A body of the scan page's size: a page as served, or text a page would hold, repeated.
+    let plain: Vec<u8> = match &args.body_file {
+        Some(file) => std::fs::read(file)?,
+        None => {
+            let text = "<p>夜市 摊位 经营码 — 老王烧烤 · A-01 · 食品经营许可证 有效期至 2027-06-30</p>\n";
+            text.chars()
+                .cycle()
+                .take(args.body_bytes)
+                .collect::<String>()
+                .into_bytes()
+        }
+    };
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(plain.as_bytes())?;
+    gz.write_all(&plain)?;
     let state = Ref {
         pool,
         fixed_gzip: gz.finish()?.into(),
-        fixed_plain: plain.into_bytes().into(),
+        fixed_plain: plain.into(),
     };
     let app = Router::new()
         .route("/fixed", get(fixed))

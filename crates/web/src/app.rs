@@ -326,17 +326,21 @@ pub fn router(state: AppState) -> Router {
             security::cross_site_check,
         ));
 
-    // Static files are prepared once (compressed, tagged) and need nothing of the stack but the
-    // security headers: no session, no body, no database, nothing to log or time out. They are
-    // what every page load fetches, so they skip the rest (see BENCHMARKS.md).
+    // Static files are prepared once (compressed, tagged, their answer's headers made, the
+    // security headers among them) and need nothing of the stack but the request id: no
+    // session, no body, no database, nothing to log or time out. They are what every page load
+    // fetches, so they skip the rest (see BENCHMARKS.md).
     let https = state.config.secure_cookies();
-    let assets = Router::new().route("/static/{*path}", get(assets::serve)).layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-            // A plain function over the response: no state to clone, no boxed future.
-            .map_response(move |response| security::add_headers(response, https)),
-    );
+    let assets = Router::new()
+        .route(
+            "/static/{*path}",
+            get(move |q, request| assets::serve(q, request, https)),
+        )
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        );
 
     pages
         .merge(api_routes)

@@ -6,7 +6,7 @@
 //! for a year, anything else for five minutes, so a new build is picked up at once.
 
 use axum::body::Bytes;
-use axum::extract::Path;
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
@@ -15,6 +15,7 @@ use std::io::Write;
 use std::sync::LazyLock;
 
 use crate::http::extract::Query;
+use crate::http::security;
 
 #[derive(Embed)]
 #[folder = "../../static/"]
@@ -43,15 +44,50 @@ pub struct VersionQuery {
     v: Option<String>,
 }
 
-/// An asset as it is sent: its bytes (and, for text, gzipped once at start), type and tag.
-struct Prepared {
-    plain: Bytes,
-    gzip: Option<Bytes>,
-    mime: HeaderValue,
-    /// Each representation its own tag (a cache keeps both, by `Vary`).
-    etag: HeaderValue,
-    etag_gzip: HeaderValue,
+/// One representation of an asset (plain or gzipped) as it is sent: its bytes and every header of
+/// its answer but the request id, the security headers among them, made once for each scheme
+/// (`https`: with HSTS), so that an answer is a clone of a finished map and one replaced value.
+struct Representation {
+    body: Bytes,
+    /// Indexed by `https`.
+    headers: [HeaderMap; 2],
 }
+
+/// An asset: its plain bytes and, for text, the same gzipped once at start.
+struct Prepared {
+    plain: Representation,
+    gzip: Option<Representation>,
+}
+
+impl Representation {
+    fn new(body: Bytes, mime: &str, etag: String, encoding: Option<&'static str>, varies: bool) -> Option<Self> {
+        let make = |https: bool| -> Option<HeaderMap> {
+            // Room for all of it and the request id, so that nothing grows per request.
+            let mut h = HeaderMap::with_capacity(20);
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_str(mime).ok()?);
+            // Replaced by the year-long policy when the request names the current version.
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static(SHORT));
+            h.insert(header::ETAG, HeaderValue::from_str(&etag).ok()?);
+            if varies {
+                h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            }
+            if let Some(encoding) = encoding {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            }
+            for (name, value) in security::headers_for(https) {
+                h.insert(name.clone(), value.clone());
+            }
+            Some(h)
+        };
+        Some(Representation {
+            body,
+            headers: [make(false)?, make(true)?],
+        })
+    }
+}
+
+const SHORT: &str = "public, max-age=300";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Every asset, prepared once: a request copies, hashes and compresses nothing.
 static PREPARED: LazyLock<HashMap<String, Prepared>> = LazyLock::new(|| {
@@ -65,15 +101,24 @@ static PREPARED: LazyLock<HashMap<String, Prepared>> = LazyLock::new(|| {
                 || mime.contains("javascript")
                 || mime.contains("svg")
                 || mime.contains("json");
-            let gzip = text.then(|| gzip(&plain, flate2::Compression::best())).flatten();
+            let gzipped = text.then(|| gzip(&plain, flate2::Compression::best())).flatten();
+            // Each representation its own tag (a cache keeps both, by `Vary`).
+            let varies = gzipped.is_some();
+            let gzip = match gzipped {
+                Some(body) => Some(Representation::new(
+                    body,
+                    &mime,
+                    format!("\"{tag}-gz\""),
+                    Some("gzip"),
+                    true,
+                )?),
+                None => None,
+            };
             Some((
                 name.to_string(),
                 Prepared {
-                    plain,
+                    plain: Representation::new(plain, &mime, format!("\"{tag}\""), None, varies)?,
                     gzip,
-                    mime: HeaderValue::from_str(&mime).ok()?,
-                    etag: HeaderValue::from_str(&format!("\"{tag}\"")).ok()?,
-                    etag_gzip: HeaderValue::from_str(&format!("\"{tag}-gz\"")).ok()?,
                 },
             ))
         })
@@ -107,35 +152,40 @@ pub fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-pub async fn serve(Path(path): Path<String>, Query(q): Query<VersionQuery>, headers: HeaderMap) -> Response {
-    let Some(file) = PREPARED.get(&path) else {
+/// Serves `/static/{name}`, with the security headers (`https`: HSTS too). The request is read in
+/// place (its headers are not copied, its path is the asset's name as linked: names are plain
+/// ASCII, nothing to decode) and the answer's headers are a finished map made at start: this is
+/// what every page load fetches (BENCHMARKS.md).
+pub async fn serve(Query(q): Query<VersionQuery>, request: Request, https: bool) -> Response {
+    let path = request.uri().path().strip_prefix("/static/").unwrap_or_default();
+    let Some(file) = PREPARED.get(path) else {
         // Asked for by a page's <link> or <script>, never read by a person: a plain 404.
-        return (StatusCode::NOT_FOUND, "Not found").into_response();
+        return security::add_headers((StatusCode::NOT_FOUND, "Not found").into_response(), https);
     };
-    let current = VERSIONS.get(&path);
-    let cache = if q.v.is_some() && q.v.as_ref() == current {
-        "public, max-age=31536000, immutable"
+    let headers = request.headers();
+    let chosen = match &file.gzip {
+        Some(gzip) if accepts_gzip(headers) => gzip,
+        _ => &file.plain,
+    };
+    let mut answer = chosen.headers[usize::from(https)].clone();
+    let etag = answer.get(header::ETAG);
+    let status = if etag.is_some() && headers.get(header::IF_NONE_MATCH) == etag {
+        StatusCode::NOT_MODIFIED
     } else {
-        "public, max-age=300"
+        StatusCode::OK
     };
-    let gzip = file.gzip.as_ref().filter(|_| accepts_gzip(&headers));
-    let etag = if gzip.is_some() { &file.etag_gzip } else { &file.etag };
-    let mut response = if headers.get(header::IF_NONE_MATCH) == Some(etag) {
-        StatusCode::NOT_MODIFIED.into_response()
+    if q.v.is_some() && q.v.as_ref() == VERSIONS.get(path) {
+        answer.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    }
+    let mut response = if status == StatusCode::OK {
+        Response::new(axum::body::Body::from(chosen.body.clone()))
     } else {
-        gzip.unwrap_or(&file.plain).clone().into_response()
+        // Not modified: no body, and nothing that describes one.
+        answer.remove(header::CONTENT_ENCODING);
+        let mut r = Response::new(axum::body::Body::empty());
+        *r.status_mut() = status;
+        r
     };
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, file.mime.clone());
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::ETAG, etag.clone());
-    if file.gzip.is_some() {
-        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    }
-    if gzip.is_some() && response.status() == StatusCode::OK {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    }
+    *response.headers_mut() = answer;
     response
 }

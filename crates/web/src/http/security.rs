@@ -15,7 +15,7 @@ form-action 'self'; frame-ancestors 'none'";
 
 /// The security headers every response carries (unless a handler set its own), in one list for
 /// the pages' stack and the static files alike.
-const HEADERS: [(header::HeaderName, HeaderValue); 6] = [
+static HEADERS: [(header::HeaderName, HeaderValue); 6] = [
     (
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -37,15 +37,21 @@ const HEADERS: [(header::HeaderName, HeaderValue); 6] = [
 ];
 
 /// Only over HTTPS (the public URL's scheme).
-const HSTS: (header::HeaderName, HeaderValue) = (
+static HSTS: (header::HeaderName, HeaderValue) = (
     header::STRICT_TRANSPORT_SECURITY,
     HeaderValue::from_static("max-age=31536000; includeSubDomains"),
 );
 
-/// Adds the security headers to `response`; `https` adds HSTS.
+/// The security headers; `https` adds HSTS.
+pub fn headers_for(https: bool) -> impl Iterator<Item = &'static (header::HeaderName, HeaderValue)> {
+    HEADERS.iter().chain(https.then_some(&HSTS))
+}
+
+/// Adds the security headers to `response` (those a handler did not set itself); `https` adds
+/// HSTS.
 pub fn add_headers(mut response: Response, https: bool) -> Response {
     let h = response.headers_mut();
-    for (name, value) in HEADERS.iter().chain(https.then_some(&HSTS)) {
+    for (name, value) in headers_for(https) {
         h.entry(name).or_insert_with(|| value.clone());
     }
     response
