@@ -52,7 +52,17 @@ pub(super) async fn seed(
     let inspector = official(&mut tx).await?;
 
     // Food safety is answered faster here than the platform's default.
-    db::complaints::set_deadline(&mut tx, Category::FoodSafety.as_str(), 1, 1).await?;
+    db::complaints::set_deadline(
+        &mut tx,
+        &db::complaints::DeadlineRow {
+            category: Category::FoodSafety.as_str().to_string(),
+            ack_hours: 1,
+            resolve_days: 1,
+            working_days: false,
+            gbt_code: None,
+        },
+    )
+    .await?;
 
     // Ratings on the nights each stall checked in.
     let nights: Vec<(Uuid, Uuid, NaiveDate, DateTime<Utc>)> = sqlx::query_as(
@@ -171,6 +181,7 @@ pub(super) async fn seed(
         let d = category.default_deadlines();
         let id = Uuid::new_v4();
         let tracking = new_tracking(&tenant.slug, nightmarket_services::secrets::random_bytes());
+        let resolve_due_at = nightmarket_services::complaints::resolve_due(&mut tx, &tenant, &d, at).await?;
         db::complaints::insert(
             &mut tx,
             &NewComplaint {
@@ -192,7 +203,7 @@ pub(super) async fn seed(
                 evidence: serde_json::json!({ "checked_in": true, "colour": code.colour, "redemptions": [] }),
                 at,
                 ack_due_at: d.ack_due(at),
-                resolve_due_at: d.resolve_due(at),
+                resolve_due_at,
             },
         )
         .await?;

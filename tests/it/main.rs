@@ -3,6 +3,7 @@
 
 mod fixtures;
 mod helpers;
+mod hotline;
 mod instances;
 
 mod applications;

@@ -47,6 +47,8 @@ pub struct ComplaintRow {
     pub market_name: String,
     pub claimed_by_name: Option<String>,
     pub photo_ids: Vec<Uuid>,
+    /// The category's GB/T 39666 class as the tenant sets it now.
+    pub gbt_code: Option<String>,
 }
 
 pub struct NewComplaint<'a> {
@@ -162,8 +164,10 @@ pub async fn list(tx: &mut TenantTx, f: &ComplaintFilter) -> Result<Vec<Complain
                   c.vendor_answer, c.vendor_answered_at, c.reopen_count, c.claimed_by, c.claimed_until, c.updated_at,
                   k.stall_name, s.code as slot_code, m.name as market_name, u.display_name as "claimed_by_name?",
                   array(select p.id from complaint_photos p where p.tenant_id = c.tenant_id and p.complaint_id = c.id
-                        order by p.created_at) as "photo_ids!"
+                        order by p.created_at) as "photo_ids!",
+                  d.gbt_code as "gbt_code?"
            from complaints c
+           left join complaint_deadlines d on d.tenant_id = c.tenant_id and d.category = c.category
            join codes k on k.tenant_id = c.tenant_id and k.id = c.code_id
            join slots s on s.tenant_id = k.tenant_id and s.id = k.slot_id
            join markets m on m.tenant_id = c.tenant_id and m.id = c.market_id
@@ -373,34 +377,41 @@ pub async fn unresolved_count(tx: &mut TenantTx, code: Uuid) -> Result<i64, sqlx
 }
 
 /// The tenant's own deadlines: (category, ack hours, resolve days).
-pub async fn deadlines(tx: &mut TenantTx) -> Result<Vec<(String, i32, i32)>, sqlx::Error> {
+/// A category's row of `complaint_deadlines` (a missing row: the platform's default).
+pub struct DeadlineRow {
+    pub category: String,
+    pub ack_hours: i32,
+    pub resolve_days: i32,
+    pub working_days: bool,
+    pub gbt_code: Option<String>,
+}
+
+pub async fn deadlines(tx: &mut TenantTx) -> Result<Vec<DeadlineRow>, sqlx::Error> {
     let tenant = tx.tenant().0;
-    let rows = sqlx::query!(
-        "select category, ack_hours, resolve_days from complaint_deadlines where tenant_id = $1",
+    sqlx::query_as!(
+        DeadlineRow,
+        "select category, ack_hours, resolve_days, working_days, gbt_code from complaint_deadlines
+         where tenant_id = $1",
         tenant
     )
     .fetch_all(tx.conn())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.category, r.ack_hours, r.resolve_days))
-        .collect())
+    .await
 }
 
-pub async fn set_deadline(
-    tx: &mut TenantTx,
-    category: &str,
-    ack_hours: i32,
-    resolve_days: i32,
-) -> Result<(), sqlx::Error> {
+pub async fn set_deadline(tx: &mut TenantTx, row: &DeadlineRow) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
-        "insert into complaint_deadlines (tenant_id, category, ack_hours, resolve_days) values ($1, $2, $3, $4)
-         on conflict (tenant_id, category) do update set ack_hours = excluded.ack_hours, resolve_days = excluded.resolve_days",
+        "insert into complaint_deadlines (tenant_id, category, ack_hours, resolve_days, working_days, gbt_code)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (tenant_id, category) do update set ack_hours = excluded.ack_hours,
+             resolve_days = excluded.resolve_days, working_days = excluded.working_days,
+             gbt_code = excluded.gbt_code",
         tenant,
-        category,
-        ack_hours,
-        resolve_days
+        row.category,
+        row.ack_hours,
+        row.resolve_days,
+        row.working_days,
+        row.gbt_code
     )
     .execute(tx.conn())
     .await?;

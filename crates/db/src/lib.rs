@@ -6,6 +6,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod calendar;
 pub mod checkins;
 pub mod citus;
 pub mod codes;

@@ -385,6 +385,8 @@ pub struct ComplaintRecord {
     pub slot: String,
     pub stall_name: String,
     pub category: String,
+    /// The category's GB/T 39666 class as the tenant sets it.
+    pub gbt_code: Option<String>,
     pub state: String,
     pub source: String,
     pub created_at: DateTime<Utc>,
@@ -400,10 +402,11 @@ pub async fn complaint_records(tx: &mut TenantTx, w: &Window<'_>) -> Result<Vec<
         ComplaintRecord,
         r#"select * from (
                select c.tracking, business_night(c.created_at, $5, m.opens_at, m.closes_at) as "night!",
-                      m.name as market, s.code as slot, k.stall_name, c.category, c.state, c.source, c.created_at,
-                      c.resolve_due_at, c.closed_at, c.upheld
+                      m.name as market, s.code as slot, k.stall_name, c.category, d.gbt_code as "gbt_code?",
+                      c.state, c.source, c.created_at, c.resolve_due_at, c.closed_at, c.upheld
                from complaints c
                join markets m on m.tenant_id = c.tenant_id and m.id = c.market_id
+               left join complaint_deadlines d on d.tenant_id = c.tenant_id and d.category = c.category
                join codes k on k.tenant_id = c.tenant_id and k.id = c.code_id
                join slots s on s.tenant_id = k.tenant_id and s.id = k.slot_id
                where c.tenant_id = $1 and c.created_at >= $6 and c.created_at < $7

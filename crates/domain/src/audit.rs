@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 82] = [
+pub const ACTIONS: [&str; 84] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -22,6 +22,8 @@ pub const ACTIONS: [&str; 82] = [
     "application.update",
     "application.view_document",
     "application.withdraw",
+    "calendar.remove",
+    "calendar.set",
     "campaign.create",
     "campaign.step",
     "campaign.update",

@@ -29,12 +29,71 @@ pub enum Category {
     Other,
 }
 
-/// How fast a complaint must be acknowledged (hours) and resolved (days).
+/// How fast a complaint must be acknowledged (hours) and resolved (days: calendar days, or
+/// working days of the tenant's calendar when `working_days`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deadlines {
     pub ack_hours: i32,
     pub resolve_days: i32,
+    #[serde(default)]
+    pub working_days: bool,
+}
+
+/// A GB/T 39666-2020 classification code (政府热线服务分类与代码): main, middle and sub class, two
+/// digits each, e.g. `070201`. The tenant's admin enters it per category from the standard's
+/// table; the platform does not ship the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GbtCode([u8; 6]);
+
+impl GbtCode {
+    pub fn parse(s: &str) -> Option<GbtCode> {
+        let b = s.as_bytes();
+        let ok = b.len() == 6 && b.iter().all(u8::is_ascii_digit) && &b[..2] != b"00";
+        ok.then(|| {
+            let mut code = [0; 6];
+            code.copy_from_slice(b);
+            GbtCode(code)
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Six ASCII digits by construction.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The main, middle and sub class.
+    pub fn classes(&self) -> (&str, &str, &str) {
+        let s = self.as_str();
+        (&s[..2], &s[2..4], &s[4..])
+    }
+}
+
+impl std::fmt::Display for GbtCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for GbtCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for GbtCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        GbtCode::parse(&s).ok_or_else(|| serde::de::Error::custom("a GB/T 39666 code is six digits, e.g. 070201"))
+    }
+}
+
+/// What a tenant sets for a category: its deadlines and its GB/T 39666 class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct CategoryRules {
+    pub category: Category,
+    pub deadlines: Deadlines,
+    pub gbt_code: Option<GbtCode>,
 }
 
 impl Category {
@@ -92,6 +151,7 @@ impl Category {
         Deadlines {
             ack_hours,
             resolve_days,
+            working_days: false,
         }
     }
 }
@@ -101,8 +161,20 @@ impl Deadlines {
         from + Duration::hours(i64::from(self.ack_hours))
     }
 
-    pub fn resolve_due(&self, from: DateTime<Utc>) -> DateTime<Utc> {
-        from + Duration::days(i64::from(self.resolve_days))
+    /// When a complaint filed at `from` must be resolved: `resolve_days` later, or the end of
+    /// the `resolve_days`-th working day after the local day of filing (None: the calendar has
+    /// no working day within a year).
+    pub fn resolve_due<Tz: chrono::TimeZone>(
+        &self,
+        from: DateTime<Utc>,
+        tz: &Tz,
+        calendar: &crate::calendar::WorkCalendar,
+    ) -> Option<DateTime<Utc>> {
+        if self.working_days {
+            calendar.working_days_after(from, tz, u32::try_from(self.resolve_days).ok()?)
+        } else {
+            Some(from + Duration::days(i64::from(self.resolve_days)))
+        }
     }
 }
 
@@ -278,8 +350,10 @@ mod tests {
         let filed = t("2026-11-21T20:00:00Z");
         let d = Category::FoodSafety.default_deadlines();
         assert_eq!(d.ack_due(filed), t("2026-11-21T22:00:00Z"));
-        assert_eq!(d.resolve_due(filed), t("2026-11-22T20:00:00Z"));
-        let (ack, res) = (d.ack_due(filed), d.resolve_due(filed));
+        let calendar = crate::calendar::WorkCalendar::default();
+        let res = d.resolve_due(filed, &Utc, &calendar).unwrap();
+        assert_eq!(res, t("2026-11-22T20:00:00Z"));
+        let ack = d.ack_due(filed);
         assert!(!timing(State::Open, ack, res, t("2026-11-21T22:00:00Z")).overdue);
         assert!(timing(State::Open, ack, res, t("2026-11-21T22:00:01Z")).overdue);
         assert!(!timing(State::Acknowledged, ack, res, t("2026-11-21T23:00:00Z")).overdue);
@@ -292,6 +366,18 @@ mod tests {
             }
         );
         assert!(Category::ALL.iter().all(|c| c.default_deadlines().ack_hours >= 1));
+    }
+
+    #[test]
+    fn gbt_codes_are_six_digits_with_a_main_class() {
+        let c = GbtCode::parse("070201").unwrap();
+        assert_eq!(c.classes(), ("07", "02", "01"));
+        assert_eq!(c.to_string(), "070201");
+        for bad in ["", "07020", "0702011", "07 02 01", "00xx01", "000201", "０７０２０１"] {
+            assert_eq!(GbtCode::parse(bad), None, "{bad}");
+        }
+        assert_eq!(serde_json::to_string(&c).unwrap(), "\"070201\"");
+        assert!(serde_json::from_str::<GbtCode>("\"x\"").is_err());
     }
 
     #[test]

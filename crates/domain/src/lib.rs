@@ -6,6 +6,7 @@
 pub mod application;
 pub mod audit;
 pub mod burst;
+pub mod calendar;
 pub mod case;
 pub mod checkin;
 pub mod code;

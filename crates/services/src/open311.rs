@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use nightmarket_db::complaints::{self as db_complaints, ComplaintFilter, ComplaintRow};
 use nightmarket_db::{self as db, TenantTx, markets as db_markets};
-use nightmarket_domain::complaint::{Category, State};
+use nightmarket_domain::complaint::{Category, CategoryRules, GbtCode, State};
 use nightmarket_domain::tenant::Tenant;
 
 use crate::Ctx;
@@ -34,6 +34,8 @@ pub struct Report {
     pub slot_code: String,
     pub code_id: Uuid,
     pub position: Option<(f64, f64)>,
+    /// The category's GB/T 39666 class, where the tenant set one.
+    pub gbt_code: Option<GbtCode>,
 }
 
 /// Which requests a `GET requests` asks for.
@@ -74,6 +76,7 @@ pub async fn reports(ctx: &Ctx, tenant: &Tenant, q: &ReportQuery) -> AppResult<V
         },
     )
     .await?;
+    let rules = crate::complaints::all_rules(&mut tx).await?;
     let mut out = Vec::new();
     for c in rows {
         let keep = if q.ids.is_empty() {
@@ -84,7 +87,7 @@ pub async fn reports(ctx: &Ctx, tenant: &Tenant, q: &ReportQuery) -> AppResult<V
             q.ids.contains(&c.public_id)
         };
         if keep {
-            out.push(report_of(&mut tx, c).await?);
+            out.push(report_of(&mut tx, c, &rules).await?);
         }
     }
     Ok(out)
@@ -103,12 +106,15 @@ pub async fn report(ctx: &Ctx, tenant: &Tenant, public_id: &str) -> AppResult<Re
     .into_iter()
     .next()
     .ok_or(AppError::NotFound)?;
-    report_of(&mut tx, row).await
+    let rules = crate::complaints::all_rules(&mut tx).await?;
+    report_of(&mut tx, row, &rules).await
 }
 
-async fn report_of(tx: &mut TenantTx, c: ComplaintRow) -> AppResult<Report> {
+async fn report_of(tx: &mut TenantTx, c: ComplaintRow, rules: &[CategoryRules]) -> AppResult<Report> {
     let market = db_markets::get(tx, c.market_id).await?;
+    let gbt_code = rules.iter().find(|r| r.category == c.category).and_then(|r| r.gbt_code);
     Ok(Report {
+        gbt_code,
         public_id: c.public_id,
         state: c.state,
         category: c.category,

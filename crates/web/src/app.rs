@@ -247,6 +247,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/settings/rotate-key", post(admin::settings::rotate_key))
         .route("/admin/complaint-deadlines", post(admin::settings::save_deadlines))
+        .route("/admin/calendar", post(admin::settings::add_calendar_day))
+        .route("/admin/calendar/remove", post(admin::settings::remove_calendar_day))
         .route(
             "/admin/vouchers",
             get(admin::vouchers::list).post(admin::vouchers::create),

@@ -61,15 +61,68 @@ pub(super) fn phone_place(tx: &TenantTx, complaint: Uuid) -> Place<'static> {
 
 /// The tenant's deadlines for a category (its own, or the platform's default).
 pub async fn deadlines_for(tx: &mut TenantTx, category: Category) -> AppResult<Deadlines> {
-    Ok(db::complaints::deadlines(tx)
+    Ok(rules_for(tx, category).await?.deadlines)
+}
+
+/// What the tenant set for a category (its own deadlines and GB/T code, or the platform's
+/// deadlines and no code).
+pub async fn rules_for(tx: &mut TenantTx, category: Category) -> AppResult<CategoryRules> {
+    let row = db::complaints::deadlines(tx)
         .await?
         .into_iter()
-        .find(|(c, _, _)| c == category.as_str())
-        .map(|(_, ack_hours, resolve_days)| Deadlines {
-            ack_hours,
-            resolve_days,
-        })
-        .unwrap_or_else(|| category.default_deadlines()))
+        .find(|r| r.category == category.as_str());
+    let Some(row) = row else {
+        return Ok(CategoryRules {
+            category,
+            deadlines: category.default_deadlines(),
+            gbt_code: None,
+        });
+    };
+    let gbt_code = stored_gbt(row.gbt_code.as_deref())?;
+    Ok(CategoryRules {
+        category,
+        deadlines: Deadlines {
+            ack_hours: row.ack_hours,
+            resolve_days: row.resolve_days,
+            working_days: row.working_days,
+        },
+        gbt_code,
+    })
+}
+
+/// Every category's rules, in the categories' order.
+pub async fn all_rules(tx: &mut TenantTx) -> AppResult<Vec<CategoryRules>> {
+    let mut out = Vec::new();
+    for c in Category::ALL {
+        out.push(rules_for(tx, c).await?);
+    }
+    Ok(out)
+}
+
+/// When a complaint under `deadlines` filed `at` must be resolved: in working days, by the
+/// tenant's calendar read from the day of filing on.
+pub async fn resolve_due(
+    tx: &mut TenantTx,
+    tenant: &Tenant,
+    deadlines: &Deadlines,
+    at: DateTime<Utc>,
+) -> AppResult<DateTime<Utc>> {
+    let calendar = if deadlines.working_days {
+        let (from, to) = WorkCalendar::window(at.with_timezone(&tenant.timezone).date_naive());
+        let days = db::calendar::days(tx, from, to).await?;
+        let mut listed = Vec::with_capacity(days.len());
+        for d in days {
+            let kind =
+                DayKind::parse(&d.kind).ok_or_else(|| anyhow::anyhow!("work_calendar.kind {:?} is unknown", d.kind))?;
+            listed.push((d.day, kind));
+        }
+        WorkCalendar::new(listed)
+    } else {
+        WorkCalendar::default()
+    };
+    deadlines
+        .resolve_due(at, &tenant.timezone, &calendar)
+        .ok_or(AppError::field("resolve_days", "calendar.no_working_day"))
 }
 
 /// A filing that passed its checks: category, trimmed description, contact, photo types.
@@ -164,6 +217,7 @@ pub async fn file(
     let mut tx = ctx.db.tenant(tenant.id).await?;
     db::credentials::lock_vendor(&mut tx, code.vendor_id).await?;
     let deadlines = deadlines_for(&mut tx, category).await?;
+    let resolve_due_at = resolve_due(&mut tx, tenant, &deadlines, now).await?;
     let (night, tonight) = crate::ratings::tonight(&mut tx, tenant, code, now).await?;
     // Voucher redemptions between this shopper (signed in on this device, or the number given)
     // and the stall that night.
@@ -261,7 +315,7 @@ pub async fn file(
             evidence: evidence.clone(),
             at: now,
             ack_due_at: deadlines.ack_due(now),
-            resolve_due_at: deadlines.resolve_due(now),
+            resolve_due_at,
         },
     )
     .await?;
@@ -332,6 +386,6 @@ pub async fn file(
         public_id,
         state: State::Open,
         ack_due_at: deadlines.ack_due(now),
-        resolve_due_at: deadlines.resolve_due(now),
+        resolve_due_at,
     })
 }

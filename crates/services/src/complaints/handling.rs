@@ -41,6 +41,10 @@ pub struct ComplaintView {
     /// Whether it counts toward the code's colour while unresolved: a number verified by SMS,
     /// the hotline's intake, or accepted by an official.
     pub weighty: bool,
+    /// The category's GB/T 39666 class (the 12345 office's), where the tenant set one: six
+    /// digits, main, middle and sub class.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]{6}$"))]
+    pub gbt_code: Option<GbtCode>,
 }
 
 impl ComplaintView {
@@ -77,6 +81,7 @@ impl ComplaintView {
             public_id: c.public_id.clone(),
             held_reason: c.held_reason.clone(),
             weighty: c.weighty,
+            gbt_code: stored_gbt(c.gbt_code.as_deref())?,
         })
     }
 

@@ -38,11 +38,22 @@ pub use nightmarket_db::complaints::EventRow;
 use nightmarket_db::complaints::{ComplaintFilter, ComplaintRow, NewComplaint};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::burst;
-use nightmarket_domain::complaint::{self, Action, Category, Deadlines, State, Timing};
+use nightmarket_domain::calendar::{DayKind, WorkCalendar};
+use nightmarket_domain::complaint::{self, Action, Category, CategoryRules, Deadlines, GbtCode, State, Timing};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::{Permission, Phone};
 use nightmarket_domain::tenant::{Tenant, TenantId};
+
+/// A GB/T 39666 code as the database holds it (one that does not parse is an error).
+fn stored_gbt(s: Option<&str>) -> AppResult<Option<GbtCode>> {
+    match s {
+        None => Ok(None),
+        Some(s) => Ok(Some(GbtCode::parse(s).ok_or_else(|| {
+            anyhow::anyhow!("complaint_deadlines.gbt_code {s:?} is not a GB/T 39666 code")
+        })?)),
+    }
+}
 
 /// At most this many photos per complaint.
 pub const MAX_PHOTOS: usize = 3;

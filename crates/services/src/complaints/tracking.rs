@@ -113,7 +113,8 @@ pub async fn reopen(ctx: &Ctx, tracking: &str, shopper: &Shopper, reason: &str) 
     }
     let category = row.category;
     let d = deadlines_for(&mut tx, category).await?;
-    if !db::complaints::reopen(&mut tx, row.id, now, d.ack_due(now), d.resolve_due(now)).await? {
+    let resolve_due_at = resolve_due(&mut tx, &tenant, &d, now).await?;
+    if !db::complaints::reopen(&mut tx, row.id, now, d.ack_due(now), resolve_due_at).await? {
         return Err(AppError::Conflict(Msg::new("complaint.no_reopen")));
     }
     db::complaints::add_event(&mut tx, row.id, "reopened", reason, now).await?;

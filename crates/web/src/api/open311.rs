@@ -31,7 +31,7 @@ use crate::http::extract::{Json, Path};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use nightmarket_domain::code::parse_code_url;
-use nightmarket_domain::complaint::{Category, Deadlines};
+use nightmarket_domain::complaint::{Category, CategoryRules};
 use nightmarket_domain::tenant::Tenant;
 use nightmarket_services::codes;
 use nightmarket_services::complaints::{self, Filing, Source};
@@ -153,20 +153,30 @@ pub struct Service {
     pub group: String,
 }
 
-fn service(c: Category, d: &Deadlines) -> Service {
+/// The standard the categories' classification codes come from, as `keywords` and
+/// `agency_responsible` name it.
+const GBT: &str = "GB/T 39666-2020";
+
+fn service(rules: &CategoryRules) -> Service {
+    let (c, d) = (rules.category, &rules.deadlines);
+    let mut keywords = "night market,stall,投诉".to_string();
+    if let Some(code) = rules.gbt_code {
+        keywords.push_str(&format!(",{GBT}:{code}"));
+    }
     Service {
         service_code: c.as_str().to_string(),
         service_name: Lang::Zh.t(c.label_key()),
         description: format!(
-            "{} / {} (acknowledged within {} h, resolved within {} d)",
+            "{} / {} (acknowledged within {} h, resolved within {} {})",
             Lang::Zh.t(c.label_key()),
             Lang::En.t(c.label_key()),
             d.ack_hours,
-            d.resolve_days
+            d.resolve_days,
+            if d.working_days { "working days" } else { "d" }
         ),
         metadata: true,
         kind: "batch".into(),
-        keywords: "night market,stall,投诉".into(),
+        keywords,
         group: "夜市".into(),
     }
 }
@@ -226,7 +236,7 @@ pub async fn services(
     // The tenant's own deadlines, as its officials are held to them.
     match complaints::published_deadlines(&state.ctx, t.id).await {
         Ok(all) => {
-            let services: Vec<Service> = all.iter().map(|(c, d)| service(*c, d)).collect();
+            let services: Vec<Service> = all.iter().map(service).collect();
             list(format, StatusCode::OK, "services", "service", &services)
         }
         Err(e) => from_app(format, e),
@@ -506,7 +516,12 @@ fn to_request(tenant: &Tenant) -> impl Fn(Report) -> ServiceRequest + '_ {
             service_name: Lang::Zh.t(r.category.label_key()),
             service_code: r.category.as_str().to_string(),
             description: r.description,
-            agency_responsible: tenant.name.clone(),
+            // The category's 12345 class rides with the agency, as a note: `{agency} (GB/T
+            // 39666-2020: 070201)`.
+            agency_responsible: match r.gbt_code {
+                Some(code) => format!("{} ({GBT}: {code})", tenant.name),
+                None => tenant.name.clone(),
+            },
             service_notice: String::new(),
             requested_datetime: r.created_at,
             updated_datetime: r.updated_at,

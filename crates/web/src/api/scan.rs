@@ -320,6 +320,15 @@ pub struct CategoryDeadlines {
     pub ack_hours: i32,
     #[schema(minimum = 1, maximum = 90)]
     pub resolve_days: i32,
+    /// `resolve_days` counts working days of the tenant's calendar (`/calendar`), the day of
+    /// filing not counted, to the end of the last one; else calendar days.
+    #[serde(default)]
+    pub working_days: bool,
+    /// The category's GB/T 39666-2020 class: six digits (main, middle, sub class); null or absent
+    /// for none.
+    #[schema(pattern = "^[0-9]{6}$")]
+    #[serde(default)]
+    pub gbt_code: Option<String>,
 }
 
 /// The tenant's complaint deadlines per category.
@@ -338,10 +347,12 @@ pub async fn deadlines(
         complaints::deadlines(&state.ctx, &user)
             .await?
             .into_iter()
-            .map(|(category, d)| CategoryDeadlines {
-                category,
-                ack_hours: d.ack_hours,
-                resolve_days: d.resolve_days,
+            .map(|r| CategoryDeadlines {
+                category: r.category,
+                ack_hours: r.deadlines.ack_hours,
+                resolve_days: r.deadlines.resolve_days,
+                working_days: r.deadlines.working_days,
+                gbt_code: r.gbt_code.map(|c| c.to_string()),
             })
             .collect(),
     ))
@@ -368,8 +379,89 @@ pub async fn set_deadlines(
         Deadlines {
             ack_hours: body.ack_hours,
             resolve_days: body.resolve_days,
+            working_days: body.working_days,
         },
+        body.gbt_code.as_deref().unwrap_or(""),
     )
     .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A day of the tenant's working-day calendar.
+#[derive(Serialize, ToSchema)]
+pub struct CalendarEntry {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// `holiday` (a day off, even on a weekday) or `workday` (调休: worked, even on a weekend).
+    pub kind: String,
+    pub name: String,
+}
+
+impl From<complaints::CalendarDay> for CalendarEntry {
+    fn from(d: complaints::CalendarDay) -> Self {
+        CalendarEntry {
+            day: d.day.to_string(),
+            kind: d.kind,
+            name: d.name,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CalendarDayRequest {
+    /// `holiday` or `workday`.
+    pub kind: String,
+    /// e.g. 国庆节, 国庆调休; 1–40 characters.
+    pub name: String,
+}
+
+/// The tenant's calendar of holidays and adjusted working days (officials), from last year on:
+/// what deadlines in working days count by (Monday to Friday otherwise).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/calendar", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, body = [CalendarEntry]), (status = 403, body = ErrorBody))
+)]
+pub async fn calendar(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+) -> HttpResult<Json<Vec<CalendarEntry>>> {
+    let days = complaints::calendar(&state.ctx, &user, &user.tenant).await?;
+    Ok(Json(days.into_iter().map(CalendarEntry::from).collect()))
+}
+
+/// Lists a day as a holiday or an adjusted working day (admins; last year to two years ahead).
+#[utoipa::path(
+    put, path = "/api/v1/t/{tenant}/calendar/{day}", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("day" = String, Path, description = "YYYY-MM-DD")),
+    request_body = CalendarDayRequest,
+    responses((status = 200, body = CalendarEntry), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
+)]
+pub async fn set_calendar_day(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, day)): Path<(String, String)>,
+    Json(body): Json<CalendarDayRequest>,
+) -> HttpResult<Json<CalendarEntry>> {
+    let entry = complaints::set_calendar_day(&state.ctx, &user, &user.tenant, &day, &body.kind, &body.name).await?;
+    Ok(Json(entry.into()))
+}
+
+/// Takes a day off the calendar (admins): it follows the week again.
+#[utoipa::path(
+    delete, path = "/api/v1/t/{tenant}/calendar/{day}", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("day" = String, Path, description = "YYYY-MM-DD")),
+    responses((status = 204, description = "Removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn remove_calendar_day(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, day)): Path<(String, String)>,
+) -> HttpResult<StatusCode> {
+    complaints::remove_calendar_day(&state.ctx, &user, &day).await?;
     Ok(StatusCode::NO_CONTENT)
 }

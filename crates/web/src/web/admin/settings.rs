@@ -10,8 +10,9 @@ use crate::error::{AppError, AppResult, FieldError, HttpResult};
 use crate::http::extract::{Form, Query};
 use crate::state::AppState;
 use crate::web::layout::{FormErrors, Page, render};
-use nightmarket_domain::complaint::{Category, Deadlines};
+use nightmarket_domain::complaint::{CategoryRules, Deadlines};
 use nightmarket_services::codes::{self, KeyDocument};
+use nightmarket_services::complaints::CalendarDay;
 use nightmarket_services::settings;
 use nightmarket_services::settings::Settings;
 
@@ -221,7 +222,8 @@ struct SettingsPage {
     keys: KeyDocument,
     notice: Option<String>,
     errors: FormErrors,
-    deadlines: Vec<(Category, Deadlines)>,
+    deadlines: Vec<CategoryRules>,
+    calendar: Vec<CalendarDay>,
 }
 
 async fn settings_page(
@@ -234,8 +236,10 @@ async fn settings_page(
 ) -> HttpResult<Html<String>> {
     let keys = codes::key_document(&state.ctx, &admin.tenant).await?;
     let deadlines = nightmarket_services::complaints::deadlines(&state.ctx, admin).await?;
+    let calendar = nightmarket_services::complaints::calendar(&state.ctx, admin, &admin.tenant).await?;
     render(&SettingsPage {
         deadlines,
+        calendar,
         page,
         section: "settings",
         tenant_slug: admin.tenant.slug.clone(),
@@ -261,7 +265,7 @@ pub async fn show(
     let notice = match q.notice.as_deref() {
         Some("saved") => Some(page.t("admin.notice_saved")),
         Some("rotated") => Some(page.t("settings.notice_rotated")),
-        Some("deadlines") => Some(page.t("admin.notice_saved")),
+        Some("deadlines" | "calendar") => Some(page.t("admin.notice_saved")),
         _ => None,
     };
     settings_page(
@@ -308,9 +312,14 @@ pub struct DeadlineForm {
     ack_hours: String,
     #[serde(default)]
     resolve_days: String,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    working_days: Option<String>,
+    #[serde(default)]
+    gbt_code: String,
 }
 
-/// One category's complaint deadlines.
+/// One category's complaint deadlines and GB/T code.
 pub async fn save_deadlines(
     State(state): State<AppState>,
     page: Page,
@@ -321,20 +330,76 @@ pub async fn save_deadlines(
         (Ok(ack_hours), Ok(resolve_days)) => Ok(Deadlines {
             ack_hours,
             resolve_days,
+            working_days: form.working_days.is_some(),
         }),
         _ => Err(AppError::field("ack_hours", "form.not_a_number")),
     };
     let result = match parsed {
-        Ok(d) => nightmarket_services::complaints::set_deadlines(&state.ctx, &admin, &form.category, d).await,
+        Ok(d) => {
+            nightmarket_services::complaints::set_deadlines(&state.ctx, &admin, &form.category, d, &form.gbt_code).await
+        }
         Err(e) => Err(e),
     };
+    settings_saved(&state, page, &admin, result, "deadlines").await
+}
+
+/// After a settings form of the lower sections: back to its section, or the page with the
+/// form's errors.
+async fn settings_saved(
+    state: &AppState,
+    page: Page,
+    admin: &AuthUser,
+    result: Result<(), AppError>,
+    section: &str,
+) -> HttpResult<Response> {
     match result {
-        Ok(()) => Ok(Redirect::to("/admin/settings?notice=deadlines#deadlines").into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/admin/settings?notice={section}#{section}")).into_response()),
         Err(err) => {
             let (errors, refused) = FormErrors::of(page.lang, err)?;
-            let s = settings::get(&state.ctx, &admin).await?;
-            let html = settings_page(&state, page, &admin, SettingsForm::of(&s), errors, None).await;
+            let s = settings::get(&state.ctx, admin).await?;
+            let html = settings_page(state, page, admin, SettingsForm::of(&s), errors, None).await;
             Ok(refused.page(html))
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct CalendarForm {
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Lists a holiday or an adjusted working day.
+pub async fn add_calendar_day(
+    State(state): State<AppState>,
+    page: Page,
+    admin: AuthUser,
+    Form(form): Form<CalendarForm>,
+) -> HttpResult<Response> {
+    let result = nightmarket_services::complaints::set_calendar_day(
+        &state.ctx,
+        &admin,
+        &admin.tenant,
+        &form.day,
+        &form.kind,
+        &form.name,
+    )
+    .await
+    .map(|_| ());
+    settings_saved(&state, page, &admin, result, "calendar").await
+}
+
+/// Takes a day off the calendar.
+pub async fn remove_calendar_day(
+    State(state): State<AppState>,
+    page: Page,
+    admin: AuthUser,
+    Form(form): Form<CalendarForm>,
+) -> HttpResult<Response> {
+    let result = nightmarket_services::complaints::remove_calendar_day(&state.ctx, &admin, &form.day).await;
+    settings_saved(&state, page, &admin, result, "calendar").await
 }
