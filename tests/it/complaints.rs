@@ -289,6 +289,8 @@ async fn a_complaint_goes_from_filing_through_the_queue_to_resolution_and_may_be
         events,
         [
             "filed",
+            // 转办: the first claim.
+            "assigned",
             "acknowledged",
             "started",
             "answered",

@@ -314,3 +314,195 @@ async fn the_settings_page_sets_a_categorys_code_and_working_days_and_the_calend
     assert_eq!(r.status(), 403);
     assert_eq!(app.count("work_calendar").await, 0);
 }
+
+#[tokio::test]
+async fn a_complaint_passes_the_hotlines_stages_with_escalation_and_follow_up_recorded() {
+    let app = app().await;
+    let stall = demo_stall(&app).await;
+    let admin = app.token("nanan", "admin").await;
+    let official = app.token("nanan", "official").await;
+    let stranger = app.token("shangcheng", "admin").await;
+    let r = app
+        .client()
+        .post(app.url("/open311/v2/nanan/requests.json"))
+        .form(&[
+            ("api_key", api_key(&app, "nanan")),
+            ("service_code", "hygiene".to_string()),
+            ("attribute[code]", app.url(&stall.path)),
+            ("description", "来电反映：摊位油烟很大，地面很脏".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let filed: Value = r.json().await.unwrap();
+    let tracking = filed[0]["tracking"].as_str().unwrap().to_string();
+    let id = complaint_id(&app, &tracking).await;
+    let path = |tail: &str| format!("/api/v1/t/nanan/complaints/{id}/{tail}");
+    let reached = |view: &Value| -> Vec<String> {
+        view["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| !m["at"].is_null())
+            .map(|m| m["stage"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, view) = app
+        .get_json(&format!("/api/v1/t/nanan/complaints/{id}"), Some(&official))
+        .await;
+    let view = if view["complaint"].is_object() {
+        view["complaint"].clone()
+    } else {
+        view
+    };
+    assert_eq!(reached(&view), vec!["accepted"]);
+    assert_eq!(view["stages"].as_array().unwrap().len(), 7);
+
+    // 转办: the first official to take it.
+    let (s, _) = app
+        .send_json(Method::POST, &path("claim"), Some(&official), &json!({}))
+        .await;
+    assert_eq!(s, 204);
+    let step = |action: &str, note: &str| json!({"action": action, "note": note, "upheld": true});
+    let (s, view) = app
+        .send_json(Method::POST, &path("steps"), Some(&official), &step("acknowledge", ""))
+        .await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(reached(&view), vec!["accepted", "transferred", "signed"]);
+
+    // 督办: admins only, with a note; not another tenant's.
+    let note = json!({"note": "请今晚闭市前到现场核查并反馈"});
+    let (s, _) = app
+        .send_json(Method::POST, &path("escalations"), Some(&official), &note)
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .send_json(Method::POST, &path("escalations"), Some(&stranger), &note)
+        .await;
+    assert!(s == 403 || s == 404, "{s}");
+    let (s, _) = app
+        .send_json(Method::POST, &path("escalations"), Some(&admin), &json!({"note": "快"}))
+        .await;
+    assert_eq!(s, 422);
+    let escalated_at = || async {
+        sqlx::query_scalar::<_, Option<chrono::DateTime<chrono::Utc>>>(
+            "select escalated_at from complaints where id = $1",
+        )
+        .bind(id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap()
+    };
+    assert_eq!(escalated_at().await, None);
+    let (s, view) = app
+        .send_json(Method::POST, &path("escalations"), Some(&admin), &note)
+        .await;
+    assert_eq!(s, 200, "{view}");
+    assert!(reached(&view).contains(&"supervised".to_string()));
+
+    // 回访: only once closed.
+    let outcome = json!({"result": "satisfied", "note": "来电人表示已整改"});
+    let (s, _) = app
+        .send_json(Method::POST, &path("follow-up"), Some(&official), &outcome)
+        .await;
+    assert_eq!(s, 409);
+    let (s, view) = app
+        .send_json(
+            Method::POST,
+            &path("steps"),
+            Some(&official),
+            &step("resolve", "已责令整改，现场复查合格"),
+        )
+        .await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(view["may_follow_up"], true);
+    assert!(
+        !reached(&view).contains(&"closed".to_string()),
+        "closed for good only after the follow-up"
+    );
+    let (s, _) = app
+        .send_json(
+            Method::POST,
+            &path("follow-up"),
+            Some(&official),
+            &json!({"result": "happy"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = app
+        .send_json(Method::POST, &path("follow-up"), Some(&stranger), &outcome)
+        .await;
+    assert!(s == 403 || s == 404, "{s}");
+    let (s, view) = app
+        .send_json(Method::POST, &path("follow-up"), Some(&official), &outcome)
+        .await;
+    assert_eq!(s, 200, "{view}");
+    assert_eq!(view["follow_up"], "satisfied");
+    assert_eq!(
+        reached(&view),
+        vec![
+            "accepted",
+            "transferred",
+            "signed",
+            "handling",
+            "supervised",
+            "followed_up",
+            "closed"
+        ]
+    );
+    let (s, _) = app
+        .send_json(Method::POST, &path("follow-up"), Some(&official), &outcome)
+        .await;
+    assert_eq!(s, 409, "once per closing");
+
+    // The complainant's tracking page shows the stages and the timeline's new steps.
+    let (s, page) = app.get_text(&format!("/complaints/{tracking}")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("data-stage=\"closed\" class=\"reached\""), "{page}");
+    assert!(page.contains("请今晚闭市前到现场核查并反馈"));
+    // The official's page too, with the result.
+    let session = app.signed_in("nanan", "official").await;
+    let page = session
+        .get(app.url(&format!("/official/complaints/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"follow-up-result\""), "{page}");
+    assert!(!page.contains("id=\"escalate-form\""), "closed, and not an admin");
+
+    let actions: Vec<(String, i64)> = sqlx::query_as(
+        "select action, count(*) from audit_log where action in ('complaint.escalate', 'complaint.follow_up')
+         group by action order by action",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        vec![
+            ("complaint.escalate".to_string(), 1),
+            ("complaint.follow_up".to_string(), 1)
+        ]
+    );
+    let events: Vec<String> =
+        sqlx::query_scalar("select kind from complaint_events where complaint_id = $1 order by at, seq")
+            .bind(id)
+            .fetch_all(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(
+        events,
+        vec![
+            "filed",
+            "assigned",
+            "acknowledged",
+            "escalated",
+            "resolved",
+            "followed_up"
+        ]
+    );
+}

@@ -49,6 +49,10 @@ pub struct ComplaintRow {
     pub photo_ids: Vec<Uuid>,
     /// The category's GB/T 39666 class as the tenant sets it now.
     pub gbt_code: Option<String>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub followed_up_at: Option<DateTime<Utc>>,
+    pub follow_up_result: Option<String>,
 }
 
 pub struct NewComplaint<'a> {
@@ -165,7 +169,7 @@ pub async fn list(tx: &mut TenantTx, f: &ComplaintFilter) -> Result<Vec<Complain
                   k.stall_name, s.code as slot_code, m.name as market_name, u.display_name as "claimed_by_name?",
                   array(select p.id from complaint_photos p where p.tenant_id = c.tenant_id and p.complaint_id = c.id
                         order by p.created_at) as "photo_ids!",
-                  d.gbt_code as "gbt_code?"
+                  d.gbt_code as "gbt_code?", c.assigned_at, c.escalated_at, c.followed_up_at, c.follow_up_result
            from complaints c
            left join complaint_deadlines d on d.tenant_id = c.tenant_id and d.category = c.category
            join codes k on k.tenant_id = c.tenant_id and k.id = c.code_id
@@ -197,6 +201,50 @@ pub async fn list(tx: &mut TenantTx, f: &ComplaintFilter) -> Result<Vec<Complain
     )
     .fetch_all(tx.conn())
     .await
+}
+
+/// Marks a complaint as first taken by an official (转办); false when it already was.
+pub async fn assign(tx: &mut TenantTx, id: Uuid, at: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let done = sqlx::query!(
+        "update complaints set assigned_at = $3 where tenant_id = $1 and id = $2 and assigned_at is null",
+        tenant,
+        id,
+        at
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a supervisor's escalation (督办).
+pub async fn escalate(tx: &mut TenantTx, id: Uuid, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query!(
+        "update complaints set escalated_at = $3, updated_at = $3 where tenant_id = $1 and id = $2",
+        tenant,
+        id,
+        at
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records the follow-up call's result (回访).
+pub async fn follow_up(tx: &mut TenantTx, id: Uuid, at: DateTime<Utc>, result: &str) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant().0;
+    sqlx::query!(
+        "update complaints set followed_up_at = $3, follow_up_result = $4, updated_at = $3
+         where tenant_id = $1 and id = $2",
+        tenant,
+        id,
+        at,
+        result
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// Locks a complaint for a change; false when there is none.

@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 84] = [
+pub const ACTIONS: [&str; 86] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -37,7 +37,9 @@ pub const ACTIONS: [&str; 84] = [
     "complaint.acknowledged",
     "complaint.answer",
     "complaint.claim",
+    "complaint.escalate",
     "complaint.file",
+    "complaint.follow_up",
     "complaint.rejected",
     "complaint.reopen",
     "complaint.reopened",

@@ -291,6 +291,152 @@ pub fn timing(state: State, ack_due: DateTime<Utc>, resolve_due: DateTime<Utc>, 
     }
 }
 
+/// The 12345 hotline's stages, in its order. Ours map onto them (docs/ARCHITECTURE.md):
+/// 受理 the complaint filed; 转办 first taken by an official (a claim, or any later step);
+/// 签收 acknowledged; 办理 started (or resolved straight from acknowledged); 督办 escalated by a
+/// supervisor (only when it was); 回访 the follow-up call's result, recorded after it was closed;
+/// 办结 closed for good: once followed up, or when the time to reopen it has passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", schema(as = HotlineStage))]
+pub enum Stage {
+    Accepted,
+    Transferred,
+    Signed,
+    Handling,
+    Supervised,
+    FollowedUp,
+    Closed,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 7] = [
+        Stage::Accepted,
+        Stage::Transferred,
+        Stage::Signed,
+        Stage::Handling,
+        Stage::Supervised,
+        Stage::FollowedUp,
+        Stage::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Accepted => "accepted",
+            Stage::Transferred => "transferred",
+            Stage::Signed => "signed",
+            Stage::Handling => "handling",
+            Stage::Supervised => "supervised",
+            Stage::FollowedUp => "followed_up",
+            Stage::Closed => "closed",
+        }
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Stage::Accepted => "hotline_stage.accepted",
+            Stage::Transferred => "hotline_stage.transferred",
+            Stage::Signed => "hotline_stage.signed",
+            Stage::Handling => "hotline_stage.handling",
+            Stage::Supervised => "hotline_stage.supervised",
+            Stage::FollowedUp => "hotline_stage.followed_up",
+            Stage::Closed => "hotline_stage.closed",
+        }
+    }
+}
+
+/// One stage and when it was reached (None: not, or not yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = HotlineStageMark))]
+pub struct StageMark {
+    pub stage: Stage,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// What the stages are read from: the complaint's state and the times it keeps.
+#[derive(Clone, Copy, Debug)]
+pub struct StageTimes {
+    pub state: State,
+    pub created_at: DateTime<Utc>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub followed_up_at: Option<DateTime<Utc>>,
+}
+
+/// The follow-up call's result (回访结果).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUp {
+    /// 满意
+    Satisfied,
+    /// 不满意
+    Unsatisfied,
+    /// 未能联系
+    Unreachable,
+}
+
+impl FollowUp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FollowUp::Satisfied => "satisfied",
+            FollowUp::Unsatisfied => "unsatisfied",
+            FollowUp::Unreachable => "unreachable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FollowUp> {
+        [FollowUp::Satisfied, FollowUp::Unsatisfied, FollowUp::Unreachable]
+            .into_iter()
+            .find(|f| f.as_str() == s)
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            FollowUp::Satisfied => "follow_up.satisfied",
+            FollowUp::Unsatisfied => "follow_up.unsatisfied",
+            FollowUp::Unreachable => "follow_up.unreachable",
+        }
+    }
+}
+
+impl StageTimes {
+    /// The follow-up of the latest closing (one made before a reopening does not count).
+    fn follow_up(&self) -> Option<DateTime<Utc>> {
+        let closed = self.closed_at.filter(|_| !self.state.is_unresolved())?;
+        self.followed_up_at.filter(|f| *f >= closed)
+    }
+
+    /// Whether the follow-up call may be recorded now: closed and not yet followed up since.
+    pub fn may_follow_up(&self) -> bool {
+        !self.state.is_unresolved() && self.follow_up().is_none()
+    }
+
+    /// Every stage in the hotline's order, with when each was reached `now`.
+    pub fn stages(&self, now: DateTime<Utc>) -> Vec<StageMark> {
+        let closed = self.closed_at.filter(|_| !self.state.is_unresolved());
+        let follow_up = self.follow_up();
+        let at = |stage: Stage| match stage {
+            Stage::Accepted => Some(self.created_at),
+            Stage::Transferred => self.assigned_at.or(self.acknowledged_at).or(self.started_at).or(closed),
+            Stage::Signed => self.acknowledged_at.or(self.started_at),
+            Stage::Handling => self.started_at.or(closed.filter(|_| self.state == State::Resolved)),
+            Stage::Supervised => self.escalated_at,
+            Stage::FollowedUp => follow_up,
+            Stage::Closed => follow_up.or(closed.filter(|c| now > *c + Duration::days(REOPEN_DAYS))),
+        };
+        Stage::ALL
+            .into_iter()
+            .map(|stage| StageMark { stage, at: at(stage) })
+            .collect()
+    }
+}
+
 pub const TRACKING_RANDOM_LEN: usize = 20;
 
 /// A new tracking number: the tenant's slug and 100 of the random bits, e.g. `nanan-7k2m…`.
@@ -366,6 +512,73 @@ mod tests {
             }
         );
         assert!(Category::ALL.iter().all(|c| c.default_deadlines().ack_hours >= 1));
+    }
+
+    #[test]
+    fn the_hotlines_stages_follow_our_states() {
+        let filed = t("2026-11-21T20:00:00Z");
+        let mut c = StageTimes {
+            state: State::Open,
+            created_at: filed,
+            assigned_at: None,
+            acknowledged_at: None,
+            started_at: None,
+            escalated_at: None,
+            closed_at: None,
+            followed_up_at: None,
+        };
+        let reached = |c: &StageTimes, now: DateTime<Utc>| -> Vec<Stage> {
+            c.stages(now)
+                .into_iter()
+                .filter(|m| m.at.is_some())
+                .map(|m| m.stage)
+                .collect()
+        };
+        use Stage::*;
+        assert_eq!(reached(&c, filed), vec![Accepted]);
+        c.assigned_at = Some(t("2026-11-21T20:05:00Z"));
+        c.state = State::Acknowledged;
+        c.acknowledged_at = Some(t("2026-11-21T20:10:00Z"));
+        c.escalated_at = Some(t("2026-11-22T09:00:00Z"));
+        assert_eq!(reached(&c, filed), vec![Accepted, Transferred, Signed, Supervised]);
+        // Resolved straight from acknowledged: it was handled; not closed for good until the
+        // follow-up or the end of the time to reopen.
+        let closed = t("2026-11-22T10:00:00Z");
+        c.state = State::Resolved;
+        c.closed_at = Some(closed);
+        assert!(c.may_follow_up());
+        assert_eq!(
+            reached(&c, closed),
+            vec![Accepted, Transferred, Signed, Handling, Supervised]
+        );
+        let later = closed + Duration::days(REOPEN_DAYS) + Duration::seconds(1);
+        assert_eq!(reached(&c, later).last(), Some(&Closed));
+        c.followed_up_at = Some(t("2026-11-23T10:00:00Z"));
+        assert!(!c.may_follow_up());
+        let all = c.stages(closed);
+        assert_eq!(all.iter().map(|m| m.stage).collect::<Vec<_>>(), Stage::ALL.to_vec());
+        assert!(all.iter().all(|m| m.at.is_some()));
+        assert_eq!(all[6].at, c.followed_up_at);
+        // Reopened and closed again: the earlier follow-up no longer counts.
+        c.closed_at = Some(t("2026-11-25T10:00:00Z"));
+        assert!(c.may_follow_up());
+        assert_eq!(c.stages(t("2026-11-25T11:00:00Z"))[5].at, None);
+        // Rejected while open: never signed or handled, but transferred and closed.
+        let rejected = StageTimes {
+            state: State::Rejected,
+            closed_at: Some(closed),
+            assigned_at: None,
+            acknowledged_at: None,
+            escalated_at: None,
+            followed_up_at: Some(t("2026-11-22T11:00:00Z")),
+            ..c
+        };
+        assert_eq!(
+            reached(&rejected, closed),
+            vec![Accepted, Transferred, FollowedUp, Closed]
+        );
+        assert_eq!(FollowUp::parse("satisfied"), Some(FollowUp::Satisfied));
+        assert_eq!(FollowUp::parse("happy"), None);
     }
 
     #[test]

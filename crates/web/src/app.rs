@@ -144,6 +144,14 @@ pub fn router(state: AppState) -> Router {
         .route("/official/complaints/{id}/claim", post(official::complaints::claim))
         .route("/official/complaints/{id}/step", post(official::complaints::step))
         .route(
+            "/official/complaints/{id}/escalate",
+            post(official::complaints::escalate),
+        )
+        .route(
+            "/official/complaints/{id}/follow-up",
+            post(official::complaints::follow_up),
+        )
+        .route(
             "/official/ratings/{id}/moderation",
             post(official::complaints::moderate),
         )

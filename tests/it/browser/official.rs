@@ -159,6 +159,16 @@ async fn the_officials_journey_review_inspect_handle_a_complaint_read_the_dashbo
     click(c, "#resolve").await;
     wait_for_text(c, "#state", "已办结").await;
     checkpoint(c, "official", "09-complaint-resolved").await;
+    // The hotline's follow-up call (回访), recorded once the complaint is closed.
+    click(c, "#follow-up-form input[name=result][value=satisfied]").await;
+    fill(c, "#follow-up-note", "来电人表示差价已退还").await;
+    click(c, "#follow-up-form button[type=submit]").await;
+    wait_for_text(c, "#follow-up-result", "满意").await;
+    assert_eq!(
+        attr(c, "#stages li[data-stage=closed]", "class").await.as_deref(),
+        Some("reached"),
+        "closed for good once followed up"
+    );
 
     // The numbers: the last seven nights first, then the last 30, and the nights table as CSV.
     c.goto(&app.url("/official")).await.unwrap();

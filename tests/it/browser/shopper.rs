@@ -139,6 +139,13 @@ async fn the_shoppers_journey_scan_rate_complain_claim_a_voucher_and_pay_with_it
     wait_for_text(c, "#resolution", "责令整改").await;
     checkpoint(c, "shopper", "06-complaint-resolved").await;
     assert_eq!(attr(c, "#state", "data-state").await.as_deref(), Some("resolved"));
+    // The 12345 stages: signed for and handled; closed for good only after the follow-up.
+    wait_for_text(c, "#stages", "签收").await;
+    assert_eq!(
+        attr(c, "#stages li[data-stage=handling]", "class").await.as_deref(),
+        Some("reached")
+    );
+    assert_eq!(attr(c, "#stages li[data-stage=closed]", "class").await, None);
     fill(c, "#reason", "第二天去还是缺斤短两").await;
     click(c, "#reopen-form button[type=submit]").await;
     wait_for_text(c, ".notice", "重新处理").await;

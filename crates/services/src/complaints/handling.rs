@@ -45,12 +45,28 @@ pub struct ComplaintView {
     /// digits, main, middle and sub class.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9]{6}$"))]
     pub gbt_code: Option<GbtCode>,
+    /// The 12345 hotline's stages, each with when it was reached.
+    pub stages: Vec<StageMark>,
+    /// The follow-up call's result, once recorded after the latest closing.
+    pub follow_up: Option<FollowUp>,
+    /// Whether the follow-up call may be recorded now.
+    pub may_follow_up: bool,
 }
 
 impl ComplaintView {
     pub fn of(c: &ComplaintRow, now: DateTime<Utc>) -> AppResult<ComplaintView> {
         let state = c.state;
         let claimed = c.claimed_until.is_some_and(|u| u > now);
+        let times = StageTimes {
+            state,
+            created_at: c.created_at,
+            assigned_at: c.assigned_at,
+            acknowledged_at: c.acknowledged_at,
+            started_at: c.started_at,
+            escalated_at: c.escalated_at,
+            closed_at: c.closed_at,
+            followed_up_at: c.followed_up_at,
+        };
         Ok(ComplaintView {
             id: c.id,
             tracking: c.tracking.clone(),
@@ -82,6 +98,19 @@ impl ComplaintView {
             held_reason: c.held_reason.clone(),
             weighty: c.weighty,
             gbt_code: stored_gbt(c.gbt_code.as_deref())?,
+            stages: times.stages(now),
+            follow_up: if times.may_follow_up() {
+                None
+            } else {
+                match c.follow_up_result.as_deref() {
+                    None => None,
+                    Some(r) => Some(
+                        FollowUp::parse(r)
+                            .ok_or_else(|| anyhow::anyhow!("complaints.follow_up_result {r:?} is unknown"))?,
+                    ),
+                }
+            },
+            may_follow_up: times.may_follow_up(),
         })
     }
 
@@ -221,6 +250,10 @@ pub async fn claim(ctx: &Ctx, official: &Actor, id: Uuid) -> AppResult<()> {
             Msg::new("complaint.claimed_by").arg("name", view.claimed_by.unwrap_or_default()),
         ));
     }
+    // The first official to take it: the hotline's 转办.
+    if db::complaints::assign(&mut tx, id, now).await? {
+        db::complaints::add_event(&mut tx, id, "assigned", "", now).await?;
+    }
     audit::record(
         &mut tx,
         &Author::of(official),
@@ -229,6 +262,79 @@ pub async fn claim(ctx: &Ctx, official: &Actor, id: Uuid) -> AppResult<()> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A supervisor (an admin) escalates an unresolved complaint (督办), with what is asked of its
+/// handlers; the tracking page shows that it was.
+pub async fn escalate(ctx: &Ctx, admin: &Actor, id: Uuid, note: &str) -> AppResult<ComplaintView> {
+    admin.require_admin()?;
+    let note = note.trim();
+    if !(5..=500).contains(&note.chars().count()) {
+        return Err(AppError::Validation(vec![FieldError::with(
+            "note",
+            Msg::new("form.length_between").arg("min", 5).arg("max", 500),
+        )]));
+    }
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
+    if !db::complaints::lock(&mut tx, id).await? {
+        return Err(AppError::NotFound);
+    }
+    let (_, view) = load(&mut tx, id, now).await?;
+    if !view.state.is_unresolved() {
+        return Err(AppError::Conflict(Msg::new("complaint.closed")));
+    }
+    db::complaints::escalate(&mut tx, id, now).await?;
+    db::complaints::add_event(&mut tx, id, "escalated", note, now).await?;
+    audit::record(
+        &mut tx,
+        &Author::of(admin),
+        Change::new("complaint.escalate", "complaint", id).after(&serde_json::json!({ "note": note })),
+    )
+    .await?;
+    let (_, view) = load(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// An official records the follow-up call made after closing (回访): its result and a note.
+/// Once per closing; a reopened complaint is followed up again when it closes again.
+pub async fn follow_up(ctx: &Ctx, official: &Actor, id: Uuid, result: &str, note: &str) -> AppResult<ComplaintView> {
+    official.require(Permission::Complaints)?;
+    let note = note.trim();
+    let mut errors = Vec::new();
+    let result = FollowUp::parse(result.trim());
+    if result.is_none() {
+        errors.push(FieldError::new("result", "follow_up.result_needed"));
+    }
+    if note.chars().count() > 500 {
+        errors.push(FieldError::with("note", Msg::new("form.too_long").arg("max", 500)));
+    }
+    crate::error::check(errors)?;
+    let Some(result) = result else {
+        return Err(AppError::field("result", "follow_up.result_needed"));
+    };
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(official.tenant_id()).await?;
+    if !db::complaints::lock(&mut tx, id).await? {
+        return Err(AppError::NotFound);
+    }
+    let (_, view) = load(&mut tx, id, now).await?;
+    if !view.may_follow_up {
+        return Err(AppError::Conflict(Msg::new("follow_up.not_now")));
+    }
+    db::complaints::follow_up(&mut tx, id, now, result.as_str()).await?;
+    db::complaints::add_event(&mut tx, id, "followed_up", note, now).await?;
+    audit::record(
+        &mut tx,
+        &Author::of(official),
+        Change::new("complaint.follow_up", "complaint", id)
+            .after(&serde_json::json!({ "result": result, "note": note })),
+    )
+    .await?;
+    let (_, view) = load(&mut tx, id, now).await?;
+    tx.commit().await?;
+    Ok(view)
 }
 
 /// An official's step on a complaint.

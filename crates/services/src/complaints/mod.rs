@@ -39,7 +39,9 @@ use nightmarket_db::complaints::{ComplaintFilter, ComplaintRow, NewComplaint};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::burst;
 use nightmarket_domain::calendar::{DayKind, WorkCalendar};
-use nightmarket_domain::complaint::{self, Action, Category, CategoryRules, Deadlines, GbtCode, State, Timing};
+use nightmarket_domain::complaint::{
+    self, Action, Category, CategoryRules, Deadlines, FollowUp, GbtCode, StageMark, StageTimes, State, Timing,
+};
 use nightmarket_domain::notice::NoticeKind;
 use nightmarket_domain::people::Actor;
 use nightmarket_domain::people::{Permission, Phone};

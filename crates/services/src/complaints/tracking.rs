@@ -21,6 +21,8 @@ pub struct Tracking {
     pub may_reopen: bool,
     pub reopened: bool,
     pub events: Vec<TrackingEvent>,
+    /// The 12345 hotline's stages, each with when it was reached.
+    pub stages: Vec<StageMark>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -73,6 +75,7 @@ pub async fn track(ctx: &Ctx, tracking: &str) -> AppResult<Tracking> {
         vendor_answer: row.vendor_answer,
         may_reopen: complaint::may_reopen(view.state, row.reopen_count, row.closed_at, now),
         reopened: row.reopen_count > 0,
+        stages: view.stages.clone(),
         events: events
             .into_iter()
             .map(|e| TrackingEvent {

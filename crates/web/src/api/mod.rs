@@ -172,6 +172,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(scan::complaint))
         .routes(routes!(scan::claim))
         .routes(routes!(scan::step))
+        .routes(routes!(scan::escalate))
+        .routes(routes!(scan::follow_up))
         .routes(routes!(scan::stall_complaints))
         .routes(routes!(scan::answer))
         .routes(routes!(scan::deadlines, scan::set_deadlines))

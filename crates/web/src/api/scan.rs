@@ -265,6 +265,70 @@ pub async fn step(
     Ok(Json(complaints::act(&state.ctx, &user, id, &step).await?))
 }
 
+#[derive(Deserialize, ToSchema)]
+pub struct EscalateRequest {
+    /// What the handlers are asked to do, and by when (5–500 characters; shown on the tracking page).
+    pub note: String,
+}
+
+/// A supervisor (admin) escalates an unresolved complaint: the hotline's 督办.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/complaints/{id}/escalations", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Complaint id")),
+    request_body = EscalateRequest,
+    responses(
+        (status = 200, body = ComplaintView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Already closed", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn escalate(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<EscalateRequest>,
+) -> HttpResult<Json<ComplaintView>> {
+    Ok(Json(complaints::escalate(&state.ctx, &user, id, &body.note).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FollowUpRequest {
+    /// `satisfied`, `unsatisfied` or `unreachable`.
+    pub result: String,
+    /// Up to 500 characters.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Records the follow-up call made after a complaint was closed: the hotline's 回访 (once per
+/// closing).
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/complaints/{id}/follow-up", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Complaint id")),
+    request_body = FollowUpRequest,
+    responses(
+        (status = 200, body = ComplaintView),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not closed, or already followed up", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn follow_up(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<FollowUpRequest>,
+) -> HttpResult<Json<ComplaintView>> {
+    Ok(Json(
+        complaints::follow_up(&state.ctx, &user, id, &body.result, &body.note).await?,
+    ))
+}
+
 /// Complaints about the vendor's own stall (no contact details).
 #[utoipa::path(
     get, path = "/api/v1/t/{tenant}/codes/{id}/complaints", tag = "scan",

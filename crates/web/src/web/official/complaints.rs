@@ -96,6 +96,8 @@ struct ComplaintPage {
     clock: Clock,
     now: chrono::DateTime<chrono::Utc>,
     mine: bool,
+    /// A supervisor: may escalate (督办).
+    is_admin: bool,
     notice: Option<String>,
     errors: FormErrors,
 }
@@ -194,6 +196,7 @@ async fn complaint_page(
     let (c, events) = complaints::get(&state.ctx, user, id).await?;
     render(&ComplaintPage {
         mine: c.claimed_by_id == Some(user.id),
+        is_admin: user.require_admin().is_ok(),
         c,
         events,
         clock: Clock {
@@ -288,6 +291,48 @@ pub async fn step(
         note: form.note,
     };
     let result = complaints::act(&state.ctx, &user, id, &step).await.map(|_| ());
+    done(&state, page, &user, id, result, "done").await
+}
+
+#[derive(Deserialize)]
+pub struct EscalateForm {
+    #[serde(default)]
+    note: String,
+}
+
+/// A supervisor's escalation (督办).
+pub async fn escalate(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<EscalateForm>,
+) -> HttpResult<Response> {
+    let result = complaints::escalate(&state.ctx, &user, id, &form.note)
+        .await
+        .map(|_| ());
+    done(&state, page, &user, id, result, "done").await
+}
+
+#[derive(Deserialize)]
+pub struct FollowUpForm {
+    #[serde(default)]
+    result: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The follow-up call's result (回访).
+pub async fn follow_up(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<FollowUpForm>,
+) -> HttpResult<Response> {
+    let result = complaints::follow_up(&state.ctx, &user, id, &form.result, &form.note)
+        .await
+        .map(|_| ());
     done(&state, page, &user, id, result, "done").await
 }
 
