@@ -247,3 +247,114 @@ async fn a_sweep_removes_personal_data_past_its_retention_and_audits_it_in_aggre
     );
     assert_eq!(records().await.len(), 1);
 }
+
+/// Every key of every object in `v`, at any depth.
+fn keys_of(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, v) in o {
+                out.push(k.clone());
+                keys_of(v, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|v| keys_of(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn a_vendor_downloads_everything_held_about_them_and_nothing_about_anyone_else() {
+    let app = TestApp::spawn().await;
+    let (vendor, application) = submitted_application(&app, "13712345611", 11).await;
+    // Another vendor's data is in the same tables.
+    let (_, _) = submitted_application(&app, "13712345612", 12).await;
+    let (s, copy) = app.get_json("/api/v1/t/nanan/me/export", Some(&vendor)).await;
+    assert_eq!(s, 200, "{copy}");
+    assert_eq!(copy["format"], "nightmarket-vendor-export/1");
+    let me = copy["vendor_id"].as_str().unwrap().to_string();
+
+    // Complete: every table of the schema with rows about vendors, read from the catalog here too,
+    // and the account, its inbox and the applications' documents.
+    let mut expected: Vec<String> = sqlx::query_scalar(
+        "select c.table_name::text from information_schema.columns c
+         join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
+         where c.table_schema = 'public' and t.table_type = 'BASE TABLE' and c.column_name = 'vendor_id'",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    expected.extend(["users", "notifications", "application_documents"].map(String::from));
+    expected.sort();
+    let mut got: Vec<String> = copy["tables"].as_object().unwrap().keys().cloned().collect();
+    got.sort();
+    assert_eq!(got, expected);
+
+    // Their own values in clear; the documents listed.
+    let tables = &copy["tables"];
+    assert_eq!(tables["users"][0]["phone"], "13712345611");
+    let app_row = &tables["applications"][0];
+    assert_eq!(app_row["id"], application.as_str());
+    assert_eq!(app_row["real_name"], "张小三");
+    assert_eq!(app_row["id_number"], valid_id(11));
+    assert_eq!(app_row["phone"], "13912345678");
+    assert_eq!(app_row["stall_name"], "张记烤苕皮");
+    assert_eq!(tables["application_documents"].as_array().unwrap().len(), 3);
+    // Nothing sealed, indexed or hashed; no password; only this vendor's rows.
+    let mut keys = Vec::new();
+    keys_of(&copy, &mut keys);
+    for k in &keys {
+        assert!(
+            !k.ends_with("_enc") && !k.ends_with("_index") && !k.ends_with("_hash") && k != "login",
+            "{k} is in the copy"
+        );
+    }
+    for (table, rows) in tables.as_object().unwrap() {
+        for r in rows.as_array().unwrap() {
+            if let Some(v) = r.get("vendor_id") {
+                assert_eq!(v.as_str(), Some(me.as_str()), "{table} holds another vendor's row");
+            }
+        }
+    }
+    let text = copy.to_string();
+    assert!(
+        !text.contains("13712345612") && !text.contains(&valid_id(12)),
+        "another vendor's data"
+    );
+
+    // Officials and other tenants' vendors may not; the download is audited.
+    let official = app.token("nanan", "official").await;
+    let (s, _) = app.get_json("/api/v1/t/nanan/me/export", Some(&official)).await;
+    assert_eq!(s, 403);
+    let (s, _) = app.get_json("/api/v1/t/shangcheng/me/export", Some(&vendor)).await;
+    assert!(s == 403 || s == 404, "{s}");
+    let exports: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'vendor.export'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(exports, 1);
+
+    // The vendor's pages offer it as a file.
+    let session = app.signed_in("nanan", "vendor").await;
+    let home = session
+        .get(app.url("/vendor"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("href=\"/vendor/my-data.json\""));
+    let r = session.get(app.url("/vendor/my-data.json")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"),
+        "a download"
+    );
+    let file: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(file["format"], "nightmarket-vendor-export/1");
+    // The demo vendor trades: their stall's code, ratings and check-ins are in it.
+    assert!(!file["tables"]["codes"].as_array().unwrap().is_empty());
+}

@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 86] = [
+pub const ACTIONS: [&str; 87] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -84,6 +84,7 @@ pub const ACTIONS: [&str; 86] = [
     "user.reset_password",
     "user.set_permissions",
     "user.sign_out",
+    "vendor.export",
     "vendor.password_reset",
     "vendor.sign_up",
     "voucher.claim",

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult, FieldError, Msg, check};
 use crate::notices::user_phone_place;
 use crate::otp::{self, Purpose};
 use nightmarket_db as db;
-use nightmarket_domain::people::{Phone, Role, check_password};
+use nightmarket_domain::people::{Actor, Phone, Role, check_password};
 use nightmarket_domain::tenant::Tenant;
 
 fn phone_or_error(text: &str) -> AppResult<Phone> {
@@ -134,4 +134,139 @@ pub async fn reset_password(
     let row = db::users::by_id(&mut tx, user.id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
     issue_session(ctx, tenant.clone(), &row, Role::Vendor)
+}
+
+/// The format of a vendor's copy of their data, named in the copy.
+pub const EXPORT_FORMAT: &str = "nightmarket-vendor-export/1";
+
+/// Columns never in a vendor's copy: sealed values (the vendor's own are opened into it, below;
+/// documents and photos are listed, their content downloads from the vendor's pages), keyed
+/// indexes and hashes (they identify, they do not inform), and other people's data that sits in
+/// rows about the vendor (the complainant's number, the shopper who paid, a rater's ticket).
+fn withheld(column: &str) -> bool {
+    column.ends_with("_enc")
+        || column.ends_with("_index")
+        || column.ends_with("_hash")
+        || column.ends_with("_sha256")
+        || matches!(
+            column,
+            "login" | "shopper_id" | "contact_phone_masked" | "ticket" | "request_key" | "source_ref"
+        )
+}
+
+/// The vendor's own sealed text values, opened into their copy: (table, column, the row key the
+/// seal is bound to, the key that finds the vendor's rows).
+const OWN_SEALED: [(&str, &str, &str, &str); 6] = [
+    ("users", "phone_enc", "id", "id"),
+    ("applications", "real_name_enc", "id", "vendor_id"),
+    ("applications", "id_number_enc", "id", "vendor_id"),
+    ("applications", "phone_enc", "id", "vendor_id"),
+    ("payee_accounts", "holder_enc", "vendor_id", "vendor_id"),
+    ("payee_accounts", "account_enc", "vendor_id", "vendor_id"),
+];
+
+/// A vendor's copy of everything the platform holds about them (PIPL art. 45), as JSON: their
+/// account, every table with rows about them (found in the schema's catalog, so none is missed),
+/// their applications' documents (listed) and their inbox, with their own sealed values opened.
+/// Audited.
+pub async fn export(ctx: &Ctx, vendor: &Actor) -> AppResult<serde_json::Value> {
+    use serde_json::{Map, Value, json};
+    vendor.require_vendor()?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
+    let mut tables = Map::new();
+    let mut plan: Vec<(String, String, Vec<String>)> = vec![(
+        "users".to_string(),
+        "id".to_string(),
+        vec![
+            "password_hash".into(),
+            "token_version".into(),
+            "login".into(),
+            "phone_enc".into(),
+        ],
+    )];
+    for t in db::export::vendor_tables(&mut tx).await? {
+        let drop = t.columns.iter().filter(|c| withheld(c)).cloned().collect();
+        plan.push((t.name, "vendor_id".to_string(), drop));
+    }
+    plan.push(("notifications".into(), "user_id".into(), Vec::new()));
+    for (table, key, drop) in &plan {
+        let rows = db::export::rows(&mut tx, table, key, vendor.id, drop).await?;
+        tables.insert(table.clone(), rows);
+    }
+    // The documents of the vendor's applications, listed.
+    let applications: Vec<Uuid> = tables
+        .get("applications")
+        .and_then(Value::as_array)
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| {
+                    r.get("id")
+                        .and_then(Value::as_str)
+                        .and_then(|s| Uuid::parse_str(s).ok())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut documents = Vec::new();
+    for app in applications {
+        let listed = db::export::rows(
+            &mut tx,
+            "application_documents",
+            "application_id",
+            app,
+            &["data_enc".to_string()],
+        )
+        .await?;
+        if let Value::Array(rows) = listed {
+            documents.extend(rows);
+        }
+    }
+    tables.insert("application_documents".into(), Value::Array(documents));
+    // The vendor's own sealed values, opened into their rows under the column's name without
+    // `_enc`; one that does not open is an error, never left out.
+    for (table, column, row_key, key) in OWN_SEALED {
+        let sealed = db::export::sealed(&mut tx, table, column, row_key, key, vendor.id).await?;
+        for (row, value) in sealed {
+            let place = crate::pii::Place {
+                tenant: vendor.tenant_id(),
+                table,
+                column,
+                row,
+            };
+            let clear = ctx
+                .keys
+                .open_str(&place, &value)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{table}.{column} of {row}: {e}")))?;
+            let field = column.trim_end_matches("_enc");
+            if let Some(Value::Array(rows)) = tables.get_mut(table) {
+                for r in rows.iter_mut() {
+                    if r.get(row_key).and_then(Value::as_str) == Some(row.to_string().as_str())
+                        && let Value::Object(o) = r
+                    {
+                        o.insert(field.to_string(), Value::String(clear.clone()));
+                    }
+                }
+            }
+        }
+    }
+    let counts: Map<String, Value> = tables
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v.as_array().map_or(0, Vec::len))))
+        .collect();
+    audit::record(
+        &mut tx,
+        &Author::of(vendor),
+        Change::new("vendor.export", "user", vendor.id).after(&json!({ "rows": counts })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(json!({
+        "format": EXPORT_FORMAT,
+        "exported_at": now,
+        "tenant": { "slug": vendor.tenant.slug, "name": vendor.tenant.name },
+        "vendor_id": vendor.id,
+        "about": "Everything this platform holds about you, table by table (PIPL art. 45). Documents and photos are listed; download them from your pages. Other people's data in these rows (a complainant's number, a shopper's identity) is left out.",
+        "tables": tables,
+    }))
 }

@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .route("/vendor", get(vendor::applications::home))
         .route("/vendor/inbox", get(vendor::applications::inbox))
         .route("/vendor/payee", get(vendor::payee::page).post(vendor::payee::save))
+        .route("/vendor/my-data.json", get(vendor::records::my_data))
         .route("/vendor/inbox/read", post(vendor::applications::mark_read))
         .route("/vendor/apply", get(vendor::applications::choose_market))
         .route(

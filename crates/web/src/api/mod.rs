@@ -178,6 +178,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(scan::answer))
         .routes(routes!(scan::deadlines, scan::set_deadlines))
         .routes(routes!(scan::calendar))
+        .routes(routes!(scan::my_data))
         .routes(routes!(scan::set_calendar_day, scan::remove_calendar_day))
         .routes(routes!(open311::services))
         .routes(routes!(open311::services_xml))

@@ -529,3 +529,20 @@ pub async fn remove_calendar_day(
     complaints::remove_calendar_day(&state.ctx, &user, &day).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The signed-in vendor's copy of everything the platform holds about them (PIPL art. 45):
+/// `{format, exported_at, tenant, vendor_id, about, tables: {table: [rows]}}`, every table with
+/// rows about the vendor, their own sealed values opened, other people's data left out.
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/me/export", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, body = Object), (status = 403, body = ErrorBody))
+)]
+pub async fn my_data(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+) -> HttpResult<Json<serde_json::Value>> {
+    Ok(Json(nightmarket_services::vendors::export(&state.ctx, &user).await?))
+}

@@ -458,3 +458,16 @@ pub async fn verify_pdf(State(state): State<AppState>, page: Page, Path(code): P
         &credit::verify_url(&state.ctx, &v.code),
     )
 }
+
+/// The vendor's copy of everything the platform holds about them (PIPL art. 45), as a JSON file.
+pub async fn my_data(State(state): State<AppState>, user: AuthUser) -> HttpResult<Response> {
+    let copy = nightmarket_services::vendors::export(&state.ctx, &user).await?;
+    let body = serde_json::to_vec_pretty(&copy).map_err(|e| AppError::Internal(e.into()))?;
+    let day = state.ctx.clock.now().with_timezone(&user.tenant.timezone).date_naive();
+    Ok(attachment(
+        body,
+        "application/json",
+        &format!("my-data-{}-{day}", user.tenant.slug),
+        "json",
+    ))
+}
