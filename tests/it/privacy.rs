@@ -358,3 +358,76 @@ async fn a_vendor_downloads_everything_held_about_them_and_nothing_about_anyone_
     // The demo vendor trades: their stall's code, ratings and check-ins are in it.
     assert!(!file["tables"]["codes"].as_array().unwrap().is_empty());
 }
+
+/// The documents of a refused application are kept as long as the tenant chose, then removed by
+/// the sweep; the application stays.
+#[tokio::test]
+async fn a_refused_applications_documents_go_after_the_tenants_period() {
+    let app = TestApp::spawn().await;
+    let now = app.state.ctx.clock.now();
+    let admin = app.token("nanan", "admin").await;
+    let (_, settings) = app.get_json("/api/v1/t/nanan/settings", Some(&admin)).await;
+    assert_eq!(settings["rejected_documents_days"], 180, "the default");
+    // Out of range: refused, nothing saved.
+    let mut wanted = settings.clone();
+    wanted["rejected_documents_days"] = serde_json::json!(20);
+    let (s, _) = app
+        .send_json(reqwest::Method::PUT, "/api/v1/t/nanan/settings", Some(&admin), &wanted)
+        .await;
+    assert_eq!(s, 422);
+    wanted["rejected_documents_days"] = serde_json::json!(90);
+    let (s, body) = app
+        .send_json(reqwest::Method::PUT, "/api/v1/t/nanan/settings", Some(&admin), &wanted)
+        .await;
+    assert_eq!(s, 200, "{body}");
+
+    let (_, old) = submitted_application(&app, "13712345621", 21).await;
+    let (_, recent) = submitted_application(&app, "13712345622", 22).await;
+    let (_, pending) = submitted_application(&app, "13712345623", 23).await;
+    for (id, state, days_ago) in [
+        (&old, "rejected", 91),
+        (&recent, "withdrawn", 89),
+        (&pending, "submitted", 400),
+    ] {
+        sqlx::query("update applications set state = $2, decided_at = $3, updated_at = $3 where id = $1::uuid")
+            .bind(id)
+            .bind(state)
+            .bind(now - chrono::Duration::days(days_ago))
+            .execute(&app.owner)
+            .await
+            .unwrap();
+    }
+    let documents = |id: String| {
+        let owner = app.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("select count(*) from application_documents where application_id = $1::uuid")
+                .bind(id)
+                .fetch_one(&owner)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(documents(old.clone()).await, 3);
+
+    let report = nightmarket_services::supervision::sweep(&app.state.ctx.db, &app.state.ctx.keys, now)
+        .await
+        .unwrap();
+    assert_eq!(report.removed.rejected_documents, 3);
+    assert_eq!(documents(old.clone()).await, 0, "past the tenant's 90 days");
+    assert_eq!(documents(recent).await, 3, "within them");
+    assert_eq!(documents(pending).await, 3, "still being decided");
+    let kept: i64 = sqlx::query_scalar("select count(*) from applications where id = $1::uuid")
+        .bind(&old)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1, "the application stays");
+    let after: serde_json::Value =
+        sqlx::query_scalar("select after from audit_log where action = 'retention.apply' and tenant_id = $1")
+            .bind(app.tenant_id("nanan").await)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(after["removed"]["rejected_documents"], 3);
+    assert_eq!(after["kept_days"]["rejected_documents"], 90);
+}

@@ -72,3 +72,19 @@ pub async fn complaint_contacts_closed_before(tx: &mut TenantTx, at: DateTime<Ut
     .await?
     .rows_affected())
 }
+
+/// The documents (photos of ID cards, licences) of applications rejected or withdrawn before
+/// `at`; the application stays.
+pub async fn rejected_documents_before(tx: &mut TenantTx, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    Ok(sqlx::query!(
+        "delete from application_documents d using applications a
+         where d.tenant_id = $1 and a.tenant_id = d.tenant_id and a.id = d.application_id
+           and a.state in ('rejected', 'withdrawn') and coalesce(a.decided_at, a.updated_at) < $2",
+        tenant,
+        at
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}

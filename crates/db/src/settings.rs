@@ -64,9 +64,17 @@ pub struct Settings {
     /// Whether a yellow code (a warning) may take vouchers; a red one never does.
     #[serde(default)]
     pub vouchers_at_yellow: bool,
+    /// Days the documents of a rejected or withdrawn application are kept after its decision.
+    #[serde(default = "defaults::rejected_documents_days")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 30, maximum = 1095))]
+    pub rejected_documents_days: i32,
 }
 
 mod defaults {
+    pub fn rejected_documents_days() -> i32 {
+        180
+    }
+
     pub fn score_threshold() -> i32 {
         60
     }
@@ -113,6 +121,7 @@ impl Default for Settings {
             flag_burst_count: defaults::flag_burst_count(),
             flag_burst_minutes: defaults::flag_burst_minutes(),
             vouchers_at_yellow: false,
+            rejected_documents_days: defaults::rejected_documents_days(),
         }
     }
 }
@@ -124,7 +133,7 @@ pub async fn get(tx: &mut TenantTx) -> Result<Settings, sqlx::Error> {
         "select review_deadline_hours, complaint_hotline, checkin_early_minutes, late_after_minutes,
                 expiry_warning_days, monthly_points, appeal_days, score_threshold,
                 unresolved_complaints_yellow, rating_prior_weight, word_filter, flag_same_pair, flag_near_count,
-                flag_near_fen, flag_burst_count, flag_burst_minutes, vouchers_at_yellow
+                flag_near_fen, flag_burst_count, flag_burst_minutes, vouchers_at_yellow, rejected_documents_days
          from tenant_settings where tenant_id = $1",
         tenant
     )
@@ -140,8 +149,8 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
                                       late_after_minutes, expiry_warning_days, monthly_points, appeal_days,
                                       score_threshold, unresolved_complaints_yellow, rating_prior_weight, word_filter,
                                       flag_same_pair, flag_near_count, flag_near_fen, flag_burst_count, flag_burst_minutes,
-                                      vouchers_at_yellow)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                                      vouchers_at_yellow, rejected_documents_days)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
          on conflict (tenant_id) do update
          set review_deadline_hours = excluded.review_deadline_hours,
              complaint_hotline = excluded.complaint_hotline,
@@ -160,6 +169,7 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
              flag_burst_count = excluded.flag_burst_count,
              flag_burst_minutes = excluded.flag_burst_minutes,
              vouchers_at_yellow = excluded.vouchers_at_yellow,
+             rejected_documents_days = excluded.rejected_documents_days,
              updated_at = now()",
         tenant,
         s.review_deadline_hours,
@@ -178,7 +188,8 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
         s.flag_near_fen,
         s.flag_burst_count,
         s.flag_burst_minutes,
-        s.vouchers_at_yellow
+        s.vouchers_at_yellow,
+        s.rejected_documents_days
     )
     .execute(tx.conn())
     .await?;

@@ -11,9 +11,9 @@
 //! | one-time SMS codes (hashed, with the number's blind index) | checking the code | 1 day after expiry |
 //! | text messages sent (number sealed, body) | delivery and a complaint about it | 30 days, then removed whole |
 //! | a complainant's contact number | answering, the hotline's follow-up call (回访), a reopening | 180 days after the complaint closed; the complaint stays |
+//! | documents of a rejected or withdrawn application | answering a question or an objection | the tenant's `rejected_documents_days` (30–1095, 180 by default) after the decision; the application stays |
 //!
-//! Not yet on the schedule (the standards issue keeps them open): documents of rejected
-//! applications, a departed vendor's data on request.
+//! Not yet on the schedule: a departed vendor's data on request (erasure, PIPL art. 47).
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -50,7 +50,19 @@ pub const COMPLAINT_CONTACTS: Rule = Rule {
     kind: "complaint_contacts",
     keep: Duration::days(180),
 };
-pub const SCHEDULE: [Rule; 5] = [SCAN_VISITORS, SCAN_HOURS, OTP_CODES, SMS, COMPLAINT_CONTACTS];
+/// The platform's default; each tenant sets its own (`tenant_settings.rejected_documents_days`).
+pub const REJECTED_DOCUMENTS: Rule = Rule {
+    kind: "rejected_documents",
+    keep: Duration::days(180),
+};
+pub const SCHEDULE: [Rule; 6] = [
+    SCAN_VISITORS,
+    SCAN_HOURS,
+    OTP_CODES,
+    SMS,
+    COMPLAINT_CONTACTS,
+    REJECTED_DOCUMENTS,
+];
 
 /// What one pass removed, per kind, over every tenant.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -60,11 +72,17 @@ pub struct Removed {
     pub otp_codes: u64,
     pub sms_outbox: u64,
     pub complaint_contacts: u64,
+    pub rejected_documents: u64,
 }
 
 impl Removed {
     fn total(&self) -> u64 {
-        self.scan_visitors + self.scan_hours + self.otp_codes + self.sms_outbox + self.complaint_contacts
+        self.scan_visitors
+            + self.scan_hours
+            + self.otp_codes
+            + self.sms_outbox
+            + self.complaint_contacts
+            + self.rejected_documents
     }
 
     fn add(&mut self, o: &Removed) {
@@ -73,6 +91,7 @@ impl Removed {
         self.otp_codes += o.otp_codes;
         self.sms_outbox += o.sms_outbox;
         self.complaint_contacts += o.complaint_contacts;
+        self.rejected_documents += o.rejected_documents;
     }
 }
 
@@ -83,6 +102,7 @@ pub async fn apply(database: &Db, now: DateTime<Utc>) -> anyhow::Result<Removed>
     for tenant in db::tenants::list(database.global()).await? {
         let today = now.with_timezone(&tenant.timezone).date_naive();
         let mut tx = database.tenant(tenant.id).await?;
+        let documents_days = db::settings::get(&mut tx).await?.rejected_documents_days;
         let removed = Removed {
             scan_visitors: db::retention::scan_visitors_before(&mut tx, today - SCAN_VISITORS.keep).await?,
             scan_hours: db::retention::scan_hours_before(&mut tx, today - SCAN_HOURS.keep).await?,
@@ -90,6 +110,11 @@ pub async fn apply(database: &Db, now: DateTime<Utc>) -> anyhow::Result<Removed>
             sms_outbox: db::retention::sms_before(&mut tx, now - SMS.keep).await?,
             complaint_contacts: db::retention::complaint_contacts_closed_before(&mut tx, now - COMPLAINT_CONTACTS.keep)
                 .await?,
+            rejected_documents: db::retention::rejected_documents_before(
+                &mut tx,
+                now - Duration::days(i64::from(documents_days)),
+            )
+            .await?,
         };
         if removed.total() > 0 {
             audit::record(
@@ -97,7 +122,10 @@ pub async fn apply(database: &Db, now: DateTime<Utc>) -> anyhow::Result<Removed>
                 &Author::system("retention"),
                 Change::new("retention.apply", "tenant", tenant.id.0).after(&serde_json::json!({
                     "removed": removed,
-                    "kept_days": SCHEDULE.iter().map(|r| (r.kind, r.keep.num_days())).collect::<std::collections::BTreeMap<_, _>>(),
+                    "kept_days": SCHEDULE
+                        .iter()
+                        .map(|r| (r.kind, if r.kind == REJECTED_DOCUMENTS.kind { i64::from(documents_days) } else { r.keep.num_days() }))
+                        .collect::<std::collections::BTreeMap<_, _>>(),
                 })),
             )
             .await?;

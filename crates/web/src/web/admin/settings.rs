@@ -52,6 +52,8 @@ pub struct SettingsForm {
     flag_burst_count: String,
     #[serde(default)]
     flag_burst_minutes: String,
+    #[serde(default)]
+    rejected_documents_days: String,
     /// A checkbox: present ("on") when ticked.
     #[serde(default)]
     vouchers_at_yellow: Option<String>,
@@ -76,6 +78,7 @@ impl SettingsForm {
             flag_near_fen: s.flag_near_fen.to_string(),
             flag_burst_count: s.flag_burst_count.to_string(),
             flag_burst_minutes: s.flag_burst_minutes.to_string(),
+            rejected_documents_days: s.rejected_documents_days.to_string(),
             vouchers_at_yellow: s.vouchers_at_yellow.then(|| "on".to_string()),
         }
     }
@@ -106,6 +109,7 @@ impl SettingsForm {
             flag_near_fen: n("flag_near_fen", &self.flag_near_fen),
             flag_burst_count: n("flag_burst_count", &self.flag_burst_count),
             flag_burst_minutes: n("flag_burst_minutes", &self.flag_burst_minutes),
+            rejected_documents_days: n("rejected_documents_days", &self.rejected_documents_days),
             vouchers_at_yellow: self.vouchers_at_yellow.is_some(),
         };
         if errors.is_empty() {
@@ -207,6 +211,12 @@ impl SettingsForm {
                 "settings.flag_burst_minutes",
                 "settings.flag_burst_minutes_hint",
                 &self.flag_burst_minutes,
+            ),
+            (
+                "rejected_documents_days",
+                "settings.rejected_documents_days",
+                "settings.rejected_documents_days_hint",
+                &self.rejected_documents_days,
             ),
         ]
     }
