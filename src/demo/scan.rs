@@ -64,6 +64,51 @@ pub(super) async fn seed(
     )
     .await?;
 
+    // The statutory days off of the coming year that are fixed by law (元旦; 春节: 除夕 to 初三,
+    // 2027-02-05 to 02-08); the adjusted working weekends are the State Council's to announce and
+    // the admin's to enter. A category counting working days would count by these.
+    let holidays = [
+        ("2027-01-01", "元旦"),
+        ("2027-02-05", "春节"),
+        ("2027-02-06", "春节"),
+        ("2027-02-07", "春节"),
+        ("2027-02-08", "春节"),
+    ];
+    for (day, name) in holidays {
+        db::calendar::set(
+            &mut tx,
+            &db::calendar::CalendarDay {
+                day: NaiveDate::parse_from_str(day, "%Y-%m-%d")?,
+                kind: "holiday".into(),
+                name: name.into(),
+            },
+        )
+        .await?;
+    }
+
+    // A vendor who asked to leave while an account was still open, refused with the reason (the
+    // admin's page of erasure requests shows a decided one).
+    let leaving: Option<Uuid> = sqlx::query_scalar(
+        "select vendor_id from codes where tenant_id = $1 and revoked_at is null order by created_at desc limit 1",
+    )
+    .bind(tenant.id.0)
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(vendor) = leaving {
+        let request = Uuid::new_v4();
+        db::erasure::insert(&mut tx, request, vendor, "不再出摊了", now - Duration::days(3)).await?;
+        db::erasure::decide(
+            &mut tx,
+            request,
+            "refused",
+            inspector,
+            now - Duration::days(2),
+            "尚有未结算的消费券款项，结算后可再申请",
+            None,
+        )
+        .await?;
+    }
+
     // Ratings on the nights each stall checked in.
     let nights: Vec<(Uuid, Uuid, NaiveDate, DateTime<Utc>)> = sqlx::query_as(
         "select code_id, vendor_id, business_date, checked_in_at from check_ins where tenant_id = $1

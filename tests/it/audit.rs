@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::json;
 use std::process::Command;
 
-fn verify(app: &TestApp, tenant: &str) -> (bool, String) {
+pub(crate) fn verify(app: &TestApp, tenant: &str) -> (bool, String) {
     let data = tempdir();
     let out = Command::new(env!("CARGO_BIN_EXE_nightmarket"))
         .args(["audit", "verify", "--tenant", tenant, "--data-dir"])

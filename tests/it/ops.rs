@@ -457,6 +457,15 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/me/goods-sources", "post"),
         ("/api/v1/t/{tenant}/ratings/held", "get"),
         ("/api/v1/t/{tenant}/ratings/{id}/decision", "post"),
+        ("/api/v1/t/{tenant}/calendar", "get"),
+        ("/api/v1/t/{tenant}/calendar/{day}", "put"),
+        ("/api/v1/t/{tenant}/calendar/{day}", "delete"),
+        ("/api/v1/t/{tenant}/complaints/{id}/escalations", "post"),
+        ("/api/v1/t/{tenant}/complaints/{id}/follow-up", "post"),
+        ("/api/v1/t/{tenant}/me/export", "get"),
+        ("/api/v1/t/{tenant}/me/erasure", "post"),
+        ("/api/v1/t/{tenant}/erasure-requests", "get"),
+        ("/api/v1/t/{tenant}/erasure-requests/{id}/decision", "post"),
     ];
     for (path, method) in expected {
         let op = &paths.get(path).unwrap_or_else(|| panic!("{path} missing"))[method];

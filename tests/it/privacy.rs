@@ -431,3 +431,273 @@ async fn a_refused_applications_documents_go_after_the_tenants_period() {
     assert_eq!(after["removed"]["rejected_documents"], 3);
     assert_eq!(after["kept_days"]["rejected_documents"], 90);
 }
+
+/// PIPL art. 47: a vendor who leaves asks to be forgotten, an admin decides; the personal data
+/// goes (the number no longer found by its blind index), the stall's records stay, and the audit
+/// trail keeps what happened without the person's values and still verifies.
+#[tokio::test]
+async fn a_departed_vendors_personal_data_is_erased_on_request_and_the_trail_still_verifies() {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let phone = "13712345631";
+    let (vendor, application) = submitted_application(&app, phone, 31).await;
+    approve(&app, &application).await;
+    let code: uuid::Uuid = sqlx::query_scalar("select id from codes where application_id = $1::uuid")
+        .bind(&application)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let vendor_id: uuid::Uuid = sqlx::query_scalar("select vendor_id from applications where id = $1::uuid")
+        .bind(&application)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let admin = app.token("nanan", "admin").await;
+    let official = app.token("nanan", "official").await;
+    let stranger = app.token("shangcheng", "admin").await;
+
+    // Asking: vendors only, one at a time.
+    let ask = json!({"reason": "不再摆摊了"});
+    let (s, _) = app
+        .send_json(Method::POST, "/api/v1/t/nanan/me/erasure", Some(&official), &ask)
+        .await;
+    assert_eq!(s, 403);
+    let (s, made) = app
+        .send_json(Method::POST, "/api/v1/t/nanan/me/erasure", Some(&vendor), &ask)
+        .await;
+    assert_eq!(s, 201, "{made}");
+    let (s, _) = app
+        .send_json(Method::POST, "/api/v1/t/nanan/me/erasure", Some(&vendor), &ask)
+        .await;
+    assert_eq!(s, 409);
+    let request = made["id"].as_str().unwrap().to_string();
+    let decision = format!("/api/v1/t/nanan/erasure-requests/{request}/decision");
+
+    // Deciding: admins only, of this tenant; a refusal needs a note; nothing erased meanwhile.
+    let (s, _) = app
+        .send_json(Method::POST, &decision, Some(&official), &json!({"approve": true}))
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .send_json(Method::POST, &decision, Some(&stranger), &json!({"approve": true}))
+        .await;
+    assert!(s == 403 || s == 404, "{s}");
+    let (s, _) = app
+        .send_json(Method::POST, &decision, Some(&admin), &json!({"approve": false}))
+        .await;
+    assert_eq!(s, 422);
+    let still: Option<Vec<u8>> = sqlx::query_scalar("select phone_enc from users where id = $1")
+        .bind(vendor_id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert!(still.is_some());
+    let (_, listed) = app.get_json("/api/v1/t/nanan/erasure-requests", Some(&admin)).await;
+    assert_eq!(
+        listed[0]["stalls"][0], "张记烤苕皮",
+        "officials know the request by its stall"
+    );
+
+    let (s, done) = app
+        .send_json(
+            Method::POST,
+            &decision,
+            Some(&admin),
+            &json!({"approve": true, "note": "已核实退出经营"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(done["erased"]["account"], 1);
+    assert_eq!(done["erased"]["documents"], 3);
+    assert_eq!(done["codes_revoked"], 1);
+    assert!(done["audit_redacted"].as_i64().unwrap() > 0, "{done}");
+    assert_eq!(done["audit_kept_old"], 0);
+    let (s, _) = app
+        .send_json(Method::POST, &decision, Some(&admin), &json!({"approve": true}))
+        .await;
+    assert_eq!(s, 404, "decided once");
+
+    // The account is gone: its session, its sign-in, its number.
+    let (s, _) = app.get_json("/api/v1/t/nanan/me/export", Some(&vendor)).await;
+    assert_eq!(s, 401);
+    let r = app
+        .client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"tenant": "nanan", "login": phone, "password": "摊主的密码2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let key = nightmarket_services::accounts::phone_login_key(
+        &app.state.ctx.keys,
+        nightmarket_domain::tenant::TenantId(app.tenant_id("nanan").await),
+        &nightmarket_domain::people::Phone::parse(phone).unwrap(),
+    );
+    let found: i64 = sqlx::query_scalar("select count(*) from users where login = $1")
+        .bind(&key)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert_eq!(found, 0, "the number is no longer found by its blind index");
+    type Personal = (
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<String>,
+        String,
+        String,
+    );
+    let row: Personal = sqlx::query_as(
+        "select id_number_enc, id_number_index, phone_index, real_name_enc, real_name_masked, stall_name, state
+         from applications where id = $1::uuid",
+    )
+    .bind(&application)
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(
+        (&row.0, &row.1, &row.2, &row.3, &row.4),
+        (&None, &None, &None, &None, &None)
+    );
+    assert_eq!(
+        (row.5.as_str(), row.6.as_str()),
+        ("张记烤苕皮", "approved"),
+        "the stall's record stays"
+    );
+    let revoked: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select revoked_at from codes where id = $1")
+            .bind(code)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert!(revoked.is_some());
+    let documents: i64 =
+        sqlx::query_scalar("select count(*) from application_documents where application_id = $1::uuid")
+            .bind(&application)
+            .fetch_one(&app.owner)
+            .await
+            .unwrap();
+    assert_eq!(documents, 0);
+    // The same number may sign up afresh: no longer "already registered" (the code itself may
+    // wait for the number's SMS limit, which the sign-up above used a moment ago).
+    let (s, body) = app
+        .send_json(
+            Method::POST,
+            "/api/v1/t/nanan/signup/code",
+            None,
+            &json!({"phone": phone}),
+        )
+        .await;
+    assert!(s == 202 || s == 429, "{s} {body}");
+
+    // The trail: the vendor's records keep what and when, not the values; nothing of the person is
+    // left in it; every chain still verifies.
+    let left: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log
+         where (coalesce(before::text, '') || coalesce(after::text, '') || actor_label) ~ '5631|张小三|张\\*\\*'
+           and tenant_id = (select id from tenants where slug = 'nanan')",
+    )
+    .fetch_one(&app.owner)
+    .await
+    .unwrap();
+    assert_eq!(left, 0, "a value of the person is left in the trail");
+    let redacted: Vec<(String, Option<serde_json::Value>)> = sqlx::query_as(
+        "select action, after from audit_log where redacted_at is not null and (actor_id = $1 or subject_id = $2)",
+    )
+    .bind(vendor_id)
+    .bind(&application)
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    assert!(redacted.iter().any(|(a, _)| a == "application.create"), "{redacted:?}");
+    assert!(redacted.iter().all(|(_, after)| after.is_none()));
+    let (ok, out) = crate::audit::verify(&app, "nanan");
+    assert!(ok, "{out}");
+    // An edit of a record's content is still found after all this.
+    sqlx::query(
+        "update audit_log set after = '{\"forged\": true}' where seq = (select max(seq) from audit_log where action = 'erasure.approve')",
+    )
+    .execute(&app.owner)
+    .await
+    .unwrap();
+    let (ok, out) = crate::audit::verify(&app, "nanan");
+    assert!(!ok, "{out}");
+}
+
+#[tokio::test]
+async fn the_erasure_request_and_its_refusal_through_the_pages() {
+    let app = TestApp::spawn().await;
+    let vendor = app.signed_in("nanan", "vendor").await;
+    let home = || async {
+        vendor
+            .get(app.url("/vendor"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(home().await.contains("id=\"erasure-form\""));
+    let post = |form: Vec<(&'static str, &'static str)>| {
+        let (app, vendor) = (&app, &vendor);
+        async move {
+            vendor
+                .post(app.url("/vendor/erasure"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let demo_requests = app.count("erasure_requests").await;
+    assert_eq!(post(vec![("reason", "搬家")]).await, 422, "not confirmed");
+    assert_eq!(app.count("erasure_requests").await, demo_requests);
+    assert_eq!(post(vec![("reason", "搬家"), ("confirm", "yes")]).await, 303);
+    let page = home().await;
+    assert!(page.contains("data-state=\"pending\"") && !page.contains("id=\"erasure-form\""));
+
+    let admin = app.signed_in("nanan", "admin").await;
+    let list = admin
+        .get(app.url("/admin/erasure"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("搬家"), "the reason is shown");
+    let id: uuid::Uuid = sqlx::query_scalar("select id from erasure_requests where state = 'pending'")
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    let decide = |form: Vec<(&'static str, &'static str)>| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            admin
+                .post(app.url(&format!("/admin/erasure/{id}")))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(decide(vec![("decision", "refuse")]).await, 422, "a refusal says why");
+    assert_eq!(
+        decide(vec![("decision", "refuse"), ("note", "尚有未结算的消费券款项")]).await,
+        303
+    );
+    let page = home().await;
+    assert!(page.contains("data-state=\"refused\"") && page.contains("尚有未结算的消费券款项"));
+    assert!(page.contains("id=\"erasure-form\""), "may ask again");
+    // Officials may not decide.
+    let official = app.signed_in("nanan", "official").await;
+    let r = official.get(app.url("/admin/erasure")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+}

@@ -240,6 +240,8 @@ const VENDOR_OPERATIONS: &[(&str, &str)] = &[
     ("POST", "/api/v1/t/{tenant}/me/goods-sources"),
     ("GET", "/api/v1/me/payee"),
     ("PUT", "/api/v1/me/payee"),
+    ("GET", "/api/v1/t/{tenant}/me/export"),
+    ("POST", "/api/v1/t/{tenant}/me/erasure"),
 ];
 
 #[tokio::test]

@@ -171,6 +171,8 @@ pub struct Link {
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
     pub recomputed: Vec<u8>,
+    /// A version-2 record's content still matches its content hash (or was redacted).
+    pub content_kept: bool,
     /// The hash before the chain's first link.
     pub genesis: Vec<u8>,
 }
@@ -260,8 +262,15 @@ pub async fn verify(tx: &mut TenantTx) -> Result<Verification, sqlx::Error> {
         let mut links = sqlx::query_as!(
             Link,
             r#"select seq, chain, link, prev_hash, hash,
-                      audit_record_hash(prev_hash, tenant_id, seq, at, actor_kind, actor_id, actor_label, action,
-                                        subject_type, subject_id, before, after, request_id) as "recomputed!",
+                      case when hash_version = 1
+                           then audit_record_hash(prev_hash, tenant_id, seq, at, actor_kind, actor_id, actor_label,
+                                                  action, subject_type, subject_id, before, after, request_id)
+                           else audit_record_hash_v2(prev_hash, tenant_id, seq, at, actor_kind, actor_id, action,
+                                                     subject_type, subject_id, content_hash, request_id)
+                      end as "recomputed!",
+                      -- Version 2 keeps its content apart: a record not redacted must match it.
+                      (hash_version = 1 or redacted_at is not null
+                       or content_hash = audit_content_hash(actor_label, before, after)) as "content_kept!",
                       audit_chain_genesis(tenant_id, chain) as "genesis!"
                from audit_log
                where tenant_id = $1
@@ -293,7 +302,7 @@ pub async fn verify(tx: &mut TenantTx) -> Result<Verification, sqlx::Error> {
             } else if link.prev_hash != w.last_hash {
                 breaks.push(ChainBreak::Relinked { seq: link.seq });
             }
-            if link.recomputed != link.hash {
+            if link.recomputed != link.hash || !link.content_kept {
                 breaks.push(ChainBreak::Altered { seq: link.seq });
             }
             w.last_link = link.link;
@@ -311,4 +320,29 @@ pub async fn verify(tx: &mut TenantTx) -> Result<Verification, sqlx::Error> {
         }
     }
     Ok(Verification { records, breaks })
+}
+
+/// The current tenant's records written by `actor` or about one of `subjects`: what an erasure
+/// redacts. Returns (seq, hash_version, already redacted).
+pub async fn about(tx: &mut TenantTx, actor: Uuid, subjects: &[String]) -> Result<Vec<(i64, i16, bool)>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let rows = sqlx::query!(
+        r#"select seq, hash_version, redacted_at is not null as "redacted!" from audit_log
+           where tenant_id = $1 and (actor_id = $2 or subject_id = any($3))"#,
+        tenant,
+        actor,
+        subjects
+    )
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.seq, r.hash_version, r.redacted)).collect())
+}
+
+/// Empties the personal content (actor label, before, after) of the current tenant's version-2
+/// records `seqs`, keeping their content hashes (migrations/0027_erasure.sql); returns how many.
+pub async fn redact(tx: &mut TenantTx, seqs: &[i64]) -> Result<i64, sqlx::Error> {
+    let n = sqlx::query_scalar!(r#"select audit_redact($1) as "n!""#, seqs)
+        .fetch_one(tx.conn())
+        .await?;
+    Ok(n)
 }

@@ -89,3 +89,17 @@ pub async fn sealed(
         .fetch_all(tx.conn())
         .await
 }
+
+/// The ids (as text, as the audit trail names its subjects) of `table`'s rows about `vendor`.
+pub async fn ids(tx: &mut TenantTx, table: &str, vendor: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    let sql = format!(
+        "select t.id::text from {} t where t.tenant_id = $1 and t.vendor_id = $2",
+        identifier(table)?
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(vendor)
+        .fetch_all(tx.conn())
+        .await
+}

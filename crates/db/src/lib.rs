@@ -14,6 +14,7 @@ pub mod complaints;
 pub mod credentials;
 pub mod credit;
 pub mod disputes;
+pub mod erasure;
 pub mod export;
 pub mod goods;
 pub mod insights;

@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 87] = [
+pub const ACTIONS: [&str; 90] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -57,6 +57,9 @@ pub const ACTIONS: [&str; 87] = [
     "credential.view_renewal",
     "credit_record.issue",
     "credit_record.revoke",
+    "erasure.approve",
+    "erasure.refuse",
+    "erasure.request",
     "goods_source.declare",
     "inspection.problem",
     "inspection.record",

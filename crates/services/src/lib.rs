@@ -21,6 +21,7 @@ pub mod complaints;
 pub mod credentials;
 pub mod credit;
 pub mod disputes;
+pub mod erasure;
 pub mod error;
 pub mod goods;
 pub mod health;

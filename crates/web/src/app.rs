@@ -175,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route("/vendor/inbox", get(vendor::applications::inbox))
         .route("/vendor/payee", get(vendor::payee::page).post(vendor::payee::save))
         .route("/vendor/my-data.json", get(vendor::records::my_data))
+        .route("/vendor/erasure", post(vendor::records::request_erasure))
         .route("/vendor/inbox/read", post(vendor::applications::mark_read))
         .route("/vendor/apply", get(vendor::applications::choose_market))
         .route(
@@ -249,6 +250,8 @@ pub fn router(state: AppState) -> Router {
             post(admin::markets::delete_slot),
         )
         .route("/admin/audit", get(admin::audit::page))
+        .route("/admin/erasure", get(admin::erasure::page))
+        .route("/admin/erasure/{id}", post(admin::erasure::decide))
         .route("/admin/audit/csv", get(admin::audit::export))
         .route(
             "/admin/settings",

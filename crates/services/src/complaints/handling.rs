@@ -264,6 +264,11 @@ pub async fn claim(ctx: &Ctx, official: &Actor, id: Uuid) -> AppResult<()> {
     Ok(())
 }
 
+/// Whether `user` may escalate complaints (督办): supervisors, the tenant's admins.
+pub fn may_escalate(user: &Actor) -> bool {
+    user.require_admin().is_ok()
+}
+
 /// A supervisor (an admin) escalates an unresolved complaint (督办), with what is asked of its
 /// handlers; the tracking page shows that it was.
 pub async fn escalate(ctx: &Ctx, admin: &Actor, id: Uuid, note: &str) -> AppResult<ComplaintView> {

@@ -546,3 +546,89 @@ pub async fn my_data(
 ) -> HttpResult<Json<serde_json::Value>> {
     Ok(Json(nightmarket_services::vendors::export(&state.ctx, &user).await?))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct ErasureAsk {
+    /// Optional, up to 500 characters.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The signed-in vendor asks to be forgotten (PIPL art. 47); an admin decides. One pending
+/// request at a time.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/me/erasure", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    request_body = ErasureAsk,
+    responses(
+        (status = 201, body = nightmarket_services::erasure::Request),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "A request is already pending", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn ask_erasure(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+    Json(body): Json<ErasureAsk>,
+) -> HttpResult<(StatusCode, Json<nightmarket_services::erasure::Request>)> {
+    let made = nightmarket_services::erasure::request(&state.ctx, &user, &body.reason).await?;
+    Ok((StatusCode::CREATED, Json(made)))
+}
+
+/// Vendors' erasure requests (admins), newest first.
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/erasure-requests", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug")),
+    responses((status = 200, body = [nightmarket_services::erasure::Request]), (status = 403, body = ErrorBody))
+)]
+pub async fn erasure_requests(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path(_t): Path<String>,
+) -> HttpResult<Json<Vec<nightmarket_services::erasure::Request>>> {
+    Ok(Json(
+        nightmarket_services::erasure::list(&state.ctx, &user, false).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ErasureDecision {
+    pub approve: bool,
+    /// Needed to refuse (2–500 characters).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// An admin decides a pending erasure request. Approving revokes the vendor's codes and erases
+/// their personal data at once (the answer says how much, as counts); refusing needs a note.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/erasure-requests/{id}/decision", tag = "scan",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("id" = Uuid, Path, description = "Request id")),
+    request_body = ErasureDecision,
+    responses(
+        (status = 200, body = nightmarket_services::erasure::Done, description = "Approved: what was erased"),
+        (status = 204, description = "Refused"),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such pending request", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+pub async fn decide_erasure(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_t, id)): Path<(String, Uuid)>,
+    Json(body): Json<ErasureDecision>,
+) -> HttpResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    Ok(
+        match nightmarket_services::erasure::decide(&state.ctx, &user, id, body.approve, &body.note).await? {
+            Some(done) => Json(done).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
+}

@@ -1,6 +1,7 @@
 //! A tenant admin's pages: markets and slots, settings and signing keys, staff, API keys and inspection problems, voucher campaigns and settlement, the audit log.
 
 pub mod audit;
+pub mod erasure;
 pub mod markets;
 pub mod settings;
 pub mod staff;

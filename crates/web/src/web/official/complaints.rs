@@ -196,7 +196,7 @@ async fn complaint_page(
     let (c, events) = complaints::get(&state.ctx, user, id).await?;
     render(&ComplaintPage {
         mine: c.claimed_by_id == Some(user.id),
-        is_admin: user.require_admin().is_ok(),
+        is_admin: complaints::may_escalate(user),
         c,
         events,
         clock: Clock {

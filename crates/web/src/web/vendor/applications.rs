@@ -43,6 +43,18 @@ struct HomePage {
     clock: Clock,
     /// After a password reset: that it was done and other devices signed out.
     notice: Option<String>,
+    /// The latest request to be forgotten, if any.
+    erasure: Option<nightmarket_services::erasure::Request>,
+}
+
+impl HomePage {
+    fn erasure_pending(&self) -> bool {
+        self.erasure.as_ref().is_some_and(|r| r.state == "pending")
+    }
+
+    fn erasure_state_key(&self, state: &str) -> String {
+        format!("erasure.state_{state}")
+    }
 }
 
 #[derive(Deserialize)]
@@ -56,7 +68,15 @@ pub async fn home(
     user: AuthUser,
     Query(q): Query<HomeQuery>,
 ) -> HttpResult<Html<String>> {
-    let notice = (q.notice.as_deref() == Some("password_reset")).then(|| page.t("reset.done"));
+    let notice = match q.notice.as_deref() {
+        Some("password_reset") => Some(page.t("reset.done")),
+        Some("erasure_requested") => Some(page.t("erasure.requested")),
+        _ => None,
+    };
+    let erasure = nightmarket_services::erasure::mine(&state.ctx, &user)
+        .await?
+        .into_iter()
+        .next();
     let clock = Clock {
         tz: user.tenant.timezone,
     };
@@ -95,6 +115,7 @@ pub async fn home(
     let (notices, unread) = notice_lines(&state, page.lang, &user, 5).await?;
     render(&HomePage {
         notice,
+        erasure,
         page,
         tenant_name: user.tenant.name.clone(),
         name: user.display_name.clone(),

@@ -471,3 +471,25 @@ pub async fn my_data(State(state): State<AppState>, user: AuthUser) -> HttpResul
         "json",
     ))
 }
+
+#[derive(Deserialize)]
+pub struct ErasureForm {
+    #[serde(default)]
+    reason: String,
+    /// The checkbox saying the vendor understands what erasure means.
+    #[serde(default)]
+    confirm: String,
+}
+
+/// The vendor asks to be forgotten (PIPL art. 47); an admin decides.
+pub async fn request_erasure(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Form(form): Form<ErasureForm>,
+) -> HttpResult<Response> {
+    if form.confirm != "yes" {
+        return Err(AppError::field("confirm", "erasure.confirm_needed").into());
+    }
+    nightmarket_services::erasure::request(&state.ctx, &user, &form.reason).await?;
+    Ok(Redirect::to("/vendor?notice=erasure_requested").into_response())
+}
