@@ -267,3 +267,66 @@ async fn an_admin_filters_the_audit_trail_and_a_citizen_reads_a_markets_record_o
         .unwrap_or(true);
     assert!(!wide, "the public record is wider than the phone");
 }
+
+#[tokio::test]
+async fn a_vendor_asks_to_be_erased_on_a_phone_and_an_admin_enters_a_holiday_and_approves_it() {
+    let Some(phone) = browser(Window::Phone).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let p = &phone.client;
+    sign_in(p, &app, "nanan", "vendor").await;
+    wait_for_path(p, "/vendor").await;
+    // The copy of their data is one tap away; then the request.
+    assert_eq!(
+        attr(p, "#my-data", "href").await.as_deref(),
+        Some("/vendor/my-data.json")
+    );
+    click(p, "section[aria-labelledby=erasure-h] details summary").await;
+    fill(p, "#erasure-reason", "回老家了，不再出摊").await;
+    click(p, "#erasure-form input[name=confirm]").await;
+    click(p, "#erasure-form button[type=submit]").await;
+    wait_for_text(p, "#home-notice", "注销申请已提交").await;
+    assert_eq!(
+        attr(p, "#erasure-state", "data-state").await.as_deref(),
+        Some("pending")
+    );
+    checkpoint(p, "vendor", "10-erasure-asked").await;
+
+    let Some(desk) = browser(Window::Desktop).await else {
+        return;
+    };
+    let c = &desk.client;
+    sign_in(c, &app, "nanan", "admin").await;
+    wait_for_path(c, "/admin").await;
+    // A holiday on the working-day calendar.
+    c.goto(&app.url("/admin/settings#calendar")).await.expect("settings");
+    set_value(c, "calendar-day", "2027-10-01").await;
+    fill(c, "#calendar-name", "国庆节").await;
+    click(c, "#calendar-form button[type=submit]").await;
+    wait_for_text(c, "#calendar-days", "2027-10-01").await;
+    // The request, by its stall, approved.
+    click(c, "a[href='/admin/erasure']").await;
+    wait_for_path(c, "/admin/erasure").await;
+    wait_for_text(c, "body", "回老家了，不再出摊").await;
+    checkpoint(c, "admin", "erasure-request").await;
+    click(c, "li[data-request] button[value=approve]").await;
+    wait_for_text(c, ".notice", "个人信息已删除").await;
+    let vendor: uuid::Uuid = sqlx::query_scalar("select vendor_id from erasure_requests where state = 'approved'")
+        .fetch_one(&app.owner)
+        .await
+        .expect("approved");
+    let phone_left: Option<Vec<u8>> = sqlx::query_scalar("select phone_enc from users where id = $1")
+        .bind(vendor)
+        .fetch_one(&app.owner)
+        .await
+        .expect("user");
+    assert!(phone_left.is_none());
+    // The vendor's phone is signed out.
+    p.refresh().await.expect("reload");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while p.current_url().await.expect("url").path() == "/vendor" {
+        assert!(Instant::now() < deadline, "the erased vendor is still signed in");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
