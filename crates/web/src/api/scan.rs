@@ -436,6 +436,10 @@ pub async fn set_deadlines(
     Path(_t): Path<String>,
     Json(body): Json<CategoryDeadlines>,
 ) -> HttpResult<StatusCode> {
+    // No class is null (or absent); an empty string is not a code.
+    if body.gbt_code.as_deref().is_some_and(|c| c.trim().is_empty()) {
+        return Err(crate::error::AppError::field("gbt_code", "settings.gbt_code_invalid").into());
+    }
     complaints::set_deadlines(
         &state.ctx,
         &user,
@@ -500,7 +504,7 @@ pub async fn calendar(
 #[utoipa::path(
     put, path = "/api/v1/t/{tenant}/calendar/{day}", tag = "scan",
     security(("bearer" = [])),
-    params(("tenant" = String, Path, description = "Tenant slug"), ("day" = String, Path, description = "YYYY-MM-DD")),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("day" = chrono::NaiveDate, Path, description = "YYYY-MM-DD")),
     request_body = CalendarDayRequest,
     responses((status = 200, body = CalendarEntry), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
@@ -518,8 +522,13 @@ pub async fn set_calendar_day(
 #[utoipa::path(
     delete, path = "/api/v1/t/{tenant}/calendar/{day}", tag = "scan",
     security(("bearer" = [])),
-    params(("tenant" = String, Path, description = "Tenant slug"), ("day" = String, Path, description = "YYYY-MM-DD")),
-    responses((status = 204, description = "Removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+    params(("tenant" = String, Path, description = "Tenant slug"), ("day" = chrono::NaiveDate, Path, description = "YYYY-MM-DD")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Not a date", body = ErrorBody),
+    )
 )]
 pub async fn remove_calendar_day(
     State(state): State<AppState>,
