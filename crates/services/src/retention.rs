@@ -13,7 +13,8 @@
 //! | a complainant's contact number | answering, the hotline's follow-up call (回访), a reopening | 180 days after the complaint closed; the complaint stays |
 //! | documents of a rejected or withdrawn application | answering a question or an objection | the tenant's `rejected_documents_days` (30–1095, 180 by default) after the decision; the application stays |
 //!
-//! Not yet on the schedule: a departed vendor's data on request (erasure, PIPL art. 47).
+//! A departed vendor's data on request (PIPL art. 47) is not a period but a decision:
+//! `services::erasure`.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
