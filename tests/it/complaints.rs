@@ -95,11 +95,27 @@ async fn a_complaint_goes_from_filing_through_the_queue_to_resolution_and_may_be
     assert_eq!(r.status(), 404);
 
     // Officials were told live; the vendor sees it without the contact.
-    let notices: i64 = sqlx::query_scalar("select count(*) from notifications where kind = 'complaint_filed'")
-        .fetch_one(&app.owner)
+    // Exactly the active admins and the officials who handle complaints, of this tenant.
+    let (got, expected): (Vec<uuid::Uuid>, Vec<uuid::Uuid>) = (
+        sqlx::query_scalar(
+            "select n.user_id from notifications n join tenants t on t.id = n.tenant_id
+             where t.slug = 'nanan' and n.kind = 'complaint_filed' order by 1",
+        )
+        .fetch_all(&app.owner)
         .await
-        .unwrap();
-    assert!(notices >= 1);
+        .unwrap(),
+        sqlx::query_scalar(
+            "select u.id from users u join tenants t on t.id = u.tenant_id
+             where t.slug = 'nanan' and u.disabled_at is null
+               and (u.role = 'admin' or (u.role = 'official' and 'complaints' = any(u.permissions)))
+             order by 1",
+        )
+        .fetch_all(&app.owner)
+        .await
+        .unwrap(),
+    );
+    assert!(!got.is_empty());
+    assert_eq!(got, expected);
     let vendor = app.token("nanan", "vendor").await;
     let (s, list) = app
         .get_json(&format!("/api/v1/t/nanan/codes/{}/complaints", stall.id), Some(&vendor))

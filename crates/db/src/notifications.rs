@@ -37,6 +37,32 @@ pub async fn insert(
     .await
 }
 
+/// Puts one notice in the inbox of every active staff member (admins, and officials holding
+/// `permission` when one is given) in one statement; returns how many.
+pub async fn insert_for_staff(
+    tx: &mut TenantTx,
+    permission: Option<&str>,
+    kind: &str,
+    args: &serde_json::Value,
+    link: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    let tenant = tx.tenant().0;
+    Ok(sqlx::query!(
+        "insert into notifications (tenant_id, user_id, kind, args, link)
+         select u.tenant_id, u.id, $3, $4, $5 from users u
+         where u.tenant_id = $1 and u.role in ('admin', 'official') and u.disabled_at is null
+           and ($2::text is null or u.role = 'admin' or $2 = any(u.permissions))",
+        tenant,
+        permission,
+        kind,
+        args,
+        link
+    )
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
 pub async fn for_user(tx: &mut TenantTx, user: Uuid, limit: i64) -> Result<Vec<Notification>, sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query_as!(

@@ -105,14 +105,9 @@ pub async fn notify_staff_args(
     link: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let args = args.value();
-    for user in db::users::list_staff(tx).await?.iter().filter(|u| {
-        u.disabled_at.is_none()
-            && permission.is_none_or(|p| {
-                u.role == nightmarket_domain::people::Role::Admin || u.permissions.iter().any(|h| h == p.as_str())
-            })
-    }) {
-        db::notifications::insert(tx, user.id, kind.as_str(), &args, link).await?;
-    }
+    // One statement for every recipient: a complaint at the night's peak costs the same whether
+    // the district has three officials or thirty (BENCHMARKS.md, the night's writes).
+    db::notifications::insert_for_staff(tx, permission.map(|p| p.as_str()), kind.as_str(), &args, link).await?;
     let notice = LiveNotice {
         tenant: tx.tenant().0,
         kind: kind.as_str().into(),
