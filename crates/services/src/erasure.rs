@@ -172,12 +172,13 @@ pub async fn decide(ctx: &Ctx, admin: &Actor, id: Uuid, approve: bool, note: &st
         &mut tx,
         &db_codes::CodeFilter {
             vendor: Some(vendor),
+            live: true,
             ..Default::default()
         },
     )
     .await?;
     let mut codes_revoked = 0;
-    for code in live.iter().filter(|c| c.revoked_at.is_none()) {
+    for code in &live {
         if db_codes::revoke(&mut tx, code.id, "erasure").await? {
             codes_revoked += 1;
             audit::record(

@@ -9,10 +9,7 @@ use super::*;
 /// The tenant's rules for every category (officials).
 pub async fn deadlines(ctx: &Ctx, user: &Actor) -> AppResult<Vec<CategoryRules>> {
     user.require_staff()?;
-    let mut tx = ctx.db.tenant(user.tenant_id()).await?;
-    let rules = all_rules(&mut tx).await?;
-    tx.commit().await?;
-    Ok(rules)
+    published_deadlines(ctx, user.tenant_id()).await
 }
 
 /// The tenant's rules for each category as the public sees them (Open311's service list): the

@@ -67,18 +67,25 @@ pub async fn deadlines_for(tx: &mut TenantTx, category: Category) -> AppResult<D
 /// What the tenant set for a category (its own deadlines and GB/T code, or the platform's
 /// deadlines and no code).
 pub async fn rules_for(tx: &mut TenantTx, category: Category) -> AppResult<CategoryRules> {
-    let row = db::complaints::deadlines(tx)
-        .await?
-        .into_iter()
-        .find(|r| r.category == category.as_str());
-    let Some(row) = row else {
+    let rows = db::complaints::deadlines(tx).await?;
+    rules_among(&rows, category)
+}
+
+/// Every category's rules, in the categories' order, from one read of the tenant's rows.
+pub async fn all_rules(tx: &mut TenantTx) -> AppResult<Vec<CategoryRules>> {
+    let rows = db::complaints::deadlines(tx).await?;
+    Category::ALL.into_iter().map(|c| rules_among(&rows, c)).collect()
+}
+
+/// A category's rules among the tenant's rows (none: the platform's deadlines, no code).
+fn rules_among(rows: &[db::complaints::DeadlineRow], category: Category) -> AppResult<CategoryRules> {
+    let Some(row) = rows.iter().find(|r| r.category == category.as_str()) else {
         return Ok(CategoryRules {
             category,
             deadlines: category.default_deadlines(),
             gbt_code: None,
         });
     };
-    let gbt_code = stored_gbt(row.gbt_code.as_deref())?;
     Ok(CategoryRules {
         category,
         deadlines: Deadlines {
@@ -86,17 +93,8 @@ pub async fn rules_for(tx: &mut TenantTx, category: Category) -> AppResult<Categ
             resolve_days: row.resolve_days,
             working_days: row.working_days,
         },
-        gbt_code,
+        gbt_code: stored_gbt(row.gbt_code.as_deref())?,
     })
-}
-
-/// Every category's rules, in the categories' order.
-pub async fn all_rules(tx: &mut TenantTx) -> AppResult<Vec<CategoryRules>> {
-    let mut out = Vec::new();
-    for c in Category::ALL {
-        out.push(rules_for(tx, c).await?);
-    }
-    Ok(out)
 }
 
 /// When a complaint under `deadlines` filed `at` must be resolved: in working days, by the
