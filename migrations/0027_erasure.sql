@@ -81,8 +81,10 @@ end
 $$;
 
 -- Empties the personal content of the current tenant's records `seqs` (version 2, not yet
--- redacted); returns how many. The application may not update the trail otherwise.
-create function audit_redact(seqs bigint[]) returns bigint
+-- redacted); returns how many. Only within the transaction that approved erasure request
+-- `request` (it must have been marked approved in this very transaction): the application may not
+-- update the trail otherwise, nor redact outside an erasure an admin decided.
+create function audit_redact(request uuid, seqs bigint[]) returns bigint
     language plpgsql
     security definer
     set search_path = public, pg_temp
@@ -94,6 +96,11 @@ begin
     if tenant is null then
         raise exception 'audit_redact: no tenant set';
     end if;
+    if not exists (select 1 from erasure_requests r
+                   where r.tenant_id = tenant and r.id = request and r.state = 'approved'
+                     and r.xmin = pg_current_xact_id()::xid) then
+        raise exception 'audit_redact: only in the transaction that approves erasure request %', request;
+    end if;
     update audit_log set actor_label = '', before = null, after = null, redacted_at = now()
     where tenant_id = tenant and seq = any(seqs) and hash_version = 2 and redacted_at is null;
     get diagnostics n = row_count;
@@ -101,8 +108,8 @@ begin
 end
 $$;
 
-revoke all on function audit_redact(bigint[]) from public;
-grant execute on function audit_redact(bigint[]) to nightmarket_app;
+revoke all on function audit_redact(uuid, bigint[]) from public;
+grant execute on function audit_redact(uuid, bigint[]) to nightmarket_app;
 
 -- A vendor's request to be forgotten, and the official's decision.
 create table erasure_requests (

@@ -615,6 +615,22 @@ async fn a_departed_vendors_personal_data_is_erased_on_request_and_the_trail_sti
     assert!(redacted.iter().all(|(_, after)| after.is_none()));
     let (ok, out) = crate::audit::verify(&app, "nanan");
     assert!(ok, "{out}");
+    // Redaction is the erasure's alone: outside the transaction that approved a request, even
+    // that request's, the database refuses it.
+    let mut tx = app.owner.begin().await.unwrap();
+    sqlx::query("select set_config('app.tenant_id', $1, true)")
+        .bind(app.tenant_id("nanan").await.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let refused =
+        sqlx::query("select audit_redact($1::uuid, array(select seq from audit_log where action = 'erasure.approve'))")
+            .bind(&request)
+            .execute(&mut *tx)
+            .await;
+    let refused = refused.expect_err("a redaction outside an approval");
+    assert!(refused.to_string().contains("approves erasure request"), "{refused}");
+    drop(tx);
     // An edit of a record's content is still found after all this.
     sqlx::query(
         "update audit_log set after = '{\"forged\": true}' where seq = (select max(seq) from audit_log where action = 'erasure.approve')",

@@ -340,8 +340,9 @@ pub async fn about(tx: &mut TenantTx, actor: Uuid, subjects: &[String]) -> Resul
 
 /// Empties the personal content (actor label, before, after) of the current tenant's version-2
 /// records `seqs`, keeping their content hashes (migrations/0027_erasure.sql); returns how many.
-pub async fn redact(tx: &mut TenantTx, seqs: &[i64]) -> Result<i64, sqlx::Error> {
-    let n = sqlx::query_scalar!(r#"select audit_redact($1) as "n!""#, seqs)
+/// Only in the transaction that marked erasure request `request` approved.
+pub async fn redact(tx: &mut TenantTx, request: Uuid, seqs: &[i64]) -> Result<i64, sqlx::Error> {
+    let n = sqlx::query_scalar!(r#"select audit_redact($1, $2) as "n!""#, request, seqs)
         .fetch_one(tx.conn())
         .await?;
     Ok(n)

@@ -192,6 +192,9 @@ pub async fn decide(ctx: &Ctx, admin: &Actor, id: Uuid, approve: bool, note: &st
         }
     }
     let erased = db::erasure::erase_vendor(&mut tx, vendor, now).await?;
+    // Approved before the trail is redacted: the database allows a redaction only in the
+    // transaction that approved its request. The counts are added once known.
+    db::erasure::decide(&mut tx, id, "approved", admin.id, now, note, None).await?;
     let records = db::audit::about(&mut tx, vendor, &subjects).await?;
     let redactable: Vec<i64> = records
         .iter()
@@ -199,7 +202,7 @@ pub async fn decide(ctx: &Ctx, admin: &Actor, id: Uuid, approve: bool, note: &st
         .map(|(seq, _, _)| *seq)
         .collect();
     let audit_kept_old = records.iter().filter(|(_, version, _)| *version == 1).count() as u64;
-    let audit_redacted = db::audit::redact(&mut tx, &redactable).await?;
+    let audit_redacted = db::audit::redact(&mut tx, id, &redactable).await?;
     let done = Done {
         erased,
         codes_revoked,
