@@ -14,6 +14,7 @@ use std::path::Path;
 
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
+use nightmarket_domain::plan::{LandmarkDraft, PlanDraft};
 use nightmarket_domain::people::{Permission, Phone, Role};
 use nightmarket_domain::tenant::TenantId;
 use nightmarket_services::access::password;
@@ -331,6 +332,7 @@ async fn seed_markets(
                 .after(&serde_json::json!({ "name": m.name, "slots": slots.len(), "hours": format!("{}-{}", m.opens, m.closes) })),
         )
         .await?;
+        seed_plan(&mut tx, actor, id, m).await?;
         if i == 0 {
             creds.samples.insert(
                 format!("{}_market_id", spec.slug),
@@ -339,5 +341,52 @@ async fn seed_markets(
         }
         tx.commit().await?;
     }
+    Ok(())
+}
+
+/// Lays a demo market out as a street: each row of slots along one line, two cells a stall, an
+/// aisle between the lines; the entrance, the service desk and the toilets at the corners.
+async fn seed_plan(tx: &mut TenantTx, actor: &Author, market: uuid::Uuid, m: &MarketSpec) -> anyhow::Result<()> {
+    let longest = m.rows.iter().map(|(_, count, _)| i64::from(*count)).max().unwrap_or(0);
+    let columns = (2 + 2 * longest).clamp(8, 120);
+    let rows = (2 + 2 * m.rows.len() as i64).max(6);
+    let mut draft = PlanDraft {
+        columns: Some(columns),
+        rows: Some(rows),
+        ..Default::default()
+    };
+    for (line, (prefix, count, _)) in m.rows.iter().enumerate() {
+        for n in 1..=i64::from(*count) {
+            let code = format!("{prefix}-{n:02}");
+            let x = 1 + (n - 1) * 2;
+            if x + 2 <= columns {
+                draft.slots.push((code, Some([x, 1 + 2 * line as i64, 2, 1])));
+            }
+        }
+    }
+    for (kind, label, x, y) in [
+        ("entrance", "", 0, 0),
+        ("service_desk", "", columns - 1, 0),
+        ("toilet", "", 0, rows - 1),
+        ("exit", "", columns - 1, rows - 1),
+    ] {
+        draft.landmarks.push(LandmarkDraft {
+            kind: kind.into(),
+            label: label.into(),
+            x: Some(x),
+            y: Some(y),
+        });
+    }
+    let codes: Vec<String> = db::markets::slots(tx, market).await?.into_iter().map(|s| s.code).collect();
+    let plan = draft
+        .validate(&codes)
+        .map_err(|e| anyhow::anyhow!("demo plan of {} is invalid: {e:?}", m.name))?;
+    db::plans::save(tx, market, 0, &plan).await?;
+    audit::record(
+        tx,
+        actor,
+        Change::new("market.plan", "market", market).after(&serde_json::json!({ "columns": columns, "rows": rows, "slots": plan.slots.len(), "landmarks": plan.landmarks.len() })),
+    )
+    .await?;
     Ok(())
 }

@@ -21,6 +21,7 @@ mod isolation;
 mod markets;
 mod numbers;
 mod open311;
+mod plans;
 mod ops;
 mod pages;
 mod privacy;

@@ -25,6 +25,7 @@ pub mod numbers;
 pub mod otp;
 pub mod payees;
 pub mod photos;
+pub mod plans;
 pub mod ratings;
 pub mod retention;
 pub mod scan;

@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 90] = [
+pub const ACTIONS: [&str; 91] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -65,6 +65,7 @@ pub const ACTIONS: [&str; 90] = [
     "inspection.record",
     "market.add_slots",
     "market.create",
+    "market.plan",
     "market.remove_slot",
     "market.update",
     "payee.update",

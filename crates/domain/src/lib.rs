@@ -18,6 +18,7 @@ pub mod market;
 pub mod msg;
 pub mod notice;
 pub mod people;
+pub mod plan;
 pub mod rating;
 pub mod record;
 pub mod score;

@@ -191,6 +191,9 @@ pub enum Presence {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StallNight {
     pub code_id: Uuid,
+    pub slot_id: Uuid,
+    /// The address of the code's public scan page.
+    pub scan_path: String,
     pub slot: String,
     pub stall_name: String,
     pub vendor: String,
@@ -230,13 +233,25 @@ pub async fn night(ctx: &Ctx, official: &Actor, market_id: Uuid, date: Option<Na
     official.require_staff()?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
-    let market = db::markets::get(&mut tx, market_id).await?.ok_or(AppError::NotFound)?;
-    let local = now.with_timezone(&official.tenant.timezone).naive_local();
+    read_night(&mut tx, official.tenant.timezone, now, market_id, date).await
+}
+
+/// A market's night as of `now` (tonight's when `date` is None), in the caller's transaction: the
+/// officials' night page, the public map and the live wall read it alike.
+pub(crate) async fn read_night(
+    tx: &mut db::TenantTx,
+    timezone: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    market_id: Uuid,
+    date: Option<NaiveDate>,
+) -> AppResult<Night> {
+    let market = db::markets::get(tx, market_id).await?.ok_or(AppError::NotFound)?;
+    let local = now.with_timezone(&timezone).naive_local();
     let current = market.hours().business_date(local);
     let date = date.unwrap_or(current);
     let opened = date < current || (date == current && local >= date.and_time(market.hours().opens));
     let codes = db::codes::list(
-        &mut tx,
+        tx,
         &CodeFilter {
             market: Some(market_id),
             live: true,
@@ -244,7 +259,7 @@ pub async fn night(ctx: &Ctx, official: &Actor, market_id: Uuid, date: Option<Na
         },
     )
     .await?;
-    let checkins = db::checkins::market_night(&mut tx, market_id, date).await?;
+    let checkins = db::checkins::market_night(tx, market_id, date).await?;
     let mut counts = NightCounts {
         stalls: codes.len(),
         ..Default::default()
@@ -269,6 +284,8 @@ pub async fn night(ctx: &Ctx, official: &Actor, market_id: Uuid, date: Option<Na
             }
             StallNight {
                 code_id: c.id,
+                slot_id: c.slot_id,
+                scan_path: crate::codes::url_path(c),
                 slot: c.slot_code.clone(),
                 stall_name: c.stall_name.clone(),
                 vendor: c.vendor_name_masked.clone(),

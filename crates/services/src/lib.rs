@@ -39,6 +39,7 @@ pub mod otp;
 pub mod payees;
 pub mod photos;
 pub mod pii;
+pub mod plan;
 pub mod ratings;
 pub mod retention;
 pub mod review;

@@ -40,7 +40,9 @@ async fn listen(pool: &PgPool, live: &Live, scans: &ScanCache) -> Result<(), sql
     loop {
         let n = listener.recv().await?;
         if n.channel() == scan::CHANNEL {
-            scans.forget_payload(n.payload());
+            if let Some((tenant, code)) = scans.forget_payload(n.payload()) {
+                live.publish_change(tenant, code);
+            }
             continue;
         }
         match serde_json::from_str::<LiveNotice>(n.payload()) {

@@ -38,6 +38,10 @@ pub struct LiveNotice {
 #[derive(Clone)]
 pub struct Live {
     sender: broadcast::Sender<LiveNotice>,
+    /// What a stall shows changed (a check-in, a colour, a cause): (tenant, operating code), from
+    /// the scan pages' channel. Apart from the notices, so a night's flood of ratings never makes
+    /// an official's notice stream fall behind.
+    changes: broadcast::Sender<(Uuid, Uuid)>,
     /// Whether this instance is listening on the channel now.
     pub(crate) listening: watch::Sender<bool>,
 }
@@ -47,6 +51,7 @@ impl Default for Live {
         // A stream that falls this far behind skips ahead (its inbox still has everything).
         Live {
             sender: broadcast::channel(1024).0,
+            changes: broadcast::channel(4096).0,
             listening: watch::channel(false).0,
         }
     }
@@ -64,6 +69,15 @@ impl Live {
         tokio::time::timeout(limit, rx.wait_for(|on| *on))
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Stalls' changes as they are committed, on any instance: (tenant, operating code).
+    pub fn subscribe_changes(&self) -> broadcast::Receiver<(Uuid, Uuid)> {
+        self.changes.subscribe()
+    }
+
+    pub(crate) fn publish_change(&self, tenant: Uuid, code: Uuid) {
+        let _ = self.changes.send((tenant, code));
     }
 
     pub(crate) fn publish(&self, notice: LiveNotice) {

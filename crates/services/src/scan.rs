@@ -178,10 +178,11 @@ impl ScanCache {
 
     /// Reads a notification payload: `tenant:code`, or `all` (a tenant's settings changed what
     /// every one of its pages shows; forgetting the lot is rare and cheap).
-    pub fn forget_payload(&self, payload: &str) {
+    /// Drops what a notification names; the (tenant, code) it named, if one.
+    pub fn forget_payload(&self, payload: &str) -> Option<(Uuid, Uuid)> {
         if payload == ALL {
             self.forget_all();
-            return;
+            return None;
         }
         let parsed = payload
             .split_once(':')
@@ -190,6 +191,7 @@ impl ScanCache {
             Some((t, c)) => self.forget(TenantId(t), c),
             None => tracing::warn!(payload, "scan cache: unreadable notification"),
         }
+        parsed
     }
 }
 

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{tenant}", get(public::markets::tenant))
         .route("/t/{tenant}/m/{market}", get(public::markets::market))
         .route("/t/{tenant}/m/{market}/stats", get(official::numbers::public_stats))
+        .route("/t/{tenant}/m/{market}/map", get(public::markets::map))
         .route("/lang/{code}", get(public::markets::switch_lang))
         .route("/t/{tenant}/code-key", get(public::codes::key_document))
         .route("/c/{code}", get(public::codes::scan))
@@ -121,6 +122,8 @@ pub fn router(state: AppState) -> Router {
             post(official::oversight::inspect).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
         .route("/official/markets/{id}/night", get(official::oversight::night))
+        .route("/official/markets/{id}/live", get(official::wall::live))
+        .route("/official/markets/{id}/live/events", get(official::wall::events))
         .route("/official/appeals", get(official::oversight::appeals))
         .route(
             "/official/appeals/{id}/decision",
@@ -243,6 +246,7 @@ pub fn router(state: AppState) -> Router {
             get(admin::markets::show).post(admin::markets::update),
         )
         .route("/admin/markets/{id}/edit", get(admin::markets::edit_form))
+        .route("/admin/markets/{id}/plan", get(admin::plan::show).post(admin::plan::save))
         .route("/admin/markets/{id}/slots", post(admin::markets::add_slot))
         .route("/admin/markets/{id}/slots/range", post(admin::markets::add_range))
         .route(

@@ -12,7 +12,9 @@ use crate::error::{ErrorBody, HttpResult};
 use crate::http::extract::{Json, Path};
 use crate::state::AppState;
 use nightmarket_domain::market::MarketDraft;
+use nightmarket_domain::plan::{LandmarkDraft, PlanDraft};
 use nightmarket_services::markets::{self, Market, MarketDetail, Slot, SlotInput};
+use nightmarket_services::plan::{self, MarketMap, Plan};
 
 #[derive(Serialize, ToSchema)]
 pub struct TenantSummary {
@@ -233,4 +235,117 @@ pub async fn delete_slot(
 ) -> HttpResult<StatusCode> {
     markets::remove_slot(&state.ctx, &user, id, slot).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A market's plan: the grid, every slot's place (null: not on the plan), the landmarks (public).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/markets/{market}/plan", tag = "markets",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("market" = Uuid, Path, description = "Market id")),
+    responses((status = 200, body = Plan), (status = 404, description = "No such tenant or market", body = ErrorBody))
+)]
+pub async fn plan(State(state): State<AppState>, Path((tenant, id)): Path<(String, Uuid)>) -> HttpResult<Json<Plan>> {
+    let tenant = state.ctx.tenant(&tenant).await?;
+    Ok(Json(plan::get(&state.ctx, &tenant, id).await?))
+}
+
+/// A slot's place on the plan, in cells from the top-left corner.
+#[derive(Deserialize, ToSchema)]
+pub struct PlacedSlotBody {
+    #[schema(example = "A-01")]
+    pub code: String,
+    #[schema(minimum = 0, maximum = 119)]
+    pub x: i64,
+    #[schema(minimum = 0, maximum = 119)]
+    pub y: i64,
+    #[schema(minimum = 1, maximum = 20)]
+    pub w: i64,
+    #[schema(minimum = 1, maximum = 20)]
+    pub h: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LandmarkBody {
+    /// entrance, exit, toilet, service_desk, first_aid, parking or other (which needs a label)
+    #[schema(example = "entrance", pattern = "^(entrance|exit|toilet|service_desk|first_aid|parking|other)$")]
+    pub kind: String,
+    #[serde(default)]
+    #[schema(example = "北入口", max_length = 40)]
+    pub label: String,
+    #[schema(minimum = 0, maximum = 119)]
+    pub x: i64,
+    #[schema(minimum = 0, maximum = 119)]
+    pub y: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PlanBody {
+    /// The plan's version this one was made from (from GET); a plan saved meanwhile answers 409.
+    /// Absent: whatever is there is replaced.
+    pub version: Option<i32>,
+    #[schema(minimum = 4, maximum = 120, example = 24)]
+    pub columns: i64,
+    #[schema(minimum = 4, maximum = 120, example = 12)]
+    pub rows: i64,
+    /// The placed slots; a slot of the market not listed is taken off the plan.
+    #[schema(max_items = 2000)]
+    pub slots: Vec<PlacedSlotBody>,
+    #[serde(default)]
+    #[schema(max_items = 60)]
+    pub landmarks: Vec<LandmarkBody>,
+}
+
+/// Replace a market's plan (tenant admin): the grid, the slots' places, the landmarks.
+#[utoipa::path(
+    put, path = "/api/v1/t/{tenant}/markets/{market}/plan", tag = "markets",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("market" = Uuid, Path, description = "Market id")),
+    request_body = PlanBody,
+    responses(
+        (status = 200, body = Plan),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a tenant admin", body = ErrorBody),
+        (status = 404, description = "No such market in your tenant", body = ErrorBody),
+        (status = 409, description = "The plan was saved by someone else since `version`", body = ErrorBody),
+        (status = 422, description = "A slot outside the grid, overlapping another or unknown; a landmark outside or on a slot", body = ErrorBody),
+    )
+)]
+pub async fn save_plan(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_tenant, id)): Path<(String, Uuid)>,
+    Json(body): Json<PlanBody>,
+) -> HttpResult<Json<Plan>> {
+    let draft = PlanDraft {
+        columns: Some(body.columns),
+        rows: Some(body.rows),
+        slots: body
+            .slots
+            .into_iter()
+            .map(|s| (s.code, Some([s.x, s.y, s.w, s.h])))
+            .collect(),
+        landmarks: body
+            .landmarks
+            .into_iter()
+            .map(|l| LandmarkDraft {
+                kind: l.kind,
+                label: l.label,
+                x: Some(l.x),
+                y: Some(l.y),
+            })
+            .collect(),
+    };
+    Ok(Json(plan::save(&state.ctx, &user, id, body.version, &draft).await?))
+}
+
+/// A market's map tonight: the placed slots with the stall on each (name, colour, whether it is
+/// trading, its scan page), the landmarks and the night's counts (public).
+#[utoipa::path(
+    get, path = "/api/v1/t/{tenant}/markets/{market}/map", tag = "markets",
+    params(("tenant" = String, Path, description = "Tenant slug"), ("market" = Uuid, Path, description = "Market id")),
+    responses((status = 200, body = MarketMap), (status = 404, description = "No such tenant or market", body = ErrorBody))
+)]
+pub async fn map(State(state): State<AppState>, Path((tenant, id)): Path<(String, Uuid)>) -> HttpResult<Json<MarketMap>> {
+    let tenant = state.ctx.tenant(&tenant).await?;
+    Ok(Json(plan::public_map(&state.ctx, &tenant, id).await?))
 }

@@ -109,6 +109,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(markets::get, markets::update))
         .routes(routes!(markets::add_slots))
         .routes(routes!(markets::delete_slot))
+        .routes(routes!(markets::plan, markets::save_plan))
+        .routes(routes!(markets::map))
         .routes(routes!(staff::list, staff::create))
         .routes(routes!(staff::set_permissions))
         .routes(routes!(staff::reset_password))

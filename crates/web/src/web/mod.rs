@@ -11,5 +11,6 @@ pub mod filters;
 pub mod layout;
 pub mod official;
 pub mod pdf;
+pub mod plan;
 pub mod public;
 pub mod vendor;

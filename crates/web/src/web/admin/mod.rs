@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod erasure;
 pub mod markets;
+pub mod plan;
 pub mod settings;
 pub mod staff;
 pub mod supervision;

@@ -4,4 +4,5 @@ pub mod complaints;
 pub mod numbers;
 pub mod oversight;
 pub mod review;
+pub mod wall;
 pub mod workspace;

@@ -141,3 +141,25 @@ mod tests {
         assert_eq!(local_path(None), "/");
     }
 }
+
+#[derive(Template)]
+#[template(path = "public/map.html")]
+struct MapPage {
+    page: Page,
+    tenant: Tenant,
+    map: nightmarket_services::plan::MarketMap,
+    svg: String,
+}
+
+/// A market's map tonight: the plan with each stall's name, colour and state, for a phone, without
+/// script; each slot leads to its stall's scan page.
+pub async fn map(
+    State(state): State<AppState>,
+    page: Page,
+    Path((slug, id)): Path<(String, Uuid)>,
+) -> HttpResult<Html<String>> {
+    let tenant = state.ctx.tenant(&slug).await?;
+    let map = nightmarket_services::plan::public_map(&state.ctx, &tenant, id).await?;
+    let svg = crate::web::plan::map(&page, "market-map", &map, None, false).html()?;
+    render(&MapPage { page, tenant, map, svg })
+}

@@ -325,6 +325,8 @@ struct ApplicationPage {
     document_kinds: [&'static str; 5],
     notice: Option<String>,
     clock: Clock,
+    /// The market's plan with the slot asked for (or given) marked.
+    plan_svg: Option<String>,
 }
 
 impl ApplicationPage {
@@ -418,7 +420,10 @@ async fn application_page(
         id_number: mine.view.id_number.clone(),
         phone: mine.view.phone.clone(),
     };
+    let plan_svg =
+        crate::web::plan::vendor_slot(state, &page, &user.tenant, mine.view.market_id, mine.view.slot_id).await?;
     render(&ApplicationPage {
+        plan_svg,
         page,
         app: mine.view,
         form,

@@ -32,6 +32,8 @@ use nightmarket_services::{checkins, codes};
 #[template(path = "vendor/stall.html")]
 struct StallPage {
     page: Page,
+    /// The market's plan with the stall's slot marked.
+    plan_svg: Option<String>,
     code: CodeRow,
     colour: Colour,
     causes: Vec<String>,
@@ -206,7 +208,9 @@ async fn stall_page(
             }
         })
         .collect();
+    let plan_svg = crate::web::plan::vendor_slot(state, &page, &user.tenant, code.market_id, Some(code.slot_id)).await?;
     render(&StallPage {
+        plan_svg,
         ratings,
         score,
         complaints,
