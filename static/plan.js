@@ -135,6 +135,10 @@
     function firstFree(w, h) {
       var g = grid();
       var taken = slotRows().map(placeOf).filter(Boolean);
+      landmarkRows().forEach(function (row) {
+        var x = num(part(row, "x")), y = num(part(row, "y"));
+        if (part(row, "kind").value && x !== null && y !== null) { taken.push({ x: x, y: y, w: 1, h: 1 }); }
+      });
       for (var y = 0; y + h <= g.rows; y++) {
         for (var x = 0; x + w <= g.columns; x++) {
           var p = { x: x, y: y, w: w, h: h };
