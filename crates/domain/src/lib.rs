@@ -14,6 +14,7 @@ pub mod complaint;
 pub mod credential;
 pub mod figures;
 pub mod insight;
+pub mod lottery;
 pub mod market;
 pub mod msg;
 pub mod notice;
