@@ -540,6 +540,6 @@ pub(super) async fn decide(
     notes: serde_json::Value,
 ) -> anyhow::Result<()> {
     let version = db::applications::get(tx, app).await?.map(|a| a.version).unwrap_or(0);
-    db::applications::decide(tx, app, version, state, by, reason, &notes, None).await?;
+    db::applications::decide(tx, app, version, state, Some(by), reason, &notes, None).await?;
     Ok(())
 }

@@ -331,7 +331,8 @@ pub async fn decide(
     id: Uuid,
     version: i32,
     state: &str,
-    by: Uuid,
+    // None: decided by the platform (a lottery's waitlist), not by a person.
+    by: Option<Uuid>,
     reason: Option<&str>,
     notes: &Value,
     slot: Option<Uuid>,

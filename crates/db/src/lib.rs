@@ -18,6 +18,7 @@ pub mod erasure;
 pub mod export;
 pub mod goods;
 pub mod insights;
+pub mod lottery;
 pub mod inspections;
 pub mod markets;
 pub mod notifications;

@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 91] = [
+pub const ACTIONS: [&str; 95] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -63,6 +63,10 @@ pub const ACTIONS: [&str; 91] = [
     "goods_source.declare",
     "inspection.problem",
     "inspection.record",
+    "lottery.draw",
+    "lottery.open",
+    "lottery.publish",
+    "lottery.waitlist",
     "market.add_slots",
     "market.create",
     "market.plan",

@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 use crate::market::Category;
+use crate::msg::{FieldError, Msg};
 
 pub const VERSION: &str = "nightmarket-lottery-v1";
 
@@ -317,6 +318,141 @@ fn pointer<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::V
     Some(cur)
 }
 
+/// At most this many priority groups in a round.
+pub const MAX_GROUPS: usize = 5;
+
+/// A round as an admin typed it. Dates are local calendar dates in the tenant's zone: entries
+/// open at the start of `entries_from` and close at the end of `entries_until`.
+#[derive(Clone, Debug, Default)]
+pub struct RoundDraft {
+    pub title: String,
+    pub entries_from: String,
+    pub entries_until: String,
+    pub term_months: Option<i64>,
+    pub previous_winners_may_enter: bool,
+    /// (category, slots) as typed; a category left blank or at 0 is not offered.
+    pub offer: Vec<(String, Option<i64>)>,
+    /// (name, share in percent) in serving order; rows with a blank name are skipped.
+    pub groups: Vec<(String, Option<i64>)>,
+}
+
+/// A round that passed every check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidRound {
+    pub title: String,
+    pub entries_from: chrono::DateTime<chrono::Utc>,
+    pub entries_until: chrono::DateTime<chrono::Utc>,
+    pub term_months: i32,
+    pub previous_winners_may_enter: bool,
+    pub offer: BTreeMap<Category, u32>,
+    pub groups: Vec<Group>,
+}
+
+fn local_start(date: chrono::NaiveDate, tz: chrono_tz::Tz) -> Option<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    tz.from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+impl RoundDraft {
+    pub fn validate(&self, tz: chrono_tz::Tz) -> Result<ValidRound, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let title = self.title.trim().to_string();
+        if title.is_empty() {
+            errors.push(FieldError::new("title", "form.required"));
+        } else if title.chars().count() > 100 || title.chars().any(char::is_control) {
+            errors.push(FieldError::with("title", Msg::new("form.too_long").arg("max", 100)));
+        }
+        let date = |text: &str, field: &'static str, errors: &mut Vec<FieldError>| {
+            let parsed = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
+            if parsed.is_none() {
+                errors.push(FieldError::new(field, "application.date_format"));
+            }
+            parsed
+        };
+        let from = date(&self.entries_from, "entries_from", &mut errors);
+        let until = date(&self.entries_until, "entries_until", &mut errors);
+        let window = match (from, until) {
+            (Some(f), Some(u)) if u < f => {
+                errors.push(FieldError::new("entries_until", "lottery.window_backwards"));
+                None
+            }
+            (Some(f), Some(u)) => match (local_start(f, tz), u.succ_opt().and_then(|n| local_start(n, tz))) {
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => {
+                    errors.push(FieldError::new("entries_from", "application.date_format"));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let term = match self.term_months {
+            Some(t @ 1..=36) => i32::try_from(t).ok(),
+            Some(_) => {
+                errors.push(FieldError::with("term_months", Msg::new("lottery.term_range").arg("max", 36)));
+                None
+            }
+            None => {
+                errors.push(FieldError::new("term_months", "form.required_number"));
+                None
+            }
+        };
+        let mut offer = BTreeMap::new();
+        for (category, slots) in &self.offer {
+            let Some(n) = slots.filter(|n| *n != 0) else { continue };
+            let Some(c) = Category::parse(category) else {
+                errors.push(FieldError::new("offer", "slot.category_invalid"));
+                continue;
+            };
+            match u32::try_from(n) {
+                Ok(n) if n <= 1000 && !offer.contains_key(&c) => {
+                    offer.insert(c, n);
+                }
+                _ => errors.push(FieldError::new("offer", "lottery.offer_invalid")),
+            }
+        }
+        if offer.is_empty() && !errors.iter().any(|e| e.field == "offer") {
+            errors.push(FieldError::new("offer", "lottery.offer_none"));
+        }
+        let mut groups = Vec::new();
+        for (name, share) in &self.groups {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let position = groups.len() + 1;
+            if name.chars().count() > 40 || name.chars().any(char::is_control) {
+                errors.push(FieldError::with("groups", Msg::new("lottery.group_name").arg("n", position)));
+                continue;
+            }
+            match share.and_then(|s| u8::try_from(s).ok()).filter(|s| (1..=100).contains(s)) {
+                Some(share_percent) => groups.push(Group {
+                    position: position as u8,
+                    name: name.to_string(),
+                    share_percent,
+                }),
+                None => errors.push(FieldError::with("groups", Msg::new("lottery.group_share").arg("n", position))),
+            }
+        }
+        if groups.len() > MAX_GROUPS {
+            errors.push(FieldError::with("groups", Msg::new("lottery.groups_too_many").arg("max", MAX_GROUPS)));
+        }
+        match (window, term) {
+            (Some((entries_from, entries_until)), Some(term_months)) if errors.is_empty() => Ok(ValidRound {
+                title,
+                entries_from,
+                entries_until,
+                term_months,
+                previous_winners_may_enter: self.previous_winners_may_enter,
+                offer,
+                groups,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,5 +588,31 @@ mod tests {
         // Another public value gives another draw.
         let other = seed(&p.list_hash, "c0ffee", "福彩3D 2027001: 4 7 2");
         assert_ne!(draw(&p.offer, &p.groups, &p.entries, &other), p.result.unwrap());
+    }
+
+    #[test]
+    fn a_round_needs_a_window_a_term_and_something_on_offer() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let good = RoundDraft {
+            title: "2027年1月摊位摇号".into(),
+            entries_from: "2027-01-01".into(),
+            entries_until: "2027-01-10".into(),
+            term_months: Some(6),
+            previous_winners_may_enter: false,
+            offer: vec![("food".into(), Some(3)), ("retail".into(), None)],
+            groups: vec![("低收入家庭".into(), Some(30)), ("".into(), None)],
+        };
+        let round = good.validate(tz).unwrap();
+        assert_eq!(round.offer, BTreeMap::from([(Category::Food, 3)]));
+        assert_eq!(round.groups.len(), 1);
+        assert_eq!(round.entries_from.to_rfc3339(), "2026-12-31T16:00:00+00:00");
+        assert_eq!(round.entries_until.to_rfc3339(), "2027-01-10T16:00:00+00:00", "to the end of the last day");
+        let mut bad = good.clone();
+        bad.entries_until = "2026-12-01".into();
+        bad.term_months = Some(0);
+        bad.offer = vec![("food".into(), Some(-1))];
+        bad.groups = vec![("x".into(), Some(120))];
+        let fields: Vec<&str> = bad.validate(tz).unwrap_err().iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["entries_until", "term_months", "offer", "groups"]);
     }
 }

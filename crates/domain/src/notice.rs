@@ -40,10 +40,14 @@ pub enum NoticeKind {
     CredentialDisputed,
     /// An official decided a vendor's dispute: to the vendor.
     DisputeDecided,
+    /// A lottery's list was published with the vendor's application on it: to the vendor.
+    LotteryEntered,
+    /// A lottery was drawn and the vendor's entry waits for a freed slot: to the vendor.
+    LotteryWaitlisted,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 20] = [
+    pub const ALL: [NoticeKind; 22] = [
         NoticeKind::ApplicationApproved,
         NoticeKind::ApplicationRejected,
         NoticeKind::ApplicationReturned,
@@ -64,6 +68,8 @@ impl NoticeKind {
         NoticeKind::RatingsHeld,
         NoticeKind::CredentialDisputed,
         NoticeKind::DisputeDecided,
+        NoticeKind::LotteryEntered,
+        NoticeKind::LotteryWaitlisted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +94,8 @@ impl NoticeKind {
             NoticeKind::RatingsHeld => "ratings_held",
             NoticeKind::CredentialDisputed => "credential_disputed",
             NoticeKind::DisputeDecided => "dispute_decided",
+            NoticeKind::LotteryEntered => "lottery_entered",
+            NoticeKind::LotteryWaitlisted => "lottery_waitlisted",
         }
     }
 
@@ -118,6 +126,8 @@ impl NoticeKind {
             NoticeKind::RatingsHeld => "notice.ratings_held",
             NoticeKind::CredentialDisputed => "notice.credential_disputed",
             NoticeKind::DisputeDecided => "notice.dispute_decided",
+            NoticeKind::LotteryEntered => "notice.lottery_entered",
+            NoticeKind::LotteryWaitlisted => "notice.lottery_waitlisted",
         }
     }
 }

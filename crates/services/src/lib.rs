@@ -31,6 +31,7 @@ pub mod inspections;
 pub mod jobs;
 pub mod listener;
 pub mod live;
+pub mod lottery;
 pub mod markets;
 pub mod notices;
 pub mod numbers;

@@ -329,7 +329,7 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, input: &DecisionInput
         id,
         input.version,
         target.as_str(),
-        official.id,
+        Some(official.id),
         stored_reason,
         &serde_json::json!(notes),
         slot,
@@ -358,55 +358,7 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, input: &DecisionInput
 
     let link = format!("/vendor/applications/{id}");
     match input.decision {
-        Decision::Approve => {
-            let decided = db_apps::get(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-            let slot_id = decided.slot_id.ok_or(AppError::NotFound)?;
-            let facts = licence_facts(&decided);
-            let code = codes::issue(
-                &mut tx,
-                &ctx.keys,
-                &official.tenant,
-                &actor,
-                codes::Issue {
-                    vendor_id: decided.vendor_id,
-                    application_id: id,
-                    market_id: decided.market_id,
-                    slot_id,
-                    stall_name: &decided.stall_name,
-                    category: decided.category.as_str(),
-                    vendor_name_masked: decided.real_name_masked.as_deref().unwrap_or("**"),
-                    licence_facts: facts,
-                },
-            )
-            .await?;
-            // The licences the application carried become the vendor's credentials, and the new
-            // code takes the colour they (and any penalty points) give.
-            credentials::from_application(&mut tx, &decided).await?;
-            let settings = db::settings::get(&mut tx).await?;
-            supervision::sync_vendor(
-                &mut tx,
-                &ctx.keys,
-                &actor,
-                decided.vendor_id,
-                ctx.clock.now(),
-                official.tenant.timezone,
-                &settings,
-            )
-            .await?;
-            notices::notify(
-                &mut tx,
-                &ctx.keys,
-                row.vendor_id,
-                NoticeKind::ApplicationApproved,
-                &[
-                    ("market", &row.market_name),
-                    ("slot", &code.slot_code),
-                    ("stall", &row.stall_name),
-                ],
-                Some("/vendor"),
-            )
-            .await?;
-        }
+        Decision::Approve => issue_approved(&mut tx, ctx, &actor, &official.tenant, id).await?,
         Decision::Reject => {
             notices::notify(
                 &mut tx,
@@ -435,6 +387,65 @@ pub async fn decide(ctx: &Ctx, official: &Actor, id: Uuid, input: &DecisionInput
     let hours = deadline_hours(&mut tx).await?;
     tx.commit().await?;
     ApplicationView::from_row(&after, hours, ctx.clock.now())
+}
+
+/// What an approval does once it is recorded, in the caller's transaction: issues the code into
+/// the application's slot, turns the licences it carried into the vendor's credentials, gives the
+/// code the colour they (and any penalty points) give, and tells the vendor. An official's
+/// decision and a lottery's draw approve alike.
+pub(crate) async fn issue_approved(
+    tx: &mut db::TenantTx,
+    ctx: &Ctx,
+    actor: &Author,
+    tenant: &nightmarket_domain::tenant::Tenant,
+    id: Uuid,
+) -> AppResult<()> {
+    let decided = db_apps::get(tx, id).await?.ok_or(AppError::NotFound)?;
+    let slot_id = decided.slot_id.ok_or(AppError::NotFound)?;
+    let facts = licence_facts(&decided);
+    let code = codes::issue(
+        tx,
+        &ctx.keys,
+        tenant,
+        actor,
+        codes::Issue {
+            vendor_id: decided.vendor_id,
+            application_id: id,
+            market_id: decided.market_id,
+            slot_id,
+            stall_name: &decided.stall_name,
+            category: decided.category.as_str(),
+            vendor_name_masked: decided.real_name_masked.as_deref().unwrap_or("**"),
+            licence_facts: facts,
+        },
+    )
+    .await?;
+    credentials::from_application(tx, &decided).await?;
+    let settings = db::settings::get(tx).await?;
+    supervision::sync_vendor(
+        tx,
+        &ctx.keys,
+        actor,
+        decided.vendor_id,
+        ctx.clock.now(),
+        tenant.timezone,
+        &settings,
+    )
+    .await?;
+    notices::notify(
+        tx,
+        &ctx.keys,
+        decided.vendor_id,
+        NoticeKind::ApplicationApproved,
+        &[
+            ("market", &decided.market_name),
+            ("slot", &code.slot_code),
+            ("stall", &decided.stall_name),
+        ],
+        Some("/vendor"),
+    )
+    .await?;
+    Ok(())
 }
 
 /// What the scan page shows of the licences: masked numbers and expiry dates.
