@@ -127,6 +127,9 @@ pub enum Command {
     /// Vendors' credit records (信用记录): check one offline.
     #[command(subcommand)]
     Record(RecordCommand),
+    /// Stall lotteries: re-draw a published round offline.
+    #[command(subcommand)]
+    Lottery(LotteryCommand),
     /// Citus: how the schema distributes over a cluster.
     #[command(subcommand)]
     Citus(CitusCommand),
@@ -257,6 +260,19 @@ pub enum CodeCommand {
         /// Tenant slug
         #[arg(long)]
         tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LotteryCommand {
+    /// Re-draw a published lottery round offline and compare: the list against its hash, the
+    /// tenant's value against the commitment published before the draw, the seed, and the
+    /// result, byte for byte. Prints the result when everything holds; otherwise says where it
+    /// differs and exits 1. Needs no database and no network.
+    Verify {
+        /// The round's published data (JSON from the round's page, or
+        /// /api/v1/t/{tenant}/lotteries/{round}/published).
+        file: PathBuf,
     },
 }
 

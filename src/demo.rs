@@ -24,6 +24,7 @@ use nightmarket_services::secrets::{Keys, random_password};
 use nightmarket_services::tenants::{self, NewTenant};
 
 pub mod load;
+mod lottery;
 mod records;
 mod scan;
 mod stalls;
@@ -176,6 +177,7 @@ pub async fn seed(owner: &PgPool, keys: &Keys, url: &str, data_dir: &Path) -> an
         scan::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
         vouchers::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
         records::seed(owner, keys, &actor, tenant, spec, &mut creds).await?;
+        lottery::seed(owner, &actor, tenant, spec).await?;
     }
     // The first district's green stall, under plain names, to try the credential feed on.
     let first = TENANTS[0].slug;

@@ -26,6 +26,7 @@ async fn main() -> ExitCode {
         Some(Command::Sms(cmd)) => startup::sms(&cli.storage, cmd).await,
         Some(Command::Code(cmd)) => startup::code(&cli.storage, cmd).await,
         Some(Command::Record(cmd)) => startup::record(cmd),
+        Some(Command::Lottery(cmd)) => startup::lottery(cmd),
         Some(Command::Sweep) => startup::sweep(&cli.storage).await,
         Some(Command::Backup { to }) => nightmarket::backup::backup(&cli.storage, to).await,
         Some(Command::Restore { from }) => nightmarket::backup::restore(&cli.storage, from).await,

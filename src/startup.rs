@@ -663,6 +663,43 @@ pub async fn code(storage_args: &StorageArgs, cmd: &CodeCommand) -> anyhow::Resu
 }
 
 /// `nightmarket record verify`: a credit record checked offline against a key document.
+/// `nightmarket lottery verify FILE`: the same draw as the server's (domain::lottery), offline.
+pub fn lottery(cmd: &crate::cli::LotteryCommand) -> anyhow::Result<ExitCode> {
+    use nightmarket_domain::lottery;
+    let crate::cli::LotteryCommand::Verify { file } = cmd;
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let published: lottery::Published = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a published lottery round", file.display()))?;
+    match lottery::verify(&published) {
+        Ok(result) => {
+            println!(
+                "verified: “{}”, {} entries, list hash {}, commitment {} matches the tenant's value, seed {}",
+                published.title,
+                published.entries.len(),
+                published.list_hash,
+                published.commitment,
+                published.seed.as_deref().unwrap_or_default()
+            );
+            for c in &result {
+                let drawn: Vec<String> = c.drawn.iter().map(|d| d.number.to_string()).collect();
+                let waiting: Vec<String> = c.waitlist.iter().map(u32::to_string).collect();
+                println!(
+                    "{}: {} slots; drawn {}; waitlist {}",
+                    c.category.as_str(),
+                    c.slots,
+                    if drawn.is_empty() { "none".into() } else { drawn.join(" ") },
+                    if waiting.is_empty() { "none".into() } else { waiting.join(" ") }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(mismatch) => {
+            println!("NOT verified: {mismatch}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 pub fn record(cmd: &crate::cli::RecordCommand) -> anyhow::Result<ExitCode> {
     let crate::cli::RecordCommand::Verify { record, keys } = cmd;
     let text = std::fs::read_to_string(keys).with_context(|| format!("reading {}", keys.display()))?;

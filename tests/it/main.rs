@@ -22,6 +22,7 @@ mod markets;
 mod numbers;
 mod open311;
 mod plans;
+mod lottery;
 mod ops;
 mod pages;
 mod privacy;

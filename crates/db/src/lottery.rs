@@ -135,7 +135,8 @@ pub async fn lock(tx: &mut TenantTx, id: Uuid) -> Result<bool, sqlx::Error> {
     .is_some())
 }
 
-/// Applications of the round's market awaiting review, first submitted in its window, oldest first.
+/// Applications of the round's market awaiting review, first submitted in its window and in no
+/// other round still deciding them, oldest first.
 pub async fn candidates(
     tx: &mut TenantTx,
     market: Uuid,
@@ -149,6 +150,10 @@ pub async fn candidates(
            from applications
            where tenant_id = $1 and market_id = $2 and state in ('submitted', 'resubmitted')
              and first_submitted_at >= $3 and first_submitted_at < $4
+             -- Not already in a round that has not decided it (entered, or on a waitlist).
+             and not exists (select 1 from lottery_entries e
+                             where e.tenant_id = applications.tenant_id and e.application_id = applications.id
+                               and e.outcome in ('entered', 'waiting'))
            order by first_submitted_at, id"#,
         tx.tenant().0,
         market,

@@ -249,12 +249,16 @@ pub fn spawn_sweeper(ctx: Ctx, every_secs: u64) -> tokio::task::JoinHandle<()> {
                 let now = ctx.clock.now();
                 let report = sweep(&ctx.db, &ctx.keys, now).await?;
                 let weekly = crate::insights::send_weekly(&ctx.db, &ctx.keys, now, 500).await?;
-                Ok((report, weekly))
+                // Lotteries' waitlists take up the slots freed since (revoked codes).
+                let waitlisted = crate::lottery::fill_waitlists(&ctx).await?;
+                Ok((report, weekly, waitlisted))
             })
             .await;
             match swept {
-                Ok(Some((r, weekly))) if r.colour_changes > 0 || r.expired_credentials > 0 || weekly > 0 => {
-                    tracing::info!(?r, weekly, "sweep")
+                Ok(Some((r, weekly, waitlisted)))
+                    if r.colour_changes > 0 || r.expired_credentials > 0 || weekly > 0 || waitlisted > 0 =>
+                {
+                    tracing::info!(?r, weekly, waitlisted, "sweep")
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "sweep failed"),

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{tenant}/m/{market}", get(public::markets::market))
         .route("/t/{tenant}/m/{market}/stats", get(official::numbers::public_stats))
         .route("/t/{tenant}/m/{market}/map", get(public::markets::map))
+        .route("/t/{tenant}/lotteries/{round}", get(public::lottery::show))
         .route("/lang/{code}", get(public::markets::switch_lang))
         .route("/t/{tenant}/code-key", get(public::codes::key_document))
         .route("/c/{code}", get(public::codes::scan))
@@ -247,6 +248,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/markets/{id}/edit", get(admin::markets::edit_form))
         .route("/admin/markets/{id}/plan", get(admin::plan::show).post(admin::plan::save))
+        .route("/admin/lotteries", get(admin::lottery::list).post(admin::lottery::open))
+        .route("/admin/lotteries/{id}", get(admin::lottery::show))
+        .route("/admin/lotteries/{id}/publication", post(admin::lottery::publish))
+        .route("/admin/lotteries/{id}/draw", post(admin::lottery::draw))
         .route("/admin/markets/{id}/slots", post(admin::markets::add_slot))
         .route("/admin/markets/{id}/slots/range", post(admin::markets::add_range))
         .route(

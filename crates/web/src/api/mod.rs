@@ -6,6 +6,7 @@
 pub mod applications;
 pub mod auth;
 pub mod codes;
+pub mod lottery;
 pub mod markets;
 pub mod me;
 pub mod numbers;
@@ -42,6 +43,7 @@ use crate::state::AppState;
     tags(
         (name = "auth", description = "Sessions and one's own account"),
         (name = "markets", description = "Tenants, markets and stall slots"),
+        (name = "lotteries", description = "Stall lotteries anyone can check: rounds, their published lists, commitments, draws and results"),
         (name = "staff", description = "A tenant's admins, officials and settings"),
         (name = "vendors", description = "Vendors signing up"),
         (name = "applications", description = "Vendors' applications for stalls"),
@@ -111,6 +113,13 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(markets::delete_slot))
         .routes(routes!(markets::plan, markets::save_plan))
         .routes(routes!(markets::map))
+        .routes(routes!(lottery::list))
+        .routes(routes!(lottery::get))
+        .routes(routes!(lottery::published))
+        .routes(routes!(lottery::open))
+        .routes(routes!(lottery::candidates))
+        .routes(routes!(lottery::publish))
+        .routes(routes!(lottery::draw))
         .routes(routes!(staff::list, staff::create))
         .routes(routes!(staff::set_permissions))
         .routes(routes!(staff::reset_password))

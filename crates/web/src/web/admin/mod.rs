@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod erasure;
+pub mod lottery;
 pub mod markets;
 pub mod plan;
 pub mod settings;

@@ -51,6 +51,7 @@ struct MarketPage {
     tenant: Tenant,
     market: MarketDetail,
     stalls: Vec<StallLink>,
+    lotteries: Vec<nightmarket_services::lottery::Round>,
 }
 
 /// An approved stall on the public market page.
@@ -84,11 +85,13 @@ pub async fn market(
             name: c.stall_name,
         })
         .collect();
+    let lotteries = nightmarket_services::lottery::list(&state.ctx, &tenant, Some(id)).await?;
     render(&MarketPage {
         page,
         tenant,
         market,
         stalls,
+        lotteries,
     })
 }
 
