@@ -43,12 +43,12 @@ pub struct Round {
     /// What anyone needs to check the draw (the tenant's value only once drawn).
     pub published: Published,
     /// Per entry: where it stands now (entered, won, waiting, lapsed, freed) and its slot.
-    pub standing: Vec<Standing>,
+    pub standing: Vec<EntryStanding>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Standing {
+pub struct EntryStanding {
     pub number: u32,
     pub outcome: String,
     pub waitlist_position: Option<i32>,
@@ -120,7 +120,7 @@ async fn view(tx: &mut TenantTx, row: RoundRow) -> AppResult<Round> {
         published,
         standing: entries
             .iter()
-            .map(|e| Standing {
+            .map(|e| EntryStanding {
                 number: u32::try_from(e.number).unwrap_or(0),
                 outcome: e.outcome.clone(),
                 waitlist_position: e.waitlist_position,
