@@ -14,8 +14,8 @@ use std::path::Path;
 
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::market::{Category, MarketDraft, SlotRange};
-use nightmarket_domain::plan::{LandmarkDraft, PlanDraft};
 use nightmarket_domain::people::{Permission, Phone, Role};
+use nightmarket_domain::plan::{LandmarkDraft, PlanDraft};
 use nightmarket_domain::tenant::TenantId;
 use nightmarket_services::access::password;
 use nightmarket_services::accounts::phone_login_key;
@@ -379,7 +379,11 @@ async fn seed_plan(tx: &mut TenantTx, actor: &Author, market: uuid::Uuid, m: &Ma
             y: Some(y),
         });
     }
-    let codes: Vec<String> = db::markets::slots(tx, market).await?.into_iter().map(|s| s.code).collect();
+    let codes: Vec<String> = db::markets::slots(tx, market)
+        .await?
+        .into_iter()
+        .map(|s| s.code)
+        .collect();
     let plan = draft
         .validate(&codes)
         .map_err(|e| anyhow::anyhow!("demo plan of {} is invalid: {e:?}", m.name))?;

@@ -668,8 +668,8 @@ pub fn lottery(cmd: &crate::cli::LotteryCommand) -> anyhow::Result<ExitCode> {
     use nightmarket_domain::lottery;
     let crate::cli::LotteryCommand::Verify { file } = cmd;
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let published: lottery::Published = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a published lottery round", file.display()))?;
+    let published: lottery::Published =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a published lottery round", file.display()))?;
     match lottery::verify(&published) {
         Ok(result) => {
             println!(
@@ -687,8 +687,16 @@ pub fn lottery(cmd: &crate::cli::LotteryCommand) -> anyhow::Result<ExitCode> {
                     "{}: {} slots; drawn {}; waitlist {}",
                     c.category.as_str(),
                     c.slots,
-                    if drawn.is_empty() { "none".into() } else { drawn.join(" ") },
-                    if waiting.is_empty() { "none".into() } else { waiting.join(" ") }
+                    if drawn.is_empty() {
+                        "none".into()
+                    } else {
+                        drawn.join(" ")
+                    },
+                    if waiting.is_empty() {
+                        "none".into()
+                    } else {
+                        waiting.join(" ")
+                    }
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -22,13 +22,14 @@ pub(super) async fn seed(owner: &PgPool, actor: &Author, tenant_id: TenantId, sp
     let Some(market) = db::markets::list(&mut tx).await?.into_iter().next() else {
         return Ok(());
     };
-    let admin: Uuid = sqlx::query_scalar("select id from users where tenant_id = $1 and role = 'admin' order by created_at limit 1")
-        .bind(tenant.id.0)
-        .fetch_one(tx.conn())
-        .await?;
+    let admin: Uuid =
+        sqlx::query_scalar("select id from users where tenant_id = $1 and role = 'admin' order by created_at limit 1")
+            .bind(tenant.id.0)
+            .fetch_one(tx.conn())
+            .await?;
     let today = Utc::now().with_timezone(&tenant.timezone).date_naive();
     let mut draft = RoundDraft {
-        title: format!("{} · {}月摊位摇号", market.name, today.format("%-m")),
+        title: format!("{}年{}月摊位摇号", today.format("%Y"), today.format("%-m")),
         entries_from: (today - Duration::days(30)).format("%Y-%m-%d").to_string(),
         entries_until: today.format("%Y-%m-%d").to_string(),
         term_months: Some(6),
@@ -60,7 +61,10 @@ pub(super) async fn seed(owner: &PgPool, actor: &Author, tenant_id: TenantId, sp
     if offer.is_empty() {
         return Ok(());
     }
-    draft.offer = offer.iter().map(|(c, n)| (c.as_str().to_string(), Some(i64::from(*n)))).collect();
+    draft.offer = offer
+        .iter()
+        .map(|(c, n)| (c.as_str().to_string(), Some(i64::from(*n))))
+        .collect();
     let valid = draft
         .validate(tenant.timezone)
         .map_err(|e| anyhow::anyhow!("demo lottery of {}: {e:?}", spec.slug))?;
@@ -121,7 +125,8 @@ pub(super) async fn seed(owner: &PgPool, actor: &Author, tenant_id: TenantId, sp
     audit::record(
         &mut tx,
         actor,
-        Change::new("lottery.publish", "lottery", id).after(&serde_json::json!({ "entries": published, "list_hash": list_hash })),
+        Change::new("lottery.publish", "lottery", id)
+            .after(&serde_json::json!({ "entries": published, "list_hash": list_hash })),
     )
     .await?;
     tx.commit().await?;

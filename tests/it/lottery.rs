@@ -91,7 +91,10 @@ async fn a_round_is_published_drawn_verified_offline_and_its_waitlist_fills_a_fr
     assert_eq!(round["state"], "open");
     let commitment = round["published"]["commitment"].as_str().unwrap().to_string();
     assert_eq!(commitment.len(), 64);
-    assert!(round["published"]["tenant_value"].is_null(), "the value stays secret until the draw");
+    assert!(
+        round["published"]["tenant_value"].is_null(),
+        "the value stays secret until the draw"
+    );
 
     // The candidates, for staff: an official may see them, a vendor may not.
     let (status, candidates) = app
@@ -162,7 +165,11 @@ async fn a_round_is_published_drawn_verified_offline_and_its_waitlist_fills_a_fr
     let entries = round["published"]["entries"].as_array().unwrap().clone();
     assert_eq!(entries.len() as i64, waiting - 1, "the excluded one is off the list");
     assert_eq!(entries[0]["group"], 1);
-    assert_eq!(round["published"]["commitment"], commitment.as_str(), "the commitment never changes");
+    assert_eq!(
+        round["published"]["commitment"],
+        commitment.as_str(),
+        "the commitment never changes"
+    );
     // Everyone on the list was told their number.
     let told: i64 = sqlx::query_scalar("select count(*) from notifications where kind = 'lottery_entered'")
         .fetch_one(&app.owner)
@@ -294,7 +301,9 @@ async fn a_round_is_published_drawn_verified_offline_and_its_waitlist_fills_a_fr
             )
             .await;
         assert_eq!(status, 200, "{answer}");
-        let given = nightmarket_services::lottery::fill_waitlists(&app.state.ctx).await.unwrap();
+        let given = nightmarket_services::lottery::fill_waitlists(&app.state.ctx)
+            .await
+            .unwrap();
         assert_eq!(given, 1);
         let (outcome, got): (String, Option<Uuid>) =
             sqlx::query_as("select outcome, slot_id from lottery_entries where round_id = $1::uuid and number = $2")
@@ -312,7 +321,9 @@ async fn a_round_is_published_drawn_verified_offline_and_its_waitlist_fills_a_fr
         assert_eq!(audited, 1);
         // Running again changes nothing.
         assert_eq!(
-            nightmarket_services::lottery::fill_waitlists(&app.state.ctx).await.unwrap(),
+            nightmarket_services::lottery::fill_waitlists(&app.state.ctx)
+                .await
+                .unwrap(),
             0
         );
     }
@@ -348,7 +359,12 @@ async fn opening_a_round_refuses_bad_input_and_the_wrong_people_and_writes_nothi
             422,
             "entries_until",
         ),
-        ("not a date", patched(json!({"entries_from": "next week"})), 422, "entries_from"),
+        (
+            "not a date",
+            patched(json!({"entries_from": "next week"})),
+            422,
+            "entries_from",
+        ),
         ("no term", patched(json!({"term_months": 0})), 422, "term_months"),
         ("nothing offered", patched(json!({"offer": []})), 422, "offer"),
         (

@@ -62,7 +62,9 @@ async fn the_public_map_shows_tonights_stalls_as_links_without_script() {
     assert!(label.starts_with(&slot), "{label}");
     assert!(label.contains("绿码"), "the colour in words: {label}");
     assert!(
-        ["营业中", "未开摊", "未出摊", "已收摊"].iter().any(|s| label.contains(s)),
+        ["营业中", "未开摊", "未出摊", "已收摊"]
+            .iter()
+            .any(|s| label.contains(s)),
         "tonight's state in words: {label}"
     );
     // Vacant slots are drawn but lead nowhere; the landmarks carry their names.
@@ -148,7 +150,9 @@ async fn an_admin_lays_out_the_plan_over_the_api_and_bad_plans_write_nothing() {
     let cases: Vec<(&str, Value, u16, &str)> = vec![
         (
             "overlapping slots",
-            patched(json!({"slots": [{"code": codes[0], "x": 0, "y": 0, "w": 2, "h": 2}, {"code": codes[1], "x": 1, "y": 1, "w": 2, "h": 1}]})),
+            patched(
+                json!({"slots": [{"code": codes[0], "x": 0, "y": 0, "w": 2, "h": 2}, {"code": codes[1], "x": 1, "y": 1, "w": 2, "h": 1}]}),
+            ),
             422,
             "重叠",
         ),
@@ -184,7 +188,12 @@ async fn an_admin_lays_out_the_plan_over_the_api_and_bad_plans_write_nothing() {
         ),
         ("a grid too small", patched(json!({"columns": 2})), 422, "之间"),
         ("columns as text", patched(json!({"columns": "wide"})), 400, ""),
-        ("saved meanwhile", patched(json!({"version": version - 1})), 409, "他人修改"),
+        (
+            "saved meanwhile",
+            patched(json!({"version": version - 1})),
+            409,
+            "他人修改",
+        ),
     ];
     let before = snapshot(&app, &market).await;
     for (name, body, want, text) in cases {
@@ -367,7 +376,9 @@ async fn the_live_wall_redraws_when_a_code_turns_red_and_only_for_its_own_tenant
     assert_eq!(status, 200);
     let mut red = false;
     for _ in 0..5 {
-        let Some(html) = next_event(&mut r, &mut buffer, "wall", wait).await else { break };
+        let Some(html) = next_event(&mut r, &mut buffer, "wall", wait).await else {
+            break;
+        };
         let doc = scraper::Html::parse_fragment(&html);
         let class = doc
             .select(&scraper::Selector::parse(&selector).unwrap())
@@ -383,7 +394,10 @@ async fn the_live_wall_redraws_when_a_code_turns_red_and_only_for_its_own_tenant
 
     // The other district's official cannot open it; a vendor has no wall.
     let other = app.signed_in("shangcheng", "official").await;
-    for path in [format!("/official/markets/{market}/live"), format!("/official/markets/{market}/live/events")] {
+    for path in [
+        format!("/official/markets/{market}/live"),
+        format!("/official/markets/{market}/live/events"),
+    ] {
         let r = other.get(app.url(&path)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
     }

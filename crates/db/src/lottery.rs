@@ -165,7 +165,11 @@ pub async fn candidates(
 }
 
 /// The vendors who won in the market's last round drawn before `before`.
-pub async fn previous_winners(tx: &mut TenantTx, market: Uuid, before: DateTime<Utc>) -> Result<Vec<Uuid>, sqlx::Error> {
+pub async fn previous_winners(
+    tx: &mut TenantTx,
+    market: Uuid,
+    before: DateTime<Utc>,
+) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"select e.vendor_id as "vendor_id!" from lottery_entries e
            where e.tenant_id = $1 and e.outcome in ('won', 'freed') and e.round_id = (
@@ -307,6 +311,31 @@ pub async fn in_term(tx: &mut TenantTx, now: DateTime<Utc>) -> Result<Vec<Uuid>,
            where tenant_id = $1 and state = 'drawn' and drawn_at + make_interval(months => term_months) > $2"#,
         tx.tenant().0,
         now
+    )
+    .fetch_all(tx.conn())
+    .await
+}
+
+/// An application's places in lottery rounds, newest first.
+#[derive(Clone, Debug)]
+pub struct MyEntryRow {
+    pub round_id: Uuid,
+    pub title: String,
+    pub state: String,
+    pub number: i32,
+    pub outcome: String,
+    pub waitlist_position: Option<i32>,
+}
+
+pub async fn of_application(tx: &mut TenantTx, application: Uuid) -> Result<Vec<MyEntryRow>, sqlx::Error> {
+    sqlx::query_as!(
+        MyEntryRow,
+        r#"select e.round_id, r.title, r.state, e.number, e.outcome, e.waitlist_position
+           from lottery_entries e join lottery_rounds r on r.tenant_id = e.tenant_id and r.id = e.round_id
+           where e.tenant_id = $1 and e.application_id = $2
+           order by r.created_at desc"#,
+        tx.tenant().0,
+        application
     )
     .fetch_all(tx.conn())
     .await

@@ -190,11 +190,24 @@ pub fn draw(offer: &BTreeMap<Category, u32>, groups: &[Group], entries: &[Entry]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Mismatch {
     Version(String),
-    ListHash { published: String, computed: String },
+    ListHash {
+        published: String,
+        computed: String,
+    },
     NotDrawn,
-    Commitment { published: String, computed: String },
-    Seed { published: String, computed: String },
-    Result { at: String, published: String, computed: String },
+    Commitment {
+        published: String,
+        computed: String,
+    },
+    Seed {
+        published: String,
+        computed: String,
+    },
+    Result {
+        at: String,
+        published: String,
+        computed: String,
+    },
 }
 
 impl std::fmt::Display for Mismatch {
@@ -202,7 +215,10 @@ impl std::fmt::Display for Mismatch {
         match self {
             Mismatch::Version(v) => write!(f, "unknown procedure {v:?} (this verifier knows {VERSION})"),
             Mismatch::ListHash { published, computed } => {
-                write!(f, "the list does not match its hash: published {published}, the list hashes to {computed}")
+                write!(
+                    f,
+                    "the list does not match its hash: published {published}, the list hashes to {computed}"
+                )
             }
             Mismatch::NotDrawn => write!(f, "the round has not been drawn: no values, seed or result to check"),
             Mismatch::Commitment { published, computed } => write!(
@@ -212,8 +228,15 @@ impl std::fmt::Display for Mismatch {
             Mismatch::Seed { published, computed } => {
                 write!(f, "the seed differs: published {published}, computed {computed}")
             }
-            Mismatch::Result { at, published, computed } => {
-                write!(f, "the result differs at {at}: published {published}, re-drawn {computed}")
+            Mismatch::Result {
+                at,
+                published,
+                computed,
+            } => {
+                write!(
+                    f,
+                    "the result differs at {at}: published {published}, re-drawn {computed}"
+                )
             }
         }
     }
@@ -390,7 +413,10 @@ impl RoundDraft {
         let term = match self.term_months {
             Some(t @ 1..=36) => i32::try_from(t).ok(),
             Some(_) => {
-                errors.push(FieldError::with("term_months", Msg::new("lottery.term_range").arg("max", 36)));
+                errors.push(FieldError::with(
+                    "term_months",
+                    Msg::new("lottery.term_range").arg("max", 36),
+                ));
                 None
             }
             None => {
@@ -423,20 +449,32 @@ impl RoundDraft {
             }
             let position = groups.len() + 1;
             if name.chars().count() > 40 || name.chars().any(char::is_control) {
-                errors.push(FieldError::with("groups", Msg::new("lottery.group_name").arg("n", position)));
+                errors.push(FieldError::with(
+                    "groups",
+                    Msg::new("lottery.group_name").arg("n", position),
+                ));
                 continue;
             }
-            match share.and_then(|s| u8::try_from(s).ok()).filter(|s| (1..=100).contains(s)) {
+            match share
+                .and_then(|s| u8::try_from(s).ok())
+                .filter(|s| (1..=100).contains(s))
+            {
                 Some(share_percent) => groups.push(Group {
                     position: position as u8,
                     name: name.to_string(),
                     share_percent,
                 }),
-                None => errors.push(FieldError::with("groups", Msg::new("lottery.group_share").arg("n", position))),
+                None => errors.push(FieldError::with(
+                    "groups",
+                    Msg::new("lottery.group_share").arg("n", position),
+                )),
             }
         }
         if groups.len() > MAX_GROUPS {
-            errors.push(FieldError::with("groups", Msg::new("lottery.groups_too_many").arg("max", MAX_GROUPS)));
+            errors.push(FieldError::with(
+                "groups",
+                Msg::new("lottery.groups_too_many").arg("max", MAX_GROUPS),
+            ));
         }
         match (window, term) {
             (Some((entries_from, entries_until)), Some(term_months)) if errors.is_empty() => Ok(ValidRound {
@@ -534,7 +572,12 @@ mod tests {
         assert_eq!(food.drawn.len(), 5);
         let food_entries = p.entries.iter().filter(|e| e.category == Category::Food).count();
         assert_eq!(food.drawn.len() + food.waitlist.len(), food_entries);
-        let mut all: Vec<u32> = food.drawn.iter().map(|d| d.number).chain(food.waitlist.clone()).collect();
+        let mut all: Vec<u32> = food
+            .drawn
+            .iter()
+            .map(|d| d.number)
+            .chain(food.waitlist.clone())
+            .collect();
         all.sort();
         all.dedup();
         assert_eq!(all.len(), food_entries, "nobody drawn twice or lost");
@@ -606,7 +649,11 @@ mod tests {
         assert_eq!(round.offer, BTreeMap::from([(Category::Food, 3)]));
         assert_eq!(round.groups.len(), 1);
         assert_eq!(round.entries_from.to_rfc3339(), "2026-12-31T16:00:00+00:00");
-        assert_eq!(round.entries_until.to_rfc3339(), "2027-01-10T16:00:00+00:00", "to the end of the last day");
+        assert_eq!(
+            round.entries_until.to_rfc3339(),
+            "2027-01-10T16:00:00+00:00",
+            "to the end of the last day"
+        );
         let mut bad = good.clone();
         bad.entries_until = "2026-12-01".into();
         bad.term_months = Some(0);

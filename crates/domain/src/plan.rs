@@ -211,11 +211,19 @@ impl PlanDraft {
                 continue;
             };
             if !seen.insert(code.clone()) {
-                errors.push(FieldError::with("slots", Msg::new("plan.slot_twice").arg("code", &code)));
+                errors.push(FieldError::with(
+                    "slots",
+                    Msg::new("plan.slot_twice").arg("code", &code),
+                ));
                 continue;
             }
             let Some([x, y, w, h]) = *place else { continue };
-            let rect = match (u16::try_from(x), u16::try_from(y), within(w, SIDE_RANGE), within(h, SIDE_RANGE)) {
+            let rect = match (
+                u16::try_from(x),
+                u16::try_from(y),
+                within(w, SIDE_RANGE),
+                within(h, SIDE_RANGE),
+            ) {
                 (Ok(x), Ok(y), Some(w), Some(h)) => Rect { x, y, w, h },
                 _ => {
                     errors.push(FieldError::with(
@@ -230,7 +238,10 @@ impl PlanDraft {
             if let (Some(c), Some(r)) = (columns, rows)
                 && (rect.right() > u32::from(c) || rect.bottom() > u32::from(r))
             {
-                errors.push(FieldError::with("slots", Msg::new("plan.slot_outside").arg("code", &code)));
+                errors.push(FieldError::with(
+                    "slots",
+                    Msg::new("plan.slot_outside").arg("code", &code),
+                ));
                 continue;
             }
             if let Some((other, _)) = placed.iter().find(|(_, r)| r.overlaps(rect)) {
@@ -253,7 +264,10 @@ impl PlanDraft {
         for (i, l) in self.landmarks.iter().enumerate() {
             let n = i + 1;
             let Some(kind) = LandmarkKind::parse(&l.kind) else {
-                errors.push(FieldError::with("landmarks", Msg::new("plan.landmark_kind").arg("n", n)));
+                errors.push(FieldError::with(
+                    "landmarks",
+                    Msg::new("plan.landmark_kind").arg("n", n),
+                ));
                 continue;
             };
             let label = l.label.trim().to_string();
@@ -265,20 +279,29 @@ impl PlanDraft {
                 continue;
             }
             if kind == LandmarkKind::Other && label.is_empty() {
-                errors.push(FieldError::with("landmarks", Msg::new("plan.landmark_needs_label").arg("n", n)));
+                errors.push(FieldError::with(
+                    "landmarks",
+                    Msg::new("plan.landmark_needs_label").arg("n", n),
+                ));
                 continue;
             }
             let cell = match (l.x.map(u16::try_from), l.y.map(u16::try_from)) {
                 (Some(Ok(x)), Some(Ok(y))) => (x, y),
                 _ => {
-                    errors.push(FieldError::with("landmarks", Msg::new("plan.landmark_outside").arg("n", n)));
+                    errors.push(FieldError::with(
+                        "landmarks",
+                        Msg::new("plan.landmark_outside").arg("n", n),
+                    ));
                     continue;
                 }
             };
             if let (Some(c), Some(r)) = (columns, rows)
                 && (cell.0 >= c || cell.1 >= r)
             {
-                errors.push(FieldError::with("landmarks", Msg::new("plan.landmark_outside").arg("n", n)));
+                errors.push(FieldError::with(
+                    "landmarks",
+                    Msg::new("plan.landmark_outside").arg("n", n),
+                ));
                 continue;
             }
             if let Some((code, _)) = placed.iter().find(|(_, r)| r.contains(cell.0, cell.1)) {
@@ -359,7 +382,10 @@ mod tests {
         let mut d = draft(&[]);
         d.columns = Some(3);
         d.rows = None;
-        assert_eq!(keys(d.validate(&known()).unwrap_err()), ["plan.grid_range", "form.required_number"]);
+        assert_eq!(
+            keys(d.validate(&known()).unwrap_err()),
+            ["plan.grid_range", "form.required_number"]
+        );
     }
 
     #[test]

@@ -121,7 +121,9 @@ fn constraint_error(name: &str) -> Option<AppError> {
         "tenants_slug_key" => AppError::Conflict(Msg::new("tenant.slug_taken")),
         "applications_one_open_per_person" => AppError::Conflict(Msg::new("application.already_open")),
         "codes_one_per_slot" => AppError::Conflict(Msg::new("slot.taken")),
-        "codes_slot_fkey" | "applications_slot_fkey" | "lottery_entries_slot_fkey" => AppError::Conflict(Msg::new("slot.in_use")),
+        "codes_slot_fkey" | "applications_slot_fkey" | "lottery_entries_slot_fkey" => {
+            AppError::Conflict(Msg::new("slot.in_use"))
+        }
         "check_ins_once_per_night" => AppError::Conflict(Msg::new("checkin.already")),
         "appeals_one_per_deduction" => AppError::Conflict(Msg::new("appeal.already")),
         "ratings_ticket_once" => AppError::Conflict(Msg::new("rating.ticket_used")),

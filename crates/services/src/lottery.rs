@@ -14,6 +14,8 @@ use crate::applications::free_slots;
 use crate::audit::{self, Author, Change};
 use crate::error::{AppError, AppResult, FieldError, Msg};
 use crate::notices;
+/// An application's place in a round, as its vendor sees it.
+pub use nightmarket_db::lottery::MyEntryRow;
 use nightmarket_db::lottery::{self as db_lottery, NewEntry, NewRound, RoundRow};
 use nightmarket_db::{self as db, TenantTx};
 use nightmarket_domain::lottery::{self, CategoryResult, Entry, Group, Published, RoundDraft};
@@ -67,7 +69,8 @@ fn parse_groups(row: &RoundRow) -> AppResult<Vec<Group>> {
 
 fn entry_of(e: &db_lottery::EntryRow) -> AppResult<Entry> {
     Ok(Entry {
-        number: u32::try_from(e.number).map_err(|_| AppError::Internal(anyhow::anyhow!("entry number {}", e.number)))?,
+        number: u32::try_from(e.number)
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("entry number {}", e.number)))?,
         category: e.category,
         group: e
             .group_position
@@ -234,27 +237,29 @@ async fn candidates_in(tx: &mut TenantTx, row: &RoundRow) -> AppResult<Vec<Candi
             .into_iter()
             .collect()
     };
-    Ok(db_lottery::candidates(tx, row.market_id, row.entries_from, row.entries_until)
-        .await?
-        .into_iter()
-        .map(|c| {
-            let barred = if !offer.contains_key(&c.category) {
-                Some("lottery.barred_category".to_string())
-            } else if barred_vendors.contains(&c.vendor_id) {
-                Some("lottery.barred_previous".to_string())
-            } else {
-                None
-            };
-            Candidate {
-                application_id: c.application_id,
-                category: c.category,
-                stall_name: c.stall_name,
-                name_masked: c.name_masked.unwrap_or_else(|| "**".into()),
-                submitted_at: c.first_submitted_at,
-                barred,
-            }
-        })
-        .collect())
+    Ok(
+        db_lottery::candidates(tx, row.market_id, row.entries_from, row.entries_until)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let barred = if !offer.contains_key(&c.category) {
+                    Some("lottery.barred_category".to_string())
+                } else if barred_vendors.contains(&c.vendor_id) {
+                    Some("lottery.barred_previous".to_string())
+                } else {
+                    None
+                };
+                Candidate {
+                    application_id: c.application_id,
+                    category: c.category,
+                    stall_name: c.stall_name,
+                    name_masked: c.name_masked.unwrap_or_else(|| "**".into()),
+                    submitted_at: c.first_submitted_at,
+                    barred,
+                }
+            })
+            .collect(),
+    )
 }
 
 /// The applications that would enter the round if its list were published now (staff).
@@ -433,10 +438,23 @@ pub async fn draw(ctx: &Ctx, admin: &Actor, id: Uuid, public_value: &str) -> App
     for category in &result {
         let mut slots = free.iter().filter(|s| s.category == category.category);
         for d in &category.drawn {
-            let Some(entry) = by_number.get(&d.number) else { continue };
+            let Some(entry) = by_number.get(&d.number) else {
+                continue;
+            };
             let number = entry.number;
             match slots.next() {
-                Some(slot) if approve_entry(&mut tx, ctx, &actor, &admin.tenant, Some(admin.id), entry.application_id, slot.id).await? => {
+                Some(slot)
+                    if approve_entry(
+                        &mut tx,
+                        ctx,
+                        &actor,
+                        &admin.tenant,
+                        Some(admin.id),
+                        entry.application_id,
+                        slot.id,
+                    )
+                    .await? =>
+                {
                     db_lottery::set_outcome(&mut tx, id, number, "won", None, Some(slot.id), now).await?;
                 }
                 // Decided otherwise since the list was published: the slot goes to the waitlist.
@@ -585,4 +603,17 @@ pub async fn fill_waitlists(ctx: &Ctx) -> AppResult<usize> {
         tx.commit().await?;
     }
     Ok(given)
+}
+
+/// The vendor's own application in lottery rounds: its number and where it stands.
+pub async fn of_my_application(ctx: &Ctx, vendor: &Actor, application: Uuid) -> AppResult<Vec<MyEntryRow>> {
+    vendor.require_vendor()?;
+    let mut tx = ctx.db.tenant(vendor.tenant_id()).await?;
+    let app = db::applications::get(&mut tx, application)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if app.vendor_id != vendor.id {
+        return Err(AppError::NotFound);
+    }
+    Ok(db_lottery::of_application(&mut tx, application).await?)
 }

@@ -118,7 +118,13 @@ pub async fn get(ctx: &Ctx, tenant: &Tenant, market_id: Uuid) -> AppResult<Plan>
 
 /// Replaces a market's plan (tenant admin). `version` is the plan's version the admin started
 /// from; a plan saved by someone else meanwhile is refused, never overwritten unseen.
-pub async fn save(ctx: &Ctx, admin: &Actor, market_id: Uuid, version: Option<i32>, draft: &PlanDraft) -> AppResult<Plan> {
+pub async fn save(
+    ctx: &Ctx,
+    admin: &Actor,
+    market_id: Uuid,
+    version: Option<i32>,
+    draft: &PlanDraft,
+) -> AppResult<Plan> {
     admin.require_admin()?;
     let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
     if !db::markets::lock(&mut tx, market_id).await? {
@@ -223,10 +229,7 @@ async fn read_map(
                 presence: s.presence,
                 scan_path: s.scan_path.clone(),
             });
-            let open_complaints = stall
-                .as_ref()
-                .and_then(|s| open.get(&s.code_id).copied())
-                .unwrap_or(0);
+            let open_complaints = stall.as_ref().and_then(|s| open.get(&s.code_id).copied()).unwrap_or(0);
             MapSlot {
                 slot_id: slot.id,
                 code: slot.code.clone(),

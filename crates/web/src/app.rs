@@ -247,7 +247,10 @@ pub fn router(state: AppState) -> Router {
             get(admin::markets::show).post(admin::markets::update),
         )
         .route("/admin/markets/{id}/edit", get(admin::markets::edit_form))
-        .route("/admin/markets/{id}/plan", get(admin::plan::show).post(admin::plan::save))
+        .route(
+            "/admin/markets/{id}/plan",
+            get(admin::plan::show).post(admin::plan::save),
+        )
         .route("/admin/lotteries", get(admin::lottery::list).post(admin::lottery::open))
         .route("/admin/lotteries/{id}", get(admin::lottery::show))
         .route("/admin/lotteries/{id}/publication", post(admin::lottery::publish))

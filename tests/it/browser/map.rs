@@ -64,7 +64,9 @@ async fn an_admin_drags_a_slot_on_the_plan_and_places_another() {
 
     // Drag the slot one row down (the aisle below it is free): a real pointer, press, move, release.
     let box_ = c
-        .find(Locator::Css(&format!("#plan-editor g.slot[data-slot='{slot}'] rect.box")))
+        .find(Locator::Css(&format!(
+            "#plan-editor g.slot[data-slot='{slot}'] rect.box"
+        )))
         .await
         .expect("the slot drawn");
     let drag = MouseActions::new("mouse".into())
@@ -171,9 +173,10 @@ async fn a_shopper_finds_a_stall_on_the_map_on_a_phone_and_opens_its_scan_page()
         .find(Locator::Css(&format!("a.slot[data-slot='{slot}']")))
         .await
         .expect("the stall on the map");
-    p.execute("arguments[0].scrollIntoView({block: 'center', inline: 'center'});", vec![
-        serde_json::to_value(&link).unwrap(),
-    ])
+    p.execute(
+        "arguments[0].scrollIntoView({block: 'center', inline: 'center'});",
+        vec![serde_json::to_value(&link).unwrap()],
+    )
     .await
     .expect("scrolled to it");
     link.click().await.expect("tapping the stall");
@@ -206,7 +209,12 @@ async fn an_officials_live_wall_turns_a_stall_red_without_a_reload() {
     }
     c.execute("window.sameLoad = true;", vec![]).await.expect("marker");
     let selector = format!("a.slot[data-slot='{slot}']");
-    assert!(attr(c, &selector, "class").await.unwrap_or_default().contains("colour-green"));
+    assert!(
+        attr(c, &selector, "class")
+            .await
+            .unwrap_or_default()
+            .contains("colour-green")
+    );
 
     let token = app.token("nanan", "official").await;
     let (status, _) = app
@@ -219,11 +227,18 @@ async fn an_officials_live_wall_turns_a_stall_red_without_a_reload() {
         .await;
     assert_eq!(status, 200);
     let deadline = Instant::now() + Duration::from_secs(15);
-    while !attr(c, &selector, "class").await.unwrap_or_default().contains("colour-red") {
+    while !attr(c, &selector, "class")
+        .await
+        .unwrap_or_default()
+        .contains("colour-red")
+    {
         assert!(Instant::now() < deadline, "the stall did not turn red on the wall");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let same = c.execute("return window.sameLoad === true;", vec![]).await.expect("marker");
+    let same = c
+        .execute("return window.sameLoad === true;", vec![])
+        .await
+        .expect("marker");
     assert_eq!(same, true, "updated in place, not by reloading");
     let label = attr(c, &selector, "aria-label").await.unwrap_or_default();
     assert!(label.contains("红码"), "the colour in words too: {label}");

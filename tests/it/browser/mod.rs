@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 mod admin;
+mod lottery;
 mod map;
 mod official;
 mod phone;

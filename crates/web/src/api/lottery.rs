@@ -192,7 +192,9 @@ pub async fn publish(
     Path((_tenant, id)): Path<(String, Uuid)>,
     Json(body): Json<PublicationBody>,
 ) -> HttpResult<Json<Round>> {
-    Ok(Json(lottery::publish(&state.ctx, &user, id, &body.groups, &body.excluded).await?))
+    Ok(Json(
+        lottery::publish(&state.ctx, &user, id, &body.groups, &body.excluded).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -266,7 +266,10 @@ pub struct PlacedSlotBody {
 #[derive(Deserialize, ToSchema)]
 pub struct LandmarkBody {
     /// entrance, exit, toilet, service_desk, first_aid, parking or other (which needs a label)
-    #[schema(example = "entrance", pattern = "^(entrance|exit|toilet|service_desk|first_aid|parking|other)$")]
+    #[schema(
+        example = "entrance",
+        pattern = "^(entrance|exit|toilet|service_desk|first_aid|parking|other)$"
+    )]
     pub kind: String,
     #[serde(default)]
     #[schema(example = "北入口", max_length = 40)]
@@ -345,7 +348,10 @@ pub async fn save_plan(
     params(("tenant" = String, Path, description = "Tenant slug"), ("market" = Uuid, Path, description = "Market id")),
     responses((status = 200, body = MarketMap), (status = 404, description = "No such tenant or market", body = ErrorBody))
 )]
-pub async fn map(State(state): State<AppState>, Path((tenant, id)): Path<(String, Uuid)>) -> HttpResult<Json<MarketMap>> {
+pub async fn map(
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, Uuid)>,
+) -> HttpResult<Json<MarketMap>> {
     let tenant = state.ctx.tenant(&tenant).await?;
     Ok(Json(plan::public_map(&state.ctx, &tenant, id).await?))
 }

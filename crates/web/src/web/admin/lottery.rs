@@ -52,7 +52,13 @@ fn blank_form() -> RoundForm {
     }
 }
 
-async fn list_page(state: &AppState, page: Page, user: &AuthUser, form: RoundForm, errors: FormErrors) -> HttpResult<Html<String>> {
+async fn list_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    form: RoundForm,
+    errors: FormErrors,
+) -> HttpResult<Html<String>> {
     let rounds = lottery::list(&state.ctx, &user.tenant, None).await?;
     let markets = markets::list(&state.ctx, user.tenant_id()).await?;
     render(&ListPage {
@@ -81,7 +87,11 @@ fn field(fields: &[(String, String)], name: &str) -> String {
 fn number(text: &str) -> Option<i64> {
     // Unreadable counts are reported by the domain's checks as out of range.
     let t = text.trim();
-    if t.is_empty() { None } else { Some(t.parse().unwrap_or(-1)) }
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.parse().unwrap_or(-1))
+    }
 }
 
 pub async fn open(
@@ -102,7 +112,12 @@ pub async fn open(
             .map(|c| (*c, field(&fields, &format!("offer.{}", c.as_str()))))
             .collect(),
         groups: (0..MAX_GROUPS)
-            .map(|i| (field(&fields, &format!("group.{i}.name")), field(&fields, &format!("group.{i}.share"))))
+            .map(|i| {
+                (
+                    field(&fields, &format!("group.{i}.name")),
+                    field(&fields, &format!("group.{i}.share")),
+                )
+            })
             .collect(),
     };
     let draft = RoundDraft {
@@ -120,7 +135,10 @@ pub async fn open(
     };
     let result = match Uuid::parse_str(form.market.trim()) {
         Ok(market) => lottery::open(&state.ctx, &user, market, &draft).await,
-        Err(_) => Err(nightmarket_services::error::AppError::field("market", "lottery.market_required")),
+        Err(_) => Err(nightmarket_services::error::AppError::field(
+            "market",
+            "lottery.market_required",
+        )),
     };
     match result {
         Ok(round) => Ok(Redirect::to(&format!("/admin/lotteries/{}", round.id)).into_response()),
@@ -175,7 +193,12 @@ async fn round_page(
     })
 }
 
-pub async fn show(State(state): State<AppState>, page: Page, user: AuthUser, Path(id): Path<Uuid>) -> HttpResult<Html<String>> {
+pub async fn show(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> HttpResult<Html<String>> {
     round_page(&state, page, &user, id, FormErrors::default(), String::new()).await
 }
 

@@ -206,9 +206,12 @@ fn read(fields: &[(String, String)], base: &Plan) -> (Option<i32>, PlanDraft, Pl
             y: get(&format!("{prefix}y")),
         };
         n += 1;
-        let blank = [&row.kind, &row.label, &row.x, &row.y].iter().all(|p| p.trim().is_empty());
+        let blank = [&row.kind, &row.label, &row.x, &row.y]
+            .iter()
+            .all(|p| p.trim().is_empty());
         if !blank {
-            let place = |p: &str| number(p, &mut Vec::new(), "landmarks", || Msg::new("form.not_a_number")).or(Some(-1));
+            let place =
+                |p: &str| number(p, &mut Vec::new(), "landmarks", || Msg::new("form.not_a_number")).or(Some(-1));
             draft.landmarks.push(LandmarkDraft {
                 kind: row.kind.clone(),
                 label: row.label.clone(),

@@ -327,9 +327,16 @@ struct ApplicationPage {
     clock: Clock,
     /// The market's plan with the slot asked for (or given) marked.
     plan_svg: Option<String>,
+    /// The application's places in stall lotteries.
+    lotteries: Vec<nightmarket_services::lottery::MyEntryRow>,
+    tenant_slug: String,
 }
 
 impl ApplicationPage {
+    fn lottery_state(&self, outcome: &str) -> String {
+        self.page.t(&format!("lottery.outcome_{outcome}"))
+    }
+
     fn note(&self, field: &str) -> Option<&str> {
         self.app.note(field)
     }
@@ -422,7 +429,10 @@ async fn application_page(
     };
     let plan_svg =
         crate::web::plan::vendor_slot(state, &page, &user.tenant, mine.view.market_id, mine.view.slot_id).await?;
+    let lotteries = nightmarket_services::lottery::of_my_application(&state.ctx, user, id).await?;
     render(&ApplicationPage {
+        lotteries,
+        tenant_slug: user.tenant.slug.clone(),
         plan_svg,
         page,
         app: mine.view,

@@ -208,7 +208,8 @@ async fn stall_page(
             }
         })
         .collect();
-    let plan_svg = crate::web::plan::vendor_slot(state, &page, &user.tenant, code.market_id, Some(code.slot_id)).await?;
+    let plan_svg =
+        crate::web::plan::vendor_slot(state, &page, &user.tenant, code.market_id, Some(code.slot_id)).await?;
     render(&StallPage {
         plan_svg,
         ratings,
