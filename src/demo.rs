@@ -388,6 +388,10 @@ async fn seed_plan(tx: &mut TenantTx, actor: &Author, market: uuid::Uuid, m: &Ma
         .validate(&codes)
         .map_err(|e| anyhow::anyhow!("demo plan of {} is invalid: {e:?}", m.name))?;
     db::plans::save(tx, market, 0, &plan).await?;
+    // A drawn street under the plan: pavements along the stall lines, the road between them.
+    let picture = street_picture(columns as u32, rows as u32, m.rows.len() as u32)?;
+    let sha = nightmarket_domain::lottery::sha256_hex(&picture);
+    db::plans::set_background(tx, market, "image/png", &picture, &sha).await?;
     audit::record(
         tx,
         actor,
@@ -395,4 +399,29 @@ async fn seed_plan(tx: &mut TenantTx, actor: &Author, market: uuid::Uuid, m: &Ma
     )
     .await?;
     Ok(())
+}
+
+/// A plain drawing of a street for a demo plan, 8 px a cell: pavement, the stall lines, the aisles
+/// between them, as PNG.
+fn street_picture(columns: u32, rows: u32, lines: u32) -> anyhow::Result<Vec<u8>> {
+    let cell = 8;
+    let mut img = image::RgbImage::from_pixel(columns * cell, rows * cell, image::Rgb([236, 230, 216]));
+    for (x, y, px) in img.enumerate_pixels_mut() {
+        let (cx, cy) = (x / cell, y / cell);
+        let in_line = (0..lines).any(|l| cy == 1 + 2 * l);
+        let aisle = cy >= 1 && cy < 1 + 2 * lines && !in_line;
+        if aisle {
+            // The aisle shoppers walk, with a dashed centre line.
+            *px = if y % cell == cell / 2 && (x / 6) % 2 == 0 {
+                image::Rgb([250, 250, 250])
+            } else {
+                image::Rgb([168, 168, 160])
+            };
+        } else if in_line && cx >= 1 && cx + 1 < columns {
+            *px = image::Rgb([214, 200, 170]);
+        }
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
 }

@@ -56,6 +56,9 @@
       svg.setAttribute("height", height);
       svg.setAttribute("viewBox", "0 0 " + width + " " + height);
       svg.appendChild(el("rect", { "class": "ground", x: 0, y: 0, width: width, height: height }));
+      if (svg.dataset.background) {
+        svg.appendChild(el("image", { "class": "background", href: svg.dataset.background, x: 0, y: 0, width: width, height: height, preserveAspectRatio: "none", "aria-hidden": "true" }));
+      }
       var lines = el("g", { "class": "grid", "aria-hidden": "true" });
       for (var c = 1; c < g.columns; c++) { lines.appendChild(el("line", { x1: c * cell, y1: 0, x2: c * cell, y2: height })); }
       for (var r = 1; r < g.rows; r++) { lines.appendChild(el("line", { x1: 0, y1: r * cell, x2: width, y2: r * cell })); }

@@ -358,6 +358,8 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/lotteries/{round}/draw", "post"),
         ("/api/v1/t/{tenant}/markets/{market}/plan", "get"),
         ("/api/v1/t/{tenant}/markets/{market}/plan", "put"),
+        ("/api/v1/t/{tenant}/markets/{market}/plan/background", "post"),
+        ("/api/v1/t/{tenant}/markets/{market}/plan/background", "delete"),
         ("/api/v1/t/{tenant}/markets/{market}/slots", "post"),
         ("/api/v1/t/{tenant}/markets/{market}/slots/{slot}", "delete"),
         ("/api/v1/t/{tenant}/staff", "get"),

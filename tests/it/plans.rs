@@ -427,3 +427,71 @@ async fn a_vendor_sees_their_slot_on_the_plan() {
     assert!(mine[0].starts_with(&slot), "{mine:?}");
     assert!(mine[0].contains("您的摊位"));
 }
+
+#[tokio::test]
+async fn a_picture_of_the_street_goes_under_the_plan_and_bad_pictures_are_refused() {
+    let app = TestApp::spawn().await;
+    let market = app.market_id("nanan");
+    let path = format!("/api/v1/t/nanan/markets/{market}/plan/background");
+    let admin = app.token("nanan", "admin").await;
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(40, 20, image::Rgb([200, 190, 170]))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    let png = png.into_inner();
+    let upload = |token: Option<String>, bytes: Vec<u8>| {
+        let url = app.url(&path);
+        let client = app.client();
+        async move {
+            let form = reqwest::multipart::Form::new()
+                .part("file", reqwest::multipart::Part::bytes(bytes).file_name("street.png"));
+            let mut req = client.post(url).multipart(form);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, plan) = upload(Some(admin.clone()), png.clone()).await;
+    assert_eq!(status, 200, "{plan}");
+    let sha = plan["background"].as_str().unwrap().to_string();
+    let r = app
+        .client()
+        .get(app.url(&format!("/t/nanan/m/{market}/map/background?v={}", &sha[..12])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(r.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    let (_, html) = app.get_text(&format!("/t/nanan/m/{market}/map")).await;
+    assert!(
+        html.contains(&format!("map/background?v={}", &sha[..12])),
+        "drawn under the map"
+    );
+
+    // Not a picture, or from the wrong people: refused, nothing changed.
+    let before = snapshot(&app, &market).await;
+    let (status, answer) = upload(Some(admin.clone()), b"%PDF-1.4 not a street".to_vec()).await;
+    assert_eq!(status, 422, "{answer}");
+    for (who, want) in [("official", 403), ("vendor", 403)] {
+        let token = app.token("nanan", who).await;
+        assert_eq!(upload(Some(token), png.clone()).await.0, want, "{who}");
+    }
+    let other = app.token("shangcheng", "admin").await;
+    assert_eq!(upload(Some(other), png.clone()).await.0, 404);
+    assert_eq!(upload(None, png.clone()).await.0, 401);
+    assert_eq!(snapshot(&app, &market).await, before, "nothing written");
+
+    let (status, plan) = app.send_json(Method::DELETE, &path, Some(&admin), &json!({})).await;
+    assert_eq!(status, 200, "{plan}");
+    assert!(plan["background"].is_null());
+    assert_eq!(
+        app.get_text(&format!("/t/nanan/m/{market}/map/background")).await.0,
+        404
+    );
+    let (status, _) = app.send_json(Method::DELETE, &path, Some(&admin), &json!({})).await;
+    assert_eq!(status, 404, "no picture left to take away");
+}

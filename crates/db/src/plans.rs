@@ -152,3 +152,66 @@ pub async fn open_complaints(tx: &mut TenantTx, market_id: Uuid) -> Result<Vec<(
     .await?;
     Ok(rows.into_iter().map(|r| (r.code_id, r.open)).collect())
 }
+
+/// The picture under a market's plan.
+#[derive(Clone, Debug)]
+pub struct BackgroundRow {
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+}
+
+/// The picture's version (its hash), without its bytes.
+pub async fn background_version(tx: &mut TenantTx, market_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "select sha256 from market_plan_images where tenant_id = $1 and market_id = $2",
+        tx.tenant().0,
+        market_id
+    )
+    .fetch_optional(tx.conn())
+    .await
+}
+
+pub async fn background(tx: &mut TenantTx, market_id: Uuid) -> Result<Option<BackgroundRow>, sqlx::Error> {
+    sqlx::query_as!(
+        BackgroundRow,
+        "select content_type, bytes, sha256 from market_plan_images where tenant_id = $1 and market_id = $2",
+        tx.tenant().0,
+        market_id
+    )
+    .fetch_optional(tx.conn())
+    .await
+}
+
+pub async fn set_background(
+    tx: &mut TenantTx,
+    market_id: Uuid,
+    content_type: &str,
+    bytes: &[u8],
+    sha256: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "insert into market_plan_images (tenant_id, market_id, content_type, bytes, sha256) values ($1, $2, $3, $4, $5)
+         on conflict (tenant_id, market_id) do update
+         set content_type = excluded.content_type, bytes = excluded.bytes, sha256 = excluded.sha256, updated_at = now()",
+        tx.tenant().0,
+        market_id,
+        content_type,
+        bytes,
+        sha256
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_background(tx: &mut TenantTx, market_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "delete from market_plan_images where tenant_id = $1 and market_id = $2",
+        tx.tenant().0,
+        market_id
+    )
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -3,7 +3,7 @@
 //! in locales/app.yml) and matches typed words against those names.
 
 /// Every action written to the audit trail. A test holds this list to what the code writes.
-pub const ACTIONS: [&str; 95] = [
+pub const ACTIONS: [&str; 96] = [
     "api_key.create",
     "api_key.revoke",
     "appeal.cancel",
@@ -70,6 +70,7 @@ pub const ACTIONS: [&str; 95] = [
     "market.add_slots",
     "market.create",
     "market.plan",
+    "market.plan_background",
     "market.remove_slot",
     "market.update",
     "payee.update",

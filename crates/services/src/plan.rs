@@ -51,6 +51,9 @@ pub struct Plan {
     pub version: i32,
     pub slots: Vec<PlanSlot>,
     pub landmarks: Vec<PlanLandmark>,
+    /// The SHA-256 (hex) of the picture of the street under the grid, if there is one; its
+    /// bytes are at `/t/{tenant}/m/{market}/map/background`.
+    pub background: Option<String>,
 }
 
 impl Plan {
@@ -100,7 +103,9 @@ async fn read(tx: &mut TenantTx, market_id: Uuid) -> AppResult<Plan> {
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
+    let background = db::plans::background_version(tx, market_id).await?;
     Ok(Plan {
+        background,
         market_id,
         columns: cell(grid.columns, "columns")?,
         rows: cell(grid.rows, "rows")?,
@@ -193,6 +198,8 @@ pub struct MarketMap {
     pub counts: NightCounts,
     /// Complaints not yet closed about the market's stalls (officials only; 0 on the public map).
     pub open_complaints: i64,
+    /// The SHA-256 (hex) of the picture under the grid, if there is one.
+    pub background: Option<String>,
 }
 
 impl MarketMap {
@@ -257,6 +264,7 @@ async fn read_map(
             .collect(),
         counts: night.counts,
         open_complaints: open.values().sum(),
+        background: plan.background,
     })
 }
 
@@ -273,4 +281,71 @@ pub async fn wall(ctx: &Ctx, official: &Actor, market_id: Uuid) -> AppResult<Mar
     let now = ctx.clock.now();
     let mut tx = ctx.db.tenant(official.tenant_id()).await?;
     read_map(&mut tx, &official.tenant, now, market_id, true).await
+}
+
+/// The biggest picture a plan takes.
+pub const BACKGROUND_MAX_BYTES: usize = 2 * 1024 * 1024;
+
+/// Puts a picture of the street under the plan (tenant admin): a JPEG or PNG (by its content) of
+/// at most 2 MB, replacing the one before. Audited by its hash and size.
+pub async fn set_background(ctx: &Ctx, admin: &Actor, market_id: Uuid, bytes: &[u8]) -> AppResult<Plan> {
+    admin.require_admin()?;
+    let content_type = match crate::applications::sniff(bytes) {
+        Some(t @ ("image/jpeg" | "image/png")) => t,
+        _ => return Err(AppError::field("file", "plan.background_type")),
+    };
+    if bytes.len() > BACKGROUND_MAX_BYTES {
+        return Err(AppError::field("file", "plan.background_size"));
+    }
+    let sha = nightmarket_domain::lottery::sha256_hex(bytes);
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
+    if !db::markets::lock(&mut tx, market_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let before = db::plans::background_version(&mut tx, market_id).await?;
+    db::plans::set_background(&mut tx, market_id, content_type, bytes, &sha).await?;
+    audit::record(
+        &mut tx,
+        &Author::of(admin),
+        Change::new("market.plan_background", "market", market_id)
+            .before(&serde_json::json!({ "background": before }))
+            .after(&serde_json::json!({ "background": sha, "content_type": content_type, "bytes": bytes.len() })),
+    )
+    .await?;
+    let plan = read(&mut tx, market_id).await?;
+    tx.commit().await?;
+    Ok(plan)
+}
+
+/// Takes the picture away (tenant admin); not found when there was none.
+pub async fn remove_background(ctx: &Ctx, admin: &Actor, market_id: Uuid) -> AppResult<Plan> {
+    admin.require_admin()?;
+    let mut tx = ctx.db.tenant(admin.tenant_id()).await?;
+    if !db::markets::lock(&mut tx, market_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let before = db::plans::background_version(&mut tx, market_id).await?;
+    if !db::plans::remove_background(&mut tx, market_id).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &Author::of(admin),
+        Change::new("market.plan_background", "market", market_id)
+            .before(&serde_json::json!({ "background": before }))
+            .after(&serde_json::json!({ "background": null })),
+    )
+    .await?;
+    let plan = read(&mut tx, market_id).await?;
+    tx.commit().await?;
+    Ok(plan)
+}
+
+/// The picture under a market's plan (public, as the map is): its content type, bytes and hash.
+pub async fn background(ctx: &Ctx, tenant: &Tenant, market_id: Uuid) -> AppResult<(String, Vec<u8>, String)> {
+    let mut tx = ctx.db.tenant(tenant.id).await?;
+    let row = db::plans::background(&mut tx, market_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((row.content_type, row.bytes, row.sha256))
 }

@@ -41,6 +41,10 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{tenant}/m/{market}", get(public::markets::market))
         .route("/t/{tenant}/m/{market}/stats", get(official::numbers::public_stats))
         .route("/t/{tenant}/m/{market}/map", get(public::markets::map))
+        .route(
+            "/t/{tenant}/m/{market}/map/background",
+            get(public::markets::map_background),
+        )
         .route("/t/{tenant}/lotteries/{round}", get(public::lottery::show))
         .route("/lang/{code}", get(public::markets::switch_lang))
         .route("/t/{tenant}/code-key", get(public::codes::key_document))

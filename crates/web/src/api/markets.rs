@@ -355,3 +355,58 @@ pub async fn map(
     let tenant = state.ctx.tenant(&tenant).await?;
     Ok(Json(plan::public_map(&state.ctx, &tenant, id).await?))
 }
+
+/// The upload form of a plan's picture: `file`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct BackgroundUpload {
+    /// JPEG or PNG, at most 2 MB; the content is checked, not the name.
+    #[schema(format = Binary, value_type = String)]
+    pub file: Vec<u8>,
+}
+
+/// Put a picture of the street under a market's plan (tenant admin), replacing the one before.
+#[utoipa::path(
+    post, path = "/api/v1/t/{tenant}/markets/{market}/plan/background", tag = "markets",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("market" = Uuid, Path, description = "Market id")),
+    request_body(content = BackgroundUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, body = Plan),
+        (status = 400, description = "Not a multipart form", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a tenant admin", body = ErrorBody),
+        (status = 404, description = "No such market in your tenant", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "No file, not JPEG/PNG, or over 2 MB", body = ErrorBody),
+    )
+)]
+pub async fn upload_background(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_tenant, id)): Path<(String, Uuid)>,
+    multipart: axum::extract::Multipart,
+) -> HttpResult<Json<Plan>> {
+    let (_, bytes) = crate::http::files::read_upload(multipart).await?;
+    Ok(Json(plan::set_background(&state.ctx, &user, id, &bytes).await?))
+}
+
+/// Take the picture away from under a market's plan (tenant admin).
+#[utoipa::path(
+    delete, path = "/api/v1/t/{tenant}/markets/{market}/plan/background", tag = "markets",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant slug"), ("market" = Uuid, Path, description = "Market id")),
+    responses(
+        (status = 200, body = Plan),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not a tenant admin", body = ErrorBody),
+        (status = 404, description = "No such market in your tenant, or no picture", body = ErrorBody),
+    )
+)]
+pub async fn remove_background(
+    State(state): State<AppState>,
+    TenantUser(user): TenantUser,
+    Path((_tenant, id)): Path<(String, Uuid)>,
+) -> HttpResult<Json<Plan>> {
+    Ok(Json(plan::remove_background(&state.ctx, &user, id).await?))
+}

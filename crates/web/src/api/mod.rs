@@ -112,6 +112,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(markets::add_slots))
         .routes(routes!(markets::delete_slot))
         .routes(routes!(markets::plan, markets::save_plan))
+        .routes(
+            routes!(markets::upload_background, markets::remove_background)
+                .layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
+        )
         .routes(routes!(markets::map))
         .routes(routes!(lottery::list))
         .routes(routes!(lottery::get))

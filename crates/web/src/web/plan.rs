@@ -67,6 +67,8 @@ pub struct PlanSvg {
     pub landmarks: Vec<LandmarkItem>,
     /// The admin's editor: slots are not links, and carry their cells for the script.
     pub editor: bool,
+    /// The picture of the street under the grid (its URL), if there is one.
+    pub background: Option<String>,
 }
 
 impl PlanSvg {
@@ -135,8 +137,19 @@ fn landmark(page: &Page, l: &PlanLandmark) -> LandmarkItem {
     }
 }
 
+/// Where the picture under a market's plan is served, versioned by its hash.
+pub fn background_url(tenant_slug: &str, market: Uuid, sha: Option<&str>) -> Option<String> {
+    sha.map(|sha| {
+        format!(
+            "/t/{tenant_slug}/m/{market}/map/background?v={}",
+            &sha[..sha.len().min(12)]
+        )
+    })
+}
+
 fn frame(page: Page, id: &'static str, columns: u16, rows: u16, editor: bool) -> PlanSvg {
     PlanSvg {
+        background: None,
         page,
         id,
         columns,
@@ -172,8 +185,16 @@ fn slot_item(code: &str, category: Category, slot_id: Uuid, place: Rect) -> Slot
 
 /// Tonight's map: each slot with its stall's name, colour and state, a link to its scan page.
 /// `highlight` marks one slot (the vendor's own); `complaints` draws the open complaints.
-pub fn map(page: &Page, id: &'static str, m: &MarketMap, highlight: Option<Uuid>, complaints: bool) -> PlanSvg {
+pub fn map(
+    page: &Page,
+    tenant_slug: &str,
+    id: &'static str,
+    m: &MarketMap,
+    highlight: Option<Uuid>,
+    complaints: bool,
+) -> PlanSvg {
     let mut svg = frame(page.clone(), id, m.columns, m.rows, false);
+    svg.background = background_url(tenant_slug, m.market_id, m.background.as_deref());
     svg.slots = m
         .slots
         .iter()
@@ -213,8 +234,9 @@ pub fn map(page: &Page, id: &'static str, m: &MarketMap, highlight: Option<Uuid>
 }
 
 /// The plan as the admin's editor draws it: every placed slot, no stalls.
-pub fn editor(page: &Page, plan: &Plan) -> PlanSvg {
+pub fn editor(page: &Page, tenant_slug: &str, plan: &Plan) -> PlanSvg {
     let mut svg = frame(page.clone(), "plan-editor", plan.columns, plan.rows, true);
+    svg.background = background_url(tenant_slug, plan.market_id, plan.background.as_deref());
     svg.slots = plan
         .placed()
         .map(|(s, place)| {
@@ -279,5 +301,7 @@ pub async fn vendor_slot(
     if !tonight.slots.iter().any(|s| s.slot_id == slot) {
         return Ok(None);
     }
-    Ok(Some(map(page, "my-slot-map", &tonight, Some(slot), false).html()?))
+    Ok(Some(
+        map(page, &tenant.slug, "my-slot-map", &tonight, Some(slot), false).html()?,
+    ))
 }

@@ -57,6 +57,7 @@ struct PlanPage {
     svg: String,
     errors: FormErrors,
     saved: bool,
+    has_background: bool,
 }
 
 fn text(n: impl ToString) -> String {
@@ -110,7 +111,8 @@ pub async fn show(
     let plan = plan::get(&state.ctx, &user.tenant, id).await?;
     let (slots, landmarks) = rows_of(&plan);
     render(&PlanPage {
-        svg: crate::web::plan::editor(&page, &plan).html()?,
+        has_background: plan.background.is_some(),
+        svg: crate::web::plan::editor(&page, &user.tenant.slug, &plan).html()?,
         page,
         section: "markets",
         tenant_slug: user.tenant.slug.clone(),
@@ -258,7 +260,8 @@ pub async fn save(
             let (errors, refused) = FormErrors::of(page.lang, err)?;
             let detail = nightmarket_services::markets::get(&state.ctx, user.tenant_id(), id).await?;
             let html = render(&PlanPage {
-                svg: crate::web::plan::editor(&page, &base).html()?,
+                has_background: base.background.is_some(),
+                svg: crate::web::plan::editor(&page, &user.tenant.slug, &base).html()?,
                 page,
                 section: "markets",
                 tenant_slug: user.tenant.slug.clone(),
@@ -276,4 +279,54 @@ pub async fn save(
             Ok(refused.page(html))
         }
     }
+}
+
+/// Puts a picture under the plan (a multipart form with `file`), or says what was wrong with it.
+pub async fn upload_background(
+    State(state): State<AppState>,
+    page: Page,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+    multipart: axum::extract::Multipart,
+) -> HttpResult<Response> {
+    let result = match crate::http::files::read_upload(multipart).await {
+        Ok((_, bytes)) => plan::set_background(&state.ctx, &user, id, &bytes).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/markets/{id}/plan?saved=1")).into_response()),
+        Err(err) => {
+            let (errors, refused) = FormErrors::of(page.lang, err)?;
+            let base = plan::get(&state.ctx, &user.tenant, id).await?;
+            let detail = nightmarket_services::markets::get(&state.ctx, user.tenant_id(), id).await?;
+            let (slots, landmarks) = rows_of(&base);
+            let html = render(&PlanPage {
+                has_background: base.background.is_some(),
+                svg: crate::web::plan::editor(&page, &user.tenant.slug, &base).html()?,
+                page,
+                section: "markets",
+                tenant_slug: user.tenant.slug.clone(),
+                market_id: id,
+                market_name: detail.market.name,
+                version: base.version,
+                columns: text(base.columns),
+                rows: text(base.rows),
+                slots,
+                landmarks,
+                kinds: LandmarkKind::ALL,
+                errors,
+                saved: false,
+            });
+            Ok(refused.page(html))
+        }
+    }
+}
+
+pub async fn remove_background(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> HttpResult<Response> {
+    plan::remove_background(&state.ctx, &user, id).await?;
+    Ok(Redirect::to(&format!("/admin/markets/{id}/plan?saved=1")).into_response())
 }

@@ -47,7 +47,7 @@ struct WallBody<'a> {
 
 async fn body(state: &AppState, page: &Page, user: &AuthUser, id: Uuid) -> HttpResult<(MarketMap, String)> {
     let map = plan::wall(&state.ctx, user, id).await?;
-    let svg = crate::web::plan::map(page, "wall-map", &map, None, true).html()?;
+    let svg = crate::web::plan::map(page, &user.tenant.slug, "wall-map", &map, None, true).html()?;
     let html = WallBody { page, map: &map, svg }
         .render()
         .map_err(|e| crate::error::HttpError(nightmarket_services::error::AppError::Internal(e.into())))?;

@@ -163,6 +163,41 @@ pub async fn map(
 ) -> HttpResult<Html<String>> {
     let tenant = state.ctx.tenant(&slug).await?;
     let map = nightmarket_services::plan::public_map(&state.ctx, &tenant, id).await?;
-    let svg = crate::web::plan::map(&page, "market-map", &map, None, false).html()?;
+    let svg = crate::web::plan::map(&page, &tenant.slug, "market-map", &map, None, false).html()?;
     render(&MapPage { page, tenant, map, svg })
+}
+
+#[derive(Deserialize)]
+pub struct VersionQuery {
+    v: Option<String>,
+}
+
+/// The picture under a market's plan. Its URL carries its hash: asked with the current one it is
+/// kept for a year, otherwise for five minutes.
+pub async fn map_background(
+    State(state): State<AppState>,
+    Path((slug, id)): Path<(String, Uuid)>,
+    Query(q): Query<VersionQuery>,
+) -> HttpResult<Response> {
+    let tenant = state.ctx.tenant(&slug).await?;
+    let (content_type, bytes, sha) = nightmarket_services::plan::background(&state.ctx, &tenant, id).await?;
+    let current = q.v.as_deref().is_some_and(|v| !v.is_empty() && sha.starts_with(v));
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if current {
+            "public, max-age=31536000, immutable"
+        } else {
+            "public, max-age=300"
+        }),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{sha}\"")) {
+        headers.insert(header::ETAG, v);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    Ok(response)
 }
