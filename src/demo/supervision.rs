@@ -284,6 +284,8 @@ pub(super) async fn seed(
                 at,
                 passed: chosen.is_empty(),
                 notes,
+                synced_at: None,
+                downloaded_at: None,
             },
         )
         .await?;

@@ -24,6 +24,7 @@ mod numbers;
 mod open311;
 mod ops;
 mod pages;
+mod patrol;
 mod plans;
 mod privacy;
 mod proxy;

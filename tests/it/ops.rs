@@ -351,6 +351,8 @@ async fn the_openapi_document_covers_every_api_route() {
         ("/api/v1/t/{tenant}/markets/{market}/map", "get"),
         ("/api/v1/t/{tenant}/markets/{market}/lotteries", "post"),
         ("/api/v1/t/{tenant}/lotteries", "get"),
+        ("/api/v1/t/{tenant}/patrol/markets/{market}", "get"),
+        ("/api/v1/t/{tenant}/patrol/inspections", "post"),
         ("/api/v1/t/{tenant}/lotteries/{round}", "get"),
         ("/api/v1/t/{tenant}/lotteries/{round}/published", "get"),
         ("/api/v1/t/{tenant}/lotteries/{round}/candidates", "get"),

@@ -426,6 +426,10 @@ async fn a_vendor_sees_their_slot_on_the_plan() {
     assert_eq!(mine.len(), 1, "exactly one slot is marked");
     assert!(mine[0].starts_with(&slot), "{mine:?}");
     assert!(mine[0].contains("您的摊位"));
+    assert!(
+        texts(&html, "#my-slot a").is_empty(),
+        "the vendor's page does not lead off to other stalls"
+    );
 }
 
 #[tokio::test]

@@ -65,13 +65,17 @@ pub struct NewInspection<'a> {
     pub at: DateTime<Utc>,
     pub passed: bool,
     pub notes: &'a str,
+    /// Recorded offline on a phone: when it reached the server, and what the phone knew.
+    pub synced_at: Option<DateTime<Utc>>,
+    pub downloaded_at: Option<DateTime<Utc>>,
 }
 
 pub async fn insert(tx: &mut TenantTx, i: &NewInspection<'_>) -> Result<(), sqlx::Error> {
     let tenant = tx.tenant().0;
     sqlx::query!(
-        "insert into inspections (tenant_id, id, code_id, vendor_id, market_id, official_id, inspected_at, passed, notes)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "insert into inspections (tenant_id, id, code_id, vendor_id, market_id, official_id, inspected_at, passed, notes,
+                                  synced_at, downloaded_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         tenant,
         i.id,
         i.code_id,
@@ -80,7 +84,9 @@ pub async fn insert(tx: &mut TenantTx, i: &NewInspection<'_>) -> Result<(), sqlx
         i.official_id,
         i.at,
         i.passed,
-        i.notes
+        i.notes,
+        i.synced_at,
+        i.downloaded_at
     )
     .execute(tx.conn())
     .await?;
@@ -363,4 +369,16 @@ pub async fn decide_appeal(
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Who recorded the inspection `id`, if there is one (an offline upload sent again finds it).
+pub async fn recorded_by(tx: &mut TenantTx, id: Uuid) -> Result<Option<(Uuid, Uuid, bool)>, sqlx::Error> {
+    let row = sqlx::query!(
+        "select official_id, code_id, passed from inspections where tenant_id = $1 and id = $2",
+        tx.tenant().0,
+        id
+    )
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| (r.official_id, r.code_id, r.passed)))
 }

@@ -68,9 +68,17 @@ pub struct Settings {
     #[serde(default = "defaults::rejected_documents_days")]
     #[cfg_attr(feature = "openapi", schema(minimum = 30, maximum = 1095))]
     pub rejected_documents_days: i32,
+    /// Hours after which the patrol app says its copy of a market is stale.
+    #[serde(default = "defaults::patrol_stale_hours")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 168))]
+    pub patrol_stale_hours: i32,
 }
 
 mod defaults {
+    pub fn patrol_stale_hours() -> i32 {
+        12
+    }
+
     pub fn rejected_documents_days() -> i32 {
         180
     }
@@ -122,6 +130,7 @@ impl Default for Settings {
             flag_burst_minutes: defaults::flag_burst_minutes(),
             vouchers_at_yellow: false,
             rejected_documents_days: defaults::rejected_documents_days(),
+            patrol_stale_hours: defaults::patrol_stale_hours(),
         }
     }
 }
@@ -133,7 +142,8 @@ pub async fn get(tx: &mut TenantTx) -> Result<Settings, sqlx::Error> {
         "select review_deadline_hours, complaint_hotline, checkin_early_minutes, late_after_minutes,
                 expiry_warning_days, monthly_points, appeal_days, score_threshold,
                 unresolved_complaints_yellow, rating_prior_weight, word_filter, flag_same_pair, flag_near_count,
-                flag_near_fen, flag_burst_count, flag_burst_minutes, vouchers_at_yellow, rejected_documents_days
+                flag_near_fen, flag_burst_count, flag_burst_minutes, vouchers_at_yellow, rejected_documents_days,
+                patrol_stale_hours
          from tenant_settings where tenant_id = $1",
         tenant
     )
@@ -149,8 +159,8 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
                                       late_after_minutes, expiry_warning_days, monthly_points, appeal_days,
                                       score_threshold, unresolved_complaints_yellow, rating_prior_weight, word_filter,
                                       flag_same_pair, flag_near_count, flag_near_fen, flag_burst_count, flag_burst_minutes,
-                                      vouchers_at_yellow, rejected_documents_days)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                                      vouchers_at_yellow, rejected_documents_days, patrol_stale_hours)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
          on conflict (tenant_id) do update
          set review_deadline_hours = excluded.review_deadline_hours,
              complaint_hotline = excluded.complaint_hotline,
@@ -170,6 +180,7 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
              flag_burst_minutes = excluded.flag_burst_minutes,
              vouchers_at_yellow = excluded.vouchers_at_yellow,
              rejected_documents_days = excluded.rejected_documents_days,
+             patrol_stale_hours = excluded.patrol_stale_hours,
              updated_at = now()",
         tenant,
         s.review_deadline_hours,
@@ -189,7 +200,8 @@ pub async fn save(tx: &mut TenantTx, s: &Settings) -> Result<(), sqlx::Error> {
         s.flag_burst_count,
         s.flag_burst_minutes,
         s.vouchers_at_yellow,
-        s.rejected_documents_days
+        s.rejected_documents_days,
+        s.patrol_stale_hours
     )
     .execute(tx.conn())
     .await?;

@@ -216,3 +216,36 @@ mod tests {
         assert_eq!(colour_of([Colour::Yellow, Colour::Red, Colour::Yellow]), Colour::Red);
     }
 }
+
+/// The signature vectors the patrol app's script is tested against too
+/// (`tests/fixtures/patrol-vectors.json`): the server and the phone agree on every one.
+#[cfg(test)]
+mod patrol_vectors {
+    use base64::Engine;
+
+    #[test]
+    fn the_server_reads_the_shared_vectors_as_the_patrol_app_does() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/patrol-vectors.json")).unwrap();
+        let key = &doc["keys"]["keys"][0];
+        let public = base64::engine::general_purpose::STANDARD
+            .decode(key["public_key"].as_str().unwrap())
+            .unwrap();
+        // The fixture's key is the one made from the seed it names.
+        let seeded = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        assert_eq!(public, seeded.verifying_key().to_bytes());
+        let vectors = doc["vectors"].as_array().unwrap();
+        assert!(vectors.len() >= 5);
+        for v in vectors {
+            let url = v["url"].as_str().unwrap();
+            let parsed = super::parse_code_url(url).expect("a code URL");
+            let genuine = parsed.kid == key["kid"].as_str().unwrap()
+                && super::verifies_message(
+                    &public,
+                    &nightmarket_input::code_url::signed_message(&parsed.kid, &parsed.code),
+                    &parsed.signature,
+                );
+            assert_eq!(genuine, v["genuine"].as_bool().unwrap(), "{url}");
+        }
+    }
+}

@@ -134,8 +134,35 @@ pub async fn record(
     photos: &[Vec<u8>],
     goods_checked: &[Uuid],
 ) -> AppResult<(Recorded, Vec<ColourChange>)> {
+    record_as(ctx, official, code_id, found, notes, photos, goods_checked, None).await
+}
+
+/// An inspection recorded on a phone while offline: its id and time were made there; it reached
+/// the server later, knowing the stalls as of `downloaded_at`.
+#[derive(Clone, Copy, Debug)]
+pub struct Offline {
+    pub id: Uuid,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+    pub downloaded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// [`record`], or, with `offline`, an inspection made earlier on a phone: kept under the phone's
+/// id, at the time it was recorded (its points count against that month), and audited with both
+/// times.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_as(
+    ctx: &Ctx,
+    official: &Actor,
+    code_id: Uuid,
+    found: &[String],
+    notes: &str,
+    photos: &[Vec<u8>],
+    goods_checked: &[Uuid],
+    offline: Option<Offline>,
+) -> AppResult<(Recorded, Vec<ColourChange>)> {
     official.require(Permission::Inspect)?;
-    let now = ctx.clock.now();
+    let received = ctx.clock.now();
+    let now = offline.map(|o| o.recorded_at).unwrap_or(received);
     let notes = notes.trim();
     let mut errors = Vec::new();
     if notes.chars().count() > 500 {
@@ -177,7 +204,7 @@ pub async fn record(
         .filter(|c| c.revoked_at.is_none())
         .ok_or(AppError::NotFound)?;
     db::credentials::lock_vendor(&mut tx, code.vendor_id).await?;
-    let id = Uuid::new_v4();
+    let id = offline.map(|o| o.id).unwrap_or_else(Uuid::new_v4);
     let passed = chosen.is_empty();
     db::inspections::insert(
         &mut tx,
@@ -190,6 +217,8 @@ pub async fn record(
             at: now,
             passed,
             notes,
+            synced_at: offline.map(|_| received),
+            downloaded_at: offline.map(|o| o.downloaded_at),
         },
     )
     .await?;
@@ -224,7 +253,9 @@ pub async fn record(
         Change::new("inspection.record", "code", code_id).after(&serde_json::json!({
             "inspection": id, "passed": passed,
             "problems": chosen.iter().map(|p| serde_json::json!({"code": p.code, "points": p.points})).collect::<Vec<_>>(),
-            "month_total": month_total, "photos": photos.len(), "goods_sources_checked": goods_checked
+            "month_total": month_total, "photos": photos.len(), "goods_sources_checked": goods_checked,
+            "recorded_at": now, "synced_at": offline.map(|_| received),
+            "downloaded_at": offline.map(|o| o.downloaded_at),
         })),
     )
     .await?;

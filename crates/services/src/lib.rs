@@ -37,6 +37,7 @@ pub mod notices;
 pub mod numbers;
 pub mod open311;
 pub mod otp;
+pub mod patrol;
 pub mod payees;
 pub mod photos;
 pub mod pii;

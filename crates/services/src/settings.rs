@@ -23,7 +23,7 @@ pub async fn monthly_points(ctx: &Ctx, user: &Actor) -> AppResult<i32> {
 }
 
 /// The allowed range of each number, as the database also enforces.
-const RANGES: [(&str, i32, i32); 15] = [
+const RANGES: [(&str, i32, i32); 16] = [
     ("review_deadline_hours", 1, 720),
     ("checkin_early_minutes", 0, 240),
     ("late_after_minutes", 0, 240),
@@ -39,6 +39,7 @@ const RANGES: [(&str, i32, i32); 15] = [
     ("flag_burst_count", 2, 1000),
     ("flag_burst_minutes", 1, 240),
     ("rejected_documents_days", 30, 1095),
+    ("patrol_stale_hours", 1, 168),
 ];
 
 /// The most words a tenant's filter may list, and the longest word.
@@ -63,6 +64,7 @@ pub fn validate(wanted: &Settings) -> Result<Settings, Vec<FieldError>> {
         wanted.flag_burst_count,
         wanted.flag_burst_minutes,
         wanted.rejected_documents_days,
+        wanted.patrol_stale_hours,
     ];
     for ((field, min, max), value) in RANGES.iter().zip(values) {
         if !(*min..=*max).contains(&value) {

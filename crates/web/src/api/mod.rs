@@ -12,6 +12,7 @@ pub mod me;
 pub mod numbers;
 pub mod open311;
 pub mod ops;
+pub mod patrol;
 pub mod scan;
 pub mod staff;
 pub mod supervision;
@@ -117,6 +118,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT)),
         )
         .routes(routes!(markets::map))
+        .routes(routes!(patrol::pack))
+        .routes(routes!(patrol::sync).layer(DefaultBodyLimit::max(crate::http::UPLOAD_BODY_LIMIT * 4)))
         .routes(routes!(lottery::list))
         .routes(routes!(lottery::get))
         .routes(routes!(lottery::published))

@@ -301,7 +301,10 @@ pub async fn vendor_slot(
     if !tonight.slots.iter().any(|s| s.slot_id == slot) {
         return Ok(None);
     }
-    Ok(Some(
-        map(page, &tenant.slug, "my-slot-map", &tonight, Some(slot), false).html()?,
-    ))
+    let mut svg = map(page, &tenant.slug, "my-slot-map", &tonight, Some(slot), false);
+    // The vendor's own pages are not for browsing the others' stalls: no links on this one.
+    for s in &mut svg.slots {
+        s.href = None;
+    }
+    Ok(Some(svg.html()?))
 }

@@ -54,6 +54,8 @@ pub struct SettingsForm {
     flag_burst_minutes: String,
     #[serde(default)]
     rejected_documents_days: String,
+    #[serde(default)]
+    patrol_stale_hours: String,
     /// A checkbox: present ("on") when ticked.
     #[serde(default)]
     vouchers_at_yellow: Option<String>,
@@ -79,6 +81,7 @@ impl SettingsForm {
             flag_burst_count: s.flag_burst_count.to_string(),
             flag_burst_minutes: s.flag_burst_minutes.to_string(),
             rejected_documents_days: s.rejected_documents_days.to_string(),
+            patrol_stale_hours: s.patrol_stale_hours.to_string(),
             vouchers_at_yellow: s.vouchers_at_yellow.then(|| "on".to_string()),
         }
     }
@@ -110,6 +113,7 @@ impl SettingsForm {
             flag_burst_count: n("flag_burst_count", &self.flag_burst_count),
             flag_burst_minutes: n("flag_burst_minutes", &self.flag_burst_minutes),
             rejected_documents_days: n("rejected_documents_days", &self.rejected_documents_days),
+            patrol_stale_hours: n("patrol_stale_hours", &self.patrol_stale_hours),
             vouchers_at_yellow: self.vouchers_at_yellow.is_some(),
         };
         if errors.is_empty() {
@@ -217,6 +221,12 @@ impl SettingsForm {
                 "settings.rejected_documents_days",
                 "settings.rejected_documents_days_hint",
                 &self.rejected_documents_days,
+            ),
+            (
+                "patrol_stale_hours",
+                "settings.patrol_stale_hours",
+                "settings.patrol_stale_hours_hint",
+                &self.patrol_stale_hours,
             ),
         ]
     }

@@ -3,6 +3,7 @@
 pub mod complaints;
 pub mod numbers;
 pub mod oversight;
+pub mod patrol;
 pub mod review;
 pub mod wall;
 pub mod workspace;
