@@ -275,18 +275,6 @@ impl SlotItem {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::fit;
-
-    #[test]
-    fn names_are_cut_to_the_slot() {
-        assert_eq!(fit("王记烧烤", 112), "王记烧烤");
-        assert_eq!(fit("重庆老火锅串串香", 56), "重庆…");
-        assert_eq!(fit("Tea", 56), "Tea");
-    }
-}
-
 /// The market's map with the vendor's slot marked, for their application and stall pages; None
 /// while the slot is not chosen or not on the plan.
 pub async fn vendor_slot(
@@ -307,4 +295,16 @@ pub async fn vendor_slot(
         s.href = None;
     }
     Ok(Some(svg.html()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn names_are_cut_to_the_slot() {
+        assert_eq!(fit("王记烧烤", 112), "王记烧烤");
+        assert_eq!(fit("重庆老火锅串串香", 56), "重庆…");
+        assert_eq!(fit("Tea", 56), "Tea");
+    }
 }
