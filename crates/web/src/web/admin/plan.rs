@@ -107,6 +107,18 @@ pub async fn show(
     Path(id): Path<Uuid>,
     Query(q): Query<SavedQuery>,
 ) -> HttpResult<Html<String>> {
+    show_page(&state, page, &user, id, FormErrors::default(), q.saved.is_some()).await
+}
+
+/// The plan page as stored, with `errors` (of a refused picture) when there are any.
+async fn show_page(
+    state: &AppState,
+    page: Page,
+    user: &AuthUser,
+    id: Uuid,
+    errors: FormErrors,
+    saved: bool,
+) -> HttpResult<Html<String>> {
     let detail = nightmarket_services::markets::get(&state.ctx, user.tenant_id(), id).await?;
     let plan = plan::get(&state.ctx, &user.tenant, id).await?;
     let (slots, landmarks) = rows_of(&plan);
@@ -124,8 +136,8 @@ pub async fn show(
         slots,
         landmarks,
         kinds: LandmarkKind::ALL,
-        errors: FormErrors::default(),
-        saved: q.saved.is_some(),
+        errors,
+        saved,
     })
 }
 
@@ -297,26 +309,7 @@ pub async fn upload_background(
         Ok(()) => Ok(Redirect::to(&format!("/admin/markets/{id}/plan?saved=1")).into_response()),
         Err(err) => {
             let (errors, refused) = FormErrors::of(page.lang, err)?;
-            let base = plan::get(&state.ctx, &user.tenant, id).await?;
-            let detail = nightmarket_services::markets::get(&state.ctx, user.tenant_id(), id).await?;
-            let (slots, landmarks) = rows_of(&base);
-            let html = render(&PlanPage {
-                has_background: base.background.is_some(),
-                svg: crate::web::plan::editor(&page, &user.tenant.slug, &base).html()?,
-                page,
-                section: "markets",
-                tenant_slug: user.tenant.slug.clone(),
-                market_id: id,
-                market_name: detail.market.name,
-                version: base.version,
-                columns: text(base.columns),
-                rows: text(base.rows),
-                slots,
-                landmarks,
-                kinds: LandmarkKind::ALL,
-                errors,
-                saved: false,
-            });
+            let html = show_page(&state, page, &user, id, errors, false).await;
             Ok(refused.page(html))
         }
     }
